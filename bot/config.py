@@ -1,0 +1,257 @@
+"""Settings: read and validate the TOML configuration file.
+
+`load_settings(path)` is the one way the bot, the CLI and the tests get their settings. Every
+problem is reported as a single `ConfigError` line that names the file and the key; the entry
+point prints that line instead of a traceback. `DISCORD_TOKEN` and `MOVIEBOT_DATABASE` in the
+environment win over the file (`default_settings()` is the same without a file, for containers).
+Relative paths in the file are resolved against the file's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+TOKEN_ENV = "DISCORD_TOKEN"
+DATABASE_ENV = "MOVIEBOT_DATABASE"
+DEFAULT_MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class RecommenderSettings:
+    features: int = 10
+    regularization: float = 10.0
+    max_iterations: int = 40
+    min_ratings_for_personal: int = 3
+    max_guild_ratings: int = 2_000_000
+    max_model_cells: int = 50_000_000  # (members + movies) x features
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    debounce_seconds: float = 30.0
+    workers: int = 1
+    cache_size: int = 32
+    blas_threads: int = 1
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    recommend_cooldown_seconds: float = 5.0
+    guild_movie_cap: int = 500
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    purge_grace_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    database: Path = Path("moviebot.sqlite3")
+    dev_guild_id: int | None = None
+    owner_ids: tuple[int, ...] = ()
+    log_level: str = "INFO"
+    movielens_url: str = DEFAULT_MOVIELENS_URL
+    recommender: RecommenderSettings = field(default_factory=RecommenderSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    source: Path | None = None  # the file these settings came from, for messages
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some top-level fields replaced (tests and tooling use this)."""
+        return replace(self, **changes)
+
+
+# The numeric sections: each is validated by field type and the bounds below.
+_SECTION_TYPES: dict[str, type] = {
+    "recommender": RecommenderSettings,
+    "training": TrainingSettings,
+    "limits": LimitSettings,
+    "privacy": PrivacySettings,
+}
+
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "recommender.features": (1, 200),
+    "recommender.regularization": (0.0, 1000.0),
+    "recommender.max_iterations": (1, 10_000),
+    "recommender.min_ratings_for_personal": (1, 1000),
+    "recommender.max_guild_ratings": (100, 100_000_000),
+    "recommender.max_model_cells": (1000, 2_000_000_000),
+    "training.debounce_seconds": (0.0, 86_400.0),
+    "training.workers": (1, 64),
+    "training.cache_size": (1, 100_000),
+    "training.blas_threads": (1, 64),
+    "limits.recommend_cooldown_seconds": (0.0, 3600.0),
+    "limits.guild_movie_cap": (0, 1_000_000),
+    "privacy.purge_grace_days": (0, 3650),
+}
+
+
+def _fail(path: Path, key: str, message: str) -> ConfigError:
+    return ConfigError(f"{path}: setting '{key}' {message}")
+
+
+def _check_number(path: Path, key: str, value: Any, kind: type) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(path, key, f"must be a number, got {type(value).__name__}")
+    if kind is int and not isinstance(value, int):
+        raise _fail(path, key, "must be a whole number")
+    low, high = _BOUNDS.get(key, (float("-inf"), float("inf")))
+    if not low <= value <= high:
+        raise _fail(path, key, f"must be between {low:g} and {high:g}, got {value}")
+    return kind(value)
+
+
+def _check_id(path: Path, key: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail(path, key, "must be a Discord id (a positive whole number)")
+    return value
+
+
+def _section(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise _fail(path, name, "must be a table ([" + name + "])")
+    return value
+
+
+def _build_section(path: Path, data: dict[str, Any], name: str, cls: type) -> Any:
+    raw = _section(path, data, name)
+    defaults = cls()
+    known = {f for f in cls.__dataclass_fields__}
+    for key in raw:
+        if key not in known:
+            raise _fail(path, f"{name}.{key}", "is not a known setting")
+    values = {}
+    for key in known:
+        if key in raw:
+            kind = type(getattr(defaults, key))
+            values[key] = _check_number(path, f"{name}.{key}", raw[key], kind)
+    return cls(**values)
+
+
+def _check_permissions(path: Path) -> list[str]:
+    """Warnings about a config file that others on the machine can read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if mode & stat.S_IROTH:
+        return [f"{path} is readable by every user on this machine; it may hold the bot token "
+                f"(fix: chmod 600 {path})"]
+    return []
+
+
+def load_settings(path: str | os.PathLike[str]) -> Settings:
+    """Read, validate and return the settings in the TOML file at `path`.
+
+    Raises ConfigError with one line naming the file and the key on any problem.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (copy config.example.toml to {path} and edit it)"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
+
+    base = path.parent
+    known_top = {"discord", "storage", "logging", "catalog", *_SECTION_TYPES}
+    for key in data:
+        if key not in known_top:
+            raise _fail(path, key, "is not a known section")
+
+    discord = _section(path, data, "discord")
+    for key in discord:
+        if key not in {"token", "dev_guild_id", "owner_ids"}:
+            raise _fail(path, f"discord.{key}", "is not a known setting")
+    token = discord.get("token") or None
+    if token is not None and not isinstance(token, str):
+        raise _fail(path, "discord.token", "must be a string")
+    dev_guild = discord.get("dev_guild_id")
+    dev_guild_id = None if dev_guild in (None, 0, "") else _check_id(
+        path, "discord.dev_guild_id", dev_guild)
+    owners = discord.get("owner_ids", [])
+    if not isinstance(owners, list):
+        raise _fail(path, "discord.owner_ids", "must be a list of Discord ids")
+    owner_ids = tuple(_check_id(path, "discord.owner_ids", o) for o in owners)
+
+    storage = _section(path, data, "storage")
+    for key in storage:
+        if key != "database":
+            raise _fail(path, f"storage.{key}", "is not a known setting")
+    database_raw = storage.get("database", "moviebot.sqlite3")
+    if not isinstance(database_raw, str) or not database_raw.strip():
+        raise _fail(path, "storage.database", "must be a non-empty path")
+    database = Path(database_raw).expanduser()
+    if not database.is_absolute():
+        database = base / database
+
+    logging_section = _section(path, data, "logging")
+    for key in logging_section:
+        if key != "level":
+            raise _fail(path, f"logging.{key}", "is not a known setting")
+    level = logging_section.get("level", "INFO")
+    if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
+        raise _fail(path, "logging.level", f"must be one of {', '.join(LOG_LEVELS)}")
+
+    catalog = _section(path, data, "catalog")
+    for key in catalog:
+        if key != "movielens_url":
+            raise _fail(path, f"catalog.{key}", "is not a known setting")
+    url = catalog.get("movielens_url", DEFAULT_MOVIELENS_URL)
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise _fail(path, "catalog.movielens_url", "must be an http(s) URL")
+
+    sections = {name: _build_section(path, data, name, cls)
+                for name, cls in _SECTION_TYPES.items()}
+    return _apply_environment(Settings(
+        token=token,
+        database=database,
+        dev_guild_id=dev_guild_id,
+        owner_ids=owner_ids,
+        log_level=level.upper(),
+        movielens_url=url,
+        source=path,
+        **sections,
+    ))
+
+
+def default_settings() -> Settings:
+    """Built-in defaults plus the environment, for running without a config file."""
+    return _apply_environment(Settings())
+
+
+def _apply_environment(settings: Settings) -> Settings:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    database = os.environ.get(DATABASE_ENV, "").strip()
+    changes: dict[str, Any] = {}
+    if token:
+        changes["token"] = token
+    if database:
+        changes["database"] = Path(database).expanduser()
+    return replace(settings, **changes) if changes else settings
+
+
+def permission_warnings(settings: Settings) -> list[str]:
+    """Start-up warnings about the config file (world-readable while it may hold a token)."""
+    return _check_permissions(settings.source) if settings.source else []

@@ -1,0 +1,22 @@
+"""One-line explanations of start-up failures a person running the bot can fix."""
+
+from __future__ import annotations
+
+
+def user_facing_error(error: BaseException) -> str | None:
+    """The line to print for a known, fixable failure; None for a real bug (show the trace)."""
+    import discord
+
+    from bot.storage import StorageError
+
+    if isinstance(error, discord.LoginFailure):
+        return ("Discord rejected the bot token: copy a fresh one from the Developer Portal "
+                "(Bot > Reset Token) into DISCORD_TOKEN or [discord] token.")
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return ("Discord refused a privileged intent; this bot needs none, so check that you "
+                "run an unmodified copy.")
+    if isinstance(error, StorageError):
+        return f"Database error: {error}"
+    if isinstance(error, PermissionError):
+        return f"Permission denied: {error.filename or error}"
+    return None
