@@ -1,0 +1,349 @@
+"""Per-guild recommendation service: the bridge between the cogs, storage and `recommender/`.
+
+One model per guild, trained only on that guild's ratings. The rules:
+
+* Fits run on the `TrainingPool` (never on the event loop). A guild's fits never overlap.
+* A rating marks the guild dirty and schedules one retrain at most once per
+  `training.debounce_seconds`; bursts coalesce into one fit, which warm-starts from the current
+  factors.
+* Between fits a member's own new ratings count at once: before answering a member whose ratings
+  changed since the fit, their preferences are folded in (one k x k ridge solve, microseconds,
+  done inline).
+* Models live in a bounded LRU cache and are persisted after each fit, so after a restart the
+  first request loads factors instead of waiting for a full fit; such a model is *provisional*
+  until a background refit finishes, and the replies say so.
+* A guild with no saved model gets a fit on first use; the request waits for it only briefly
+  (`cold_wait_seconds`) and otherwise answers from the guild's best-rated movies, provisionally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.config import Settings
+from bot.service.cache import LRUCache
+from bot.service.limits import apply_size_limits
+from bot.service.training import FitJob, TrainingPool
+from recommender import CFModel, ModelConfig
+
+log = logging.getLogger(__name__)
+
+RATING_SCALE = (1.0, 10.0)
+GROUP_STRATEGIES = ("average", "least_misery")
+
+
+@dataclass
+class Pick:
+    movie_id: int
+    score: float
+    because: tuple[int, int] | None = None  # (rated movie id, the member's score for it)
+
+
+@dataclass
+class Picks:
+    """What /recommend shows. `personal` is False for cold-start picks (best in the guild)."""
+
+    items: list[Pick]
+    personal: bool
+    provisional: bool
+    ratings_needed: int = 0  # more ratings the member needs for personal picks
+
+
+@dataclass
+class GuildModel:
+    """The cached state of one guild's model."""
+
+    guild_id: int
+    model: CFModel | None = None
+    provisional: bool = True
+    fitted_at: float = 0.0  # time.monotonic() of the last finished fit
+    changed_users: set[int] = field(default_factory=set)  # need a fold-in
+    all_changed: bool = False  # loaded from disk: everyone's ratings may have moved
+    folded_users: set[int] = field(default_factory=set)
+    dirty: bool = False
+    fit_task: asyncio.Task | None = None
+    timer: asyncio.TimerHandle | None = None
+
+    def needs_fold_in(self, user_id: int) -> bool:
+        if user_id in self.changed_users:
+            return True
+        return self.all_changed and user_id not in self.folded_users
+
+
+class RecommendationService:
+    def __init__(self, storage, settings: Settings, *, mode: str = "thread",
+                 cold_wait_seconds: float = 3.0) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.cold_wait_seconds = cold_wait_seconds
+        self.pool = TrainingPool(settings.training.workers, mode=mode,
+                                 blas_threads=settings.training.blas_threads)
+        self._cache: LRUCache[int, GuildModel] = LRUCache(
+            settings.training.cache_size, on_evict=self._evicted)
+        self._closed = False
+        self.fits_completed = 0
+
+    # ----------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        self._closed = False
+
+    async def close(self) -> None:
+        """Cancel pending retrains, let a running fit finish (bounded), stop the pool."""
+        self._closed = True
+        tasks = []
+        for state in self._cache.values():
+            if state.timer is not None:
+                state.timer.cancel()
+                state.timer = None
+            if state.fit_task is not None and not state.fit_task.done():
+                tasks.append(state.fit_task)
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+        self.pool.shutdown()
+
+    def _evicted(self, guild_id: int, state: GuildModel) -> None:
+        if state.timer is not None:
+            state.timer.cancel()
+            state.timer = None
+
+    # ----------------------------------------------------------------- model access
+    async def _state(self, guild_id: int, *, wait: bool = True) -> GuildModel:
+        """The guild's model state, loading or fitting it on first use."""
+        state = self._cache.get(guild_id)
+        if state is None:
+            state = GuildModel(guild_id)
+            self._cache.put(guild_id, state)
+            blob = await self.storage.load_model(guild_id)
+            if blob is not None:
+                try:
+                    state.model = await self.pool.run(CFModel.from_bytes, blob)
+                    state.all_changed = True
+                    log.info("model loaded guild=%s (provisional until refit)", guild_id)
+                except Exception:
+                    log.exception("saved model for guild %s unreadable; refitting", guild_id)
+            self._start_fit(state)
+        if state.model is None and wait and state.fit_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(state.fit_task), self.cold_wait_seconds)
+        return state
+
+    def _start_fit(self, state: GuildModel) -> None:
+        if self._closed or (state.fit_task is not None and not state.fit_task.done()):
+            state.dirty = True
+            return
+        state.dirty = False
+        state.fit_task = asyncio.create_task(self._fit(state), name=f"fit-{state.guild_id}")
+
+    async def _fit(self, state: GuildModel) -> None:
+        guild_id = state.guild_id
+        try:
+            # Clear before reading: a rating saved after this point marks its member again.
+            changed_before = set(state.changed_users)
+            state.changed_users.clear()
+            arrays = await self.storage.guild_ratings(guild_id)
+            guild_settings = await self.storage.get_guild_settings(guild_id)
+            limited = apply_size_limits(
+                guild_id, arrays.user_ids, arrays.movie_ids, arrays.scores,
+                features=guild_settings.features or self.settings.recommender.features,
+                max_ratings=self.settings.recommender.max_guild_ratings,
+                max_cells=self.settings.recommender.max_model_cells)
+            if limited is None or len(limited.scores) == 0:
+                state.model = None
+                state.provisional = False
+                return
+            config = ModelConfig(
+                features=limited.features,
+                reg=(guild_settings.regularization
+                     if guild_settings.regularization is not None
+                     else self.settings.recommender.regularization),
+                maxiter=self.settings.recommender.max_iterations,
+                scale=RATING_SCALE,
+            )
+            job = FitJob(limited.user_ids, limited.movie_ids, limited.scores, config,
+                         warm_start=state.model.copy() if state.model is not None else None,
+                         blas_threads=self.settings.training.blas_threads)
+            model, report = await self.pool.fit(job)
+            # Members who rated while the fit ran are in changed_users again: they get a
+            # fold-in on the new model when they next ask.
+            state.model = model
+            state.provisional = False
+            state.all_changed = False
+            state.folded_users.clear()
+            state.fitted_at = time.monotonic()
+            self.fits_completed += 1
+            log.info(
+                "fit guild=%s ratings=%d members=%d movies=%d features=%d iterations=%d "
+                "seconds=%.3f cost=%.4f", guild_id, report.n_ratings, report.n_users,
+                report.n_movies, config.features, report.iterations, report.seconds,
+                report.cost)
+            blob = await self.pool.run(model.to_bytes)
+            await self.storage.save_model(guild_id, blob)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            state.changed_users |= changed_before
+            log.exception("fit failed for guild %s", guild_id)
+        finally:
+            if state.dirty and not self._closed:
+                self._schedule(state)
+
+    def _schedule(self, state: GuildModel) -> None:
+        """Debounce: at most one fit per interval; a burst of ratings coalesces."""
+        if self._closed or state.timer is not None:
+            return
+        debounce = self.settings.training.debounce_seconds
+        delay = max(0.0, state.fitted_at + debounce - time.monotonic())
+
+        def fire() -> None:
+            state.timer = None
+            self._start_fit(state)
+
+        state.timer = asyncio.get_running_loop().call_later(delay, fire)
+
+    async def rating_changed(self, guild_id: int, user_id: int) -> None:
+        """Call after a member's ratings changed (rate, unrate, forget)."""
+        state = self._cache.get(guild_id)
+        if state is None:
+            return  # loaded lazily; the saved model will be marked stale then
+        state.changed_users.add(user_id)
+        state.dirty = True
+        if state.fit_task is None or state.fit_task.done():
+            self._schedule(state)
+
+    async def forget_guild(self, guild_id: int) -> None:
+        state = self._cache.pop(guild_id)
+        if state is not None:
+            self._evicted(guild_id, state)
+            if state.fit_task is not None:
+                state.fit_task.cancel()
+
+    async def _fold_in_if_needed(self, state: GuildModel, user_id: int,
+                                 rated_ids: np.ndarray, rated_scores: np.ndarray) -> None:
+        if state.model is None or not state.needs_fold_in(user_id):
+            return
+        state.model.fold_in(user_id, rated_ids, rated_scores)
+        state.changed_users.discard(user_id)
+        state.folded_users.add(user_id)
+
+    async def _member_ratings(self, guild_id: int, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = await self.storage.member_ratings(guild_id, user_id)
+        ids = np.fromiter((r.movie.id for r in rows), dtype=np.int64, count=len(rows))
+        scores = np.fromiter((r.score for r in rows), dtype=np.float32, count=len(rows))
+        return ids, scores
+
+    async def _min_ratings(self, guild_id: int) -> int:
+        guild_settings = await self.storage.get_guild_settings(guild_id)
+        return (guild_settings.min_ratings_for_personal
+                or self.settings.recommender.min_ratings_for_personal)
+
+    # ----------------------------------------------------------------- queries
+    async def predict(self, guild_id: int, user_id: int, movie_id: int) -> float | None:
+        """The model's prediction for this member and movie, or None if it has none."""
+        state = await self._state(guild_id, wait=False)
+        model = state.model
+        if model is None or not model.knows_movie(movie_id):
+            return None
+        rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
+        if len(rated_ids) == 0:
+            return None
+        await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
+        if not model.knows_user(user_id):
+            return None
+        return float(model.predict(np.array([user_id]), np.array([movie_id]))[0])
+
+    async def recommend(self, guild_id: int, user_id: int, n: int = 10,
+                        candidates: set[int] | None = None) -> Picks:
+        state = await self._state(guild_id)
+        rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
+        needed = max(0, await self._min_ratings(guild_id) - len(rated_ids))
+        model = state.model
+        cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
+        if model is None:
+            return Picks([], personal=False, provisional=state.fit_task is not None
+                         and not state.fit_task.done(), ratings_needed=needed)
+        if needed > 0:
+            best = model.popular(n, exclude=rated_ids, candidates=cand)
+            return Picks([Pick(int(r.movie_id), float(r.score)) for r in best],
+                         personal=False, provisional=state.provisional, ratings_needed=needed)
+        await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
+        recs = model.recommend(user_id, n=n, exclude=rated_ids, candidates=cand)
+        picks = []
+        for rec in recs:
+            because = None
+            reasons = model.explain(user_id, rec.movie_id, top=1)
+            if reasons:
+                because = (int(reasons[0][0]), round(float(reasons[0][1])))
+            picks.append(Pick(int(rec.movie_id), float(rec.score), because))
+        return Picks(picks, personal=True, provisional=state.provisional)
+
+    async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,
+                              strategy: str = "average",
+                              candidates: set[int] | None = None) -> Picks:
+        if strategy not in GROUP_STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}")
+        state = await self._state(guild_id)
+        model = state.model
+        if model is None:
+            return Picks([], personal=False, provisional=state.provisional)
+        seen: set[int] = set()
+        for user_id in user_ids:
+            ids, scores = await self._member_ratings(guild_id, user_id)
+            seen.update(int(i) for i in ids)
+            if len(ids):
+                await self._fold_in_if_needed(state, user_id, ids, scores)
+        cand_ids = set(candidates) if candidates is not None else None
+        cand = (np.fromiter(cand_ids - seen, dtype=np.int64) if cand_ids is not None else None)
+        known = [u for u in user_ids if model.knows_user(u)]
+        if not known:
+            best = model.popular(n, exclude=np.fromiter(seen, dtype=np.int64), candidates=cand)
+            return Picks([Pick(int(r.movie_id), float(r.score)) for r in best],
+                         personal=False, provisional=state.provisional)
+        recs = model.recommend_group(known, n=n, strategy=strategy, candidates=cand,
+                                     exclude=np.fromiter(seen, dtype=np.int64))
+        return Picks([Pick(int(r.movie_id), float(r.score)) for r in recs],
+                     personal=True, provisional=state.provisional)
+
+    async def similar(self, guild_id: int, movie_id: int, n: int = 10,
+                      candidates: set[int] | None = None) -> list[tuple[int, float]] | None:
+        """Movies near this one in the guild's feature space; None if the guild's model does
+        not know the movie well enough."""
+        state = await self._state(guild_id)
+        model = state.model
+        if model is None or not model.knows_movie(movie_id):
+            return None
+        cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
+        return [(int(m), float(s)) for m, s in model.similar(movie_id, n=n, candidates=cand)]
+
+    async def top(self, guild_id: int, n: int = 10,
+                  candidates: set[int] | None = None) -> list[Pick]:
+        """The guild's best movies by shrunk mean with minimum support."""
+        state = await self._state(guild_id)
+        if state.model is None:
+            return []
+        cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
+        return [Pick(int(r.movie_id), float(r.score))
+                for r in state.model.popular(n, candidates=cand)]
+
+    async def is_provisional(self, guild_id: int) -> bool:
+        state = self._cache.get(guild_id)
+        return state is None or state.provisional
+
+    async def wait_idle(self, guild_id: int) -> None:
+        """Wait until the guild has no fit running or scheduled (tests, console, shutdown)."""
+        state = self._cache.get(guild_id)
+        while state is not None and (state.timer is not None or (
+                state.fit_task is not None and not state.fit_task.done())):
+            if state.timer is not None:
+                state.timer.cancel()
+                state.timer = None
+                self._start_fit(state)
+            if state.fit_task is not None:
+                await asyncio.shield(state.fit_task)

@@ -1,0 +1,86 @@
+"""One error handler for every slash command: each failure becomes a short ephemeral message.
+
+`UserError` carries a message meant for the member (bad input, missing permission, nothing to
+show); anything else is a bug: it is logged with a reference id and the member sees that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.text import NO_PINGS
+
+log = logging.getLogger(__name__)
+
+
+class UserError(app_commands.AppCommandError):
+    """A problem the member can fix; `message` is shown to them as-is (already safe text)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def send_ephemeral(interaction: discord.Interaction, content: str | None = None,
+                         **kwargs) -> None:
+    """Reply ephemerally, whether or not the interaction was already answered."""
+    kwargs.setdefault("allowed_mentions", NO_PINGS)
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=True, **kwargs)
+
+
+def describe(error: app_commands.AppCommandError) -> str | None:
+    """The member-facing text for an expected failure, or None for a bug."""
+    if isinstance(error, app_commands.CommandInvokeError) and isinstance(
+            error.original, UserError):
+        error = error.original
+    if isinstance(error, UserError):
+        return error.message
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {perms} permission for this."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server, not in direct messages."
+    if isinstance(error, app_commands.TransformerError):
+        return "That value is not valid for this option."
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You can't use this command here."
+    return None
+
+
+async def on_tree_error(interaction: discord.Interaction,
+                        error: app_commands.AppCommandError) -> None:
+    message = describe(error)
+    if message is None:
+        reference = secrets.token_hex(4)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command failed ref=%s command=%s guild=%s user=%s", reference, command,
+                  interaction.guild_id, interaction.user.id, exc_info=error)
+        message = f"Something went wrong on our side (reference `{reference}`). Please try again."
+    try:
+        await send_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for interaction %s", interaction.id)
+
+
+class Errors(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self._previous = bot.tree.on_error
+        bot.tree.on_error = on_tree_error
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._previous
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Errors(bot))

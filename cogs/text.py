@@ -1,0 +1,53 @@
+"""Making user-supplied text safe to show: no pings, no broken formatting, bounded length."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import discord
+
+# Zero-width and bidirectional controls that can hide or reorder text.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff",
+              "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+              "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+def strip_controls(text: str) -> str:
+    """Remove control and invisible formatting characters; newlines and tabs become spaces."""
+    out = []
+    for char in text:
+        if char in "\r\n\t":
+            out.append(" ")
+        elif char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def safe(text: str, limit: int = 200) -> str:
+    """User text for a message or embed: controls removed, markdown and mentions escaped,
+    shortened to `limit` characters with an ellipsis."""
+    text = strip_controls(text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def movie_label(movie, limit: int = 200) -> str:
+    """'Title (Year)', escaped for display."""
+    return safe(movie.label, limit)
+
+
+def choice_label(movie) -> str:
+    """'Title (Year)' for an autocomplete choice (plain text, at most 100 characters)."""
+    label = strip_controls(movie.label)
+    return label if len(label) <= 100 else label[:99] + "…"
+
+
+def stars(score: float) -> str:
+    """A compact score: '8/10' or '7.4/10'."""
+    return f"{score:.0f}/10" if float(score).is_integer() else f"{score:.1f}/10"
+
+
+NO_PINGS = discord.AllowedMentions.none()
