@@ -1,0 +1,9 @@
+"""Pure numpy/scipy collaborative filtering for one guild's ratings (no discord, no SQL).
+
+See ``docs/architecture.md`` ("Recommender contract") and ``model.py`` for the model.
+"""
+
+from .model import CFModel
+from .types import FitReport, ModelConfig, Recommendation
+
+__all__ = ["CFModel", "FitReport", "ModelConfig", "Recommendation"]

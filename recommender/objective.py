@@ -1,0 +1,108 @@
+"""Regularised squared-error cost and its analytic gradient over observed ratings only.
+
+Parameters are packed in one flat float64 vector for ``scipy.optimize.minimize(method="CG")``:
+``[X (movies x k), Theta (members x k), b_movie (movies), b_member (members)]``.
+
+    pred_r = b_movie[i] + b_member[u] + X[i] . Theta[u]        (for each observed rating r)
+    J = 1/2 sum_r (pred_r - y_r)^2 + reg/2 (|X|^2 + |Theta|^2)
+        + reg_bias/2 (|b_movie|^2 + |b_member|^2)
+
+``y`` is the rating minus its movie's shrunk mean, in rating units. Every evaluation is
+O(ratings x k): one gather + row-wise dot, then two sparse (CSR/CSC) x dense products and two
+bincounts, all on the index structure built once per fit. No dense members x movies matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .index import RatingMatrix
+
+
+class Layout:
+    """Slices of the packed parameter vector."""
+
+    def __init__(self, n_movies: int, n_users: int, k: int) -> None:
+        self.n_movies, self.n_users, self.k = n_movies, n_users, k
+        self.sx = slice(0, n_movies * k)
+        self.st = slice(self.sx.stop, self.sx.stop + n_users * k)
+        self.sbi = slice(self.st.stop, self.st.stop + n_movies)
+        self.sbu = slice(self.sbi.stop, self.sbi.stop + n_users)
+        self.size = self.sbu.stop
+
+    def unpack(self, params: np.ndarray, dtype=np.float32):
+        p = params.astype(dtype, copy=False)
+        return (
+            p[self.sx].reshape(self.n_movies, self.k),
+            p[self.st].reshape(self.n_users, self.k),
+            p[self.sbi],
+            p[self.sbu],
+        )
+
+    def pack(self, X, T, bi, bu) -> np.ndarray:
+        return np.concatenate([np.ravel(X), np.ravel(T), np.ravel(bi), np.ravel(bu)]).astype(
+            np.float64
+        )
+
+
+class Objective:
+    """Callable returning ``(cost, gradient)`` for the packed parameters."""
+
+    def __init__(self, rm: RatingMatrix, y: np.ndarray, k: int, reg: float, reg_bias: float,
+                 dtype=np.float32) -> None:
+        self.rm = rm
+        self.y = np.asarray(y, dtype=dtype)  # sorted like rm (by movie)
+        self.layout = Layout(rm.n_movies, rm.n_users, k)
+        self.reg, self.reg_bias = float(reg), float(reg_bias)
+        self.dtype = dtype
+        self.evaluations = 0
+
+        n = rm.movie.size
+        # buffers reused by every evaluation (fresh multi-MB arrays cost page faults each call)
+        self._a = np.empty((n, k), dtype=dtype)
+        self._b = np.empty((n, k), dtype=dtype)
+        self._err = np.empty(n, dtype=dtype)
+        self._tmp = np.empty(n, dtype=dtype)
+        self._err64 = np.empty(n, dtype=np.float64)
+        self._movie = rm.movie.astype(np.intp)
+        self._user = rm.user.astype(np.intp)
+
+    def residuals(self, params: np.ndarray) -> np.ndarray:
+        """pred - y for every observed rating (a view of an internal buffer)."""
+        X, T, bi, bu = self.layout.unpack(params, self.dtype)
+        err, tmp = self._err, self._tmp
+        np.take(bi, self._movie, out=err)
+        np.add(err, np.take(bu, self._user, out=tmp), out=err)
+        if self.layout.k:
+            np.take(X, self._movie, axis=0, out=self._a)
+            np.take(T, self._user, axis=0, out=self._b)
+            np.add(err, np.einsum("ij,ij->i", self._a, self._b, out=tmp), out=err)
+        np.subtract(err, self.y, out=err)
+        return err
+
+    def __call__(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        self.evaluations += 1
+        lay, rm = self.layout, self.rm
+        X, T, _, _ = lay.unpack(params, self.dtype)
+        err = self.residuals(params)
+        p64 = params
+        np.copyto(self._err64, err)
+        cost = 0.5 * float(np.dot(self._err64, self._err64))
+        cost += 0.5 * self.reg * float(
+            np.dot(p64[lay.sx], p64[lay.sx]) + np.dot(p64[lay.st], p64[lay.st])
+        )
+        cost += 0.5 * self.reg_bias * float(
+            np.dot(p64[lay.sbi], p64[lay.sbi]) + np.dot(p64[lay.sbu], p64[lay.sbu])
+        )
+        grad = np.empty(lay.size, dtype=np.float64)
+        if lay.k:
+            E = rm.err_matrix(err)
+            grad[lay.sx] = (E @ T).ravel()
+            grad[lay.st] = (E.T @ X).ravel()
+            grad[lay.sx] += self.reg * p64[lay.sx]
+            grad[lay.st] += self.reg * p64[lay.st]
+        grad[lay.sbi] = np.bincount(self._movie, weights=err, minlength=lay.n_movies)
+        grad[lay.sbu] = np.bincount(self._user, weights=err, minlength=lay.n_users)
+        grad[lay.sbi] += self.reg_bias * p64[lay.sbi]
+        grad[lay.sbu] += self.reg_bias * p64[lay.sbu]
+        return cost, grad

@@ -1,0 +1,92 @@
+"""Public value types of the recommender: ModelConfig, FitReport, Recommendation.
+
+Regularisation rule (documented here because callers tune it per guild):
+ratings are first converted to *rating units* of ``(scale_max - scale_min) / 4.5`` (so MovieLens'
+0.5-5 scale is 1 unit per star and the bot's 1-10 scale is 2 points per unit). ``reg`` and
+``reg_bias`` are the weights of plain L2 penalties in a *sum* of squared errors (the MAP /
+Gaussian-prior formulation). The penalty is therefore fixed while the data term grows with the
+number of ratings an entity has: a member or movie with n ratings is shrunk towards the baseline
+by roughly ``reg / (n + reg)``. One value works from a 5-member guild (everything stays close to the
+shrunk means, stable output) to a 100,000-rating guild (well supported rows are barely shrunk),
+and on any rating scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyper-parameters of :class:`recommender.CFModel` (defaults tuned on ml-latest-small)."""
+
+    features: int = 10
+    reg: float = 15.0
+    reg_bias: float = 10.0
+    maxiter: int = 20
+    seed: int = 0
+    scale: tuple[float, float] = (1.0, 10.0)
+    mean_damping: float = 10.0
+    """Shrunk movie mean = (sum of ratings + d * global mean) / (count + d)."""
+    min_support: int | None = None
+    """Minimum ratings a movie needs to be recommended; None = auto (see ``auto_min_support``)."""
+    min_support_fraction: float = 0.05
+    """Auto min_support = clip(round(fraction * members), 1, 20)."""
+    confidence: float = 3.0
+    """Ranking penalty in rating units: score = prediction - confidence / sqrt(support + 1)."""
+    init_std: float = 0.1
+    precondition: float = 0.0
+    """Factor rows are preconditioned by sqrt(precondition * count + reg) (0 = plain CG)."""
+    gtol: float = 1e-4
+    dtype: str = "float32"
+    min_ratings_to_factorise: int = 10
+
+    def __post_init__(self) -> None:
+        lo, hi = self.scale
+        if not hi > lo:
+            raise ValueError(f"scale must be (min, max) with max > min, got {self.scale}")
+        if self.features < 0 or self.maxiter < 0:
+            raise ValueError("features and maxiter must be >= 0")
+        if self.reg < 0 or self.reg_bias < 0 or self.mean_damping < 0:
+            raise ValueError("reg, reg_bias and mean_damping must be >= 0")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError("dtype must be 'float32' or 'float64'")
+
+    @property
+    def unit(self) -> float:
+        """Size of one internal rating unit on this scale."""
+        return (self.scale[1] - self.scale[0]) / 4.5
+
+    def auto_min_support(self, n_users: int) -> int:
+        if self.min_support is not None:
+            return max(0, int(self.min_support))
+        return int(min(20, max(1, round(self.min_support_fraction * n_users))))
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What a fit did: sizes, optimiser iterations, wall seconds and the final cost."""
+
+    n_ratings: int
+    n_users: int
+    n_movies: int
+    iterations: int
+    seconds: float
+    cost: float
+    factorised: bool = True
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended movie.
+
+    ``score`` is the ranking score on the rating scale: the predicted rating minus a small
+    uncertainty penalty for movies with few ratings (a conservative estimate), clamped to the
+    scale; lists are sorted by it. ``predicted`` is the plain model prediction and ``support``
+    the number of ratings the movie has in the guild.
+    """
+
+    movie_id: int
+    score: float
+    predicted: float = float("nan")
+    support: int = 0
