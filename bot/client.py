@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 # The cogs, in load order. Each module has an async `setup(bot)`.
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.errors",
     "cogs.rating",
     "cogs.recommend",
     "cogs.movies",
@@ -55,6 +54,9 @@ class MovieBot(commands.Bot):
         self.storage = None  # bot.storage.Storage, opened in setup_hook
         self.recommendations = None  # bot.service.RecommendationService
         self.accepting_commands = True
+        from cogs.errors import on_tree_error
+
+        self.tree.on_error = on_tree_error
 
     async def setup_hook(self) -> None:
         from bot.catalog.starter import ensure_starter_catalog

@@ -1,7 +1,11 @@
-"""One error handler for every slash command: each failure becomes a short ephemeral message.
+"""One error handler for every slash command, button, menu and form: each failure becomes a
+short ephemeral message.
 
 `UserError` carries a message meant for the member (bad input, missing permission, nothing to
 show); anything else is a bug: it is logged with a reference id and the member sees that id.
+`MovieBot` installs `on_tree_error` on its command tree; views and modals call
+`report_failure` from their `on_error`. (A plain module, not an extension, so `UserError` is one
+class for the life of the process.)
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import secrets
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from cogs.text import NO_PINGS
 
@@ -36,7 +39,7 @@ async def send_ephemeral(interaction: discord.Interaction, content: str | None =
         await interaction.response.send_message(content, ephemeral=True, **kwargs)
 
 
-def describe(error: app_commands.AppCommandError) -> str | None:
+def describe(error: Exception) -> str | None:
     """The member-facing text for an expected failure, or None for a bug."""
     if isinstance(error, app_commands.CommandInvokeError) and isinstance(
             error.original, UserError):
@@ -57,13 +60,16 @@ def describe(error: app_commands.AppCommandError) -> str | None:
     return None
 
 
-async def on_tree_error(interaction: discord.Interaction,
-                        error: app_commands.AppCommandError) -> None:
+async def report_failure(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member what went wrong; log bugs with a reference id they can quote."""
     message = describe(error)
     if message is None:
         reference = secrets.token_hex(4)
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("command failed ref=%s command=%s guild=%s user=%s", reference, command,
+        if isinstance(error, app_commands.CommandInvokeError):
+            error = error.original
+        where = (interaction.command.qualified_name if interaction.command
+                 else (interaction.data or {}).get("custom_id", "?"))
+        log.error("interaction failed ref=%s where=%s guild=%s user=%s", reference, where,
                   interaction.guild_id, interaction.user.id, exc_info=error)
         message = f"Something went wrong on our side (reference `{reference}`). Please try again."
     try:
@@ -72,15 +78,6 @@ async def on_tree_error(interaction: discord.Interaction,
         log.warning("could not deliver an error message for interaction %s", interaction.id)
 
 
-class Errors(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
-        self.bot = bot
-        self._previous = bot.tree.on_error
-        bot.tree.on_error = on_tree_error
-
-    async def cog_unload(self) -> None:
-        self.bot.tree.on_error = self._previous
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Errors(bot))
+async def on_tree_error(interaction: discord.Interaction,
+                        error: app_commands.AppCommandError) -> None:
+    await report_failure(interaction, error)

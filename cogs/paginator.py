@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from cogs.errors import report_failure
 from cogs.text import NO_PINGS
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,7 @@ class OwnedView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:
-        from cogs.errors import UserError, on_tree_error
-
-        if not isinstance(error, discord.app_commands.AppCommandError):
-            error = discord.app_commands.CommandInvokeError(interaction.command, error) \
-                if interaction.command else UserError("That didn't work; please try again.")
-        await on_tree_error(interaction, error)
+        await report_failure(interaction, error)
 
 
 class Paginator(OwnedView):
