@@ -1,0 +1,372 @@
+"""/recommend (personal picks, or a movie-night pick for a group) and /similar.
+
+Everything comes from the invoking server's own model (`bot.recommendations`); replies are
+ephemeral, escape every title and genre, and never ping.
+
+* `/recommend [count] [genre]`: the member's top picks (title, year, genres, predicted score and
+  the rating that drove it), movies they rated excluded; below the guild's minimum number of
+  ratings it shows the server's favourites and how many ratings unlock personal picks. The
+  reply's view rates a pick from the list and shows more picks.
+* `/recommend group:<mentions> | voice:<channel> [rule]`: the group mode (Discord forbids a
+  command that is both invocable and a group): the requester plus the mentioned members and/or
+  the members in a voice channel; nobody in the group has rated the picks; the aggregation rule
+  (average or least misery) is named in the reply.
+* `/similar movie`: movies close to one movie in the learned feature space.
+
+/recommend has a per-member, per-guild cooldown (`limits.recommend_cooldown_seconds`, 0 = none).
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.service import GROUP_STRATEGIES, Picks
+from cogs.errors import UserError
+from cogs.lookup import movie_choices, resolve_movie
+from cogs.text import NO_PINGS, movie_label, safe, stars
+from cogs.views import Page, RecommendationView
+
+MAX_COUNT = 25
+DEFAULT_COUNT = 10
+MAX_GROUP = 10
+SIMILAR_COUNT = 10
+EMBED_TEXT_BUDGET = 3900  # an embed description holds 4096 characters
+MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
+
+RULES = {
+    "average": ("Average", "the highest mean predicted score"),
+    "least_misery": ("Least misery", "the highest lowest-member score, so nobody hates the pick"),
+}
+PROVISIONAL_NOTE = "Results are provisional: the model is refreshing."
+COLOUR = discord.Colour.blurple()
+
+
+# --------------------------------------------------------------------------- cooldown
+def recommend_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    """One /recommend per `limits.recommend_cooldown_seconds` per member and guild."""
+    seconds = interaction.client.settings.limits.recommend_cooldown_seconds
+    if not seconds or seconds <= 0:
+        return None
+    return app_commands.Cooldown(1, float(seconds))
+
+
+def cooldown_key(interaction: discord.Interaction) -> tuple[int | None, int]:
+    return (interaction.guild_id, interaction.user.id)
+
+
+# --------------------------------------------------------------------------- rendering
+def _genres(movie, limit: int) -> str:
+    return safe(", ".join(movie.genres), limit) if movie.genres else "no genre listed"
+
+
+def fit_lines(render, count: int) -> list[str]:
+    """Lines from `render(title_limit, other_limit)`, shortened until they fit one embed."""
+    title_limit, other_limit = 100, 60
+    while True:
+        lines = [render(i, title_limit, other_limit) for i in range(count)]
+        if sum(len(line) + 1 for line in lines) <= EMBED_TEXT_BUDGET or title_limit <= 20:
+            return lines
+        title_limit = max(20, int(title_limit * 0.75))
+        other_limit = max(12, int(other_limit * 0.75))
+
+
+def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool = False
+               ) -> tuple[list[str], list[tuple[object, float]]]:
+    """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines."""
+    shown = [(pick, movies[pick.movie_id]) for pick in picks if pick.movie_id in movies]
+
+    def render(i: int, title_limit: int, other_limit: int) -> str:
+        pick, movie = shown[i]
+        if group:
+            score = f"group score {stars(round(pick.score, 1))}"
+        elif personal:
+            score = f"predicted {stars(round(pick.score, 1))}"
+        else:
+            score = f"server score {stars(round(pick.score, 1))}"
+        line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
+                f"{_genres(movie, other_limit)} · {score}")
+        because = getattr(pick, "because", None)
+        if because is not None and because[0] in movies:
+            line += (f" · because you rated *{movie_label(movies[because[0]], other_limit)}* "
+                     f"{stars(because[1])}")
+        return line
+
+    return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
+
+
+async def _movies_for(storage, guild_id: int, picks) -> dict:
+    ids = {p.movie_id for p in picks}
+    ids |= {p.because[0] for p in picks if getattr(p, "because", None)}
+    return await storage.get_movies(guild_id, ids) if ids else {}
+
+
+class Recommend(commands.Cog):
+    """Recommendation commands."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    # ----------------------------------------------------------------------- autocomplete
+    async def genre_choices(self, interaction: discord.Interaction,
+                            current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        genres = await interaction.client.storage.genres(interaction.guild_id)
+        needle = current.strip().casefold()
+        matches = [g for g in genres if needle in g.casefold()]
+        matches.sort(key=lambda g: (not g.casefold().startswith(needle), g.casefold()))
+        return [app_commands.Choice(name=g[:100], value=g[:100]) for g in matches[:25]]
+
+    async def _genre_candidates(self, interaction: discord.Interaction,
+                                genre: str | None) -> tuple[str | None, set[int] | None]:
+        if genre is None or not genre.strip():
+            return None, None
+        storage = interaction.client.storage
+        genres = await storage.genres(interaction.guild_id)
+        wanted = genre.strip().casefold()
+        canonical = next((g for g in genres if g.casefold() == wanted), None)
+        if canonical is None:
+            listed = safe(", ".join(genres), 1500) if genres else "none yet"
+            raise UserError(f"I don't know the genre “{safe(genre, 60)}”. Genres in this "
+                            f"server: {listed}.")
+        return canonical, await storage.movie_ids_with_genre(interaction.guild_id, canonical)
+
+    # ----------------------------------------------------------------------- /recommend
+    @app_commands.command(name="recommend",
+                          description="Movies picked for you, or for a group movie night")
+    @app_commands.guild_only()
+    @app_commands.checks.dynamic_cooldown(recommend_cooldown, key=cooldown_key)
+    @app_commands.describe(
+        count="How many picks to show (1-25, default 10)",
+        genre="Only movies of this genre",
+        group="Movie night: mention the members watching with you, e.g. @alice @bob",
+        voice="Movie night: everyone in this voice channel watches with you",
+        rule="Movie night: how the group's tastes are combined (default: average)",
+    )
+    @app_commands.autocomplete(genre=genre_choices)
+    @app_commands.choices(rule=[
+        app_commands.Choice(name="average", value="average"),
+        app_commands.Choice(name="least misery", value="least_misery"),
+    ])
+    async def recommend(self, interaction: discord.Interaction,
+                        count: app_commands.Range[int, 1, 25] = DEFAULT_COUNT,
+                        genre: str | None = None, group: str | None = None,
+                        voice: discord.VoiceChannel | None = None,
+                        rule: app_commands.Choice[str] | None = None) -> None:
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+            raise UserError(f"The count must be a whole number from 1 to {MAX_COUNT}.")
+        strategy = "average" if rule is None else getattr(rule, "value", rule)
+        if strategy not in GROUP_STRATEGIES:
+            raise UserError("The rule must be “average” or “least misery”.")
+        genre_name, candidates = await self._genre_candidates(interaction, genre)
+        if group is not None or voice is not None:
+            members = await self._group_members(interaction, group, voice)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await self._group(interaction, members, count, strategy, genre_name, candidates)
+            return
+        elif rule is not None:
+            raise UserError("The rule is for movie nights: add `group` or `voice` too.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._personal(interaction, count, genre_name, candidates)
+
+    async def _personal(self, interaction: discord.Interaction, count: int,
+                        genre: str | None, candidates: set[int] | None) -> None:
+        bot = interaction.client
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+
+        async def load(page: int) -> Page:
+            picks: Picks = await bot.recommendations.recommend(
+                guild_id, user_id, n=count * (page + 1), candidates=candidates)
+            return await self._page(interaction, picks, page, count, genre)
+
+        first = await load(0)
+        if not first.movies:
+            await interaction.edit_original_response(
+                content=await self._empty_message(interaction, genre), allowed_mentions=NO_PINGS)
+            return
+        view = RecommendationView(user_id, load, first)
+        view.interaction = interaction
+        await interaction.edit_original_response(embed=first.embed, view=view,
+                                                 allowed_mentions=NO_PINGS)
+
+    async def _page(self, interaction: discord.Interaction, picks: Picks, page: int,
+                    count: int, genre: str | None) -> Page:
+        items = picks.items[count * page: count * (page + 1)]
+        movies = await _movies_for(interaction.client.storage, interaction.guild_id, items)
+        lines, shown = pick_lines(items, movies, start=count * page, personal=picks.personal)
+        personal = picks.personal
+        title = "Your picks" if personal else "Popular in this server"
+        if genre:
+            title += f": {safe(genre, 60)}"
+        head = []
+        if not personal and picks.ratings_needed:
+            head.append(f"Rate {picks.ratings_needed} more movie"
+                        f"{'s' if picks.ratings_needed != 1 else ''} with `/rate` to unlock "
+                        "personal picks.")
+        embed = discord.Embed(title=title, description="\n".join([*head, *lines]),
+                              colour=COLOUR)
+        footer = []
+        if page:
+            footer.append(f"Page {page + 1}")
+        if picks.provisional:
+            footer.append(PROVISIONAL_NOTE)
+        if footer:
+            embed.set_footer(text=" · ".join(footer))
+        return Page(embed, shown, has_more=len(picks.items) >= count * (page + 1))
+
+    async def _empty_message(self, interaction: discord.Interaction, genre: str | None) -> str:
+        bot = interaction.client
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        rated = await bot.storage.count_member_ratings(guild_id, user_id)
+        guild_settings = await bot.storage.get_guild_settings(guild_id)
+        minimum = (guild_settings.min_ratings_for_personal
+                   or bot.settings.recommender.min_ratings_for_personal)
+        needed = max(0, minimum - rated)
+        if len(await bot.storage.guild_ratings(guild_id)) == 0:
+            return ("Nobody in this server has rated a movie yet, so I have nothing to go on. "
+                    f"Rate a few movies you've seen with `/rate` ({minimum} ratings unlock "
+                    "personal picks) and ask the others to do the same.")
+        if await bot.recommendations.is_provisional(guild_id) and not genre:
+            pending = "I'm still learning this server's taste; try again in a few seconds."
+            if needed:
+                pending += f" Rate {needed} more movie{'s' if needed != 1 else ''} with " \
+                           "`/rate` to unlock personal picks."
+            return pending
+        if genre:
+            return (f"I have no {safe(genre, 60)} picks for you yet: nobody here has rated one "
+                    "you haven't seen. Try another genre, or none.")
+        if needed:
+            return (f"Not enough ratings in this server for picks yet. Rate {needed} more "
+                    f"movie{'s' if needed != 1 else ''} with `/rate` to unlock personal picks.")
+        return ("You've rated every movie I could recommend from this server's ratings. Rate "
+                "new ones with `/rate`, or ask the others to rate more.")
+
+    # ----------------------------------------------------------------------- group mode
+    async def _group_members(self, interaction: discord.Interaction, group: str | None,
+                             voice: discord.VoiceChannel | None) -> list[discord.Member]:
+        guild = interaction.guild
+        if guild is None:
+            raise UserError("This command works in a server, not in direct messages.")
+        members: dict[int, discord.abc.User] = {interaction.user.id: interaction.user}
+        if group is not None:
+            ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(group)))
+            if not ids:
+                raise UserError("Mention the members watching with you in `group`, "
+                                "e.g. @alice @bob.")
+            if len(ids) > MAX_GROUP:
+                raise UserError(f"A movie night is for at most {MAX_GROUP} members.")
+            for user_id in ids:
+                member = await self._member(interaction, user_id)
+                if member is None:
+                    raise UserError(f"User {user_id} is not a member of this server.")
+                if member.bot:
+                    raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
+                                    "watch movies.")
+                members.setdefault(member.id, member)
+        if voice is not None:
+            if getattr(voice, "guild", None) is None or voice.guild.id != guild.id:
+                raise UserError("Pick a voice channel of this server.")
+            present = [m for m in voice.members if not m.bot]
+            if not present:
+                raise UserError(f"Nobody is in {safe(voice.name, 60)} right now.")
+            for member in present:
+                members.setdefault(member.id, member)
+        if len(members) < 2:
+            raise UserError("A movie night needs at least two people: mention others in "
+                            "`group`, or pick a voice channel with people in it.")
+        if len(members) > MAX_GROUP:
+            raise UserError(f"A movie night is for at most {MAX_GROUP} members "
+                            f"(this group has {len(members)}).")
+        return list(members.values())
+
+    async def _member(self, interaction: discord.Interaction,
+                      user_id: int) -> discord.Member | None:
+        guild = interaction.guild
+        member = guild.get_member(user_id)
+        if member is not None:
+            return member
+        try:  # without the members intent the cache may not hold everyone
+            return await guild.fetch_member(user_id)
+        except (discord.NotFound, discord.Forbidden):
+            return None
+
+    async def _group(self, interaction: discord.Interaction, members: list, count: int,
+                     strategy: str, genre: str | None, candidates: set[int] | None) -> None:
+        bot = interaction.client
+        guild_id = interaction.guild_id
+        picks = await bot.recommendations.recommend_group(
+            guild_id, [m.id for m in members], n=count, strategy=strategy,
+            candidates=candidates)
+        name, explanation = RULES[strategy]
+        names = ", ".join(safe(m.display_name, 40) for m in members)
+        movies = await _movies_for(bot.storage, guild_id, picks.items)
+        lines, _shown = pick_lines(picks.items, movies, start=0, personal=picks.personal,
+                                   group=True)
+        if not lines:
+            if len(await bot.storage.guild_ratings(guild_id)) == 0:
+                text = ("Nobody in this server has rated a movie yet. Rate a few with `/rate` "
+                        "and I can pick a movie night.")
+            elif genre:
+                text = (f"I found no {safe(genre, 60)} movie that none of you has rated. "
+                        "Try another genre, or none.")
+            else:
+                text = ("I found no movie that none of you has rated yet. Rate more movies "
+                        "with `/rate`, or ask the others to.")
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+            return
+        head = [f"For: {names}", f"Rule: **{name}**: {explanation}."]
+        if not picks.personal:
+            head.append("None of you has rated enough for personal picks yet, so these are the "
+                        "server's favourites that none of you has rated.")
+        title = f"Movie night for {len(members)}"
+        if genre:
+            title += f": {safe(genre, 60)}"
+        embed = discord.Embed(title=title, description="\n".join([*head, "", *lines]),
+                              colour=COLOUR)
+        if picks.provisional:
+            embed.set_footer(text=PROVISIONAL_NOTE)
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+
+    # ----------------------------------------------------------------------- /similar
+    @app_commands.command(name="similar",
+                          description="Movies close to one movie, by this server's ratings")
+    @app_commands.guild_only()
+    @app_commands.describe(movie="The movie to find neighbours of (pick from the suggestions)")
+    @app_commands.autocomplete(movie=movie_choices)
+    async def similar(self, interaction: discord.Interaction, movie: str) -> None:
+        found = await resolve_movie(interaction, movie)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = interaction.client
+        guild_id = interaction.guild_id
+        near = await bot.recommendations.similar(guild_id, found.id, n=SIMILAR_COUNT) or []
+        movies = await bot.storage.get_movies(guild_id, [m for m, _ in near]) if near else {}
+        shown = [(movies[m], s) for m, s in near if m in movies]
+        if not shown:
+            # Answered by editing the deferred reply (a followup would leave it "thinking").
+            await interaction.edit_original_response(
+                content=f"I can't place **{movie_label(found)}** yet: it needs more ratings in "
+                        "this server before I know which movies are close to it.",
+                allowed_mentions=NO_PINGS)
+            return
+
+        def render(i: int, title_limit: int, other_limit: int) -> str:
+            other, cosine = shown[i]
+            return (f"{i + 1}. **{movie_label(other, title_limit)}** — "
+                    f"{_genres(other, other_limit)} · similarity {max(0.0, cosine):.0%}")
+
+        embed = discord.Embed(title=f"Movies like {movie_label(found, 200)}"[:256],
+                              description="\n".join(fit_lines(render, len(shown))),
+                              colour=COLOUR)
+        footer = "From this server's ratings: people who liked one tended to like the other."
+        if await bot.recommendations.is_provisional(guild_id):
+            footer += " " + PROVISIONAL_NOTE
+        embed.set_footer(text=footer)
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Recommend(bot))

@@ -1,0 +1,159 @@
+"""The interactive part of a /recommend reply: rate a pick from the list, or show more picks.
+
+`RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen and a
+"Show more" button. Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before
+anything is saved; the rated pick then leaves the Select. Only the member who ran /recommend
+can use the components (`OwnedView`); on timeout they are disabled, and a message deleted in
+the meantime is not an error. Discord.py gives every component a random custom_id, so they are
+unique per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from cogs.errors import UserError, report_failure
+from cogs.paginator import OwnedView
+from cogs.rating import MAX_SCORE, MIN_SCORE, SCORE_HINT, save_rating
+from cogs.text import NO_PINGS, choice_label, safe, stars
+
+log = logging.getLogger(__name__)
+
+VIEW_TIMEOUT = 600.0  # interaction tokens last 15 minutes; stay well inside that
+
+
+@dataclass
+class Page:
+    """One page of picks as shown: the embed, the movies on it (with their predicted score),
+    and whether a further page may exist."""
+
+    embed: discord.Embed
+    movies: list[tuple[object, float]]  # (Movie, predicted score)
+    has_more: bool
+
+
+PageLoader = Callable[[int], Awaitable[Page]]
+
+
+def parse_score(text: str) -> int:
+    """A modal's score field: a whole number from 1 to 10, or a UserError."""
+    value = (text or "").strip()
+    if not value:
+        raise UserError(f"Type a score. {SCORE_HINT} Nothing was saved.")
+    if not value.isascii() or not value.isdigit():
+        raise UserError(f"“{safe(value, 20)}” is not a score. {SCORE_HINT} Nothing was saved.")
+    score = int(value)
+    if not MIN_SCORE <= score <= MAX_SCORE:
+        raise UserError(f"{score} is out of range. {SCORE_HINT} Nothing was saved.")
+    return score
+
+
+class ScoreModal(discord.ui.Modal):
+    """Asks for a 1-10 score for one movie."""
+
+    def __init__(self, movie, view: RecommendationView | None = None) -> None:
+        title = f"Rate {choice_label(movie)}"
+        super().__init__(title=title if len(title) <= 45 else title[:44] + "…",
+                         timeout=VIEW_TIMEOUT)
+        self.movie = movie
+        self.list_view = view
+        self.score = discord.ui.TextInput(
+            label=f"Your score ({MIN_SCORE}-{MAX_SCORE})", placeholder="e.g. 8",
+            min_length=1, max_length=2, required=True)
+        self.add_item(self.score)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        score = parse_score(self.score.value)
+        text = await save_rating(interaction, self.movie, score)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        if self.list_view is not None:
+            await self.list_view.mark_rated(self.movie.id)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_failure(interaction, error)
+
+
+class RateSelect(discord.ui.Select):
+    """'Rate one of these…': the picks on screen; choosing one opens the score modal."""
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="Rate one of these…", min_values=1, max_values=1,
+                         options=[discord.SelectOption(label="-", value="0")])
+        self.movies: dict[int, object] = {}
+
+    def set_movies(self, movies: list[tuple[object, float]]) -> None:
+        self.movies = {movie.id: movie for movie, _score in movies}
+        self.options = [
+            discord.SelectOption(label=choice_label(movie), value=str(movie.id),
+                                 description=f"predicted {stars(round(score, 1))}")
+            for movie, score in movies[:25]
+        ]
+
+    def remove_movie(self, movie_id: int) -> None:
+        self.movies.pop(movie_id, None)
+        self.options = [o for o in self.options if o.value != str(movie_id)]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            movie = self.movies[int(self.values[0])]
+        except (KeyError, ValueError, IndexError):
+            raise UserError("That pick is no longer on the list; run /recommend again.") from None
+        await interaction.response.send_modal(ScoreModal(movie, self.view))
+
+
+class RecommendationView(OwnedView):
+    """Rate-select plus 'Show more' for a /recommend reply."""
+
+    def __init__(self, owner_id: int, load_page: PageLoader, first: Page,
+                 *, timeout: float | None = None) -> None:
+        super().__init__(owner_id, timeout=VIEW_TIMEOUT if timeout is None else timeout)
+        self.load_page = load_page
+        self.page = 0
+        self.rate_select = RateSelect()
+        self.more = discord.ui.Button(label="Show more", style=discord.ButtonStyle.secondary)
+        self.more.callback = self.show_more
+        self._show(first)
+
+    def _show(self, page: Page) -> None:
+        self.clear_items()
+        self.rate_select.set_movies(page.movies)
+        if self.rate_select.options:
+            self.add_item(self.rate_select)
+        self.more.disabled = not page.has_more
+        self.add_item(self.more)
+
+    async def mark_rated(self, movie_id: int) -> None:
+        """A pick was rated through the modal: take it off the select on the original message."""
+        self.rate_select.remove_movie(movie_id)
+        if not self.rate_select.options and self.rate_select in self.children:
+            self.remove_item(self.rate_select)
+        if self.interaction is None or self.is_finished():
+            return
+        try:
+            await self.interaction.edit_original_response(view=self)
+        except discord.HTTPException:  # deleted message or expired token: nothing to update
+            log.debug("could not update the recommendation list after a rating")
+
+    async def show_more(self, interaction: discord.Interaction) -> None:
+        page = await self.load_page(self.page + 1)
+        if not page.movies:
+            self.more.disabled = True
+            await interaction.response.edit_message(view=self)
+            await interaction.followup.send("That's every pick I have for you right now.",
+                                            ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        self.page += 1
+        self._show(page)
+        await interaction.response.edit_message(embed=page.embed, view=self,
+                                                allowed_mentions=NO_PINGS)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item) -> None:
+        await report_failure(interaction, error)
+
+
+__all__ = ["Page", "RateSelect", "RecommendationView", "ScoreModal", "parse_score"]
