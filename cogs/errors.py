@@ -31,12 +31,17 @@ class UserError(app_commands.AppCommandError):
 
 async def send_ephemeral(interaction: discord.Interaction, content: str | None = None,
                          **kwargs) -> None:
-    """Reply ephemerally, whether or not the interaction was already answered."""
+    """Reply ephemerally, whether or not the interaction was already answered. After a
+    deferral ("thinking…") the deferred message itself is replaced, so it never hangs."""
     kwargs.setdefault("allowed_mentions", NO_PINGS)
-    if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True, **kwargs)
+    response = interaction.response
+    if not response.is_done():
+        await response.send_message(content, ephemeral=True, **kwargs)
+    elif response.type == discord.InteractionResponseType.deferred_channel_message:
+        await interaction.edit_original_response(content=content, embed=None, view=None,
+                                                 **kwargs)
     else:
-        await interaction.response.send_message(content, ephemeral=True, **kwargs)
+        await interaction.followup.send(content, ephemeral=True, **kwargs)
 
 
 def describe(error: Exception) -> str | None:

@@ -1,0 +1,63 @@
+"""/sync: register the slash commands with Discord (bot owner only).
+
+The owner check runs in the bot (`Client.is_owner`), whatever the server's command permissions
+say. `python -m bot sync` does the same from the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.errors import UserError
+from cogs.text import NO_PINGS
+
+log = logging.getLogger(__name__)
+
+SCOPE_CHOICES = [
+    app_commands.Choice(name="this server", value="guild"),
+    app_commands.Choice(name="global", value="global"),
+]
+
+
+class Admin(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
+            raise app_commands.NoPrivateMessage()
+        return True
+
+    @app_commands.command(name="sync", description="Register the bot's commands (bot owner "
+                                                   "only)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(scope="This server (visible at once) or every server (may take a "
+                                 "while to show)")
+    @app_commands.choices(scope=SCOPE_CHOICES)
+    async def sync(self, interaction: discord.Interaction,
+                   scope: app_commands.Choice[str] | None = None) -> None:
+        if not await interaction.client.is_owner(interaction.user):
+            raise UserError("Only the bot owner can do this.")
+        where = scope.value if scope is not None else "guild"
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tree = self.bot.tree
+        if where == "global":
+            synced = await tree.sync()
+            message = (f"Synced {len(synced)} commands globally; Discord may take a few "
+                       "minutes to show changes.")
+        else:
+            guild = discord.Object(id=interaction.guild_id)
+            tree.copy_global_to(guild=guild)
+            synced = await tree.sync(guild=guild)
+            message = f"Synced {len(synced)} commands to this server."
+        log.info("sync by owner %s: %s, %d commands", interaction.user.id, where, len(synced))
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Admin(bot))

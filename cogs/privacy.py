@@ -1,0 +1,182 @@
+"""Privacy: /forgetme and /export for members, and the guild lifecycle for the host.
+
+* `/forgetme` deletes all of the member's ratings in this server after a confirmation button.
+* `/export` sends the member their ratings in this server as a CSV file, ephemerally.
+* When the bot is removed from a server, the server is marked as left; its data is purged after
+  `privacy.purge_grace_days` by an hourly task (or at once with `python -m bot purge`). Joining
+  again before then cancels the purge.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.privacy import purge_departed_guilds
+from cogs.errors import UserError
+from cogs.paginator import OwnedView
+from cogs.text import NO_PINGS
+
+log = logging.getLogger(__name__)
+
+CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
+CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A CSV cell that spreadsheets will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def ratings_csv(rows) -> bytes:
+    """The member's ratings (RatedMovie rows) as UTF-8 CSV with a header line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        movie = row.movie
+        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
+                         csv_cell("|".join(movie.genres)), csv_cell(row.score),
+                         csv_cell(row.updated_at.isoformat(timespec="seconds"))])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _ratings(count: int) -> str:
+    return f"{count} rating{'s' if count != 1 else ''}"
+
+
+class ForgetConfirm(OwnedView):
+    """'Delete my ratings' / 'Cancel' for the member who ran /forgetme."""
+
+    def __init__(self, bot, guild_id: int, owner_id: int, *,
+                 timeout: float = CONFIRM_TIMEOUT) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.bot = bot
+        self.guild_id = guild_id
+        self.deleted: int | None = None
+
+    @discord.ui.button(label="Delete my ratings", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        self.disable_all()
+        self.deleted = await self.bot.storage.delete_member_ratings(self.guild_id, self.owner_id)
+        if self.deleted:
+            await self.bot.recommendations.rating_changed(self.guild_id, self.owner_id)
+        await interaction.response.edit_message(
+            content=f"Done: deleted {_ratings(self.deleted)} of yours in this server.",
+            view=self, allowed_mentions=NO_PINGS)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        self.disable_all()
+        await interaction.response.edit_message(
+            content="Cancelled: your ratings are unchanged.", view=self,
+            allowed_mentions=NO_PINGS)
+
+
+class Privacy(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
+            raise app_commands.NoPrivateMessage()
+        return True
+
+    async def cog_load(self) -> None:
+        self.purge_task.start()
+
+    async def cog_unload(self) -> None:
+        self.purge_task.cancel()
+
+    # --------------------------------------------------------------- commands
+    @app_commands.command(name="forgetme",
+                          description="Delete all your ratings in this server (asks first)")
+    @app_commands.guild_only()
+    async def forgetme(self, interaction: discord.Interaction) -> None:
+        count = await self.bot.storage.count_member_ratings(interaction.guild_id,
+                                                            interaction.user.id)
+        if count == 0:
+            raise UserError("You have no ratings in this server, so there is nothing to "
+                            "delete.")
+        view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
+                             timeout=CONFIRM_TIMEOUT)
+        view.interaction = interaction
+        await interaction.response.send_message(
+            f"This deletes all {_ratings(count)} of yours in this server, for good. "
+            "Your ratings in other servers are not affected.",
+            view=view, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(name="export",
+                          description="Get your ratings in this server as a CSV file")
+    @app_commands.guild_only()
+    async def export(self, interaction: discord.Interaction) -> None:
+        rows = await self.bot.storage.member_ratings(interaction.guild_id, interaction.user.id)
+        if not rows:
+            raise UserError("You have no ratings in this server yet, so there is nothing to "
+                            "export.")
+        data = ratings_csv(rows)
+        file = discord.File(io.BytesIO(data), filename=f"ratings-{interaction.guild_id}.csv")
+        await interaction.response.send_message(
+            f"Your {_ratings(len(rows))} in this server (columns: {', '.join(CSV_COLUMNS)}).",
+            file=file, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    # -------------------------------------------------------- guild lifecycle
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        if self.bot.storage is None:
+            return
+        await self.bot.storage.mark_guild_left(guild.id, datetime.now(UTC))
+        log.info("left guild %s: its data will be purged after %d days", guild.id,
+                 self.bot.settings.privacy.purge_grace_days)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        if self.bot.storage is not None:
+            await self.bot.storage.mark_guild_joined(guild.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Re-added while the bot was offline: no GUILD join event then, so cancel here too.
+        if self.bot.storage is None:
+            return
+        for guild in self.bot.guilds:
+            await self.bot.storage.mark_guild_joined(guild.id)
+
+    @tasks.loop(hours=1)
+    async def purge_task(self) -> None:
+        await self.purge_now()
+
+    @purge_task.before_loop
+    async def _before_purge(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def purge_now(self) -> list[int]:
+        """Purge guilds past the grace period and drop their cached models."""
+        storage = self.bot.storage
+        if storage is None:
+            return []
+        try:
+            purged = await purge_departed_guilds(
+                storage, self.bot.settings.privacy.purge_grace_days,
+                keep=[guild.id for guild in self.bot.guilds])
+        except Exception:  # keep the hourly loop alive; try again next hour
+            log.exception("purging departed guilds failed")
+            return []
+        if self.bot.recommendations is not None:
+            for guild_id in purged:
+                await self.bot.recommendations.forget_guild(guild_id)
+        return purged
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Privacy(bot))
