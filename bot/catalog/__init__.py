@@ -1,0 +1,1 @@
+"""Movie catalog: the starter catalog shipped in the package, importers and MovieLens download."""

@@ -1,0 +1,68 @@
+"""Importing parsed movie rows into the shared catalog, in batches, idempotently.
+
+Rows go to `Storage.add_movies_bulk` in batches (one transaction each). A movie whose
+normalised title and year (or MovieLens id) is already in the catalog is counted as
+"already present" and not added again, so re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.storage import MovieRow, Storage
+
+from .formats import BadRow, Parsed
+
+BATCH_SIZE = 2000
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    skipped_existing: int = 0
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+    ids_filled: int = 0  # existing movies that got missing ids/genres from this import
+
+    def line(self, source: object) -> str:
+        """The one-line summary the CLI prints."""
+        return (f"Imported {self.added} movies ({self.skipped_existing} already present, "
+                f"{len(self.bad_rows)} bad rows) from {source}")
+
+
+async def import_movies(
+    storage: Storage,
+    rows: Iterable[Parsed],
+    progress: Callable[[int], None] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    """Import `rows` (ParsedRow / BadRow from `formats`) into the catalog.
+
+    Bad rows are collected as (line, reason) and skipped. `progress`, when given, is called
+    after each batch with the line number reached.
+    """
+    summary = ImportSummary()
+    batch: list[MovieRow] = []
+    last_line = 0
+
+    async def flush() -> None:
+        if batch:
+            result = await storage.add_movies_bulk(batch)
+            summary.added += result.added
+            summary.skipped_existing += result.existing
+            summary.ids_filled += result.updated_ids
+            batch.clear()
+        if progress is not None:
+            progress(last_line)
+
+    for item in rows:
+        last_line = item.line
+        if isinstance(item, BadRow):
+            summary.bad_rows.append((item.line, item.reason))
+            continue
+        batch.append(item.movie)
+        if len(batch) >= batch_size:
+            await flush()
+    await flush()
+    return summary

@@ -1,0 +1,26 @@
+"""Storage: the only place with SQL (SQLite via aiosqlite). See docs/architecture.md."""
+
+from .errors import (
+    DuplicateMovieError,
+    MigrationError,
+    SchemaTooNewError,
+    StorageError,
+    UnknownMovieError,
+)
+from .models import BulkResult, GuildSettings, Movie, MovieRow, RatedMovie, RatingArrays
+from .repository import Storage
+
+__all__ = [
+    "BulkResult",
+    "DuplicateMovieError",
+    "GuildSettings",
+    "MigrationError",
+    "Movie",
+    "MovieRow",
+    "RatedMovie",
+    "RatingArrays",
+    "SchemaTooNewError",
+    "Storage",
+    "StorageError",
+    "UnknownMovieError",
+]

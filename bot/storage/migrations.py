@@ -1,0 +1,172 @@
+"""Versioned schema migrations, tracked with `PRAGMA user_version`.
+
+Each `Migration` is a list of SQL statements. A migration is applied in one transaction
+(`BEGIN IMMEDIATE` ... `PRAGMA user_version = N` ... `COMMIT`), so a failure leaves both the
+schema and the version number as they were. A database whose version is above the newest
+migration here was written by a newer bot and is refused with `SchemaTooNewError`.
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from .errors import MigrationError, SchemaTooNewError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = Migration(1, "base schema: movies, ratings, guild settings", (
+    """
+    CREATE TABLE movies (
+        id           INTEGER PRIMARY KEY,
+        title        TEXT NOT NULL,
+        year         INTEGER,
+        genres       TEXT NOT NULL DEFAULT '',
+        guild_id     INTEGER,
+        movielens_id INTEGER UNIQUE,
+        imdb_id      TEXT,
+        tmdb_id      INTEGER,
+        norm_title   TEXT NOT NULL,
+        created_at   REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
+    )
+    """,
+    # One title+year per scope (catalog = guild 0); idempotent imports and duplicate checks.
+    # It also serves the prefix (range) search on norm_title.
+    """
+    CREATE UNIQUE INDEX movies_identity
+        ON movies (norm_title, IFNULL(year, 0), IFNULL(guild_id, 0))
+    """,
+    "CREATE INDEX movies_guild ON movies (guild_id) WHERE guild_id IS NOT NULL",
+    """
+    CREATE TABLE ratings (
+        guild_id   INTEGER NOT NULL,
+        user_id    INTEGER NOT NULL,
+        movie_id   INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        score      INTEGER NOT NULL CHECK (score BETWEEN 1 AND 10),
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    ) WITHOUT ROWID
+    """,
+    # movie_stats (covering: score included) and the FK cascade from movies.
+    "CREATE INDEX ratings_movie ON ratings (guild_id, movie_id, score)",
+    "CREATE INDEX ratings_movie_fk ON ratings (movie_id)",
+    # member_ratings: newest first.
+    "CREATE INDEX ratings_member_recent ON ratings (guild_id, user_id, updated_at)",
+    """
+    CREATE TABLE guild_settings (
+        guild_id                 INTEGER PRIMARY KEY,
+        add_movie_permission     TEXT NOT NULL DEFAULT 'manage_guild'
+                                 CHECK (add_movie_permission IN ('manage_guild', 'everyone')),
+        ratings_visible          INTEGER NOT NULL DEFAULT 1 CHECK (ratings_visible IN (0, 1)),
+        min_ratings_for_personal INTEGER CHECK (min_ratings_for_personal > 0),
+        features                 INTEGER CHECK (features > 0),
+        regularization           REAL CHECK (regularization >= 0)
+    )
+    """,
+))
+
+_V2 = Migration(2, "title search (FTS5 trigram), model state, guild lifecycle", (
+    # "norm|alt norm": what the trigram index holds (filled by the repository on insert).
+    "ALTER TABLE movies ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+    "UPDATE movies SET search_text = norm_title",
+    """
+    CREATE VIRTUAL TABLE movies_fts USING fts5(
+        search_text, content = 'movies', content_rowid = 'id', tokenize = 'trigram'
+    )
+    """,
+    "INSERT INTO movies_fts (movies_fts) VALUES ('rebuild')",
+    """
+    CREATE TRIGGER movies_fts_insert AFTER INSERT ON movies BEGIN
+        INSERT INTO movies_fts (rowid, search_text) VALUES (new.id, new.search_text);
+    END
+    """,
+    """
+    CREATE TRIGGER movies_fts_delete AFTER DELETE ON movies BEGIN
+        INSERT INTO movies_fts (movies_fts, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+    END
+    """,
+    """
+    CREATE TRIGGER movies_fts_update AFTER UPDATE OF search_text ON movies BEGIN
+        INSERT INTO movies_fts (movies_fts, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+        INSERT INTO movies_fts (rowid, search_text) VALUES (new.id, new.search_text);
+    END
+    """,
+    """
+    CREATE TABLE model_state (
+        guild_id INTEGER PRIMARY KEY,
+        blob     BLOB NOT NULL,
+        saved_at REAL NOT NULL
+    )
+    """,
+    "ALTER TABLE guild_settings ADD COLUMN left_at REAL",
+    "CREATE INDEX guild_settings_left ON guild_settings (left_at) WHERE left_at IS NOT NULL",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2]
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+async def user_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def check_version(
+    conn: aiosqlite.Connection, migrations: list[Migration], *, label: str = "database"
+) -> int:
+    """The file's schema version; SchemaTooNewError if it is above the newest migration."""
+    found = await user_version(conn)
+    supported = migrations[-1].version if migrations else 0
+    if found > supported:
+        raise SchemaTooNewError(label, found, supported)
+    return found
+
+
+async def apply_migrations(
+    conn: aiosqlite.Connection,
+    migrations: list[Migration] | None = None,
+    *,
+    label: str = "database",
+) -> list[int]:
+    """Apply the pending migrations in order, each in its own transaction.
+
+    Returns the versions applied. Requires a connection in autocommit mode
+    (`isolation_level=None`).
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
+        raise MigrationError("migration versions must be unique, increasing and start above 0")
+    current = await check_version(conn, migrations, label=label)
+    applied: list[int] = []
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migration.statements:
+                await conn.execute(statement)
+            # Inside the transaction: the version moves only if everything else succeeded.
+            await conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+            await conn.execute("COMMIT")
+        except Exception as error:
+            await conn.execute("ROLLBACK")
+            raise MigrationError(
+                f"{label}: migration {migration.version} ({migration.description}) failed "
+                f"and was rolled back: {error}"
+            ) from error
+        applied.append(migration.version)
+        current = migration.version
+    return applied

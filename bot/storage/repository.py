@@ -1,0 +1,653 @@
+"""The Storage class: every query the bot makes, behind one small async API.
+
+Guild scoping is enforced here: a movie is *visible* in guild G when `movies.guild_id IS NULL`
+(the shared catalog) or `movies.guild_id = G` (added by G). Methods taking a guild id never
+return, rate or resolve a movie that is not visible in that guild.
+
+One aiosqlite connection (autocommit mode) is shared by all coroutines; writes that need more
+than one statement run in `BEGIN IMMEDIATE` transactions serialised by an asyncio lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import numpy as np
+
+from .connection import open_connection
+from .errors import DuplicateMovieError, StorageError, UnknownMovieError
+from .migrations import Migration
+from .models import (
+    ADD_MOVIE_PERMISSIONS,
+    BulkResult,
+    GuildSettings,
+    Movie,
+    MovieRow,
+    RatedMovie,
+    RatingArrays,
+)
+from .search import (
+    Scorer,
+    display_title,
+    fts_query,
+    fts_substring_query,
+    normalize,
+    parse_query,
+    parse_title,
+    search_text,
+)
+
+MAX_TITLE_LENGTH = 300
+MAX_QUERY_LENGTH = 300
+SEARCH_CANDIDATES = 200  # rows pulled from the trigram index per query and phase
+FUZZY_BELOW = 10  # fewer exact-substring hits than this: also pull trigram (typo) matches
+PREFIX_CANDIDATES = 50  # rows pulled by prefix on the normalised title
+MIN_SEARCH_SCORE = 0.3  # below this a candidate shares too little with the query
+RATINGS_CHUNK = 65_536  # rows per fetchmany() in guild_ratings
+
+_MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
+_VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
+_ID_RE = re.compile(r"#(\d{1,19})")
+
+
+def _movie(row: Sequence[Any]) -> Movie:
+    genres = tuple(g for g in row[3].split("|") if g) if row[3] else ()
+    return Movie(row[0], row[1], row[2], genres, row[4], row[5], row[6], row[7])
+
+
+def _join_genres(genres: Iterable[str]) -> str:
+    seen: list[str] = []
+    for genre in genres:
+        genre = " ".join(str(genre).replace("|", " ").split())
+        if genre and genre not in seen:
+            seen.append(genre)
+    return "|".join(seen)
+
+
+def _epoch(value: datetime | float | int | None) -> float:
+    if value is None:
+        return time.time()
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.timestamp()
+    return float(value)
+
+
+def _check_score(score: int) -> int:
+    if isinstance(score, bool) or not isinstance(score, int | np.integer) or not 1 <= score <= 10:
+        raise ValueError(f"score must be a whole number from 1 to 10, got {score!r}")
+    return int(score)
+
+
+def _prepare_backup(dest: Path, database: Path) -> Path:
+    if dest.resolve() == database.resolve():
+        raise StorageError("the backup file must not be the database itself")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    return partial
+
+
+class Storage:
+    """Async repository over the bot's SQLite database (see docs/architecture.md)."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    # ----------------------------------------------------------------- lifecycle
+    @classmethod
+    async def open(
+        cls, path: str | os.PathLike[str], *, migrations: list[Migration] | None = None
+    ) -> Storage:
+        """Open the database (creating it and its folder), set pragmas, apply migrations."""
+        path = Path(path)
+        conn = await open_connection(path, migrations=migrations)
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The raw connection, for tests and tools; cogs must use the methods."""
+        return self._conn
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    # -------------------------------------------------------------------- movies
+    async def add_movie(
+        self,
+        title: str,
+        year: int | None,
+        genres: Iterable[str] = (),
+        *,
+        guild_id: int | None = None,
+        movielens_id: int | None = None,
+        imdb_id: str | None = None,
+        tmdb_id: int | None = None,
+        alt_title: str | None = None,
+    ) -> Movie:
+        """Add one movie (guild_id None = shared catalog) and return it.
+
+        Raises DuplicateMovieError(existing) when a movie with the same normalised title and
+        year is already visible in that guild (or has the same MovieLens id), ValueError for
+        an empty or overlong title.
+        """
+        title = display_title(title.strip())
+        norm = normalize(title)
+        if not norm or len(title) > MAX_TITLE_LENGTH:
+            raise ValueError("a movie title must have letters or digits and at most "
+                             f"{MAX_TITLE_LENGTH} characters")
+        genres_text = _join_genres(genres)
+        async with self._transaction() as conn:
+            existing = await self._fetchone(
+                f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.norm_title = ? "
+                f"AND IFNULL(m.year, 0) = IFNULL(?, 0) AND {_VISIBLE} "
+                "ORDER BY m.guild_id IS NULL LIMIT 1",
+                (norm, year, guild_id),
+            )
+            if existing is None and movielens_id is not None:
+                existing = await self._fetchone(
+                    f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.movielens_id = ?",
+                    (movielens_id,),
+                )
+            if existing is not None:
+                raise DuplicateMovieError(_movie(existing))
+            cursor = await conn.execute(
+                "INSERT INTO movies (title, year, genres, guild_id, movielens_id, imdb_id, "
+                "tmdb_id, norm_title, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (title, year, genres_text, guild_id, movielens_id, imdb_id, tmdb_id, norm,
+                 search_text(title, alt_title)),
+            )
+            movie_id = cursor.lastrowid
+            await cursor.close()
+        assert movie_id is not None
+        return Movie(movie_id, title, year, tuple(g for g in genres_text.split("|") if g),
+                     guild_id, movielens_id, imdb_id, tmdb_id)
+
+    async def add_movies_bulk(self, rows: Sequence[MovieRow]) -> BulkResult:
+        """Insert catalog movies (guild_id NULL) in one transaction; existing ones are skipped.
+
+        A row is "existing" when a catalog movie has the same normalised title and year or
+        the same MovieLens id. Missing MovieLens/IMDb/TMDb ids and empty genres of an
+        existing movie are filled in from the row. Rows with an empty title count as existing.
+        """
+        params = []
+        for row in rows:
+            title = display_title(row.title.strip())
+            norm = normalize(title)
+            if not norm:
+                continue
+            params.append((title, row.year, _join_genres(row.genres), row.movielens_id,
+                           row.imdb_id, row.tmdb_id, norm, search_text(title, row.alt_title)))
+        async with self._transaction() as conn:
+            # Counted, not total_changes: the FTS triggers' own inserts count there too.
+            count_sql = "SELECT count(*) FROM movies WHERE guild_id IS NULL"
+            before = (await self._fetchone(count_sql))[0]
+            await conn.executemany(
+                "INSERT INTO movies (title, year, genres, movielens_id, imdb_id, tmdb_id, "
+                "norm_title, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                params,
+            )
+            added = (await self._fetchone(count_sql))[0] - before
+            before = conn.total_changes
+            fill = [(p[3], p[4], p[5], p[2], p[6], p[1]) for p in params
+                    if p[3] is not None or p[4] is not None or p[5] is not None or p[2]]
+            await conn.executemany(
+                """
+                UPDATE movies SET
+                    movielens_id = CASE WHEN movielens_id IS NULL AND NOT EXISTS
+                        (SELECT 1 FROM movies o WHERE o.movielens_id = ?1)
+                        THEN ?1 ELSE movielens_id END,
+                    imdb_id = IFNULL(imdb_id, ?2),
+                    tmdb_id = IFNULL(tmdb_id, ?3),
+                    genres = CASE WHEN genres = '' THEN ?4 ELSE genres END
+                WHERE guild_id IS NULL AND norm_title = ?5 AND IFNULL(year, 0) = IFNULL(?6, 0)
+                  AND ((movielens_id IS NULL AND ?1 IS NOT NULL)
+                       OR (imdb_id IS NULL AND ?2 IS NOT NULL)
+                       OR (tmdb_id IS NULL AND ?3 IS NOT NULL)
+                       OR (genres = '' AND ?4 != ''))
+                """,
+                fill,
+            )
+            updated = conn.total_changes - before
+        return BulkResult(added=added, existing=len(rows) - added, updated_ids=updated)
+
+    async def get_movie(self, guild_id: int | None, movie_id: int) -> Movie | None:
+        """The movie with this id if it is visible in the guild, else None."""
+        row = await self._fetchone(
+            f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.id = ? AND {_VISIBLE}",
+            (movie_id, guild_id),
+        )
+        return _movie(row) if row else None
+
+    async def get_movies(self, guild_id: int | None, ids: Iterable[int]) -> dict[int, Movie]:
+        """The visible movies among `ids`, by id (invisible or unknown ids are left out)."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        rows = await self._fetchall(
+            f"SELECT {_MOVIE_COLUMNS} FROM movies m "
+            f"WHERE m.id IN (SELECT value FROM json_each(?)) AND {_VISIBLE}",
+            (json.dumps(wanted), guild_id),
+        )
+        return {row[0]: _movie(row) for row in rows}
+
+    async def delete_guild_movie(self, guild_id: int, movie_id: int) -> bool:
+        """Delete a movie that this guild added (and its ratings). Catalog movies stay."""
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM movies WHERE id = ? AND guild_id = ?", (movie_id, guild_id))
+            deleted = cursor.rowcount
+            await cursor.close()
+        return deleted > 0
+
+    async def search_movies(
+        self, guild_id: int | None, query: str, limit: int = 25, offset: int = 0
+    ) -> list[Movie]:
+        """Visible movies matching `query`, best first (typo, article and accent tolerant).
+
+        Candidates come from the FTS5 trigram index (titles containing every query word; when
+        those are few, also titles sharing any of the query's trigrams, best bm25 first) plus
+        a prefix scan of the normalised titles (the only source for queries under three
+        characters); they are ranked in Python by `search.Scorer`. A trailing year in
+        the query ("dune 1984", "Dune (1984)") ranks that year's movie first.
+        """
+        if limit <= 0 or offset < 0:
+            return []
+        parsed = parse_query(query[:MAX_QUERY_LENGTH])
+        if not parsed.full:
+            return []
+        candidates: dict[int, tuple[Any, ...]] = {}
+        texts = [parsed.text] if parsed.text == parsed.full else [parsed.text, parsed.full]
+        pull = max(SEARCH_CANDIDATES, offset + limit)
+        columns = f"{_MOVIE_COLUMNS}, m.search_text"
+        for n, text in enumerate(texts):
+            # 1. Every word as a substring (fast, exact spelling), shortest titles first.
+            found = 0
+            match = fts_substring_query(text)
+            if match is not None:
+                rows = await self._fetchall(
+                    f"SELECT {columns} FROM movies_fts f JOIN movies m ON m.id = f.rowid "
+                    f"WHERE movies_fts MATCH ? AND {_VISIBLE} "
+                    "ORDER BY length(m.search_text) LIMIT ?",
+                    (match, guild_id, pull),
+                )
+                found = len(rows)
+                for row in rows:
+                    candidates.setdefault(row[0], tuple(row))
+            # 2. Few exact hits (typos, word forms): any of the query's trigrams, best bm25.
+            if found < FUZZY_BELOW and n == 0:  # not for the year-as-title variant
+                match = fts_query(text)
+                if match is not None:
+                    rows = await self._fetchall(
+                        f"SELECT {columns} FROM movies_fts f JOIN movies m ON m.id = f.rowid "
+                        f"WHERE movies_fts MATCH ? AND {_VISIBLE} ORDER BY f.rank LIMIT ?",
+                        (match, guild_id, pull),
+                    )
+                    for row in rows:
+                        candidates.setdefault(row[0], tuple(row))
+            # 3. Prefix of the normalised title (the only source below three characters).
+            rows = await self._fetchall(
+                f"SELECT {columns} FROM movies m WHERE m.norm_title >= ? AND m.norm_title < ? "
+                f"AND {_VISIBLE} ORDER BY m.norm_title LIMIT ?",
+                (text, text + "~", guild_id, max(PREFIX_CANDIDATES, offset + limit)),
+            )
+            for row in rows:
+                candidates.setdefault(row[0], tuple(row))
+        scorer = Scorer(parsed)
+        scored = []
+        for row in candidates.values():
+            value = scorer.score(row[8], row[2])
+            if value >= MIN_SEARCH_SCORE:
+                scored.append((-value, len(row[1]), row[1], row[0], row))
+        scored.sort(key=lambda item: item[:4])
+        return [_movie(item[4]) for item in scored[offset:offset + limit]]
+
+    async def resolve_movie(self, guild_id: int | None, text: str) -> Movie | None:
+        """The one movie meant by `text`, or None.
+
+        Accepts an autocomplete value "#<id>" (only if visible in the guild) or an exact title,
+        with or without "(Year)" (compared in normalised form). A title without a year that
+        several visible movies share is ambiguous: None.
+        """
+        if not isinstance(text, str):
+            return None
+        text = text.strip()
+        if not text or len(text) > MAX_QUERY_LENGTH:
+            return None
+        match = _ID_RE.fullmatch(text)
+        if match:
+            return await self.get_movie(guild_id, int(match.group(1)))
+        parsed = parse_title(text)
+        if parsed.year is not None:
+            rows = await self._fetchall(
+                f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.norm_title = ? "
+                f"AND m.year = ? AND {_VISIBLE} ORDER BY m.guild_id IS NULL LIMIT 2",
+                (normalize(parsed.title), parsed.year, guild_id),
+            )
+            if rows:
+                return _movie(rows[0])
+        rows = await self._fetchall(
+            f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.norm_title = ? AND {_VISIBLE} "
+            "LIMIT 2",
+            (normalize(text), guild_id),
+        )
+        return _movie(rows[0]) if len(rows) == 1 else None
+
+    async def movie_ids_with_genre(self, guild_id: int | None, genre: str) -> set[int]:
+        """Ids of visible movies tagged with `genre` (case-insensitive, whole genre)."""
+        genre = genre.strip()
+        if not genre or "|" in genre:
+            return set()
+        rows = await self._fetchall(
+            f"SELECT m.id FROM movies m WHERE {_VISIBLE} "
+            "AND ('|' || m.genres || '|') LIKE ? ESCAPE '\\'",
+            (guild_id, "%|" + re.sub(r"([%_\\])", r"\\\1", genre) + "|%"),
+        )
+        return {row[0] for row in rows}
+
+    async def genres(self, guild_id: int | None) -> list[str]:
+        """The distinct genres of the visible movies, sorted."""
+        rows = await self._fetchall(
+            f"SELECT DISTINCT m.genres FROM movies m WHERE {_VISIBLE} AND m.genres != ''",
+            (guild_id,),
+        )
+        found = {g for row in rows for g in row[0].split("|") if g}
+        return sorted(found, key=str.casefold)
+
+    async def count_guild_movies(self, guild_id: int) -> int:
+        """How many movies this guild added (the catalog is not counted)."""
+        row = await self._fetchone("SELECT count(*) FROM movies WHERE guild_id = ?", (guild_id,))
+        return int(row[0])
+
+    async def movie_count(self) -> int:
+        """All movies in the database (catalog and every guild's)."""
+        row = await self._fetchone("SELECT count(*) FROM movies")
+        return int(row[0])
+
+    async def catalog_count(self) -> int:
+        """Movies in the shared catalog (guild_id NULL)."""
+        row = await self._fetchone("SELECT count(*) FROM movies WHERE guild_id IS NULL")
+        return int(row[0])
+
+    # ------------------------------------------------------------------- ratings
+    async def upsert_rating(
+        self, guild_id: int, user_id: int, movie_id: int, score: int
+    ) -> int | None:
+        """Set a member's score (1..10) for a movie; returns the previous score or None.
+
+        One row per guild+member+movie: re-rating updates score and updated_at. Raises
+        ValueError for a score outside 1..10 and UnknownMovieError when the movie is not
+        visible in the guild.
+        """
+        score = _check_score(score)
+        async with self._transaction() as conn:
+            visible = await self._fetchone(
+                f"SELECT 1 FROM movies m WHERE m.id = ? AND {_VISIBLE}", (movie_id, guild_id))
+            if visible is None:
+                raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+            previous = await self._fetchone(
+                "SELECT score FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                (guild_id, user_id, movie_id),
+            )
+            await conn.execute(
+                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
+                (guild_id, user_id, movie_id, score, time.time()),
+            )
+        return int(previous[0]) if previous else None
+
+    async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:
+        """Remove one rating; True if there was one."""
+        async with self._lock:
+            cursor = await self._conn.execute(
+                "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                (guild_id, user_id, movie_id),
+            )
+            deleted = cursor.rowcount
+            await cursor.close()
+        return deleted > 0
+
+    async def delete_member_ratings(self, guild_id: int, user_id: int) -> int:
+        """Remove all of a member's ratings in a guild; returns how many."""
+        async with self._lock:
+            cursor = await self._conn.execute(
+                "DELETE FROM ratings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            deleted = cursor.rowcount
+            await cursor.close()
+        return deleted
+
+    async def get_rating(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
+        """A member's score for a movie, or None."""
+        row = await self._fetchone(
+            "SELECT score FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+            (guild_id, user_id, movie_id),
+        )
+        return int(row[0]) if row else None
+
+    async def member_ratings(
+        self, guild_id: int, user_id: int, limit: int | None = None, offset: int = 0
+    ) -> list[RatedMovie]:
+        """A member's ratings in a guild, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {_MOVIE_COLUMNS}, r.score, r.updated_at FROM ratings r "
+            "JOIN movies m ON m.id = r.movie_id WHERE r.guild_id = ? AND r.user_id = ? "
+            "ORDER BY r.updated_at DESC, r.movie_id DESC LIMIT ? OFFSET ?",
+            (guild_id, user_id, -1 if limit is None else max(limit, 0), max(offset, 0)),
+        )
+        return [RatedMovie(_movie(row), int(row[8]), datetime.fromtimestamp(row[9], UTC))
+                for row in rows]
+
+    async def count_member_ratings(self, guild_id: int, user_id: int) -> int:
+        row = await self._fetchone(
+            "SELECT count(*) FROM ratings WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id))
+        return int(row[0])
+
+    async def movie_stats(self, guild_id: int, movie_id: int) -> tuple[float | None, int]:
+        """(mean score, number of ratings) of a movie in a guild; (None, 0) when unrated."""
+        row = await self._fetchone(
+            "SELECT avg(score), count(*) FROM ratings WHERE guild_id = ? AND movie_id = ?",
+            (guild_id, movie_id),
+        )
+        return (float(row[0]) if row[0] is not None else None, int(row[1]))
+
+    async def guild_ratings(self, guild_id: int) -> RatingArrays:
+        """All of a guild's ratings as numpy columns, from one SELECT.
+
+        Rows are read in chunks of RATINGS_CHUNK with `fetchmany` and each chunk becomes one
+        (k, 3) int64 array at once, so no per-row Python object outlives its chunk; memory is
+        the arrays plus one chunk. Rows come in primary-key order (user, then movie), which
+        makes model fits reproducible. user_ids/movie_ids are int64, scores float32.
+        """
+        chunks: list[np.ndarray] = []
+        async with self._conn.execute(
+            "SELECT user_id, movie_id, score FROM ratings WHERE guild_id = ? "
+            "ORDER BY user_id, movie_id",
+            (guild_id,),
+        ) as cursor:
+            while True:
+                rows = await cursor.fetchmany(RATINGS_CHUNK)
+                if not rows:
+                    break
+                chunks.append(np.array(rows, dtype=np.int64).reshape(-1, 3))
+                if len(rows) < RATINGS_CHUNK:
+                    break
+        table = np.concatenate(chunks) if chunks else np.empty((0, 3), dtype=np.int64)
+        return RatingArrays(
+            user_ids=np.ascontiguousarray(table[:, 0]),
+            movie_ids=np.ascontiguousarray(table[:, 1]),
+            scores=table[:, 2].astype(np.float32),
+        )
+
+    # ------------------------------------------------------------ guild settings
+    _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
+                         "features", "regularization")
+
+    async def get_guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's settings (defaults when it never changed any)."""
+        row = await self._fetchone(
+            f"SELECT {', '.join(self._SETTINGS_COLUMNS)} FROM guild_settings WHERE guild_id = ?",
+            (guild_id,),
+        )
+        if row is None:
+            return GuildSettings(guild_id)
+        return GuildSettings(guild_id, row[0], bool(row[1]), row[2], row[3], row[4])
+
+    async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some settings (keyword names as in GuildSettings); returns the new settings.
+
+        ValueError for an unknown name or a bad value; None resets a numeric setting to the
+        config default.
+        """
+        values: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "add_movie_permission":
+                if value not in ADD_MOVIE_PERMISSIONS:
+                    raise ValueError(f"add_movie_permission must be one of "
+                                     f"{', '.join(ADD_MOVIE_PERMISSIONS)}")
+            elif key == "ratings_visible":
+                if not isinstance(value, bool):
+                    raise ValueError("ratings_visible must be true or false")
+                value = int(value)
+            elif key in ("min_ratings_for_personal", "features"):
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                          or value < 1):
+                    raise ValueError(f"{key} must be a positive whole number or None")
+            elif key == "regularization":
+                if value is not None:
+                    if isinstance(value, bool) or not isinstance(value, int | float) \
+                            or not 0 <= value < float("inf"):
+                        raise ValueError("regularization must be a number >= 0 or None")
+                    value = float(value)
+            else:
+                raise ValueError(f"unknown guild setting: {key}")
+            values[key] = value
+        if values:
+            assignments = ", ".join(f"{key} = ?" for key in values)
+            async with self._transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING",
+                    (guild_id,))
+                await conn.execute(
+                    f"UPDATE guild_settings SET {assignments} WHERE guild_id = ?",
+                    (*values.values(), guild_id))
+        return await self.get_guild_settings(guild_id)
+
+    # --------------------------------------------------------------------- model
+    async def save_model(self, guild_id: int, blob: bytes) -> None:
+        """Store (replace) the guild's serialised model."""
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO model_state (guild_id, blob, saved_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET blob = excluded.blob, "
+                "saved_at = excluded.saved_at",
+                (guild_id, bytes(blob), time.time()),
+            )
+
+    async def load_model(self, guild_id: int) -> bytes | None:
+        row = await self._fetchone("SELECT blob FROM model_state WHERE guild_id = ?", (guild_id,))
+        return bytes(row[0]) if row else None
+
+    # ----------------------------------------------------- guild lifecycle/privacy
+    async def mark_guild_left(
+        self, guild_id: int, at: datetime | float | None = None
+    ) -> None:
+        """Record that the bot left (was removed from) the guild at `at` (default: now)."""
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO guild_settings (guild_id, left_at) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at",
+                (guild_id, _epoch(at)),
+            )
+
+    async def mark_guild_joined(self, guild_id: int) -> None:
+        """The bot is (back) in the guild: cancel a pending purge."""
+        async with self._lock:
+            await self._conn.execute(
+                "UPDATE guild_settings SET left_at = NULL WHERE guild_id = ?", (guild_id,))
+
+    async def guilds_left_before(self, cutoff: datetime | float) -> list[int]:
+        """Guilds the bot left before `cutoff` (candidates for purge_guild)."""
+        rows = await self._fetchall(
+            "SELECT guild_id FROM guild_settings WHERE left_at IS NOT NULL AND left_at < ? "
+            "ORDER BY guild_id",
+            (_epoch(cutoff),),
+        )
+        return [row[0] for row in rows]
+
+    async def purge_guild(self, guild_id: int) -> int:
+        """Delete everything a guild stored: ratings, its movies, settings, model.
+
+        Returns the number of rows deleted (all tables together). The shared catalog stays.
+        """
+        total = 0
+        async with self._transaction() as conn:
+            for sql in (
+                "DELETE FROM ratings WHERE guild_id = ?",
+                "DELETE FROM movies WHERE guild_id = ?",
+                "DELETE FROM guild_settings WHERE guild_id = ?",
+                "DELETE FROM model_state WHERE guild_id = ?",
+            ):
+                cursor = await conn.execute(sql, (guild_id,))
+                total += max(cursor.rowcount, 0)
+                await cursor.close()
+        return total
+
+    # -------------------------------------------------------------------- backup
+    async def backup(self, dest_path: str | os.PathLike[str]) -> Path:
+        """Copy the database to `dest_path` with SQLite's online backup API.
+
+        Written to a temporary file next to the destination, then renamed, so a failed
+        backup never leaves a half-written file under the final name.
+        """
+        dest = Path(dest_path)
+        partial = await asyncio.to_thread(_prepare_backup, dest, self.path)
+        target = await asyncio.to_thread(sqlite3.connect, str(partial), check_same_thread=False)
+        try:
+            await self._conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+        os.replace(partial, dest)
+        return dest

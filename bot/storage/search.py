@@ -1,0 +1,271 @@
+"""Title normalisation and search ranking (pure functions, no SQL).
+
+Two forms of a title exist:
+
+* the *display* title, stored in `movies.title` in natural order ("The Matrix",
+  "La Cité des enfants perdus"), produced by `display_title`;
+* the *normalised* title, stored in `movies.norm_title` and used for duplicate detection,
+  exact resolution and search: accents folded, case folded, punctuation removed, spaces
+  collapsed and one leading English article dropped ("matrix", "cite des enfants perdus").
+
+Search pulls candidates from the FTS5 trigram index (see `fts_query`) and orders them with
+`score`, which mixes trigram containment (typo tolerant), trigram Jaccard (prefers titles of
+the query's length), whole-word hits and boosts for exact and prefix matches and a requested
+year.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Articles that MovieLens moves to the end ("Matrix, The"); moved back to the front for display.
+TRAILING_ARTICLES = (
+    "The", "A", "An", "Le", "La", "Les", "L'", "Il", "El", "Der", "Die", "Das", "Los", "Las",
+    "Lo", "Gli", "Un", "Une", "Una", "Ein", "Eine", "Det", "Den", "Het", "Os", "As", "O",
+)
+# Leading articles dropped for matching ("The Matrix" and "Matrix" are the same title).
+# Only English ones: dropping "Die" from "Die Hard" or "La" from "La La Land" would do harm.
+LEADING_ARTICLES = ("the", "a", "an")
+
+MIN_YEAR = 1870
+MAX_YEAR = 2100
+
+_TRAILING_RE = re.compile(
+    r"^(?P<body>.+?),\s*(?P<article>" + "|".join(re.escape(a) for a in TRAILING_ARTICLES)
+    + r")\s*$",
+    re.IGNORECASE,
+)
+_YEAR_SUFFIX_RE = re.compile(
+    r"^(?P<title>.*?)\s*\(\s*(?P<year>\d{4})(?:\s*[-–]\s*\d{0,4})?\s*\)\s*$")
+_ALT_SUFFIX_RE = re.compile(r"^(?P<title>.+?)\s*\((?P<alt>[^()]+)\)\s*$")
+_YEAR_QUERY_RE = re.compile(r"^(?P<title>.*?)[\s,]*\(?\s*(?P<year>\d{4})\s*\)?\s*$")
+_ELISION_RE = re.compile(r"\b([cdjlmnst])['’](?=\w)")
+_DROP_CHARS_RE = re.compile(r"['’`.]")
+_NON_WORD_RE = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Accents stripped (NFKD minus combining marks) and case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Letters that do not decompose into base + accent.
+    stripped = stripped.translate(_SPECIAL_LETTERS)
+    return stripped.casefold()
+
+
+_SPECIAL_LETTERS = str.maketrans({
+    "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l",
+    "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i",
+})
+
+
+def display_title(title: str) -> str:
+    """Natural order for a MovieLens-style title: "Matrix, The" -> "The Matrix"."""
+    title = " ".join(title.split())
+    match = _TRAILING_RE.match(title)
+    if not match:
+        return title
+    body, article = match.group("body"), match.group("article")
+    # Keep the article's capitalisation as written in the canonical list.
+    canonical = next(a for a in TRAILING_ARTICLES if a.lower() == article.lower())
+    if canonical.endswith("'"):
+        return canonical + body
+    return f"{canonical} {body}"
+
+
+def normalize(title: str) -> str:
+    """The matching form of a title (or of a query): see the module docstring."""
+    text = fold(display_title(title))
+    text = text.replace("&", " and ")
+    text = _ELISION_RE.sub(r"\1 ", text)  # French elision: "l'auberge" -> "l auberge"
+    text = _DROP_CHARS_RE.sub("", text)  # "A.I." -> "ai", "Schindler's" -> "schindlers"
+    text = _NON_WORD_RE.sub(" ", text).strip()
+    words = text.split()
+    if len(words) > 1 and words[0] in LEADING_ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTitle:
+    title: str  # display form
+    year: int | None
+    alt_title: str | None = None
+
+
+def parse_title(raw: str, *, alt: bool = True) -> ParsedTitle:
+    """Split "Title, The (Alt Title, La) (1995)" into display title, alternative title, year.
+
+    Accepts titles without a year ("Babylon 5") and year ranges ("(2007-2013)", first year kept).
+    With `alt=False` a parenthesised part other than the year stays in the title.
+    """
+    text = " ".join(raw.split())
+    year: int | None = None
+    match = _YEAR_SUFFIX_RE.match(text)
+    if match and match.group("title"):
+        candidate = int(match.group("year"))
+        if MIN_YEAR <= candidate <= MAX_YEAR:
+            year = candidate
+            text = match.group("title")
+    alt_title: str | None = None
+    match = _ALT_SUFFIX_RE.match(text) if alt else None
+    if match:
+        alt_text = match.group("alt").strip()
+        alt_text = re.sub(r"^(a\.k\.a\.|aka)\s+", "", alt_text, flags=re.IGNORECASE)
+        if alt_text:
+            alt_title = display_title(alt_text)
+            text = match.group("title")
+    return ParsedTitle(display_title(text), year, alt_title)
+
+
+def search_text(title: str, alt_title: str | None = None) -> str:
+    """What the FTS index holds for a movie: normalised title, then "|" alt title."""
+    norm = normalize(title)
+    if alt_title:
+        alt = normalize(alt_title)
+        if alt and alt != norm:
+            return f"{norm}|{alt}"
+    return norm
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed search query: normalised text and an optional wanted year."""
+
+    text: str  # normalised, year removed when one was recognised
+    full: str  # normalised, as typed (for titles like "Wonder Woman 1984" or "1917")
+    year: int | None
+
+
+def parse_query(raw: str) -> Query:
+    """Normalise a query; a trailing "1984" or "(1984)" after other words is a wanted year."""
+    raw = " ".join(raw.split())
+    full = normalize(raw)
+    match = _YEAR_QUERY_RE.match(raw)
+    if match:
+        year = int(match.group("year"))
+        rest = normalize(match.group("title"))
+        if rest and MIN_YEAR <= year <= MAX_YEAR:
+            return Query(rest, full, year)
+    return Query(full, full, None)
+
+
+def trigrams(text: str) -> set[str]:
+    """Character trigrams of `text` padded with one space each side."""
+    padded = f" {text} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression: the OR of the (unpadded) trigrams of normalised `text`.
+
+    Returns None when the text is too short for the trigram tokenizer (< 3 characters).
+    """
+    grams = sorted({text[i:i + 3] for i in range(len(text) - 2)})
+    if not grams:
+        return None
+    return " OR ".join(f'"{g}"' for g in grams)
+
+
+def fts_substring_query(text: str) -> str | None:
+    """An FTS5 MATCH expression requiring every word of 3+ characters as a substring.
+
+    None when no word is long enough (the trigram index cannot match shorter strings).
+    """
+    words = sorted({w for w in text.split() if len(w) >= 3})
+    if not words:
+        return None
+    return " AND ".join(f'"{w}"' for w in words)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when b is a with one insertion, deletion, substitution or adjacent swap."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1 or a == b:
+        return False
+    if la > lb:
+        a, b, la, lb = b, a, lb, la
+    i = 0
+    while i < la and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1:] == b[i + 1:]:
+            return True  # substitution
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+    return a[i:] == b[i + 1:]  # insertion into a
+
+
+def _near(word: str, other: str, memo: dict[tuple[str, str], bool]) -> bool:
+    if abs(len(word) - len(other)) > 1:
+        return False
+    key = (word, other)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _one_edit_apart(word, other)
+    return found
+
+
+def _text_score(query: str, qgrams: set[str], qwords: list[str], candidate: str,
+                near: dict[tuple[str, str], bool]) -> float:
+    if not query:
+        return 0.0
+    cgrams = trigrams(candidate)
+    common = len(qgrams & cgrams)
+    containment = common / len(qgrams)
+    jaccard = common / len(qgrams | cgrams)
+    cwords = candidate.split()
+    cword_set = set(cwords)
+    hits = 0.0
+    for i, word in enumerate(qwords):
+        if word in cword_set:
+            hits += 1.0
+        elif i == len(qwords) - 1 and any(w.startswith(word) for w in cwords):
+            hits += 0.8  # the word being typed
+        elif len(word) >= 4 and any(_near(word, w, near) for w in cwords):
+            hits += 0.7  # one typo: "matirx", "godfater", "amelei"
+    words = hits / len(qwords)
+    value = 0.45 * containment + 0.25 * jaccard + 0.3 * words
+    if candidate == query:
+        value += 0.6
+    elif candidate.startswith(query):
+        value += 0.25
+    elif f" {query}" in f" {candidate}":
+        value += 0.1
+    return value
+
+
+class Scorer:
+    """Scores candidate titles against one parsed query (precomputes the query's trigrams)."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self._variants = [(query.text, query.year)]
+        if query.year is not None and query.full != query.text:
+            self._variants.append((query.full, None))
+        self._prepared = [(text, trigrams(text), text.split(), year)
+                          for text, year in self._variants]
+        self._year_text = str(query.year) if query.year is not None else None
+        self._near: dict[tuple[str, str], bool] = {}  # word-typo checks, shared by candidates
+
+    def score(self, search_text_value: str, year: int | None) -> float:
+        """Similarity of a movie (its `search_text` and year) to the query; higher is better."""
+        best = 0.0
+        titles = search_text_value.split("|")
+        for n, (text, grams, words, wanted_year) in enumerate(self._prepared):
+            if n and self._year_text not in search_text_value:
+                continue  # the year-as-title variant only matters for titles with that number
+            value = 0.0
+            for i, title in enumerate(titles):
+                candidate = _text_score(text, grams, words, title, self._near)
+                if i:  # alternative titles count a little less than the primary title
+                    candidate *= 0.95
+                value = max(value, candidate)
+            if wanted_year is not None and year is not None:
+                if year == wanted_year:
+                    value += 0.35
+                elif abs(year - wanted_year) <= 1:
+                    value += 0.1
+            best = max(best, value)
+        return best
