@@ -29,8 +29,8 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class RecommenderSettings:
     features: int = 10
-    regularization: float = 10.0
-    max_iterations: int = 40
+    regularization: float = 15.0
+    max_iterations: int = 20
     min_ratings_for_personal: int = 3
     max_guild_ratings: int = 2_000_000
     max_model_cells: int = 50_000_000  # (members + movies) x features

@@ -20,6 +20,9 @@ from cogs.text import NO_PINGS
 
 log = logging.getLogger(__name__)
 
+# discord.py's permission names where Discord's own interface says something else.
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "administrator": "Administrator"}
+
 
 class UserError(app_commands.AppCommandError):
     """A problem the member can fix; `message` is shown to them as-is (already safe text)."""
@@ -54,7 +57,8 @@ def describe(error: Exception) -> str | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title())
+                          for p in error.missing_permissions)
         return f"You need the {perms} permission for this."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works in a server, not in direct messages."

@@ -119,7 +119,7 @@ class Settings(commands.Cog):
         note = None
         if "features" in changes or "regularization" in changes:
             # The model is refitted with the new parameters (debounced like a new rating).
-            await self.bot.recommendations.rating_changed(guild_id, 0)
+            await self.bot.recommendations.settings_changed(guild_id)
             note = "The recommendation model will be retrained with the new settings shortly."
         await interaction.response.send_message(
             content=note, embed=settings_embed(self.bot, current, "Settings updated"),

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 RATING_SCALE = (1.0, 10.0)
 GROUP_STRATEGIES = ("average", "least_misery")
+# A "because you rated X" reason is shown only when X moves the prediction this much.
+MIN_REASON_POINTS = 0.1
 
 
 @dataclass
@@ -43,6 +45,12 @@ class Pick:
     movie_id: int
     score: float
     because: tuple[int, int] | None = None  # (rated movie id, the member's score for it)
+
+
+def _pick(rec, because: tuple[int, int] | None = None) -> Pick:
+    """Lists are ranked by the model's cautious ranking score; members see its prediction."""
+    shown = rec.predicted if np.isfinite(rec.predicted) else rec.score
+    return Pick(int(rec.movie_id), float(shown), because)
 
 
 @dataclass
@@ -168,7 +176,7 @@ class RecommendationService:
                 scale=RATING_SCALE,
             )
             job = FitJob(limited.user_ids, limited.movie_ids, limited.scores, config,
-                         warm_start=state.model.copy() if state.model is not None else None,
+                         warm_start=state.model.snapshot() if state.model is not None else None,
                          blas_threads=self.settings.training.blas_threads)
             model, report = await self.pool.fit(job)
             # Members who rated while the fit ran are in changed_users again: they get a
@@ -214,6 +222,15 @@ class RecommendationService:
         if state is None:
             return  # loaded lazily; the saved model will be marked stale then
         state.changed_users.add(user_id)
+        self._mark_dirty(state)
+
+    async def settings_changed(self, guild_id: int) -> None:
+        """Call after the guild's model settings changed: refit (debounced) with them."""
+        state = self._cache.get(guild_id)
+        if state is not None:
+            self._mark_dirty(state)
+
+    def _mark_dirty(self, state: GuildModel) -> None:
         state.dirty = True
         if state.fit_task is None or state.fit_task.done():
             self._schedule(state)
@@ -271,7 +288,7 @@ class RecommendationService:
                          and not state.fit_task.done(), ratings_needed=needed)
         if needed > 0:
             best = model.popular(n, exclude=rated_ids, candidates=cand)
-            return Picks([Pick(int(r.movie_id), float(r.score)) for r in best],
+            return Picks([_pick(r) for r in best],
                          personal=False, provisional=state.provisional, ratings_needed=needed)
         await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
         recs = model.recommend(user_id, n=n, exclude=rated_ids, candidates=cand)
@@ -279,9 +296,9 @@ class RecommendationService:
         for rec in recs:
             because = None
             reasons = model.explain(user_id, rec.movie_id, top=1)
-            if reasons:
+            if reasons and reasons[0][2] >= MIN_REASON_POINTS:
                 because = (int(reasons[0][0]), round(float(reasons[0][1])))
-            picks.append(Pick(int(rec.movie_id), float(rec.score), because))
+            picks.append(_pick(rec, because))
         return Picks(picks, personal=True, provisional=state.provisional)
 
     async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,
@@ -304,11 +321,11 @@ class RecommendationService:
         known = [u for u in user_ids if model.knows_user(u)]
         if not known:
             best = model.popular(n, exclude=np.fromiter(seen, dtype=np.int64), candidates=cand)
-            return Picks([Pick(int(r.movie_id), float(r.score)) for r in best],
+            return Picks([_pick(r) for r in best],
                          personal=False, provisional=state.provisional)
         recs = model.recommend_group(known, n=n, strategy=strategy, candidates=cand,
                                      exclude=np.fromiter(seen, dtype=np.int64))
-        return Picks([Pick(int(r.movie_id), float(r.score)) for r in recs],
+        return Picks([_pick(r) for r in recs],
                      personal=True, provisional=state.provisional)
 
     async def similar(self, guild_id: int, movie_id: int, n: int = 10,
@@ -329,8 +346,7 @@ class RecommendationService:
         if state.model is None:
             return []
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
-        return [Pick(int(r.movie_id), float(r.score))
-                for r in state.model.popular(n, candidates=cand)]
+        return [_pick(r) for r in state.model.popular(n, candidates=cand)]
 
     async def is_provisional(self, guild_id: int) -> bool:
         state = self._cache.get(guild_id)
