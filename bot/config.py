@@ -34,6 +34,7 @@ class RecommenderSettings:
     min_ratings_for_personal: int = 3
     max_guild_ratings: int = 2_000_000
     max_model_cells: int = 50_000_000  # (members + movies) x features
+    auto_regularization_max_ratings: int = 250_000  # 0 = always use `regularization`
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "recommender.min_ratings_for_personal": (1, 1000),
     "recommender.max_guild_ratings": (100, 100_000_000),
     "recommender.max_model_cells": (1000, 2_000_000_000),
+    "recommender.auto_regularization_max_ratings": (0, 100_000_000),
     "training.debounce_seconds": (0.0, 86_400.0),
     "training.workers": (1, 64),
     "training.cache_size": (1, 100_000),

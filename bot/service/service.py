@@ -167,17 +167,19 @@ class RecommendationService:
                 state.model = None
                 state.provisional = False
                 return
+            rec = self.settings.recommender
             config = ModelConfig(
                 features=limited.features,
                 reg=(guild_settings.regularization
-                     if guild_settings.regularization is not None
-                     else self.settings.recommender.regularization),
-                maxiter=self.settings.recommender.max_iterations,
+                     if guild_settings.regularization is not None else rec.regularization),
+                maxiter=rec.max_iterations,
                 scale=RATING_SCALE,
             )
+            tune = (guild_settings.regularization is None
+                    and len(limited.scores) <= rec.auto_regularization_max_ratings)
             job = FitJob(limited.user_ids, limited.movie_ids, limited.scores, config,
                          warm_start=state.model.snapshot() if state.model is not None else None,
-                         blas_threads=self.settings.training.blas_threads)
+                         blas_threads=self.settings.training.blas_threads, tune_reg=tune)
             model, report = await self.pool.fit(job)
             # Members who rated while the fit ran are in changed_users again: they get a
             # fold-in on the new model when they next ask.
@@ -188,10 +190,10 @@ class RecommendationService:
             state.fitted_at = time.monotonic()
             self.fits_completed += 1
             log.info(
-                "fit guild=%s ratings=%d members=%d movies=%d features=%d iterations=%d "
-                "seconds=%.3f cost=%.4f", guild_id, report.n_ratings, report.n_users,
-                report.n_movies, config.features, report.iterations, report.seconds,
-                report.cost)
+                "fit guild=%s ratings=%d members=%d movies=%d features=%d reg=%g%s "
+                "iterations=%d seconds=%.3f cost=%.4f", guild_id, report.n_ratings,
+                report.n_users, report.n_movies, config.features, model.config.reg,
+                " (tuned)" if tune else "", report.iterations, report.seconds, report.cost)
             blob = await self.pool.run(model.to_bytes)
             await self.storage.save_model(guild_id, blob)
         except asyncio.CancelledError:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from recommender import CFModel, FitReport, ModelConfig
+from recommender.tuning import choose_reg
 
 
 @dataclass(frozen=True)
@@ -27,16 +29,22 @@ class FitJob:
     config: ModelConfig
     warm_start: CFModel | None = None
     blas_threads: int = 1
+    tune_reg: bool = False  # choose reg by hold-out validation first (small guilds)
 
 
 def run_fit(job: FitJob) -> tuple[CFModel, FitReport]:
     """Fit a model for one guild (runs in a worker thread or process)."""
     from threadpoolctl import threadpool_limits
 
+    started = time.perf_counter()
+    config = job.config
     with threadpool_limits(limits=job.blas_threads):
-        model = CFModel(job.config)
+        if job.tune_reg:
+            choice = choose_reg(job.user_ids, job.movie_ids, job.scores, config)
+            config = replace(config, reg=choice.reg)
+        model = CFModel(config)
         report = model.fit(job.user_ids, job.movie_ids, job.scores, warm_start=job.warm_start)
-    return model, report
+    return model, replace(report, seconds=time.perf_counter() - started)
 
 
 class TrainingPool:
