@@ -28,6 +28,7 @@ from .normalise import shrunk_means
 from .objective import Objective
 from .types import FitReport, ModelConfig, Recommendation
 
+_MIN_FEATURE_NORM = 1e-6  # feature vectors shorter than this count as "not learned"
 _UNSUPPORTED = 1.0e6  # ranking offset for movies below min support (they only fill gaps)
 
 
@@ -331,10 +332,13 @@ class CFModel:
             return []
         X = self.X.astype(np.float64)
         norms = np.linalg.norm(X, axis=1)
-        if norms[i] == 0:
+        # A movie whose features the fit left at (almost) zero has no place in the feature
+        # space yet (too few ratings, or a guild whose tastes reg flattened): no neighbours.
+        placed = norms > max(_MIN_FEATURE_NORM, 1e-3 * float(norms.max(initial=0.0)))
+        if not placed[i]:
             return []
-        cos = X @ X[i] / (np.where(norms > 0, norms, 1.0) * norms[i])
-        ok = (self.support_counts >= self.min_support) & (norms > 0)
+        cos = X @ X[i] / (np.where(placed, norms, 1.0) * norms[i])
+        ok = (self.support_counts >= self.min_support) & placed
         ok[i] = False
         if candidates is not None:
             cmask = np.zeros_like(ok)

@@ -286,3 +286,10 @@ def test_snapshot_is_unaffected_by_later_fold_ins():
     warm = CFModel(CFG)
     warm.fit(users, movies, synthetic()[2], warm_start=snap)
     assert not warm.knows_user(newcomer)
+
+
+def test_similar_refuses_movies_without_learned_features():
+    users, movies, scores = synthetic()
+    flat = CFModel(replace(CFG, reg=1e6))  # a reg this large leaves every factor at ~0
+    flat.fit(users, movies, scores)
+    assert flat.similar(int(movies[0]), n=5) == []
