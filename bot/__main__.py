@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -39,6 +38,14 @@ class RedactToken(logging.Filter):
             if self.token in message:
                 record.msg = message.replace(self.token, "[token]")
                 record.args = None
+            # A traceback (exc_info) or stack can carry the token too (an error message or a
+            # request URL): format it here, redacted; the formatter then uses exc_text as is.
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text and self.token in record.exc_text:
+                record.exc_text = record.exc_text.replace(self.token, "[token]")
+            if record.stack_info and self.token in record.stack_info:
+                record.stack_info = record.stack_info.replace(self.token, "[token]")
         return True
 
 
@@ -64,19 +71,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    bot = create_bot(settings)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
-    async with bot:
-        await bot.start(settings.token)
-    log.info("stopped cleanly")
-    return 0
+    from bot.lifecycle import serve
 
-
-def _shutdown(bot, signum: int) -> None:
-    log.info("received %s: shutting down", signal.Signals(signum).name)
-    asyncio.get_running_loop().create_task(bot.close())
+    return await serve(create_bot(settings), settings.token)
 
 
 async def _sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
 
         message = user_facing_error(error)
         if message is None:
-            raise
+            # A bug: the traceback goes through the logging handler, which redacts the token.
+            log.critical("stopped by an unexpected error", exc_info=True)
+            return 1
         print(message, file=sys.stderr)
         return 1
 

@@ -50,7 +50,7 @@ async def known_genres(storage, guild_id: int) -> dict[str, str]:
 
 async def parse_genres(storage, guild_id: int, text: str | None) -> tuple[str, ...]:
     """Comma- or pipe-separated genres, each from the known vocabulary (else a UserError)."""
-    if not text:
+    if text is None:
         return ()
     vocabulary = await known_genres(storage, guild_id)
     found: list[str] = []
@@ -68,6 +68,9 @@ async def parse_genres(storage, guild_id: int, text: str | None) -> tuple[str, .
         valid = ", ".join(sorted(vocabulary.values(), key=str.casefold))
         raise UserError(f"Unknown genre: {safe(', '.join(unknown), 100)}. "
                         f"Valid genres: {safe(valid, 1500)}.")
+    if not found:
+        raise UserError("The genres are empty: leave the option out, or type genres like "
+                        "'Comedy, Drama'.")
     if len(found) > MAX_GENRES:
         raise UserError(f"At most {MAX_GENRES} genres per movie.")
     return tuple(found)

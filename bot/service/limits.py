@@ -35,10 +35,12 @@ def apply_size_limits(guild_id: int, user_ids: np.ndarray, movie_ids: np.ndarray
         movies, inverse, counts = np.unique(movie_ids, return_inverse=True, return_counts=True)
         order = np.argsort(-counts, kind="stable")
         kept = order[np.cumsum(counts[order]) <= max_ratings]
+        if kept.size == 0:  # one movie alone is over the limit: keep part of it
+            kept = order[:1]
         keep_movie = np.zeros(len(movies), dtype=bool)
         keep_movie[kept] = True
         mask = keep_movie[inverse]
-        user_ids, movie_ids, scores = user_ids[mask], movie_ids[mask], scores[mask]
+        user_ids, movie_ids, scores = (a[mask][:max_ratings] for a in (user_ids, movie_ids, scores))
         log.warning("guild=%s trimmed: %d ratings over the limit of %d; fitting %d ratings of "
                     "its %d most-rated movies", guild_id, n, max_ratings, len(scores),
                     len(kept))

@@ -100,6 +100,31 @@ def _prepare_backup(dest: Path, database: Path) -> Path:
     return partial
 
 
+BUSY_RETRIES = 6  # extra attempts after busy_timeout ran out (another process writing)
+BUSY_BACKOFF = 0.05  # seconds before the first retry; doubled each time
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+async def _retry_busy(call, *args: Any) -> Any:
+    """`await call(*args)`, retried with bounded exponential backoff on SQLITE_BUSY/LOCKED,
+    so a long write by another process (a backup, a CLI purge) never fails a member's
+    command with "database is locked". The last error is raised when every attempt fails."""
+    delay = BUSY_BACKOFF
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            return await call(*args)
+        except sqlite3.OperationalError as error:
+            if attempt == BUSY_RETRIES or not _is_busy(error):
+                raise
+        await asyncio.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
 class Storage:
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
@@ -132,10 +157,19 @@ class Storage:
         """The raw connection, for tests and tools; cogs must use the methods."""
         return self._conn
 
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement (autocommit) under the lock, retried while another process
+        holds the write lock; returns the row count."""
+        async with self._lock:
+            cursor = await _retry_busy(self._conn.execute, sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+        return count
+
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await _retry_busy(self._conn.execute, "BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
@@ -439,23 +473,16 @@ class Storage:
 
     async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:
         """Remove one rating; True if there was one."""
-        async with self._lock:
-            cursor = await self._conn.execute(
-                "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-                (guild_id, user_id, movie_id),
-            )
-            deleted = cursor.rowcount
-            await cursor.close()
+        deleted = await self._write(
+            "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+            (guild_id, user_id, movie_id),
+        )
         return deleted > 0
 
     async def delete_member_ratings(self, guild_id: int, user_id: int) -> int:
         """Remove all of a member's ratings in a guild; returns how many."""
-        async with self._lock:
-            cursor = await self._conn.execute(
-                "DELETE FROM ratings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-            deleted = cursor.rowcount
-            await cursor.close()
-        return deleted
+        return await self._write(
+            "DELETE FROM ratings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
 
     async def get_rating(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
         """A member's score for a movie, or None."""
@@ -577,13 +604,12 @@ class Storage:
     # --------------------------------------------------------------------- model
     async def save_model(self, guild_id: int, blob: bytes) -> None:
         """Store (replace) the guild's serialised model."""
-        async with self._lock:
-            await self._conn.execute(
-                "INSERT INTO model_state (guild_id, blob, saved_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id) DO UPDATE SET blob = excluded.blob, "
-                "saved_at = excluded.saved_at",
-                (guild_id, bytes(blob), time.time()),
-            )
+        await self._write(
+            "INSERT INTO model_state (guild_id, blob, saved_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET blob = excluded.blob, "
+            "saved_at = excluded.saved_at",
+            (guild_id, bytes(blob), time.time()),
+        )
 
     async def load_model(self, guild_id: int) -> bytes | None:
         row = await self._fetchone("SELECT blob FROM model_state WHERE guild_id = ?", (guild_id,))
@@ -594,18 +620,16 @@ class Storage:
         self, guild_id: int, at: datetime | float | None = None
     ) -> None:
         """Record that the bot left (was removed from) the guild at `at` (default: now)."""
-        async with self._lock:
-            await self._conn.execute(
-                "INSERT INTO guild_settings (guild_id, left_at) VALUES (?, ?) "
-                "ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at",
-                (guild_id, _epoch(at)),
-            )
+        await self._write(
+            "INSERT INTO guild_settings (guild_id, left_at) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at",
+            (guild_id, _epoch(at)),
+        )
 
     async def mark_guild_joined(self, guild_id: int) -> None:
         """The bot is (back) in the guild: cancel a pending purge."""
-        async with self._lock:
-            await self._conn.execute(
-                "UPDATE guild_settings SET left_at = NULL WHERE guild_id = ?", (guild_id,))
+        await self._write("UPDATE guild_settings SET left_at = NULL WHERE guild_id = ?",
+                          (guild_id,))
 
     async def guilds_left_before(self, cutoff: datetime | float) -> list[int]:
         """Guilds the bot left before `cutoff` (candidates for purge_guild)."""
