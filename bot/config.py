@@ -43,6 +43,7 @@ class TrainingSettings:
     workers: int = 1
     cache_size: int = 32
     blas_threads: int = 1
+    mode: str = "thread"  # where fits run: "thread" (default) or "process"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,12 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
+# The text settings of the numeric sections, and the values each accepts.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "training.mode": ("thread", "process"),
+}
+
+
 def _fail(path: Path, key: str, message: str) -> ConfigError:
     return ConfigError(f"{path}: setting '{key}' {message}")
 
@@ -114,6 +121,14 @@ def _check_number(path: Path, key: str, value: Any, kind: type) -> int | float:
     if not low <= value <= high:
         raise _fail(path, key, f"must be between {low:g} and {high:g}, got {value}")
     return kind(value)
+
+
+def _check_choice(path: Path, key: str, value: Any) -> str:
+    allowed = _CHOICES[key]
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        listed = " or ".join(f'"{a}"' for a in allowed)
+        raise _fail(path, key, f"must be {listed}, got {value!r}")
+    return value.strip().lower()
 
 
 def _check_id(path: Path, key: str, value: Any) -> int:
@@ -142,7 +157,10 @@ def _build_section(path: Path, data: dict[str, Any], name: str, cls: type) -> An
     for key in known:
         if key in raw:
             kind = type(getattr(defaults, key))
-            values[key] = _check_number(path, f"{name}.{key}", raw[key], kind)
+            if kind is str:
+                values[key] = _check_choice(path, f"{name}.{key}", raw[key])
+            else:
+                values[key] = _check_number(path, f"{name}.{key}", raw[key], kind)
     return cls(**values)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +48,7 @@ class RecordedRequest:
     files: list[Any] = field(default_factory=list)
     fault: str | None = None
     unknown_route: bool = False
+    received_at: float = 0.0  # time.monotonic() when the request reached the emulator
 
     def __iter__(self):
         return iter((self.method, self.path, self.json, self.status))
@@ -194,6 +196,10 @@ class Interaction:
         self.followup_edits: list[Reply] = []
         self.deleted = False
         self._event = asyncio.Event()
+        # time.monotonic() just before INTERACTION_CREATE goes out (the record is built right
+        # before dispatch) and when the bot's callback request arrived (latency benchmarks).
+        self.sent_at: float = time.monotonic()
+        self.callback_received_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<Interaction {self.label!r} id={self.id} responded={self.responded}>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ class Req:
     query: dict[str, str]
     headers: Any
     body: ParsedBody
+    received_at: float = 0.0  # time.monotonic() when the request arrived
 
     @property
     def json(self) -> Any:
@@ -258,6 +260,7 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
         return error(404, 10062, "Unknown interaction")
     if inter.responded:
         return error(400, 40060, "Interaction has already been acknowledged.")
+    inter.callback_received_at = req.received_at
     body = req.json or {}
     ctype = int(body.get("type", 0))
     data = body.get("data") or {}
@@ -611,13 +614,14 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
 
 def make_api_handler(emu: DiscordEmulator):
     async def handle(request: web.Request) -> web.StreamResponse:
+        received_at = time.monotonic()
         path = "/" + request.match_info.get("tail", "")
         method = request.method
         raw = await request.read()
         body = parse_body(request.headers.get("Content-Type"), raw)
         record = RecordedRequest(
             method=method, path=path, json=body.json, status=0, query=dict(request.query),
-            files=body.files,
+            files=body.files, received_at=received_at,
         )
         emu.requests.append(record)
         try:
@@ -650,7 +654,8 @@ async def _route(
         token = auth[4:] if auth.startswith("Bot ") else auth
         if not emu.token_ok(token):
             return error(401, 0, "401: Unauthorized")
-    req = Req(method, path, match, dict(request.query), request.headers, body)
+    req = Req(method, path, match, dict(request.query), request.headers, body,
+              record.received_at)
     return await handler(emu, req)
 
 

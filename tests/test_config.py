@@ -72,6 +72,8 @@ def test_environment_wins(tmp_path, monkeypatch):
     ("[recommender]\nfeatures = \"ten\"\n", "recommender.features"),
     ("[recommender]\nfeaturez = 3\n", "recommender.featurez"),
     ("[training]\nworkers = true\n", "training.workers"),
+    ("[training]\nmode = \"fork\"\n", "training.mode"),
+    ("[training]\nmode = 1\n", "training.mode"),
     ("[discord]\ndev_guild_id = -5\n", "discord.dev_guild_id"),
     ("[discord]\nowner_ids = 5\n", "discord.owner_ids"),
     ("[logging]\nlevel = \"LOUD\"\n", "logging.level"),
@@ -88,6 +90,13 @@ def test_invalid_settings_name_file_and_key(tmp_path, text, names):
     assert "\n" not in message
     assert str(path) in message
     assert f"'{names}'" in message
+
+
+def test_training_mode_thread_by_default_or_process(tmp_path, monkeypatch):
+    monkeypatch.delenv("MOVIEBOT_DATABASE", raising=False)
+    assert load_settings(write(tmp_path, "")).training.mode == "thread"
+    settings = load_settings(write(tmp_path, '[training]\nmode = "Process"\n'))
+    assert settings.training.mode == "process"
 
 
 def test_bad_toml_and_missing_file(tmp_path):

@@ -85,12 +85,14 @@ class GuildModel:
 
 
 class RecommendationService:
-    def __init__(self, storage, settings: Settings, *, mode: str = "thread",
+    def __init__(self, storage, settings: Settings, *, mode: str | None = None,
                  cold_wait_seconds: float = 3.0) -> None:
+        """`mode` ("thread" | "process") overrides the config's `training.mode`."""
         self.storage = storage
         self.settings = settings
         self.cold_wait_seconds = cold_wait_seconds
-        self.pool = TrainingPool(settings.training.workers, mode=mode,
+        self.pool = TrainingPool(settings.training.workers,
+                                 mode=mode or settings.training.mode,
                                  blas_threads=settings.training.blas_threads)
         self._cache: LRUCache[int, GuildModel] = LRUCache(
             settings.training.cache_size, on_evict=self._evicted)
