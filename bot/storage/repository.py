@@ -25,7 +25,7 @@ from typing import Any
 import aiosqlite
 import numpy as np
 
-from .connection import open_connection
+from .connection import open_bulk, open_connection
 from .errors import DuplicateMovieError, StorageError, UnknownMovieError
 from .migrations import Migration
 from .models import (
@@ -54,7 +54,7 @@ SEARCH_CANDIDATES = 200  # rows pulled from the trigram index per query and phas
 FUZZY_BELOW = 10  # fewer exact-substring hits than this: also pull trigram (typo) matches
 PREFIX_CANDIDATES = 50  # rows pulled by prefix on the normalised title
 MIN_SEARCH_SCORE = 0.3  # below this a candidate shares too little with the query
-RATINGS_CHUNK = 65_536  # rows per fetchmany() in guild_ratings
+RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
 
 _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
@@ -125,11 +125,23 @@ async def _retry_busy(call, *args: Any) -> Any:
     raise AssertionError("unreachable")
 
 
+def _parse_member_rows(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user_id, "m1,m2,...", "<score chars>") rows -> user, movie and score columns."""
+    movies = [np.fromstring(text, dtype=np.int64, sep=",") for _, text, _ in rows]
+    scores = [np.frombuffer(chars.encode("ascii"), dtype=np.uint8) for _, _, chars in rows]
+    counts = np.fromiter((len(m) for m in movies), dtype=np.int64, count=len(rows))
+    users = np.repeat(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), counts)
+    return (users, np.concatenate(movies),
+            (np.concatenate(scores) - 48).astype(np.float32))
+
+
 class Storage:
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path,
+                 bulk: aiosqlite.Connection | None = None) -> None:
         self._conn = conn
+        self._bulk = bulk or conn  # fits' big reads and model blobs: not in members' queue
         self.path = path
         self._lock = asyncio.Lock()
 
@@ -141,9 +153,18 @@ class Storage:
         """Open the database (creating it and its folder), set pragmas, apply migrations."""
         path = Path(path)
         conn = await open_connection(path, migrations=migrations)
-        return cls(conn, path)
+        bulk = None
+        if str(path) != ":memory:":
+            try:
+                bulk = await open_bulk(path)
+            except BaseException:
+                await conn.close()
+                raise
+        return cls(conn, path, bulk)
 
     async def close(self) -> None:
+        if self._bulk is not self._conn:
+            await self._bulk.close()
         await self._conn.close()
 
     async def __aenter__(self) -> Storage:
@@ -520,32 +541,35 @@ class Storage:
         return (float(row[0]) if row[0] is not None else None, int(row[1]))
 
     async def guild_ratings(self, guild_id: int) -> RatingArrays:
-        """All of a guild's ratings as numpy columns, from one SELECT.
+        """All of a guild's ratings as numpy columns, from one SELECT on the bulk connection.
 
-        Rows are read in chunks of RATINGS_CHUNK with `fetchmany` and each chunk becomes one
-        (k, 3) int64 array at once, so no per-row Python object outlives its chunk; memory is
-        the arrays plus one chunk. Rows come in primary-key order (user, then movie), which
-        makes model fits reproducible. user_ids/movie_ids are int64, scores float32.
+        SQLite packs each member's ratings into two strings (movie ids comma-separated, scores
+        one character each), so the result has one row per member instead of one per rating
+        and numpy parses the strings in C: no Python object per rating. Members are read in
+        chunks of RATINGS_CHUNK and parsed off the event loop. Rows come in primary-key order
+        (member, then movie). user_ids/movie_ids are int64, scores float32.
         """
-        chunks: list[np.ndarray] = []
-        async with self._conn.execute(
-            "SELECT user_id, movie_id, score FROM ratings WHERE guild_id = ? "
-            "ORDER BY user_id, movie_id",
+        users: list[np.ndarray] = []
+        movies: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        async with self._bulk.execute(
+            "SELECT user_id, group_concat(movie_id), group_concat(char(48 + score), '') "
+            "FROM ratings WHERE guild_id = ? GROUP BY user_id ORDER BY user_id",
             (guild_id,),
         ) as cursor:
             while True:
                 rows = await cursor.fetchmany(RATINGS_CHUNK)
                 if not rows:
                     break
-                chunks.append(np.array(rows, dtype=np.int64).reshape(-1, 3))
-                if len(rows) < RATINGS_CHUNK:
-                    break
-        table = np.concatenate(chunks) if chunks else np.empty((0, 3), dtype=np.int64)
-        return RatingArrays(
-            user_ids=np.ascontiguousarray(table[:, 0]),
-            movie_ids=np.ascontiguousarray(table[:, 1]),
-            scores=table[:, 2].astype(np.float32),
-        )
+                u, m, r = await asyncio.to_thread(_parse_member_rows, rows)
+                users.append(u)
+                movies.append(m)
+                scores.append(r)
+        if not users:
+            empty = np.empty(0, dtype=np.int64)
+            return RatingArrays(empty, empty.copy(), np.empty(0, dtype=np.float32))
+        return RatingArrays(np.concatenate(users), np.concatenate(movies),
+                            np.concatenate(scores))
 
     # ------------------------------------------------------------ guild settings
     _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
@@ -603,13 +627,15 @@ class Storage:
 
     # --------------------------------------------------------------------- model
     async def save_model(self, guild_id: int, blob: bytes) -> None:
-        """Store (replace) the guild's serialised model."""
-        await self._write(
+        """Store (replace) the guild's serialised model (on the bulk connection)."""
+        cursor = await _retry_busy(
+            self._bulk.execute,
             "INSERT INTO model_state (guild_id, blob, saved_at) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET blob = excluded.blob, "
             "saved_at = excluded.saved_at",
             (guild_id, bytes(blob), time.time()),
         )
+        await cursor.close()
 
     async def load_model(self, guild_id: int) -> bytes | None:
         row = await self._fetchone("SELECT blob FROM model_state WHERE guild_id = ?", (guild_id,))
