@@ -160,6 +160,7 @@ class CFModel:
         self._r_movies = mi[order].astype(np.int64)
         self._r_vals = vals[order].astype(np.float64)
         self._overrides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._lists_known = True  # False after loading a model saved without rating lists
 
     # ------------------------------------------------------------------ lookups
     def _check(self) -> None:
@@ -375,10 +376,12 @@ class CFModel:
             self.T = np.vstack([self.T, np.zeros((1, self.T.shape[1]), self.T.dtype)])
             self.bu = np.append(self.bu, self.bu.dtype.type(0))
             self._r_ptr = np.append(self._r_ptr, self._r_ptr[-1])
-        else:
-            old = self._rated(u)[0]
-            np.subtract.at(self.support_counts, old, 1)
-        np.add.at(self.support_counts, mi, 1)
+            np.add.at(self.support_counts, mi, 1)
+        elif self._lists_known or u in self._overrides:
+            np.subtract.at(self.support_counts, self._rated(u)[0], 1)
+            np.add.at(self.support_counts, mi, 1)
+        # else: a model loaded without rating lists already counts this member's (saved)
+        # ratings in support_counts; they stay until the next fit rather than count twice.
         self._overrides[u] = (mi, vals)
         if mi.size == 0:
             self.T[u] = 0

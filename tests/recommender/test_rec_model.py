@@ -293,3 +293,18 @@ def test_similar_refuses_movies_without_learned_features():
     flat = CFModel(replace(CFG, reg=1e6))  # a reg this large leaves every factor at ~0
     flat.fit(users, movies, scores)
     assert flat.similar(int(movies[0]), n=5) == []
+
+
+def test_saved_model_leaves_out_training_lists_but_never_double_counts_support():
+    model, _, (users, movies, scores) = fitted()
+    member = users[0]
+    rated, their = movies[users == member], scores[users == member]
+    back = CFModel.from_bytes(model.to_bytes())
+    support = back.support_counts.copy()
+    back.fold_in(member, rated, their)  # the member's unchanged ratings, as the bot does
+    np.testing.assert_array_equal(back.support_counts, support)
+    model.fold_in(member, rated, their)
+    np.testing.assert_allclose(back.predict([member], movies[:20]),
+                               model.predict([member], movies[:20]), rtol=1e-6)
+    assert [r.movie_id for r in back.recommend(member, n=5)] == [
+        r.movie_id for r in model.recommend(member, n=5)]
