@@ -33,15 +33,23 @@ from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
-DEMO_MEMBERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # name: (genres they love, genres they dislike)
-    "ana": (("Animation", "Children", "Fantasy"), ("Horror", "War")),
-    "ben": (("Action", "Sci-Fi", "Thriller"), ("Romance", "Musical")),
-    "cleo": (("Drama", "Romance", "Musical"), ("Horror", "Action")),
-    "dev": (("Crime", "Thriller", "Film-Noir"), ("Children", "Musical")),
-    "eli": (("Comedy", "Adventure", "Animation"), ("Drama", "War")),
-    "fay": (("Horror", "Mystery", "Sci-Fi"), ("Children", "Romance")),
+# Two simulated members per taste (ana and gus, ben and hana, ...): name -> (genres they love,
+# genres they dislike).
+TASTES = {
+    "family": (("Animation", "Children", "Fantasy"), ("Horror", "War")),
+    "action": (("Action", "Sci-Fi", "Thriller"), ("Romance", "Musical")),
+    "romance": (("Drama", "Romance", "Musical"), ("Horror", "Action")),
+    "crime": (("Crime", "Thriller", "Film-Noir"), ("Children", "Musical")),
+    "comedy": (("Comedy", "Adventure"), ("Drama", "War")),
+    "horror": (("Horror", "Mystery", "Sci-Fi"), ("Children", "Romance")),
 }
+DEMO_MEMBERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = dict(zip(
+    ("ana", "ben", "cleo", "dev", "eli", "fay", "gus", "hana", "ivo", "jo", "kai", "lea"),
+    [taste for _ in range(2) for taste in TASTES.values()], strict=True))
+# A real server rates overlapping movies: the members rate from one shared pool, which is what
+# lets collaborative filtering learn their tastes.
+DEMO_POOL_SIZE = 120
+DEMO_RATINGS_PER_MEMBER = 45
 
 EXAMPLES = """\
 Type slash commands as in Discord; options are name:value (quote values with spaces).
@@ -77,23 +85,20 @@ async def seed_demo_ratings(storage, guild_id: int, member_ids: dict[str, int],
                             seed: int = 7) -> int:
     """Give each simulated member ratings that follow their taste (deterministic)."""
     rng = random.Random(seed)
-    by_genre = {g: sorted(await storage.movie_ids_with_genre(guild_id, g))
-                for g in await storage.genres(guild_id)}
-    everything = sorted(set().union(*by_genre.values()))
+    genres_of: dict[int, set[str]] = {}
+    for genre in await storage.genres(guild_id):
+        for movie_id in await storage.movie_ids_with_genre(guild_id, genre):
+            genres_of.setdefault(movie_id, set()).add(genre)
+    pool = rng.sample(sorted(genres_of), min(DEMO_POOL_SIZE, len(genres_of)))
     count = 0
     for name, (loves, dislikes) in DEMO_MEMBERS.items():
-        loved = sorted(set().union(*(by_genre.get(g, []) for g in loves)))
-        disliked = sorted(set().union(*(by_genre.get(g, []) for g in dislikes)) - set(loved))
-        plan = ([(m, 8, 10) for m in rng.sample(loved, min(25, len(loved)))]
-                + [(m, 2, 4) for m in rng.sample(disliked, min(10, len(disliked)))]
-                + [(m, 5, 7) for m in rng.sample(everything, 10)])
-        rated: set[int] = set()
-        for movie_id, low, high in plan:
-            if movie_id not in rated:
-                rated.add(movie_id)
-                await storage.upsert_rating(guild_id, member_ids[name], movie_id,
-                                            rng.randint(low, high))
-                count += 1
+        for movie_id in rng.sample(pool, min(DEMO_RATINGS_PER_MEMBER, len(pool))):
+            genres = genres_of[movie_id]
+            taste = 2.5 * len(genres & set(loves)) - 2.5 * len(genres & set(dislikes))
+            score = round(5.5 + taste + rng.gauss(0, 1.0))
+            await storage.upsert_rating(guild_id, member_ids[name], movie_id,
+                                        min(10, max(1, score)))
+            count += 1
     return count
 
 

@@ -74,6 +74,17 @@ def fit_lines(render, count: int) -> list[str]:
         other_limit = max(12, int(other_limit * 0.75))
 
 
+DISLIKED_AT_MOST = 4  # a reason built on a score this low reads "you didn't like X"
+
+
+def reason_text(label: str, score: int) -> str:
+    """'because you rated *X* 9/10', or for a low score 'because you didn't like *X* (2/10)'
+    (disliking a movie can speak for another just as liking one can)."""
+    if score <= DISLIKED_AT_MOST:
+        return f"because you didn't like *{label}* ({stars(score)})"
+    return f"because you rated *{label}* {stars(score)}"
+
+
 def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool = False
                ) -> tuple[list[str], list[tuple[object, float]]]:
     """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines."""
@@ -91,8 +102,7 @@ def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool =
                 f"{_genres(movie, other_limit)} · {score}")
         because = getattr(pick, "because", None)
         if because is not None and because[0] in movies:
-            line += (f" · because you rated *{movie_label(movies[because[0]], other_limit)}* "
-                     f"{stars(because[1])}")
+            line += " · " + reason_text(movie_label(movies[because[0]], other_limit), because[1])
         return line
 
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
