@@ -45,7 +45,7 @@ SHUTTING_DOWN = "The bot is restarting or shutting down; please try again in a m
 
 
 class MovieTree(app_commands.CommandTree):
-    """The command tree: refuses new commands once the bot stops taking them (shutdown)."""
+    """The command tree: commands only in servers, none once the bot is shutting down."""
 
     in_flight = 0  # commands and autocompletes being handled right now
 
@@ -66,6 +66,10 @@ class MovieTree(app_commands.CommandTree):
         return self.in_flight
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:  # every command is guild-only; Discord hides them
+            if interaction.type is discord.InteractionType.application_command:  # in DMs,
+                raise app_commands.NoPrivateMessage()  # but a client could still send one
+            return False
         if getattr(self.client, "accepting_commands", True):
             return True
         with contextlib.suppress(Exception):  # the connection may already be closing

@@ -27,11 +27,6 @@ class Admin(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
-            raise app_commands.NoPrivateMessage()
-        return True
-
     @app_commands.command(name="sync", description="Register the bot's commands (bot owner "
                                                    "only)")
     @app_commands.guild_only()

@@ -47,3 +47,13 @@ async def resolve_movie(interaction: discord.Interaction, value: str):
                         f"{listed}\nPick one from the suggestions while typing.")
     raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Check the spelling, or "
                     "ask a moderator to add it with `/movies add`.")
+
+
+async def genre_choices(interaction: discord.Interaction,
+                        current: str) -> list[app_commands.Choice[str]]:
+    """The guild's genres containing what was typed (prefix matches first), at most 25."""
+    genres = await interaction.client.storage.genres(interaction.guild_id)
+    needle = strip_controls(current).strip().casefold()
+    matches = [g for g in genres if needle in g.casefold()]
+    matches.sort(key=lambda g: (not g.casefold().startswith(needle), g.casefold()))
+    return [app_commands.Choice(name=g[:100], value=g[:100]) for g in matches[:MAX_CHOICES]]

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.storage import DuplicateMovieError
 from cogs.errors import UserError
-from cogs.lookup import movie_choices, resolve_movie
+from cogs.lookup import genre_choices, movie_choices, resolve_movie
 from cogs.paginator import Paginator
 from cogs.settings import require_manage_guild
 from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
@@ -76,18 +76,6 @@ async def parse_genres(storage, guild_id: int, text: str | None) -> tuple[str, .
     return tuple(found)
 
 
-async def genre_choices(interaction: discord.Interaction,
-                        current: str) -> list[app_commands.Choice[str]]:
-    """The guild's genres that start with (or contain) what was typed, at most 25."""
-    if interaction.guild_id is None:
-        return []
-    typed = strip_controls(current).strip().casefold()
-    genres = await interaction.client.storage.genres(interaction.guild_id)
-    starts = [g for g in genres if g.casefold().startswith(typed)]
-    contains = [g for g in genres if typed in g.casefold() and g not in starts]
-    return [app_commands.Choice(name=g[:100], value=g[:100]) for g in (starts + contains)[:25]]
-
-
 def ratings_text(mean: float | None, count: int) -> str:
     if not count or mean is None:
         return "No ratings here yet"
@@ -101,11 +89,6 @@ class Movies(commands.Cog):
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
-            raise app_commands.NoPrivateMessage()
-        return True
 
     # ------------------------------------------------------------------ search
     @movies.command(name="search", description="Search the movies known in this server")

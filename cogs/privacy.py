@@ -87,11 +87,6 @@ class Privacy(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
-            raise app_commands.NoPrivateMessage()
-        return True
-
     async def cog_load(self) -> None:
         self.purge_task.start()
 

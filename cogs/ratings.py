@@ -23,11 +23,6 @@ class Ratings(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
-            raise app_commands.NoPrivateMessage()
-        return True
-
     @app_commands.command(name="ratings", description="List your ratings (or another "
                                                       "member's) in this server")
     @app_commands.guild_only()

@@ -26,7 +26,7 @@ from discord.ext import commands
 
 from bot.service import GROUP_STRATEGIES, Picks
 from cogs.errors import UserError
-from cogs.lookup import movie_choices, resolve_movie
+from cogs.lookup import genre_choices, movie_choices, resolve_movie
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
 
@@ -121,16 +121,6 @@ class Recommend(commands.Cog):
         self.bot = bot
 
     # ----------------------------------------------------------------------- autocomplete
-    async def genre_choices(self, interaction: discord.Interaction,
-                            current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        genres = await interaction.client.storage.genres(interaction.guild_id)
-        needle = current.strip().casefold()
-        matches = [g for g in genres if needle in g.casefold()]
-        matches.sort(key=lambda g: (not g.casefold().startswith(needle), g.casefold()))
-        return [app_commands.Choice(name=g[:100], value=g[:100]) for g in matches[:25]]
-
     async def _genre_candidates(self, interaction: discord.Interaction,
                                 genre: str | None) -> tuple[str | None, set[int] | None]:
         if genre is None or not genre.strip():

@@ -60,11 +60,6 @@ class Settings(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:  # Discord hides these commands in DMs; be sure
-            raise app_commands.NoPrivateMessage()
-        return True
-
     @app_commands.command(name="settings", description="Show or change this server's settings")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
