@@ -134,7 +134,9 @@ class RecommendationService:
             blob = await self.storage.load_model(guild_id)
             if blob is not None:
                 try:
-                    state.model = await self.pool.run(CFModel.from_bytes, blob)
+                    # Not on the training pool: a load must not queue behind another
+                    # guild's long fit.
+                    state.model = await asyncio.to_thread(CFModel.from_bytes, blob)
                     state.all_changed = True
                     log.info("model loaded guild=%s (provisional until refit)", guild_id)
                 except Exception:

@@ -1,0 +1,171 @@
+"""The per-guild recommendation service on a real database: debounce, fold-in, persistence,
+the LRU cache, warm starts and the fit log line (no Discord involved)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.catalog.starter import ensure_starter_catalog
+from bot.config import Settings, TrainingSettings
+from bot.service import RecommendationService
+from bot.storage import Storage
+
+GUILD, OTHER = 10, 20
+FAMILY, ACTION = range(1, 21), range(21, 41)  # movie ids used as two taste clusters
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    store = await Storage.open(tmp_path / "service.sqlite3")
+    await ensure_starter_catalog(store)
+    yield store
+    await store.close()
+
+
+def settings(tmp_path, **training) -> Settings:
+    base = TrainingSettings(debounce_seconds=0.0, cache_size=8)
+    return Settings(database=tmp_path / "service.sqlite3",
+                    training=replace(base, **training))
+
+
+async def seed(storage: Storage, guild: int, members: int = 12) -> None:
+    """Half the members love the 'family' movies, half the 'action' ones."""
+    rng = np.random.default_rng(0)
+    for member in range(1, members + 1):
+        loves, hates = (FAMILY, ACTION) if member % 2 else (ACTION, FAMILY)
+        for movie in rng.choice(list(loves), 12, replace=False):
+            await storage.upsert_rating(guild, member, int(movie), int(rng.integers(8, 11)))
+        for movie in rng.choice(list(hates), 8, replace=False):
+            await storage.upsert_rating(guild, member, int(movie), int(rng.integers(1, 4)))
+
+
+async def test_a_burst_of_ratings_coalesces_into_one_warm_started_refit(storage, tmp_path):
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=0.3))
+    jobs = []
+    fit = service.pool.fit
+
+    async def recording_fit(job):
+        jobs.append(job)
+        return await fit(job)
+
+    service.pool.fit = recording_fit
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        assert service.fits_completed == 1 and jobs[0].warm_start is None
+        for member in range(1, 13):
+            await storage.upsert_rating(GUILD, member, 41, 7)
+            await service.rating_changed(GUILD, member)
+        await asyncio.sleep(0.6)  # past the debounce
+        await service.wait_idle(GUILD)
+        assert service.fits_completed == 2  # twelve ratings, one refit
+        assert jobs[1].warm_start is not None
+        assert len(jobs[1].scores) == len(jobs[0].scores) + 12
+    finally:
+        await service.close()
+
+
+async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    newcomer = 99
+    try:
+        for movie in (1, 2, 3):
+            await storage.upsert_rating(GUILD, newcomer, movie, 6)
+        await service.recommend(GUILD, newcomer)
+        await service.wait_idle(GUILD)
+        fits = service.fits_completed
+        before = await service.predict(GUILD, newcomer, 21)
+        for movie in (22, 23, 24, 25, 26):  # the newcomer turns out to love action movies
+            await storage.upsert_rating(GUILD, newcomer, movie, 10)
+            await service.rating_changed(GUILD, newcomer)
+        after = await service.predict(GUILD, newcomer, 21)
+        assert service.fits_completed == fits  # no refit happened (debounce is an hour)
+        assert after > before + 0.3
+        picks = await service.recommend(GUILD, newcomer, n=10)
+        assert picks.personal
+        assert not {p.movie_id for p in picks.items} & {1, 2, 3, 22, 23, 24, 25, 26}
+    finally:
+        await service.close()
+
+
+async def test_after_a_restart_the_saved_model_answers_at_once_marked_provisional(
+        storage, tmp_path):
+    await seed(storage, GUILD)
+    first = RecommendationService(storage, settings(tmp_path))
+    await first.recommend(GUILD, 1)
+    await first.wait_idle(GUILD)
+    expected = [p.movie_id for p in (await first.recommend(GUILD, 1, n=5)).items]
+    await first.close()
+    assert await storage.load_model(GUILD) is not None
+
+    restarted = RecommendationService(storage, settings(tmp_path))
+    blocker = asyncio.ensure_future(restarted.pool.run(time.sleep, 0.5))  # the pool is busy
+    try:
+        started = time.perf_counter()
+        picks = await restarted.recommend(GUILD, 1, n=5)
+        assert time.perf_counter() - started < 0.5  # did not wait for a fit
+        assert picks.personal and picks.provisional
+        # Same picks, give or take the member's fold-in (re-solved against the saved movies).
+        assert len(set(expected) & {p.movie_id for p in picks.items}) >= 4
+        await blocker
+        await restarted.wait_idle(GUILD)
+        assert not (await restarted.recommend(GUILD, 1, n=5)).provisional
+    finally:
+        await restarted.close()
+
+
+async def test_the_cache_keeps_only_the_most_recent_guilds(storage, tmp_path):
+    await seed(storage, GUILD)
+    await seed(storage, OTHER)
+    service = RecommendationService(storage, settings(tmp_path, cache_size=1))
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        assert not await service.is_provisional(GUILD)
+        await service.recommend(OTHER, 1)  # evicts GUILD
+        await service.wait_idle(OTHER)
+        assert await service.is_provisional(GUILD)  # not in memory any more
+        picks = await service.recommend(GUILD, 1)  # reloaded from the database
+        assert picks.personal and picks.items
+    finally:
+        await service.close()
+
+
+async def test_each_fit_logs_one_structured_line(storage, tmp_path, caplog):
+    await seed(storage, GUILD)
+    caplog.set_level(logging.INFO, logger="bot.service.service")
+    service = RecommendationService(storage, settings(tmp_path))
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+    finally:
+        await service.close()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("fit ")]
+    assert len(lines) == 1
+    for key in ("guild=10", "ratings=240", "members=12", "movies=40", "features=",
+                "iterations=", "seconds=", "cost=", "reg="):
+        assert key in lines[0], lines[0]
+
+
+async def test_guilds_never_see_each_others_ratings(storage, tmp_path):
+    await seed(storage, GUILD)
+    for movie in (101, 102, 103):  # only in OTHER
+        for member in range(1, 6):
+            await storage.upsert_rating(OTHER, member, movie, 9)
+    service = RecommendationService(storage, settings(tmp_path))
+    try:
+        picks = await service.recommend(GUILD, 1, n=50)
+        await service.wait_idle(GUILD)
+        picks = await service.recommend(GUILD, 1, n=50)
+        assert {101, 102, 103}.isdisjoint(p.movie_id for p in picks.items)
+        assert await service.similar(GUILD, 101) is None
+    finally:
+        await service.close()
