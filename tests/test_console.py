@@ -196,3 +196,46 @@ def test_parse_mentions_channels_choices_and_focus(console) -> None:
 def test_parse_errors_are_readable(console, line, message) -> None:
     with pytest.raises(ConsoleError, match=re.escape(message)):
         console.parse(line)
+
+
+def _read_until(fd: int, needle: str, timeout: float) -> str:
+    """Read from a pty until `needle` shows up (or fail after `timeout` seconds)."""
+    import select
+    import time
+
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"timed out waiting for {needle!r}; got: {seen[-2000:]!r}"
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the other side closed
+                break
+            seen += chunk.decode("utf-8", "replace")
+    return seen
+
+
+def test_interactive_session_at_a_terminal(tmp_path) -> None:
+    """At a terminal the console prompts, answers a typed command, and quits on 'quit'."""
+    import pty
+
+    main, child = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path), "TERM": "dumb"}
+    env.pop("MOVIEBOT_CONFIG", None)
+    process = subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=child,
+                               stdout=child, stderr=child, cwd=REPO, env=env, close_fds=True)
+    os.close(child)
+    try:
+        _read_until(main, "you> ", 60)
+        os.write(main, b'/rate movie:"Toy Story 3" score:7\n')
+        answer = _read_until(main, "you> ", 30)
+        assert "Rated **Toy Story 3 (2010)** 7/10" in answer
+        os.write(main, b"quit\n")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
