@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MOVIEBOT_DATABASE=/data/moviebot.sqlite3
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY recommender ./recommender
