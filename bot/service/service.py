@@ -257,10 +257,7 @@ class RecommendationService:
         state.folded_users.add(user_id)
 
     async def _member_ratings(self, guild_id: int, user_id: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = await self.storage.member_ratings(guild_id, user_id)
-        ids = np.fromiter((r.movie.id for r in rows), dtype=np.int64, count=len(rows))
-        scores = np.fromiter((r.score for r in rows), dtype=np.float32, count=len(rows))
-        return ids, scores
+        return await self.storage.member_rating_arrays(guild_id, user_id)
 
     async def _min_ratings(self, guild_id: int) -> int:
         guild_settings = await self.storage.get_guild_settings(guild_id)

@@ -330,3 +330,17 @@ async def test_bulk_import_is_idempotent_and_fills_missing_ids(store):
     assert (heat.movielens_id, heat.imdb_id, heat.tmdb_id, heat.genres) == (
         6, "tt0113277", 949, ("Crime",))
     assert await store.movie_count() == 3
+
+
+async def test_member_rating_arrays_are_one_members_ratings_in_one_guild(store, movies):
+    matrix, heat, local = movies
+    await store.upsert_rating(G1, ALICE, heat.id, 7)
+    await store.upsert_rating(G1, ALICE, matrix.id, 9)
+    await store.upsert_rating(G1, BOB, matrix.id, 2)
+    await store.upsert_rating(G2, ALICE, heat.id, 1)
+    ids, scores = await store.member_rating_arrays(G1, ALICE)
+    assert ids.dtype == np.int64 and scores.dtype == np.float32
+    assert dict(zip(ids.tolist(), scores.tolist(), strict=True)) == {heat.id: 7.0,
+                                                                     matrix.id: 9.0}
+    empty_ids, empty_scores = await store.member_rating_arrays(G2, BOB)
+    assert empty_ids.size == 0 and empty_scores.size == 0
