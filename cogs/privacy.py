@@ -141,11 +141,16 @@ class Privacy(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        # Re-added while the bot was offline: no GUILD join event then, so cancel here too.
-        if self.bot.storage is None:
+        # Joins and removals while the bot was offline send no event: reconcile here. Guilds
+        # it is in cancel a pending purge; guilds with data it is no longer in start one.
+        storage = self.bot.storage
+        if storage is None:
             return
-        for guild in self.bot.guilds:
-            await self.bot.storage.mark_guild_joined(guild.id)
+        present = {guild.id for guild in self.bot.guilds}
+        for guild_id in present:
+            await storage.mark_guild_joined(guild_id)
+        for guild_id in await storage.guilds_with_data() - present:
+            await storage.mark_guild_left(guild_id)
 
     @tasks.loop(hours=1)
     async def purge_task(self) -> None:

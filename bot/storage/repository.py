@@ -656,12 +656,22 @@ class Storage:
     async def mark_guild_left(
         self, guild_id: int, at: datetime | float | None = None
     ) -> None:
-        """Record that the bot left (was removed from) the guild at `at` (default: now)."""
+        """Record that the bot left (was removed from) the guild at `at` (default: now); an
+        earlier record stands, so the grace period is never restarted."""
         await self._write(
             "INSERT INTO guild_settings (guild_id, left_at) VALUES (?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at",
+            "ON CONFLICT (guild_id) DO UPDATE SET "
+            "left_at = COALESCE(guild_settings.left_at, excluded.left_at)",
             (guild_id, _epoch(at)),
         )
+
+    async def guilds_with_data(self) -> set[int]:
+        """Every guild that has ratings, added movies, settings or a saved model here."""
+        rows = await self._fetchall(
+            "SELECT guild_id FROM ratings UNION SELECT guild_id FROM guild_settings "
+            "UNION SELECT guild_id FROM movies WHERE guild_id IS NOT NULL "
+            "UNION SELECT guild_id FROM model_state")
+        return {int(row[0]) for row in rows}
 
     async def mark_guild_joined(self, guild_id: int) -> None:
         """The bot is (back) in the guild: cancel a pending purge."""

@@ -137,7 +137,9 @@ async def test_removal_marks_the_guild_left_and_purges_after_the_grace(env: Env)
     # Within the grace period nothing is purged.
     assert await privacy.purge_now() == []
     assert await env.storage.count_member_ratings(env.guild2.id, env.alice.id) == 2
-    # Pretend the bot left 31 days ago: the hourly task's purge removes everything.
+    # Pretend the bot left 31 days ago (a first record stands, so clear it before backdating):
+    # the hourly task's purge removes everything.
+    await env.storage.mark_guild_joined(env.guild2.id)
     await env.storage.mark_guild_left(env.guild2.id, datetime.now(UTC) - timedelta(days=31))
     assert await privacy.purge_now() == [env.guild2.id]
     assert await env.storage.count_member_ratings(env.guild2.id, env.alice.id) == 0
@@ -164,3 +166,23 @@ async def test_purge_skips_a_guild_the_bot_is_still_in(env: Env) -> None:
     await env.storage.mark_guild_left(env.guild.id, datetime.now(UTC) - timedelta(days=90))
     assert await env.bot.get_cog("Privacy").purge_now() == []
     assert await env.storage.count_member_ratings(env.guild.id, env.alice.id) == 1
+
+
+async def test_a_guild_that_removed_the_bot_while_it_was_offline_is_marked_at_start(
+        env: Env) -> None:
+    ghost = 4242  # has data here, but the bot is not in it any more
+    movie = await env.movie("Vertigo")
+    await env.storage.upsert_rating(ghost, env.alice.id, movie.id, 8)
+    await env.storage.mark_guild_left(env.guild2.id, datetime.now(UTC) - timedelta(days=3))
+    env.bot.dispatch("ready")  # what a (re)start does once the guilds are known
+    await _wait_left(env, ghost, left=True)
+    await _wait_left(env, env.guild2.id, left=False)  # present again: purge cancelled
+    assert env.guild.id not in await env.storage.guilds_left_before(
+        datetime.now(UTC) + timedelta(days=1))
+
+
+async def test_leaving_twice_does_not_restart_the_grace_period(env: Env) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    await env.storage.mark_guild_left(4343, long_ago)
+    await env.storage.mark_guild_left(4343)  # e.g. a second removal event, or a restart
+    assert 4343 in await env.storage.guilds_left_before(datetime.now(UTC) - timedelta(days=30))
