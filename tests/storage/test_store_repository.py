@@ -333,7 +333,7 @@ async def test_bulk_import_is_idempotent_and_fills_missing_ids(store):
 
 
 async def test_member_rating_arrays_are_one_members_ratings_in_one_guild(store, movies):
-    matrix, heat, local = movies
+    matrix, heat, _local = movies
     await store.upsert_rating(G1, ALICE, heat.id, 7)
     await store.upsert_rating(G1, ALICE, matrix.id, 9)
     await store.upsert_rating(G1, BOB, matrix.id, 2)
