@@ -71,10 +71,6 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     source: Path | None = None  # the file these settings came from, for messages
 
-    def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with some top-level fields replaced (tests and tooling use this)."""
-        return replace(self, **changes)
-
 
 # The numeric sections: each is validated by field type and the bounds below.
 _SECTION_TYPES: dict[str, type] = {

@@ -326,15 +326,6 @@ class Storage:
         )
         return {row[0]: _movie(row) for row in rows}
 
-    async def delete_guild_movie(self, guild_id: int, movie_id: int) -> bool:
-        """Delete a movie that this guild added (and its ratings). Catalog movies stay."""
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM movies WHERE id = ? AND guild_id = ?", (movie_id, guild_id))
-            deleted = cursor.rowcount
-            await cursor.close()
-        return deleted > 0
-
     async def search_movies(
         self, guild_id: int | None, query: str, limit: int = 25, offset: int = 0
     ) -> list[Movie]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -207,7 +207,7 @@ class Env:
 
     def set_cooldown(self, seconds: float) -> None:
         settings = self.bot.settings
-        self.bot.settings = settings.with_overrides(
+        self.bot.settings = replace(settings,
             limits=LimitSettings(recommend_cooldown_seconds=seconds,
                                  guild_movie_cap=settings.limits.guild_movie_cap))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.config import LimitSettings
@@ -35,7 +36,7 @@ def _sub(name: str, **values) -> list[dict]:
 
 
 def _set_cap(env: Env, cap: int) -> None:
-    env.bot.settings = env.bot.settings.with_overrides(
+    env.bot.settings = replace(env.bot.settings,
         limits=LimitSettings(recommend_cooldown_seconds=0.0, guild_movie_cap=cap))
 
 

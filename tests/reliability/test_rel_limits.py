@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,7 +27,7 @@ async def test_recommend_cooldown_is_per_member_with_retry_time(env):
 
 
 async def test_guild_movie_cap(env):
-    env.bot.settings = env.bot.settings.with_overrides(
+    env.bot.settings = replace(env.bot.settings,
         limits=LimitSettings(recommend_cooldown_seconds=0, guild_movie_cap=2))
     for title in ("Cap One", "Cap Two"):
         assert (await env.run(env.admin, "movies add", title=title, year=2020)
@@ -114,7 +115,7 @@ async def test_size_limits_through_the_service(env, caplog):
     service = env.service
     base = service.settings
     small = RecommenderSettings(max_guild_ratings=100, max_model_cells=1000)
-    service.settings = base.with_overrides(recommender=small)
+    service.settings = replace(base, recommender=small)
     try:
         titles = (*env.SCIFI, *env.ROMANCE)
         await env.seed(env.guild, {env.FAN_BASE + u: {t: 1 + (u + i) % 10
@@ -126,7 +127,7 @@ async def test_size_limits_through_the_service(env, caplog):
 
         # A guild too large for even two features is refused, with one clear line, and the
         # bot answers instead of failing.
-        service.settings = base.with_overrides(
+        service.settings = replace(base,
             recommender=RecommenderSettings(max_guild_ratings=1000, max_model_cells=1000))
         await env.seed(env.guild2, {env.FAN_BASE + u: {"Alien": 5} for u in range(600)})
         assert f"guild={env.guild2.id} refused: 601 members+movies" in caplog.text

@@ -123,16 +123,6 @@ async def test_resolve_movie(store, movies):
     assert await store.resolve_movie(G1, "Heat (1995)") == heat
 
 
-async def test_delete_guild_movie_cascades_ratings(store, movies):
-    matrix, _, local = movies
-    await store.upsert_rating(G1, ALICE, local.id, 7)
-    assert not await store.delete_guild_movie(G2, local.id)
-    assert not await store.delete_guild_movie(G1, matrix.id)  # catalog movies stay
-    assert await store.delete_guild_movie(G1, local.id)
-    assert await store.get_rating(G1, ALICE, local.id) is None
-    assert await store.get_movie(G1, local.id) is None
-
-
 # ----------------------------------------------------------------------------- ratings
 async def test_upsert_returns_previous_score_and_keeps_one_row(store, movies):
     matrix, _heat, _ = movies
