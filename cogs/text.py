@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import discord
 
-# Zero-width and bidirectional controls that can hide or reorder text.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff",
-              "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-              "\u2066", "\u2067", "\u2068", "\u2069"}
-
-
-def strip_controls(text: str) -> str:
-    """Remove control and invisible formatting characters; newlines and tabs become spaces."""
-    out = []
-    for char in text:
-        if char in "\r\n\t":
-            out.append(" ")
-        elif char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cf"):
-            continue
-        else:
-            out.append(char)
-    return "".join(out)
+from bot.domain.titles import strip_controls
 
 
 def safe(text: str, limit: int = 200) -> str:
@@ -51,3 +33,5 @@ def stars(score: float) -> str:
 
 
 NO_PINGS = discord.AllowedMentions.none()
+
+__all__ = ["NO_PINGS", "choice_label", "movie_label", "safe", "stars", "strip_controls"]

@@ -21,18 +21,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.domain.genres import split_genres
+from bot.domain.titles import MAX_TITLE_LENGTH
+from bot.domain.years import MIN_YEAR, is_valid_year, max_year
 from bot.storage.models import MovieRow
-from bot.storage.search import MAX_YEAR, MIN_YEAR, normalize, parse_title
+from bot.storage.search import normalize, parse_title
 
 FORMATS = ("auto", "movielens", "ml-100k", "csv")
-MAX_TITLE_LENGTH = 300
 
 ML100K_GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime",
     "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
     "Sci-Fi", "Thriller", "War", "Western",
 )
-NO_GENRES = "(no genres listed)"
 _DATE_YEAR_RE = re.compile(r"(\d{4})\s*$")
 
 
@@ -76,13 +77,6 @@ def detect_file_format(path: Path) -> str:
     return detect_format(first.decode("latin-1"))
 
 
-def _genres(text: str) -> tuple[str, ...]:
-    text = text.strip()
-    if not text or text.lower() == NO_GENRES:
-        return ()
-    return tuple(g.strip() for g in text.split("|") if g.strip())
-
-
 def _check_title(raw: str) -> str | None:
     """The reason a title is unusable, or None."""
     if "\ufffd" in raw:
@@ -122,7 +116,7 @@ def parse_movielens(lines: Iterable[str]) -> Iterator[Parsed]:
             yield BadRow(line, problem)
             continue
         parsed = parse_title(raw_title)
-        yield ParsedRow(line, MovieRow(parsed.title, parsed.year, _genres(genres), ml_id,
+        yield ParsedRow(line, MovieRow(parsed.title, parsed.year, split_genres(genres), ml_id,
                                        alt_title=parsed.alt_title))
 
 
@@ -158,7 +152,7 @@ def parse_ml100k(lines: Iterable[str]) -> Iterator[Parsed]:
         year = parsed.year
         if year is None:
             match = _DATE_YEAR_RE.search(fields[2])
-            if match and MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:
+            if match and is_valid_year(int(match.group(1))):
                 year = int(match.group(1))
         yield ParsedRow(line, MovieRow(parsed.title, year, genres, alt_title=parsed.alt_title))
 
@@ -187,13 +181,13 @@ def parse_plain_csv(lines: Iterable[str]) -> Iterator[Parsed]:
             except ValueError:
                 yield BadRow(line, f"year {raw_year!r} is not a whole number")
                 continue
-            if not MIN_YEAR <= year <= MAX_YEAR:
-                yield BadRow(line, f"year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
+            if not is_valid_year(year):
+                yield BadRow(line, f"year {year} is outside {MIN_YEAR}-{max_year()}")
                 continue
             title = parsed.title if parsed.year in (None, year) else raw_title.strip()
         else:
             year, title = parsed.year, parsed.title
-        genres = _genres(row[2]) if len(row) == 3 else ()
+        genres = split_genres(row[2]) if len(row) == 3 else ()
         yield ParsedRow(line, MovieRow(title, year, genres))
 
 

@@ -25,6 +25,10 @@ from typing import Any
 import aiosqlite
 import numpy as np
 
+from bot.domain.genres import join_genres, split_genres
+from bot.domain.scores import check_score
+from bot.domain.titles import MAX_TITLE_LENGTH
+
 from .connection import open_bulk, open_connection
 from .errors import DuplicateMovieError, StorageError, UnknownMovieError
 from .migrations import Migration
@@ -48,7 +52,6 @@ from .search import (
     search_text,
 )
 
-MAX_TITLE_LENGTH = 300
 MAX_QUERY_LENGTH = 300
 SEARCH_CANDIDATES = 200  # rows pulled from the trigram index per query and phase
 FUZZY_BELOW = 10  # fewer exact-substring hits than this: also pull trigram (typo) matches
@@ -62,17 +65,7 @@ _ID_RE = re.compile(r"#(\d{1,19})")
 
 
 def _movie(row: Sequence[Any]) -> Movie:
-    genres = tuple(g for g in row[3].split("|") if g) if row[3] else ()
-    return Movie(row[0], row[1], row[2], genres, row[4], row[5], row[6], row[7])
-
-
-def _join_genres(genres: Iterable[str]) -> str:
-    seen: list[str] = []
-    for genre in genres:
-        genre = " ".join(str(genre).replace("|", " ").split())
-        if genre and genre not in seen:
-            seen.append(genre)
-    return "|".join(seen)
+    return Movie(row[0], row[1], row[2], split_genres(row[3]), row[4], row[5], row[6], row[7])
 
 
 def _epoch(value: datetime | float | int | None) -> float:
@@ -83,12 +76,6 @@ def _epoch(value: datetime | float | int | None) -> float:
             value = value.replace(tzinfo=UTC)
         return value.timestamp()
     return float(value)
-
-
-def _check_score(score: int) -> int:
-    if isinstance(score, bool) or not isinstance(score, int | np.integer) or not 1 <= score <= 10:
-        raise ValueError(f"score must be a whole number from 1 to 10, got {score!r}")
-    return int(score)
 
 
 def _prepare_backup(dest: Path, database: Path) -> Path:
@@ -230,7 +217,7 @@ class Storage:
         if not norm or len(title) > MAX_TITLE_LENGTH:
             raise ValueError("a movie title must have letters or digits and at most "
                              f"{MAX_TITLE_LENGTH} characters")
-        genres_text = _join_genres(genres)
+        genres_text = join_genres(genres)
         async with self._transaction() as conn:
             existing = await self._fetchone(
                 f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.norm_title = ? "
@@ -254,7 +241,7 @@ class Storage:
             movie_id = cursor.lastrowid
             await cursor.close()
         assert movie_id is not None
-        return Movie(movie_id, title, year, tuple(g for g in genres_text.split("|") if g),
+        return Movie(movie_id, title, year, split_genres(genres_text),
                      guild_id, movielens_id, imdb_id, tmdb_id)
 
     async def add_movies_bulk(self, rows: Sequence[MovieRow]) -> BulkResult:
@@ -270,7 +257,7 @@ class Storage:
             norm = normalize(title)
             if not norm:
                 continue
-            params.append((title, row.year, _join_genres(row.genres), row.movielens_id,
+            params.append((title, row.year, join_genres(row.genres), row.movielens_id,
                            row.imdb_id, row.tmdb_id, norm, search_text(title, row.alt_title)))
         async with self._transaction() as conn:
             # Counted, not total_changes: the FTS triggers' own inserts count there too.
@@ -465,7 +452,7 @@ class Storage:
         ValueError for a score outside 1..10 and UnknownMovieError when the movie is not
         visible in the guild.
         """
-        score = _check_score(score)
+        score = check_score(score)
         async with self._transaction() as conn:
             visible = await self._fetchone(
                 f"SELECT 1 FROM movies m WHERE m.id = ? AND {_VISIBLE}", (movie_id, guild_id))

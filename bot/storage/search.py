@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.domain.years import is_valid_year
+
 # Articles that MovieLens moves to the end ("Matrix, The"); moved back to the front for display.
 TRAILING_ARTICLES = (
     "The", "A", "An", "Le", "La", "Les", "L'", "Il", "El", "Der", "Die", "Das", "Los", "Las",
@@ -29,8 +31,6 @@ TRAILING_ARTICLES = (
 # Only English ones: dropping "Die" from "Die Hard" or "La" from "La La Land" would do harm.
 LEADING_ARTICLES = ("the", "a", "an")
 
-MIN_YEAR = 1870
-MAX_YEAR = 2100
 
 _TRAILING_RE = re.compile(
     r"^(?P<body>.+?),\s*(?P<article>" + "|".join(re.escape(a) for a in TRAILING_ARTICLES)
@@ -106,7 +106,7 @@ def parse_title(raw: str, *, alt: bool = True) -> ParsedTitle:
     match = _YEAR_SUFFIX_RE.match(text)
     if match and match.group("title"):
         candidate = int(match.group("year"))
-        if MIN_YEAR <= candidate <= MAX_YEAR:
+        if is_valid_year(candidate):
             year = candidate
             text = match.group("title")
     alt_title: str | None = None
@@ -147,7 +147,7 @@ def parse_query(raw: str) -> Query:
     if match:
         year = int(match.group("year"))
         rest = normalize(match.group("title"))
-        if rest and MIN_YEAR <= year <= MAX_YEAR:
+        if rest and is_valid_year(year):
             return Query(rest, full, year)
     return Query(full, full, None)
 

@@ -19,6 +19,7 @@ from bot.catalog.formats import (
     parse_movielens,
     parse_plain_csv,
 )
+from bot.domain.years import max_year
 from bot.storage import MovieRow
 
 MOVIELENS = """\
@@ -127,7 +128,7 @@ def test_plain_csv_with_and_without_header():
     ]
     assert bad(parsed) == [
         (7, "year '19x9' is not a whole number"),
-        (8, "year 2500 is outside 1870-2100"),
+        (8, f"year 2500 is outside 1870-{max_year()}"),
         (9, "empty title"),
         (10, "expected 2 or 3 columns (title,year[,genres]), got 4"),
         (11, "expected 2 or 3 columns (title,year[,genres]), got 1"),

@@ -1,0 +1,43 @@
+"""The rating scale: whole numbers from 1 (awful) to 10 (a favourite).
+
+`SCALE` is what the recommender is configured with; `check_score` validates anything a member
+or a file submitted (Discord's client enforces option ranges, but a submitted value is never
+trusted), `parse_score` reads one typed into a form.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+from bot.domain.errors import DomainError
+
+MIN_SCORE = 1
+MAX_SCORE = 10
+SCALE: tuple[float, float] = (float(MIN_SCORE), float(MAX_SCORE))
+SCORE_HINT = f"The score must be a whole number from {MIN_SCORE} to {MAX_SCORE}."
+DISLIKED_AT_MOST = 4
+"""A score this low means the member did not like the movie (used in reasons)."""
+
+
+def check_score(score: object) -> int:
+    """`score` as an int if it is a whole number on the scale, else DomainError(SCORE_HINT)."""
+    if isinstance(score, bool) or not isinstance(score, Integral):
+        raise DomainError(SCORE_HINT)
+    value = int(score)
+    if not MIN_SCORE <= value <= MAX_SCORE:
+        raise DomainError(SCORE_HINT)
+    return value
+
+
+def parse_score(text: str | None) -> int:
+    """A score typed as text ("8"), or DomainError saying what is wrong with it."""
+    value = (text or "").strip()
+    if not value:
+        raise DomainError(f"Type a score. {SCORE_HINT}")
+    if not value.isascii() or not value.isdigit():
+        shown = value if len(value) <= 20 else value[:19] + "…"
+        raise DomainError(f"“{shown}” is not a score. {SCORE_HINT}")
+    number = int(value)
+    if not MIN_SCORE <= number <= MAX_SCORE:
+        raise DomainError(f"{number} is out of range. {SCORE_HINT}")
+    return number
