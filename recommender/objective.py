@@ -4,12 +4,18 @@ Parameters are packed in one flat float64 vector for ``scipy.optimize.minimize(m
 ``[X (movies x k), Theta (members x k), b_movie (movies), b_member (members)]``.
 
     pred_r = b_movie[i] + b_member[u] + X[i] . Theta[u]        (for each observed rating r)
-    J = 1/2 sum_r (pred_r - y_r)^2 + reg/2 (|X|^2 + |Theta|^2)
+    J = 1/2 sum_r (pred_r - y_r)^2 + reg/2 (|X - X0|^2 + |Theta|^2)
         + reg_bias/2 (|b_movie|^2 + |b_member|^2)
+
+``X0`` is the prior target of the movie factors (``x_prior``; zero without a taste prior, the
+plain L2 penalty): with a prior the fit is the MAP estimate under a Gaussian prior centred on
+the prior's movie factors (see ``prior.py``).
 
 ``y`` is the rating minus its movie's shrunk mean, in rating units. Every evaluation is
 O(ratings x k): one gather + row-wise dot, then two sparse (CSR/CSC) x dense products and two
 bincounts, all on the index structure built once per fit. No dense members x movies matrix.
+The gather + dot runs in chunks of ``chunk`` ratings, so the scratch memory is bounded
+(a 32M-rating prior does not need two 32M x k buffers).
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ class Objective:
     """Callable returning ``(cost, gradient)`` for the packed parameters."""
 
     def __init__(self, rm: RatingMatrix, y: np.ndarray, k: int, reg: float, reg_bias: float,
-                 dtype=np.float32) -> None:
+                 dtype=np.float32, *, x_prior: np.ndarray | None = None,
+                 chunk: int = 1 << 20) -> None:
         self.rm = rm
         self.y = np.asarray(y, dtype=dtype)  # sorted like rm (by movie)
         self.layout = Layout(rm.n_movies, rm.n_users, k)
@@ -58,9 +65,13 @@ class Objective:
         self.evaluations = 0
 
         n = rm.movie.size
+        self.x_prior = (None if x_prior is None
+                        else np.ascontiguousarray(x_prior, dtype=np.float64).ravel())
+        self.chunk = max(1, int(chunk))
+        c = min(n, self.chunk)
         # buffers reused by every evaluation (fresh multi-MB arrays cost page faults each call)
-        self._a = np.empty((n, k), dtype=dtype)
-        self._b = np.empty((n, k), dtype=dtype)
+        self._a = np.empty((c, k), dtype=dtype)
+        self._b = np.empty((c, k), dtype=dtype)
         self._err = np.empty(n, dtype=dtype)
         self._tmp = np.empty(n, dtype=dtype)
         self._err64 = np.empty(n, dtype=np.float64)
@@ -74,9 +85,13 @@ class Objective:
         np.take(bi, self._movie, out=err)
         np.add(err, np.take(bu, self._user, out=tmp), out=err)
         if self.layout.k:
-            np.take(X, self._movie, axis=0, out=self._a)
-            np.take(T, self._user, axis=0, out=self._b)
-            np.add(err, np.einsum("ij,ij->i", self._a, self._b, out=tmp), out=err)
+            n = err.size
+            for a in range(0, n, self.chunk):
+                b = min(n, a + self.chunk)
+                xa, xb = self._a[: b - a], self._b[: b - a]
+                np.take(X, self._movie[a:b], axis=0, out=xa)
+                np.take(T, self._user[a:b], axis=0, out=xb)
+                np.add(err[a:b], np.einsum("ij,ij->i", xa, xb, out=tmp[a:b]), out=err[a:b])
         np.subtract(err, self.y, out=err)
         return err
 
@@ -88,9 +103,8 @@ class Objective:
         p64 = params
         np.copyto(self._err64, err)
         cost = 0.5 * float(np.dot(self._err64, self._err64))
-        cost += 0.5 * self.reg * float(
-            np.dot(p64[lay.sx], p64[lay.sx]) + np.dot(p64[lay.st], p64[lay.st])
-        )
+        dx = p64[lay.sx] if self.x_prior is None else p64[lay.sx] - self.x_prior
+        cost += 0.5 * self.reg * float(np.dot(dx, dx) + np.dot(p64[lay.st], p64[lay.st]))
         cost += 0.5 * self.reg_bias * float(
             np.dot(p64[lay.sbi], p64[lay.sbi]) + np.dot(p64[lay.sbu], p64[lay.sbu])
         )
@@ -99,7 +113,7 @@ class Objective:
             E = rm.err_matrix(err)
             grad[lay.sx] = (E @ T).ravel()
             grad[lay.st] = (E.T @ X).ravel()
-            grad[lay.sx] += self.reg * p64[lay.sx]
+            grad[lay.sx] += self.reg * dx
             grad[lay.st] += self.reg * p64[lay.st]
         grad[lay.sbi] = np.bincount(self._movie, weights=err, minlength=lay.n_movies)
         grad[lay.sbu] = np.bincount(self._user, weights=err, minlength=lay.n_users)

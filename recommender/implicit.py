@@ -1,0 +1,180 @@
+"""Implicit item-item model: EASE (Steck, WWW 2019) on the binary "rated" matrix, kept sparse.
+
+Which movies a member chose to rate is itself strong signal ("will pick"). With ``X`` the
+members x movies 0/1 matrix and ``G = XᵀX`` (co-rating counts),
+
+    P = (G + λI)⁻¹,   B = I - P / diag(P)   (column-wise, so diag(B) = 0)
+
+and a member's "will pick" score for every movie is ``x_u B``: a sum, over the movies they
+rated, of learned item-item weights. ``λ = reg * mean(diag G)`` scales with the data, so one
+``reg`` suits a 10-member guild and a 200,000-member dataset.
+
+The dense solve runs on the ``max_items`` most-rated movies (1,000-5,000 movies: well under a
+second to a minute); the others get no weights. Only the ``topk`` largest weights (by magnitude)
+into each movie are kept, as a sparse matrix ``W`` (``W[j, i]`` = what having rated j adds to
+i), so memory is O(movies x topk) however big the catalog. The same pass keeps the ``topk``
+largest co-rating counts per movie (``co``) for the calibrated ``similar``.
+
+Reasons come for free: the rated movie j with the largest ``W[j, i]`` is the one that
+contributes most to pick i.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def binary_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
+                  dtype=np.float32) -> sp.csr_matrix:
+    """0/1 CSR matrix with a 1 at each (row, col); duplicate pairs count once."""
+    m = sp.csr_matrix((np.ones(rows.size, dtype=dtype), (rows, cols)), shape=(n_rows, n_cols))
+    m.sum_duplicates()
+    m.data[:] = 1
+    return m
+
+
+def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
+                   by_abs: bool = True) -> sp.csr_matrix:
+    """Keep the k largest entries (by magnitude) of each column of the dense square ``M``
+    whose rows/columns are the movie indexes ``sel``; returns an n x n CSR (zeros dropped)."""
+    N = M.shape[0]
+    k = min(k, N)
+    if N == 0 or k == 0:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    key = np.abs(M) if by_abs else M
+    idx = np.argpartition(-key, k - 1, axis=0)[:k] if k < N else np.tile(
+        np.arange(N)[:, None], (1, N))
+    cols = np.repeat(np.arange(N), k)
+    rows = idx.T.ravel()
+    vals = M[rows, cols].astype(np.float32)
+    keep = vals != 0
+    W = sp.csr_matrix((vals[keep], (sel[rows[keep]], sel[cols[keep]])), shape=(n, n))
+    W.sort_indices()
+    return W
+
+
+def gram(users: np.ndarray, items: np.ndarray, n_users: int, sel: np.ndarray,
+         n_items: int) -> np.ndarray:
+    """Dense co-rating counts among the movies ``sel`` (float64, sel x sel)."""
+    pos = np.full(n_items, -1, dtype=np.int64)
+    pos[sel] = np.arange(sel.size)
+    p = pos[items]
+    ok = p >= 0
+    Xs = binary_matrix(users[ok], p[ok], n_users, sel.size)
+    return (Xs.T @ Xs).toarray().astype(np.float64)
+
+
+class ItemItem:
+    """Sparse item-item weights ``W`` and co-rating counts ``co`` over n movies."""
+
+    def __init__(self, W: sp.csr_matrix, co: sp.csr_matrix, counts: np.ndarray) -> None:
+        self.W = W.tocsr().astype(np.float32)
+        self.co = co.tocsr().astype(np.float32)
+        self.counts = np.asarray(counts, dtype=np.float64)
+        self._Wc: sp.csc_matrix | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.W.shape[0])
+
+    @classmethod
+    def empty(cls, n: int) -> ItemItem:
+        z = sp.csr_matrix((n, n), dtype=np.float32)
+        return cls(z, z, np.zeros(n))
+
+    @classmethod
+    def fit(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
+            reg: float = 0.5, max_items: int = 3000, topk: int = 100,
+            progress: Callable[[str], None] | None = None) -> ItemItem:
+        """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once."""
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        if users.size:
+            code = np.unique(users * max(n_items, 1) + items)
+            users, items = code // max(n_items, 1), code % max(n_items, 1)
+        counts = np.bincount(items, minlength=n_items).astype(np.float64)
+        rated = np.flatnonzero(counts > 0)
+        if rated.size < 2:
+            return cls.empty(n_items).with_counts(counts)
+        order = np.lexsort((rated, -counts[rated]))
+        sel = np.sort(rated[order[:max_items]])
+        G = gram(users, items, n_users, sel, n_items)
+        if progress:
+            progress("gram")
+        co = G.copy()
+        np.fill_diagonal(co, 0.0)
+        co_k = _top_k_columns(co, sel, topk, n_items, by_abs=False)
+        del co
+        diag = np.diag(G).copy()
+        lam = reg * float(diag.mean()) + 1e-3
+        G[np.diag_indices_from(G)] += lam
+        P = np.linalg.inv(G)
+        del G
+        B = P / (-np.diag(P))[None, :]
+        np.fill_diagonal(B, 0.0)
+        del P
+        if progress:
+            progress("solve")
+        W = _top_k_columns(B, sel, topk, n_items)
+        return cls(W, co_k, counts)
+
+    def with_counts(self, counts: np.ndarray) -> ItemItem:
+        self.counts = np.asarray(counts, dtype=np.float64)
+        return self
+
+    def scores(self, R: sp.spmatrix) -> np.ndarray:
+        """"Will pick" scores (batch x n) for rated-sets ``R`` (batch x n, 0/1)."""
+        return np.asarray((sp.csr_matrix(R, dtype=np.float32) @ self.W).toarray(),
+                          dtype=np.float64)
+
+    def weights_into(self, sources: np.ndarray, target: int) -> np.ndarray:
+        """``W[j, target]`` for each source movie j (what rating j adds to ``target``)."""
+        if self._Wc is None:
+            self._Wc = self.W.tocsc()
+            self._Wc.sort_indices()
+        col = self._Wc[:, [int(target)]]
+        dense = np.zeros(self.n)
+        dense[col.indices] = col.data
+        return dense[np.asarray(sources, dtype=np.int64)]
+
+    def take(self, idx: np.ndarray) -> ItemItem:
+        """The sub-model over movies ``idx`` (in that order; -1 = a movie with no weights)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        ok = idx >= 0
+        m = idx.size
+        # selection matrix S (n x m): S[idx[a], a] = 1; sub = Sᵀ W S
+        S = sp.csr_matrix((np.ones(int(ok.sum()), np.float32),
+                           (idx[ok], np.flatnonzero(ok))), shape=(self.n, m))
+        counts = np.zeros(m)
+        counts[ok] = self.counts[idx[ok]]
+        return ItemItem((S.T @ self.W @ S).tocsr(), (S.T @ self.co @ S).tocsr(), counts)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Flat arrays for an npz archive (float32 / int32, no pickle)."""
+        out = {}
+        for name, m in (("W", self.W), ("co", self.co)):
+            out[f"{prefix}{name}_data"] = m.data.astype(np.float32)
+            out[f"{prefix}{name}_indices"] = m.indices.astype(np.int32)
+            out[f"{prefix}{name}_indptr"] = m.indptr.astype(np.int64)
+        out[f"{prefix}counts"] = self.counts.astype(np.float32)
+        return out
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str, n: int) -> ItemItem:
+        mats = []
+        for name in ("W", "co"):
+            mats.append(sp.csr_matrix(
+                (z[f"{prefix}{name}_data"], z[f"{prefix}{name}_indices"],
+                 z[f"{prefix}{name}_indptr"]), shape=(n, n)))
+        return cls(mats[0], mats[1], z[f"{prefix}counts"])
+
+
+def zscore_rows(S: np.ndarray) -> np.ndarray:
+    """Each row minus its mean, divided by its standard deviation (rows of zeros stay 0)."""
+    S = np.asarray(S, dtype=np.float64)
+    mu = S.mean(axis=1, keepdims=True)
+    sd = S.std(axis=1, keepdims=True)
+    return np.divide(S - mu, sd, out=np.zeros_like(S), where=sd > 1e-12)

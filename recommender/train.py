@@ -1,0 +1,129 @@
+"""The one training routine shared by guild fits (``CFModel.fit``) and taste priors (``prior.py``).
+
+It minimises the cost of ``objective.py`` with ``scipy.optimize.minimize(method="CG")`` in
+*rounds* of ``round_iters`` iterations (each round restarts CG from steepest descent, a standard
+Powell restart) until one of these holds:
+
+- the gradient norm is below ``gtol`` (scipy's own test, inside a round), or
+- a round lowered the cost by less than ``tol`` relative to the cost (converged), or
+- ``max_iterations`` iterations in total, or ``time_budget`` seconds, were spent.
+
+The first two make the result a property of the data rather than of an iteration count: two
+seeds or a warm refit on identical data land on (almost) the same minimum. The budget only
+bounds pathological cases (it is the one non-deterministic stop; FitReport says which stop hit).
+Movie and member rows are preconditioned by ``sqrt(precondition * count + reg)`` (factors) and
+``sqrt(count + reg_bias)`` (biases): a change of variables with the same minimiser.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .index import RatingMatrix
+from .objective import Objective
+
+
+@dataclass
+class Solution:
+    """Learned parameters (float64) and how the minimisation ended."""
+
+    X: np.ndarray
+    T: np.ndarray
+    bi: np.ndarray
+    bu: np.ndarray
+    iterations: int
+    cost: float
+    stop: str  # "gtol" | "tol" | "maxiter" | "budget" | "none"
+
+
+def initial_biases(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: int,
+                   reg_bias: float, sweeps: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form starting biases: a few alternating damped means of the residuals."""
+    bi = np.zeros(nm)
+    bu = np.zeros(nu)
+    n_u = np.bincount(ui, minlength=nu)
+    n_i = np.bincount(mi, minlength=nm)
+    for _ in range(sweeps):
+        bu = np.bincount(ui, weights=y - bi[mi], minlength=nu) / (n_u + reg_bias + 1e-12)
+        bi = np.bincount(mi, weights=y - bu[ui], minlength=nm) / (n_i + reg_bias + 1e-12)
+    return bi, bu
+
+
+def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: int, *, k: int,
+                  reg: float, reg_bias: float, seed: int = 0, init_std: float = 0.1,
+                  precondition: float = 0.0, dtype: str = "float32", round_iters: int = 20,
+                  tol: float = 1e-5, gtol: float = 1e-4, max_iterations: int = 1000,
+                  time_budget: float = 60.0, x_prior: np.ndarray | None = None,
+                  warm: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+                  | None = None,
+                  callback: Callable[[int], None] | None = None) -> Solution:
+    """Fit movie/member factors and biases to residual targets ``y`` (rating units).
+
+    ``ui``/``mi`` are dense member/movie indexes of each rating. ``x_prior`` (movies x k) is the
+    MAP target of the movie factors (zero rows = plain L2); the factors start from it. ``warm``
+    may overwrite the starting arrays in place (warm start). ``callback(iterations_done)`` is
+    called after every CG iteration (progress bars).
+    """
+    t0 = time.perf_counter()
+    dt = np.dtype(dtype)
+    bi, bu = initial_biases(ui, mi, y, nu, nm, reg_bias)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0.0, init_std, size=(nm, k))
+    T = rng.normal(0.0, init_std, size=(nu, k))
+    if x_prior is not None:
+        X += x_prior
+    if warm is not None:
+        warm(X, T, bi, bu)
+    if k == 0 or max_iterations <= 0 or y.size == 0:
+        return Solution(X, T, bi, bu, 0, float("nan"), "none")
+
+    rm = RatingMatrix(mi, ui, nm, nu, dtype=dt)
+    obj = Objective(rm, y[rm.order], k, reg, reg_bias, dtype=dt, x_prior=x_prior)
+    del rm
+    lay = obj.layout
+    n_i = np.bincount(mi, minlength=nm).astype(np.float64)
+    n_u = np.bincount(ui, minlength=nu).astype(np.float64)
+    s = lay.pack(
+        np.repeat(np.sqrt(precondition * n_i + reg)[:, None], k, axis=1),
+        np.repeat(np.sqrt(precondition * n_u + reg)[:, None], k, axis=1),
+        np.sqrt(n_i + reg_bias), np.sqrt(n_u + reg_bias),
+    )
+
+    def scaled(z):
+        cost, grad = obj(z / s)
+        return cost, grad / s
+
+    z = lay.pack(X, T, bi, bu) * s
+    done, cost, stop = 0, float("inf"), "maxiter"
+    ticks = [0]
+
+    def cb(_xk) -> None:
+        ticks[0] += 1
+        callback(ticks[0])
+
+    while done < max_iterations:
+        res = minimize(scaled, z, jac=True, method="CG", callback=None if callback is None else cb,
+                       options={"maxiter": min(round_iters, max_iterations - done),
+                                "gtol": gtol})
+        z = res.x
+        done += int(res.nit)
+        new_cost = float(res.fun)
+        rel = (cost - new_cost) / max(abs(new_cost), 1e-12) if np.isfinite(cost) else np.inf
+        cost = new_cost
+        if res.status == 0 or res.nit == 0:
+            stop = "gtol"
+            break
+        if rel < tol:
+            stop = "tol"
+            break
+        if time.perf_counter() - t0 > time_budget:
+            stop = "budget"
+            break
+    X, T, bi, bu = lay.unpack(z / s, np.float64)
+    return Solution(X.copy(), T.copy(), bi.copy(), bu.copy(), done, cost, stop)
+
