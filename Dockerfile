@@ -15,6 +15,7 @@ COPY bot ./bot
 COPY cogs ./cogs
 COPY recommender ./recommender
 COPY emulator ./emulator
+COPY console ./console
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin moviebot \
     && mkdir -p /data /config \

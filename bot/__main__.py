@@ -151,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ignore the grace period for guilds the bot has left")
     purge.set_defaults(func=_purge)
 
+    # The try-it console lives outside the runtime (top-level `console/`); importing its
+    # `register` does not load the emulator, which it imports only when a session starts.
     from bot.catalog.cli import register as register_catalog
-    from bot.console import register as register_console
+    from console import register as register_console
 
     register_catalog(sub)
     register_console(sub)

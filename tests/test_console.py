@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import pytest
 
-from bot.console import Console, ConsoleError
+from console import Console, ConsoleError
 from emulator import World
 
 REPO = Path(__file__).resolve().parents[1]

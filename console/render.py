@@ -1,0 +1,62 @@
+"""What the console prints for the bot's answers, and for errors.
+
+A reply prints as a person reads it in Discord (the emulator's plain-text rendering: embeds as
+`|` lines, buttons as `[Label]`, menus as `[▾ …]`, ephemeral messages end with "(only you can
+see this)"), then its attachments. `visible_replies` decides which of an interaction's messages
+a person would see once the bot has answered; `describe` makes one line of an exception.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from discord.enums import InteractionResponseType
+
+if TYPE_CHECKING:
+    from emulator import Interaction, Reply
+    from emulator.messages import StoredAttachment
+
+UPDATED_NOTE = "(updated the message in place)"
+# Answers that change the message a component was on instead of sending a new one.
+_IN_PLACE = (InteractionResponseType.deferred_message_update.value,
+             InteractionResponseType.message_update.value)
+
+
+def reply_text(reply: Reply, note: str | None = None) -> str:
+    """One reply as text, after an optional note line."""
+    # The emulator's rendering already ends ephemeral messages with
+    # "(only you can see this)"; adding a header here printed the marker twice.
+    text = reply.rendered_text().strip()
+    return "\n".join(filter(None, [note, text])) or "(empty message)"
+
+
+def attachment_text(attachment: StoredAttachment) -> str:
+    return f"[attachment {attachment.filename}]\n{attachment.text}"
+
+
+def visible_replies(inter: Interaction, reply: Reply) -> list[tuple[Reply, str | None]]:
+    """The messages a person sees for `inter` once the bot answered (`reply` is its callback),
+    each with a note to print above it."""
+    main = inter.final() if inter.original_message_id is not None else None
+    if reply.type == InteractionResponseType.deferred_message_update.value and not inter.edits:
+        main = None  # nothing changed on the message; the answer is in the followups
+    elif main is None and not reply.deferred and not inter.deleted:
+        main = reply
+    if main is not None and main.loading and inter.followup_replies:
+        main = None  # Discord replaces "thinking…" with the first followup
+    shown: list[tuple[Reply, str | None]] = []
+    if main is not None:
+        shown.append((main, UPDATED_NOTE if reply.type in _IN_PLACE else None))
+    shown.extend((extra, None) for extra in inter.followup_replies)
+    return shown
+
+
+def describe(error: Exception) -> str:
+    """One readable line for an exception (the emulator's timeouts carry pages of detail)."""
+    from emulator import EmulatorTimeout  # lazily: the package stays importable without it
+
+    if isinstance(error, EmulatorTimeout):
+        first = str(error).splitlines()[0] if str(error) else "waiting"
+        return f"the bot did not answer in time ({first})"
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0]
