@@ -154,9 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     # The try-it console lives outside the runtime (top-level `console/`); importing its
     # `register` does not load the emulator, which it imports only when a session starts.
     from bot.catalog.cli import register as register_catalog
+    from bot.prior.cli import register as register_prior
     from console import register as register_console
 
     register_catalog(sub)
+    register_prior(sub)
     register_console(sub)
     parser.set_defaults(func=_run)
     return parser

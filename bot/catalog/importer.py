@@ -2,7 +2,8 @@
 
 Rows go to `Storage.add_movies_bulk` in batches (one transaction each). A movie whose
 normalised title and year (or MovieLens id) is already in the catalog is counted as
-"already present" and not added again, so re-importing a file adds nothing.
+"already present" and not added again, so re-importing a file adds nothing. When a taste prior
+is installed and the import changed the catalog, the prior is re-linked to it afterwards.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.prior.linking import LinkReport, relink_prior
 from bot.storage import MovieRow, Storage
 
 from .formats import BadRow, Parsed
@@ -23,11 +25,13 @@ class ImportSummary:
     skipped_existing: int = 0
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     ids_filled: int = 0  # existing movies that got missing ids/genres from this import
+    prior: LinkReport | None = None  # the taste prior's re-link, when one is installed
 
     def line(self, source: object) -> str:
-        """The one-line summary the CLI prints."""
-        return (f"Imported {self.added} movies ({self.skipped_existing} already present, "
+        """The summary the CLI prints (a second line when the taste prior was re-linked)."""
+        text = (f"Imported {self.added} movies ({self.skipped_existing} already present, "
                 f"{len(self.bad_rows)} bad rows) from {source}")
+        return text if self.prior is None else f"{text}\n{self.prior.line()}"
 
 
 async def import_movies(
@@ -65,4 +69,6 @@ async def import_movies(
         if len(batch) >= batch_size:
             await flush()
     await flush()
+    if summary.added or summary.ids_filled:
+        summary.prior = await relink_prior(storage)
     return summary

@@ -113,7 +113,45 @@ _V2 = Migration(2, "title search (FTS5 trigram), model state, guild lifecycle", 
     "CREATE INDEX guild_settings_left ON guild_settings (left_at) WHERE left_at IS NOT NULL",
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2]
+_V3 = Migration(3, "taste prior: blob, its dataset's movie list, links to catalog movies", (
+    # At most one prior (id = 1). blob: TastePrior.to_bytes() (float32, by default only the
+    # movies linked to the catalog when it was built).
+    """
+    CREATE TABLE prior_state (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        blob            BLOB NOT NULL,
+        source          TEXT NOT NULL,
+        id_kind         TEXT NOT NULL CHECK (id_kind IN ('movielens', 'ml-100k')),
+        built_at        REAL NOT NULL,
+        linked_at       REAL NOT NULL,
+        dataset_movies  INTEGER NOT NULL,
+        dataset_users   INTEGER NOT NULL,
+        dataset_ratings INTEGER NOT NULL
+    )
+    """,
+    # The dataset's movies (all of them, for linking and reporting); stored = in the blob.
+    """
+    CREATE TABLE prior_movies (
+        key       INTEGER PRIMARY KEY,
+        title     TEXT NOT NULL,
+        year      INTEGER,
+        imdb_id   TEXT,
+        tmdb_id   INTEGER,
+        n_ratings INTEGER NOT NULL DEFAULT 0,
+        stored    INTEGER NOT NULL DEFAULT 0 CHECK (stored IN (0, 1))
+    )
+    """,
+    # One-to-one: catalog movie <-> stored prior movie.
+    """
+    CREATE TABLE prior_links (
+        movie_id INTEGER PRIMARY KEY REFERENCES movies (id) ON DELETE CASCADE,
+        key      INTEGER NOT NULL UNIQUE REFERENCES prior_movies (key) ON DELETE CASCADE,
+        method   TEXT NOT NULL
+    )
+    """,
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -83,3 +83,61 @@ class BulkResult:
     added: int
     existing: int
     updated_ids: int = 0
+
+
+class PriorMovie(NamedTuple):
+    """One movie of the dataset a taste prior was learned from (what linking needs)."""
+
+    key: int  # the dataset's movie id (MovieLens movieId, or the ML-100K item id)
+    title: str  # as written in the dataset, e.g. "Seven (a.k.a. Se7en) (1995)"
+    year: int | None
+    imdb_id: str | None = None
+    tmdb_id: int | None = None
+    n_ratings: int = 0  # ratings of this movie in the dataset
+
+
+class CatalogLinkRow(NamedTuple):
+    """A catalog movie as linking sees it."""
+
+    id: int
+    title: str
+    year: int | None
+    movielens_id: int | None
+    imdb_id: str | None
+    tmdb_id: int | None
+    search_text: str  # "norm|alt norm" (see search.search_text)
+
+
+class PriorLink(NamedTuple):
+    """Catalog movie `movie_id` is the prior's movie `key`, found by `method`."""
+
+    movie_id: int
+    key: int
+    method: str  # one of PRIOR_LINK_METHODS
+
+
+PRIOR_LINK_METHODS: tuple[str, ...] = (
+    "movielens", "imdb", "tmdb", "title", "title_year1", "title_noyear", "subtitle")
+
+
+@dataclass(frozen=True, slots=True)
+class PriorStatus:
+    """What `Storage.prior_status` reports about the installed taste prior."""
+
+    source: str  # dataset name and where it came from
+    id_kind: str  # "movielens" (keys are MovieLens movieIds) or "ml-100k"
+    built_at: datetime
+    linked_at: datetime  # last (re)link: compare it to notice new links
+    dataset_movies: int
+    dataset_users: int
+    dataset_ratings: int
+    stored_movies: int  # movies in the blob
+    blob_bytes: int
+    linked_movies: int  # catalog movies linked to a stored prior movie
+    linked_ratings: int  # the dataset's ratings of those movies
+
+
+__all__ = [
+    "ADD_MOVIE_PERMISSIONS", "AddMoviePermission", "BulkResult", "GuildSettings", "Movie",
+    "MovieRow", "RatedMovie", "RatingArrays",
+]

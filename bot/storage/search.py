@@ -120,6 +120,54 @@ def parse_title(raw: str, *, alt: bool = True) -> ParsedTitle:
     return ParsedTitle(display_title(text), year, alt_title)
 
 
+_SUBTITLE_RE = re.compile(r"\s*:\s+|\s+[-–—]\s+")
+
+
+def _title_forms(raw: str) -> list[str]:
+    """Display forms a title is known by: the title without its parenthesised alternates,
+    each alternate (a.k.a. stripped), then the whole title as written. A year is ignored."""
+    text = " ".join(raw.split())
+    match = _YEAR_SUFFIX_RE.match(text)
+    if match and match.group("title"):
+        text = match.group("title")
+    whole = text
+    alternates: list[str] = []
+    while match := _ALT_SUFFIX_RE.match(text):
+        alt_text = re.sub(r"^(a\.k\.a\.|aka)\s+", "", match.group("alt").strip(),
+                          flags=re.IGNORECASE)
+        if alt_text:
+            alternates.append(alt_text)
+        text = match.group("title")
+    return [text, *reversed(alternates), whole]
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+def title_variants(raw: str) -> tuple[str, ...]:
+    """Normalised forms of a title for matching movies across datasets, main title first.
+
+    "Seven (a.k.a. Se7en) (1995)" -> ("seven", "se7en", "seven aka se7en"); every trailing
+    parenthesised alternate counts ("Bicycle Thieves (a.k.a. The Bicycle Thief) (Ladri di
+    biciclette) (1948)"), and trailing articles are handled as by `normalize`.
+    """
+    return _unique([normalize(form) for form in _title_forms(raw)])
+
+
+def subtitle_variants(raw: str) -> tuple[str, ...]:
+    """Normalised head and tail of each form of a "Head: Tail" or "Head - Tail" title
+    ("Star Wars: Episode IV - A New Hope" -> "star wars", "new hope"); empty without one.
+    Weaker than `title_variants`: match with them only on an exact year, when unambiguous."""
+    parts: list[str] = []
+    for form in _title_forms(raw)[:-1]:  # not the whole title as written
+        pieces = _SUBTITLE_RE.split(display_title(form))
+        if len(pieces) > 1:
+            parts += [normalize(pieces[0]), normalize(pieces[-1])]
+    full = set(title_variants(raw))
+    return tuple(p for p in _unique(parts) if p not in full)
+
+
 def search_text(title: str, alt_title: str | None = None) -> str:
     """What the FTS index holds for a movie: normalised title, then "|" alt title."""
     norm = normalize(title)
