@@ -13,6 +13,14 @@ import copy
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from discord.enums import (
+    AppCommandOptionType,
+    AppCommandType,
+    ComponentType,
+    InteractionType,
+    try_enum,
+)
+
 from .bodies import UploadedFile
 from .payloads import member_payload, resolved_channel_payload, role_payload, user_payload
 from .replies import Interaction, Reply
@@ -21,9 +29,15 @@ from .world import Channel, Member, Role, User
 if TYPE_CHECKING:
     from .server import DiscordEmulator
 
-APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
+# Discord's numbers come from discord.py's enums: one source of truth, maintained upstream.
+_SUBCOMMANDS = (AppCommandOptionType.subcommand.value,
+                AppCommandOptionType.subcommand_group.value)
+_SELECTS = tuple(kind.value for kind in (
+    ComponentType.select, ComponentType.user_select, ComponentType.role_select,
+    ComponentType.mentionable_select, ComponentType.channel_select))
+# Components v2 (modal labels, text displays) are in discord.py's ComponentType only from 2.6;
+# pyproject still allows 2.5, so these two keep Discord's documented numbers.
+_LABEL, _TEXT_DISPLAY = 18, 10
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
@@ -44,22 +58,22 @@ def _resolve_value(
     emu: DiscordEmulator, opt: dict[str, Any], value: Any, resolved: dict[str, Any],
     member: Member, channel: Channel,
 ) -> Any:
-    otype, name = opt["type"], opt["name"]
-    if otype == STRING:
+    otype, name = try_enum(AppCommandOptionType, opt["type"]), opt["name"]
+    if otype is AppCommandOptionType.string:
         value = str(value)
         if "min_length" in opt and len(value) < opt["min_length"]:
             raise ValueError(f"option {name!r}: shorter than min_length {opt['min_length']}")
         if "max_length" in opt and len(value) > opt["max_length"]:
             raise ValueError(f"option {name!r}: longer than max_length {opt['max_length']}")
-    elif otype == INTEGER:
+    elif otype is AppCommandOptionType.integer:
         value = int(value)
-    elif otype == NUMBER:
+    elif otype is AppCommandOptionType.number:
         value = float(value)
-    elif otype == BOOLEAN:
+    elif otype is AppCommandOptionType.boolean:
         value = bool(value)
-    elif otype == USER:
+    elif otype is AppCommandOptionType.user:
         return _resolve_user(resolved, value, channel)
-    elif otype == CHANNEL:
+    elif otype is AppCommandOptionType.channel:
         if not isinstance(value, Channel):
             raise TypeError(f"option {name!r} wants a Channel, got {value!r}")
         types = opt.get("channel_types")
@@ -67,23 +81,23 @@ def _resolve_value(
             raise ValueError(f"option {name!r}: channel type {value.type} not in {types}")
         resolved.setdefault("channels", {})[str(value.id)] = resolved_channel_payload(value, member)
         return str(value.id)
-    elif otype == ROLE:
+    elif otype is AppCommandOptionType.role:
         if not isinstance(value, Role):
             raise TypeError(f"option {name!r} wants a Role, got {value!r}")
         resolved.setdefault("roles", {})[str(value.id)] = role_payload(value)
         return str(value.id)
-    elif otype == MENTIONABLE:
+    elif otype is AppCommandOptionType.mentionable:
         if isinstance(value, Role):
             resolved.setdefault("roles", {})[str(value.id)] = role_payload(value)
             return str(value.id)
         return _resolve_user(resolved, value, channel)
-    elif otype == ATTACHMENT:
+    elif otype is AppCommandOptionType.attachment:
         filename, data = value if isinstance(value, tuple) else (value["filename"], value["data"])
         stored = emu.messages._attach(channel.id, UploadedFile("files[0]", filename, data), None,
                                       filename)
         resolved.setdefault("attachments", {})[stored["id"]] = {**stored, "ephemeral": True}
         return stored["id"]
-    if otype in (INTEGER, NUMBER):
+    if otype in (AppCommandOptionType.integer, AppCommandOptionType.number):
         if "min_value" in opt and value < opt["min_value"]:
             raise ValueError(f"option {name!r}: {value} < min_value {opt['min_value']}")
         if "max_value" in opt and value > opt["max_value"]:
@@ -107,17 +121,16 @@ def build_options(
     """The ``data.options`` tree for a (sub)command invocation."""
     if path:
         sub = next(
-            (d for d in defs if d["name"] == path[0] and d["type"] in (SUB_COMMAND,
-                                                                      SUB_COMMAND_GROUP)),
+            (d for d in defs if d["name"] == path[0] and d["type"] in _SUBCOMMANDS),
             None,
         )
         if sub is None:
-            names = [d["name"] for d in defs if d["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
+            names = [d["name"] for d in defs if d["type"] in _SUBCOMMANDS]
             raise ValueError(f"no subcommand {path[0]!r}; registered: {names}")
         inner = build_options(emu, sub.get("options") or [], path[1:], values, resolved, member,
                               channel, focused)
         return [{"name": sub["name"], "type": sub["type"], "options": inner}]
-    subs = [d["name"] for d in defs if d["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)]
+    subs = [d["name"] for d in defs if d["type"] in _SUBCOMMANDS]
     if subs:
         raise ValueError(f"this command needs a subcommand, one of {subs}")
     by_name = {d["name"]: d for d in defs}
@@ -148,7 +161,7 @@ def build_options(
 
 def base_payload(
     emu: DiscordEmulator,
-    itype: int,
+    itype: InteractionType,
     member: Member,
     channel: Channel | None,
     data: dict[str, Any],
@@ -164,7 +177,7 @@ def base_payload(
     payload: dict[str, Any] = {
         "id": str(iid),
         "application_id": str(world.application_id),
-        "type": itype,
+        "type": itype.value,
         "token": f"emu.{iid:x}.{secrets.token_urlsafe(24)}",
         "version": 1,
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
@@ -210,7 +223,8 @@ def _command_data(
     options = build_options(emu, cmd.get("options") or [], parts[1:], values, resolved, member,
                             channel, focused)
     data: dict[str, Any] = {
-        "id": cmd["id"], "name": cmd["name"], "type": cmd.get("type", 1), "options": options,
+        "id": cmd["id"], "name": cmd["name"],
+        "type": cmd.get("type", AppCommandType.chat_input.value), "options": options,
     }
     if resolved:
         data["resolved"] = resolved
@@ -225,8 +239,8 @@ async def slash(
 ) -> Interaction:
     """Invoke ``/command [subcommand ...]`` with options as keyword arguments."""
     data = _command_data(emu, member, channel, command, {**(options or {}), **kwargs}, None)
-    return await send(emu, base_payload(emu, APPLICATION_COMMAND, member, channel, data),
-                      f"/{command}")
+    payload = base_payload(emu, InteractionType.application_command, member, channel, data)
+    return await send(emu, payload, f"/{command}")
 
 
 async def autocomplete(
@@ -237,7 +251,7 @@ async def autocomplete(
     values = {**(options or {}), **kwargs}
     values.setdefault(focused, "")
     data = _command_data(emu, member, channel, command, values, focused)
-    return await send(emu, base_payload(emu, AUTOCOMPLETE, member, channel, data),
+    return await send(emu, base_payload(emu, InteractionType.autocomplete, member, channel, data),
                       f"/{command} autocomplete {focused}")
 
 
@@ -270,15 +284,16 @@ async def click(
     """Click the button ``custom_id`` on ``message``."""
     msg = message_dict(emu, message)
     comp = _find_component(msg, custom_id)
-    if comp.get("type") != 2:
+    if comp.get("type") != ComponentType.button.value:
         raise ValueError(f"{custom_id!r} is not a button (type {comp.get('type')})")
     if comp.get("disabled"):
         raise ValueError(f"button {custom_id!r} is disabled; Discord would not send the click")
-    data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
+    data: dict[str, Any] = {"custom_id": custom_id,
+                            "component_type": ComponentType.button.value}
     if "id" in comp:
         data["id"] = comp["id"]
     channel = emu.world.channel(int(msg["channel_id"]))
-    payload = base_payload(emu, MESSAGE_COMPONENT, member, channel, data, message=msg)
+    payload = base_payload(emu, InteractionType.component, member, channel, data, message=msg)
     return await send(emu, payload, f"click {custom_id}")
 
 
@@ -286,8 +301,7 @@ def _select_values(
     comp: dict[str, Any], values: list[Any], member: Member, channel: Channel | None
 ) -> tuple[list[str], dict[str, Any]]:
     resolved: dict[str, Any] = {}
-    ctype = comp["type"]
-    if ctype == 3:
+    if comp["type"] == ComponentType.select.value:
         allowed = [o["value"] for o in comp.get("options", [])]
         for v in values:
             if v not in allowed:
@@ -316,7 +330,7 @@ async def select(
     """Pick ``values`` in the select menu ``custom_id`` on ``message``."""
     msg = message_dict(emu, message)
     comp = _find_component(msg, custom_id)
-    if comp.get("type") not in (3, 5, 6, 7, 8):
+    if comp.get("type") not in _SELECTS:
         raise ValueError(f"{custom_id!r} is not a select menu (type {comp.get('type')})")
     if comp.get("disabled"):
         raise ValueError(f"select {custom_id!r} is disabled")
@@ -325,7 +339,7 @@ async def select(
     data: dict[str, Any] = {"custom_id": custom_id, "component_type": comp["type"], "values": vals}
     if resolved:
         data["resolved"] = resolved
-    payload = base_payload(emu, MESSAGE_COMPONENT, member, channel, data, message=msg)
+    payload = base_payload(emu, InteractionType.component, member, channel, data, message=msg)
     return await send(emu, payload, f"select {custom_id}")
 
 
@@ -334,7 +348,9 @@ def _modal_components(
 ) -> list[dict[str, Any]]:
     if modal is None:
         return [
-            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": str(v)}]}
+            {"type": ComponentType.action_row.value,
+             "components": [{"type": ComponentType.text_input.value, "custom_id": k,
+                             "value": str(v)}]}
             for k, v in values.items()
         ]
     used: set[str] = set()
@@ -344,12 +360,12 @@ def _modal_components(
         out: dict[str, Any] = {"type": comp["type"]}
         if "id" in comp:
             out["id"] = comp["id"]
-        if comp["type"] == 4:
+        if comp["type"] == ComponentType.text_input.value:
             value = values.get(cid, comp.get("value") or "")
             if comp.get("required", True) and not value:
                 raise ValueError(f"modal field {cid!r} is required")
             out.update(custom_id=cid, value=str(value))
-        elif comp["type"] in (3, 5, 6, 7, 8):
+        elif comp["type"] in _SELECTS:
             v = values.get(cid, [])
             out.update(custom_id=cid, values=[str(x) for x in (v if isinstance(v, list) else [v])])
         else:
@@ -359,18 +375,18 @@ def _modal_components(
 
     result: list[dict[str, Any]] = []
     for top in modal.get("components", []):
-        if top.get("type") == 1:
+        if top.get("type") == ComponentType.action_row.value:
             inner = [a for a in (answer(c) for c in top.get("components", [])) if a]
-            result.append({"type": 1, "components": inner})
-        elif top.get("type") == 18 and top.get("component"):
+            result.append({"type": ComponentType.action_row.value, "components": inner})
+        elif top.get("type") == _LABEL and top.get("component"):
             a = answer(top["component"])
             if a:
-                entry = {"type": 18, "component": a}
+                entry = {"type": _LABEL, "component": a}
                 if "id" in top:
                     entry["id"] = top["id"]
                 result.append(entry)
-        elif top.get("type") == 10:
-            entry = {"type": 10}
+        elif top.get("type") == _TEXT_DISPLAY:
+            entry = {"type": _TEXT_DISPLAY}
             if "id" in top:
                 entry["id"] = top["id"]
             result.append(entry)
@@ -395,5 +411,6 @@ async def submit_modal(
             message = None
     if channel is None and opener is not None:
         channel = emu.world.channel(opener.channel_id)
-    payload = base_payload(emu, MODAL_SUBMIT, member, channel, data, message=message)
+    payload = base_payload(emu, InteractionType.modal_submit, member, channel, data,
+                           message=message)
     return await send(emu, payload, f"modal {custom_id}")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .world import Channel, ChannelType, Guild, Member, Role, User, VoiceState, World
+from discord.enums import ChannelType
+
+from .world import Channel, Guild, Member, Role, User, VoiceState, World
 
 
 def user_payload(user: User) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
     }
     if channel.guild is not None:
         data["guild_id"] = str(channel.guild.id)
-    if channel.type in (ChannelType.TEXT, ChannelType.NEWS, ChannelType.FORUM):
+    if channel.type in (ChannelType.text.value, ChannelType.news.value, ChannelType.forum.value):
         data.update(
             {
                 "topic": channel.topic,
@@ -120,7 +122,7 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
                 "default_auto_archive_duration": 1440,
             }
         )
-    elif channel.type in (ChannelType.VOICE, ChannelType.STAGE):
+    elif channel.type in (ChannelType.voice.value, ChannelType.stage_voice.value):
         data.update(
             {
                 "bitrate": channel.bitrate,

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-_BUTTON_LINK = 5
+from discord.enums import ButtonStyle, ComponentType
+
+# Discord's numbers come from discord.py's enums: one source of truth, maintained upstream.
+_ACTION_ROW = ComponentType.action_row.value
+_BUTTON = ComponentType.button.value
+_TEXT_INPUT = ComponentType.text_input.value
+_SELECTS = tuple(kind.value for kind in (
+    ComponentType.select, ComponentType.user_select, ComponentType.role_select,
+    ComponentType.mentionable_select, ComponentType.channel_select))
+_BUTTON_LINK = ButtonStyle.link.value
+# Components v2 are in discord.py's ComponentType only from 2.6; pyproject still allows 2.5, so
+# these keep Discord's documented numbers until that floor moves.
+_SECTION, _TEXT_DISPLAY, _THUMBNAIL, _MEDIA_GALLERY, _FILE, _SEPARATOR = 9, 10, 11, 12, 13, 14
+_CONTAINER, _LABEL = 17, 18
 
 
 def _emoji(comp: dict[str, Any]) -> str:
@@ -21,16 +34,16 @@ def _emoji(comp: dict[str, Any]) -> str:
 def render_component(comp: dict[str, Any]) -> list[str]:
     """Lines for one component (recurses into rows, containers and sections)."""
     ctype = comp.get("type")
-    if ctype == 1:  # action row
+    if ctype == _ACTION_ROW:
         parts = [" ".join(render_component(c)) for c in comp.get("components", [])]
         return [" ".join(p for p in parts if p)]
-    if ctype == 2:  # button
+    if ctype == _BUTTON:
         label = f"{_emoji(comp)}{comp.get('label') or ''}".strip() or "?"
         if comp.get("style") == _BUTTON_LINK and comp.get("url"):
             label = f"{label} -> {comp['url']}"
         suffix = " (disabled)" if comp.get("disabled") else ""
         return [f"[{label}{suffix}]"]
-    if ctype in (3, 5, 6, 7, 8):  # selects
+    if ctype in _SELECTS:
         placeholder = comp.get("placeholder") or "Make a selection"
         suffix = " (disabled)" if comp.get("disabled") else ""
         options = comp.get("options") or []
@@ -41,28 +54,28 @@ def render_component(comp: dict[str, Any]) -> list[str]:
         elif options:
             text += " {" + " | ".join(o.get("label", "") for o in options) + "}"
         return [text]
-    if ctype == 4:  # text input (modals)
+    if ctype == _TEXT_INPUT:  # in modals
         return [f"{comp.get('label', '')}: {comp.get('value') or comp.get('placeholder') or ''}"]
-    if ctype == 10:  # text display
+    if ctype == _TEXT_DISPLAY:
         return [comp.get("content", "")]
-    if ctype == 9:  # section
+    if ctype == _SECTION:
         lines = [line for c in comp.get("components", []) for line in render_component(c)]
         acc = comp.get("accessory")
         if acc:
             lines.extend(render_component(acc))
         return lines
-    if ctype == 14:  # separator
+    if ctype == _SEPARATOR:
         return ["―" * 8] if comp.get("divider", True) else [""]
-    if ctype in (17, 18):  # container, label
+    if ctype in (_CONTAINER, _LABEL):
         lines: list[str] = []
-        if ctype == 18 and comp.get("label"):
+        if ctype == _LABEL and comp.get("label"):
             lines.append(comp["label"])
         for c in comp.get("components", []) + ([comp["component"]] if "component" in comp else []):
             lines.extend(render_component(c))
         return lines
-    if ctype in (11, 12):  # thumbnail, media gallery
+    if ctype in (_THUMBNAIL, _MEDIA_GALLERY):
         return ["[media]"]
-    if ctype == 13:  # file
+    if ctype == _FILE:
         return ["[file]"]
     return []
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from discord.enums import ComponentType, InteractionResponseType
+
 from .messages import EPHEMERAL, LOADING, StoredAttachment
 from .render import rendered_text
 
@@ -22,14 +24,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Interaction callback types.
-PONG = 1
-CHANNEL_MESSAGE = 4
-DEFERRED_CHANNEL_MESSAGE = 5
-DEFERRED_UPDATE_MESSAGE = 6
-UPDATE_MESSAGE = 7
-AUTOCOMPLETE_RESULT = 8
-MODAL = 9
+# Interaction callback types come from discord.py's InteractionResponseType (one source of
+# truth, maintained upstream); replies carry them as the ints Discord sends.
+_DEFERRED = (InteractionResponseType.deferred_channel_message.value,
+             InteractionResponseType.deferred_message_update.value)
 
 
 class EmulatorTimeout(AssertionError):
@@ -92,7 +90,7 @@ class Reply:
 
     @property
     def deferred(self) -> bool:
-        return self.type in (DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE)
+        return self.type in _DEFERRED
 
     @property
     def loading(self) -> bool:
@@ -129,7 +127,8 @@ class Reply:
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
-        return [c for c in self.walk_components() if c.get("type") == 2]
+        return [c for c in self.walk_components()
+                if c.get("type") == ComponentType.button.value]
 
     def component(self, custom_id: str) -> dict[str, Any]:
         for c in self.walk_components():
@@ -145,9 +144,9 @@ class Reply:
         raise KeyError(f"no attachment {filename!r}; have {names}")
 
     def rendered_text(self) -> str:
-        if self.type == AUTOCOMPLETE_RESULT:
+        if self.type == InteractionResponseType.autocomplete_result.value:
             return "\n".join(f"- {c['name']}" for c in self.choices or [])
-        if self.type == MODAL and self.modal:
+        if self.type == InteractionResponseType.modal.value and self.modal:
             return rendered_text({"content": f"# {self.modal.get('title', '')}",
                                   "components": self.modal.get("components", [])})
         if self.message is not None:

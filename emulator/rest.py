@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from discord.enums import (
+    AppCommandType,
+    InteractionResponseType,
+    InteractionType,
+    MessageReferenceType,
+    MessageType,
+    try_enum,
+)
 
 from .bodies import ParsedBody, UploadedFile, parse_body
 from .faults import json_response
@@ -28,23 +36,16 @@ from .payloads import (
     role_payload,
     user_payload,
 )
-from .replies import (
-    AUTOCOMPLETE_RESULT,
-    CHANNEL_MESSAGE,
-    DEFERRED_CHANNEL_MESSAGE,
-    DEFERRED_UPDATE_MESSAGE,
-    MODAL,
-    UPDATE_MESSAGE,
-    Interaction,
-    RecordedRequest,
-    Reply,
-)
+from .replies import Interaction, RecordedRequest, Reply
 from .world import Permissions
 
 if TYPE_CHECKING:
     from .server import DiscordEmulator
 
 API_PREFIX = "/api/v10"
+# Discord's numbers come from discord.py's enums: one source of truth, maintained upstream.
+_COMMAND = InteractionType.application_command.value
+_CHAT_INPUT = AppCommandType.chat_input.value
 
 
 @dataclass
@@ -128,7 +129,7 @@ def _store_command(
     cmd["id"] = old["id"] if old else str(emu.world.ids())
     cmd["application_id"] = str(emu.world.application_id)
     cmd["version"] = str(emu.world.ids())
-    cmd.setdefault("type", 1)
+    cmd.setdefault("type", _CHAT_INPUT)
     cmd.setdefault("description", "")
     cmd.setdefault("options", [])
     cmd.setdefault("default_member_permissions", None)
@@ -147,7 +148,7 @@ async def put_commands(emu: DiscordEmulator, req: Req) -> web.Response:
         return key
     old = {(c["name"], c["type"]): c for c in emu.commands.get(key, [])}
     new = [
-        _store_command(emu, key, d, old.get((d["name"], d.get("type", 1))))
+        _store_command(emu, key, d, old.get((d["name"], d.get("type", _CHAT_INPUT))))
         for d in req.json or []
     ]
     emu.commands[key] = new
@@ -213,10 +214,10 @@ def _metadata(inter: Interaction) -> dict[str, Any]:
         "user": _interaction_user(inter),
         "authorizing_integration_owners": p.get("authorizing_integration_owners", {}),
     }
-    if p["type"] == 2:
+    if p["type"] == _COMMAND:
         data["name"] = p["data"]["name"]
-        data["command_type"] = p["data"].get("type", 1)
-    if p["type"] == 3 and p.get("message"):
+        data["command_type"] = p["data"].get("type", _CHAT_INPUT)
+    if p["type"] == InteractionType.component.value and p.get("message"):
         data["interacted_message_id"] = p["message"]["id"]
     return data
 
@@ -228,17 +229,20 @@ def _interaction_extra(emu: DiscordEmulator, inter: Interaction) -> dict[str, An
         "application_id": str(emu.world.application_id),
         "interaction_metadata": _metadata(inter),
     }
-    if p["type"] == 2:
+    if p["type"] == _COMMAND:
         extra["interaction"] = {
-            "id": p["id"], "type": 2, "name": p["data"]["name"], "user": _interaction_user(inter),
+            "id": p["id"], "type": _COMMAND, "name": p["data"]["name"],
+            "user": _interaction_user(inter),
         }
     return extra
 
 
 def _message_type(inter: Interaction) -> int:
-    if inter.type == 2:
-        return 20 if inter.payload["data"].get("type", 1) == 1 else 23
-    return 0
+    if inter.type == _COMMAND:
+        chat_input = inter.payload["data"].get("type", _CHAT_INPUT) == _CHAT_INPUT
+        kind = MessageType.chat_input_command if chat_input else MessageType.context_menu_command
+        return kind.value
+    return MessageType.default.value
 
 
 def _component_message_id(inter: Interaction) -> int | None:
@@ -263,44 +267,46 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
     inter.callback_received_at = req.received_at
     body = req.json or {}
     ctype = int(body.get("type", 0))
+    callback = try_enum(InteractionResponseType, ctype)
     data = body.get("data") or {}
     flags = int(data.get("flags") or 0)
     message: dict[str, Any] | None = None
     reply: Reply
-    if ctype == CHANNEL_MESSAGE:
+    if callback is InteractionResponseType.channel_message:
         message = emu.messages.create(
             channel_id=inter.channel_id, guild_id=inter.guild_id, body=data, files=req.files,
             type=_message_type(inter), extra=_interaction_extra(emu, inter),
         )
         reply = _snapshot(emu, message, ctype)
         await emu.dispatch_message("MESSAGE_CREATE", message)
-    elif ctype == DEFERRED_CHANNEL_MESSAGE:
+    elif callback is InteractionResponseType.deferred_channel_message:
         message = emu.messages.create(
             channel_id=inter.channel_id, guild_id=inter.guild_id, body={"flags": flags},
             type=_message_type(inter), flags=LOADING, extra=_interaction_extra(emu, inter),
         )
         reply = _snapshot(emu, message, ctype)
         await emu.dispatch_message("MESSAGE_CREATE", message)
-    elif ctype in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE):
+    elif callback in (InteractionResponseType.deferred_message_update,
+                      InteractionResponseType.message_update):
         mid = _component_message_id(inter)
         if mid is None or emu.messages.get(mid) is None:
             return error(400, 50035, "Invalid Form Body: interaction has no message to update")
-        if ctype == UPDATE_MESSAGE:
+        if callback is InteractionResponseType.message_update:
             message = emu.messages.update(mid, data, req.files)
             await emu.dispatch_message("MESSAGE_UPDATE", message)
         else:
             message = emu.messages.get(mid)
         assert message is not None
         reply = _snapshot(emu, message, ctype)
-    elif ctype == AUTOCOMPLETE_RESULT:
-        if inter.type != 4:
+    elif callback is InteractionResponseType.autocomplete_result:
+        if inter.type != InteractionType.autocomplete.value:
             return error(400, 50035, "Invalid Form Body: not an autocomplete interaction")
         choices = list(data.get("choices") or [])
         if len(choices) > 25:
             return error(400, 50035, "Invalid Form Body: choices must be 25 or fewer")
         reply = Reply(type=ctype, choices=choices)
-    elif ctype == MODAL:
-        if inter.type == 5:
+    elif callback is InteractionResponseType.modal:
+        if inter.type == InteractionType.modal_submit.value:
             return error(400, 50035, "Invalid Form Body: cannot respond to a modal with a modal")
         reply = Reply(type=ctype, modal=copy.deepcopy(data))
         emu.modals[data.get("custom_id", "")] = (copy.deepcopy(data), inter)
@@ -308,7 +314,9 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
         return error(400, 50035, f"Invalid Form Body: unsupported callback type {ctype}")
     if message is not None:
         inter.original_message_id = int(message["id"])
-    if ctype in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE):
+    if callback in (InteractionResponseType.channel_message,
+                    InteractionResponseType.deferred_channel_message,
+                    InteractionResponseType.message_update):
         reply.allowed_mentions = data.get("allowed_mentions")
     inter.callback = reply
     inter._notify()
@@ -316,7 +324,7 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
     interaction: dict[str, Any] = {
         "id": str(inter.id),
         "type": inter.type,
-        "response_message_loading": ctype == DEFERRED_CHANNEL_MESSAGE,
+        "response_message_loading": callback is InteractionResponseType.deferred_channel_message,
         "response_message_ephemeral": bool(
             (message["flags"] if message else flags) & EPHEMERAL
         ),
@@ -433,13 +441,14 @@ async def post_channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
             or body.get("sticker_ids") or body.get("poll")):
         return error(400, 50006, "Cannot send an empty message")
     extra: dict[str, Any] = {}
-    mtype = 0
+    mtype = MessageType.default.value
     ref = body.get("message_reference")
     if ref and ref.get("message_id"):
         referenced = emu.messages.get(int(ref["message_id"]))
-        mtype = 19
+        mtype = MessageType.reply.value
         extra["message_reference"] = {
-            "type": 0, "message_id": str(ref["message_id"]), "channel_id": str(ch.id),
+            "type": MessageReferenceType.default.value, "message_id": str(ref["message_id"]),
+            "channel_id": str(ch.id),
             "guild_id": str(ch.guild.id) if ch.guild else None,
         }
         extra["referenced_message"] = referenced

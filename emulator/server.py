@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import yarl
 from aiohttp import web
+from discord.enums import AppCommandType
 
 from . import interactions as _ix
 from .faults import FaultPlan
@@ -235,7 +236,8 @@ class DiscordEmulator:
         scopes = ([guild.id] if guild else []) + [None]
         for key in scopes:
             for cmd in self.commands.get(key, []):
-                if cmd["name"] == name and cmd.get("type", 1) == 1:
+                chat_input = AppCommandType.chat_input.value
+                if cmd["name"] == name and cmd.get("type", chat_input) == chat_input:
                     return cmd
         known = sorted({c["name"] for k in scopes for c in self.commands.get(k, [])})
         raise LookupError(f"command {name!r} is not registered (registered: {known}); "

@@ -12,19 +12,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from discord.enums import ChannelType
+
 DISCORD_EPOCH_MS = 1420070400000
-
-
-class ChannelType(enum.IntEnum):
-    """Discord channel types the emulator models."""
-
-    TEXT = 0
-    DM = 1
-    VOICE = 2
-    CATEGORY = 4
-    NEWS = 5
-    STAGE = 13
-    FORUM = 15
+# Channel types are discord.py's ChannelType (one source of truth, maintained upstream); a
+# Channel stores the int Discord sends.
+_TEXT, _VOICE = ChannelType.text.value, ChannelType.voice.value
+_VOICE_TYPES = (_VOICE, ChannelType.stage_voice.value)
 
 
 class Permissions(enum.IntFlag):
@@ -189,7 +183,7 @@ class Channel:
     id: int
     guild: Guild | None
     name: str
-    type: int = ChannelType.TEXT
+    type: int = _TEXT
     position: int = 0
     topic: str | None = None
     parent_id: int | None = None
@@ -204,7 +198,7 @@ class Channel:
 
     @property
     def is_voice(self) -> bool:
-        return self.type in (ChannelType.VOICE, ChannelType.STAGE)
+        return self.type in _VOICE_TYPES
 
 
 @dataclass(eq=False)
@@ -280,7 +274,7 @@ class Guild:
 
     @property
     def text_channels(self) -> list[Channel]:
-        return [c for c in self.channels.values() if c.type == ChannelType.TEXT]
+        return [c for c in self.channels.values() if c.type == _TEXT]
 
     @property
     def voice_channels(self) -> list[Channel]:
@@ -330,7 +324,7 @@ class Guild:
     def add_channel(
         self,
         name: str,
-        type: int = ChannelType.TEXT,
+        type: ChannelType | int = _TEXT,
         *,
         topic: str | None = None,
         parent: Channel | None = None,
@@ -340,7 +334,7 @@ class Guild:
             id=self.world.ids(),
             guild=self,
             name=name,
-            type=int(type),
+            type=type.value if isinstance(type, ChannelType) else int(type),
             position=len(self.channels),
             topic=topic,
             parent_id=parent.id if parent else None,
@@ -350,10 +344,10 @@ class Guild:
         return ch
 
     def add_text_channel(self, name: str, **kwargs) -> Channel:
-        return self.add_channel(name, ChannelType.TEXT, **kwargs)
+        return self.add_channel(name, ChannelType.text, **kwargs)
 
     def add_voice_channel(self, name: str, **kwargs) -> Channel:
-        return self.add_channel(name, ChannelType.VOICE, **kwargs)
+        return self.add_channel(name, ChannelType.voice, **kwargs)
 
     def add_member(
         self,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from discord.enums import InteractionType
 
 from bot import create_bot
 from bot.config import LimitSettings, Settings, TrainingSettings
@@ -107,7 +108,7 @@ class Env:
         if cmd.get("guild_id"):
             data["guild_id"] = cmd["guild_id"]
         payload = emu_interactions.base_payload(
-            self.emu, emu_interactions.APPLICATION_COMMAND, member,
+            self.emu, InteractionType.application_command, member,
             channel or self.default_channel(member), data)
         return await emu_interactions.send(self.emu, payload, f"/{command} (raw)")
 
@@ -118,7 +119,7 @@ class Env:
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
             for k, v in values.items()]}
         payload = emu_interactions.base_payload(
-            self.emu, emu_interactions.MODAL_SUBMIT, member,
+            self.emu, InteractionType.modal_submit, member,
             channel or self.default_channel(member), data)
         return await emu_interactions.send(self.emu, payload, f"modal {custom_id} (raw)")
 
