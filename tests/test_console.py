@@ -134,6 +134,22 @@ def test_as_member_acts_as_that_member(session) -> None:
     assert "**Your picks**" in _after(blocks, "as ana /recommend count:3")
 
 
+def test_database_option_keeps_the_database_and_reuses_it(tmp_path) -> None:
+    """`--database PATH` writes the demo database there, and a second session over the same
+    file starts and answers like the first."""
+    database = tmp_path / "demo.db"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("MOVIEBOT_CONFIG", None)
+    command = [sys.executable, "-m", "bot", "console", "--database", str(database)]
+    for _ in range(2):
+        run = subprocess.run(command, input='/rate movie:"Toy Story 3" score:4\n',
+                             capture_output=True, text=True, cwd=REPO, env=env, timeout=90)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Rated **Toy Story 3 (2010)** 4/10" in _after(
+            _blocks(run.stdout), '/rate movie:"Toy Story 3" score:4')
+        assert database.stat().st_size > 0
+
+
 # ---------------------------------------------------------------- the line parser, in-process
 class _Commands:
     """Stands in for the emulator: the registered shape of /rate and /recommend."""
