@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [--config PATH] [run|sync|catalog|console|backup|purge]`.
+"""Command line: `python -m bot [--config PATH] [run|sync|catalog|prior|console|backup|purge]`.
 
 Every failure a person can fix (missing token, bad config, a newer database) ends with one line
 on stderr and a non-zero exit code, never a traceback.
