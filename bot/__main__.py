@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.set_defaults(func=_purge)
 
     # The try-it console lives outside the runtime (top-level `console/`); importing its
-    # `register` does not load the emulator, which it imports only when a session starts.
+    # `register` is cheap: it loads the local Discord it runs on only when a session starts.
     from bot.catalog.cli import register as register_catalog
     from bot.prior.cli import register as register_prior
     from console import register as register_console
