@@ -89,7 +89,7 @@ class OptionParser:
             commands = self.commands.registered_commands(self.guild)
         except Exception:  # a stub emulator in unit tests
             return out
-        seen = set()
+        seen: set[str] = set()
         for cmd in commands:
             chat_input = AppCommandType.chat_input.value
             if cmd.get("type", chat_input) != chat_input or cmd["name"] in seen:

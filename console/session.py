@@ -252,7 +252,7 @@ class Console:
 
     async def fill_modal(self, actor: Member, modal: dict[str, Any]) -> None:
         self.print(f"[form] {modal.get('title', '')}")
-        answers = {}
+        answers: dict[str, str] = {}
         for top in modal.get("components", []):
             fields = top.get("components") or ([top["component"]] if "component" in top
                                                else [top])
