@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.service.gate import SHUTTING_DOWN, ShuttingDown
+
+if TYPE_CHECKING:
+    from bot.service import RecommendationService
+    from bot.service.app import Services
+    from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -40,37 +46,24 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-IN_FLIGHT_GRACE = 5.0  # seconds close() waits for running commands to finish
-SHUTTING_DOWN = "The bot is restarting or shutting down; please try again in a minute."
+__all__ = ["SHUTTING_DOWN", "MovieBot", "MovieTree", "bot_intents", "create_bot"]
+
+IN_FLIGHT_GRACE = 5.0  # seconds close() waits for running service calls to finish
 
 
-class MovieTree(app_commands.CommandTree):
-    """The command tree: commands only in servers, none once the bot is shutting down."""
+class MovieTree(app_commands.CommandTree["MovieBot"]):
+    """The command tree: commands only in servers, none once the bot is shutting down.
 
-    in_flight = 0  # commands and autocompletes being handled right now
-
-    async def _call(self, interaction: discord.Interaction) -> None:
-        # Counted so that close() can let running commands finish before the database closes.
-        self.in_flight += 1
-        try:
-            await super()._call(interaction)
-        finally:
-            self.in_flight -= 1
-
-    async def wait_in_flight(self, timeout: float) -> int:  # noqa: ASYNC109
-        """Wait (at most `timeout` s) until no command is running; returns how many still are."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.in_flight and loop.time() < deadline:  # noqa: ASYNC110 (bounded poll)
-            await asyncio.sleep(0.02)
-        return self.in_flight
+    Refusing *new* commands here is only politeness: the shutdown guarantee is the services'
+    gate (`bot.service.gate`), which every command, button, select and form passes through.
+    """
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:  # every command is guild-only; Discord hides them
             if interaction.type is discord.InteractionType.application_command:  # in DMs,
                 raise app_commands.NoPrivateMessage()  # but a client could still send one
             return False
-        if getattr(self.client, "accepting_commands", True):
+        if self.client.accepting_commands:
             return True
         with contextlib.suppress(Exception):  # the connection may already be closing
             if interaction.type is discord.InteractionType.application_command:
@@ -97,25 +90,35 @@ class MovieBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self.storage = None  # bot.storage.Storage, opened in setup_hook
-        self.recommendations = None  # bot.service.RecommendationService
+        self.services: Services | None = None  # opened in setup_hook
         self.accepting_commands = True
         self._close_task: asyncio.Task[None] | None = None
         from cogs.errors import on_tree_error
 
         self.tree.on_error = on_tree_error
 
-    async def setup_hook(self) -> None:
-        from bot.catalog.starter import ensure_starter_catalog
-        from bot.service import RecommendationService
-        from bot.storage import Storage
+    @property
+    def storage(self) -> Storage | None:
+        """The open storage (tests, the console); cogs go through `services` instead."""
+        return self.services.storage if self.services is not None else None
 
-        self.storage = await Storage.open(self.settings.database)
-        added = await ensure_starter_catalog(self.storage)
-        if added:
-            log.info("loaded the starter catalog: %d movies", added)
-        self.recommendations = RecommendationService(self.storage, self.settings)
-        await self.recommendations.start()
+    @property
+    def recommendations(self) -> RecommendationService | None:
+        return self.services.recommendations if self.services is not None else None
+
+    @property
+    def app(self) -> Services:
+        """The services, for the cogs (which only run once `setup_hook` opened them)."""
+        if self.services is None:
+            if self._close_task is not None:
+                raise ShuttingDown()
+            raise RuntimeError("the bot's services are not open (setup_hook has not run)")
+        return self.services
+
+    async def setup_hook(self) -> None:
+        from bot.service.app import Services
+
+        self.services = await Services.open(self.settings)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.dev_guild_id:
@@ -135,16 +138,11 @@ class MovieBot(commands.Bot):
         await asyncio.shield(self._close_task)
 
     async def _close_once(self) -> None:
-        if isinstance(self.tree, MovieTree):
-            left = await self.tree.wait_in_flight(IN_FLIGHT_GRACE)
-            if left:
-                log.warning("closing with %d command(s) still running", left)
-        if self.recommendations is not None:
-            await self.recommendations.close()
+        # Drain first, while the gateway is still up, so running calls can still answer.
+        if self.services is not None:
+            await self.services.close(IN_FLIGHT_GRACE)
+            self.services = None
         await super().close()
-        if self.storage is not None:
-            await self.storage.close()
-            self.storage = None
 
 
 def create_bot(settings: Settings, **options: Any) -> MovieBot:

@@ -16,7 +16,18 @@ import secrets
 import discord
 from discord import app_commands
 
-from cogs.text import NO_PINGS
+from bot.domain.errors import DomainError
+from bot.domain.genres import UnknownGenresError
+from bot.service.errors import (
+    DuplicateMovie,
+    MovieCapReached,
+    MovieNotFound,
+    NotRated,
+    PermissionRequired,
+    RatingsPrivate,
+)
+from bot.service.gate import SHUTTING_DOWN, ShuttingDown
+from cogs.text import NO_PINGS, movie_label, safe
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +60,13 @@ async def send_ephemeral(interaction: discord.Interaction, content: str | None =
 
 def describe(error: Exception) -> str | None:
     """The member-facing text for an expected failure, or None for a bug."""
-    if isinstance(error, app_commands.CommandInvokeError) and isinstance(
-            error.original, UserError):
+    if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, UserError):
         return error.message
+    service_message = describe_refusal(error)
+    if service_message is not None:
+        return service_message
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.MissingPermissions):
@@ -66,6 +79,38 @@ def describe(error: Exception) -> str | None:
         return "That value is not valid for this option."
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here."
+    return None
+
+
+def describe_refusal(error: Exception) -> str | None:
+    """The message for a refusal of the service layer or a broken domain rule, or None."""
+    if isinstance(error, ShuttingDown):
+        return SHUTTING_DOWN
+    if isinstance(error, UnknownGenresError):
+        valid = ", ".join(error.valid) or "none yet"
+        return (f"Unknown genre: {safe(', '.join(error.unknown), 100)}. "
+                f"Valid genres: {safe(valid, 1500)}.")
+    if isinstance(error, DomainError):
+        return safe(str(error), 1900)
+    if isinstance(error, MovieNotFound):
+        what = movie_label(error.movie) if error.movie is not None else "That movie"
+        return f"{what} is no longer in this server's catalog."
+    if isinstance(error, NotRated):
+        if error.movie is None:
+            return "You have no ratings in this server, so there is nothing to delete."
+        return (f"You haven't rated **{movie_label(error.movie)}**, so there is nothing to "
+                "remove.")
+    if isinstance(error, DuplicateMovie):
+        return f"That movie is already in the catalog as {movie_label(error.existing)}."
+    if isinstance(error, MovieCapReached):
+        return (f"This server has reached its limit of {error.cap} added movies, so no more "
+                "can be added. Ask the bot's host if you need more.")
+    if isinstance(error, PermissionRequired):
+        name = PERMISSION_NAMES.get(error.permission, error.permission)
+        return f"You need the {name} permission to {error.action}."
+    if isinstance(error, RatingsPrivate):
+        return ("This server keeps ratings private: you can only see your own with "
+                "`/ratings`.")
     return None
 
 

@@ -1,58 +1,75 @@
-"""Movie parameters: autocomplete choices and re-validation of whatever was submitted.
+"""Movie and genre parameters: the `MovieParam` transformer and genre autocomplete.
 
-Autocomplete is only a suggestion: a member can type anything and submit, so every command
-resolves the submitted value again here, in the invoking guild (a title another guild added is
-never found).
+`MovieParam` (an `app_commands.Transformer`, as in discord.py's `examples/app_commands/
+transformers.py`) gives every movie option the same behaviour: autocomplete offers up to 25
+"Title (Year)" choices whose value is "#<movie id>", and whatever was submitted — a choice or
+free text, since autocomplete is only a suggestion — is resolved again in the invoking guild, so
+another server's titles are never found. An unknown title is a member-fixable error that
+suggests close titles.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import discord
 from discord import app_commands
 
+from bot.domain.models import Movie
+from bot.domain.titles import MAX_QUERY_LENGTH, strip_controls
 from cogs.errors import UserError
-from cogs.text import choice_label, safe, strip_controls
+from cogs.text import choice_label, safe
 
-MAX_QUERY = 200
-MAX_CHOICES = 25
+if TYPE_CHECKING:
+    from bot.client import MovieBot
 
-
-async def movie_choices(interaction: discord.Interaction,
-                        current: str) -> list[app_commands.Choice[str]]:
-    """Up to 25 'Title (Year)' choices whose value is '#<movie id>'."""
-    query = strip_controls(current).strip()[:MAX_QUERY]
-    if interaction.guild_id is None or not query:
-        return []
-    movies = await interaction.client.storage.search_movies(
-        interaction.guild_id, query, limit=MAX_CHOICES)
-    return [app_commands.Choice(name=choice_label(m), value=f"#{m.id}") for m in movies]
+MAX_CHOICES = 25  # Discord's limit for autocomplete choices
 
 
-async def resolve_movie(interaction: discord.Interaction, value: str):
-    """The movie the member meant, or a UserError that suggests close titles."""
-    text = strip_controls(value or "").strip()
-    if not text:
-        raise UserError("Type a movie title (pick one from the suggestions).")
-    if len(text) > MAX_QUERY:
-        raise UserError(f"That title is too long (at most {MAX_QUERY} characters).")
-    storage = interaction.client.storage
-    movie = await storage.resolve_movie(interaction.guild_id, text)
-    if movie is not None:
-        return movie
-    suggestions = [] if text.startswith("#") else await storage.search_movies(
-        interaction.guild_id, text, limit=5)
-    if suggestions:
-        listed = "\n".join(f"• {safe(m.label)}" for m in suggestions)
-        raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Did you mean:\n"
-                        f"{listed}\nPick one from the suggestions while typing.")
-    raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Check the spelling, or "
-                    "ask a moderator to add it with `/movies add`.")
+def bot_of(interaction: discord.Interaction) -> MovieBot:
+    """The interaction's client, typed as the bot it is."""
+    return cast("MovieBot", interaction.client)
+
+
+class MovieTransformer(app_commands.Transformer):
+    """A movie option: autocomplete by title, resolve to a `Movie` visible in this guild."""
+
+    async def autocomplete(self, interaction: discord.Interaction,  # type: ignore[override]
+                           value: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        movies = await bot_of(interaction).app.catalog.search(
+            interaction.guild_id, value, limit=MAX_CHOICES)
+        return [app_commands.Choice(name=choice_label(m), value=f"#{m.id}") for m in movies]
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> Movie:
+        text = strip_controls(value or "").strip()
+        if not text:
+            raise UserError("Type a movie title (pick one from the suggestions).")
+        if len(text) > MAX_QUERY_LENGTH:
+            raise UserError(f"That title is too long (at most {MAX_QUERY_LENGTH} characters).")
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        found = await bot_of(interaction).app.catalog.lookup(interaction.guild_id, text)
+        if found.movie is not None:
+            return found.movie
+        if found.suggestions:
+            listed = "\n".join(f"• {safe(m.label)}" for m in found.suggestions)
+            raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Did you mean:\n"
+                            f"{listed}\nPick one from the suggestions while typing.")
+        raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Check the spelling, "
+                        "or ask a moderator to add it with `/movies add`.")
+
+
+MovieParam = app_commands.Transform[Movie, MovieTransformer]
 
 
 async def genre_choices(interaction: discord.Interaction,
                         current: str) -> list[app_commands.Choice[str]]:
     """The guild's genres containing what was typed (prefix matches first), at most 25."""
-    genres = await interaction.client.storage.genres(interaction.guild_id)
+    if interaction.guild_id is None:
+        return []
+    genres = await bot_of(interaction).app.catalog.genres(interaction.guild_id)
     needle = strip_controls(current).strip().casefold()
     matches = [g for g in genres if needle in g.casefold()]
     matches.sort(key=lambda g: (not g.casefold().startswith(needle), g.casefold()))

@@ -12,16 +12,19 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.privacy import purge_departed_guilds
+from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
 from cogs.text import NO_PINGS
+
+if TYPE_CHECKING:
+    from bot.client import MovieBot
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def _ratings(count: int) -> str:
 class ForgetConfirm(OwnedView):
     """'Delete my ratings' / 'Cancel' for the member who ran /forgetme."""
 
-    def __init__(self, bot, guild_id: int, owner_id: int, *,
+    def __init__(self, bot: MovieBot, guild_id: int, owner_id: int, *,
                  timeout: float = CONFIRM_TIMEOUT) -> None:
         super().__init__(owner_id, timeout=timeout)
         self.bot = bot
@@ -67,9 +70,7 @@ class ForgetConfirm(OwnedView):
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
-        self.deleted = await self.bot.storage.delete_member_ratings(self.guild_id, self.owner_id)
-        if self.deleted:
-            await self.bot.recommendations.rating_changed(self.guild_id, self.owner_id)
+        self.deleted = await self.bot.app.ratings.forget_member(self.guild_id, self.owner_id)
         await interaction.response.edit_message(
             content=f"Done: deleted {_ratings(self.deleted)} of yours in this server.",
             view=self, allowed_mentions=NO_PINGS)
@@ -84,7 +85,7 @@ class ForgetConfirm(OwnedView):
 
 
 class Privacy(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
 
     async def cog_load(self) -> None:
@@ -98,8 +99,8 @@ class Privacy(commands.Cog):
                           description="Delete all your ratings in this server (asks first)")
     @app_commands.guild_only()
     async def forgetme(self, interaction: discord.Interaction) -> None:
-        count = await self.bot.storage.count_member_ratings(interaction.guild_id,
-                                                            interaction.user.id)
+        assert interaction.guild_id is not None
+        count = await self.bot.app.ratings.count(interaction.guild_id, interaction.user.id)
         if count == 0:
             raise UserError("You have no ratings in this server, so there is nothing to "
                             "delete.")
@@ -115,7 +116,8 @@ class Privacy(commands.Cog):
                           description="Get your ratings in this server as a CSV file")
     @app_commands.guild_only()
     async def export(self, interaction: discord.Interaction) -> None:
-        rows = await self.bot.storage.member_ratings(interaction.guild_id, interaction.user.id)
+        assert interaction.guild_id is not None
+        rows = await self.bot.app.ratings.export(interaction.guild_id, interaction.user.id)
         if not rows:
             raise UserError("You have no ratings in this server yet, so there is nothing to "
                             "export.")
@@ -128,29 +130,19 @@ class Privacy(commands.Cog):
     # -------------------------------------------------------- guild lifecycle
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        if self.bot.storage is None:
-            return
-        await self.bot.storage.mark_guild_left(guild.id, datetime.now(UTC))
-        log.info("left guild %s: its data will be purged after %d days", guild.id,
-                 self.bot.settings.privacy.purge_grace_days)
+        if self.bot.services is not None:
+            await self.bot.services.guilds.left(guild.id)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        if self.bot.storage is not None:
-            await self.bot.storage.mark_guild_joined(guild.id)
+        if self.bot.services is not None:
+            await self.bot.services.guilds.joined(guild.id)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        # Joins and removals while the bot was offline send no event: reconcile here. Guilds
-        # it is in cancel a pending purge; guilds with data it is no longer in start one.
-        storage = self.bot.storage
-        if storage is None:
-            return
-        present = {guild.id for guild in self.bot.guilds}
-        for guild_id in present:
-            await storage.mark_guild_joined(guild_id)
-        for guild_id in await storage.guilds_with_data() - present:
-            await storage.mark_guild_left(guild_id)
+        # Joins and removals while the bot was offline send no event: reconcile here.
+        if self.bot.services is not None:
+            await self.bot.services.guilds.reconcile(guild.id for guild in self.bot.guilds)
 
     @tasks.loop(hours=1)
     async def purge_task(self) -> None:
@@ -162,21 +154,17 @@ class Privacy(commands.Cog):
 
     async def purge_now(self) -> list[int]:
         """Purge guilds past the grace period and drop their cached models."""
-        storage = self.bot.storage
-        if storage is None:
+        services = self.bot.services
+        if services is None:
             return []
         try:
-            purged = await purge_departed_guilds(
-                storage, self.bot.settings.privacy.purge_grace_days,
-                keep=[guild.id for guild in self.bot.guilds])
+            return await services.guilds.purge_departed(keep=[g.id for g in self.bot.guilds])
+        except ShuttingDown:
+            return []
         except Exception:  # keep the hourly loop alive; try again next hour
             log.exception("purging departed guilds failed")
             return []
-        if self.bot.recommendations is not None:
-            for guild_id in purged:
-                await self.bot.recommendations.forget_guild(guild_id)
-        return purged
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: MovieBot) -> None:
     await bot.add_cog(Privacy(bot))

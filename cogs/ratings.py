@@ -6,6 +6,7 @@ Your own by default; another member's only when the server's `ratings_visible` s
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -15,12 +16,15 @@ from cogs.errors import UserError
 from cogs.paginator import Paginator
 from cogs.text import movie_label, safe, stars
 
+if TYPE_CHECKING:
+    from bot.client import MovieBot
+
 PAGE_SIZE = 10
 PAGE_TIMEOUT = 180.0  # seconds the page buttons stay live
 
 
 class Ratings(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="ratings", description="List your ratings (or another "
@@ -29,17 +33,13 @@ class Ratings(commands.Cog):
     @app_commands.describe(member="Whose ratings to show (default: yours)")
     async def ratings(self, interaction: discord.Interaction,
                       member: discord.Member | None = None) -> None:
-        storage = self.bot.storage
         guild_id = interaction.guild_id
+        assert guild_id is not None
         own = member is None or member.id == interaction.user.id
-        target_id = interaction.user.id if own else member.id
-        name = "You" if own else safe(member.display_name, 80)
-        if not own:
-            settings = await storage.get_guild_settings(guild_id)
-            if not settings.ratings_visible:
-                raise UserError("This server keeps ratings private: you can only see your own "
-                                "with `/ratings`.")
-        total = await storage.count_member_ratings(guild_id, target_id)
+        target_id = interaction.user.id if member is None else member.id
+        name = "You" if own or member is None else safe(member.display_name, 80)
+        service = self.bot.app.ratings
+        total = await service.visible_count(guild_id, interaction.user.id, target_id)
         if total == 0:
             if own:
                 raise UserError("You haven't rated any movies in this server yet. Rate one "
@@ -49,8 +49,8 @@ class Ratings(commands.Cog):
                  else f"{name}'s ratings ({total})")
 
         async def render(page: int) -> discord.Embed:
-            rows = await storage.member_ratings(guild_id, target_id, limit=PAGE_SIZE,
-                                                offset=page * PAGE_SIZE)
+            rows = await service.page(guild_id, interaction.user.id, target_id,
+                                      limit=PAGE_SIZE, offset=page * PAGE_SIZE)
             lines = [f"{movie_label(row.movie)} — {stars(row.score)}" for row in rows]
             return discord.Embed(title=title[:256],
                                  description="\n".join(lines) or "No ratings on this page.",
@@ -61,5 +61,5 @@ class Ratings(commands.Cog):
         await paginator.send(interaction, ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: MovieBot) -> None:
     await bot.add_cog(Ratings(bot))

@@ -19,16 +19,24 @@ ephemeral, escape every title and genre, and never ping.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.service import GROUP_STRATEGIES, Picks
+from bot.domain.models import Movie
+from bot.domain.scores import DISLIKED_AT_MOST
+from bot.service import GROUP_STRATEGIES, Pick, Picks
+from bot.service.catalog import GenreFilter
 from cogs.errors import UserError
-from cogs.lookup import genre_choices, movie_choices, resolve_movie
+from cogs.lookup import MovieParam, genre_choices
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
+
+if TYPE_CHECKING:
+    from bot.client import MovieBot
 
 MAX_COUNT = 25
 DEFAULT_COUNT = 10
@@ -48,7 +56,7 @@ COLOUR = discord.Colour.blurple()
 # --------------------------------------------------------------------------- cooldown
 def recommend_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
     """One /recommend per `limits.recommend_cooldown_seconds` per member and guild."""
-    seconds = interaction.client.settings.limits.recommend_cooldown_seconds
+    seconds = cast("MovieBot", interaction.client).settings.limits.recommend_cooldown_seconds
     if not seconds or seconds <= 0:
         return None
     return app_commands.Cooldown(1, float(seconds))
@@ -59,11 +67,11 @@ def cooldown_key(interaction: discord.Interaction) -> tuple[int | None, int]:
 
 
 # --------------------------------------------------------------------------- rendering
-def _genres(movie, limit: int) -> str:
+def _genres(movie: Movie, limit: int) -> str:
     return safe(", ".join(movie.genres), limit) if movie.genres else "no genre listed"
 
 
-def fit_lines(render, count: int) -> list[str]:
+def fit_lines(render: Callable[[int, int, int], str], count: int) -> list[str]:
     """Lines from `render(title_limit, other_limit)`, shortened until they fit one embed."""
     title_limit, other_limit = 100, 60
     while True:
@@ -74,9 +82,6 @@ def fit_lines(render, count: int) -> list[str]:
         other_limit = max(12, int(other_limit * 0.75))
 
 
-DISLIKED_AT_MOST = 4  # a reason built on a score this low reads "you didn't like X"
-
-
 def reason_text(label: str, score: int) -> str:
     """'because you rated *X* 9/10', or for a low score 'because you didn't like *X* (2/10)'
     (disliking a movie can speak for another just as liking one can)."""
@@ -85,8 +90,8 @@ def reason_text(label: str, score: int) -> str:
     return f"because you rated *{label}* {stars(score)}"
 
 
-def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool = False
-               ) -> tuple[list[str], list[tuple[object, float]]]:
+def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
+               group: bool = False) -> tuple[list[str], list[tuple[Movie, float]]]:
     """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines."""
     shown = [(pick, movies[pick.movie_id]) for pick in picks if pick.movie_id in movies]
 
@@ -100,7 +105,7 @@ def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool =
             score = f"server score {stars(round(pick.score, 1))}"
         line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
                 f"{_genres(movie, other_limit)} · {score}")
-        because = getattr(pick, "because", None)
+        because = pick.because
         if because is not None and because[0] in movies:
             line += " · " + reason_text(movie_label(movies[because[0]], other_limit), because[1])
         return line
@@ -108,32 +113,11 @@ def pick_lines(picks, movies: dict, *, start: int, personal: bool, group: bool =
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
 
 
-async def _movies_for(storage, guild_id: int, picks) -> dict:
-    ids = {p.movie_id for p in picks}
-    ids |= {p.because[0] for p in picks if getattr(p, "because", None)}
-    return await storage.get_movies(guild_id, ids) if ids else {}
-
-
 class Recommend(commands.Cog):
     """Recommendation commands."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
-
-    # ----------------------------------------------------------------------- autocomplete
-    async def _genre_candidates(self, interaction: discord.Interaction,
-                                genre: str | None) -> tuple[str | None, set[int] | None]:
-        if genre is None or not genre.strip():
-            return None, None
-        storage = interaction.client.storage
-        genres = await storage.genres(interaction.guild_id)
-        wanted = genre.strip().casefold()
-        canonical = next((g for g in genres if g.casefold() == wanted), None)
-        if canonical is None:
-            listed = safe(", ".join(genres), 1500) if genres else "none yet"
-            raise UserError(f"I don't know the genre “{safe(genre, 60)}”. Genres in this "
-                            f"server: {listed}.")
-        return canonical, await storage.movie_ids_with_genre(interaction.guild_id, canonical)
 
     # ----------------------------------------------------------------------- /recommend
     @app_commands.command(name="recommend",
@@ -162,42 +146,48 @@ class Recommend(commands.Cog):
         strategy = "average" if rule is None else getattr(rule, "value", rule)
         if strategy not in GROUP_STRATEGIES:
             raise UserError("The rule must be “average” or “least misery”.")
-        genre_name, candidates = await self._genre_candidates(interaction, genre)
+        assert interaction.guild_id is not None
+        chosen = (await self.bot.app.catalog.genre_filter(interaction.guild_id, genre)
+                  if genre is not None and genre.strip() else None)
         if group is not None or voice is not None:
             members = await self._group_members(interaction, group, voice)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            await self._group(interaction, members, count, strategy, genre_name, candidates)
+            await self._group(interaction, members, count, strategy, chosen)
             return
         elif rule is not None:
             raise UserError("The rule is for movie nights: add `group` or `voice` too.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._personal(interaction, count, genre_name, candidates)
+        await self._personal(interaction, count, chosen)
 
     async def _personal(self, interaction: discord.Interaction, count: int,
-                        genre: str | None, candidates: set[int] | None) -> None:
-        bot = interaction.client
+                        genre: GenreFilter | None) -> None:
         guild_id, user_id = interaction.guild_id, interaction.user.id
+        assert guild_id is not None
+        candidates = set(genre.movie_ids) if genre is not None else None
+        genre_name = genre.name if genre is not None else None
+        service = self.bot.app.recommendations
 
         async def load(page: int) -> Page:
-            picks: Picks = await bot.recommendations.recommend(
-                guild_id, user_id, n=count * (page + 1), candidates=candidates)
-            return await self._page(interaction, picks, page, count, genre)
+            picks = await service.recommend(guild_id, user_id, n=count, offset=count * page,
+                                            candidates=candidates)
+            return self._page(picks, page, count, genre_name)
 
-        first = await load(0)
+        first_picks = await service.recommend(guild_id, user_id, n=count,
+                                              candidates=candidates)
+        first = self._page(first_picks, 0, count, genre_name)
         if not first.movies:
             await interaction.edit_original_response(
-                content=await self._empty_message(interaction, genre), allowed_mentions=NO_PINGS)
+                content=await self._empty_message(first_picks, genre_name),
+                allowed_mentions=NO_PINGS)
             return
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
         await interaction.edit_original_response(embed=first.embed, view=view,
                                                  allowed_mentions=NO_PINGS)
 
-    async def _page(self, interaction: discord.Interaction, picks: Picks, page: int,
-                    count: int, genre: str | None) -> Page:
-        items = picks.items[count * page: count * (page + 1)]
-        movies = await _movies_for(interaction.client.storage, interaction.guild_id, items)
-        lines, shown = pick_lines(items, movies, start=count * page, personal=picks.personal)
+    def _page(self, picks: Picks, page: int, count: int, genre: str | None) -> Page:
+        lines, shown = pick_lines(picks.items, picks.movies, start=count * page,
+                                  personal=picks.personal)
         personal = picks.personal
         title = "Your picks" if personal else "Popular in this server"
         if genre:
@@ -216,21 +206,15 @@ class Recommend(commands.Cog):
             footer.append(PROVISIONAL_NOTE)
         if footer:
             embed.set_footer(text=" · ".join(footer))
-        return Page(embed, shown, has_more=len(picks.items) >= count * (page + 1))
+        return Page(embed, shown, has_more=len(picks.items) >= count)
 
-    async def _empty_message(self, interaction: discord.Interaction, genre: str | None) -> str:
-        bot = interaction.client
-        guild_id, user_id = interaction.guild_id, interaction.user.id
-        rated = await bot.storage.count_member_ratings(guild_id, user_id)
-        guild_settings = await bot.storage.get_guild_settings(guild_id)
-        minimum = (guild_settings.min_ratings_for_personal
-                   or bot.settings.recommender.min_ratings_for_personal)
-        needed = max(0, minimum - rated)
-        if len(await bot.storage.guild_ratings(guild_id)) == 0:
+    async def _empty_message(self, picks: Picks, genre: str | None) -> str:
+        needed, minimum = picks.ratings_needed, picks.min_ratings
+        if not picks.guild_has_ratings:
             return ("Nobody in this server has rated a movie yet, so I have nothing to go on. "
                     f"Rate a few movies you've seen with `/rate` ({minimum} ratings unlock "
                     "personal picks) and ask the others to do the same.")
-        if await bot.recommendations.is_provisional(guild_id) and not genre:
+        if picks.provisional and not genre:
             pending = "I'm still learning this server's taste; try again in a few seconds."
             if needed:
                 pending += f" Rate {needed} more movie{'s' if needed != 1 else ''} with " \
@@ -294,20 +278,20 @@ class Recommend(commands.Cog):
         except (discord.NotFound, discord.Forbidden):
             return None
 
-    async def _group(self, interaction: discord.Interaction, members: list, count: int,
-                     strategy: str, genre: str | None, candidates: set[int] | None) -> None:
-        bot = interaction.client
+    async def _group(self, interaction: discord.Interaction, members: list[discord.Member],
+                     count: int, strategy: str, genre_filter: GenreFilter | None) -> None:
         guild_id = interaction.guild_id
-        picks = await bot.recommendations.recommend_group(
+        assert guild_id is not None
+        genre = genre_filter.name if genre_filter is not None else None
+        picks = await self.bot.app.recommendations.recommend_group(
             guild_id, [m.id for m in members], n=count, strategy=strategy,
-            candidates=candidates)
+            candidates=set(genre_filter.movie_ids) if genre_filter is not None else None)
         name, explanation = RULES[strategy]
         names = ", ".join(safe(m.display_name, 40) for m in members)
-        movies = await _movies_for(bot.storage, guild_id, picks.items)
-        lines, _shown = pick_lines(picks.items, movies, start=0, personal=picks.personal,
-                                   group=True)
+        lines, _shown = pick_lines(picks.items, picks.movies, start=0,
+                                   personal=picks.personal, group=True)
         if not lines:
-            if len(await bot.storage.guild_ratings(guild_id)) == 0:
+            if not picks.guild_has_ratings:
                 text = ("Nobody in this server has rated a movie yet. Rate a few with `/rate` "
                         "and I can pick a movie night.")
             elif genre:
@@ -336,15 +320,13 @@ class Recommend(commands.Cog):
                           description="Movies close to one movie, by this server's ratings")
     @app_commands.guild_only()
     @app_commands.describe(movie="The movie to find neighbours of (pick from the suggestions)")
-    @app_commands.autocomplete(movie=movie_choices)
-    async def similar(self, interaction: discord.Interaction, movie: str) -> None:
-        found = await resolve_movie(interaction, movie)
+    async def similar(self, interaction: discord.Interaction, movie: MovieParam) -> None:
+        found = movie
         await interaction.response.defer(ephemeral=True, thinking=True)
-        bot = interaction.client
         guild_id = interaction.guild_id
-        near = await bot.recommendations.similar(guild_id, found.id, n=SIMILAR_COUNT) or []
-        movies = await bot.storage.get_movies(guild_id, [m for m, _ in near]) if near else {}
-        shown = [(movies[m], s) for m, s in near if m in movies]
+        assert guild_id is not None
+        shown = await self.bot.app.recommendations.similar_movies(guild_id, found.id,
+                                                                  n=SIMILAR_COUNT)
         if not shown:
             # Answered by editing the deferred reply (a followup would leave it "thinking").
             await interaction.edit_original_response(
@@ -362,11 +344,11 @@ class Recommend(commands.Cog):
                               description="\n".join(fit_lines(render, len(shown))),
                               colour=COLOUR)
         footer = "From this server's ratings: people who liked one tended to like the other."
-        if await bot.recommendations.is_provisional(guild_id):
+        if await self.bot.app.recommendations.is_provisional(guild_id):
             footer += " " + PROVISIONAL_NOTE
         embed.set_footer(text=footer)
         await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: MovieBot) -> None:
     await bot.add_cog(Recommend(bot))

@@ -7,37 +7,33 @@ ranges so a guild cannot make the model unreasonably large or unstable.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.errors import UserError
+from bot.domain.models import GuildSettings
 from cogs.text import NO_PINGS
+
+if TYPE_CHECKING:
+    from bot.client import MovieBot
 
 ADD_MOVIES_CHOICES = [
     app_commands.Choice(name="Moderators (Manage Server)", value="manage_guild"),
     app_commands.Choice(name="Everyone", value="everyone"),
 ]
-MIN_RATINGS_RANGE = (1, 50)
-FEATURES_RANGE = (2, 50)
-REGULARIZATION_RANGE = (0.01, 100.0)
 ADD_MOVIES_LABELS = {choice.value: choice.name for choice in ADD_MOVIES_CHOICES}
 
 
-def require_manage_guild(interaction: discord.Interaction, action: str) -> None:
-    """Raise a UserError unless the member has Manage Server here (`action`: 'change the
-    settings', 'add movies', ...)."""
-    if not interaction.permissions.manage_guild:
-        raise UserError(f"You need the Manage Server permission to {action}.")
-
-
-def _number(value, default, fmt: str = "{}") -> str:
+def _number(value: float | None, default: float, fmt: str = "{}") -> str:
     if value is None:
         return f"{fmt.format(default)} (default)"
     return fmt.format(value)
 
 
-def settings_embed(bot, current, title: str = "Server settings") -> discord.Embed:
+def settings_embed(bot: MovieBot, current: GuildSettings,
+                   title: str = "Server settings") -> discord.Embed:
     """The guild's settings; None values show the config default."""
     defaults = bot.settings.recommender
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
@@ -57,7 +53,7 @@ def settings_embed(bot, current, title: str = "Server settings") -> discord.Embe
 
 
 class Settings(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="settings", description="Show or change this server's settings")
@@ -80,46 +76,26 @@ class Settings(commands.Cog):
         features: app_commands.Range[int, 2, 50] | None = None,
         regularization: app_commands.Range[float, 0.01, 100.0] | None = None,
     ) -> None:
-        require_manage_guild(interaction, "change the server settings")
-        # Discord enforces the ranges too, but a client can send anything: check again.
-        for name, value, low, high in (("min_ratings", min_ratings, *MIN_RATINGS_RANGE),
-                                       ("features", features, *FEATURES_RANGE),
-                                       ("regularization", regularization,
-                                        *REGULARIZATION_RANGE)):
-            if value is not None and not low <= value <= high:
-                raise UserError(f"`{name}` must be between {low:g} and {high:g}.")
-        storage = self.bot.storage
-        guild_id = interaction.guild_id
-        changes: dict = {}
-        if add_movies is not None:
-            changes["add_movie_permission"] = add_movies.value
-        if ratings_visible is not None:
-            changes["ratings_visible"] = ratings_visible
-        if min_ratings is not None:
-            changes["min_ratings_for_personal"] = min_ratings
-        if features is not None:
-            changes["features"] = features
-        if regularization is not None:
-            changes["regularization"] = float(regularization)
-        if not changes:
-            current = await storage.get_guild_settings(guild_id)
+        assert interaction.guild_id is not None
+        update = await self.bot.app.settings.update(
+            interaction.guild_id, can_manage_guild=interaction.permissions.manage_guild,
+            add_movie_permission=add_movies.value if add_movies is not None else None,
+            ratings_visible=ratings_visible, min_ratings_for_personal=min_ratings,
+            features=features, regularization=regularization)
+        changed = any(v is not None for v in (add_movies, ratings_visible, min_ratings,
+                                              features, regularization))
+        if not changed:
             await interaction.response.send_message(
-                embed=settings_embed(self.bot, current), ephemeral=True,
+                embed=settings_embed(self.bot, update.settings), ephemeral=True,
                 allowed_mentions=NO_PINGS)
             return
-        try:
-            current = await storage.update_guild_settings(guild_id, **changes)
-        except ValueError as error:
-            raise UserError(f"That setting is not valid: {error}.") from error
-        note = None
-        if "features" in changes or "regularization" in changes:
-            # The model is refitted with the new parameters (debounced like a new rating).
-            await self.bot.recommendations.settings_changed(guild_id)
-            note = "The recommendation model will be retrained with the new settings shortly."
+        # A model parameter changed: the model is refitted (debounced like a new rating).
+        note = ("The recommendation model will be retrained with the new settings shortly."
+                if update.retraining else None)
         await interaction.response.send_message(
-            content=note, embed=settings_embed(self.bot, current, "Settings updated"),
+            content=note, embed=settings_embed(self.bot, update.settings, "Settings updated"),
             ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: MovieBot) -> None:
     await bot.add_cog(Settings(bot))

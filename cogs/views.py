@@ -16,9 +16,14 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.domain import scores
+from bot.domain.errors import DomainError
+from bot.domain.models import Movie
+from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from cogs.errors import UserError, report_failure
+from cogs.lookup import bot_of
 from cogs.paginator import OwnedView
-from cogs.rating import MAX_SCORE, MIN_SCORE, SCORE_HINT, save_rating
+from cogs.rating import rate_text
 from cogs.text import NO_PINGS, choice_label, safe, stars
 
 log = logging.getLogger(__name__)
@@ -32,7 +37,7 @@ class Page:
     and whether a further page may exist."""
 
     embed: discord.Embed
-    movies: list[tuple[object, float]]  # (Movie, predicted score)
+    movies: list[tuple[Movie, float]]  # (Movie, predicted score)
     has_more: bool
 
 
@@ -40,22 +45,17 @@ PageLoader = Callable[[int], Awaitable[Page]]
 
 
 def parse_score(text: str) -> int:
-    """A modal's score field: a whole number from 1 to 10, or a UserError."""
-    value = (text or "").strip()
-    if not value:
-        raise UserError(f"Type a score. {SCORE_HINT} Nothing was saved.")
-    if not value.isascii() or not value.isdigit():
-        raise UserError(f"“{safe(value, 20)}” is not a score. {SCORE_HINT} Nothing was saved.")
-    score = int(value)
-    if not MIN_SCORE <= score <= MAX_SCORE:
-        raise UserError(f"{score} is out of range. {SCORE_HINT} Nothing was saved.")
-    return score
+    """A form's score field: a whole number on the scale, or a UserError."""
+    try:
+        return scores.parse_score(text)
+    except DomainError as error:
+        raise UserError(f"{safe(str(error), 200)} Nothing was saved.") from None
 
 
 class ScoreModal(discord.ui.Modal):
     """Asks for a 1-10 score for one movie."""
 
-    def __init__(self, movie, view: RecommendationView | None = None) -> None:
+    def __init__(self, movie: Movie, view: RecommendationView | None = None) -> None:
         title = f"Rate {choice_label(movie)}"
         super().__init__(title=title if len(title) <= 45 else title[:44] + "…",
                          timeout=VIEW_TIMEOUT)
@@ -68,8 +68,11 @@ class ScoreModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         score = parse_score(self.score.value)
-        text = await save_rating(interaction, self.movie, score)
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        assert interaction.guild_id is not None
+        outcome = await bot_of(interaction).app.ratings.rate(
+            interaction.guild_id, interaction.user.id, self.movie, score)
+        await interaction.response.send_message(rate_text(outcome), ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
         if self.list_view is not None:
             await self.list_view.mark_rated(self.movie.id)
 
@@ -83,9 +86,9 @@ class RateSelect(discord.ui.Select):
     def __init__(self) -> None:
         super().__init__(placeholder="Rate one of these…", min_values=1, max_values=1,
                          options=[discord.SelectOption(label="-", value="0")])
-        self.movies: dict[int, object] = {}
+        self.movies: dict[int, Movie] = {}
 
-    def set_movies(self, movies: list[tuple[object, float]]) -> None:
+    def set_movies(self, movies: list[tuple[Movie, float]]) -> None:
         self.movies = {movie.id: movie for movie, _score in movies}
         self.options = [
             discord.SelectOption(label=choice_label(movie), value=str(movie.id),

@@ -27,14 +27,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.config import Settings
+from bot.domain.models import Movie
+from bot.domain.scores import SCALE
 from bot.service.cache import LRUCache
+from bot.service.gate import Gate, gated
 from bot.service.limits import apply_size_limits
 from bot.service.training import FitJob, TrainingPool
+from bot.storage import Storage
 from recommender import CFModel, ModelConfig
 
 log = logging.getLogger(__name__)
 
-RATING_SCALE = (1.0, 10.0)
+RATING_SCALE = SCALE
 GROUP_STRATEGIES = ("average", "least_misery")
 # A "because you rated X" reason is shown only when X moves the prediction this much.
 MIN_REASON_POINTS = 0.1
@@ -61,6 +65,9 @@ class Picks:
     personal: bool
     provisional: bool
     ratings_needed: int = 0  # more ratings the member needs for personal picks
+    min_ratings: int = 0  # the guild's minimum for personal picks
+    guild_has_ratings: bool = True  # False: nobody in the guild has rated anything yet
+    movies: dict[int, Movie] = field(default_factory=dict)  # the picks' and reasons' movies
 
 
 @dataclass
@@ -75,6 +82,7 @@ class GuildModel:
     all_changed: bool = False  # loaded from disk: everyone's ratings may have moved
     folded_users: set[int] = field(default_factory=set)
     dirty: bool = False
+    refit_now: bool = False  # the next refit skips the debounce (a member was forgotten)
     fit_task: asyncio.Task | None = None
     timer: asyncio.TimerHandle | None = None
 
@@ -85,10 +93,12 @@ class GuildModel:
 
 
 class RecommendationService:
-    def __init__(self, storage, settings: Settings, *, mode: str | None = None,
-                 cold_wait_seconds: float = 3.0) -> None:
-        """`mode` ("thread" | "process") overrides the config's `training.mode`."""
+    def __init__(self, storage: Storage, settings: Settings, *, mode: str | None = None,
+                 cold_wait_seconds: float = 3.0, gate: Gate | None = None) -> None:
+        """`mode` ("thread" | "process") overrides the config's `training.mode`; `gate` is
+        the shutdown gate shared with the other services (see `bot.service.gate`)."""
         self.storage = storage
+        self.gate = gate or Gate()
         self.settings = settings
         self.cold_wait_seconds = cold_wait_seconds
         self.pool = TrainingPool(settings.training.workers,
@@ -207,7 +217,11 @@ class RecommendationService:
             log.exception("fit failed for guild %s", guild_id)
         finally:
             if state.dirty and not self._closed:
-                self._schedule(state)
+                if state.refit_now:
+                    state.refit_now = False
+                    self._start_fit(state)
+                else:
+                    self._schedule(state)
 
     def _schedule(self, state: GuildModel) -> None:
         """Debounce: at most one fit per interval; a burst of ratings coalesces."""
@@ -235,6 +249,27 @@ class RecommendationService:
         state = self._cache.get(guild_id)
         if state is not None:
             self._mark_dirty(state)
+
+    async def member_forgotten(self, guild_id: int, user_id: int) -> None:
+        """Call after all of a member's ratings were deleted: every copy of the model forgets
+        them. The saved model is deleted at once (after loading it into memory, so the guild
+        keeps provisional answers) and a refit starts now, not debounced; its result, saved
+        again, no longer knows the member."""
+        cached = self._cache.get(guild_id) is not None
+        state = await self._state(guild_id, wait=False)  # not cached: loads, starts a fit
+        await self.storage.delete_model(guild_id)
+        state.changed_users.add(user_id)
+        if not cached:
+            return  # the fit _state started reads the ratings after the delete
+        if state.timer is not None:
+            state.timer.cancel()
+            state.timer = None
+        if state.fit_task is not None and not state.fit_task.done():
+            # The running fit may have read the ratings before the delete: fit again after it.
+            state.dirty = True
+            state.refit_now = True
+        elif state.fit_task is None or state.fit_task.done():
+            self._start_fit(state)
 
     def _mark_dirty(self, state: GuildModel) -> None:
         state.dirty = True
@@ -265,6 +300,7 @@ class RecommendationService:
                 or self.settings.recommender.min_ratings_for_personal)
 
     # ----------------------------------------------------------------- queries
+    @gated
     async def predict(self, guild_id: int, user_id: int, movie_id: int) -> float | None:
         """The model's prediction for this member and movie, or None if it has none."""
         state = await self._state(guild_id, wait=False)
@@ -279,11 +315,32 @@ class RecommendationService:
             return None
         return float(model.predict(np.array([user_id]), np.array([movie_id]))[0])
 
+    @gated
     async def recommend(self, guild_id: int, user_id: int, n: int = 10,
-                        candidates: set[int] | None = None) -> Picks:
+                        candidates: set[int] | None = None, offset: int = 0) -> Picks:
+        """The member's picks `offset` to `offset + n` (by rank), with their movies."""
         state = await self._state(guild_id)
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
-        needed = max(0, await self._min_ratings(guild_id) - len(rated_ids))
+        minimum = await self._min_ratings(guild_id)
+        needed = max(0, minimum - len(rated_ids))
+        picks = await self._personal_picks(state, user_id, offset + n, candidates, rated_ids,
+                                           rated_scores, needed)
+        picks.items = picks.items[offset:]
+        picks.min_ratings = minimum
+        return await self._with_movies(guild_id, picks)
+
+    async def _with_movies(self, guild_id: int, picks: Picks) -> Picks:
+        if not picks.items:
+            picks.guild_has_ratings = await self.storage.guild_has_ratings(guild_id)
+            return picks
+        ids = {p.movie_id for p in picks.items}
+        ids |= {p.because[0] for p in picks.items if p.because is not None}
+        picks.movies = await self.storage.get_movies(guild_id, ids)
+        return picks
+
+    async def _personal_picks(self, state: GuildModel, user_id: int, n: int,
+                              candidates: set[int] | None, rated_ids: np.ndarray,
+                              rated_scores: np.ndarray, needed: int) -> Picks:
         model = state.model
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         if model is None:
@@ -304,11 +361,17 @@ class RecommendationService:
             picks.append(_pick(rec, because))
         return Picks(picks, personal=True, provisional=state.provisional)
 
+    @gated
     async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,
                               strategy: str = "average",
                               candidates: set[int] | None = None) -> Picks:
         if strategy not in GROUP_STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}")
+        picks = await self._group_picks(guild_id, user_ids, n, strategy, candidates)
+        return await self._with_movies(guild_id, picks)
+
+    async def _group_picks(self, guild_id: int, user_ids: list[int], n: int, strategy: str,
+                           candidates: set[int] | None) -> Picks:
         state = await self._state(guild_id)
         model = state.model
         if model is None:
@@ -331,6 +394,7 @@ class RecommendationService:
         return Picks([_pick(r) for r in recs],
                      personal=True, provisional=state.provisional)
 
+    @gated
     async def similar(self, guild_id: int, movie_id: int, n: int = 10,
                       candidates: set[int] | None = None) -> list[tuple[int, float]] | None:
         """Movies near this one in the guild's feature space; None if the guild's model does
@@ -342,6 +406,15 @@ class RecommendationService:
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         return [(int(m), float(s)) for m, s in model.similar(movie_id, n=n, candidates=cand)]
 
+    @gated
+    async def similar_movies(self, guild_id: int, movie_id: int,
+                             n: int = 10) -> list[tuple[Movie, float]]:
+        """`similar` with the movies themselves ([] when the model cannot place the movie)."""
+        near = await self.similar(guild_id, movie_id, n=n) or []
+        movies = await self.storage.get_movies(guild_id, [m for m, _ in near]) if near else {}
+        return [(movies[m], score) for m, score in near if m in movies]
+
+    @gated
     async def top(self, guild_id: int, n: int = 10,
                   candidates: set[int] | None = None) -> list[Pick]:
         """The guild's best movies by shrunk mean with minimum support."""

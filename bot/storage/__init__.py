@@ -2,6 +2,7 @@
 
 from .errors import (
     DuplicateMovieError,
+    GuildMovieCapError,
     MigrationError,
     SchemaTooNewError,
     StorageError,
@@ -13,6 +14,7 @@ from .repository import Storage
 __all__ = [
     "BulkResult",
     "DuplicateMovieError",
+    "GuildMovieCapError",
     "GuildSettings",
     "MigrationError",
     "Movie",

@@ -38,5 +38,13 @@ class DuplicateMovieError(StorageError):
         super().__init__(f"{existing.label} is already in the catalog (#{existing.id})")
 
 
+class GuildMovieCapError(StorageError):
+    """The guild already has as many movies of its own as its cap allows."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"the guild has reached its cap of {cap} added movies")
+        self.cap = cap
+
+
 class UnknownMovieError(StorageError, LookupError):
     """The movie does not exist or is not visible in that guild."""

@@ -30,7 +30,7 @@ from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
 from .connection import open_bulk, open_connection
-from .errors import DuplicateMovieError, StorageError, UnknownMovieError
+from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
 from .migrations import Migration
 from .models import (
     ADD_MOVIE_PERMISSIONS,
@@ -209,12 +209,15 @@ class Storage:
         imdb_id: str | None = None,
         tmdb_id: int | None = None,
         alt_title: str | None = None,
+        guild_cap: int | None = None,
     ) -> Movie:
         """Add one movie (guild_id None = shared catalog) and return it.
 
         Raises DuplicateMovieError(existing) when a movie with the same normalised title and
         year is already visible in that guild (or has the same MovieLens id), ValueError for
-        an empty or overlong title.
+        an empty or overlong title, and GuildMovieCapError when the guild already has
+        `guild_cap` movies of its own (checked inside the insert's transaction, so concurrent
+        adds cannot overshoot the cap).
         """
         title = display_title(title.strip())
         norm = normalize(title)
@@ -236,6 +239,11 @@ class Storage:
                 )
             if existing is not None:
                 raise DuplicateMovieError(_movie(existing))
+            if guild_cap is not None and guild_id is not None:
+                count = await self._fetchone(
+                    "SELECT count(*) FROM movies WHERE guild_id = ?", (guild_id,))
+                if int(count[0]) >= guild_cap:
+                    raise GuildMovieCapError(guild_cap)
             cursor = await conn.execute(
                 "INSERT INTO movies (title, year, genres, guild_id, movielens_id, imdb_id, "
                 "tmdb_id, norm_title, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -525,6 +533,12 @@ class Storage:
             (guild_id, user_id))
         return int(row[0])
 
+    async def guild_has_ratings(self, guild_id: int) -> bool:
+        """Whether anyone in the guild has rated a movie (one indexed lookup)."""
+        row = await self._fetchone("SELECT 1 FROM ratings WHERE guild_id = ? LIMIT 1",
+                                   (guild_id,))
+        return row is not None
+
     async def movie_stats(self, guild_id: int, movie_id: int) -> tuple[float | None, int]:
         """(mean score, number of ratings) of a movie in a guild; (None, 0) when unrated."""
         row = await self._fetchone(
@@ -629,6 +643,10 @@ class Storage:
             (guild_id, bytes(blob), time.time()),
         )
         await cursor.close()
+
+    async def delete_model(self, guild_id: int) -> bool:
+        """Drop the guild's saved model (a member was forgotten); True if there was one."""
+        return await self._write("DELETE FROM model_state WHERE guild_id = ?", (guild_id,)) > 0
 
     async def load_model(self, guild_id: int) -> bytes | None:
         row = await self._fetchone("SELECT blob FROM model_state WHERE guild_id = ?", (guild_id,))

@@ -38,6 +38,7 @@ def _sub(name: str, **values) -> list[dict]:
 def _set_cap(env: Env, cap: int) -> None:
     env.bot.settings = replace(env.bot.settings,
         limits=LimitSettings(recommend_cooldown_seconds=0.0, guild_movie_cap=cap))
+    env.bot.app.catalog.settings = env.bot.settings  # the cap is the catalog service's rule
 
 
 # ---------------------------------------------------------------------------- registration

@@ -29,6 +29,7 @@ async def test_recommend_cooldown_is_per_member_with_retry_time(env):
 async def test_guild_movie_cap(env):
     env.bot.settings = replace(env.bot.settings,
         limits=LimitSettings(recommend_cooldown_seconds=0, guild_movie_cap=2))
+    env.bot.app.catalog.settings = env.bot.settings  # the cap is the catalog service's rule
     for title in ("Cap One", "Cap Two"):
         assert (await env.run(env.admin, "movies add", title=title, year=2020)
                 ).content.startswith("Added")

@@ -1,0 +1,53 @@
+"""The domain's value types: a movie, a member's rating of one, a guild's settings.
+
+Plain frozen dataclasses with no I/O; storage returns them, services and cogs pass them around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+AddMoviePermission = Literal["manage_guild", "everyone"]
+ADD_MOVIE_PERMISSIONS: tuple[str, ...] = ("manage_guild", "everyone")
+
+
+@dataclass(frozen=True, slots=True)
+class Movie:
+    """One catalog (guild_id None) or guild-added movie."""
+
+    id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...] = ()
+    guild_id: int | None = None
+    movielens_id: int | None = None
+    imdb_id: str | None = None
+    tmdb_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """"Title (Year)", or just the title when the year is unknown."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class RatedMovie:
+    """A member's rating of a movie, as listed by `Storage.member_ratings`."""
+
+    movie: Movie
+    score: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """Per-guild settings; None means "use the config default"."""
+
+    guild_id: int
+    add_movie_permission: AddMoviePermission = "manage_guild"
+    ratings_visible: bool = True
+    min_ratings_for_personal: int | None = None
+    features: int | None = None
+    regularization: float | None = None

@@ -1,0 +1,77 @@
+"""Services: the application layer the cogs talk to, opened and closed as one.
+
+`await Services.open(settings)` opens storage (migrations, starter catalog) and builds the
+recommendation service and the per-concern services on top, all sharing one shutdown `Gate`.
+Cogs parse an interaction, make one call on one of these, and render the result; they never
+touch storage. `close(grace)` refuses new calls, waits (bounded) for running ones — commands,
+buttons, selects and forms alike — then stops training and closes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.service.catalog import CatalogService
+from bot.service.gate import Gate
+from bot.service.guild_settings import SettingsService
+from bot.service.guilds import GuildLifecycle
+from bot.service.ratings import RatingService
+from bot.service.service import RecommendationService
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    storage: Storage
+    gate: Gate
+    recommendations: RecommendationService
+    catalog: CatalogService
+    ratings: RatingService
+    settings: SettingsService
+    guilds: GuildLifecycle
+
+    @classmethod
+    def build(cls, storage: Storage, settings: Settings, *,
+              recommendations: RecommendationService | None = None) -> Services:
+        """The services over an open `storage` (tests and the console pass their own)."""
+        gate = Gate()
+        recs = recommendations or RecommendationService(storage, settings, gate=gate)
+        recs.gate = gate
+        return cls(
+            storage=storage,
+            gate=gate,
+            recommendations=recs,
+            catalog=CatalogService(storage, settings, recs, gate),
+            ratings=RatingService(storage, recs, gate),
+            settings=SettingsService(storage, recs, gate),
+            guilds=GuildLifecycle(storage, settings, recs, gate),
+        )
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Services:
+        from bot.catalog.starter import ensure_starter_catalog
+
+        storage = await Storage.open(settings.database)
+        try:
+            added = await ensure_starter_catalog(storage)
+            if added:
+                log.info("loaded the starter catalog: %d movies", added)
+            services = cls.build(storage, settings)
+            await services.recommendations.start()
+        except BaseException:
+            await storage.close()
+            raise
+        return services
+
+    async def close(self, grace: float) -> None:
+        """Refuse new calls, let running ones finish (at most `grace` s), stop training,
+        close the database."""
+        left = await self.gate.drain(grace)
+        if left:
+            log.warning("closing with %d service call(s) still running", left)
+        await self.recommendations.close()
+        await self.storage.close()

@@ -1,0 +1,160 @@
+"""CatalogService: finding, showing and adding movies in one guild.
+
+Guild scoping is storage's (a movie is visible in G when it is in the shared catalog or G added
+it); the rules here are who may add a movie (`add_movie_permission`), the per-guild cap (checked
+inside the insert's transaction), the title/year/genre rules of `bot.domain`, and how a typed
+genre or title resolves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.domain import genres as genre_rules
+from bot.domain.errors import DomainError
+from bot.domain.models import Movie
+from bot.domain.titles import (
+    MAX_ADDED_TITLE_LENGTH,
+    MAX_QUERY_LENGTH,
+    clean_title,
+    strip_controls,
+)
+from bot.domain.years import check_year
+from bot.service.errors import DuplicateMovie, MovieCapReached, PermissionRequired
+from bot.service.gate import Gate
+from bot.service.service import RecommendationService
+from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
+
+SUGGESTIONS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A typed movie value resolved: the movie, or close titles to suggest (none for an id)."""
+
+    movie: Movie | None
+    suggestions: tuple[Movie, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GenreFilter:
+    """A resolved genre and the ids of the guild's movies that have it (maybe none)."""
+
+    name: str
+    movie_ids: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class MovieDetails:
+    movie: Movie
+    mean: float | None
+    count: int
+    mine: int | None
+    predicted: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopEntry:
+    movie: Movie
+    score: float
+    count: int
+
+
+class CatalogService:
+    def __init__(self, storage: Storage, settings: Settings,
+                 recommendations: RecommendationService, gate: Gate) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.recommendations = recommendations
+        self.gate = gate
+
+    # ------------------------------------------------------------------ lookups
+    async def search(self, guild_id: int, query: str, limit: int = 25) -> list[Movie]:
+        """Movies visible in the guild matching `query`, best first ([] for empty text)."""
+        text = strip_controls(query).strip()[:MAX_QUERY_LENGTH]
+        if not text:
+            return []
+        async with self.gate.enter():
+            return await self.storage.search_movies(guild_id, text, limit=limit)
+
+    async def lookup(self, guild_id: int, value: str) -> Lookup:
+        """The movie a submitted value (an autocomplete "#id" or a title) names in this guild,
+        or suggestions of close titles."""
+        text = strip_controls(value).strip()
+        async with self.gate.enter():
+            movie = await self.storage.resolve_movie(guild_id, text)
+            if movie is not None or text.startswith("#"):
+                return Lookup(movie)
+            return Lookup(None, tuple(await self.storage.search_movies(
+                guild_id, text, limit=SUGGESTIONS)))
+
+    async def get_movies(self, guild_id: int, ids: set[int] | list[int]) -> dict[int, Movie]:
+        if not ids:
+            return {}
+        async with self.gate.enter():
+            return await self.storage.get_movies(guild_id, ids)
+
+    async def genres(self, guild_id: int) -> list[str]:
+        """Genres used in the guild's visible catalog."""
+        async with self.gate.enter():
+            return await self.storage.genres(guild_id)
+
+    async def genre_filter(self, guild_id: int, text: str) -> GenreFilter:
+        """Resolve a typed genre (UnknownGenresError if it is not in the guild's vocabulary)."""
+        async with self.gate.enter():
+            known = genre_rules.vocabulary(await self.storage.genres(guild_id))
+            name = genre_rules.resolve_genre(text, known)
+            if name is None:
+                raise genre_rules.UnknownGenresError(
+                    [genre_rules.clean_genre(text)], sorted(set(known.values()), key=str.casefold))
+            ids = await self.storage.movie_ids_with_genre(guild_id, name)
+            return GenreFilter(name, frozenset(ids))
+
+    async def details(self, guild_id: int, user_id: int, movie: Movie) -> MovieDetails:
+        """The guild's ratings of the movie, the member's own and the model's prediction."""
+        async with self.gate.enter():
+            mean, count = await self.storage.movie_stats(guild_id, movie.id)
+            mine = await self.storage.get_rating(guild_id, user_id, movie.id)
+            predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
+            return MovieDetails(movie, mean, count, mine, predicted)
+
+    async def top(self, guild_id: int, n: int,
+                  genre: GenreFilter | None = None) -> list[TopEntry]:
+        """The guild's best movies by shrunk mean with minimum support."""
+        async with self.gate.enter():
+            candidates = set(genre.movie_ids) if genre is not None else None
+            picks = await self.recommendations.top(guild_id, n=n, candidates=candidates)
+            movies = await self.storage.get_movies(guild_id, [p.movie_id for p in picks])
+            entries = []
+            for pick in picks:
+                movie = movies.get(pick.movie_id)
+                if movie is not None:
+                    _mean, count = await self.storage.movie_stats(guild_id, movie.id)
+                    entries.append(TopEntry(movie, pick.score, count))
+            return entries
+
+    # ------------------------------------------------------------------ writes
+    async def add_movie(self, guild_id: int, title: str, year: int, genres: str | None, *,
+                        can_manage_guild: bool) -> Movie:
+        """Add a movie to the guild's own list, enforcing who may add, the title, year and
+        genre rules, duplicates and the guild's cap in one transaction."""
+        async with self.gate.enter():
+            guild_settings = await self.storage.get_guild_settings(guild_id)
+            if guild_settings.add_movie_permission != "everyone" and not can_manage_guild:
+                raise PermissionRequired("manage_guild", "add movies in this server")
+            clean = clean_title(title)
+            check_year(year)
+            known = genre_rules.vocabulary(await self.storage.genres(guild_id))
+            genre_tuple = genre_rules.parse_genre_list(genres, known)
+            try:
+                return await self.storage.add_movie(
+                    clean, year, genre_tuple, guild_id=guild_id,
+                    guild_cap=self.settings.limits.guild_movie_cap)
+            except DuplicateMovieError as error:
+                raise DuplicateMovie(error.existing) from error
+            except GuildMovieCapError as error:
+                raise MovieCapReached(error.cap) from error
+            except ValueError as error:  # storage's normalised form is empty
+                raise DomainError("A title needs letters or digits (at most "
+                                  f"{MAX_ADDED_TITLE_LENGTH} characters).") from error

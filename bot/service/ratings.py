@@ -1,0 +1,112 @@
+"""RatingService: a member's ratings. Each change is the write and the model notification in
+one call, so no caller can save a rating and forget to tell the recommender.
+
+* `rate` validates the score (`bot.domain.scores`), reads the model's prediction first (a
+  genuine guess, shown in the reply), saves, then marks the member changed for fold-in/refit.
+* `unrate` removes one rating; `forget_member` removes all of them and makes every copy of the
+  member's data forget them, including a saved model of a guild that is not in memory.
+* Reads: one rating, a page of ratings (another member's only when the guild's
+  `ratings_visible` allows), counts, and everything for `/export`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.domain.models import Movie
+from bot.domain.scores import check_score
+from bot.service.errors import MovieNotFound, NotRated, RatingsPrivate
+from bot.service.gate import Gate
+from bot.service.service import RecommendationService
+from bot.storage import RatedMovie, Storage, UnknownMovieError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RateOutcome:
+    """What `rate` did: the saved score, the previous one (None if new) and the model's
+    prediction made before the save (None when it had none)."""
+
+    movie: Movie
+    score: int
+    previous: int | None
+    predicted: float | None
+
+
+class RatingService:
+    def __init__(self, storage: Storage, recommendations: RecommendationService,
+                 gate: Gate) -> None:
+        self.storage = storage
+        self.recommendations = recommendations
+        self.gate = gate
+
+    async def rate(self, guild_id: int, user_id: int, movie: Movie, score: object) -> RateOutcome:
+        value = check_score(score)
+        async with self.gate.enter():
+            predicted = None
+            try:
+                predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
+            except Exception:  # a prediction is a nicety; never let it block the rating
+                log.exception("prediction failed guild=%s movie=%s", guild_id, movie.id)
+            try:
+                previous = await self.storage.upsert_rating(guild_id, user_id, movie.id, value)
+            except UnknownMovieError:
+                raise MovieNotFound(movie) from None
+            await self.recommendations.rating_changed(guild_id, user_id)
+            return RateOutcome(movie, value, previous, predicted)
+
+    async def unrate(self, guild_id: int, user_id: int, movie: Movie) -> int:
+        """Remove the member's rating of `movie`; returns the removed score (NotRated if none)."""
+        async with self.gate.enter():
+            previous = await self.storage.get_rating(guild_id, user_id, movie.id)
+            if previous is None or not await self.storage.delete_rating(guild_id, user_id,
+                                                                        movie.id):
+                raise NotRated(movie)
+            await self.recommendations.rating_changed(guild_id, user_id)
+            return previous
+
+    async def forget_member(self, guild_id: int, user_id: int) -> int:
+        """Delete all the member's ratings in the guild and purge them from its model (cached
+        or saved); returns how many ratings were deleted."""
+        async with self.gate.enter():
+            deleted = await self.storage.delete_member_ratings(guild_id, user_id)
+            if deleted:
+                await self.recommendations.member_forgotten(guild_id, user_id)
+            return deleted
+
+    async def get(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
+        async with self.gate.enter():
+            return await self.storage.get_rating(guild_id, user_id, movie_id)
+
+    async def count(self, guild_id: int, user_id: int) -> int:
+        async with self.gate.enter():
+            return await self.storage.count_member_ratings(guild_id, user_id)
+
+    async def visible_count(self, guild_id: int, requester_id: int, member_id: int) -> int:
+        """How many ratings `member_id` has, if the requester may see them (RatingsPrivate
+        when the guild keeps ratings private and it is someone else's)."""
+        async with self.gate.enter():
+            await self._check_visible(guild_id, requester_id, member_id)
+            return await self.storage.count_member_ratings(guild_id, member_id)
+
+    async def page(self, guild_id: int, requester_id: int, member_id: int, *, limit: int,
+                   offset: int) -> list[RatedMovie]:
+        """One page of a member's ratings, newest first (same visibility rule)."""
+        async with self.gate.enter():
+            await self._check_visible(guild_id, requester_id, member_id)
+            return await self.storage.member_ratings(guild_id, member_id, limit=limit,
+                                                     offset=offset)
+
+    async def export(self, guild_id: int, user_id: int) -> list[RatedMovie]:
+        """All the member's own ratings in the guild (for /export), newest first."""
+        async with self.gate.enter():
+            return await self.storage.member_ratings(guild_id, user_id)
+
+    async def _check_visible(self, guild_id: int, requester_id: int, member_id: int) -> None:
+        if requester_id == member_id:
+            return
+        settings = await self.storage.get_guild_settings(guild_id)
+        if not settings.ratings_visible:
+            raise RatingsPrivate()
