@@ -250,6 +250,8 @@ async def env(tmp_path: Path):
             yield environment
             # Let fits started by the test finish before the bot closes.
             for guild in (environment.guild, environment.guild2):
+                if running.recommendations is None:  # the test closed the bot itself
+                    break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(running.recommendations.wait_idle(guild.id), 10)
         emu.assert_no_unknown_routes()
