@@ -54,7 +54,7 @@ class BuildReport:
         lines = [
             f"Built the taste prior from {self.source}: {self.ratings} ratings by "
             f"{self.users} users on {self.dataset_movies} movies in {self.seconds:.1f} s.",
-            f"Stored {self.stored_movies} movies ({kept}; {_size(self.blob_bytes)}, float32).",
+            f"Stored {self.stored_movies} movies ({kept}; {human_size(self.blob_bytes)}, float32).",
             self.link.line() + ".",
         ]
         if self.skipped_ratings:
@@ -62,7 +62,7 @@ class BuildReport:
         return lines
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
     if n < 1024:
         return f"{n} B"
     if n < 1024 * 1024:

@@ -21,7 +21,7 @@ from bot.catalog.starter import ensure_starter_catalog
 from bot.config import Settings
 from bot.storage import Storage
 
-from .build import MOVIELENS_TERMS, BuildReport, _size, build_from_path
+from .build import MOVIELENS_TERMS, BuildReport, build_from_path, human_size
 from .download import DATASETS, download_and_build
 from .readers import PriorSourceError
 
@@ -119,7 +119,7 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
           f" (links updated {status.linked_at:%Y-%m-%d %H:%M} UTC)")
     print(f"  dataset:  {status.dataset_ratings} ratings by {status.dataset_users} users on "
           f"{status.dataset_movies} movies")
-    print(f"  stored:   {status.stored_movies} movies, {_size(status.blob_bytes)}")
+    print(f"  stored:   {status.stored_movies} movies, {human_size(status.blob_bytes)}")
     print(f"  linked:   {status.linked_movies} of {catalog} catalog movies, holding "
           f"{status.linked_ratings} ({share:.1%}) of the dataset's ratings")
     return 0

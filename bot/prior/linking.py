@@ -158,7 +158,8 @@ async def relink_prior(storage: Storage) -> LinkReport | None:
     """Link the installed prior to the catalog as it is now (after a catalog import, say).
 
     Returns None when no prior is installed. Links only to movies the stored prior holds;
-    `unstored` counts catalog movies that match a dataset movie left out of it.
+    `unstored` counts catalog movies that match a rated dataset movie left out of it (a
+    rebuild would link them).
     """
     status = await storage.prior_status()
     if status is None:
@@ -170,8 +171,9 @@ async def relink_prior(storage: Storage) -> LinkReport | None:
                                     by_movielens_id=status.id_kind == "movielens")
     links = [link for link in found if link.key in stored]
     await storage.replace_prior_links(links)
-    return make_report(prior, catalog, links, status.dataset_ratings,
-                       unstored=len(found) - len(links))
+    rated = {m.key for m in prior if m.n_ratings > 0}  # what a rebuild could store
+    unstored = sum(1 for link in found if link.key not in stored and link.key in rated)
+    return make_report(prior, catalog, links, status.dataset_ratings, unstored=unstored)
 
 
 def make_report(prior: Sequence[PriorMovie], catalog: Sequence[CatalogLinkRow],

@@ -97,7 +97,7 @@ class PriorStatus:
     id_kind: str  # "movielens" (keys are MovieLens movieIds) or "ml-100k"
     built_at: datetime
     linked_at: datetime  # last (re)link: compare it to notice new links
-    dataset_movies: int
+    dataset_movies: int  # movies with ratings in the dataset
     dataset_users: int
     dataset_ratings: int
     stored_movies: int  # movies in the blob

@@ -682,8 +682,8 @@ class Storage:
                 "INSERT INTO prior_state (id, blob, source, id_kind, built_at, linked_at, "
                 "dataset_movies, dataset_users, dataset_ratings) "
                 "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (bytes(blob), source, id_kind, now, now, len(rows), int(dataset_users),
-                 int(dataset_ratings)))
+                (bytes(blob), source, id_kind, now, now, sum(1 for r in rows if r[5] > 0),
+                 int(dataset_users), int(dataset_ratings)))
             await conn.executemany(
                 "INSERT INTO prior_movies (key, title, year, imdb_id, tmdb_id, n_ratings, "
                 "stored) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

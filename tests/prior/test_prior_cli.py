@@ -213,3 +213,17 @@ def test_main_runs_prior_status_with_the_global_config(tmp_path, capsys):
         root.setLevel(level)
     assert "No taste prior installed" in capsys.readouterr().out
     assert (tmp_path / "x.sqlite3").exists()
+
+
+async def test_unrated_dataset_movies_are_not_reported_as_left_out(settings, tmp_path, capsys):
+    folder = write_folder(tmp_path)
+    with (folder / "movies.csv").open("a") as handle:
+        handle.write("17,Never Rated (1980),Drama\n")
+    await seed_catalog(settings)
+    assert await run(settings, "prior", "build", "--all-movies", str(folder)) == 0
+    async with await Storage.open(settings.database) as storage:
+        assert (await storage.prior_status()).dataset_movies == 16  # rated ones
+        summary = await import_movies(storage, [_parsed(0, MovieRow("Never Rated", 1980))])
+    assert summary.added == 1
+    assert summary.prior is not None and summary.prior.unstored == 0
+    assert "prior build` again" not in summary.line("x")
