@@ -227,3 +227,24 @@ async def test_unrated_dataset_movies_are_not_reported_as_left_out(settings, tmp
     assert summary.added == 1
     assert summary.prior is not None and summary.prior.unstored == 0
     assert "prior build` again" not in summary.line("x")
+
+
+async def test_ml100k_folder_links_by_title(settings, tmp_path, capsys):
+    from prior_dataset import MOVIES, ratings_rows
+
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    flags = "|0" * 19
+    (folder / "u.item").write_bytes("".join(
+        f"{key}|{title}|01-Jan-1995||http://x{flags}\n" for key, title, _, _ in MOVIES
+    ).encode("latin-1", errors="replace"))
+    (folder / "u.data").write_text("".join(
+        f"{u}\t{m}\t{max(1, round(r))}\t{t}\n" for u, m, r, t in ratings_rows()))
+    await seed_catalog(settings)
+    assert await run(settings, "prior", "build", str(folder)) == 0
+    async with await Storage.open(settings.database) as storage:
+        assert (await storage.prior_status()).id_kind == "ml-100k"
+        links = await linked_titles(storage)
+    # No links.csv, so no IMDb link; "Moonlight" gets 1995 from the release date column.
+    assert links == {k: v for k, v in expected_links().items()
+                     if k[0] not in ("A Localised Title", "Moonlight")}
