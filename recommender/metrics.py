@@ -4,7 +4,8 @@ Ranking protocol: for every test member with at least one relevant test rating, 
 movie known to the model that the member did not rate in train; relevant = test rating >=
 ``threshold`` (80% of the scale maximum: 4 on 1-5 / 0.5-5, 8 on 1-10). Precision@k = hits / k;
 nDCG@k uses binary gains and the ideal ordering of min(k, relevant) hits. Both are averaged
-over those members. Any scorer works: ``score_batch(user_ids) -> (batch x items)`` over
+over those members. coverage@k is the share of the ranked movies that appear in at least one
+of those members' top k. Any scorer works: ``score_batch(user_ids) -> (batch x items)`` over
 ``item_ids``; unknown members are the scorer's business (cold start).
 """
 
@@ -44,7 +45,8 @@ def ranking_metrics(
     ok = ri >= 0
     users = np.unique(t_users[rel])
     if users.size == 0:
-        return {f"precision_at_{k}": float("nan"), f"ndcg_at_{k}": float("nan"), "n_rank_users": 0}
+        return {f"precision_at_{k}": float("nan"), f"ndcg_at_{k}": float("nan"),
+                f"coverage_at_{k}": float("nan"), "n_rank_users": 0}
     uidx = IdIndex(users, presorted_unique=True)
     n_items = len(items)
     R = sp.csr_matrix((np.ones(ok.sum(), bool), (uidx.lookup(ru[ok]), ri[ok])),
@@ -58,6 +60,7 @@ def ranking_metrics(
     discounts = 1.0 / np.log2(np.arange(2, kk + 2))
     ideal = np.cumsum(discounts)
     prec, ndcg = [], []
+    shown = np.zeros(n_items, dtype=bool)
     for a in range(0, users.size, batch):
         b = min(users.size, a + batch)
         S = np.asarray(score_batch(users[a:b]), dtype=np.float64).copy()
@@ -65,6 +68,7 @@ def ranking_metrics(
         top = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
         order = np.argsort(-np.take_along_axis(S, top, axis=1), axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
+        shown[top[np.isfinite(np.take_along_axis(S, top, axis=1))]] = True
         hits = np.take_along_axis(R[a:b].toarray(), top, axis=1)
         prec.append(hits.sum(axis=1) / k)
         dcg = hits @ discounts
@@ -73,5 +77,6 @@ def ranking_metrics(
     return {
         f"precision_at_{k}": float(np.mean(np.concatenate(prec))),
         f"ndcg_at_{k}": float(np.mean(np.concatenate(ndcg))),
+        f"coverage_at_{k}": float(shown.mean()) if n_items else float("nan"),
         "n_rank_users": int(users.size),
     }

@@ -1,15 +1,22 @@
-"""CFModel: biased matrix factorisation on one guild's ratings, trained with conjugate gradient.
+"""CFModel: one guild's recommender: a rating model ("will enjoy") and an item-item model
+("will pick"), ranked by a documented blend.
 
-Prediction for member u and movie i, in rating units (see ``types.py``):
+Rating model, for member u and movie i, in rating units (see ``types.py``):
 
     pred = m_i + b_i + b_u + x_i . theta_u
 
-``m_i`` is the movie's shrunk mean (fixed per fit), ``b_i``/``b_u`` are regularised movie and
-member biases and ``x_i``/``theta_u`` the k latent features, all learned together by
-``scipy.optimize.minimize(method="CG")`` on the mean-normalised ratings (``objective.py``).
-``predict`` returns the plain prediction, clamped to the scale. Ranking (recommend, popular,
-group) subtracts ``confidence / sqrt(support + 1)`` and puts movies under the minimum support
-last, so obscure movies with a couple of high ratings do not top the lists.
+``m_i`` is the movie's shrunk mean (fixed per fit; shrunk toward the taste prior's movie
+baseline, or a genre/year baseline from side features, else the guild mean), ``b_i``/``b_u``
+regularised biases and ``x_i``/``theta_u`` the k latent features, all learned together by
+``scipy.optimize.minimize(method="CG")`` until converged (``train.py``). With a taste prior
+(``prior.py``) the movie factors are regularised toward the prior's factors (MAP) instead of
+toward zero. ``predict`` returns the plain prediction, clamped to the scale.
+
+Item-item model: EASE on the guild's binary "rated" matrix (``implicit.py``), plus the prior's
+item-item weights when a prior is given. Ranking (``recommend``, ``recommend_group``,
+``rank_scores`` which ``evaluate`` uses) is the z-scored blend documented on
+``ModelConfig.blend_enjoy``; movies under the minimum support come last. ``explain`` names the
+rated movies that contribute most to that blend for one pick.
 """
 
 from __future__ import annotations
@@ -18,18 +25,47 @@ import copy
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import minimize
+import scipy.sparse as sp
 
 from . import foldin
-from .index import IdIndex, RatingMatrix, dedupe_last
+from .implicit import ItemItem, zscore_rows
+from .index import IdIndex, dedupe_last
 from .normalise import shrunk_means
-from .objective import Objective
+from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
 
 _MIN_FEATURE_NORM = 1e-6  # feature vectors shorter than this count as "not learned"
 _UNSUPPORTED = 1.0e6  # ranking offset for movies below min support (they only fill gaps)
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0))
+
+
+def _align_features(movie_ids: np.ndarray, movie_features) -> np.ndarray | None:
+    """Dense (movies x d) side-feature rows aligned to ``movie_ids`` (zeros where missing)."""
+    if movie_features is None:
+        return None
+    ids, F = movie_features
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    F = F.toarray() if sp.issparse(F) else np.asarray(F, dtype=np.float64)
+    F = np.asarray(F, dtype=np.float64).reshape(ids.size, -1)
+    pos = IdIndex(ids).lookup(movie_ids)  # IdIndex sorts; map back to the given rows
+    order = np.argsort(ids, kind="stable")
+    uniq, first = np.unique(ids[order], return_index=True)
+    rows = order[first]
+    out = np.zeros((movie_ids.size, F.shape[1]))
+    hit = pos >= 0
+    out[hit] = F[rows[pos[hit]]]
+    del uniq
+    return out
+
+
+def _ridge(F: np.ndarray, Y: np.ndarray, weights: np.ndarray, alpha: float) -> np.ndarray:
+    """argmin_W sum_i weights_i |Y_i - F_i W|^2 + alpha |W|^2."""
+    Fw = F * weights[:, None]
+    A = F.T @ Fw + alpha * np.eye(F.shape[1])
+    return np.linalg.solve(A, Fw.T @ Y)
 
 
 class CFModel:
@@ -41,9 +77,19 @@ class CFModel:
         self.report: FitReport | None = None
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None) -> FitReport:
-        """Fit on (member, movie, score) triples; later duplicates of a pair win."""
+    def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None, *,
+            prior=None, movie_features=None, rank_model: bool = True) -> FitReport:
+        """Fit on (member, movie, score) triples; later duplicates of a pair win.
+
+        ``prior``: a ``prior.GuildPrior`` aligned to the catalog's movie ids (its feature
+        count replaces ``config.features``). ``movie_features``: ``(movie_ids, matrix)``, a
+        numeric row (dense or scipy sparse; e.g. genre one-hots and year buckets) per movie;
+        it gives cold movies a baseline and a place in the factor space. ``rank_model=False``
+        skips the item-item model (rating-only fits, e.g. regularisation tuning).
+        """
         t0 = time.perf_counter()
+        if prior is not None and prior.features != self.config.features:
+            self.config = replace(self.config, features=prior.features)
         cfg = self.config
         dtype = np.dtype(cfg.dtype)
         users = np.asarray(user_ids, dtype=np.int64).ravel()
@@ -64,65 +110,75 @@ class CFModel:
         vals = np.clip(vals, *cfg.scale) / cfg.unit
 
         self.global_mean = float(vals.mean()) if vals.size else float(np.mean(cfg.scale)) / cfg.unit
+        # where each movie's damped mean is shrunk to: prior baseline > side features > mean
+        self.prior = prior
+        self._p_row = (prior.lookup(self.movies.ids) if prior is not None
+                       else np.full(nm, -1, dtype=np.int64))
+        linked = self._p_row >= 0
+        target = np.zeros(nm)
+        F = _align_features(self.movies.ids, movie_features)
+        counts = np.bincount(mi, minlength=nm).astype(np.float64)
+        if F is not None and F.shape[1] and vals.size:
+            sums = np.bincount(mi, weights=vals - self.global_mean, minlength=nm)
+            raw = np.divide(sums, counts, out=np.zeros(nm), where=counts > 0)
+            w = _ridge(F, raw, counts, cfg.feature_reg)
+            target = F @ w
+        if linked.any():
+            target[linked] = prior.offsets[self._p_row[linked]]
         means, support = shrunk_means(mi, vals, nm, self.global_mean, cfg.mean_damping)
+        if np.any(target != 0):
+            sums = np.bincount(mi, weights=vals, minlength=nm)
+            means = (sums + cfg.mean_damping * (self.global_mean + target)) / (
+                counts + cfg.mean_damping + 1e-12)
         self.means = means.astype(dtype)
         self.support_counts = support
         y = vals - means[mi]
 
-        # closed-form starting biases: a few alternating damped means of the residuals
-        bi = np.zeros(nm)
-        bu = np.zeros(nu)
-        n_u = np.bincount(ui, minlength=nu)
-        for _ in range(3):
-            bu = np.bincount(ui, weights=y - bi[mi], minlength=nu) / (n_u + cfg.reg_bias + 1e-12)
-            bi = np.bincount(mi, weights=y - bu[ui], minlength=nm) / (
-                support + cfg.reg_bias + 1e-12
-            )
-
-        rng = np.random.default_rng(cfg.seed)
-        X = rng.normal(0.0, cfg.init_std, size=(nm, k))
-        T = rng.normal(0.0, cfg.init_std, size=(nu, k))
-        if warm_start is not None and getattr(warm_start, "_fitted", False):
-            self._warm(warm_start, X, T, bi, bu)
-
-        iterations, cost = 0, float("nan")
         factorise = (
-            k > 0 and cfg.maxiter > 0 and nu >= 2 and nm >= 2
+            k > 0 and cfg.maxiter > 0 and cfg.max_iterations > 0 and nu >= 2 and nm >= 2
             and vals.size >= cfg.min_ratings_to_factorise
         )
-        self._structure(ui, mi, vals)
-        if factorise:
-            rm = RatingMatrix(mi, ui, nm, nu, dtype=dtype)
-            obj = Objective(rm, y[rm.order], k, cfg.reg, cfg.reg_bias, dtype=dtype)
-            lay = obj.layout
-            # diagonal preconditioning by change of variables z = s * params, s ~ sqrt(Hessian
-            # diagonal): same cost and minimiser, far better conditioned for CG
-            s = lay.pack(
-                np.repeat(np.sqrt(cfg.precondition * support + cfg.reg)[:, None], k, axis=1),
-                np.repeat(np.sqrt(cfg.precondition * n_u + cfg.reg)[:, None], k, axis=1),
-                np.sqrt(support + cfg.reg_bias), np.sqrt(n_u + cfg.reg_bias),
-            )
-
-            def scaled(z):
-                cost, grad = obj(z / s)
-                return cost, grad / s
-
-            res = minimize(scaled, lay.pack(X, T, bi, bu) * s, jac=True, method="CG",
-                           options={"maxiter": cfg.maxiter, "gtol": cfg.gtol})
-            X, T, bi, bu = lay.unpack(res.x / s, np.float64)
-            iterations, cost = int(res.nit), float(res.fun)
-        else:
-            X = np.zeros((nm, k))
+        x_prior = None
+        if prior is not None and k > 0:
+            x_prior = np.zeros((nm, k))
+            x_prior[linked] = prior.factors[self._p_row[linked]]
+        warm = None
+        if warm_start is not None and getattr(warm_start, "_fitted", False):
+            def warm(X, T, bi, bu, prev=warm_start):
+                self._warm(prev, X, T, bi, bu)
+        sol = train_factors(
+            ui, mi, y, nu, nm, k=k if factorise else 0, reg=cfg.reg, reg_bias=cfg.reg_bias,
+            seed=cfg.seed, init_std=cfg.init_std, precondition=cfg.precondition,
+            dtype=cfg.dtype, round_iters=cfg.maxiter, tol=cfg.tol, gtol=cfg.gtol,
+            max_iterations=cfg.max_iterations if factorise else 0,
+            time_budget=cfg.time_budget, x_prior=x_prior if factorise else None, warm=warm)
+        X, T, bi, bu = sol.X, sol.T, sol.bi, sol.bu
+        cost = sol.cost
+        if not factorise:
+            X = np.zeros((nm, k)) if x_prior is None else x_prior.copy()
             T = np.zeros((nu, k))
             if vals.size:
                 err = bi[mi] + bu[ui] - y
                 cost = 0.5 * float(err @ err) + 0.5 * cfg.reg_bias * float(bi @ bi + bu @ bu)
+        if F is not None and F.shape[1] and k > 0 and factorise:
+            # cold movies get a place in the factor space from their side features: the
+            # projection F A (A: ridge fit of well-supported movies' factors) weighted like a
+            # prior mean, reg / (support + reg)
+            well = counts >= 5
+            if well.sum() > F.shape[1]:
+                A = _ridge(F[well], X[well], np.ones(int(well.sum())), cfg.feature_reg)
+                shrink = (cfg.reg / (counts + cfg.reg))[:, None]
+                X = X + np.where(linked[:, None], 0.0, shrink * (F @ A))
         self.X = np.ascontiguousarray(X, dtype=dtype)
         self.T = np.ascontiguousarray(T, dtype=dtype)
         self.bi = np.asarray(bi, dtype=dtype)
         self.bu = np.asarray(bu, dtype=dtype)
+        self._structure(ui, mi, vals)
+        self.implicit = (ItemItem.fit(ui, mi, nu, nm, lam=cfg.ease_lambda,
+                                      max_items=cfg.ease_items, topk=cfg.ease_topk)
+                         if rank_model else ItemItem.empty(nm))
         self._fitted = True
-        self.report = FitReport(int(vals.size), nu, nm, iterations,
+        self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise)
         return self.report
 
@@ -150,6 +206,7 @@ class CFModel:
         snap.bu = self.bu.copy()
         snap.support_counts = self.support_counts.copy()
         snap._overrides = dict(self._overrides)
+        snap._extra = dict(self._extra)
         return snap
 
     def _structure(self, ui, mi, vals) -> None:
@@ -160,6 +217,8 @@ class CFModel:
         self._r_movies = mi[order].astype(np.int64)
         self._r_vals = vals[order].astype(np.float64)
         self._overrides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # ratings (catalog ids, units) of folded-in members on movies the model does not know
+        self._extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._lists_known = True  # False after loading a model saved without rating lists
 
     # ------------------------------------------------------------------ lookups
@@ -172,7 +231,7 @@ class CFModel:
         if u in self._overrides:
             return self._overrides[u]
         if u + 1 >= self._r_ptr.size:
-            return np.zeros(0, np.int64), np.zeros(0)
+            return _EMPTY
         a, b = self._r_ptr[u], self._r_ptr[u + 1]
         return self._r_movies[a:b], self._r_vals[a:b]
 
@@ -229,21 +288,112 @@ class CFModel:
     def _min_sup(self, min_support: int | None) -> int:
         return self.min_support if min_support is None else max(0, int(min_support))
 
-    def rank_scores(self, user_index: np.ndarray, min_support: int | None = None) -> np.ndarray:
-        """Ranking scores (units) of all movies for a batch of member indexes (batch x movies).
-
-        Includes the support penalty and pushes movies below min support after all others;
-        does not exclude rated movies. Index -1 (unknown member) gets the popularity ranking.
-        """
-        u = np.asarray(user_index, dtype=np.int64)
-        base = self.means.astype(np.float64) + self.bi - self._penalty()
-        base = base - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
-        known = u >= 0
+    def _enjoy(self, u: np.ndarray, penalty: bool = True) -> np.ndarray:
+        """Rating model's prediction (units) of every movie, batch x movies; minus the support
+        penalty when ``penalty`` (the popularity ranking)."""
+        base = self.means.astype(np.float64) + self.bi
+        if penalty:
+            base = base - self._penalty()
         out = np.repeat(base[None, :], u.size, axis=0)
+        known = u >= 0
         if known.any():
             uu = u[known]
-            out[known] += self.bu[uu].astype(np.float64)[:, None] + (self.T[uu] @ self.X.T)
+            out[known] += self.bu[uu].astype(np.float64)[:, None] + (
+                self.T[uu].astype(np.float64) @ self.X.T.astype(np.float64))
         return out
+
+    def _implicit(self) -> ItemItem:
+        ii = getattr(self, "implicit", None)
+        if ii is None or ii.n != len(self.movies):
+            ii = self.implicit = ItemItem.empty(len(self.movies))
+        return ii
+
+    def _rated_matrix(self, u: np.ndarray) -> sp.csr_matrix:
+        """0/1 rated sets (batch x movies) of member indexes ``u`` (-1 = nobody)."""
+        rows, cols, data = [], [], []
+        for r, x in enumerate(u.tolist()):
+            if x >= 0:
+                mi, vals = self._rated(x)
+                rows.append(np.full(mi.size, r))
+                cols.append(mi)
+                data.append(self._liking(vals))
+        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        data_a = np.concatenate(data) if data else np.zeros(0)
+        return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
+                             shape=(u.size, len(self.movies)))
+
+    def _liking(self, vals: np.ndarray) -> np.ndarray:
+        """Weight of each rated movie in the member's "will pick" input row:
+        1 + pick_rating_weight * (rating - member's mean rating), in rating units, >= 0."""
+        beta = self.config.pick_rating_weight
+        if not beta or vals.size == 0:
+            return np.ones(vals.size)
+        return np.maximum(1.0 + beta * (vals - vals.mean()), 0.0)
+
+    def _prior_rated(self, u: np.ndarray) -> sp.csr_matrix | None:
+        """0/1 rated sets over the prior's movies: model movies + unknown linked movies."""
+        if self.prior is None:
+            return None
+        rows, cols = [], []
+        for r, x in enumerate(u.tolist()):
+            if x < 0:
+                continue
+            p = self._p_row[self._rated(x)[0]]
+            extra = self._extra.get(x)
+            if extra is not None and extra[0].size:
+                p = np.concatenate([p, self.prior.lookup(extra[0])])
+            p = np.unique(p[p >= 0])
+            rows.append(np.full(p.size, r))
+            cols.append(p)
+        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        return sp.csr_matrix((np.ones(rows_a.size, np.float32), (rows_a, cols_a)),
+                             shape=(u.size, len(self.prior)))
+
+    def _pick_prior(self, u: np.ndarray) -> np.ndarray:
+        """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
+        S = self.prior.implicit.scores(self._prior_rated(u))
+        linked = self._p_row >= 0
+        full = np.zeros((u.size, len(self.movies)))
+        full[:, linked] = S[:, self._p_row[linked]]
+        return full
+
+    def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
+        """name -> (weight, raw scores batch x movies) of each blend part for members ``u``."""
+        cfg = self.config
+        parts = {"enjoy": (cfg.blend_enjoy, self._enjoy(u, penalty=False))}
+        ii = self._implicit()
+        if cfg.blend_pick and ii.W.nnz:
+            parts["pick"] = (cfg.blend_pick, ii.scores(self._rated_matrix(u)))
+        if self.prior is not None and cfg.blend_prior_pick and self.prior.implicit.W.nnz:
+            parts["prior"] = (cfg.blend_prior_pick, self._pick_prior(u))
+        if cfg.blend_popularity:
+            pop = np.log1p(self.support_counts.astype(np.float64))
+            parts["popularity"] = (cfg.blend_popularity, np.repeat(pop[None, :], u.size, axis=0))
+        return parts
+
+    def _blend(self, u: np.ndarray) -> np.ndarray:
+        out = np.zeros((u.size, len(self.movies)))
+        for w, S in self._blend_parts(u).values():
+            out += w * zscore_rows(S)
+        return out
+
+    def rank_scores(self, user_index: np.ndarray, min_support: int | None = None) -> np.ndarray:
+        """Ranking scores of all movies for a batch of member indexes (batch x movies).
+
+        The blend of ``ModelConfig`` (what ``recommend`` sorts by), with movies below min
+        support pushed after all others; does not exclude rated movies. Index -1 (unknown
+        member) gets the popularity ranking (shrunk mean + bias - support penalty, in units).
+        """
+        u = np.asarray(user_index, dtype=np.int64).ravel()
+        out = np.empty((u.size, len(self.movies)))
+        known = u >= 0
+        if (~known).any():
+            out[~known] = self._enjoy(np.full(int((~known).sum()), -1))
+        if known.any():
+            out[known] = self._blend(u[known])
+        return out - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
 
     def _rank(self, scores: np.ndarray, predicted: np.ndarray, n: int, excluded: np.ndarray,
               candidates) -> list[Recommendation]:
@@ -259,12 +409,12 @@ class CFModel:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.lexsort((self.movies.ids[top], -scores[top]))]
-        shown = self._to_scale(np.where(scores[top] < -_UNSUPPORTED / 2,
-                                        scores[top] + _UNSUPPORTED, scores[top]))
+        shown = self._to_scale(predicted[top] - self._penalty()[top])
         pred = self._to_scale(predicted[top])
         return [
-            Recommendation(int(self.movies.ids[j]), float(s), float(p), int(self.support_counts[j]))
-            for j, s, p in zip(top, shown, pred, strict=True)
+            Recommendation(int(self.movies.ids[j]), float(s), float(p),
+                           int(self.support_counts[j]), float(r))
+            for j, s, p, r in zip(top, shown, pred, scores[top], strict=True)
         ]
 
     def _excluded(self, user_indexes: Iterable[int], exclude) -> np.ndarray:
@@ -279,7 +429,8 @@ class CFModel:
 
     def recommend(self, user_id, n: int = 10, exclude=(), candidates=None,
                   min_support: int | None = None) -> list[Recommendation]:
-        """Top-n movies for a member, best first, never a movie they rated or in ``exclude``.
+        """Top-n movies for a member, best first by the ranking blend, never a movie they rated
+        or in ``exclude``.
 
         Movies with fewer than ``min_support`` ratings (default: the config's auto rule) come
         only after every supported movie. A member the model does not know gets ``popular``.
@@ -306,10 +457,11 @@ class CFModel:
                         exclude=(), min_support: int | None = None) -> list[Recommendation]:
         """Movies for several members watching together.
 
-        ``average``: mean of the members' predictions (best overall happiness).
-        ``least_misery``: minimum of the members' predictions (nobody hates it).
-        Movies any member rated (already seen) and ``exclude`` are left out; unknown members
-        count with the movie baseline. Same support penalty and min-support rule as recommend.
+        Each member's ranking blend is computed as in ``recommend``; ``average`` ranks by their
+        mean (best overall happiness), ``least_misery`` by their minimum (nobody is left out).
+        ``predicted`` is the mean (average) or minimum (least misery) of the members'
+        predictions. Movies any member rated (already seen) and ``exclude`` are left out;
+        unknown members count with the popularity ranking. Same min-support rule as recommend.
         """
         self._check()
         if strategy not in ("average", "least_misery"):
@@ -320,26 +472,56 @@ class CFModel:
 
         nm = len(self.movies)
         preds = np.stack([self._predict_units(np.full(nm, x), np.arange(nm)) for x in u])
-        agg = preds.mean(axis=0) if strategy == "average" else preds.min(axis=0)
-        scores = agg - self._penalty()
+        blend = self.rank_scores(u, 0)
+        if strategy == "average":
+            agg, scores = preds.mean(axis=0), blend.mean(axis=0)
+        else:
+            agg, scores = preds.min(axis=0), blend.min(axis=0)
         scores = scores - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
         return self._rank(scores, agg, n, self._excluded(u.tolist(), exclude), candidates)
 
     def similar(self, movie_id, n: int = 10, candidates=None) -> list[tuple[int, float]]:
-        """Movies closest to ``movie_id`` by cosine of their feature vectors (supported only)."""
+        """Movies most like ``movie_id``, with a calibrated similarity in [0, 1).
+
+        Evidence is the number of members who rated both (guild co-raters, plus the taste
+        prior's when given). similarity = mean(max(0, feature cosine), co-rating cosine)
+        * n / (n + similar_shrink), with the co-rating cosine n / sqrt(c_i c_j) over the pooled
+        rating counts (the feature cosine is left out when the fit learned no features). Only
+        movies with min support, at least 2 co-raters and a similarity >= ``similar_min`` are
+        returned: an empty list means "not enough ratings yet", never noise.
+        """
         self._check()
+        cfg = self.config
         i = self.movies.get(movie_id)
-        if i < 0 or self.X.shape[1] == 0:
+        if i < 0:
             return []
+        nm = len(self.movies)
+        ii = self._implicit()
+        n_co = np.zeros(nm)
+        col = ii.co[:, [i]].toarray().ravel() if ii.co.nnz else np.zeros(nm)
+        row = ii.co[[i], :].toarray().ravel() if ii.co.nnz else np.zeros(nm)
+        n_co += np.maximum(col, row)
+        counts = self.support_counts.astype(np.float64).copy()
+        if self.prior is not None and self._p_row[i] >= 0:
+            linked = self._p_row >= 0
+            pc = self.prior.implicit.co
+            pi = int(self._p_row[i])
+            pcol = np.maximum(pc[:, [pi]].toarray().ravel(), pc[[pi], :].toarray().ravel())
+            n_co[linked] += pcol[self._p_row[linked]]
+            counts[linked] += self.prior.counts[self._p_row[linked]]
+        if counts[i] < 2:
+            return []
+        cos_imp = n_co / np.sqrt(np.maximum(counts * counts[i], 1.0))
         X = self.X.astype(np.float64)
-        norms = np.linalg.norm(X, axis=1)
-        # A movie whose features the fit left at (almost) zero has no place in the feature
-        # space yet (too few ratings, or a guild whose tastes reg flattened): no neighbours.
+        norms = np.linalg.norm(X, axis=1) if X.shape[1] else np.zeros(nm)
         placed = norms > max(_MIN_FEATURE_NORM, 1e-3 * float(norms.max(initial=0.0)))
-        if not placed[i]:
-            return []
-        cos = X @ X[i] / (np.where(placed, norms, 1.0) * norms[i])
-        ok = (self.support_counts >= self.min_support) & placed
+        if placed[i]:
+            cos_f = np.where(placed, X @ X[i] / (np.where(placed, norms, 1.0) * norms[i]), 0.0)
+            sim = 0.5 * (np.maximum(cos_f, 0.0) + cos_imp)
+        else:
+            sim = cos_imp
+        sim = sim * n_co / (n_co + cfg.similar_shrink)
+        ok = (self.support_counts >= self.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
         ok[i] = False
         if candidates is not None:
             cmask = np.zeros_like(ok)
@@ -347,29 +529,47 @@ class CFModel:
             cmask[ci[ci >= 0]] = True
             ok &= cmask
         idx = np.flatnonzero(ok)
-        idx = idx[np.lexsort((self.movies.ids[idx], -cos[idx]))][: max(0, int(n))]
-        return [(int(self.movies.ids[j]), float(cos[j])) for j in idx]
+        idx = idx[np.lexsort((self.movies.ids[idx], -sim[idx]))][: max(0, int(n))]
+        return [(int(self.movies.ids[j]), float(sim[j])) for j in idx]
 
     # ------------------------------------------------------------------ fold-in & explain
     def _targets(self, movies: np.ndarray, vals: np.ndarray) -> np.ndarray:
         return vals - self.means[movies] - self.bi[movies]
 
+    def _extra_design(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """(feature rows, targets) of member u's ratings on movies the model does not know:
+        the prior's factors and baseline when linked, else a zero row (bias only)."""
+        ids, vals = self._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
+        k = self.X.shape[1]
+        rows = np.zeros((ids.size, k))
+        base = np.full(ids.size, self.global_mean)
+        if self.prior is not None and ids.size:
+            p = self.prior.lookup(ids)
+            hit = p >= 0
+            if k == self.prior.features:
+                rows[hit] = self.prior.factors[p[hit]]
+            base[hit] += self.prior.offsets[p[hit]]
+        return rows, vals - base
+
     def fold_in(self, user_id, movie_ids, scores) -> None:
         """Set a member's ratings and re-solve only their row (X, biases, means stay fixed).
 
-        ``movie_ids``/``scores`` are the member's complete current ratings; movies unknown to
-        the model are ignored. A new member gets a row; a known member's row is replaced.
+        ``movie_ids``/``scores`` are the member's complete current ratings. Ratings on movies
+        the model does not know count too: with a taste prior, linked movies enter with the
+        prior's factors and baseline; otherwise they inform the member's bias (rating minus the
+        guild mean). A new member gets a row; a known member's row is replaced.
         """
         self._check()
         cfg = self.config
-        mi = self.movies.lookup(movie_ids)
+        ids = np.asarray(movie_ids, dtype=np.int64).ravel()
         vals = np.clip(np.asarray(scores, dtype=np.float64).ravel(), *cfg.scale) / cfg.unit
-        ok = mi >= 0
-        mi, vals = mi[ok], vals[ok]
-        if mi.size:
-            _, last = np.unique(mi[::-1], return_index=True)
-            keep = np.sort(mi.size - 1 - last)
-            mi, vals = mi[keep], vals[keep]
+        if ids.size:
+            _, last = np.unique(ids[::-1], return_index=True)
+            keep = np.sort(ids.size - 1 - last)
+            ids, vals = ids[keep], vals[keep]
+        mi_all = self.movies.lookup(ids)
+        ok = mi_all >= 0
+        mi, kvals = mi_all[ok], vals[ok]
         u = self.users.get(user_id)
         if u < 0:
             u = self.users.append(int(user_id))
@@ -382,34 +582,96 @@ class CFModel:
             np.add.at(self.support_counts, mi, 1)
         # else: a model loaded without rating lists already counts this member's (saved)
         # ratings in support_counts; they stay until the next fit rather than count twice.
-        self._overrides[u] = (mi, vals)
-        if mi.size == 0:
+        self._overrides[u] = (mi, kvals)
+        self._extra[u] = (ids[~ok], vals[~ok])
+        rows_x, t_x = self._extra_design(u)
+        Xr = np.vstack([self.X[mi].astype(np.float64), rows_x])
+        t = np.concatenate([self._targets(mi, kvals), t_x])
+        if t.size == 0:
             self.T[u] = 0
             self.bu[u] = 0
             return
-        theta, b = foldin.solve_member(self.X[mi], self._targets(mi, vals), cfg.reg, cfg.reg_bias)
+        theta, b = foldin.solve_member(Xr, t, cfg.reg, cfg.reg_bias)
         self.T[u] = theta
         self.bu[u] = b
 
-    def explain(self, user_id, movie_id, top: int = 1) -> list[tuple[int, float, float]]:
-        """Which of the member's own ratings drove the prediction for ``movie_id``.
+    def _contributions(self, u: int, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rated movie ids, ratings in units, contribution of each to the item-item parts of
+        member u's ranking blend for movie i).
 
-        Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)`` with the largest
-        positive contribution first; ``weight`` is that movie's contribution to the predicted
-        score in rating points (see ``foldin.py``: prediction = baseline + sum_j w_j t_j).
+        Exact decomposition: a z-scored part is (s_i - mean(s)) / sd with s = sum_j x_j W[j, :],
+        so rated movie j contributes w * x_j (W[j, i] - mean(W[j, :])) / sd. Subtracting
+        j's average pull is what makes a reason specific to this pick: a blockbuster that
+        pulls every movie up a little is not the reason for any one of them.
+        """
+        mi, vals = self._rated(u)
+        ex_ids, ex_vals = self._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
+        ids = np.concatenate([self.movies.ids[mi], ex_ids])
+        ratings = np.concatenate([vals, ex_vals])
+        c = np.zeros(ids.size)
+        if ids.size == 0:
+            return ids, ratings, c
+        nm = len(self.movies)
+        parts = self._blend_parts(np.array([u]))
+        if "pick" in parts and mi.size:
+            w, S = parts["pick"]
+            sd = float(S.std())
+            if sd > 1e-12:
+                W = self._implicit().W
+                mean_j = np.asarray(W[mi].sum(axis=1)).ravel() / nm
+                into = self._implicit().weights_into(mi, i)
+                c[:mi.size] += (w / sd) * self._liking(vals) * (into - mean_j)
+        if "prior" in parts:
+            w, S = parts["prior"]
+            sd = float(S.std())
+            p = np.concatenate([self._p_row[mi], self.prior.lookup(ex_ids)])
+            first = np.zeros(p.size, dtype=bool)  # the prior's rated set counts a movie once
+            ok = np.flatnonzero(p >= 0)
+            _, pos = np.unique(p[ok], return_index=True)
+            first[ok[pos]] = True
+            if sd > 1e-12 and first.any():
+                Wp = self.prior.implicit.W
+                cols = self._p_row[self._p_row >= 0]
+                rows = p[first]
+                mean_j = np.asarray(Wp[rows][:, cols].sum(axis=1)).ravel() / nm
+                into = (self.prior.implicit.weights_into(rows, int(self._p_row[i]))
+                        if self._p_row[i] >= 0 else np.zeros(rows.size))
+                c[first] += (w / sd) * (into - mean_j)
+        return ids, ratings, c
+
+    def explain(self, user_id, movie_id, top: int = 1) -> list[tuple[int, float, float]]:
+        """Which of the member's own ratings put ``movie_id`` on their list.
+
+        Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)``, strongest first.
+        ``weight`` is that rated movie's positive contribution to the ranking blend for this
+        pick (item-item parts, guild and prior, see ``_contributions``), in standard deviations
+        of the member's scores. Movies the member rated at least at their own average come
+        first (liking X is a better reason than having seen it). When the item-item models say
+        nothing about this pick, the rating model's contributions are used instead (rating
+        points, see ``foldin.py``). Rated movies the guild model does not know can be reasons.
         """
         self._check()
         u, i = self.users.get(user_id), self.movies.get(movie_id)
         if u < 0 or i < 0:
             return []
-        mi, vals = self._rated(u)
-        if mi.size == 0:
+        ids, ratings, c = self._contributions(u, i)
+        if ids.size == 0:
             return []
-        c = foldin.contributions(self.X[mi], self._targets(mi, vals), self.X[i],
-                                 self.config.reg, self.config.reg_bias) * self.config.unit
-        order = np.lexsort((self.movies.ids[mi], -c))
-        order = order[c[order] > 0][: max(0, int(top))]
-        return [(int(self.movies.ids[mi[j]]), float(vals[j] * self.config.unit), float(c[j]))
+        top_n = max(0, int(top))
+        if np.any(c > 0):
+            liked = ratings >= ratings.mean() - 1e-9
+            order = np.lexsort((ids, -c, ~(liked & (c > 0))))
+            order = order[c[order] > 0][:top_n]
+            return [(int(ids[j]), float(ratings[j] * self.config.unit), float(c[j]))
+                    for j in order]
+        mi, vals = self._rated(u)
+        if mi.size == 0 or self.X.shape[1] == 0:
+            return []
+        cm = foldin.contributions(self.X[mi], self._targets(mi, vals), self.X[i],
+                                  self.config.reg, self.config.reg_bias) * self.config.unit
+        order = np.lexsort((self.movies.ids[mi], -cm))
+        order = order[cm[order] > 0][:top_n]
+        return [(int(self.movies.ids[mi[j]]), float(vals[j] * self.config.unit), float(cm[j]))
                 for j in order]
 
     # ------------------------------------------------------------------ persistence
@@ -429,4 +691,3 @@ class CFModel:
         d = dict(self.config.__dict__)
         d["scale"] = list(d["scale"])
         return json.dumps(d)
-

@@ -4,6 +4,11 @@ Format 2 stores the factors, biases, means, support counts and the rating lists 
 folded in since the fit, but not every member's training ratings (most of the bytes at scale:
 13 of 15 MB for a million ratings): a loaded model learns a member's current ratings at their
 next fold-in, which the bot does before serving them. Format 1 archives (with every list) load.
+
+Format 3 adds the implicit item-item model (sparse top-k weights and co-rating counts), the
+taste prior aligned to the guild's catalog (when the fit had one), each movie's row in it, and
+folded-in members' ratings on movies the model does not know. Formats 1-2 still load: they
+rank by the rating model alone until the next fit.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import json
 
 import numpy as np
 
+from .implicit import ItemItem
 from .index import IdIndex
+from .prior import GuildPrior
 from .types import FitReport, ModelConfig
 
-_FORMAT = 2
+_FORMAT = 3
 
 
 def dump(model) -> bytes:
@@ -25,6 +32,18 @@ def dump(model) -> bytes:
     ptr = np.zeros(folded.size + 1, dtype=np.int64)
     np.cumsum([m.size for m, _ in lists], out=ptr[1:])
     rep = model.report
+    ex_users = np.array(sorted(model._extra), dtype=np.int64)
+    ex_lists = [model._extra[int(u)] for u in ex_users]
+    ex_ptr = np.zeros(ex_users.size + 1, dtype=np.int64)
+    np.cumsum([m.size for m, _ in ex_lists], out=ex_ptr[1:])
+    extra = {"e_users": ex_users, "e_ptr": ex_ptr,
+             "e_movies": (np.concatenate([m for m, _ in ex_lists]) if ex_lists
+                          else np.zeros(0, np.int64)),
+             "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}
+    extra.update(model._implicit().arrays("ii_"))
+    if model.prior is not None:
+        extra.update(model.prior.arrays("prior_"))
+        extra["p_row"] = model._p_row
     buf = io.BytesIO()
     np.savez(
         buf,
@@ -37,6 +56,7 @@ def dump(model) -> bytes:
         folded=folded, f_ptr=ptr,
         f_movies=np.concatenate([m for m, _ in lists]) if lists else np.zeros(0, np.int64),
         f_vals=np.concatenate([v for _, v in lists]) if lists else np.zeros(0),
+        **extra,
     )
     return buf.getvalue()
 
@@ -44,10 +64,12 @@ def dump(model) -> bytes:
 def load(cls, blob: bytes):
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         version = int(z["format"])
-        if version not in (1, 2):
+        if version not in (1, 2, 3):
             raise ValueError(f"unsupported model format {version}")
         cfg = json.loads(str(z["config"]))
         cfg["scale"] = tuple(cfg["scale"])
+        known = set(ModelConfig.__dataclass_fields__)
+        cfg = {key: v for key, v in cfg.items() if key in known}
         model = cls(ModelConfig(**cfg))
         rep = json.loads(str(z["report"]))
         model.report = FitReport(**rep) if rep else None
@@ -67,5 +89,19 @@ def load(cls, blob: bytes):
             ptr, movies, vals = z["f_ptr"], z["f_movies"], z["f_vals"]
             for k, u in enumerate(z["folded"]):
                 model._overrides[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
+        model._extra = {}
+        model.prior = None
+        nm = len(model.movies)
+        model._p_row = np.full(nm, -1, dtype=np.int64)
+        if version >= 3:
+            ptr, movies, vals = z["e_ptr"], z["e_movies"], z["e_vals"]
+            for k, u in enumerate(z["e_users"]):
+                model._extra[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
+            model.implicit = ItemItem.from_arrays(z, "ii_", nm)
+            if "p_row" in z.files:
+                model.prior = GuildPrior.from_arrays(z, "prior_")
+                model._p_row = np.asarray(z["p_row"], dtype=np.int64)
+        else:
+            model.implicit = ItemItem.empty(nm)
     model._fitted = True
     return model

@@ -168,7 +168,7 @@ def build_prior(user_keys, movie_keys, scores, *, progress: Progress = None,
                 features: int = 10, reg: float = 15.0, reg_bias: float = 10.0,
                 mean_damping: float = 10.0, scale: tuple[float, float] | None = None,
                 round_iters: int = 20, tol: float = 1e-4, max_iterations: int = 150,
-                time_budget: float = 600.0, ease_reg: float = 0.5, ease_items: int = 4000,
+                time_budget: float = 600.0, ease_lambda: float = 400.0, ease_items: int = 4000,
                 topk: int = 50, max_pairs: float = 3e9, seed: int = 0,
                 dtype: str = "float32") -> TastePrior:
     """Learn a taste prior from (user key, movie key, score) triples of a public dataset.
@@ -247,13 +247,13 @@ def build_prior(user_keys, movie_keys, scores, *, progress: Progress = None,
         stage[0] += 1
         report(stage[0], total)
 
-    implicit = ItemItem.fit(ii_users, ii_items, nu, nm, reg=ease_reg, max_items=ease_items,
-                            topk=topk, progress=ease_progress)
+    implicit = ItemItem.fit(ii_users, ii_items, nu, nm, lam=ease_lambda * frac,
+                            max_items=ease_items, topk=topk, progress=ease_progress)
     implicit.with_counts(counts.astype(np.float64))
     offsets = (means + sol.bi - gmean).astype(np.float32)
     info = {"ratings": int(ui.size), "users": nu, "movies": nm, "features": features,
             "reg": reg, "reg_bias": reg_bias, "mean_damping": mean_damping,
-            "iterations": sol.iterations, "stop": sol.stop, "ease_reg": ease_reg,
+            "iterations": sol.iterations, "stop": sol.stop, "ease_lambda": ease_lambda,
             "ease_items": ease_items, "topk": topk, "ease_user_fraction": frac}
     report(total, total)
     return TastePrior(midx.ids.copy(), sol.X.astype(np.float32), offsets,

@@ -1,4 +1,5 @@
-"""Choosing the regularisation weight from the data itself (hold-out validation).
+"""Choosing the regularisation weight from the data itself (hold-out validation), and the
+guild fit path that uses it (``fit_guild``).
 
 One fixed `reg` cannot suit every guild. The L2 penalty on both factor matrices acts like a
 threshold on the strength of the taste structure: structure weaker than `reg` is zeroed out
@@ -6,8 +7,12 @@ and the model falls back to its shrunk means and biases. On MovieLens (weak per-
 100k ratings) the best value is about 15; a small guild whose members share clear tastes needs
 a much smaller one, or every member gets the same list. `choose_reg` fits a short grid on 90%
 of the ratings and keeps the largest value whose error on the held-out 10% is within one
-standard error of the best (so noise alone never lowers `reg`). It is meant for guilds small
-enough that a few extra fits cost little; the service decides the size limit.
+standard error of the best (so noise alone never lowers `reg`).
+
+Cost: the grid runs from the largest value down, each fit warm-started from the previous one
+(a regularisation path: neighbouring minima are close, so each fit converges in a few CG
+rounds), with a looser tolerance and without the item-item model (rating error is all it
+measures). ``fit_guild`` then warm-starts the final fit from the chosen grid fit.
 """
 
 from __future__ import annotations
@@ -17,20 +22,23 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .model import CFModel
-from .types import ModelConfig
+from .types import FitReport, ModelConfig
 
 DEFAULT_GRID = (1.0, 3.0, 7.0, 15.0, 30.0)
 MIN_RATINGS = 50  # below this a hold-out says nothing: keep the configured value
+TUNING_TOL = 1e-3  # relative cost change per round at which a grid fit counts as converged
 
 
 @dataclass(frozen=True)
 class RegChoice:
     reg: float
     validation_rmse: dict[float, float]  # empty when no validation was possible
+    model: CFModel | None = None  # the grid fit of the chosen value (a warm start)
 
 
 def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
-               grid: tuple[float, ...] = DEFAULT_GRID, holdout: float = 0.1) -> RegChoice:
+               grid: tuple[float, ...] = DEFAULT_GRID, holdout: float = 0.1, *,
+               prior=None) -> RegChoice:
     """The largest grid value whose hold-out error is within one standard error of the best."""
     users = np.asarray(user_ids, dtype=np.int64)
     movies = np.asarray(movie_ids, dtype=np.int64)
@@ -47,9 +55,13 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
         return RegChoice(config.reg, {})
     errors: dict[float, float] = {}
     squared: dict[float, np.ndarray] = {}
-    for reg in sorted(grid):
-        model = CFModel(replace(config, reg=float(reg)))
-        model.fit(users[train], movies[train], vals[train])
+    models: dict[float, CFModel] = {}
+    previous = None
+    for reg in sorted(grid, reverse=True):
+        model = CFModel(replace(config, reg=float(reg), tol=max(config.tol, TUNING_TOL)))
+        model.fit(users[train], movies[train], vals[train], warm_start=previous, prior=prior,
+                  rank_model=False)
+        previous = models[float(reg)] = model
         squared[float(reg)] = (model.predict(users[test], movies[test]) - vals[test]) ** 2
         errors[float(reg)] = float(np.sqrt(squared[float(reg)].mean()))
     # One-standard-error rule: the largest (safest) reg whose mean squared error is within one
@@ -57,4 +69,23 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
     best = min(squared, key=lambda r: squared[r].mean())
     limit = squared[best].mean() + squared[best].std() / np.sqrt(squared[best].size)
     chosen = max(r for r, sq in squared.items() if sq.mean() <= limit)
-    return RegChoice(chosen, errors)
+    return RegChoice(chosen, errors, models[chosen])
+
+
+def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
+              warm_start: CFModel | None = None, tune_reg: bool = False, prior=None,
+              movie_features=None) -> tuple[CFModel, FitReport]:
+    """The bot's whole fit path: optional regularisation choice, then the final fit.
+
+    With ``tune_reg`` the final fit warm-starts from the chosen grid fit (unless a
+    ``warm_start`` is given: the previous guild model is the closer start).
+    """
+    if tune_reg:
+        choice = choose_reg(user_ids, movie_ids, scores, config, prior=prior)
+        config = replace(config, reg=choice.reg)
+        if warm_start is None:
+            warm_start = choice.model
+    model = CFModel(config)
+    report = model.fit(user_ids, movie_ids, scores, warm_start=warm_start, prior=prior,
+                       movie_features=movie_features)
+    return model, report

@@ -21,16 +21,18 @@ class ModelConfig:
     """Hyper-parameters of :class:`recommender.CFModel` (defaults tuned on ml-latest-small)."""
 
     features: int = 10
+    """Latent features (a taste prior given to ``fit`` brings its own count, which wins)."""
     reg: float = 15.0
     reg_bias: float = 10.0
     maxiter: int = 20
+    """CG iterations per round; rounds repeat until converged (see ``tol``, ``train.py``)."""
     seed: int = 0
     scale: tuple[float, float] = (1.0, 10.0)
     mean_damping: float = 10.0
     """Shrunk movie mean = (sum of ratings + d * global mean) / (count + d)."""
     min_support: int | None = None
     """Minimum ratings a movie needs to be recommended; None = auto (see ``auto_min_support``)."""
-    min_support_fraction: float = 0.05
+    min_support_fraction: float = 0.01
     """Auto min_support = clip(round(fraction * members), 1, 20)."""
     confidence: float = 3.0
     """Ranking penalty in rating units: score = prediction - confidence / sqrt(support + 1)."""
@@ -40,12 +42,57 @@ class ModelConfig:
     gtol: float = 1e-4
     dtype: str = "float32"
     min_ratings_to_factorise: int = 10
+    tol: float = 1e-4
+    """Converged when a round of ``maxiter`` CG iterations lowers the cost by less than this
+    fraction (or the gradient norm is below ``gtol``)."""
+    max_iterations: int = 2000
+    """Hard cap on CG iterations over all rounds."""
+    time_budget: float = 30.0
+    """Seconds after which a fit stops at the end of its current round, converged or not."""
+    ease_lambda: float = 400.0
+    """EASE ridge weight λ (absolute, in co-rating counts; see ``implicit.py``)."""
+    ease_items: int = 1500
+    """EASE solves densely over at most this many (most-rated) movies; others get no weights."""
+    ease_topk: int = 100
+    """Item-item weights (and co-rating counts) kept per movie: memory O(movies x ease_topk)."""
+    blend_pick: float = 1.0
+    blend_prior_pick: float = 1.0
+    blend_enjoy: float = 0.5
+    """Ranking blend. For each member every movie gets three scores, each z-scored over the
+    movies (mean 0, standard deviation 1, so the weights are comparable):
+
+    - "will pick" (``blend_pick``): the guild's implicit item-item model (EASE on who rated
+      what) applied to the member's rated movies;
+    - "will pick", prior part (``blend_prior_pick``, only when the fit got a taste prior): the
+      prior's item-item weights applied to every movie the member rated (also movies the guild
+      model does not know);
+    - "will enjoy" (``blend_enjoy``): the rating model's prediction minus the support penalty
+      (``confidence``).
+
+    rank = blend_pick * z(pick) + blend_prior_pick * z(prior pick) + blend_enjoy * z(enjoy).
+    Tuned on ml-latest-small (benchmarks/guilds.py and vs_surprise.py, tuning folds only): which
+    movies a member rates predicts what they watch next far better than predicted stars do,
+    while the rating part keeps well-liked movies ahead of merely popular ones. The shown score
+    stays the rating model's prediction (``Recommendation.predicted``).
+    """
+    pick_rating_weight: float = 0.5
+    """"Will pick" input row weights: 1 + this * (rating - member mean) in rating units (0 =
+    the binary rated set; > 0 lets loved movies pull harder than merely seen ones)."""
+    blend_popularity: float = 0.0
+    """Optional fourth part: z(log(1 + guild support)), a plain popularity term."""
+    similar_shrink: float = 10.0
+    """``similar``: similarity is multiplied by n / (n + similar_shrink), n = co-raters."""
+    similar_min: float = 0.05
+    """``similar`` drops neighbours below this calibrated similarity (returns nothing rather
+    than noise)."""
+    feature_reg: float = 10.0
+    """Ridge weight of the side-feature (genre/year) regressions used for cold movies."""
 
     def __post_init__(self) -> None:
         lo, hi = self.scale
         if not hi > lo:
             raise ValueError(f"scale must be (min, max) with max > min, got {self.scale}")
-        if self.features < 0 or self.maxiter < 0:
+        if self.features < 0 or self.maxiter < 0 or self.max_iterations < 0:
             raise ValueError("features and maxiter must be >= 0")
         if self.reg < 0 or self.reg_bias < 0 or self.mean_damping < 0:
             raise ValueError("reg, reg_bias and mean_damping must be >= 0")
@@ -80,13 +127,16 @@ class FitReport:
 class Recommendation:
     """One recommended movie.
 
-    ``score`` is the ranking score on the rating scale: the predicted rating minus a small
-    uncertainty penalty for movies with few ratings (a conservative estimate), clamped to the
-    scale; lists are sorted by it. ``predicted`` is the plain model prediction and ``support``
-    the number of ratings the movie has in the guild.
+    ``score`` is the conservative estimate on the rating scale: the predicted rating minus a
+    small uncertainty penalty for movies with few ratings, clamped to the scale. Lists are
+    ordered by the ranking blend (``ModelConfig.blend_*``), which is not on the rating scale.
+    ``predicted`` is the plain model prediction (what members see) and ``support`` the number
+    of ratings the movie has in the guild.
     """
 
     movie_id: int
     score: float
     predicted: float = float("nan")
     support: int = 0
+    rank: float = float("nan")
+    """The ranking blend value the list is sorted by (best first)."""

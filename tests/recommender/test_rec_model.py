@@ -93,8 +93,8 @@ def test_recommend_excludes_rated_and_explicit_exclude():
     extra = ids[:3]
     again = [r.movie_id for r in model.recommend(member, n=1000, exclude=extra, min_support=0)]
     assert not set(extra) & set(again) and len(again) == len(ids) - 3
-    scores = [r.score for r in recs]
-    assert scores == sorted(scores, reverse=True)
+    ranks = [r.rank for r in recs]
+    assert ranks == sorted(ranks, reverse=True)
     cands = ids[5:9] + list(rated)[:2]
     assert {r.movie_id for r in model.recommend(member, n=10, candidates=cands)} == set(ids[5:9])
 
@@ -187,21 +187,49 @@ def test_fold_in_known_member_replaces_row_immediately():
     assert model.predict([member], [target])[0] < before[0].predicted
 
 
-def test_explain_returns_positive_contributions_that_sum_to_personal_part():
+def test_explain_names_the_rated_movie_contributing_most_to_each_pick():
     model, _, (users, movies, scores) = fitted()
     member = users[0]
-    target = model.recommend(member, n=1, min_support=0)[0].movie_id
+    mine = dict(zip(movies[users == member].tolist(), scores[users == member].tolist(),
+                    strict=True))
+    mean = np.mean(list(mine.values()))
+    recs = model.recommend(member, n=10, min_support=0)
+    u = model.users.get(member)
+    from recommender.implicit import zscore_rows
+
+    parts = model._blend_parts(np.array([u]))
+    pick_z = parts["pick"][0] * zscore_rows(parts["pick"][1])[0]
+    firsts = []
+    for rec in recs:
+        i = model.movies.get(rec.movie_id)
+        ids, _, c = model._contributions(u, i)
+        # contributions are an exact decomposition of the z-scored "will pick" part
+        assert c.sum() == pytest.approx(pick_z[i], rel=1e-4, abs=1e-6)
+        out = model.explain(member, rec.movie_id, top=100)
+        assert out and all(w > 0 for _, _, w in out)
+        assert all(mine[m] == pytest.approx(r) for m, r, _ in out)
+        liked = [w for m, _, w in out if mine[m] >= mean]
+        assert liked == sorted(liked, reverse=True)
+        best_liked = max((cj, m) for m, cj in zip(ids.tolist(), c.tolist(), strict=True)
+                         if mine[m] >= mean)
+        if best_liked[0] > 0:
+            assert out[0][0] == best_liked[1]
+        assert model.explain(member, rec.movie_id, top=1)[0] == out[0]
+        firsts.append(out[0][0])
+    assert len(set(firsts)) >= 3  # not the same film for every line
+    assert model.explain(42, recs[0].movie_id) == []
+
+
+def test_explain_falls_back_to_rating_contributions_without_item_item_weights():
+    model, _, (users, movies, scores) = fitted()
+    from recommender.implicit import ItemItem
+
+    model.implicit = ItemItem.empty(len(model.movies))
+    member = users[0]
     rated = movies[users == member]
-    u, i = model.users.get(member), model.movies.get(target)
-    mine = dict(zip(rated.tolist(), scores[users == member].tolist(), strict=True))
-    out = model.explain(member, target, top=100)
-    assert out and all(w > 0 for _, _, w in out)
-    assert [w for *_, w in out] == sorted([w for *_, w in out], reverse=True)
-    assert all(mine[m] == pytest.approx(r) for m, r, _ in out)
-    # fold the member in so their row is exactly the ridge solution, then contributions
-    # (positive and negative) add up to the personal part of the prediction
     model.fold_in(member, rated, scores[users == member])
-    everything = model.explain(member, target, top=1000)
+    target = model.recommend(member, n=1, min_support=0)[0].movie_id
+    u, i = model.users.get(member), model.movies.get(target)
     from recommender import foldin
 
     mi, vals = model._rated(u)
@@ -209,22 +237,41 @@ def test_explain_returns_positive_contributions_that_sum_to_personal_part():
                              model.config.reg, model.config.reg_bias)
     personal = float(model.X[i].astype(float) @ model.T[u] + model.bu[u])
     assert c.sum() == pytest.approx(personal, rel=1e-3, abs=1e-4)
+    everything = model.explain(member, target, top=1000)
     assert len(everything) == int((c > 0).sum())
-    assert model.explain(member, target, top=1)[0] == everything[0]
-    assert model.explain(42, target) == []
 
 
-def test_similar_is_cosine_over_supported_movies():
+def test_similar_is_calibrated_and_says_nothing_without_evidence():
     model, _, (_, movies, _) = fitted()
     m = int(movies[0])
     sims = model.similar(m, n=5)
-    assert len(sims) == 5 and m not in [s for s, _ in sims]
-    cos = [c for _, c in sims]
-    assert cos == sorted(cos, reverse=True) and all(-1.0 <= c <= 1.0 for c in cos)
-    x = model.X[model.movies.get(m)].astype(float)
-    y = model.X[model.movies.get(sims[0][0])].astype(float)
-    assert cos[0] == pytest.approx(x @ y / np.linalg.norm(x) / np.linalg.norm(y), rel=1e-5)
+    assert 0 < len(sims) <= 5 and m not in [s for s, _ in sims]
+    vals = [c for _, c in sims]
+    assert vals == sorted(vals, reverse=True) and all(0.0 < c < 1.0 for c in vals)
     assert model.similar(-5) == []
+
+
+def test_similar_never_claims_unrelated_films_are_alike():
+    # two communities with disjoint films; within each, everybody rates everything the same
+    # (identical vectors: a plain cosine says 100%)
+    users, movies, scores = [], [], []
+    for member in range(40):
+        group = member % 2
+        for film in range(10):
+            users.append(member)
+            movies.append(100 * (group + 1) + film)
+            scores.append(8.0)
+    users.append(999)  # a film one member rated once: no evidence about anything
+    movies.append(555)
+    scores.append(10.0)
+    model = CFModel(ModelConfig(scale=(1.0, 10.0), reg=1.0))
+    model.fit(users, movies, scores)
+    sims = dict(model.similar(100, n=50))
+    assert sims
+    assert all(100 < m < 110 for m in sims)  # only co-rated films of the same community
+    assert max(sims.values()) < 1.0
+    assert model.similar(555, n=5) == []  # "not enough ratings yet"
+    assert 555 not in sims
 
 
 def test_group_average_vs_least_misery():
@@ -249,11 +296,11 @@ def test_warm_start_reuses_previous_factors_and_adds_fresh_rows():
     users, movies, scores = synthetic()
     first = CFModel(CFG)
     first.fit(users, movies, scores)
-    quick = CFModel(replace(CFG, maxiter=1))
+    quick = CFModel(replace(CFG, max_iterations=1))
     new_users = np.append(users, [1, 1])
     new_movies = np.append(movies, [777, 1000])
     quick.fit(new_users, new_movies, np.append(scores, [4.0, 2.0]), warm_start=first)
-    cold = CFModel(replace(CFG, maxiter=1))
+    cold = CFModel(replace(CFG, max_iterations=1))
     cold.fit(new_users, new_movies, np.append(scores, [4.0, 2.0]))
     assert quick.report.cost < 0.8 * cold.report.cost
     assert quick.knows_user(1) and quick.knows_movie(777)
@@ -286,13 +333,6 @@ def test_snapshot_is_unaffected_by_later_fold_ins():
     warm = CFModel(CFG)
     warm.fit(users, movies, synthetic()[2], warm_start=snap)
     assert not warm.knows_user(newcomer)
-
-
-def test_similar_refuses_movies_without_learned_features():
-    users, movies, scores = synthetic()
-    flat = CFModel(replace(CFG, reg=1e6))  # a reg this large leaves every factor at ~0
-    flat.fit(users, movies, scores)
-    assert flat.similar(int(movies[0]), n=5) == []
 
 
 def test_saved_model_leaves_out_training_lists_but_never_double_counts_support():

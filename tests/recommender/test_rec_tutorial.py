@@ -52,8 +52,8 @@ def test_tutorial_recommendations_sorted_unrated_on_scale():
     ids = [r.movie_id for r in recs]
     assert len(ids) == 7 and not set(ids) & set(NEW_MEMBER)
     assert set(ids) == set(range(1, 11)) - set(NEW_MEMBER)
-    scores = [r.score for r in recs]
-    assert scores == sorted(scores, reverse=True)
+    ranks = [r.rank for r in recs]
+    assert ranks == sorted(ranks, reverse=True)
     assert all(1.0 <= r.score <= 10.0 and 1.0 <= r.predicted <= 10.0 for r in recs)
     # the universally loved movie 4 (10, 10, 8, 10, 10) should lead the list
     assert ids[0] == 4

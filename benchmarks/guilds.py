@@ -1,0 +1,232 @@
+"""Small servers: personal picks vs popularity on guilds sampled from ml-latest-small.
+
+    python benchmarks/guilds.py [--data DIR] [--sizes 10 30 100 200] [--draws 3] [--seed 0]
+                                [--no-surprise] [--set blend_enjoy=0.5 ...]
+
+For each size, ``--draws`` guilds of that many members are sampled from the dataset. Each
+member keeps 10-100 of their ratings (uniform, capped by what they have); 80% of each member's
+kept ratings are the guild's (what went through /rate), 20% are held out. Ratings are doubled
+onto the bot's 1-10 scale; relevant = held-out rating >= 8/10 (>= 4 of 5 stars). For each
+member with a relevant held-out movie, every movie seen in the guild's training ratings that
+the member did not rate is ranked (``recommender.metrics``).
+
+The taste prior is built (``recommender.prior.build_prior``) from the ratings of the users NOT
+in the guild, so nothing a guild member rated leaks into it; the guild's catalog ids are
+MovieLens ids, linked to themselves.
+
+Columns: ours with the prior, ours without (both the bot's fit path, ``tuning.fit_guild``,
+ranked by ``CFModel.rank_scores`` like /recommend), MostPop (the guild's most-rated movies the
+member has not rated), damped mean (the bot's ``popular``), Surprise SVD and KNNBaseline
+(item-based, pearson_baseline). precision@10, nDCG@10, coverage@10 (share of the ranked movies
+that appear in any member's top 10) and fit seconds, as mean [min-max] over the draws; the
+prior's build time is listed once per size. Targets: with the prior precision@10 >= 1.8x
+MostPop at every size; without >= 1.3x from 30 members up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recommender import ModelConfig
+from recommender.data import load_ratings
+from recommender.metrics import ranking_metrics
+from recommender.prior import build_prior
+from recommender.tuning import fit_guild
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/ml-latest-small"
+SCALE = (1.0, 10.0)
+RELEVANT = 8.0
+
+
+def sample_guild(users, movies, scores, size, rng):
+    """(train, test) triples of one sampled guild, scores on 1-10."""
+    ids = np.unique(users)
+    members = rng.choice(ids, size=min(size, ids.size), replace=False)
+    tr, te = [], []
+    order = np.argsort(users, kind="stable")
+    starts = np.searchsorted(users[order], members)
+    ends = np.searchsorted(users[order], members, side="right")
+    for a, b in zip(starts, ends, strict=True):
+        rows = order[a:b]
+        keep = rng.permutation(rows)[: min(rows.size, int(rng.integers(10, 101)))]
+        n_test = max(1, round(0.2 * keep.size))
+        te.append(keep[:n_test])
+        tr.append(keep[n_test:])
+    tr, te = np.concatenate(tr), np.concatenate(te)
+
+    def pick(idx):
+        return users[idx], movies[idx], np.clip(scores[idx] * 2.0, *SCALE)
+
+    return members, pick(tr), pick(te)
+
+
+def evaluate_scorer(item_ids, score_batch, train, test) -> dict:
+    r = ranking_metrics(item_ids, score_batch, (train[0], train[1]), test, RELEVANT)
+    return {"p": r["precision_at_10"], "ndcg": r["ndcg_at_10"], "cov": r["coverage_at_10"]}
+
+
+def surprise_scorer(name, train, seed=0):
+    """Fit a Surprise model on train triples; (item ids, score_batch, fit seconds)."""
+    from surprise import SVD, Dataset, KNNBaseline, Reader, SVDpp
+
+    reader = Reader(rating_scale=SCALE)
+    raw = [(str(u), str(i), float(r), None)
+           for u, i, r in zip(train[0].tolist(), train[1].tolist(), train[2].tolist(),
+                              strict=True)]
+    trainset = Dataset(reader).construct_trainset(raw)
+    if name == "SVD":
+        algo = SVD(random_state=seed)
+    elif name == "SVD++":
+        algo = SVDpp(random_state=seed)
+    else:
+        algo = KNNBaseline(sim_options={"name": "pearson_baseline", "user_based": False},
+                           verbose=False)
+    t0 = time.perf_counter()
+    algo.fit(trainset)
+    seconds = time.perf_counter() - t0
+    item_raw = np.array([int(trainset.to_raw_iid(i)) for i in range(trainset.n_items)])
+    order = np.argsort(item_raw)
+    item_ids = item_raw[order]
+    mu = trainset.global_mean
+    if name == "KNN":
+        bu, bi = algo.compute_baselines()
+        bi = np.asarray(bi)
+        sim = np.asarray(algo.sim)
+        k = algo.k
+
+    def inner_user(u):
+        try:
+            return trainset.to_inner_uid(str(int(u)))
+        except ValueError:
+            return None
+
+    def score_batch(users):
+        out = np.empty((len(users), item_ids.size))
+        for row, u in enumerate(users):
+            inner = inner_user(u)
+            if name in ("SVD", "SVD++"):
+                s = mu + np.asarray(algo.bi)
+                if inner is not None:
+                    pu = algo.pu[inner]
+                    if name == "SVD++":
+                        rated = [j for j, _ in trainset.ur[inner]]
+                        pu = pu + np.asarray(algo.yj)[rated].sum(0) / np.sqrt(len(rated))
+                    s = s + algo.bu[inner] + np.asarray(algo.qi) @ pu
+            else:  # KNNBaseline, item-based: baseline + weighted residuals of k neighbours
+                s = mu + bi + (bu[inner] if inner is not None else 0.0)
+                if inner is not None and trainset.ur[inner]:
+                    js = np.array([j for j, _ in trainset.ur[inner]])
+                    res = np.array([r for _, r in trainset.ur[inner]]) - (mu + bu[inner] + bi[js])
+                    S = sim[:, js]
+                    kk = min(k, js.size)
+                    top = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+                    St = np.take_along_axis(S, top, axis=1)
+                    St = np.where(St > 0, St, 0.0)
+                    den = St.sum(axis=1)
+                    num = (St * res[top]).sum(axis=1)
+                    s = s + np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+            out[row] = s[order]
+        return out
+
+    return item_ids, score_batch, seconds
+
+
+def run_guild(data, size, rng, args, overrides) -> dict[str, dict]:
+    users, movies, scores = data
+    members, train, test = sample_guild(users, movies, scores, size, rng)
+    out: dict[str, dict] = {}
+    outside = ~np.isin(users, members)
+    t0 = time.perf_counter()
+    prior = build_prior(users[outside], movies[outside], scores[outside],
+                        max_iterations=args.prior_iterations)
+    prior_seconds = time.perf_counter() - t0
+    gp = prior.for_movies(prior.keys, prior.keys)
+    config = replace(ModelConfig(scale=SCALE), **overrides)
+    for name, p in (("ours + prior", gp), ("ours (no prior)", None)):
+        t0 = time.perf_counter()
+        model, _ = fit_guild(*train, config, tune_reg=True, prior=p)
+        seconds = time.perf_counter() - t0
+        r = evaluate_scorer(model.movies.ids,
+                            lambda us, m=model: m.rank_scores(m.users.lookup(us)), train, test)
+        out[name] = dict(r, fit=seconds)
+        if p is None:
+            damped = evaluate_scorer(model.movies.ids,
+                                     lambda us, m=model: m.rank_scores(np.full(len(us), -1)),
+                                     train, test)
+            out["damped mean (popular)"] = dict(damped, fit=seconds)
+    items, counts = np.unique(train[1], return_counts=True)
+    out["MostPop"] = dict(evaluate_scorer(
+        items, lambda us: np.repeat(counts[None, :].astype(float), len(us), 0), train, test),
+        fit=0.0)
+    if not args.no_surprise:
+        for name in ("SVD", "KNN"):
+            item_ids, scorer, seconds = surprise_scorer(name, train, args.seed)
+            out[f"surprise {'KNNBaseline' if name == 'KNN' else name}"] = dict(
+                evaluate_scorer(item_ids, scorer, train, test), fit=seconds)
+    out["_prior_seconds"] = {"fit": prior_seconds}
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--sizes", type=int, nargs="+", default=[10, 30, 100, 200])
+    p.add_argument("--draws", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-surprise", action="store_true")
+    p.add_argument("--prior-iterations", type=int, default=100)
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="ModelConfig overrides for ours (tuning experiments)")
+    args = p.parse_args(argv)
+    overrides = {}
+    for kv in args.set:
+        key, value = kv.split("=", 1)
+        overrides[key] = type(getattr(ModelConfig(), key))(value)
+    path = args.data / "ratings.csv" if args.data.is_dir() else args.data
+    r = load_ratings(path, "movielens-csv")
+    data = (r.users, r.movies, r.scores)
+    print(f"data={path} ratings={len(r)} sizes={args.sizes} draws={args.draws} "
+          f"seed={args.seed} overrides={overrides}", flush=True)
+    rng = np.random.default_rng(args.seed)
+    summary = {}
+    for size in args.sizes:
+        draws = [run_guild(data, size, rng, args, overrides) for _ in range(args.draws)]
+        names = [n for n in draws[0] if not n.startswith("_")]
+        mp = np.array([d["MostPop"]["p"] for d in draws])
+        print(f"\n{size} members ({args.draws} draws; prior build "
+              f"{np.mean([d['_prior_seconds']['fit'] for d in draws]):.1f} s)")
+        print(f"{'model':<24}{'P@10':>22}{'x MostPop':>20}{'nDCG@10':>10}{'cov@10':>8}"
+              f"{'fit s':>8}")
+        for name in names:
+            pv = np.array([d[name]["p"] for d in draws])
+            ratio = pv / np.maximum(mp, 1e-12)
+            nd = np.mean([d[name]["ndcg"] for d in draws])
+            cov = np.mean([d[name]["cov"] for d in draws])
+            fit = np.mean([d[name]["fit"] for d in draws])
+            print(f"{name:<24}{pv.mean():>8.4f} [{pv.min():.3f}-{pv.max():.3f}]"
+                  f"{ratio.mean():>8.2f} [{ratio.min():.2f}-{ratio.max():.2f}]"
+                  f"{nd:>10.4f}{cov:>8.3f}{fit:>8.3f}")
+            summary.setdefault(name, {})[size] = float(ratio.mean())
+        sys.stdout.flush()
+    print("\nprecision@10 / MostPop (mean over draws):")
+    for name, by_size in summary.items():
+        print(f"  {name:<24}" + "  ".join(f"{s}:{v:.2f}x" for s, v in by_size.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
