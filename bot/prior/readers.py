@@ -111,6 +111,9 @@ def open_dataset(path: Path) -> Dataset:
     path = Path(path)
     if not path.exists():
         raise PriorSourceError(f"{path} does not exist")
+    known = {name for layout in LAYOUTS.values() for name in layout[:2]}
+    if path.is_file() and path.name.lower() in known:
+        path = path.parent  # "ml-latest-small/ratings.csv" means its folder
     if path.is_dir():
         files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
         members = {base: str(path / rel) for base, rel in _shallowest(files).items()}

@@ -39,6 +39,11 @@ def test_ratings_match_the_file_whatever_the_block_size(tmp_path, kind, block_by
         assert len(seen) > 10
 
 
+def test_a_file_of_the_dataset_means_its_folder(tmp_path):
+    folder = write_folder(tmp_path)
+    assert open_dataset(folder / "ratings.csv").location == folder
+
+
 def test_crlf_and_out_of_range_stars(tmp_path):
     folder = write_folder(tmp_path)
     rows = [(1, 1, 4.5, 1), (1, 2, 0.0, 2), (2, 1, 7.0, 3), (2, 2, 0.5, 4)]
