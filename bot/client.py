@@ -95,7 +95,7 @@ class MovieBot(commands.Bot):
         self._close_task: asyncio.Task[None] | None = None
         from cogs.errors import on_tree_error
 
-        self.tree.on_error = on_tree_error
+        self.tree.error(on_tree_error)
 
     @property
     def storage(self) -> Storage | None:

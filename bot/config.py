@@ -142,14 +142,14 @@ def _section(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def _build_section(path: Path, data: dict[str, Any], name: str, cls: type) -> Any:
+def _build_section(path: Path, data: dict[str, Any], name: str, cls: Any) -> Any:
     raw = _section(path, data, name)
     defaults = cls()
     known = {f for f in cls.__dataclass_fields__}
     for key in raw:
         if key not in known:
             raise _fail(path, f"{name}.{key}", "is not a known setting")
-    values = {}
+    values: dict[str, Any] = {}
     for key in known:
         if key in raw:
             kind = type(getattr(defaults, key))

@@ -7,6 +7,7 @@ say. `python -m bot sync` does the same from the command line.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -14,6 +15,9 @@ from discord.ext import commands
 
 from cogs.errors import UserError
 from cogs.text import NO_PINGS
+
+if TYPE_CHECKING:
+    from bot.client import MovieBot
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ SCOPE_CHOICES = [
 
 
 class Admin(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="sync", description="Register the bot's commands (bot owner "
@@ -36,7 +40,7 @@ class Admin(commands.Cog):
     @app_commands.choices(scope=SCOPE_CHOICES)
     async def sync(self, interaction: discord.Interaction,
                    scope: app_commands.Choice[str] | None = None) -> None:
-        if not await interaction.client.is_owner(interaction.user):
+        if not await self.bot.is_owner(interaction.user):
             raise UserError("Only the bot owner can do this.")
         where = scope.value if scope is not None else "guild"
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -46,6 +50,7 @@ class Admin(commands.Cog):
             message = (f"Synced {len(synced)} commands globally; Discord may take a few "
                        "minutes to show changes.")
         else:
+            assert interaction.guild_id is not None  # guild_only
             guild = discord.Object(id=interaction.guild_id)
             tree.copy_global_to(guild=guild)
             synced = await tree.sync(guild=guild)
@@ -54,5 +59,5 @@ class Admin(commands.Cog):
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: MovieBot) -> None:
     await bot.add_cog(Admin(bot))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -44,7 +45,7 @@ class UserError(app_commands.AppCommandError):
 
 
 async def send_ephemeral(interaction: discord.Interaction, content: str | None = None,
-                         **kwargs) -> None:
+                         **kwargs: Any) -> None:
     """Reply ephemerally, whether or not the interaction was already answered. After a
     deferral ("thinking…") the deferred message itself is replaced, so it never hangs."""
     kwargs.setdefault("allowed_mentions", NO_PINGS)
@@ -55,7 +56,7 @@ async def send_ephemeral(interaction: discord.Interaction, content: str | None =
         await interaction.edit_original_response(content=content, embed=None, view=None,
                                                  **kwargs)
     else:
-        await interaction.followup.send(content, ephemeral=True, **kwargs)
+        await interaction.followup.send(content or "", ephemeral=True, **kwargs)
 
 
 def describe(error: Exception) -> str | None:
@@ -121,8 +122,9 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
         reference = secrets.token_hex(4)
         if isinstance(error, app_commands.CommandInvokeError):
             error = error.original
+        data: dict[str, Any] = dict(interaction.data or {})
         where = (interaction.command.qualified_name if interaction.command
-                 else (interaction.data or {}).get("custom_id", "?"))
+                 else data.get("custom_id", "?"))
         log.error("interaction failed ref=%s where=%s guild=%s user=%s", reference, where,
                   interaction.guild_id, interaction.user.id, exc_info=error)
         message = f"Something went wrong on our side (reference `{reference}`). Please try again."

@@ -82,12 +82,13 @@ class Paginator(OwnedView):
                    content: str | None = None) -> None:
         embed = await self.page_embed()
         self.interaction = interaction
-        kwargs = dict(content=content, embed=embed, view=self, ephemeral=ephemeral,
-                      allowed_mentions=NO_PINGS)
         if interaction.response.is_done():
-            await interaction.followup.send(**kwargs)
+            await interaction.followup.send(content or "", embed=embed, view=self,
+                                            ephemeral=ephemeral, allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(**kwargs)
+            await interaction.response.send_message(content, embed=embed, view=self,
+                                                    ephemeral=ephemeral,
+                                                    allowed_mentions=NO_PINGS)
 
     async def _turn(self, interaction: discord.Interaction, page: int) -> None:
         self.page = max(0, min(page, self.page_count - 1))

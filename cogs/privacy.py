@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.domain.models import RatedMovie
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
@@ -33,13 +35,13 @@ CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     """A CSV cell that spreadsheets will not run as a formula (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
-def ratings_csv(rows) -> bytes:
+def ratings_csv(rows: Iterable[RatedMovie]) -> bytes:
     """The member's ratings (RatedMovie rows) as UTF-8 CSV with a header line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -143,7 +143,7 @@ class Recommend(commands.Cog):
                         rule: app_commands.Choice[str] | None = None) -> None:
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
             raise UserError(f"The count must be a whole number from 1 to {MAX_COUNT}.")
-        strategy = "average" if rule is None else getattr(rule, "value", rule)
+        strategy = "average" if rule is None else str(rule.value)
         if strategy not in GROUP_STRATEGIES:
             raise UserError("The rule must be “average” or “least misery”.")
         assert interaction.guild_id is not None
@@ -235,7 +235,10 @@ class Recommend(commands.Cog):
         guild = interaction.guild
         if guild is None:
             raise UserError("This command works in a server, not in direct messages.")
-        members: dict[int, discord.abc.User] = {interaction.user.id: interaction.user}
+        requester = interaction.user
+        if not isinstance(requester, discord.Member):
+            raise UserError("This command works in a server, not in direct messages.")
+        members: dict[int, discord.Member] = {requester.id: requester}
         if group is not None:
             ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(group)))
             if not ids:
@@ -270,6 +273,8 @@ class Recommend(commands.Cog):
     async def _member(self, interaction: discord.Interaction,
                       user_id: int) -> discord.Member | None:
         guild = interaction.guild
+        if guild is None:
+            return None
         member = guild.get_member(user_id)
         if member is not None:
             return member

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.domain.models import Movie
 from bot.domain.titles import strip_controls
 
 
@@ -16,12 +17,12 @@ def safe(text: str, limit: int = 200) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
-def movie_label(movie, limit: int = 200) -> str:
+def movie_label(movie: Movie, limit: int = 200) -> str:
     """'Title (Year)', escaped for display."""
     return safe(movie.label, limit)
 
 
-def choice_label(movie) -> str:
+def choice_label(movie: Movie) -> str:
     """'Title (Year)' for an autocomplete choice (plain text, at most 100 characters)."""
     label = strip_controls(movie.label)
     return label if len(label) <= 100 else label[:99] + "…"

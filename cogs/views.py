@@ -61,7 +61,7 @@ class ScoreModal(discord.ui.Modal):
                          timeout=VIEW_TIMEOUT)
         self.movie = movie
         self.list_view = view
-        self.score = discord.ui.TextInput(
+        self.score: discord.ui.TextInput[ScoreModal] = discord.ui.TextInput(
             label=f"Your score ({MIN_SCORE}-{MAX_SCORE})", placeholder="e.g. 8",
             min_length=1, max_length=2, required=True)
         self.add_item(self.score)
@@ -76,7 +76,8 @@ class ScoreModal(discord.ui.Modal):
         if self.list_view is not None:
             await self.list_view.mark_rated(self.movie.id)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction,  # type: ignore[override]
+                       error: Exception) -> None:
         await report_failure(interaction, error)
 
 
@@ -108,6 +109,17 @@ class RateSelect(discord.ui.Select):
         await interaction.response.send_modal(ScoreModal(movie, self.view))
 
 
+class ShowMoreButton(discord.ui.Button["RecommendationView"]):
+    """'Show more': the next page of picks."""
+
+    def __init__(self) -> None:
+        super().__init__(label="Show more", style=discord.ButtonStyle.secondary)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.show_more(interaction)
+
+
 class RecommendationView(OwnedView):
     """Rate-select plus 'Show more' for a /recommend reply."""
 
@@ -117,8 +129,7 @@ class RecommendationView(OwnedView):
         self.load_page = load_page
         self.page = 0
         self.rate_select = RateSelect()
-        self.more = discord.ui.Button(label="Show more", style=discord.ButtonStyle.secondary)
-        self.more.callback = self.show_more
+        self.more = ShowMoreButton()
         self._show(first)
 
     def _show(self, page: Page) -> None:

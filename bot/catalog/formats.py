@@ -177,13 +177,14 @@ def parse_plain_csv(lines: Iterable[str]) -> Iterator[Parsed]:
         parsed = parse_title(raw_title, alt=False)
         if raw_year:
             try:
-                year: int | None = int(raw_year)
+                number = int(raw_year)
             except ValueError:
                 yield BadRow(line, f"year {raw_year!r} is not a whole number")
                 continue
-            if not is_valid_year(year):
-                yield BadRow(line, f"year {year} is outside {MIN_YEAR}-{max_year()}")
+            if not is_valid_year(number):
+                yield BadRow(line, f"year {number} is outside {MIN_YEAR}-{max_year()}")
                 continue
+            year: int | None = number
             title = parsed.title if parsed.year in (None, year) else raw_title.strip()
         else:
             year, title = parsed.year, parsed.title

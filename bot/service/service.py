@@ -34,7 +34,7 @@ from bot.service.gate import Gate, gated
 from bot.service.limits import apply_size_limits
 from bot.service.training import FitJob, TrainingPool
 from bot.storage import Storage
-from recommender import CFModel, ModelConfig
+from recommender import CFModel, ModelConfig, Recommendation
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Pick:
     because: tuple[int, int] | None = None  # (rated movie id, the member's score for it)
 
 
-def _pick(rec, because: tuple[int, int] | None = None) -> Pick:
+def _pick(rec: Recommendation, because: tuple[int, int] | None = None) -> Pick:
     """Lists are ranked by the model's cautious ranking score; members see its prediction."""
     shown = rec.predicted if np.isfinite(rec.predicted) else rec.score
     return Pick(int(rec.movie_id), float(shown), because)

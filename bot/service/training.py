@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 
 from recommender import CFModel, FitReport, ModelConfig
 from recommender.tuning import choose_reg
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class TrainingPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, run_fit, job)
 
-    async def run(self, func, *args):
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
         """Run a small numeric job (e.g. model serialisation) on the training executor."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, func, *args)

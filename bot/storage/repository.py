@@ -16,7 +16,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +100,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-async def _retry_busy(call, *args: Any) -> Any:
+async def _retry_busy(call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """`await call(*args)`, retried with bounded exponential backoff on SQLITE_BUSY/LOCKED,
     so a long write by another process (a backup, a CLI purge) never fails a member's
     command with "database is locked". The last error is raised when every attempt fails."""
@@ -116,7 +116,8 @@ async def _retry_busy(call, *args: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def _parse_member_rows(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_member_rows(rows: Sequence[Sequence[Any]]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(user_id, "m1,m2,...", "<score chars>") rows -> user, movie and score columns."""
     movies = [np.fromstring(text, dtype=np.int64, sep=",") for _, text, _ in rows]
     scores = [np.frombuffer(chars.encode("ascii"), dtype=np.uint8) for _, _, chars in rows]
@@ -341,7 +342,7 @@ class Storage:
         parsed = parse_query(query[:MAX_QUERY_LENGTH])
         if not parsed.full:
             return []
-        candidates: dict[int, tuple[Any, ...]] = {}
+        candidates: dict[int, Sequence[Any]] = {}
         texts = [parsed.text] if parsed.text == parsed.full else [parsed.text, parsed.full]
         pull = max(SEARCH_CANDIDATES, offset + limit)
         columns = f"{_MOVIE_COLUMNS}, m.search_text"
@@ -358,7 +359,7 @@ class Storage:
                 )
                 found = len(rows)
                 for row in rows:
-                    candidates.setdefault(row[0], tuple(row))
+                    candidates.setdefault(row[0], row)
             # 2. Few exact hits (typos, word forms): any of the query's trigrams, best bm25.
             if found < FUZZY_BELOW and n == 0:  # not for the year-as-title variant
                 match = fts_query(text)
@@ -369,7 +370,7 @@ class Storage:
                         (match, guild_id, pull),
                     )
                     for row in rows:
-                        candidates.setdefault(row[0], tuple(row))
+                        candidates.setdefault(row[0], row)
             # 3. Prefix of the normalised title (the only source below three characters).
             rows = await self._fetchall(
                 f"SELECT {columns} FROM movies m WHERE m.norm_title >= ? AND m.norm_title < ? "
@@ -377,13 +378,13 @@ class Storage:
                 (text, text + "~", guild_id, max(PREFIX_CANDIDATES, offset + limit)),
             )
             for row in rows:
-                candidates.setdefault(row[0], tuple(row))
+                candidates.setdefault(row[0], row)
         scorer = Scorer(parsed)
         scored = []
-        for row in candidates.values():
-            value = scorer.score(row[8], row[2])
+        for candidate in candidates.values():
+            value = scorer.score(candidate[8], candidate[2])
             if value >= MIN_SEARCH_SCORE:
-                scored.append((-value, len(row[1]), row[1], row[0], row))
+                scored.append((-value, len(candidate[1]), candidate[1], candidate[0], candidate))
         scored.sort(key=lambda item: item[:4])
         return [_movie(item[4]) for item in scored[offset:offset + limit]]
 
@@ -568,7 +569,7 @@ class Storage:
                 rows = await cursor.fetchmany(RATINGS_CHUNK)
                 if not rows:
                     break
-                u, m, r = await asyncio.to_thread(_parse_member_rows, rows)
+                u, m, r = await asyncio.to_thread(_parse_member_rows, list(rows))
                 users.append(u)
                 movies.append(m)
                 scores.append(r)

@@ -302,7 +302,7 @@ class Scorer:
         best = 0.0
         titles = search_text_value.split("|")
         for n, (text, grams, words, wanted_year) in enumerate(self._prepared):
-            if n and self._year_text not in search_text_value:
+            if n and (self._year_text is None or self._year_text not in search_text_value):
                 continue  # the year-as-title variant only matters for titles with that number
             value = 0.0
             for i, title in enumerate(titles):
