@@ -30,11 +30,13 @@ from bot.config import Settings
 from bot.domain.models import Movie
 from bot.domain.scores import SCALE
 from bot.service.cache import LRUCache
+from bot.service.features import movie_features
 from bot.service.gate import Gate, gated
 from bot.service.limits import apply_size_limits
 from bot.service.training import FitJob, TrainingPool
 from bot.storage import Storage
 from recommender import CFModel, ModelConfig, Recommendation
+from recommender.prior import GuildPrior, TastePrior
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class RecommendationService:
         self._cache: LRUCache[int, GuildModel] = LRUCache(
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
+        self._prior: tuple[object, GuildPrior | None] | None = None
         self.fits_completed = 0
 
     # ----------------------------------------------------------------- lifecycle
@@ -191,9 +194,12 @@ class RecommendationService:
             )
             tune = (guild_settings.regularization is None
                     and len(limited.scores) <= rec.auto_regularization_max_ratings)
+            prior = await self._guild_prior()
+            features = await self._movie_features(guild_id, limited.movie_ids)
             job = FitJob(limited.user_ids, limited.movie_ids, limited.scores, config,
                          warm_start=state.model.snapshot() if state.model is not None else None,
-                         blas_threads=self.settings.training.blas_threads, tune_reg=tune)
+                         blas_threads=self.settings.training.blas_threads, tune_reg=tune,
+                         prior=prior, movie_features=features)
             model, report = await self.pool.fit(job)
             # Members who rated while the fit ran are in changed_users again: they get a
             # fold-in on the new model when they next ask.
@@ -222,6 +228,33 @@ class RecommendationService:
                     self._start_fit(state)
                 else:
                     self._schedule(state)
+
+    async def _guild_prior(self) -> GuildPrior | None:
+        """The installed taste prior aligned to catalog ids (None without one). Loaded once
+        per prior build and link stamp, off the loop, and shared by every guild's fits."""
+        status = await self.storage.prior_status()
+        if status is None:
+            self._prior = None
+            return None
+        stamp = (status.built_at, status.linked_at)
+        if self._prior is not None and self._prior[0] == stamp:
+            return self._prior[1]
+        blob = await self.storage.load_prior()
+        ids, keys = await self.storage.prior_links()
+        prior = None
+        if blob is not None and ids.size:
+            prior = await asyncio.to_thread(
+                lambda: TastePrior.from_bytes(blob).for_movies(ids, keys))
+            log.info("taste prior loaded: %d linked movies", len(prior))
+        self._prior = (stamp, prior)
+        return prior
+
+    async def _movie_features(self, guild_id: int,
+                              movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Genres and decade of the movies the guild's ratings touch (see `features.py`)."""
+        unique = await asyncio.to_thread(np.unique, movie_ids)
+        movies = await self.storage.get_movies(guild_id, unique.tolist())
+        return await asyncio.to_thread(movie_features, list(movies.values()))
 
     def _schedule(self, state: GuildModel) -> None:
         """Debounce: at most one fit per interval; a burst of ratings coalesces."""

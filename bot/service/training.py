@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from recommender import CFModel, FitReport, ModelConfig
+from recommender.prior import GuildPrior
 from recommender.tuning import choose_reg
 
 T = TypeVar("T")
@@ -34,6 +35,8 @@ class FitJob:
     warm_start: CFModel | None = None
     blas_threads: int = 1
     tune_reg: bool = False  # choose reg by hold-out validation first (small guilds)
+    prior: GuildPrior | None = None  # the taste prior aligned to catalog ids (optional)
+    movie_features: tuple[np.ndarray, np.ndarray] | None = None  # genres and decade
 
 
 def run_fit(job: FitJob) -> tuple[CFModel, FitReport]:
@@ -44,10 +47,12 @@ def run_fit(job: FitJob) -> tuple[CFModel, FitReport]:
     config = job.config
     with threadpool_limits(limits=job.blas_threads):
         if job.tune_reg:
-            choice = choose_reg(job.user_ids, job.movie_ids, job.scores, config)
+            choice = choose_reg(job.user_ids, job.movie_ids, job.scores, config,
+                                prior=job.prior)
             config = replace(config, reg=choice.reg)
         model = CFModel(config)
-        report = model.fit(job.user_ids, job.movie_ids, job.scores, warm_start=job.warm_start)
+        report = model.fit(job.user_ids, job.movie_ids, job.scores, warm_start=job.warm_start,
+                           prior=job.prior, movie_features=job.movie_features)
     return model, replace(report, seconds=time.perf_counter() - started)
 
 
