@@ -9,23 +9,13 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
-from bot.catalog.starter import ensure_starter_catalog
 from bot.config import Settings, TrainingSettings
 from bot.service import RecommendationService
 from bot.storage import Storage
 
 GUILD, OTHER = 10, 20
 FAMILY, ACTION = range(1, 21), range(21, 41)  # movie ids used as two taste clusters
-
-
-@pytest.fixture
-async def storage(tmp_path):
-    store = await Storage.open(tmp_path / "service.sqlite3")
-    await ensure_starter_catalog(store)
-    yield store
-    await store.close()
 
 
 def settings(tmp_path, **training) -> Settings:

@@ -6,20 +6,11 @@ from __future__ import annotations
 import pytest
 from test_service import GUILD, seed, settings
 
-from bot.catalog.starter import ensure_starter_catalog
 from bot.service.app import Services
 from bot.storage import Storage
 from recommender import CFModel
 
 MEMBER = 3
-
-
-@pytest.fixture
-async def storage(tmp_path):
-    store = await Storage.open(tmp_path / "service.sqlite3")
-    await ensure_starter_catalog(store)
-    yield store
-    await store.close()
 
 
 async def _saved_model(storage: Storage) -> CFModel:
