@@ -78,11 +78,12 @@ def evaluate_scorer(item_ids, score_batch, train, test) -> dict:
     return {"p": r["precision_at_10"], "ndcg": r["ndcg_at_10"], "cov": r["coverage_at_10"]}
 
 
-def surprise_scorer(name, train, seed=0):
-    """Fit a Surprise model on train triples; (item ids, score_batch, fit seconds)."""
+def surprise_scorer(name, train, seed=0, scale=SCALE):
+    """Fit a Surprise model ("SVD", "SVD++", "KNN") on train triples; (item ids,
+    score_batch, fit seconds). ``score_batch.algo`` is the fitted algorithm."""
     from surprise import SVD, Dataset, KNNBaseline, Reader, SVDpp
 
-    reader = Reader(rating_scale=SCALE)
+    reader = Reader(rating_scale=scale)
     raw = [(str(u), str(i), float(r), None)
            for u, i, r in zip(train[0].tolist(), train[1].tolist(), train[2].tolist(),
                               strict=True)]
@@ -141,6 +142,7 @@ def surprise_scorer(name, train, seed=0):
             out[row] = s[order]
         return out
 
+    score_batch.algo = algo
     return item_ids, score_batch, seconds
 
 

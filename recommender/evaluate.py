@@ -2,10 +2,18 @@
 
     python -m recommender.evaluate --train u1.base --test u1.test --format ml-100k
     python -m recommender.evaluate --data ratings.csv --folds 5
+    python -m recommender.evaluate --data ratings.csv --folds 5 --prior prior.npz --tune-reg
 
 Human-readable lines first, then ONE final line of JSON with rmse, mae, precision_at_10,
 ndcg_at_10, fit_seconds, n_train, n_test (means over folds with --folds). The ranking protocol
 is in ``metrics.py``; relevant = test rating >= 80% of the scale maximum.
+
+Models are fitted by the bot's fit path (``tuning.fit_guild``; ``--tune-reg`` adds the
+hold-out choice of reg the bot makes for guilds up to 250,000 ratings) and ranked by
+``CFModel.rank_scores``, the blend ``recommend`` uses: the figures describe what members get.
+``--prior`` takes a file written by ``TastePrior.to_bytes()`` or a MovieLens folder (a prior
+is then built per split from that folder's ratings minus the split's test pairs, so no test
+rating leaks into it); movie ids are taken to be the prior's keys (MovieLens ids).
 """
 
 from __future__ import annotations
@@ -13,13 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 
 import numpy as np
 
 from .data import FORMATS, Ratings, guess_format, kfold, load_ratings
 from .metrics import mae, ranking_metrics, rmse
-from .model import CFModel
+from .prior import GuildPrior, TastePrior, build_prior, load_movielens
+from .tuning import fit_guild
 from .types import ModelConfig
 
 KEYS = ("rmse", "mae", "precision_at_10", "ndcg_at_10", "fit_seconds", "n_train", "n_test")
@@ -29,10 +39,14 @@ def relevance_threshold(scale: tuple[float, float]) -> float:
     return 0.8 * scale[1]
 
 
-def evaluate_split(train: Ratings, test: Ratings, config: ModelConfig) -> dict:
-    """Fit ``config`` on ``train``; RMSE/MAE of ``predict`` and ranking metrics on ``test``."""
-    model = CFModel(config)
-    report = model.fit(train.users, train.movies, train.scores)
+def evaluate_split(train: Ratings, test: Ratings, config: ModelConfig, *,
+                   prior: GuildPrior | None = None, tune_reg: bool = False) -> dict:
+    """Fit ``config`` on ``train`` (the bot's fit path); RMSE/MAE of ``predict`` and ranking
+    metrics (``rank_scores``, the ranking ``recommend`` uses) on ``test``."""
+    t0 = time.perf_counter()
+    model, report = fit_guild(train.users, train.movies, train.scores, config,
+                              tune_reg=tune_reg, prior=prior)
+    seconds = time.perf_counter() - t0  # the whole fit path (reg tuning included)
     pred = model.predict(test.users, test.movies)
     ranking = ranking_metrics(
         model.movies.ids,
@@ -46,7 +60,7 @@ def evaluate_split(train: Ratings, test: Ratings, config: ModelConfig) -> dict:
         "mae": mae(pred, test.scores),
         "precision_at_10": ranking["precision_at_10"],
         "ndcg_at_10": ranking["ndcg_at_10"],
-        "fit_seconds": report.seconds,
+        "fit_seconds": seconds,
         "n_train": len(train),
         "n_test": len(test),
         "iterations": report.iterations,
@@ -76,7 +90,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reg-bias", type=float, default=d.reg_bias)
     p.add_argument("--maxiter", type=int, default=d.maxiter)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--prior", help="taste prior file (TastePrior.to_bytes) or MovieLens folder")
+    p.add_argument("--tune-reg", action="store_true",
+                   help="choose reg by hold-out validation first, as the bot does")
     return p
+
+
+def prior_source(path: str | None):
+    """A loaded TastePrior (file), the (users, movies, scores) of a folder, or None."""
+    if not path:
+        return None
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        return load_movielens(p)
+    return TastePrior.from_bytes(p.read_bytes())
+
+
+def split_prior(source, test: Ratings) -> GuildPrior | None:
+    """The prior for one split: a file prior as is, or one built without the test pairs."""
+    if source is None:
+        return None
+    if isinstance(source, TastePrior):
+        prior = source
+    else:
+        users, movies, scores = source
+        test_pairs = np.unique(test.users.astype(np.int64) * (1 << 32) + test.movies)
+        keep = ~np.isin(users.astype(np.int64) * (1 << 32) + movies, test_pairs)
+        prior = build_prior(users[keep], movies[keep], scores[keep])
+    return prior.for_movies(prior.keys, prior.keys)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,18 +138,22 @@ def main(argv: list[str] | None = None) -> int:
           f"reg={config.reg:g} reg_bias={config.reg_bias:g} maxiter={config.maxiter} "
           f"seed={config.seed}")
     results = []
+    source = prior_source(args.prior)
     if args.data:
         data = load_ratings(args.data, fmt)
         for f, (tr, te) in enumerate(kfold(len(data), args.folds, args.seed)):
-            r = evaluate_split(data.take(tr), data.take(te), config)
+            train, test = data.take(tr), data.take(te)
+            r = evaluate_split(train, test, config, prior=split_prior(source, test),
+                               tune_reg=args.tune_reg)
             results.append(r)
             print(_line(f"fold {f + 1}/{args.folds}", r))
         summary = mean_results(results)
         summary["folds"] = args.folds
         print(_line(f"mean of {args.folds} folds", summary))
     else:
-        summary = evaluate_split(load_ratings(args.train, fmt), load_ratings(args.test, fmt),
-                                 config)
+        train, test = load_ratings(args.train, fmt), load_ratings(args.test, fmt)
+        summary = evaluate_split(train, test, config, prior=split_prior(source, test),
+                                 tune_reg=args.tune_reg)
         print(_line("result", summary))
     summary["format"] = fmt
     print(json.dumps(summary))

@@ -179,7 +179,7 @@ class CFModel:
                          if rank_model else ItemItem.empty(nm))
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
-                                time.perf_counter() - t0, cost, factorise)
+                                time.perf_counter() - t0, cost, factorise, sol.stop)
         return self.report
 
     def _warm(self, prev: CFModel, X, T, bi, bu) -> None:

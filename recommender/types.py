@@ -121,6 +121,9 @@ class FitReport:
     seconds: float
     cost: float
     factorised: bool = True
+    stop: str = ""
+    """Why training stopped: "tol" / "gtol" (converged), "maxiter" (max_iterations),
+    "budget" (time_budget) or "none" (nothing to factorise)."""
 
 
 @dataclass(frozen=True)
