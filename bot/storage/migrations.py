@@ -151,7 +151,48 @@ _V3 = Migration(3, "taste prior: blob, its dataset's movie list, links to catalo
     """,
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3]
+_V4 = Migration(4, "ratings versions per guild (kept by triggers) and the model's version", (
+    # ratings_version grows with every change of a guild's ratings (a new rating, a changed
+    # score, a deletion); ratings_count is their number. Triggers keep both, so no write path
+    # can forget them. A saved model records the version it was trained on: a cache miss
+    # refits only when the ratings (or the model settings, settings_key) changed since.
+    """
+    CREATE TABLE guild_versions (
+        guild_id        INTEGER PRIMARY KEY,
+        ratings_version INTEGER NOT NULL DEFAULT 0,
+        ratings_count   INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "INSERT INTO guild_versions (guild_id, ratings_version, ratings_count) "
+    "SELECT guild_id, 1, count(*) FROM ratings GROUP BY guild_id",
+    """
+    CREATE TRIGGER ratings_version_insert AFTER INSERT ON ratings BEGIN
+        INSERT INTO guild_versions (guild_id, ratings_version, ratings_count)
+        VALUES (new.guild_id, 1, 1)
+        ON CONFLICT (guild_id) DO UPDATE SET ratings_version = ratings_version + 1,
+                                             ratings_count = ratings_count + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER ratings_version_update AFTER UPDATE OF score ON ratings
+    WHEN old.score IS NOT new.score BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1
+        WHERE guild_id = new.guild_id;
+    END
+    """,
+    """
+    CREATE TRIGGER ratings_version_delete AFTER DELETE ON ratings BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1,
+                                  ratings_count = ratings_count - 1
+        WHERE guild_id = old.guild_id;
+    END
+    """,
+    # -1: trained on an unknown version (saved before this migration): refit once.
+    "ALTER TABLE model_state ADD COLUMN ratings_version INTEGER NOT NULL DEFAULT -1",
+    "ALTER TABLE model_state ADD COLUMN settings_key TEXT NOT NULL DEFAULT ''",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -29,6 +29,7 @@ from bot.domain.genres import join_genres, split_genres
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
+from . import bulk
 from .connection import open_bulk, open_connection
 from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
 from .migrations import Migration
@@ -36,6 +37,8 @@ from .models import (
     ADD_MOVIE_PERMISSIONS,
     BulkResult,
     CatalogLinkRow,
+    DatabaseSummary,
+    GuildActivity,
     GuildSettings,
     Movie,
     MovieRow,
@@ -114,17 +117,6 @@ async def _retry_busy(call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await asyncio.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")
-
-
-def _parse_member_rows(rows: Sequence[Sequence[Any]]
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(user_id, "m1,m2,...", "<score chars>") rows -> user, movie and score columns."""
-    movies = [np.fromstring(text, dtype=np.int64, sep=",") for _, text, _ in rows]
-    scores = [np.frombuffer(chars.encode("ascii"), dtype=np.uint8) for _, _, chars in rows]
-    counts = np.fromiter((len(m) for m in movies), dtype=np.int64, count=len(rows))
-    users = np.repeat(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), counts)
-    return (users, np.concatenate(movies),
-            (np.concatenate(scores) - 48).astype(np.float32))
 
 
 class Storage:
@@ -455,6 +447,49 @@ class Storage:
         row = await self._fetchone("SELECT count(*) FROM movies WHERE guild_id IS NULL")
         return int(row[0])
 
+    # --------------------------------------------------------------- set-up steps
+    async def setup_step_done(self, name: str) -> bool:
+        """Whether the one-off set-up step `name` (e.g. "starter_catalog") was done here."""
+        row = await self._fetchone("SELECT 1 FROM setup_steps WHERE name = ?", (name,))
+        return row is not None
+
+    async def mark_setup_step(self, name: str) -> None:
+        """Record the set-up step `name` as done (again: keeps the first time)."""
+        await self._write("INSERT OR IGNORE INTO setup_steps (name, done_at) VALUES (?, ?)",
+                          (name, time.time()))
+
+    # -------------------------------------------------------------------- summary
+    async def summary(self, busiest: int = 5) -> DatabaseSummary:
+        """The database in a few numbers (`python -m bot stats`); reads only."""
+        week_ago = time.time() - 7 * 86400
+        row = await self._fetchone(
+            "SELECT (SELECT count(*) FROM movies WHERE guild_id IS NULL), "
+            "(SELECT count(*) FROM movies WHERE guild_id IS NOT NULL), "
+            "(SELECT count(*) FROM ratings), "
+            "(SELECT count(*) FROM ratings WHERE updated_at >= ?), "
+            "(SELECT max(updated_at) FROM ratings), "
+            "(SELECT count(*) FROM (SELECT DISTINCT guild_id, user_id FROM ratings)), "
+            "(SELECT count(*) FROM model_state), "
+            "(SELECT count(*) FROM prior_state), "
+            "(SELECT count(*) FROM guild_settings WHERE left_at IS NOT NULL)",
+            (week_ago,))
+        version = await self._fetchone("PRAGMA user_version")
+        rows = await self._fetchall(
+            "SELECT guild_id, count(*) AS n, count(DISTINCT user_id), max(updated_at) "
+            "FROM ratings GROUP BY guild_id ORDER BY n DESC, guild_id LIMIT ?", (busiest,))
+
+        def when(value: float | None) -> datetime | None:
+            return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+        return DatabaseSummary(
+            schema_version=int(version[0]), catalog_movies=int(row[0]),
+            guild_movies=int(row[1]), guilds=len(await self.guilds_with_data()),
+            guilds_left=int(row[8]), members=int(row[5]), ratings=int(row[2]),
+            ratings_last_week=int(row[3]), last_rating_at=when(row[4]),
+            saved_models=int(row[6]), prior_installed=bool(row[7]),
+            busiest=tuple(GuildActivity(int(r[0]), int(r[1]), int(r[2]), when(r[3]))
+                          for r in rows))
+
     # ------------------------------------------------------------------- ratings
     async def upsert_rating(
         self, guild_id: int, user_id: int, movie_id: int, score: int
@@ -560,24 +595,22 @@ class Storage:
         users: list[np.ndarray] = []
         movies: list[np.ndarray] = []
         scores: list[np.ndarray] = []
-        async with self._bulk.execute(
-            "SELECT user_id, group_concat(movie_id), group_concat(char(48 + score), '') "
-            "FROM ratings WHERE guild_id = ? GROUP BY user_id ORDER BY user_id",
-            (guild_id,),
-        ) as cursor:
+        async with self._bulk.execute(bulk.RATINGS_SQL, (guild_id,)) as cursor:
             while True:
                 rows = await cursor.fetchmany(RATINGS_CHUNK)
                 if not rows:
                     break
-                u, m, r = await asyncio.to_thread(_parse_member_rows, list(rows))
+                u, m, r = await asyncio.to_thread(bulk.parse_member_rows, list(rows))
                 users.append(u)
                 movies.append(m)
                 scores.append(r)
-        if not users:
-            empty = np.empty(0, dtype=np.int64)
-            return RatingArrays(empty, empty.copy(), np.empty(0, dtype=np.float32))
-        return RatingArrays(np.concatenate(users), np.concatenate(movies),
-                            np.concatenate(scores))
+        return bulk.join_columns(users, movies, scores)
+
+    async def ratings_version(self, guild_id: int) -> tuple[int, int]:
+        """(ratings version, number of ratings) of the guild: the version grows with every
+        change of its ratings (kept by triggers); (0, 0) for a guild without ratings."""
+        row = await self._fetchone(bulk.VERSION_SQL, (guild_id,))
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     # ------------------------------------------------------------ guild settings
     _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
@@ -634,24 +667,36 @@ class Storage:
         return await self.get_guild_settings(guild_id)
 
     # --------------------------------------------------------------------- model
-    async def save_model(self, guild_id: int, blob: bytes) -> None:
-        """Store (replace) the guild's serialised model (on the bulk connection)."""
+    async def save_model(self, guild_id: int, blob: bytes, *,
+                         ratings_version: int | None = None, settings_key: str = "") -> bool:
+        """Store the guild's serialised model (on the bulk connection), trained on ratings
+        version `ratings_version` (None: the current one) with `settings_key`. A model of
+        older ratings never replaces a newer one: returns False then."""
+        if ratings_version is None:
+            ratings_version, _count = await self.ratings_version(guild_id)
         cursor = await _retry_busy(
-            self._bulk.execute,
-            "INSERT INTO model_state (guild_id, blob, saved_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET blob = excluded.blob, "
-            "saved_at = excluded.saved_at",
-            (guild_id, bytes(blob), time.time()),
-        )
+            self._bulk.execute, bulk.SAVE_MODEL_SQL,
+            (guild_id, bytes(blob), time.time(), int(ratings_version), settings_key))
+        saved = cursor.rowcount > 0
         await cursor.close()
+        return saved
 
-    async def delete_model(self, guild_id: int) -> bool:
-        """Drop the guild's saved model (a member was forgotten); True if there was one."""
-        return await self._write("DELETE FROM model_state WHERE guild_id = ?", (guild_id,)) > 0
+    async def delete_model(self, guild_id: int) -> None:
+        """Forget the guild's saved model (a member was forgotten): an empty tombstone at the
+        current ratings version, so a fit of older ratings still running cannot save the
+        forgotten member back."""
+        await self._write(bulk.FORGET_MODEL_SQL, (guild_id, time.time()))
 
     async def load_model(self, guild_id: int) -> bytes | None:
-        row = await self._fetchone("SELECT blob FROM model_state WHERE guild_id = ?", (guild_id,))
-        return bytes(row[0]) if row else None
+        state = await self.load_model_state(guild_id)
+        return state.blob if state is not None else None
+
+    async def load_model_state(self, guild_id: int) -> bulk.SavedModel | None:
+        """The saved model with the ratings version and settings it was trained on."""
+        row = await self._fetchone(bulk.MODEL_STATE_SQL, (guild_id,))
+        if row is None:
+            return None
+        return bulk.SavedModel(bytes(row[0]) or None, int(row[1]), str(row[2]))
 
     # --------------------------------------------------------------- taste prior
     async def save_prior(
@@ -825,6 +870,7 @@ class Storage:
                 "DELETE FROM movies WHERE guild_id = ?",
                 "DELETE FROM guild_settings WHERE guild_id = ?",
                 "DELETE FROM model_state WHERE guild_id = ?",
+                "DELETE FROM guild_versions WHERE guild_id = ?",
             ):
                 cursor = await conn.execute(sql, (guild_id,))
                 total += max(cursor.rowcount, 0)

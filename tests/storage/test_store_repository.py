@@ -285,7 +285,7 @@ async def test_guild_lifecycle_and_purge(store, movies):
     assert (await store.get_guild_settings(G1)).features == 4  # rejoining keeps settings
 
     removed = await store.purge_guild(G1)
-    assert removed == 2 + 1 + 1 + 1  # ratings, guild movie, settings, model
+    assert removed == 2 + 1 + 1 + 1 + 1  # ratings, guild movie, settings, model, version
     assert await store.count_member_ratings(G1, ALICE) == 0
     assert await store.get_movie(G1, local.id) is None
     assert await store.get_guild_settings(G1) == GuildSettings(G1)
@@ -334,3 +334,34 @@ async def test_member_rating_arrays_are_one_members_ratings_in_one_guild(store, 
                                                                      matrix.id: 9.0}
     empty_ids, empty_scores = await store.member_rating_arrays(G2, BOB)
     assert empty_ids.size == 0 and empty_scores.size == 0
+
+
+async def test_ratings_version_moves_with_every_change_and_guards_model_saves(store, movies):
+    matrix, heat, _ = movies
+    assert await store.ratings_version(G1) == (0, 0)
+    await store.upsert_rating(G1, ALICE, matrix.id, 8)
+    v1, count = await store.ratings_version(G1)
+    assert count == 1 and v1 > 0
+    await store.upsert_rating(G1, ALICE, matrix.id, 8)  # same score: no change
+    assert await store.ratings_version(G1) == (v1, 1)
+    await store.upsert_rating(G1, ALICE, matrix.id, 9)
+    await store.upsert_rating(G1, BOB, heat.id, 3)
+    v2, count = await store.ratings_version(G1)
+    assert v2 > v1 and count == 2
+    await store.delete_rating(G1, BOB, heat.id)
+    v3, count = await store.ratings_version(G1)
+    assert v3 > v2 and count == 1
+    assert await store.ratings_version(G2) == (0, 0)  # per guild
+
+    # The generation guard: a fit of older ratings never replaces a newer model.
+    assert await store.save_model(G1, b"new", ratings_version=v3, settings_key="k")
+    assert not await store.save_model(G1, b"old", ratings_version=v1, settings_key="k")
+    state = await store.load_model_state(G1)
+    assert state is not None and (state.blob, state.ratings_version) == (b"new", v3)
+    # Forgetting leaves a tombstone at the current version: an older fit cannot write back.
+    await store.delete_model(G1)
+    assert await store.load_model(G1) is None
+    assert not await store.save_model(G1, b"stale", ratings_version=v2, settings_key="k")
+    assert await store.load_model(G1) is None
+    assert await store.save_model(G1, b"fresh", ratings_version=v3, settings_key="k")
+    assert await store.load_model(G1) == b"fresh"
