@@ -156,14 +156,17 @@ def title_variants(raw: str) -> tuple[str, ...]:
 
 
 def subtitle_variants(raw: str) -> tuple[str, ...]:
-    """Normalised head and tail of each form of a "Head: Tail" or "Head - Tail" title
-    ("Star Wars: Episode IV - A New Hope" -> "star wars", "new hope"); empty without one.
+    """Normalised head and tail of each form of a "Head: Tail" or "Head - Tail" title, and
+    head + tail without a middle part ("Star Wars: Episode IV - A New Hope" -> "star wars",
+    "new hope", "star wars a new hope"); empty without one.
     Weaker than `title_variants`: match with them only on an exact year, when unambiguous."""
     parts: list[str] = []
     for form in _title_forms(raw)[:-1]:  # not the whole title as written
         pieces = _SUBTITLE_RE.split(display_title(form))
         if len(pieces) > 1:
             parts += [normalize(pieces[0]), normalize(pieces[-1])]
+        if len(pieces) > 2:
+            parts.append(normalize(f"{pieces[0]} {pieces[-1]}"))
     full = set(title_variants(raw))
     return tuple(p for p in _unique(parts) if p not in full)
 

@@ -33,7 +33,7 @@ def test_title_variants_cover_articles_and_parenthesised_alternates():
     assert "la cite des enfants perdus" in title_variants(
         "City of Lost Children, The (Cité des enfants perdus, La) (1995)")
     assert subtitle_variants("Star Wars: Episode IV - A New Hope (1977)") == (
-        "star wars", "new hope")
+        "star wars", "new hope", "star wars a new hope")
     assert subtitle_variants("Heat (1995)") == ()
 
 
@@ -72,6 +72,15 @@ def test_two_catalog_movies_proposing_one_key_link_neither():
     rows = catalog([("Solaris", 1972, None, None), ("Solaris", 1973, None, None)])
     assert [(link.movie_id, link.method) for link in link_movies(prior, rows)] == [
         (1, "title")]
+
+
+def test_a_dropped_middle_part_still_links_on_the_same_year():
+    prior = [PriorMovie(1, "Star Wars: Episode VII - The Force Awakens (2015)", 2015),
+             PriorMovie(2, "Star Wars: The Last Jedi (2017)", 2017)]
+    rows = catalog([("Star Wars: The Force Awakens", 2015, None, None),
+                    ("Star Wars: The Rise of Skywalker", 2019, None, None)])
+    assert [(link.movie_id, link.key, link.method) for link in link_movies(prior, rows)] == [
+        (1, 1, "subtitle")]
 
 
 def test_ids_shared_by_two_dataset_movies_are_not_used():
