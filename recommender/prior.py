@@ -191,22 +191,24 @@ def build_prior(user_keys, movie_keys, scores, *, progress: Progress = None,
     report = progress or (lambda done, tot: None)
     report(0, total)
 
-    uidx = IdIndex(users)
-    midx = IdIndex(movies)
-    ui = uidx.lookup(users)
+    user_ids, ui = np.unique(users, return_inverse=True)
     del users
-    mi = midx.lookup(movies)
+    movie_keys_u, mi = np.unique(movies, return_inverse=True)
     del movies
-    nu, nm = len(uidx), len(midx)
-    code = ui * nm + mi
-    if np.unique(code).size != code.size:
-        from .index import dedupe_last
-
-        keep = dedupe_last(code)
-        ui, mi, vals = ui[keep], mi[keep], vals[keep]
-    del code
+    nu, nm = user_ids.size, movie_keys_u.size
+    del user_ids
     ui = ui.astype(np.int32)
     mi = mi.astype(np.int32)
+    code = ui.astype(np.int64) * nm + mi
+    code.sort()
+    if np.any(code[1:] == code[:-1]):
+        from .index import dedupe_last
+
+        del code
+        keep = dedupe_last(ui.astype(np.int64) * nm + mi)
+        ui, mi, vals = ui[keep], mi[keep], vals[keep]
+    else:
+        del code
     lo, hi = scale if scale is not None else (float(vals.min()), float(vals.max()))
     if not hi > lo:
         hi = lo + 1.0
@@ -256,7 +258,7 @@ def build_prior(user_keys, movie_keys, scores, *, progress: Progress = None,
             "iterations": sol.iterations, "stop": sol.stop, "ease_lambda": ease_lambda,
             "ease_items": ease_items, "topk": topk, "ease_user_fraction": frac}
     report(total, total)
-    return TastePrior(midx.ids.copy(), sol.X.astype(np.float32), offsets,
+    return TastePrior(movie_keys_u, sol.X.astype(np.float32), offsets,
                       counts.astype(np.float32), implicit, gmean, (float(lo), float(hi)), info)
 
 

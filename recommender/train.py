@@ -84,6 +84,7 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: in
 
     rm = RatingMatrix(mi, ui, nm, nu, dtype=dt)
     obj = Objective(rm, y[rm.order], k, reg, reg_bias, dtype=dt, x_prior=x_prior)
+    rm.order = None  # only needed to sort y: 8 bytes a rating less while training
     del rm
     lay = obj.layout
     n_i = np.bincount(mi, minlength=nm).astype(np.float64)
