@@ -98,27 +98,34 @@ class Dataset:
             return handle.read().decode(encoding, errors="replace")
 
 
-def _shallowest(paths: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in sorted(paths, key=lambda p: (p.count("/"), p)):
-        base = path.rsplit("/", 1)[-1].lower()
-        found.setdefault(base, path)
-    return found
+def _find(paths: list[str]) -> tuple[str, str, dict[str, str]] | None:
+    """(kind, folder, {base name: path}) of the shallowest folder holding a whole dataset."""
+    folders: dict[str, dict[str, str]] = {}
+    for path in paths:
+        folder, _, base = path.rpartition("/")
+        folders.setdefault(folder, {})[base.lower()] = path
+    for folder in sorted(folders, key=lambda f: (f.count("/") + bool(f), f)):
+        files = folders[folder]
+        for kind, (ratings, movies, _) in LAYOUTS.items():
+            if ratings in files and movies in files:
+                return kind, folder, files
+    return None
 
 
 def open_dataset(path: Path) -> Dataset:
-    """Find the dataset's files in a folder or zip; PriorSourceError when it is not one."""
+    """Find the dataset's files in a folder or zip; PriorSourceError when it is not one.
+
+    The shallowest folder holding both files of a layout wins (a folder with ml-latest-small
+    inside works; so does a zip of it).
+    """
     path = Path(path)
     if not path.exists():
         raise PriorSourceError(f"{path} does not exist")
     known = {name for layout in LAYOUTS.values() for name in layout[:2]}
     if path.is_file() and path.name.lower() in known:
         path = path.parent  # "ml-latest-small/ratings.csv" means its folder
-    if path.is_dir():
-        files = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
-        members = {base: str(path / rel) for base, rel in _shallowest(files).items()}
-        is_zip = False
-    else:
+    is_zip = not path.is_dir()
+    if is_zip:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
@@ -128,19 +135,18 @@ def open_dataset(path: Path) -> Dataset:
                 ".zip)") from None
         except OSError as error:
             raise PriorSourceError(f"cannot read {path}: {error.strerror or error}") from None
-        members = _shallowest(names)
-        is_zip = True
-    for kind, (ratings, movies, _) in LAYOUTS.items():
-        if ratings in members and movies in members:
-            where = members[movies]
-            parent = where.replace("\\", "/").rsplit("/", 2)
-            name = parent[-2] if len(parent) >= 2 and parent[-2] else path.stem
-            if not is_zip:
-                name = Path(where).parent.name or path.name
-            return Dataset(path, name, kind, members, is_zip)
-    raise PriorSourceError(
-        f"{path} has no MovieLens ratings: expected ratings.csv and movies.csv (ml-latest-small, "
-        "ml-latest, ml-25m, ml-32m) or u.data and u.item (ML-100K)")
+    else:
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+    found = _find(names)
+    if found is None:
+        raise PriorSourceError(
+            f"{path} has no MovieLens ratings: expected ratings.csv and movies.csv "
+            "(ml-latest-small, ml-latest, ml-25m, ml-32m) or u.data and u.item (ML-100K)")
+    kind, folder, files = found
+    name = folder.rsplit("/", 1)[-1] if folder else (path.stem if is_zip else path.name)
+    if not is_zip:
+        files = {base: str(path / rel) for base, rel in files.items()}
+    return Dataset(path, name, kind, files, is_zip)
 
 
 @dataclass(frozen=True)

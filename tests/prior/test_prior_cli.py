@@ -142,7 +142,8 @@ async def _catalog_count(settings: Settings) -> int:
         return await storage.catalog_count()
 
 
-async def test_empty_catalog_gets_the_starter_catalog_first(settings, tmp_path, capsys):
+async def test_empty_catalog_gets_the_starter_catalog_first(settings, tmp_path, capsys,
+                                                            with_starter):
     assert await run(settings, "prior", "build", str(write_folder(tmp_path))) == 0
     out = capsys.readouterr().out
     async with await Storage.open(settings.database) as storage:

@@ -39,6 +39,16 @@ def test_ratings_match_the_file_whatever_the_block_size(tmp_path, kind, block_by
         assert len(seen) > 10
 
 
+def test_files_come_from_one_folder(tmp_path):
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n")  # a stray, no ratings
+    write_folder(tmp_path, "ml-b")
+    write_folder(tmp_path, "ml-a")
+    (tmp_path / "ml-a" / "ratings.csv").unlink()  # incomplete: skipped
+    dataset = open_dataset(tmp_path)
+    assert dataset.name == "ml-b"
+    assert {Path(p).parent.name for p in dataset.members.values()} == {"ml-b"}
+
+
 def test_a_file_of_the_dataset_means_its_folder(tmp_path):
     folder = write_folder(tmp_path)
     assert open_dataset(folder / "ratings.csv").location == folder
