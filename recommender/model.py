@@ -111,9 +111,8 @@ class CFModel:
 
         self.global_mean = float(vals.mean()) if vals.size else float(np.mean(cfg.scale)) / cfg.unit
         # where each movie's damped mean is shrunk to: prior baseline > side features > mean
-        self.prior = prior
-        self._p_row = (prior.lookup(self.movies.ids) if prior is not None
-                       else np.full(nm, -1, dtype=np.int64))
+        self.attach_prior(prior)
+        self.fitted_prior = prior.fingerprint() if prior is not None else None
         linked = self._p_row >= 0
         target = np.zeros(nm)
         F = _align_features(self.movies.ids, movie_features)
@@ -682,10 +681,21 @@ class CFModel:
         return dump(self)
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> CFModel:
+    def from_bytes(cls, blob: bytes, *, prior=None) -> CFModel:
+        """Load ``to_bytes`` output. ``prior``: the ``GuildPrior`` to attach (the blob stores
+        only its fingerprint; see ``persist.py``)."""
         from .persist import load
 
-        return load(cls, blob)
+        return load(cls, blob, prior=prior)
+
+    def attach_prior(self, prior) -> None:
+        """Use ``prior`` (a ``GuildPrior``) for the prior part of the blend and for fold-in of
+        movies the model does not know, without refitting. The movie factors stay those of the
+        last fit (which ``fitted_prior`` names by fingerprint); refit to move them toward a new
+        prior."""
+        self.prior = prior
+        self._p_row = (prior.lookup(self.movies.ids) if prior is not None
+                       else np.full(len(self.movies), -1, dtype=np.int64))
 
     def config_json(self) -> str:
         d = dict(self.config.__dict__)

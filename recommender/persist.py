@@ -5,10 +5,13 @@ folded in since the fit, but not every member's training ratings (most of the by
 13 of 15 MB for a million ratings): a loaded model learns a member's current ratings at their
 next fold-in, which the bot does before serving them. Format 1 archives (with every list) load.
 
-Format 3 adds the implicit item-item model (sparse top-k weights and co-rating counts), the
-taste prior aligned to the guild's catalog (when the fit had one), each movie's row in it, and
-folded-in members' ratings on movies the model does not know. Formats 1-2 still load: they
-rank by the rating model alone until the next fit.
+Format 3 adds the implicit item-item model (sparse top-k weights and co-rating counts) and
+folded-in members' ratings on movies the model does not know. The taste prior is NOT stored in
+each guild's blob (it is the same for every guild and would add megabytes to each): only its
+fingerprint is. ``CFModel.from_bytes(blob, prior=guild_prior)`` attaches the caller's
+``GuildPrior`` again (the service keeps one in memory); without it a model fitted with a prior
+still loads and serves, ranking without the prior part until the next fit. Formats 1-2 still
+load: they rank by the rating model alone until the next fit.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import numpy as np
 
 from .implicit import ItemItem
 from .index import IdIndex
-from .prior import GuildPrior
 from .types import FitReport, ModelConfig
 
 _FORMAT = 3
@@ -42,8 +44,7 @@ def dump(model) -> bytes:
              "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}
     extra.update(model._implicit().arrays("ii_"))
     if model.prior is not None:
-        extra.update(model.prior.arrays("prior_"))
-        extra["p_row"] = model._p_row
+        extra["prior_fingerprint"] = np.array(model.prior.fingerprint())
     buf = io.BytesIO()
     np.savez(
         buf,
@@ -61,7 +62,7 @@ def dump(model) -> bytes:
     return buf.getvalue()
 
 
-def load(cls, blob: bytes):
+def load(cls, blob: bytes, prior=None):
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         version = int(z["format"])
         if version not in (1, 2, 3):
@@ -98,10 +99,12 @@ def load(cls, blob: bytes):
             for k, u in enumerate(z["e_users"]):
                 model._extra[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
             model.implicit = ItemItem.from_arrays(z, "ii_", nm)
-            if "p_row" in z.files:
-                model.prior = GuildPrior.from_arrays(z, "prior_")
-                model._p_row = np.asarray(z["p_row"], dtype=np.int64)
+            model.fitted_prior = (str(z["prior_fingerprint"]) if "prior_fingerprint" in z.files
+                                  else None)
         else:
             model.implicit = ItemItem.empty(nm)
+            model.fitted_prior = None
+    if prior is not None:
+        model.attach_prior(prior)
     model._fitted = True
     return model

@@ -65,6 +65,17 @@ class GuildPrior:
         """Row of each catalog movie id in this prior, -1 where not linked."""
         return IdIndex(self.movie_ids, presorted_unique=True).lookup(movie_ids)
 
+    def fingerprint(self) -> str:
+        """A short hash of the linked ids and factors (which prior a guild model was fit to)."""
+        fp = getattr(self, "_fingerprint", None)
+        if fp is None:
+            import hashlib
+
+            h = hashlib.sha256(self.movie_ids.astype(np.int64).tobytes())
+            h.update(np.ascontiguousarray(self.factors, dtype=np.float32).tobytes())
+            fp = self._fingerprint = h.hexdigest()[:16]
+        return fp
+
     def arrays(self, prefix: str = "prior_") -> dict[str, np.ndarray]:
         out = {f"{prefix}movie_ids": self.movie_ids.astype(np.int64),
                f"{prefix}factors": self.factors.astype(np.float32),

@@ -348,3 +348,26 @@ def test_saved_model_leaves_out_training_lists_but_never_double_counts_support()
                                model.predict([member], movies[:20]), rtol=1e-6)
     assert [r.movie_id for r in back.recommend(member, n=5)] == [
         r.movie_id for r in model.recommend(member, n=5)]
+
+
+def test_format_2_blobs_from_the_previous_release_still_load():
+    import io
+
+    model, _, (users, movies, _) = fitted()
+    model.fold_in(555, movies[:5], [5, 4, 3, 2, 1])
+    with np.load(io.BytesIO(model.to_bytes()), allow_pickle=False) as z:
+        old = {k: z[k] for k in z.files if not k.startswith(("ii_", "e_", "prior"))}
+    import json
+
+    cfg = json.loads(str(old["config"]))
+    old["config"] = np.array(json.dumps({k: cfg[k] for k in (
+        "features", "reg", "reg_bias", "maxiter", "seed", "scale", "mean_damping")}))
+    old["format"] = np.array(2)
+    buf = io.BytesIO()
+    np.savez(buf, **old)
+    back = CFModel.from_bytes(buf.getvalue())
+    assert back.config.features == model.config.features
+    np.testing.assert_array_equal(back.predict(users, movies), model.predict(users, movies))
+    recs = back.recommend(555, n=5)
+    assert len(recs) == 5 and not {r.movie_id for r in recs} & set(movies[:5].tolist())
+    assert back.similar(int(movies[0])) == []  # no co-rating counts saved: nothing, not noise

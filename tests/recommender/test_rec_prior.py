@@ -166,8 +166,14 @@ def test_fold_in_uses_ratings_on_movies_the_guild_model_does_not_know(built):
     recs = model.recommend(1, n=5)
     reasons = [model.explain(1, r.movie_id) for r in recs]
     assert any(x and x[0][0] in set(unknown.tolist()) for x in reasons)
-    back = CFModel.from_bytes(model.to_bytes())
+    blob = model.to_bytes()
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:  # the prior is not copied in
+        assert [f for f in z.files if f.startswith("prior")] == ["prior_fingerprint"]
+    back = CFModel.from_bytes(blob, prior=gp)
+    assert back.fitted_prior == gp.fingerprint()
     assert [r.movie_id for r in back.recommend(1, n=5)] == [r.movie_id for r in recs]
+    alone = CFModel.from_bytes(blob)  # the prior is not in the blob: still loads and serves
+    assert alone.prior is None and len(alone.recommend(1, n=5)) == 5
 
 
 def test_fold_in_without_prior_counts_unknown_movies_in_the_bias():
