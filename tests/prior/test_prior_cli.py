@@ -205,14 +205,18 @@ def test_main_runs_prior_status_with_the_global_config(tmp_path, capsys):
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\ndatabase = "{tmp_path / "x.sqlite3"}"\n')
     config.chmod(0o600)
+    folder = write_folder(tmp_path)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
+        assert main(["--config", str(config), "prior", "build", "--all-movies",
+                     str(folder)]) == 0
         assert main(["--config", str(config), "prior", "status"]) == 0
     finally:  # main() points the root logger at this test's captured stderr
         root.handlers[:] = handlers
         root.setLevel(level)
-    assert "No taste prior installed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Taste prior: installed" in out and f"source:   ml-test ({folder})" in out
     assert (tmp_path / "x.sqlite3").exists()
 
 
