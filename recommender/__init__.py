@@ -4,6 +4,8 @@ See ``docs/architecture.md`` ("Recommender contract") and ``model.py`` for the m
 """
 
 from .model import CFModel
+from .prior import GuildPrior, TastePrior, build_prior
 from .types import FitReport, ModelConfig, Recommendation
 
-__all__ = ["CFModel", "FitReport", "ModelConfig", "Recommendation"]
+__all__ = ["CFModel", "FitReport", "GuildPrior", "ModelConfig", "Recommendation", "TastePrior",
+           "build_prior"]

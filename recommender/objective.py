@@ -74,7 +74,6 @@ class Objective:
         self._b = np.empty((c, k), dtype=dtype)
         self._err = np.empty(n, dtype=dtype)
         self._tmp = np.empty(n, dtype=dtype)
-        self._err64 = np.empty(n, dtype=np.float64)
         self._movie = rm.movie  # int32: half the index memory of intp at 32M ratings
         self._user = rm.user
 
@@ -101,8 +100,10 @@ class Objective:
         X, T, _, _ = lay.unpack(params, self.dtype)
         err = self.residuals(params)
         p64 = params
-        np.copyto(self._err64, err)
-        cost = 0.5 * float(np.dot(self._err64, self._err64))
+        cost = 0.0
+        for a in range(0, err.size, self.chunk):  # float64 sums without an n-sized copy
+            e = err[a:a + self.chunk].astype(np.float64)
+            cost += 0.5 * float(np.dot(e, e))
         dx = p64[lay.sx] if self.x_prior is None else p64[lay.sx] - self.x_prior
         cost += 0.5 * self.reg * float(np.dot(dx, dx) + np.dot(p64[lay.st], p64[lay.st]))
         cost += 0.5 * self.reg_bias * float(

@@ -231,11 +231,12 @@ def build_prior(user_keys, movie_keys, scores, *, progress: Progress = None,
     y -= means[mi]
     report(1, total)
 
-    sol = train_factors(ui, mi, y, nu, nm, k=features, reg=reg, reg_bias=reg_bias, seed=seed,
+    handed = [y]
+    del y
+    sol = train_factors(ui, mi, handed, nu, nm, k=features, reg=reg, reg_bias=reg_bias, seed=seed,
                         dtype=dtype, round_iters=round_iters, tol=tol,
                         max_iterations=max_iterations, time_budget=time_budget,
                         callback=lambda it: report(min(1 + it, total - 3), total))
-    del y
     report(total - 3, total)
 
     # EASE on a sample of members bounded by max_pairs co-rating triples

@@ -64,12 +64,17 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: in
                   callback: Callable[[int], None] | None = None) -> Solution:
     """Fit movie/member factors and biases to residual targets ``y`` (rating units).
 
+    ``y`` may be a one-element list holding the array: the list is emptied once the training
+    structures are built, so a caller that keeps no other reference frees it (32M ratings).
+
     ``ui``/``mi`` are dense member/movie indexes of each rating. ``x_prior`` (movies x k) is the
     MAP target of the movie factors (zero rows = plain L2); the factors start from it. ``warm``
     may overwrite the starting arrays in place (warm start). ``callback(iterations_done)`` is
     called after every CG iteration (progress bars).
     """
     t0 = time.perf_counter()
+    y_ref = y
+    y = y[0] if isinstance(y, list) else y
     dt = np.dtype(dtype)
     bi, bu = initial_biases(ui, mi, y, nu, nm, reg_bias)
     rng = np.random.default_rng(seed)
@@ -80,12 +85,17 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: in
     if warm is not None:
         warm(X, T, bi, bu)
     if k == 0 or max_iterations <= 0 or y.size == 0:
+        if isinstance(y_ref, list):
+            y_ref.clear()
         return Solution(X, T, bi, bu, 0, float("nan"), "none")
 
     rm = RatingMatrix(mi, ui, nm, nu, dtype=dt)
     obj = Objective(rm, y[rm.order], k, reg, reg_bias, dtype=dt, x_prior=x_prior)
     rm.order = None  # only needed to sort y: 8 bytes a rating less while training
     del rm
+    if isinstance(y_ref, list):
+        y_ref.clear()  # the caller handed y over: free it while training
+    del y
     lay = obj.layout
     n_i = np.bincount(mi, minlength=nm).astype(np.float64)
     n_u = np.bincount(ui, minlength=nu).astype(np.float64)

@@ -51,7 +51,7 @@ class ModelConfig:
     """Seconds after which a fit stops at the end of its current round, converged or not."""
     ease_lambda: float = 400.0
     """EASE ridge weight λ (absolute, in co-rating counts; see ``implicit.py``)."""
-    ease_items: int = 1500
+    ease_items: int = 1000
     """EASE solves densely over at most this many (most-rated) movies; others get no weights."""
     ease_topk: int = 100
     """Item-item weights (and co-rating counts) kept per movie: memory O(movies x ease_topk)."""
