@@ -23,6 +23,13 @@ prior's build time is listed once per size. Targets: with the prior precision@10
 MostPop at every size; without >= 1.3x from 30 members up. "x MostPop" is the ratio of the
 mean precisions (a 10-member draw can have MostPop at 0); "draws" is the per-draw range where
 MostPop > 0. Sizes below 30 members get proportionally more draws.
+
+    python benchmarks/guilds.py --prior-scaling 5e6 [--movies 30000]
+
+builds a taste prior from that many synthetic ratings instead (long-tail member activity,
+Zipf-like movie popularity; the shape of MovieLens) and prints build seconds, peak RSS and the
+stored size: the check that an ml-32m-sized prior (32M ratings, 87k movies) builds on this
+machine in minutes with bounded memory.
 """
 
 from __future__ import annotations
@@ -184,6 +191,36 @@ def run_guild(data, size, rng, args, overrides) -> dict[str, dict]:
     return out
 
 
+def prior_scaling(n_ratings: int, n_movies: int, seed: int) -> None:
+    import resource
+
+    rng = np.random.default_rng(seed)
+    n_users = max(100, n_ratings // 150)
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    per_user = np.maximum(1, np.round(activity / activity.sum() * n_ratings)).astype(np.int64)
+    pop = 1.0 / (np.arange(n_movies) + 10.0)
+    users = np.repeat(np.arange(n_users, dtype=np.int64), per_user)
+    movies = rng.choice(n_movies, size=users.size, p=pop / pop.sum()).astype(np.int64) * 3 + 1
+    scores = np.clip(np.round(rng.normal(3.5, 1.0, users.size) * 2) / 2, 0.5, 5.0)
+    scores = scores.astype(np.float32)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"synthetic: {users.size} ratings, {n_users} users, {n_movies} movies; "
+          f"RSS before build {before:.0f} MB", flush=True)
+    t0 = time.perf_counter()
+    shown = [-1]
+
+    def progress(done, total):
+        if done * 10 // total != shown[0]:
+            shown[0] = done * 10 // total
+            print(f"  {done}/{total} {time.perf_counter() - t0:.0f} s", flush=True)
+
+    prior = build_prior(users, movies, scores, progress=progress)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"build {seconds:.1f} s, peak RSS {peak:.0f} MB (+{peak - before:.0f} MB during the "
+          f"build), stored {len(prior.to_bytes()) / 1e6:.1f} MB; {prior.info}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,7 +232,13 @@ def main(argv=None) -> int:
     p.add_argument("--prior-iterations", type=int, default=100)
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="ModelConfig overrides for ours (tuning experiments)")
+    p.add_argument("--prior-scaling", type=float, metavar="RATINGS",
+                   help="only time a prior build on this many synthetic ratings")
+    p.add_argument("--movies", type=int, default=30_000, help="movies for --prior-scaling")
     args = p.parse_args(argv)
+    if args.prior_scaling:
+        prior_scaling(int(args.prior_scaling), args.movies, args.seed)
+        return 0
     overrides = {}
     for kv in args.set:
         key, value = kv.split("=", 1)

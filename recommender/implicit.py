@@ -38,19 +38,26 @@ def binary_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
 
 
 def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
-                   by_abs: bool = True) -> sp.csr_matrix:
+                   by_abs: bool = True, block: int = 512) -> sp.csr_matrix:
     """Keep the k largest entries (by magnitude) of each column of the dense square ``M``
-    whose rows/columns are the movie indexes ``sel``; returns an n x n CSR (zeros dropped)."""
+    whose rows/columns are the movie indexes ``sel``; returns an n x n CSR (zeros dropped).
+    Columns are processed in blocks, so the scratch memory is O(N x block)."""
     N = M.shape[0]
     k = min(k, N)
     if N == 0 or k == 0:
         return sp.csr_matrix((n, n), dtype=np.float32)
-    key = np.abs(M) if by_abs else M
-    idx = np.argpartition(-key, k - 1, axis=0)[:k] if k < N else np.tile(
-        np.arange(N)[:, None], (1, N))
-    cols = np.repeat(np.arange(N), k)
-    rows = idx.T.ravel()
-    vals = M[rows, cols].astype(np.float32)
+    rows_l, cols_l, vals_l = [], [], []
+    for a in range(0, N, block):
+        b = min(N, a + block)
+        sub = M[:, a:b]
+        key = np.abs(sub) if by_abs else sub
+        idx = (np.argpartition(-key, k - 1, axis=0)[:k] if k < N
+               else np.tile(np.arange(N)[:, None], (1, b - a)))
+        vals = np.take_along_axis(sub, idx, axis=0).astype(np.float32)
+        rows_l.append(idx.T.ravel())
+        cols_l.append(np.repeat(np.arange(a, b), k))
+        vals_l.append(vals.T.ravel())
+    rows, cols, vals = (np.concatenate(x) for x in (rows_l, cols_l, vals_l))
     keep = vals != 0
     W = sp.csr_matrix((vals[keep], (sel[rows[keep]], sel[cols[keep]])), shape=(n, n))
     W.sort_indices()
@@ -59,13 +66,13 @@ def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
 
 def gram(users: np.ndarray, items: np.ndarray, n_users: int, sel: np.ndarray,
          n_items: int) -> np.ndarray:
-    """Dense co-rating counts among the movies ``sel`` (float64, sel x sel)."""
+    """Dense co-rating counts among the movies ``sel`` (float32, sel x sel)."""
     pos = np.full(n_items, -1, dtype=np.int64)
     pos[sel] = np.arange(sel.size)
     p = pos[items]
     ok = p >= 0
     Xs = binary_matrix(users[ok], p[ok], n_users, sel.size)
-    return (Xs.T @ Xs).toarray().astype(np.float64)
+    return (Xs.T @ Xs).toarray()  # float32: counts are exact up to 2**24
 
 
 def _spd_inverse(G: np.ndarray) -> np.ndarray:
@@ -73,11 +80,14 @@ def _spd_inverse(G: np.ndarray) -> np.ndarray:
     about 6x faster than a float64 general inverse; G + λI is well conditioned)."""
     from scipy.linalg import cho_factor, lapack
 
-    c, _ = cho_factor(G.astype(np.float32), lower=False, check_finite=False)
-    inv, info = lapack.spotri(c, lower=0)
+    c, _ = cho_factor(np.asarray(G, dtype=np.float32), lower=False, overwrite_a=True,
+                      check_finite=False)
+    inv, info = lapack.spotri(c, lower=0, overwrite_c=1)
     if info != 0:
-        return np.linalg.inv(G).astype(np.float32)
-    return np.triu(inv) + np.triu(inv, 1).T
+        raise np.linalg.LinAlgError(f"spotri failed ({info})")
+    lower = np.tril_indices_from(inv, -1)
+    inv[lower] = inv.T[lower]  # mirror the upper triangle
+    return inv
 
 
 class ItemItem:
@@ -125,9 +135,9 @@ class ItemItem:
         G[np.diag_indices_from(G)] += lam
         P = _spd_inverse(G)
         del G
-        B = P / (-np.diag(P))[None, :]
-        np.fill_diagonal(B, 0.0)
-        del P
+        P /= -np.diag(P)[None, :]  # B = I - P / diag(P), in place
+        np.fill_diagonal(P, 0.0)
+        B = P
         if progress:
             progress("solve")
         W = _top_k_columns(B, sel, topk, n_items)
