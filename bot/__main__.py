@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
     setup_logging(settings)
+    from bot.redaction import install_excepthooks  # uncaught exceptions: redacted too
+
+    install_excepthooks(settings.token)
     for warning in permission_warnings(settings):
         log.warning(warning)
     try:

@@ -53,6 +53,9 @@ class MovieTransformer(app_commands.Transformer):
         found = await bot_of(interaction).app.catalog.lookup(interaction.guild_id, text)
         if found.movie is not None:
             return found.movie
+        if text.startswith("#"):  # an id that is malformed, out of range or not visible here
+            raise UserError(f"I don't know a movie “{safe(text, 40)}” in this server. Start "
+                            "typing a title and pick one from the suggestions.")
         if found.suggestions:
             listed = "\n".join(f"• {safe(m.label)}" for m in found.suggestions)
             raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Did you mean:\n"

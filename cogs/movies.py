@@ -85,7 +85,7 @@ class Movies(commands.Cog):
                                                      movie)
         found, mean, count = movie, details.mean, details.count
         mine, predicted = details.mine, details.predicted
-        embed = discord.Embed(title=movie_label(found, 250), colour=discord.Colour.blurple())
+        embed = discord.Embed(title=movie_label(found, 256), colour=discord.Colour.blurple())
         embed.add_field(name="Year", value=str(found.year) if found.year else "Unknown")
         embed.add_field(name="Genres",
                         value=safe(", ".join(found.genres), 1000) if found.genres else "—")
@@ -96,7 +96,9 @@ class Movies(commands.Cog):
             embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)
+        # Ephemeral: the reply carries the member's own rating and prediction.
+        await interaction.response.send_message(embed=embed, ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
 
     # --------------------------------------------------------------------- top
     @movies.command(name="top", description="This server's best-rated movies")

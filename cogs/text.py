@@ -8,13 +8,28 @@ from bot.domain.models import Movie
 from bot.domain.titles import strip_controls
 
 
+def _escape(text: str) -> str:
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def safe(text: str, limit: int = 200) -> str:
     """User text for a message or embed: controls removed, markdown and mentions escaped,
-    shortened to `limit` characters with an ellipsis."""
+    at most `limit` characters *after* escaping (escape, then shorten with an ellipsis at a
+    character boundary, so a markdown-heavy title still fits Discord's limits and no escape
+    is cut in half)."""
     text = strip_controls(text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    escaped = _escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    # The longest prefix whose escaped form plus "…" fits (escaping only ever lengthens).
+    low, high = 0, min(len(text), limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_escape(text[:middle].rstrip())) + 1 <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return _escape(text[:low].rstrip()) + "…"
 
 
 def movie_label(movie: Movie, limit: int = 200) -> str:

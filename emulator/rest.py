@@ -26,6 +26,14 @@ from discord.enums import (
 
 from .bodies import ParsedBody, UploadedFile, parse_body
 from .faults import json_response
+from .limits import (
+    INVALID_FORM_BODY,
+    choices_errors,
+    command_errors,
+    message_errors,
+    modal_errors,
+    nest,
+)
 from .messages import EPHEMERAL, LOADING
 from .payloads import (
     application_payload,
@@ -76,6 +84,14 @@ def error(status: int, code: int, message: str) -> web.Response:
 
 def no_content() -> web.Response:
     return web.Response(status=204)
+
+
+def invalid_form(emu: DiscordEmulator, req: Req, errors: dict[str, Any]) -> web.Response:
+    """Discord's answer to a body over its limits (see `limits`); recorded in
+    `emu.rejections` so a test can say which reply broke which limit."""
+    emu.rejections.append({"method": req.method, "path": req.path, "errors": errors})
+    return json_response({"message": "Invalid Form Body", "code": INVALID_FORM_BODY,
+                          "errors": errors}, 400)
 
 
 # -- identity -------------------------------------------------------------------
@@ -147,6 +163,11 @@ async def put_commands(emu: DiscordEmulator, req: Req) -> web.Response:
     if isinstance(key, web.Response):
         return key
     old = {(c["name"], c["type"]): c for c in emu.commands.get(key, [])}
+    errors: dict[str, Any] = {}
+    for n, definition in enumerate(req.json or []):
+        errors.update(command_errors(definition, path=(n,)) or {})
+    if errors:
+        return invalid_form(emu, req, errors)
     new = [
         _store_command(emu, key, d, old.get((d["name"], d.get("type", _CHAT_INPUT))))
         for d in req.json or []
@@ -169,6 +190,9 @@ async def post_command(emu: DiscordEmulator, req: Req) -> web.Response:
         return key
     cmds = emu.commands.setdefault(key, [])
     data = req.json or {}
+    errors = command_errors(data)
+    if errors:
+        return invalid_form(emu, req, errors)
     old = next((c for c in cmds if c["name"] == data.get("name")), None)
     cmd = _store_command(emu, key, data, old)
     if old:
@@ -191,6 +215,9 @@ async def one_command(emu: DiscordEmulator, req: Req) -> web.Response:
     if req.method == "DELETE":
         cmds.remove(cmd)
         return no_content()
+    errors = command_errors({**cmd, **(req.json or {})})
+    if errors:
+        return invalid_form(emu, req, errors)
     updated = _store_command(emu, key, {**cmd, **(req.json or {})}, cmd)
     cmds[cmds.index(cmd)] = updated
     return json_response(updated)
@@ -272,6 +299,17 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
     flags = int(data.get("flags") or 0)
     message: dict[str, Any] | None = None
     reply: Reply
+    if callback in (InteractionResponseType.channel_message,
+                    InteractionResponseType.message_update):
+        errors = nest("data", message_errors(data))
+    elif callback is InteractionResponseType.modal:
+        errors = nest("data", modal_errors(data))
+    elif callback is InteractionResponseType.autocomplete_result:
+        errors = nest("data", choices_errors(list(data.get("choices") or [])))
+    else:
+        errors = None
+    if errors:
+        return invalid_form(emu, req, errors)
     if callback is InteractionResponseType.channel_message:
         message = emu.messages.create(
             channel_id=inter.channel_id, guild_id=inter.guild_id, body=data, files=req.files,
@@ -302,8 +340,6 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
         if inter.type != InteractionType.autocomplete.value:
             return error(400, 50035, "Invalid Form Body: not an autocomplete interaction")
         choices = list(data.get("choices") or [])
-        if len(choices) > 25:
-            return error(400, 50035, "Invalid Form Body: choices must be 25 or fewer")
         reply = Reply(type=ctype, choices=choices)
     elif callback is InteractionResponseType.modal:
         if inter.type == InteractionType.modal_submit.value:
@@ -350,6 +386,9 @@ async def post_followup(emu: DiscordEmulator, req: Req) -> web.Response:
     if isinstance(inter, web.Response):
         return inter
     body = req.json or {}
+    errors = message_errors(body)
+    if errors:
+        return invalid_form(emu, req, errors)
     message = emu.messages.create(
         channel_id=inter.channel_id, guild_id=inter.guild_id, body=body, files=req.files,
         type=_message_type(inter), extra=_interaction_extra(emu, inter),
@@ -389,6 +428,9 @@ async def webhook_message(emu: DiscordEmulator, req: Req) -> web.Response:
         emu._notify()
         await emu.dispatch_message("MESSAGE_DELETE", msg)
         return no_content()
+    errors = message_errors(req.json)
+    if errors:
+        return invalid_form(emu, req, errors)
     msg = emu.messages.update(mid, req.json or {}, req.files)
     snap = _snapshot(emu, msg, None)
     if req.json and "allowed_mentions" in req.json:
@@ -440,6 +482,9 @@ async def post_channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
     if not (body.get("content") or body.get("embeds") or body.get("components") or req.files
             or body.get("sticker_ids") or body.get("poll")):
         return error(400, 50006, "Cannot send an empty message")
+    errors = message_errors(body)
+    if errors:
+        return invalid_form(emu, req, errors)
     extra: dict[str, Any] = {}
     mtype = MessageType.default.value
     ref = body.get("message_reference")
@@ -493,6 +538,9 @@ async def channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
         return no_content()
     if msg["author"]["id"] != str(emu.world.bot_user.id):
         return error(403, 50005, "Cannot edit a message authored by another user")
+    errors = message_errors(req.json)
+    if errors:
+        return invalid_form(emu, req, errors)
     msg = emu.messages.update(mid, req.json or {}, req.files)
     emu._notify()
     await emu.dispatch_message("MESSAGE_UPDATE", msg)

@@ -59,6 +59,8 @@ class DiscordEmulator:
         self.requests: list[RecordedRequest] = []
         self.unknown_routes: list[RecordedRequest] = []
         self.errors: list[BaseException] = []
+        # Bodies refused for breaking Discord's limits: {"method", "path", "errors"} (limits.py).
+        self.rejections: list[dict[str, Any]] = []
         self.interactions: dict[str, Interaction] = {}
         self.interaction_log: list[Interaction] = []
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -210,6 +212,8 @@ class DiscordEmulator:
             lines.append(f"unknown routes: {self.unknown_routes}")
         if self.errors:
             lines.append(f"emulator errors: {self.errors!r}")
+        if self.rejections:
+            lines.append(f"refused over Discord's limits: {self.limit_violations()}")
         sessions = [(s.id, s.conn is not None, s.invalid) for s in self.gateway.sessions.values()]
         lines.append(f"gateway sessions (id, connected, invalid): {sessions}")
         return "\n".join(lines)
@@ -219,6 +223,19 @@ class DiscordEmulator:
             "the client called routes the emulator does not know: "
             + ", ".join(f"{r.method} {r.path}" for r in self.unknown_routes)
         )
+
+    def limit_violations(self) -> list[str]:
+        """One line per limit broken by a refused body: "METHOD path: embeds.0.title: ..."."""
+        from .limits import flatten
+
+        return [f"{r['method']} {r['path']}: {line}" for r in self.rejections
+                for line in flatten(r["errors"])]
+
+    def assert_within_limits(self) -> None:
+        """Every body the client sent kept to Discord's limits (nothing refused with 50035)."""
+        assert not self.rejections, (
+            "the client sent bodies Discord would refuse (400, code 50035):\n"
+            + "\n".join(self.limit_violations()))
 
     def requests_matching(self, pattern: str) -> list[RecordedRequest]:
         from .faults import Fault

@@ -30,7 +30,7 @@ from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
 from . import bulk
-from .connection import open_bulk, open_connection
+from .connection import create_private_file, make_private_dir, open_bulk, open_connection
 from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
 from .migrations import Migration
 from .models import (
@@ -69,6 +69,7 @@ RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
 _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
 _ID_RE = re.compile(r"#(\d{1,19})")
+MAX_SQL_INT = 2**63 - 1  # SQLite's INTEGER range: a larger id would overflow the binding
 
 
 def _movie(row: Sequence[Any]) -> Movie:
@@ -86,11 +87,21 @@ def _epoch(value: datetime | float | int | None) -> float:
 
 
 def _prepare_backup(dest: Path, database: Path) -> Path:
+    """The private (0600) temporary file a backup is written to, next to `dest`; a
+    StorageError with one clear line when `dest` cannot be a backup file."""
     if dest.resolve() == database.resolve():
         raise StorageError("the backup file must not be the database itself")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_dir():
+        raise StorageError(f"cannot back up to {dest}: it is a folder; give a file name, "
+                           f"e.g. {dest / 'moviebot-backup.sqlite3'}")
     partial = dest.with_name(dest.name + ".partial")
-    partial.unlink(missing_ok=True)
+    try:
+        make_private_dir(dest.parent)
+        partial.unlink(missing_ok=True)
+        create_private_file(partial, exclusive=True)
+    except OSError as error:
+        raise StorageError(f"cannot write the backup to {dest}: "
+                           f"{error.strerror or error}") from error
     return partial
 
 
@@ -394,7 +405,10 @@ class Storage:
             return None
         match = _ID_RE.fullmatch(text)
         if match:
-            return await self.get_movie(guild_id, int(match.group(1)))
+            movie_id = int(match.group(1))
+            if movie_id > MAX_SQL_INT:  # "#9999999999999999999": no such movie, no overflow
+                return None
+            return await self.get_movie(guild_id, movie_id)
         parsed = parse_title(text)
         if parsed.year is not None:
             rows = await self._fetchall(
@@ -886,11 +900,19 @@ class Storage:
         """
         dest = Path(dest_path)
         partial = await asyncio.to_thread(_prepare_backup, dest, self.path)
-        target = await asyncio.to_thread(sqlite3.connect, str(partial), check_same_thread=False)
         try:
-            await self._conn.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            target.close()
-        os.replace(partial, dest)
+            target = await asyncio.to_thread(sqlite3.connect, str(partial),
+                                             check_same_thread=False)
+            try:
+                await self._conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                target.close()
+            os.replace(partial, dest)
+        except (OSError, sqlite3.Error) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise StorageError(f"cannot write the backup to {dest}: {reason}") from error
+        finally:  # nothing half-written is left behind
+            for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                leftover.unlink(missing_ok=True)
         return dest

@@ -255,6 +255,7 @@ async def env(tmp_path: Path):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(running.recommendations.wait_idle(guild.id), 10)
         emu.assert_no_unknown_routes()
+        emu.assert_within_limits()  # no reply broke Discord's size limits
         assert not emu.errors, f"emulator errors: {emu.errors!r}"
 
 

@@ -140,7 +140,7 @@ async def test_info_shows_year_genres_server_rating_and_yours(env: Env) -> None:
     await env.seed(env.guild, {env.alice.id: {movie: 8}, env.bob.id: {movie: 7}},
                    train=False)
     reply = await env.run(env.alice, "movies info", movie=f"#{movie.id}")
-    assert not reply.ephemeral
+    assert reply.ephemeral  # it shows the member's own rating and prediction (issue 13, row 3)
     _no_pings(reply)
     embed = reply.embed
     assert embed["title"] == "Casablanca (1942)"
