@@ -1,7 +1,11 @@
-"""Command line: `python -m bot [--config PATH] [run|sync|catalog|prior|console|backup|purge]`.
+"""Command line: `python -m bot [--config PATH] [run|sync|catalog|prior|console|backup|purge|
+stats|health]`.
 
-Every failure a person can fix (missing token, bad config, a newer database) ends with one line
-on stderr and a non-zero exit code, never a traceback.
+Every failure a person can fix (missing token, bad config, a newer database, a database that
+is not there) ends with one line on stderr and a non-zero exit code, never a traceback. Global
+options (`--config`) work before or after the subcommand. Exit codes: 0 done, 1 failed (a bug,
+or something the line explains), 2 configuration error, 78 Discord refused the token or the
+intents (a restart will not help: `RestartPreventExitStatus=78` under systemd), 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, default_settings, load_settings, permission_warnings
+from bot.config import (
+    QUIET_LOGGERS,
+    ConfigError,
+    Settings,
+    default_settings,
+    load_settings,
+    permission_warnings,
+)
+from bot.dbcheck import MissingDatabaseError, require_database
 
 CONFIG_ENV = "MOVIEBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -21,6 +33,10 @@ NO_TOKEN = (
     "No Discord bot token: set the DISCORD_TOKEN environment variable or [discord] token in "
     "your config file (the README's 'Create the Discord application' says where to get one)."
 )
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_DISCORD_REFUSED = 78  # sysexits' EX_CONFIG: fix the token or the intents, then start
 
 log = logging.getLogger("bot")
 
@@ -49,14 +65,28 @@ class RedactToken(logging.Filter):
         return True
 
 
+def logger_levels(settings: Settings) -> dict[str, int]:
+    """Each logger's level: libraries quiet by default (never louder than `[logging] level`),
+    then `[logging.levels]` as written."""
+    root = logging.getLevelName(settings.log_level)
+    levels = {name: max(root, logging.getLevelName(level))
+              for name, level in QUIET_LOGGERS.items()}
+    levels.update({name: logging.getLevelName(level) for name, level in settings.log_levels})
+    return levels
+
+
 def setup_logging(settings: Settings) -> None:
+    from bot.lifecycle import OneLineReconnects
+
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactToken(settings.token))
+    handler.addFilter(OneLineReconnects())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    logging.getLogger("discord").setLevel(max(logging.INFO, root.level))
+    for name, level in logger_levels(settings).items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _settings_for(args: argparse.Namespace) -> Settings:
@@ -70,9 +100,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    from bot.about import startup_line
     from bot.lifecycle import serve
 
+    for note in settings.notes:
+        log.warning(note)
+    log.info(startup_line(settings))
     return await serve(create_bot(settings), settings.token)
 
 
@@ -102,6 +136,7 @@ async def _sync(args: argparse.Namespace, settings: Settings) -> int:
 async def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage import Storage
 
+    require_database(settings)
     storage = await Storage.open(settings.database)
     try:
         await storage.backup(Path(args.path))
@@ -115,6 +150,7 @@ async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from bot.privacy import purge_departed_guilds
     from bot.storage import Storage
 
+    require_database(settings)
     storage = await Storage.open(settings.database)
     try:
         if args.guild:
@@ -130,26 +166,86 @@ async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+async def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.stats import stats_text
+
+    require_database(settings)
+    print(await stats_text(settings.database))
+    return 0
+
+
+async def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import check
+
+    verdict = check(settings.database, max_age=args.max_age)
+    print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else EXIT_FAILED
+
+
+def _version() -> str:
+    from bot.about import version
+
+    return f"moviebot {version()}"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """`--config` on the top parser and, without a default of its own, on every subcommand, so
+    `backup --config x.toml PATH` means the same as `--config x.toml backup PATH`."""
     parser.add_argument(
-        "--config", default=os.environ.get(CONFIG_ENV),
+        "--config", default=os.environ.get(CONFIG_ENV) if top else argparse.SUPPRESS,
         help=f"config file (default: ${CONFIG_ENV} or ./{DEFAULT_CONFIG}; "
              "built-in defaults plus environment when absent)")
-    sub = parser.add_subparsers(dest="command")
+
+
+def _finish_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand (nested too) gets the global options, and its one-line help as the
+    description its own `--help` shows."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            if sub.description is None and helps.get(name):
+                text = str(helps[name])
+                sub.description = text[:1].upper() + text[1:] + "."
+            if not any("--config" in a.option_strings for a in sub._actions):
+                _add_global_options(sub, top=False)
+            _finish_subcommands(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Movie bot: a self-hosted Discord bot that recommends movies from each "
+                    "server's own ratings. Without a command it runs the bot.")
+    parser.add_argument("--version", action="version", version=_version())
+    _add_global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="connect to Discord and serve commands (default)")
     run.set_defaults(func=_run)
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only (instant)")
     sync.set_defaults(func=_sync)
-    backup = sub.add_parser("backup", help="online, consistent copy of the database")
+    backup = sub.add_parser(
+        "backup", help="write an online, consistent copy of the database (safe while the bot "
+                       "runs)")
     backup.add_argument("path", help="where to write the copy")
     backup.set_defaults(func=_backup)
-    purge = sub.add_parser("purge", help="delete data of guilds the bot has left")
+    purge = sub.add_parser(
+        "purge", help="delete the data of servers the bot has left (after the grace period, "
+                      "or now)")
     purge.add_argument("--guild", type=int, help="purge this guild now, whatever its state")
     purge.add_argument("--now", action="store_true",
                        help="ignore the grace period for guilds the bot has left")
     purge.set_defaults(func=_purge)
+    stats = sub.add_parser("stats", help="print a one-screen summary of the database")
+    stats.set_defaults(func=_stats)
+    health = sub.add_parser(
+        "health", help="check the database and the running bot's gateway heartbeat (exit 0 = "
+                       "healthy; Docker's HEALTHCHECK)")
+    health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
+                        help="unhealthy when the last heartbeat is older (default: 90)")
+    health.set_defaults(func=_health)
 
     # The try-it console lives outside the runtime (top-level `console/`); importing its
     # `register` is cheap: it loads the local Discord it runs on only when a session starts.
@@ -161,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_prior(sub)
     register_console(sub)
     parser.set_defaults(func=_run)
+    _finish_subcommands(parser)
     return parser
 
 
@@ -181,19 +278,26 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.func(args, settings))
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    except MissingDatabaseError as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a last line of defence for known, user-fixable failures
+        import discord
+
         from bot.errors import user_facing_error
 
         message = user_facing_error(error)
         if message is None:
             # A bug: the traceback goes through the logging handler, which redacts the token.
             log.critical("stopped by an unexpected error", exc_info=True)
-            return 1
+            return EXIT_FAILED
         print(message, file=sys.stderr)
-        return 1
+        if isinstance(error, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+            return EXIT_DISCORD_REFUSED  # restarting will not help until it is fixed
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 `create_bot(settings)` returns an unstarted `MovieBot`; nothing touches the network or the
 database until `start()` (discord.py then calls `setup_hook`, where the database is opened, the
 starter catalog loaded, the cogs added and, with a dev guild configured, the commands synced).
+`setup_hook` may run again when a login is retried (see `bot.lifecycle`): each step is done once.
+
+While it runs the bot keeps a status file fresh for `python -m bot health` (`bot.health`) and,
+with `[metrics] enabled`, serves Prometheus metrics (`bot.metrics`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -20,6 +25,7 @@ from bot.config import Settings
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.service import RecommendationService
     from bot.service.app import Services
     from bot.storage import Storage
@@ -35,6 +41,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.settings",
     "cogs.privacy",
     "cogs.admin",
+    "cogs.help",
 )
 
 
@@ -59,6 +66,7 @@ class MovieTree(app_commands.CommandTree["MovieBot"]):
     """
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        interaction.extras.setdefault("started", time.perf_counter())  # command latency
         if interaction.guild_id is None:  # every command is guild-only; Discord hides them
             if interaction.type is discord.InteractionType.application_command:  # in DMs,
                 raise app_commands.NoPrivateMessage()  # but a client could still send one
@@ -83,6 +91,7 @@ class MovieBot(commands.Bot):
         if settings.owner_ids:
             options.setdefault("owner_ids", set(settings.owner_ids))
         options.setdefault("tree_cls", MovieTree)
+        silence_voice_warnings()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=bot_intents(),
@@ -93,9 +102,28 @@ class MovieBot(commands.Bot):
         self.services: Services | None = None  # opened in setup_hook
         self.accepting_commands = True
         self._close_task: asyncio.Task[None] | None = None
+        self.metrics: Metrics | None = None  # with [metrics] enabled, from setup_hook
+        self._status_task: asyncio.Task[None] | None = None
+        self.tree.error(self._on_tree_error)
+
+    async def _on_tree_error(self, interaction: discord.Interaction,
+                             error: app_commands.AppCommandError) -> None:
         from cogs.errors import on_tree_error
 
-        self.tree.error(on_tree_error)
+        self._record_command(interaction, ok=False)
+        await on_tree_error(interaction, error)
+
+    async def on_app_command_completion(
+            self, interaction: discord.Interaction,
+            command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu) -> None:
+        self._record_command(interaction, ok=True)
+
+    def _record_command(self, interaction: discord.Interaction, *, ok: bool) -> None:
+        if self.metrics is None or interaction.command is None:
+            return
+        started = interaction.extras.get("started")
+        seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
+        self.metrics.command_done(interaction.command.qualified_name, seconds, ok=ok)
 
     @property
     def storage(self) -> Storage | None:
@@ -116,11 +144,28 @@ class MovieBot(commands.Bot):
         return self.services
 
     async def setup_hook(self) -> None:
+        from bot.health import keep_status, status_path
         from bot.service.app import Services
 
-        self.services = await Services.open(self.settings)
+        if self.services is None:
+            self.services = await Services.open(self.settings)
+            if self._close_task is not None:  # a signal arrived while the database opened
+                await self.services.close(0)
+                self.services = None
+                return
         for extension in EXTENSIONS:
-            await self.load_extension(extension)
+            if extension not in self.extensions:
+                await self.load_extension(extension)
+        if self.settings.metrics.enabled and self.metrics is None:
+            from bot.about import version
+            from bot.metrics import Metrics
+
+            self.metrics = Metrics(version())
+            self.metrics.watch(self.services.recommendations)
+            self.metrics.serve(self.settings.metrics.host, self.settings.metrics.port)
+        if self._status_task is None and str(self.settings.database) != ":memory:":
+            self._status_task = asyncio.get_running_loop().create_task(
+                keep_status(self, status_path(self.settings.database)), name="health-status")
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -138,11 +183,29 @@ class MovieBot(commands.Bot):
         await asyncio.shield(self._close_task)
 
     async def _close_once(self) -> None:
+        if self._status_task is not None:
+            self._status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._status_task
+            self._status_task = None
+        if self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
         # Drain first, while the gateway is still up, so running calls can still answer.
         if self.services is not None:
             await self.services.close(IN_FLIGHT_GRACE)
             self.services = None
         await super().close()
+
+
+def silence_voice_warnings() -> None:
+    """The bot never joins voice (it only reads who is in a voice channel), so discord.py's
+    start-up warnings about missing voice libraries (PyNaCl, davey) do not apply to it."""
+    from discord.voice_client import VoiceClient
+
+    for flag in ("warn_nacl", "warn_dave"):
+        if hasattr(VoiceClient, flag):
+            setattr(VoiceClient, flag, False)
 
 
 def create_bot(settings: Settings, **options: Any) -> MovieBot:

@@ -5,6 +5,11 @@ problem is reported as a single `ConfigError` line that names the file and the k
 point prints that line instead of a traceback. `DISCORD_TOKEN` and `MOVIEBOT_DATABASE` in the
 environment win over the file (`default_settings()` is the same without a file, for containers).
 Relative paths in the file are resolved against the file's own folder.
+
+One default database path everywhere: `data/moviebot.sqlite3` (relative to the config file, or
+to the working directory without one), the same as `config.example.toml`. The bounds of the
+settings guilds may override with `/settings` come from `bot.domain.tuning`, shared with the
+settings service, so the config and `/settings` accept the same ranges.
 """
 
 from __future__ import annotations
@@ -16,10 +21,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.domain.tuning import TUNABLE_RANGES
+
 TOKEN_ENV = "DISCORD_TOKEN"
 DATABASE_ENV = "MOVIEBOT_DATABASE"
+DEFAULT_DATABASE = "data/moviebot.sqlite3"  # the same in config.example.toml
+LEGACY_DATABASE = "moviebot.sqlite3"  # the built-in default before 0.2: still found, warned
 DEFAULT_MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Libraries' loggers are kept this quiet unless `[logging.levels]` says otherwise (and never
+# louder than `[logging] level`): aiosqlite logs every statement at DEBUG, discord.http every
+# request.
+QUIET_LOGGERS: dict[str, str] = {
+    "aiosqlite": "WARNING",
+    "asyncio": "WARNING",
+    "aiohttp": "WARNING",
+    "discord": "INFO",
+    "discord.http": "WARNING",
+    "discord.gateway": "WARNING",
+    "discord.state": "WARNING",
+    "prometheus_client": "WARNING",
+}
+DEFAULT_METRICS_PORT = 9108
 
 
 class ConfigError(Exception):
@@ -59,19 +82,34 @@ class PrivacySettings:
 
 @dataclass(frozen=True)
 class Settings:
+@dataclass(frozen=True)
+class MetricsSettings:
+    """The optional Prometheus endpoint (`/metrics`), off by default, on loopback."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_METRICS_PORT
+
+
     token: str | None = None
-    database: Path = Path("moviebot.sqlite3")
+    database: Path = Path(DEFAULT_DATABASE)
     dev_guild_id: int | None = None
     owner_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
     movielens_url: str = DEFAULT_MOVIELENS_URL
     recommender: RecommenderSettings = field(default_factory=RecommenderSettings)
+    # Per-logger levels from `[logging.levels]` (logger name, level), over QUIET_LOGGERS.
+    log_levels: tuple[tuple[str, str], ...] = ()
     training: TrainingSettings = field(default_factory=TrainingSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     source: Path | None = None  # the file these settings came from, for messages
 
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
+    # Where `database` came from: "default", "config" or "environment" (start-up log line).
+    database_from: str = "default"
+    notes: tuple[str, ...] = ()  # start-up warnings found while reading (legacy database)
 # The numeric sections: each is validated by field type and the bounds below.
 _SECTION_TYPES: dict[str, type] = {
     "recommender": RecommenderSettings,
@@ -81,10 +119,9 @@ _SECTION_TYPES: dict[str, type] = {
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
-    "recommender.features": (1, 200),
-    "recommender.regularization": (0.0, 1000.0),
+    # The settings a guild may override: one set of ranges with `/settings`.
+    **{f"recommender.{name}": bounds for name, bounds in TUNABLE_RANGES.items()},
     "recommender.max_iterations": (1, 10_000),
-    "recommender.min_ratings_for_personal": (1, 1000),
     "recommender.max_guild_ratings": (100, 100_000_000),
     "recommender.max_model_cells": (1000, 2_000_000_000),
     "recommender.auto_regularization_max_ratings": (0, 100_000_000),
@@ -191,7 +228,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
 
     base = path.parent
-    known_top = {"discord", "storage", "logging", "catalog", *_SECTION_TYPES}
+    known_top = {"discord", "storage", "logging", "catalog", "metrics", *_SECTION_TYPES}
     for key in data:
         if key not in known_top:
             raise _fail(path, key, "is not a known section")
@@ -215,16 +252,20 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     for key in storage:
         if key != "database":
             raise _fail(path, f"storage.{key}", "is not a known setting")
-    database_raw = storage.get("database", "moviebot.sqlite3")
-    if not isinstance(database_raw, str) or not database_raw.strip():
-        raise _fail(path, "storage.database", "must be a non-empty path")
-    database = Path(database_raw).expanduser()
-    if not database.is_absolute():
-        database = base / database
+    database_raw = storage.get("database")
+    notes: tuple[str, ...] = ()
+    if database_raw is None:
+        database, notes = default_database(base)
+    else:
+        if not isinstance(database_raw, str) or not database_raw.strip():
+            raise _fail(path, "storage.database", "must be a non-empty path")
+        database = Path(database_raw).expanduser()
+        if not database.is_absolute():
+            database = base / database
 
     logging_section = _section(path, data, "logging")
     for key in logging_section:
-        if key != "level":
+        if key not in ("level", "levels"):
             raise _fail(path, f"logging.{key}", "is not a known setting")
     level = logging_section.get("level", "INFO")
     if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
@@ -232,6 +273,17 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
     catalog = _section(path, data, "catalog")
     for key in catalog:
+    levels_raw = logging_section.get("levels", {})
+    if not isinstance(levels_raw, dict):
+        raise _fail(path, "logging.levels", 'must be a table of logger = "LEVEL"')
+    log_levels = []
+    for name, value in levels_raw.items():
+        if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
+            raise _fail(path, f"logging.levels.{name}",
+                        f"must be one of {', '.join(LOG_LEVELS)}")
+        log_levels.append((str(name), value.upper()))
+
+    metrics = _metrics(path, _section(path, data, "metrics"))
         if key != "movielens_url":
             raise _fail(path, f"catalog.{key}", "is not a known setting")
     url = catalog.get("movielens_url", DEFAULT_MOVIELENS_URL)
@@ -249,12 +301,48 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         movielens_url=url,
         source=path,
         **sections,
+        log_levels=tuple(log_levels),
     ))
+        metrics=metrics,
 
+        database_from="default" if database_raw is None else "config",
+        notes=notes,
 
 def default_settings() -> Settings:
     """Built-in defaults plus the environment, for running without a config file."""
-    return _apply_environment(Settings())
+    database, notes = default_database(Path())
+    return _apply_environment(Settings(database=database, notes=notes))
+
+
+def default_database(base: Path) -> tuple[Path, tuple[str, ...]]:
+    """The default database path in `base`, and a note when an older default is used.
+
+    Before 0.2 the built-in default was `moviebot.sqlite3` (the example config's was already
+    `data/moviebot.sqlite3`); an existing database there is kept, with a warning, so an upgrade
+    never silently starts over on an empty database.
+    """
+    database = base / DEFAULT_DATABASE
+    legacy = base / LEGACY_DATABASE
+    if not database.exists() and legacy.is_file():
+        return legacy, (f"using {legacy}, the old default database path; move it to "
+                        f"{database} or set [storage] database to keep it there",)
+    return database, ()
+
+
+def _metrics(path: Path, raw: dict[str, Any]) -> MetricsSettings:
+    for key in raw:
+        if key not in ("enabled", "host", "port"):
+            raise _fail(path, f"metrics.{key}", "is not a known setting")
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise _fail(path, "metrics.enabled", "must be true or false")
+    host = raw.get("host", MetricsSettings.host)
+    if not isinstance(host, str) or not host.strip():
+        raise _fail(path, "metrics.host", "must be an address such as \"127.0.0.1\"")
+    port = raw.get("port", DEFAULT_METRICS_PORT)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise _fail(path, "metrics.port", "must be a port number (0-65535; 0 = any free one)")
+    return MetricsSettings(enabled=enabled, host=host.strip(), port=port)
 
 
 def _apply_environment(settings: Settings) -> Settings:

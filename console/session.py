@@ -118,7 +118,7 @@ class Console:
                     return True
                 line = words[2]
             lowered = line.lower()
-            if lowered in ("help", "?", "/help"):
+            if lowered in ("help", "?"):  # /help is the bot's own command
                 self.print(self.help_text())
             elif line.startswith("/"):
                 await self.slash(actor, line[1:])

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.storage import Storage
 
 from .download import DownloadError, download_movielens
-from .formats import FORMATS, count_lines, detect_file_format, parse_file
+from .formats import FORMATS, count_rows, detect_file_format, parse_file
 from .importer import ImportSummary, import_movies
 from .progress import Progress
 
@@ -60,7 +60,7 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
         fmt = args.format
         if fmt == "auto":
             fmt = await asyncio.to_thread(detect_file_format, path)
-        total = await asyncio.to_thread(count_lines, path)
+        total = await asyncio.to_thread(count_rows, path, fmt)
     except OSError as error:
         print(f"Cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return 1

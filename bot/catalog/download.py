@@ -150,7 +150,7 @@ async def download_movielens(
         await fetch(url, path, stream=err)
         archive = await asyncio.to_thread(read_archive, path)
     rows = await asyncio.to_thread(movie_rows, archive)
-    progress = Progress(len(rows) + 1, "Importing movies.csv", stream=err)
+    progress = Progress(len(rows), "Importing movies.csv", stream=err)
     summary = await import_movies(storage, rows, progress)
     progress.close()
     terms = license_text(archive.readme) if archive.readme else None

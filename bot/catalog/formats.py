@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.genres import split_genres
+from bot.domain.errors import DomainError
+from bot.domain.genres import canonical_genres, split_genres
 from bot.domain.titles import MAX_TITLE_LENGTH
 from bot.domain.years import MIN_YEAR, is_valid_year, max_year
 from bot.storage.models import MovieRow
@@ -90,13 +91,44 @@ def _check_title(raw: str) -> str | None:
     return None
 
 
+def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | BadRow]:
+    """(line number, cells) for each line, or a BadRow for a line that is not valid CSV.
+
+    Each physical line is one row: an unclosed quote is reported on its own line instead of
+    swallowing the rows after it into one field (no movie list has line breaks in a cell).
+    """
+    for line, text in enumerate(lines, start=1):
+        try:
+            row = next(csv.reader([text.rstrip("\r\n")], strict=True), [])
+        except csv.Error as error:
+            reason = ("unclosed quote (a '\"' without its closing '\"')"
+                      if "end of data" in str(error) else f"not valid CSV ({error})")
+            yield BadRow(line, reason)
+            continue
+        yield line, row
+
+
+def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | BadRow]:
+    for item in csv_rows(lines):
+        if isinstance(item, BadRow) or (item[1] and any(cell.strip() for cell in item[1])):
+            yield item
+
+
+def _genres(raw: str, line: int) -> tuple[str, ...] | BadRow:
+    """A file's genre list in the one vocabulary `/movies add` uses (`bot.domain.genres`)."""
+    try:
+        return canonical_genres(split_genres(raw))
+    except DomainError as error:
+        return BadRow(line, str(error).rstrip("."))
+
+
 def parse_movielens(lines: Iterable[str]) -> Iterator[Parsed]:
     """MovieLens `movies.csv` (movieId,title,genres)."""
-    reader = csv.reader(lines)
-    for row in reader:
-        line = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
+    for item in _rows(lines):
+        if isinstance(item, BadRow):
+            yield item
             continue
+        line, row = item
         if line == 1 and row[0].strip().lstrip("\ufeff").lower() == "movieid":
             continue
         if len(row) != 3:
@@ -115,8 +147,12 @@ def parse_movielens(lines: Iterable[str]) -> Iterator[Parsed]:
         if problem:
             yield BadRow(line, problem)
             continue
+        genre_tuple = _genres(genres, line)
+        if isinstance(genre_tuple, BadRow):
+            yield genre_tuple
+            continue
         parsed = parse_title(raw_title)
-        yield ParsedRow(line, MovieRow(parsed.title, parsed.year, split_genres(genres), ml_id,
+        yield ParsedRow(line, MovieRow(parsed.title, parsed.year, genre_tuple, ml_id,
                                        alt_title=parsed.alt_title))
 
 
@@ -159,11 +195,11 @@ def parse_ml100k(lines: Iterable[str]) -> Iterator[Parsed]:
 
 def parse_plain_csv(lines: Iterable[str]) -> Iterator[Parsed]:
     """Plain CSV: title,year[,genres] with an optional header row."""
-    reader = csv.reader(lines)
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not cell.strip() for cell in row):
+    for item in _rows(lines):
+        if isinstance(item, BadRow):
+            yield item
             continue
+        line, row = item
         if line == 1 and row[0].strip().lstrip("\ufeff").lower() == "title":
             continue
         if len(row) not in (2, 3):
@@ -188,7 +224,10 @@ def parse_plain_csv(lines: Iterable[str]) -> Iterator[Parsed]:
             title = parsed.title if parsed.year in (None, year) else raw_title.strip()
         else:
             year, title = parsed.year, parsed.title
-        genres = split_genres(row[2]) if len(row) == 3 else ()
+        genres = _genres(row[2], line) if len(row) == 3 else ()
+        if isinstance(genres, BadRow):
+            yield genres
+            continue
         yield ParsedRow(line, MovieRow(title, year, genres))
 
 
@@ -209,6 +248,30 @@ def parse_file(path: Path, fmt: str = "auto") -> Iterator[Parsed]:
         fmt = detect_file_format(path)
     with path.open(encoding=encoding_for(fmt), errors="replace", newline="") as handle:
         yield from parse_lines(handle, fmt)
+
+
+def count_rows(path: Path, fmt: str = "auto") -> int:
+    """Data rows in a file (non-blank lines, a header row not counted): the progress total."""
+    if fmt == "auto":
+        fmt = detect_file_format(path)
+    rows = 0
+    first = True
+    with path.open(encoding=encoding_for(fmt), errors="replace", newline="") as handle:
+        for text in handle:
+            if not text.strip():
+                continue
+            if first and fmt != "ml-100k" and is_header(text, fmt):
+                first = False
+                continue
+            first = False
+            rows += 1
+    return rows
+
+
+def is_header(first_line: str, fmt: str) -> bool:
+    """Whether a file's first line is its header row (MovieLens' `movieId,...`, `title,...`)."""
+    cell = first_line.split(",", 1)[0].strip().strip('"').lstrip("\ufeff").lower()
+    return (fmt == "movielens" and cell == "movieid") or (fmt == "csv" and cell == "title")
 
 
 def count_lines(path: Path) -> int:

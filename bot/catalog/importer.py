@@ -44,11 +44,11 @@ async def import_movies(
     """Import `rows` (ParsedRow / BadRow from `formats`) into the catalog.
 
     Bad rows are collected as (line, reason) and skipped. `progress`, when given, is called
-    after each batch with the line number reached.
+    after each batch with the number of rows read so far (a header row is not a row).
     """
     summary = ImportSummary()
     batch: list[MovieRow] = []
-    last_line = 0
+    done = 0
 
     async def flush() -> None:
         if batch:
@@ -58,10 +58,10 @@ async def import_movies(
             summary.ids_filled += result.updated_ids
             batch.clear()
         if progress is not None:
-            progress(last_line)
+            progress(done)
 
     for item in rows:
-        last_line = item.line
+        done += 1
         if isinstance(item, BadRow):
             summary.bad_rows.append((item.line, item.reason))
             continue

@@ -47,6 +47,26 @@ def split_genres(text: str | None) -> tuple[str, ...]:
     return tuple(g for g in (clean_genre(part) for part in text.split("|")) if g)
 
 
+def canonical_genres(genres: Iterable[str]) -> tuple[str, ...]:
+    """A genre list from a file, as `/movies add` would store it: MovieLens names in their
+    canonical spelling ("sci-fi" -> "Sci-Fi"), others cleaned (they join the vocabulary),
+    duplicates dropped; DomainError beyond MAX_GENRES or MAX_GENRE_LENGTH."""
+    known = vocabulary(())
+    found: list[str] = []
+    for genre in genres:
+        name = clean_genre(genre)
+        if not name:
+            continue
+        if len(name) > MAX_GENRE_LENGTH:
+            raise DomainError(f"A genre is at most {MAX_GENRE_LENGTH} characters.")
+        name = known.get(name.casefold(), name)
+        if name not in found:
+            found.append(name)
+    if len(found) > MAX_GENRES:
+        raise DomainError(f"At most {MAX_GENRES} genres per movie.")
+    return tuple(found)
+
+
 def vocabulary(guild_genres: Iterable[str]) -> dict[str, str]:
     """casefolded name -> canonical spelling: the guild's catalog genres plus MovieLens'."""
     known = {g.casefold(): g for g in guild_genres}

@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.catalog.download import DownloadError
 from bot.catalog.starter import ensure_starter_catalog
 from bot.config import Settings
+from bot.dbcheck import require_database
 from bot.storage import Storage
 
 from .build import MOVIELENS_TERMS, BuildReport, build_from_path, human_size
@@ -106,6 +107,7 @@ async def run_download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    require_database(settings)  # reads only: never creates an empty database
     async with await Storage.open(settings.database) as storage:
         status = await storage.prior_status()
         catalog = await storage.catalog_count()
@@ -126,6 +128,7 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
+    require_database(settings)
     async with await Storage.open(settings.database) as storage:
         removed = await storage.delete_prior()
     print("Removed the taste prior." if removed else NO_PRIOR)

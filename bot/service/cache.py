@@ -19,11 +19,16 @@ class LRUCache(Generic[K, V]):
         self.capacity = capacity
         self._items: OrderedDict[K, V] = OrderedDict()
         self._on_evict = on_evict
+        self.hits = 0  # look-ups found (the metrics endpoint reports them)
+        self.misses = 0
 
     def get(self, key: K) -> V | None:
         value = self._items.get(key)
         if value is not None:
             self._items.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
         return value
 
     def put(self, key: K, value: V) -> None:

@@ -13,17 +13,15 @@ from typing import Any
 
 from bot.domain.errors import DomainError
 from bot.domain.models import GuildSettings
+from bot.domain.tuning import TUNABLE_RANGES
 from bot.service.errors import PermissionRequired
 from bot.service.gate import Gate
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 
 ADD_MOVIE_PERMISSIONS = ("manage_guild", "everyone")
-RANGES: dict[str, tuple[float, float]] = {
-    "min_ratings_for_personal": (1, 50),
-    "features": (2, 50),
-    "regularization": (0.01, 100.0),
-}
+# One set of ranges with the config file's [recommender] validation (bot.domain.tuning).
+RANGES: dict[str, tuple[float, float]] = dict(TUNABLE_RANGES)
 MODEL_SETTINGS = frozenset({"features", "regularization"})
 
 

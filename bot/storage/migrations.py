@@ -192,7 +192,19 @@ _V4 = Migration(4, "ratings versions per guild (kept by triggers) and the model'
     "ALTER TABLE model_state ADD COLUMN settings_key TEXT NOT NULL DEFAULT ''",
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4]
+_V6 = Migration(6, "set-up steps: one-off steps (the starter catalog) done once, in any order", (
+    # A step done on this database (e.g. 'starter_catalog'); absent = still to do. The
+    # starter catalog is a step of its own, so a `catalog import` before the first start no
+    # longer stops it from loading.
+    """
+    CREATE TABLE setup_steps (
+        name    TEXT PRIMARY KEY,
+        done_at REAL NOT NULL
+    )
+    """,
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V6]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -106,6 +106,34 @@ class PriorStatus:
     linked_ratings: int  # the dataset's ratings of those movies
 
 
+@dataclass(frozen=True, slots=True)
+class GuildActivity:
+    """One guild's share of the database (for `python -m bot stats`)."""
+
+    guild_id: int
+    ratings: int
+    members: int
+    last_rating_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSummary:
+    """What `Storage.summary` reports: the whole database in a few numbers."""
+
+    schema_version: int
+    catalog_movies: int
+    guild_movies: int
+    guilds: int  # guilds with ratings, added movies, settings or a saved model
+    guilds_left: int  # guilds the bot has left whose data waits for the purge
+    members: int  # distinct (guild, member) pairs with at least one rating
+    ratings: int
+    ratings_last_week: int
+    last_rating_at: datetime | None
+    saved_models: int
+    prior_installed: bool
+    busiest: tuple[GuildActivity, ...]  # guilds with the most ratings, most first
+
+
 __all__ = [
     "ADD_MOVIE_PERMISSIONS", "AddMoviePermission", "BulkResult", "GuildSettings", "Movie",
     "MovieRow", "RatedMovie", "RatingArrays",

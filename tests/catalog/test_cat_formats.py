@@ -69,9 +69,12 @@ def test_movielens_titles_years_genres_and_bad_rows():
     ]
 
 
-def test_movielens_line_numbers_count_multiline_fields():
+def test_a_quote_left_open_is_reported_not_merged_with_the_next_lines():
     text = 'movieId,title,genres\n1,"Two\nLines (1999)",Drama\n2,,Drama\n'
-    assert bad(parse_movielens(io.StringIO(text, newline=""))) == [(4, "empty title")]
+    # A quoted field never runs over lines: the open quote is reported, never merged.
+    assert bad(parse_movielens(io.StringIO(text, newline=""))) == [
+        (2, "unclosed quote (a '\"' without its closing '\"')"),
+        (3, "expected 3 columns (movieId,title,genres), got 2"), (4, "empty title")]
 
 
 def test_ml100k_u_item():

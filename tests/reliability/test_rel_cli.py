@@ -95,19 +95,19 @@ import bot.__main__ as cli
 
 TOKEN = {token!r}
 
-async def leaky_start(self, token, *, reconnect=True):
+async def leaky_login(self, token):
     # What discord.py may log: a request URL with the token in it, an error message carrying
     # it (with a traceback), and finally an unexpected exception mentioning it.
     http = logging.getLogger("discord.http")
     http.warning("POST https://discord.com/api/v10/webhooks/1/%s responded 401", token)
-    http.info("token in the message itself: " + token)
+    logging.getLogger("discord.client").info("token in the message itself: " + token)
     try:
         raise RuntimeError(f"request failed for Bot {{token}}")
     except RuntimeError:
         logging.getLogger("discord.client").exception("Attempting a login failed")
     raise ValueError(f"unexpected: {{token}}")
 
-discord.Client.start = leaky_start
+discord.Client.login = leaky_login
 sys.exit(cli.main(sys.argv[1:]))
 """
 

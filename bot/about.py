@@ -1,0 +1,61 @@
+"""What is running: the version (from the installed package's metadata) and the start-up line.
+
+`version()` is what `python -m bot --version`, `/about` and the start-up log line show.
+`startup_line(settings)` names the config file, the database (a path, or host/database for a
+server URL, never credentials), the version and the enabled features, so an admin can tell at a
+glance which config and which database a running bot uses.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+
+DISTRIBUTION = "moviebot"
+
+
+def version() -> str:
+    """The installed package's version, or "unknown" when running from an uninstalled tree."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def describe_database(database: Path | str) -> str:
+    """The database for a log line: an absolute path, or host/name for a URL without the
+    user name and password."""
+    text = str(database)
+    if "://" in text:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"{parts.scheme}://{host}{parts.path}"
+    return str(Path(text).expanduser().resolve())
+
+
+def features(settings: Settings) -> list[str]:
+    """The optional features this configuration turns on, in words."""
+    enabled = [f"training in a {settings.training.mode}"]
+    if settings.dev_guild_id:
+        enabled.append(f"command sync to dev guild {settings.dev_guild_id}")
+    if settings.metrics.enabled:
+        enabled.append(f"metrics on http://{settings.metrics.host}:{settings.metrics.port}"
+                       "/metrics")
+    if settings.recommender.auto_regularization_max_ratings:
+        enabled.append("auto-tuned regularisation")
+    return enabled
+
+
+def startup_line(settings: Settings) -> str:
+    config = (f"config {settings.source}" if settings.source is not None
+              else "no config file (built-in defaults + environment)")
+    origin = {"environment": " (from MOVIEBOT_DATABASE)", "default": " (default)"}.get(
+        settings.database_from, "")
+    return (f"moviebot {version()} starting: {config}; database "
+            f"{describe_database(settings.database)}{origin}; "
+            f"features: {', '.join(features(settings))}")

@@ -1,0 +1,133 @@
+"""Health: a small status file the running bot keeps fresh, and `python -m bot health`.
+
+The running bot rewrites `<database>.status.json` every `HEARTBEAT_EVERY` seconds (atomically:
+a temporary file renamed over it) with its pid, version and whether its gateway connection is
+up, plus `heartbeat_at` — the last time it saw the gateway connected with a heartbeat
+acknowledged (a finite latency). `python -m bot health` (Docker's HEALTHCHECK, a monitoring
+script) exits 0 when the database opens read-only with a schema this bot knows and that
+heartbeat is younger than `MAX_HEARTBEAT_AGE`; otherwise it prints one line saying what is wrong
+and exits 1. No network, no Discord token: it only reads files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 15.0  # seconds between two writes of the status file
+MAX_HEARTBEAT_AGE = 90.0  # older than this: unhealthy (Discord heartbeats every ~41 s)
+
+
+def status_path(database: Path) -> Path:
+    """The status file next to the database (the data volume is writable, /app is not)."""
+    return database.with_name(database.name + ".status.json")
+
+
+def write_status(path: Path, data: dict[str, Any]) -> None:
+    """Replace the status file atomically (a reader never sees half a file)."""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def bot_status(bot: Any, started_at: float, heartbeat_at: float | None) -> dict[str, Any]:
+    from bot.about import version
+
+    return {"pid": os.getpid(), "version": version(), "started_at": started_at,
+            "updated_at": time.time(), "connected": heartbeat_at is not None,
+            "heartbeat_at": heartbeat_at}
+
+
+def gateway_alive(bot: Any) -> bool:
+    """Connected with a heartbeat acknowledged (discord.py's latency is finite only then)."""
+    try:
+        return bool(bot.is_ready() and not bot.is_closed() and math.isfinite(bot.latency))
+    except Exception:
+        return False
+
+
+async def keep_status(bot: Any, path: Path, every: float | None = None) -> None:
+    """Rewrite the status file until cancelled; removes it when the bot stops."""
+    every = HEARTBEAT_EVERY if every is None else every
+    started = time.time()
+    heartbeat_at: float | None = None
+    try:
+        while True:
+            if gateway_alive(bot):
+                heartbeat_at = time.time()
+            try:
+                await asyncio.to_thread(write_status, path,
+                                        bot_status(bot, started, heartbeat_at))
+            except OSError as error:
+                log.warning("cannot write the health status file %s: %s", path,
+                            error.strerror or error)
+            await asyncio.sleep(every)
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # noqa: ASYNC240 - once, at shutdown, a tiny local file
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    message: str
+
+
+def check_database(database: Path) -> str | None:
+    """Why the database is unusable, or None when it opens and its schema is known."""
+    from bot.storage.migrations import LATEST_VERSION
+
+    if not database.is_file():
+        return f"no database at {database}"
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        return f"database {database} cannot be read: {error}"
+    if version > LATEST_VERSION:
+        return (f"database {database} has schema version {version}, newer than this bot's "
+                f"{LATEST_VERSION}")
+    return None
+
+
+def check(database: Path, *, now: float | None = None,
+          max_age: float = MAX_HEARTBEAT_AGE) -> Health:
+    """The database and the running bot's gateway heartbeat, as one verdict."""
+    problem = check_database(database)
+    if problem is not None:
+        return Health(False, f"unhealthy: {problem}")
+    path = status_path(database)
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Health(False, f"unhealthy: no status file {path} (is the bot running?)")
+    except (OSError, ValueError) as error:
+        return Health(False, f"unhealthy: cannot read {path}: {error}")
+    now = time.time() if now is None else now
+    updated = float(status.get("updated_at") or 0)
+    if now - updated > max_age:
+        return Health(False, f"unhealthy: the bot last updated {path.name} {now - updated:.0f} s "
+                             "ago (stopped or stuck)")
+    heartbeat = status.get("heartbeat_at")
+    if heartbeat is None:
+        return Health(False, "unhealthy: not connected to Discord yet (see the bot's log)")
+    age = now - float(heartbeat)
+    if age > max_age:
+        return Health(False, f"unhealthy: no gateway heartbeat for {age:.0f} s (Discord "
+                             "unreachable? see the bot's log)")
+    return Health(True, f"healthy: gateway heartbeat {age:.0f} s ago, database {database}")

@@ -1,0 +1,75 @@
+"""`python -m bot stats`: a one-screen summary of the database, for the person running the bot.
+
+Reads only (the database must exist): the catalog, guilds, members and ratings, recent
+activity, saved models, the taste prior, guilds waiting for the purge, the busiest guilds, the
+file's size and whether a bot is running on it (its health status file).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.about import describe_database, version
+from bot.health import status_path
+from bot.storage import Storage
+from bot.storage.models import DatabaseSummary
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _size(path: Path) -> str:
+    total = float(sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()))
+    for unit in ("B", "KB", "MB", "GB"):
+        if total < 1024 or unit == "GB":
+            return f"{total:.0f} {unit}" if unit == "B" else f"{total:.1f} {unit}"
+        total /= 1024
+    return f"{total} B"
+
+
+def _running(database: Path, now: float) -> str:
+    try:
+        status = json.loads(status_path(database).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "not running (no status file)"
+    age = now - float(status.get("updated_at") or 0)
+    if age > 90:
+        return f"not running (status last updated {age:.0f} s ago)"
+    state = "connected" if status.get("heartbeat_at") else "not connected to Discord yet"
+    up = now - float(status.get("started_at") or now)
+    return f"running, {state} (pid {status.get('pid')}, up {up / 3600:.1f} h)"
+
+
+def render(summary: DatabaseSummary, database: Path, *, now: float | None = None) -> str:
+    """The summary as text, at most ~20 lines."""
+    now = time.time() if now is None else now
+    lines = [
+        f"moviebot {version()} — {describe_database(database)} ({_size(database)}, "
+        f"schema {summary.schema_version})",
+        f"Bot:      {_running(database, now)}",
+        f"Movies:   {summary.catalog_movies} in the catalog, {summary.guild_movies} added by "
+        "servers",
+        f"Servers:  {summary.guilds} with data ({summary.guilds_left} left, waiting for the "
+        "purge)",
+        f"Members:  {summary.members} who rated something",
+        f"Ratings:  {summary.ratings} ({summary.ratings_last_week} in the last 7 days; last "
+        f"{_when(summary.last_rating_at)})",
+        f"Models:   {summary.saved_models} saved",
+        f"Prior:    {'installed' if summary.prior_installed else 'none'}",
+    ]
+    if summary.busiest:
+        lines.append("Busiest servers:")
+        for guild in summary.busiest:
+            lines.append(f"  {guild.guild_id}: {guild.ratings} ratings by {guild.members} "
+                         f"members, last {_when(guild.last_rating_at)}")
+    return "\n".join(lines)
+
+
+async def stats_text(database: Path) -> str:
+    async with await Storage.open(database) as storage:
+        summary = await storage.summary()
+    return render(summary, database)
