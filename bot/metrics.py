@@ -84,6 +84,7 @@ class Metrics:
         self.registry.register(_ServiceCollector(self))
         self._gc_started: dict[int, float] = {}
         self._server: Any = None
+        self.port: int | None = None  # where `serve` listens
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ recording
@@ -137,7 +138,7 @@ class Metrics:
         self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
         if self._gc_callback not in gc.callbacks:
             gc.callbacks.append(self._gc_callback)
-        bound = int(self._server.server_port)
+        bound = self.port = int(self._server.server_port)
         log.info("metrics on http://%s:%d/metrics", host, bound)
         return bound
 

@@ -53,6 +53,12 @@ class MovieTransformer(app_commands.Transformer):
         found = await bot_of(interaction).app.catalog.lookup(interaction.guild_id, text)
         if found.movie is not None:
             return found.movie
+        if found.ambiguous:
+            listed = "\n".join(f"• {safe(m.label)}" for m in found.suggestions)
+            raise UserError(f"Which {safe(text, 80)}? Several movies have that title:\n{listed}"
+                            "\nPick one from the suggestions while typing (they show the "
+                            "year), or add the year, e.g. “"
+                            f"{safe(found.suggestions[0].label, 80)}”.")
         if text.startswith("#"):  # an id that is malformed, out of range or not visible here
             raise UserError(f"I don't know a movie “{safe(text, 40)}” in this server. Start "
                             "typing a title and pick one from the suggestions.")

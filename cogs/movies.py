@@ -29,6 +29,7 @@ PAGE_SIZE = 10
 PAGE_TIMEOUT = 180.0  # seconds the page buttons stay live
 SEARCH_LIMIT = 50  # results shown by /movies search (5 pages)
 TOP_COUNT = 10
+SERVER_SCORE_NOTE = "the average rating, pulled toward this server's average while few rated it"
 
 
 def ratings_text(mean: float | None, count: int) -> str:
@@ -90,6 +91,9 @@ class Movies(commands.Cog):
         embed.add_field(name="Genres",
                         value=safe(", ".join(found.genres), 1000) if found.genres else "—")
         embed.add_field(name="Server rating", value=ratings_text(mean, count), inline=False)
+        if details.score is not None:  # the number /movies top ranks by
+            embed.add_field(name="Server score", value=f"{stars(round(details.score, 1))} "
+                            f"({SERVER_SCORE_NOTE})", inline=False)
         embed.add_field(name="Your rating",
                         value=stars(mine) if mine is not None else "Not rated yet — use `/rate`")
         if predicted is not None:
@@ -116,7 +120,8 @@ class Movies(commands.Cog):
         await interaction.response.defer(thinking=True)
         entries = await catalog.top(guild_id, TOP_COUNT, chosen)
         lines = [f"{i}. {movie_label(e.movie)} — {stars(round(e.score, 1))}"
-                 f" ({e.count} rating{'s' if e.count != 1 else ''})"
+                 f" (average {stars(round(e.mean, 1))} from {e.count} "
+                 f"rating{'s' if e.count != 1 else ''})"
                  for i, e in enumerate(entries, start=1)]
         title = f"Top {safe(genre_name)} movies here" if genre_name else "Top movies here"
         if not lines:
@@ -127,7 +132,7 @@ class Movies(commands.Cog):
             return
         embed = discord.Embed(title=title, description="\n".join(lines),
                               colour=discord.Colour.gold())
-        embed.set_footer(text="Ranked by average rating, weighted by how many members rated")
+        embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
 
     # --------------------------------------------------------------------- add

@@ -50,6 +50,11 @@ RULES = {
     "least_misery": ("Least misery", "the highest lowest-member score, so nobody hates the pick"),
 }
 PROVISIONAL_NOTE = "Results are provisional: the model is refreshing."
+# Personal picks are ranked by a blend of how likely the member is to pick a movie and how much
+# they would enjoy it; the number shown is the predicted rating, so the reply says why the
+# order can differ from it.
+PERSONAL_ORDER_NOTE = ("Ranked by how likely you'll pick and enjoy it; the number is your "
+                       "predicted rating.")
 COLOUR = discord.Colour.blurple()
 
 
@@ -202,6 +207,8 @@ class Recommend(commands.Cog):
         footer = []
         if page:
             footer.append(f"Page {page + 1}")
+        if personal:
+            footer.append(PERSONAL_ORDER_NOTE)
         if picks.provisional:
             footer.append(PROVISIONAL_NOTE)
         if footer:
@@ -293,7 +300,10 @@ class Recommend(commands.Cog):
             candidates=set(genre_filter.movie_ids) if genre_filter is not None else None)
         name, explanation = RULES[strategy]
         names = ", ".join(safe(m.display_name, 40) for m in members)
-        lines, _shown = pick_lines(picks.items, picks.movies, start=0,
+        # The rule ranks by the group score it shows (mean or lowest member's prediction):
+        # list the picks in that order, best first.
+        ranked = sorted(picks.items, key=lambda pick: pick.score, reverse=True)
+        lines, _shown = pick_lines(ranked, picks.movies, start=0,
                                    personal=picks.personal, group=True)
         if not lines:
             if not picks.guild_has_ratings:

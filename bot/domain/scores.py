@@ -41,3 +41,17 @@ def parse_score(text: str | None) -> int:
     if not MIN_SCORE <= number <= MAX_SCORE:
         raise DomainError(f"{number} is out of range. {SCORE_HINT}")
     return number
+
+
+SERVER_SCORE_WEIGHT = 5
+"""How many ratings at the server's average a movie's own ratings are blended with."""
+
+
+def server_score(total: float, count: int, server_mean: float | None) -> float | None:
+    """A movie's server score: the one definition `/movies top` ranks by and `/movies info`
+    shows. Its average rating, pulled toward the server's average rating while few members
+    rated it: (sum + W * server mean) / (count + W), W = SERVER_SCORE_WEIGHT. None unrated."""
+    if count <= 0:
+        return None
+    prior = server_mean if server_mean is not None else (MIN_SCORE + MAX_SCORE) / 2
+    return (total + SERVER_SCORE_WEIGHT * prior) / (count + SERVER_SCORE_WEIGHT)

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.domain import genres as genre_rules
 from bot.domain.errors import DomainError
 from bot.domain.models import Movie
+from bot.domain.scores import server_score
 from bot.domain.titles import (
     MAX_ADDED_TITLE_LENGTH,
     MAX_QUERY_LENGTH,
@@ -25,8 +26,10 @@ from bot.service.errors import DuplicateMovie, MovieCapReached, PermissionRequir
 from bot.service.gate import Gate
 from bot.service.service import RecommendationService
 from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
+from bot.storage.search import normalize
 
 SUGGESTIONS = 5
+AMBIGUOUS_LIMIT = 25  # movies looked at for titles shared by several movies
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,9 @@ class Lookup:
 
     movie: Movie | None
     suggestions: tuple[Movie, ...] = ()
+    # The typed title is the exact title of several movies (different years): `suggestions`
+    # are those movies, and the member is asked which one ("Which Dune?").
+    ambiguous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +58,15 @@ class MovieDetails:
     count: int
     mine: int | None
     predicted: float | None
+    score: float | None = None  # the server score (`bot.domain.scores.server_score`)
 
 
 @dataclass(frozen=True, slots=True)
 class TopEntry:
     movie: Movie
-    score: float
+    score: float  # the server score, which the list is ranked by
     count: int
+    mean: float = 0.0  # the plain average rating
 
 
 class CatalogService:
@@ -86,8 +94,12 @@ class CatalogService:
             movie = await self.storage.resolve_movie(guild_id, text)
             if movie is not None or text.startswith("#"):
                 return Lookup(movie)
-            return Lookup(None, tuple(await self.storage.search_movies(
-                guild_id, text, limit=SUGGESTIONS)))
+            found = await self.storage.search_movies(guild_id, text, limit=AMBIGUOUS_LIMIT)
+            wanted = normalize(text)
+            same = tuple(m for m in found if normalize(m.title) == wanted)
+            if len(same) > 1:
+                return Lookup(None, same, ambiguous=True)
+            return Lookup(None, tuple(found[:SUGGESTIONS]))
 
     async def get_movies(self, guild_id: int, ids: set[int] | list[int]) -> dict[int, Movie]:
         if not ids:
@@ -117,22 +129,31 @@ class CatalogService:
             mean, count = await self.storage.movie_stats(guild_id, movie.id)
             mine = await self.storage.get_rating(guild_id, user_id, movie.id)
             predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
-            return MovieDetails(movie, mean, count, mine, predicted)
+            score = None
+            if count and mean is not None:
+                total, n = await self.storage.guild_score_total(guild_id)
+                score = server_score(mean * count, count, total / n if n else None)
+            return MovieDetails(movie, mean, count, mine, predicted, score)
 
     async def top(self, guild_id: int, n: int,
                   genre: GenreFilter | None = None) -> list[TopEntry]:
-        """The guild's best movies by shrunk mean with minimum support."""
+        """The guild's best movies by server score (`bot.domain.scores.server_score`: the
+        average pulled toward the server's average while few rated it), best first; the
+        same number `/movies info` shows."""
         async with self.gate.enter():
-            candidates = set(genre.movie_ids) if genre is not None else None
-            picks = await self.recommendations.top(guild_id, n=n, candidates=candidates)
-            movies = await self.storage.get_movies(guild_id, [p.movie_id for p in picks])
-            entries = []
-            for pick in picks:
-                movie = movies.get(pick.movie_id)
-                if movie is not None:
-                    _mean, count = await self.storage.movie_stats(guild_id, movie.id)
-                    entries.append(TopEntry(movie, pick.score, count))
-            return entries
+            totals = await self.storage.score_totals(guild_id)
+            all_total = sum(t for t, _c in totals.values())
+            all_count = sum(c for _t, c in totals.values())
+            server_mean = all_total / all_count if all_count else None
+            if genre is not None:
+                totals = {k: v for k, v in totals.items() if k in genre.movie_ids}
+            scored = [(server_score(t, c, server_mean) or 0.0, c, t / c, movie_id)
+                      for movie_id, (t, c) in totals.items()]
+            scored.sort(key=lambda row: (-row[0], -row[1], row[3]))
+            best = scored[: n + 10]  # a few spare in case a movie vanished meanwhile
+            movies = await self.storage.get_movies(guild_id, [row[3] for row in best])
+            return [TopEntry(movies[movie_id], score, count, mean)
+                    for score, count, mean, movie_id in best if movie_id in movies][:n]
 
     # ------------------------------------------------------------------ writes
     async def add_movie(self, guild_id: int, title: str, year: int, genres: str | None, *,

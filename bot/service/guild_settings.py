@@ -8,7 +8,7 @@ schedules a refit (the write and the notification are one call).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.errors import DomainError
@@ -25,10 +25,23 @@ RANGES: dict[str, tuple[float, float]] = dict(TUNABLE_RANGES)
 MODEL_SETTINGS = frozenset({"features", "regularization"})
 
 
+# What `reset` puts back: the config default for the numbers, the built-in choice otherwise.
+RESET_VALUES: dict[str, Any] = {
+    "add_movie_permission": "manage_guild",
+    "ratings_visible": True,
+    "min_ratings_for_personal": None,
+    "features": None,
+    "regularization": None,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SettingsUpdate:
     settings: GuildSettings
     retraining: bool  # a model parameter changed: the model is refitted shortly
+    # The model's effective values and their origin ("default", "auto" or "set"); see
+    # RecommendationService.effective_model_settings.
+    effective: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 class SettingsService:
@@ -43,11 +56,15 @@ class SettingsService:
             return await self.storage.get_guild_settings(guild_id)
 
     async def update(self, guild_id: int, *, can_manage_guild: bool,
-                     **changes: Any) -> SettingsUpdate:
-        """Apply `changes` (GuildSettings field names; None values are ignored)."""
+                     reset: tuple[str, ...] = (), **changes: Any) -> SettingsUpdate:
+        """Apply `changes` (GuildSettings field names; None values are ignored), after putting
+        the settings named in `reset` back to their defaults (RESET_VALUES)."""
         if not can_manage_guild:
             raise PermissionRequired("manage_guild", "change the server settings")
         changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = [name for name in reset if name not in RESET_VALUES]
+        if unknown:
+            raise DomainError(f"Unknown setting to reset: {', '.join(unknown)}.")
         for name, value in changes.items():
             if name in RANGES:
                 low, high = RANGES[name]
@@ -57,14 +74,21 @@ class SettingsService:
                 raise DomainError("Who can add movies must be moderators or everyone.")
         if "regularization" in changes:
             changes["regularization"] = float(changes["regularization"])
+        changes = {**{name: RESET_VALUES[name] for name in reset}, **changes}
         async with self.gate.enter():
             if not changes:
-                return SettingsUpdate(await self.storage.get_guild_settings(guild_id), False)
+                current = await self.storage.get_guild_settings(guild_id)
+                return SettingsUpdate(current, False, await self._effective(guild_id))
+            before = await self.storage.get_guild_settings(guild_id)
             try:
                 current = await self.storage.update_guild_settings(guild_id, **changes)
             except ValueError as error:
                 raise DomainError(f"That setting is not valid: {error}.") from error
-            retraining = bool(MODEL_SETTINGS & changes.keys())
+            retraining = any(getattr(before, name) != getattr(current, name)
+                             for name in MODEL_SETTINGS & changes.keys())
             if retraining:
                 await self.recommendations.settings_changed(guild_id)
-            return SettingsUpdate(current, retraining)
+            return SettingsUpdate(current, retraining, await self._effective(guild_id))
+
+    async def _effective(self, guild_id: int) -> dict[str, tuple[float, str]]:
+        return await self.recommendations.effective_model_settings(guild_id)

@@ -472,3 +472,19 @@ class RecommendationService:
                 self._start_fit(state)
             if state.fit_task is not None:
                 await asyncio.shield(state.fit_task)
+    async def effective_model_settings(self, guild_id: int) -> dict[str, tuple[float, str]]:
+        """What the guild's model uses now and where each value comes from: "set" (with
+        /settings), "auto" (regularisation chosen by validation at the last fit) or "default"
+        (the config), e.g. {"features": (10.0, "default"), "regularization": (4.0, "auto")}."""
+        chosen = await self.storage.get_guild_settings(guild_id)
+        rec = self.settings.recommender
+        features = ((float(chosen.features), "set") if chosen.features is not None
+                    else (float(rec.features), "default"))
+        if chosen.regularization is not None:
+            return {"features": features, "regularization": (chosen.regularization, "set")}
+        model = (await self._state(guild_id, wait=False)).model
+        _version, count = await self.storage.ratings_version(guild_id)
+        if model is not None and 0 < count <= rec.auto_regularization_max_ratings:
+            return {"features": features, "regularization": (float(model.config.reg), "auto")}
+        return {"features": features, "regularization": (rec.regularization, "default")}
+

@@ -22,7 +22,7 @@ async def test_settings_is_registered_for_managers_with_bounded_options(env: Env
     assert str(command["default_member_permissions"]) == "32"  # Manage Server
     options = {o["name"]: o for o in command["options"]}
     assert set(options) == {"add_movies", "ratings_visible", "min_ratings", "features",
-                            "regularization"}
+                            "regularization", "reset"}
     assert all(o["description"] for o in options.values())
     assert [c["value"] for c in options["add_movies"]["choices"]] == ["manage_guild",
                                                                       "everyone"]
@@ -52,8 +52,9 @@ async def test_manager_changes_settings(env: Env) -> None:
     fields = _fields(reply)
     assert fields["Who can add movies"] == "Everyone"
     assert fields["Ratings visible to other members"] == "No"
-    assert fields["Minimum ratings for personal picks"] == "5"
-    assert fields["Model features"] == "12" and fields["Regularisation"] == "0.5"
+    assert fields["Minimum ratings for personal picks"] == "5 (set here)"
+    assert fields["Model features"] == "12 (set here)"
+    assert fields["Regularisation"] == "0.5 (set here)"
     stored = await env.storage.get_guild_settings(env.guild.id)
     assert (stored.add_movie_permission, stored.ratings_visible, stored.min_ratings_for_personal,
             stored.features, stored.regularization) == ("everyone", False, 5, 12, 0.5)
@@ -99,3 +100,60 @@ async def test_changing_model_settings_retrains_the_model(env: Env) -> None:
     assert not reply.content
     await env.service.wait_idle(env.guild.id)
     assert env.service.fits_completed == fits
+
+
+async def test_ranges_are_the_config_files(env: Env) -> None:
+    # One set of ranges: what /settings offers is what [recommender] in the config accepts.
+    from bot.config import _BOUNDS
+    from bot.service.guild_settings import RANGES
+
+    command = env.emu.find_command("settings", env.guild)
+    options = {o["name"]: o for o in command["options"]}
+    for option, key in (("min_ratings", "min_ratings_for_personal"), ("features", "features"),
+                        ("regularization", "regularization")):
+        bounds = (options[option]["min_value"], options[option]["max_value"])
+        assert bounds == RANGES[key] == _BOUNDS[f"recommender.{key}"], option
+
+
+async def test_regularisation_shows_the_auto_tuned_value_and_reset_goes_back(env: Env) -> None:
+    # A small server's model picks its own regularisation; /settings shows that value, not
+    # the config's, and says where it comes from.
+    await env.seed_taste_clusters(env.guild, fans=3)
+    fields = _fields(await env.run(env.admin, "settings"))
+    tuned = fields["Regularisation"]
+    assert tuned.endswith("(auto-tuned to this server's ratings)"), tuned
+    model = (await env.service._state(env.guild.id)).model
+    assert tuned.startswith(f"{model.config.reg:.3g} ")
+    assert fields["Model features"] == f"{env.bot.settings.recommender.features} (default)"
+
+    reply = await env.run(env.admin, "settings", regularization=2.5, features=6)
+    assert _fields(reply)["Regularisation"] == "2.5 (set here)"
+    await env.service.wait_idle(env.guild.id)
+
+    reply = await env.run(env.admin, "settings", reset="regularization")
+    assert "retrained" in reply.content
+    assert (await env.storage.get_guild_settings(env.guild.id)).regularization is None
+    assert _fields(reply)["Model features"] == "6 (set here)"  # only what was asked
+    await env.service.wait_idle(env.guild.id)
+    assert _fields(await env.run(env.admin, "settings"))["Regularisation"].endswith(
+        "(auto-tuned to this server's ratings)")
+
+    await env.run(env.admin, "settings", ratings_visible=False, min_ratings=7)
+    reply = await env.run(env.admin, "settings", reset="all")
+    stored = await env.storage.get_guild_settings(env.guild.id)
+    assert (stored.features, stored.regularization, stored.min_ratings_for_personal,
+            stored.ratings_visible, stored.add_movie_permission) == (
+        None, None, None, True, "manage_guild")
+    assert _fields(reply)["Model features"].endswith("(default)")
+
+
+async def test_a_server_without_ratings_shows_the_config_default(env: Env) -> None:
+    fields = _fields(await env.run(env.admin, "settings"))
+    assert fields["Regularisation"] == f"{env.bot.settings.recommender.regularization:.3g} (default)"
+
+
+async def test_reset_needs_manage_server(env: Env) -> None:
+    await env.run(env.admin, "settings", features=8)
+    reply = await env.run(env.alice, "settings", reset="all")
+    assert "Manage Server" in reply.content
+    assert (await env.storage.get_guild_settings(env.guild.id)).features == 8
