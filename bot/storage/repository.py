@@ -597,6 +597,21 @@ class Storage:
         )
         return (float(row[0]) if row[0] is not None else None, int(row[1]))
 
+    async def score_totals(self, guild_id: int) -> dict[int, tuple[int, int]]:
+        """{movie id: (sum of scores, number of ratings)} for every movie rated in the guild
+        (what `/movies top` ranks; one pass over the covering index)."""
+        rows = await self._fetchall(
+            "SELECT movie_id, sum(score), count(*) FROM ratings WHERE guild_id = ? "
+            "GROUP BY movie_id", (guild_id,))
+        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
+    async def guild_score_total(self, guild_id: int) -> tuple[int, int]:
+        """(sum of scores, number of ratings) over all of the guild's ratings."""
+        row = await self._fetchone(
+            "SELECT IFNULL(sum(score), 0), count(*) FROM ratings WHERE guild_id = ?",
+            (guild_id,))
+        return int(row[0]), int(row[1])
+
     async def guild_ratings(self, guild_id: int) -> RatingArrays:
         """All of a guild's ratings as numpy columns, from one SELECT on the bulk connection.
 
@@ -641,21 +656,6 @@ class Storage:
         return GuildSettings(guild_id, row[0], bool(row[1]), row[2], row[3], row[4])
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-    async def score_totals(self, guild_id: int) -> dict[int, tuple[int, int]]:
-        """{movie id: (sum of scores, number of ratings)} for every movie rated in the guild
-        (what `/movies top` ranks; one pass over the covering index)."""
-        rows = await self._fetchall(
-            "SELECT movie_id, sum(score), count(*) FROM ratings WHERE guild_id = ? "
-            "GROUP BY movie_id", (guild_id,))
-        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
-
-    async def guild_score_total(self, guild_id: int) -> tuple[int, int]:
-        """(sum of scores, number of ratings) over all of the guild's ratings."""
-        row = await self._fetchone(
-            "SELECT IFNULL(sum(score), 0), count(*) FROM ratings WHERE guild_id = ?",
-            (guild_id,))
-        return int(row[0]), int(row[1])
-
         """Change some settings (keyword names as in GuildSettings); returns the new settings.
 
         ValueError for an unknown name or a bad value; None resets a numeric setting to the
