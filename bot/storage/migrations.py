@@ -192,6 +192,15 @@ _V4 = Migration(4, "ratings versions per guild (kept by triggers) and the model'
     "ALTER TABLE model_state ADD COLUMN settings_key TEXT NOT NULL DEFAULT ''",
 ))
 
+_V5 = Migration(5, "title skeletons: look-alike titles in other scripts are duplicates", (
+    # search.skeleton(title): the normalised title with letters of other scripts that look
+    # like Latin ones mapped to those (UTS #39). NULL until Storage.open fills it in (Python
+    # computes it); add_movie refuses a title whose skeleton and year an existing visible
+    # movie has.
+    "ALTER TABLE movies ADD COLUMN skeleton TEXT",
+    "CREATE INDEX movies_skeleton ON movies (skeleton, IFNULL(year, 0))",
+))
+
 _V6 = Migration(6, "set-up steps: one-off steps (the starter catalog) done once, in any order", (
     # A step done on this database (e.g. 'starter_catalog'); absent = still to do. The
     # starter catalog is a step of its own, so a `catalog import` before the first start no
@@ -204,7 +213,7 @@ _V6 = Migration(6, "set-up steps: one-off steps (the starter catalog) done once,
     """,
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V6]
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

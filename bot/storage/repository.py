@@ -57,6 +57,7 @@ from .search import (
     parse_query,
     parse_title,
     search_text,
+    skeleton,
 )
 
 MAX_QUERY_LENGTH = 300
@@ -69,6 +70,7 @@ RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
 _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
 _ID_RE = re.compile(r"#(\d{1,19})")
+_TOP_CHAR = "\U0010ffff"  # sorts after every character: the end of a prefix range
 MAX_SQL_INT = 2**63 - 1  # SQLite's INTEGER range: a larger id would overflow the binding
 
 
@@ -130,6 +132,26 @@ async def _retry_busy(call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     raise AssertionError("unreachable")
 
 
+async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
+    """Compute `movies.skeleton` where migration 5 left it NULL (movies stored before it):
+    the skeleton is Python's (`search.skeleton`), so SQL alone cannot fill it."""
+    async with conn.execute("SELECT 1 FROM pragma_table_info('movies') "
+                            "WHERE name = 'skeleton'") as cursor:
+        if await cursor.fetchone() is None:
+            return  # a schema before migration 5 (tests opening older versions)
+    async with conn.execute("SELECT id, title FROM movies WHERE skeleton IS NULL") as cursor:
+        rows = list(await cursor.fetchall())
+    if rows:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.executemany("UPDATE movies SET skeleton = ? WHERE id = ?",
+                                   [(skeleton(title), movie_id) for movie_id, title in rows])
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+
 class Storage:
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
@@ -148,6 +170,11 @@ class Storage:
         """Open the database (creating it and its folder), set pragmas, apply migrations."""
         path = Path(path)
         conn = await open_connection(path, migrations=migrations)
+        try:
+            await _fill_skeletons(conn)
+        except BaseException:
+            await conn.close()
+            raise
         bulk = None
         if str(path) != ":memory:":
             try:
@@ -218,7 +245,9 @@ class Storage:
         """Add one movie (guild_id None = shared catalog) and return it.
 
         Raises DuplicateMovieError(existing) when a movie with the same normalised title and
-        year is already visible in that guild (or has the same MovieLens id), ValueError for
+        year is already visible in that guild, or one that looks the same (the same
+        `search.skeleton`: "Аlien" with a Cyrillic А and "Alien"), or one with the same
+        MovieLens id; ValueError for
         an empty or overlong title, and GuildMovieCapError when the guild already has
         `guild_cap` movies of its own (checked inside the insert's transaction, so concurrent
         adds cannot overshoot the cap).
@@ -228,13 +257,15 @@ class Storage:
         if not norm or len(title) > MAX_TITLE_LENGTH:
             raise ValueError("a movie title must have letters or digits and at most "
                              f"{MAX_TITLE_LENGTH} characters")
+        skel = skeleton(title)
         genres_text = join_genres(genres)
         async with self._transaction() as conn:
             existing = await self._fetchone(
-                f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.norm_title = ? "
+                f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE (m.norm_title = ? "
+                "OR m.skeleton = ?) "
                 f"AND IFNULL(m.year, 0) = IFNULL(?, 0) AND {_VISIBLE} "
-                "ORDER BY m.guild_id IS NULL LIMIT 1",
-                (norm, year, guild_id),
+                "ORDER BY m.norm_title != ?, m.guild_id IS NULL LIMIT 1",
+                (norm, skel, year, guild_id, norm),
             )
             if existing is None and movielens_id is not None:
                 existing = await self._fetchone(
@@ -250,9 +281,10 @@ class Storage:
                     raise GuildMovieCapError(guild_cap)
             cursor = await conn.execute(
                 "INSERT INTO movies (title, year, genres, guild_id, movielens_id, imdb_id, "
-                "tmdb_id, norm_title, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "tmdb_id, norm_title, search_text, skeleton) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (title, year, genres_text, guild_id, movielens_id, imdb_id, tmdb_id, norm,
-                 search_text(title, alt_title)),
+                 search_text(title, alt_title), skel),
             )
             movie_id = cursor.lastrowid
             await cursor.close()
@@ -274,14 +306,15 @@ class Storage:
             if not norm:
                 continue
             params.append((title, row.year, join_genres(row.genres), row.movielens_id,
-                           row.imdb_id, row.tmdb_id, norm, search_text(title, row.alt_title)))
+                           row.imdb_id, row.tmdb_id, norm, search_text(title, row.alt_title),
+                           skeleton(title)))
         async with self._transaction() as conn:
             # Counted, not total_changes: the FTS triggers' own inserts count there too.
             count_sql = "SELECT count(*) FROM movies WHERE guild_id IS NULL"
             before = (await self._fetchone(count_sql))[0]
             await conn.executemany(
                 "INSERT INTO movies (title, year, genres, movielens_id, imdb_id, tmdb_id, "
-                "norm_title, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "norm_title, search_text, skeleton) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 params,
             )
@@ -378,10 +411,21 @@ class Storage:
             rows = await self._fetchall(
                 f"SELECT {columns} FROM movies m WHERE m.norm_title >= ? AND m.norm_title < ? "
                 f"AND {_VISIBLE} ORDER BY m.norm_title LIMIT ?",
-                (text, text + "~", guild_id, max(PREFIX_CANDIDATES, offset + limit)),
+                (text, text + _TOP_CHAR, guild_id, max(PREFIX_CANDIDATES, offset + limit)),
             )
             for row in rows:
                 candidates.setdefault(row[0], row)
+            # 4. Words under three characters in scripts without spaces between words
+            # ("千尋" inside "千と千尋の神隠し"): a substring scan, as the trigram index
+            # cannot match them.
+            if n == 0 and not text.isascii() and fts_substring_query(text) is None:
+                rows = await self._fetchall(
+                    f"SELECT {columns} FROM movies m WHERE instr(m.search_text, ?) > 0 "
+                    f"AND {_VISIBLE} ORDER BY length(m.search_text) LIMIT ?",
+                    (text, guild_id, pull),
+                )
+                for row in rows:
+                    candidates.setdefault(row[0], row)
         scorer = Scorer(parsed)
         scored = []
         for candidate in candidates.values():

@@ -7,6 +7,15 @@ Two forms of a title exist:
 * the *normalised* title, stored in `movies.norm_title` and used for duplicate detection,
   exact resolution and search: accents folded, case folded, punctuation removed, spaces
   collapsed and one leading English article dropped ("matrix", "cite des enfants perdus").
+  Letters and digits of every script count: Latin text keeps exactly the ASCII form it
+  always had, while Greek, Cyrillic, CJK, Hangul, Arabic, Indic and other letters are kept
+  (case folded; accents dropped where they are accents: Greek, Cyrillic, Hebrew and Arabic
+  vowel marks; kept where they make the letter: kana voicing, Indic vowel signs), and other
+  scripts' decimal digits become ASCII ("Война и мир" -> "воина и мир", "千と千尋の神隠し" stays);
+* the *skeleton*, stored in `movies.skeleton` (migration 5): the normalised form after
+  mapping letters of other scripts that look like Latin ones to those (Unicode UTS #39
+  confusables, the cross-script part), so "Аlien" with a Cyrillic А has the skeleton of
+  "Alien" and is refused as a duplicate of it (`skeleton`).
 
 Search pulls candidates from the FTS5 trigram index (see `fts_query`) and orders them with
 `score`, which mixes trigram containment (typo tolerant), trigram Jaccard (prefers titles of
@@ -21,6 +30,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.domain.years import is_valid_year
+
+from .confusables import LATIN_LOOKALIKES
 
 # Articles that MovieLens moves to the end ("Matrix, The"); moved back to the front for display.
 TRAILING_ARTICLES = (
@@ -44,15 +55,69 @@ _YEAR_QUERY_RE = re.compile(r"^(?P<title>.*?)[\s,]*\(?\s*(?P<year>\d{4})\s*\)?\s
 _ELISION_RE = re.compile(r"\b([cdjlmnst])['’](?=\w)")
 _DROP_CHARS_RE = re.compile(r"['’`.]")
 _NON_WORD_RE = re.compile(r"[^0-9a-z]+")
+_NON_WORD_RE_WIDE = re.compile(r"\s+")
+
+
+def _marks_are_accents(code: int) -> bool:
+    """Whether combining marks on this base character are accents to fold away: Latin,
+    Greek, Cyrillic, Armenian, Hebrew, Arabic and Syriac (below U+0780), their extension
+    blocks, and presentation forms. Elsewhere (kana voicing, Indic vowel signs, Thai,
+    Thaana vowels) a mark is part of the letter and stays."""
+    return (code < 0x0780 or 0x08A0 <= code <= 0x08FF or 0x1C80 <= code <= 0x1C8F
+            or 0x1D00 <= code <= 0x1FFF or 0x2C60 <= code <= 0x2C7F
+            or 0x2DE0 <= code <= 0x2DFF or 0xA640 <= code <= 0xA69F
+            or 0xA720 <= code <= 0xA7FF or 0xAB30 <= code <= 0xAB6F
+            or 0xFB00 <= code <= 0xFEFF)
 
 
 def fold(text: str) -> str:
-    """Accents stripped (NFKD minus combining marks) and case folded."""
+    """Accents stripped (NFKD minus combining marks) and case folded. Marks that are part of
+    a letter in their script (see `_marks_are_accents`) are kept, recomposed (NFC)."""
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed.casefold()
+    out: list[str] = []
+    keep_marks = False
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if keep_marks:
+                out.append(char)
+            continue
+        keep_marks = not _marks_are_accents(ord(char))
+        out.append(char)
     # Letters that do not decompose into base + accent.
-    stripped = stripped.translate(_SPECIAL_LETTERS)
+    stripped = "".join(out).translate(_SPECIAL_LETTERS)
+    if keep_marks or any(not _marks_are_accents(ord(c)) for c in stripped):
+        stripped = unicodedata.normalize("NFC", stripped)  # "カ" + voicing mark -> "ガ"
     return stripped.casefold()
+
+
+def _latin_block(code: int) -> bool:
+    """Latin (and the symbols sharing its blocks): only [0-9a-z] of these survive
+    normalisation, as they always did."""
+    return (code < 0x0370 or 0x1D00 <= code <= 0x1DBF or 0x1E00 <= code <= 0x1EFF
+            or 0x2000 <= code <= 0x2BFF or 0x2C60 <= code <= 0x2C7F
+            or 0xA720 <= code <= 0xA7FF or 0xAB30 <= code <= 0xAB6F
+            or 0xFB00 <= code <= 0xFB06 or 0xFF00 <= code <= 0xFFEF)
+
+
+def _word_chars(text: str) -> str:
+    """[0-9a-z], plus letters, marks and digits of non-Latin scripts (other scripts' decimal
+    digits as ASCII); everything else becomes a space."""
+    out = []
+    for char in text:
+        if "a" <= char <= "z" or "0" <= char <= "9":
+            out.append(char)
+            continue
+        code = ord(char)
+        category = unicodedata.category(char)
+        if code < 0x80 or _latin_block(code) or category[0] not in "LMN":
+            out.append(" ")
+        elif category == "Nd":
+            out.append(str(unicodedata.decimal(char)))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 _SPECIAL_LETTERS = str.maketrans({
@@ -81,11 +146,23 @@ def normalize(title: str) -> str:
     text = text.replace("&", " and ")
     text = _ELISION_RE.sub(r"\1 ", text)  # French elision: "l'auberge" -> "l auberge"
     text = _DROP_CHARS_RE.sub("", text)  # "A.I." -> "ai", "Schindler's" -> "schindlers"
-    text = _NON_WORD_RE.sub(" ", text).strip()
+    if text.isascii():
+        text = _NON_WORD_RE.sub(" ", text).strip()
+    else:  # letters of other scripts are words too
+        text = _NON_WORD_RE_WIDE.sub(" ", _word_chars(text)).strip()
     words = text.split()
     if len(words) > 1 and words[0] in LEADING_ARTICLES:
         words = words[1:]
     return " ".join(words)
+
+
+def skeleton(title: str) -> str:
+    """The title's look-alike form: letters of other scripts that look like Latin letters
+    mapped to those (`confusables`), then normalised. Two titles with one skeleton look the
+    same to a member ("Аlien" with a Cyrillic А, "Alien"); genuine titles in any script
+    keep distinct skeletons unless they differ only by look-alike letters."""
+    decomposed = unicodedata.normalize("NFKD", title)
+    return normalize(decomposed.translate(LATIN_LOOKALIKES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,13 +353,15 @@ def _text_score(query: str, qgrams: set[str], qwords: list[str], candidate: str,
             hits += 0.8  # the word being typed
         elif len(word) >= 4 and any(_near(word, w, near) for w in cwords):
             hits += 0.7  # one typo: "matirx", "godfater", "amelei"
+        elif not word.isascii() and any(word in w for w in cwords):
+            hits += 0.8  # scripts without spaces between words: "千尋" in "千と千尋の神隠し"
     words = hits / len(qwords)
     value = 0.45 * containment + 0.25 * jaccard + 0.3 * words
     if candidate == query:
         value += 0.6
     elif candidate.startswith(query):
         value += 0.25
-    elif f" {query}" in f" {candidate}":
+    elif f" {query}" in f" {candidate}" or (not query.isascii() and query in candidate):
         value += 0.1
     return value
 
