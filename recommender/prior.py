@@ -63,7 +63,11 @@ class GuildPrior:
 
     def lookup(self, movie_ids) -> np.ndarray:
         """Row of each catalog movie id in this prior, -1 where not linked."""
-        return IdIndex(self.movie_ids, presorted_unique=True).lookup(movie_ids)
+        ids = np.atleast_1d(np.asarray(movie_ids, dtype=np.int64))
+        if self.movie_ids.size == 0:
+            return np.full(ids.shape, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.movie_ids, ids), self.movie_ids.size - 1)
+        return np.where(self.movie_ids[pos] == ids, pos, -1).astype(np.int64)
 
     def fingerprint(self) -> str:
         """A short hash of the linked ids and factors (which prior a guild model was fit to)."""
