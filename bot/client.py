@@ -172,6 +172,9 @@ class MovieBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to dev guild %s", len(synced), guild.id)
 
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s in %d server(s)", self.user, len(self.guilds))
+
     async def close(self) -> None:
         """Stop taking commands, stop training, disconnect, then close the database.
 

@@ -13,8 +13,10 @@ def user_facing_error(error: BaseException) -> str | None:
         return ("Discord rejected the bot token: copy a fresh one from the Developer Portal "
                 "(Bot > Reset Token) into DISCORD_TOKEN or [discord] token.")
     if isinstance(error, discord.PrivilegedIntentsRequired):
-        return ("Discord refused a privileged intent; this bot needs none, so check that you "
-                "run an unmodified copy.")
+        return ("Discord refused the bot's gateway intents (close code 4014): this bot asks "
+                "only for Guilds and Voice States, which need no approval; if you changed "
+                "bot_intents(), turn the matching switches on in the Developer Portal "
+                "(Bot > Privileged Gateway Intents).")
     if isinstance(error, StorageError):
         return f"Database error: {error}"
     if isinstance(error, PermissionError):

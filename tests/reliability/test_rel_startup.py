@@ -1,0 +1,116 @@
+"""Start-up as an admin meets it (issue 14, rows 2, 3 and 5), in subprocesses running the real
+`main()`: Discord unreachable (a closed port) or flaky (HTTP 502 from the emulator) is retried
+with one log line per attempt and a growing, jittered backoff, and SIGTERM stops it cleanly at
+any point; a rejected token or refused intents end with one line and exit code 78. The start-up
+line names the config, the database, the version and the features; no voice warnings."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rel_support import subprocess_env
+
+from bot.about import version
+
+pytestmark = pytest.mark.slow
+HELPER = Path(__file__).resolve().parent / "start_helper.py"
+ATTEMPT = re.compile(r"cannot reach Discord \(attempt (\d+)\): (.+); retrying in ([\d.]+) s$")
+
+
+def _config(tmp_path: Path, token: str = "test-token") -> Path:
+    path = tmp_path / "moviebot.toml"
+    path.write_text(f'[discord]\ntoken = "{token}"\n[storage]\ndatabase = "db/bot.sqlite3"\n'
+                    '[logging]\nlevel = "DEBUG"\n', encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def _start(tmp_path: Path, mode: str, token: str = "test-token") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(HELPER), mode, str(_config(tmp_path, token))],
+                            env=subprocess_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _lines_until(proc: subprocess.Popen, done, timeout: float = 30) -> list[str]:
+    """stderr lines until `done(lines)` holds (or the process ends)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while not done(lines):
+        assert time.monotonic() < deadline, "timed out:\n" + "\n".join(lines)
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+def _stop(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _out, rest = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    return proc.returncode, rest
+
+
+def test_unreachable_discord_is_retried_one_line_per_attempt_until_sigterm(tmp_path):
+    proc = _start(tmp_path, "closed")
+    lines = _lines_until(proc, lambda ls: sum(bool(ATTEMPT.search(li)) for li in ls) >= 4)
+    code, rest = _stop(proc)
+    attempts = [ATTEMPT.search(li) for li in lines if ATTEMPT.search(li)]
+    assert [int(m[1]) for m in attempts] == list(range(1, len(attempts) + 1))
+    assert all("cannot connect to 127.0.0.1:" in m[2] for m in attempts), attempts[0][2]
+    # Exponential with jitter: attempt k waits at most base * 2**(k-1), capped (0.05, 0.4 s).
+    waits = [float(m[3]) for m in attempts]
+    assert all(w <= min(0.4, 0.05 * 2 ** k) + 0.05 for k, w in enumerate(waits)), waits
+    output = "\n".join(lines) + rest
+    assert "Traceback" not in output and "unexpected error" not in output
+    assert code == 0, output
+    assert "received SIGTERM: shutting down" in rest and "stopped cleanly" in rest
+
+
+def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(tmp_path):
+    proc = _start(tmp_path, "flaky")
+    lines = _lines_until(proc, lambda ls: any("connected to Discord as" in li for li in ls))
+    code, rest = _stop(proc)
+    output = "\n".join(lines) + "\n" + rest
+    attempts = [m for m in map(ATTEMPT.search, lines) if m]
+    assert len(attempts) == 2 and all("HTTP 502" in m[2] for m in attempts), output
+    assert "reached Discord after 2 failed attempt(s)" in output
+    start = next(li for li in lines if "starting:" in li)
+    config = tmp_path / "moviebot.toml"
+    assert f"moviebot {version()} starting: config {config};" in start
+    assert f"database {(tmp_path / 'db' / 'bot.sqlite3').resolve()};" in start
+    assert "features: training in a " in start
+    # Quiet by default even at DEBUG: no per-statement aiosqlite lines, no HTTP request lines,
+    # and no warnings about voice libraries a bot without voice does not need.
+    assert "aiosqlite" not in output and "discord.http" not in output
+    assert "PyNaCl" not in output and "davey" not in output and "voice will NOT" not in output
+    assert code == 0 and "stopped cleanly" in rest
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("mode", "token", "fix"), [
+    ("bad-token", "a-wrong-token", "Discord rejected the bot token: copy a fresh one"),
+    ("intents", "test-token", "Discord refused the bot's gateway intents"),
+])
+def test_a_refused_token_or_intents_ends_with_one_line_and_exit_78(tmp_path, mode, token, fix):
+    proc = _start(tmp_path, mode, token)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 78, err
+    fixes = [line for line in err.splitlines() if fix in line]
+    assert len(fixes) == 1, err
+    assert "Traceback" not in err and "retrying" not in err
+    assert token not in err
