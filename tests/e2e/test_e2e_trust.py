@@ -4,7 +4,9 @@ Prometheus endpoint, scraped over loopback while the bot answers commands."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -16,6 +18,7 @@ from emulator import DiscordEmulator, running_bot
 if TYPE_CHECKING:
     from conftest import Env
 
+REPO = str(Path(__file__).resolve().parents[2])
 SCORE = re.compile(r"(?:group score|predicted) (?P<score>[\d.]+)/10")
 
 
@@ -151,3 +154,35 @@ async def test_metrics_endpoint_on_loopback(tmp_path) -> None:
     assert "moviebot_gc_pause_seconds_bucket" in text or "moviebot_gc_pause_seconds" in text
     assert 'moviebot_info{version="' in text
     assert "process_resident_memory_bytes" in text
+
+
+async def test_health_reports_a_running_bot_and_its_stop(tmp_path, monkeypatch) -> None:
+    import os
+    import sys
+
+    from bot.health import check, status_path
+
+    monkeypatch.setattr("bot.health.HEARTBEAT_EVERY", 0.05)
+    database = tmp_path / "bot.sqlite3"
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("DISCORD_TOKEN", "MOVIEBOT_CONFIG")}
+    environ.update(MOVIEBOT_DATABASE=str(database),
+                   PYTHONPATH=REPO)
+
+    async def health() -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "health", cwd=tmp_path, env=environ,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        return proc.returncode, (out + err).decode()
+
+    async with DiscordEmulator() as emu:
+        emu.world.create_guild("Club", owner="owner", channels=("general",))
+        bot = create_bot(Settings(database=database), guild_ready_timeout=0.1)
+        async with running_bot(bot, emu):
+            await emu.wait_until(lambda: check(database).ok or None, 10, "a fresh heartbeat")
+            code, text = await health()
+            assert code == 0 and text.startswith("healthy: gateway heartbeat"), text
+        assert not status_path(database).exists()  # removed when the bot stopped
+        code, text = await health()
+        assert code == 1 and "no status file" in text
