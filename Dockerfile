@@ -1,7 +1,13 @@
-# Movie bot image: slim Python, non-root user, database on the /data volume.
+# Movie bot image: slim Python, locked dependencies, non-root user, database on the /data volume.
 # Configure with environment (DISCORD_TOKEN, MOVIEBOT_DATABASE) or a config file mounted at
-# /config/config.toml (MOVIEBOT_CONFIG points there when present).
-FROM python:3.11-slim
+# /config/config.toml (set MOVIEBOT_CONFIG=/config/config.toml). The image runs as uid 10001:
+# a mounted config file must be readable by that uid (see the README's "Docker").
+#
+# Base image pinned by digest so a rebuild gets the same OS and Python. The digest below is the
+# python:3.11-slim one found pinned in public Dockerfiles; it could not be checked against
+# Docker Hub from where this was written. To move to a newer patch release, look the digest up
+# and replace it: `docker buildx imagetools inspect python:3.11-slim` (the "Digest:" line).
+FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -10,19 +16,26 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MOVIEBOT_DATABASE=/data/moviebot.sqlite3
 
 WORKDIR /app
+# Dependencies first, exactly as locked (hashes checked), in their own cached layer.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY recommender ./recommender
 COPY emulator ./emulator
 COPY console ./console
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin moviebot \
     && mkdir -p /data /config \
     && chown moviebot /data
 
 USER moviebot
 VOLUME ["/data"]
+# Healthy = the database opens and the gateway heartbeat (kept in a status file next to the
+# database) is under 90 s old; the first minute is for logging in and loading the catalog.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot", "health"]
 # `python -m bot` reads /config/config.toml if MOVIEBOT_CONFIG is set to it by the operator;
 # otherwise built-in defaults plus the environment.
 ENTRYPOINT ["python", "-m", "bot"]
