@@ -383,13 +383,13 @@ class CFModel:
 
         The blend of ``ModelConfig`` (what ``recommend`` sorts by), with movies below min
         support pushed after all others; does not exclude rated movies. Index -1 (unknown
-        member) gets the popularity ranking (shrunk mean + bias - support penalty, in units).
+        member) gets the popularity ranking (shrunk mean + bias - support penalty), z-scored.
         """
         u = np.asarray(user_index, dtype=np.int64).ravel()
         out = np.empty((u.size, len(self.movies)))
         known = u >= 0
-        if (~known).any():
-            out[~known] = self._enjoy(np.full(int((~known).sum()), -1))
+        if (~known).any():  # z-scored too, so group rankings mix members on one scale
+            out[~known] = zscore_rows(self._enjoy(np.full(int((~known).sum()), -1)))
         if known.any():
             out[known] = self._blend(u[known])
         return out - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
