@@ -55,6 +55,10 @@ PROVISIONAL_NOTE = "Results are provisional: the model is refreshing."
 # order can differ from it.
 PERSONAL_ORDER_NOTE = ("Ranked by how likely you'll pick and enjoy it; the number is your "
                        "predicted rating.")
+# Cold-start picks: ranked the same way for a member the model does not know yet; the number is
+# the rating a typical member here would give (not the "server score" of /movies top).
+POPULAR_ORDER_NOTE = ("Ranked by how likely members here pick and enjoy it; the number is "
+                      "the rating a typical member would give.")
 COLOUR = discord.Colour.blurple()
 
 
@@ -107,7 +111,7 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
         elif personal:
             score = f"predicted {stars(round(pick.score, 1))}"
         else:
-            score = f"server score {stars(round(pick.score, 1))}"
+            score = f"typical rating {stars(round(pick.score, 1))}"
         line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
                 f"{_genres(movie, other_limit)} · {score}")
         because = pick.because
@@ -207,8 +211,7 @@ class Recommend(commands.Cog):
         footer = []
         if page:
             footer.append(f"Page {page + 1}")
-        if personal:
-            footer.append(PERSONAL_ORDER_NOTE)
+        footer.append(PERSONAL_ORDER_NOTE if personal else POPULAR_ORDER_NOTE)
         if picks.provisional:
             footer.append(PROVISIONAL_NOTE)
         if footer:

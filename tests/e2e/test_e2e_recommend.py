@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from conftest import Env
 
 LINE = re.compile(r"^\d+\. \*\*(?P<label>.+?)\*\* — (?P<genres>.*?) · "
-                  r"(?P<kind>predicted|server score|group score|similarity) (?P<score>[\d.]+)"
+                  r"(?P<kind>predicted|typical rating|group score|similarity) (?P<score>[\d.]+)"
                   r"(?:/10|%)(?P<rest>.*)$")
 
 
@@ -84,7 +84,7 @@ async def test_cold_start_says_how_many_ratings_unlock_personal_picks(env: Env) 
     assert "Rate 2 more movies with `/rate` to unlock personal picks" in reply.embed["description"]
     picks = labels(reply)
     assert picks and "Jaws (1975)" not in picks
-    assert all(m["kind"] == "server score" for m in pick_lines(reply))
+    assert all(m["kind"] == "typical rating" for m in pick_lines(reply))
 
 
 async def test_member_without_ratings_gets_popular_picks(env: Env) -> None:
