@@ -81,8 +81,6 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-@dataclass(frozen=True)
 class MetricsSettings:
     """The optional Prometheus endpoint (`/metrics`), off by default, on loopback."""
 
@@ -91,25 +89,27 @@ class MetricsSettings:
     port: int = DEFAULT_METRICS_PORT
 
 
+@dataclass(frozen=True)
+class Settings:
     token: str | None = None
     database: Path = Path(DEFAULT_DATABASE)
     dev_guild_id: int | None = None
     owner_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
-    movielens_url: str = DEFAULT_MOVIELENS_URL
-    recommender: RecommenderSettings = field(default_factory=RecommenderSettings)
     # Per-logger levels from `[logging.levels]` (logger name, level), over QUIET_LOGGERS.
     log_levels: tuple[tuple[str, str], ...] = ()
+    movielens_url: str = DEFAULT_MOVIELENS_URL
+    recommender: RecommenderSettings = field(default_factory=RecommenderSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
-    source: Path | None = None  # the file these settings came from, for messages
-
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
-
+    source: Path | None = None  # the file these settings came from, for messages
     # Where `database` came from: "default", "config" or "environment" (start-up log line).
     database_from: str = "default"
     notes: tuple[str, ...] = ()  # start-up warnings found while reading (legacy database)
+
+
 # The numeric sections: each is validated by field type and the bounds below.
 _SECTION_TYPES: dict[str, type] = {
     "recommender": RecommenderSettings,
@@ -270,9 +270,6 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     level = logging_section.get("level", "INFO")
     if not isinstance(level, str) or level.upper() not in LOG_LEVELS:
         raise _fail(path, "logging.level", f"must be one of {', '.join(LOG_LEVELS)}")
-
-    catalog = _section(path, data, "catalog")
-    for key in catalog:
     levels_raw = logging_section.get("levels", {})
     if not isinstance(levels_raw, dict):
         raise _fail(path, "logging.levels", 'must be a table of logger = "LEVEL"')
@@ -284,6 +281,9 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         log_levels.append((str(name), value.upper()))
 
     metrics = _metrics(path, _section(path, data, "metrics"))
+
+    catalog = _section(path, data, "catalog")
+    for key in catalog:
         if key != "movielens_url":
             raise _fail(path, f"catalog.{key}", "is not a known setting")
     url = catalog.get("movielens_url", DEFAULT_MOVIELENS_URL)
@@ -298,15 +298,15 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
         log_level=level.upper(),
-        movielens_url=url,
-        source=path,
-        **sections,
         log_levels=tuple(log_levels),
-    ))
+        movielens_url=url,
         metrics=metrics,
-
+        source=path,
         database_from="default" if database_raw is None else "config",
         notes=notes,
+        **sections,
+    ))
+
 
 def default_settings() -> Settings:
     """Built-in defaults plus the environment, for running without a config file."""
@@ -353,6 +353,8 @@ def _apply_environment(settings: Settings) -> Settings:
         changes["token"] = token
     if database:
         changes["database"] = Path(database).expanduser()
+        changes["database_from"] = "environment"
+        changes["notes"] = ()
     return replace(settings, **changes) if changes else settings
 
 
