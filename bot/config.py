@@ -66,7 +66,9 @@ class TrainingSettings:
     workers: int = 1
     cache_size: int = 32
     blas_threads: int = 1
-    mode: str = "thread"  # where fits run: "thread" (default) or "process"
+    mode: str = "auto"  # where fits run: "auto" (threads; processes for big guilds),
+    # "thread" or "process" (see bot/service/training.py)
+    big_guild_ratings: int = 200_000  # from this many ratings a guild fits in the big lane
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "training.workers": (1, 64),
     "training.cache_size": (1, 100_000),
     "training.blas_threads": (1, 64),
+    "training.big_guild_ratings": (1, 1_000_000_000),
     "limits.recommend_cooldown_seconds": (0.0, 3600.0),
     "limits.guild_movie_cap": (0, 1_000_000),
     "privacy.purge_grace_days": (0, 3650),
@@ -137,7 +140,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 
 # The text settings of the numeric sections, and the values each accepts.
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "training.mode": ("thread", "process"),
+    "training.mode": ("auto", "thread", "process"),
 }
 
 

@@ -92,11 +92,13 @@ def test_invalid_settings_name_file_and_key(tmp_path, text, names):
     assert f"'{names}'" in message
 
 
-def test_training_mode_thread_by_default_or_process(tmp_path, monkeypatch):
+def test_training_mode_auto_by_default_or_thread_or_process(tmp_path, monkeypatch):
     monkeypatch.delenv("MOVIEBOT_DATABASE", raising=False)
-    assert load_settings(write(tmp_path, "")).training.mode == "thread"
+    assert load_settings(write(tmp_path, "")).training.mode == "auto"
     settings = load_settings(write(tmp_path, '[training]\nmode = "Process"\n'))
     assert settings.training.mode == "process"
+    settings = load_settings(write(tmp_path, '[training]\nbig_guild_ratings = 5000\n'))
+    assert settings.training.big_guild_ratings == 5000
 
 
 def test_bad_toml_and_missing_file(tmp_path):

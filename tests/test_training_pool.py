@@ -1,65 +1,95 @@
-"""`TrainingPool` in both modes: a fit in a spawned worker process returns a working model
-(CFModel crosses the process boundary by pickling) equal to the same fit on a thread, and a
-warm start can be sent to the process too."""
+"""`TrainingPool` and the refit job: a whole refit (read, fit, save) runs in a worker thread or
+a spawned worker process against a real database, both give the same model, only the blob
+crosses back from a process, the small lane never waits behind the big one, and the saved
+model carries the ratings version it was trained on."""
 
 from __future__ import annotations
 
 import asyncio
-import pickle
+import time
 
 import numpy as np
 import pytest
 
-from bot.service.training import FitJob, TrainingPool
+from bot.service.training import TrainingPool
+from bot.service.worker import RefitJob
+from bot.storage import Storage
 from recommender import CFModel, ModelConfig
 
+SMALL, BIG = 1, 2
 
-def _tiny_ratings(seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """40 members x 30 movies, about half rated, from a rank-2 taste model."""
+
+async def _seed(storage: Storage, guild: int, members: int, seed: int = 3) -> int:
+    """`members` x 30 catalog movies, about half rated, from a rank-2 taste model."""
     rng = np.random.default_rng(seed)
-    users, movies = rng.normal(size=(40, 2)), rng.normal(size=(30, 2))
-    mask = rng.random((40, 30)) < 0.5
-    u, m = np.nonzero(mask)
-    scores = np.clip(np.rint(5.5 + 2 * np.sum(users[u] * movies[m], axis=1)), 1, 10)
-    return ((u + 1000).astype(np.int64), (m + 1).astype(np.int64), scores.astype(np.float32))
+    users, movies = rng.normal(size=(members, 2)), rng.normal(size=(30, 2))
+    ids = [(await storage.add_movie(f"Film {guild}-{i}", 2000, guild_id=guild)).id
+           for i in range(30)]
+    count = 0
+    for u in range(members):
+        for m in range(30):
+            if rng.random() < 0.5:
+                score = int(np.clip(np.rint(5.5 + 2 * users[u] @ movies[m]), 1, 10))
+                await storage.upsert_rating(guild, 1000 + u, ids[m], score)
+                count += 1
+    return count
 
 
-async def _fit(mode: str, job: FitJob):
-    pool = TrainingPool(mode=mode)
+def _job(storage: Storage, guild: int) -> RefitJob:
+    return RefitJob(database=str(storage.path), guild_id=guild,
+                    config=ModelConfig(features=3, maxiter=15, seed=7), settings_key="k",
+                    tune_reg=False, max_ratings=10**6, max_cells=10**8)
+
+
+async def test_a_refit_in_a_process_equals_one_in_a_thread_and_saves_the_model(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
     try:
-        return await pool.fit(job)
+        n = await _seed(storage, SMALL, 40)
+        version, count = await storage.ratings_version(SMALL)
+        assert count == n
+        threads, processes = TrainingPool(mode="thread"), TrainingPool(mode="process")
+        try:
+            threaded = await threads.refit(_job(storage, SMALL), count)
+            spawned = await processes.refit(_job(storage, SMALL), count)
+        finally:
+            threads.shutdown()
+            processes.shutdown()
+        assert threaded.model is not None and threaded.blob is None
+        assert spawned.model is None and spawned.blob is not None  # only bytes cross back
+        assert threaded.ratings_version == spawned.ratings_version == version
+        assert threaded.n_ratings == spawned.n_ratings == n
+        model = CFModel.from_bytes(spawned.blob)
+        users = np.repeat(np.arange(1000, 1040, dtype=np.int64), 30)
+        movies = np.tile(np.asarray(model.movies.ids, dtype=np.int64), 40)
+        # The process refit warm-starts from the model the thread refit saved: both converge
+        # to the same optimum, within the fit's tolerance.
+        assert spawned.warm_started and not threaded.warm_started
+        np.testing.assert_allclose(model.predict(users, movies),
+                                   threaded.model.predict(users, movies), atol=0.01)
+        saved = await storage.load_model_state(SMALL)
+        assert saved is not None and saved.blob is not None
+        assert (saved.ratings_version, saved.settings_key) == (version, "k")
+    finally:
+        await storage.close()
+
+
+async def test_a_small_guilds_fit_never_waits_behind_a_big_one(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    pool = TrainingPool(mode="thread", big_guild_ratings=500)
+    try:
+        small = await _seed(storage, SMALL, 20)
+        assert pool.lane_for(small) == "small" and pool.lane_for(500) == "big"
+        # The big lane is busy with a long job (a million-rating fit, say).
+        busy = asyncio.ensure_future(pool.run(time.sleep, 1.5, lane="big"))
+        await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        result = await pool.refit(_job(storage, SMALL), small)
+        assert time.perf_counter() - started < 1.2  # did not queue behind the big job
+        assert result.model is not None and not busy.done()
+        await busy
     finally:
         pool.shutdown()
-
-
-def test_cfmodel_pickles() -> None:
-    user_ids, movie_ids, scores = _tiny_ratings()
-    model = CFModel(ModelConfig(features=3, maxiter=10, seed=1))
-    model.fit(user_ids, movie_ids, scores)
-    copy = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(copy.predict(user_ids, movie_ids),
-                                  model.predict(user_ids, movie_ids))
-
-
-def test_process_fit_equals_thread_fit_with_the_same_seed() -> None:
-    user_ids, movie_ids, scores = _tiny_ratings()
-    job = FitJob(user_ids, movie_ids, scores, ModelConfig(features=3, maxiter=15, seed=7))
-    threaded, thread_report = asyncio.run(_fit("thread", job))
-    spawned, process_report = asyncio.run(_fit("process", job))
-    assert isinstance(spawned, CFModel)
-    assert process_report.n_ratings == thread_report.n_ratings == len(scores)
-    assert process_report.iterations == thread_report.iterations
-    everyone = np.repeat(np.unique(user_ids), 30)
-    every_movie = np.tile(np.arange(1, 31, dtype=np.int64), 40)
-    np.testing.assert_allclose(spawned.predict(everyone, every_movie),
-                               threaded.predict(everyone, every_movie), rtol=0, atol=1e-9)
-    assert [r.movie_id for r in spawned.recommend(1000, n=5)] == [
-        r.movie_id for r in threaded.recommend(1000, n=5)]
-
-    # A warm start (the previous model) crosses to the worker process as well.
-    warm = FitJob(user_ids, movie_ids, scores, job.config, warm_start=threaded.snapshot())
-    refit, _ = asyncio.run(_fit("process", warm))
-    assert np.all(np.isfinite(refit.predict(everyone, every_movie)))
+        await storage.close()
 
 
 def test_unknown_mode_is_refused() -> None:

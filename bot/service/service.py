@@ -30,13 +30,12 @@ from bot.config import Settings
 from bot.domain.models import Movie
 from bot.domain.scores import SCALE
 from bot.service.cache import LRUCache
-from bot.service.features import movie_features
 from bot.service.gate import Gate, gated
-from bot.service.limits import apply_size_limits
-from bot.service.training import FitJob, TrainingPool
+from bot.service.gcstats import gc_after_swap
+from bot.service.training import TrainingPool
+from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
 from recommender import CFModel, ModelConfig, Recommendation
-from recommender.prior import GuildPrior, TastePrior
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +71,18 @@ class Picks:
     movies: dict[int, Movie] = field(default_factory=dict)  # the picks' and reasons' movies
 
 
+MODEL_FORMAT = 2  # part of the settings key: a model saved by an older bot is refitted once
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How a guild's model is fitted now; `key` is stored with the saved model."""
+
+    config: ModelConfig
+    key: str
+    tune: bool  # regularisation chosen by hold-out validation (no value set by the guild)
+
+
 @dataclass
 class GuildModel:
     """The cached state of one guild's model."""
@@ -83,9 +94,10 @@ class GuildModel:
     changed_users: set[int] = field(default_factory=set)  # need a fold-in
     all_changed: bool = False  # loaded from disk: everyone's ratings may have moved
     folded_users: set[int] = field(default_factory=set)
-    dirty: bool = False
+    dirty: bool = False  # ratings or settings changed since the running fit started
     refit_now: bool = False  # the next refit skips the debounce (a member was forgotten)
-    fit_task: asyncio.Task | None = None
+    trained_on: tuple[int, str] | None = None  # (ratings version, settings key) of `model`
+    fit_task: asyncio.Task[None] | None = None  # the guild's running fit, if any
     timer: asyncio.TimerHandle | None = None
 
     def needs_fold_in(self, user_id: int) -> bool:
@@ -105,11 +117,12 @@ class RecommendationService:
         self.cold_wait_seconds = cold_wait_seconds
         self.pool = TrainingPool(settings.training.workers,
                                  mode=mode or settings.training.mode,
-                                 blas_threads=settings.training.blas_threads)
+                                 blas_threads=settings.training.blas_threads,
+                                 big_guild_ratings=settings.training.big_guild_ratings)
         self._cache: LRUCache[int, GuildModel] = LRUCache(
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
-        self._prior: tuple[object, GuildPrior | None] | None = None
+        self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
         self.fits_completed = 0
 
     # ----------------------------------------------------------------- lifecycle
@@ -117,15 +130,13 @@ class RecommendationService:
         self._closed = False
 
     async def close(self) -> None:
-        """Cancel pending retrains, let a running fit finish (bounded), stop the pool."""
+        """Cancel pending retrains, let running fits finish (bounded), stop the pool."""
         self._closed = True
-        tasks = []
         for state in self._cache.values():
             if state.timer is not None:
                 state.timer.cancel()
                 state.timer = None
-            if state.fit_task is not None and not state.fit_task.done():
-                tasks.append(state.fit_task)
+        tasks = [task for task in self._fits.values() if not task.done()]
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=10)
             for task in pending:
@@ -133,128 +144,161 @@ class RecommendationService:
         self.pool.shutdown()
 
     def _evicted(self, guild_id: int, state: GuildModel) -> None:
+        # A running fit goes on (it saves the model); the guild is simply not in memory.
         if state.timer is not None:
             state.timer.cancel()
             state.timer = None
 
     # ----------------------------------------------------------------- model access
+    async def _fit_settings(self, guild_id: int) -> FitSettings:
+        """How the guild's model is fitted now, and the key a saved model must match."""
+        guild_settings = await self.storage.get_guild_settings(guild_id)
+        rec = self.settings.recommender
+        features = guild_settings.features or rec.features
+        tune = guild_settings.regularization is None
+        reg = rec.regularization if tune else float(guild_settings.regularization or 0.0)
+        prior = await self.storage.prior_stamp()
+        config = ModelConfig(features=features, reg=reg, maxiter=rec.max_iterations,
+                             scale=RATING_SCALE)
+        key = (f"features={features};reg={'auto' if tune else format(reg, 'g')};"
+               f"maxiter={rec.max_iterations};prior={prior[0] if prior else 0:.6f},"
+               f"{prior[1] if prior else 0:.6f};model={MODEL_FORMAT}")
+        return FitSettings(config, key, tune)
+
     async def _state(self, guild_id: int, *, wait: bool = True) -> GuildModel:
-        """The guild's model state, loading or fitting it on first use."""
+        """The guild's model state. On a cache miss the saved model is loaded; a refit starts
+        only when the guild's ratings or model settings changed since it was trained."""
         state = self._cache.get(guild_id)
         if state is None:
             state = GuildModel(guild_id)
+            state.fit_task = self._running_fit(guild_id)
             self._cache.put(guild_id, state)
-            blob = await self.storage.load_model(guild_id)
-            if blob is not None:
+            saved = await self.storage.load_model_state(guild_id)
+            if saved is not None and saved.blob is not None:
                 try:
-                    # Not on the training pool: a load must not queue behind another
-                    # guild's long fit.
-                    state.model = await asyncio.to_thread(CFModel.from_bytes, blob)
-                    state.all_changed = True
-                    log.info("model loaded guild=%s (provisional until refit)", guild_id)
+                    # Not on the training pool: a load must not queue behind a long fit.
+                    state.model = await asyncio.to_thread(CFModel.from_bytes, saved.blob)
                 except Exception:
                     log.exception("saved model for guild %s unreadable; refitting", guild_id)
-            self._start_fit(state)
+            version, count = await self.storage.ratings_version(guild_id)
+            key = (await self._fit_settings(guild_id)).key
+            if (state.model is not None and saved is not None
+                    and (saved.ratings_version, saved.settings_key) == (version, key)):
+                state.provisional = False
+                state.trained_on = (version, key)
+                state.all_changed = True  # saved models hold no member's ratings: fold in
+                log.info("model loaded guild=%s (up to date: no refit)", guild_id)
+            elif count == 0:
+                state.model = None
+                state.provisional = state.fit_task is not None
+            else:
+                state.all_changed = state.model is not None
+                if state.model is not None:
+                    log.info("model loaded guild=%s (provisional until refit)", guild_id)
+                self._start_fit(guild_id)
         if state.model is None and wait and state.fit_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(state.fit_task), self.cold_wait_seconds)
         return state
 
-    def _start_fit(self, state: GuildModel) -> None:
-        if self._closed or (state.fit_task is not None and not state.fit_task.done()):
-            state.dirty = True
-            return
-        state.dirty = False
-        state.fit_task = asyncio.create_task(self._fit(state), name=f"fit-{state.guild_id}")
+    def _running_fit(self, guild_id: int) -> asyncio.Task[None] | None:
+        task = self._fits.get(guild_id)
+        return task if task is not None and not task.done() else None
 
-    async def _fit(self, state: GuildModel) -> None:
-        guild_id = state.guild_id
-        try:
+    def _start_fit(self, guild_id: int) -> None:
+        """Start a refit now, unless one is running for the guild (never two at once): then
+        the running one is followed by another when it ends."""
+        state = self._cache.get(guild_id)
+        if self._closed or self._running_fit(guild_id) is not None:
+            if state is not None:
+                state.dirty = True
+            return
+        task = asyncio.create_task(self._fit(guild_id), name=f"fit-{guild_id}")
+        self._fits[guild_id] = task
+        if state is not None:
+            state.dirty = False
+            state.fit_task = task
+
+    async def _fit(self, guild_id: int) -> None:
+        state = self._cache.get(guild_id)
+        changed_before: set[int] = set()
+        if state is not None:
             # Clear before reading: a rating saved after this point marks its member again.
             changed_before = set(state.changed_users)
             state.changed_users.clear()
-            arrays = await self.storage.guild_ratings(guild_id)
-            guild_settings = await self.storage.get_guild_settings(guild_id)
-            limited = apply_size_limits(
-                guild_id, arrays.user_ids, arrays.movie_ids, arrays.scores,
-                features=guild_settings.features or self.settings.recommender.features,
-                max_ratings=self.settings.recommender.max_guild_ratings,
-                max_cells=self.settings.recommender.max_model_cells)
-            if limited is None or len(limited.scores) == 0:
-                state.model = None
-                state.provisional = False
-                return
+        failed = False
+        try:
+            fit = await self._fit_settings(guild_id)
+            _version, count = await self.storage.ratings_version(guild_id)
             rec = self.settings.recommender
-            config = ModelConfig(
-                features=limited.features,
-                reg=(guild_settings.regularization
-                     if guild_settings.regularization is not None else rec.regularization),
-                maxiter=rec.max_iterations,
-                scale=RATING_SCALE,
-            )
-            tune = (guild_settings.regularization is None
-                    and len(limited.scores) <= rec.auto_regularization_max_ratings)
-            prior = await self._guild_prior()
-            features = await self._movie_features(guild_id, limited.movie_ids)
-            job = FitJob(limited.user_ids, limited.movie_ids, limited.scores, config,
-                         warm_start=state.model.snapshot() if state.model is not None else None,
-                         blas_threads=self.settings.training.blas_threads, tune_reg=tune,
-                         prior=prior, movie_features=features)
-            model, report = await self.pool.fit(job)
-            # Members who rated while the fit ran are in changed_users again: they get a
-            # fold-in on the new model when they next ask.
-            state.model = model
-            state.provisional = False
-            state.all_changed = False
-            state.folded_users.clear()
-            state.fitted_at = time.monotonic()
+            job = RefitJob(
+                database=str(self.storage.path), guild_id=guild_id, config=fit.config,
+                settings_key=fit.key,
+                tune_reg=fit.tune and count <= rec.auto_regularization_max_ratings,
+                max_ratings=rec.max_guild_ratings, max_cells=rec.max_model_cells,
+                blas_threads=self.settings.training.blas_threads)
+            lane = self.pool.lane_for(count)
+            result = await self.pool.refit(job, count)
+            model = result.model
+            if model is None and result.blob is not None:
+                model = await asyncio.to_thread(CFModel.from_bytes, result.blob)
+            # The guild may have been evicted (or evicted and loaded again) meanwhile.
+            state = self._cache.get(guild_id)
+            if state is not None:
+                # Members who rated while the fit ran are in changed_users again: they get
+                # a fold-in on the new model when they next ask.
+                state.model = model
+                state.provisional = False
+                state.all_changed = False
+                state.folded_users.clear()
+                state.fitted_at = time.monotonic()
+                state.trained_on = (result.ratings_version, fit.key)
             self.fits_completed += 1
-            log.info(
-                "fit guild=%s ratings=%d members=%d movies=%d features=%d reg=%g%s "
-                "iterations=%d seconds=%.3f cost=%.4f", guild_id, report.n_ratings,
-                report.n_users, report.n_movies, config.features, model.config.reg,
-                " (tuned)" if tune else "", report.iterations, report.seconds, report.cost)
-            blob = await self.pool.run(model.to_bytes)
-            await self.storage.save_model(guild_id, blob)
+            pause = gc_after_swap()
+            report = result.report
+            if report is not None:
+                log.info(
+                    "fit guild=%s ratings=%d members=%d movies=%d features=%d reg=%g%s "
+                    "iterations=%d seconds=%.3f cost=%.4f lane=%s read=%.3f save=%.3f "
+                    "saved=%s gc_max_ms=%.1f", guild_id, report.n_ratings, report.n_users,
+                    report.n_movies, result.features, result.reg,
+                    " (tuned)" if result.tuned else "", report.iterations, report.seconds,
+                    report.cost, lane, result.timings.get("read", 0.0),
+                    result.timings.get("save", 0.0), result.saved, pause)
         except asyncio.CancelledError:
             raise
         except Exception:
-            state.changed_users |= changed_before
+            failed = True
+            if state is not None:
+                state.changed_users |= changed_before
             log.exception("fit failed for guild %s", guild_id)
         finally:
-            if state.dirty and not self._closed:
-                if state.refit_now:
-                    state.refit_now = False
-                    self._start_fit(state)
-                else:
-                    self._schedule(state)
+            if self._fits.get(guild_id) is asyncio.current_task():
+                del self._fits[guild_id]
+            current = self._cache.get(guild_id)
+            if current is not None:
+                current.fit_task = None
+            if not self._closed:
+                await self._after_fit(guild_id, failed)
 
-    async def _guild_prior(self) -> GuildPrior | None:
-        """The installed taste prior aligned to catalog ids (None without one). Loaded once
-        per prior build and link stamp, off the loop, and shared by every guild's fits."""
-        status = await self.storage.prior_status()
-        if status is None:
-            self._prior = None
-            return None
-        stamp = (status.built_at, status.linked_at)
-        if self._prior is not None and self._prior[0] == stamp:
-            return self._prior[1]
-        blob = await self.storage.load_prior()
-        ids, keys = await self.storage.prior_links()
-        prior = None
-        if blob is not None and ids.size:
-            prior = await asyncio.to_thread(
-                lambda: TastePrior.from_bytes(blob).for_movies(ids, keys))
-            log.info("taste prior loaded: %d linked movies", len(prior))
-        self._prior = (stamp, prior)
-        return prior
-
-    async def _movie_features(self, guild_id: int,
-                              movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Genres and decade of the movies the guild's ratings touch (see `features.py`)."""
-        unique = await asyncio.to_thread(np.unique, movie_ids)
-        movies = await self.storage.get_movies(guild_id, unique.tolist())
-        return await asyncio.to_thread(movie_features, list(movies.values()))
+    async def _after_fit(self, guild_id: int, failed: bool) -> None:
+        """Refit again if something changed while the fit ran (debounced), or at once after
+        a member was forgotten; after a failure only when something new happened."""
+        state = self._cache.get(guild_id)
+        if state is None:
+            return
+        if state.refit_now:
+            state.refit_now = False
+            self._start_fit(guild_id)
+            return
+        if failed:
+            if state.dirty:
+                self._schedule(state)
+            return
+        version, _count = await self.storage.ratings_version(guild_id)
+        key = (await self._fit_settings(guild_id)).key
+        if state.dirty or state.trained_on != (version, key):
+            self._schedule(state)
 
     def _schedule(self, state: GuildModel) -> None:
         """Debounce: at most one fit per interval; a burst of ratings coalesces."""
@@ -265,15 +309,16 @@ class RecommendationService:
 
         def fire() -> None:
             state.timer = None
-            self._start_fit(state)
+            self._start_fit(state.guild_id)
 
         state.timer = asyncio.get_running_loop().call_later(delay, fire)
 
     async def rating_changed(self, guild_id: int, user_id: int) -> None:
-        """Call after a member's ratings changed (rate, unrate, forget)."""
+        """Call after a member's ratings changed (rate, unrate). A guild not in memory needs
+        nothing: its ratings version moved, so its next load refits."""
         state = self._cache.get(guild_id)
         if state is None:
-            return  # loaded lazily; the saved model will be marked stale then
+            return
         state.changed_users.add(user_id)
         self._mark_dirty(state)
 
@@ -285,36 +330,40 @@ class RecommendationService:
 
     async def member_forgotten(self, guild_id: int, user_id: int) -> None:
         """Call after all of a member's ratings were deleted: every copy of the model forgets
-        them. The saved model is deleted at once (after loading it into memory, so the guild
-        keeps provisional answers) and a refit starts now, not debounced; its result, saved
-        again, no longer knows the member."""
+        them. The guild's model is loaded (so it keeps provisional answers), the saved copy is
+        replaced by a tombstone at once, and a refit starts now, not debounced; its result,
+        saved again, no longer knows the member."""
         cached = self._cache.get(guild_id) is not None
         state = await self._state(guild_id, wait=False)  # not cached: loads, starts a fit
         await self.storage.delete_model(guild_id)
+        forget_recent(guild_id)
         state.changed_users.add(user_id)
         if not cached:
             return  # the fit _state started reads the ratings after the delete
         if state.timer is not None:
             state.timer.cancel()
             state.timer = None
-        if state.fit_task is not None and not state.fit_task.done():
+        if self._running_fit(guild_id) is not None:
             # The running fit may have read the ratings before the delete: fit again after it.
             state.dirty = True
             state.refit_now = True
-        elif state.fit_task is None or state.fit_task.done():
-            self._start_fit(state)
+        else:
+            self._start_fit(guild_id)
 
     def _mark_dirty(self, state: GuildModel) -> None:
         state.dirty = True
-        if state.fit_task is None or state.fit_task.done():
+        if self._running_fit(state.guild_id) is None:
             self._schedule(state)
 
     async def forget_guild(self, guild_id: int) -> None:
+        """The guild was purged: drop its cached model, its pending refit and running fit."""
         state = self._cache.pop(guild_id)
         if state is not None:
             self._evicted(guild_id, state)
-            if state.fit_task is not None:
-                state.fit_task.cancel()
+        task = self._fits.pop(guild_id, None)
+        if task is not None:
+            task.cancel()
+        forget_recent(guild_id)
 
     async def _fold_in_if_needed(self, state: GuildModel, user_id: int,
                                  rated_ids: np.ndarray, rated_scores: np.ndarray) -> None:
@@ -377,8 +426,9 @@ class RecommendationService:
         model = state.model
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         if model is None:
-            return Picks([], personal=False, provisional=state.fit_task is not None
-                         and not state.fit_task.done(), ratings_needed=needed)
+            return Picks([], personal=False,
+                         provisional=self._running_fit(state.guild_id) is not None,
+                         ratings_needed=needed)
         if needed > 0:
             best = model.popular(n, exclude=rated_ids, candidates=cand)
             return Picks([_pick(r) for r in best],
@@ -461,17 +511,6 @@ class RecommendationService:
         state = self._cache.get(guild_id)
         return state is None or state.provisional
 
-    async def wait_idle(self, guild_id: int) -> None:
-        """Wait until the guild has no fit running or scheduled (tests, console, shutdown)."""
-        state = self._cache.get(guild_id)
-        while state is not None and (state.timer is not None or (
-                state.fit_task is not None and not state.fit_task.done())):
-            if state.timer is not None:
-                state.timer.cancel()
-                state.timer = None
-                self._start_fit(state)
-            if state.fit_task is not None:
-                await asyncio.shield(state.fit_task)
     async def effective_model_settings(self, guild_id: int) -> dict[str, tuple[float, str]]:
         """What the guild's model uses now and where each value comes from: "set" (with
         /settings), "auto" (regularisation chosen by validation at the last fit) or "default"
@@ -488,3 +527,15 @@ class RecommendationService:
             return {"features": features, "regularization": (float(model.config.reg), "auto")}
         return {"features": features, "regularization": (rec.regularization, "default")}
 
+    async def wait_idle(self, guild_id: int) -> None:
+        """Wait until the guild has no fit running or scheduled (tests, console, shutdown)."""
+        while True:
+            state = self._cache.get(guild_id)
+            if state is not None and state.timer is not None:
+                state.timer.cancel()
+                state.timer = None
+                self._start_fit(guild_id)
+            task = self._running_fit(guild_id)
+            if task is None:
+                return
+            await asyncio.shield(task)

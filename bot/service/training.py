@@ -1,87 +1,102 @@
-"""Where fits run: a small, bounded executor off the event loop, with BLAS threads capped.
+"""Where refits run: two lanes off the event loop, so a big guild never holds up a small one.
 
-`TrainingPool.fit(...)` submits one fit and returns the trained model. A thread pool is the
-default (numpy and BLAS release the GIL for the heavy work); `mode="process"` runs fits in a
-separate process instead, for hosts where a long fit must not compete with the loop for the GIL
-(benchmarks/loop_latency.py measures both).
+`TrainingPool.refit(job, n_ratings)` runs `worker.run_refit` (read, fit, serialise, save: the
+whole refit) in one of two lanes chosen by the guild's size:
+
+* the **small lane** (guilds under `training.big_guild_ratings` ratings): a thread pool by
+  default — numpy and BLAS release the GIL for the heavy work, and a small model comes back
+  as an object, free;
+* the **big lane**: a process pool by default, its workers at lower CPU priority (nice), so a
+  million-rating fit competes with neither the event loop for the GIL nor small fits for a
+  worker; only the saved blob comes back.
+
+Each lane has its own workers (`training.workers` each), so a small guild's fit waits at most
+behind other small fits. `training.mode` = "auto" (the above), "thread" or "process" (both
+lanes of that kind). Process workers are started lazily, on the first big fit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import time
+import contextlib
+import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import numpy as np
-
-from recommender import CFModel, FitReport, ModelConfig
-from recommender.prior import GuildPrior
-from recommender.tuning import choose_reg
+from bot.service.worker import RefitJob, RefitResult, run_refit
 
 T = TypeVar("T")
+MODES = ("auto", "thread", "process")
+BIG_LANE_NICE = 10  # how much lower the big lane's process priority is
 
 
-@dataclass(frozen=True)
-class FitJob:
-    """Everything one fit needs, as plain data (so it can cross a process boundary)."""
-
-    user_ids: np.ndarray
-    movie_ids: np.ndarray
-    scores: np.ndarray
-    config: ModelConfig
-    warm_start: CFModel | None = None
-    blas_threads: int = 1
-    tune_reg: bool = False  # choose reg by hold-out validation first (small guilds)
-    prior: GuildPrior | None = None  # the taste prior aligned to catalog ids (optional)
-    movie_features: tuple[np.ndarray, np.ndarray] | None = None  # genres and decade
-
-
-def run_fit(job: FitJob) -> tuple[CFModel, FitReport]:
-    """Fit a model for one guild (runs in a worker thread or process)."""
-    from threadpoolctl import threadpool_limits
-
-    started = time.perf_counter()
-    config = job.config
-    with threadpool_limits(limits=job.blas_threads):
-        if job.tune_reg:
-            choice = choose_reg(job.user_ids, job.movie_ids, job.scores, config,
-                                prior=job.prior)
-            config = replace(config, reg=choice.reg)
-        model = CFModel(config)
-        report = model.fit(job.user_ids, job.movie_ids, job.scores, warm_start=job.warm_start,
-                           prior=job.prior, movie_features=job.movie_features)
-    return model, replace(report, seconds=time.perf_counter() - started)
+def _lower_priority() -> None:
+    """Process-worker initializer: yield the CPU to the bot process and small fits."""
+    with contextlib.suppress(OSError):  # not permitted here: run at normal priority
+        os.nice(BIG_LANE_NICE)
 
 
 class TrainingPool:
-    """At most `workers` fits at a time; further fits wait in the executor's queue."""
+    """Two lanes of bounded workers (see the module docstring)."""
 
-    def __init__(self, workers: int = 1, mode: str = "thread", blas_threads: int = 1) -> None:
-        if mode not in ("thread", "process"):
-            raise ValueError(f"unknown training mode {mode!r}")
+    def __init__(self, workers: int = 1, mode: str = "auto", blas_threads: int = 1,
+                 big_guild_ratings: int = 200_000) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown training mode {mode!r} (choose from {', '.join(MODES)})")
         self.mode = mode
+        self.workers = max(1, workers)
         self.blas_threads = blas_threads
-        if mode == "process":
-            import multiprocessing
+        self.big_guild_ratings = big_guild_ratings
+        self._kinds = {
+            "small": "process" if mode == "process" else "thread",
+            "big": "thread" if mode == "thread" else "process",
+        }
+        self._executors: dict[str, concurrent.futures.Executor] = {}
+        self.pending = {"small": 0, "big": 0}  # refits submitted and not finished, per lane
 
-            self._executor: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        else:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix="moviebot-train")
+    def lane_for(self, n_ratings: int) -> str:
+        return "big" if n_ratings >= self.big_guild_ratings else "small"
 
-    async def fit(self, job: FitJob) -> tuple[CFModel, FitReport]:
+    def kind(self, lane: str) -> str:
+        """"thread" or "process": how `lane` runs its jobs."""
+        return self._kinds[lane]
+
+    def _executor(self, lane: str) -> concurrent.futures.Executor:
+        executor = self._executors.get(lane)
+        if executor is None:
+            if self._kinds[lane] == "process":
+                import multiprocessing
+
+                executor = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_lower_priority if lane == "big" else None)
+            else:
+                executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix=f"moviebot-fit-{lane}")
+            self._executors[lane] = executor
+        return executor
+
+    async def refit(self, job: RefitJob, n_ratings: int) -> RefitResult:
+        """Run one guild's whole refit in the lane its size calls for."""
+        lane = self.lane_for(n_ratings)
+        if self._kinds[lane] == "process" and job.return_model:
+            from dataclasses import replace
+
+            job = replace(job, return_model=False)
+        self.pending[lane] += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor(lane), run_refit, job)
+        finally:
+            self.pending[lane] -= 1
+
+    async def run(self, func: Callable[..., T], *args: Any, lane: str = "small") -> T:
+        """Run another job in a lane (tests use it to keep a lane busy)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, run_fit, job)
-
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
-        """Run a small numeric job (e.g. model serialisation) on the training executor."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, func, *args)
+        return await loop.run_in_executor(self._executor(lane), func, *args)
 
     def shutdown(self) -> None:
-        """Stop taking fits; queued fits are cancelled, a running one is not waited for."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop taking refits; queued ones are cancelled, a running one is not waited for."""
+        for executor in self._executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)

@@ -835,6 +835,11 @@ class Storage:
         """True when a taste prior is installed."""
         return await self._fetchone("SELECT 1 FROM prior_state") is not None
 
+    async def prior_stamp(self) -> tuple[float, float] | None:
+        """(built_at, linked_at) of the installed prior, or None: a change means refits."""
+        row = await self._fetchone("SELECT built_at, linked_at FROM prior_state")
+        return (float(row[0]), float(row[1])) if row else None
+
     async def load_prior(self) -> bytes | None:
         """The installed prior's blob (`TastePrior.from_bytes`), or None (bulk connection)."""
         async with self._bulk.execute("SELECT blob FROM prior_state") as cursor:

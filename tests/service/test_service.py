@@ -38,26 +38,27 @@ async def seed(storage: Storage, guild: int, members: int = 12) -> None:
 async def test_a_burst_of_ratings_coalesces_into_one_warm_started_refit(storage, tmp_path):
     await seed(storage, GUILD)
     service = RecommendationService(storage, settings(tmp_path, debounce_seconds=0.3))
-    jobs = []
-    fit = service.pool.fit
+    results = []
+    refit = service.pool.refit
 
-    async def recording_fit(job):
-        jobs.append(job)
-        return await fit(job)
+    async def recording_refit(job, n_ratings):
+        results.append(await refit(job, n_ratings))
+        return results[-1]
 
-    service.pool.fit = recording_fit
+    service.pool.refit = recording_refit
     try:
         await service.recommend(GUILD, 1)
         await service.wait_idle(GUILD)
-        assert service.fits_completed == 1 and jobs[0].warm_start is None
+        assert service.fits_completed == 1 and not results[0].warm_started
         for member in range(1, 13):
             await storage.upsert_rating(GUILD, member, 41, 7)
             await service.rating_changed(GUILD, member)
         await asyncio.sleep(0.6)  # past the debounce
         await service.wait_idle(GUILD)
         assert service.fits_completed == 2  # twelve ratings, one refit
-        assert jobs[1].warm_start is not None
-        assert len(jobs[1].scores) == len(jobs[0].scores) + 12
+        assert results[1].warm_started
+        assert results[1].n_ratings == results[0].n_ratings + 12
+        assert results[1].ratings_version > results[0].ratings_version
     finally:
         await service.close()
 
@@ -86,7 +87,7 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
-async def test_after_a_restart_the_saved_model_answers_at_once_marked_provisional(
+async def test_after_a_restart_an_up_to_date_saved_model_answers_without_a_refit(
         storage, tmp_path):
     await seed(storage, GUILD)
     first = RecommendationService(storage, settings(tmp_path))
@@ -97,7 +98,29 @@ async def test_after_a_restart_the_saved_model_answers_at_once_marked_provisiona
     assert await storage.load_model(GUILD) is not None
 
     restarted = RecommendationService(storage, settings(tmp_path))
-    blocker = asyncio.ensure_future(restarted.pool.run(time.sleep, 0.5))  # the pool is busy
+    try:
+        picks = await restarted.recommend(GUILD, 1, n=5)
+        assert picks.personal and not picks.provisional
+        # The member is folded in again (saved models hold no member's ratings).
+        assert len(set(expected) & {p.movie_id for p in picks.items}) >= 4, (picks, expected)
+        await restarted.wait_idle(GUILD)
+        assert restarted.fits_completed == 0  # nothing changed: no refit
+    finally:
+        await restarted.close()
+
+
+async def test_after_a_restart_changed_ratings_answer_at_once_provisionally_then_refit(
+        storage, tmp_path):
+    await seed(storage, GUILD)
+    first = RecommendationService(storage, settings(tmp_path))
+    await first.recommend(GUILD, 1)
+    await first.wait_idle(GUILD)
+    expected = [p.movie_id for p in (await first.recommend(GUILD, 1, n=5)).items]
+    await first.close()
+    await storage.upsert_rating(GUILD, 5, 41, 7)  # rated while the bot was down
+
+    restarted = RecommendationService(storage, settings(tmp_path))
+    blocker = asyncio.ensure_future(restarted.pool.run(time.sleep, 0.5))  # the lane is busy
     try:
         started = time.perf_counter()
         picks = await restarted.recommend(GUILD, 1, n=5)
@@ -107,6 +130,7 @@ async def test_after_a_restart_the_saved_model_answers_at_once_marked_provisiona
         assert len(set(expected) & {p.movie_id for p in picks.items}) >= 4
         await blocker
         await restarted.wait_idle(GUILD)
+        assert restarted.fits_completed == 1
         assert not (await restarted.recommend(GUILD, 1, n=5)).provisional
     finally:
         await restarted.close()
