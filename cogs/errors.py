@@ -28,6 +28,7 @@ from bot.service.errors import (
     RatingsPrivate,
 )
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
+from bot.service.privacy import ConsentRequired
 from cogs.text import NO_PINGS, movie_label, safe
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ def describe_refusal(error: Exception) -> str | None:
     if isinstance(error, PermissionRequired):
         name = PERMISSION_NAMES.get(error.permission, error.permission)
         return f"You need the {name} permission to {error.action}."
+    if isinstance(error, ConsentRequired):
+        return ("This server keeps ratings private, so everyone named in `group` has to agree "
+                "first: run the command again and ask them to press Agree.")
     if isinstance(error, RatingsPrivate):
         return ("This server keeps ratings private: you can only see your own with "
                 "`/ratings`.")
@@ -125,7 +129,7 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
         data: dict[str, Any] = dict(interaction.data or {})
         where = (interaction.command.qualified_name if interaction.command
                  else data.get("custom_id", "?"))
-        log.error("interaction failed ref=%s where=%s guild=%s user=%s", reference, where,
+        log.error("interaction failed ref=%s where=%r guild=%s user=%s", reference, where,
                   interaction.guild_id, interaction.user.id, exc_info=error)
         message = f"Something went wrong on our side (reference `{reference}`). Please try again."
     try:

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
+from bot.service.privacy import MIN_RATERS
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.paginator import Paginator
@@ -30,6 +31,10 @@ PAGE_TIMEOUT = 180.0  # seconds the page buttons stay live
 SEARCH_LIMIT = 50  # results shown by /movies search (5 pages)
 TOP_COUNT = 10
 SERVER_SCORE_NOTE = "the average rating, pulled toward this server's average while few rated it"
+
+
+HIDDEN_AGGREGATE = (f"Hidden: this server keeps ratings private, and fewer than {MIN_RATERS} "
+                    "other members rated it")
 
 
 def ratings_text(mean: float | None, count: int) -> str:
@@ -90,7 +95,10 @@ class Movies(commands.Cog):
         embed.add_field(name="Year", value=str(found.year) if found.year else "Unknown")
         embed.add_field(name="Genres",
                         value=safe(", ".join(found.genres), 1000) if found.genres else "—")
-        embed.add_field(name="Server rating", value=ratings_text(mean, count), inline=False)
+        if details.aggregate_hidden:
+            embed.add_field(name="Server rating", value=HIDDEN_AGGREGATE, inline=False)
+        else:
+            embed.add_field(name="Server rating", value=ratings_text(mean, count), inline=False)
         if details.score is not None:  # the number /movies top ranks by
             embed.add_field(name="Server score", value=f"{stars(round(details.score, 1))} "
                             f"({SERVER_SCORE_NOTE})", inline=False)
@@ -118,7 +126,7 @@ class Movies(commands.Cog):
         if chosen is not None and not chosen.movie_ids:
             raise UserError(f"No {safe(chosen.name)} movies are known in this server yet.")
         await interaction.response.defer(thinking=True)
-        entries = await catalog.top(guild_id, TOP_COUNT, chosen)
+        entries = await catalog.top(guild_id, TOP_COUNT, chosen, asker_id=interaction.user.id)
         lines = [f"{i}. {movie_label(e.movie)} — {stars(round(e.score, 1))}"
                  f" (average {stars(round(e.mean, 1))} from {e.count} "
                  f"rating{'s' if e.count != 1 else ''})"

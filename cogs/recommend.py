@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -30,6 +30,7 @@ from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
+from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.text import NO_PINGS, movie_label, safe, stars
@@ -73,6 +74,15 @@ def recommend_cooldown(interaction: discord.Interaction) -> app_commands.Cooldow
 
 def cooldown_key(interaction: discord.Interaction) -> tuple[int | None, int]:
     return (interaction.guild_id, interaction.user.id)
+
+
+def voice_companions(member: discord.Member | discord.User) -> frozenset[int]:
+    """Members (not bots) in the same voice channel as `member`: watching together."""
+    voice = getattr(member, "voice", None)
+    channel = voice.channel if voice is not None else None
+    if channel is None:
+        return frozenset()
+    return frozenset(m.id for m in channel.members if not m.bot)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -160,8 +170,7 @@ class Recommend(commands.Cog):
                   if genre is not None and genre.strip() else None)
         if group is not None or voice is not None:
             members = await self._group_members(interaction, group, voice)
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            await self._group(interaction, members, count, strategy, chosen)
+            await self._movie_night(interaction, members, count, strategy, chosen)
             return
         elif rule is not None:
             raise UserError("The rule is for movie nights: add `group` or `voice` too.")
@@ -293,14 +302,52 @@ class Recommend(commands.Cog):
         except (discord.NotFound, discord.Forbidden):
             return None
 
+    async def _movie_night(self, interaction: discord.Interaction,
+                           members: list[discord.Member], count: int, strategy: str,
+                           genre_filter: GenreFilter | None) -> None:
+        """Group picks at once, or after the named members agreed (`bot.service.privacy`:
+        while ratings are hidden, members outside the requester's voice channel consent)."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        requester = interaction.user
+        together = voice_companions(requester)
+        pending = await self.bot.app.groups.consent_needed(
+            guild_id, requester.id, [m.id for m in members], together=together)
+        if not pending:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await self._group(interaction, members, count, strategy, genre_filter,
+                              together=together)
+            return
+
+        async def on_agreed(agreed: frozenset[int]) -> None:
+            await self._group(interaction, members, count, strategy, genre_filter,
+                              together=together, consented=agreed, followup=True)
+
+        names = {m.id: safe(m.display_name, 40) for m in members if m.id in pending}
+        view = ConsentView(safe(requester.display_name, 40), names, on_agreed)
+        await interaction.response.send_message(view.prompt(), view=view,
+                                                allowed_mentions=NO_PINGS)
+        view.message = await interaction.original_response()
+
     async def _group(self, interaction: discord.Interaction, members: list[discord.Member],
-                     count: int, strategy: str, genre_filter: GenreFilter | None) -> None:
+                     count: int, strategy: str, genre_filter: GenreFilter | None, *,
+                     together: frozenset[int] = frozenset(),
+                     consented: frozenset[int] = frozenset(), followup: bool = False) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None
         genre = genre_filter.name if genre_filter is not None else None
-        picks = await self.bot.app.recommendations.recommend_group(
-            guild_id, [m.id for m in members], n=count, strategy=strategy,
+        picks = await self.bot.app.groups.recommend(
+            guild_id, interaction.user.id, [m.id for m in members], together=together,
+            consented=consented, n=count, strategy=strategy,
             candidates=set(genre_filter.movie_ids) if genre_filter is not None else None)
+
+        async def answer(**reply: Any) -> None:
+            if followup:  # after consent: only the requester sees the picks
+                await interaction.followup.send(ephemeral=True, allowed_mentions=NO_PINGS,
+                                                **reply)
+            else:
+                await interaction.edit_original_response(allowed_mentions=NO_PINGS, **reply)
+
         name, explanation = RULES[strategy]
         names = ", ".join(safe(m.display_name, 40) for m in members)
         # The rule ranks by the group score it shows (mean or lowest member's prediction):
@@ -318,7 +365,7 @@ class Recommend(commands.Cog):
             else:
                 text = ("I found no movie that none of you has rated yet. Rate more movies "
                         "with `/rate`, or ask the others to.")
-            await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+            await answer(content=text)
             return
         head = [f"For: {names}", f"Rule: **{name}**: {explanation}."]
         if not picks.personal:
@@ -331,7 +378,7 @@ class Recommend(commands.Cog):
                               colour=COLOUR)
         if picks.provisional:
             embed.set_footer(text=PROVISIONAL_NOTE)
-        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+        await answer(embed=embed)
 
     # ----------------------------------------------------------------------- /similar
     @app_commands.command(name="similar",

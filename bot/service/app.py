@@ -17,6 +17,7 @@ from bot.service.catalog import CatalogService
 from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
+from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
 from bot.storage import Storage
@@ -33,6 +34,7 @@ class Services:
     ratings: RatingService
     settings: SettingsService
     guilds: GuildLifecycle
+    groups: GroupPicks  # movie-night picks under the consent rule (bot.service.privacy)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -49,6 +51,7 @@ class Services:
             ratings=RatingService(storage, recs, gate),
             settings=SettingsService(storage, recs, gate),
             guilds=GuildLifecycle(storage, settings, recs, gate),
+            groups=GroupPicks(storage, recs, gate),
         )
 
     @classmethod

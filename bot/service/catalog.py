@@ -24,6 +24,7 @@ from bot.domain.titles import (
 from bot.domain.years import check_year
 from bot.service.errors import DuplicateMovie, MovieCapReached, PermissionRequired
 from bot.service.gate import Gate
+from bot.service.privacy import MIN_RATERS, aggregate_visible
 from bot.service.service import RecommendationService
 from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
 from bot.storage.search import normalize
@@ -59,6 +60,9 @@ class MovieDetails:
     mine: int | None
     predicted: float | None
     score: float | None = None  # the server score (`bot.domain.scores.server_score`)
+    # Ratings are hidden here and fewer than MIN_RATERS other members rated the movie: mean,
+    # count and score are withheld (`bot.service.privacy`).
+    aggregate_hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +133,31 @@ class CatalogService:
             mean, count = await self.storage.movie_stats(guild_id, movie.id)
             mine = await self.storage.get_rating(guild_id, user_id, movie.id)
             predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
+            settings = await self.storage.get_guild_settings(guild_id)
+            if count and not aggregate_visible(settings.ratings_visible, count,
+                                               mine is not None):
+                return MovieDetails(movie, None, 0, mine, predicted, None, aggregate_hidden=True)
             score = None
             if count and mean is not None:
                 total, n = await self.storage.guild_score_total(guild_id)
                 score = server_score(mean * count, count, total / n if n else None)
             return MovieDetails(movie, mean, count, mine, predicted, score)
 
-    async def top(self, guild_id: int, n: int,
-                  genre: GenreFilter | None = None) -> list[TopEntry]:
+    async def top(self, guild_id: int, n: int, genre: GenreFilter | None = None, *,
+                  asker_id: int | None = None) -> list[TopEntry]:
         """The guild's best movies by server score (`bot.domain.scores.server_score`: the
         average pulled toward the server's average while few rated it), best first; the
-        same number `/movies info` shows."""
+        same number `/movies info` shows. While ratings are hidden only movies rated by at
+        least MIN_RATERS members besides the asker are listed (`bot.service.privacy`)."""
         async with self.gate.enter():
             totals = await self.storage.score_totals(guild_id)
+            if not (await self.storage.get_guild_settings(guild_id)).ratings_visible:
+                mine: set[int] = set()
+                if asker_id is not None:
+                    ids, _scores = await self.storage.member_rating_arrays(guild_id, asker_id)
+                    mine = {int(i) for i in ids}
+                totals = {k: (t, c) for k, (t, c) in totals.items()
+                          if c - (k in mine) >= MIN_RATERS}
             all_total = sum(t for t, _c in totals.values())
             all_count = sum(c for _t, c in totals.values())
             server_mean = all_total / all_count if all_count else None

@@ -27,6 +27,17 @@ NASTY: dict[str, str] = {
     "SQL LIKE/FTS syntax": "%\" OR 1=1 -- NEAR(a b) *",
     "other guild's title": OTHER_GUILD_TITLE,
     "other guild's id": "#{other_id}",
+    # Malformed ids (issue 13, row 6): beyond 64 bits, negative, float syntax, empty, hex.
+    "id beyond 64 bits": "#9999999999999999999",
+    "negative id": "#-1",
+    "float id": "#1e5",
+    "bare #": "#",
+    "hex id": "#0x10",
+    # Markdown at the length limit (issue 13, row 7): doubles when escaped.
+    "200 markdown chars": "*_~`|>" * 33 + "**",
+    # Other scripts (issue 13, row 4) and a look-alike of a catalog title (row 5).
+    "Cyrillic title": "Война и мир",
+    "Japanese title": "千と千尋の神隠し",
 }
 
 
@@ -79,6 +90,37 @@ BAD_NUMBERS = [
 # /movies add title: some of these are legitimate titles (a movie may be called "@everyone"),
 # so adding is allowed, but never a ping, never raw markup, never more than that one movie.
 TITLE_REFUSED = {"empty", "whitespace", "10k chars", "only controls"}
+
+# Issue 13 ("What members can trust"): each row and the test that holds it. Rows that live
+# at the storage or CLI level are tested there; `test_issue_13_rows_each_have_a_test` keeps
+# this table true, and the emulator-level rows also run below (`ISSUE_13_CHECKS`).
+ISSUE_13 = {
+    1: ("/forgetme reaches the saved model, cached or not",
+        "tests/service/test_service_forget.py::test_forget_member_removes_them_from_the_saved_model"),
+    2: ("hidden ratings: aggregates need 3 other raters, group picks need consent",
+        "tests/e2e/test_e2e_hidden_ratings.py::test_group_picks_wait_for_the_named_members_consent"),
+    3: ("/movies info is ephemeral",
+        "tests/e2e/test_e2e_movies.py::test_info_shows_year_genres_server_rating_and_yours"),
+    4: ("titles in any script: add, search, autocomplete, rate",
+        "tests/e2e/test_e2e_scripts.py::test_a_title_in_any_script_is_added_found_offered_and_rated"),
+    5: ("look-alikes of a title are duplicates",
+        "tests/e2e/test_e2e_scripts.py::test_look_alike_titles_of_existing_ones_are_refused_as_duplicates"),
+    6: ("malformed ids are a member-fixable message",
+        "tests/reliability/test_rel_bad_input.py::test_every_text_parameter_with_every_nasty_value"),
+    7: ("the emulator enforces Discord's limits; replies keep to them",
+        "tests/emulator/test_emu_limits.py::test_discord_py_gets_a_400_with_code_50035_and_the_errors"),
+    8: ("the cap holds under concurrency",
+        "tests/e2e/test_e2e_shutdown.py::test_concurrent_adds_never_overshoot_the_cap"),
+    9: ("database, WAL/SHM, backups 0600; data folder 0700",
+        "tests/reliability/test_rel_private_files.py::"
+        "test_database_wal_shm_backup_are_0600_and_a_new_data_folder_0700"),
+    10: ("backup to a folder or unwritable path: one line, non-zero, nothing left",
+         "tests/reliability/test_rel_private_files.py::"
+         "test_backup_to_a_folder_or_an_unwritable_path_is_one_line_and_leaves_nothing"),
+    11: ("uncaught exceptions in threads and main are redacted",
+         "tests/reliability/test_rel_private_files.py::"
+         "test_uncaught_exceptions_in_threads_and_main_are_redacted"),
+}
 
 
 async def _snapshot(storage) -> tuple:
@@ -206,4 +248,78 @@ async def test_replies_never_ping_even_with_mentions_in_stored_titles(env):
     for reply in replies:
         problems += _problems("title with mentions", reply, must_be_ephemeral=False)
         assert reply.allowed_mentions == {"parse": []}
+    assert not problems, "\n".join(problems)
+
+
+def test_issue_13_rows_each_have_a_test():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for row, (what, node) in ISSUE_13.items():
+        path, name = node.split("::")
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        names = {n.name for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        assert name in names, f"row {row} ({what}): no test {node}"
+    assert sorted(ISSUE_13) == list(range(1, 12))
+
+
+async def _row2_hidden_average(env) -> list[str]:
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    movie = await env.movie("Vertigo")
+    await env.answer(await env.slash(env.alice, "rate", movie=f"#{movie.id}", score=2))
+    reply = await _ask(env, env.bob, "movies", [{"name": "info", "type": SUB, "options": [
+        _opt("movie", f"#{movie.id}")]}])
+    text = reply.rendered_text()
+    return ["row 2: shows Alice's score"] if "2/10" in text or "1 rating" in text else []
+
+
+async def _row3_info_is_ephemeral(env) -> list[str]:
+    reply = await _ask(env, env.alice, "movies", _sub("info", _opt("movie", "Alien")))
+    return [] if reply.ephemeral else ["row 3: /movies info is public"]
+
+
+async def _row4_any_script(env) -> list[str]:
+    reply = await _ask(env, env.admin, "movies", _sub("add", _opt("title", "Сталкер"),
+                                                    _opt("year", 1979, INTEGER)))
+    return [] if reply.rendered_text().startswith("Added") else [
+        f"row 4: {reply.rendered_text()[:100]!r}"]
+
+
+async def _row5_look_alike(env) -> list[str]:
+    reply = await _ask(env, env.admin, "movies", _sub("add", _opt("title", "Аlien"),
+                                                    _opt("year", 1979, INTEGER)))
+    return [] if "already in the catalog" in reply.rendered_text() else [
+        f"row 5: {reply.rendered_text()[:100]!r}"]
+
+
+async def _row7_maximal_markdown_title(env) -> list[str]:
+    title = ("**Ab**_c_~~d~~`e`||f||>" * 9)[:200]  # 200 characters, ~360 once escaped
+    added = await _ask(env, env.admin, "movies", _sub("add", _opt("title", title),
+                                                    _opt("year", 2020, INTEGER)))
+    movie = (await env.storage.search_movies(env.guild.id, title, limit=1))[0]
+    await env.seed(env.guild, {env.FAN_BASE + i: {movie: 8, "Alien": 7} for i in range(4)})
+    replies = [added,
+               await env.run(env.alice, "rate", movie=f"#{movie.id}", score=9),
+               await env.run(env.alice, "movies info", movie=f"#{movie.id}"),
+               await env.run(env.alice, "movies search", query=title),
+               await env.run(env.alice, "movies top"),
+               await env.run(env.alice, "ratings"),
+               await env.run(env.alice, "similar", movie=f"#{movie.id}"),
+               await env.run(env.bob, "recommend", count=25)]
+    problems = [f"row 7: {line}" for line in env.emu.limit_violations()]
+    for reply in replies:
+        problems += _problems("row 7", reply, must_be_ephemeral=False)
+    return problems
+
+
+ISSUE_13_CHECKS = [_row2_hidden_average, _row3_info_is_ephemeral, _row4_any_script,
+                   _row5_look_alike, _row7_maximal_markdown_title]
+
+
+async def test_issue_13_rows_through_the_emulator(env):
+    problems: list[str] = []
+    for check in ISSUE_13_CHECKS:
+        problems += await check(env)
     assert not problems, "\n".join(problems)

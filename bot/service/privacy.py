@@ -1,0 +1,78 @@
+"""What hidden ratings (`ratings_visible = false`) mean beyond `/ratings`: no command may reveal
+another member's ratings, directly or by comparing answers.
+
+* **Aggregates** (a movie's server average and count in `/movies info`, the scores and counts of
+  `/movies top`) are shown only when at least `MIN_RATERS` members *other than the one asking*
+  rated the movie: with fewer, the average of "everyone but me" is one member's score.
+* **Group picks** exclude every movie anyone in the group rated, so comparing `group:@alice`
+  with `group:@carol` would list what Alice rated. A group pick therefore needs each named
+  member's consent (they press a button), except members sitting in the requester's own voice
+  channel, who are watching together anyway. Only the requester sees the picks.
+
+With `ratings_visible = true` members have agreed to show their ratings, so none of this
+applies. `GroupPicks.recommend` refuses with `ConsentRequired` until the rule holds, so a
+cog cannot skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.service.errors import ServiceError
+from bot.service.gate import Gate
+from bot.service.service import Picks, RecommendationService
+from bot.storage import Storage
+
+MIN_RATERS = 3
+"""Members other than the asker who must have rated a movie before its average or count is
+shown while ratings are hidden."""
+
+
+class ConsentRequired(ServiceError):
+    """Ratings are hidden here: these members must agree before a group pick uses them."""
+
+    def __init__(self, members: frozenset[int]) -> None:
+        super().__init__(f"{len(members)} member(s) must consent")
+        self.members = members
+
+
+def aggregate_visible(ratings_visible: bool, count: int, asker_rated: bool) -> bool:
+    """Whether a movie's average and count may be shown to the asker."""
+    return ratings_visible or count - int(asker_rated) >= MIN_RATERS
+
+
+class GroupPicks:
+    """Movie-night picks under the consent rule (see the module docstring)."""
+
+    def __init__(self, storage: Storage, recommendations: RecommendationService,
+                 gate: Gate) -> None:
+        self.storage = storage
+        self.recommendations = recommendations
+        self.gate = gate
+
+    async def consent_needed(self, guild_id: int, requester_id: int, member_ids: Iterable[int],
+                             *, together: Iterable[int] = (),
+                             consented: Iterable[int] = ()) -> frozenset[int]:
+        """The members who still have to agree: none when ratings are visible; else everyone
+        in the group but the requester, the members in the requester's voice channel
+        (`together`) and those who already agreed."""
+        async with self.gate.enter():
+            settings = await self.storage.get_guild_settings(guild_id)
+        if settings.ratings_visible:
+            return frozenset()
+        exempt = {requester_id, *together, *consented}
+        return frozenset(m for m in member_ids if m not in exempt)
+
+    async def recommend(self, guild_id: int, requester_id: int, member_ids: list[int], *,
+                        together: Iterable[int] = (), consented: Iterable[int] = (),
+                        n: int = 5, strategy: str = "average",
+                        candidates: set[int] | None = None) -> Picks:
+        """Group picks for the requester and `member_ids`; `ConsentRequired(missing)` while
+        the rule is not met."""
+        missing = await self.consent_needed(guild_id, requester_id, member_ids,
+                                            together=together, consented=consented)
+        if missing:
+            raise ConsentRequired(missing)
+        group = list(dict.fromkeys([requester_id, *member_ids]))
+        return await self.recommendations.recommend_group(
+            guild_id, group, n=n, strategy=strategy, candidates=candidates)
