@@ -7,9 +7,12 @@ view times out, and a message deleted in the meantime is not an error.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 
 import discord
+from discord import app_commands
 
 from cogs.errors import report_failure
 from cogs.text import NO_PINGS
@@ -17,6 +20,41 @@ from cogs.text import NO_PINGS
 log = logging.getLogger(__name__)
 
 PageRenderer = Callable[[int], Awaitable[discord.Embed]]
+
+PAGING_RATE = (3, 2.0)  # page turns a member may make per this many seconds (all views)
+
+
+class PagingCooldown:
+    """A per-member limit on page turns (Previous/Next, Show more), across all their views:
+    each turn renders or ranks on the bot's side, so a member pressing fast cannot make it
+    do unbounded work. discord.py's token-bucket `Cooldown` per member, pruned as it goes."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate, self.per = rate, per
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def retry_after(self, user_id: int) -> float | None:
+        """None if the member may turn a page now (and counts it), else seconds to wait."""
+        now = time.monotonic()
+        if len(self._buckets) > 10_000:  # forget members whose window has passed
+            self._buckets = {k: b for k, b in self._buckets.items()
+                             if b.get_tokens(now) < self.rate}
+        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
+        return bucket.update_rate_limit(now)
+
+
+PAGING = PagingCooldown(*PAGING_RATE)
+
+
+async def check_paging(interaction: discord.Interaction) -> bool:
+    """True if the member may turn a page; otherwise tells them (ephemeral) and is False."""
+    wait = PAGING.retry_after(interaction.user.id)
+    if wait is None:
+        return True
+    await interaction.response.send_message(
+        f"Slow down a little: try again in {max(1, math.ceil(wait))} s.", ephemeral=True,
+        allowed_mentions=NO_PINGS)
+    return False
 
 
 class OwnedView(discord.ui.View):
@@ -91,6 +129,8 @@ class Paginator(OwnedView):
                                                     allowed_mentions=NO_PINGS)
 
     async def _turn(self, interaction: discord.Interaction, page: int) -> None:
+        if not await check_paging(interaction):
+            return
         self.page = max(0, min(page, self.page_count - 1))
         self._sync_buttons()
         await interaction.response.edit_message(embed=await self.page_embed(), view=self)

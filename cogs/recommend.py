@@ -225,7 +225,7 @@ class Recommend(commands.Cog):
             footer.append(PROVISIONAL_NOTE)
         if footer:
             embed.set_footer(text=" · ".join(footer))
-        return Page(embed, shown, has_more=len(picks.items) >= count)
+        return Page(embed, shown, has_more=picks.has_more)
 
     async def _empty_message(self, picks: Picks, genre: str | None) -> str:
         needed, minimum = picks.ratings_needed, picks.min_ratings

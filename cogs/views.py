@@ -22,7 +22,7 @@ from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from cogs.errors import UserError, report_failure
 from cogs.lookup import bot_of
-from cogs.paginator import OwnedView
+from cogs.paginator import OwnedView, check_paging
 from cogs.rating import rate_text
 from cogs.text import NO_PINGS, choice_label, safe, stars
 
@@ -153,6 +153,8 @@ class RecommendationView(OwnedView):
             log.debug("could not update the recommendation list after a rating")
 
     async def show_more(self, interaction: discord.Interaction) -> None:
+        if not await check_paging(interaction):
+            return
         page = await self.load_page(self.page + 1)
         if not page.movies:
             self.more.disabled = True

@@ -29,6 +29,7 @@ import numpy as np
 from bot.config import Settings
 from bot.domain.models import Movie
 from bot.domain.scores import SCALE
+from bot.service import gcstats
 from bot.service.cache import LRUCache
 from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
@@ -43,6 +44,8 @@ RATING_SCALE = SCALE
 GROUP_STRATEGIES = ("average", "least_misery")
 # A "because you rated X" reason is shown only when X moves the prediction this much.
 MIN_REASON_POINTS = 0.1
+MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
+RANK_OFF_LOOP_MOVIES = 2000  # rank in a thread when the guild's model knows more movies
 
 
 @dataclass
@@ -69,6 +72,7 @@ class Picks:
     min_ratings: int = 0  # the guild's minimum for personal picks
     guild_has_ratings: bool = True  # False: nobody in the guild has rated anything yet
     movies: dict[int, Movie] = field(default_factory=dict)  # the picks' and reasons' movies
+    has_more: bool = False  # a further page exists (within MAX_PICKS)
 
 
 MODEL_FORMAT = 2  # part of the settings key: a model saved by an older bot is refitted once
@@ -123,11 +127,16 @@ class RecommendationService:
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
         self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
+        # (guild, member) -> (what it was ranked on, the ranking): pages slice it.
+        self._ranked: LRUCache[tuple[int, int], tuple[tuple[object, ...],
+                                                      list[Recommendation]]] = LRUCache(1024)
         self.fits_completed = 0
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._closed = False
+        gcstats.install()
+        gcstats.freeze()
 
     async def close(self) -> None:
         """Cancel pending retrains, let running fits finish (bounded), stop the pool."""
@@ -405,9 +414,8 @@ class RecommendationService:
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         minimum = await self._min_ratings(guild_id)
         needed = max(0, minimum - len(rated_ids))
-        picks = await self._personal_picks(state, user_id, offset + n, candidates, rated_ids,
+        picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
                                            rated_scores, needed)
-        picks.items = picks.items[offset:]
         picks.min_ratings = minimum
         return await self._with_movies(guild_id, picks)
 
@@ -420,29 +428,48 @@ class RecommendationService:
         picks.movies = await self.storage.get_movies(guild_id, ids)
         return picks
 
-    async def _personal_picks(self, state: GuildModel, user_id: int, n: int,
+    async def _personal_picks(self, state: GuildModel, user_id: int, n: int, offset: int,
                               candidates: set[int] | None, rated_ids: np.ndarray,
                               rated_scores: np.ndarray, needed: int) -> Picks:
+        """One page of picks. The ranking (at most MAX_PICKS deep) is computed once per
+        model, member, rated set and filter, off the loop for big catalogs, and kept: later
+        pages slice it and explain only their own picks."""
         model = state.model
-        cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
+        end = min(offset + n, MAX_PICKS)
         if model is None:
             return Picks([], personal=False,
                          provisional=self._running_fit(state.guild_id) is not None,
                          ratings_needed=needed)
+        cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         if needed > 0:
-            best = model.popular(n, exclude=rated_ids, candidates=cand)
-            return Picks([_pick(r) for r in best],
-                         personal=False, provisional=state.provisional, ratings_needed=needed)
+            best = model.popular(end + 1, exclude=rated_ids, candidates=cand)
+            return Picks([_pick(r) for r in best[offset:end]], personal=False,
+                         provisional=state.provisional, ratings_needed=needed,
+                         has_more=len(best) > end)
         await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
-        recs = model.recommend(user_id, n=n, exclude=rated_ids, candidates=cand)
+        key = (state.guild_id, user_id)
+        stamp = (id(model), state.fitted_at, len(state.folded_users), rated_ids.tobytes(),
+                 None if candidates is None else hash(frozenset(candidates)))
+        cached = self._ranked.get(key)
+        if cached is not None and cached[0] == stamp:
+            recs = cached[1]
+        else:
+            def rank() -> list[Recommendation]:
+                return model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids,
+                                       candidates=cand)
+
+            big = len(model.movies) > RANK_OFF_LOOP_MOVIES
+            recs = await asyncio.to_thread(rank) if big else rank()
+            self._ranked.put(key, (stamp, recs))
         picks = []
-        for rec in recs:
+        for rec in recs[offset:end]:
             because = None
             reasons = model.explain(user_id, rec.movie_id, top=1)
             if reasons and reasons[0][2] >= MIN_REASON_POINTS:
                 because = (int(reasons[0][0]), round(float(reasons[0][1])))
             picks.append(_pick(rec, because))
-        return Picks(picks, personal=True, provisional=state.provisional)
+        return Picks(picks, personal=True, provisional=state.provisional,
+                     has_more=len(recs) > end)
 
     @gated
     async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,
