@@ -183,3 +183,55 @@ async def test_guilds_never_see_each_others_ratings(storage, tmp_path):
         assert await service.similar(GUILD, 101) is None
     finally:
         await service.close()
+
+
+async def test_a_cache_miss_refits_only_when_something_changed_and_never_twice_at_once(
+        storage, tmp_path):
+    """Six active guilds through a cache of two: reloading an evicted guild whose ratings did
+    not change costs no refit; a changed rating does; one guild never has two fits running."""
+    guilds = [100 + g for g in range(6)]
+    for guild in guilds:
+        await seed(storage, guild, members=8)
+    service = RecommendationService(storage, settings(tmp_path, cache_size=2))
+    running: dict[int, int] = {}
+    most: dict[int, int] = {}
+    refit = service.pool.refit
+
+    async def tracking_refit(job, n_ratings):
+        running[job.guild_id] = running.get(job.guild_id, 0) + 1
+        most[job.guild_id] = max(most.get(job.guild_id, 0), running[job.guild_id])
+        try:
+            return await refit(job, n_ratings)
+        finally:
+            running[job.guild_id] -= 1
+
+    service.pool.refit = tracking_refit
+    try:
+        for guild in guilds:  # first use: one fit each
+            await service.recommend(guild, 1)
+        for guild in guilds:
+            await service.wait_idle(guild)
+        assert service.fits_completed == 6
+        for _ in range(5):  # thirty more calls, every one a cache miss, nothing changed
+            for guild in guilds:
+                picks = await service.recommend(guild, 1)
+                assert picks.personal and not picks.provisional
+        for guild in guilds:
+            await service.wait_idle(guild)
+        assert service.fits_completed == 6  # no refit without a change
+        await storage.upsert_rating(guilds[0], 1, 41, 7)  # evicted guild, rating changed
+        await service.rating_changed(guilds[0], 1)
+        await service.recommend(guilds[0], 1)
+        await service.wait_idle(guilds[0])
+        assert service.fits_completed == 7
+        # Evict a guild while its fit runs and ask again: the running fit is not doubled.
+        await storage.upsert_rating(guilds[1], 2, 41, 7)
+        await service.recommend(guilds[1], 1)  # cache miss: starts a refit
+        for guild in guilds[2:4]:
+            await service.recommend(guild, 1)  # evicts guilds[1] while it fits
+        await service.recommend(guilds[1], 1)  # loads again: joins the running fit
+        for guild in guilds:
+            await service.wait_idle(guild)
+        assert max(most.values()) == 1
+    finally:
+        await service.close()
