@@ -40,7 +40,7 @@ def describe_database(database: Path | str) -> str:
 
 def features(settings: Settings) -> list[str]:
     """The optional features this configuration turns on, in words."""
-    enabled = [f"training in a {settings.training.mode}"]
+    enabled = [f"training mode {settings.training.mode}"]
     if settings.dev_guild_id:
         enabled.append(f"command sync to dev guild {settings.dev_guild_id}")
     if settings.metrics.enabled:

@@ -37,6 +37,7 @@ QUIET_LOGGERS: dict[str, str] = {
     "asyncio": "WARNING",
     "aiohttp": "WARNING",
     "discord": "INFO",
+    "discord.client": "WARNING",  # "logging in using static token" at every login attempt
     "discord.http": "WARNING",
     "discord.gateway": "WARNING",
     "discord.state": "WARNING",

@@ -89,7 +89,8 @@ def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(
     config = tmp_path / "moviebot.toml"
     assert f"moviebot {version()} starting: config {config};" in start
     assert f"database {(tmp_path / 'db' / 'bot.sqlite3').resolve()};" in start
-    assert "features: training in a " in start
+    assert "features: training mode " in start
+    assert "logging in using static token" not in output  # one line per attempt, not two
     # Quiet by default even at DEBUG: no per-statement aiosqlite lines, no HTTP request lines,
     # and no warnings about voice libraries a bot without voice does not need.
     assert "aiosqlite" not in output and "discord.http" not in output
