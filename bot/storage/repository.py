@@ -69,7 +69,7 @@ RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
 
 _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
-_ID_RE = re.compile(r"#(\d{1,19})")
+_ID_RE = re.compile(r"#([0-9]{1,19})")  # ASCII digits only: "#１２" is no id
 _TOP_CHAR = "\U0010ffff"  # sorts after every character: the end of a prefix range
 MAX_SQL_INT = 2**63 - 1  # SQLite's INTEGER range: a larger id would overflow the binding
 

@@ -323,3 +323,24 @@ async def test_issue_13_rows_through_the_emulator(env):
     for check in ISSUE_13_CHECKS:
         problems += await check(env)
     assert not problems, "\n".join(problems)
+
+
+MALFORMED_IDS = ("#9999999999999999999", "#18446744073709551616", "#-1", "#1e5", "#", "#0x10",
+                 "# 12", "#１２")
+MOVIE_PARAMETERS = [p for p in TEXT_PARAMETERS if p[0].endswith(" movie")]
+
+
+async def test_malformed_ids_get_a_message_the_member_can_act_on(env):
+    """Issue 13, row 6: not the generic "not valid for this option", not a traceback: the
+    member is told the movie is unknown and how to pick one."""
+    cases = [(f"{label} = {value}", member, command, build(value))
+             for label, member, command, build in MOVIE_PARAMETERS for value in MALFORMED_IDS]
+    replies = await asyncio.gather(*(_ask(env, getattr(env, member), command, options)
+                                     for _label, member, command, options in cases))
+    problems = []
+    for (label, *_rest), reply in zip(cases, replies, strict=True):
+        problems += _problems(label, reply)
+        if "I don't know a movie" not in reply.rendered_text():
+            problems.append(f"{label}: {reply.rendered_text()[:120]!r}")
+    assert not problems, "\n".join(problems)
+    assert len(cases) == 4 * len(MALFORMED_IDS)
