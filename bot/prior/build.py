@@ -12,7 +12,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -105,7 +105,7 @@ async def build_from_path(
     source: str | None = None,
     keep_all: bool = False,
     err: TextIO | None = None,
-    **options: object,
+    **options: Any,
 ) -> BuildReport:
     """Build, link and install the taste prior from a MovieLens folder or zip.
 

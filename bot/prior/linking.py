@@ -22,8 +22,9 @@ movie proposes that dataset movie in the same step.
 from __future__ import annotations
 
 import asyncio
+import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.storage import Storage
@@ -60,7 +61,7 @@ class LinkReport:
         return text
 
 
-def _index(values: dict[int, Sequence[str]]) -> dict[str, list[int]]:
+def _index(values: Mapping[int, Sequence[str]]) -> dict[str, list[int]]:
     index: dict[str, list[int]] = defaultdict(list)
     for i, forms in values.items():
         for form in forms:
@@ -98,7 +99,7 @@ def link_movies(
     for method, attr in (("imdb", "imdb_id"), ("tmdb", "tmdb_id")):
         seen = Counter(getattr(m, attr) for m in prior if getattr(m, attr) is not None)
         unique = {getattr(m, attr): m.key for m in prior if seen[getattr(m, attr)] == 1}
-        id_steps.append((method, lambda c, attr=attr: getattr(c, attr), unique))
+        id_steps.append((method, operator.attrgetter(attr), unique))
     for method, value_of, by_value in id_steps:
         for movie in catalog:
             value = value_of(movie)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class Dataset:
         try:
             if self.is_zip:
                 with zipfile.ZipFile(self.location) as archive, archive.open(member) as handle:
-                    yield handle
+                    yield cast(BinaryIO, handle)
             else:
                 with open(member, "rb") as handle:
                     yield handle
