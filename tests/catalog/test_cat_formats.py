@@ -171,3 +171,14 @@ def test_parse_file_detects_and_decodes(tmp_path):
 def test_links():
     links = parse_links(io.StringIO("movieId,imdbId,tmdbId\n1,0114709,862\n2,0113497,\nx,1,2\n"))
     assert links == {1: ("tt0114709", 862), 2: ("tt0113497", None)}
+
+
+def test_genres_follow_the_vocabulary_of_movies_add():
+    # The same names /movies add resolves to: MovieLens spellings, case-insensitive.
+    text = "title,year,genres\nHeat,1995,crime|THRILLER|sci-fi|Crime\nOdd,2000,Mumblecore\n"
+    parsed = rows(list(parse_plain_csv(io.StringIO(text, newline=""))))
+    assert parsed[0].genres == ("Crime", "Thriller", "Sci-Fi")
+    assert parsed[1].genres == ("Mumblecore",)  # a new genre joins the guild's vocabulary
+    many = "title,year,genres\nAll,2000," + "|".join(f"G{i}" for i in range(11)) + "\n"
+    assert bad(parse_plain_csv(io.StringIO(many, newline=""))) == [
+        (2, "At most 10 genres per movie")]

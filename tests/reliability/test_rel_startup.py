@@ -115,3 +115,29 @@ def test_a_refused_token_or_intents_ends_with_one_line_and_exit_78(tmp_path, mod
     assert len(fixes) == 1, err
     assert "Traceback" not in err and "retrying" not in err
     assert token not in err
+
+
+def test_gateway_reconnects_are_logged_on_one_line():
+    # discord.py logs each gateway reconnect with logger.exception(...): a full traceback per
+    # attempt. The bot's handler keeps the message and the cause, on one line.
+    import logging
+
+    from bot.lifecycle import OneLineReconnects
+
+    try:
+        raise ConnectionResetError(104, "Connection reset by peer")
+    except ConnectionResetError:
+        record = logging.getLogger("discord.client").makeRecord(
+            "discord.client", logging.ERROR, __file__, 1, "Attempting a reconnect in %.2fs",
+            (3.5,), sys.exc_info())
+    assert OneLineReconnects().filter(record)
+    text = logging.Formatter("%(message)s").format(record)
+    assert text == "Attempting a reconnect in 3.50s ([Errno 104] Connection reset by peer)"
+
+
+def test_the_start_line_never_shows_database_credentials():
+    from bot.about import describe_database
+
+    assert describe_database("postgresql://bot:s3cret@db.example:5432/movies") == \
+        "postgresql://db.example:5432/movies"
+    assert describe_database("data/x.sqlite3") == str(Path("data/x.sqlite3").resolve())
