@@ -114,6 +114,16 @@ async def test_download_imports_movies_and_prints_licence(server, tmp_path, caps
     out, _ = capsys.readouterr()
     assert "Imported 0 movies (2 already present, 1 bad rows)" in out
 
+    # Downloading before the first start does not keep the starter catalog from loading then.
+    from bot.service.app import Services
+
+    services = await Services.open(settings)
+    try:
+        assert await services.storage.catalog_count() > 400
+        assert await services.storage.resolve_movie(1, "The Matrix (1999)") is not None
+    finally:
+        await services.close(1)
+
 
 @pytest.mark.parametrize(("path", "message"), [
     ("/missing.zip", "HTTP 404"),
