@@ -2,8 +2,9 @@
 another member's ratings, directly or by comparing answers.
 
 * **Aggregates** (a movie's server average and count in `/movies info`, the scores and counts of
-  `/movies top`) are shown only when at least `MIN_RATERS` members *other than the one asking*
-  rated the movie: with fewer, the average of "everyone but me" is one member's score.
+  `/movies top`, the "server score" of cold-start and group picks) are shown only when at
+  least `MIN_RATERS` members *other than the one asking* rated the movie: with fewer, the
+  average of "everyone but me" is one member's score (`shareable_movies`).
 * **Group picks** exclude every movie anyone in the group rated, so comparing `group:@alice`
   with `group:@carol` would list what Alice rated. A group pick therefore needs each named
   member's consent (they press a button), except members sitting in the requester's own voice
@@ -17,11 +18,14 @@ cog cannot skip it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.service.errors import ServiceError
 from bot.service.gate import Gate
-from bot.service.service import Picks, RecommendationService
 from bot.storage import Storage
+
+if TYPE_CHECKING:  # service.py uses `shareable_movies`: no import cycle at run time
+    from bot.service.service import Picks, RecommendationService
 
 MIN_RATERS = 3
 """Members other than the asker who must have rated a movie before its average or count is
@@ -39,6 +43,20 @@ class ConsentRequired(ServiceError):
 def aggregate_visible(ratings_visible: bool, count: int, asker_rated: bool) -> bool:
     """Whether a movie's average and count may be shown to the asker."""
     return ratings_visible or count - int(asker_rated) >= MIN_RATERS
+
+
+async def shareable_movies(storage: Storage, guild_id: int, asker_id: int,
+                           candidates: set[int] | None) -> set[int] | None:
+    """`candidates` (None = all) narrowed, while ratings are hidden, to the movies at least
+    MIN_RATERS members besides the asker rated: what a list showing server scores may hold.
+    Unchanged when ratings are visible."""
+    if (await storage.get_guild_settings(guild_id)).ratings_visible:
+        return candidates
+    totals = await storage.score_totals(guild_id)
+    ids, _scores = await storage.member_rating_arrays(guild_id, asker_id)
+    mine = {int(i) for i in ids}
+    allowed = {m for m, (_total, count) in totals.items() if count - (m in mine) >= MIN_RATERS}
+    return allowed if candidates is None else allowed & set(candidates)
 
 
 class GroupPicks:
@@ -74,5 +92,8 @@ class GroupPicks:
         if missing:
             raise ConsentRequired(missing)
         group = list(dict.fromkeys([requester_id, *member_ids]))
+        async with self.gate.enter():
+            candidates = await shareable_movies(self.storage, guild_id, requester_id,
+                                                candidates)
         return await self.recommendations.recommend_group(
             guild_id, group, n=n, strategy=strategy, candidates=candidates)

@@ -33,6 +33,7 @@ from bot.service import gcstats
 from bot.service.cache import LRUCache
 from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
+from bot.service.privacy import shareable_movies
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
@@ -414,6 +415,8 @@ class RecommendationService:
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         minimum = await self._min_ratings(guild_id)
         needed = max(0, minimum - len(rated_ids))
+        if needed > 0:  # server scores: with hidden ratings, only of movies enough others rated
+            candidates = await shareable_movies(self.storage, guild_id, user_id, candidates)
         picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
                                            rated_scores, needed)
         picks.min_ratings = minimum

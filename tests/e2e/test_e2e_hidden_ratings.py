@@ -138,3 +138,17 @@ async def test_visible_ratings_need_no_consent(env: Env) -> None:
     await env.seed_taste_clusters(env.guild)
     reply = await env.run(env.alice, "recommend", group=f"<@{env.bob.id}>")
     assert reply.ephemeral and reply.embed["title"] == "Movie night for 2"
+
+
+async def test_cold_start_server_scores_only_of_movies_enough_others_rated(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild, train=False)
+    heat = await env.movie("Heat")
+    await env.seed(env.guild, {env.alice.id: {heat: 10}})
+    visible = await env.run(env.bob, "recommend", count=25)  # bob rated nothing: cold start
+    assert "unlock personal picks" in visible.embed["description"]
+    assert "Heat (1995)" in visible.embed["description"]  # shown with alice's lone 10 in it
+    await _hide(env)
+    hidden = await env.run(env.bob, "recommend", count=25)
+    assert "unlock personal picks" in hidden.embed["description"]
+    assert "1. **" in hidden.embed["description"]  # still a list...
+    assert "Heat (1995)" not in hidden.embed["description"]  # ...without alice's movie
