@@ -9,9 +9,11 @@ ratios ours/SVD and ours/MostPop. Every model is scored by the same code
 (``recommender.metrics``): RMSE/MAE of the plain predictions, ranking over all movies unseen in
 train. "ours (bot fit path)" is ``tuning.fit_guild(tune_reg=True)``, what the bot runs for a
 guild of this size (regularisation choice included); its fit seconds are the ones to compare
-with SVD's. SVD++ is slow (about a minute a fold): it runs on the first ``--svdpp-folds``
-folds only (its row says how many). ``--ablation`` adds rows that switch off each addition to
-the tutorial model, so each one shows what it earns.
+with SVD's. "ours (bot refit, +1% ratings)" times the fit the bot runs most: a warm refit after
+a few new ratings, which reuses the recent reg choice (``tuning.RETUNE_FRACTION``).
+SVD++ is slow (about 30 s a fold): it runs on the first ``--svdpp-folds`` folds only (its row
+says how many). ``--ablation`` adds rows that switch off each addition to the tutorial model,
+so each one shows what it earns.
 """
 
 from __future__ import annotations
@@ -84,6 +86,26 @@ def surprise_split(algo_name: str, train: Ratings, test: Ratings, seed: int) -> 
     ranking = ranking_metrics(item_ids, score_batch, (train.users, train.movies),
                               (test.users, test.movies, test.scores), relevance_threshold(SCALE))
     return {"rmse": rmse(est, test.scores), "mae": mae(est, test.scores),
+            "precision_at_10": ranking["precision_at_10"], "ndcg_at_10": ranking["ndcg_at_10"],
+            "fit_seconds": seconds}
+
+
+def refit_split(train: Ratings, test: Ratings, base: ModelConfig) -> dict:
+    """The bot's usual fit: a warm refit after 1% more ratings (the reg choice is reused)."""
+    from recommender.tuning import fit_guild
+
+    keep = np.random.default_rng(1).random(len(train)) >= 0.01
+    before = train.take(np.flatnonzero(keep))
+    previous, _ = fit_guild(before.users, before.movies, before.scores, base, tune_reg=True)
+    t0 = time.perf_counter()
+    model, _ = fit_guild(train.users, train.movies, train.scores, base, tune_reg=True,
+                         warm_start=previous.snapshot())
+    seconds = time.perf_counter() - t0
+    pred = model.predict(test.users, test.movies)
+    ranking = ranking_metrics(model.movies.ids, lambda us: model.rank_scores(
+        model.users.lookup(us)), (train.users, train.movies),
+        (test.users, test.movies, test.scores), relevance_threshold(SCALE))
+    return {"rmse": rmse(pred, test.scores), "mae": mae(pred, test.scores),
             "precision_at_10": ranking["precision_at_10"], "ndcg_at_10": ranking["ndcg_at_10"],
             "fit_seconds": seconds}
 
@@ -187,6 +209,8 @@ def main(argv=None) -> int:
             rows.setdefault(name, []).append(evaluate_split(train, test, cfg))
         rows.setdefault("ours (bot fit path)", []).append(
             evaluate_split(train, test, base, tune_reg=True))
+        rows.setdefault("ours (bot refit, +1% ratings)", []).append(
+            refit_split(train, test, base))
         rows.setdefault("MostPop", []).append(mostpop_split(train, test))
         rows.setdefault("EASE (implicit only)", []).append(ease_split(train, test))
         if not args.no_surprise:
@@ -216,13 +240,14 @@ def main(argv=None) -> int:
               for a, b in zip(rows["ours (CFModel)"], rows["MostPop"], strict=True)))
     if "surprise SVD" in means:
         svd, bot = means["surprise SVD"], means["ours (bot fit path)"]
+        refit = means["ours (bot refit, +1% ratings)"]
         print(f"ours/SVD: RMSE {ours['rmse'] / svd['rmse']:.3f} "
               f"(diff {ours['rmse'] - svd['rmse']:+.4f}; target <= -0.02), "
               f"P@10 {ours['precision_at_10'] / svd['precision_at_10']:.2f}x (target >= 2x), "
               f"nDCG@10 {ours['ndcg_at_10'] / svd['ndcg_at_10']:.2f}x, "
               f"fit time {ours['fit_seconds'] / svd['fit_seconds']:.2f}x; bot fit path "
               f"(reg tuning included) {bot['fit_seconds'] / svd['fit_seconds']:.2f}x "
-              "(target <= 0.5x)")
+              f"(target <= 0.5x), bot refit {refit['fit_seconds'] / svd['fit_seconds']:.2f}x")
     return 0
 
 

@@ -75,6 +75,7 @@ class CFModel:
         self.config = config or ModelConfig()
         self._fitted = False
         self.report: FitReport | None = None
+        self.tuned_on: int | None = None  # ratings count config.reg was chosen on (tuning.py)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None, *,

@@ -43,6 +43,7 @@ def dump(model) -> bytes:
                           else np.zeros(0, np.int64)),
              "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}
     extra.update(model._implicit().arrays("ii_"))
+    extra["tuned_on"] = np.array(int(getattr(model, "tuned_on", None) or 0))
     if model.prior is not None:
         extra["prior_fingerprint"] = np.array(model.prior.fingerprint())
     buf = io.BytesIO()
@@ -99,6 +100,7 @@ def load(cls, blob: bytes, prior=None):
             for k, u in enumerate(z["e_users"]):
                 model._extra[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
             model.implicit = ItemItem.from_arrays(z, "ii_", nm)
+            model.tuned_on = (int(z["tuned_on"]) or None) if "tuned_on" in z.files else None
             model.fitted_prior = (str(z["prior_fingerprint"]) if "prior_fingerprint" in z.files
                                   else None)
         else:

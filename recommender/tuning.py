@@ -17,6 +17,11 @@ error above the best so far (smaller values only overfit more), so a guild whose
 large pays for two or three fits, not five. (Tuning on a sample of members was tried and
 rejected: with fewer ratings per movie the sample prefers a larger reg than the full guild.)
 ``fit_guild`` then warm-starts the final fit from the chosen grid fit.
+
+Refits reuse the choice: when ``fit_guild`` gets a warm start whose reg was chosen on at least
+``1 - RETUNE_FRACTION`` of today's number of ratings (and at most ``1 + RETUNE_FRACTION``), it
+keeps that reg instead of running the grid again. A guild's ratings change a little between two
+fits, and so does the best reg; the grid reruns once the guild has grown or shrunk by 20%.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .types import FitReport, ModelConfig
 
 DEFAULT_GRID = (1.0, 3.0, 7.0, 15.0, 30.0)
 MIN_RATINGS = 50  # below this a hold-out says nothing: keep the configured value
+RETUNE_FRACTION = 0.2  # rerun the grid once the guild's ratings changed by this fraction
 TUNING_TOL = 1e-3  # relative cost change per round at which a grid fit counts as converged
 
 
@@ -87,12 +93,21 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
     With ``tune_reg`` the final fit warm-starts from the chosen grid fit (unless a
     ``warm_start`` is given: the previous guild model is the closer start).
     """
+    n = int(np.asarray(scores).size)
+    tuned_on = None
     if tune_reg:
-        choice = choose_reg(user_ids, movie_ids, scores, config, prior=prior)
-        config = replace(config, reg=choice.reg)
-        if warm_start is None:
-            warm_start = choice.model
+        previous = getattr(warm_start, "tuned_on", None)
+        if previous and abs(n - previous) <= RETUNE_FRACTION * previous:
+            config = replace(config, reg=warm_start.config.reg)  # reuse the recent choice
+            tuned_on = previous
+        else:
+            choice = choose_reg(user_ids, movie_ids, scores, config, prior=prior)
+            config = replace(config, reg=choice.reg)
+            tuned_on = n if choice.validation_rmse else None
+            if warm_start is None:
+                warm_start = choice.model
     model = CFModel(config)
     report = model.fit(user_ids, movie_ids, scores, warm_start=warm_start, prior=prior,
                        movie_features=movie_features)
+    model.tuned_on = tuned_on
     return model, report

@@ -84,6 +84,34 @@ def test_guild_fit_path_reuses_the_chosen_grid_fit():
     assert top_lists(model, members) == top_lists(again, members)
 
 
+def test_refits_reuse_a_recent_reg_choice_and_retune_after_growth(monkeypatch):
+    import recommender.tuning as tuning
+
+    users, movies, scores = guild()
+    first, _ = fit_guild(users, movies, scores, CFG, tune_reg=True)
+    assert first.tuned_on == scores.size
+    back = CFModel.from_bytes(first.to_bytes())
+    assert back.tuned_on == scores.size
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the grid ran again")
+
+    more = (np.append(users, users[:10]), np.append(movies, movies[:10] + 1000),
+            np.append(scores, scores[:10]))
+    with monkeypatch.context() as m:
+        m.setattr(tuning, "choose_reg", boom)
+        again, _ = fit_guild(*more, CFG, tune_reg=True, warm_start=back)
+    assert again.config.reg == first.config.reg and again.tuned_on == scores.size
+    calls = []
+    real = tuning.choose_reg
+    monkeypatch.setattr(tuning, "choose_reg", lambda *a, **k: calls.append(1) or real(*a, **k))
+    half = scores.size // 2  # the guild grew by 50%: choose again
+    grown = (np.concatenate([users, users[:half]]), np.concatenate([movies, movies[:half] + 5000]),
+             np.concatenate([scores, scores[:half]]))
+    later, _ = fit_guild(*grown, CFG, tune_reg=True, warm_start=again)
+    assert calls and later.tuned_on == grown[2].size
+
+
 def test_side_features_give_cold_movies_a_baseline_and_a_place():
     genre_of_movie = np.random.default_rng(3).integers(0, 4, 120)
     users, movies, scores = guild(genre=genre_of_movie)

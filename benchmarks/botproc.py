@@ -1,0 +1,263 @@
+"""The bot side of the two-process benchmarks: the real bot, alone in its process.
+
+    python benchmarks/botproc.py --api URL --gateway URL --database PATH --dev-guild ID \
+        [--mode auto|thread|process] [--cache-size N] [--big-guild-ratings N]
+
+Started by `benchmarks/harness.py` (`BotProcess`) from the load process, which runs the
+emulator and the load generator. This process runs nothing but the bot (discord.py pointed at
+the emulator over loopback, as `emulator.testing` does in one process) plus what measures it:
+
+* a loop-lag probe: a task that sleeps 5 ms again and again and records the overshoot, i.e.
+  how long the event loop was busy elsewhere (the worst stall, p99.9, p99);
+* the bot's own GC pause counters (`bot.service.gcstats.STATS`), reset at a window's start;
+* every refit (a wrapper around `service.pool.refit`): guild, lane, start/end, the ratings
+  version and settings key it was trained on. A refit whose guild's (version, key) equals the
+  one of its previous saved model (from the database at start-up, then from earlier refits)
+  is a **refit without a change**;
+* optionally, back-to-back refits of one guild: each cycle writes one real rating change in
+  that guild (so every refit has something to learn) and waits for the refit.
+
+Control is line-based: commands on stdin, answers on stdout as `BENCH {json}` lines (logs go
+to stderr). Commands: `warm GUILD MEMBER` (first use of a guild, waits for its fit),
+`start [TRAIN_GUILD TRAIN_MEMBER]` (open a window, optionally training back to back),
+`stop` (close it: the window's figures), `quit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+PROBE_SLEEP = 0.005  # the loop-lag probe's sleep (s)
+
+
+def answer(obj: dict) -> None:
+    sys.stdout.write("BENCH " + json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class Probe:
+    """Overshoot of a 5 ms sleep, recorded while `recording`."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []  # seconds
+        self.at: list[float] = []  # monotonic time the stall ended
+        self.recording = False
+
+    async def run(self) -> None:
+        loop_time = time.perf_counter
+        while True:
+            start = loop_time()
+            await asyncio.sleep(PROBE_SLEEP)
+            end = loop_time()
+            if self.recording:
+                self.lags.append(end - start - PROBE_SLEEP)
+                self.at.append(time.monotonic())
+
+    def reset(self) -> None:
+        self.lags, self.at = [], []
+        self.recording = True
+
+
+class RefitLog:
+    """Every refit of the service's pool; flags refits without a change."""
+
+    def __init__(self, service, database: Path) -> None:
+        self.service = service
+        self.fits: list[dict] = []
+        self.previous: dict[int, tuple[int, str]] = {}
+        with sqlite3.connect(database) as conn:
+            for guild, version, key in conn.execute(
+                    "SELECT guild_id, ratings_version, settings_key FROM model_state"):
+                self.previous[int(guild)] = (int(version), str(key))
+        pool = service.pool
+        original = pool.refit
+
+        async def refit(job, n_ratings):
+            start = time.monotonic()
+            lane = pool.lane_for(n_ratings)
+            result = await original(job, n_ratings)
+            end = time.monotonic()
+            stamp = (int(result.ratings_version), job.settings_key)
+            unchanged = self.previous.get(job.guild_id) == stamp
+            if result.saved:
+                self.previous[job.guild_id] = stamp
+            self.fits.append({"guild": job.guild_id, "lane": lane, "start": start, "end": end,
+                              "n": int(result.n_ratings), "version": stamp[0],
+                              "unchanged": unchanged, "timings": result.timings})
+            return result
+
+        pool.refit = refit
+
+
+async def keep_training(service, storage, guild_id: int, member_id: int, stop: asyncio.Event,
+                        cycles: list[tuple[float, float]]) -> None:
+    """Back-to-back refits of `guild_id`: one real rating change, then wait for the refit."""
+    movie_ids, _scores = await storage.member_rating_arrays(guild_id, member_id)
+    movie_ids = [int(m) for m in movie_ids[:50]]
+    i = 0
+    while not stop.is_set():
+        start = time.monotonic()
+        await storage.upsert_rating(guild_id, member_id, movie_ids[i % len(movie_ids)],
+                                    1 + (i * 7) % 10)
+        i += 1
+        await service.rating_changed(guild_id, member_id)
+        await service.wait_idle(guild_id)
+        cycles.append((start, time.monotonic()))
+
+
+def percentiles(values: list[float], qs=(50, 99, 99.9)) -> dict[str, float]:
+    if not values:
+        return {f"p{q:g}": 0.0 for q in qs} | {"max": 0.0, "n": 0}
+    arr = np.asarray(values) * 1000.0
+    out = {f"p{q:g}": float(np.percentile(arr, q)) for q in qs}
+    return out | {"max": float(arr.max()), "n": len(values)}
+
+
+async def serve(args: argparse.Namespace) -> None:
+    import discord
+    import discord.gateway
+    import discord.http
+    import yarl
+
+    from bot.client import create_bot
+    from bot.config import LimitSettings, Settings, TrainingSettings
+    from bot.service import gcstats
+
+    discord.http.Route.BASE = args.api
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
+    for name in ("discord", "discord.client", "discord.gateway", "discord.http",
+                 "discord.state"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+    settings = Settings(
+        token="bench", database=Path(args.database), dev_guild_id=args.dev_guild,
+        training=TrainingSettings(debounce_seconds=args.debounce, mode=args.mode,
+                                  cache_size=args.cache_size,
+                                  big_guild_ratings=args.big_guild_ratings),
+        limits=LimitSettings(recommend_cooldown_seconds=0.0))
+    bot = create_bot(settings, guild_ready_timeout=0.1)
+
+    async def no_delay(shard_id, *, initial=False):
+        return None
+
+    bot.before_identify_hook = no_delay  # type: ignore[method-assign]
+    task = asyncio.create_task(bot.start("bench"), name="bench-bot")
+    deadline = time.monotonic() + args.ready_timeout
+    while not bot.is_ready():
+        if task.done():
+            raise RuntimeError(f"bot.start() ended before on_ready: {task.exception()!r}")
+        if time.monotonic() > deadline:
+            raise TimeoutError("bot not ready")
+        await asyncio.sleep(0.01)
+    service, storage = bot.recommendations, bot.storage
+    refits = RefitLog(service, Path(args.database))
+    probe = Probe()
+    probe_task = asyncio.create_task(probe.run(), name="loop-lag-probe")
+    answer({"ready": True, "guilds": len(bot.guilds)})
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    window: dict = {}
+    try:
+        while True:
+            line = (await reader.readline()).decode().split()
+            if not line or line[0] == "quit":
+                break
+            cmd = line[0]
+            if cmd == "warm":
+                t0 = time.monotonic()
+                guild, member = int(line[1]), int(line[2])
+                await service.recommend(guild, member, n=5)
+                await service.wait_idle(guild)
+                answer({"warm": guild, "seconds": time.monotonic() - t0})
+            elif cmd == "start":
+                gcstats.STATS.max_ms = 0.0
+                window = {"t0": time.monotonic(), "fits0": service.fits_completed,
+                          "refits0": len(refits.fits), "gc0": gcstats.STATS.total_ms,
+                          "gcn0": list(gcstats.STATS.collections), "stop": asyncio.Event(),
+                          "cycles": [], "trainer": None}
+                if len(line) >= 3:
+                    window["trainer"] = asyncio.create_task(keep_training(
+                        service, storage, int(line[1]), int(line[2]), window["stop"],
+                        window["cycles"]))
+                probe.reset()
+                answer({"started": True})
+            elif cmd == "stop":
+                t1 = time.monotonic()
+                probe.recording = False
+                lags, at = probe.lags, probe.at
+                gc_max = gcstats.STATS.max_ms
+                gc_total = gcstats.STATS.total_ms - window["gc0"]
+                gc_n = [a - b for a, b in zip(gcstats.STATS.collections, window["gcn0"],
+                                              strict=True)]
+                fits_done = service.fits_completed - window["fits0"]
+                window["stop"].set()
+                if window["trainer"] is not None:
+                    await window["trainer"]
+                fits = refits.fits[window["refits0"]:]
+                t0 = window["t0"]
+                worst = sorted(range(len(lags)), key=lags.__getitem__)[-5:][::-1]
+                ends = [f["end"] for f in fits]
+                answer({
+                    "seconds": t1 - t0,
+                    "stall": percentiles(lags),
+                    "worst_stalls": [{"ms": lags[i] * 1000, "at": at[i] - t0,
+                                      "from_fit_end_ms": min(
+                                          ((at[i] - e) * 1000 for e in ends), key=abs,
+                                          default=None)} for i in worst],
+                    "gc": {"max_ms": gc_max, "total_ms": gc_total, "collections": gc_n},
+                    "fits_completed": fits_done,
+                    "refits": [{k: (v - t0 if k in ("start", "end") else v)
+                                for k, v in f.items()} for f in fits],
+                    "cycles": [(a - t0, b - t0) for a, b in window["cycles"]],
+                    "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "gc_tracked": len(gc.get_objects()),
+                })
+            else:
+                answer({"error": f"unknown command {cmd!r}"})
+    finally:
+        probe_task.cancel()
+        await bot.close()
+        if not task.done():
+            try:
+                await asyncio.wait_for(task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        answer({"closed": True})
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--api", required=True)
+    p.add_argument("--gateway", required=True)
+    p.add_argument("--database", required=True)
+    p.add_argument("--dev-guild", type=int, required=True)
+    p.add_argument("--mode", default="auto", choices=("auto", "thread", "process"))
+    p.add_argument("--cache-size", type=int, default=32)
+    p.add_argument("--big-guild-ratings", type=int, default=200_000)
+    p.add_argument("--debounce", type=float, default=1.0)
+    p.add_argument("--ready-timeout", type=float, default=120.0)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
