@@ -100,7 +100,7 @@ async def leaky_login(self, token):
     # it (with a traceback), and finally an unexpected exception mentioning it.
     http = logging.getLogger("discord.http")
     http.warning("POST https://discord.com/api/v10/webhooks/1/%s responded 401", token)
-    logging.getLogger("discord.client").info("token in the message itself: " + token)
+    logging.getLogger("discord").info("token in the message itself: " + token)
     try:
         raise RuntimeError(f"request failed for Bot {{token}}")
     except RuntimeError:
