@@ -295,11 +295,16 @@ async def _row5_look_alike(env) -> list[str]:
 
 
 async def _row7_maximal_markdown_title(env) -> list[str]:
+    problems: list[str] = []
     title = ("**Ab**_c_~~d~~`e`||f||>" * 9)[:200]  # 200 characters, ~360 once escaped
     added = await _ask(env, env.admin, "movies", _sub("add", _opt("title", title),
                                                     _opt("year", 2020, INTEGER)))
     movie = (await env.storage.search_movies(env.guild.id, title, limit=1))[0]
-    await env.seed(env.guild, {env.FAN_BASE + i: {movie: 8, "Alien": 7} for i in range(4)})
+    # The longest title storage keeps (catalog imports: 300 characters), as markdown too.
+    longest = await env.storage.add_movie(("__Yz__*w*||v||<@&1>" * 16)[:300], 2021,
+                                          ("Drama",), guild_id=env.guild.id)
+    await env.seed(env.guild, {env.FAN_BASE + i: {movie: 8, longest: 9, "Alien": 7}
+                               for i in range(4)})
     replies = [added,
                await env.run(env.alice, "rate", movie=f"#{movie.id}", score=9),
                await env.run(env.alice, "movies info", movie=f"#{movie.id}"),
@@ -307,8 +312,16 @@ async def _row7_maximal_markdown_title(env) -> list[str]:
                await env.run(env.alice, "movies top"),
                await env.run(env.alice, "ratings"),
                await env.run(env.alice, "similar", movie=f"#{movie.id}"),
+               await env.run(env.alice, "rate", movie=f"#{longest.id}", score=3),
+               await env.run(env.alice, "movies info", movie=f"#{longest.id}"),
+               await env.run(env.alice, "similar", movie=f"#{longest.id}"),
+               await env.run(env.alice, "unrate", movie=f"#{longest.id}"),
                await env.run(env.bob, "recommend", count=25)]
-    problems = [f"row 7: {line}" for line in env.emu.limit_violations()]
+    choices = await (await env.emu.autocomplete(env.alice, env.channel, "rate", "movie",
+                                                movie="yz w v")).response()
+    if not choices.choices:
+        problems.append("row 7: the longest title is not offered")
+    problems += [f"row 7: {line}" for line in env.emu.limit_violations()]
     for reply in replies:
         problems += _problems("row 7", reply, must_be_ephemeral=False)
     return problems
