@@ -160,9 +160,16 @@ class MovieBot(commands.Bot):
             from bot.about import version
             from bot.metrics import Metrics
 
-            self.metrics = Metrics(version())
-            self.metrics.watch(self.services.recommendations)
-            self.metrics.serve(self.settings.metrics.host, self.settings.metrics.port)
+            metrics = Metrics(version())
+            metrics.watch(self.services.recommendations)
+            host, port = self.settings.metrics.host, self.settings.metrics.port
+            try:
+                metrics.serve(host, port)
+            except OSError as error:  # the port is taken: the bot itself still runs
+                log.error("metrics off: cannot listen on %s:%s (%s); change [metrics] port",
+                          host, port, error.strerror or error)
+            else:
+                self.metrics = metrics
         if self._status_task is None and str(self.settings.database) != ":memory:":
             self._status_task = asyncio.get_running_loop().create_task(
                 keep_status(self, status_path(self.settings.database)), name="health-status")

@@ -186,3 +186,24 @@ async def test_health_reports_a_running_bot_and_its_stop(tmp_path, monkeypatch) 
         assert not status_path(database).exists()  # removed when the bot stopped
         code, text = await health()
         assert code == 1 and "no status file" in text
+
+
+async def test_a_taken_metrics_port_turns_metrics_off_not_the_bot(tmp_path, caplog) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with DiscordEmulator() as emu:
+            guild = emu.world.create_guild("Club", owner="owner", channels=("general",))
+            alice = guild.add_member("alice")
+            settings = Settings(database=tmp_path / "bot.sqlite3", dev_guild_id=guild.id,
+                                metrics=MetricsSettings(enabled=True, port=port))
+            bot = create_bot(settings, guild_ready_timeout=0.1)
+            async with running_bot(bot, emu):
+                assert bot.metrics is None
+                reply = await (await emu.slash(alice, guild.channel("general"), "rate",
+                                               movie="Alien", score=9)).response()
+                assert reply.content.startswith("Rated")
+    assert f"metrics off: cannot listen on 127.0.0.1:{port}" in caplog.text
