@@ -1,0 +1,103 @@
+"""Fixtures for tests that need real services: PostgreSQL and Redis.
+
+`.ci/services.sh start` (what `.ci/run` does) starts both on 127.0.0.1 and exports
+`MOVIEBOT_TEST_POSTGRES_URL` (a superuser URL of the server's `postgres` database) and
+`MOVIEBOT_TEST_REDIS_URL`. A test asking for a service it cannot have is skipped, except
+under `CI=true`, where a missing service is a failure (CI must start them).
+
+* `postgres_url`: the server URL (session scope); `redis_url`: the Redis URL.
+* `postgres_database`: a fresh, empty database with `pg_trgm` for one test (dropped after);
+  its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES_ENV = "MOVIEBOT_TEST_POSTGRES_URL"
+REDIS_ENV = "MOVIEBOT_TEST_REDIS_URL"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def service_url(env: str, what: str) -> str:
+    """The URL in `env`; skip the test without it (fail under CI=true)."""
+    url = os.environ.get(env, "").strip()
+    if not url:
+        message = f"{what} not available: set {env} (bash .ci/services.sh start)"
+        if _in_ci():
+            pytest.fail(f"CI=true but {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test PostgreSQL server (superuser URL)."""
+    return service_url(POSTGRES_ENV, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis server."""
+    return service_url(REDIS_ENV, "Redis")
+
+
+def database_url(server_url: str, name: str) -> str:
+    """`server_url` pointing at database `name` instead."""
+    base, _, _db = server_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(database_url(server_url, name))
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    finally:
+        await conn.close()
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def create_database(server_url: str) -> str:
+    """A new empty database (with pg_trgm) on the server; returns its URL."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    asyncio.run(_create_database(server_url, name))
+    return database_url(server_url, name)
+
+
+def drop_database(url: str) -> None:
+    server_url = database_url(url, "postgres")
+    asyncio.run(_drop_database(server_url, url.rpartition("/")[2]))
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """A fresh database for one test; its URL. Dropped afterwards."""
+    url = create_database(postgres_url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
