@@ -6,8 +6,9 @@ its exit codes and signal handlers) against a Discord that is unreachable or mis
 MODE: `closed` (nothing listens where Discord should be: connection refused), `flaky` (the
 emulator answers the first login attempts with HTTP 502, then works), `bad-token` (the
 emulator expects another token), `intents` (the emulator's gateway closes with 4014,
-disallowed intents). The emulator runs on a thread of its own, so the bot's event loop and
-signal handlers are exactly those of `main()`; retries wait a few hundredths of a second.
+disallowed intents), `hanging` (the login request never gets an answer). The emulator runs
+on a thread of its own, so the bot's event loop and signal handlers are exactly those of
+`main()`; retries wait a few hundredths of a second.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def start_emulator(mode: str) -> DiscordEmulator:
         await emu.start()
         guild = emu.world.create_guild("Film Club", owner="owner", channels=("general",))
         guild.add_member("alice")
+        if mode == "hanging":  # a login request that never gets an answer
+            emu.faults.delay("GET /users/@me", 3600)
         if mode == "flaky":
             emu.faults.error("GET /users/@me", 502, count=FAILED_LOGIN_REQUESTS)
         if mode == "intents":

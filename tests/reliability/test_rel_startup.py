@@ -99,6 +99,18 @@ def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(
     assert "Traceback" not in output
 
 
+def test_sigterm_during_a_login_that_hangs_stops_cleanly(tmp_path):
+    proc = _start(tmp_path, "hanging")
+    lines = _lines_until(proc, lambda ls: any("starting:" in li for li in ls))
+    time.sleep(0.5)  # the login request is on its way and gets no answer
+    started = time.monotonic()
+    code, rest = _stop(proc)
+    assert time.monotonic() - started < 10
+    output = "\n".join(lines) + rest
+    assert code == 0, output
+    assert "stopped cleanly" in rest and "Traceback" not in output
+
+
 @pytest.mark.parametrize(("mode", "token", "fix"), [
     ("bad-token", "a-wrong-token", "Discord rejected the bot token: copy a fresh one"),
     ("intents", "test-token", "Discord refused the bot's gateway intents"),
