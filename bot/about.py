@@ -8,6 +8,7 @@ glance which config and which database a running bot uses.
 
 from __future__ import annotations
 
+import re
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,13 +30,19 @@ def describe_database(database: Path | str) -> str:
     """The database for a log line: an absolute path, or host/name for a URL without the
     user name and password."""
     text = str(database)
-    if "://" in text:
-        parts = urlsplit(text)
+    if is_url(text):
+        # A URL kept in a Path has lost one slash ("postgresql:/user:pw@host/db"): put it back.
+        parts = urlsplit(re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*):/+", r"\1://", text))
         host = parts.hostname or ""
         if parts.port:
             host = f"{host}:{parts.port}"
         return f"{parts.scheme}://{host}{parts.path}"
     return str(Path(text).expanduser().resolve())
+
+
+def is_url(database: Path | str) -> bool:
+    """Whether the database setting is a server URL (scheme://...), not a SQLite file."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", str(database)) is not None
 
 
 def features(settings: Settings) -> list[str]:

@@ -152,4 +152,6 @@ def test_the_start_line_never_shows_database_credentials():
 
     assert describe_database("postgresql://bot:s3cret@db.example:5432/movies") == \
         "postgresql://db.example:5432/movies"
+    assert describe_database(Path("postgresql://bot:s3cret@db.example/movies")) == \
+        "postgresql://db.example/movies"  # a URL kept in a Path (one slash lost)
     assert describe_database("data/x.sqlite3") == str(Path("data/x.sqlite3").resolve())
