@@ -390,8 +390,8 @@ class Recommend(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id
         assert guild_id is not None
-        shown = await self.bot.app.recommendations.similar_movies(guild_id, found.id,
-                                                                  n=SIMILAR_COUNT)
+        shown = await self.bot.app.recommendations.similar_movies(
+            guild_id, found.id, n=SIMILAR_COUNT, asker_id=interaction.user.id)
         if not shown:
             # Answered by editing the deferred reply (a followup would leave it "thinking").
             await interaction.edit_original_response(

@@ -520,10 +520,14 @@ class RecommendationService:
         return [(int(m), float(s)) for m, s in model.similar(movie_id, n=n, candidates=cand)]
 
     @gated
-    async def similar_movies(self, guild_id: int, movie_id: int,
-                             n: int = 10) -> list[tuple[Movie, float]]:
-        """`similar` with the movies themselves ([] when the model cannot place the movie)."""
-        near = await self.similar(guild_id, movie_id, n=n) or []
+    async def similar_movies(self, guild_id: int, movie_id: int, n: int = 10,
+                             asker_id: int = 0) -> list[tuple[Movie, float]]:
+        """`similar` with the movies themselves ([] when the model cannot place the movie).
+        With hidden ratings, only between movies enough others rated (`privacy`)."""
+        allowed = await shareable_movies(self.storage, guild_id, asker_id, None)
+        if allowed is not None and movie_id not in allowed:
+            return []
+        near = await self.similar(guild_id, movie_id, n=n, candidates=allowed) or []
         movies = await self.storage.get_movies(guild_id, [m for m, _ in near]) if near else {}
         return [(movies[m], score) for m, score in near if m in movies]
 

@@ -152,3 +152,17 @@ async def test_cold_start_server_scores_only_of_movies_enough_others_rated(env: 
     assert "unlock personal picks" in hidden.embed["description"]
     assert "1. **" in hidden.embed["description"]  # still a list...
     assert "Heat (1995)" not in hidden.embed["description"]  # ...without alice's movie
+
+
+async def test_similar_only_between_movies_enough_others_rated(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild, train=False)
+    heat = await env.movie("Heat")
+    await env.seed(env.guild, {member.id: {heat: 10, "Star Wars": 10, "Alien": 9}
+                               for member in (env.alice, env.carol)})  # two raters of Heat
+    visible = await env.run(env.bob, "similar", movie=f"#{heat.id}")
+    assert visible.embeds  # the model can place it from two co-raters...
+    await _hide(env)  # ...but two members' ratings are theirs to keep
+    lonely = await env.run(env.bob, "similar", movie=f"#{heat.id}")
+    assert lonely.content.startswith("I can't place **Heat (1995)** yet")
+    shared = await env.run(env.bob, "similar", movie="Star Wars")
+    assert shared.embeds and "Heat (1995)" not in shared.embed["description"]
