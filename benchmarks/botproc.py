@@ -33,6 +33,7 @@ import logging
 import resource
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,26 +52,65 @@ def answer(obj: dict) -> None:
 
 
 class Probe:
-    """Overshoot of a 5 ms sleep, recorded while `recording`."""
+    """Overshoot of a 5 ms sleep, recorded while `recording`, with the loop thread's own CPU
+    time over the same span (close to the stall: the loop was busy running code; near 0: it
+    was waiting for the GIL or a CPU). A watchdog thread samples the loop thread's stack every 4 ms
+    while the probe is over `STALL_SAMPLE_MS` late: where the loop spends its stalls."""
 
     def __init__(self) -> None:
         self.lags: list[float] = []  # seconds
+        self.cpu: list[float] = []  # loop-thread CPU seconds during each probe sleep
         self.at: list[float] = []  # monotonic time the stall ended
         self.recording = False
+        self.last_tick = time.monotonic()
+        self.stacks: dict[str, list[float]] = {}  # where the loop was -> stall ages (ms)
 
     async def run(self) -> None:
-        loop_time = time.perf_counter
+        clock, cpu = time.perf_counter, time.thread_time
         while True:
-            start = loop_time()
+            start, c0 = clock(), cpu()
+            self.last_tick = time.monotonic()
             await asyncio.sleep(PROBE_SLEEP)
-            end = loop_time()
+            end = clock()
+            self.last_tick = time.monotonic()
             if self.recording:
                 self.lags.append(end - start - PROBE_SLEEP)
+                self.cpu.append(cpu() - c0)
                 self.at.append(time.monotonic())
 
     def reset(self) -> None:
-        self.lags, self.at = [], []
+        self.lags, self.cpu, self.at, self.stacks = [], [], [], {}
         self.recording = True
+
+    def watchdog(self, loop_thread: int, stop: threading.Event) -> None:
+        while not stop.wait(WATCHDOG_EVERY):
+            age = time.monotonic() - self.last_tick
+            if self.recording and age * 1000 >= STALL_SAMPLE_MS:
+                frame = sys._current_frames().get(loop_thread)
+                if frame is not None:
+                    self.stacks.setdefault(where(frame), []).append(age * 1000)
+
+
+STALL_SAMPLE_MS = 15.0  # the watchdog samples the loop's stack once it is this late
+WATCHDOG_EVERY = 0.004  # s between two looks (one sample ~ this much stall time)
+
+
+def where(frame) -> str:
+    """The innermost frames of the project (bot/, cogs/, recommender/) and of the library
+    (discord, aiohttp, asyncio...) under a frame: 'lib:line func <- ...'."""
+    parts: list[str] = []
+    ours = 0
+    while frame is not None and len(parts) < 6 and ours < 2:
+        code = frame.f_code
+        path = code.co_filename
+        short = path.rsplit("site-packages/", 1)[-1] if "site-packages" in path else (
+            path.split(str(ROOT) + "/", 1)[-1] if str(ROOT) in path else
+            path.rsplit("/", 2)[-1])
+        if any(short.startswith(p) for p in ("bot/", "cogs/", "recommender/")):
+            ours += 1
+        parts.append(f"{short}:{frame.f_lineno} {code.co_name}")
+        frame = frame.f_back
+    return " <- ".join(parts)
 
 
 class RefitLog:
@@ -107,13 +147,14 @@ class RefitLog:
 async def keep_training(service, storage, guild_id: int, member_id: int, stop: asyncio.Event,
                         cycles: list[tuple[float, float]]) -> None:
     """Back-to-back refits of `guild_id`: one real rating change, then wait for the refit."""
-    movie_ids, _scores = await storage.member_rating_arrays(guild_id, member_id)
-    movie_ids = [int(m) for m in movie_ids[:50]]
+    movie_ids, scores = await storage.member_rating_arrays(guild_id, member_id)
+    current = {int(m): int(s) for m, s in zip(movie_ids[:50], scores[:50], strict=True)}
     i = 0
     while not stop.is_set():
         start = time.monotonic()
-        await storage.upsert_rating(guild_id, member_id, movie_ids[i % len(movie_ids)],
-                                    1 + (i * 7) % 10)
+        movie = list(current)[i % len(current)]
+        current[movie] = current[movie] % 10 + 1  # always a different score: a real change
+        await storage.upsert_rating(guild_id, member_id, movie, current[movie])
         i += 1
         await service.rating_changed(guild_id, member_id)
         await service.wait_idle(guild_id)
@@ -166,8 +207,22 @@ async def serve(args: argparse.Namespace) -> None:
         await asyncio.sleep(0.01)
     service, storage = bot.recommendations, bot.storage
     refits = RefitLog(service, Path(args.database))
+    same_score = [0]
+    upsert = storage.upsert_rating
+
+    async def counting_upsert(guild_id, user_id, movie_id, score):
+        previous = await upsert(guild_id, user_id, movie_id, score)
+        if previous is not None and int(previous) == int(score):
+            same_score[0] += 1
+        return previous
+
+    storage.upsert_rating = counting_upsert
     probe = Probe()
     probe_task = asyncio.create_task(probe.run(), name="loop-lag-probe")
+    stop_watchdog = threading.Event()
+    watchdog = threading.Thread(target=probe.watchdog, name="stall-watchdog", daemon=True,
+                                args=(threading.get_ident(), stop_watchdog))
+    watchdog.start()
     answer({"ready": True, "guilds": len(bot.guilds)})
 
     loop = asyncio.get_running_loop()
@@ -191,7 +246,7 @@ async def serve(args: argparse.Namespace) -> None:
                 window = {"t0": time.monotonic(), "fits0": service.fits_completed,
                           "refits0": len(refits.fits), "gc0": gcstats.STATS.total_ms,
                           "gcn0": list(gcstats.STATS.collections), "stop": asyncio.Event(),
-                          "cycles": [], "trainer": None}
+                          "cycles": [], "trainer": None, "same0": same_score[0]}
                 if len(line) >= 3:
                     window["trainer"] = asyncio.create_task(keep_training(
                         service, storage, int(line[1]), int(line[2]), window["stop"],
@@ -201,7 +256,7 @@ async def serve(args: argparse.Namespace) -> None:
             elif cmd == "stop":
                 t1 = time.monotonic()
                 probe.recording = False
-                lags, at = probe.lags, probe.at
+                lags, at, cpu = probe.lags, probe.at, probe.cpu
                 gc_max = gcstats.STATS.max_ms
                 gc_total = gcstats.STATS.total_ms - window["gc0"]
                 gc_n = [a - b for a, b in zip(gcstats.STATS.collections, window["gcn0"],
@@ -215,9 +270,10 @@ async def serve(args: argparse.Namespace) -> None:
                 worst = sorted(range(len(lags)), key=lags.__getitem__)[-5:][::-1]
                 ends = [f["end"] for f in fits]
                 answer({
-                    "seconds": t1 - t0,
+                    "t0": t0, "seconds": t1 - t0,
                     "stall": percentiles(lags),
                     "worst_stalls": [{"ms": lags[i] * 1000, "at": at[i] - t0,
+                                      "loop_cpu_ms": cpu[i] * 1000,
                                       "from_fit_end_ms": min(
                                           ((at[i] - e) * 1000 for e in ends), key=abs,
                                           default=None)} for i in worst],
@@ -228,10 +284,16 @@ async def serve(args: argparse.Namespace) -> None:
                     "cycles": [(a - t0, b - t0) for a, b in window["cycles"]],
                     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "gc_tracked": len(gc.get_objects()),
+                    "same_score_rates": same_score[0] - window["same0"],
+                    "stall_stacks": sorted(
+                        ({"where": k, "samples": len(v), "max_ms": max(v)}
+                         for k, v in probe.stacks.items()),
+                        key=lambda d: -d["samples"])[:12],
                 })
             else:
                 answer({"error": f"unknown command {cmd!r}"})
     finally:
+        stop_watchdog.set()
         probe_task.cancel()
         await bot.close()
         if not task.done():

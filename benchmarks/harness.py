@@ -45,7 +45,7 @@ class BotProcess:
     async def start(self, timeout: float = 180.0) -> dict:  # noqa: ASYNC109
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self._log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230
         self.proc = await asyncio.create_subprocess_exec(
             *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self._log, env=env, cwd=str(ROOT))

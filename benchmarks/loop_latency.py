@@ -1,39 +1,46 @@
-"""Event-loop latency of the real bot while a big guild retrains (run on demand, not in CI).
+"""Event-loop latency of the real bot while a big guild refits back to back (on demand, not CI).
 
-One guild ("Big") holds about a million synthetic ratings (low-rank tastes, long-tail movie
-popularity, 10,000 synthetic movies); another ("Chat") has a few members who send a steady
-stream of /rate and /recommend through the local Discord emulator. For each interaction we
-measure the time from just before the emulator sends INTERACTION_CREATE to the moment the bot's
-first callback request reaches the emulator (`Interaction.sent_at` ->
-`Interaction.callback_received_at`), in these scenarios:
+Two processes: this one runs the local Discord emulator and the load generator; the bot runs
+alone in a subprocess (`benchmarks/botproc.py`, started by `benchmarks/harness.py`) that logs
+into the emulator over loopback, as a real bot logs into Discord. One guild ("Big") holds about
+a million synthetic ratings (low-rank tastes, long-tail movie popularity, 10,000 synthetic
+movies); members of another guild ("Chat") send a steady open-loop stream of /rate and
+/recommend (alternating, one every 20 ms by default).
 
-* idle: nobody trains;
-* thread-pool training: Big refits back to back on the thread pool (`training.mode = "thread"`);
-* process-pool training: the same with the process pool (`training.mode = "process"`);
-* cached /recommend: one member asks again and again (model trained, nothing training), both
-  the first callback (the "thinking…" defer) and the full answer (the edit of that message).
+For each training mode (`--modes`, default `thread auto`: in "thread" the big guild fits in a
+worker thread of the bot process, in "auto" in the process lane at lower priority), a fresh
+bot process runs two windows:
 
-For the training scenarios the refits' spans (read the ratings, fit, serialise, save) and the
-fits' own start/end in the pool (a wrapper around `TrainingPool.fit`) are recorded, and the
-table says how much of the measurement window each covered; the run fails (exit 1) if the
-training did not overlap the window.
+* idle: nobody trains (the chat guild's own debounced refits aside);
+* training: Big refits back to back (each cycle: one real rating change in Big, then wait for
+  the refit: read, fit, save in the worker, swap in the bot).
 
-    python benchmarks/loop_latency.py                       # 1,000,000 ratings, 1000 requests
-    python benchmarks/loop_latency.py --ratings 200000 --requests 300   # a quicker look
+Reported side by side per mode and window: /rate and /recommend acks (interaction sent ->
+the bot's first callback, measured in this process) p50/p99/max, the /recommend full answer
+(the edit of the deferred reply), the bot process's **worst event-loop stall** (a probe task
+sleeps 5 ms and records the overshoot: max, p99.9, p99), the bot's GC pauses
+(`bot.service.gcstats.STATS`, reset at the window's start), refits completed, and how much of
+the window the big guild's refits covered (the run exits 1 if training did not cover it).
+The worst stalls are listed with their distance to the nearest refit's end (a model swap).
 
-Targets: p99 under 100 ms under training load; a cached /recommend under 50 ms.
+    python benchmarks/loop_latency.py                     # 1,000,000 ratings, 1000 requests/window
+    python benchmarks/loop_latency.py --cpu-hog 2         # the same on a busy machine
+    python benchmarks/loop_latency.py --quick             # 100,000 ratings, 300 requests: smoke
+
+Targets (issue 11): ack p99 < 50 ms and worst loop stall < 20 ms while the 10^6-rating guild
+refits back to back (quiet machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,22 +49,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.client import create_bot  # noqa: E402
-from bot.config import LimitSettings, Settings, TrainingSettings  # noqa: E402
-from bot.service.training import TrainingPool  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    BotProcess,
+    CpuHogs,
+    answer_latencies,
+    callback_latencies,
+    covered,
+    ms_stats,
+)
 from bot.storage import Storage  # noqa: E402
 from bot.storage.models import MovieRow  # noqa: E402
-from emulator import DiscordEmulator, quiet_discord_logging, running_bot  # noqa: E402
+from emulator import DiscordEmulator, quiet_discord_logging  # noqa: E402
 
-BIG_FIT_MIN_RATINGS = 100_000  # fits with more ratings than this are the big guild's
+BIG_MEMBER = 10_000_000  # the big guild's first synthetic member (user index 0)
 GENRES = ("Drama", "Comedy", "Action", "Thriller", "Romance", "Sci-Fi", "Horror", "Animation")
-
-
-@dataclass
-class Row:
-    scenario: str
-    latencies: list[float]  # seconds
-    overlap: str
+CHAT_MEMBERS = 12
 
 
 # ---------------------------------------------------------------------------- data
@@ -126,52 +132,7 @@ async def prepare_database(path: Path, big_guild: int, chat_guild: int, chat_mem
     return [int(m) for m in movie_ids]
 
 
-# ---------------------------------------------------------------------------- measuring
-class FitClock:
-    """Wraps a service's pool so every big fit's start/end (monotonic) is recorded."""
-
-    def __init__(self, service) -> None:
-        self.service = service
-        self.intervals: list[tuple[float, float]] = []
-        self.wrap()
-
-    def wrap(self) -> None:
-        pool = self.service.pool
-        original = pool.fit
-
-        async def timed_fit(job):
-            start = time.monotonic()
-            try:
-                return await original(job)
-            finally:
-                if len(job.scores) >= BIG_FIT_MIN_RATINGS:
-                    self.intervals.append((start, time.monotonic()))
-
-        pool.fit = timed_fit
-
-    def covered(self, start: float, end: float) -> float:
-        """Fraction of [start, end] during which a big fit was running in the pool."""
-        return covered(self.intervals, start, end)
-
-
-async def keep_training(service, guild_id: int, member_id: int, stop: asyncio.Event,
-                        cycles: list[tuple[float, float]]) -> None:
-    """Refit the big guild back to back until `stop`: a rating change, then wait for the
-    refit (read the ratings, fit on the pool, serialise, save). Each refit's span goes to
-    `cycles`."""
-    while not stop.is_set():
-        start = time.monotonic()
-        await service.rating_changed(guild_id, member_id)
-        await service.wait_idle(guild_id)
-        cycles.append((start, time.monotonic()))
-
-
-def covered(intervals: list[tuple[float, float]], start: float, end: float) -> float:
-    """Fraction of [start, end] inside the (non-overlapping) intervals."""
-    busy = sum(max(0.0, min(b, end) - max(a, start)) for a, b in intervals)
-    return busy / max(end - start, 1e-9)
-
-
+# ---------------------------------------------------------------------------- load
 async def stream(emu, channel, members, movie_ids, n: int, interval: float, seed: int):
     """Open-loop stream: one interaction every `interval` s (alternating /rate, /recommend),
     not waiting for answers; returns the interactions and the window (start, end)."""
@@ -192,34 +153,127 @@ async def stream(emu, channel, members, movie_ids, n: int, interval: float, seed
         else:
             inter = await emu.slash(member, channel, "recommend", count=5)
         sent.append(inter)
+    window_end = time.monotonic()
     for inter in sent:
-        await inter.response(timeout=60)
-    return sent, (window_start, time.monotonic())
+        await inter.response(timeout=120)
+    for inter in sent:
+        if inter.label == "/recommend":
+            await inter.wait_final(timeout=120)
+    return sent, (window_start, window_end)
 
 
-def callback_latencies(inters) -> list[float]:
-    return [i.callback_received_at - i.sent_at for i in inters]
+async def run_mode(emu, args, database: Path, big, chat, channel, members, movie_ids,
+                   mode: str, log_dir: Path) -> dict:
+    bot = BotProcess(emu, database, chat.id, mode=mode,
+                     big_guild_ratings=args.big_guild_ratings,
+                     log_path=log_dir / f"bot-{mode}.log")
+    out: dict = {"mode": mode}
+    t0 = time.monotonic()
+    await bot.start()
+    try:
+        print(f"[{mode}] bot process ready in {time.monotonic() - t0:.1f} s", flush=True)
+        warm = await emu.slash(members[0], channel, "recommend", count=5)
+        await warm.wait_final(timeout=120)
+        await bot.command("warm", chat.id, members[0].id)
+        first = await bot.command("warm", big.id, BIG_MEMBER)
+        out["first_fit_s"] = first["seconds"]
+        print(f"[{mode}] big guild's first use (load or fit): {first['seconds']:.1f} s",
+              flush=True)
+        offset = 10 * args.modes.index(mode)  # each mode its own /rate sequence
+        for scenario, seed in (("idle", 1 + offset), ("training", 2 + offset)):
+            if scenario == "training":
+                await bot.command("start", big.id, BIG_MEMBER)
+                await asyncio.sleep(0.5)  # let the first refit get going
+            else:
+                await bot.command("start")
+            inters, (start, end) = await stream(emu, channel, members, movie_ids,
+                                                args.requests, args.interval_ms / 1000, seed)
+            report = await bot.command("stop")
+            rate = [i for i in inters if i.label == "/rate"]
+            rec = [i for i in inters if i.label == "/recommend"]
+            big_fits = [f for f in report["refits"] if f["guild"] == big.id]
+            cycles = [(report["t0"] + a, report["t0"] + b) for a, b in report["cycles"]]
+            row = {
+                "rate": ms_stats(callback_latencies(rate)),
+                "recommend": ms_stats(callback_latencies(rec)),
+                "answer": ms_stats(answer_latencies(emu, rec)),
+                "stall": report["stall"], "worst_stalls": report["worst_stalls"],
+                "gc": report["gc"], "fits": report["fits_completed"],
+                "big_fits": len(big_fits),
+                "big_fit_s": (float(np.mean([f["end"] - f["start"] for f in big_fits]))
+                              if big_fits else float("nan")),
+                "lanes": sorted({f["lane"] for f in big_fits}),
+                "covered": covered(cycles, start, end) if scenario == "training" else None,
+                "unchanged_refits": sum(f["unchanged"] for f in report["refits"]),
+                "window_s": end - start, "max_rss_mb": report["max_rss_mb"],
+                "same_score_rates": report["same_score_rates"],
+                "unchanged_detail": [f for f in report["refits"] if f["unchanged"]][:5],
+                "stall_stacks": report["stall_stacks"],
+            }
+            out[scenario] = row
+            print(f"[{mode}] {scenario}: done ({row['fits']} fits, worst stall "
+                  f"{row['stall']['max']:.1f} ms)", flush=True)
+    finally:
+        await bot.close()
+    return out
 
 
-def answer_latencies(emu, inters) -> list[float]:
-    """Sent -> the bot's first edit of its deferred answer (the full reply)."""
-    first_edit: dict[str, float] = {}
-    for req in emu.requests:
-        if req.method == "PATCH" and req.path.endswith("/messages/@original"):
-            token = req.path.split("/")[3]
-            first_edit.setdefault(token, req.received_at)
-    return [first_edit[i.token] - i.sent_at for i in inters if i.token in first_edit]
-
-
-def table(rows: list[Row]) -> str:
-    head = f"{'scenario':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} " \
-           f"{'max ms':>8}  training overlapped the window"
+def table(results: list[dict]) -> str:
+    cols = [(r["mode"], s, r[s]) for r in results for s in ("idle", "training")]
+    head = f"{'':<30}" + "".join(f"{m + ' ' + s:>18}" for m, s, _ in cols)
     lines = [head, "-" * len(head)]
-    for row in rows:
-        ms = np.array(row.latencies) * 1000
-        p50, p95, p99 = np.percentile(ms, [50, 95, 99])
-        lines.append(f"{row.scenario:<34} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
-                     f"{ms.max():>8.1f}  {row.overlap}")
+
+    def line(label, get, fmt="{:.1f}"):
+        cells = []
+        for _m, _s, row in cols:
+            try:
+                value = get(row)
+                cells.append(fmt.format(value) if value is not None else "-")
+            except (KeyError, TypeError, ValueError):
+                cells.append("-")
+        lines.append(f"{label:<30}" + "".join(f"{c:>18}" for c in cells))
+
+    for label, key in (("/rate ack", "rate"), ("/recommend ack", "recommend"),
+                       ("/recommend full answer", "answer")):
+        line(f"{label} p50 ms", lambda r, k=key: r[k]["p50"])
+        line(f"{label} p99 ms", lambda r, k=key: r[k]["p99"])
+        line(f"{label} max ms", lambda r, k=key: r[k]["max"])
+    line("worst loop stall ms", lambda r: r["stall"]["max"])
+    line("loop stall p99.9 ms", lambda r: r["stall"]["p99.9"])
+    line("loop stall p99 ms", lambda r: r["stall"]["p99"])
+    line("GC pause max ms", lambda r: r["gc"]["max_ms"])
+    line("GC pause total ms", lambda r: r["gc"]["total_ms"])
+    line("GC collections g0/g1/g2", lambda r: "/".join(str(c) for c in r["gc"]["collections"]),
+         "{}")
+    line("fits completed (all guilds)", lambda r: r["fits"], "{}")
+    line("big-guild refits", lambda r: r["big_fits"], "{}")
+    line("big refit s (mean, pool)", lambda r: r["big_fit_s"], "{:.2f}")
+    line("big refit lane", lambda r: ",".join(r["lanes"]) or "-", "{}")
+    line("refits covered the window", lambda r: None if r["covered"] is None
+         else f"{r['covered']:.0%}", "{}")
+    line("refits without a change", lambda r: r["unchanged_refits"], "{}")
+    line("/rate with an unchanged score", lambda r: r["same_score_rates"], "{}")
+    line("bot peak RSS MB", lambda r: r["max_rss_mb"], "{:.0f}")
+    return "\n".join(lines)
+
+
+def worst_stalls(results: list[dict]) -> str:
+    lines = ["worst loop stalls (ms @ seconds into the window, loop-thread CPU ms during it, "
+             "ms from the nearest refit's end):"]
+    for r in results:
+        for s in ("idle", "training"):
+            items = ", ".join(
+                f"{w['ms']:.0f} @{w['at']:.1f}s cpu {w['loop_cpu_ms']:.0f}"
+                + (f" ({w['from_fit_end_ms']:+.0f})" if w["from_fit_end_ms"] is not None else "")
+                for w in r[s]["worst_stalls"])
+            lines.append(f"  {r['mode']:>7} {s:<9} {items}")
+    lines.append("where the loop was during stalls over 15 ms (watchdog samples, ~4 ms each; "
+                 "top 4 per window):")
+    for r in results:
+        for s in ("idle", "training"):
+            for st in r[s]["stall_stacks"][:4]:
+                lines.append(f"  {r['mode']:>7} {s:<9} {st['samples']:>4}x "
+                             f"(to {st['max_ms']:.0f} ms) {st['where'][:220]}")
     return "\n".join(lines)
 
 
@@ -227,108 +281,42 @@ def table(rows: list[Row]) -> str:
 async def run(args: argparse.Namespace) -> int:
     quiet_discord_logging(logging.ERROR)
     logging.basicConfig(level=logging.WARNING)
-    rows: list[Row] = []
-    ok = True
-    with tempfile.TemporaryDirectory(prefix="loop-latency-") as tmp:
-        database = Path(tmp) / "bench.sqlite3"
-        async with DiscordEmulator() as emu:
-            big = emu.world.create_guild("Big")
-            chat = emu.world.create_guild("Chat", owner="host")
-            channel = chat.channel("general")
-            members = [chat.add_member(f"m{i}") for i in range(12)]
-            print(f"preparing {args.ratings:,} ratings ...", flush=True)
-            t0 = time.monotonic()
-            movie_ids = await prepare_database(database, big.id, chat.id,
-                                               [m.id for m in members], args.ratings,
-                                               args.movies)
-            print(f"  prepared in {time.monotonic() - t0:.1f} s", flush=True)
-            settings = Settings(
-                token="bench", database=database, dev_guild_id=chat.id,
-                training=TrainingSettings(debounce_seconds=1.0, mode="thread"),
-                limits=LimitSettings(recommend_cooldown_seconds=0.0))
-            bot = create_bot(settings, guild_ready_timeout=0.1)
-            async with running_bot(bot, emu, token="bench"):
-                service = bot.recommendations
-                clock = FitClock(service)
-                # Warm up: the chat guild's model, and one full fit of the big guild.
-                warm = await emu.slash(members[0], channel, "recommend", count=5)
-                await warm.response(timeout=30)
-                await service.wait_idle(chat.id)
+    hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None
+    results: list[dict] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="loop-latency-") as tmp:
+            database = Path(tmp) / "bench.sqlite3"
+            async with DiscordEmulator() as emu:
+                big = emu.world.create_guild("Big")
+                chat = emu.world.create_guild("Chat", owner="host")
+                channel = chat.channel("general")
+                members = [chat.add_member(f"m{i}") for i in range(CHAT_MEMBERS)]
+                print(f"preparing {args.ratings:,} ratings ...", flush=True)
                 t0 = time.monotonic()
-                await service.recommend(big.id, 10_000_000, n=5)  # first use: starts a fit
-                await service.wait_idle(big.id)
-                print(f"  big guild first fit (thread pool): {time.monotonic() - t0:.1f} s",
-                      flush=True)
-
-                async def measure(name: str, training: bool, seed: int) -> None:
-                    nonlocal ok
-                    stop = asyncio.Event()
-                    trainer = None
-                    before = len(clock.intervals)
-                    cycles: list[tuple[float, float]] = []
-                    if training:
-                        trainer = asyncio.create_task(
-                            keep_training(service, big.id, 10_000_000, stop, cycles))
-                        await asyncio.sleep(0.5)  # let the first fit get going
-                    inters, (start, end) = await stream(
-                        emu, channel, members, movie_ids, args.requests,
-                        args.interval_ms / 1000, seed)
-                    stop.set()
-                    if trainer is not None:
-                        await trainer
-                    await service.wait_idle(chat.id)
-                    if training:
-                        # Refit work (read + fit + save) must span the window, and the pool
-                        # must have been fitting for most of it.
-                        work, share = covered(cycles, start, end), clock.covered(start, end)
-                        fits = [b - a for a, b in clock.intervals[before:]]
-                        good = work >= 0.95 and share >= 0.5
-                        overlap = (f"{'yes' if good else 'NO'}: refits {work:.0%}, in the pool "
-                                   f"{share:.0%} of {end - start:.1f} s; {len(fits)} fits, "
-                                   f"{np.mean(fits):.1f} s each" if fits else "NO: no fit ran")
-                        ok = ok and good
-                    else:
-                        busy = clock.covered(start, end)
-                        overlap = f"no (idle; fits {busy:.0%} of {end - start:.1f} s)"
-                    rows.append(Row(name, callback_latencies(inters), overlap))
-                    for command in ("/rate", "/recommend"):
-                        mine = [i for i in inters if i.label == command]
-                        rows.append(Row(f"  {command} only", callback_latencies(mine), ""))
-                    print(f"  {name}: done", flush=True)
-
-                await measure("idle", False, 1)
-                await measure("thread-pool training", True, 2)
-
-                # The process pool, as `training.mode = "process"` would build it.
-                service.pool.shutdown()
-                service.pool = TrainingPool(settings.training.workers, mode="process",
-                                            blas_threads=settings.training.blas_threads)
-                clock.wrap()
-                t0 = time.monotonic()
-                await service.rating_changed(big.id, 10_000_000)
-                await service.wait_idle(big.id)
-                print(f"  big guild fit in the process pool (incl. worker start): "
-                      f"{time.monotonic() - t0:.1f} s", flush=True)
-                await measure("process-pool training", True, 3)
-
-                # Cached /recommend: same member, model trained, nothing training.
-                member = members[1]
-                inters = []
-                for _ in range(args.cached):
-                    inter = await emu.slash(member, channel, "recommend", count=5)
-                    await inter.wait_final(timeout=30)
-                    inters.append(inter)
-                rows.append(Row("cached /recommend (first callback)",
-                                callback_latencies(inters), "no"))
-                rows.append(Row("cached /recommend (full answer)",
-                                answer_latencies(emu, inters), "no"))
-            emu.assert_no_unknown_routes()
+                movie_ids = await prepare_database(database, big.id, chat.id,
+                                                   [m.id for m in members], args.ratings,
+                                                   args.movies)
+                print(f"  prepared in {time.monotonic() - t0:.1f} s", flush=True)
+                for mode in args.modes:
+                    results.append(await run_mode(emu, args, database, big, chat, channel,
+                                                  members, movie_ids, mode, Path(tmp)))
+                emu.assert_no_unknown_routes()
+    finally:
+        if hogs is not None:
+            hogs.stop()
     print()
-    print(f"ratings={args.ratings:,} requests={args.requests} every {args.interval_ms:g} ms "
-          f"(alternating /rate and /recommend from {12} members of another guild)")
-    print(table(rows))
+    print(f"ratings={args.ratings:,} requests/window={args.requests} every "
+          f"{args.interval_ms:g} ms (alternating /rate and /recommend from {CHAT_MEMBERS} "
+          f"members of another guild); cpu hogs={args.cpu_hog}; bot in its own process, "
+          f"emulator + load in this one")
+    print(table(results))
+    print(worst_stalls(results))
+    if args.json:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                         "results": results}, indent=1))
+    ok = all((r["training"]["covered"] or 0) >= 0.9 for r in results)
     if not ok:
-        print("\nWARNING: a training scenario's fits did not cover the measurement window")
+        print("\nWARNING: the big guild's refits did not cover a training window")
     return 0 if ok else 1
 
 
@@ -338,12 +326,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="ratings in the big guild (default 1,000,000)")
     parser.add_argument("--movies", type=int, default=10_000, help="synthetic movies")
     parser.add_argument("--requests", type=int, default=1000,
-                        help="interactions per scenario (default 1000)")
+                        help="interactions per window (default 1000)")
     parser.add_argument("--interval-ms", type=float, default=20.0,
                         help="milliseconds between two interactions (default 20: 50/s)")
-    parser.add_argument("--cached", type=int, default=200,
-                        help="sequential cached /recommend requests (default 200)")
-    return asyncio.run(run(parser.parse_args(argv)))
+    parser.add_argument("--modes", nargs="+", default=["thread", "auto"],
+                        choices=("thread", "auto", "process"))
+    parser.add_argument("--cpu-hog", type=int, default=0, metavar="N",
+                        help="start N busy-loop processes for the run (a busy machine)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 100,000 ratings, 300 requests per window")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.ratings, args.requests = min(args.ratings, 100_000), min(args.requests, 300)
+    # "auto" sends the big guild to the process lane: the threshold sits below its size.
+    args.big_guild_ratings = min(200_000, args.ratings // 2)
+    return asyncio.run(run(args))
 
 
 if __name__ == "__main__":
