@@ -32,7 +32,7 @@ from bot.domain.titles import MAX_TITLE_LENGTH
 from . import bulk
 from .connection import create_private_file, make_private_dir, open_bulk, open_connection
 from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
-from .migrations import Migration
+from .migrations import MIGRATIONS, Migration, user_version
 from .models import (
     ADD_MOVIE_PERMISSIONS,
     BulkResult,
@@ -71,6 +71,7 @@ _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
 _ID_RE = re.compile(r"#([0-9]{1,19})")  # ASCII digits only: "#１２" is no id
 _TOP_CHAR = "\U0010ffff"  # sorts after every character: the end of a prefix range
+SKELETON_MIGRATION = next(m for m in MIGRATIONS if m.version == 5)
 MAX_SQL_INT = 2**63 - 1  # SQLite's INTEGER range: a larger id would overflow the binding
 
 
@@ -137,8 +138,20 @@ async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
     the skeleton is Python's (`search.skeleton`), so SQL alone cannot fill it."""
     async with conn.execute("SELECT 1 FROM pragma_table_info('movies') "
                             "WHERE name = 'skeleton'") as cursor:
-        if await cursor.fetchone() is None:
+        missing = await cursor.fetchone() is None
+    if missing:
+        if await user_version(conn) < SKELETON_MIGRATION.version:
             return  # a schema before migration 5 (tests opening older versions)
+        # Migrations 5 and 6 were written at the same time: a database that reached 6 before
+        # 5 existed skipped it. Add what 5 adds (idempotent: only when the column is missing).
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in SKELETON_MIGRATION.statements:
+                await conn.execute(statement)
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
     async with conn.execute("SELECT id, title FROM movies WHERE skeleton IS NULL") as cursor:
         rows = list(await cursor.fetchall())
     if rows:

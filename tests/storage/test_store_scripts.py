@@ -68,3 +68,18 @@ async def test_migration_5_fills_skeletons_of_movies_stored_before_it(tmp_path):
         async with storage.connection.execute(
                 "SELECT skeleton FROM movies WHERE title = 'Сталкер'") as c:
             assert (await c.fetchone())[0] == skeleton("Сталкер")
+
+
+async def test_a_database_that_skipped_migration_5_gets_its_skeletons(tmp_path):
+    """Migrations 5 and 6 were written concurrently: a database migrated to 6 before 5
+    existed never ran 5. Opening it adds the column and fills it."""
+    path = tmp_path / "skipped.sqlite3"
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await apply_migrations(conn, [m for m in MIGRATIONS if m.version != 5])
+    await conn.execute("INSERT INTO movies (id, title, year, norm_title, search_text) "
+                       "VALUES (1, 'Alien', 1979, 'alien', 'alien')")
+    await conn.close()
+    for _ in range(2):  # and opening it again changes nothing
+        async with await Storage.open(path) as storage:
+            with pytest.raises(DuplicateMovieError):
+                await storage.add_movie("Аlien", 1979)
