@@ -3,8 +3,17 @@
 Frames are plain JSON text (discord.py only inflates binary frames, so no zlib is needed).
 Each IDENTIFY opens a :class:`Session` with its own sequence counter and event log; when a
 connection drops, dispatches are buffered in the session and replayed on RESUME. Sharded
-clients (``shard: [id, count]``) only get their guilds' events. Several connections may be
+clients (``shard: [id, count]``) only get their guilds' events (a guild's shard is
+``(guild_id >> 22) % count``; events without a guild go to shard 0). Several connections may be
 open at once.
+
+Sharding as Discord answers it: ``GET /gateway/bot`` reports ``recommended_shards`` and
+``max_concurrency``; an IDENTIFY with a shard outside ``[0, count)`` is closed with 4010 (invalid
+shard), one whose shard would hold more than ``max_guilds_per_shard`` guilds with 4011
+(sharding required). With ``enforce_identify_rate`` on, each bucket ``shard_id %
+max_concurrency`` takes one IDENTIFY per ``identify_window`` seconds (Discord: 5 s); another
+one in the window gets op 9 INVALID_SESSION (``d: false``) and no session. Every IDENTIFY
+lands in ``identify_log``, every refusal in ``identify_refusals``.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +82,33 @@ class GatewayHub:
         self.received: list[dict[str, Any]] = []
         self.connect_count = 0
         self._changed = asyncio.Condition()
+        # Sharding (see the module docstring); DiscordEmulator.configure_sharding sets these.
+        self.recommended_shards = 1
+        self.max_concurrency = 1
+        self.max_guilds_per_shard = 2500
+        self.enforce_identify_rate = False
+        self.identify_window = 5.0
+        self.session_start_total = 1000
+        self.session_starts = 0
+        # (monotonic time, shard id, shard count) of each IDENTIFY that opened a session.
+        self.identify_log: list[tuple[float, int, int]] = []
+        # (monotonic time, shard id, reason: "rate" | "invalid shard" | "sharding required").
+        self.identify_refusals: list[tuple[float, int, str]] = []
+        self._bucket_last: dict[int, float] = {}
 
     # -- public --------------------------------------------------------------
+    def gateway_bot(self) -> dict[str, Any]:
+        """The body of ``GET /gateway/bot``."""
+        return {
+            "url": self.emu.gateway_url,
+            "shards": self.recommended_shards,
+            "session_start_limit": {
+                "total": self.session_start_total,
+                "remaining": max(0, self.session_start_total - self.session_starts),
+                "reset_after": 86_400_000, "max_concurrency": self.max_concurrency,
+            },
+        }
+
     @property
     def live_sessions(self) -> list[Session]:
         return [s for s in self.sessions.values() if not s.invalid]
@@ -214,6 +249,8 @@ class GatewayHub:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
         shard = tuple(data.get("shard") or (0, 1))
+        if not await self._identify_allowed(conn, (int(shard[0]), int(shard[1]))):
+            return
         session = Session(
             id=f"{self.emu.world.ids():x}",
             token=token,
@@ -252,6 +289,32 @@ class GatewayHub:
             await self._send_dispatch(session, "GUILD_CREATE", guild_create_payload(guild))
         self.connect_count += 1
         await self._notify()
+
+    async def _identify_allowed(self, conn: Connection, shard: tuple[int, int]) -> bool:
+        """Discord's checks of an IDENTIFY's shard and rate; answers a refused one."""
+        shard_id, count = shard
+        now = time.monotonic()
+        if count < 1 or not 0 <= shard_id < count:
+            self.identify_refusals.append((now, shard_id, "invalid shard"))
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return False
+        guilds = sum(1 for g in self.emu.world.guilds.values()
+                     if (g.id >> 22) % count == shard_id)
+        if guilds > self.max_guilds_per_shard:
+            self.identify_refusals.append((now, shard_id, "sharding required"))
+            await conn.ws.close(code=4011, message=b"Sharding required.")
+            return False
+        if self.enforce_identify_rate:
+            bucket = shard_id % max(1, self.max_concurrency)
+            last = self._bucket_last.get(bucket)
+            if last is not None and now - last < self.identify_window:
+                self.identify_refusals.append((now, shard_id, "rate"))
+                await self._send(conn, {"op": INVALID_SESSION, "d": False})
+                return False
+            self._bucket_last[bucket] = now
+        self.session_starts += 1
+        self.identify_log.append((now, shard_id, count))
+        return True
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         self.resumes.append(data)

@@ -108,15 +108,7 @@ async def get_gateway(emu: DiscordEmulator, req: Req) -> web.Response:
 
 
 async def get_gateway_bot(emu: DiscordEmulator, req: Req) -> web.Response:
-    return json_response(
-        {
-            "url": emu.gateway_url,
-            "shards": 1,
-            "session_start_limit": {
-                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1,
-            },
-        }
-    )
+    return json_response(emu.gateway.gateway_bot())
 
 
 async def get_user(emu: DiscordEmulator, req: Req) -> web.Response:

@@ -153,6 +153,33 @@ class DiscordEmulator:
     def token_ok(self, token: str | None) -> bool:
         return self.token is None or token == self.token
 
+    # -- sharding ----------------------------------------------------------------
+    def configure_sharding(self, shards: int = 1, *, max_concurrency: int = 1,
+                           enforce_identify_rate: bool = True, identify_window: float = 5.0,
+                           max_guilds_per_shard: int = 2500) -> None:
+        """What ``GET /gateway/bot`` recommends, and how strictly IDENTIFYs are checked
+        (see ``emulator.gateway``): one per ``identify_window`` s per bucket."""
+        gateway = self.gateway
+        gateway.recommended_shards = shards
+        gateway.max_concurrency = max_concurrency
+        gateway.enforce_identify_rate = enforce_identify_rate
+        gateway.identify_window = identify_window
+        gateway.max_guilds_per_shard = max_guilds_per_shard
+
+    def create_sharded_guilds(self, count: int, shard_count: int, name: str = "Guild",
+                              **kwargs: Any) -> list[Guild]:
+        """``count`` guilds spread round-robin over ``shard_count`` shards (guild i on shard
+        ``i % shard_count``), named "<name> <i>"; not announced (as ``World.create_guild``)."""
+        return [self.world.create_guild(f"{name} {i}", shard=(i % shard_count, shard_count),
+                                        **kwargs) for i in range(count)]
+
+    def sessions_by_shard(self) -> dict[int, list[Any]]:
+        """Live sessions by shard id."""
+        found: dict[int, list[Any]] = {}
+        for session in self.gateway.live_sessions:
+            found.setdefault(session.shard[0], []).append(session)
+        return found
+
     # -- waiting -----------------------------------------------------------------
     def _notify(self) -> None:
         self._event.set()

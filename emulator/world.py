@@ -124,6 +124,15 @@ class SnowflakeGenerator:
         self._last = value
         return value
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new snowflake whose shard (``(id >> 22) % shard_count``) is ``shard_id``: its
+        timestamp is moved at most ``shard_count - 1`` ms on; later ids stay above it."""
+        value = self.next()
+        ms = value >> 22
+        value = ((ms + (shard_id - ms) % shard_count) << 22) | (value & ((1 << 22) - 1))
+        self._last = max(self._last, value)
+        return value
+
     __call__ = next
 
 
@@ -459,14 +468,18 @@ class World:
         voice_channels: tuple[str, ...] = (),
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         with_bot: bool = True,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
         """Create a guild with an @everyone role, an owner member and some channels.
+
+        ``shard=(shard_id, shard_count)`` picks an id on that shard (Discord's rule
+        ``(guild_id >> 22) % shard_count``), to spread guilds over a sharded bot.
 
         The bot is a member (with a managed role carrying ``bot_permissions``) unless
         ``with_bot`` is false. Creating a guild does not notify connected clients; use
         ``DiscordEmulator.add_guild`` for that.
         """
-        gid = self.ids()
+        gid = self.ids() if shard is None else self.ids.on_shard(*shard)
         guild = Guild(id=gid, name=name, world=self)
         guild.roles[gid] = Role(
             id=gid, guild=guild, name="@everyone", permissions=int(everyone_permissions)
