@@ -25,6 +25,7 @@ from bot.domain.tuning import TUNABLE_RANGES
 
 TOKEN_ENV = "DISCORD_TOKEN"
 DATABASE_ENV = "MOVIEBOT_DATABASE"
+DATABASE_URL_ENV = "MOVIEBOT_DATABASE_URL"  # PostgreSQL; overrides [storage] url
 DEFAULT_DATABASE = "data/moviebot.sqlite3"  # the same in config.example.toml
 LEGACY_DATABASE = "moviebot.sqlite3"  # the built-in default before 0.2: still found, warned
 DEFAULT_MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
@@ -96,6 +97,8 @@ class MetricsSettings:
 class Settings:
     token: str | None = None
     database: Path = Path(DEFAULT_DATABASE)
+    # [storage] url: a postgresql:// URL selects PostgreSQL; "" = the SQLite `database`.
+    database_url: str = ""
     dev_guild_id: int | None = None
     owner_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
@@ -254,8 +257,12 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
     storage = _section(path, data, "storage")
     for key in storage:
-        if key != "database":
+        if key not in ("database", "url"):
             raise _fail(path, f"storage.{key}", "is not a known setting")
+    database_url = storage.get("url", "")
+    if not isinstance(database_url, str) or (database_url.strip() and not database_url.strip()
+                                             .startswith(("postgresql://", "postgres://"))):
+        raise _fail(path, "storage.url", 'must be a "postgresql://..." URL or empty')
     database_raw = storage.get("database")
     notes: tuple[str, ...] = ()
     if database_raw is None:
@@ -299,6 +306,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     return _apply_environment(Settings(
         token=token,
         database=database,
+        database_url=database_url.strip(),
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
         log_level=level.upper(),
@@ -359,6 +367,9 @@ def _apply_environment(settings: Settings) -> Settings:
         changes["database"] = Path(database).expanduser()
         changes["database_from"] = "environment"
         changes["notes"] = ()
+    database_url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if database_url:
+        changes["database_url"] = database_url
     return replace(settings, **changes) if changes else settings
 
 

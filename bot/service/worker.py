@@ -15,7 +15,6 @@ models, else from the saved blob, never from a snapshot pickled across.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -86,7 +85,7 @@ def _remember(guild_id: int, model: CFModel) -> None:
             _recent.popitem(last=False)
 
 
-def _warm_start(conn: sqlite3.Connection, guild_id: int) -> CFModel | None:
+def _warm_start(conn: bulk.BulkConnection, guild_id: int) -> CFModel | None:
     with _lock:
         model = _recent.get(guild_id)
     if model is not None:
@@ -101,7 +100,7 @@ def _warm_start(conn: sqlite3.Connection, guild_id: int) -> CFModel | None:
         return None
 
 
-def _guild_prior(conn: sqlite3.Connection) -> GuildPrior | None:
+def _guild_prior(conn: bulk.BulkConnection) -> GuildPrior | None:
     """The installed prior aligned to catalog ids, loaded once per build/link stamp."""
     global _prior
     stamp = bulk.prior_stamp(conn)

@@ -6,6 +6,10 @@ genres and years, the installed taste prior, and saves the model — all through
 on a short-lived connection of its own. Nothing here is async and nothing runs on the loop; the
 SQL of these reads and writes lives here, shared with the async `Storage` where both need it.
 
+Every function also takes the PostgreSQL handle `connect` returns for a `postgresql://` URL
+(`pg_bulk.PgBulkConnection`): a refit job carries the database as a path or a URL and reads
+and saves through the same calls either way.
+
 The save is guarded by the ratings version: a model trained on older ratings never replaces one
 trained on newer ratings, and a "forgotten" tombstone (an empty blob at the version of the
 deletion) keeps an older fit from writing a forgotten member back.
@@ -19,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -28,6 +32,13 @@ from bot.domain.models import Movie
 
 from .connection import BUSY_TIMEOUT_MS
 from .models import RatingArrays
+
+if TYPE_CHECKING:
+    from .pg_bulk import PgBulkConnection
+
+    BulkConnection: TypeAlias = sqlite3.Connection | PgBulkConnection  # what connect yields
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 RATINGS_SQL = (
     "SELECT user_id, group_concat(movie_id), group_concat(char(48 + score), '') "
@@ -90,9 +101,23 @@ def join_columns(users: list[np.ndarray], movies: list[np.ndarray],
     return RatingArrays(np.concatenate(users), np.concatenate(movies), np.concatenate(scores))
 
 
+def _pg(conn: Any) -> PgBulkConnection | None:
+    return None if isinstance(conn, sqlite3.Connection) else conn
+
+
 @contextmanager
-def connect(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A short-lived connection to a database the bot has already migrated."""
+def connect(path: str | Path) -> Iterator[sqlite3.Connection | PgBulkConnection]:
+    """A short-lived connection to a database the bot has already migrated: an SQLite file,
+    or a PostgreSQL URL (a `PgBulkConnection`)."""
+    if isinstance(path, str) and path.startswith(POSTGRES_SCHEMES):
+        from .pg_bulk import PgBulkConnection
+
+        handle = PgBulkConnection(path)
+        try:
+            yield handle
+        finally:
+            handle.close()
+        return
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -102,15 +127,28 @@ def connect(path: str | Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def ratings_version(conn: sqlite3.Connection, guild_id: int) -> tuple[int, int]:
+def ratings_version(conn: sqlite3.Connection | PgBulkConnection,
+                    guild_id: int) -> tuple[int, int]:
     """(ratings version, number of ratings) of the guild; (0, 0) when it has none."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.ratings_version(pg.conn, guild_id))
+    assert isinstance(conn, sqlite3.Connection)
     row = conn.execute(VERSION_SQL, (guild_id,)).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def read_guild_ratings(conn: sqlite3.Connection, guild_id: int) -> tuple[RatingArrays, int]:
+def read_guild_ratings(conn: sqlite3.Connection | PgBulkConnection,
+                       guild_id: int) -> tuple[RatingArrays, int]:
     """The guild's ratings as numpy columns and the ratings version they make up (one read
-    transaction: a consistent snapshot under WAL)."""
+    transaction: a consistent snapshot under WAL; on PostgreSQL a repeatable-read binary
+    COPY)."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.read_guild_ratings(pg.conn, guild_id))
+    assert isinstance(conn, sqlite3.Connection)
     users: list[np.ndarray] = []
     movies: list[np.ndarray] = []
     scores: list[np.ndarray] = []
@@ -128,8 +166,14 @@ def read_guild_ratings(conn: sqlite3.Connection, guild_id: int) -> tuple[RatingA
     return join_columns(users, movies, scores), version
 
 
-def movies_by_id(conn: sqlite3.Connection, guild_id: int, ids: np.ndarray) -> list[Movie]:
+def movies_by_id(conn: sqlite3.Connection | PgBulkConnection, guild_id: int,
+                 ids: np.ndarray) -> list[Movie]:
     """The movies among `ids` visible in the guild (for their genres and years)."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.movies_by_id(pg.conn, guild_id, ids))
+    assert isinstance(conn, sqlite3.Connection)
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_ids (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM wanted_ids")
     conn.executemany("INSERT OR IGNORE INTO wanted_ids (id) VALUES (?)",
@@ -140,24 +184,42 @@ def movies_by_id(conn: sqlite3.Connection, guild_id: int, ids: np.ndarray) -> li
     return [Movie(r[0], r[1], r[2], split_genres(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
 
 
-def load_model_state(conn: sqlite3.Connection, guild_id: int) -> SavedModel | None:
+def load_model_state(conn: sqlite3.Connection | PgBulkConnection,
+                     guild_id: int) -> SavedModel | None:
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.load_model_state(pg.conn, guild_id))
+    assert isinstance(conn, sqlite3.Connection)
     row = conn.execute(MODEL_STATE_SQL, (guild_id,)).fetchone()
     if row is None:
         return None
     return SavedModel(bytes(row[0]) or None, int(row[1]), str(row[2]))
 
 
-def save_model(conn: sqlite3.Connection, guild_id: int, blob: bytes, *, ratings_version: int,
-               settings_key: str) -> bool:
+def save_model(conn: sqlite3.Connection | PgBulkConnection, guild_id: int, blob: bytes, *,
+               ratings_version: int, settings_key: str) -> bool:
     """Store the guild's model unless a model of newer ratings is already saved; True if it
     was stored."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.save_model(
+            pg.conn, guild_id, blob, ratings_version=ratings_version,
+            settings_key=settings_key))
+    assert isinstance(conn, sqlite3.Connection)
     cursor = conn.execute(SAVE_MODEL_SQL, (guild_id, bytes(blob), time.time(),
                                            int(ratings_version), settings_key))
     return cursor.rowcount > 0
 
 
-def read_prior(conn: sqlite3.Connection) -> PriorRows | None:
+def read_prior(conn: sqlite3.Connection | PgBulkConnection) -> PriorRows | None:
     """The installed prior with its links, or None (no prior, or nothing linked)."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.read_prior(pg.conn))
+    assert isinstance(conn, sqlite3.Connection)
     state = conn.execute("SELECT built_at, linked_at, blob FROM prior_state").fetchone()
     if state is None:
         return None
@@ -169,7 +231,12 @@ def read_prior(conn: sqlite3.Connection) -> PriorRows | None:
     return PriorRows((float(state[0]), float(state[1])), bytes(state[2]), ids, keys)
 
 
-def prior_stamp(conn: sqlite3.Connection) -> tuple[float, float] | None:
+def prior_stamp(conn: sqlite3.Connection | PgBulkConnection) -> tuple[float, float] | None:
     """(built_at, linked_at) of the installed prior, or None."""
+    if (pg := _pg(conn)) is not None:
+        from . import pg_bulk
+
+        return pg.run(pg_bulk.prior_stamp(pg.conn))
+    assert isinstance(conn, sqlite3.Connection)
     row = conn.execute("SELECT built_at, linked_at FROM prior_state").fetchone()
     return (float(row[0]), float(row[1])) if row else None

@@ -165,6 +165,34 @@ async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
         await conn.execute("COMMIT")
 
 
+def settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """Checked guild-setting changes (ratings_visible as 0/1); ValueError for a bad one."""
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "add_movie_permission":
+            if value not in ADD_MOVIE_PERMISSIONS:
+                raise ValueError(f"add_movie_permission must be one of "
+                                 f"{', '.join(ADD_MOVIE_PERMISSIONS)}")
+        elif key == "ratings_visible":
+            if not isinstance(value, bool):
+                raise ValueError("ratings_visible must be true or false")
+            value = int(value)
+        elif key in ("min_ratings_for_personal", "features"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(f"{key} must be a positive whole number or None")
+        elif key == "regularization":
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int | float) \
+                        or not 0 <= value < float("inf"):
+                    raise ValueError("regularization must be a number >= 0 or None")
+                value = float(value)
+        else:
+            raise ValueError(f"unknown guild setting: {key}")
+        values[key] = value
+    return values
+
+
 class Storage:
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
@@ -173,6 +201,7 @@ class Storage:
         self._conn = conn
         self._bulk = bulk or conn  # fits' big reads and model blobs: not in members' queue
         self.path = path
+        self.database = str(path)  # what a refit job opens (bulk.connect): path or URL
         self._lock = asyncio.Lock()
 
     # ----------------------------------------------------------------- lifecycle
@@ -718,29 +747,7 @@ class Storage:
         ValueError for an unknown name or a bad value; None resets a numeric setting to the
         config default.
         """
-        values: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key == "add_movie_permission":
-                if value not in ADD_MOVIE_PERMISSIONS:
-                    raise ValueError(f"add_movie_permission must be one of "
-                                     f"{', '.join(ADD_MOVIE_PERMISSIONS)}")
-            elif key == "ratings_visible":
-                if not isinstance(value, bool):
-                    raise ValueError("ratings_visible must be true or false")
-                value = int(value)
-            elif key in ("min_ratings_for_personal", "features"):
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                          or value < 1):
-                    raise ValueError(f"{key} must be a positive whole number or None")
-            elif key == "regularization":
-                if value is not None:
-                    if isinstance(value, bool) or not isinstance(value, int | float) \
-                            or not 0 <= value < float("inf"):
-                        raise ValueError("regularization must be a number >= 0 or None")
-                    value = float(value)
-            else:
-                raise ValueError(f"unknown guild setting: {key}")
-            values[key] = value
+        values = settings_changes(changes)
         if values:
             assignments = ", ".join(f"{key} = ?" for key in values)
             async with self._transaction() as conn:
