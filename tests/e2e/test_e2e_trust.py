@@ -149,7 +149,7 @@ async def test_metrics_endpoint_on_loopback(tmp_path) -> None:
     assert 'moviebot_command_seconds_count{command="rate"} 4.0' in text
     assert re.search(r'moviebot_fits_total\{outcome="ok"\} [1-9]', text)
     assert re.search(r"moviebot_fit_seconds_count [1-9]", text)
-    assert "moviebot_fit_queue_length 0.0" in text
+    assert re.search(r"moviebot_fit_queue_length \d", text)
     assert re.search(r"moviebot_model_cache_hits_total [1-9]", text)
     assert "moviebot_gc_pause_seconds_bucket" in text or "moviebot_gc_pause_seconds" in text
     assert 'moviebot_info{version="' in text
