@@ -175,9 +175,11 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.about import database_server
     from bot.health import check
 
-    verdict = check(settings.database, max_age=args.max_age)
+    verdict = check(settings.database, max_age=args.max_age,
+                    server=bool(database_server(settings)))
     print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
     return 0 if verdict.ok else EXIT_FAILED
 
@@ -256,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_catalog(sub)
     register_prior(sub)
     register_console(sub)
+    __import__("bot.worker_cli").worker_cli.register(sub)  # `worker`: queued refits
     parser.set_defaults(func=_run)
     _finish_subcommands(parser)
     return parser

@@ -40,6 +40,11 @@ def describe_database(database: Path | str) -> str:
     return str(Path(text).expanduser().resolve())
 
 
+def database_server(settings: Settings) -> str:
+    """The database server URL the settings select ([storage] url), or "" for SQLite."""
+    return str(getattr(settings, "database_url", "") or "")
+
+
 def is_url(database: Path | str) -> bool:
     """Whether the database setting is a server URL (scheme://...), not a SQLite file."""
     return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", str(database)) is not None
@@ -63,6 +68,9 @@ def startup_line(settings: Settings) -> str:
               else "no config file (built-in defaults + environment)")
     origin = {"environment": " (from MOVIEBOT_DATABASE)", "default": " (default)"}.get(
         settings.database_from, "")
-    return (f"moviebot {version()} starting: {config}; database "
-            f"{describe_database(settings.database)}{origin}; "
+    database = describe_database(settings.database) + origin
+    server = database_server(settings)
+    if server:  # PostgreSQL ([storage] url): host and database name, never the password
+        database = describe_database(server)
+    return (f"moviebot {version()} starting: {config}; database {database}; "
             f"features: {', '.join(features(settings))}")

@@ -19,10 +19,11 @@ class MissingDatabaseError(Exception):
 
 def require_database(settings: Settings) -> Path:
     """The database path, or MissingDatabaseError when there is no file there."""
-    from bot.about import is_url
+    from bot.about import database_server, is_url
 
     database = Path(settings.database)
-    if str(database) == ":memory:" or is_url(database) or database.is_file():
+    if database_server(settings) or str(database) == ":memory:" or is_url(database) \
+            or database.is_file():
         return database  # a database server is checked when the command connects
     where = (f"from {settings.source}" if settings.source is not None and
              settings.database_from == "config" else

@@ -36,6 +36,7 @@ def status_path(database: Path) -> Path:
 
 def write_status(path: Path, data: dict[str, Any]) -> None:
     """Replace the status file atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, path)
@@ -108,10 +109,12 @@ def check_database(database: Path) -> str | None:
     return None
 
 
-def check(database: Path, *, now: float | None = None,
-          max_age: float = MAX_HEARTBEAT_AGE) -> Health:
-    """The database and the running bot's gateway heartbeat, as one verdict."""
-    problem = check_database(database)
+def check(database: Path, *, now: float | None = None, max_age: float = MAX_HEARTBEAT_AGE,
+          server: bool = False) -> Health:
+    """The database and the running bot's gateway heartbeat, as one verdict. With a database
+    server (`server`, PostgreSQL) only the heartbeat is checked: the status file still lives
+    where the SQLite path points, and the running bot reaching its server is what counts."""
+    problem = None if server else check_database(database)
     if problem is not None:
         return Health(False, f"unhealthy: {problem}")
     path = status_path(database)

@@ -215,3 +215,21 @@ def test_health_checks_the_database_and_the_heartbeat(tmp_path):
 @pytest.mark.parametrize("flag", ["--config", "--version"])
 def test_help_mentions_global_options(tmp_path, flag):
     assert flag in cli("--help", cwd=tmp_path).stdout
+
+
+def test_with_a_database_server_health_checks_the_heartbeat_only(tmp_path):
+    from bot.about import startup_line
+    from bot.config import Settings
+    from bot.dbcheck import require_database
+    from bot.health import check
+
+    settings = Settings(database=tmp_path / "none.sqlite3")
+    object.__setattr__(settings, "database_url", "postgresql://bot:pw@db.example:5432/movies")
+    assert require_database(settings) == tmp_path / "none.sqlite3"  # left to the connection
+    line = startup_line(settings)
+    assert "database postgresql://db.example:5432/movies;" in line and "pw" not in line
+    now = time.time()
+    write_status(status_path(tmp_path / "none.sqlite3"),
+                 {"updated_at": now, "heartbeat_at": now - 1})
+    assert check(tmp_path / "none.sqlite3", server=True).ok
+    assert not check(tmp_path / "none.sqlite3").ok  # as SQLite: no such file
