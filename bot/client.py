@@ -220,5 +220,10 @@ def silence_voice_warnings() -> None:
 
 def create_bot(settings: Settings, **options: Any) -> MovieBot:
     """An unstarted bot for these settings. Extra keyword arguments go to discord.py's Client
-    (tests pass e.g. `guild_ready_timeout=0.1`)."""
+    (tests pass e.g. `guild_ready_timeout=0.1`). With `[sharding] shard_count` set, the
+    cluster's sharded bot (`bot.cluster`)."""
+    if settings.sharding.shard_count:
+        from bot.cluster import ShardedMovieBot
+
+        return ShardedMovieBot(settings, **options)
     return MovieBot(settings, **options)

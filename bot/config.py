@@ -26,6 +26,8 @@ from bot.domain.tuning import TUNABLE_RANGES
 TOKEN_ENV = "DISCORD_TOKEN"
 DATABASE_ENV = "MOVIEBOT_DATABASE"
 DATABASE_URL_ENV = "MOVIEBOT_DATABASE_URL"  # PostgreSQL; overrides [storage] url
+CLUSTER_ID_ENV = "MOVIEBOT_CLUSTER_ID"
+REDIS_URL_ENV = "MOVIEBOT_REDIS_URL"
 DEFAULT_DATABASE = "data/moviebot.sqlite3"  # the same in config.example.toml
 LEGACY_DATABASE = "moviebot.sqlite3"  # the built-in default before 0.2: still found, warned
 DEFAULT_MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
@@ -69,8 +71,27 @@ class TrainingSettings:
     cache_size: int = 32
     blas_threads: int = 1
     mode: str = "auto"  # where fits run: "auto" (threads; processes for big guilds),
-    # "thread" or "process" (see bot/service/training.py)
+    # "thread", "process" or "queue" (workers of `python -m bot worker`, over [redis])
     big_guild_ratings: int = 200_000  # from this many ratings a guild fits in the big lane
+
+
+@dataclass(frozen=True)
+class ShardingSettings:
+    """Discord sharding over cluster processes (bot/cluster.py); shard_count 0 = one process,
+    no sharding. `MOVIEBOT_CLUSTER_ID` overrides cluster_id."""
+
+    shard_count: int = 0
+    clusters: int = 1
+    cluster_id: int = 0
+    identify_seconds: float = 5.0  # Discord: one IDENTIFY per 5 s per max_concurrency bucket
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """Redis for the cluster (identify lock, one-time jobs) and queued training; `""` = none.
+    `MOVIEBOT_REDIS_URL` overrides."""
+
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,8 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    sharding: ShardingSettings = field(default_factory=ShardingSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
     source: Path | None = None  # the file these settings came from, for messages
     # Where `database` came from: "default", "config" or "environment" (start-up log line).
     database_from: str = "default"
@@ -122,6 +145,7 @@ _SECTION_TYPES: dict[str, type] = {
     "training": TrainingSettings,
     "limits": LimitSettings,
     "privacy": PrivacySettings,
+    "sharding": ShardingSettings,
 }
 
 _BOUNDS: dict[str, tuple[float, float]] = {
@@ -139,12 +163,16 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "limits.recommend_cooldown_seconds": (0.0, 3600.0),
     "limits.guild_movie_cap": (0, 1_000_000),
     "privacy.purge_grace_days": (0, 3650),
+    "sharding.shard_count": (0, 100_000),
+    "sharding.clusters": (1, 10_000),
+    "sharding.cluster_id": (0, 9_999),
+    "sharding.identify_seconds": (0.0, 60.0),
 }
 
 
 # The text settings of the numeric sections, and the values each accepts.
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "training.mode": ("auto", "thread", "process"),
+    "training.mode": ("auto", "thread", "process", "queue"),
 }
 
 
@@ -235,7 +263,8 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
 
     base = path.parent
-    known_top = {"discord", "storage", "logging", "catalog", "metrics", *_SECTION_TYPES}
+    known_top = {"discord", "storage", "logging", "catalog", "metrics", "redis",
+                 *_SECTION_TYPES}
     for key in data:
         if key not in known_top:
             raise _fail(path, key, "is not a known section")
@@ -292,6 +321,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         log_levels.append((str(name), value.upper()))
 
     metrics = _metrics(path, _section(path, data, "metrics"))
+    redis = _redis(path, _section(path, data, "redis"))
 
     catalog = _section(path, data, "catalog")
     for key in catalog:
@@ -313,6 +343,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         log_levels=tuple(log_levels),
         movielens_url=url,
         metrics=metrics,
+        redis=redis,
         source=path,
         database_from="default" if database_raw is None else "config",
         notes=notes,
@@ -357,6 +388,17 @@ def _metrics(path: Path, raw: dict[str, Any]) -> MetricsSettings:
     return MetricsSettings(enabled=enabled, host=host.strip(), port=port)
 
 
+def _redis(path: Path, raw: dict[str, Any]) -> RedisSettings:
+    for key in raw:
+        if key != "url":
+            raise _fail(path, f"redis.{key}", "is not a known setting")
+    url = raw.get("url", "")
+    if not isinstance(url, str) or (url and not url.startswith(("redis://", "rediss://",
+                                                                  "unix://"))):
+        raise _fail(path, "redis.url", 'must be a redis:// URL (or "" for none)')
+    return RedisSettings(url=url.strip())
+
+
 def _apply_environment(settings: Settings) -> Settings:
     token = os.environ.get(TOKEN_ENV, "").strip()
     database = os.environ.get(DATABASE_ENV, "").strip()
@@ -370,6 +412,14 @@ def _apply_environment(settings: Settings) -> Settings:
     database_url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if database_url:
         changes["database_url"] = database_url
+    cluster_id = os.environ.get(CLUSTER_ID_ENV, "").strip()
+    if cluster_id:
+        if not cluster_id.isdigit():
+            raise ConfigError(f"{CLUSTER_ID_ENV} must be a whole number, got {cluster_id!r}")
+        changes["sharding"] = replace(settings.sharding, cluster_id=int(cluster_id))
+    redis_url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if redis_url:
+        changes["redis"] = RedisSettings(url=redis_url)
     return replace(settings, **changes) if changes else settings
 
 

@@ -8,19 +8,21 @@ marked as left by `Storage.mark_guild_left` (the bot was removed) and unmarked b
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 log = logging.getLogger(__name__)
 
 
 async def purge_departed_guilds(storage, grace_days: float, *, now: datetime | None = None,
-                                keep: Iterable[int] = ()) -> list[int]:
+                                keep: Iterable[int] = (),
+                                owns: Callable[[int], bool] | None = None) -> list[int]:
     """Delete everything stored for guilds whose `left_at` is older than `grace_days`.
 
     Returns the ids of the purged guilds (ascending). `grace_days` 0 purges every guild the
     bot has left, at once. Guilds in `keep` (the bot is in them right now, so a join event was
-    missed) are marked as joined instead of purged. `now` is for tests.
+    missed) are marked as joined instead of purged. `owns` (a sharded cluster): only guilds
+    it says yes to are considered. `now` is for tests.
     """
     if grace_days < 0:
         raise ValueError("grace_days must be >= 0")
@@ -29,6 +31,8 @@ async def purge_departed_guilds(storage, grace_days: float, *, now: datetime | N
     present = set(keep)
     purged: list[int] = []
     for guild_id in await storage.guilds_left_before(cutoff):
+        if owns is not None and not owns(guild_id):
+            continue
         if guild_id in present:
             await storage.mark_guild_joined(guild_id)
             continue

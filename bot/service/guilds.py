@@ -9,7 +9,7 @@ the bot was offline send no event: `reconcile` marks them from the guilds the bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -28,6 +28,8 @@ class GuildLifecycle:
         self.settings = settings
         self.recommendations = recommendations
         self.gate = gate
+        # A sharded cluster sets this: it only marks and purges its own shards' guilds.
+        self.owns: Callable[[int], bool] | None = None
 
     async def left(self, guild_id: int) -> None:
         async with self.gate.enter():
@@ -47,13 +49,15 @@ class GuildLifecycle:
             for guild_id in present_ids:
                 await self.storage.mark_guild_joined(guild_id)
             for guild_id in await self.storage.guilds_with_data() - present_ids:
-                await self.storage.mark_guild_left(guild_id)
+                if self.owns is None or self.owns(guild_id):
+                    await self.storage.mark_guild_left(guild_id)
 
     async def purge_departed(self, keep: Iterable[int]) -> list[int]:
         """Purge guilds past the grace period (data and cached models); returns their ids."""
         async with self.gate.enter():
             purged = await purge_departed_guilds(
-                self.storage, self.settings.privacy.purge_grace_days, keep=keep)
+                self.storage, self.settings.privacy.purge_grace_days, keep=keep,
+                owns=self.owns)
             for guild_id in purged:
                 await self.recommendations.forget_guild(guild_id)
             return purged

@@ -123,7 +123,8 @@ class RecommendationService:
         self.pool = TrainingPool(settings.training.workers,
                                  mode=mode or settings.training.mode,
                                  blas_threads=settings.training.blas_threads,
-                                 big_guild_ratings=settings.training.big_guild_ratings)
+                                 big_guild_ratings=settings.training.big_guild_ratings,
+                                 queue_url=settings.redis.url)
         self._cache: LRUCache[int, GuildModel] = LRUCache(
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False

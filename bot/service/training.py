@@ -12,7 +12,8 @@ whole refit) in one of two lanes chosen by the guild's size:
 
 Each lane has its own workers (`training.workers` each), so a small guild's fit waits at most
 behind other small fits. `training.mode` = "auto" (the above), "thread" or "process" (both
-lanes of that kind). Process workers are started lazily, on the first big fit.
+lanes of that kind). Process workers are started lazily, on the first big fit. "queue" sends
+every refit to `python -m bot worker` processes through Redis (`bot.service.queue.QueueLane`).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ import concurrent.futures
 import contextlib
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.service.worker import RefitJob, RefitResult, run_refit
 
+if TYPE_CHECKING:
+    from bot.service.queue import QueueLane
+
 T = TypeVar("T")
-MODES = ("auto", "thread", "process")
+MODES = ("auto", "thread", "process", "queue")
 BIG_LANE_NICE = 10  # how much lower the big lane's process priority is
 
 
@@ -41,7 +45,7 @@ class TrainingPool:
     """Two lanes of bounded workers (see the module docstring)."""
 
     def __init__(self, workers: int = 1, mode: str = "auto", blas_threads: int = 1,
-                 big_guild_ratings: int = 200_000) -> None:
+                 big_guild_ratings: int = 200_000, queue_url: str = "") -> None:
         if mode not in MODES:
             raise ValueError(f"unknown training mode {mode!r} (choose from {', '.join(MODES)})")
         self.mode = mode
@@ -54,6 +58,12 @@ class TrainingPool:
         }
         self._executors: dict[str, concurrent.futures.Executor] = {}
         self.pending = {"small": 0, "big": 0}  # refits submitted and not finished, per lane
+        self.queue: QueueLane | None = None
+        if mode == "queue":  # both lanes are the workers' queue (run() keeps a thread lane)
+            from bot.service.queue import QueueLane
+
+            self.queue = QueueLane(queue_url)
+            self._kinds = {"small": "queue", "big": "queue"}
 
     def lane_for(self, n_ratings: int) -> str:
         return "big" if n_ratings >= self.big_guild_ratings else "small"
@@ -87,6 +97,8 @@ class TrainingPool:
         self.pending[lane] += 1
         try:
             loop = asyncio.get_running_loop()
+            if self.queue is not None:
+                return await self.queue.refit(job)
             return await loop.run_in_executor(self._executor(lane), run_refit, job)
         finally:
             self.pending[lane] -= 1
@@ -100,3 +112,5 @@ class TrainingPool:
         """Stop taking refits; queued ones are cancelled, a running one is not waited for."""
         for executor in self._executors.values():
             executor.shutdown(wait=False, cancel_futures=True)
+        if self.queue is not None:
+            self.queue.shutdown()

@@ -1,0 +1,159 @@
+"""The third refit lane: `training.mode = "queue"` sends refits to `python -m bot worker`.
+
+The queue is arq on Redis: a maintained asyncio job queue, small (one dependency besides
+redis-py), with the three things a refit needs and nothing we would have to build ourselves:
+de-duplication by job id (`_job_id`), a result the enqueuing process can await, and retries of
+jobs whose worker died (a job stays queued until a worker finishes it, so a killed worker's job
+runs again on another one once its in-progress mark expires: `job_timeout` + 10 s). Celery or
+RQ would add a synchronous worker model and a broker abstraction we do not need.
+
+The job is the existing `RefitJob` (a database path or URL, a guild id and a few numbers) as
+plain JSON, never a pickle: whoever can write to Redis cannot make a worker run code. The
+worker runs `bot.service.worker.run_refit`, which reads the guild's ratings from the database
+itself, fits and saves the blob under the generation guard, and returns a small report.
+Delivery is at least once, which is harmless: a repeated job fits the same data again and its
+save is refused by the guard, or replaces an equal model. Jobs are de-duplicated per guild
+(`refit:<guild id>`): while one is queued or running, asking again waits for that one.
+
+The cluster then loads the new model from the database (the report carries no blob), so the
+lane hands the service the same `RefitResult` the other lanes do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from typing import Any
+
+from bot.service.worker import RefitJob, RefitResult
+from bot.storage import bulk
+from recommender import FitReport, ModelConfig
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "moviebot:refits"
+JOB_FUNCTION = "refit"
+RESULT_POLL_SECONDS = 0.05
+
+
+def job_id(guild_id: int) -> str:
+    """One queued or running refit per guild, across every cluster process."""
+    return f"refit:{guild_id}"
+
+
+def dumps(value: Any) -> bytes:
+    # `repr` for what JSON cannot hold: a failed job's exception reaches the cluster as text.
+    return json.dumps(value, separators=(",", ":"), default=repr).encode()
+
+
+def loads(data: bytes) -> Any:
+    return json.loads(data)
+
+
+def job_to_dict(job: RefitJob) -> dict[str, Any]:
+    return dataclasses.asdict(job)
+
+
+def job_from_dict(data: dict[str, Any]) -> RefitJob:
+    """The `RefitJob` of a queued payload (lists back to tuples: JSON has no tuple)."""
+    config: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in data["config"].items()}
+    fields = {f.name for f in dataclasses.fields(RefitJob)}
+    values = {k: v for k, v in data.items() if k in fields and k != "config"}
+    return RefitJob(config=ModelConfig(**config), **values)
+
+
+def report_of(result: RefitResult, worker: str = "") -> dict[str, Any]:
+    """The small report a worker sends back (no model, no blob)."""
+    report = dataclasses.asdict(result.report) if result.report is not None else None
+    return {"guild_id": result.guild_id, "ratings_version": result.ratings_version,
+            "saved": result.saved, "n_ratings": result.n_ratings, "reg": result.reg,
+            "features": result.features, "tuned": result.tuned,
+            "warm_started": result.warm_started, "timings": result.timings,
+            "report": report, "worker": worker}
+
+
+def redis_settings(url: str) -> Any:
+    from arq.connections import RedisSettings
+
+    return RedisSettings.from_dsn(url)
+
+
+class QueueLane:
+    """Refits through the arq queue (see the module docstring)."""
+
+    def __init__(self, redis_url: str, *, queue_name: str = QUEUE_NAME) -> None:
+        if not redis_url:
+            raise ValueError('training.mode "queue" needs [redis] url (or MOVIEBOT_REDIS_URL)')
+        self.redis_url = redis_url
+        self.queue_name = queue_name
+        self._pool: Any = None
+        self._connecting = asyncio.Lock()
+        self.reports: list[dict[str, Any]] = []  # the latest reports, newest last (bounded)
+
+    async def _redis(self) -> Any:
+        async with self._connecting:
+            if self._pool is None:
+                from arq import create_pool
+
+                self._pool = await create_pool(
+                    redis_settings(self.redis_url), default_queue_name=self.queue_name,
+                    job_serializer=dumps, job_deserializer=loads)
+        return self._pool
+
+    async def refit(self, job: RefitJob) -> RefitResult:
+        """Queue the guild's refit (or join the one already queued), wait for its report,
+        then load the model it saved."""
+        from arq.constants import result_key_prefix
+        from arq.jobs import Job
+
+        pool = await self._redis()
+        key = job_id(job.guild_id)
+        payload = job_to_dict(dataclasses.replace(job, return_model=False))
+        queued = await pool.enqueue_job(JOB_FUNCTION, payload, _job_id=key)
+        if queued is None:  # the guild's refit is already queued or running: wait for it
+            log.info("refit guild=%s already queued: waiting for it", job.guild_id)
+            queued = Job(key, pool, _queue_name=self.queue_name, _deserializer=loads)
+        report: dict[str, Any] = await queued.result(timeout=None,
+                                                      poll_delay=RESULT_POLL_SECONDS)
+        # The result has been read: let the guild's next refit be queued under the same id.
+        await pool.delete(result_key_prefix + key)
+        if not isinstance(report, dict) or report.get("error"):
+            raise RuntimeError(f"queued refit of guild {job.guild_id} failed: "
+                               f"{report.get('error') if isinstance(report, dict) else report}")
+        self.reports = [*self.reports[-63:], report]
+        return await asyncio.to_thread(self._result, job, report)
+
+    @staticmethod
+    def _result(job: RefitJob, report: dict[str, Any]) -> RefitResult:
+        with bulk.connect(job.database) as conn:
+            saved = bulk.load_model_state(conn, job.guild_id)
+        result = RefitResult(job.guild_id, int(report["ratings_version"]))
+        if saved is not None and saved.blob is not None and report.get("report") is not None:
+            result.blob = saved.blob
+            result.ratings_version = saved.ratings_version
+        fit = report.get("report")
+        if fit is not None:
+            result.report = FitReport(**fit)
+        result.saved = bool(report.get("saved"))
+        result.n_ratings = int(report.get("n_ratings", 0))
+        result.reg = float(report.get("reg", 0.0))
+        result.features = int(report.get("features", 0))
+        result.tuned = bool(report.get("tuned"))
+        result.warm_started = bool(report.get("warm_started"))
+        result.timings = {str(k): float(v) for k, v in (report.get("timings") or {}).items()}
+        return result
+
+    async def aclose(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await pool.aclose()
+
+    def shutdown(self) -> None:
+        """Close the Redis connection (from `TrainingPool.shutdown`, inside the loop)."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing open to close
+            asyncio.get_running_loop().create_task(self.aclose())
