@@ -217,6 +217,14 @@ async def serve(args: argparse.Namespace) -> None:
         return previous
 
     storage.upsert_rating = counting_upsert
+    model_loads = [0]
+    load_model_state = storage.load_model_state
+
+    async def counting_load(guild_id):
+        model_loads[0] += 1
+        return await load_model_state(guild_id)
+
+    storage.load_model_state = counting_load
     probe = Probe()
     probe_task = asyncio.create_task(probe.run(), name="loop-lag-probe")
     stop_watchdog = threading.Event()
@@ -246,7 +254,8 @@ async def serve(args: argparse.Namespace) -> None:
                 window = {"t0": time.monotonic(), "fits0": service.fits_completed,
                           "refits0": len(refits.fits), "gc0": gcstats.STATS.total_ms,
                           "gcn0": list(gcstats.STATS.collections), "stop": asyncio.Event(),
-                          "cycles": [], "trainer": None, "same0": same_score[0]}
+                          "cycles": [], "trainer": None, "same0": same_score[0],
+                          "loads0": model_loads[0]}
                 if len(line) >= 3:
                     window["trainer"] = asyncio.create_task(keep_training(
                         service, storage, int(line[1]), int(line[2]), window["stop"],
@@ -285,6 +294,9 @@ async def serve(args: argparse.Namespace) -> None:
                     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "gc_tracked": len(gc.get_objects()),
                     "same_score_rates": same_score[0] - window["same0"],
+                    "model_loads": model_loads[0] - window["loads0"],
+                    "children_max_rss_mb": resource.getrusage(
+                        resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                     "stall_stacks": sorted(
                         ({"where": k, "samples": len(v), "max_ms": max(v)}
                          for k, v in probe.stacks.items()),

@@ -32,12 +32,13 @@ class BotProcess:
 
     def __init__(self, emu, database: Path, dev_guild: int, *, mode: str = "auto",
                  cache_size: int = 32, big_guild_ratings: int = 200_000,
-                 log_path: Path | None = None) -> None:
+                 debounce: float = 1.0, log_path: Path | None = None) -> None:
         self.args = [sys.executable, str(BOTPROC), "--api", emu.api_base,
                      "--gateway", emu.gateway_url, "--database", str(database),
                      "--dev-guild", str(dev_guild), "--mode", mode,
                      "--cache-size", str(cache_size),
-                     "--big-guild-ratings", str(big_guild_ratings)]
+                     "--big-guild-ratings", str(big_guild_ratings),
+                     "--debounce", str(debounce)]
         self.log_path = log_path or Path(os.devnull)
         self.proc: asyncio.subprocess.Process | None = None
         self._log = None
@@ -148,4 +149,5 @@ def covered(intervals, start: float, end: float) -> float:
 def share_commands_everywhere(emu, dev_guild: int) -> None:
     """The bot syncs its commands to the dev guild only; make them global in the emulator so
     members of every guild can run them (as after a global sync)."""
-    emu.commands[None] = list(emu.commands.get(dev_guild, []))
+    emu.commands[None] = [{k: v for k, v in cmd.items() if k != "guild_id"}
+                          for cmd in emu.commands.get(dev_guild, [])]

@@ -133,6 +133,28 @@ async def prepare_database(path: Path, big_guild: int, chat_guild: int, chat_mem
 
 
 # ---------------------------------------------------------------------------- load
+PHASES = ("read", "fit", "save", "swap", "between")
+
+
+def phase_of(t: float, refits: list[dict]) -> str:
+    """Which phase of the big guild's refit cycle time `t` falls in (phases measured by the
+    worker; "swap" = the 300 ms after the result reached the bot; "between" = none)."""
+    for f in refits:
+        tm = f["timings"]
+        save_start = f["end"] - tm.get("save", 0.0)
+        fit_start = save_start - tm.get("fit", 0.0)
+        read_start = fit_start - tm.get("read", 0.0)
+        if read_start <= t < fit_start:
+            return "read"
+        if fit_start <= t < save_start:
+            return "fit"
+        if save_start <= t < f["end"]:
+            return "save"
+        if f["end"] <= t < f["end"] + 0.3:
+            return "swap"
+    return "between"
+
+
 async def stream(emu, channel, members, movie_ids, n: int, interval: float, seed: int):
     """Open-loop stream: one interaction every `interval` s (alternating /rate, /recommend),
     not waiting for answers; returns the interactions and the window (start, end)."""
@@ -192,6 +214,13 @@ async def run_mode(emu, args, database: Path, big, chat, channel, members, movie
             rate = [i for i in inters if i.label == "/rate"]
             rec = [i for i in inters if i.label == "/recommend"]
             big_fits = [f for f in report["refits"] if f["guild"] == big.id]
+            absolute = [dict(f, start=report["t0"] + f["start"], end=report["t0"] + f["end"])
+                        for f in big_fits]
+            by_phase: dict[str, list[float]] = {p: [] for p in PHASES}
+            for inter in rate:
+                if inter.callback_received_at is not None:
+                    by_phase[phase_of(inter.sent_at, absolute)].append(
+                        inter.callback_received_at - inter.sent_at)
             cycles = [(report["t0"] + a, report["t0"] + b) for a, b in report["cycles"]]
             row = {
                 "rate": ms_stats(callback_latencies(rate)),
@@ -209,6 +238,8 @@ async def run_mode(emu, args, database: Path, big, chat, channel, members, movie
                 "same_score_rates": report["same_score_rates"],
                 "unchanged_detail": [f for f in report["refits"] if f["unchanged"]][:5],
                 "stall_stacks": report["stall_stacks"],
+                "rate_by_phase": {p: ms_stats(v) for p, v in by_phase.items()},
+                "big_timings": [f["timings"] for f in big_fits],
             }
             out[scenario] = row
             print(f"[{mode}] {scenario}: done ({row['fits']} fits, worst stall "
@@ -267,6 +298,16 @@ def worst_stalls(results: list[dict]) -> str:
                 + (f" ({w['from_fit_end_ms']:+.0f})" if w["from_fit_end_ms"] is not None else "")
                 for w in r[s]["worst_stalls"])
             lines.append(f"  {r['mode']:>7} {s:<9} {items}")
+    lines.append("/rate ack by the phase of the big refit it was sent in (training windows; "
+                 "n, p50, p99 ms), and the big refits' read/fit/save seconds:")
+    for r in results:
+        row = r["training"]
+        cells = "  ".join(f"{p} {v['n']}: {v['p50']:.0f}/{v['p99']:.0f}"
+                          for p, v in row["rate_by_phase"].items() if v["n"])
+        lines.append(f"  {r['mode']:>7} {cells}")
+        lines.append("          " + "; ".join(
+            f"{t.get('read', 0):.1f}/{t.get('fit', 0):.1f}/{t.get('save', 0):.2f}"
+            for t in row["big_timings"]))
     lines.append("where the loop was during stalls over 15 ms (watchdog samples, ~4 ms each; "
                  "top 4 per window):")
     for r in results:

@@ -1,12 +1,28 @@
-"""Fit time and peak memory of CFModel on synthetic low-rank ratings of growing size.
+"""Fit time and peak memory at fit time on synthetic low-rank ratings of growing size.
 
     python benchmarks/scale.py [--sizes 1e4 1e5 1e6 5e6] [--out benchmarks/out] [--seed 0]
+    python benchmarks/scale.py --plain             # CFModel.fit alone (no tuning, no features)
+    python benchmarks/scale.py --breakdown 1e6     # where the peak memory goes, per line
 
 Each size runs in a fresh subprocess with BLAS pinned to one thread (env vars set before numpy
-is imported). The data: members and movies with long-tail (Zipf-like) activity and popularity,
-ratings on 1-5 from a rank-8 model plus noise. Reported per size: fit seconds, optimiser
-iterations, the peak of numpy allocations during fit (tracemalloc) and the growth of the
-process peak RSS during fit (ru_maxrss). Prints a table and saves scale.png.
+is imported), so "fit s" is one core. The data: members and movies with long-tail (Zipf-like)
+activity and popularity, ratings from a rank-8 model plus noise, on the bot's 1-10 scale.
+
+By default the fit is the bot's fit path, `recommender.tuning.fit_guild` with the bot's default
+settings (`RecommenderSettings`: 10 features, reg 15, 20 iterations), hold-out tuning of reg
+for guilds up to `auto_regularization_max_ratings` (250,000) as the refit worker does, and the
+movies' genre/decade features (`bot.service.features.movie_features`, synthetic genres and
+years). No warm start, no taste prior. (The bot itself caps a guild at
+`recommender.max_guild_ratings` = 2,000,000 ratings by default; the 5x10^6 row is the fit
+path's own scaling.)
+
+Reported per size: fit seconds, optimiser iterations, the peak of Python/numpy allocations
+during the fit (tracemalloc: the memory at fit time), **bytes per rating** (that peak / ratings)
+and the growth of the process peak RSS (ru_maxrss). Targets (issue 11): <= 80 bytes per rating
+and a 5x10^6-rating fit under 15 s on one core. `--breakdown N` reruns one size with a profile
+hook that snapshots tracemalloc whenever the traced memory reaches a new high (at Python and C
+call boundaries) and prints the live allocations of the highest snapshot grouped by the line
+of `recommender/` (or `bot/`) that made them: the per-array breakdown of the peak.
 """
 
 from __future__ import annotations
@@ -43,25 +59,58 @@ def make_ratings(n: int, seed: int):
     bi = rng.normal(0, 0.5, n_movies)
     raw = 3.5 + bu[users] + bi[movies] + np.einsum("ij,ij->i", U[users], V[movies])
     raw += rng.normal(0, 0.8, raw.size)
-    scores = np.clip(np.round(raw), 1, 5).astype(np.float32)
+    scores = np.clip(np.round(raw), 1, 5).astype(np.float32) * 2.0  # the bot's 1-10 scale
     ids_u = 10**17 + users.astype(np.int64)  # snowflake-like ids
-    return ids_u, movies.astype(np.int64), scores
+    return ids_u, movies.astype(np.int64) + 1, scores
 
 
-def child(n: int, seed: int) -> None:
+def synthetic_features(movie_ids):
+    """The refit worker's movie features for synthetic movies (genres by id, decades)."""
+    from bot.domain.models import Movie
+    from bot.service.features import movie_features
+
+    genres = ("Drama", "Comedy", "Action", "Thriller", "Romance", "Sci-Fi", "Horror")
+    return movie_features(Movie(int(m), f"m{m}", 1950 + int(m) % 70,
+                                (genres[int(m) % 7], genres[int(m) // 7 % 7]))
+                          for m in movie_ids)
+
+
+def fitter(n: int, plain: bool, seed: int):
+    """A function (users, movies, scores) -> (model, report): the bot's fit path, or plain."""
+    import numpy as np
+
+    from bot.config import RecommenderSettings
+    from recommender import CFModel, ModelConfig
+    from recommender.tuning import fit_guild
+
+    rec = RecommenderSettings()
+    config = ModelConfig(features=rec.features, reg=rec.regularization,
+                         maxiter=rec.max_iterations, scale=(1.0, 10.0), seed=seed)
+
+    def fit(users, movies, scores):
+        if plain:
+            model = CFModel(config)
+            return model, model.fit(users, movies, scores)
+        features = synthetic_features(np.unique(movies))
+        return fit_guild(users, movies, scores, config,
+                         tune_reg=n <= rec.auto_regularization_max_ratings,
+                         movie_features=features)
+
+    return fit
+
+
+def child(n: int, seed: int, plain: bool) -> None:
     import resource
     import time
     import tracemalloc
 
     sys.path.insert(0, str(ROOT))
-    from recommender import CFModel, ModelConfig
-
     users, movies, scores = make_ratings(n, seed)
+    fit = fitter(n, plain, seed)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
     t0 = time.perf_counter()
-    model = CFModel(ModelConfig(scale=(1.0, 5.0), seed=seed))
-    report = model.fit(users, movies, scores)
+    _model, report = fit(users, movies, scores)
     seconds = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -70,7 +119,62 @@ def child(n: int, seed: int) -> None:
         "n": int(report.n_ratings), "users": report.n_users, "movies": report.n_movies,
         "seconds": seconds, "iterations": report.iterations,
         "traced_peak_mb": peak / 2**20, "rss_growth_mb": (rss1 - rss0) / 1024,
+        "input_mb": (users.nbytes + movies.nbytes + scores.nbytes) / 2**20,
     }))
+
+
+def breakdown(n: int, seed: int, plain: bool, top: int = 18) -> None:
+    """Where the peak goes: snapshot at each new high of traced memory, group the highest
+    snapshot's live blocks by the innermost project line that allocated them."""
+    import linecache
+    import time
+    import tracemalloc
+
+    sys.path.insert(0, str(ROOT))
+    users, movies, scores = make_ratings(n, seed)
+    fit = fitter(n, plain, seed)
+    tracemalloc.start(40)
+    state = {"high": 0, "snap": None, "at": ""}
+
+    def hook(frame, event, arg):
+        current = tracemalloc.get_traced_memory()[0]
+        if current > state["high"] * 1.02 + 2**20:
+            state["high"] = current
+            state["snap"] = tracemalloc.take_snapshot()
+            state["at"] = f"{frame.f_code.co_filename.split(str(ROOT) + '/')[-1]}:" \
+                          f"{frame.f_lineno} {frame.f_code.co_name} ({event})"
+
+    t0 = time.perf_counter()
+    sys.setprofile(hook)
+    try:
+        fit(users, movies, scores)
+    finally:
+        sys.setprofile(None)
+    seconds = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    snap = state["snap"]
+    total = sum(st.size for st in snap.statistics("filename"))
+    print(f"{n:,} ratings ({'plain CFModel.fit' if plain else 'fit_guild'}; {seconds:.1f} s "
+          f"with the profile hook): traced peak {peak / 2**20:.1f} MB = {peak / n:.0f} "
+          f"bytes/rating; the highest snapshot holds {total / 2**20:.1f} MB "
+          f"({total / n:.0f} bytes/rating), taken at {state['at']}")
+    groups: dict[str, int] = {}
+    for stat in snap.statistics("traceback"):
+        where = "(outside the project)"
+        for fr in reversed(stat.traceback):  # innermost first
+            name = fr.filename
+            if "/recommender/" in name or "/bot/" in name:
+                short = name.split(str(ROOT) + "/")[-1]
+                text = linecache.getline(name, fr.lineno).strip()
+                where = f"{short}:{fr.lineno}  {text[:70]}"
+                break
+        groups[where] = groups.get(where, 0) + stat.size
+    print(f"{'MB':>8}{'B/rating':>10}  allocated at (innermost project line)")
+    for where, size in sorted(groups.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{size / 2**20:>8.1f}{size / n:>10.1f}  {where}")
+    print(f"(the input columns: {(users.nbytes + movies.nbytes + scores.nbytes) / n:.0f} "
+          f"bytes/rating, allocated before tracing: not counted)")
 
 
 def main(argv=None) -> int:
@@ -79,26 +183,47 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6, 5e6])
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plain", action="store_true",
+                   help="time CFModel.fit alone instead of the bot's fit path")
+    p.add_argument("--breakdown", type=float, metavar="RATINGS",
+                   help="only print where the peak memory goes for this size")
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--child-breakdown", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        child(args.child, args.seed)
+        child(args.child, args.seed, args.plain)
+        return 0
+    if args.child_breakdown:
+        breakdown(args.child_breakdown, args.seed, args.plain)
         return 0
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    flags = ["--seed", str(args.seed)] + (["--plain"] if args.plain else [])
+    if args.breakdown:
+        return subprocess.run([sys.executable, __file__, "--child-breakdown",
+                               str(int(args.breakdown)), *flags], env=env).returncode
     rows = []
+    print(f"fit path: {'CFModel.fit (plain)' if args.plain else 'recommender.tuning.fit_guild'}"
+          f", one BLAS thread, each size in a fresh process")
     header = (f"{'ratings':>10}{'members':>9}{'movies':>8}{'fit s':>8}{'iters':>7}"
-              f"{'numpy peak MB':>15}{'RSS growth MB':>15}{'bytes/rating':>14}")
+              f"{'traced peak MB':>16}{'bytes/rating':>14}{'RSS growth MB':>15}")
     print(header)
     for size in args.sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(int(size)), "--seed", str(args.seed)],
+            [sys.executable, __file__, "--child", str(int(size)), *flags],
             env=env, capture_output=True, text=True, check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
         print(f"{r['n']:>10}{r['users']:>9}{r['movies']:>8}{r['seconds']:>8.2f}"
-              f"{r['iterations']:>7}{r['traced_peak_mb']:>15.1f}{r['rss_growth_mb']:>15.1f}"
-              f"{r['traced_peak_mb'] * 2**20 / r['n']:>14.0f}", flush=True)
+              f"{r['iterations']:>7}{r['traced_peak_mb']:>16.1f}"
+              f"{r['traced_peak_mb'] * 2**20 / r['n']:>14.0f}{r['rss_growth_mb']:>15.1f}",
+              flush=True)
+    for r in rows:
+        if r["n"] >= 4_000_000:
+            print(f"{r['n']:,} ratings: {r['seconds']:.1f} s (target < 15 s: "
+                  f"{'met' if r['seconds'] < 15 else 'missed'}); "
+                  f"{r['traced_peak_mb'] * 2**20 / r['n']:.0f} bytes/rating (target <= 80: "
+                  f"{'met' if r['traced_peak_mb'] * 2**20 / r['n'] <= 80 else 'missed'})")
     plot(rows, args.out)
     return 0
 
