@@ -1,4 +1,8 @@
-"""Storage API: movies, guild visibility, ratings (upsert), arrays, settings, lifecycle, backup."""
+"""Storage API: movies, guild visibility, ratings (upsert), arrays, settings, lifecycle, backup.
+
+The contract tests take `store` (tests/storage/conftest.py): they run on SQLite and on
+PostgreSQL. Tests of SQLite's own SQL and backup take `sqlite_store`.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +23,6 @@ from bot.storage import (
 
 G1, G2 = 1001, 2002
 ALICE, BOB = 111_111_111_111_111_111, 222_222_222_222_222_222  # snowflake-sized ids
-
-
-@pytest.fixture
-async def store(tmp_path):
-    storage = await Storage.open(tmp_path / "bot.sqlite3")
-    yield storage
-    await storage.close()
 
 
 @pytest.fixture
@@ -124,7 +121,7 @@ async def test_resolve_movie(store, movies):
 
 
 # ----------------------------------------------------------------------------- ratings
-async def test_upsert_returns_previous_score_and_keeps_one_row(store, movies):
+async def test_upsert_returns_previous_score_and_keeps_one_row(store, movies, sql_value):
     matrix, _heat, _ = movies
     assert await store.upsert_rating(G1, ALICE, matrix.id, 8) is None
     assert await store.upsert_rating(G1, ALICE, matrix.id, 3) == 8
@@ -134,10 +131,8 @@ async def test_upsert_returns_previous_score_and_keeps_one_row(store, movies):
     # Same member and movie in another guild is a separate rating.
     assert await store.upsert_rating(G2, ALICE, matrix.id, 10) is None
     assert await store.get_rating(G1, ALICE, matrix.id) == 3
-    rows = await (await store.connection.execute(
-        "SELECT count(*) FROM ratings WHERE user_id = ? AND movie_id = ?",
-        (ALICE, matrix.id))).fetchone()
-    assert rows[0] == 2
+    assert await sql_value("SELECT count(*) FROM ratings WHERE user_id = ? AND movie_id = ?",
+                           ALICE, matrix.id) == 2
 
 
 @pytest.mark.parametrize("score", [0, 11, -1, True, 5.5, "7"])
@@ -147,16 +142,17 @@ async def test_scores_outside_1_to_10_are_rejected(store, movies, score):
     assert await store.get_rating(G1, ALICE, movies[0].id) is None
 
 
-async def test_check_constraint_rejects_score_11_in_sql(store, movies):
+async def test_check_constraint_rejects_score_11_in_sql(sqlite_store):
+    movie = await sqlite_store.add_movie("Heat", 1995)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        await store.connection.execute(
+        await sqlite_store.connection.execute(
             "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
-            "VALUES (?, ?, ?, 11, 0)", (G1, ALICE, movies[0].id))
+            "VALUES (?, ?, ?, 11, 0)", (G1, ALICE, movie.id))
 
 
-async def test_foreign_key_rejects_unknown_movie_in_sql(store):
+async def test_foreign_key_rejects_unknown_movie_in_sql(sqlite_store):
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        await store.connection.execute(
+        await sqlite_store.connection.execute(
             "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
             "VALUES (1, 1, 424242, 5, 0)")
 
@@ -295,7 +291,11 @@ async def test_guild_lifecycle_and_purge(store, movies):
     assert await store.purge_guild(G1) == 0
 
 
-async def test_backup_is_a_complete_database(store, movies, tmp_path):
+async def test_backup_is_a_complete_database(sqlite_store, tmp_path):
+    store = sqlite_store
+    movies = [await store.add_movie("Matrix, The", 1999, ["Action", "Sci-Fi"]),
+              await store.add_movie("Heat", 1995, []),
+              await store.add_movie("Our Club Film", 2021, ["Drama"], guild_id=G1)]
     await store.upsert_rating(G1, ALICE, movies[0].id, 8)
     dest = await store.backup(tmp_path / "backups" / "copy.sqlite3")
     assert not (tmp_path / "backups" / "copy.sqlite3.partial").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.storage import MovieRow, Storage
+from bot.storage import MovieRow
 from bot.storage.search import parse_title
 
 # 301 titles as MovieLens writes them: "Title, The (Alt title) (Year)".
@@ -316,16 +316,16 @@ GUILD = 111
 
 
 @pytest.fixture
-async def store(tmp_path):
-    storage = await Storage.open(tmp_path / "search.sqlite3")
+async def store(store):
+    """The contract `store` (SQLite, then PostgreSQL) with the titles above."""
+    storage = store
     rows = []
     for raw in TITLES.splitlines():
         parsed = parse_title(raw)
         rows.append(MovieRow(parsed.title, parsed.year, (), alt_title=parsed.alt_title))
     result = await storage.add_movies_bulk(rows)
     assert result.added == len(rows)
-    yield storage
-    await storage.close()
+    return storage
 
 
 async def labels(store, query, limit=10, guild=GUILD):
