@@ -1,0 +1,102 @@
+"""Two cluster bots starting together against an emulator that enforces Discord's identify
+limit: with the Redis lock no IDENTIFY is refused and each bucket's IDENTIFYs are a window
+apart; the start-up jobs run once; each cluster only holds its own shards' guilds. Without
+coordination (discord.py's per-process spacing) the same start gets op 9 refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot import create_bot
+from bot.cluster import ShardedMovieBot
+from bot.config import RedisSettings, ShardingSettings, default_settings
+from emulator import DiscordEmulator, quiet_discord_logging
+
+quiet_discord_logging()
+WINDOW = 0.3
+
+
+@contextlib.asynccontextmanager
+async def started_together(emu: DiscordEmulator, bots: list[Any],
+                           timeout: float = 20.0) -> AsyncIterator[None]:  # noqa: ASYNC109
+    """Start every bot at the same moment; yield once all are ready; close them all."""
+    emu.point_discord_py_here()
+    tasks = [asyncio.create_task(b.start("token")) for b in bots]
+    try:
+        async with asyncio.timeout(timeout):
+            while not all(b.is_ready() for b in bots):
+                for task in tasks:
+                    if task.done():
+                        raise AssertionError(f"a bot stopped: {task.exception()!r}\n"
+                                             + emu.diagnostics())
+                await asyncio.sleep(0.01)
+        yield
+    finally:
+        for b in bots:
+            with contextlib.suppress(Exception):
+                await b.close()
+        await asyncio.wait(tasks, timeout=10)
+
+
+def cluster_settings(tmp_path: Path, redis: str, cluster_id: int) -> Any:
+    return dataclasses.replace(
+        default_settings(), database=tmp_path / "bot.sqlite3", redis=RedisSettings(url=redis),
+        sharding=ShardingSettings(shard_count=4, clusters=2, cluster_id=cluster_id,
+                                  identify_seconds=WINDOW))
+
+
+async def test_clusters_share_the_identify_limit_through_redis(tmp_path, redis_db, caplog):
+    async with DiscordEmulator() as emu:
+        emu.configure_sharding(4, max_concurrency=1, identify_window=WINDOW)
+        guilds = emu.create_sharded_guilds(8, 4)
+        bots = [create_bot(cluster_settings(tmp_path, redis_db, k), guild_ready_timeout=0.05)
+                for k in (0, 1)]
+        assert all(isinstance(b, ShardedMovieBot) for b in bots)
+        with caplog.at_level(logging.INFO, logger="bot.service.app"):
+            async with started_together(emu, bots):
+                assert emu.gateway.identify_refusals == []
+                times = [t for t, _shard, _n in emu.gateway.identify_log]
+                assert sorted(s for _t, s, _n in emu.gateway.identify_log) == [0, 1, 2, 3]
+                gaps = [b - a for a, b in itertools.pairwise(times)]
+                assert min(gaps) >= WINDOW, gaps  # one bucket: a window between IDENTIFYs
+                for bot, shards in zip(bots, ([0, 1], [2, 3]), strict=True):
+                    assert sorted(bot.shards) == shards
+                    assert {g.id for g in bot.guilds} == {
+                        g.id for g in guilds if (g.id >> 22) % 4 in shards}
+                # The first shard of one of the two processes waited for the other's lock.
+                waits = sorted(w for b in bots for _s, w in b.identify_waits)
+                assert waits[-1] >= WINDOW * 0.9
+        starter = [r for r in caplog.records if "loaded the starter catalog" in r.getMessage()]
+        assert len(starter) == 1  # the one-time start-up job ran in one process only
+
+
+async def test_uncoordinated_processes_break_the_limit(tmp_path):
+    """The same start without the lock: both processes identify their first shard at once and
+    Discord (the emulator) refuses one with op 9."""
+    async with DiscordEmulator() as emu:
+        emu.configure_sharding(4, max_concurrency=1, identify_window=WINDOW)
+        emu.create_sharded_guilds(4, 4)
+
+        async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
+            if not initial:  # discord.py's own spacing, shortened to the emulator's window
+                await asyncio.sleep(WINDOW * 1.1)
+
+        bots = []
+        for shard_ids in ([0, 1], [2, 3]):
+            bot = commands.AutoShardedBot(command_prefix="!", intents=discord.Intents.none(),
+                                          shard_ids=shard_ids, shard_count=4,
+                                          guild_ready_timeout=0.05)
+            bot.before_identify_hook = no_wait  # type: ignore[method-assign]
+            bots.append(bot)
+        async with started_together(emu, bots):
+            assert [r[2] for r in emu.gateway.identify_refusals][:1] == ["rate"]
