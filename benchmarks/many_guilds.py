@@ -199,7 +199,7 @@ async def pretrain(path: Path, guild_ids: list[int], workers: int = 2) -> tuple[
 
 # ---------------------------------------------------------------------------- load
 def more_button(reply) -> str | None:
-    for button in reply.buttons():
+    for button in reply.buttons:
         if "more" in str(button.get("label", "")).lower() and not button.get("disabled"):
             return button.get("custom_id")
     return None
