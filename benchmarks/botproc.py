@@ -20,7 +20,8 @@ the emulator over loopback, as `emulator.testing` does in one process) plus what
 Control is line-based: commands on stdin, answers on stdout as `BENCH {json}` lines (logs go
 to stderr). Commands: `warm GUILD MEMBER` (first use of a guild, waits for its fit),
 `start [TRAIN_GUILD TRAIN_MEMBER]` (open a window, optionally training back to back),
-`stop` (close it: the window's figures), `quit`.
+`stop [gc]` (close it: the window's figures; with `gc`, then unfreeze and collect, reporting
+how many frozen objects were cyclic garbage), `quit`.
 """
 
 from __future__ import annotations
@@ -161,6 +162,21 @@ async def keep_training(service, storage, guild_id: int, member_id: int, stop: a
         cycles.append((start, time.monotonic()))
 
 
+def frozen_garbage(check: bool) -> dict | None:
+    """After a window (on request): how much of the permanent generation (`gc.freeze()`) was
+    cyclic garbage, i.e. memory that no collection can free while it stays frozen."""
+    if not check:
+        return None
+    frozen = gc.get_freeze_count()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ordinary = gc.collect()  # garbage the normal generations still held
+    gc.unfreeze()
+    t0 = time.perf_counter()
+    collected = gc.collect()  # now also what was frozen
+    return {"frozen": frozen, "collected": collected, "ordinary": ordinary,
+            "collect_ms": (time.perf_counter() - t0) * 1000, "max_rss_mb": rss0}
+
+
 def percentiles(values: list[float], qs=(50, 99, 99.9)) -> dict[str, float]:
     if not values:
         return {f"p{q:g}": 0.0 for q in qs} | {"max": 0.0, "n": 0}
@@ -255,7 +271,8 @@ async def serve(args: argparse.Namespace) -> None:
                           "refits0": len(refits.fits), "gc0": gcstats.STATS.total_ms,
                           "gcn0": list(gcstats.STATS.collections), "stop": asyncio.Event(),
                           "cycles": [], "trainer": None, "same0": same_score[0],
-                          "loads0": model_loads[0]}
+                          "loads0": model_loads[0],
+                          "frozen0": gc.get_freeze_count()}
                 if len(line) >= 3:
                     window["trainer"] = asyncio.create_task(keep_training(
                         service, storage, int(line[1]), int(line[2]), window["stop"],
@@ -293,6 +310,8 @@ async def serve(args: argparse.Namespace) -> None:
                     "cycles": [(a - t0, b - t0) for a, b in window["cycles"]],
                     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "gc_tracked": len(gc.get_objects()),
+                    "frozen_objects": (window["frozen0"], gc.get_freeze_count()),
+                    "frozen_garbage": frozen_garbage(line[1:] == ["gc"]),
                     "same_score_rates": same_score[0] - window["same0"],
                     "model_loads": model_loads[0] - window["loads0"],
                     "children_max_rss_mb": resource.getrusage(

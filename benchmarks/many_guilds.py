@@ -301,7 +301,7 @@ async def run(args: argparse.Namespace) -> int:
                 await bot.command("start")
                 inters, window, late = await drive(emu, guilds, commanders, movie_ids, args,
                                                    rng)
-                report = await bot.command("stop")
+                report = await bot.command("stop", "gc")
             finally:
                 await bot.close()
                 if hogs is not None:
@@ -343,6 +343,15 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     for f in unchanged[:5]:
         print(f"  guild {f['guild']} version {f['version']} lane {f['lane']} "
               f"at {f['start']:.1f} s")
+    frozen = report.get("frozen_objects")
+    garbage = report.get("frozen_garbage")
+    if frozen:
+        print(f"objects in the permanent GC generation (gc.freeze): {frozen[0]:,} at the start, "
+              f"{frozen[1]:,} at the end" + (
+                  f"; after the run a full collection found {garbage['ordinary']:,} "
+                  f"unreachable, then, unfrozen, {garbage['collected']:,} more (cyclic garbage "
+                  f"that freezing kept alive) in {garbage['collect_ms']:.0f} ms"
+                  if garbage else ""))
     print(f"peak RSS: bot process {report['max_rss_mb']:.0f} MB (target < 1500), its largest "
           f"worker process {report['children_max_rss_mb']:.0f} MB")
     print("worst stalls (ms @ s into the window, loop-thread CPU ms): " + ", ".join(
