@@ -9,19 +9,12 @@ after the test.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cluster_support import Procs
 
-REPO = Path(__file__).resolve().parents[2]
 TEST_DB = 9
 
 
@@ -49,74 +42,6 @@ def redis_db(redis_url: str) -> Iterator[str]:
     _flush(url)
     yield url
     _flush(url)
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISCORD_TOKEN", "MOVIEBOT_CONFIG", "MOVIEBOT_DATABASE",
-                        "MOVIEBOT_CLUSTER_ID", "MOVIEBOT_REDIS_URL")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def wait_for(self, needle: str, timeout: float = 20.0, count: int = 1) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.text()
-            if text.count(needle) >= count:
-                return text
-            if self.popen.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"{self.name}: no {needle!r} (x{count}) within {timeout}s; "
-                             f"exit={self.popen.poll()}\n{self.text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-
-
-@dataclass
-class Procs:
-    tmp: Path
-    started: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str], env: dict[str, str],
-              cwd: Path | None = None) -> Proc:
-        log = self.tmp / f"{name}.log"
-        handle = log.open("wb")
-        popen = subprocess.Popen([sys.executable, *args], env=env, cwd=cwd or self.tmp,
-                                 stdout=handle, stderr=subprocess.STDOUT)
-        handle.close()
-        proc = Proc(name, popen, log)
-        self.started.append(proc)
-        return proc
-
-    def worker(self, name: str, redis: str, *extra: str) -> Proc:
-        proc = self.start(name, ["-m", "bot", "worker", "--name", name, *extra],
-                          child_env(MOVIEBOT_REDIS_URL=redis))
-        proc.wait_for("Starting worker")
-        return proc
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.started):
-            with contextlib.suppress(Exception):
-                proc.stop()
 
 
 @pytest.fixture
