@@ -20,7 +20,7 @@ from bot.service.guilds import GuildLifecycle
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
-from bot.storage import Storage
+from bot.storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Services:
     async def open(cls, settings: Settings) -> Services:
         from bot.catalog.starter import ensure_starter_catalog
 
-        storage = await Storage.open(settings.database)
+        storage = await open_storage(settings)  # PostgreSQL when a URL is set, else SQLite
         try:
             added = await ensure_starter_catalog(storage)
             if added:

@@ -243,7 +243,7 @@ class RecommendationService:
             _version, count = await self.storage.ratings_version(guild_id)
             rec = self.settings.recommender
             job = RefitJob(
-                database=str(self.storage.path), guild_id=guild_id, config=fit.config,
+                database=self.storage.database, guild_id=guild_id, config=fit.config,
                 settings_key=fit.key,
                 tune_reg=fit.tune and count <= rec.auto_regularization_max_ratings,
                 max_ratings=rec.max_guild_ratings, max_cells=rec.max_model_cells,

@@ -233,11 +233,19 @@ def build_world(emu: DiscordEmulator) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def env(tmp_path: Path):
+def e2e_database_url() -> str:
+    """The bot's `[storage] url`: "" = SQLite in tmp_path; a module overrides it to run the
+    same world on PostgreSQL (tests/e2e/test_e2e_postgres.py)."""
+    return ""
+
+
+@pytest.fixture
+async def env(tmp_path: Path, e2e_database_url: str):
     async with DiscordEmulator() as emu:
         parts = build_world(emu)
         settings = Settings(
             database=tmp_path / "bot.sqlite3",
+            database_url=e2e_database_url,
             dev_guild_id=parts["guild"].id,
             owner_ids=(parts["owner"].id,),
             training=TrainingSettings(debounce_seconds=0.0),
