@@ -259,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_prior(sub)
     register_console(sub)
     __import__("bot.worker_cli").worker_cli.register(sub)  # `worker`: queued refits
+    __import__("bot.db_copy").db_copy.register(sub)  # `db copy`: SQLite -> PostgreSQL
     parser.set_defaults(func=_run)
     _finish_subcommands(parser)
     return parser

@@ -1,0 +1,203 @@
+"""`python -m bot db copy --to postgresql://...`: move an install from SQLite to PostgreSQL.
+
+The SQLite database (`--from`, default the configured one) is first brought to the newest
+schema (as the bot's start would), then every table is copied in one PostgreSQL transaction
+into a freshly migrated, empty database: movies keep their ids (the identity sequence is set
+past the largest after), ratings keep their timestamps, the per-guild ratings versions are
+copied as they are (not recounted by the triggers, so saved models stay current and the
+generation guard keeps its meaning), model and prior blobs byte for byte. Rows go through
+binary COPY in chunks with a progress bar per table; afterwards each table's row count is
+compared on both sides. Any failure is one line on stderr (exit 1) and leaves the destination
+as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+
+CHUNK = 20_000  # rows per COPY batch
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]
+    convert: dict[str, Callable[[Any], Any]] | None = None  # SQLite value -> PostgreSQL
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+# Every table of the schema, parents before children (foreign keys).
+TABLES: tuple[Table, ...] = (
+    Table("movies", ("id", "title", "year", "genres", "guild_id", "movielens_id", "imdb_id",
+                     "tmdb_id", "norm_title", "created_at", "search_text", "skeleton")),
+    Table("ratings", ("guild_id", "user_id", "movie_id", "score", "updated_at")),
+    Table("guild_versions", ("guild_id", "ratings_version", "ratings_count")),
+    Table("guild_settings", ("guild_id", "add_movie_permission", "ratings_visible",
+                             "min_ratings_for_personal", "features", "regularization",
+                             "left_at"), {"ratings_visible": _bool}),
+    Table("model_state", ("guild_id", "blob", "saved_at", "ratings_version", "settings_key"),
+          {"blob": _bytes}),
+    Table("prior_state", ("id", "blob", "source", "id_kind", "built_at", "linked_at",
+                          "dataset_movies", "dataset_users", "dataset_ratings"),
+          {"blob": _bytes}),
+    Table("prior_movies", ("key", "title", "year", "imdb_id", "tmdb_id", "n_ratings", "stored"),
+          {"stored": _bool}),
+    Table("prior_links", ("movie_id", "key", "method")),
+    Table("setup_steps", ("name", "done_at")),
+)
+# SQLite-only tables: the FTS5 index PostgreSQL replaces with pg_trgm.
+SQLITE_ONLY = ("movies_fts",)
+
+
+class CopyError(Exception):
+    """The copy cannot be done; the message is one line."""
+
+
+@dataclass(frozen=True)
+class TableCount:
+    table: str
+    source: int
+    copied: int
+
+    @property
+    def ok(self) -> bool:
+        return self.source == self.copied
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `db copy` to the bot's CLI."""
+    db = subparsers.add_parser("db", help="database tools: copy an SQLite install to "
+                                          "PostgreSQL")
+    commands = db.add_subparsers(dest="db_command", metavar="{copy}")
+    commands.required = True
+    copy = commands.add_parser(
+        "copy", help="copy the SQLite database into an empty PostgreSQL database "
+                     "(ids kept, counts verified)")
+    copy.add_argument("--to", required=True, metavar="POSTGRESQL_URL",
+                      help="the destination, e.g. postgresql://bot:secret@db:5432/moviebot "
+                           "(an empty database; its schema is created)")
+    copy.add_argument("--from", dest="source", type=Path, metavar="PATH",
+                      help="the SQLite file to copy (default: the configured database)")
+    copy.set_defaults(func=run_copy)
+
+
+async def run_copy(args: argparse.Namespace, settings: Settings) -> int:
+    source = Path(args.source) if args.source else Path(settings.database)
+    try:
+        counts = await copy_database(source, args.to, stream=sys.stderr)
+    except CopyError as error:
+        print(f"db copy failed: {error}", file=sys.stderr)
+        return 1
+    width = max(len(c.table) for c in counts)
+    for count in counts:
+        mark = "ok" if count.ok else "MISMATCH"
+        print(f"  {count.table:<{width}}  {count.source:>10} -> {count.copied:>10}  {mark}")
+    bad = [c.table for c in counts if not c.ok]
+    if bad:
+        print(f"db copy failed: row counts differ in {', '.join(bad)}", file=sys.stderr)
+        return 1
+    from bot.storage.postgres import display_url
+
+    print(f"Copied {source} to {display_url(args.to)}: {sum(c.copied for c in counts)} rows "
+          f"in {len(counts)} tables. Set [storage] url (or MOVIEBOT_DATABASE_URL) to use it.")
+    return 0
+
+
+def _check_source(source: Path) -> None:
+    if not source.is_file():
+        raise CopyError(f"no SQLite database at {source.expanduser().resolve()}")
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                        "AND name NOT LIKE 'sqlite_%'").fetchall()
+    return {r[0] for r in rows if not str(r[0]).startswith(SQLITE_ONLY)}
+
+
+async def copy_database(source: Path, url: str, *, stream: Any = None,
+                        chunk: int = CHUNK) -> list[TableCount]:
+    """Copy the SQLite database at `source` into the empty PostgreSQL database at `url`;
+    returns the verification counts. CopyError (one line) when it cannot be done."""
+    import asyncpg
+
+    from bot.catalog.progress import Progress
+    from bot.storage import Storage, StorageError
+    from bot.storage.postgres import PostgresStorage, display_url, is_postgres_url
+
+    if not is_postgres_url(url):
+        raise CopyError(f"--to must be a postgresql:// URL, got {url!r}")
+    _check_source(source)
+    where = display_url(url)
+    try:
+        # The newest schema on the source first (as a start of the bot would do).
+        await (await Storage.open(source)).close()
+        destination = await PostgresStorage.open(url)
+    except StorageError as error:
+        raise CopyError(str(error)) from error
+    try:
+        lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            unknown = _sqlite_tables(lite) - {t.name for t in TABLES}
+            if unknown:
+                raise CopyError(f"{source} has tables this version cannot copy: "
+                                f"{', '.join(sorted(unknown))}")
+            async with destination.pool.acquire() as conn:
+                filled = [t.name for t in TABLES
+                          if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t.name})")]
+                if filled:
+                    raise CopyError(f"{where} is not empty ({', '.join(filled)} have rows): "
+                                    "copy into a new, empty database")
+                async with conn.transaction():
+                    # The copied ratings carry their guilds' versions: no trigger recounts.
+                    await conn.execute("ALTER TABLE ratings DISABLE TRIGGER USER")
+                    for table in TABLES:
+                        await _copy_table(lite, conn, table, chunk, Progress, stream)
+                    await conn.execute("ALTER TABLE ratings ENABLE TRIGGER USER")
+                    await conn.execute(
+                        "SELECT setval(pg_get_serial_sequence('movies', 'id'), "
+                        "COALESCE((SELECT max(id) FROM movies), 0) + 1, false)")
+                counts = []
+                for table in TABLES:
+                    source_rows = lite.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+                    copied = await conn.fetchval(f"SELECT count(*) FROM {table.name}")
+                    counts.append(TableCount(table.name, int(source_rows[0]), int(copied)))
+        finally:
+            lite.close()
+    except (sqlite3.Error, asyncpg.PostgresError, OSError) as error:
+        raise CopyError(f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
+    finally:
+        await destination.close()
+    return counts
+
+
+async def _copy_table(lite: sqlite3.Connection, conn: Any, table: Table, chunk: int,
+                      progress_type: Any, stream: Any) -> None:
+    total = int(lite.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0])
+    progress = progress_type(total, f"copying {table.name}", stream=stream)
+    converters: Sequence[Callable[[Any], Any] | None] = [
+        (table.convert or {}).get(c) for c in table.columns]
+    cursor = lite.execute(f"SELECT {', '.join(table.columns)} FROM {table.name}")
+    done = 0
+    while rows := cursor.fetchmany(chunk):
+        if any(converters):
+            rows = [tuple(f(v) if f else v for f, v in zip(converters, row, strict=True))
+                    for row in rows]
+        await conn.copy_records_to_table(table.name, records=rows, columns=list(table.columns))
+        done += len(rows)
+        progress.update(done)
+    progress.close()
