@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.about import describe_database, version
+from bot.about import describe_database, is_url, version
 from bot.health import status_path
 from bot.storage import Storage
 from bot.storage.models import DatabaseSummary
@@ -44,13 +44,18 @@ def _running(database: Path, now: float) -> str:
     return f"running, {state} (pid {status.get('pid')}, up {up / 3600:.1f} h)"
 
 
-def render(summary: DatabaseSummary, database: Path, *, now: float | None = None) -> str:
-    """The summary as text, at most ~20 lines."""
+def render(summary: DatabaseSummary, database: Path | str, *,
+           now: float | None = None) -> str:
+    """The summary as text, at most ~20 lines. `database` is the SQLite path or a server URL
+    (shown without credentials; the bot's status file is then not looked for)."""
     now = time.time() if now is None else now
+    server = is_url(database)
+    size = "database server" if server else _size(Path(database))
+    running = "see `python -m bot health`" if server else _running(Path(database), now)
     lines = [
-        f"moviebot {version()} — {describe_database(database)} ({_size(database)}, "
+        f"moviebot {version()} — {describe_database(database)} ({size}, "
         f"schema {summary.schema_version})",
-        f"Bot:      {_running(database, now)}",
+        f"Bot:      {running}",
         f"Movies:   {summary.catalog_movies} in the catalog, {summary.guild_movies} added by "
         "servers",
         f"Servers:  {summary.guilds} with data ({summary.guilds_left} left, waiting for the "
