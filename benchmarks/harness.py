@@ -49,7 +49,7 @@ class BotProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230
         self.proc = await asyncio.create_subprocess_exec(
             *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=self._log, env=env, cwd=str(ROOT))
+            stderr=self._log, env=env, cwd=str(ROOT), limit=256 * 2**20)
         return await self.read(timeout)
 
     async def read(self, timeout: float = 600.0) -> dict:  # noqa: ASYNC109

@@ -306,8 +306,8 @@ async def run(args: argparse.Namespace) -> int:
                 await bot.close()
                 if hogs is not None:
                     hogs.stop()
-            if args.log:
-                args.log.write_bytes((Path(tmp) / "bot.log").read_bytes())
+                if args.log:
+                    args.log.write_bytes((Path(tmp) / "bot.log").read_bytes())
     return summarise(args, inters, window, late, report)
 
 
