@@ -51,3 +51,21 @@ class GuildSettings:
     min_ratings_for_personal: int | None = None
     features: int | None = None
     regularization: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEntry:
+    """A movie on a member's watchlist, as listed by `Storage.watchlist`."""
+
+    movie: Movie
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """What `Storage.import_history` wrote in its one transaction."""
+
+    added: int  # new ratings
+    changed: int  # existing ratings given another score
+    unchanged: int  # existing ratings the file gave the same score
+    watchlisted: int  # movies newly on the watchlist

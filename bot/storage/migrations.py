@@ -213,7 +213,22 @@ _V6 = Migration(6, "set-up steps: one-off steps (the starter catalog) done once,
     """,
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7 = Migration(7, "watchlists: the movies each member means to watch, per guild", (
+    # One row per guild+member+movie; a movie leaving the catalog leaves every watchlist.
+    """
+    CREATE TABLE watchlist (
+        guild_id INTEGER NOT NULL,
+        user_id  INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        added_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    ) WITHOUT ROWID
+    """,
+    # Movie night: which attendees watchlisted a movie; and the FK cascade from movies.
+    "CREATE INDEX watchlist_movie ON watchlist (movie_id)",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

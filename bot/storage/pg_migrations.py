@@ -183,7 +183,20 @@ _V6 = Migration(6, "set-up steps: one-off steps (the starter catalog) done once,
     """,
 ))
 
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6]
+_V7 = Migration(7, "watchlists: the movies each member means to watch, per guild", (
+    """
+    CREATE TABLE watchlist (
+        guild_id bigint NOT NULL,
+        user_id  bigint NOT NULL,
+        movie_id bigint NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        added_at double precision NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    )
+    """,
+    "CREATE INDEX watchlist_movie ON watchlist (movie_id)",
+))
+
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -36,6 +36,7 @@ import asyncpg
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
+from bot.domain.models import ImportCounts, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
@@ -578,6 +579,118 @@ class PostgresStorage(Storage):
         row = await self._row(pg_bulk.VERSION_SQL, guild_id)
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    # --------------------------------------------------- imports and watchlists
+    async def movies_by_imdb(self, guild_id: int, imdb_ids: Iterable[str]) -> dict[str, Movie]:
+        ids = sorted({i for i in imdb_ids if i})
+        rows = await self._fetch(
+            f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.imdb_id = ANY($1::text[]) "
+            f"AND {_visible(2)} ORDER BY m.guild_id IS NULL, m.id", ids, guild_id)
+        found: dict[str, Movie] = {}
+        for row in rows:
+            found.setdefault(row[6], _movie(row))
+        return found
+
+    async def movies_by_title(self, guild_id: int,
+                              norm_titles: Iterable[str]) -> dict[str, list[Movie]]:
+        titles = sorted({t for t in norm_titles if t})
+        rows = await self._fetch(
+            f"SELECT {_MOVIE_COLUMNS}, m.norm_title FROM movies m "
+            f"WHERE m.norm_title = ANY($1::text[]) AND {_visible(2)} "
+            "ORDER BY m.guild_id IS NULL, m.id", titles, guild_id)
+        found: dict[str, list[Movie]] = {}
+        for row in rows:
+            found.setdefault(row[8], []).append(_movie(row))
+        return found
+
+    async def import_history(self, guild_id: int, user_id: int,
+                             ratings: Sequence[tuple[int, int]],
+                             watchlist: Sequence[int] = ()) -> ImportCounts:
+        rows = [(int(m), check_score(s)) for m, s in dict(ratings).items()]
+        movies = [m for m, _ in rows]
+        now = time.time()
+        async with self._tx() as conn:
+            existing = {int(r[0]): int(r[1]) for r in await conn.fetch(
+                "SELECT movie_id, score FROM ratings WHERE guild_id = $1 AND user_id = $2 "
+                "FOR UPDATE", guild_id, user_id)}
+            await conn.execute(
+                "INSERT INTO ratings AS r (guild_id, user_id, movie_id, score, updated_at) "
+                "SELECT $1, $2, v.movie_id, v.score, $5 "
+                "FROM unnest($3::bigint[], $4::smallint[]) AS v(movie_id, score) "
+                "ON CONFLICT (guild_id, user_id, movie_id) DO UPDATE SET score = excluded.score, "
+                "updated_at = excluded.updated_at WHERE r.score <> excluded.score",
+                guild_id, user_id, movies, [s for _, s in rows], now)
+            await conn.execute(
+                "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
+                "AND movie_id = ANY($3::bigint[])", guild_id, user_id, movies)
+            rated = existing.keys() | set(movies)
+            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist) if m not in rated]
+            watchlisted = _count(await conn.execute(
+                "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "SELECT $1, $2, v, $4 FROM unnest($3::bigint[]) AS v "
+                "ON CONFLICT DO NOTHING", guild_id, user_id, wanted, now))
+        added = sum(1 for m, _ in rows if m not in existing)
+        changed = sum(1 for m, s in rows if m in existing and existing[m] != s)
+        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted)
+
+    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int) -> bool:
+        if not -MAX_SQL_INT <= movie_id <= MAX_SQL_INT:
+            raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+        async with self._tx() as conn:
+            visible = await conn.fetchrow(
+                f"SELECT 1 FROM movies m WHERE m.id = $1 AND {_visible(2)}", movie_id, guild_id)
+            if visible is None:
+                raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+            return _count(await conn.execute(
+                "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                guild_id, user_id, movie_id, time.time())) > 0
+
+    async def watchlist_add_members(self, guild_id: int, user_ids: Iterable[int],
+                                    movie_id: int) -> int:
+        members = sorted({int(u) for u in user_ids})
+        return await self._execute(
+            "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
+            "SELECT $1, u, $3, $4 FROM unnest($2::bigint[]) AS u WHERE NOT EXISTS "
+            "(SELECT 1 FROM ratings r WHERE r.guild_id = $1 AND r.user_id = u "
+            "AND r.movie_id = $3) ON CONFLICT DO NOTHING",
+            guild_id, members, movie_id, time.time())
+
+    async def watchlist_remove(self, guild_id: int, user_id: int,
+                               movie_ids: Iterable[int]) -> int:
+        ids = sorted({int(m) for m in movie_ids})
+        if not ids:
+            return 0
+        return await self._execute(
+            "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
+            "AND movie_id = ANY($3::bigint[])", guild_id, user_id, ids)
+
+    async def watchlist(self, guild_id: int, user_id: int, limit: int | None = None,
+                        offset: int = 0) -> list[WatchlistEntry]:
+        rows = await self._fetch(
+            f"SELECT {_MOVIE_COLUMNS}, w.added_at FROM watchlist w "
+            "JOIN movies m ON m.id = w.movie_id WHERE w.guild_id = $1 AND w.user_id = $2 "
+            "ORDER BY w.added_at DESC, w.movie_id DESC LIMIT $3 OFFSET $4",
+            guild_id, user_id, None if limit is None else max(limit, 0), max(offset, 0))
+        return [WatchlistEntry(_movie(row), datetime.fromtimestamp(row[8], UTC))
+                for row in rows]
+
+    async def count_watchlist(self, guild_id: int, user_id: int) -> int:
+        return int(await self._value(
+            "SELECT count(*) FROM watchlist WHERE guild_id = $1 AND user_id = $2",
+            guild_id, user_id))
+
+    async def watchlist_counts(self, guild_id: int,
+                               user_ids: Iterable[int]) -> dict[int, int]:
+        rows = await self._fetch(
+            "SELECT movie_id, count(*) FROM watchlist WHERE guild_id = $1 "
+            "AND user_id = ANY($2::bigint[]) GROUP BY movie_id",
+            guild_id, sorted({int(u) for u in user_ids}))
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def delete_member_watchlist(self, guild_id: int, user_id: int) -> int:
+        return await self._execute(
+            "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2", guild_id, user_id)
+
     # ------------------------------------------------------------ guild settings
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         row = await self._row(
@@ -769,6 +882,7 @@ class PostgresStorage(Storage):
         async with self._tx() as conn:
             for sql in (
                 "DELETE FROM ratings WHERE guild_id = $1",
+                "DELETE FROM watchlist WHERE guild_id = $1",
                 "DELETE FROM movies WHERE guild_id = $1",
                 "DELETE FROM guild_settings WHERE guild_id = $1",
                 "DELETE FROM model_state WHERE guild_id = $1",

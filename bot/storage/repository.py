@@ -26,6 +26,7 @@ import aiosqlite
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
+from bot.domain.models import ImportCounts, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
@@ -66,6 +67,7 @@ FUZZY_BELOW = 10  # fewer exact-substring hits than this: also pull trigram (typ
 PREFIX_CANDIDATES = 50  # rows pulled by prefix on the normalised title
 MIN_SEARCH_SCORE = 0.3  # below this a candidate shares too little with the query
 RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
+_IN_CHUNK = 500  # values per "IN (...)" list: far below SQLite's parameter limit
 
 _MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
@@ -727,6 +729,145 @@ class Storage:
         row = await self._fetchone(bulk.VERSION_SQL, (guild_id,))
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    # --------------------------------------------------- imports and watchlists
+    async def movies_by_imdb(self, guild_id: int, imdb_ids: Iterable[str]) -> dict[str, Movie]:
+        """{IMDb id ("tt0114709"): movie} for the ids visible in the guild (its own first)."""
+        ids = sorted({i for i in imdb_ids if i})
+        found: dict[str, Movie] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            rows = await self._fetchall(
+                f"SELECT {_MOVIE_COLUMNS} FROM movies m WHERE m.imdb_id IN "
+                f"({', '.join('?' * len(chunk))}) AND {_VISIBLE} "
+                "ORDER BY m.guild_id IS NULL, m.id", (*chunk, guild_id))
+            for row in rows:
+                found.setdefault(row[6], _movie(row))
+        return found
+
+    async def movies_by_title(self, guild_id: int,
+                              norm_titles: Iterable[str]) -> dict[str, list[Movie]]:
+        """{normalised title: the visible movies with it (the guild's own first)}."""
+        titles = sorted({t for t in norm_titles if t})
+        found: dict[str, list[Movie]] = {}
+        for start in range(0, len(titles), _IN_CHUNK):
+            chunk = titles[start:start + _IN_CHUNK]
+            rows = await self._fetchall(
+                f"SELECT {_MOVIE_COLUMNS}, m.norm_title FROM movies m WHERE m.norm_title IN "
+                f"({', '.join('?' * len(chunk))}) AND {_VISIBLE} "
+                "ORDER BY m.guild_id IS NULL, m.id", (*chunk, guild_id))
+            for row in rows:
+                found.setdefault(row[8], []).append(_movie(row))
+        return found
+
+    async def import_history(self, guild_id: int, user_id: int,
+                             ratings: Sequence[tuple[int, int]],
+                             watchlist: Sequence[int] = ()) -> ImportCounts:
+        """Write a member's imported ratings ((movie id, score 1..10), one per movie) and
+        watchlist in one transaction: all of it or, on any error, none. Rated movies leave
+        the watchlist; watchlisted movies the member has rated are skipped."""
+        rows = [(int(m), check_score(s)) for m, s in dict(ratings).items()]
+        now = time.time()
+        async with self._transaction() as conn:
+            existing = {int(r[0]): int(r[1]) for r in await self._fetchall(
+                "SELECT movie_id, score FROM ratings WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id))}
+            await conn.executemany(
+                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at "
+                "WHERE score != excluded.score",
+                [(guild_id, user_id, m, score, now) for m, score in rows])
+            await conn.executemany(
+                "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                [(guild_id, user_id, m) for m, _ in rows])
+            rated = existing.keys() | {m for m, _ in rows}
+            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist) if m not in rated]
+            before = self._conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "VALUES (?, ?, ?, ?)", [(guild_id, user_id, m, now) for m in wanted])
+            watchlisted = self._conn.total_changes - before
+        added = sum(1 for m, _ in rows if m not in existing)
+        changed = sum(1 for m, s in rows if m in existing and existing[m] != s)
+        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted)
+
+    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int) -> bool:
+        """Put a visible movie on the member's watchlist; False if it already was there.
+        UnknownMovieError when the movie is not visible in the guild."""
+        async with self._transaction() as conn:
+            visible = await self._fetchone(
+                f"SELECT 1 FROM movies m WHERE m.id = ? AND {_VISIBLE}", (movie_id, guild_id))
+            if visible is None:
+                raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "VALUES (?, ?, ?, ?)", (guild_id, user_id, movie_id, time.time()))
+            added = cursor.rowcount > 0
+            await cursor.close()
+        return added
+
+    async def watchlist_add_members(self, guild_id: int, user_ids: Iterable[int],
+                                    movie_id: int) -> int:
+        """Put one movie on several members' watchlists (those who have not rated it);
+        returns how many watchlists gained it."""
+        members = sorted({int(u) for u in user_ids})
+        async with self._transaction() as conn:
+            before = self._conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ratings WHERE guild_id = ? "
+                "AND user_id = ? AND movie_id = ?)",
+                [(guild_id, u, movie_id, time.time(), guild_id, u, movie_id) for u in members])
+            return self._conn.total_changes - before
+
+    async def watchlist_remove(self, guild_id: int, user_id: int,
+                               movie_ids: Iterable[int]) -> int:
+        """Take movies off the member's watchlist; returns how many were on it."""
+        ids = [(guild_id, user_id, int(m)) for m in set(movie_ids)]
+        if not ids:
+            return 0
+        async with self._transaction() as conn:
+            before = self._conn.total_changes
+            await conn.executemany(
+                "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?", ids)
+            return self._conn.total_changes - before
+
+    async def watchlist(self, guild_id: int, user_id: int, limit: int | None = None,
+                        offset: int = 0) -> list[WatchlistEntry]:
+        """The member's watchlist in the guild, newest first."""
+        rows = await self._fetchall(
+            f"SELECT {_MOVIE_COLUMNS}, w.added_at FROM watchlist w "
+            "JOIN movies m ON m.id = w.movie_id WHERE w.guild_id = ? AND w.user_id = ? "
+            "ORDER BY w.added_at DESC, w.movie_id DESC LIMIT ? OFFSET ?",
+            (guild_id, user_id, -1 if limit is None else max(limit, 0), max(offset, 0)))
+        return [WatchlistEntry(_movie(row), datetime.fromtimestamp(row[8], UTC))
+                for row in rows]
+
+    async def count_watchlist(self, guild_id: int, user_id: int) -> int:
+        row = await self._fetchone(
+            "SELECT count(*) FROM watchlist WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id))
+        return int(row[0])
+
+    async def watchlist_counts(self, guild_id: int,
+                               user_ids: Iterable[int]) -> dict[int, int]:
+        """{movie id: how many of these members have it on their watchlist}."""
+        members = sorted({int(u) for u in user_ids})
+        counts: dict[int, int] = {}
+        for start in range(0, len(members), _IN_CHUNK):
+            chunk = members[start:start + _IN_CHUNK]
+            rows = await self._fetchall(
+                "SELECT movie_id, count(*) FROM watchlist WHERE guild_id = ? AND user_id IN "
+                f"({', '.join('?' * len(chunk))}) GROUP BY movie_id", (guild_id, *chunk))
+            for movie_id, count in rows:
+                counts[int(movie_id)] = counts.get(int(movie_id), 0) + int(count)
+        return counts
+
+    async def delete_member_watchlist(self, guild_id: int, user_id: int) -> int:
+        """Empty the member's watchlist in the guild; returns how many entries it had."""
+        return await self._write(
+            "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+
     # ------------------------------------------------------------ guild settings
     _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
                          "features", "regularization")
@@ -965,6 +1106,7 @@ class Storage:
         async with self._transaction() as conn:
             for sql in (
                 "DELETE FROM ratings WHERE guild_id = ?",
+                "DELETE FROM watchlist WHERE guild_id = ?",
                 "DELETE FROM movies WHERE guild_id = ?",
                 "DELETE FROM guild_settings WHERE guild_id = ?",
                 "DELETE FROM model_state WHERE guild_id = ?",
