@@ -134,10 +134,10 @@ async def _sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _backup(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
     require_database(settings)
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings)  # PostgreSQL: refused, pointing at pg_dump
     try:
         await storage.backup(Path(args.path))
     finally:
@@ -148,10 +148,10 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from bot.privacy import purge_departed_guilds
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
     require_database(settings)
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings)
     try:
         if args.guild:
             removed = await storage.purge_guild(args.guild)
@@ -170,7 +170,9 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.stats import stats_text
 
     require_database(settings)
-    print(await stats_text(settings.database))
+    from bot.storage import database_target
+
+    print(await stats_text(database_target(settings)))
     return 0
 
 

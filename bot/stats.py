@@ -74,7 +74,14 @@ def render(summary: DatabaseSummary, database: Path | str, *,
     return "\n".join(lines)
 
 
-async def stats_text(database: Path) -> str:
-    async with await Storage.open(database) as storage:
-        summary = await storage.summary()
-    return render(summary, database)
+async def stats_text(database: Path | str) -> str:
+    """The summary of the SQLite file or the PostgreSQL database (a URL) `database`."""
+    from bot.storage.postgres import PostgresStorage, is_postgres_url
+
+    if is_postgres_url(str(database)):
+        async with await PostgresStorage.open(str(database)) as pg:
+            summary = await pg.summary()
+    else:
+        async with await Storage.open(database) as storage:
+            summary = await storage.summary()
+    return render(summary, Path(database))

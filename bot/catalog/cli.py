@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
-from bot.storage import Storage
+from bot.storage import open_storage
 
 from .download import DownloadError, download_movielens
 from .formats import FORMATS, count_rows, detect_file_format, parse_file
@@ -64,7 +64,7 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         print(f"Cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return 1
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings)
     try:
         progress = Progress(total, f"Importing {path.name} ({fmt})")
         try:
@@ -83,7 +83,7 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_download(args: argparse.Namespace, settings: Settings) -> int:
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings)
     try:
         summary = await download_movielens(settings, storage)
     except DownloadError as error:

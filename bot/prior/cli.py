@@ -20,7 +20,7 @@ from bot.catalog.download import DownloadError
 from bot.catalog.starter import ensure_starter_catalog
 from bot.config import Settings
 from bot.dbcheck import require_database
-from bot.storage import Storage
+from bot.storage import Storage, open_storage
 
 from .build import MOVIELENS_TERMS, BuildReport, build_from_path, human_size
 from .download import DATASETS, download_and_build
@@ -66,7 +66,7 @@ def _print_report(report: BuildReport) -> None:
 
 
 async def _open(settings: Settings) -> Storage:
-    storage = await Storage.open(settings.database)
+    storage = await open_storage(settings)
     try:
         await ensure_starter_catalog(storage)  # what the bot's first start would load
     except BaseException:
@@ -108,7 +108,7 @@ async def run_download(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     require_database(settings)  # reads only: never creates an empty database
-    async with await Storage.open(settings.database) as storage:
+    async with await open_storage(settings) as storage:
         status = await storage.prior_status()
         catalog = await storage.catalog_count()
     if status is None:
@@ -129,7 +129,7 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     require_database(settings)
-    async with await Storage.open(settings.database) as storage:
+    async with await open_storage(settings) as storage:
         removed = await storage.delete_prior()
     print("Removed the taste prior." if removed else NO_PRIOR)
     return 0
