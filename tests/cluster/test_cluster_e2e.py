@@ -50,10 +50,11 @@ def backends() -> list[Any]:
     return found
 
 
-def database_for(backend: str, tmp_path: Path, request: Any) -> tuple[str, str]:
-    """(config lines, seeding target) for the backend: an SQLite file or a fresh PostgreSQL
-    database (tests/conftest.py's `postgres_database`, dropped after the test)."""
-    if backend == "sqlite":
+@pytest.fixture(params=backends())
+def database(request: Any, tmp_path: Path) -> tuple[str, str]:
+    """(config lines, seeding target): an SQLite file, or a fresh PostgreSQL database
+    (tests/conftest.py's `postgres_database`, dropped after the test)."""
+    if request.param == "sqlite":
         path = tmp_path / "bot.sqlite3"
         return f'[storage]\ndatabase = "{path}"\n', str(path)
     url = request.getfixturevalue("postgres_database")
@@ -67,9 +68,9 @@ async def seed(target: str, rows: list[tuple[int, int, int, int, float]]) -> Non
 
         conn = await asyncpg.connect(target)
         try:
-            await conn.executemany(
-                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
-                "VALUES ($1, $2, $3, $4, $5)", rows)
+            await conn.copy_records_to_table(
+                "ratings", records=rows,
+                columns=["guild_id", "user_id", "movie_id", "score", "updated_at"])
         finally:
             await conn.close()
         return
@@ -170,15 +171,14 @@ def members(guild: Guild, names: tuple[str, ...]) -> list[Member]:
     return [guild.add_member(f"{guild.name.lower().replace(' ', '-')}-{n}") for n in names]
 
 
-@pytest.mark.parametrize("backend", backends())
-async def test_two_clusters_two_workers(backend, tmp_path, redis_db, procs: Procs, request):
+async def test_two_clusters_two_workers(database, tmp_path, redis_db, procs: Procs):
     async with emulator() as emu:
         emu.configure_sharding(SHARDS, max_concurrency=1, identify_window=WINDOW)
         guilds = emu.create_sharded_guilds(8, SHARDS, name="Club")  # two per shard
         small_a, small_b, big = guilds[0], guilds[3], guilds[5]  # shards 0, 3 and 1
         assert [(g.id >> 22) % SHARDS for g in (small_a, small_b, big)] == [0, 3, 1]
         people = {g.id: members(g, ("ann", "bo", "cy")) for g in (small_a, small_b, big)}
-        storage_lines, target = database_for(backend, tmp_path, request)
+        storage_lines, target = database
         config = tmp_path / "config.toml"
         config.write_text(
             storage_lines
