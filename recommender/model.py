@@ -353,10 +353,13 @@ class CFModel:
 
     def _pick_prior(self, u: np.ndarray) -> np.ndarray:
         """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
-        S = self.prior.implicit.scores(self._prior_rated(u))
         linked = self._p_row >= 0
+        if self._prior_cols is None:  # the prior's weights into this guild's movies only
+            self._prior_cols = self.prior.implicit.W[:, self._p_row[linked]].tocsr()
+        R = self._prior_rated(u)
+        S = (R @ self._prior_cols).toarray()
         full = np.zeros((u.size, len(self.movies)))
-        full[:, linked] = S[:, self._p_row[linked]]
+        full[:, linked] = S
         return full
 
     def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
@@ -697,6 +700,7 @@ class CFModel:
         self.prior = prior
         self._p_row = (prior.lookup(self.movies.ids) if prior is not None
                        else np.full(len(self.movies), -1, dtype=np.int64))
+        self._prior_cols = None
 
     def config_json(self) -> str:
         d = dict(self.config.__dict__)

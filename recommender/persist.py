@@ -95,6 +95,7 @@ def load(cls, blob: bytes, prior=None):
         model.prior = None
         nm = len(model.movies)
         model._p_row = np.full(nm, -1, dtype=np.int64)
+        model._prior_cols = None
         if version >= 3:
             ptr, movies, vals = z["e_ptr"], z["e_movies"], z["e_vals"]
             for k, u in enumerate(z["e_users"]):
