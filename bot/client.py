@@ -38,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.recommend",
     "cogs.movies",
     "cogs.ratings",
+    "cogs.taste",
     "cogs.settings",
     "cogs.privacy",
     "cogs.admin",

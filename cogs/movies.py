@@ -17,10 +17,12 @@ from discord.ext import commands
 
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
+from bot.service.pictures import pictures_for
 from bot.service.privacy import MIN_RATERS
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.paginator import Paginator
+from cogs.pictures import picture_embed, picture_file, show_picture
 from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
 
 if TYPE_CHECKING:
@@ -108,9 +110,17 @@ class Movies(commands.Cog):
             embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
+        # The server's score distribution with the member's own score marked (none while the
+        # hidden-ratings rule withholds the aggregate).
+        chart = await pictures_for(self.bot.app).movie_distribution(
+            interaction.guild_id, interaction.user.id, found)
+        files = []
+        if chart is not None:
+            show_picture(embed, chart)
+            files.append(picture_file(chart))
         # Ephemeral: the reply carries the member's own rating and prediction.
         await interaction.response.send_message(embed=embed, ephemeral=True,
-                                                allowed_mentions=NO_PINGS)
+                                                allowed_mentions=NO_PINGS, files=files)
 
     # --------------------------------------------------------------------- top
     @movies.command(name="top", description="This server's best-rated movies")
@@ -142,6 +152,14 @@ class Movies(commands.Cog):
                               colour=discord.Colour.gold())
         embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
+        # Only the member sees the chart: it marks their own ratings of these movies.
+        chart = await pictures_for(self.bot.app).list_distribution(
+            guild_id, interaction.user.id, [e.movie.id for e in entries],
+            f"Scores of the {len(entries)} movies above")
+        if chart is not None:
+            await interaction.followup.send(embed=picture_embed("How these were rated", chart),
+                                            file=picture_file(chart), ephemeral=True,
+                                            allowed_mentions=NO_PINGS)
 
     # --------------------------------------------------------------------- add
     @movies.command(name="add", description="Add a movie to this server's list")

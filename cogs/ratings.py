@@ -12,8 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.service.pictures import pictures_for
 from cogs.errors import UserError
-from cogs.paginator import Paginator
+from cogs.pictures import PicturePaginator
+from cogs.taste import plain_name
 from cogs.text import movie_label, safe, stars
 
 if TYPE_CHECKING:
@@ -56,8 +58,12 @@ class Ratings(commands.Cog):
                                  description="\n".join(lines) or "No ratings on this page.",
                                  colour=discord.Colour.blurple())
 
-        paginator = Paginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),
-                              timeout=PAGE_TIMEOUT)
+        # One picture for the whole list (scores and favourite genres), on every page.
+        summary = await pictures_for(self.bot.app).ratings_summary(
+            guild_id, interaction.user.id, target_id,
+            member_name="you" if own or member is None else plain_name(member))
+        paginator = PicturePaginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),
+                                     timeout=PAGE_TIMEOUT, picture=summary)
         await paginator.send(interaction, ephemeral=True)
 
 

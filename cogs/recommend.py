@@ -28,11 +28,14 @@ from discord.ext import commands
 
 from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
+from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
+from bot.service.pictures import pictures_for
 from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
+from cogs.pictures import picture_file, show_picture
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
 
@@ -188,7 +191,8 @@ class Recommend(commands.Cog):
         async def load(page: int) -> Page:
             picks = await service.recommend(guild_id, user_id, n=count, offset=count * page,
                                             candidates=candidates)
-            return self._page(picks, page, count, genre_name)
+            return await self._with_card(self._page(picks, page, count, genre_name), picks,
+                                         count * page)
 
         first_picks = await service.recommend(guild_id, user_id, n=count,
                                               candidates=candidates)
@@ -198,10 +202,37 @@ class Recommend(commands.Cog):
                 content=await self._empty_message(first_picks, genre_name),
                 allowed_mentions=NO_PINGS)
             return
+        first = await self._with_card(first, first_picks, 0)
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
-        await interaction.edit_original_response(embed=first.embed, view=view,
-                                                 allowed_mentions=NO_PINGS)
+        await interaction.edit_original_response(
+            embed=first.embed, view=view, allowed_mentions=NO_PINGS,
+            attachments=[first.file] if first.file is not None else discord.utils.MISSING)
+
+    async def _with_card(self, page: Page, picks: Picks, start: int) -> Page:
+        """The page with its picks drawn as a picture (`bot.service.pictures.picks_card`: a
+        typographic card; a poster grid once a poster source is configured)."""
+        if not page.movies:
+            return page
+        lines = []
+        for number, pick in enumerate(picks.items, start=start + 1):
+            movie = picks.movies.get(pick.movie_id)
+            if movie is None:
+                continue
+            detail = ", ".join(movie.genres[:4]) or "no genre listed"
+            because = pick.because
+            if because is not None and because[0] in picks.movies:
+                reason = reason_text(picks.movies[because[0]].label, because[1])
+                detail += " · " + reason.replace("*", "")
+            lines.append(CardLine(number, movie.label, detail, pick.score))
+        title = page.embed.title or "Your picks"
+        card = await pictures_for(self.bot.app).picks_card(
+            title, lines, [movie for movie, _score in page.movies],
+            note=PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
+        # The embed's text already lists the picks (the card's alt text says the same).
+        show_picture(page.embed, card, alt_in_description=False)
+        page.file = picture_file(card)
+        return page
 
     def _page(self, picks: Picks, page: int, count: int, genre: str | None) -> Page:
         lines, shown = pick_lines(picks.items, picks.movies, start=count * page,

@@ -39,6 +39,7 @@ class Page:
     embed: discord.Embed
     movies: list[tuple[Movie, float]]  # (Movie, predicted score)
     has_more: bool
+    file: discord.File | None = None  # the page's picture (cogs.recommend: the picks card)
 
 
 PageLoader = Callable[[int], Awaitable[Page]]
@@ -164,8 +165,9 @@ class RecommendationView(OwnedView):
             return
         self.page += 1
         self._show(page)
-        await interaction.response.edit_message(embed=page.embed, view=self,
-                                                allowed_mentions=NO_PINGS)
+        await interaction.response.edit_message(
+            embed=page.embed, view=self, allowed_mentions=NO_PINGS,
+            attachments=[page.file] if page.file is not None else discord.utils.MISSING)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:

@@ -4,10 +4,14 @@ A reply prints as a person reads it in Discord (the emulator's plain-text render
 `|` lines, buttons as `[Label]`, menus as `[▾ …]`, ephemeral messages end with "(only you can
 see this)"), then its attachments. `visible_replies` decides which of an interaction's messages
 a person would see once the bot has answered; `describe` makes one line of an exception.
+Pictures are saved to a folder (`attachment_folder`) and their paths printed.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from discord.enums import InteractionResponseType
@@ -16,6 +20,7 @@ if TYPE_CHECKING:
     from emulator import Interaction, Reply
     from emulator.messages import StoredAttachment
 
+ATTACHMENTS_ENV = "MOVIEBOT_CONSOLE_ATTACHMENTS"
 UPDATED_NOTE = "(updated the message in place)"
 # Answers that change the message a component was on instead of sending a new one.
 _IN_PLACE = (InteractionResponseType.deferred_message_update.value,
@@ -30,8 +35,29 @@ def reply_text(reply: Reply, note: str | None = None) -> str:
     return "\n".join(filter(None, [note, text])) or "(empty message)"
 
 
+def attachment_folder() -> Path:
+    """Where the console saves pictures and other binary attachments:
+    `$MOVIEBOT_CONSOLE_ATTACHMENTS`, else `moviebot-console` in the temporary folder."""
+    chosen = os.environ.get(ATTACHMENTS_ENV)
+    return Path(chosen) if chosen else Path(tempfile.gettempdir()) / "moviebot-console"
+
+
+def save_attachment(attachment: StoredAttachment, folder: Path | None = None) -> Path:
+    """Write the attachment's bytes as `<attachment id>-<filename>` in `folder`."""
+    folder = folder or attachment_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{attachment.id}-{Path(attachment.filename).name}"
+    path.write_bytes(attachment.data)
+    return path
+
+
 def attachment_text(attachment: StoredAttachment) -> str:
-    return f"[attachment {attachment.filename}]\n{attachment.text}"
+    """A text attachment (CSV, JSON, plain text) is printed; anything else (a picture) is
+    saved to `attachment_folder()` and its path printed, to open in an image viewer."""
+    kind = (attachment.content_type or "").split(";")[0].strip()
+    if kind.startswith("text/") or kind == "application/json":
+        return f"[attachment {attachment.filename}]\n{attachment.text}"
+    return f"[attachment {attachment.filename} saved to {save_attachment(attachment)}]"
 
 
 def visible_replies(inter: Interaction, reply: Reply) -> list[tuple[Reply, str | None]]:

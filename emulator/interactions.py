@@ -21,6 +21,7 @@ from discord.enums import (
     try_enum,
 )
 
+from . import limits as _LIMITS
 from .bodies import UploadedFile
 from .payloads import member_payload, resolved_channel_payload, role_payload, user_payload
 from .replies import Interaction, Reply
@@ -38,7 +39,7 @@ _SELECTS = tuple(kind.value for kind in (
 # Components v2 (modal labels, text displays) are in discord.py's ComponentType only from 2.6;
 # pyproject still allows 2.5, so these two keep Discord's documented numbers.
 _LABEL, _TEXT_DISPLAY = 18, 10
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_SIZE_LIMIT = _LIMITS.ATTACHMENT_SIZE_LIMIT  # the default of emu.attachment_size_limit
 
 
 def _resolve_user(resolved: dict[str, Any], value: Member | User, channel: Channel) -> str:
@@ -180,7 +181,7 @@ def base_payload(
         "type": itype.value,
         "token": f"emu.{iid:x}.{secrets.token_urlsafe(24)}",
         "version": 1,
-        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        "attachment_size_limit": getattr(emu, "attachment_size_limit", ATTACHMENT_SIZE_LIMIT),
         "guild_id": str(guild.id),
         "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
         "channel_id": str(channel.id),

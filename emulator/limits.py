@@ -18,7 +18,11 @@ interaction responses, application commands):
   80; select placeholder 150, 1-25 options, option label/value/description 100;
 * modal: title 45, custom_id 100, 5 rows, text input label 45, placeholder 100, value 4,000;
 * autocomplete: 25 choices, name 1-100, string value up to 100;
-* application commands: name 1-32, description 1-100, 25 options (recursively), 25 choices.
+* application commands: name 1-32, description 1-100, 25 options (recursively), 25 choices;
+* uploads: at most 10 files (``files[n]`` parts) per message; each file at most the
+  attachment size limit (10 MiB without boosts, the ``attachment_size_limit`` interactions
+  carry). Too many files is the usual 400/50035 on ``attachments``; a file over the limit is
+  HTTP 413 with code 40005, "Request entity too large".
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ CHOICE_VALUE = 100
 COMMAND_NAME = 32
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
+ATTACHMENTS = 10
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes: Discord's default upload limit
+REQUEST_TOO_LARGE = 40005
 
 _ACTION_ROW, _BUTTON, _TEXT_INPUT = 1, 2, 4
 _SELECTS = (3, 5, 6, 7, 8)
@@ -162,6 +169,18 @@ def message_errors(body: dict[str, Any] | None) -> dict[str, Any] | None:
         errors.add(("embeds",), EMBED_SIZE, f"Embed size exceeds maximum size of {EMBED_TOTAL}")
     _rows(errors, ("components",), body.get("components") or [])
     return errors.tree or None
+
+
+def attachments_errors(files: list[Any]) -> dict[str, Any] | None:
+    """Errors of a message's uploaded files (count only; sizes are `oversized_files`)."""
+    errors = FormErrors()
+    errors.max_length(("attachments",), list(files), ATTACHMENTS)
+    return errors.tree or None
+
+
+def oversized_files(files: list[Any], limit: int = ATTACHMENT_SIZE_LIMIT) -> list[str]:
+    """Names of uploaded files (objects with ``filename`` and ``data``) over `limit` bytes."""
+    return [f.filename for f in files if len(f.data) > limit]
 
 
 def modal_errors(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -27,12 +27,16 @@ from discord.enums import (
 from .bodies import ParsedBody, UploadedFile, parse_body
 from .faults import json_response
 from .limits import (
+    ATTACHMENT_SIZE_LIMIT,
     INVALID_FORM_BODY,
+    REQUEST_TOO_LARGE,
+    attachments_errors,
     choices_errors,
     command_errors,
     message_errors,
     modal_errors,
     nest,
+    oversized_files,
 )
 from .messages import EPHEMERAL, LOADING
 from .payloads import (
@@ -92,6 +96,27 @@ def invalid_form(emu: DiscordEmulator, req: Req, errors: dict[str, Any]) -> web.
     emu.rejections.append({"method": req.method, "path": req.path, "errors": errors})
     return json_response({"message": "Invalid Form Body", "code": INVALID_FORM_BODY,
                           "errors": errors}, 400)
+
+
+def upload_refusal(emu: DiscordEmulator, req: Req,
+                   errors: dict[str, Any] | None = None) -> web.Response | None:
+    """Discord's answer to a message's uploads over its limits, or None: a file over
+    `emu.attachment_size_limit` is 413/40005; more than 10 files, 400/50035 (merged with the
+    body's other `errors`). Recorded in `emu.rejections` like every refusal."""
+    limit = getattr(emu, "attachment_size_limit", ATTACHMENT_SIZE_LIMIT)
+    too_big = oversized_files(req.files, limit)
+    if too_big:
+        emu.rejections.append({"method": req.method, "path": req.path, "code": REQUEST_TOO_LARGE,
+                               "errors": {"files": {name: {"_errors": [{
+                                   "code": "REQUEST_TOO_LARGE",
+                                   "message": f"Must be {limit} bytes or fewer."}]}
+                                   for name in too_big}}})
+        return json_response({"message": "Request entity too large",
+                              "code": REQUEST_TOO_LARGE}, 413)
+    count = attachments_errors(req.files)
+    if count or errors:
+        return invalid_form(emu, req, {**(errors or {}), **(count or {})})
+    return None
 
 
 # -- identity -------------------------------------------------------------------
@@ -300,8 +325,9 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
         errors = nest("data", choices_errors(list(data.get("choices") or [])))
     else:
         errors = None
-    if errors:
-        return invalid_form(emu, req, errors)
+    refused = upload_refusal(emu, req, errors)
+    if refused is not None:
+        return refused
     if callback is InteractionResponseType.channel_message:
         message = emu.messages.create(
             channel_id=inter.channel_id, guild_id=inter.guild_id, body=data, files=req.files,
@@ -378,9 +404,9 @@ async def post_followup(emu: DiscordEmulator, req: Req) -> web.Response:
     if isinstance(inter, web.Response):
         return inter
     body = req.json or {}
-    errors = message_errors(body)
-    if errors:
-        return invalid_form(emu, req, errors)
+    refused = upload_refusal(emu, req, message_errors(body))
+    if refused is not None:
+        return refused
     message = emu.messages.create(
         channel_id=inter.channel_id, guild_id=inter.guild_id, body=body, files=req.files,
         type=_message_type(inter), extra=_interaction_extra(emu, inter),
@@ -420,9 +446,9 @@ async def webhook_message(emu: DiscordEmulator, req: Req) -> web.Response:
         emu._notify()
         await emu.dispatch_message("MESSAGE_DELETE", msg)
         return no_content()
-    errors = message_errors(req.json)
-    if errors:
-        return invalid_form(emu, req, errors)
+    refused = upload_refusal(emu, req, message_errors(req.json))
+    if refused is not None:
+        return refused
     msg = emu.messages.update(mid, req.json or {}, req.files)
     snap = _snapshot(emu, msg, None)
     if req.json and "allowed_mentions" in req.json:
@@ -474,9 +500,9 @@ async def post_channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
     if not (body.get("content") or body.get("embeds") or body.get("components") or req.files
             or body.get("sticker_ids") or body.get("poll")):
         return error(400, 50006, "Cannot send an empty message")
-    errors = message_errors(body)
-    if errors:
-        return invalid_form(emu, req, errors)
+    refused = upload_refusal(emu, req, message_errors(body))
+    if refused is not None:
+        return refused
     extra: dict[str, Any] = {}
     mtype = MessageType.default.value
     ref = body.get("message_reference")
@@ -530,9 +556,9 @@ async def channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
         return no_content()
     if msg["author"]["id"] != str(emu.world.bot_user.id):
         return error(403, 50005, "Cannot edit a message authored by another user")
-    errors = message_errors(req.json)
-    if errors:
-        return invalid_form(emu, req, errors)
+    refused = upload_refusal(emu, req, message_errors(req.json))
+    if refused is not None:
+        return refused
     msg = emu.messages.update(mid, req.json or {}, req.files)
     emu._notify()
     await emu.dispatch_message("MESSAGE_UPDATE", msg)

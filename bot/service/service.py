@@ -546,6 +546,17 @@ class RecommendationService:
         state = self._cache.get(guild_id)
         return state is None or state.provisional
 
+    @gated
+    async def model_snapshot(self, guild_id: int, user_id: int | None = None) -> CFModel | None:
+        """The guild's current model, read-only (pictures read its factors), with `user_id`'s
+        latest ratings folded in; None while the guild has none."""
+        state = await self._state(guild_id)
+        if state.model is not None and user_id is not None:
+            ids, scores = await self._member_ratings(guild_id, user_id)
+            if len(ids):
+                await self._fold_in_if_needed(state, user_id, ids, scores)
+        return state.model
+
     async def effective_model_settings(self, guild_id: int) -> dict[str, tuple[float, str]]:
         """What the guild's model uses now and where each value comes from: "set" (with
         /settings), "auto" (regularisation chosen by validation at the last fit) or "default"

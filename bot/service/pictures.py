@@ -1,0 +1,460 @@
+"""PictureService: what the bot's pictures show, who may see what, and where they are drawn.
+
+The rules (drawing itself is `bot.render`):
+
+* **Off the loop.** Every projection and drawing runs in the service's own one-thread executor
+  (`pictures` thread): matplotlib holds the GIL for tens of milliseconds per picture, and one
+  thread keeps pictures from competing with each other or with fits for both cores.
+* **Cached per guild ratings version.** A picture's key holds the guild's ratings version (it
+  grows with every rating change, `Storage.ratings_version`) and the model object it came
+  from, so a cached picture is never older than the data it shows; a bounded LRU keeps them.
+* **Hidden ratings** (`bot.service.privacy`): another member's map or summary only when the
+  server's `ratings_visible` allows (`RatingsPrivate` otherwise); a map never shows other
+  members' points unless ratings are visible, and then only plots the movies at least
+  `MIN_RATERS` other members rated (plus the member's own), so an isolated point cannot say who
+  rated it. A score distribution is an aggregate: shown only under `aggregate_visible`.
+* **The taste map's space**: the model's learned movie factors (with a taste prior they are
+  fitted toward the prior's factors, so the same space), projected on their first two principal
+  axes (`project`). The member's preference vector is projected on the same axes and scaled by
+  one factor for all members, so a member sits toward the movies they are predicted to like.
+* **Alt text** for every picture (`Picture.alt`), for the embed description and the
+  attachment's description (Discord's alt text).
+* **Posters**: `/recommend` gets a typographic card; a `PosterSource` that returns a poster for
+  every pick turns it into a poster grid (the seam for TMDB posters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from bot.domain.models import Movie
+from bot.domain.scores import MAX_SCORE, MIN_SCORE
+from bot.render import (
+    CardLine,
+    Distribution,
+    Rendered,
+    TasteMap,
+    draw_distribution,
+    draw_picks_card,
+    draw_poster_grid,
+    draw_ratings_summary,
+    draw_taste_map,
+)
+from bot.service.cache import LRUCache
+from bot.service.errors import RatingsPrivate, ServiceError
+from bot.service.gate import Gate
+from bot.service.privacy import aggregate_visible, shareable_movies
+from bot.service.service import RecommendationService
+from bot.storage import Storage
+
+T = TypeVar("T")
+
+MAP_PICKS = 5  # top picks starred on the taste map
+MAP_LABELS = 12  # well-known titles labelled (fewer when they would overlap)
+LABEL_CANDIDATES = 40
+MAX_OTHER_MEMBERS = 2000  # other members drawn on a map (visible ratings only)
+MIN_GENRE_RATINGS = 2  # a genre appears in /ratings' chart from this many ratings
+ALT_LIMIT = 1000  # Discord: attachment descriptions (alt text) up to 1,024 characters
+
+
+class NothingToDraw(ServiceError):
+    """There is not enough data for this picture yet (`reason` says what is missing)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture to attach: its file name, alt text and what was drawn."""
+
+    filename: str
+    alt: str
+    rendered: Rendered
+
+    @property
+    def png(self) -> bytes:
+        return self.rendered.png
+
+
+class PosterSource(Protocol):
+    """Where poster images come from (TMDB, later): movie id -> image bytes (PNG or JPEG);
+    movies without a poster are left out."""
+
+    async def posters(self, movies: Sequence[Movie]) -> dict[int, bytes]: ...
+
+
+class NoPosters:
+    """No poster source configured: /recommend gets the typographic card."""
+
+    async def posters(self, movies: Sequence[Movie]) -> dict[int, bytes]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Movies' coordinates on the first two principal axes of their factors."""
+
+    coords: np.ndarray  # (n, 2)
+    axes: np.ndarray  # (k, 2): the principal directions
+    mean: np.ndarray  # (k,)
+    explained: tuple[float, float]  # share of the variance along each axis
+
+    def place(self, vectors: np.ndarray) -> np.ndarray:
+        """Movie-factor vectors (m, k) on the map."""
+        return (np.asarray(vectors, dtype=np.float64) - self.mean) @ self.axes
+
+
+def project(factors: np.ndarray) -> Projection:
+    """PCA of the movie factors (rows = movies); signs fixed so the largest loading of each
+    axis is positive (the same model always gives the same picture)."""
+    X = np.asarray(factors, dtype=np.float64)
+    k = X.shape[1] if X.ndim == 2 else 0
+    mean = X.mean(axis=0) if len(X) else np.zeros(k)
+    centred = X - mean
+    if len(X) < 2 or k == 0:
+        axes = np.eye(max(k, 2))[:k, :2]
+        return Projection(centred @ axes, axes, mean, (0.0, 0.0))
+    _u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    axes = vt[:2].T
+    if axes.shape[1] < 2:  # one feature: a flat second axis
+        axes = np.hstack([axes, np.zeros((k, 1))])
+    signs = np.sign(axes[np.abs(axes).argmax(axis=0), range(2)])
+    axes = axes * np.where(signs == 0, 1.0, signs)
+    var = s**2
+    total = float(var.sum()) or 1.0
+    explained = (float(var[0] / total), float(var[1] / total) if len(var) > 1 else 0.0)
+    return Projection(centred @ axes, axes, mean, explained)
+
+
+def member_scale(projection: Projection, preference_vectors: np.ndarray) -> float:
+    """One factor for every member's projected preferences: their median distance from the
+    centre becomes the movies' median distance (both clouds share the picture)."""
+    members = np.linalg.norm(projection.place(preference_vectors) - projection.place(
+        projection.mean[None, :]), axis=1) if len(preference_vectors) else np.zeros(0)
+    movies = np.linalg.norm(projection.coords, axis=1)
+    spread_members = float(np.median(members)) if members.size else 0.0
+    spread_movies = float(np.median(movies)) if movies.size else 0.0
+    return spread_movies / spread_members if spread_members > 1e-12 else 1.0
+
+
+def score_counts(scores: np.ndarray) -> np.ndarray:
+    """How many of `scores` are 1, 2, ... 10."""
+    values = np.clip(np.rint(np.asarray(scores, dtype=np.float64)), MIN_SCORE, MAX_SCORE)
+    return np.bincount(values.astype(np.int64) - MIN_SCORE,
+                       minlength=MAX_SCORE - MIN_SCORE + 1)
+
+
+@dataclass
+class _Histograms:
+    """Per-movie score counts of one guild at one ratings version."""
+
+    movie_ids: np.ndarray  # sorted
+    counts: np.ndarray  # (movies, 10)
+
+    def of(self, movie_ids: Sequence[int]) -> np.ndarray:
+        ids = np.asarray(list(movie_ids), dtype=np.int64)
+        pos = np.searchsorted(self.movie_ids, ids)
+        pos = np.minimum(pos, max(len(self.movie_ids) - 1, 0))
+        found = (self.movie_ids[pos] == ids) if len(self.movie_ids) else np.zeros(len(ids), bool)
+        total = np.zeros(10, dtype=np.int64)
+        if found.any():
+            total += self.counts[pos[found]].sum(axis=0)
+        return total
+
+
+def _histograms(movie_ids: np.ndarray, scores: np.ndarray) -> _Histograms:
+    ids, inverse = np.unique(np.asarray(movie_ids, dtype=np.int64), return_inverse=True)
+    values = np.clip(np.rint(scores), MIN_SCORE, MAX_SCORE).astype(np.int64) - MIN_SCORE
+    counts = np.zeros((len(ids), 10), dtype=np.int64)
+    np.add.at(counts, (inverse, values), 1)
+    return _Histograms(ids, counts)
+
+
+def _alt(text: str) -> str:
+    return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1] + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class PictureService:
+    """The pictures of /taste, /movies info|top, /ratings and /recommend (module docstring)."""
+
+    def __init__(self, storage: Storage, recommendations: RecommendationService, gate: Gate,
+                 *, posters: PosterSource | None = None, cache_size: int = 64) -> None:
+        self.storage = storage
+        self.recommendations = recommendations
+        self.gate = gate
+        self.posters: PosterSource = posters or NoPosters()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
+        self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
+        self._histograms: LRUCache[tuple[int, int], _Histograms] = LRUCache(8)
+        self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
+        # is not among them)
+        self.renders = 0  # pictures drawn (cache misses)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        def job() -> T:
+            self.render_threads.add(threading.get_ident())
+            return work()
+
+        self.renders += 1
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def _cached(self, key: tuple[Any, ...], make: Callable[[], Picture]) -> Picture:
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        picture = await self._run(make)
+        self._cache.put(key, picture)
+        return picture
+
+    async def _check_visible(self, guild_id: int, asker_id: int, member_id: int) -> bool:
+        """The guild's `ratings_visible`; RatingsPrivate for someone else's data if hidden."""
+        visible = (await self.storage.get_guild_settings(guild_id)).ratings_visible
+        if member_id != asker_id and not visible:
+            raise RatingsPrivate()
+        return visible
+
+    # ----------------------------------------------------------------- /taste
+    async def taste_map(self, guild_id: int, asker_id: int, member_id: int, *,
+                        member_name: str = "you") -> Picture:
+        """The server's movies in the model's taste space with `member_id` on it."""
+        async with self.gate.enter():
+            visible = await self._check_visible(guild_id, asker_id, member_id)
+            model = await self.recommendations.model_snapshot(guild_id, member_id)
+            if model is None or len(model.movies) < 3:
+                raise NothingToDraw("This server's taste model is not ready yet: it needs "
+                                    "more ratings (or a moment to finish learning).")
+            version, _count = await self.storage.ratings_version(guild_id)
+            rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
+                                                                              member_id)
+            key = ("taste", guild_id, member_id, asker_id == member_id, visible, version,
+                   id(model), len(model.users), rated_ids.tobytes(), rated_scores.tobytes(),
+                   member_name)
+            found = self._cache.get(key)
+            if found is not None:
+                return found
+            picks = await self.recommendations.recommend(guild_id, member_id, n=MAP_PICKS)
+            pick_ids = [p.movie_id for p in picks.items] if picks.personal else []
+            allowed = await shareable_movies(self.storage, guild_id, asker_id, None)
+            # Snapshot what the drawing needs on the loop (fold-ins replace these arrays).
+            movie_ids = model.movies.ids.copy()
+            factors = np.array(model.X, dtype=np.float64)
+            support = np.array(model.support_counts, dtype=np.float64)
+            preferences = np.array(model.T, dtype=np.float64)
+            user_ids = model.users.ids.copy()
+            member_row = int(model.users.lookup([member_id])[0])
+            shown = np.ones(len(movie_ids), dtype=bool)
+            if allowed is not None:
+                shown = np.isin(movie_ids, np.fromiter(allowed | {int(i) for i in rated_ids},
+                                                       dtype=np.int64, count=-1))
+            order = np.argsort(-support, kind="stable")
+            famous = [int(movie_ids[i]) for i in order if shown[i]][:LABEL_CANDIDATES]
+            titles = await self.storage.get_movies(guild_id, famous)
+        labels = [(titles[m].label, m) for m in famous if m in titles]
+        owner = "Your" if member_id == asker_id else f"{member_name}'s"
+
+        def make() -> Picture:
+            projection = project(factors)
+            index = {int(m): i for i, m in enumerate(movie_ids)}
+            rated_rows = [index[int(m)] for m in rated_ids if int(m) in index]
+            rated_vals = [float(s) for m, s in zip(rated_ids, rated_scores, strict=True)
+                          if int(m) in index]
+            pick_rows = [index[m] for m in pick_ids if m in index]
+            scale = member_scale(projection, preferences)
+            centre = projection.place(projection.mean[None, :])[0]
+            member_xy = None
+            if member_row >= 0:
+                member_xy = centre + (projection.place(preferences[member_row:member_row + 1])[0]
+                                      - centre) * scale
+            others = None
+            if visible:
+                rows = [i for i in range(len(user_ids)) if i != member_row][:MAX_OTHER_MEMBERS]
+                if rows:
+                    others = centre + (projection.place(preferences[rows]) - centre) * scale
+            coords = projection.coords
+            data = TasteMap(
+                title=f"{owner} taste map",
+                movies=coords[shown],
+                rated=coords[rated_rows].reshape(-1, 2),
+                rated_scores=np.array(rated_vals, dtype=np.float64),
+                picks=coords[pick_rows].reshape(-1, 2),
+                labels=[(label, *coords[index[m]]) for label, m in labels],
+                member=member_xy,
+                member_name=member_name,
+                others=others,
+                axis_notes=(f"taste axis 1 ({projection.explained[0]:.0%} of the differences)",
+                            f"taste axis 2 ({projection.explained[1]:.0%})"),
+                max_labels=MAP_LABELS,
+            )
+            rendered = draw_taste_map(data)
+            named = ", ".join(text for text, _x, _y in rendered.labels[:6])
+            alt = (f"{owner} taste map: {_plural(int(shown.sum()), 'movie')} of this server "
+                   f"placed by how members rate them (close together = liked by the same "
+                   f"people). {_plural(len(rated_rows), 'rated movie')} coloured by score "
+                   f"from dark purple (1) to yellow (10), {_plural(len(pick_rows), 'top pick')} "
+                   f"as orange stars"
+                   + (f", {member_name} as a black diamond" if member_xy is not None else "")
+                   + (f", {_plural(len(others), 'other member')} as blue crosses"
+                      if others is not None else "")
+                   + (f". Labelled: {named}." if named else "."))
+            return Picture("taste.png", _alt(alt), rendered)
+
+        picture = await self._run(make)
+        self._cache.put(key, picture)
+        return picture
+
+    # ----------------------------------------------------------------- distributions
+    async def _guild_histograms(self, guild_id: int, version: int) -> _Histograms:
+        found = self._histograms.get((guild_id, version))
+        if found is None:
+            arrays = await self.storage.guild_ratings(guild_id)
+            found = await self._run(lambda: _histograms(arrays.movie_ids, arrays.scores))
+            self._histograms.put((guild_id, version), found)
+        return found
+
+    async def movie_distribution(self, guild_id: int, asker_id: int,
+                                 movie: Movie) -> Picture | None:
+        """The movie's 1-10 scores in this server with the asker's own marked; None when
+        nobody rated it or the hidden-ratings rule withholds it."""
+        async with self.gate.enter():
+            settings = await self.storage.get_guild_settings(guild_id)
+            version, _count = await self.storage.ratings_version(guild_id)
+            mine = await self.storage.get_rating(guild_id, asker_id, movie.id)
+            counts = (await self._guild_histograms(guild_id, version)).of([movie.id])
+            total = int(counts.sum())
+            if total == 0 or not aggregate_visible(settings.ratings_visible, total,
+                                                   mine is not None):
+                return None
+
+            def make() -> Picture:
+                rendered = draw_distribution(Distribution(
+                    title=f"Scores for {movie.label}"[:90], counts=counts, mine=mine,
+                    mine_label="you"))
+                spread = ", ".join(f"{s}: {int(c)}" for s, c in enumerate(counts, start=1)
+                                   if c)
+                alt = (f"Bar chart of this server's {_plural(total, 'rating')} of "
+                       f"{movie.label} by score ({spread})"
+                       + (f"; your score, {mine}, is the hatched orange bar." if mine
+                          is not None else "."))
+                return Picture("scores.png", _alt(alt), rendered)
+
+            return await self._cached(("movie", guild_id, version, movie.id, mine), make)
+
+    async def list_distribution(self, guild_id: int, asker_id: int, movie_ids: Sequence[int],
+                                title: str) -> Picture | None:
+        """The scores of a list of movies (/movies top) with the asker's own ratings of them
+        in front; movies the hidden-ratings rule withholds are left out."""
+        async with self.gate.enter():
+            version, _count = await self.storage.ratings_version(guild_id)
+            allowed = await shareable_movies(self.storage, guild_id, asker_id, set(movie_ids))
+            ids = [m for m in movie_ids if allowed is None or m in allowed]
+            if not ids:
+                return None
+            counts = (await self._guild_histograms(guild_id, version)).of(ids)
+            rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
+                                                                              asker_id)
+            mine = score_counts(rated_scores[np.isin(rated_ids, ids)])
+            total = int(counts.sum())
+            if total == 0:
+                return None
+
+            def make() -> Picture:
+                rendered = draw_distribution(Distribution(
+                    title=title[:90], counts=counts, mine_counts=mine,
+                    mine_label="your ratings of these"))
+                alt = (f"Bar chart of the {_plural(total, 'rating')} of these "
+                       f"{_plural(len(ids), 'movie')} by score, 1 to 10 (most common: "
+                       f"{int(np.argmax(counts)) + 1}); your {_plural(int(mine.sum()), 'rating')}"
+                       " of them are the narrow hatched orange bars.")
+                return Picture("scores.png", _alt(alt), rendered)
+
+            return await self._cached(("list", guild_id, version, asker_id, tuple(ids),
+                                       title), make)
+
+    # ----------------------------------------------------------------- /ratings
+    async def ratings_summary(self, guild_id: int, asker_id: int, member_id: int, *,
+                              member_name: str = "you") -> Picture | None:
+        """The member's score histogram and the genres they rate highest; None without
+        ratings. RatingsPrivate for someone else's while ratings are hidden."""
+        async with self.gate.enter():
+            await self._check_visible(guild_id, asker_id, member_id)
+            version, _count = await self.storage.ratings_version(guild_id)
+            key = ("ratings", guild_id, member_id, version, member_name)
+            found = self._cache.get(key)
+            if found is not None:
+                return found
+            rated = await self.storage.member_ratings(guild_id, member_id)
+        if not rated:
+            return None
+        scores = np.array([r.score for r in rated], dtype=np.float64)
+        by_genre: dict[str, list[int]] = {}
+        for row in rated:
+            for genre in row.movie.genres:
+                by_genre.setdefault(genre, []).append(row.score)
+        owner = "Your" if member_id == asker_id else f"{member_name}'s"
+
+        def make() -> Picture:
+            genres = sorted(((g, float(np.mean(v)), len(v)) for g, v in by_genre.items()
+                             if len(v) >= MIN_GENRE_RATINGS), key=lambda t: (-t[1], -t[2], t[0]))
+            counts = score_counts(scores)
+            rendered = draw_ratings_summary(f"{owner} {_plural(len(scores), 'rating')}",
+                                            counts, genres)
+            best = "; ".join(f"{g} {m:.1f} ({n})" for g, m, n in genres[:6])
+            alt = (f"{owner} ratings: a bar chart of {_plural(len(scores), 'score')} from 1 to "
+                   f"10 (average {scores.mean():.1f}, most often {int(np.argmax(counts)) + 1})"
+                   + (f", and the genres rated highest on average: {best}." if best else "."))
+            return Picture("ratings.png", _alt(alt), rendered)
+
+        picture = await self._run(make)
+        self._cache.put(key, picture)
+        return picture
+
+    # ----------------------------------------------------------------- /recommend
+    async def picks_card(self, title: str, lines: Sequence[CardLine], movies: Sequence[Movie],
+                         note: str = "") -> Picture:
+        """The page's picks as a picture: a poster grid when the poster source has a poster
+        for every pick, else a typographic card."""
+        async with self.gate.enter():
+            posters = await self.posters.posters(movies) if movies else {}
+        key = ("card", title, tuple((ln.rank, ln.title, ln.detail, round(ln.score, 1))
+                                    for ln in lines), note,
+               tuple(sorted((m, len(b)) for m, b in posters.items())))
+        listing = "; ".join(f"{ln.rank}. {ln.title}, {ln.score:.1f}/10" for ln in lines)
+        if movies and all(m.id in posters for m in movies):
+            grid = [(m.label, posters[m.id]) for m in movies]
+            return await self._cached(key, lambda: Picture(
+                "picks.png", _alt(f"Posters of {title.lower()}: {listing}."),
+                draw_poster_grid(title, grid)))
+        return await self._cached(key, lambda: Picture(
+            "picks.png", _alt(f"{title}, as a card: {listing}."),
+            draw_picks_card(title, lines, note)))
+
+
+_SERVICES: weakref.WeakKeyDictionary[Any, PictureService] = weakref.WeakKeyDictionary()
+
+
+def pictures_for(services: Any) -> PictureService:
+    """The `PictureService` over a `Services` bundle (made on first use, one per bundle), so
+    the cogs reach it as `pictures_for(self.bot.app)`."""
+    key = services.recommendations  # the bundle itself is an unhashable dataclass
+    found = _SERVICES.get(key)
+    if found is None or found.storage is not services.storage:
+        found = PictureService(services.storage, services.recommendations, services.gate)
+        _SERVICES[key] = found
+    return found

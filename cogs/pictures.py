@@ -1,0 +1,96 @@
+"""Turning a `bot.service.pictures.Picture` into what Discord shows: a PNG file whose
+description is its alt text, an embed that shows it (`attachment://name`) with the alt text in
+its description, and a "Share" button that posts a private picture publicly, without pings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+
+import discord
+
+from bot.service.pictures import Picture
+from cogs.paginator import OwnedView, Paginator
+from cogs.text import NO_PINGS, safe
+
+SHARE_TIMEOUT = 600.0  # seconds the Share button stays live
+COLOUR = discord.Colour.blurple()
+
+
+def picture_file(picture: Picture) -> discord.File:
+    """The PNG as an attachment; its description is Discord's alt text for the image."""
+    return discord.File(io.BytesIO(picture.png), filename=picture.filename,
+                        description=picture.alt[:1024])
+
+
+def show_picture(embed: discord.Embed, picture: Picture, *, alt_in_description: bool = True,
+                 limit: int = 4096) -> discord.Embed:
+    """`embed` shows the picture; the alt text goes into its description (after what is
+    there, if it fits)."""
+    embed.set_image(url=f"attachment://{picture.filename}")
+    if alt_in_description:
+        alt = f"*{safe(picture.alt, 1000)}*"
+        text = embed.description or ""
+        joined = f"{text}\n\n{alt}" if text else alt
+        if len(joined) <= limit:
+            embed.description = joined
+    return embed
+
+
+def picture_embed(title: str, picture: Picture) -> discord.Embed:
+    return show_picture(discord.Embed(title=title[:256], colour=COLOUR), picture)
+
+
+class ShareView(OwnedView):
+    """A 'Share' button under a private picture: posts it in the channel for everyone (the
+    member chose to show it), mentions disabled; then the button switches off."""
+
+    def __init__(self, owner_id: int, picture: Picture, heading: Callable[[], str], *,
+                 timeout: float = SHARE_TIMEOUT) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.picture = picture
+        self.heading = heading
+
+    @discord.ui.button(label="Share", style=discord.ButtonStyle.primary)
+    async def share(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.send_message(
+            self.heading(), embed=show_picture(discord.Embed(colour=COLOUR), self.picture),
+            file=picture_file(self.picture), allowed_mentions=NO_PINGS)
+        button.disabled = True
+        button.label = "Shared"
+        if self.interaction is not None:
+            # the private message may be gone: nothing to update then
+            with contextlib.suppress(discord.HTTPException):
+                await self.interaction.edit_original_response(view=self)
+        self.stop()
+
+
+class PicturePaginator(Paginator):
+    """A `Paginator` whose first message carries a picture every page's embed shows (page
+    turns keep the message's attachment)."""
+
+    def __init__(self, *args: object, picture: Picture | None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.picture = picture
+
+    async def page_embed(self) -> discord.Embed:
+        embed = await super().page_embed()
+        if self.picture is not None:
+            show_picture(embed, self.picture)
+        return embed
+
+    async def send(self, interaction: discord.Interaction, *, ephemeral: bool = True,
+                   content: str | None = None) -> None:
+        if self.picture is None:
+            await super().send(interaction, ephemeral=ephemeral, content=content)
+            return
+        embed = await self.page_embed()
+        self.interaction = interaction
+        await interaction.response.send_message(
+            content, embed=embed, view=self, ephemeral=ephemeral, allowed_mentions=NO_PINGS,
+            file=picture_file(self.picture))
+
+
+__all__ = ["PicturePaginator", "ShareView", "picture_embed", "picture_file", "show_picture"]
