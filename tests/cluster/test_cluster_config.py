@@ -123,3 +123,29 @@ def test_create_bot_picks_the_clusters_slice_when_sharded():
     assert bot.owns_guild((2 << 22) | 5) and not bot.owns_guild((4 << 22) | 5)
     cluster0 = create_bot(replace(settings, sharding=ShardingSettings(6, 3, 0)))
     assert cluster0.settings.dev_guild_id == 42 and cluster0.shard_ids == [0, 1]
+
+
+def test_cluster_compose_matches_the_example_config(monkeypatch):
+    """docker-compose.cluster.yml has one cluster-N service per cluster of
+    config.cluster.example.toml, each with its MOVIEBOT_CLUSTER_ID, plus workers; the example
+    config loads and asks for queued training."""
+    import re
+
+    repo = Path(__file__).resolve().parents[2]
+    settings = load_settings(repo / "config.cluster.example.toml")
+    assert settings.training.mode == "queue" and settings.sharding.shard_count >= 2
+    check_sharding(dataclasses_replace_redis(settings))
+    compose = (repo / "docker-compose.cluster.yml").read_text()
+    services = re.findall(r"^  (cluster-(\d+)):\n(?:    .*\n|\n)*?      MOVIEBOT_CLUSTER_ID: "
+                          r'"(\d+)"', compose, flags=re.M)
+    assert [(int(n), int(cid)) for _name, n, cid in services] == [
+        (k, k) for k in range(settings.sharding.clusters)]
+    for name in ("postgres:", "redis:", "worker:", "sync:"):
+        assert f"\n  {name}" in compose
+    assert '"python", "-m", "bot", "worker"' in compose
+
+
+def dataclasses_replace_redis(settings):
+    from dataclasses import replace
+
+    return replace(settings, redis=replace(settings.redis, url="redis://redis:6379/0"))
