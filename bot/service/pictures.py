@@ -113,6 +113,11 @@ class Projection:
         """Movie-factor vectors (m, k) on the map."""
         return (np.asarray(vectors, dtype=np.float64) - self.mean) @ self.axes
 
+    def direction(self, preferences: np.ndarray) -> np.ndarray:
+        """Members' preference vectors (m, k) on the same axes: a member lies toward the
+        movies whose factors point their way (prediction = factors . preferences)."""
+        return np.asarray(preferences, dtype=np.float64) @ self.axes
+
 
 def project(factors: np.ndarray) -> Projection:
     """PCA of the movie factors (rows = movies); signs fixed so the largest loading of each
@@ -139,8 +144,8 @@ def project(factors: np.ndarray) -> Projection:
 def member_scale(projection: Projection, preference_vectors: np.ndarray) -> float:
     """One factor for every member's projected preferences: their median distance from the
     centre becomes the movies' median distance (both clouds share the picture)."""
-    members = np.linalg.norm(projection.place(preference_vectors) - projection.place(
-        projection.mean[None, :]), axis=1) if len(preference_vectors) else np.zeros(0)
+    members = (np.linalg.norm(projection.direction(preference_vectors), axis=1)
+               if len(preference_vectors) else np.zeros(0))
     movies = np.linalg.norm(projection.coords, axis=1)
     spread_members = float(np.median(members)) if members.size else 0.0
     spread_movies = float(np.median(movies)) if movies.size else 0.0
@@ -277,16 +282,14 @@ class PictureService:
                           if int(m) in index]
             pick_rows = [index[m] for m in pick_ids if m in index]
             scale = member_scale(projection, preferences)
-            centre = projection.place(projection.mean[None, :])[0]
             member_xy = None
             if member_row >= 0:
-                member_xy = centre + (projection.place(preferences[member_row:member_row + 1])[0]
-                                      - centre) * scale
+                member_xy = projection.direction(preferences[member_row:member_row + 1])[0] * scale
             others = None
             if visible:
                 rows = [i for i in range(len(user_ids)) if i != member_row][:MAX_OTHER_MEMBERS]
                 if rows:
-                    others = centre + (projection.place(preferences[rows]) - centre) * scale
+                    others = projection.direction(preferences[rows]) * scale
             coords = projection.coords
             data = TasteMap(
                 title=f"{owner} taste map",

@@ -1,0 +1,120 @@
+"""The drawing functions (`bot.render`): real PNGs of the promised size, under the size cap,
+with the plotted data where the caller put it; labels never overlap; the projection is the
+PCA of the factors; a 10,000-movie map draws."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from bot.render import (
+    MAX_PNG_BYTES,
+    CardLine,
+    Distribution,
+    TasteMap,
+    draw_distribution,
+    draw_picks_card,
+    draw_ratings_summary,
+    draw_taste_map,
+)
+from bot.service.pictures import member_scale, project, score_counts
+
+
+def _decode(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    image.load()  # decodes every pixel: a truncated PNG fails here
+    assert image.format == "PNG"
+    return image
+
+
+def _map(n: int, seed: int = 0, **extra) -> TasteMap:
+    rng = np.random.default_rng(seed)
+    movies = rng.normal(size=(n, 2))
+    fields = dict(title="Your taste map", movies=movies, rated=movies[:12],
+                  rated_scores=np.arange(12) % 10 + 1.0, picks=movies[12:17],
+                  labels=[(f"Movie {i} (1999)", *movies[i]) for i in range(30)],
+                  member=np.array([0.2, -0.1]))
+    fields.update(extra)
+    return TasteMap(**fields)
+
+
+def test_taste_map_is_a_png_of_the_promised_size_with_points_where_given() -> None:
+    data = _map(300)
+    drawn = draw_taste_map(data)
+    image = _decode(drawn.png)
+    assert image.size == (drawn.width, drawn.height) == (800, 600)
+    assert drawn.size < MAX_PNG_BYTES
+    np.testing.assert_allclose(drawn.plotted["rated"], data.rated)
+    np.testing.assert_allclose(drawn.plotted["rated_scores"], data.rated_scores)
+    np.testing.assert_allclose(drawn.plotted["picks"], data.picks)
+    np.testing.assert_allclose(drawn.plotted["member"], [[0.2, -0.1]])
+    assert drawn.plotted["others"].shape == (0, 2)
+    # The card is opaque: readable on Discord's dark and light themes alike.
+    assert image.convert("RGBA").getextrema()[3] == (255, 255)
+
+
+def test_labels_that_would_overlap_are_left_out() -> None:
+    crowded = [(f"Same place {i}", 0.0, 0.0) for i in range(5)]
+    apart = [("Far left", -2.0, -2.0), ("Far right", 1.5, 1.5)]
+    drawn = draw_taste_map(_map(50, labels=crowded + apart))
+    kept = [text for text, _x, _y in drawn.labels]
+    assert kept.count("Same place 0") == 1 and not any(t.startswith("Same place 1")
+                                                       for t in kept)
+    assert "Far left" in kept and "Far right" in kept
+
+
+def test_a_ten_thousand_movie_map_draws_under_the_cap() -> None:
+    drawn = draw_taste_map(_map(10_000, others=np.random.default_rng(1).normal(size=(500, 2))))
+    assert _decode(drawn.png).size == (800, 600)
+    assert drawn.size < MAX_PNG_BYTES
+    assert len(drawn.plotted["movies"]) == 10_000 and len(drawn.plotted["others"]) == 500
+
+
+def test_distribution_marks_the_members_score() -> None:
+    counts = np.array([0, 1, 0, 2, 3, 5, 4, 2, 1, 1])
+    drawn = draw_distribution(Distribution("Scores", counts, mine=7))
+    assert _decode(drawn.png).size == (600, 260)
+    np.testing.assert_array_equal(drawn.plotted["counts"], counts)
+    np.testing.assert_array_equal(drawn.plotted["mine"], [7])
+
+
+def test_ratings_summary_and_card() -> None:
+    summary = draw_ratings_summary("Your 9 ratings", np.arange(10) % 3,
+                                   [("Drama", 8.5, 4), ("Horror", 3.0, 2)])
+    assert _decode(summary.png).size == (800, 360)
+    np.testing.assert_allclose(summary.plotted["genre_means"], [8.5, 3.0])
+    card = draw_picks_card("Your picks", [CardLine(n, f"Film {n}", "Drama", 9.0 - n)
+                                          for n in range(1, 6)], note="Ranked by …")
+    image = _decode(card.png)
+    assert image.size == (card.width, card.height) and image.size[0] == 700
+    np.testing.assert_allclose(card.plotted["scores"], [8.0, 7.0, 6.0, 5.0, 4.0])
+
+
+def test_projection_is_the_pca_of_the_factors() -> None:
+    rng = np.random.default_rng(3)
+    factors = rng.normal(size=(200, 6)) * np.array([5.0, 2.0, 1.0, 0.5, 0.2, 0.1])
+    projection = project(factors)
+    centred = factors - factors.mean(axis=0)
+    covariance = centred.T @ centred
+    _values, vectors = np.linalg.eigh(covariance)
+    top = vectors[:, ::-1][:, :2]
+    # Same axes up to sign, fixed so each axis' largest loading is positive.
+    for axis in range(2):
+        a, b = projection.axes[:, axis], top[:, axis]
+        assert np.isclose(abs(a @ b), 1.0)
+        assert a[np.abs(a).argmax()] > 0
+    np.testing.assert_allclose(projection.coords, centred @ projection.axes)
+    assert projection.explained[0] > projection.explained[1] > 0
+    assert project(factors).coords.tobytes() == projection.coords.tobytes()  # deterministic
+    # Members are scaled so their median distance from the centre is the movies'.
+    prefs = rng.normal(size=(30, 6)) * 0.01
+    scale = member_scale(projection, prefs)
+    members = np.linalg.norm(projection.direction(prefs) * scale, axis=1)
+    assert np.isclose(np.median(members), np.median(np.linalg.norm(projection.coords, axis=1)))
+
+
+def test_score_counts() -> None:
+    np.testing.assert_array_equal(score_counts(np.array([1, 10, 10, 5.0])),
+                                  [1, 0, 0, 0, 1, 0, 0, 0, 0, 2])

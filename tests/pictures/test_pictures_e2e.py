@@ -1,0 +1,202 @@
+"""Pictures end to end: the real bot against the emulator (issue 16).
+
+* `/taste` answers privately with a PNG whose plotted points are where the PCA of the model's
+  movie factors puts them (the member's rated movies, top picks and the member), a "Share"
+  button posts it publicly without pings; hidden ratings: no other member's points and no
+  other member's map.
+* `/movies info` attaches the movie's score distribution with the member's score (none while
+  the hidden-ratings rule withholds it), `/movies top` a private chart of the list's scores,
+  `/ratings` a summary kept across pages, `/recommend` a card per page.
+* Drawing never runs on the event loop: a loop probe keeps ticking while a map draws, and the
+  drawing thread is not the loop's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from bot.service.pictures import member_scale, pictures_for, project
+
+if TYPE_CHECKING:
+    from conftest import Env
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG"
+    return image.size
+
+
+async def _server(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild)
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 2,
+                                              "Roman Holiday": 3},
+                               env.bob.id: {"Star Wars": 9, "Vertigo": 4, "Jaws": 8}})
+
+
+def _rows(ids, wanted) -> list[int]:
+    index = {int(m): i for i, m in enumerate(ids)}
+    return [index[int(m)] for m in wanted if int(m) in index]
+
+
+def _same_points(a: np.ndarray, b: np.ndarray) -> None:
+    """Equal as sets of points (the renderer keeps the caller's order; compare sorted)."""
+    a, b = np.asarray(a).reshape(-1, 2), np.asarray(b).reshape(-1, 2)
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a[np.lexsort(a.T)], b[np.lexsort(b.T)], rtol=1e-9, atol=1e-9)
+
+
+async def test_taste_map_shows_the_projection_privately_and_shares_without_pings(
+        env: Env) -> None:
+    await _server(env)
+    reply = await env.run(env.alice, "taste")
+    assert reply.ephemeral
+    attachment = reply.attachment("taste.png")
+    assert _png_size(attachment.data) == (800, 600) and attachment.size < 500_000
+    assert reply.embed["image"]["url"] == "attachment://taste.png"
+    assert "taste map" in reply.embed["description"]  # the alt text
+    assert attachment.description and "rated movies coloured by score" in attachment.description
+
+    # The uploaded PNG is the cached picture; its plotted data is the model's projection.
+    picture = await pictures_for(env.bot.app).taste_map(env.guild.id, env.alice.id,
+                                                        env.alice.id)
+    assert picture.png == attachment.data
+    model = await env.service.model_snapshot(env.guild.id, env.alice.id)
+    projection = project(model.X)
+    rated_ids, _scores = await env.storage.member_rating_arrays(env.guild.id, env.alice.id)
+    plotted = picture.rendered.plotted
+    _same_points(plotted["rated"], projection.coords[_rows(model.movies.ids, rated_ids)])
+    picks = await env.service.recommend(env.guild.id, env.alice.id, n=5)
+    assert picks.personal and len(plotted["picks"]) == len(picks.items)
+    _same_points(plotted["picks"], projection.coords[
+        _rows(model.movies.ids, [p.movie_id for p in picks.items])])
+    row = int(model.users.lookup([env.alice.id])[0])
+    scale = member_scale(projection, np.asarray(model.T, dtype=np.float64))
+    np.testing.assert_allclose(plotted["member"][0],
+                               projection.direction(model.T[row:row + 1])[0] * scale)
+    assert len(plotted["others"]) == len(model.users) - 1  # ratings are visible here
+    assert len(picture.rendered.labels) >= 3
+
+    share = next(b for b in reply.buttons if b["label"] == "Share")
+    shared = await (await env.emu.click(env.alice, reply.id, share["custom_id"])).response()
+    assert not shared.ephemeral and shared.allowed_mentions == {"parse": []}
+    assert shared.attachment("taste.png").data == attachment.data
+    assert "shared their taste map" in shared.content and shared.mentions == []
+    await env.emu.wait_until(lambda: any(b.get("disabled") for b in
+                                         env.emu.message(reply.id).buttons), 5.0, "Shared")
+
+
+async def test_hidden_ratings_show_no_other_members(env: Env) -> None:
+    await _server(env)
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    reply = await env.run(env.alice, "taste")
+    picture = await pictures_for(env.bot.app).taste_map(env.guild.id, env.alice.id,
+                                                        env.alice.id)
+    assert picture.png == reply.attachment("taste.png").data
+    assert picture.rendered.plotted["others"].shape == (0, 2)
+    assert "other member" not in picture.alt
+    # Only movies at least three others rated, plus Alice's own, are on the map.
+    totals = await env.storage.score_totals(env.guild.id)
+    mine, _ = await env.storage.member_rating_arrays(env.guild.id, env.alice.id)
+    allowed = {m for m, (_s, n) in totals.items() if n - (m in set(mine.tolist())) >= 3}
+    assert len(picture.rendered.plotted["movies"]) == len(allowed | set(mine.tolist()))
+    refused = await env.run(env.alice, "taste", member=env.bob)
+    assert "private" in refused.rendered_text() and not refused.attachments
+    # With ratings visible, Bob's map is Alice's to see.
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=True)
+    bobs = await env.run(env.alice, "taste", member=env.bob)
+    assert bobs.attachment("taste.png") and "bob's taste map" in bobs.embed["title"]
+
+
+async def test_drawing_never_runs_on_the_loop(env: Env) -> None:
+    await _server(env)
+    service = pictures_for(env.bot.app)
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def probe() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(probe())
+    drawn_before = service.renders
+    before = ticks
+    picture = await service.taste_map(env.guild.id, env.carol.id, env.carol.id)
+    during = ticks - before
+    stop.set()
+    await task
+    assert service.renders > drawn_before and picture.png  # drawn now, not from the cache
+    assert threading.get_ident() not in service.render_threads
+    assert service.render_threads  # it ran somewhere: the pictures thread
+    assert during > 10  # the loop kept serving other tasks while the map was drawn
+
+
+async def test_movies_info_and_top_chart_the_scores(env: Env) -> None:
+    await _server(env)
+    star_wars = await env.movie("Star Wars")
+    info = await env.run(env.alice, "movies info", movie=f"#{star_wars.id}")
+    chart = info.attachment("scores.png")
+    assert info.ephemeral and _png_size(chart.data) == (600, 260)
+    assert info.embed["image"]["url"] == "attachment://scores.png"
+    assert "your score, 10" in info.embed["description"]
+    picture = await pictures_for(env.bot.app).movie_distribution(env.guild.id, env.alice.id,
+                                                                 star_wars)
+    assert picture is not None and picture.png == chart.data
+    total = (await env.storage.movie_stats(env.guild.id, star_wars.id))[1]
+    assert picture.rendered.plotted["counts"].sum() == total
+    assert picture.rendered.plotted["mine"].tolist() == [10]
+
+    inter = await env.slash(env.alice, "movies top")
+    listing, private = await inter.followups(2, timeout=15.0)
+    assert not listing.ephemeral and not listing.attachments
+    assert private.ephemeral and _png_size(private.attachment("scores.png").data)[0] == 600
+
+
+async def test_movies_info_has_no_chart_while_the_rule_hides_it(env: Env) -> None:
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    vertigo = await env.movie("Vertigo")
+    await env.seed(env.guild, {env.alice.id: {vertigo: 2}, env.bob.id: {vertigo: 6}},
+                   train=False)
+    reply = await env.run(env.carol, "movies info", movie=f"#{vertigo.id}")
+    assert reply.embed["fields"][2]["value"].startswith("Hidden")
+    assert not reply.attachments and "image" not in reply.embed
+
+
+async def test_ratings_summary_stays_on_every_page(env: Env) -> None:
+    await _server(env)
+    many = {title: 5 + n % 5 for n, title in enumerate(env.SCIFI + env.ROMANCE)}
+    await env.seed(env.guild, {env.dave.id: many}, train=False)
+    reply = await env.run(env.dave, "ratings")
+    summary = reply.attachment("ratings.png")
+    assert _png_size(summary.data) == (800, 360)
+    assert reply.embed["image"]["url"] == "attachment://ratings.png"
+    assert "16 scores" in reply.embed["description"]
+    following = next(b for b in reply.buttons if b["label"] == "Next")
+    await (await env.emu.click(env.dave, reply.id, following["custom_id"])).response()
+    page2 = env.emu.message(reply.id)
+    assert page2.embed["footer"]["text"] == "Page 2 of 2"
+    assert page2.embed["image"]["url"] == "attachment://ratings.png"
+    assert page2.attachment("ratings.png").data == summary.data
+
+
+async def test_recommend_attaches_a_card_per_page(env: Env) -> None:
+    await _server(env)
+    reply = await env.run(env.alice, "recommend", count=3)
+    card = reply.attachment("picks.png")
+    assert _png_size(card.data)[0] == 700 and reply.embed["image"]["url"] == \
+        "attachment://picks.png"
+    more = next(b for b in reply.buttons if b["label"] == "Show more")
+    await (await env.emu.click(env.alice, reply.id, more["custom_id"])).response()
+    page2 = env.emu.message(reply.id)
+    assert page2.embed["description"].startswith("4.")
+    assert [a.filename for a in page2.attachments] == ["picks.png"]
+    assert page2.attachment("picks.png").data != card.data  # the second page's picks
