@@ -42,6 +42,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.settings",
     "cogs.privacy",
     "cogs.admin",
+    "cogs.history",
+    "cogs.watchlist",
     "cogs.help",
 )
 

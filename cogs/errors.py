@@ -29,6 +29,7 @@ from bot.service.errors import (
 )
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 from bot.service.privacy import ConsentRequired
+from bot.service.watchlist import AlreadyRated, NotOnWatchlist, WatchlistFull
 from cogs.text import NO_PINGS, movie_label, safe
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,14 @@ def describe_refusal(error: Exception) -> str | None:
     if isinstance(error, ConsentRequired):
         return ("This server keeps ratings private, so everyone named in `group` has to agree "
                 "first: run the command again and ask them to press Agree.")
+    if isinstance(error, AlreadyRated):
+        return (f"You rated **{movie_label(error.movie)}** {error.score}/10 already, so it "
+                "stays off your watchlist.")
+    if isinstance(error, NotOnWatchlist):
+        return f"**{movie_label(error.movie)}** is not on your watchlist."
+    if isinstance(error, WatchlistFull):
+        return (f"Your watchlist holds its limit of {error.cap:,} movies: remove some with "
+                "`/watchlist remove` first.")
     if isinstance(error, RatingsPrivate):
         return ("This server keeps ratings private: you can only see your own with "
                 "`/ratings`.")

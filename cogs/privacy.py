@@ -1,7 +1,9 @@
 """Privacy: /forgetme and /export for members, and the guild lifecycle for the host.
 
-* `/forgetme` deletes all of the member's ratings in this server after a confirmation button.
-* `/export` sends the member their ratings in this server as a CSV file, ephemerally.
+* `/forgetme` deletes all of the member's ratings and their watchlist in this server after a
+  confirmation button.
+* `/export` sends the member their ratings and their watchlist in this server as CSV files
+  (which `/import` reads back), ephemerally.
 * When the bot is removed from a server, the server is marked as left; its data is purged after
   `privacy.purge_grace_days` by an hourly task (or at once with `python -m bot purge`). Joining
   again before then cancels the purge.
@@ -19,7 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.domain.models import RatedMovie
+from bot.domain.models import RatedMovie, WatchlistEntry
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
 CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
+WATCHLIST_COLUMNS = ("title", "year", "genres", "added_at")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -54,6 +57,23 @@ def ratings_csv(rows: Iterable[RatedMovie]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def watchlist_csv(rows: Iterable[WatchlistEntry]) -> bytes:
+    """The member's watchlist as UTF-8 CSV with a header line (what /import reads back)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(WATCHLIST_COLUMNS)
+    for row in rows:
+        movie = row.movie
+        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
+                         csv_cell("|".join(movie.genres)),
+                         csv_cell(row.added_at.isoformat(timespec="seconds"))])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _movies(count: int) -> str:
+    return f"{count} movie{'s' if count != 1 else ''}"
+
+
 def _ratings(count: int) -> str:
     return f"{count} rating{'s' if count != 1 else ''}"
 
@@ -72,10 +92,13 @@ class ForgetConfirm(OwnedView):
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
-        self.deleted = await self.bot.app.ratings.forget_member(self.guild_id, self.owner_id)
-        await interaction.response.edit_message(
-            content=f"Done: deleted {_ratings(self.deleted)} of yours in this server.",
-            view=self, allowed_mentions=NO_PINGS)
+        self.deleted, watchlisted = await self.bot.app.ratings.forget_all(self.guild_id,
+                                                                          self.owner_id)
+        text = f"Done: deleted {_ratings(self.deleted)} of yours in this server"
+        if watchlisted:
+            text += f" and your watchlist ({_movies(watchlisted)})"
+        await interaction.response.edit_message(content=text + ".", view=self,
+                                                allowed_mentions=NO_PINGS)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -103,14 +126,17 @@ class Privacy(commands.Cog):
     async def forgetme(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         count = await self.bot.app.ratings.count(interaction.guild_id, interaction.user.id)
-        if count == 0:
+        watching = await self.bot.app.watchlist.count(interaction.guild_id,
+                                                      interaction.user.id)
+        if count == 0 and watching == 0:
             raise UserError("You have no ratings in this server, so there is nothing to "
                             "delete.")
         view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
+        also = f" and your watchlist ({_movies(watching)})" if watching else ""
         await interaction.response.send_message(
-            f"This deletes all {_ratings(count)} of yours in this server, for good. "
+            f"This deletes all {_ratings(count)} of yours{also} in this server, for good. "
             "Your ratings in other servers are not affected.",
             view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
@@ -120,14 +146,25 @@ class Privacy(commands.Cog):
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await self.bot.app.ratings.export(interaction.guild_id, interaction.user.id)
-        if not rows:
+        watching = await self.bot.app.watchlist.export(interaction.guild_id,
+                                                       interaction.user.id)
+        if not rows and not watching:
             raise UserError("You have no ratings in this server yet, so there is nothing to "
                             "export.")
-        data = ratings_csv(rows)
-        file = discord.File(io.BytesIO(data), filename=f"ratings-{interaction.guild_id}.csv")
+        files = []
+        parts = []
+        if rows:
+            files.append(discord.File(io.BytesIO(ratings_csv(rows)),
+                                      filename=f"ratings-{interaction.guild_id}.csv"))
+            parts.append(f"Your {_ratings(len(rows))} in this server (columns: "
+                         f"{', '.join(CSV_COLUMNS)}).")
+        if watching:
+            files.append(discord.File(io.BytesIO(watchlist_csv(watching)),
+                                      filename=f"watchlist-{interaction.guild_id}.csv"))
+            parts.append(f"Your watchlist: {_movies(len(watching))}.")
+        parts.append("`/import` reads these files back, here or in another server.")
         await interaction.response.send_message(
-            f"Your {_ratings(len(rows))} in this server (columns: {', '.join(CSV_COLUMNS)}).",
-            file=file, ephemeral=True, allowed_mentions=NO_PINGS)
+            " ".join(parts), files=files, ephemeral=True, allowed_mentions=NO_PINGS)
 
     # -------------------------------------------------------- guild lifecycle
     @commands.Cog.listener()

@@ -55,3 +55,21 @@ def server_score(total: float, count: int, server_mean: float | None) -> float |
         return None
     prior = server_mean if server_mean is not None else (MIN_SCORE + MAX_SCORE) / 2
     return (total + SERVER_SCORE_WEIGHT * prior) / (count + SERVER_SCORE_WEIGHT)
+
+
+HALF_STAR_HINT = "A Letterboxd rating is 0.5 to 5 stars in halves."
+
+
+def from_half_stars(stars: object) -> int:
+    """A Letterboxd rating (0.5-5 stars in halves) on our scale: stars x 2, so 0.5 -> 1,
+    3.5 -> 7 and 5 -> 10 (the one explicit conversion; nothing is rounded away). Accepts
+    the text of a CSV cell; DomainError(HALF_STAR_HINT) for anything else."""
+    text = str(stars).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise DomainError(HALF_STAR_HINT) from None
+    doubled = value * 2
+    if not doubled.is_integer() or not MIN_SCORE <= doubled <= MAX_SCORE:
+        raise DomainError(HALF_STAR_HINT)
+    return int(doubled)

@@ -17,9 +17,11 @@ from bot.service.catalog import CatalogService
 from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
+from bot.service.imports import ImportService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
+from bot.service.watchlist import WatchlistService
 from bot.storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ class Services:
     settings: SettingsService
     guilds: GuildLifecycle
     groups: GroupPicks  # movie-night picks under the consent rule (bot.service.privacy)
+    imports: ImportService  # /import: preview, then one transaction
+    watchlist: WatchlistService
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -52,6 +56,8 @@ class Services:
             settings=SettingsService(storage, recs, gate),
             guilds=GuildLifecycle(storage, settings, recs, gate),
             groups=GroupPicks(storage, recs, gate),
+            imports=ImportService(storage, recs, gate),
+            watchlist=WatchlistService(storage, gate),
         )
 
     @classmethod

@@ -54,6 +54,7 @@ class RatingService:
                 previous = await self.storage.upsert_rating(guild_id, user_id, movie.id, value)
             except UnknownMovieError:
                 raise MovieNotFound(movie) from None
+            await self.storage.watchlist_remove(guild_id, user_id, [movie.id])  # watched it
             await self.recommendations.rating_changed(guild_id, user_id)
             return RateOutcome(movie, value, previous, predicted)
 
@@ -75,6 +76,16 @@ class RatingService:
             if deleted:
                 await self.recommendations.member_forgotten(guild_id, user_id)
             return deleted
+
+    async def forget_all(self, guild_id: int, user_id: int) -> tuple[int, int]:
+        """/forgetme: delete the member's ratings (as `forget_member`) and their watchlist in
+        the guild, in one service call; returns (ratings deleted, watchlist entries deleted)."""
+        async with self.gate.enter():
+            deleted = await self.storage.delete_member_ratings(guild_id, user_id)
+            watchlisted = await self.storage.delete_member_watchlist(guild_id, user_id)
+            if deleted:
+                await self.recommendations.member_forgotten(guild_id, user_id)
+            return deleted, watchlisted
 
     async def get(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
         async with self.gate.enter():

@@ -1,0 +1,222 @@
+"""Reading a member's movie history from another site's export (pure: bytes in, rows out).
+
+Formats, told apart by their header line (never by the file name):
+
+* **Letterboxd** `ratings.csv` (Date, Name, Year, Letterboxd URI, Rating: 0.5-5 stars in
+  halves, converted by `bot.domain.scores.from_half_stars`) and `watchlist.csv` (the same
+  without Rating), or the export **zip** holding both (other files in it are ignored);
+* **IMDb** ratings export (Const = tt-id, Your Rating 1-10, Date Rated, Title, ..., Year,
+  Genres) and IMDb's watchlist export (Const, Title, Year, no Your Rating);
+* the bot's own `/export` files: ratings (title, year, genres, score, updated_at) and
+  watchlist (title, year, genres, added_at).
+
+Any problem is one `ImportFileError` whose message is a single line naming the file and,
+for a bad row, its line number: a file is read whole or refused whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.domain.errors import DomainError
+from bot.domain.scores import check_score, from_half_stars
+from bot.domain.years import is_valid_year
+
+MAX_ROWS = 20_000
+"""Rows one import may hold (all files of a zip together)."""
+MAX_UNZIPPED = 32 * 1024 * 1024
+"""Bytes the CSV files of one export zip may expand to (a zip bomb is refused unread)."""
+
+_IMDB_ID = re.compile(r"tt\d{5,10}")
+_FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # what /export's csv_cell prefixed
+
+
+class ImportFileError(DomainError):
+    """The file cannot be imported; the message is one line for the member."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One movie of an export: how to find it and the member's score (None on a watchlist)."""
+
+    line: int
+    title: str
+    year: int | None
+    imdb_id: str | None
+    score: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass
+class HistoryFile:
+    """What an upload holds: its kind (for the preview) and its rated and watchlist rows."""
+
+    kind: str
+    ratings: list[HistoryRow] = field(default_factory=list)
+    watchlist: list[HistoryRow] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.ratings) + len(self.watchlist)
+
+
+def read_history(filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> HistoryFile:
+    """The history in an uploaded file (CSV or Letterboxd zip); ImportFileError if unusable."""
+    if data.startswith(b"PK\x03\x04"):
+        return _read_zip(data, max_rows)
+    kind, ratings, watchlist = _read_csv(filename, data, max_rows)
+    return HistoryFile(kind, ratings, watchlist)
+
+
+def _read_zip(data: bytes, max_rows: int) -> HistoryFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = {info.filename: info for info in archive.infolist()
+                   if info.filename in ("ratings.csv", "watchlist.csv")}
+        if not members:
+            raise ImportFileError("That zip holds no ratings.csv or watchlist.csv: upload "
+                                  "Letterboxd's export zip or one of its CSV files.")
+        if sum(info.file_size for info in members.values()) > MAX_UNZIPPED:
+            raise ImportFileError("That zip's CSV files are too large to import.")
+        history = HistoryFile("Letterboxd export")
+        for name in ("ratings.csv", "watchlist.csv"):
+            if name not in members:
+                continue
+            kind, ratings, watchlist = _read_csv(name, archive.read(members[name]),
+                                                 max_rows - history.rows)
+            if not kind.startswith("Letterboxd"):
+                raise ImportFileError(f"{name} in that zip is not a Letterboxd file.")
+            history.ratings += ratings
+            history.watchlist += watchlist
+        return history
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError):
+        raise ImportFileError("That zip file is damaged or encrypted; upload the export "
+                              "again.") from None
+
+
+def _text(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{name} is not a UTF-8 text (CSV) file.") from None
+
+
+def _read_csv(name: str, data: bytes,
+              max_rows: int) -> tuple[str, list[HistoryRow], list[HistoryRow]]:
+    name = _shown(name)
+    reader = csv.reader(io.StringIO(_text(name, data), newline=""))
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise ImportFileError(f"{name} is empty.")
+        columns = {cell.strip().lower(): i for i, cell in enumerate(header)}
+        kind, parse = _detect(name, columns)
+        ratings: list[HistoryRow] = []
+        watchlist: list[HistoryRow] = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(ratings) + len(watchlist) >= max_rows:
+                raise ImportFileError(f"{name} has more than {max_rows:,} rows; split it into "
+                                      "smaller files.")
+            line = reader.line_num
+            try:
+                item = parse(row, columns, line)
+            except DomainError as error:
+                raise ImportFileError(f"{name}, line {line}: {error}") from None
+            except (IndexError, ValueError):
+                raise ImportFileError(f"{name}, line {line}: a column is missing.") from None
+            if item is not None:
+                (watchlist if item.score is None else ratings).append(item)
+    except csv.Error as error:
+        raise ImportFileError(f"{name} is not a valid CSV file ({error}).") from None
+    return kind, ratings, watchlist
+
+
+def _shown(name: str) -> str:
+    """The file name as a message may show it: printable, short, no Markdown."""
+    clean = re.sub(r"[^\w. ()-]", "_", name.strip() or "file")
+    return clean if len(clean) <= 60 else clean[:59] + "…"
+
+
+RowParser = Callable[[list[str], dict[str, int], int], "HistoryRow | None"]
+
+
+def _detect(name: str, columns: dict[str, int]) -> tuple[str, RowParser]:
+    has = columns.keys().__contains__
+    if all(map(has, ("name", "year", "letterboxd uri"))):
+        if has("rating"):
+            return "Letterboxd ratings", _letterboxd
+        return "Letterboxd watchlist", _letterboxd
+    if has("const") and has("title"):
+        return ("IMDb ratings" if has("your rating") else "IMDb watchlist"), _imdb
+    if has("title") and has("year"):
+        if has("score"):
+            return "bot export", _own
+        if has("added_at"):
+            return "bot watchlist export", _own
+    raise ImportFileError(f"{name} is not a file I can read: upload Letterboxd's ratings.csv, "
+                          "watchlist.csv or export zip, IMDb's ratings export, or this bot's "
+                          "/export file.")
+
+
+def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name)
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _year(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not is_valid_year(int(text)):
+        raise DomainError(f"“{text[:12]}” is not a year.")
+    return int(text)
+
+
+def _title(text: str) -> str:
+    if not text:
+        raise DomainError("the title is empty.")
+    if text.startswith(_FORMULA_GUARD):
+        text = text[1:]
+    return text[:300]
+
+
+def _letterboxd(row: list[str], columns: dict[str, int], line: int) -> HistoryRow | None:
+    score = None
+    if "rating" in columns:
+        raw = _cell(row, columns, "rating")
+        if not raw:  # logged but not rated: nothing to import
+            return None
+        score = from_half_stars(raw)
+    return HistoryRow(line, _title(_cell(row, columns, "name")),
+                      _year(_cell(row, columns, "year")), None, score)
+
+
+def _imdb(row: list[str], columns: dict[str, int], line: int) -> HistoryRow:
+    const = _cell(row, columns, "const")
+    if not _IMDB_ID.fullmatch(const):
+        raise DomainError(f"“{const[:14]}” is not an IMDb id (tt followed by digits).")
+    score = None
+    if "your rating" in columns:
+        raw = _cell(row, columns, "your rating")
+        score = check_score(int(raw)) if raw.isascii() and raw.isdigit() else check_score(raw)
+    return HistoryRow(line, _title(_cell(row, columns, "title")),
+                      _year(_cell(row, columns, "year")), const, score)
+
+
+def _own(row: list[str], columns: dict[str, int], line: int) -> HistoryRow:
+    score = None
+    if "score" in columns:
+        raw = _cell(row, columns, "score")
+        score = check_score(int(raw)) if raw.isascii() and raw.isdigit() else check_score(raw)
+    return HistoryRow(line, _title(_cell(row, columns, "title")),
+                      _year(_cell(row, columns, "year")), None, score)
+

@@ -1,0 +1,132 @@
+"""ImportService: a member brings their history (`/import`), previewed first, then written
+whole.
+
+`preview` reads the file (`bot.service.import_formats`), matches each row to a movie visible
+in the guild — by IMDb id where the row has one and the catalog knows it, else by normalised
+title (`bot.storage.search.normalize`, the shared title rules) and year (the exact year, else
+the one movie of that title a year off, else the one movie of that title when the row has no
+year), else lists it as unmatched — and counts what would change. Nothing is written.
+
+`apply` writes the plan in one transaction (`Storage.import_history`: all or nothing) and
+tells the recommender once, so the member's picks use the imported ratings at once (fold-in)
+and the guild refits once, debounced, however many rows there were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.models import ImportCounts, Movie
+from bot.service.gate import Gate
+from bot.service.import_formats import MAX_ROWS, HistoryFile, HistoryRow, read_history
+from bot.service.service import RecommendationService
+from bot.storage import Storage
+from bot.storage.search import normalize
+
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
+"""Our own cap on an uploaded file, below Discord's attachment limit."""
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What an import would do; `apply` writes exactly this."""
+
+    guild_id: int
+    user_id: int
+    kind: str  # "Letterboxd ratings", "IMDb ratings", ...
+    ratings: tuple[tuple[int, int], ...]  # (movie id, score 1..10), one per movie
+    watchlist: tuple[int, ...]  # movie ids not rated by the member
+    rows: int  # rows read (rated and watchlist)
+    matched: int  # rows matched to a movie
+    unmatched: tuple[str, ...]  # "Title (Year)" of each row not found, in file order
+    new: int  # movies rated for the first time
+    overwrites: int  # existing ratings the file changes
+    already_watchlisted: int
+
+
+class ImportService:
+    def __init__(self, storage: Storage, recommendations: RecommendationService,
+                 gate: Gate) -> None:
+        self.storage = storage
+        self.recommendations = recommendations
+        self.gate = gate
+
+    async def preview(self, guild_id: int, user_id: int, filename: str, data: bytes, *,
+                      max_rows: int = MAX_ROWS) -> ImportPlan:
+        """The plan for this file (ImportFileError, one line, if it cannot be read)."""
+        history = read_history(filename, data, max_rows=max_rows)
+        async with self.gate.enter():
+            found = await self._match(guild_id, history)
+            rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id, user_id)
+            watchlisted = {e.movie.id for e in await self.storage.watchlist(guild_id, user_id)}
+        existing = {int(m): int(s) for m, s in zip(rated_ids, rated_scores, strict=True)}
+        ratings: dict[int, int] = {}
+        unmatched: list[str] = []
+        for row in history.ratings:
+            movie = found.get(row)
+            if movie is None:
+                unmatched.append(row.label)
+            else:
+                assert row.score is not None
+                ratings.pop(movie.id, None)  # the last row of a movie wins
+                ratings[movie.id] = row.score
+        watch: dict[int, None] = {}
+        for row in history.watchlist:
+            movie = found.get(row)
+            if movie is None:
+                unmatched.append(row.label)
+            elif movie.id not in ratings and movie.id not in existing:
+                watch[movie.id] = None
+        return ImportPlan(
+            guild_id=guild_id, user_id=user_id, kind=history.kind,
+            ratings=tuple(ratings.items()), watchlist=tuple(watch),
+            rows=history.rows, matched=history.rows - len(unmatched),
+            unmatched=tuple(unmatched),
+            new=sum(1 for m in ratings if m not in existing),
+            overwrites=sum(1 for m, s in ratings.items() if m in existing and existing[m] != s),
+            already_watchlisted=sum(1 for m in watch if m in watchlisted))
+
+    async def apply(self, plan: ImportPlan) -> ImportCounts:
+        """Write the plan in one transaction, then notify the recommender once."""
+        async with self.gate.enter():
+            counts = await self.storage.import_history(plan.guild_id, plan.user_id,
+                                                       plan.ratings, plan.watchlist)
+            if counts.added or counts.changed:
+                await self.recommendations.rating_changed(plan.guild_id, plan.user_id)
+            return counts
+
+    async def _match(self, guild_id: int, history: HistoryFile) -> dict[HistoryRow, Movie]:
+        """{row: the movie it names} for the rows found in the guild's catalog."""
+        rows = history.ratings + history.watchlist
+        by_imdb = await self.storage.movies_by_imdb(
+            guild_id, {r.imdb_id for r in rows if r.imdb_id})
+        found: dict[HistoryRow, Movie] = {}
+        rest: list[HistoryRow] = []
+        for row in rows:
+            movie = by_imdb.get(row.imdb_id) if row.imdb_id else None
+            if movie is not None:
+                found[row] = movie
+            else:
+                rest.append(row)
+        keys = {row: normalize(row.title) for row in rest}
+        by_title = await self.storage.movies_by_title(guild_id, set(keys.values()))
+        for row in rest:
+            movie = pick_by_year(by_title.get(keys[row], []), row.year)
+            if movie is not None:
+                found[row] = movie
+        return found
+
+
+def pick_by_year(candidates: list[Movie], year: int | None) -> Movie | None:
+    """The movie a title + year names among same-title movies (guild's own first): the
+    exact year; else the only one a year off (sites disagree on release years); with no
+    year, the only one there is."""
+    if not candidates:
+        return None
+    if year is None:
+        return candidates[0] if len(candidates) == 1 else None
+    exact = [m for m in candidates if m.year == year]
+    if exact:
+        return exact[0]
+    near = [m for m in candidates if m.year is not None and abs(m.year - year) == 1]
+    return near[0] if len(near) == 1 else None

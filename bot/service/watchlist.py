@@ -1,0 +1,97 @@
+"""WatchlistService: the movies a member means to watch, per server.
+
+A watchlist is the member's own: only they see it (`/watchlist show` is ephemeral), it never
+feeds another member's answers except movie night, where attendees' watchlists rank picks up.
+Rating a movie takes it off the rater's watchlist (`RatingService.rate`); `/forgetme` empties
+it and `/export` includes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.domain.models import Movie, WatchlistEntry
+from bot.service.errors import MovieNotFound, ServiceError
+from bot.service.gate import Gate
+from bot.storage import Storage, UnknownMovieError
+
+MAX_WATCHLIST = 5_000
+"""Movies one member may keep on their watchlist in one server."""
+
+
+class AlreadyRated(ServiceError):
+    """The member rated this movie: it does not go on their watchlist."""
+
+    def __init__(self, movie: Movie, score: int) -> None:
+        super().__init__("already rated")
+        self.movie = movie
+        self.score = score
+
+
+class NotOnWatchlist(ServiceError):
+    def __init__(self, movie: Movie) -> None:
+        super().__init__("not on the watchlist")
+        self.movie = movie
+
+
+class WatchlistFull(ServiceError):
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"watchlist cap of {cap} reached")
+        self.cap = cap
+
+
+class WatchlistService:
+    def __init__(self, storage: Storage, gate: Gate) -> None:
+        self.storage = storage
+        self.gate = gate
+
+    async def add(self, guild_id: int, user_id: int, movie: Movie) -> bool:
+        """Put `movie` on the member's watchlist; False if it was already there."""
+        async with self.gate.enter():
+            score = await self.storage.get_rating(guild_id, user_id, movie.id)
+            if score is not None:
+                raise AlreadyRated(movie, score)
+            if await self.storage.count_watchlist(guild_id, user_id) >= MAX_WATCHLIST:
+                raise WatchlistFull(MAX_WATCHLIST)
+            try:
+                return await self.storage.watchlist_add(guild_id, user_id, movie.id)
+            except UnknownMovieError:
+                raise MovieNotFound(movie) from None
+
+    async def remove(self, guild_id: int, user_id: int, movie: Movie) -> None:
+        async with self.gate.enter():
+            if not await self.storage.watchlist_remove(guild_id, user_id, [movie.id]):
+                raise NotOnWatchlist(movie)
+
+    async def page(self, guild_id: int, user_id: int, *, limit: int,
+                   offset: int) -> list[WatchlistEntry]:
+        async with self.gate.enter():
+            return await self.storage.watchlist(guild_id, user_id, limit=limit, offset=offset)
+
+    async def count(self, guild_id: int, user_id: int) -> int:
+        async with self.gate.enter():
+            return await self.storage.count_watchlist(guild_id, user_id)
+
+    async def export(self, guild_id: int, user_id: int) -> list[WatchlistEntry]:
+        async with self.gate.enter():
+            return await self.storage.watchlist(guild_id, user_id)
+
+    async def movie_ids(self, guild_id: int, user_id: int) -> set[int]:
+        """The movies on the member's watchlist (for "on your watchlist" marks)."""
+        async with self.gate.enter():
+            return set(await self.storage.watchlist_counts(guild_id, [user_id]))
+
+    async def counts(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, int]:
+        """{movie id: how many of these members watchlisted it} (movie night)."""
+        async with self.gate.enter():
+            return await self.storage.watchlist_counts(guild_id, user_ids)
+
+    async def add_for(self, guild_id: int, user_ids: Iterable[int], movie: Movie) -> int:
+        """Put the movie on these members' watchlists (those who have not rated it)."""
+        async with self.gate.enter():
+            return await self.storage.watchlist_add_members(guild_id, user_ids, movie.id)
+
+    async def forget(self, guild_id: int, user_id: int) -> int:
+        """Empty the member's watchlist in the guild (/forgetme)."""
+        async with self.gate.enter():
+            return await self.storage.delete_member_watchlist(guild_id, user_id)
