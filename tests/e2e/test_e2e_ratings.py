@@ -43,7 +43,8 @@ async def test_own_ratings_are_listed_newest_first_in_pages_of_ten(env: Env) -> 
     _no_pings(reply)
     embed = reply.embed
     assert embed["title"] == "Your ratings (13)"
-    lines = embed["description"].splitlines()
+    # The list, then (after a blank line) the alt text of the summary picture.
+    lines = embed["description"].split("\n\n")[0].splitlines()
     assert len(lines) == 10
     assert lines[0] == "Vertigo (1958) — 9/10"
     expected = await env.storage.member_ratings(env.guild.id, env.alice.id)
@@ -52,7 +53,7 @@ async def test_own_ratings_are_listed_newest_first_in_pages_of_ten(env: Env) -> 
 
     page2 = await (await env.emu.click(env.alice, reply, _button(reply, "Next"))).response()
     assert page2.embed["footer"]["text"] == "Page 2 of 2"
-    assert len(page2.embed["description"].splitlines()) == 3
+    assert len(page2.embed["description"].split("\n\n")[0].splitlines()) == 3
     next_button = next(b for b in page2.buttons if b["label"] == "Next")
     assert next_button["disabled"] is True
 
