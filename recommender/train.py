@@ -54,6 +54,23 @@ def initial_biases(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: i
     return bi, bu
 
 
+def member_ridge(ui: np.ndarray, mi: np.ndarray, t: np.ndarray, X: np.ndarray, nu: int,
+                 reg: float) -> np.ndarray:
+    """Every member's ridge solution with the movie factors X fixed (batched fold-in):
+    theta_u = (X_rᵀ X_r + reg I)⁻¹ X_rᵀ t_r. With a taste prior the factors start at the
+    prior's, and starting the members here (not at random) keeps CG well conditioned."""
+    k = X.shape[1]
+    Xr = X[mi]
+    A = np.zeros((nu, k, k))
+    for a in range(k):
+        for b in range(a, k):
+            A[:, a, b] = np.bincount(ui, weights=Xr[:, a] * Xr[:, b], minlength=nu)
+            A[:, b, a] = A[:, a, b]
+    A[:, np.arange(k), np.arange(k)] += reg
+    rhs = np.stack([np.bincount(ui, weights=Xr[:, a] * t, minlength=nu) for a in range(k)], 1)
+    return np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
+
+
 def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: int, *, k: int,
                   reg: float, reg_bias: float, seed: int = 0, init_std: float = 0.1,
                   precondition: float = 0.0, dtype: str = "float32", round_iters: int = 20,
@@ -82,6 +99,8 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: in
     T = rng.normal(0.0, init_std, size=(nu, k))
     if x_prior is not None:
         X += x_prior
+        if k and y.size:
+            T = member_ridge(ui, mi, y - bi[mi] - bu[ui], X, nu, reg)
     if warm is not None:
         warm(X, T, bi, bu)
     if k == 0 or max_iterations <= 0 or y.size == 0:
