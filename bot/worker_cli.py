@@ -64,7 +64,7 @@ async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         max_jobs=args.jobs,
         job_timeout=args.job_timeout,
         keep_result=KEEP_RESULT_SECONDS,
-        poll_delay=0.05,
+        poll_delay=0.02,  # an idle worker checks the queue every 20 ms
         job_serializer=dumps,
         job_deserializer=loads,
         burst=args.burst,

@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "moviebot:refits"
 JOB_FUNCTION = "refit"
-RESULT_POLL_SECONDS = 0.05
+# Waiting for a report polls Redis: every 20 ms at first (most fits take well under a second),
+# then less and less often, up to every 0.5 s, so thousands of waiting guilds stay cheap.
+RESULT_POLL_FIRST, RESULT_POLL_MAX = 0.02, 0.5
 
 
 def job_id(guild_id: int) -> str:
@@ -117,8 +119,7 @@ class QueueLane:
         if queued is None:  # the guild's refit is already queued or running: wait for it
             log.info("refit guild=%s already queued: waiting for it", job.guild_id)
             queued = Job(key, pool, _queue_name=self.queue_name, _deserializer=loads)
-        report: dict[str, Any] = await queued.result(timeout=None,
-                                                      poll_delay=RESULT_POLL_SECONDS)
+        report = await self._wait(queued)
         # The result has been read: let the guild's next refit be queued under the same id.
         await pool.delete(result_key_prefix + key)
         if not isinstance(report, dict) or report.get("error"):
@@ -126,6 +127,16 @@ class QueueLane:
                                f"{report.get('error') if isinstance(report, dict) else report}")
         self.reports = [*self.reports[-63:], report]
         return await asyncio.to_thread(self._result, job, report)
+
+    @staticmethod
+    async def _wait(queued: Any) -> Any:
+        """The job's result, polling more slowly the longer it takes."""
+        delay = RESULT_POLL_FIRST
+        while True:
+            try:
+                return await queued.result(timeout=delay * 10, poll_delay=delay)
+            except TimeoutError:
+                delay = min(delay * 2, RESULT_POLL_MAX)
 
     @staticmethod
     def _result(job: RefitJob, report: dict[str, Any]) -> RefitResult:

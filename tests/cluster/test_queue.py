@@ -134,3 +134,42 @@ async def test_repeated_delivery_is_harmless(tmp_path, redis_db, procs):
 def test_queue_mode_needs_redis():
     with pytest.raises(ValueError, match="redis"):
         QueueLane("")
+
+
+async def test_a_stopped_worker_puts_its_job_back(tmp_path, redis_db, procs):
+    """SIGTERM mid-fit (a deploy, a scale-down): the job goes back on the queue at once and
+    another worker runs it; no waiting for the in-progress mark to expire."""
+    import signal
+    import sqlite3
+    import time
+
+    path = tmp_path / "bot.sqlite3"
+    storage = await seeded(path, members=10)
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        movies = [r[0] for r in conn.execute("SELECT id FROM movies WHERE guild_id IS NULL")]
+    rng = np.random.default_rng(1)
+    rows = [(GUILD, 10**15 + u, int(m), int(rng.integers(1, 11)), 0.0)
+            for u in range(1500) for m in rng.choice(movies, 40, replace=False)]
+    with sqlite3.connect(path) as conn:
+        conn.executemany("INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?)", rows)
+    first = procs.worker("w1", redis_db, "--job-timeout", "120")
+    lane = QueueLane(redis_db)
+    try:
+        job = dataclasses.replace(job_for(path), tune_reg=True)
+        refit = asyncio.create_task(lane.refit(job))
+        deadline = time.monotonic() + 30
+        while f"fit start guild={GUILD}" not in first.text():
+            assert time.monotonic() < deadline, first.text()
+            await asyncio.sleep(0.01)
+        stopped_at = time.monotonic()
+        first.popen.send_signal(signal.SIGTERM)
+        second = await asyncio.to_thread(procs.worker, "w2", redis_db)
+        result = await asyncio.wait_for(refit, 60)
+        assert time.monotonic() - stopped_at < 60  # not the 120 + 10 s of an expired mark
+    finally:
+        await lane.aclose()
+    assert "will be run again" in first.text()
+    assert f"fit done guild={GUILD}" in second.text()
+    assert result.ratings_version > 0 and result.blob is not None
