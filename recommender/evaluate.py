@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior", help="taste prior file (TastePrior.to_bytes) or MovieLens folder")
     p.add_argument("--tune-reg", action="store_true",
                    help="choose reg by hold-out validation first, as the bot does")
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="BLAS threads while fitting (the bot's training.blas_threads, default 1)")
     return p
 
 
@@ -125,6 +127,15 @@ def split_prior(source, test: Ratings) -> GuildPrior | None:
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with the bot's dependencies
+        return _main(p, args)
+    with threadpool_limits(limits=max(1, args.blas_threads)):
+        return _main(p, args)
+
+
+def _main(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not args.data and not (args.train and args.test):
         p.error("give --train and --test, or --data with --folds")
     first = args.data or args.train
