@@ -322,7 +322,7 @@ def worst_stalls(results: list[dict]) -> str:
 async def run(args: argparse.Namespace) -> int:
     quiet_discord_logging(logging.ERROR)
     logging.basicConfig(level=logging.WARNING)
-    hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None
+    hogs = None
     results: list[dict] = []
     try:
         with tempfile.TemporaryDirectory(prefix="loop-latency-") as tmp:
@@ -338,6 +338,7 @@ async def run(args: argparse.Namespace) -> int:
                                                    [m.id for m in members], args.ratings,
                                                    args.movies)
                 print(f"  prepared in {time.monotonic() - t0:.1f} s", flush=True)
+                hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None  # after the set-up
                 for mode in args.modes:
                     results.append(await run_mode(emu, args, database, big, chat, channel,
                                                   members, movie_ids, mode, Path(tmp)))
