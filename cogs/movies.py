@@ -151,11 +151,12 @@ class Movies(commands.Cog):
         embed = discord.Embed(title=title, description="\n".join(lines),
                               colour=discord.Colour.gold())
         embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
-        await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
-        # Only the member sees the chart: it marks their own ratings of these movies.
+        # Only the member sees the chart (it marks their own ratings of these movies); drawn
+        # first so that it follows the list at once.
         chart = await pictures_for(self.bot.app).list_distribution(
             guild_id, interaction.user.id, [e.movie.id for e in entries],
             f"Scores of the {len(entries)} movies above")
+        await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
         if chart is not None:
             await interaction.followup.send(embed=picture_embed("How these were rated", chart),
                                             file=picture_file(chart), ephemeral=True,

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import svds
 
 from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
@@ -62,6 +64,7 @@ MAP_LABELS = 12  # well-known titles labelled (fewer when they would overlap)
 LABEL_CANDIDATES = 40
 MAX_OTHER_MEMBERS = 2000  # other members drawn on a map (visible ratings only)
 MIN_GENRE_RATINGS = 2  # a genre appears in /ratings' chart from this many ratings
+DENSE_SVD_CELLS = 4_000_000  # movies x members up to which the stand-in SVD is dense
 ALT_LIMIT = 1000  # Discord: attachment descriptions (alt text) up to 1,024 characters
 
 
@@ -150,6 +153,60 @@ def member_scale(projection: Projection, preference_vectors: np.ndarray) -> floa
     spread_members = float(np.median(members)) if members.size else 0.0
     spread_movies = float(np.median(movies)) if movies.size else 0.0
     return spread_movies / spread_members if spread_members > 1e-12 else 1.0
+
+
+def informative(factors: np.ndarray) -> bool:
+    """Whether learned factors spread the movies at all: a small guild's model may be so
+    regularised that every movie's factors are ~0 (its picks then come from biases and the
+    item-item model), and a map of them would be one dot."""
+    X = np.asarray(factors, dtype=np.float64)
+    if X.ndim != 2 or len(X) < 3:
+        return False
+    return float(np.sqrt(((X - X.mean(axis=0)) ** 2).sum(axis=1).mean())) > 1e-3
+
+
+def ratings_factors(movie_ids: np.ndarray, user_ids: np.ndarray, r_movies: np.ndarray,
+                    r_users: np.ndarray, r_scores: np.ndarray,
+                    k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Stand-in factors when the model's are not `informative`: the truncated SVD of the
+    guild's ratings, each minus its movie's mean (movies rated alike by the same members end
+    up close). Rows follow `movie_ids` and `user_ids` (zeros where a movie or member has no
+    rating); movies get V·sqrt(S), members U·sqrt(S), like a factorisation's two sides."""
+    movie_ids = np.asarray(movie_ids, dtype=np.int64)
+    user_ids = np.asarray(user_ids, dtype=np.int64)
+    mi = _positions(movie_ids, r_movies)
+    ui = _positions(user_ids, r_users)
+    keep = (mi >= 0) & (ui >= 0)
+    mi, ui = mi[keep], ui[keep]
+    values = np.asarray(r_scores, dtype=np.float64)[keep]
+    n_m, n_u = len(movie_ids), len(user_ids)
+    sums = np.bincount(mi, weights=values, minlength=n_m)
+    counts = np.bincount(mi, minlength=n_m)
+    means = np.divide(sums, counts, out=np.zeros(n_m), where=counts > 0)
+    rank = max(1, min(k, n_m, n_u))
+    if n_m * n_u <= DENSE_SVD_CELLS:
+        residual = np.zeros((n_m, n_u))
+        residual[mi, ui] = values - means[mi]
+        u, s, vt = np.linalg.svd(residual, full_matrices=False)
+    else:  # big and sparse: the top singular triplets only
+        rank = max(1, min(rank, min(n_m, n_u) - 1))
+        sparse = sp.csr_matrix((values - means[mi], (mi, ui)), shape=(n_m, n_u))
+        u, s, vt = svds(sparse, k=rank, random_state=0)
+        order = np.argsort(-s)
+        u, s, vt = u[:, order], s[order], vt[order]
+    root = np.sqrt(s[:rank])
+    return u[:, :rank] * root, vt[:rank].T * root
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index of each of `wanted` in `ids` (-1 where absent)."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(ids):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_ids, wanted), len(ids) - 1)
+    return np.where(sorted_ids[pos] == wanted, order[pos], -1)
 
 
 def score_counts(scores: np.ndarray) -> np.ndarray:
@@ -271,10 +328,17 @@ class PictureService:
             order = np.argsort(-support, kind="stable")
             famous = [int(movie_ids[i]) for i in order if shown[i]][:LABEL_CANDIDATES]
             titles = await self.storage.get_movies(guild_id, famous)
+            learned = informative(factors)
+            if not learned:  # place movies by the ratings themselves (`ratings_factors`)
+                ratings = await self.storage.guild_ratings(guild_id)
         labels = [(titles[m].label, m) for m in famous if m in titles]
         owner = "Your" if member_id == asker_id else f"{member_name}'s"
 
         def make() -> Picture:
+            nonlocal factors, preferences
+            if not learned:
+                factors, preferences = ratings_factors(
+                    movie_ids, user_ids, ratings.movie_ids, ratings.user_ids, ratings.scores)
             projection = project(factors)
             index = {int(m): i for i, m in enumerate(movie_ids)}
             rated_rows = [index[int(m)] for m in rated_ids if int(m) in index]
@@ -301,7 +365,8 @@ class PictureService:
                 member=member_xy,
                 member_name=member_name,
                 others=others,
-                axis_notes=(f"taste axis 1 ({projection.explained[0]:.0%} of the differences)",
+                axis_notes=(f"taste axis 1 ({projection.explained[0]:.0%} of the differences"
+                            + ("" if learned else ", from the ratings themselves") + ")",
                             f"taste axis 2 ({projection.explained[1]:.0%})"),
                 max_labels=MAP_LABELS,
             )

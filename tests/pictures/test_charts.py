@@ -118,3 +118,32 @@ def test_projection_is_the_pca_of_the_factors() -> None:
 def test_score_counts() -> None:
     np.testing.assert_array_equal(score_counts(np.array([1, 10, 10, 5.0])),
                                   [1, 0, 0, 0, 1, 0, 0, 0, 0, 2])
+
+
+def test_degenerate_factors_fall_back_to_the_ratings_own_components() -> None:
+    from bot.service.pictures import informative, ratings_factors
+
+    assert not informative(np.full((50, 10), 1e-9)) and informative(np.eye(10))
+    # Two camps rate two groups of movies oppositely: the stand-in factors split them.
+    movies, users = np.arange(1, 9), np.arange(100, 110)
+    r_m, r_u, r_s = [], [], []
+    for u in users:
+        camp = u < 105
+        for m in movies:
+            r_m.append(m)
+            r_u.append(u)
+            r_s.append(9.0 if (m <= 4) == camp else 2.0)
+    factors, prefs = ratings_factors(movies, users, np.array(r_m), np.array(r_u),
+                                     np.array(r_s))
+    assert factors.shape[0] == 8 and prefs.shape[0] == 10 and informative(factors)
+    first = project(factors).coords[:, 0]
+    assert np.all(np.sign(first[:4]) == np.sign(first[0]))
+    assert np.all(np.sign(first[4:]) == -np.sign(first[0]))
+    # Members of a camp lie toward that camp's movies.
+    direction = project(factors).direction(prefs)[:, 0]
+    assert np.sign(direction[0]) == np.sign(first[0]) and np.sign(direction[9]) == -np.sign(
+        first[0])
+    # A movie nobody rated sits at the centre (zeros), not at a random place.
+    factors2, _ = ratings_factors(np.arange(1, 10), users, np.array(r_m), np.array(r_u),
+                                  np.array(r_s))
+    np.testing.assert_allclose(factors2[8], 0.0)
