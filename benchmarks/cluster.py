@@ -17,7 +17,9 @@ random guilds by random members (3 per guild): 40 % /rate, 25 % /recommend, 20 %
 search, 15 % /movies info. Reported per setup: start-up seconds (until every shard is
 connected), the acknowledgement latency of every command (INTERACTION_CREATE sent -> the bot's
 first callback, measured on the emulator side), commands that got no answer, and fits per
-minute (fits finished during the load window, from the logs). Processes log to --out.
+minute (fits finished during the load window, from the logs: what the load asked for, not a
+capacity). Then the fit capacity: `--fits` guilds' refits submitted at once, through the
+single process's thread lane and through the queue to 2 workers. Processes log to --out.
 """
 
 from __future__ import annotations
@@ -275,6 +277,42 @@ async def run_setup(name: str, emu, args, template: Path, out: Path, redis: str,
             p.stop()
 
 
+async def fit_capacity(args, template: Path, out: Path, redis: str,
+                       guild_ids: list[int]) -> dict[str, float]:
+    """Fits per minute when `--fits` guilds need a refit at once: the single process's thread
+    lane (`training.workers` = 1, its default) vs the queue with 2 worker processes."""
+    from bot.service.queue import QueueLane
+    from bot.service.training import TrainingPool
+    from bot.service.worker import RefitJob
+    from recommender import ModelConfig
+
+    database = out / "capacity.sqlite3"
+    copy_database(template, database)
+    jobs = [RefitJob(str(database), g, ModelConfig(), "bench", tune_reg=True,
+                     max_ratings=2_000_000, max_cells=50_000_000)
+            for g in guild_ids[:args.fits]]
+    rates = {}
+    pool = TrainingPool(workers=1, mode="thread")
+    started = time.monotonic()
+    await asyncio.gather(*(pool.refit(job, 100) for job in jobs))
+    rates["thread lane, 1 thread"] = len(jobs) / (time.monotonic() - started) * 60
+    pool.shutdown()
+    workers = [Proc(f"capacity-w{k}", ["-m", "bot", "worker", "--name", f"w{k}"],
+                    env_for(MOVIEBOT_REDIS_URL=redis), out) for k in range(WORKERS)]
+    lane = QueueLane(redis)
+    try:
+        for w in workers:
+            await w.wait_for("Starting worker")
+        started = time.monotonic()
+        await asyncio.gather(*(lane.refit(job) for job in jobs))
+        rates[f"queue, {WORKERS} workers"] = len(jobs) / (time.monotonic() - started) * 60
+    finally:
+        await lane.aclose()
+        for w in workers:
+            w.stop()
+    return rates
+
+
 async def run(args: argparse.Namespace) -> int:
     from emulator import DiscordEmulator, quiet_discord_logging
 
@@ -307,6 +345,8 @@ async def run(args: argparse.Namespace) -> int:
                     continue
                 results[name] = await run_setup(name, emu, args, template, out, redis,
                                                 guilds, commanders, movie_ids)
+            capacity = (await fit_capacity(args, template, out, redis, [g.id for g in guilds])
+                        if args.fits else {})
         header = (f"{'setup':<8} {'start s':>8} {'sessions':>8} {'cmds':>6} {'ack p50':>8} "
                   f"{'ack p99':>8} {'ack max':>8} {'no ack':>6} {'fits/min':>9} "
                   f"{'op9':>4}")
@@ -315,6 +355,9 @@ async def run(args: argparse.Namespace) -> int:
             print(f"{name:<8} {r['startup_s']:8.1f} {r['sessions']:8d} {r['n']:6d} "
                   f"{r['p50']:7.1f}ms {r['p99']:7.1f}ms {r['max']:7.1f}ms {r['missing']:6d} "
                   f"{r['fits_per_min']:9.0f} {r['identify_refused']:4d}")
+        for name, rate in capacity.items():
+            print(f"fit capacity, {args.fits} guilds of ~{args.members * args.per_member} "
+                  f"ratings at once: {name}: {rate:.0f} fits/min")
         if args.temporary:
             shutil.rmtree(out, ignore_errors=True)
     finally:
@@ -336,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="keep logs and databases here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--fits", type=int, default=400,
+                        help="guilds refitted at once for the fit-capacity figure (0: skip)")
     args = parser.parse_args(argv)
     args.temporary = not args.out
     args.out = args.out or tempfile.mkdtemp(prefix="moviebot-cluster-bench-")
