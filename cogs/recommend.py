@@ -38,6 +38,7 @@ from cogs.lookup import MovieParam, genre_choices
 from cogs.pictures import picture_file, show_picture
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
+from cogs.watchlist import WatchlistView
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -113,8 +114,10 @@ def reason_text(label: str, score: int) -> str:
 
 
 def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
-               group: bool = False) -> tuple[list[str], list[tuple[Movie, float]]]:
-    """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines."""
+               group: bool = False, watchlisted: frozenset[int] = frozenset(),
+               ) -> tuple[list[str], list[tuple[Movie, float]]]:
+    """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines
+    (' · on your watchlist' for a movie in `watchlisted`)."""
     shown = [(pick, movies[pick.movie_id]) for pick in picks if pick.movie_id in movies]
 
     def render(i: int, title_limit: int, other_limit: int) -> str:
@@ -130,6 +133,8 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
         because = pick.because
         if because is not None and because[0] in movies:
             line += " · " + reason_text(movie_label(movies[because[0]], other_limit), because[1])
+        if movie.id in watchlisted:
+            line += " · on your watchlist"
         return line
 
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
@@ -188,15 +193,17 @@ class Recommend(commands.Cog):
         genre_name = genre.name if genre is not None else None
         service = self.bot.app.recommendations
 
+        watchlisted = frozenset(await self.bot.app.watchlist.movie_ids(guild_id, user_id))
+
         async def load(page: int) -> Page:
             picks = await service.recommend(guild_id, user_id, n=count, offset=count * page,
                                             candidates=candidates)
-            return await self._with_card(self._page(picks, page, count, genre_name), picks,
-                                         count * page)
+            return await self._with_card(
+                self._page(picks, page, count, genre_name, watchlisted), picks, count * page)
 
         first_picks = await service.recommend(guild_id, user_id, n=count,
                                               candidates=candidates)
-        first = self._page(first_picks, 0, count, genre_name)
+        first = self._page(first_picks, 0, count, genre_name, watchlisted)
         if not first.movies:
             await interaction.edit_original_response(
                 content=await self._empty_message(first_picks, genre_name),
@@ -234,9 +241,10 @@ class Recommend(commands.Cog):
         page.file = picture_file(card)
         return page
 
-    def _page(self, picks: Picks, page: int, count: int, genre: str | None) -> Page:
+    def _page(self, picks: Picks, page: int, count: int, genre: str | None,
+              watchlisted: frozenset[int] = frozenset()) -> Page:
         lines, shown = pick_lines(picks.items, picks.movies, start=count * page,
-                                  personal=picks.personal)
+                                  personal=picks.personal, watchlisted=watchlisted)
         personal = picks.personal
         title = "Your picks" if personal else "Popular in this server"
         if genre:
@@ -443,7 +451,9 @@ class Recommend(commands.Cog):
         if await self.bot.app.recommendations.is_provisional(guild_id):
             footer += " " + PROVISIONAL_NOTE
         embed.set_footer(text=footer)
-        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_PINGS)
+        view = WatchlistView(interaction.user.id, [other for other, _cosine in shown])
+        await interaction.edit_original_response(embed=embed, view=view,
+                                                 allowed_mentions=NO_PINGS)
 
 
 async def setup(bot: MovieBot) -> None:

@@ -25,6 +25,7 @@ from cogs.lookup import bot_of
 from cogs.paginator import OwnedView, check_paging
 from cogs.rating import rate_text
 from cogs.text import NO_PINGS, choice_label, safe, stars
+from cogs.watchlist import WatchlistSelect
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class RecommendationView(OwnedView):
         self.rate_select.set_movies(page.movies)
         if self.rate_select.options:
             self.add_item(self.rate_select)
+        if page.movies:
+            self.add_item(WatchlistSelect([movie for movie, _score in page.movies]))
         self.more.disabled = not page.has_more
         self.add_item(self.more)
 

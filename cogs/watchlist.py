@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.domain.models import Movie
 from cogs.errors import UserError, report_failure
-from cogs.lookup import MovieParam
+from cogs.lookup import MovieParam, bot_of
 from cogs.paginator import Paginator
 from cogs.text import NO_PINGS, movie_label
 
@@ -37,11 +37,10 @@ def added_text(movie: Movie, added: bool) -> str:
 class WatchlistSelect(discord.ui.Select):
     """"Add to watchlist…": one option per listed movie, for the member who asked."""
 
-    def __init__(self, bot: MovieBot, movies: list[Movie], *, row: int | None = None) -> None:
+    def __init__(self, movies: list[Movie], *, row: int | None = None) -> None:
         options = [discord.SelectOption(label=movie_label(m, 95)[:100], value=str(m.id))
                    for m in movies[:25]]
         super().__init__(placeholder="Add to watchlist…", options=options, row=row)
-        self.bot = bot
         self.movies = {m.id: m for m in movies[:25]}
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -49,8 +48,8 @@ class WatchlistSelect(discord.ui.Select):
         movie = self.movies.get(int(self.values[0]))
         if movie is None:
             raise UserError("That movie is no longer in this list.")
-        added = await self.bot.app.watchlist.add(interaction.guild_id, interaction.user.id,
-                                                 movie)
+        added = await bot_of(interaction).app.watchlist.add(interaction.guild_id,
+                                                            interaction.user.id, movie)
         await interaction.response.send_message(added_text(movie, added), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
@@ -58,11 +57,11 @@ class WatchlistSelect(discord.ui.Select):
 class WatchlistView(discord.ui.View):
     """A view holding only the "Add to watchlist" select (for /similar)."""
 
-    def __init__(self, bot: MovieBot, owner_id: int, movies: list[Movie], *,
+    def __init__(self, owner_id: int, movies: list[Movie], *,
                  timeout: float = PAGE_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
         self.owner_id = owner_id
-        self.add_item(WatchlistSelect(bot, movies))
+        self.add_item(WatchlistSelect(movies))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:

@@ -77,3 +77,46 @@ async def test_forgetme_and_export_include_the_watchlist(env: Env) -> None:
     assert "and your watchlist (1 movie)" in done.content
     assert await env.storage.count_watchlist(env.guild.id, env.alice.id) == 0
     assert await env.storage.count_watchlist(env.guild2.id, env.alice.id) == 1
+
+
+def _watch_select(reply) -> dict:
+    return next(c for c in reply.walk_components()
+                if c.get("placeholder") == "Add to watchlist…")
+
+
+async def _fan_of_scifi(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild, train=False)
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 2,
+                                              "Roman Holiday": 3}})
+
+
+async def test_recommend_offers_add_to_watchlist_and_marks_it(env: Env) -> None:
+    await _fan_of_scifi(env)
+    reply = await env.run(env.alice, "recommend", count=5)
+    select = _watch_select(reply)
+    first = select["options"][0]
+    chosen = await (await env.emu.select(env.alice, reply, select["custom_id"],
+                                         [first["value"]])).response()
+    assert chosen.ephemeral and "to your watchlist" in chosen.content
+    assert await env.storage.count_watchlist(env.guild.id, env.alice.id) == 1
+    # Someone else cannot use Alice's menu.
+    refused = await (await env.emu.select(env.bob, reply, select["custom_id"],
+                                          [first["value"]])).response()
+    assert "belong to the member" in refused.content
+    again = await env.run(env.alice, "recommend", count=5)
+    marked = [line for line in again.embed["description"].splitlines()
+              if line.endswith("· on your watchlist")]
+    assert len(marked) == 1 and first["label"] in marked[0]
+
+
+async def test_similar_offers_add_to_watchlist(env: Env) -> None:
+    await _fan_of_scifi(env)
+    star_wars = await env.movie("Star Wars")
+    reply = await env.run(env.bob, "similar", movie=f"#{star_wars.id}")
+    select = _watch_select(reply)
+    value = select["options"][0]["value"]
+    chosen = await (await env.emu.select(env.bob, reply, select["custom_id"], [value])
+                    ).response()
+    assert "to your watchlist" in chosen.content
+    listed = await env.storage.watchlist(env.guild.id, env.bob.id)
+    assert [str(e.movie.id) for e in listed] == [value]
