@@ -8,6 +8,8 @@ The rules (drawing itself is `bot.render`):
 * **Cached per guild ratings version.** A picture's key holds the guild's ratings version (it
   grows with every rating change, `Storage.ratings_version`) and the model object it came
   from, so a cached picture is never older than the data it shows; a bounded LRU keeps them.
+  Score charts count from one read of the guild's ratings per version (a guild over
+  `BIG_GUILD_RATINGS` rereads at most once a minute).
 * **Hidden ratings** (`bot.service.privacy`): another member's map or summary only when the
   server's `ratings_visible` allows (`RatingsPrivate` otherwise); a map never shows other
   members' points unless ratings are visible, and then only plots the movies at least
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +67,8 @@ MAP_LABELS = 12  # well-known titles labelled (fewer when they would overlap)
 LABEL_CANDIDATES = 40
 MAX_OTHER_MEMBERS = 2000  # other members drawn on a map (visible ratings only)
 MIN_GENRE_RATINGS = 2  # a genre appears in /ratings' chart from this many ratings
+BIG_GUILD_RATINGS = 200_000  # above this, score charts may be up to HISTOGRAM_MAX_AGE old
+HISTOGRAM_MAX_AGE = 60.0
 DENSE_SVD_CELLS = 4_000_000  # movies x members up to which the stand-in SVD is dense
 ALT_LIMIT = 1000  # Discord: attachment descriptions (alt text) up to 1,024 characters
 
@@ -261,7 +266,8 @@ class PictureService:
         self.posters: PosterSource = posters or NoPosters()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
         self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
-        self._histograms: LRUCache[tuple[int, int], _Histograms] = LRUCache(8)
+        # guild -> (ratings version, time.monotonic() read, per-movie score counts)
+        self._histograms: LRUCache[int, tuple[int, float, _Histograms]] = LRUCache(8)
         self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
         # is not among them)
         self.renders = 0  # pictures drawn (cache misses)
@@ -388,12 +394,20 @@ class PictureService:
         return picture
 
     # ----------------------------------------------------------------- distributions
-    async def _guild_histograms(self, guild_id: int, version: int) -> _Histograms:
-        found = self._histograms.get((guild_id, version))
-        if found is None:
-            arrays = await self.storage.guild_ratings(guild_id)
-            found = await self._run(lambda: _histograms(arrays.movie_ids, arrays.scores))
-            self._histograms.put((guild_id, version), found)
+    async def _guild_histograms(self, guild_id: int, version: int,
+                                ratings: int) -> _Histograms:
+        """Per-movie score counts at this ratings version: one read of the guild's ratings.
+        A big guild (over BIG_GUILD_RATINGS) rereads at most every HISTOGRAM_MAX_AGE seconds,
+        so a busy server does not reread millions of ratings for every chart."""
+        cached = self._histograms.get(guild_id)
+        if cached is not None:
+            seen, at, found = cached
+            fresh = time.monotonic() - at < HISTOGRAM_MAX_AGE and ratings > BIG_GUILD_RATINGS
+            if seen == version or fresh:
+                return found
+        arrays = await self.storage.guild_ratings(guild_id)
+        found = await self._run(lambda: _histograms(arrays.movie_ids, arrays.scores))
+        self._histograms.put(guild_id, (version, time.monotonic(), found))
         return found
 
     async def movie_distribution(self, guild_id: int, asker_id: int,
@@ -402,9 +416,9 @@ class PictureService:
         nobody rated it or the hidden-ratings rule withholds it."""
         async with self.gate.enter():
             settings = await self.storage.get_guild_settings(guild_id)
-            version, _count = await self.storage.ratings_version(guild_id)
+            version, count = await self.storage.ratings_version(guild_id)
             mine = await self.storage.get_rating(guild_id, asker_id, movie.id)
-            counts = (await self._guild_histograms(guild_id, version)).of([movie.id])
+            counts = (await self._guild_histograms(guild_id, version, count)).of([movie.id])
             total = int(counts.sum())
             if total == 0 or not aggregate_visible(settings.ratings_visible, total,
                                                    mine is not None):
@@ -429,12 +443,12 @@ class PictureService:
         """The scores of a list of movies (/movies top) with the asker's own ratings of them
         in front; movies the hidden-ratings rule withholds are left out."""
         async with self.gate.enter():
-            version, _count = await self.storage.ratings_version(guild_id)
+            version, count = await self.storage.ratings_version(guild_id)
             allowed = await shareable_movies(self.storage, guild_id, asker_id, set(movie_ids))
             ids = [m for m in movie_ids if allowed is None or m in allowed]
             if not ids:
                 return None
-            counts = (await self._guild_histograms(guild_id, version)).of(ids)
+            counts = (await self._guild_histograms(guild_id, version, count)).of(ids)
             rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
                                                                               asker_id)
             mine = score_counts(rated_scores[np.isin(rated_ids, ids)])
