@@ -147,3 +147,32 @@ def test_degenerate_factors_fall_back_to_the_ratings_own_components() -> None:
     factors2, _ = ratings_factors(np.arange(1, 10), users, np.array(r_m), np.array(r_u),
                                   np.array(r_s))
     np.testing.assert_allclose(factors2[8], 0.0)
+
+
+async def test_picks_card_becomes_a_poster_grid_when_every_pick_has_a_poster() -> None:
+    """The seam for TMDB posters: a PosterSource with a poster for every pick gets a grid;
+    one missing poster keeps the typographic card."""
+    from bot.domain.models import Movie
+    from bot.service.gate import Gate
+    from bot.service.pictures import PictureService
+
+    poster = io.BytesIO()
+    Image.new("RGB", (60, 90), (200, 120, 40)).save(poster, format="PNG")
+    movies = [Movie(i, f"Film {i}", 2000 + i) for i in range(1, 4)]
+
+    class Posters:
+        def __init__(self, ids: set[int]) -> None:
+            self.ids = ids
+
+        async def posters(self, wanted):
+            return {m.id: poster.getvalue() for m in wanted if m.id in self.ids}
+
+    lines = [CardLine(m.id, m.label, "Drama", 7.0) for m in movies]
+    grid = await PictureService(None, None, Gate(), posters=Posters({1, 2, 3})).picks_card(
+        "Your picks", lines, movies)
+    card = await PictureService(None, None, Gate(), posters=Posters({1, 2})).picks_card(
+        "Your picks", lines, movies)
+    assert grid.alt.startswith("Posters of your picks") and "scores" not in grid.rendered.plotted
+    assert card.alt.startswith("Your picks, as a card")
+    np.testing.assert_allclose(card.rendered.plotted["scores"], [7.0, 7.0, 7.0])
+    assert _decode(grid.png).size == (grid.rendered.width, grid.rendered.height)
