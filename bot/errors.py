@@ -17,6 +17,12 @@ def user_facing_error(error: BaseException) -> str | None:
                 "only for Guilds and Voice States, which need no approval; if you changed "
                 "bot_intents(), turn the matching switches on in the Developer Portal "
                 "(Bot > Privileged Gateway Intents).")
+    if isinstance(error, discord.ConnectionClosed) and error.code == 4011:
+        return ("Discord requires sharding for this many servers (close code 4011): set "
+                "[sharding] shard_count (README 'Scaling out').")
+    if isinstance(error, discord.ConnectionClosed) and error.code == 4010:
+        return ("Discord refused a shard id (close code 4010): every cluster needs the same "
+                "[sharding] shard_count and clusters, and cluster_id below clusters.")
     if isinstance(error, StorageError):
         return f"Database error: {error}"
     if isinstance(error, PermissionError):

@@ -100,3 +100,41 @@ async def test_uncoordinated_processes_break_the_limit(tmp_path):
             bots.append(bot)
         async with started_together(emu, bots):
             assert [r[2] for r in emu.gateway.identify_refusals][:1] == ["rate"]
+
+
+async def test_one_sharded_process_without_redis_spaces_its_identifies(tmp_path):
+    """`clusters = 1` needs no Redis: the process spaces its own IDENTIFYs per bucket."""
+    settings = dataclasses.replace(
+        default_settings(), database=tmp_path / "bot.sqlite3",
+        sharding=ShardingSettings(shard_count=2, clusters=1, identify_seconds=WINDOW))
+    async with DiscordEmulator() as emu:
+        emu.configure_sharding(2, max_concurrency=1, identify_window=WINDOW)
+        emu.create_sharded_guilds(4, 2)
+        bot = create_bot(settings, guild_ready_timeout=0.05)
+        assert bot.coordinator is None
+        async with started_together(emu, [bot]):
+            assert emu.gateway.identify_refusals == []
+            assert len(bot.guilds) == 4 and sorted(bot.shards) == [0, 1]
+            (first, _a, _b), (second, _c, _d) = emu.gateway.identify_log
+            assert second - first >= WINDOW
+
+
+async def test_sharding_required_is_one_line(tmp_path):
+    """Discord closing with 4011 (too many servers on a shard) ends the bot with a line that
+    says what to set."""
+    from bot.errors import user_facing_error
+    from emulator import running_bot
+
+    async with DiscordEmulator() as emu:
+        emu.configure_sharding(1, max_guilds_per_shard=1, enforce_identify_rate=False)
+        emu.create_sharded_guilds(2, 1)
+        bot = create_bot(dataclasses.replace(default_settings(),
+                                             database=tmp_path / "bot.sqlite3"),
+                         guild_ready_timeout=0.05)
+        try:
+            async with running_bot(bot, emu, ready_timeout=10):
+                raise AssertionError("the bot got ready on an over-full shard")
+        except RuntimeError as failed:
+            error = failed.__cause__
+        assert isinstance(error, discord.ConnectionClosed) and error.code == 4011
+        assert "[sharding] shard_count" in (user_facing_error(error) or "")
