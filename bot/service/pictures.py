@@ -69,6 +69,7 @@ MAX_OTHER_MEMBERS = 2000  # other members drawn on a map (visible ratings only)
 MIN_GENRE_RATINGS = 2  # a genre appears in /ratings' chart from this many ratings
 BIG_GUILD_RATINGS = 200_000  # above this, score charts may be up to HISTOGRAM_MAX_AGE old
 HISTOGRAM_MAX_AGE = 60.0
+CHART_WAIT = 1.5  # seconds /movies info waits for a score chart before answering without it
 DENSE_SVD_CELLS = 4_000_000  # movies x members up to which the stand-in SVD is dense
 ALT_LIMIT = 1000  # Discord: attachment descriptions (alt text) up to 1,024 characters
 
@@ -268,6 +269,7 @@ class PictureService:
         self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
         # guild -> (ratings version, time.monotonic() read, per-movie score counts)
         self._histograms: LRUCache[int, tuple[int, float, _Histograms]] = LRUCache(8)
+        self._reading: dict[int, asyncio.Task[_Histograms]] = {}  # guild ratings being read
         self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
         # is not among them)
         self.renders = 0  # pictures drawn (cache misses)
@@ -394,21 +396,39 @@ class PictureService:
         return picture
 
     # ----------------------------------------------------------------- distributions
-    async def _guild_histograms(self, guild_id: int, version: int,
-                                ratings: int) -> _Histograms:
+    async def _guild_histograms(self, guild_id: int, version: int, ratings: int, *,
+                                wait: float | None = None) -> _Histograms | None:
         """Per-movie score counts at this ratings version: one read of the guild's ratings.
         A big guild (over BIG_GUILD_RATINGS) rereads at most every HISTOGRAM_MAX_AGE seconds,
-        so a busy server does not reread millions of ratings for every chart."""
+        so a busy server does not reread millions of ratings for every chart. With `wait`,
+        None if the read takes longer (it goes on, and the next chart uses it)."""
         cached = self._histograms.get(guild_id)
         if cached is not None:
             seen, at, found = cached
             fresh = time.monotonic() - at < HISTOGRAM_MAX_AGE and ratings > BIG_GUILD_RATINGS
             if seen == version or fresh:
                 return found
+        task = self._reading.get(guild_id)
+        if task is None:
+            task = asyncio.create_task(self._read_histograms(guild_id, version))
+            self._reading[guild_id] = task
+            task.add_done_callback(lambda done: self._read_done(guild_id, done))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), wait)
+        except TimeoutError:
+            return None
+
+    async def _read_histograms(self, guild_id: int, version: int) -> _Histograms:
         arrays = await self.storage.guild_ratings(guild_id)
         found = await self._run(lambda: _histograms(arrays.movie_ids, arrays.scores))
         self._histograms.put(guild_id, (version, time.monotonic(), found))
         return found
+
+    def _read_done(self, guild_id: int, task: asyncio.Task[_Histograms]) -> None:
+        if self._reading.get(guild_id) is task:
+            del self._reading[guild_id]
+        if not task.cancelled():
+            task.exception()  # retrieved: a read cut off by shutdown is not an error to log
 
     async def movie_distribution(self, guild_id: int, asker_id: int,
                                  movie: Movie) -> Picture | None:
@@ -418,7 +438,11 @@ class PictureService:
             settings = await self.storage.get_guild_settings(guild_id)
             version, count = await self.storage.ratings_version(guild_id)
             mine = await self.storage.get_rating(guild_id, asker_id, movie.id)
-            counts = (await self._guild_histograms(guild_id, version, count)).of([movie.id])
+            # Before the reply (Discord's 3 s): a big guild's first read may not make it.
+            histograms = await self._guild_histograms(guild_id, version, count, wait=CHART_WAIT)
+            if histograms is None:
+                return None
+            counts = histograms.of([movie.id])
             total = int(counts.sum())
             if total == 0 or not aggregate_visible(settings.ratings_visible, total,
                                                    mine is not None):
@@ -448,7 +472,9 @@ class PictureService:
             ids = [m for m in movie_ids if allowed is None or m in allowed]
             if not ids:
                 return None
-            counts = (await self._guild_histograms(guild_id, version, count)).of(ids)
+            histograms = await self._guild_histograms(guild_id, version, count)
+            assert histograms is not None  # no wait: the read finished
+            counts = histograms.of(ids)
             rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
                                                                               asker_id)
             mine = score_counts(rated_scores[np.isin(rated_ids, ids)])

@@ -200,3 +200,9 @@ async def test_recommend_attaches_a_card_per_page(env: Env) -> None:
     assert page2.embed["description"].startswith("4.")
     assert [a.filename for a in page2.attachments] == ["picks.png"]
     assert page2.attachment("picks.png").data != card.data  # the second page's picks
+
+
+async def test_taste_in_a_server_without_ratings_says_why(env: Env) -> None:
+    reply = await env.run(env.owner2, "taste")
+    assert reply.ephemeral and not reply.attachments
+    assert "not ready yet" in reply.rendered_text()
