@@ -66,28 +66,29 @@ start() {
   dir=$(mktemp -d "${TMPDIR:-/tmp}/moviebot-services.XXXXXX")
   chmod 755 "$dir"
   mkdir -p "$dir/pg" "$dir/redis"
+  echo "$bindir" >"$dir/bindir"  # for stop
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/pg"; fi
 
   as_owner "$bindir/initdb" -D "$dir/pg/data" -U postgres --auth=trust -E UTF8 \
     --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
-    || { cat "$dir/initdb.log" >&2; log "initdb failed"; return 1; }
+    || { cat "$dir/initdb.log" >&2; log "initdb failed"; stop "$dir"; return 1; }
   pg_port=$(free_port)
   as_owner "$bindir/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 start \
     -o "-p $pg_port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off \
         -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    >/dev/null || { cat "$dir/pg/server.log" >&2; log "PostgreSQL did not start"; return 1; }
+    >/dev/null || { cat "$dir/pg/server.log" >&2; log "PostgreSQL did not start"; stop "$dir"
+                    return 1; }
 
   redis_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize yes --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" \
-    --logfile "$dir/redis/redis.log" >/dev/null
+    --logfile "$dir/redis/redis.log" >/dev/null || { log "Redis did not start"; stop "$dir"; return 1; }
   local tries=0
   until [ -s "$dir/redis/redis.pid" ]; do
     tries=$((tries + 1))
-    if [ "$tries" -gt 200 ]; then log "Redis did not start"; return 1; fi
+    if [ "$tries" -gt 200 ]; then log "Redis did not start"; stop "$dir"; return 1; fi
     sleep 0.01
   done
-  echo "$bindir" >"$dir/bindir"
   log "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port ($dir)"
   echo "export MOVIEBOT_SERVICES_DIR='$dir'"
   echo "export MOVIEBOT_TEST_POSTGRES_URL='postgresql://postgres@127.0.0.1:$pg_port/postgres'"
