@@ -68,6 +68,20 @@ class BotProcess:
         await self.proc.stdin.drain()
         return await self.read(timeout)
 
+    def errors(self, top: int = 6) -> list[tuple[int, str]]:
+        """The bot log's error lines (logged errors and exception lines), most frequent first."""
+        import re
+        from collections import Counter
+
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        pattern = re.compile(r"^(ERROR:.*|[A-Za-z_][\w.]*(Error|Exception|Timeout)\b.*)$")
+        found = Counter(m.group(1)[:200] for line in text.splitlines()
+                        if (m := pattern.match(line)))
+        return found.most_common(top)
+
     async def close(self) -> None:
         proc = self.proc
         if proc is None:

@@ -246,6 +246,10 @@ async def run_mode(emu, args, database: Path, big, chat, channel, members, movie
                   f"{row['stall']['max']:.1f} ms)", flush=True)
     finally:
         await bot.close()
+        out["errors"] = bot.errors()
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            (args.logs / f"bot-{mode}.log").write_bytes(bot.log_path.read_bytes())
     return out
 
 
@@ -353,6 +357,9 @@ async def run(args: argparse.Namespace) -> int:
           f"emulator + load in this one")
     print(table(results))
     print(worst_stalls(results))
+    for r in results:
+        for count, line in r["errors"]:
+            print(f"bot log ({r['mode']}): {count}x {line}")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                          "results": results}, indent=1))
@@ -378,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 100,000 ratings, 300 requests per window")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--logs", type=Path, help="keep the bot processes' logs in this folder")
     args = parser.parse_args(argv)
     if args.quick:
         args.ratings, args.requests = min(args.ratings, 100_000), min(args.requests, 300)

@@ -306,8 +306,10 @@ async def run(args: argparse.Namespace) -> int:
                 await bot.close()
                 if hogs is not None:
                     hogs.stop()
+                errors = bot.errors()
                 if args.log:
                     args.log.write_bytes((Path(tmp) / "bot.log").read_bytes())
+    report["errors"] = errors
     return summarise(args, inters, window, late, report)
 
 
@@ -360,6 +362,8 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     print("where the loop was during stalls over 15 ms (watchdog samples, ~4 ms each):")
     for st in report["stall_stacks"][:6]:
         print(f"  {st['samples']:>4}x (to {st['max_ms']:.0f} ms) {st['where'][:220]}")
+    for count, line in report.get("errors", []):
+        print(f"bot log: {count}x {line}")
     if args.json:
         args.json.write_text(json.dumps({
             "args": {k: str(v) for k, v in vars(args).items()},
