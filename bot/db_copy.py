@@ -59,6 +59,7 @@ TABLES: tuple[Table, ...] = (
           {"stored": _bool}),
     Table("prior_links", ("movie_id", "key", "method")),
     Table("setup_steps", ("name", "done_at")),
+    Table("watchlist", ("guild_id", "user_id", "movie_id", "added_at")),
 )
 # SQLite-only tables: the FTS5 index PostgreSQL replaces with pg_trgm.
 SQLITE_ONLY = ("movies_fts",)
