@@ -44,6 +44,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.history",
     "cogs.watchlist",
+    "cogs.movienight",
     "cogs.help",
 )
 

@@ -18,6 +18,7 @@ from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
+from bot.service.movienight import MovieNightService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
@@ -39,6 +40,7 @@ class Services:
     groups: GroupPicks  # movie-night picks under the consent rule (bot.service.privacy)
     imports: ImportService  # /import: preview, then one transaction
     watchlist: WatchlistService
+    movienight: MovieNightService
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -47,6 +49,7 @@ class Services:
         gate = Gate()
         recs = recommendations or RecommendationService(storage, settings, gate=gate)
         recs.gate = gate
+        groups = GroupPicks(storage, recs, gate)
         return cls(
             storage=storage,
             gate=gate,
@@ -55,9 +58,10 @@ class Services:
             ratings=RatingService(storage, recs, gate),
             settings=SettingsService(storage, recs, gate),
             guilds=GuildLifecycle(storage, settings, recs, gate),
-            groups=GroupPicks(storage, recs, gate),
+            groups=groups,
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate),
+            movienight=MovieNightService(storage, groups, gate),
         )
 
     @classmethod

@@ -1,0 +1,385 @@
+"""/movienight [voice] [members] [candidates]: the group's top picks and a vote, in public.
+
+Attendees are the starter, everyone in `voice` (or the starter's own voice channel) and the
+members mentioned in `members`. The picks are movies none of the attendees rated, ranked up
+when attendees have them on their watchlists (`bot.service.movienight`).
+
+* Ratings visible: the vote starts at once.
+* Ratings hidden (`bot.service.privacy`): a public list of movies nobody in a group rated
+  would tell who rated what, so first a **Join** message: only the members who press Join
+  (and the starter) count, and vote; the starter presses **Start the vote** when ready. The
+  pattern of `/recommend group:`'s consent prompt (`cogs.consent`), in public.
+
+The vote: one button per candidate with its live count (one vote per attendee, press another
+to change it), and **End vote** for the starter; it also closes by itself after
+`VOTE_SECONDS`. The result names the winner (nobody is pinged) and puts it on the attendees'
+watchlists. Votes live in the bot's memory: a restart ends an open vote without a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
+from cogs.errors import UserError, report_failure, send_ephemeral
+from cogs.text import NO_PINGS, movie_label, safe, stars
+
+if TYPE_CHECKING:
+    from bot.client import MovieBot
+
+log = logging.getLogger(__name__)
+
+VOTE_SECONDS = 600.0  # a vote closes by itself this long after it opened
+JOIN_SECONDS = 600.0  # the Join message (hidden ratings) expires after this
+DEFAULT_CANDIDATES = 4
+MAX_ATTENDEES = 25
+MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
+COLOUR = discord.Colour.gold()
+
+
+def _names(members: dict[int, str]) -> str:
+    return ", ".join(members.values()) or "nobody yet"
+
+
+class VoteButton(discord.ui.Button["VoteView"]):
+    def __init__(self, index: int, label: str) -> None:
+        super().__init__(style=discord.ButtonStyle.primary, label=label[:80], row=index // 5)
+        self.index = index
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await self.view.vote(interaction, self.index)
+
+
+class VoteView(discord.ui.View):
+    """The vote under a movie night message (see the module docstring)."""
+
+    def __init__(self, bot: MovieBot, guild_id: int, starter: tuple[int, str],
+                 attendees: dict[int, str], picks: NightPicks, *,
+                 seconds: float | None = None) -> None:
+        seconds = VOTE_SECONDS if seconds is None else seconds
+        super().__init__(timeout=None)
+        self.bot = bot
+        self.guild_id = guild_id
+        self.starter_id, self.starter_name = starter
+        self.attendees = attendees
+        self.picks = picks
+        self.tally = Tally(len(picks.candidates), frozenset(attendees))
+        self.closes_at = time.time() + seconds
+        self.message: discord.Message | discord.InteractionMessage | None = None
+        self.closed = False
+        self.buttons = [VoteButton(i, "") for i in range(len(picks.candidates))]
+        for button in self.buttons:
+            self.add_item(button)
+        end: discord.ui.Button[VoteView] = discord.ui.Button(
+            label="End vote", style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1)
+        end.callback = self.end  # type: ignore[method-assign]
+        self.add_item(end)
+        self._label()
+        self._closing: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._fire)
+
+    def _fire(self) -> None:
+        self._closing = asyncio.ensure_future(self._expire())
+
+    def _label(self) -> None:
+        counts = self.tally.counts()
+        for i, button in enumerate(self.buttons):
+            title = movie_label(self.picks.candidates[i].movie, 60)
+            button.label = f"{i + 1}. {title} · {counts[i]}"[:80]
+            button.disabled = self.closed
+
+    def embed(self) -> discord.Embed:
+        lines = []
+        for i, c in enumerate(self.picks.candidates):
+            genres = ", ".join(c.movie.genres[:3]) or "no genre listed"
+            line = f"{i + 1}. **{movie_label(c.movie, 100)}** — {safe(genres, 60)}"
+            if self.picks.personal:
+                line += f" · group score {stars(round(c.score, 1))}"
+            if c.watchlisted:
+                line += f" · on {c.watchlisted} watchlist{'s' if c.watchlisted != 1 else ''}"
+            lines.append(line)
+        voted = len(self.tally.votes)
+        head = [f"Attendees: {_names(self.attendees)}",
+                "None of you has rated these" + ("." if self.picks.personal else
+                                                  " (the server's favourites: the group is "
+                                                  "new to me).")]
+        if not self.closed:
+            head.append(f"Vote below: one vote each, press another to change it. Closes "
+                        f"<t:{int(self.closes_at)}:R>, or when {self.starter_name} ends it.")
+        embed = discord.Embed(title=f"Movie night with {self.starter_name}"[:256],
+                              description="\n".join([*head, "", *lines])[:4000],
+                              colour=COLOUR)
+        embed.set_footer(text=f"{voted} of {len(self.attendees)} attendees voted")
+        return embed
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if self.closed:
+            await send_ephemeral(interaction, "This vote is closed.")
+            return False
+        return True
+
+    async def vote(self, interaction: discord.Interaction, index: int) -> None:
+        if interaction.user.id not in self.attendees:
+            await send_ephemeral(interaction, "This vote is for the movie night's attendees: "
+                                              f"{_names(self.attendees)}.")
+            return
+        self.tally.vote(interaction.user.id, index)
+        self._label()
+        await interaction.response.edit_message(embed=self.embed(), view=self,
+                                                allowed_mentions=NO_PINGS)
+
+    async def end(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.starter_id:
+            await send_ephemeral(interaction, f"Only {self.starter_name}, who started this "
+                                              "movie night, can end the vote.")
+            return
+        await self.close(interaction)
+
+    async def _expire(self) -> None:
+        if not self.closed:
+            try:
+                await self.close(None)
+            except Exception:  # a timer has nobody to report to: log it
+                log.exception("closing a movie night vote failed")
+
+    async def close(self, interaction: discord.Interaction | None) -> None:
+        """Close the vote, announce the winner and add it to the attendees' watchlists."""
+        if self.closed:
+            return
+        self.closed = True
+        self._timer.cancel()
+        self.stop()
+        self._label()
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        winner_index = self.tally.winner()
+        embed = self.embed()
+        if winner_index is None:
+            result = "The vote closed without votes, so there is no winner this time."
+        else:
+            winner = self.picks.candidates[winner_index].movie
+            votes = self.tally.counts()[winner_index]
+            added = await self.bot.app.movienight.finish(self.guild_id,
+                                                         frozenset(self.attendees), winner)
+            result = (f"🎬 Movie night pick: **{movie_label(winner)}** with {votes} "
+                      f"vote{'s' if votes != 1 else ''}.")
+            if added:
+                result += (f" Added to the watchlist of {added} attendee"
+                           f"{'s' if added != 1 else ''}.")
+        embed.title = f"Movie night with {self.starter_name}: closed"[:256]
+        if interaction is not None:
+            await interaction.response.edit_message(content=result, embed=embed, view=self,
+                                                    allowed_mentions=NO_PINGS)
+        elif self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content=result, embed=embed, view=self,
+                                        allowed_mentions=NO_PINGS)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await report_failure(interaction, error)
+
+
+class JoinView(discord.ui.View):
+    """Hidden ratings: who counts is who presses Join; the starter starts the vote."""
+
+    def __init__(self, cog: MovieNight, guild_id: int, starter: tuple[int, str],
+                 invited: dict[int, str], candidates: int) -> None:
+        super().__init__(timeout=JOIN_SECONDS)
+        self.cog = cog
+        self.guild_id = guild_id
+        self.starter_id, self.starter_name = starter
+        self.invited = invited
+        self.joined: dict[int, str] = {self.starter_id: self.starter_name}
+        self.candidates = candidates
+        self.message: discord.InteractionMessage | None = None
+        self.finished = False
+
+    def prompt(self) -> str:
+        invited = [n for uid, n in self.invited.items() if uid not in self.joined]
+        text = (f"**{self.starter_name}** is planning a movie night. This server keeps "
+                "ratings private, so only those who press **Join** count: the picks will "
+                "leave out every movie you rated (nobody sees your scores), and you get a "
+                f"vote. {self.starter_name} presses **Start the vote** when everyone is in.\n"
+                f"Joined: {_names(self.joined)}")
+        if invited:
+            text += f"\nInvited: {', '.join(invited)}"
+        return text[:2000]
+
+    def _close(self) -> None:
+        self.finished = True
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        self.stop()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if self.finished:
+            await send_ephemeral(interaction, "This movie night has already started or ended.")
+            return False
+        return True
+
+    @discord.ui.button(label="Join", style=discord.ButtonStyle.success)
+    async def join(self, interaction: discord.Interaction,
+                   button: discord.ui.Button[JoinView]) -> None:
+        if interaction.user.bot:
+            return
+        if len(self.joined) >= MAX_ATTENDEES and interaction.user.id not in self.joined:
+            await send_ephemeral(interaction, f"A movie night is for at most {MAX_ATTENDEES} "
+                                              "members.")
+            return
+        self.joined[interaction.user.id] = safe(interaction.user.display_name, 40)
+        await interaction.response.edit_message(content=self.prompt(), view=self,
+                                                allowed_mentions=NO_PINGS)
+
+    @discord.ui.button(label="Start the vote", style=discord.ButtonStyle.primary)
+    async def start(self, interaction: discord.Interaction,
+                    button: discord.ui.Button[JoinView]) -> None:
+        if interaction.user.id != self.starter_id:
+            await send_ephemeral(interaction, f"Only {self.starter_name} can start the vote.")
+            return
+        if len(self.joined) < 2:
+            await send_ephemeral(interaction, "Wait until at least one more member joined.")
+            return
+        self._close()
+        await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
+                                 self.joined, self.candidates,
+                                 joined=frozenset(self.joined), edit=True)
+
+    async def on_timeout(self) -> None:
+        if self.finished:
+            return
+        self._close()
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content="This movie night expired before its vote "
+                                                "started. Nobody's ratings were used.",
+                                        view=self, allowed_mentions=NO_PINGS)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await report_failure(interaction, error)
+
+
+class MovieNight(commands.Cog):
+    """Planning a movie night together."""
+
+    def __init__(self, bot: MovieBot) -> None:
+        self.bot = bot
+        self.vote_seconds = VOTE_SECONDS  # how long a vote stays open (tests shorten it)
+
+    @app_commands.command(name="movienight",
+                          description="Plan a movie night: the group's top picks and a vote")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        voice="Everyone in this voice channel is invited (default: your own voice channel)",
+        members="Who else is invited: mention them, e.g. @alice @bob",
+        candidates=f"How many movies to vote on ({MIN_CANDIDATES}-{MAX_CANDIDATES}, default "
+                   f"{DEFAULT_CANDIDATES})",
+    )
+    async def movienight(self, interaction: discord.Interaction,
+                         voice: discord.VoiceChannel | None = None,
+                         members: str | None = None,
+                         candidates: app_commands.Range[int, MIN_CANDIDATES,
+                                                        MAX_CANDIDATES] = DEFAULT_CANDIDATES,
+                         ) -> None:
+        guild = interaction.guild
+        starter = interaction.user
+        if guild is None or not isinstance(starter, discord.Member):
+            raise UserError("This command works in a server, not in direct messages.")
+        if not MIN_CANDIDATES <= candidates <= MAX_CANDIDATES:
+            raise UserError(f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
+        invited = await self._invited(interaction, starter, voice, members)
+        me = (starter.id, safe(starter.display_name, 40))
+        if await self.bot.app.movienight.ratings_hidden(guild.id):
+            view = JoinView(self, guild.id, me, invited, candidates)
+            await interaction.response.send_message(view.prompt(), view=view,
+                                                    allowed_mentions=NO_PINGS)
+            view.message = await interaction.original_response()
+            return
+        if len(invited) < 2:
+            raise UserError("A movie night needs at least two people: mention others in "
+                            "`members`, or pick a voice channel with people in it.")
+        await self.open_vote(interaction, me, invited, candidates)
+
+    async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
+                       voice: discord.VoiceChannel | None,
+                       members: str | None) -> dict[int, str]:
+        guild = interaction.guild
+        assert guild is not None
+        invited = {starter.id: safe(starter.display_name, 40)}
+        if voice is None and members is None and starter.voice is not None:
+            channel = starter.voice.channel
+            voice = channel if isinstance(channel, discord.VoiceChannel) else None
+        if voice is not None:
+            if voice.guild.id != guild.id:
+                raise UserError("Pick a voice channel of this server.")
+            for present in voice.members:
+                if not present.bot:
+                    invited.setdefault(present.id, safe(present.display_name, 40))
+        if members is not None:
+            ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(members)))
+            if not ids:
+                raise UserError("Mention the members you invite in `members`, e.g. @alice "
+                                "@bob.")
+            for user_id in ids:
+                member: discord.Member | None = guild.get_member(user_id)
+                if member is None:
+                    with contextlib.suppress(discord.NotFound, discord.Forbidden):
+                        member = await guild.fetch_member(user_id)
+                if member is None:
+                    raise UserError(f"User {user_id} is not a member of this server.")
+                if member.bot:
+                    raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
+                                    "watch movies.")
+                invited.setdefault(member.id, safe(member.display_name, 40))
+        if len(invited) > MAX_ATTENDEES:
+            raise UserError(f"A movie night is for at most {MAX_ATTENDEES} members "
+                            f"(this one has {len(invited)}).")
+        return invited
+
+    async def open_vote(self, interaction: discord.Interaction, starter: tuple[int, str],
+                        attendees: dict[int, str], candidates: int, *,
+                        joined: frozenset[int] = frozenset(), edit: bool = False) -> None:
+        """Pick the candidates and post (or, after Join, turn the message into) the vote."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        picks = await self.bot.app.movienight.candidates(
+            guild_id, starter[0], list(attendees), n=candidates, joined=joined)
+        if len(picks.candidates) < 2:
+            text = ("Nobody in this server has rated a movie yet. Rate a few with `/rate` and "
+                    "I can plan a movie night." if not picks.guild_has_ratings else
+                    "I found fewer than two movies that none of you has rated: rate more "
+                    "movies with `/rate`, or ask the others to.")
+            if edit:
+                await interaction.response.edit_message(content=text, view=None,
+                                                        allowed_mentions=NO_PINGS)
+            else:
+                await interaction.response.send_message(text, ephemeral=True,
+                                                        allowed_mentions=NO_PINGS)
+            return
+        view = VoteView(self.bot, guild_id, starter, attendees, picks,
+                        seconds=self.vote_seconds)
+        if edit:
+            await interaction.response.edit_message(content=None, embed=view.embed(),
+                                                    view=view, allowed_mentions=NO_PINGS)
+            view.message = interaction.message
+        else:
+            await interaction.response.send_message(embed=view.embed(), view=view,
+                                                    allowed_mentions=NO_PINGS)
+            view.message = await interaction.original_response()
+
+
+async def setup(bot: MovieBot) -> None:
+    await bot.add_cog(MovieNight(bot))
