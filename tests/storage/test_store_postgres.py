@@ -208,3 +208,27 @@ async def test_a_refit_worker_reads_and_saves_through_postgres(pg):
             return saved, bulk.load_model_state(conn, G1).ratings_version
 
     assert await asyncio.to_thread(stale_save) == (False, version)
+
+
+async def test_a_refit_in_a_worker_process_reads_and_saves_through_postgres(pg):
+    from bot.service.training import TrainingPool
+    from bot.service.worker import RefitJob
+    from recommender import CFModel, ModelConfig
+
+    movies = [await pg.add_movie(f"Film {i}", 2000 + i, ["Comedy"]) for i in range(5)]
+    for user in range(1, 6):
+        for movie in movies:
+            await pg.upsert_rating(G1, user, movie.id, (user + movie.id) % 10 + 1)
+    version, count = await pg.ratings_version(G1)
+    job = RefitJob(database=pg.database, guild_id=G1,
+                   config=ModelConfig(features=2, maxiter=10, seed=1), settings_key="p",
+                   tune_reg=False, max_ratings=10**6, max_cells=10**8)
+    pool = TrainingPool(mode="process")
+    try:
+        result = await pool.refit(job, count)
+    finally:
+        pool.shutdown()
+    assert result.blob is not None and result.saved and result.ratings_version == version
+    state = await pg.load_model_state(G1)
+    assert state is not None and state.blob == result.blob and state.settings_key == "p"
+    assert CFModel.from_bytes(state.blob).knows_user(5)
