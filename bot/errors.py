@@ -23,6 +23,10 @@ def user_facing_error(error: BaseException) -> str | None:
     if isinstance(error, discord.ConnectionClosed) and error.code == 4010:
         return ("Discord refused a shard id (close code 4010): every cluster needs the same "
                 "[sharding] shard_count and clusters, and cluster_id below clusters.")
+    from redis.exceptions import ConnectionError as RedisUnreachable
+
+    if isinstance(error, RedisUnreachable):  # the cluster's locks, the refit queue
+        return f"Cannot reach Redis ([redis] url or MOVIEBOT_REDIS_URL): {error}"
     if isinstance(error, StorageError):
         return f"Database error: {error}"
     if isinstance(error, PermissionError):

@@ -138,3 +138,26 @@ async def test_sharding_required_is_one_line(tmp_path):
             error = failed.__cause__
         assert isinstance(error, discord.ConnectionClosed) and error.code == 4011
         assert "[sharding] shard_count" in (user_facing_error(error) or "")
+
+
+async def test_unreachable_redis_is_one_line(tmp_path):
+    import socket
+
+    from bot.errors import user_facing_error
+    from emulator import running_bot
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    async with DiscordEmulator() as emu:
+        emu.configure_sharding(4, enforce_identify_rate=False)
+        bot = create_bot(cluster_settings(tmp_path, f"redis://127.0.0.1:{closed}/0", 0),
+                         guild_ready_timeout=0.05)
+        try:
+            async with running_bot(bot, emu, ready_timeout=10):
+                raise AssertionError("the cluster started without its Redis")
+        except RuntimeError as failed:
+            error = failed.__cause__
+        message = user_facing_error(error) or ""
+        assert message.startswith("Cannot reach Redis ([redis] url or MOVIEBOT_REDIS_URL)")
+        assert str(closed) in message
