@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from discord.enums import AppCommandOptionType, AppCommandType, try_enum
@@ -208,6 +209,12 @@ class OptionParser:
             return self.channel_named(raw)
         if kind is AppCommandOptionType.role:
             return self.role_named(raw)
+        if kind is AppCommandOptionType.attachment:  # a local file, uploaded as Discord would
+            path = Path(raw).expanduser()
+            try:
+                return (path.name, path.read_bytes())
+            except OSError as error:
+                raise ConsoleError(f"{name}: cannot read {raw!r} ({error.strerror})") from None
         return raw
 
 

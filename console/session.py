@@ -212,13 +212,16 @@ class Console:
         label = label.strip().strip('"')
         message, components = self._components()
         buttons = [c for c in components if c.get("type") == _BUTTON and c.get("custom_id")]
-        for comp in buttons:
-            if (comp.get("label") or "").lower() == label.lower():
-                if comp.get("disabled"):
-                    raise ConsoleError(f"[{comp['label']}] is disabled")
-                inter = await self.emu.click(actor, message, comp["custom_id"])
-                await self.show(actor, inter)
-                return
+        exact = [c for c in buttons if (c.get("label") or "").lower() == label.lower()]
+        prefixed = [c for c in buttons
+                    if label and (c.get("label") or "").lower().startswith(label.lower())]
+        # A unique prefix is enough: "press 2." for a vote button whose label ends in a count.
+        for comp in exact or (prefixed if len(prefixed) == 1 else []):
+            if comp.get("disabled"):
+                raise ConsoleError(f"[{comp['label']}] is disabled")
+            inter = await self.emu.click(actor, message, comp["custom_id"])
+            await self.show(actor, inter)
+            return
         listed = ", ".join(f"[{c.get('label')}]" for c in buttons) or "none"
         raise ConsoleError(f"no button labelled {label!r} on the last message (buttons: "
                            f"{listed})")

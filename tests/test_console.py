@@ -163,6 +163,7 @@ class _Commands:
                       {"name": "rule", "type": 3, "choices": [
                           {"name": "average", "value": "average"},
                           {"name": "least misery", "value": "least_misery"}]}],
+        "import": [{"name": "file", "type": 11, "required": True}],
     }
 
     def find_command(self, name: str, guild=None) -> dict:
@@ -199,6 +200,15 @@ def test_parse_mentions_channels_choices_and_focus(console) -> None:
     assert options["rule"] == "least_misery"
     assert console.parse("recommend voice:Cinema")[1]["voice"] is console.guild.channel("Cinema")
     assert console.parse("rate movie:matr?") == ("rate", {"movie": "matr"}, "movie")
+
+
+def test_an_attachment_option_uploads_a_local_file(console, tmp_path) -> None:
+    export = tmp_path / "ratings.csv"
+    export.write_bytes(b"Date,Name,Year,Letterboxd URI,Rating\n")
+    assert console.parse(f"import file:{export}")[1] == {
+        "file": ("ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n")}
+    with pytest.raises(ConsoleError, match="file: cannot read"):
+        console.parse(f"import file:{tmp_path / 'missing.csv'}")
 
 
 @pytest.mark.parametrize(("line", "message"), [
