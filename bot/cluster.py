@@ -11,6 +11,7 @@ What the processes share goes through Redis (`[redis] url`):
   `shard_id % max_concurrency`, holds across processes: `before_identify_hook` takes the
   bucket's key with `SET key NX PX 5500` (the hold is 10 % over the limit) and waits while
   another process holds it. discord.py's own hook only spaces shards inside one process.
+* **Per-process resources**: with `[metrics] enabled`, cluster K serves on `port + K`.
 * **One-time start-up jobs** run once, not in every process: migrations and the starter
   catalog under a Redis lock (the first process does them, the others find them done); the
   dev-guild command sync only in cluster 0 (the global sync stays `python -m bot sync`, run
@@ -116,6 +117,9 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
                                           sharding.cluster_id)
         if sharding.cluster_id != 0:  # command sync is a one-time job: cluster 0's
             settings = replace(settings, dev_guild_id=None)
+        if settings.metrics.enabled and settings.metrics.port:  # clusters may share a host
+            settings = replace(settings, metrics=replace(
+                settings.metrics, port=settings.metrics.port + sharding.cluster_id))
         options.setdefault("shard_ids", self.cluster_shards)
         options.setdefault("shard_count", sharding.shard_count)
         super().__init__(settings, **options)
@@ -151,6 +155,10 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
             try:
                 limits = await self.fetch_session_start_limits()
                 self._max_concurrency = max(1, int(limits.max_concurrency))
+                if limits.remaining < len(self.cluster_shards):
+                    log.warning("Discord allows %d more session starts today (reset in %.0f "
+                                "min); this cluster needs %d", limits.remaining,
+                                limits.reset_after / 60000, len(self.cluster_shards))
             except Exception:  # the safe value: one identify per window for everyone
                 log.warning("could not read the session start limit; assuming "
                             "max_concurrency 1", exc_info=True)

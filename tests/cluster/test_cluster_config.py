@@ -125,6 +125,18 @@ def test_create_bot_picks_the_clusters_slice_when_sharded():
     assert cluster0.settings.dev_guild_id == 42 and cluster0.shard_ids == [0, 1]
 
 
+def test_clusters_on_one_host_serve_metrics_on_their_own_ports():
+    from dataclasses import replace
+
+    from bot.config import MetricsSettings, RedisSettings, ShardingSettings
+
+    base = replace(default_settings(), redis=RedisSettings("redis://127.0.0.1:1/0"),
+                   metrics=MetricsSettings(enabled=True, port=9108))
+    ports = [create_bot(replace(base, sharding=ShardingSettings(4, 2, k))).settings.metrics.port
+             for k in (0, 1)]
+    assert ports == [9108, 9109]
+
+
 def test_cluster_compose_matches_the_example_config(monkeypatch):
     """docker-compose.cluster.yml has one cluster-N service per cluster of
     config.cluster.example.toml, each with its MOVIEBOT_CLUSTER_ID, plus workers; the example
