@@ -66,10 +66,11 @@ async def test_button_and_form_racing_shutdown_lose_nothing_and_get_polite_answe
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     pressed = await env.emu.click(env.alice, forget, _button(forget, "Delete my ratings"))
-    await asyncio.sleep(0.3)
-    assert env.bot.app.gate.running == 1  # the press is in flight
+    gate = env.bot.app.gate
+    await env.emu.wait_until(lambda: gate.running == 1, timeout=10,
+                             what="the press to be in flight")
     closing = asyncio.create_task(env.bot.close())
-    await asyncio.sleep(0.1)
+    await env.emu.wait_until(lambda: not gate.is_open, timeout=10, what="the gate to close")
 
     # While closing: bob's score form and a second button press are refused politely.
     submitted = await env.emu.submit_modal(env.bob, env.channel, form_id, {field: "9"})
