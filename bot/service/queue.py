@@ -120,6 +120,10 @@ class QueueLane:
             log.info("refit guild=%s already queued: waiting for it", job.guild_id)
             queued = Job(key, pool, _queue_name=self.queue_name, _deserializer=loads)
         report = await self._wait(queued)
+        if report is None:  # another waiter read the result first: the model is saved
+            log.info("refit guild=%s finished for another waiter: loading the saved model",
+                     job.guild_id)
+            return await asyncio.to_thread(self._saved_result, job)
         # The result has been read: let the guild's next refit be queued under the same id.
         await pool.delete(result_key_prefix + key)
         if not isinstance(report, dict) or report.get("error"):
@@ -130,13 +134,26 @@ class QueueLane:
 
     @staticmethod
     async def _wait(queued: Any) -> Any:
-        """The job's result, polling more slowly the longer it takes."""
+        """The job's result, polling more slowly the longer it takes; None if the job is gone
+        (finished, and its result read by another waiter, or expired)."""
+        from arq.jobs import ResultNotFound
+
         delay = RESULT_POLL_FIRST
         while True:
             try:
                 return await queued.result(timeout=delay * 10, poll_delay=delay)
             except TimeoutError:
                 delay = min(delay * 2, RESULT_POLL_MAX)
+            except ResultNotFound:  # neither queued, running nor with a result any more
+                return None
+
+    @staticmethod
+    def _saved_result(job: RefitJob) -> RefitResult:
+        with bulk.connect(job.database) as conn:
+            saved = bulk.load_model_state(conn, job.guild_id)
+        if saved is None:
+            return RefitResult(job.guild_id, 0)
+        return RefitResult(job.guild_id, saved.ratings_version, blob=saved.blob)
 
     @staticmethod
     def _result(job: RefitJob, report: dict[str, Any]) -> RefitResult:

@@ -173,3 +173,27 @@ async def test_a_stopped_worker_puts_its_job_back(tmp_path, redis_db, procs):
     assert "will be run again" in first.text()
     assert f"fit done guild={GUILD}" in second.text()
     assert result.ratings_version > 0 and result.blob is not None
+
+
+async def test_a_result_read_by_another_waiter_falls_back_to_the_saved_model(
+        tmp_path, redis_db, procs):
+    """Two waiters on one guild's job: the first reads and removes the result; the second
+    must not wait forever: it sees the job gone and loads the model the worker saved."""
+    from arq.jobs import Job
+
+    from bot.service.queue import job_id, loads
+
+    procs.worker("w1", redis_db)
+    path = tmp_path / "bot.sqlite3"
+    storage = await seeded(path)
+    await storage.close()
+    lane = QueueLane(redis_db)
+    try:
+        done = await lane.refit(job_for(path))  # finished, result read and removed
+        pool = await lane._redis()
+        gone = Job(job_id(GUILD), pool, _queue_name=lane.queue_name, _deserializer=loads)
+        assert await asyncio.wait_for(lane._wait(gone), 5) is None
+        fallback = await asyncio.to_thread(lane._saved_result, job_for(path))
+        assert fallback.blob == done.blob and fallback.ratings_version == done.ratings_version
+    finally:
+        await lane.aclose()
