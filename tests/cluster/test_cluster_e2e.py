@@ -36,8 +36,8 @@ HELPER = str(Path(__file__).with_name("cluster_helper.py"))
 TOKEN = "cluster-test-token"
 SHARDS, CLUSTERS = 4, 2
 WINDOW = 0.3  # the emulator's identify window (Discord: 5 s), and the clusters' setting
-JOB_TIMEOUT = 10  # a killed worker's job runs again after this + 10 s (arq)
-BIG_MEMBERS, BIG_PER_MEMBER = 1500, 40  # a fit of a couple of seconds: long enough to kill
+JOB_TIMEOUT = 15  # a killed worker's job runs again after this + 10 s (arq)
+BIG_MEMBERS, BIG_PER_MEMBER = 1000, 40  # a fit of a couple of seconds: long enough to kill
 TITLES = ("Alien", "Jaws", "Casablanca", "Vertigo", "Heat", "Goldfinger")
 FAN_BASE = 10**15
 
