@@ -68,3 +68,27 @@ async def test_every_member_command_runs_on_postgres(env: Env) -> None:
                   ).response()
     assert "deleted 4 ratings" in done.content
     assert await env.storage.count_member_ratings(env.guild.id, env.alice.id) == 0
+
+
+async def test_the_other_commands_run_on_postgres(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild)
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 3}})
+    replies = {
+        "ratings": await env.run(env.alice, "ratings"),
+        "movies top": await env.run(env.alice, "movies top"),
+        "similar": await env.run(env.alice, "similar", movie="Star Wars"),
+        "settings": await env.run(env.admin, "settings", add_movies="everyone"),
+        "export": await env.run(env.alice, "export"),
+        "recommend group": await env.run(env.alice, "recommend",
+                                         group=f"<@{env.bob.id}> <@{env.carol.id}>"),
+    }
+    for command, reply in replies.items():
+        assert "Something went wrong" not in reply.rendered_text(), command
+    assert "Alien" in replies["ratings"].rendered_text()
+    assert replies["export"].attachment(f"ratings-{env.guild.id}.csv").text.count("\n") == 4
+    assert (await env.storage.get_guild_settings(env.guild.id)).add_movie_permission \
+        == "everyone"
+    alien = await env.movie("Alien")
+    unrate = await env.run(env.alice, "unrate", movie=f"#{alien.id}")
+    assert "Something went wrong" not in unrate.rendered_text()
+    assert await env.storage.get_rating(env.guild.id, env.alice.id, alien.id) is None
