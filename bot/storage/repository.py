@@ -211,7 +211,14 @@ class Storage:
     async def open(
         cls, path: str | os.PathLike[str], *, migrations: list[Migration] | None = None
     ) -> Storage:
-        """Open the database (creating it and its folder), set pragmas, apply migrations."""
+        """Open the database (creating it and its folder), set pragmas, apply migrations.
+
+        A `postgresql://` URL opens the PostgreSQL storage instead (`open_storage` is the
+        usual way in), never an SQLite file named like a URL."""
+        if cls is Storage and str(path).startswith(("postgresql://", "postgres://")):
+            from .postgres import PostgresStorage
+
+            return await PostgresStorage.open(str(path))
         path = Path(path)
         conn = await open_connection(path, migrations=migrations)
         try:
