@@ -28,6 +28,8 @@ DATABASE_ENV = "MOVIEBOT_DATABASE"
 DATABASE_URL_ENV = "MOVIEBOT_DATABASE_URL"  # PostgreSQL; overrides [storage] url
 CLUSTER_ID_ENV = "MOVIEBOT_CLUSTER_ID"
 REDIS_URL_ENV = "MOVIEBOT_REDIS_URL"
+TMDB_KEY_ENV = "MOVIEBOT_TMDB_API_KEY"  # overrides [tmdb] api_key
+DEFAULT_TMDB_URL = "https://api.themoviedb.org"
 DEFAULT_DATABASE = "data/moviebot.sqlite3"  # the same in config.example.toml
 LEGACY_DATABASE = "moviebot.sqlite3"  # the built-in default before 0.2: still found, warned
 DEFAULT_MOVIELENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
@@ -115,6 +117,19 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class TmdbSettings:
+    """Optional posters and details from TMDB (`bot.tmdb`); off without a key."""
+
+    api_key: str = ""  # a v3 API key, or a v4 read access token ("eyJ...")
+    base_url: str = DEFAULT_TMDB_URL
+    cache_days: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key)
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str | None = None
     database: Path = Path(DEFAULT_DATABASE)
@@ -133,6 +148,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     sharding: ShardingSettings = field(default_factory=ShardingSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     source: Path | None = None  # the file these settings came from, for messages
     # Where `database` came from: "default", "config" or "environment" (start-up log line).
     database_from: str = "default"
@@ -263,7 +279,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from None
 
     base = path.parent
-    known_top = {"discord", "storage", "logging", "catalog", "metrics", "redis",
+    known_top = {"discord", "storage", "logging", "catalog", "metrics", "redis", "tmdb",
                  *_SECTION_TYPES}
     for key in data:
         if key not in known_top:
@@ -322,6 +338,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
     metrics = _metrics(path, _section(path, data, "metrics"))
     redis = _redis(path, _section(path, data, "redis"))
+    tmdb = _tmdb(path, _section(path, data, "tmdb"))
 
     catalog = _section(path, data, "catalog")
     for key in catalog:
@@ -343,6 +360,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         log_levels=tuple(log_levels),
         movielens_url=url,
         metrics=metrics,
+        tmdb=tmdb,
         redis=redis,
         source=path,
         database_from="default" if database_raw is None else "config",
@@ -399,6 +417,22 @@ def _redis(path: Path, raw: dict[str, Any]) -> RedisSettings:
     return RedisSettings(url=url.strip())
 
 
+def _tmdb(path: Path, raw: dict[str, Any]) -> TmdbSettings:
+    for key in raw:
+        if key not in ("api_key", "base_url", "cache_days"):
+            raise _fail(path, f"tmdb.{key}", "is not a known setting")
+    key = raw.get("api_key", "")
+    if not isinstance(key, str):
+        raise _fail(path, "tmdb.api_key", "must be a string")
+    url = raw.get("base_url", DEFAULT_TMDB_URL)
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise _fail(path, "tmdb.base_url", "must be an http(s) URL")
+    days = raw.get("cache_days", 30)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise _fail(path, "tmdb.cache_days", "must be a whole number from 1 to 365")
+    return TmdbSettings(api_key=key.strip(), base_url=url.rstrip("/"), cache_days=days)
+
+
 def _apply_environment(settings: Settings) -> Settings:
     token = os.environ.get(TOKEN_ENV, "").strip()
     database = os.environ.get(DATABASE_ENV, "").strip()
@@ -420,6 +454,9 @@ def _apply_environment(settings: Settings) -> Settings:
     redis_url = os.environ.get(REDIS_URL_ENV, "").strip()
     if redis_url:
         changes["redis"] = RedisSettings(url=redis_url)
+    tmdb_key = os.environ.get(TMDB_KEY_ENV, "").strip()
+    if tmdb_key:
+        changes["tmdb"] = replace(settings.tmdb, api_key=tmdb_key)
     return replace(settings, **changes) if changes else settings
 
 

@@ -60,6 +60,8 @@ TABLES: tuple[Table, ...] = (
     Table("prior_links", ("movie_id", "key", "method")),
     Table("setup_steps", ("name", "done_at")),
     Table("watchlist", ("guild_id", "user_id", "movie_id", "added_at")),
+    Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
+                            "runtime", "original_title")),
 )
 # SQLite-only tables: the FTS5 index PostgreSQL replaces with pg_trgm.
 SQLITE_ONLY = ("movies_fts",)

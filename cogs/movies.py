@@ -23,6 +23,7 @@ from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.paginator import Paginator
 from cogs.pictures import picture_embed, picture_file, show_picture
+from cogs.posters import add_details
 from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ class Movies(commands.Cog):
     @app_commands.describe(movie="The movie (pick one from the suggestions)")
     async def info(self, interaction: discord.Interaction, movie: MovieParam) -> None:
         assert interaction.guild_id is not None
+        tmdb = self.bot.app.details
+        if tmdb.enabled:  # TMDB may take a moment: answer "thinking" first
+            await interaction.response.defer(ephemeral=True, thinking=True)
         details = await self.bot.app.catalog.details(interaction.guild_id, interaction.user.id,
                                                      movie)
         found, mean, count = movie, details.mean, details.count
@@ -108,6 +112,7 @@ class Movies(commands.Cog):
                         value=stars(mine) if mine is not None else "Not rated yet — use `/rate`")
         if predicted is not None:
             embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
+        add_details(embed, found, await tmdb.get(found))
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
         # The server's score distribution with the member's own score marked (none while the
@@ -119,6 +124,10 @@ class Movies(commands.Cog):
             show_picture(embed, chart)
             files.append(picture_file(chart))
         # Ephemeral: the reply carries the member's own rating and prediction.
+        if interaction.response.is_done():
+            await interaction.edit_original_response(embed=embed, attachments=files,
+                                                     allowed_mentions=NO_PINGS)
+            return
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=NO_PINGS, files=files)
 

@@ -36,6 +36,7 @@ from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.pictures import picture_file, show_picture
+from cogs.posters import add_details
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
@@ -210,6 +211,10 @@ class Recommend(commands.Cog):
                 allowed_mentions=NO_PINGS)
             return
         first = await self._with_card(first, first_picks, 0)
+        if first.movies:  # TMDB's poster and details of the top pick (with a TMDB key)
+            top = first.movies[0][0]
+            add_details(first.embed, top, await self.bot.app.details.get(top),
+                        overview_limit=300, label="#1:")
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
         await interaction.edit_original_response(

@@ -69,3 +69,17 @@ class ImportCounts:
     changed: int  # existing ratings given another score
     unchanged: int  # existing ratings the file gave the same score
     watchlisted: int  # movies newly on the watchlist
+
+
+@dataclass(frozen=True, slots=True)
+class MovieDetails:
+    """What TMDB says about a catalog movie (`bot.tmdb`), cached per movie with its fetch
+    time; `tmdb_id` None = TMDB has no such movie (cached too, so it is not asked again)."""
+
+    movie_id: int
+    tmdb_id: int | None
+    fetched_at: float
+    poster_url: str | None = None
+    overview: str | None = None
+    runtime: int | None = None  # minutes
+    original_title: str | None = None

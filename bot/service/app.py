@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.service.catalog import CatalogService
+from bot.service.details import DetailsService
 from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
@@ -41,6 +42,7 @@ class Services:
     imports: ImportService  # /import: preview, then one transaction
     watchlist: WatchlistService
     movienight: MovieNightService
+    details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -62,6 +64,7 @@ class Services:
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate),
             movienight=MovieNightService(storage, groups, gate),
+            details=DetailsService.from_settings(storage, gate, settings.tmdb),
         )
 
     @classmethod
@@ -87,4 +90,5 @@ class Services:
         if left:
             log.warning("closing with %d service call(s) still running", left)
         await self.recommendations.close()
+        await self.details.close()
         await self.storage.close()

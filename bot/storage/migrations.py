@@ -228,7 +228,21 @@ _V7 = Migration(7, "watchlists: the movies each member means to watch, per guild
     "CREATE INDEX watchlist_movie ON watchlist (movie_id)",
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+_V8 = Migration(8, "movie details: TMDB posters and details cached per movie", (
+    """
+    CREATE TABLE movie_details (
+        movie_id       INTEGER PRIMARY KEY REFERENCES movies (id) ON DELETE CASCADE,
+        tmdb_id        INTEGER,
+        fetched_at     REAL NOT NULL,
+        poster_url     TEXT,
+        overview       TEXT,
+        runtime        INTEGER,
+        original_title TEXT
+    )
+    """,
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

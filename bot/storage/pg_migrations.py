@@ -197,7 +197,21 @@ _V7 = Migration(7, "watchlists: the movies each member means to watch, per guild
     "CREATE INDEX watchlist_movie ON watchlist (movie_id)",
 ))
 
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+_V8 = Migration(8, "movie details: TMDB posters and details cached per movie", (
+    """
+    CREATE TABLE movie_details (
+        movie_id       bigint PRIMARY KEY REFERENCES movies (id) ON DELETE CASCADE,
+        tmdb_id        bigint,
+        fetched_at     double precision NOT NULL,
+        poster_url     text,
+        overview       text,
+        runtime        integer,
+        original_title text
+    )
+    """,
+))
+
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

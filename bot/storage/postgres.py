@@ -36,7 +36,7 @@ import asyncpg
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
-from bot.domain.models import ImportCounts, WatchlistEntry
+from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
@@ -690,6 +690,26 @@ class PostgresStorage(Storage):
     async def delete_member_watchlist(self, guild_id: int, user_id: int) -> int:
         return await self._execute(
             "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2", guild_id, user_id)
+
+    # ------------------------------------------------------------ movie details
+    async def movie_details(self, movie_ids: Iterable[int]) -> dict[int, MovieDetails]:
+        rows = await self._fetch(
+            "SELECT movie_id, tmdb_id, fetched_at, poster_url, overview, runtime, "
+            "original_title FROM movie_details WHERE movie_id = ANY($1::bigint[])",
+            sorted({int(m) for m in movie_ids}))
+        return {int(row[0]): MovieDetails(*row) for row in rows}
+
+    async def save_movie_details(self, details: MovieDetails) -> None:
+        await self._execute(
+            "INSERT INTO movie_details (movie_id, tmdb_id, fetched_at, poster_url, overview, "
+            "runtime, original_title) SELECT $1, $2, $3, $4, $5, $6, $7 "
+            "WHERE EXISTS (SELECT 1 FROM movies WHERE id = $1) "
+            "ON CONFLICT (movie_id) DO UPDATE SET tmdb_id = excluded.tmdb_id, "
+            "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
+            "overview = excluded.overview, runtime = excluded.runtime, "
+            "original_title = excluded.original_title",
+            details.movie_id, details.tmdb_id, details.fetched_at, details.poster_url,
+            details.overview, details.runtime, details.original_title)
 
     # ------------------------------------------------------------ guild settings
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:

@@ -26,7 +26,7 @@ import aiosqlite
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
-from bot.domain.models import ImportCounts, WatchlistEntry
+from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
 
@@ -874,6 +874,34 @@ class Storage:
         """Empty the member's watchlist in the guild; returns how many entries it had."""
         return await self._write(
             "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+
+    # ------------------------------------------------------------ movie details
+    async def movie_details(self, movie_ids: Iterable[int]) -> dict[int, MovieDetails]:
+        """The cached TMDB details of these movies (whatever their age)."""
+        ids = sorted({int(m) for m in movie_ids})
+        found: dict[int, MovieDetails] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            rows = await self._fetchall(
+                "SELECT movie_id, tmdb_id, fetched_at, poster_url, overview, runtime, "
+                f"original_title FROM movie_details WHERE movie_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk)
+            for row in rows:
+                found[int(row[0])] = MovieDetails(*row)
+        return found
+
+    async def save_movie_details(self, details: MovieDetails) -> None:
+        """Cache (or refresh) one movie's TMDB details; a movie gone meanwhile is skipped."""
+        await self._write(
+            "INSERT INTO movie_details (movie_id, tmdb_id, fetched_at, poster_url, overview, "
+            "runtime, original_title) SELECT ?, ?, ?, ?, ?, ?, ? "
+            "WHERE EXISTS (SELECT 1 FROM movies WHERE id = ?) "
+            "ON CONFLICT (movie_id) DO UPDATE SET tmdb_id = excluded.tmdb_id, "
+            "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
+            "overview = excluded.overview, runtime = excluded.runtime, "
+            "original_title = excluded.original_title",
+            (details.movie_id, details.tmdb_id, details.fetched_at, details.poster_url,
+             details.overview, details.runtime, details.original_title, details.movie_id))
 
     # ------------------------------------------------------------ guild settings
     _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",

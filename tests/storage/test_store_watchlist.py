@@ -1,4 +1,4 @@
-"""Storage contract for imports and watchlists (issue 15), on SQLite and PostgreSQL: matching
+"""Storage contract for imports, watchlists and cached TMDB details (issue 15), on SQLite and PostgreSQL: matching
 by IMDb id and normalised title (guild visibility kept), the one-transaction history import
 (counts, rated movies leave the watchlist, all or nothing), watchlist add/remove/list/counts,
 and the purge of a departed guild."""
@@ -70,3 +70,19 @@ async def test_watchlist_add_remove_counts_and_purge(store, movies):
     await store.watchlist_add(G1, BOB, heat.id)
     await store.purge_guild(G1)
     assert await store.count_watchlist(G1, BOB) == 0
+
+
+async def test_movie_details_cache(store, movies):
+    from bot.domain.models import MovieDetails
+
+    heat, matrix, _ = movies
+    assert await store.movie_details([heat.id]) == {}
+    await store.save_movie_details(MovieDetails(heat.id, 949, 100.0, "https://x/p.jpg",
+                                                "Cops and robbers.", 170, "Heat"))
+    await store.save_movie_details(MovieDetails(matrix.id, None, 50.0))  # TMDB has none
+    await store.save_movie_details(MovieDetails(10**12, 1, 1.0))  # no such movie: skipped
+    found = await store.movie_details([heat.id, matrix.id, 10**12])
+    assert found[heat.id].runtime == 170 and found[heat.id].poster_url == "https://x/p.jpg"
+    assert found[matrix.id].tmdb_id is None and set(found) == {heat.id, matrix.id}
+    await store.save_movie_details(MovieDetails(heat.id, 949, 200.0, None, None, 171, None))
+    assert (await store.movie_details([heat.id]))[heat.id].fetched_at == 200.0

@@ -1,0 +1,60 @@
+"""DetailsService: TMDB posters and details for movies, cached in the database.
+
+Off (every call answers None, nothing is sent anywhere) unless the host configured `[tmdb]
+api_key` or `MOVIEBOT_TMDB_API_KEY`. A movie's details are read from the `movie_details`
+table while younger than `[tmdb] cache_days`, else asked from TMDB (`bot.tmdb`) and saved;
+"TMDB has no such movie" is cached too. When TMDB fails, stale details are still shown and
+otherwise the answer goes without: commands never wait on or fail because of TMDB.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.config import TmdbSettings
+from bot.domain.models import Movie, MovieDetails
+from bot.service.gate import Gate
+from bot.storage import Storage
+from bot.tmdb import TmdbClient, TmdbUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class DetailsService:
+    def __init__(self, storage: Storage, gate: Gate, client: TmdbClient | None, *,
+                 cache_seconds: float) -> None:
+        self.storage = storage
+        self.gate = gate
+        self.client = client
+        self.cache_seconds = cache_seconds
+
+    @classmethod
+    def from_settings(cls, storage: Storage, gate: Gate, settings: TmdbSettings) -> DetailsService:
+        client = TmdbClient(settings.api_key, settings.base_url) if settings.enabled else None
+        return cls(storage, gate, client, cache_seconds=settings.cache_days * 86400.0)
+
+    @property
+    def enabled(self) -> bool:
+        return self.client is not None
+
+    async def get(self, movie: Movie) -> MovieDetails | None:
+        """The movie's details (cached, or fetched now), or None (off, unknown, failed)."""
+        if self.client is None:
+            return None
+        async with self.gate.enter():
+            cached = (await self.storage.movie_details([movie.id])).get(movie.id)
+        if cached is not None and time.time() - cached.fetched_at < self.cache_seconds:
+            return cached if cached.tmdb_id is not None else None
+        try:
+            fresh = await self.client.lookup(movie)
+        except TmdbUnavailable as error:
+            log.warning("no TMDB details for movie=%s: %s", movie.id, error)
+            return cached if cached is not None and cached.tmdb_id is not None else None
+        async with self.gate.enter():
+            await self.storage.save_movie_details(fresh)
+        return fresh if fresh.tmdb_id is not None else None
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
