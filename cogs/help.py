@@ -67,6 +67,10 @@ class Help(commands.Cog):
                               colour=discord.Colour.blurple())
         embed.add_field(name="Version", value=version())
         embed.add_field(name="Commands", value="`/help` lists them")
+        if self.bot.app.details.enabled:  # TMDB's terms ask for this line
+            from bot.tmdb import ATTRIBUTION
+
+            embed.add_field(name="Posters and details", value=ATTRIBUTION, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 

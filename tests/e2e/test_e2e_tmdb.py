@@ -217,3 +217,17 @@ async def test_recommend_shows_the_top_picks_poster(with_tmdb: Env, tmdb: FakeTm
     again = await env.run(env.alice, "recommend", count=3)
     assert again.embed["thumbnail"] == top.embed["thumbnail"]
     assert tmdb.hits["search"] == 1  # cached
+
+
+async def test_about_carries_the_tmdb_attribution_only_with_a_key(env: Env, tmdb: FakeTmdb
+                                                                  ) -> None:
+    plain = await env.run(env.alice, "about")
+    assert "Posters and details" not in _fields(plain)
+    app = env.bot.app
+    app.details = DetailsService.from_settings(
+        env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=tmdb.url))
+    try:
+        about = await env.run(env.alice, "about")
+        assert "not endorsed or certified by TMDB" in _fields(about)["Posters and details"]
+    finally:
+        await app.details.close()
