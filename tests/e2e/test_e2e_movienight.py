@@ -131,3 +131,22 @@ async def test_hidden_ratings_count_only_those_who_joined(env: Env) -> None:
     assert "for the movie night's attendees" in nope.content
     labels = set(_labels(vote))
     assert not labels & {"Star Wars (1977)", "Alien (1979)", "Casablanca (1942)"}
+
+
+async def test_a_vote_opened_after_joining_also_closes_by_itself(env: Env) -> None:
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    env.bot.get_cog("MovieNight").vote_seconds = 0.5
+    reply = await env.run(env.alice, "movienight", members=env.bob.mention)
+    await _click(env, env.bob, reply, "Join")
+    vote = await _click(env, env.alice, reply, "Start the vote")
+    await _click(env, env.bob, vote, "1.")
+
+    def closed():
+        message = env.emu.message(reply.id)
+        return message if message is not None and "Movie night pick" in message.content \
+            else None
+
+    final = await env.emu.wait_until(closed, 10.0, "the vote to close by itself")
+    assert all(b["disabled"] for b in final.buttons)
+    assert "with 1 vote." in final.content
