@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,8 @@ import aiohttp
 from bot.domain.models import Movie, MovieDetails
 
 log = logging.getLogger(__name__)
+
+_IMDB_ID = re.compile(r"tt\d{5,10}")
 
 POSTER_SIZE = "w342"
 CONFIG_TTL = 3600.0  # seconds the image base URL is reused
@@ -134,7 +137,9 @@ class TmdbClient:
             poster_url=poster_url,
             overview=str(data["overview"]).strip() or None if data.get("overview") else None,
             runtime=int(runtime) if isinstance(runtime, int) and runtime > 0 else None,
-            original_title=str(data["original_title"]) if data.get("original_title") else None)
+            original_title=str(data["original_title"]) if data.get("original_title") else None,
+            imdb_id=imdb if isinstance(imdb := data.get("imdb_id"), str)
+            and _IMDB_ID.fullmatch(imdb) else None)
 
 
 def _retry_after(value: str | None) -> float:

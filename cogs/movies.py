@@ -187,9 +187,22 @@ class Movies(commands.Cog):
             interaction.guild_id, title, year, genres,
             can_manage_guild=interaction.permissions.manage_guild)
         genres_note = f" ({safe(', '.join(movie.genres))})" if movie.genres else ""
-        await interaction.response.send_message(
-            f"Added **{movie_label(movie)}**{genres_note} to this server's movies. "
-            "Members can now rate it with `/rate`.", allowed_mentions=NO_PINGS)
+        text = (f"Added **{movie_label(movie)}**{genres_note} to this server's movies. "
+                "Members can now rate it with `/rate`.")
+        tmdb = self.bot.app.details
+        if not tmdb.enabled:
+            await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.defer(thinking=True)  # TMDB may take a moment
+        found = await tmdb.get(movie)  # with a key: linked to TMDB (ids, poster, details)
+        embeds = []
+        if found is not None:
+            card = discord.Embed(title=movie_label(movie, 256), colour=discord.Colour.blurple())
+            add_details(card, movie, found, overview_limit=300)
+            card.set_footer(text="Details from TMDB")
+            embeds.append(card)
+        await interaction.edit_original_response(content=text, embeds=embeds,
+                                                 allowed_mentions=NO_PINGS)
 
 
 async def setup(bot: MovieBot) -> None:

@@ -83,3 +83,4 @@ class MovieDetails:
     overview: str | None = None
     runtime: int | None = None  # minutes
     original_title: str | None = None
+    imdb_id: str | None = None  # from TMDB, for linking a movie (not kept in the cache)

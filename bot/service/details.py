@@ -4,7 +4,8 @@ Off (every call answers None, nothing is sent anywhere) unless the host configur
 api_key` or `MOVIEBOT_TMDB_API_KEY`. A movie's details are read from the `movie_details`
 table while younger than `[tmdb] cache_days`, else asked from TMDB (`bot.tmdb`) and saved;
 "TMDB has no such movie" is cached too. When TMDB fails, stale details are still shown and
-otherwise the answer goes without: commands never wait on or fail because of TMDB.
+otherwise the answer goes without: commands never wait on or fail because of TMDB. A movie
+a server added with `/movies add` that TMDB knows gets its TMDB and IMDb ids recorded.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class DetailsService:
             return cached if cached is not None and cached.tmdb_id is not None else None
         async with self.gate.enter():
             await self.storage.save_movie_details(fresh)
+            if movie.guild_id is not None and fresh.tmdb_id is not None \
+                    and (movie.tmdb_id is None or movie.imdb_id is None):
+                # A movie added with /movies add, found on TMDB: keep its ids, so imports
+                # match it by IMDb id (catalog movies keep the ids their import gave them).
+                await self.storage.link_movie_ids(movie.id, fresh.tmdb_id, fresh.imdb_id)
         return fresh if fresh.tmdb_id is not None else None
 
     async def close(self) -> None:

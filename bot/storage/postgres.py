@@ -699,6 +699,12 @@ class PostgresStorage(Storage):
             sorted({int(m) for m in movie_ids}))
         return {int(row[0]): MovieDetails(*row) for row in rows}
 
+    async def link_movie_ids(self, movie_id: int, tmdb_id: int | None,
+                             imdb_id: str | None) -> None:
+        await self._execute(
+            "UPDATE movies SET tmdb_id = COALESCE(tmdb_id, $1), imdb_id = COALESCE(imdb_id, $2) "
+            "WHERE id = $3", tmdb_id, imdb_id, movie_id)
+
     async def save_movie_details(self, details: MovieDetails) -> None:
         await self._execute(
             "INSERT INTO movie_details (movie_id, tmdb_id, fetched_at, poster_url, overview, "

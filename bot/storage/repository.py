@@ -890,6 +890,14 @@ class Storage:
                 found[int(row[0])] = MovieDetails(*row)
         return found
 
+    async def link_movie_ids(self, movie_id: int, tmdb_id: int | None,
+                             imdb_id: str | None) -> None:
+        """Record a movie's TMDB and IMDb ids where it has none yet (a guild-added movie
+        found on TMDB), so later imports match it by IMDb id."""
+        await self._write(
+            "UPDATE movies SET tmdb_id = IFNULL(tmdb_id, ?), imdb_id = IFNULL(imdb_id, ?) "
+            "WHERE id = ?", (tmdb_id, imdb_id, movie_id))
+
     async def save_movie_details(self, details: MovieDetails) -> None:
         """Cache (or refresh) one movie's TMDB details; a movie gone meanwhile is skipped."""
         await self._write(

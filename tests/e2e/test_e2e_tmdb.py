@@ -88,7 +88,8 @@ class FakeTmdb:
         if movie is None and tmdb_id in self.generic:
             title = self.generic[tmdb_id]
             movie = {"id": tmdb_id, "title": title, "original_title": title, "runtime": 90,
-                     "overview": f"About {title}.", "poster_path": f"/poster-{tmdb_id}.jpg"}
+                     "overview": f"About {title}.", "poster_path": f"/poster-{tmdb_id}.jpg",
+                     "imdb_id": f"tt{7_000_000 + tmdb_id}"}
         if movie is None:
             return web.json_response({"status_code": 34}, status=404)
         return web.json_response(movie)
@@ -231,3 +232,19 @@ async def test_about_carries_the_tmdb_attribution_only_with_a_key(env: Env, tmdb
         assert "not endorsed or certified by TMDB" in _fields(about)["Posters and details"]
     finally:
         await app.details.close()
+
+
+async def test_movies_add_links_the_new_movie_to_tmdb_so_imports_match_it(
+        with_tmdb: Env, tmdb: FakeTmdb) -> None:
+    env = with_tmdb
+    reply = await env.run(env.admin, "movies add", title="Our Club Premiere", year=2020)
+    assert reply.content.startswith("Added **Our Club Premiere (2020)**")
+    assert reply.embed["thumbnail"]["url"].startswith("https://image.tmdb.org/t/p/w342/")
+    assert reply.embed["footer"]["text"] == "Details from TMDB"
+    movie = await env.movie("Our Club Premiere")
+    assert movie.tmdb_id == 1000 and movie.imdb_id == "tt7001000"
+    # An IMDb export naming it under another title matches by the id.
+    data = (b"Const,Your Rating,Date Rated,Title,Year\n"
+            b"tt7001000,9,2024-01-01,Premiere (working title),2020\n")
+    preview = await env.run(env.bob, "import", file=("imdb.csv", data))
+    assert "1 matched" in preview.content

@@ -1,7 +1,7 @@
-"""Storage contract for imports, watchlists and cached TMDB details (issue 15), on SQLite and PostgreSQL: matching
-by IMDb id and normalised title (guild visibility kept), the one-transaction history import
-(counts, rated movies leave the watchlist, all or nothing), watchlist add/remove/list/counts,
-and the purge of a departed guild."""
+"""Storage contract for issue 15, on SQLite and PostgreSQL: matching by IMDb id and
+normalised title (guild visibility kept), the one-transaction history import (counts, rated
+movies leave the watchlist, all or nothing), watchlist add/remove/list/counts, the purge of a
+departed guild, the TMDB details cache and linking a movie's ids."""
 
 from __future__ import annotations
 
@@ -86,3 +86,12 @@ async def test_movie_details_cache(store, movies):
     assert found[matrix.id].tmdb_id is None and set(found) == {heat.id, matrix.id}
     await store.save_movie_details(MovieDetails(heat.id, 949, 200.0, None, None, 171, None))
     assert (await store.movie_details([heat.id]))[heat.id].fetched_at == 200.0
+
+
+async def test_link_movie_ids_fills_only_missing_ids(store, movies):
+    heat, _, local = movies
+    await store.link_movie_ids(local.id, 42, "tt0000042")  # has an IMDb id already
+    linked = await store.get_movie(G1, local.id)
+    assert (linked.tmdb_id, linked.imdb_id) == (42, "tt9999999")
+    await store.link_movie_ids(heat.id, 949, None)
+    assert (await store.get_movie(G1, heat.id)).tmdb_id == 949
