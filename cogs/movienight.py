@@ -29,6 +29,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.text import NO_PINGS, movie_label, safe, stars
@@ -149,8 +150,15 @@ class VoteView(discord.ui.View):
         if not self.closed:
             try:
                 await self.close(None)
+            except ShuttingDown:  # the bot is stopping: the vote ends without a result
+                log.info("a movie night vote was open at shutdown guild=%s", self.guild_id)
             except Exception:  # a timer has nobody to report to: log it
                 log.exception("closing a movie night vote failed")
+
+    def cancel(self) -> None:
+        """Stop the timer (the cog is unloading): the vote stays as it is."""
+        self._timer.cancel()
+        self.stop()
 
     async def close(self, interaction: discord.Interaction | None) -> None:
         """Close the vote, announce the winner and add it to the attendees' watchlists."""
@@ -278,6 +286,12 @@ class MovieNight(commands.Cog):
     def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
         self.vote_seconds = VOTE_SECONDS  # how long a vote stays open (tests shorten it)
+        self.open_votes: set[VoteView] = set()
+
+    async def cog_unload(self) -> None:
+        for view in self.open_votes:
+            view.cancel()
+        self.open_votes.clear()
 
     @app_commands.command(name="movienight",
                           description="Plan a movie night: the group's top picks and a vote")
@@ -371,6 +385,8 @@ class MovieNight(commands.Cog):
             return
         view = VoteView(self.bot, guild_id, starter, attendees, picks,
                         seconds=self.vote_seconds)
+        self.open_votes = {v for v in self.open_votes if not v.closed}
+        self.open_votes.add(view)
         if edit:
             await interaction.response.edit_message(content=None, embed=view.embed(),
                                                     view=view, allowed_mentions=NO_PINGS)
