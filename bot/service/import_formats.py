@@ -6,7 +6,8 @@ Formats, told apart by their header line (never by the file name):
   halves, converted by `bot.domain.scores.from_half_stars`) and `watchlist.csv` (the same
   without Rating), or the export **zip** holding both (other files in it are ignored);
 * **IMDb** ratings export (Const = tt-id, Your Rating 1-10, Date Rated, Title, ..., Year,
-  Genres) and IMDb's watchlist export (Const, Title, Year, no Your Rating);
+  Genres) and IMDb's watchlist export (Const, Title, Year, no Your Rating); rows whose Title
+  Type is not a movie (series, episodes, games) are skipped;
 * the bot's own `/export` files: ratings (title, year, genres, score, updated_at) and
   watchlist (title, year, genres, added_at).
 
@@ -33,6 +34,8 @@ MAX_UNZIPPED = 32 * 1024 * 1024
 """Bytes the CSV files of one export zip may expand to (a zip bomb is refused unread)."""
 
 _IMDB_ID = re.compile(r"tt\d{5,10}")
+# IMDb "Title Type" values that are movies (older exports "movie", newer "Movie", "TV Movie").
+_IMDB_MOVIE_TYPES = frozenset({"movie", "tvmovie", "short", "tvshort", "video", "tvspecial"})
 _FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # what /export's csv_cell prefixed
 
 
@@ -200,7 +203,10 @@ def _letterboxd(row: list[str], columns: dict[str, int], line: int) -> HistoryRo
                       _year(_cell(row, columns, "year")), None, score)
 
 
-def _imdb(row: list[str], columns: dict[str, int], line: int) -> HistoryRow:
+def _imdb(row: list[str], columns: dict[str, int], line: int) -> HistoryRow | None:
+    kind = _cell(row, columns, "title type").replace(" ", "").lower()
+    if kind and kind not in _IMDB_MOVIE_TYPES:  # a series, an episode, a game: not a movie
+        return None
     const = _cell(row, columns, "const")
     if not _IMDB_ID.fullmatch(const):
         raise DomainError(f"“{const[:14]}” is not an IMDb id (tt followed by digits).")

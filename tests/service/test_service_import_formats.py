@@ -102,3 +102,14 @@ def test_pick_by_year() -> None:
     assert pick_by_year([dune84, dune21], None) is None  # ambiguous
     assert pick_by_year([dune84], None) is dune84
     assert pick_by_year([dune84], 1990) is None
+
+
+def test_imdb_rows_that_are_not_movies_are_skipped() -> None:
+    data = (b"Const,Your Rating,Date Rated,Title,Title Type,Year\n"
+            b"tt0113277,9,2024-01-01,Heat,Movie,1995\n"
+            b"tt0903747,10,2024-01-01,Breaking Bad,TV Series,2008\n"
+            b"tt0959621,9,2024-01-01,Pilot,tvEpisode,2008\n"
+            b"tt0108052,8,2024-01-01,Schindler's List,movie,1993\n"
+            b"tt1234567,7,2024-01-01,A TV Film,TV Movie,2001\n")
+    history = read_history("imdb.csv", data)
+    assert [r.title for r in history.ratings] == ["Heat", "Schindler's List", "A TV Film"]
