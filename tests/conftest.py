@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any
 
 import pytest
 
@@ -81,16 +83,34 @@ async def _drop_database(server_url: str, name: str) -> None:
         await conn.close()
 
 
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run `coro` to the end, also from code already inside an event loop (an async fixture
+    asking for `postgres_database` through `request.getfixturevalue`): on its own thread."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
 def create_database(server_url: str) -> str:
     """A new empty database (with pg_trgm) on the server; returns its URL."""
     name = f"test_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_create_database(server_url, name))
+    _run(_create_database(server_url, name))
     return database_url(server_url, name)
 
 
 def drop_database(url: str) -> None:
     server_url = database_url(url, "postgres")
-    asyncio.run(_drop_database(server_url, url.rpartition("/")[2]))
+    _run(_drop_database(server_url, url.rpartition("/")[2]))
 
 
 @pytest.fixture

@@ -240,12 +240,16 @@ def e2e_database_url() -> str:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, e2e_database_url: str):
+async def env(tmp_path: Path, request: pytest.FixtureRequest):
+    try:  # folders that re-export `env` alone (tests/reliability) run on SQLite
+        database_url = str(request.getfixturevalue("e2e_database_url"))
+    except pytest.FixtureLookupError:
+        database_url = ""
     async with DiscordEmulator() as emu:
         parts = build_world(emu)
         settings = Settings(
             database=tmp_path / "bot.sqlite3",
-            database_url=e2e_database_url,
+            database_url=database_url,
             dev_guild_id=parts["guild"].id,
             owner_ids=(parts["owner"].id,),
             training=TrainingSettings(debounce_seconds=0.0),
