@@ -120,7 +120,9 @@ class History(commands.Cog):
     async def import_(self, interaction: discord.Interaction,
                       file: discord.Attachment) -> None:
         assert interaction.guild_id is not None
-        limit = min(MAX_IMPORT_BYTES, interaction.filesize_limit or MAX_IMPORT_BYTES)
+        # Discord's attachment_size_limit for this interaction (discord.py >= 2.6), and ours.
+        discord_limit = getattr(interaction, "filesize_limit", None) or MAX_IMPORT_BYTES
+        limit = min(MAX_IMPORT_BYTES, discord_limit)
         if file.size > limit:
             raise UserError(f"That file is {file.size / 1_048_576:.1f} MB; imports take files "
                             f"up to {limit / 1_048_576:.0f} MB. Upload Letterboxd's "

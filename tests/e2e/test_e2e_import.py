@@ -196,3 +196,11 @@ async def test_a_ten_thousand_row_import_is_one_transaction(env: Env) -> None:
     assert "Imported: 10,000 new ratings" in done.content
     assert await env.storage.count_member_ratings(env.guild.id, env.alice.id) == 10_000
     print(f"10,000-row import: preview {previewed:.2f} s, write {written:.2f} s")
+
+
+async def test_discords_attachment_limit_is_honoured_when_below_ours(env: Env) -> None:
+    env.emu.attachment_size_limit = 1024 * 1024  # what this interaction says Discord allows
+    data = b"Date,Name,Year,Letterboxd URI\n" + b"2024,Vertigo,1958,u\n" * 70_000  # ~1.4 MB
+    reply = await _import(env, env.bob, "watchlist.csv", data)
+    assert "imports take files up to 1 MB" in reply.content
+    assert await env.storage.count_watchlist(env.guild.id, env.bob.id) == 0
