@@ -33,6 +33,7 @@ CONFIG_TTL = 3600.0  # seconds the image base URL is reused
 MAX_RETRY_AFTER = 5.0  # seconds at most waited for a 429
 RETRY_PAUSE = 0.5  # seconds before the one retry of a 5xx or a network error
 TIMEOUT = 5.0  # seconds per request
+MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a w342 poster is about 30 KB
 ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 
 
@@ -140,6 +141,28 @@ class TmdbClient:
             original_title=str(data["original_title"]) if data.get("original_title") else None,
             imdb_id=imdb if isinstance(imdb := data.get("imdb_id"), str)
             and _IMDB_ID.fullmatch(imdb) else None)
+
+
+    async def image(self, url: str) -> bytes:
+        """A poster's bytes (at most MAX_IMAGE_BYTES, an image content type); only from the
+        image host TMDB's configuration named. TmdbUnavailable otherwise."""
+        base = await self.image_base()
+        if not url.startswith(base):
+            raise TmdbUnavailable("poster outside TMDB's image host")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        self.requests += 1
+        try:
+            async with self._session.get(url) as response:
+                kind = response.headers.get("Content-Type", "")
+                if response.status != 200 or not kind.startswith("image/"):
+                    raise TmdbUnavailable(f"poster answered {response.status} ({kind})")
+                data = await response.content.read(MAX_IMAGE_BYTES + 1)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TmdbUnavailable(f"poster unreachable: {type(error).__name__}") from None
+        if len(data) > MAX_IMAGE_BYTES:
+            raise TmdbUnavailable("poster too large")
+        return data
 
 
 def _retry_after(value: str | None) -> float:

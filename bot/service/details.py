@@ -10,16 +10,22 @@ a server added with `/movies add` that TMDB knows gets its TMDB and IMDb ids rec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from bot.config import TmdbSettings
 from bot.domain.models import Movie, MovieDetails
+from bot.service.cache import LRUCache
 from bot.service.gate import Gate
 from bot.storage import Storage
 from bot.tmdb import TmdbClient, TmdbUnavailable
 
 log = logging.getLogger(__name__)
+
+POSTER_CONCURRENCY = 4  # TMDB lookups and poster downloads at once for one page
+POSTER_CACHE = 200  # poster images kept in memory (about 30 KB each)
 
 
 class DetailsService:
@@ -29,6 +35,7 @@ class DetailsService:
         self.gate = gate
         self.client = client
         self.cache_seconds = cache_seconds
+        self._images: LRUCache[str, bytes] = LRUCache(POSTER_CACHE)
 
     @classmethod
     def from_settings(cls, storage: Storage, gate: Gate, settings: TmdbSettings) -> DetailsService:
@@ -60,6 +67,34 @@ class DetailsService:
                 # match it by IMDb id (catalog movies keep the ids their import gave them).
                 await self.storage.link_movie_ids(movie.id, fresh.tmdb_id, fresh.imdb_id)
         return fresh if fresh.tmdb_id is not None else None
+
+    async def posters(self, movies: Sequence[Movie]) -> dict[int, bytes]:
+        """{movie id: poster bytes} for the movies TMDB has a poster of (the pictures
+        service's `PosterSource`: a page whose picks all have one becomes a poster grid).
+        Looked up a few at a time; images kept in memory (LRU)."""
+        if self.client is None or not movies:
+            return {}
+        client = self.client
+        limit = asyncio.Semaphore(POSTER_CONCURRENCY)
+
+        async def one(movie: Movie) -> tuple[int, bytes | None]:
+            async with limit:
+                details = await self.get(movie)
+                url = details.poster_url if details is not None else None
+                if url is None:
+                    return movie.id, None
+                data = self._images.get(url)
+                if data is None:
+                    try:
+                        data = await client.image(url)
+                    except TmdbUnavailable as error:
+                        log.warning("no poster for movie=%s: %s", movie.id, error)
+                        return movie.id, None
+                    self._images.put(url, data)
+                return movie.id, data
+
+        found = await asyncio.gather(*(one(m) for m in movies))
+        return {movie_id: data for movie_id, data in found if data is not None}
 
     async def close(self) -> None:
         if self.client is not None:

@@ -563,6 +563,9 @@ def pictures_for(services: Any) -> PictureService:
     key = services.recommendations  # the bundle itself is an unhashable dataclass
     found = _SERVICES.get(key)
     if found is None or found.storage is not services.storage:
-        found = PictureService(services.storage, services.recommendations, services.gate)
+        details = getattr(services, "details", None)  # TMDB posters, with a key
+        found = PictureService(services.storage, services.recommendations, services.gate,
+                               posters=details if details is not None and details.enabled
+                               else None)
         _SERVICES[key] = found
     return found

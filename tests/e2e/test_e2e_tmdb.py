@@ -6,6 +6,7 @@ key nothing is asked at all. No test touches the internet."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,17 @@ if TYPE_CHECKING:
 
 KEY = "test-key-0123456789"
 MOVIES_TITLES = ("Casablanca", "Vertigo")
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (34, 51), (180, 40, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+POSTER_PNG = _png()
 MOVIES = {
     550: {"id": 550, "title": "Casablanca", "original_title": "Casablanca", "runtime": 102,
           "overview": "A cynical expatriate @everyone **meets** an old flame.",
@@ -47,6 +59,7 @@ class FakeTmdb:
         app.router.add_get("/3/configuration", self.configuration)
         app.router.add_get("/3/search/movie", self.search)
         app.router.add_get("/3/movie/{id}", self.details)
+        app.router.add_get("/t/p/{size}/{name}", self.poster)
         return app
 
     def _gate(self, request: web.Request, name: str) -> web.Response | None:
@@ -62,7 +75,13 @@ class FakeTmdb:
 
     async def configuration(self, request: web.Request) -> web.Response:
         return self._gate(request, "configuration") or web.json_response(
-            {"images": {"secure_base_url": "https://image.tmdb.org/t/p/"}})
+            {"images": {"secure_base_url": f"{self.url}/t/p/"}})
+
+    async def poster(self, request: web.Request) -> web.Response:
+        self.hits["poster"] += 1
+        if self.broken:
+            return web.Response(status=503)
+        return web.Response(body=POSTER_PNG, content_type="image/png")
 
     async def search(self, request: web.Request) -> web.Response:
         refused = self._gate(request, "search")
@@ -158,7 +177,7 @@ async def test_movies_info_shows_poster_and_details_then_uses_the_cache(
     env = with_tmdb
     vertigo = await env.movie("Vertigo")
     reply = await env.run(env.alice, "movies info", movie=f"#{vertigo.id}")
-    assert reply.embed["thumbnail"]["url"] == "https://image.tmdb.org/t/p/w342/vertigo.jpg"
+    assert reply.embed["thumbnail"]["url"] == f"{tmdb.url}/t/p/w342/vertigo.jpg"
     fields = _fields(reply)
     assert fields["Overview"] == "A detective with a fear of heights."
     assert fields["Runtime"] == "2 h 08 min" and fields["Original title"] == "Sueurs froides"
@@ -211,13 +230,17 @@ async def test_recommend_shows_the_top_picks_poster(with_tmdb: Env, tmdb: FakeTm
                                               "Superman": 9}})
     top = await env.run(env.alice, "recommend", count=3)
     first = top.embed["description"].split("**")[1].rsplit(" (", 1)[0]
-    assert top.embed["thumbnail"]["url"].startswith("https://image.tmdb.org/t/p/w342/")
+    assert top.embed["thumbnail"]["url"].startswith(f"{tmdb.url}/t/p/w342/")
     fields = _fields(top)
     assert fields["#1: Runtime"] == "1 h 30 min" or first in MOVIES_TITLES
-    assert tmdb.hits["search"] == 1  # only the top pick is looked up
+    # Every pick has a poster on TMDB: the page's card is a poster grid (the pictures
+    # service's PosterSource), each pick looked up and its poster downloaded once.
+    card = top.attachment("picks.png")
+    assert card.description.startswith("Posters of your picks")
+    assert tmdb.hits["search"] == 3 and tmdb.hits["poster"] == 3
     again = await env.run(env.alice, "recommend", count=3)
     assert again.embed["thumbnail"] == top.embed["thumbnail"]
-    assert tmdb.hits["search"] == 1  # cached
+    assert tmdb.hits["search"] == 3 and tmdb.hits["poster"] == 3  # cached
 
 
 async def test_about_carries_the_tmdb_attribution_only_with_a_key(env: Env, tmdb: FakeTmdb
@@ -239,7 +262,7 @@ async def test_movies_add_links_the_new_movie_to_tmdb_so_imports_match_it(
     env = with_tmdb
     reply = await env.run(env.admin, "movies add", title="Our Club Premiere", year=2020)
     assert reply.content.startswith("Added **Our Club Premiere (2020)**")
-    assert reply.embed["thumbnail"]["url"].startswith("https://image.tmdb.org/t/p/w342/")
+    assert reply.embed["thumbnail"]["url"].startswith(f"{tmdb.url}/t/p/w342/")
     assert reply.embed["footer"]["text"] == "Details from TMDB"
     movie = await env.movie("Our Club Premiere")
     assert movie.tmdb_id == 1000 and movie.imdb_id == "tt7001000"
