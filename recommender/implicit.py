@@ -176,7 +176,7 @@ class ItemItem:
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """Flat arrays for an npz archive (float32 / int32, no pickle)."""
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name, m in (("W", self.W), ("co", self.co)):
             out[f"{prefix}{name}_data"] = m.data.astype(np.float32)
             out[f"{prefix}{name}_indices"] = m.indices.astype(np.int32)

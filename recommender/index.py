@@ -58,7 +58,7 @@ class RatingMatrix:
     def __init__(self, movie_idx: np.ndarray, user_idx: np.ndarray, n_movies: int,
                  n_users: int, dtype=np.float32) -> None:
         order = np.lexsort((user_idx, movie_idx))
-        self.order = order
+        self.order: np.ndarray | None = order
         self.movie = movie_idx[order].astype(np.int32)
         self.user = user_idx[order].astype(np.int32)
         self.n_movies = n_movies

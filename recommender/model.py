@@ -76,6 +76,7 @@ class CFModel:
         self._fitted = False
         self.report: FitReport | None = None
         self.tuned_on: int | None = None  # ratings count config.reg was chosen on (tuning.py)
+        self._prior_cols: sp.csr_matrix | None = None  # prior weights into this guild's movies
 
     # ------------------------------------------------------------------ fitting
     def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None, *,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def dump(model) -> bytes:
     ex_lists = [model._extra[int(u)] for u in ex_users]
     ex_ptr = np.zeros(ex_users.size + 1, dtype=np.int64)
     np.cumsum([m.size for m, _ in ex_lists], out=ex_ptr[1:])
-    extra = {"e_users": ex_users, "e_ptr": ex_ptr,
+    extra: dict[str, Any] = {"e_users": ex_users, "e_ptr": ex_ptr,
              "e_movies": (np.concatenate([m for m, _ in ex_lists]) if ex_lists
                           else np.zeros(0, np.int64)),
              "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}

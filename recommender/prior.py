@@ -31,6 +31,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class GuildPrior:
         return fp
 
     def arrays(self, prefix: str = "prior_") -> dict[str, np.ndarray]:
-        out = {f"{prefix}movie_ids": self.movie_ids.astype(np.int64),
+        out: dict[str, np.ndarray] = {f"{prefix}movie_ids": self.movie_ids.astype(np.int64),
                f"{prefix}factors": self.factors.astype(np.float32),
                f"{prefix}offsets": self.offsets.astype(np.float32),
                f"{prefix}counts": self.counts.astype(np.float32)}
@@ -128,7 +129,7 @@ class TastePrior:
                   "scale": np.array(self.scale, dtype=np.float64),
                   "info": np.array(json.dumps(self.info))}
         arrays.update(self.implicit.arrays("ii_"))
-        np.savez_compressed(buf, **arrays)
+        np.savez_compressed(buf, **cast(dict[str, Any], arrays))
         return buf.getvalue()
 
     @classmethod
@@ -141,7 +142,8 @@ class TastePrior:
                 keys = np.asarray(z["keys"], dtype=np.int64)
                 return cls(keys, z["factors"], z["offsets"], z["counts"],
                            ItemItem.from_arrays(z, "ii_", keys.size),
-                           float(z["global_mean"]), tuple(float(v) for v in z["scale"]),
+                           float(z["global_mean"]),
+                           (float(z["scale"][0]), float(z["scale"][1])),
                            json.loads(str(z["info"])))
         except (KeyError, OSError, EOFError) as exc:
             raise ValueError(f"not a taste prior: {exc}") from exc

@@ -71,7 +71,8 @@ def member_ridge(ui: np.ndarray, mi: np.ndarray, t: np.ndarray, X: np.ndarray, n
     return np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
 
 
-def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: int, *, k: int,
+def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarray], nu: int,
+                  nm: int, *, k: int,
                   reg: float, reg_bias: float, seed: int = 0, init_std: float = 0.1,
                   precondition: float = 0.0, dtype: str = "float32", round_iters: int = 20,
                   tol: float = 1e-5, gtol: float = 1e-4, max_iterations: int = 1000,
@@ -132,8 +133,9 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: in
     done, cost, stop = 0, float("inf"), "maxiter"
     ticks = [0]
 
-    def cb(_xk) -> None:
+    def cb(_xk: np.ndarray) -> None:
         ticks[0] += 1
+        assert callback is not None
         callback(ticks[0])
 
     while done < max_iterations:

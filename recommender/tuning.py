@@ -98,6 +98,7 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
     if tune_reg:
         previous = getattr(warm_start, "tuned_on", None)
         if previous and abs(n - previous) <= RETUNE_FRACTION * previous:
+            assert warm_start is not None
             config = replace(config, reg=warm_start.config.reg)  # reuse the recent choice
             tuned_on = previous
         else:

@@ -38,6 +38,7 @@ from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
 from recommender import CFModel, ModelConfig, Recommendation
+from recommender.prior import GuildPrior, TastePrior
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class RecommendationService:
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
         self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
+        self._prior: tuple[tuple[float, float], GuildPrior | None] | None = None
         # (guild, member) -> (what it was ranked on, the ranking): pages slice it.
         self._ranked: LRUCache[tuple[int, int], tuple[tuple[object, ...],
                                                       list[Recommendation]]] = LRUCache(1024)
@@ -188,7 +190,10 @@ class RecommendationService:
             if saved is not None and saved.blob is not None:
                 try:
                     # Not on the training pool: a load must not queue behind a long fit.
-                    state.model = await asyncio.to_thread(CFModel.from_bytes, saved.blob)
+                    prior = await self._guild_prior()
+                    saved_blob = saved.blob
+                    state.model = await asyncio.to_thread(
+                        lambda: CFModel.from_bytes(saved_blob, prior=prior))
                 except Exception:
                     log.exception("saved model for guild %s unreadable; refitting", guild_id)
             version, count = await self.storage.ratings_version(guild_id)
@@ -252,7 +257,9 @@ class RecommendationService:
             result = await self.pool.refit(job, count)
             model = result.model
             if model is None and result.blob is not None:
-                model = await asyncio.to_thread(CFModel.from_bytes, result.blob)
+                prior = await self._guild_prior()
+                blob = result.blob
+                model = await asyncio.to_thread(lambda: CFModel.from_bytes(blob, prior=prior))
             # The guild may have been evicted (or evicted and loaded again) meanwhile.
             state = self._cache.get(guild_id)
             if state is not None:
@@ -291,6 +298,25 @@ class RecommendationService:
                 current.fit_task = None
             if not self._closed:
                 await self._after_fit(guild_id, failed)
+
+    async def _guild_prior(self) -> GuildPrior | None:
+        """The installed taste prior aligned to catalog ids, for models loaded from a blob
+        (a blob names its prior by fingerprint only). Loaded once per prior build/link stamp,
+        off the loop; None without a prior."""
+        stamp = await self.storage.prior_stamp()
+        if stamp is None:
+            self._prior = None
+            return None
+        if self._prior is not None and self._prior[0] == stamp:
+            return self._prior[1]
+        blob = await self.storage.load_prior()
+        ids, keys = await self.storage.prior_links()
+        prior = None
+        if blob is not None and ids.size:
+            prior = await asyncio.to_thread(
+                lambda: TastePrior.from_bytes(blob).for_movies(ids, keys))
+        self._prior = (stamp, prior)
+        return prior
 
     async def _after_fit(self, guild_id: int, failed: bool) -> None:
         """Refit again if something changed while the fit ran (debounced), or at once after

@@ -94,7 +94,7 @@ def _warm_start(conn: bulk.BulkConnection, guild_id: int) -> CFModel | None:
     if saved is None or saved.blob is None:
         return None
     try:
-        return CFModel.from_bytes(saved.blob)
+        return CFModel.from_bytes(saved.blob, prior=_guild_prior(conn))
     except Exception:  # an unreadable or older-format blob: fit cold
         log.warning("saved model of guild %s unreadable: fitting from scratch", guild_id)
         return None
