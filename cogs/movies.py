@@ -17,7 +17,6 @@ from discord.ext import commands
 
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
-from bot.service.pictures import pictures_for
 from bot.service.privacy import MIN_RATERS
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
@@ -117,7 +116,7 @@ class Movies(commands.Cog):
             embed.set_footer(text="Added by this server")
         # The server's score distribution with the member's own score marked (none while the
         # hidden-ratings rule withholds the aggregate).
-        chart = await pictures_for(self.bot.app).movie_distribution(
+        chart = await self.bot.app.pictures.movie_distribution(
             interaction.guild_id, interaction.user.id, found)
         files = []
         if chart is not None:
@@ -162,7 +161,7 @@ class Movies(commands.Cog):
         embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
         # Only the member sees the chart (it marks their own ratings of these movies); drawn
         # first so that it follows the list at once.
-        chart = await pictures_for(self.bot.app).list_distribution(
+        chart = await self.bot.app.pictures.list_distribution(
             guild_id, interaction.user.id, [e.movie.id for e in entries],
             f"Scores of the {len(entries)} movies above")
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)

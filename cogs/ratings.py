@@ -12,7 +12,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.service.pictures import pictures_for
 from cogs.errors import UserError
 from cogs.pictures import PicturePaginator
 from cogs.taste import plain_name
@@ -59,7 +58,7 @@ class Ratings(commands.Cog):
                                  colour=discord.Colour.blurple())
 
         # One picture for the whole list (scores and favourite genres), on every page.
-        summary = await pictures_for(self.bot.app).ratings_summary(
+        summary = await self.bot.app.pictures.ratings_summary(
             guild_id, interaction.user.id, target_id,
             member_name="you" if own or member is None else plain_name(member))
         paginator = PicturePaginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),

@@ -31,7 +31,6 @@ from bot.domain.scores import DISLIKED_AT_MOST
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
-from bot.service.pictures import pictures_for
 from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
@@ -238,7 +237,7 @@ class Recommend(commands.Cog):
                 detail += " · " + reason.replace("*", "")
             lines.append(CardLine(number, movie.label, detail, pick.score))
         title = page.embed.title or "Your picks"
-        card = await pictures_for(self.bot.app).picks_card(
+        card = await self.bot.app.pictures.picks_card(
             title, lines, [movie for movie, _score in page.movies],
             note=PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
         # The embed's text already lists the picks (the card's alt text says the same).

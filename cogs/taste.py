@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.domain.titles import strip_controls
 from bot.service.errors import RatingsPrivate
-from bot.service.pictures import NothingToDraw, pictures_for
+from bot.service.pictures import NothingToDraw
 from cogs.errors import UserError
 from cogs.pictures import ShareView, picture_embed, picture_file
 from cogs.text import NO_PINGS, safe
@@ -49,7 +49,7 @@ class Taste(commands.Cog):
         name = "you" if own else plain_name(target)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            picture = await pictures_for(self.bot.app).taste_map(
+            picture = await self.bot.app.pictures.taste_map(
                 guild_id, interaction.user.id, target.id, member_name=name)
         except NothingToDraw as refusal:
             raise UserError(refusal.reason) from None

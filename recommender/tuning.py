@@ -37,6 +37,7 @@ DEFAULT_GRID = (1.0, 3.0, 7.0, 15.0, 30.0)
 MIN_RATINGS = 50  # below this a hold-out says nothing: keep the configured value
 RETUNE_FRACTION = 0.2  # rerun the grid once the guild's ratings changed by this fraction
 TUNING_TOL = 1e-3  # relative cost change per round at which a grid fit counts as converged
+FACTOR_FLOOR = 1e-3  # largest |factor| below which a fit counts as having learned no structure
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class RegChoice:
     reg: float
     validation_rmse: dict[float, float]  # empty when no validation was possible
     model: CFModel | None = None  # the grid fit of the chosen value (a warm start)
+
+
+def _has_factors(model: CFModel) -> bool:
+    """Whether the fit learned any taste structure (its movie factors are not all ~zero)."""
+    X = getattr(model, "X", None)
+    return X is not None and X.size > 0 and float(np.abs(X).max()) > FACTOR_FLOOR
 
 
 def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
@@ -69,7 +76,11 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
     previous = None
     for reg in sorted(grid, reverse=True):
         model = CFModel(replace(config, reg=float(reg), tol=max(config.tol, TUNING_TOL)))
-        model.fit(users[train], movies[train], vals[train], warm_start=previous, prior=prior,
+        # Zero factors are a stationary point of the cost: a fit warm-started from a model
+        # whose factors collapsed can never find the structure a smaller reg allows, so such
+        # a start is dropped (the fit starts from its small random init instead).
+        start = previous if previous is not None and _has_factors(previous) else None
+        model.fit(users[train], movies[train], vals[train], warm_start=start, prior=prior,
                   rank_model=False)
         previous = models[float(reg)] = model
         sq = squared[float(reg)] = (model.predict(users[test], movies[test]) - vals[test]) ** 2

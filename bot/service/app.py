@@ -20,6 +20,7 @@ from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
 from bot.service.movienight import MovieNightService
+from bot.service.pictures import PictureService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
@@ -43,6 +44,7 @@ class Services:
     watchlist: WatchlistService
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
+    pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -52,6 +54,10 @@ class Services:
         recs = recommendations or RecommendationService(storage, settings, gate=gate)
         recs.gate = gate
         groups = GroupPicks(storage, recs, gate)
+        details = DetailsService.from_settings(storage, gate, settings.tmdb)
+        pictures = PictureService(storage, recs, gate,
+                                  posters=details if details.enabled else None)
+        recs.forget_listeners.append(pictures.forget_guild)
         return cls(
             storage=storage,
             gate=gate,
@@ -64,7 +70,8 @@ class Services:
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate),
             movienight=MovieNightService(storage, groups, gate),
-            details=DetailsService.from_settings(storage, gate, settings.tmdb),
+            details=details,
+            pictures=pictures,
         )
 
     @classmethod
@@ -91,4 +98,5 @@ class Services:
             log.warning("closing with %d service call(s) still running", left)
         await self.recommendations.close()
         await self.details.close()
+        self.pictures.close()
         await self.storage.close()

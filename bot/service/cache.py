@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -44,6 +44,10 @@ class LRUCache(Generic[K, V]):
 
     def values(self) -> list[V]:
         return list(self._items.values())
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys, least recently used first (iterate over a copy to pop while looping)."""
+        return iter(list(self._items))
 
     def __contains__(self, key: object) -> bool:
         return key in self._items

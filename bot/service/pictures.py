@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -276,6 +275,13 @@ class PictureService:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def forget_guild(self, guild_id: int) -> None:
+        """Drop every cached picture and score count of the guild (a member was forgotten, or
+        the guild purged): nothing drawn from removed ratings stays in memory."""
+        for key in [k for k in self._cache if len(k) > 1 and k[1] == guild_id]:
+            self._cache.pop(key)
+        self._histograms.pop(guild_id)
 
     async def _run(self, work: Callable[[], T]) -> T:
         def job() -> T:
@@ -552,20 +558,3 @@ class PictureService:
         return await self._cached(key, lambda: Picture(
             "picks.png", _alt(f"{title}, as a card: {listing}."),
             draw_picks_card(title, lines, note)))
-
-
-_SERVICES: weakref.WeakKeyDictionary[Any, PictureService] = weakref.WeakKeyDictionary()
-
-
-def pictures_for(services: Any) -> PictureService:
-    """The `PictureService` over a `Services` bundle (made on first use, one per bundle), so
-    the cogs reach it as `pictures_for(self.bot.app)`."""
-    key = services.recommendations  # the bundle itself is an unhashable dataclass
-    found = _SERVICES.get(key)
-    if found is None or found.storage is not services.storage:
-        details = getattr(services, "details", None)  # TMDB posters, with a key
-        found = PictureService(services.storage, services.recommendations, services.gate,
-                               posters=details if details is not None and details.enabled
-                               else None)
-        _SERVICES[key] = found
-    return found

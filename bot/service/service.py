@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,6 +131,9 @@ class RecommendationService:
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
         self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
+        # Called with a guild id when data was forgotten there (a member, or the whole guild):
+        # other caches derived from ratings (pictures) drop what they hold for it.
+        self.forget_listeners: list[Callable[[int], None]] = []
         self._prior: tuple[tuple[float, float], GuildPrior | None] | None = None
         # (guild, member) -> (what it was ranked on, the ranking): pages slice it.
         self._ranked: LRUCache[tuple[int, int], tuple[tuple[object, ...],
@@ -374,6 +378,7 @@ class RecommendationService:
         state = await self._state(guild_id, wait=False)  # not cached: loads, starts a fit
         await self.storage.delete_model(guild_id)
         forget_recent(guild_id)
+        self._notify_forget(guild_id)
         state.changed_users.add(user_id)
         if not cached:
             return  # the fit _state started reads the ratings after the delete
@@ -401,6 +406,12 @@ class RecommendationService:
         if task is not None:
             task.cancel()
         forget_recent(guild_id)
+        self._notify_forget(guild_id)
+
+    def _notify_forget(self, guild_id: int) -> None:
+        for listener in self.forget_listeners:
+            listener(guild_id)
+        self._ranked = LRUCache(self._ranked.capacity)  # rankings hold rated sets too
 
     async def _fold_in_if_needed(self, state: GuildModel, user_id: int,
                                  rated_ids: np.ndarray, rated_scores: np.ndarray) -> None:

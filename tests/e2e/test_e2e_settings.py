@@ -149,7 +149,8 @@ async def test_regularisation_shows_the_auto_tuned_value_and_reset_goes_back(env
 
 async def test_a_server_without_ratings_shows_the_config_default(env: Env) -> None:
     fields = _fields(await env.run(env.admin, "settings"))
-    assert fields["Regularisation"] == f"{env.bot.settings.recommender.regularization:.3g} (default)"
+    default = env.bot.settings.recommender.regularization
+    assert fields["Regularisation"] == f"{default:.3g} (default)"
 
 
 async def test_reset_needs_manage_server(env: Env) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from bot.service.pictures import member_scale, pictures_for, project
+from bot.service.pictures import member_scale, project
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -65,7 +65,7 @@ async def test_taste_map_shows_the_projection_privately_and_shares_without_pings
     assert attachment.description and "rated movies coloured by score" in attachment.description
 
     # The uploaded PNG is the cached picture; its plotted data is the model's projection.
-    picture = await pictures_for(env.bot.app).taste_map(env.guild.id, env.alice.id,
+    picture = await env.bot.app.pictures.taste_map(env.guild.id, env.alice.id,
                                                         env.alice.id)
     assert picture.png == attachment.data
     model = await env.service.model_snapshot(env.guild.id, env.alice.id)
@@ -97,7 +97,7 @@ async def test_hidden_ratings_show_no_other_members(env: Env) -> None:
     await _server(env)
     await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
     reply = await env.run(env.alice, "taste")
-    picture = await pictures_for(env.bot.app).taste_map(env.guild.id, env.alice.id,
+    picture = await env.bot.app.pictures.taste_map(env.guild.id, env.alice.id,
                                                         env.alice.id)
     assert picture.png == reply.attachment("taste.png").data
     assert picture.rendered.plotted["others"].shape == (0, 2)
@@ -117,7 +117,7 @@ async def test_hidden_ratings_show_no_other_members(env: Env) -> None:
 
 async def test_drawing_never_runs_on_the_loop(env: Env) -> None:
     await _server(env)
-    service = pictures_for(env.bot.app)
+    service = env.bot.app.pictures
     ticks = 0
     stop = asyncio.Event()
 
@@ -148,7 +148,7 @@ async def test_movies_info_and_top_chart_the_scores(env: Env) -> None:
     assert info.ephemeral and _png_size(chart.data) == (600, 260)
     assert info.embed["image"]["url"] == "attachment://scores.png"
     assert "your score, 10" in info.embed["description"]
-    picture = await pictures_for(env.bot.app).movie_distribution(env.guild.id, env.alice.id,
+    picture = await env.bot.app.pictures.movie_distribution(env.guild.id, env.alice.id,
                                                                  star_wars)
     assert picture is not None and picture.png == chart.data
     total = (await env.storage.movie_stats(env.guild.id, star_wars.id))[1]
@@ -206,3 +206,17 @@ async def test_taste_in_a_server_without_ratings_says_why(env: Env) -> None:
     reply = await env.run(env.owner2, "taste")
     assert reply.ephemeral and not reply.attachments
     assert "not ready yet" in reply.rendered_text()
+
+
+async def test_forgetme_drops_the_guilds_cached_pictures(env: Env) -> None:
+    await _server(env)
+    await env.run(env.alice, "taste")
+    await env.run(env.bob, "taste")
+    pictures = env.bot.app.pictures
+    assert [k for k in pictures._cache if k[1] == env.guild.id]
+    reply = await env.run(env.alice, "forgetme")
+    confirm = next(b["custom_id"] for b in reply.buttons if b["label"] == "Delete my ratings")
+    done = await (await env.emu.click(env.alice, reply, confirm)).response()
+    assert "deleted" in done.content
+    # Nothing drawn from the removed ratings stays in memory (every copy forgets).
+    assert not [k for k in pictures._cache if k[1] == env.guild.id]
