@@ -87,14 +87,20 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
-async def test_after_a_restart_an_up_to_date_saved_model_answers_without_a_refit(
-        storage, tmp_path):
+async def _fit_then_stop(storage, tmp_path) -> list[int]:
+    """Seed GUILD, fit and save its model, stop the service; member 1's top five."""
     await seed(storage, GUILD)
     first = RecommendationService(storage, settings(tmp_path))
     await first.recommend(GUILD, 1)
     await first.wait_idle(GUILD)
     expected = [p.movie_id for p in (await first.recommend(GUILD, 1, n=5)).items]
     await first.close()
+    return expected
+
+
+async def test_after_a_restart_an_up_to_date_saved_model_answers_without_a_refit(
+        storage, tmp_path):
+    expected = await _fit_then_stop(storage, tmp_path)
     assert await storage.load_model(GUILD) is not None
 
     restarted = RecommendationService(storage, settings(tmp_path))
@@ -111,12 +117,7 @@ async def test_after_a_restart_an_up_to_date_saved_model_answers_without_a_refit
 
 async def test_after_a_restart_changed_ratings_answer_at_once_provisionally_then_refit(
         storage, tmp_path):
-    await seed(storage, GUILD)
-    first = RecommendationService(storage, settings(tmp_path))
-    await first.recommend(GUILD, 1)
-    await first.wait_idle(GUILD)
-    expected = [p.movie_id for p in (await first.recommend(GUILD, 1, n=5)).items]
-    await first.close()
+    expected = await _fit_then_stop(storage, tmp_path)
     await storage.upsert_rating(GUILD, 5, 41, 7)  # rated while the bot was down
 
     restarted = RecommendationService(storage, settings(tmp_path))
