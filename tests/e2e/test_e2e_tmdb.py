@@ -135,6 +135,7 @@ async def with_tmdb(env: Env, tmdb: FakeTmdb):
     app = env.bot.app
     app.details = DetailsService.from_settings(
         env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=tmdb.url))
+    app.pictures.posters = app.details  # as Services.build wires it when a key is set
     yield env
     await app.details.close()
 
