@@ -116,8 +116,9 @@ class Movies(commands.Cog):
             embed.set_footer(text="Added by this server")
         # The server's score distribution with the member's own score marked (none while the
         # hidden-ratings rule withholds the aggregate).
-        chart = await self.bot.app.pictures.movie_distribution(
-            interaction.guild_id, interaction.user.id, found)
+        pictures = self.bot.app.pictures
+        chart = await pictures.in_time(pictures.movie_distribution(
+            interaction.guild_id, interaction.user.id, found))
         files = []
         if chart is not None:
             show_picture(embed, chart)
@@ -161,9 +162,10 @@ class Movies(commands.Cog):
         embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
         # Only the member sees the chart (it marks their own ratings of these movies); drawn
         # first so that it follows the list at once.
-        chart = await self.bot.app.pictures.list_distribution(
+        pictures = self.bot.app.pictures
+        chart = await pictures.in_time(pictures.list_distribution(
             guild_id, interaction.user.id, [e.movie.id for e in entries],
-            f"Scores of the {len(entries)} movies above")
+            f"Scores of the {len(entries)} movies above"))
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
         if chart is not None:
             await interaction.followup.send(embed=picture_embed("How these were rated", chart),

@@ -58,9 +58,10 @@ class Ratings(commands.Cog):
                                  colour=discord.Colour.blurple())
 
         # One picture for the whole list (scores and favourite genres), on every page.
-        summary = await self.bot.app.pictures.ratings_summary(
+        pictures = self.bot.app.pictures
+        summary = await pictures.in_time(pictures.ratings_summary(
             guild_id, interaction.user.id, target_id,
-            member_name="you" if own or member is None else plain_name(member))
+            member_name="you" if own or member is None else plain_name(member)))
         paginator = PicturePaginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),
                                      timeout=PAGE_TIMEOUT, picture=summary)
         await paginator.send(interaction, ephemeral=True)

@@ -237,12 +237,13 @@ class Recommend(commands.Cog):
                 detail += " · " + reason.replace("*", "")
             lines.append(CardLine(number, movie.label, detail, pick.score))
         title = page.embed.title or "Your picks"
-        card = await self.bot.app.pictures.picks_card(
+        pictures = self.bot.app.pictures
+        card = await pictures.in_time(pictures.picks_card(
             title, lines, [movie for movie, _score in page.movies],
-            note=PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
-        # The embed's text already lists the picks (the card's alt text says the same).
-        show_picture(page.embed, card, alt_in_description=False)
-        page.file = picture_file(card)
+            note=PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE))
+        if card is not None:  # the embed's text already lists the picks (and the alt text)
+            show_picture(page.embed, card, alt_in_description=False)
+            page.file = picture_file(card)
         return page
 
     def _page(self, picks: Picks, page: int, count: int, genre: str | None,

@@ -185,8 +185,9 @@ class CFModel:
 
     def _warm(self, prev: CFModel, X, T, bi, bu) -> None:
         """Copy the previous model's rows for ids both models know (new ids keep fresh rows)."""
-        if prev.config.features != self.config.features or prev.config.unit != self.config.unit:
-            return
+        if (prev.config.features != self.config.features or prev.config.unit != self.config.unit
+                or X.shape[1] != prev.X.shape[1] or T.shape[1] != prev.T.shape[1]):
+            return  # different feature counts (e.g. a guild too small to factorise): fit cold
         pm = prev.movies.lookup(self.movies.ids)
         hit = pm >= 0
         X[hit] = prev.X[pm[hit]]

@@ -6,9 +6,10 @@ loop for tens of milliseconds on whichever thread allocates. So:
 
 * `install()` (at start-up): raises the generation-0 threshold so collections run less often,
   and records every collection's pause through `gc.callbacks`;
-* `freeze()` after start-up and `gc_after_swap()` after a new model is swapped in: a young
-  collection, then `gc.freeze()` moves the survivors to the permanent generation, which later
-  collections skip (objects there are still freed by reference counting when dropped);
+* `freeze()` once, after start-up: a young collection, then `gc.freeze()` moves the bot's
+  long-lived start-up objects (modules, discord.py's caches) to the permanent generation, which
+  later collections skip (objects there are still freed by reference counting when dropped).
+  Not after every model swap: that also froze cyclic garbage for good;
 * `STATS` holds the pauses: the worst, the total, the count, per generation, for the fit log
   line, `python -m bot stats`-style summaries and the benchmarks.
 """
@@ -64,7 +65,8 @@ def freeze() -> None:
 
 
 def gc_after_swap() -> float:
-    """After a model swap: freeze what is alive now; returns the worst GC pause (ms) since
-    the previous swap, for the fit log line."""
-    freeze()
+    """After a model swap: the worst GC pause (ms) since the previous swap, for the fit log
+    line. (No freeze here: freezing after every swap kept cyclic garbage alive for good —
+    benchmarks/many_guilds.py saw the frozen set grow tenfold in a minute — and the young
+    collection before it ran on the event loop.)"""
     return STATS.take_max()

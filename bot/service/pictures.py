@@ -28,9 +28,11 @@ The rules (drawing itself is `bot.render`):
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -59,6 +61,7 @@ from bot.service.privacy import aggregate_visible, shareable_movies
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAP_PICKS = 5  # top picks starred on the taste map
@@ -251,6 +254,16 @@ def _alt(text: str) -> str:
     return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1] + "…"
 
 
+REPLY_BUDGET = 1.5  # seconds a reply waits for a picture that only accompanies it
+MAX_PENDING = 4  # pictures queued on the drawing thread before optional ones are skipped
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve a background drawing's outcome (an error is logged, not left unretrieved)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a picture failed to draw", exc_info=task.exception())
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -272,6 +285,7 @@ class PictureService:
         self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
         # is not among them)
         self.renders = 0  # pictures drawn (cache misses)
+        self.pending = 0  # pictures queued or drawing now
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -289,7 +303,28 @@ class PictureService:
             return work()
 
         self.renders += 1
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        self.pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        finally:
+            self.pending -= 1
+
+    async def in_time(self, drawing: Awaitable[Picture | None],
+                      budget: float = REPLY_BUDGET) -> Picture | None:
+        """A picture that only accompanies a reply: None when it is not drawn within `budget`
+        seconds (it goes on drawing into the cache, for the next reply) or when the drawing
+        thread already has `MAX_PENDING` pictures queued. A reply never waits long for a
+        picture, and a burst of requests cannot queue unbounded work."""
+        if self.pending >= MAX_PENDING:
+            if inspect.iscoroutine(drawing):
+                drawing.close()
+            return None
+        task = asyncio.ensure_future(drawing)
+        task.add_done_callback(_consume)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), budget)
+        except TimeoutError:
+            return None
 
     async def _cached(self, key: tuple[Any, ...], make: Callable[[], Picture]) -> Picture:
         found = self._cache.get(key)

@@ -55,7 +55,8 @@ class RatingService:
             except UnknownMovieError:
                 raise MovieNotFound(movie) from None
             await self.storage.watchlist_remove(guild_id, user_id, [movie.id])  # watched it
-            await self.recommendations.rating_changed(guild_id, user_id)
+            if previous != value:  # the same score again changes nothing: no refit
+                await self.recommendations.rating_changed(guild_id, user_id)
             return RateOutcome(movie, value, previous, predicted)
 
     async def unrate(self, guild_id: int, user_id: int, movie: Movie) -> int:

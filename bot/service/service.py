@@ -215,7 +215,8 @@ class RecommendationService:
                 state.all_changed = state.model is not None
                 if state.model is not None:
                     log.info("model loaded guild=%s (provisional until refit)", guild_id)
-                self._start_fit(guild_id)
+                if state.fit_task is None:  # else: the running fit is that refit
+                    self._start_fit(guild_id)
         if state.model is None and wait and state.fit_task is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(state.fit_task), self.cold_wait_seconds)

@@ -234,5 +234,33 @@ async def test_a_cache_miss_refits_only_when_something_changed_and_never_twice_a
         for guild in guilds:
             await service.wait_idle(guild)
         assert max(most.values()) == 1
+        assert service.fits_completed == 8  # that one change cost one refit, not two
+        await asyncio.sleep(0.1)  # past the debounce: nothing else is scheduled either
+        for guild in guilds:
+            await service.wait_idle(guild)
+        assert service.fits_completed == 8
+    finally:
+        await service.close()
+
+
+async def test_rating_a_movie_again_with_the_same_score_changes_nothing(storage, tmp_path):
+    from bot.service.app import Services
+
+    await seed(storage, GUILD)
+    services = Services.build(storage, settings(tmp_path))
+    service = services.recommendations
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        movie = await storage.get_movie(GUILD, 41)
+        first = await services.ratings.rate(GUILD, 1, movie, 7)
+        await service.wait_idle(GUILD)
+        fits = service.fits_completed
+        version = await storage.ratings_version(GUILD)
+        again = await services.ratings.rate(GUILD, 1, movie, 7)
+        await service.wait_idle(GUILD)
+        assert first.previous is None and again.previous == 7
+        assert await storage.ratings_version(GUILD) == version
+        assert service.fits_completed == fits  # no refit for the same score
     finally:
         await service.close()
