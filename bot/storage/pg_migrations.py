@@ -262,9 +262,13 @@ async def apply_pg_migrations(conn: asyncpg.Connection,
                         "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",
                         migration.version, migration.description)
             except asyncpg.PostgresError as error:
+                hint = ""
+                if "pg_trgm" in str(error):  # the extension is not installed on the server
+                    hint = (" (install PostgreSQL's contrib extensions, e.g. the Debian "
+                            "package postgresql-contrib, for pg_trgm)")
                 raise MigrationError(
                     f"{label}: migration {migration.version} ({migration.description}) failed "
-                    f"and was rolled back: {error}") from error
+                    f"and was rolled back: {error}{hint}") from error
             applied.append(migration.version)
             current = migration.version
     finally:
