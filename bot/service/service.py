@@ -191,17 +191,21 @@ class RecommendationService:
             state.fit_task = self._running_fit(guild_id)
             self._cache.put(guild_id, state)
             saved = await self.storage.load_model_state(guild_id)
+            loaded: CFModel | None = None
             if saved is not None and saved.blob is not None:
                 try:
                     # Not on the training pool: a load must not queue behind a long fit.
                     prior = await self._guild_prior()
                     saved_blob = saved.blob
-                    state.model = await asyncio.to_thread(
+                    loaded = await asyncio.to_thread(
                         lambda: CFModel.from_bytes(saved_blob, prior=prior))
                 except Exception:
                     log.exception("saved model for guild %s unreadable; refitting", guild_id)
             version, count = await self.storage.ratings_version(guild_id)
             key = (await self._fit_settings(guild_id)).key
+            if state.trained_on is not None:
+                return state  # a running fit finished while this loaded: its model is newer
+            state.model = loaded
             if (state.model is not None and saved is not None
                     and (saved.ratings_version, saved.settings_key) == (version, key)):
                 state.provisional = False
@@ -215,6 +219,7 @@ class RecommendationService:
                 state.all_changed = state.model is not None
                 if state.model is not None:
                     log.info("model loaded guild=%s (provisional until refit)", guild_id)
+                state.fit_task = self._running_fit(guild_id)
                 if state.fit_task is None:  # else: the running fit is that refit
                     self._start_fit(guild_id)
         if state.model is None and wait and state.fit_task is not None:
@@ -296,13 +301,23 @@ class RecommendationService:
                 state.changed_users |= changed_before
             log.exception("fit failed for guild %s", guild_id)
         finally:
+            # Decide what follows while this fit still counts as running (close() waits for
+            # it, so the database is still open), then act without awaiting anything.
+            follow = None
+            if not self._closed:
+                try:
+                    follow = await self._after_fit(guild_id, failed)
+                except Exception:
+                    log.exception("checking for changes after the fit of guild %s", guild_id)
             if self._fits.get(guild_id) is asyncio.current_task():
                 del self._fits[guild_id]
             current = self._cache.get(guild_id)
             if current is not None:
                 current.fit_task = None
-            if not self._closed:
-                await self._after_fit(guild_id, failed)
+                if follow == "now":
+                    self._start_fit(guild_id)
+                elif follow == "later":
+                    self._schedule(current)
 
     async def _guild_prior(self) -> GuildPrior | None:
         """The installed taste prior aligned to catalog ids, for models loaded from a blob
@@ -323,24 +338,23 @@ class RecommendationService:
         self._prior = (stamp, prior)
         return prior
 
-    async def _after_fit(self, guild_id: int, failed: bool) -> None:
-        """Refit again if something changed while the fit ran (debounced), or at once after
-        a member was forgotten; after a failure only when something new happened."""
+    async def _after_fit(self, guild_id: int, failed: bool) -> str | None:
+        """What follows a fit: "now" after a member was forgotten, "later" (debounced) if
+        something changed while it ran, else None; after a failure only when something new
+        happened."""
         state = self._cache.get(guild_id)
         if state is None:
-            return
+            return None
         if state.refit_now:
             state.refit_now = False
-            self._start_fit(guild_id)
-            return
+            return "now"
         if failed:
-            if state.dirty:
-                self._schedule(state)
-            return
+            return "later" if state.dirty else None
         version, _count = await self.storage.ratings_version(guild_id)
         key = (await self._fit_settings(guild_id)).key
         if state.dirty or state.trained_on != (version, key):
-            self._schedule(state)
+            return "later"
+        return None
 
     def _schedule(self, state: GuildModel) -> None:
         """Debounce: at most one fit per interval; a burst of ratings coalesces."""
