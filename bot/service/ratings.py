@@ -47,7 +47,8 @@ class RatingService:
         async with self.gate.enter():
             predicted = None
             try:
-                predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
+                predicted = await self.recommendations.predict(guild_id, user_id, movie.id,
+                                                               loaded_only=True)
             except Exception:  # a prediction is a nicety; never let it block the rating
                 log.exception("prediction failed guild=%s movie=%s", guild_id, movie.id)
             try:

@@ -446,8 +446,13 @@ class RecommendationService:
 
     # ----------------------------------------------------------------- queries
     @gated
-    async def predict(self, guild_id: int, user_id: int, movie_id: int) -> float | None:
-        """The model's prediction for this member and movie, or None if it has none."""
+    async def predict(self, guild_id: int, user_id: int, movie_id: int, *,
+                      loaded_only: bool = False) -> float | None:
+        """The model's prediction for this member and movie, or None if it has none.
+        `loaded_only`: None unless the guild's model is already in memory (a nicety that
+        must not load a big model first, as in /rate's reply)."""
+        if loaded_only and self._cache.get(guild_id) is None:
+            return None
         state = await self._state(guild_id, wait=False)
         model = state.model
         if model is None or not model.knows_movie(movie_id):
