@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,18 @@ def dump(model) -> bytes:
     return buf.getvalue()
 
 
+# numpy parses each .npy header with ast.literal_eval, which is not thread-safe on CPython 3.11
+# ("SystemError: AST constructor recursion depth mismatch" when two threads load at once,
+# gh-106905; seen in benchmarks/many_guilds.py): loads of archives are serialised.
+NPZ_LOCK = threading.Lock()
+
+
 def load(cls, blob: bytes, prior=None):
+    with NPZ_LOCK:
+        return _load(cls, blob, prior)
+
+
+def _load(cls, blob: bytes, prior=None):
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         version = int(z["format"])
         if version not in (1, 2, 3):

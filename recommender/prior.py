@@ -38,6 +38,7 @@ import numpy as np
 from .implicit import ItemItem
 from .index import IdIndex
 from .normalise import shrunk_means
+from .persist import NPZ_LOCK
 from .train import train_factors
 
 _FORMAT = 1
@@ -136,7 +137,7 @@ class TastePrior:
     def from_bytes(cls, blob: bytes) -> TastePrior:
         """Load ``to_bytes`` output; raises ValueError on anything else."""
         try:
-            with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            with NPZ_LOCK, np.load(io.BytesIO(blob), allow_pickle=False) as z:
                 if int(z["format"]) != _FORMAT:
                     raise ValueError(f"unsupported taste prior format {int(z['format'])}")
                 keys = np.asarray(z["keys"], dtype=np.int64)
