@@ -48,7 +48,7 @@ GROUP_STRATEGIES = ("average", "least_misery")
 # A "because you rated X" reason is shown only when X moves the prediction this much.
 MIN_REASON_POINTS = 0.1
 MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
-RANK_OFF_LOOP_MOVIES = 2000  # rank in a thread when the guild's model knows more movies
+RANK_OFF_LOOP_MOVIES = 300  # rank in a thread when the guild's model knows more movies
 
 
 @dataclass
@@ -106,6 +106,9 @@ class GuildModel:
     trained_on: tuple[int, str] | None = None  # (ratings version, settings key) of `model`
     fit_task: asyncio.Task[None] | None = None  # the guild's running fit, if any
     timer: asyncio.TimerHandle | None = None
+    # Held while a thread ranks or explains on `model`: a fold-in (which grows the model's
+    # member arrays) waits for it.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def needs_fold_in(self, user_id: int) -> bool:
         if user_id in self.changed_users:
@@ -432,7 +435,8 @@ class RecommendationService:
                                  rated_ids: np.ndarray, rated_scores: np.ndarray) -> None:
         if state.model is None or not state.needs_fold_in(user_id):
             return
-        state.model.fold_in(user_id, rated_ids, rated_scores)
+        async with state.lock:  # never while a thread ranks on this model
+            state.model.fold_in(user_id, rated_ids, rated_scores)
         state.changed_users.discard(user_id)
         state.folded_users.add(user_id)
 
@@ -512,6 +516,7 @@ class RecommendationService:
         stamp = (id(model), state.fitted_at, len(state.folded_users), rated_ids.tobytes(),
                  None if candidates is None else hash(frozenset(candidates)))
         cached = self._ranked.get(key)
+        big = len(model.movies) > RANK_OFF_LOOP_MOVIES  # rank and explain in a thread
         if cached is not None and cached[0] == stamp:
             recs = cached[1]
         else:
@@ -519,16 +524,28 @@ class RecommendationService:
                 return model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids,
                                        candidates=cand)
 
-            big = len(model.movies) > RANK_OFF_LOOP_MOVIES
-            recs = await asyncio.to_thread(rank) if big else rank()
+            if big:
+                async with state.lock:
+                    recs = await asyncio.to_thread(rank)
+            else:
+                recs = rank()
             self._ranked.put(key, (stamp, recs))
-        picks = []
-        for rec in recs[offset:end]:
-            because = None
-            reasons = model.explain(user_id, rec.movie_id, top=1)
-            if reasons and reasons[0][2] >= MIN_REASON_POINTS:
-                because = (int(reasons[0][0]), round(float(reasons[0][1])))
-            picks.append(_pick(rec, because))
+
+        def explain() -> list[Pick]:
+            picks = []
+            for rec in recs[offset:end]:
+                because = None
+                reasons = model.explain(user_id, rec.movie_id, top=1)
+                if reasons and reasons[0][2] >= MIN_REASON_POINTS:
+                    because = (int(reasons[0][0]), round(float(reasons[0][1])))
+                picks.append(_pick(rec, because))
+            return picks
+
+        if big:
+            async with state.lock:
+                picks = await asyncio.to_thread(explain)
+        else:
+            picks = explain()
         return Picks(picks, personal=True, provisional=state.provisional,
                      has_more=len(recs) > end)
 
