@@ -134,6 +134,7 @@ class RecommendationService:
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False
         self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
+        self._loading: dict[int, asyncio.Task[None]] = {}  # background loads after a rating
         # Called with a guild id when data was forgotten there (a member, or the whole guild):
         # other caches derived from ratings (pictures) drop what they hold for it.
         self.forget_listeners: list[Callable[[int], None]] = []
@@ -156,6 +157,9 @@ class RecommendationService:
             if state.timer is not None:
                 state.timer.cancel()
                 state.timer = None
+        loads = [task for task in self._loading.values() if not task.done()]
+        if loads:
+            await asyncio.wait(loads, timeout=10)
         tasks = [task for task in self._fits.values() if not task.done()]
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=10)
@@ -373,13 +377,29 @@ class RecommendationService:
         state.timer = asyncio.get_running_loop().call_later(delay, fire)
 
     async def rating_changed(self, guild_id: int, user_id: int) -> None:
-        """Call after a member's ratings changed (rate, unrate). A guild not in memory needs
-        nothing: its ratings version moved, so its next load refits."""
+        """Call after a member's ratings changed (rate, unrate). A guild not in memory is
+        loaded in the background (its ratings version moved, so the load starts a refit);
+        the caller never waits for that."""
         state = self._cache.get(guild_id)
         if state is None:
+            self._load_in_background(guild_id)
             return
         state.changed_users.add(user_id)
         self._mark_dirty(state)
+
+    def _load_in_background(self, guild_id: int) -> None:
+        if self._closed or guild_id in self._loading:
+            return
+        task = asyncio.create_task(self._background_load(guild_id), name=f"load-{guild_id}")
+        self._loading[guild_id] = task
+
+    async def _background_load(self, guild_id: int) -> None:
+        try:
+            await self._state(guild_id, wait=False)
+        except Exception:
+            log.exception("loading the model of guild %s failed", guild_id)
+        finally:
+            self._loading.pop(guild_id, None)
 
     async def settings_changed(self, guild_id: int) -> None:
         """Call after the guild's model settings changed: refit (debounced) with them."""
