@@ -117,16 +117,17 @@ class _Hog(threading.Thread):
 async def test_other_process_writing_is_absorbed_by_busy_timeout(env):
     movies = [await env.movie(title) for title in TITLES]
     members = [env.guild.add_member(f"busy{i:02d}") for i in range(20)]
-    hog = _Hog(env.storage.path, movies[0].id, hold=0.01, pause=0.002)
+    hog = _Hog(env.storage.path, movies[0].id, hold=0.02, pause=0.002)
     hog.start()
     try:
+        await asyncio.to_thread(hog.holding.wait, 5)  # the other writer holds the lock first
         jobs = [(m, movie.id, _score(i, j, 0))
                 for i, m in enumerate(members) for j, movie in enumerate(movies[:3])]
         replies = await _fire(env, jobs)
     finally:
         hog.stop.set()
         await asyncio.to_thread(hog.join, 10)
-    assert hog.transactions > 3  # the other writer really competed
+    assert hog.transactions >= 2  # the other writer really competed, more than once
     for reply in replies:
         _check_ok(reply)
     rows = await _guild_rows(env)
