@@ -6,9 +6,10 @@ re-exported here; the array and bulk types are storage's own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import NamedTuple
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -104,6 +105,15 @@ class PriorStatus:
     blob_bytes: int
     linked_movies: int  # catalog movies linked to a stored prior movie
     linked_ratings: int  # the dataset's ratings of those movies
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> PriorStatus:
+        """From the status query both backends run (same columns, same order)."""
+        return cls(
+            source=row[0], id_kind=row[1], built_at=datetime.fromtimestamp(row[2], UTC),
+            linked_at=datetime.fromtimestamp(row[3], UTC), dataset_movies=int(row[4]),
+            dataset_users=int(row[5]), dataset_ratings=int(row[6]), blob_bytes=int(row[7]),
+            stored_movies=int(row[8]), linked_movies=int(row[9]), linked_ratings=int(row[10]))
 
 
 @dataclass(frozen=True, slots=True)

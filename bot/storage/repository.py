@@ -1070,11 +1070,7 @@ class Storage:
             "FROM prior_state")
         if row is None:
             return None
-        return PriorStatus(
-            source=row[0], id_kind=row[1], built_at=datetime.fromtimestamp(row[2], UTC),
-            linked_at=datetime.fromtimestamp(row[3], UTC), dataset_movies=int(row[4]),
-            dataset_users=int(row[5]), dataset_ratings=int(row[6]), blob_bytes=int(row[7]),
-            stored_movies=int(row[8]), linked_movies=int(row[9]), linked_ratings=int(row[10]))
+        return PriorStatus.from_row(row)
 
     async def prior_movies(self, *, stored_only: bool = False) -> list[PriorMovie]:
         """The installed prior's dataset movies (only those in the blob if `stored_only`)."""
