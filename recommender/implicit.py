@@ -111,11 +111,14 @@ class ItemItem:
     @classmethod
     def fit(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
             lam: float = 400.0, max_items: int = 3000, topk: int = 100,
-            progress: Callable[[str], None] | None = None) -> ItemItem:
-        """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once."""
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.size:
+            progress: Callable[[str], None] | None = None, distinct: bool = False) -> ItemItem:
+        """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once
+        (``distinct=True``: the caller guarantees there are none, and no copy is made)."""
+        users = np.asarray(users)
+        items = np.asarray(items)
+        if users.size and not distinct:
+            users = users.astype(np.int64)
+            items = items.astype(np.int64)
             code = np.unique(users * max(n_items, 1) + items)
             users, items = code // max(n_items, 1), code % max(n_items, 1)
         counts = np.bincount(items, minlength=n_items).astype(np.float64)

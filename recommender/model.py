@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from . import foldin
 from .implicit import ItemItem, zscore_rows
-from .index import IdIndex, dedupe_last
+from .index import IdIndex, last_by_key
 from .normalise import shrunk_means
 from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
@@ -96,22 +96,36 @@ class CFModel:
         dtype = np.dtype(cfg.dtype)
         users = np.asarray(user_ids, dtype=np.int64).ravel()
         movies = np.asarray(movie_ids, dtype=np.int64).ravel()
-        vals = np.asarray(scores, dtype=np.float64).ravel()
+        vals = np.asarray(scores, dtype=np.float32).ravel()  # ratings are exact in float32
         if not (users.size == movies.size == vals.size):
             raise ValueError("user_ids, movie_ids and scores must have the same length")
         ok = np.isfinite(vals)
-        users, movies, vals = users[ok], movies[ok], vals[ok]
+        if not ok.all():
+            users, movies, vals = users[ok], movies[ok], vals[ok]
+        del ok
         self.users = IdIndex(users)
         self.movies = IdIndex(movies)
         nu, nm, k = len(self.users), len(self.movies), cfg.features
-        ui = self.users.lookup(users)
-        mi = self.movies.lookup(movies)
-        keep = dedupe_last(ui * max(nm, 1) + mi)
-        if keep.size != ui.size:
-            ui, mi, vals = ui[keep], mi[keep], vals[keep]
-        vals = np.clip(vals, *cfg.scale) / cfg.unit
+        # int32 dense indexes, sorted by movie then member, the last of duplicate pairs kept:
+        # one sort serves the dedupe, the training structure (used as is, no copies), the
+        # member lists and the item-item model. Peak memory at fit time stays under 80 bytes
+        # a rating (benchmarks/scale.py).
+        ui = self.users.lookup(users).astype(np.int32)
+        del users
+        mi = self.movies.lookup(movies).astype(np.int32)
+        del movies
+        code = mi.astype(np.int64)
+        code *= max(nu, 1)
+        code += ui
+        keep = last_by_key(code)
+        del code
+        ui, mi, vals = ui[keep], mi[keep], vals[keep]
+        del keep
+        np.clip(vals, *cfg.scale, out=vals)
+        vals /= np.float32(cfg.unit)
 
-        self.global_mean = float(vals.mean()) if vals.size else float(np.mean(cfg.scale)) / cfg.unit
+        self.global_mean = (float(vals.mean(dtype=np.float64)) if vals.size
+                            else float(np.mean(cfg.scale)) / cfg.unit)
         # where each movie's damped mean is shrunk to: prior baseline > side features > mean
         self.attach_prior(prior)
         self.fitted_prior = prior.fingerprint() if prior is not None else None
@@ -133,7 +147,7 @@ class CFModel:
                 counts + cfg.mean_damping + 1e-12)
         self.means = means.astype(dtype)
         self.support_counts = support
-        y = vals - means[mi]
+        handed = [np.subtract(vals, means[mi], dtype=dtype)]  # y: freed by train_factors
 
         factorise = (
             k > 0 and cfg.maxiter > 0 and cfg.max_iterations > 0 and nu >= 2 and nm >= 2
@@ -148,7 +162,7 @@ class CFModel:
             def warm(X, T, bi, bu, prev=warm_start):
                 self._warm(prev, X, T, bi, bu)
         sol = train_factors(
-            ui, mi, y, nu, nm, k=k if factorise else 0, reg=cfg.reg, reg_bias=cfg.reg_bias,
+            ui, mi, handed, nu, nm, k=k if factorise else 0, reg=cfg.reg, reg_bias=cfg.reg_bias,
             seed=cfg.seed, init_std=cfg.init_std, precondition=cfg.precondition,
             dtype=cfg.dtype, round_iters=cfg.maxiter, tol=cfg.tol, gtol=cfg.gtol,
             max_iterations=cfg.max_iterations if factorise else 0,
@@ -159,7 +173,7 @@ class CFModel:
             X = np.zeros((nm, k)) if x_prior is None else x_prior.copy()
             T = np.zeros((nu, k))
             if vals.size:
-                err = bi[mi] + bu[ui] - y
+                err = bi[mi] + bu[ui] - (vals - means[mi])
                 cost = 0.5 * float(err @ err) + 0.5 * cfg.reg_bias * float(bi @ bi + bu @ bu)
         if F is not None and F.shape[1] and k > 0 and factorise:
             # cold movies get a place in the factor space from their side features: the
@@ -176,7 +190,8 @@ class CFModel:
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
         self.implicit = (ItemItem.fit(ui, mi, nu, nm, lam=cfg.ease_lambda,
-                                      max_items=cfg.ease_items, topk=cfg.ease_topk)
+                                      max_items=cfg.ease_items, topk=cfg.ease_topk,
+                                      distinct=True)
                          if rank_model else ItemItem.empty(nm))
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
@@ -213,11 +228,11 @@ class CFModel:
 
     def _structure(self, ui, mi, vals) -> None:
         """Per-member rated lists (CSR by member) used for exclusion, fold-in and explain."""
-        order = np.lexsort((mi, ui))
+        order = np.argsort(ui, kind="stable")  # fit order is by movie: movies stay sorted
         self._r_ptr = np.zeros(len(self.users) + 1, dtype=np.int64)
         np.cumsum(np.bincount(ui, minlength=len(self.users)), out=self._r_ptr[1:])
-        self._r_movies = mi[order].astype(np.int64)
-        self._r_vals = vals[order].astype(np.float64)
+        self._r_movies = mi[order]
+        self._r_vals = vals[order]
         self._overrides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # ratings (catalog ids, units) of folded-in members on movies the model does not know
         self._extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}

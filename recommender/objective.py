@@ -12,13 +12,23 @@ plain L2 penalty): with a prior the fit is the MAP estimate under a Gaussian pri
 the prior's movie factors (see ``prior.py``).
 
 ``y`` is the rating minus its movie's shrunk mean, in rating units. Every evaluation is
-O(ratings x k): one gather + row-wise dot, then two sparse (CSR/CSC) x dense products and two
-bincounts, all on the index structure built once per fit. No dense members x movies matrix.
-The gather + dot runs in chunks of ``chunk`` ratings, so the scratch memory is bounded
-(a 32M-rating prior does not need two 32M x k buffers).
+O(ratings x k) with bounded scratch memory:
+
+- residuals: the factors are augmented with the biases, ``Xa = [X | b_movie | 1]`` and
+  ``Ta = [Theta | 1 | b_member]``, so ``pred_r = Xa[i] . Ta[u]``. Ratings are sorted by movie
+  (``RatingMatrix``) and processed in chunks of whole movies of about ``chunk`` ratings: the
+  movie side is ``np.repeat`` of a contiguous block of ``Xa`` (no gather), the member side one
+  row gather of ``Ta``, then one row-wise dot. The scratch is two chunk x (k+2) buffers (a
+  few MB), not two ratings x k arrays: the chunks stay in cache and the memory at fit time no
+  longer grows by 80 bytes a rating.
+- gradients: two sparse x dense products on the same structure, ``E @ Ta`` (the X and movie-bias
+  gradients at once) and ``E.T @ Xa`` (Theta and member biases), E being the CSR whose data is
+  the error buffer itself. No dense members x movies matrix.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -56,78 +66,93 @@ class Objective:
 
     def __init__(self, rm: RatingMatrix, y: np.ndarray, k: int, reg: float, reg_bias: float,
                  dtype=np.float32, *, x_prior: np.ndarray | None = None,
-                 chunk: int = 1 << 20) -> None:
+                 chunk: int = 1 << 14) -> None:
         self.rm = rm
         self.y = np.asarray(y, dtype=dtype)  # sorted like rm (by movie)
         self.layout = Layout(rm.n_movies, rm.n_users, k)
         self.reg, self.reg_bias = float(reg), float(reg_bias)
         self.dtype = dtype
         self.evaluations = 0
-
-        n = rm.movie.size
         self.x_prior = (None if x_prior is None
                         else np.ascontiguousarray(x_prior, dtype=np.float64).ravel())
-        self.chunk = max(1, int(chunk))
-        c = min(n, self.chunk)
-        # buffers reused by every evaluation (fresh multi-MB arrays cost page faults each call)
-        self._a = np.empty((c, k), dtype=dtype)
-        self._b = np.empty((c, k), dtype=dtype)
-        self._idx = np.empty(c, dtype=np.intp)  # np.take is ~8x slower with int32 indexes
-        self._ones_u = np.ones(rm.n_users, dtype=dtype)
-        self._ones_m = np.ones(rm.n_movies, dtype=dtype)
-        self._err = np.empty(n, dtype=dtype)
-        self._tmp = np.empty(n, dtype=dtype)
-        self._movie = rm.movie  # int32: half the index memory of intp at 32M ratings
-        self._user = rm.user
+        self.blocks = _movie_blocks(rm.indptr, max(1, int(chunk)))
+        widest = max((int(rm.indptr[j1] - rm.indptr[j0]) for j0, j1 in self.blocks), default=0)
+        self._idx = np.empty(widest, dtype=np.intp)  # np.take is ~8x slower with int32 indexes
+        self._t = np.empty((widest, k + 2), dtype=dtype)
+        self._e64 = np.empty(widest, dtype=np.float64)
+        self._err = np.empty(rm.user.size, dtype=dtype)
+        self._E = rm.err_matrix(self._err)  # the CSR reads the error buffer in place
+
+    def _augmented(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``Xa = [X | b_movie | 1]`` and ``Ta = [Theta | 1 | b_member]`` in the fit dtype."""
+        lay, k = self.layout, self.layout.k
+        Xa = np.empty((lay.n_movies, k + 2), dtype=self.dtype)
+        Ta = np.empty((lay.n_users, k + 2), dtype=self.dtype)
+        Xa[:, :k] = params[lay.sx].reshape(lay.n_movies, k)
+        Xa[:, k] = params[lay.sbi]
+        Xa[:, k + 1] = 1.0
+        Ta[:, :k] = params[lay.st].reshape(lay.n_users, k)
+        Ta[:, k] = 1.0
+        Ta[:, k + 1] = params[lay.sbu]
+        return Xa, Ta
+
+    def _residuals(self, Xa: np.ndarray, Ta: np.ndarray) -> tuple[np.ndarray, float]:
+        """pred - y into the error buffer, and the float64 sum of its squares."""
+        err, y, ptr, counts, user = self._err, self.y, self.rm.indptr, self.rm.counts, self.rm.user
+        sq = 0.0
+        for j0, j1 in self.blocks:
+            a, b = int(ptr[j0]), int(ptr[j1])
+            if a == b:
+                continue
+            c = b - a
+            idx = self._idx[:c]
+            np.copyto(idx, user[a:b])
+            t = np.take(Ta, idx, axis=0, out=self._t[:c])
+            x = np.repeat(Xa[j0:j1], counts[j0:j1], axis=0)
+            e = np.einsum("ij,ij->i", x, t, out=err[a:b])
+            np.subtract(e, y[a:b], out=e)
+            e64 = self._e64[:c]
+            np.copyto(e64, e)
+            sq += float(np.dot(e64, e64))
+        return err, sq
 
     def residuals(self, params: np.ndarray) -> np.ndarray:
         """pred - y for every observed rating (a view of an internal buffer)."""
-        X, T, bi, bu = self.layout.unpack(params, self.dtype)
-        err, tmp = self._err, self._tmp
-        n = err.size
-        k = self.layout.k
-        for a in range(0, n, self.chunk):
-            b = min(n, a + self.chunk)
-            idx = self._idx[: b - a]
-            np.copyto(idx, self._movie[a:b])
-            np.take(bi, idx, out=err[a:b])
-            if k:
-                np.take(X, idx, axis=0, out=self._a[: b - a])
-            np.copyto(idx, self._user[a:b])
-            np.add(err[a:b], np.take(bu, idx, out=tmp[a:b]), out=err[a:b])
-            if k:
-                xb = self._b[: b - a]
-                np.take(T, idx, axis=0, out=xb)
-                np.add(err[a:b], np.einsum("ij,ij->i", self._a[: b - a], xb, out=tmp[a:b]),
-                       out=err[a:b])
-        np.subtract(err, self.y, out=err)
-        return err
+        return self._residuals(*self._augmented(params))[0]
 
     def __call__(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         self.evaluations += 1
-        lay, rm = self.layout, self.rm
-        X, T, _, _ = lay.unpack(params, self.dtype)
-        err = self.residuals(params)
-        p64 = params
-        cost = 0.0
-        for a in range(0, err.size, self.chunk):  # float64 sums without an n-sized copy
-            e = err[a:a + self.chunk].astype(np.float64)
-            cost += 0.5 * float(np.dot(e, e))
+        lay, k = self.layout, self.layout.k
+        p64 = np.asarray(params, dtype=np.float64)
+        Xa, Ta = self._augmented(p64)
+        _, sq = self._residuals(Xa, Ta)
+        cost = 0.5 * sq
         dx = p64[lay.sx] if self.x_prior is None else p64[lay.sx] - self.x_prior
         cost += 0.5 * self.reg * float(np.dot(dx, dx) + np.dot(p64[lay.st], p64[lay.st]))
         cost += 0.5 * self.reg_bias * float(
             np.dot(p64[lay.sbi], p64[lay.sbi]) + np.dot(p64[lay.sbu], p64[lay.sbu])
         )
         grad = np.empty(lay.size, dtype=np.float64)
-        E = rm.err_matrix(err)
-        if lay.k:
-            grad[lay.sx] = (E @ T).ravel()
-            grad[lay.st] = (E.T @ X).ravel()
-            grad[lay.sx] += self.reg * dx
-            grad[lay.st] += self.reg * p64[lay.st]
-        # per-movie / per-member sums of the errors: sparse row sums (no n-sized index casts)
-        grad[lay.sbi] = E @ self._ones_u
-        grad[lay.sbu] = E.T @ self._ones_m
+        GX = self._E @ Ta  # movies x (k+2): [dJ/dX | dJ/db_movie | (unused)]
+        GT = self._E.T @ Xa  # members x (k+2): [dJ/dTheta | (unused) | dJ/db_member]
+        grad[lay.sx] = GX[:, :k].ravel()
+        grad[lay.st] = GT[:, :k].ravel()
+        grad[lay.sbi] = GX[:, k]
+        grad[lay.sbu] = GT[:, k + 1]
+        grad[lay.sx] += self.reg * dx
+        grad[lay.st] += self.reg * p64[lay.st]
         grad[lay.sbi] += self.reg_bias * p64[lay.sbi]
         grad[lay.sbu] += self.reg_bias * p64[lay.sbu]
         return cost, grad
+
+
+def _movie_blocks(indptr: np.ndarray, chunk: int) -> list[tuple[int, int]]:
+    """Consecutive movie ranges [j0, j1) of about ``chunk`` ratings each (a movie with more
+    ratings than ``chunk`` is a block of its own)."""
+    n_movies = indptr.size - 1
+    if n_movies <= 0:
+        return []
+    total = int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.arange(chunk, total, chunk), side="right") - 1
+    bounds = np.unique(np.concatenate(([0], cuts, [n_movies])))
+    return [(int(j0), int(j1)) for j0, j1 in itertools.pairwise(bounds) if j1 > j0]

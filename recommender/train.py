@@ -109,8 +109,8 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
             y_ref.clear()
         return Solution(X, T, bi, bu, 0, float("nan"), "none")
 
-    rm = RatingMatrix(mi, ui, nm, nu, dtype=dt)
-    obj = Objective(rm, y[rm.order], k, reg, reg_bias, dtype=dt, x_prior=x_prior)
+    rm = RatingMatrix(mi, ui, nm, nu)  # no copies when already sorted by movie
+    obj = Objective(rm, rm.arrange(y), k, reg, reg_bias, dtype=dt, x_prior=x_prior)
     rm.order = None  # only needed to sort y: 8 bytes a rating less while training
     del rm
     if isinstance(y_ref, list):

@@ -13,8 +13,8 @@ def _problem(seed=0, n_movies=7, n_users=5, k=3, density=0.6):
     mask[0, :] = True  # every member rated something
     mi, ui = np.nonzero(mask)
     y = rng.normal(0, 1, mi.size)
-    rm = RatingMatrix(mi, ui, n_movies, n_users, dtype=np.float64)
-    obj = Objective(rm, y[rm.order], k, reg=0.7, reg_bias=0.3, dtype=np.float64)
+    rm = RatingMatrix(mi, ui, n_movies, n_users)
+    obj = Objective(rm, rm.arrange(y), k, reg=0.7, reg_bias=0.3, dtype=np.float64)
     params = rng.normal(0, 0.5, obj.layout.size)
     return obj, params, mask, mi, ui, y
 
@@ -47,9 +47,44 @@ def test_gradient_matches_finite_differences(seed):
 
 def test_float32_objective_close_to_float64():
     obj64, params, _mask, mi, ui, y = _problem(3, n_movies=30, n_users=20, k=4)
-    rm32 = RatingMatrix(mi, ui, 30, 20, dtype=np.float32)
-    obj32 = Objective(rm32, y[rm32.order], 4, reg=0.7, reg_bias=0.3, dtype=np.float32)
+    rm32 = RatingMatrix(mi, ui, 30, 20)
+    obj32 = Objective(rm32, rm32.arrange(y), 4, reg=0.7, reg_bias=0.3, dtype=np.float32)
     c64, g64 = obj64(params)
     c32, g32 = obj32(params)
     assert c32 == pytest.approx(c64, rel=1e-5)
     np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 14])
+def test_chunked_residuals_match_dense_reference_for_any_block_size(chunk):
+    """Blocks of whole movies, a movie with more ratings than the chunk, unsorted input."""
+    rng = np.random.default_rng(5)
+    n_movies, n_users, k = 9, 12, 3
+    mask = rng.random((n_movies, n_users)) < 0.5
+    mask[2, :] = True  # one movie rated by everyone: bigger than small chunks
+    mi, ui = np.nonzero(mask)
+    shuffle = rng.permutation(mi.size)
+    mi, ui = mi[shuffle], ui[shuffle]
+    y = rng.normal(0, 1, mi.size)
+    rm = RatingMatrix(mi, ui, n_movies, n_users)
+    assert rm.order is not None
+    obj = Objective(rm, rm.arrange(y), k, reg=0.7, reg_bias=0.3, dtype=np.float64, chunk=chunk)
+    params = rng.normal(0, 0.5, obj.layout.size)
+    X, T, bi, bu = obj.layout.unpack(params, np.float64)
+    expected = (np.einsum("ij,ij->i", X[mi], T[ui]) + bi[mi] + bu[ui] - y)[rm.order]
+    np.testing.assert_allclose(obj.residuals(params), expected, rtol=1e-12, atol=1e-12)
+    reference = Objective(rm, rm.arrange(y), k, reg=0.7, reg_bias=0.3, dtype=np.float64)
+    cost, grad = obj(params)
+    cost_ref, grad_ref = reference(params)
+    assert cost == pytest.approx(cost_ref, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-12)
+
+
+def test_presorted_input_is_used_without_copies():
+    rng = np.random.default_rng(1)
+    mask = rng.random((6, 8)) < 0.6
+    mi, ui = (a.astype(np.int32) for a in np.nonzero(mask))  # row-major: sorted by movie
+    rm = RatingMatrix(mi, ui, 6, 8)
+    assert rm.order is None
+    assert rm.user is ui and rm.movie is mi
+    assert np.shares_memory(rm.err_matrix(np.zeros(mi.size, np.float32)).indices, ui)
