@@ -60,7 +60,9 @@ def make_ratings(n: int, seed: int):
     raw = 3.5 + bu[users] + bi[movies] + np.einsum("ij,ij->i", U[users], V[movies])
     raw += rng.normal(0, 0.8, raw.size)
     scores = np.clip(np.round(raw), 1, 5).astype(np.float32) * 2.0  # the bot's 1-10 scale
-    ids_u = 10**17 + users.astype(np.int64)  # snowflake-like ids
+    # snowflake-like member ids: random 60-bit values (no dense range to exploit)
+    snowflakes = np.unique(rng.integers(10**17, 10**18, size=2 * n_users, dtype=np.int64))
+    ids_u = rng.permutation(snowflakes)[:n_users][users]
     return ids_u, movies.astype(np.int64) + 1, scores
 
 

@@ -66,6 +66,26 @@ def test_duplicate_pairs_keep_last():
     assert model.support(10) == 2
 
 
+def test_fit_does_not_depend_on_the_order_of_the_rows():
+    """The fit sorts (and dedupes) once itself: shuffled input, same model, same lists."""
+    users, movies, scores = synthetic(seed=4)
+    a = CFModel(CFG)
+    a.fit(users, movies, scores)
+    perm = np.random.default_rng(0).permutation(users.size)
+    b = CFModel(CFG)
+    b.fit(users[perm], movies[perm], scores[perm])
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.T, b.T)
+    np.testing.assert_array_equal(a.bu, b.bu)
+    for u in np.unique(users)[:5]:
+        assert a.recommend(u, n=5) == b.recommend(u, n=5)
+    # a later duplicate wins even when the two copies are far apart in the input
+    last = CFModel(ModelConfig(scale=SCALE))
+    last.fit([1, 2, 3, 1], [10, 10, 11, 10], [1.0, 4.0, 2.0, 5.0])
+    assert last.predict([1], [10])[0] > last.predict([2], [10])[0]
+    assert last._rated(last.users.get(1))[1].tolist() == [5.0 / last.config.unit]
+
+
 def test_predict_clamps_to_scale_and_handles_unknowns():
     model, _, (users, movies, _) = fitted()
     model.X *= 50.0  # absurd factors: raw predictions far outside 1-5

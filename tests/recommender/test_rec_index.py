@@ -1,0 +1,45 @@
+"""Id maps and duplicate handling used by every fit: both lookup paths agree with a dict."""
+
+import numpy as np
+import pytest
+
+from recommender.index import IdIndex, dedupe_last, last_by_key
+
+
+@pytest.mark.parametrize("ids", [
+    np.array([5, 3, 9, 3, 7]),  # small range: direct table
+    np.array([10**17 + 5, 10**18 - 1, 4 * 10**17, 10**17 + 5]),  # snowflakes: binary search
+])
+def test_lookup_matches_a_dict_for_known_and_unknown_ids(ids):
+    index = IdIndex(ids)
+    expected = {int(v): k for k, v in enumerate(np.unique(ids))}
+    assert index.ids.tolist() == sorted(expected)
+    probe = np.concatenate([ids, [0, -4, 2, 10**18, int(ids.max()) + 1]])
+    got = index.lookup(probe)
+    assert got.dtype == np.int64
+    assert got.tolist() == [expected.get(int(v), -1) for v in probe]
+    assert index.get(int(ids[0])) == expected[int(ids[0])]
+
+
+def test_the_direct_table_is_used_only_for_a_dense_range():
+    assert IdIndex(np.arange(1, 10_000))._table is not None
+    assert IdIndex(np.array([1, 10**17]))._table is None
+    assert IdIndex(np.array([-3, 5]))._table is None  # negative ids keep the binary search
+
+
+def test_append_keeps_old_indexes_and_switches_path_when_the_range_grows():
+    index = IdIndex(np.array([4, 2, 8]))
+    assert index._table is not None
+    assert index.append(10**17) == 3  # far away: back to the binary search
+    assert index._table is None
+    assert index.append(1) == 4  # out of sorted order: the sorter maps it back
+    assert index.lookup([2, 4, 8, 10**17, 1, 3]).tolist() == [0, 1, 2, 3, 4, -1]
+
+
+def test_last_by_key_keeps_the_last_of_each_key_in_key_order():
+    keys = np.array([7, 3, 7, 1, 3, 7])
+    assert last_by_key(keys).tolist() == [3, 4, 5]  # keys 1, 3, 7
+    assert last_by_key(np.array([4, 2, 9])).tolist() == [1, 0, 2]  # all distinct
+    assert last_by_key(np.zeros(0, np.int64)).tolist() == []
+    assert dedupe_last(keys).tolist() == [3, 4, 5]
+    assert dedupe_last(np.array([2, 2, 1])).tolist() == [1, 2]
