@@ -1,12 +1,18 @@
 """The one training routine shared by guild fits (``CFModel.fit``) and taste priors (``prior.py``).
 
-It minimises the cost of ``objective.py`` with ``scipy.optimize.minimize(method="CG")`` in
-*rounds* of ``round_iters`` iterations (each round restarts CG from steepest descent, a standard
-Powell restart) until one of these holds:
+It minimises the cost of ``objective.py`` with one run of
+``scipy.optimize.minimize(method="CG")``, watched from its callback in windows of
+``round_iters`` iterations, until one of these holds:
 
-- the gradient norm is below ``gtol`` (scipy's own test, inside a round), or
-- a round lowered the cost by less than ``tol`` relative to the cost (converged), or
+- the gradient norm is below ``gtol`` (scipy's own test), or
+- a window lowered the cost by less than ``tol`` relative to the cost (converged; the first
+  window is measured from the starting point, so a warm start on unchanged data stops after
+  one window), or the line search can no longer lower the cost at working precision, or
 - ``max_iterations`` iterations in total, or ``time_budget`` seconds, were spent.
+
+(Until issue 11 each window was a separate ``minimize`` call, i.e. a restart from steepest
+descent every 20 iterations: one uninterrupted run reaches the same tolerance in at most as
+many iterations, 60 instead of 80 at 10^6 ratings, with the same accuracy on ml-latest-small.)
 
 The first two make the result a property of the data rather than of an iteration count: two
 seeds or a warm refit on identical data land on (almost) the same minimum. The budget only
@@ -130,32 +136,49 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         return cost, grad / s
 
     z = lay.pack(X, T, bi, bu) * s
-    done, cost, stop = 0, float("inf"), "maxiter"
-    ticks = [0]
-
-    def cb(_xk: np.ndarray) -> None:
-        ticks[0] += 1
-        assert callback is not None
-        callback(ticks[0])
-
-    while done < max_iterations:
-        res = minimize(scaled, z, jac=True, method="CG", callback=None if callback is None else cb,
-                       options={"maxiter": min(round_iters, max_iterations - done),
-                                "gtol": gtol})
-        z = res.x
-        done += int(res.nit)
-        new_cost = float(res.fun)
-        rel = (cost - new_cost) / max(abs(new_cost), 1e-12) if np.isfinite(cost) else np.inf
-        cost = new_cost
-        if res.status == 0 or res.nit == 0:
-            stop = "gtol"
-            break
-        if rel < tol:
-            stop = "tol"
-            break
-        if time.perf_counter() - t0 > time_budget:
-            stop = "budget"
-            break
+    z, done, cost, stop = _minimise(scaled, z, round_iters=round_iters,
+                                    max_iterations=max_iterations, tol=tol, gtol=gtol,
+                                    time_budget=time_budget, t0=t0, callback=callback)
     X, T, bi, bu = lay.unpack(z / s, np.float64)
     return Solution(X.copy(), T.copy(), bi.copy(), bu.copy(), done, cost, stop)
 
+
+def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.ndarray, *,
+              round_iters: int, max_iterations: int, tol: float, gtol: float,
+              time_budget: float, t0: float,
+              callback: Callable[[int], None] | None) -> tuple[np.ndarray, int, float, str]:
+    """One uninterrupted CG run, stopped from its callback (scipy's ``StopIteration``
+    protocol) when a window of ``round_iters`` iterations lowered the cost by less than
+    ``tol`` (relative) or the time budget is spent; returns (z, iterations, cost, stop)."""
+    round_iters = max(1, int(round_iters))
+    state: dict = {"it": 0, "mark": None, "stop": "maxiter"}
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        cost, grad = scaled(x)
+        if state["mark"] is None:
+            state["mark"] = cost  # the starting point's cost: the first window's reference
+        return cost, grad
+
+    def cb(intermediate_result) -> None:  # the name makes scipy pass an OptimizeResult
+        state["it"] += 1
+        it, fun = state["it"], float(intermediate_result.fun)
+        if callback is not None:
+            callback(it)
+        if it % round_iters == 0:
+            rel = (state["mark"] - fun) / max(abs(fun), 1e-12)
+            state["mark"] = fun
+            if rel < tol:
+                state["stop"] = "tol"
+                raise StopIteration
+        if time.perf_counter() - t0 > time_budget:
+            state["stop"] = "budget"
+            raise StopIteration
+
+    res = minimize(fun, z, jac=True, method="CG", callback=cb,
+                   options={"maxiter": max_iterations, "gtol": gtol})
+    stop = state["stop"]
+    if res.status == 0:
+        stop = "gtol"
+    elif res.status == 2:  # "precision loss": no step lowers the float32 cost any more
+        stop = "tol"
+    return res.x, int(res.nit), float(res.fun), stop

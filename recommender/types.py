@@ -25,7 +25,8 @@ class ModelConfig:
     reg: float = 15.0
     reg_bias: float = 10.0
     maxiter: int = 20
-    """CG iterations per round; rounds repeat until converged (see ``tol``, ``train.py``)."""
+    """CG iterations per convergence window: training runs until a window lowers the cost by
+    less than ``tol`` (see ``train.py``)."""
     seed: int = 0
     scale: tuple[float, float] = (1.0, 10.0)
     mean_damping: float = 10.0
@@ -43,10 +44,10 @@ class ModelConfig:
     dtype: str = "float32"
     min_ratings_to_factorise: int = 10
     tol: float = 1e-4
-    """Converged when a round of ``maxiter`` CG iterations lowers the cost by less than this
+    """Converged when a window of ``maxiter`` CG iterations lowers the cost by less than this
     fraction (or the gradient norm is below ``gtol``)."""
     max_iterations: int = 2000
-    """Hard cap on CG iterations over all rounds."""
+    """Hard cap on CG iterations in all."""
     time_budget: float = 30.0
     """Seconds after which a fit stops at the end of its current round, converged or not."""
     ease_lambda: float = 400.0
