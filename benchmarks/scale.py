@@ -5,8 +5,10 @@
     python benchmarks/scale.py --breakdown 1e6     # where the peak memory goes, per line
 
 Each size runs in a fresh subprocess with BLAS pinned to one thread (env vars set before numpy
-is imported), so "fit s" is one core. The data: members and movies with long-tail (Zipf-like)
-activity and popularity, ratings from a rank-8 model plus noise, on the bot's 1-10 scale.
+is imported), so "fit s" is one core; the fit is timed untraced, then run again under
+tracemalloc for its memory (tracing slows every allocation by itself). The data: members
+and movies with long-tail (Zipf-like) activity and popularity, ratings from a rank-8 model plus
+noise, on the bot's 1-10 scale; member ids are random snowflake-sized integers.
 
 By default the fit is the bot's fit path, `recommender.tuning.fit_guild` with the bot's default
 settings (`RecommenderSettings`: 10 features, reg 15, 20 iterations), hold-out tuning of reg
@@ -18,7 +20,9 @@ path's own scaling.)
 
 Reported per size: fit seconds, optimiser iterations, the peak of Python/numpy allocations
 during the fit (tracemalloc: the memory at fit time), **bytes per rating** (that peak / ratings)
-and the growth of the process peak RSS (ru_maxrss). Targets (issue 11): <= 80 bytes per rating
+and the growth of the process peak RSS (ru_maxrss); then, untraced, the refit the worker runs
+most for a guild that size: +1% ratings, warm-started from the model just fitted ("warm
+refit s"). Targets (issue 11): <= 80 bytes per rating
 and a 5x10^6-rating fit under 15 s on one core. `--breakdown N` reruns one size with a profile
 hook that snapshots tracemalloc whenever the traced memory reaches a new high (at Python and C
 call boundaries) and prints the live allocations of the highest snapshot grouped by the line
@@ -78,7 +82,8 @@ def synthetic_features(movie_ids):
 
 
 def fitter(n: int, plain: bool, seed: int):
-    """A function (users, movies, scores) -> (model, report): the bot's fit path, or plain."""
+    """A function (users, movies, scores, warm_start=None) -> (model, report): the bot's fit
+    path, or plain."""
     import numpy as np
 
     from bot.config import RecommenderSettings
@@ -89,12 +94,12 @@ def fitter(n: int, plain: bool, seed: int):
     config = ModelConfig(features=rec.features, reg=rec.regularization,
                          maxiter=rec.max_iterations, scale=(1.0, 10.0), seed=seed)
 
-    def fit(users, movies, scores):
+    def fit(users, movies, scores, warm_start=None):
         if plain:
             model = CFModel(config)
-            return model, model.fit(users, movies, scores)
+            return model, model.fit(users, movies, scores, warm_start=warm_start)
         features = synthetic_features(np.unique(movies))
-        return fit_guild(users, movies, scores, config,
+        return fit_guild(users, movies, scores, config, warm_start=warm_start,
                          tune_reg=n <= rec.auto_regularization_max_ratings,
                          movie_features=features)
 
@@ -110,14 +115,30 @@ def child(n: int, seed: int, plain: bool) -> None:
     users, movies, scores = make_ratings(n, seed)
     fit = fitter(n, plain, seed)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
     t0 = time.perf_counter()
-    _model, report = fit(users, movies, scores)
+    _model, report = fit(users, movies, scores)  # timed untraced: tracing slows allocations
     seconds = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    del _model
+    tracemalloc.start()
+    _model, _ = fit(users, movies, scores)  # the same fit again, for its memory
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # the refit the worker runs most for a guild this size: +1% ratings, warm from the last
+    # model (the worker keeps it), reg choice reused
+    import numpy as np
+
+    rng = np.random.default_rng(seed + 1)
+    extra = max(1, n // 100)
+    pick = rng.integers(0, users.size, extra)
+    users2 = np.concatenate([users, users[pick]])
+    movies2 = np.concatenate([movies, rng.permutation(movies)[:extra]])
+    scores2 = np.concatenate([scores, scores[rng.permutation(scores.size)[:extra]]])
+    t1 = time.perf_counter()
+    _, warm_report = fit(users2, movies2, scores2, warm_start=_model)
+    warm_seconds = time.perf_counter() - t1
     print(json.dumps({
+        "warm_seconds": warm_seconds, "warm_iterations": warm_report.iterations,
         "n": int(report.n_ratings), "users": report.n_users, "movies": report.n_movies,
         "seconds": seconds, "iterations": report.iterations,
         "traced_peak_mb": peak / 2**20, "rss_growth_mb": (rss1 - rss0) / 1024,
@@ -207,7 +228,8 @@ def main(argv=None) -> int:
     print(f"fit path: {'CFModel.fit (plain)' if args.plain else 'recommender.tuning.fit_guild'}"
           f", one BLAS thread, each size in a fresh process")
     header = (f"{'ratings':>10}{'members':>9}{'movies':>8}{'fit s':>8}{'iters':>7}"
-              f"{'traced peak MB':>16}{'bytes/rating':>14}{'RSS growth MB':>15}")
+              f"{'traced peak MB':>16}{'bytes/rating':>14}{'RSS growth MB':>15}"
+              f"{'warm refit s':>14}{'iters':>7}")
     print(header)
     for size in args.sizes:
         out = subprocess.run(
@@ -218,8 +240,8 @@ def main(argv=None) -> int:
         rows.append(r)
         print(f"{r['n']:>10}{r['users']:>9}{r['movies']:>8}{r['seconds']:>8.2f}"
               f"{r['iterations']:>7}{r['traced_peak_mb']:>16.1f}"
-              f"{r['traced_peak_mb'] * 2**20 / r['n']:>14.0f}{r['rss_growth_mb']:>15.1f}",
-              flush=True)
+              f"{r['traced_peak_mb'] * 2**20 / r['n']:>14.0f}{r['rss_growth_mb']:>15.1f}"
+              f"{r['warm_seconds']:>14.2f}{r['warm_iterations']:>7}", flush=True)
     for r in rows:
         if r["n"] >= 4_000_000:
             print(f"{r['n']:,} ratings: {r['seconds']:.1f} s (target < 15 s: "
