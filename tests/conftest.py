@@ -8,6 +8,7 @@ under `CI=true`, where a missing service is a failure (CI must start them).
 * `postgres_url`: the server URL (session scope); `redis_url`: the Redis URL.
 * `postgres_database`: a fresh, empty database with `pg_trgm` for one test (dropped after);
   its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold.
+* `drawing_process` (automatic): the pictures' drawing process is started once per session.
 """
 
 from __future__ import annotations
@@ -20,6 +21,20 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drawing_process() -> Iterator[None]:
+    """Start the drawing process (`bot.render.pool`) once, before the first test: a bot that
+    replies right after start-up would otherwise wait for matplotlib's import in it."""
+    from bot.render.pool import DRAWING
+
+    started = DRAWING.warm()
+    if started is not None:
+        started.result(timeout=60)
+    yield
+    DRAWING.shutdown()
+
 
 POSTGRES_ENV = "MOVIEBOT_TEST_POSTGRES_URL"
 REDIS_ENV = "MOVIEBOT_TEST_REDIS_URL"

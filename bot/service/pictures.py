@@ -2,9 +2,11 @@
 
 The rules (drawing itself is `bot.render`):
 
-* **Off the loop.** Every projection and drawing runs in the service's own one-thread executor
-  (`pictures` thread): matplotlib holds the GIL for tens of milliseconds per picture, and one
-  thread keeps pictures from competing with each other or with fits for both cores.
+* **Off the loop, and out of the bot process.** Every projection runs in the service's own
+  one-thread executor (`pictures` thread); the drawing itself (matplotlib holds the GIL for
+  ~60 ms per card) goes from there to the drawing process (`bot.render.pool.DRAWING`), so it
+  never takes the GIL from the event loop. One thread and one drawing worker keep pictures
+  from competing with each other or with fits for both cores.
 * **Cached per guild ratings version.** A picture's key holds the guild's ratings version (it
   grows with every rating change, `Storage.ratings_version`) and the model object it came
   from, so a cached picture is never older than the data it shows; a bounded LRU keeps them.
@@ -54,6 +56,7 @@ from bot.render import (
     draw_ratings_summary,
     draw_taste_map,
 )
+from bot.render.pool import DRAWING
 from bot.service.cache import LRUCache
 from bot.service.errors import RatingsPrivate, ServiceError
 from bot.service.gate import Gate
@@ -278,6 +281,7 @@ class PictureService:
         self.gate = gate
         self.posters: PosterSource = posters or NoPosters()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
+        DRAWING.warm()  # the drawing process imports matplotlib while the bot starts
         self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
         # guild -> (ratings version, time.monotonic() read, per-movie score counts)
         self._histograms: LRUCache[int, tuple[int, float, _Histograms]] = LRUCache(8)
@@ -419,7 +423,7 @@ class PictureService:
                             f"taste axis 2 ({projection.explained[1]:.0%})"),
                 max_labels=MAP_LABELS,
             )
-            rendered = draw_taste_map(data)
+            rendered = DRAWING.draw(draw_taste_map, data)
             named = ", ".join(text for text, _x, _y in rendered.labels[:6])
             alt = (f"{owner} taste map: {_plural(int(shown.sum()), 'movie')} of this server "
                    f"placed by how members rate them (close together = liked by the same "
@@ -490,7 +494,7 @@ class PictureService:
                 return None
 
             def make() -> Picture:
-                rendered = draw_distribution(Distribution(
+                rendered = DRAWING.draw(draw_distribution, Distribution(
                     title=f"Scores for {movie.label}"[:90], counts=counts, mine=mine,
                     mine_label="you"))
                 spread = ", ".join(f"{s}: {int(c)}" for s, c in enumerate(counts, start=1)
@@ -524,7 +528,7 @@ class PictureService:
                 return None
 
             def make() -> Picture:
-                rendered = draw_distribution(Distribution(
+                rendered = DRAWING.draw(draw_distribution, Distribution(
                     title=title[:90], counts=counts, mine_counts=mine,
                     mine_label="your ratings of these"))
                 alt = (f"Bar chart of the {_plural(total, 'rating')} of these "
@@ -562,8 +566,8 @@ class PictureService:
             genres = sorted(((g, float(np.mean(v)), len(v)) for g, v in by_genre.items()
                              if len(v) >= MIN_GENRE_RATINGS), key=lambda t: (-t[1], -t[2], t[0]))
             counts = score_counts(scores)
-            rendered = draw_ratings_summary(f"{owner} {_plural(len(scores), 'rating')}",
-                                            counts, genres)
+            rendered = DRAWING.draw(draw_ratings_summary,
+                                    f"{owner} {_plural(len(scores), 'rating')}", counts, genres)
             best = "; ".join(f"{g} {m:.1f} ({n})" for g, m, n in genres[:6])
             alt = (f"{owner} ratings: a bar chart of {_plural(len(scores), 'score')} from 1 to "
                    f"10 (average {scores.mean():.1f}, most often {int(np.argmax(counts)) + 1})"
@@ -589,7 +593,7 @@ class PictureService:
             grid = [(m.label, posters[m.id]) for m in movies]
             return await self._cached(key, lambda: Picture(
                 "picks.png", _alt(f"Posters of {title.lower()}: {listing}."),
-                draw_poster_grid(title, grid)))
+                DRAWING.draw(draw_poster_grid, title, grid)))
         return await self._cached(key, lambda: Picture(
             "picks.png", _alt(f"{title}, as a card: {listing}."),
-            draw_picks_card(title, lines, note)))
+            DRAWING.draw(draw_picks_card, title, list(lines), note)))
