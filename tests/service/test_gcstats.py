@@ -10,6 +10,7 @@ from bot.service import gcstats
 
 def test_install_sets_the_young_threshold_and_records_pauses() -> None:
     before = gc.get_threshold()
+    installed = gcstats.STATS.callback in gc.callbacks  # an earlier bot in this process
     try:
         gcstats.install()
         gcstats.install()  # idempotent: one callback
@@ -27,5 +28,6 @@ def test_install_sets_the_young_threshold_and_records_pauses() -> None:
         assert gcstats.STATS.take_max() == 0.0  # handed out once
     finally:
         gc.enable()
-        gc.callbacks.remove(gcstats.STATS.callback)
-        gc.set_threshold(*before)
+        if not installed:
+            gc.callbacks.remove(gcstats.STATS.callback)
+            gc.set_threshold(*before)
