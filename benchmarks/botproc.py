@@ -162,6 +162,15 @@ async def keep_training(service, storage, guild_id: int, member_id: int, stop: a
         cycles.append((start, time.monotonic()))
 
 
+def tracked_types(top: int = 10) -> list[tuple[str, int]]:
+    """The most numerous types among the objects the collector tracks (not the frozen ones):
+    what a full collection has to walk."""
+    from collections import Counter
+
+    counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+    return counts.most_common(top)
+
+
 def frozen_garbage(check: bool) -> dict | None:
     """After a window (on request): how much of the permanent generation (`gc.freeze()`) was
     cyclic garbage, i.e. memory that no collection can free while it stays frozen."""
@@ -310,6 +319,7 @@ async def serve(args: argparse.Namespace) -> None:
                     "cycles": [(a - t0, b - t0) for a, b in window["cycles"]],
                     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "gc_tracked": len(gc.get_objects()),
+                    "gc_types": tracked_types(),
                     "frozen_objects": (window["frozen0"], gc.get_freeze_count()),
                     "frozen_garbage": frozen_garbage(line[1:] == ["gc"]),
                     "same_score_rates": same_score[0] - window["same0"],

@@ -354,6 +354,9 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
                   f"unreachable, then, unfrozen, {garbage['collected']:,} more (cyclic garbage "
                   f"that freezing kept alive) in {garbage['collect_ms']:.0f} ms"
                   if garbage else ""))
+    if report.get("gc_types"):
+        print(f"objects the collector tracks at the end: {report['gc_tracked']:,}; most "
+              "numerous: " + ", ".join(f"{name} {n:,}" for name, n in report["gc_types"]))
     print(f"peak RSS: bot process {report['max_rss_mb']:.0f} MB (target < 1500), its largest "
           f"worker process {report['children_max_rss_mb']:.0f} MB")
     print("worst stalls (ms @ s into the window, loop-thread CPU ms): " + ", ".join(

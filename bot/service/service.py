@@ -35,6 +35,7 @@ from bot.service.cache import LRUCache
 from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
 from bot.service.privacy import shareable_movies
+from bot.service.ranked import RankedList
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
@@ -141,7 +142,7 @@ class RecommendationService:
         self._prior: tuple[tuple[float, float], GuildPrior | None] | None = None
         # (guild, member) -> (what it was ranked on, the ranking): pages slice it.
         self._ranked: LRUCache[tuple[int, int], tuple[tuple[object, ...],
-                                                      list[Recommendation]]] = LRUCache(1024)
+                                                      RankedList]] = LRUCache(1024)
         self.fits_completed = 0
 
     # ----------------------------------------------------------------- lifecycle
@@ -538,22 +539,22 @@ class RecommendationService:
         cached = self._ranked.get(key)
         big = len(model.movies) > RANK_OFF_LOOP_MOVIES  # rank and explain in a thread
         if cached is not None and cached[0] == stamp:
-            recs = cached[1]
+            ranked = cached[1]
         else:
-            def rank() -> list[Recommendation]:
-                return model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids,
-                                       candidates=cand)
+            def rank() -> RankedList:
+                return RankedList(model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids,
+                                                  candidates=cand))
 
             if big:
                 async with state.lock:
-                    recs = await asyncio.to_thread(rank)
+                    ranked = await asyncio.to_thread(rank)
             else:
-                recs = rank()
-            self._ranked.put(key, (stamp, recs))
+                ranked = rank()
+            self._ranked.put(key, (stamp, ranked))
 
         def explain() -> list[Pick]:
             picks = []
-            for rec in recs[offset:end]:
+            for rec in ranked.page(offset, end):
                 because = None
                 reasons = model.explain(user_id, rec.movie_id, top=1)
                 if reasons and reasons[0][2] >= MIN_REASON_POINTS:
@@ -567,7 +568,7 @@ class RecommendationService:
         else:
             picks = explain()
         return Picks(picks, personal=True, provisional=state.provisional,
-                     has_more=len(recs) > end)
+                     has_more=len(ranked) > end)
 
     @gated
     async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,
