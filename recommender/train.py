@@ -133,9 +133,12 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         np.sqrt(n_i + reg_bias), np.sqrt(n_u + reg_bias),
     )
 
+    inv_s = 1.0 / s  # multiplications: two fewer divisions of every parameter per evaluation
+
     def scaled(z):
-        cost, grad = obj(z / s)
-        return cost, grad / s
+        cost, grad = obj(z * inv_s)
+        grad *= inv_s
+        return cost, grad
 
     z = lay.pack(X, T, bi, bu) * s
     z, done, cost, stop = _minimise(scaled, z, round_iters=round_iters,
