@@ -21,7 +21,7 @@ from bot.service.privacy import MIN_RATERS
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.paginator import Paginator
-from cogs.pictures import picture_embed, picture_file, show_picture
+from cogs.pictures import picture_embed, picture_file, show_picture, soon_or_thinking
 from cogs.posters import add_details
 from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
 
@@ -117,8 +117,9 @@ class Movies(commands.Cog):
         # The server's score distribution with the member's own score marked (none while the
         # hidden-ratings rule withholds the aggregate).
         pictures = self.bot.app.pictures
-        chart = await pictures.in_time(pictures.movie_distribution(
-            interaction.guild_id, interaction.user.id, found))
+        chart = await soon_or_thinking(interaction, pictures.in_time(
+            pictures.movie_distribution(interaction.guild_id, interaction.user.id, found)),
+            ephemeral=True)
         files = []
         if chart is not None:
             show_picture(embed, chart)

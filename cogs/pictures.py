@@ -5,9 +5,11 @@ its description, and a "Share" button that posts a private picture publicly, wit
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import discord
 
@@ -17,6 +19,24 @@ from cogs.text import NO_PINGS, safe
 
 SHARE_TIMEOUT = 600.0  # seconds the Share button stays live
 COLOUR = discord.Colour.blurple()
+QUICK_REPLY = 0.4  # seconds a reply may wait for its picture before Discord hears "thinking"
+
+T = TypeVar("T")
+
+
+async def soon_or_thinking(interaction: discord.Interaction, work: Awaitable[T], *,
+                           ephemeral: bool) -> T:
+    """Await `work` (a picture that accompanies the reply); if it takes longer than
+    `QUICK_REPLY`, defer the interaction first (the member sees "thinking…") and go on
+    waiting, so the acknowledgement never waits for a slow picture. The caller then edits
+    the original response (`interaction.response.is_done()`)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), QUICK_REPLY)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        return await task
 
 
 def picture_file(picture: Picture) -> discord.File:

@@ -19,6 +19,7 @@ import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from bot.service.pictures import member_scale, project
@@ -159,6 +160,31 @@ async def test_movies_info_and_top_chart_the_scores(env: Env) -> None:
     listing, private = await inter.followups(2, timeout=15.0)
     assert not listing.ephemeral and not listing.attachments
     assert private.ephemeral and _png_size(private.attachment("scores.png").data)[0] == 600
+
+
+async def test_movies_info_says_thinking_when_its_chart_is_slow(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ack never waits for a slow picture: past QUICK_REPLY the command defers
+    (ephemeral "thinking"), then the edited reply carries the chart."""
+    import time
+
+    from bot.service import pictures as pictures_module
+
+    await _server(env)
+    star_wars = await env.movie("Star Wars")
+    draw = pictures_module.DRAWING.draw
+
+    def slow_draw(fn, *args):
+        time.sleep(1.0)  # in the pictures thread, as a busy drawing process would be
+        return draw(fn, *args)
+
+    monkeypatch.setattr(pictures_module.DRAWING, "draw", slow_draw)
+    inter = await env.slash(env.alice, "movies info", movie=f"#{star_wars.id}")
+    first = await inter.response(10.0)
+    assert first.deferred and first.ephemeral
+    info = await env.answer(inter)
+    assert info.embed["image"]["url"] == "attachment://scores.png"
+    assert _png_size(info.attachment("scores.png").data) == (600, 260)
 
 
 async def test_movies_info_has_no_chart_while_the_rule_hides_it(env: Env) -> None:
