@@ -474,8 +474,10 @@ class RecommendationService:
     async def predict(self, guild_id: int, user_id: int, movie_id: int, *,
                       loaded_only: bool = False) -> float | None:
         """The model's prediction for this member and movie, or None if it has none.
-        `loaded_only`: None unless the guild's model is already in memory (a nicety that
-        must not load a big model first, as in /rate's reply)."""
+        `loaded_only`: a nicety that must never make the caller wait (/rate's reply): None
+        unless the guild's model is already in memory, and no fold-in of the member's latest
+        ratings while a thread ranks on the model (the member's current row is used; the
+        lock can be queued behind seconds of a big guild's rankings)."""
         if loaded_only and self._cache.get(guild_id) is None:
             return None
         state = await self._state(guild_id, wait=False)
@@ -485,7 +487,8 @@ class RecommendationService:
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         if len(rated_ids) == 0:
             return None
-        await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
+        if not (loaded_only and state.lock.locked()):
+            await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
         if not model.knows_user(user_id):
             return None
         return float(model.predict(np.array([user_id]), np.array([movie_id]))[0])

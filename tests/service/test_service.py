@@ -87,6 +87,31 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
+async def test_rates_prediction_never_waits_for_a_ranking_holding_the_model(storage, tmp_path):
+    """/rate's "I predicted" (loaded_only) must not queue behind ranking threads of a big
+    guild: while the model's lock is held it predicts from the member's current row."""
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        await storage.upsert_rating(GUILD, 1, 23, 10)
+        await service.rating_changed(GUILD, 1)  # member 1 now needs a fold-in
+        state = await service._state(GUILD)
+        async with state.lock:  # a thread ranks on this model
+            quick = await asyncio.wait_for(
+                service.predict(GUILD, 1, 21, loaded_only=True), timeout=2.0)
+            assert quick is not None and 1.0 <= quick <= 10.0
+            assert state.needs_fold_in(1)  # not folded in under someone else's lock
+            waiting = asyncio.ensure_future(service.predict(GUILD, 1, 21))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # a full prediction folds in, so it waits its turn
+        assert await asyncio.wait_for(waiting, timeout=5.0) is not None
+        assert not state.needs_fold_in(1)
+    finally:
+        await service.close()
+
+
 async def _fit_then_stop(storage, tmp_path) -> list[int]:
     """Seed GUILD, fit and save its model, stop the service; member 1's top five."""
     await seed(storage, GUILD)
