@@ -14,8 +14,8 @@ arrays) and of the PNG bytes back.
 `warm()`, shared by every `PictureService` of the process). `draw(fn, *args)` is called from
 the pictures thread and blocks it (not the loop) until the picture is back. If the worker dies
 the pool is started again for the next picture; if a process cannot be started at all (a
-sandbox without process support) pictures are drawn in the calling thread, as before, and the
-fallback is logged once.
+sandbox without process support, or workers that die as they start) pictures are drawn in the
+calling thread, as before, and the fallback is logged once.
 """
 
 from __future__ import annotations
@@ -44,14 +44,19 @@ def worker_pid() -> int:
     return os.getpid()
 
 
+MAX_DEATHS = 3  # workers dying in a row (no picture in between) before drawing in-thread
+
+
 class DrawingPool:
     """One drawing worker process, started on first use (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, initializer: Callable[[], object] = _import_render) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._initializer = initializer
         self.in_process = True  # False once processes proved impossible: draw in the thread
         self.restarts = 0
+        self._deaths = 0  # consecutive worker deaths
 
     def _executor(self) -> ProcessPoolExecutor | None:
         with self._lock:
@@ -59,7 +64,7 @@ class DrawingPool:
                 try:
                     self._pool = ProcessPoolExecutor(
                         max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_import_render)
+                        initializer=self._initializer)
                 except (OSError, ImportError, NotImplementedError) as error:
                     log.warning("pictures are drawn in the bot process: no drawing process "
                                 "(%s)", error)
@@ -88,10 +93,18 @@ class DrawingPool:
             future: Future[T] | None = None
             try:
                 future = pool.submit(fn, *args)
-                return future.result()
+                result = future.result()
+                self._deaths = 0
+                return result
             except BrokenProcessPool:  # the worker died (killed, out of memory): start again
-                log.warning("the drawing process died; starting a new one")
                 self._discard(pool)
+                self._deaths += 1
+                if self._deaths >= MAX_DEATHS:  # they die as they start: stop trying
+                    log.warning("drawing processes keep dying; pictures are drawn in the bot "
+                                "process from now on")
+                    self.in_process = False
+                    return fn(*args)
+                log.warning("the drawing process died; starting a new one")
                 self.restarts += 1
             except RuntimeError:
                 if future is not None:

@@ -59,3 +59,16 @@ def test_without_processes_pictures_are_drawn_in_the_calling_thread(
 def test_an_error_while_drawing_reaches_the_caller() -> None:
     with pytest.raises(ZeroDivisionError):
         DRAWING.draw(divmod, 1, 0)
+
+
+def test_workers_that_die_as_they_start_give_way_to_in_thread_drawing() -> None:
+    import sys
+
+    pool = DrawingPool(initializer=sys.exit)  # every worker exits in its initializer
+    try:
+        assert pool.draw(worker_pid) == os.getpid()  # two deaths, then this one in-thread
+        assert pool.draw(worker_pid) == os.getpid()  # the third death: processes given up
+        assert not pool.in_process
+        assert pool.draw(draw_picks_card, "Here", LINES, "").png.startswith(b"\x89PNG")
+    finally:
+        pool.shutdown()
