@@ -103,17 +103,17 @@ class CFModel:
         if not ok.all():
             users, movies, vals = users[ok], movies[ok], vals[ok]
         del ok
-        self.users = IdIndex(users)
-        self.movies = IdIndex(movies)
-        nu, nm, k = len(self.users), len(self.movies), cfg.features
         # int32 dense indexes, sorted by movie then member, the last of duplicate pairs kept:
         # one sort serves the dedupe, the training structure (used as is, no copies), the
         # member lists and the item-item model. Peak memory at fit time stays under 80 bytes
         # a rating (benchmarks/scale.py).
-        ui = self.users.lookup(users).astype(np.int32)
-        del users
-        mi = self.movies.lookup(movies).astype(np.int32)
-        del movies
+        self.users, ui64 = IdIndex.indexed(users)
+        ui = ui64.astype(np.int32)
+        del users, ui64
+        self.movies, mi64 = IdIndex.indexed(movies)
+        mi = mi64.astype(np.int32)
+        del movies, mi64
+        nu, nm, k = len(self.users), len(self.movies), cfg.features
         code = mi.astype(np.int64)
         code *= max(nu, 1)
         code += ui

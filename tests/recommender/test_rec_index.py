@@ -43,3 +43,17 @@ def test_last_by_key_keeps_the_last_of_each_key_in_key_order():
     assert last_by_key(np.zeros(0, np.int64)).tolist() == []
     assert dedupe_last(keys).tolist() == [3, 4, 5]
     assert dedupe_last(np.array([2, 2, 1])).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("values", [
+    np.array([7, 3, 7, 9, 3, 3]),  # small range: bincount and the direct table
+    np.array([10**17 + 9, 5 * 10**17, 10**17 + 9, 2, 5 * 10**17]),  # snowflakes: one argsort
+    np.zeros(0, dtype=np.int64),
+])
+def test_indexed_gives_the_index_and_every_values_position(values):
+    index, positions = IdIndex.indexed(values)
+    assert index.ids.tolist() == sorted(set(values.tolist()))
+    assert positions.dtype == np.int64
+    assert positions.tolist() == index.lookup(values).tolist()
+    assert index.ids[positions].tolist() == values.tolist()
+    assert IdIndex(values).ids.tolist() == index.ids.tolist()
