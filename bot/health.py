@@ -63,18 +63,24 @@ async def keep_status(bot: Any, path: Path, every: float | None = None) -> None:
     every = HEARTBEAT_EVERY if every is None else every
     started = time.time()
     heartbeat_at: float | None = None
+    writing: asyncio.Future[None] | None = None
     try:
         while True:
             if gateway_alive(bot):
                 heartbeat_at = time.time()
+            writing = asyncio.ensure_future(asyncio.to_thread(
+                write_status, path, bot_status(bot, started, heartbeat_at)))
             try:
-                await asyncio.to_thread(write_status, path,
-                                        bot_status(bot, started, heartbeat_at))
+                await asyncio.shield(writing)
             except OSError as error:
                 log.warning("cannot write the health status file %s: %s", path,
                             error.strerror or error)
+            writing = None
             await asyncio.sleep(every)
     finally:
+        if writing is not None:  # stopped mid-write: the thread would recreate the file
+            with contextlib.suppress(Exception):
+                await writing
         with contextlib.suppress(OSError):
             path.unlink()  # noqa: ASYNC240 - once, at shutdown, a tiny local file
 

@@ -233,3 +233,32 @@ def test_with_a_database_server_health_checks_the_heartbeat_only(tmp_path):
                  {"updated_at": now, "heartbeat_at": now - 1})
     assert check(tmp_path / "none.sqlite3", server=True).ok
     assert not check(tmp_path / "none.sqlite3").ok  # as SQLite: no such file
+
+
+async def test_stopping_mid_write_leaves_no_status_file(tmp_path, monkeypatch):
+    """The heartbeat writes in a thread; a stop while a write is in flight must not let that
+    thread recreate the file after it was removed (a stale file would say 'running')."""
+    import threading
+
+    from bot import health
+
+    path = tmp_path / "bot.sqlite3.status.json"
+    started = threading.Event()
+
+    def slow_write(target, data):
+        started.set()
+        time.sleep(0.3)
+        write_status(target, data)
+
+    class Stopped:
+        def is_ready(self):
+            return False
+
+    monkeypatch.setattr(health, "write_status", slow_write)
+    task = asyncio.create_task(health.keep_status(Stopped(), path, every=0.01))
+    assert await asyncio.to_thread(started.wait, 5)  # the write is in flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.4)  # longer than any write still running
+    assert not path.exists()
