@@ -28,8 +28,9 @@ class IdIndex:
         pass: a fit's member and movie columns. Snowflakes go through one argsort (0.24 s for
         5x10^6 values, against 0.59 s for a hash unique then a binary search per value)."""
         values = np.asarray(values, dtype=np.int64)
-        if values.size == 0 or _small_range(values) is not None:
-            index = cls(values)
+        lo = _small_range(values) if values.size else None
+        if values.size == 0 or lo is not None:
+            index = cls(values if lo is None else _present(values, lo), presorted_unique=True)
             return index, index.lookup(values)
         order = np.argsort(values)
         ordered = values[order]
@@ -98,11 +99,12 @@ def _small_range(ids: np.ndarray) -> int | None:
 def _distinct(ids: np.ndarray) -> np.ndarray:
     """Sorted distinct ids: a bincount over a small range (~20x faster than ``np.unique``'s
     hash on millions of catalog ids), ``np.unique`` otherwise."""
-    if ids.size == 0:
-        return np.unique(ids)
-    lo = _small_range(ids)
-    if lo is None:
-        return np.unique(ids)
+    lo = _small_range(ids) if ids.size else None
+    return np.unique(ids) if lo is None else _present(ids, lo)
+
+
+def _present(ids: np.ndarray, lo: int) -> np.ndarray:
+    """Sorted distinct ids of a small range starting at ``lo`` (one bincount)."""
     return np.flatnonzero(np.bincount(ids - lo)).astype(np.int64) + lo
 
 
