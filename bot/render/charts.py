@@ -38,6 +38,9 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import Bbox
 
 MAX_PNG_BYTES = 500_000
+# Pixels one poster may have (a w342 poster has 175,000; w780 912,000): checked from the header
+# before decoding, so a small file that declares a huge picture is never expanded.
+MAX_POSTER_PIXELS = 2_000_000
 DPI = 100
 BACKGROUND = "#f6f7f9"
 FRAME = "#8c959f"
@@ -360,18 +363,42 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def decode_poster(blob: bytes) -> np.ndarray | None:
+    """A poster's pixels (RGB, uint8), or None when it is not a PNG/JPEG Pillow can read or
+    has more than `MAX_POSTER_PIXELS` pixels. The size comes from the header (`Image.open`
+    reads nothing more) and is checked before any pixel is decoded: a small file can declare
+    a huge picture (a 29 KB PNG of 20,000 x 20,000 pixels decodes to over 1 GB)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(blob), formats=("PNG", "JPEG")) as image:
+            width, height = image.size
+            if width < 1 or height < 1 or width * height > MAX_POSTER_PIXELS:
+                return None
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def draw_poster_grid(title: str, posters: Sequence[tuple[str, bytes]]) -> Rendered:
     """Posters (PNG or JPEG bytes) in a grid of up to 5 columns, each captioned. The seam for
-    /recommend once posters exist (see `bot.service.pictures.PosterSource`)."""
-    from matplotlib.image import imread
-
+    /recommend once posters exist (see `bot.service.pictures.PosterSource`). A poster that
+    cannot be read or is over `MAX_POSTER_PIXELS` is left out: its place keeps the caption
+    (`plotted["refused"]` lists the places, for tests)."""
     columns = min(5, max(1, len(posters)))
     rows = -(-len(posters) // columns) if posters else 1
     fig = _figure(1.6 * columns + 0.2, 2.75 * rows + 0.5)
     fig.suptitle(title, x=0.02, ha="left", fontsize=12, fontweight="bold", color=TEXT)
+    refused = []
     for n, (caption, blob) in enumerate(posters):
         ax = fig.add_subplot(rows, columns, n + 1)
         ax.set_axis_off()
-        ax.imshow(imread(io.BytesIO(blob)))
+        pixels = decode_poster(blob)
+        if pixels is None:
+            refused.append(n)
+            ax.text(0.5, 0.5, "no poster", ha="center", va="center", fontsize=8, color=MUTED,
+                    transform=ax.transAxes)
+        else:
+            ax.imshow(pixels)
         ax.set_title(_clip(caption, 22), fontsize=7.5, color=TEXT, y=-0.12)
-    return _png(fig, Rendered(b"", 0, 0))
+    return _png(fig, Rendered(b"", 0, 0, plotted={"refused": np.array(refused, dtype=int)}))
