@@ -134,15 +134,17 @@ async def _sync(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backups import backup_destination
     from bot.storage import open_storage
 
     require_database(settings)
     storage = await open_storage(settings)  # PostgreSQL: refused, pointing at pg_dump
     try:
-        await storage.backup(Path(args.path))
+        # A folder (existing, or written with a trailing slash) gets a new file inside it.
+        dest = await storage.backup(backup_destination(args.path))
     finally:
         await storage.close()
-    print(f"Backed up {settings.database} to {args.path}")
+    print(f"Backed up {settings.database} to {dest}")
     return 0
 
 
@@ -233,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser(
         "backup", help="write an online, consistent copy of the database (safe while the bot "
                        "runs)")
-    backup.add_argument("path", help="where to write the copy")
+    backup.add_argument(
+        "path", help="the backup file to write; a folder (existing, or ending in /) gets a new "
+                     "moviebot-DATE-TIME.sqlite3 inside it, the folder created if missing")
     backup.set_defaults(func=_backup)
     purge = sub.add_parser(
         "purge", help="delete the data of servers the bot has left (after the grace period, "
