@@ -26,6 +26,7 @@ from bot.config import (
     permission_warnings,
 )
 from bot.dbcheck import MissingDatabaseError, require_database
+from bot.redaction import Redactor, RedactSecrets, secrets_of
 
 CONFIG_ENV = "MOVIEBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -41,28 +42,12 @@ EXIT_DISCORD_REFUSED = 78  # sysexits' EX_CONFIG: fix the token or the intents, 
 log = logging.getLogger("bot")
 
 
-class RedactToken(logging.Filter):
-    """Replaces the token wherever it would appear in a log line."""
+class RedactToken(RedactSecrets):
+    """Replaces the token (and the config's other secrets, and URL passwords) wherever they
+    would appear in a log line (`bot.redaction`)."""
 
-    def __init__(self, token: str | None) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "[token]")
-                record.args = None
-            # A traceback (exc_info) or stack can carry the token too (an error message or a
-            # request URL): format it here, redacted; the formatter then uses exc_text as is.
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text and self.token in record.exc_text:
-                record.exc_text = record.exc_text.replace(self.token, "[token]")
-            if record.stack_info and self.token in record.stack_info:
-                record.stack_info = record.stack_info.replace(self.token, "[token]")
-        return True
+    def __init__(self, token: str | None, secrets: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(Redactor(token, secrets))
 
 
 def logger_levels(settings: Settings) -> dict[str, int]:
@@ -75,12 +60,17 @@ def logger_levels(settings: Settings) -> dict[str, int]:
     return levels
 
 
+def redactor_for(settings: Settings) -> Redactor:
+    """What every output of this process hides: the token and the config's other secrets."""
+    return Redactor(settings.token, secrets_of(settings))
+
+
 def setup_logging(settings: Settings) -> None:
     from bot.lifecycle import OneLineReconnects
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(settings.token))
+    handler.addFilter(RedactSecrets(redactor_for(settings)))
     handler.addFilter(OneLineReconnects())
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -281,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings)
     from bot.redaction import install_excepthooks  # uncaught exceptions: redacted too
 
-    install_excepthooks(settings.token)
+    install_excepthooks(redactor_for(settings))
     for warning in permission_warnings(settings):
         log.warning(warning)
     try:

@@ -28,6 +28,8 @@ DATABASE_ENV = "MOVIEBOT_DATABASE"
 DATABASE_URL_ENV = "MOVIEBOT_DATABASE_URL"  # PostgreSQL; overrides [storage] url
 CLUSTER_ID_ENV = "MOVIEBOT_CLUSTER_ID"
 REDIS_URL_ENV = "MOVIEBOT_REDIS_URL"
+REDIS_JOB_KEY_ENV = "MOVIEBOT_REDIS_JOB_KEY"  # overrides [redis] job_key
+MIN_JOB_KEY_LENGTH = 16
 TMDB_KEY_ENV = "MOVIEBOT_TMDB_API_KEY"  # overrides [tmdb] api_key
 DEFAULT_TMDB_URL = "https://api.themoviedb.org"
 DEFAULT_DATABASE = "data/moviebot.sqlite3"  # the same in config.example.toml
@@ -91,9 +93,12 @@ class ShardingSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     """Redis for the cluster (identify lock, one-time jobs) and queued training; `""` = none.
-    `MOVIEBOT_REDIS_URL` overrides."""
+    `MOVIEBOT_REDIS_URL` overrides. `job_key` (`MOVIEBOT_REDIS_JOB_KEY`) signs the refit jobs
+    (HMAC): the clusters and the workers share it; a worker refuses jobs not signed with it."""
 
-    url: str = ""
+    # Neither is in the repr: a logged settings object never shows a password or the key.
+    url: str = field(default="", repr=False)
+    job_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ class MetricsSettings:
 class TmdbSettings:
     """Optional posters and details from TMDB (`bot.tmdb`); off without a key."""
 
-    api_key: str = ""  # a v3 API key, or a v4 read access token ("eyJ...")
+    api_key: str = field(default="", repr=False)  # a v3 key, or a v4 token ("eyJ...")
     base_url: str = DEFAULT_TMDB_URL
     cache_days: int = 30
 
@@ -131,10 +136,10 @@ class TmdbSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # secrets stay out of the repr
     database: Path = Path(DEFAULT_DATABASE)
     # [storage] url: a postgresql:// URL selects PostgreSQL; "" = the SQLite `database`.
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)
     dev_guild_id: int | None = None
     owner_ids: tuple[int, ...] = ()
     log_level: str = "INFO"
@@ -408,13 +413,25 @@ def _metrics(path: Path, raw: dict[str, Any]) -> MetricsSettings:
 
 def _redis(path: Path, raw: dict[str, Any]) -> RedisSettings:
     for key in raw:
-        if key != "url":
+        if key not in ("url", "job_key"):
             raise _fail(path, f"redis.{key}", "is not a known setting")
     url = raw.get("url", "")
     if not isinstance(url, str) or (url and not url.startswith(("redis://", "rediss://",
                                                                   "unix://"))):
         raise _fail(path, "redis.url", 'must be a redis:// URL (or "" for none)')
-    return RedisSettings(url=url.strip())
+    job_key = raw.get("job_key", "")
+    if not isinstance(job_key, str) or job_key_problem(job_key.strip()):
+        raise _fail(path, "redis.job_key", job_key_problem(str(job_key).strip())
+                    or "must be a string")
+    return RedisSettings(url=url.strip(), job_key=job_key.strip())
+
+
+def job_key_problem(key: str) -> str:
+    """Why `key` cannot sign refit jobs ("" when it can, or when it is not set)."""
+    if key and len(key) < MIN_JOB_KEY_LENGTH:
+        return (f"must be at least {MIN_JOB_KEY_LENGTH} characters (e.g. the output of "
+                "`openssl rand -hex 32`)")
+    return ""
 
 
 def _tmdb(path: Path, raw: dict[str, Any]) -> TmdbSettings:
@@ -453,7 +470,12 @@ def _apply_environment(settings: Settings) -> Settings:
         changes["sharding"] = replace(settings.sharding, cluster_id=int(cluster_id))
     redis_url = os.environ.get(REDIS_URL_ENV, "").strip()
     if redis_url:
-        changes["redis"] = RedisSettings(url=redis_url)
+        changes["redis"] = replace(settings.redis, url=redis_url)
+    job_key = os.environ.get(REDIS_JOB_KEY_ENV, "").strip()
+    if job_key:
+        if job_key_problem(job_key):
+            raise ConfigError(f"{REDIS_JOB_KEY_ENV} {job_key_problem(job_key)}")
+        changes["redis"] = replace(changes.get("redis", settings.redis), job_key=job_key)
     tmdb_key = os.environ.get(TMDB_KEY_ENV, "").strip()
     if tmdb_key:
         changes["tmdb"] = replace(settings.tmdb, api_key=tmdb_key)
