@@ -128,6 +128,9 @@ class TmdbSettings:
     api_key: str = field(default="", repr=False)  # a v3 key, or a v4 token ("eyJ...")
     base_url: str = DEFAULT_TMDB_URL
     cache_days: int = 30
+    # Image origins allowed besides https://image.tmdb.org (`bot.tmdb.IMAGE_ORIGINS`): for
+    # tests' TMDB imitation only; never read from the config file.
+    test_image_origins: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:

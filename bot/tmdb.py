@@ -9,18 +9,28 @@ Failures never reach members: a 429 waits its `Retry-After` (capped) and tries a
 a network error is retried once after a short pause, and then `lookup` returns None (the bot
 answers without details, as without a key). The key never appears in logs.
 
+Posters come only from a fixed allow-list of image hosts (`IMAGE_ORIGINS`: TMDB's own
+`https://image.tmdb.org`), whatever image base URL the API names; tests add their imitation's
+origin explicitly (`TmdbSettings.test_image_origins`, never read from the config file). No
+request follows a redirect (a 3xx is a failure, so nothing is fetched from a host the redirect
+names), and every body is read up to a cap (`MAX_IMAGE_BYTES`, `MAX_JSON_BYTES`) and refused
+past it.
+
 This product uses the TMDB API but is not endorsed or certified by TMDB.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from bot.domain.models import Movie, MovieDetails
 
@@ -34,6 +44,8 @@ MAX_RETRY_AFTER = 5.0  # seconds at most waited for a 429
 RETRY_PAUSE = 0.5  # seconds before the one retry of a 5xx or a network error
 TIMEOUT = 5.0  # seconds per request
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # a w342 poster is about 30 KB
+MAX_JSON_BYTES = 1024 * 1024  # an API answer (a movie's details are a few KB)
+IMAGE_ORIGINS = ("https://image.tmdb.org",)  # the only hosts posters are downloaded from
 ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 
 
@@ -43,9 +55,12 @@ class TmdbUnavailable(Exception):
 
 class TmdbClient:
     def __init__(self, api_key: str, base_url: str = "https://api.themoviedb.org", *,
-                 timeout: float = TIMEOUT) -> None:
+                 timeout: float = TIMEOUT, test_image_origins: Iterable[str] = ()) -> None:
         self._key = api_key
         self.base_url = base_url.rstrip("/")
+        self.image_origins = frozenset(
+            origin for o in (*IMAGE_ORIGINS, *test_image_origins)
+            if (origin := _origin(o)) is not None)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._image_base: tuple[str, float] | None = None
@@ -73,7 +88,8 @@ class TmdbClient:
             self.requests += 1
             try:
                 async with self._session.get(f"{self.base_url}{path}", params=query,
-                                             headers=headers) as response:
+                                             headers=headers, allow_redirects=False
+                                             ) as response:
                     if response.status == 404:
                         return None
                     if response.status == 429 and waited_429 < 2:
@@ -88,7 +104,10 @@ class TmdbClient:
                         continue
                     if response.status != 200:
                         raise TmdbUnavailable(f"TMDB answered {response.status} for {path}")
-                    data = await response.json(content_type=None)
+                    data = json.loads(await _read_capped(response, MAX_JSON_BYTES))
+            except TooLarge:
+                raise TmdbUnavailable(f"TMDB sent more than {MAX_JSON_BYTES} bytes for "
+                                      f"{path}") from None
             except (aiohttp.ClientError, TimeoutError, ValueError) as error:
                 if not retried_5xx:
                     retried_5xx = True
@@ -130,8 +149,13 @@ class TmdbClient:
         if data is None:
             return MovieDetails(movie.id, None, time.time())
         poster = data.get("poster_path")
-        poster_url = (f"{(await self.image_base()).rstrip('/')}/{POSTER_SIZE}{poster}"
-                      if isinstance(poster, str) and poster.startswith("/") else None)
+        poster_url = None
+        if isinstance(poster, str) and re.fullmatch(r"/[\w.-]{1,200}", poster):
+            base = await self.image_base()
+            if self.image_allowed(base):
+                poster_url = f"{base.rstrip('/')}/{POSTER_SIZE}{poster}"
+            else:
+                log.warning("TMDB named an image host outside the allow-list: no posters")
         runtime = data.get("runtime")
         return MovieDetails(
             movie_id=movie.id, tmdb_id=int(tmdb_id), fetched_at=time.time(),
@@ -143,26 +167,55 @@ class TmdbClient:
             and _IMDB_ID.fullmatch(imdb) else None)
 
 
+    def image_allowed(self, url: str) -> bool:
+        """True if `url` is on an allowed image host (`IMAGE_ORIGINS`, plus tests' own)."""
+        return _origin(url) in self.image_origins
+
     async def image(self, url: str) -> bytes:
-        """A poster's bytes (at most MAX_IMAGE_BYTES, an image content type); only from the
-        image host TMDB's configuration named. TmdbUnavailable otherwise."""
-        base = await self.image_base()
-        if not url.startswith(base):
-            raise TmdbUnavailable("poster outside TMDB's image host")
+        """A poster's bytes (at most MAX_IMAGE_BYTES, an image content type); only from an
+        allowed image host, never through a redirect. TmdbUnavailable otherwise."""
+        if not self.image_allowed(url):
+            raise TmdbUnavailable("poster outside the allowed image hosts")
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         self.requests += 1
         try:
-            async with self._session.get(url) as response:
+            async with self._session.get(url, allow_redirects=False) as response:
                 kind = response.headers.get("Content-Type", "")
                 if response.status != 200 or not kind.startswith("image/"):
                     raise TmdbUnavailable(f"poster answered {response.status} ({kind})")
-                data = await response.content.read(MAX_IMAGE_BYTES + 1)
+                return await _read_capped(response, MAX_IMAGE_BYTES)
+        except TooLarge:
+            raise TmdbUnavailable("poster too large") from None
         except (aiohttp.ClientError, TimeoutError) as error:
             raise TmdbUnavailable(f"poster unreachable: {type(error).__name__}") from None
-        if len(data) > MAX_IMAGE_BYTES:
-            raise TmdbUnavailable("poster too large")
-        return data
+
+
+class TooLarge(Exception):
+    """A body over its cap (by its Content-Length, or once that much was read)."""
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, read in chunks; TooLarge as soon as it is known to pass `limit` bytes."""
+    if response.content_length is not None and response.content_length > limit:
+        raise TooLarge()
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise TooLarge()
+    return bytes(data)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an http(s) URL, else None."""
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    return parsed.scheme, parsed.host.lower(), parsed.port
 
 
 def _retry_after(value: str | None) -> float:

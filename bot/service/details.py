@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.config import TmdbSettings
 from bot.domain.models import Movie, MovieDetails
@@ -39,7 +40,9 @@ class DetailsService:
 
     @classmethod
     def from_settings(cls, storage: Storage, gate: Gate, settings: TmdbSettings) -> DetailsService:
-        client = TmdbClient(settings.api_key, settings.base_url) if settings.enabled else None
+        client = (TmdbClient(settings.api_key, settings.base_url,
+                             test_image_origins=settings.test_image_origins)
+                  if settings.enabled else None)
         return cls(storage, gate, client, cache_seconds=settings.cache_days * 86400.0)
 
     @property
@@ -52,6 +55,9 @@ class DetailsService:
             return None
         async with self.gate.enter():
             cached = (await self.storage.movie_details([movie.id])).get(movie.id)
+        if cached is not None and cached.poster_url and \
+                not self.client.image_allowed(cached.poster_url):
+            cached = replace(cached, poster_url=None)  # saved before the image allow-list
         if cached is not None and time.time() - cached.fetched_at < self.cache_seconds:
             return cached if cached.tmdb_id is not None else None
         try:

@@ -131,10 +131,12 @@ async def tmdb():
 
 @pytest.fixture
 async def with_tmdb(env: Env, tmdb: FakeTmdb):
-    """The running bot with `[tmdb] api_key` set and base_url on the imitation."""
+    """The running bot with `[tmdb] api_key` set and base_url on the imitation (whose origin
+    is allowed for posters, as only tests can say)."""
     app = env.bot.app
     app.details = DetailsService.from_settings(
-        env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=tmdb.url))
+        env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=tmdb.url,
+                                            test_image_origins=(tmdb.url,)))
     app.pictures.posters = app.details  # as Services.build wires it when a key is set
     yield env
     await app.details.close()
