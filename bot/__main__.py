@@ -107,19 +107,29 @@ async def _sync(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    from bot.lifecycle import describe, is_transient
+
     bot = create_bot(settings)
-    async with bot:
-        await bot.login(settings.token)
-        if args.guild:
-            guild = discord.Object(id=args.guild)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-            print(f"Synced {len(synced)} commands to guild {args.guild} (visible at once).")
-        else:
-            synced = await bot.tree.sync()
-            print(f"Synced {len(synced)} commands globally (Discord may take a few minutes "
-                  "to show changes).")
+    try:
+        async with bot:
+            await bot.login(settings.token)
+            if args.guild:
+                guild = discord.Object(id=args.guild)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+                print(f"Synced {len(synced)} commands to guild {args.guild} (visible at once).")
+            else:
+                synced = await bot.tree.sync()
+                print(f"Synced {len(synced)} commands globally (Discord may take a few minutes "
+                      "to show changes).")
+    except Exception as error:
+        if not is_transient(error):  # a refused token and bugs: main() explains or traces them
+            raise
+        # The network or Discord (offline, DNS, 5xx): one line, like `run`'s retries.
+        print(f"Cannot reach Discord, nothing was synced: {describe(error)}. Check the "
+              "network and run `python -m bot sync` again.", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

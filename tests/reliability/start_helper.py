@@ -3,10 +3,11 @@ its exit codes and signal handlers) against a Discord that is unreachable or mis
 
     python start_helper.py MODE CONFIG
 
-MODE: `closed` (nothing listens where Discord should be: connection refused), `flaky` (the
-emulator answers the first login attempts with HTTP 502, then works), `bad-token` (the
-emulator expects another token), `intents` (the emulator's gateway closes with 4014,
-disallowed intents), `hanging` (the login request never gets an answer). The emulator runs
+MODE: `closed` (nothing listens where Discord should be: connection refused; `sync-closed`
+runs `sync` instead of `run` against it), `flaky` (the emulator answers the first login
+attempts with HTTP 502, then works), `bad-token` (the emulator expects another token),
+`intents` (the emulator's gateway closes with 4014, disallowed intents), `hanging` (the login
+request never gets an answer). The emulator runs
 on a thread of its own, so the bot's event loop and signal handlers are exactly those of
 `main()`; retries wait a few hundredths of a second.
 """
@@ -61,6 +62,9 @@ def start_emulator(mode: str) -> DiscordEmulator:
 
 
 def run(mode: str, config: str) -> int:
+    command = "run"
+    if mode == "sync-closed":  # `python -m bot sync` with Discord unreachable
+        command, mode = "sync", "closed"
     if mode == "closed":
         import discord.http
 
@@ -68,7 +72,7 @@ def run(mode: str, config: str) -> int:
     else:
         start_emulator(mode).point_discord_py_here()
     with fast_retries():
-        return main(["run", "--config", config])  # --config after the command, as admins type
+        return main([command, "--config", config])  # --config after the command, as typed
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Start-up as an admin meets it (issue 14, rows 2, 3 and 5), in subprocesses running the real
 `main()`: Discord unreachable (a closed port) or flaky (HTTP 502 from the emulator) is retried
 with one log line per attempt and a growing, jittered backoff, and SIGTERM stops it cleanly at
-any point; a rejected token or refused intents end with one line and exit code 78. The start-up
+any point; a rejected token or refused intents end with one line and exit code 78; `sync`
+without network ends with one line and exit code 1. The start-up
 line names the config, the database, the version and the features; no voice warnings."""
 
 from __future__ import annotations
@@ -127,6 +128,23 @@ def test_a_refused_token_or_intents_ends_with_one_line_and_exit_78(tmp_path, mod
     assert len(fixes) == 1, err
     assert "Traceback" not in err and "retrying" not in err
     assert token not in err
+
+
+def test_sync_without_network_is_one_line_and_a_failure(tmp_path):
+    # Issue 21, item 4: `sync` offline ended with CRITICAL and a ~60-line traceback.
+    config = tmp_path / "sync.toml"
+    config.write_text('[discord]\ntoken = "test-token"\n[storage]\ndatabase = "bot.sqlite3"\n',
+                      encoding="utf-8")
+    config.chmod(0o600)
+    result = subprocess.run([sys.executable, str(HELPER), "sync-closed", str(config)],
+                            env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Cannot reach Discord, nothing was synced: cannot connect to "
+                               "127.0.0.1:"), lines[0]
+    assert "run `python -m bot sync` again" in lines[0]
+    assert "Synced" not in result.stdout
 
 
 def test_gateway_reconnects_are_logged_on_one_line():
