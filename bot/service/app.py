@@ -99,4 +99,5 @@ class Services:
         await self.recommendations.close()
         await self.details.close()
         self.pictures.close()
+        self.imports.close()
         await self.storage.close()

@@ -13,6 +13,14 @@ Formats, told apart by their header line (never by the file name):
 
 Any problem is one `ImportFileError` whose message is a single line naming the file and,
 for a bad row, its line number: a file is read whole or refused whole.
+
+Reading is bounded whatever the upload holds (a hostile file costs at most this much): every
+row counts toward `MAX_ROWS`, blank lines and skipped rows too; the CSV files of a zip may
+expand to `MAX_UNZIPPED` bytes, counted as they are decompressed (the sizes a zip declares are
+not trusted), and only stored or deflated members are read (a bzip2 or LZMA member can expand
+by millions of times in one step); a row may have `MAX_COLUMNS` cells; and the whole read must
+finish within `READ_SECONDS`, checked as it goes. Callers run `read_history` off the event loop
+(`bot.service.imports`).
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,9 +39,17 @@ from bot.domain.scores import check_score, from_half_stars
 from bot.domain.years import is_valid_year
 
 MAX_ROWS = 20_000
-"""Rows one import may hold (all files of a zip together)."""
-MAX_UNZIPPED = 32 * 1024 * 1024
-"""Bytes the CSV files of one export zip may expand to (a zip bomb is refused unread)."""
+"""Rows one import may hold (all files of a zip together), blank lines and skipped rows
+included: a file of nothing still meets the limit."""
+MAX_UNZIPPED = 4 * 1024 * 1024
+"""Bytes the CSV files of one export zip may expand to, all together: as much as a plain CSV
+upload may hold (`bot.service.imports.MAX_IMPORT_BYTES`). A 20,000-row export is about 2 MB."""
+MAX_COLUMNS = 64
+"""Cells a row may have (the formats read have at most 15 columns)."""
+READ_SECONDS = 10.0
+"""Time reading one upload may take (a 20,000-row file takes well under a second)."""
+_CHUNK = 64 * 1024  # bytes decompressed at a time
+_ZIP_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 
 _IMDB_ID = re.compile(r"tt\d{5,10}")
 # IMDb "Title Type" values that are movies (older exports "movie", newer "Movie", "TV Movie").
@@ -71,38 +89,92 @@ class HistoryFile:
         return len(self.ratings) + len(self.watchlist)
 
 
-def read_history(filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> HistoryFile:
-    """The history in an uploaded file (CSV or Letterboxd zip); ImportFileError if unusable."""
+class _Budget:
+    """What one upload may still cost: rows, decompressed bytes and time."""
+
+    def __init__(self, rows: int, seconds: float) -> None:
+        self.max_rows = rows
+        self.rows = 0
+        self.unzipped = 0
+        self.deadline = time.monotonic() + seconds
+
+    def row(self, name: str) -> None:
+        """Count one row read (any row: blank, skipped or kept)."""
+        self.rows += 1
+        if self.rows > self.max_rows:
+            raise ImportFileError(f"{name} has more than {self.max_rows:,} rows; split it into "
+                                  "smaller files.")
+        if not self.rows % 256:
+            self.clock()
+
+    def expanded(self, size: int) -> None:
+        """Count `size` more bytes decompressed from a zip."""
+        self.unzipped += size
+        if self.unzipped > MAX_UNZIPPED:
+            raise _too_large()
+        self.clock()
+
+    def clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ImportFileError("That file takes too long to read; upload Letterboxd's "
+                                  "ratings.csv or a smaller file.")
+
+
+def read_history(filename: str, data: bytes, *, max_rows: int = MAX_ROWS,
+                 seconds: float = READ_SECONDS) -> HistoryFile:
+    """The history in an uploaded file (CSV or Letterboxd zip); ImportFileError if unusable.
+    CPU-bound (up to `seconds`): call it off the event loop."""
+    budget = _Budget(max_rows, seconds)
     if data.startswith(b"PK\x03\x04"):
-        return _read_zip(data, max_rows)
-    kind, ratings, watchlist = _read_csv(filename, data, max_rows)
+        return _read_zip(data, budget)
+    kind, ratings, watchlist = _read_csv(filename, data, budget)
     return HistoryFile(kind, ratings, watchlist)
 
 
-def _read_zip(data: bytes, max_rows: int) -> HistoryFile:
+def _read_zip(data: bytes, budget: _Budget) -> HistoryFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        budget.clock()
         members = {info.filename: info for info in archive.infolist()
                    if info.filename in ("ratings.csv", "watchlist.csv")}
         if not members:
             raise ImportFileError("That zip holds no ratings.csv or watchlist.csv: upload "
                                   "Letterboxd's export zip or one of its CSV files.")
-        if sum(info.file_size for info in members.values()) > MAX_UNZIPPED:
-            raise ImportFileError("That zip's CSV files are too large to import.")
+        if any(info.compress_type not in _ZIP_METHODS for info in members.values()):
+            raise ImportFileError("That zip is compressed in a way I do not read; upload "
+                                  "Letterboxd's export zip as it came, or its ratings.csv.")
+        if sum(info.file_size for info in members.values()) > MAX_UNZIPPED:  # as declared
+            raise _too_large()
         history = HistoryFile("Letterboxd export")
         for name in ("ratings.csv", "watchlist.csv"):
             if name not in members:
                 continue
-            kind, ratings, watchlist = _read_csv(name, archive.read(members[name]),
-                                                 max_rows - history.rows)
+            kind, ratings, watchlist = _read_csv(name, _unzip(archive, members[name], budget),
+                                                 budget)
             if not kind.startswith("Letterboxd"):
                 raise ImportFileError(f"{name} in that zip is not a Letterboxd file.")
             history.ratings += ratings
             history.watchlist += watchlist
         return history
-    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
         raise ImportFileError("That zip file is damaged or encrypted; upload the export "
                               "again.") from None
+
+
+def _too_large() -> ImportFileError:
+    return ImportFileError(f"That zip's CSV files are too large to import (over "
+                           f"{MAX_UNZIPPED // 1_048_576} MB unzipped); upload ratings.csv on "
+                           "its own.")
+
+
+def _unzip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
+    """A member's bytes, decompressed a chunk at a time under the budget's running cap."""
+    chunks: list[bytes] = []
+    with archive.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            budget.expanded(len(chunk))
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _text(name: str, data: bytes) -> str:
@@ -113,24 +185,26 @@ def _text(name: str, data: bytes) -> str:
 
 
 def _read_csv(name: str, data: bytes,
-              max_rows: int) -> tuple[str, list[HistoryRow], list[HistoryRow]]:
+              budget: _Budget) -> tuple[str, list[HistoryRow], list[HistoryRow]]:
     name = _shown(name)
     reader = csv.reader(io.StringIO(_text(name, data), newline=""))
     try:
         header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
+        if header is None or not any(cell.strip() for cell in header[:MAX_COLUMNS]):
             raise ImportFileError(f"{name} is empty.")
+        if len(header) > MAX_COLUMNS:
+            raise ImportFileError(f"{name}, line 1: more than {MAX_COLUMNS} columns.")
         columns = {cell.strip().lower(): i for i, cell in enumerate(header)}
         kind, parse = _detect(name, columns)
         ratings: list[HistoryRow] = []
         watchlist: list[HistoryRow] = []
         for row in reader:
+            budget.row(name)
+            line = reader.line_num
+            if len(row) > MAX_COLUMNS:
+                raise ImportFileError(f"{name}, line {line}: more than {MAX_COLUMNS} columns.")
             if not any(cell.strip() for cell in row):
                 continue
-            if len(ratings) + len(watchlist) >= max_rows:
-                raise ImportFileError(f"{name} has more than {max_rows:,} rows; split it into "
-                                      "smaller files.")
-            line = reader.line_num
             try:
                 item = parse(row, columns, line)
             except DomainError as error:
