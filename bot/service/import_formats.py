@@ -187,9 +187,15 @@ def _text(name: str, data: bytes) -> str:
 def _read_csv(name: str, data: bytes,
               budget: _Budget) -> tuple[str, list[HistoryRow], list[HistoryRow]]:
     name = _shown(name)
-    reader = csv.reader(io.StringIO(_text(name, data), newline=""))
+    # strict: a quote inside a quoted cell must be doubled; and no cell of these formats runs
+    # over a line, so a record that does (an unclosed quote swallowing the lines after it) is
+    # refused with the line it starts on, never read as one long title.
+    reader = csv.reader(io.StringIO(_text(name, data), newline=""), strict=True)
+    line = 0  # the last line read
     try:
         header = next(reader, None)
+        _one_line(name, line, reader.line_num)
+        line = reader.line_num
         if header is None or not any(cell.strip() for cell in header[:MAX_COLUMNS]):
             raise ImportFileError(f"{name} is empty.")
         if len(header) > MAX_COLUMNS:
@@ -200,6 +206,7 @@ def _read_csv(name: str, data: bytes,
         watchlist: list[HistoryRow] = []
         for row in reader:
             budget.row(name)
+            _one_line(name, line, reader.line_num)
             line = reader.line_num
             if len(row) > MAX_COLUMNS:
                 raise ImportFileError(f"{name}, line {line}: more than {MAX_COLUMNS} columns.")
@@ -214,8 +221,16 @@ def _read_csv(name: str, data: bytes,
             if item is not None:
                 (watchlist if item.score is None else ratings).append(item)
     except csv.Error as error:
-        raise ImportFileError(f"{name} is not a valid CSV file ({error}).") from None
+        raise ImportFileError(f"{name}, line {line + 1}: this line is not valid CSV ({error}); "
+                              'a stray quote (") is the usual cause.') from None
     return kind, ratings, watchlist
+
+
+def _one_line(name: str, before: int, after: int) -> None:
+    """Refuse a record that ran from line `before + 1` over to line `after`."""
+    if after > before + 1:
+        raise ImportFileError(f'{name}, line {before + 1}: a quote (") opens a value that does '
+                              "not end on that line; remove the stray quote or close it.")
 
 
 def _shown(name: str) -> str:
