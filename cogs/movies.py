@@ -8,6 +8,7 @@ service's rules.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -111,15 +112,16 @@ class Movies(commands.Cog):
                         value=stars(mine) if mine is not None else "Not rated yet — use `/rate`")
         if predicted is not None:
             embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
-        add_details(embed, found, await tmdb.get(found))
+        # The server's score distribution with the member's own score marked (none while the
+        # hidden-ratings rule withholds the aggregate), drawn while TMDB is asked: each has
+        # its own short budget, and the reply waits for neither past it.
+        pictures = self.bot.app.pictures
+        from_tmdb, chart = await asyncio.gather(tmdb.get(found), soon_or_thinking(
+            interaction, pictures.in_time(pictures.movie_distribution(
+                interaction.guild_id, interaction.user.id, found)), ephemeral=True))
+        add_details(embed, found, from_tmdb)
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
-        # The server's score distribution with the member's own score marked (none while the
-        # hidden-ratings rule withholds the aggregate).
-        pictures = self.bot.app.pictures
-        chart = await soon_or_thinking(interaction, pictures.in_time(
-            pictures.movie_distribution(interaction.guild_id, interaction.user.id, found)),
-            ephemeral=True)
         files = []
         if chart is not None:
             show_picture(embed, chart)

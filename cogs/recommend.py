@@ -18,6 +18,7 @@ ephemeral, escape every title and genre, and never ping.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -209,11 +210,12 @@ class Recommend(commands.Cog):
                 content=await self._empty_message(first_picks, genre_name),
                 allowed_mentions=NO_PINGS)
             return
-        first = await self._with_card(first, first_picks, 0)
-        if first.movies:  # TMDB's poster and details of the top pick (with a TMDB key)
-            top = first.movies[0][0]
-            add_details(first.embed, top, await self.bot.app.details.get(top),
-                        overview_limit=300, label="#1:")
+        # TMDB's poster and details of the top pick (with a TMDB key), asked while the card
+        # is drawn: each has a short budget, and the reply waits for neither past it.
+        top = first.movies[0][0]
+        first, from_tmdb = await asyncio.gather(self._with_card(first, first_picks, 0),
+                                                self.bot.app.details.get(top))
+        add_details(first.embed, top, from_tmdb, overview_limit=300, label="#1:")
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
         await interaction.edit_original_response(

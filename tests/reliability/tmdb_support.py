@@ -54,6 +54,7 @@ class HostileTmdb(FakeTmdb):  # type: ignore[misc,valid-type]
     poster_bytes: int = 0  # posters are this many bytes of junk instead of a PNG
     poster_chunked: bool = False  # ...streamed without a Content-Length
     released: asyncio.Event = field(default_factory=asyncio.Event)  # set: stop delaying
+    arrived: Counter[str] = field(default_factory=Counter)  # requests received, by endpoint
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -65,6 +66,7 @@ class HostileTmdb(FakeTmdb):  # type: ignore[misc,valid-type]
 
     def slow(self, handler):  # type: ignore[no-untyped-def]
         async def delayed(request: web.Request) -> web.StreamResponse:
+            self.arrived[handler.__name__] += 1
             if self.delay and not self.released.is_set():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.released.wait(), self.delay)
