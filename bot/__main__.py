@@ -1,5 +1,5 @@
 """Command line: `python -m bot [--config PATH] [run|sync|catalog|prior|console|backup|purge|
-stats|health]`.
+stats|health|invite]`.
 
 Every failure a person can fix (missing token, bad config, a newer database, a database that
 is not there) ends with one line on stderr and a non-zero exit code, never a traceback. Global
@@ -188,6 +188,20 @@ async def _health(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if verdict.ok else EXIT_FAILED
 
 
+async def _invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.invite import InviteError, invite_notes, invite_url, resolve_application_id
+
+    try:
+        application_id = resolve_application_id(args.application_id, settings.application_id,
+                                                settings.token)
+    except InviteError as error:
+        print(f"Cannot make the invite link: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(invite_url(application_id))  # alone on stdout, for scripts
+    print(invite_notes(), file=sys.stderr)
+    return 0
+
+
 def _version() -> str:
     from bot.about import version
 
@@ -254,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
                         help="unhealthy when the last heartbeat is older (default: 90)")
     health.set_defaults(func=_health)
+    invite = sub.add_parser(
+        "invite", help="print the link that adds the bot to a server, with exactly the "
+                       "permissions it needs")
+    invite.add_argument("--application-id", type=int, metavar="ID",
+                        help="the application id (default: [discord] application_id, or read "
+                             "from the token)")
+    invite.set_defaults(func=_invite)
 
     # The try-it console lives outside the runtime (top-level `console/`); importing its
     # `register` is cheap: it loads the local Discord it runs on only when a session starts.

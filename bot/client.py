@@ -22,6 +22,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.domain.plural import plural
+from bot.domain.servers import server_name
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
 if TYPE_CHECKING:
@@ -185,6 +187,47 @@ class MovieBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d server(s)", self.user, len(self.guilds))
+        self._count_guilds()
+
+    # ------------------------------------------------------- servers and the gateway
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        log.info("joined server %s", _server_line(guild, len(self.guilds)))
+        self._count_guilds()
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        log.info("left server %s", _server_line(guild, len(self.guilds)))
+        self._count_guilds()
+
+    def _count_guilds(self) -> None:
+        if self.metrics is not None:
+            self.metrics.guild_count(len(self.guilds))
+
+    def _gateway(self, shard_id: int | None, *, connected: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.gateway(shard_id or 0, connected=connected)
+
+    # An unsharded client reports connect/disconnect/resumed; a sharded one reports the same
+    # per shard (shard_connect, ...) as well: each kind of client counts its own events.
+    async def on_connect(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self._gateway(0, connected=True)
+
+    async def on_resumed(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self._gateway(0, connected=True)
+
+    async def on_disconnect(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self._gateway(0, connected=False)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._gateway(shard_id, connected=True)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self._gateway(shard_id, connected=True)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self._gateway(shard_id, connected=False)
 
     async def close(self) -> None:
         """Stop taking commands, stop training, disconnect, then close the database.
@@ -210,6 +253,14 @@ class MovieBot(commands.Bot):
             await self.services.close(IN_FLIGHT_GRACE)
             self.services = None
         await super().close()
+
+
+def _server_line(guild: discord.Guild, now_in: int) -> str:
+    """A server for a join/leave log line: its name (sanitised), id and member count."""
+    members = ("members unknown" if guild.member_count is None
+               else plural(guild.member_count, "member"))
+    return (f"{server_name(guild.name)} (id {guild.id}, {members}); now in "
+            f"{plural(now_in, 'server')}")
 
 
 def silence_voice_warnings() -> None:

@@ -145,6 +145,8 @@ class Settings:
     database_url: str = field(default="", repr=False)
     dev_guild_id: int | None = None
     owner_ids: tuple[int, ...] = ()
+    # [discord] application_id: for `python -m bot invite` (default: read from the token).
+    application_id: int | None = None
     log_level: str = "INFO"
     # Per-logger levels from `[logging.levels]` (logger name, level), over QUIET_LOGGERS.
     log_levels: tuple[tuple[str, str], ...] = ()
@@ -295,7 +297,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
     discord = _section(path, data, "discord")
     for key in discord:
-        if key not in {"token", "dev_guild_id", "owner_ids"}:
+        if key not in {"token", "dev_guild_id", "owner_ids", "application_id"}:
             raise _fail(path, f"discord.{key}", "is not a known setting")
     token = discord.get("token") or None
     if token is not None and not isinstance(token, str):
@@ -307,6 +309,9 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     if not isinstance(owners, list):
         raise _fail(path, "discord.owner_ids", "must be a list of Discord ids")
     owner_ids = tuple(_check_id(path, "discord.owner_ids", o) for o in owners)
+    application = discord.get("application_id")
+    application_id = None if application in (None, 0, "") else _check_id(
+        path, "discord.application_id", application)
 
     storage = _section(path, data, "storage")
     for key in storage:
@@ -364,6 +369,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         database_url=database_url.strip(),
         dev_guild_id=dev_guild_id,
         owner_ids=owner_ids,
+        application_id=application_id,
         log_level=level.upper(),
         log_levels=tuple(log_levels),
         movielens_url=url,

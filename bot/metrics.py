@@ -10,6 +10,10 @@ loopback only: put a reverse proxy or an SSH tunnel in front to scrape from else
 * `moviebot_fit_queue_length`: fits submitted and not finished (running or queued);
 * `moviebot_model_cache_hits_total` / `..._misses_total` / `moviebot_models_cached`;
 * `moviebot_gc_pause_seconds{generation}`: Python's garbage collector pauses;
+* `moviebot_guilds`: the servers the bot is in (this process's shards);
+* `moviebot_gateway_connected{shard}` (1 while the shard's gateway connection is up, else 0)
+  and `moviebot_gateway_connects_total{shard}` (connections and resumes: a fast-growing
+  count is a flapping connection);
 * `moviebot_info{version}`, and the client's own process metrics (memory, CPU, open files).
 """
 
@@ -78,6 +82,14 @@ class Metrics:
         self.gc_pauses = Histogram("moviebot_gc_pause_seconds",
                                    "Garbage collector pauses", ("generation",),
                                    buckets=GC_BUCKETS, registry=self.registry)
+        self.guilds = Gauge("moviebot_guilds", "Servers the bot is in (this process's shards)",
+                            registry=self.registry)
+        self.gateway_connected = Gauge(
+            "moviebot_gateway_connected", "1 while the shard's gateway connection is up",
+            ("shard",), registry=self.registry)
+        self.gateway_connects = Counter(
+            "moviebot_gateway_connects", "Gateway connections and resumes", ("shard",),
+            registry=self.registry)
         info = Gauge("moviebot_info", "The running bot", ("version",), registry=self.registry)
         info.labels(version=version).set(1)
         ProcessCollector(registry=self.registry)
@@ -96,6 +108,15 @@ class Metrics:
         self.fits.labels(outcome="ok" if ok else "error").inc()
         if ok and seconds is not None:
             self.fit_seconds.observe(seconds)
+
+    def guild_count(self, count: int) -> None:
+        self.guilds.set(count)
+
+    def gateway(self, shard: int, *, connected: bool) -> None:
+        """A shard's gateway connection went up (connect or resume) or down."""
+        self.gateway_connected.labels(shard=str(shard)).set(1 if connected else 0)
+        if connected:
+            self.gateway_connects.labels(shard=str(shard)).inc()
 
     def watch(self, recommendations: Any) -> None:
         """Count the recommendation service's fits (wrapping its pool's `refit`) and read its
