@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.models import ImportCounts
+from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.imports import MAX_IMPORT_BYTES, ImportPlan
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
@@ -51,6 +52,9 @@ def preview_text(plan: ImportPlan) -> str:
         lines.append(f"Watchlist: {fresh:,} to add"
                      + (f" ({plan.already_watchlisted:,} already on it)."
                         if plan.already_watchlisted else "."))
+        if fresh > plan.watchlist_room:
+            lines.append(f"Only {plan.watchlist_room:,} of them fit: a watchlist holds "
+                         f"{MAX_WATCHLIST:,} movies.")
     if plan.unmatched:
         shown = ", ".join(safe(name, 80) for name in plan.unmatched[:UNMATCHED_SHOWN])
         more = len(plan.unmatched) - UNMATCHED_SHOWN
@@ -70,6 +74,9 @@ def done_text(counts: ImportCounts) -> str:
     text = "Imported: " + ", ".join(parts) + "."
     if counts.watchlisted:
         text += f" {_n(counts.watchlisted, 'movie')} added to your watchlist."
+    if counts.watchlist_full:
+        text += (f" {_n(counts.watchlist_full, 'movie')} left off your watchlist: it holds "
+                 f"{MAX_WATCHLIST:,} at most.")
     if counts.added or counts.changed:
         text += " Your `/recommend` picks use them now."
     return text

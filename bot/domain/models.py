@@ -69,6 +69,7 @@ class ImportCounts:
     changed: int  # existing ratings given another score
     unchanged: int  # existing ratings the file gave the same score
     watchlisted: int  # movies newly on the watchlist
+    watchlist_full: int = 0  # movies left off: the watchlist reached its cap
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from typing import TypeVar
 import numpy as np
 
 from bot.domain.models import ImportCounts, Movie
+from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.import_formats import (
     MAX_ROWS,
@@ -65,6 +66,7 @@ class ImportPlan:
     new: int  # movies rated for the first time
     overwrites: int  # existing ratings the file changes
     already_watchlisted: int
+    watchlist_room: int = MAX_WATCHLIST  # movies the member's watchlist has room for now
 
 
 class ImportService:
@@ -105,7 +107,8 @@ class ImportService:
         """Write the plan in one transaction, then notify the recommender once."""
         async with self.gate.enter():
             counts = await self.storage.import_history(plan.guild_id, plan.user_id,
-                                                       plan.ratings, plan.watchlist)
+                                                       plan.ratings, plan.watchlist,
+                                                       watchlist_cap=MAX_WATCHLIST)
             if counts.added or counts.changed:
                 await self.recommendations.rating_changed(plan.guild_id, plan.user_id)
             return counts
@@ -169,7 +172,8 @@ def _plan(guild_id: int, user_id: int, history: HistoryFile, found: dict[History
         unmatched=tuple(unmatched),
         new=sum(1 for m in ratings if m not in existing),
         overwrites=sum(1 for m, s in ratings.items() if m in existing and existing[m] != s),
-        already_watchlisted=sum(1 for m in watch if m in watchlisted))
+        already_watchlisted=sum(1 for m in watch if m in watchlisted),
+        watchlist_room=max(MAX_WATCHLIST - len(watchlisted), 0))
 
 
 def pick_by_year(candidates: list[Movie], year: int | None) -> Movie | None:

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.domain.models import Movie
+from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.privacy import GroupPicks
 from bot.storage import Storage
@@ -97,6 +98,8 @@ class MovieNightService:
         return NightPicks(chosen, picks.personal, picks.guild_has_ratings)
 
     async def finish(self, guild_id: int, attendee_ids: frozenset[int], winner: Movie) -> int:
-        """Put the winner on the attendees' watchlists; returns how many gained it."""
+        """Put the winner on the attendees' watchlists (those with room on it); returns how
+        many gained it."""
         async with self.gate.enter():
-            return await self.storage.watchlist_add_members(guild_id, attendee_ids, winner.id)
+            return await self.storage.watchlist_add_members(guild_id, attendee_ids, winner.id,
+                                                            cap=MAX_WATCHLIST)

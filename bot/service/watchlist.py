@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.domain.models import Movie, WatchlistEntry
+from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.errors import MovieNotFound, ServiceError
 from bot.service.gate import Gate
-from bot.storage import Storage, UnknownMovieError
-
-MAX_WATCHLIST = 5_000
-"""Movies one member may keep on their watchlist in one server."""
+from bot.storage import Storage, UnknownMovieError, WatchlistCapError
 
 
 class AlreadyRated(ServiceError):
@@ -51,12 +49,13 @@ class WatchlistService:
             score = await self.storage.get_rating(guild_id, user_id, movie.id)
             if score is not None:
                 raise AlreadyRated(movie, score)
-            if await self.storage.count_watchlist(guild_id, user_id) >= MAX_WATCHLIST:
-                raise WatchlistFull(MAX_WATCHLIST)
             try:
-                return await self.storage.watchlist_add(guild_id, user_id, movie.id)
+                return await self.storage.watchlist_add(guild_id, user_id, movie.id,
+                                                        cap=MAX_WATCHLIST)
             except UnknownMovieError:
                 raise MovieNotFound(movie) from None
+            except WatchlistCapError:
+                raise WatchlistFull(MAX_WATCHLIST) from None
 
     async def remove(self, guild_id: int, user_id: int, movie: Movie) -> None:
         async with self.gate.enter():
@@ -87,9 +86,11 @@ class WatchlistService:
             return await self.storage.watchlist_counts(guild_id, user_ids)
 
     async def add_for(self, guild_id: int, user_ids: Iterable[int], movie: Movie) -> int:
-        """Put the movie on these members' watchlists (those who have not rated it)."""
+        """Put the movie on these members' watchlists (those who have not rated it and have
+        room for it)."""
         async with self.gate.enter():
-            return await self.storage.watchlist_add_members(guild_id, user_ids, movie.id)
+            return await self.storage.watchlist_add_members(guild_id, user_ids, movie.id,
+                                                            cap=MAX_WATCHLIST)
 
     async def forget(self, guild_id: int, user_id: int) -> int:
         """Empty the member's watchlist in the guild (/forgetme)."""

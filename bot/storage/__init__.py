@@ -14,6 +14,7 @@ from .errors import (
     SchemaTooNewError,
     StorageError,
     UnknownMovieError,
+    WatchlistCapError,
 )
 from .models import BulkResult, GuildSettings, Movie, MovieRow, RatedMovie, RatingArrays
 from .repository import Storage
@@ -52,6 +53,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "UnknownMovieError",
+    "WatchlistCapError",
     "database_target",
     "open_storage",
 ]

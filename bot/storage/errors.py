@@ -46,5 +46,13 @@ class GuildMovieCapError(StorageError):
         self.cap = cap
 
 
+class WatchlistCapError(StorageError):
+    """The member's watchlist in that guild already holds as many movies as its cap allows."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"the watchlist has reached its cap of {cap} movies")
+        self.cap = cap
+
+
 class UnknownMovieError(StorageError, LookupError):
     """The movie does not exist or is not visible in that guild."""

@@ -12,8 +12,8 @@ on both); what differs is how:
   "matirx" vs "matrix" is 0.27, under pg_trgm's default 0.3) and a `COLLATE "C"` prefix range,
   then ranks them with the same `search.Scorer` as SQLite;
 * `guild_ratings` is one binary `COPY ... TO STDOUT` parsed by numpy (`pg_bulk`);
-* writes that check then insert (a movie's duplicates, a guild's cap) hold a transaction-level
-  advisory lock, where SQLite relies on its single writer;
+* writes that check then insert (a movie's duplicates, a guild's cap, a watchlist's cap) hold
+  a transaction-level advisory lock, where SQLite relies on its single writer;
 * the ratings versions are kept by PL/pgSQL triggers, model blobs are `bytea` under the same
   generation guard as SQLite's.
 
@@ -39,9 +39,16 @@ from bot.domain.genres import join_genres, split_genres
 from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
+from bot.domain.watchlist import MAX_WATCHLIST
 
 from . import bulk, pg_bulk
-from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
+from .errors import (
+    DuplicateMovieError,
+    GuildMovieCapError,
+    StorageError,
+    UnknownMovieError,
+    WatchlistCapError,
+)
 from .migrations import Migration
 from .models import (
     BulkResult,
@@ -87,6 +94,7 @@ TRGM_THRESHOLD = 0.2  # pg_trgm (word) similarity for typo candidates; the defau
 POOL_MIN = 1
 POOL_MAX = 10
 ADD_MOVIE_LOCK = 0x6D6F7661  # advisory lock: one movie insert (check + insert) at a time
+WATCHLIST_LOCK = 0x77617463  # advisory lock class: one watchlist write per guild at a time
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = $%d)"
@@ -119,6 +127,13 @@ def _count(status: str) -> int:
         return int(status.rsplit(" ", 1)[-1])
     except (ValueError, IndexError):
         return 0
+
+
+async def _lock_watchlists(conn: asyncpg.Connection, guild_id: int) -> None:
+    """Hold the guild's watchlist lock to the end of the transaction (taken first in any
+    transaction that takes it): a cap check and its insert are not raced."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
+                       WATCHLIST_LOCK, str(guild_id))
 
 
 def _like_word(word: str) -> str:
@@ -604,11 +619,13 @@ class PostgresStorage(Storage):
 
     async def import_history(self, guild_id: int, user_id: int,
                              ratings: Sequence[tuple[int, int]],
-                             watchlist: Sequence[int] = ()) -> ImportCounts:
+                             watchlist: Sequence[int] = (), *,
+                             watchlist_cap: int = MAX_WATCHLIST) -> ImportCounts:
         rows = [(int(m), check_score(s)) for m, s in dict(ratings).items()]
         movies = [m for m, _ in rows]
         now = time.time()
         async with self._tx() as conn:
+            await _lock_watchlists(conn, guild_id)
             existing = {int(r[0]): int(r[1]) for r in await conn.fetch(
                 "SELECT movie_id, score FROM ratings WHERE guild_id = $1 AND user_id = $2 "
                 "FOR UPDATE", guild_id, user_id)}
@@ -622,38 +639,59 @@ class PostgresStorage(Storage):
             await conn.execute(
                 "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
                 "AND movie_id = ANY($3::bigint[])", guild_id, user_id, movies)
+            listed = {int(r[0]) for r in await conn.fetch(
+                "SELECT movie_id FROM watchlist WHERE guild_id = $1 AND user_id = $2",
+                guild_id, user_id)}
             rated = existing.keys() | set(movies)
-            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist) if m not in rated]
+            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist)
+                      if m not in rated and m not in listed]
+            room = max(watchlist_cap - len(listed), 0)
             watchlisted = _count(await conn.execute(
                 "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
                 "SELECT $1, $2, v, $4 FROM unnest($3::bigint[]) AS v "
-                "ON CONFLICT DO NOTHING", guild_id, user_id, wanted, now))
+                "ON CONFLICT DO NOTHING", guild_id, user_id, wanted[:room], now))
         added = sum(1 for m, _ in rows if m not in existing)
         changed = sum(1 for m, s in rows if m in existing and existing[m] != s)
-        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted)
+        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted,
+                            max(len(wanted) - room, 0))
 
-    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int) -> bool:
+    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int, *,
+                            cap: int = MAX_WATCHLIST) -> bool:
         if not -MAX_SQL_INT <= movie_id <= MAX_SQL_INT:
             raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
         async with self._tx() as conn:
+            await _lock_watchlists(conn, guild_id)
             visible = await conn.fetchrow(
                 f"SELECT 1 FROM movies m WHERE m.id = $1 AND {_visible(2)}", movie_id, guild_id)
             if visible is None:
                 raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+            present = await conn.fetchval(
+                "SELECT 1 FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
+                "AND movie_id = $3", guild_id, user_id, movie_id)
+            if present is not None:
+                return False
+            count = await conn.fetchval(
+                "SELECT count(*) FROM watchlist WHERE guild_id = $1 AND user_id = $2",
+                guild_id, user_id)
+            if int(count) >= cap:
+                raise WatchlistCapError(cap)
             return _count(await conn.execute(
                 "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
                 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 guild_id, user_id, movie_id, time.time())) > 0
 
     async def watchlist_add_members(self, guild_id: int, user_ids: Iterable[int],
-                                    movie_id: int) -> int:
+                                    movie_id: int, *, cap: int = MAX_WATCHLIST) -> int:
         members = sorted({int(u) for u in user_ids})
-        return await self._execute(
-            "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
-            "SELECT $1, u, $3, $4 FROM unnest($2::bigint[]) AS u WHERE NOT EXISTS "
-            "(SELECT 1 FROM ratings r WHERE r.guild_id = $1 AND r.user_id = u "
-            "AND r.movie_id = $3) ON CONFLICT DO NOTHING",
-            guild_id, members, movie_id, time.time())
+        async with self._tx() as conn:
+            await _lock_watchlists(conn, guild_id)
+            return _count(await conn.execute(
+                "INSERT INTO watchlist (guild_id, user_id, movie_id, added_at) "
+                "SELECT $1, u, $3, $4 FROM unnest($2::bigint[]) AS u WHERE NOT EXISTS "
+                "(SELECT 1 FROM ratings r WHERE r.guild_id = $1 AND r.user_id = u "
+                "AND r.movie_id = $3) AND (SELECT count(*) FROM watchlist w "
+                "WHERE w.guild_id = $1 AND w.user_id = u) < $5 ON CONFLICT DO NOTHING",
+                guild_id, members, movie_id, time.time(), cap))
 
     async def watchlist_remove(self, guild_id: int, user_id: int,
                                movie_ids: Iterable[int]) -> int:

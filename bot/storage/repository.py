@@ -29,10 +29,17 @@ from bot.domain.genres import join_genres, split_genres
 from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
 from bot.domain.titles import MAX_TITLE_LENGTH
+from bot.domain.watchlist import MAX_WATCHLIST
 
 from . import bulk
 from .connection import create_private_file, make_private_dir, open_bulk, open_connection
-from .errors import DuplicateMovieError, GuildMovieCapError, StorageError, UnknownMovieError
+from .errors import (
+    DuplicateMovieError,
+    GuildMovieCapError,
+    StorageError,
+    UnknownMovieError,
+    WatchlistCapError,
+)
 from .migrations import MIGRATIONS, Migration, user_version
 from .models import (
     ADD_MOVIE_PERMISSIONS,
@@ -769,10 +776,12 @@ class Storage:
 
     async def import_history(self, guild_id: int, user_id: int,
                              ratings: Sequence[tuple[int, int]],
-                             watchlist: Sequence[int] = ()) -> ImportCounts:
+                             watchlist: Sequence[int] = (), *,
+                             watchlist_cap: int = MAX_WATCHLIST) -> ImportCounts:
         """Write a member's imported ratings ((movie id, score 1..10), one per movie) and
         watchlist in one transaction: all of it or, on any error, none. Rated movies leave
-        the watchlist; watchlisted movies the member has rated are skipped."""
+        the watchlist; watchlisted movies the member has rated are skipped, and those past
+        `watchlist_cap` (counted with what the watchlist already holds) are left off."""
         rows = [(int(m), check_score(s)) for m, s in dict(ratings).items()]
         now = time.time()
         async with self._transaction() as conn:
@@ -788,25 +797,43 @@ class Storage:
             await conn.executemany(
                 "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
                 [(guild_id, user_id, m) for m, _ in rows])
+            listed = {int(r[0]) for r in await self._fetchall(
+                "SELECT movie_id FROM watchlist WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id))}
             rated = existing.keys() | {m for m, _ in rows}
-            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist) if m not in rated]
+            wanted = [m for m in dict.fromkeys(int(w) for w in watchlist)
+                      if m not in rated and m not in listed]
+            room = max(watchlist_cap - len(listed), 0)
             before = self._conn.total_changes
             await conn.executemany(
                 "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
-                "VALUES (?, ?, ?, ?)", [(guild_id, user_id, m, now) for m in wanted])
+                "VALUES (?, ?, ?, ?)", [(guild_id, user_id, m, now) for m in wanted[:room]])
             watchlisted = self._conn.total_changes - before
         added = sum(1 for m, _ in rows if m not in existing)
         changed = sum(1 for m, s in rows if m in existing and existing[m] != s)
-        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted)
+        return ImportCounts(added, changed, len(rows) - added - changed, watchlisted,
+                            max(len(wanted) - room, 0))
 
-    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int) -> bool:
+    async def watchlist_add(self, guild_id: int, user_id: int, movie_id: int, *,
+                            cap: int = MAX_WATCHLIST) -> bool:
         """Put a visible movie on the member's watchlist; False if it already was there.
-        UnknownMovieError when the movie is not visible in the guild."""
+        UnknownMovieError when the movie is not visible in the guild, WatchlistCapError when
+        the watchlist already holds `cap` movies (checked in the insert's transaction)."""
         async with self._transaction() as conn:
             visible = await self._fetchone(
                 f"SELECT 1 FROM movies m WHERE m.id = ? AND {_VISIBLE}", (movie_id, guild_id))
             if visible is None:
                 raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+            present = await self._fetchone(
+                "SELECT 1 FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                (guild_id, user_id, movie_id))
+            if present is not None:
+                return False
+            count = await self._fetchone(
+                "SELECT count(*) FROM watchlist WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id))
+            if int(count[0]) >= cap:
+                raise WatchlistCapError(cap)
             cursor = await conn.execute(
                 "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
                 "VALUES (?, ?, ?, ?)", (guild_id, user_id, movie_id, time.time()))
@@ -815,17 +842,20 @@ class Storage:
         return added
 
     async def watchlist_add_members(self, guild_id: int, user_ids: Iterable[int],
-                                    movie_id: int) -> int:
-        """Put one movie on several members' watchlists (those who have not rated it);
-        returns how many watchlists gained it."""
+                                    movie_id: int, *, cap: int = MAX_WATCHLIST) -> int:
+        """Put one movie on several members' watchlists (those who have not rated it and
+        whose watchlist holds fewer than `cap` movies); returns how many watchlists gained
+        it."""
         members = sorted({int(u) for u in user_ids})
         async with self._transaction() as conn:
             before = self._conn.total_changes
             await conn.executemany(
                 "INSERT OR IGNORE INTO watchlist (guild_id, user_id, movie_id, added_at) "
                 "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ratings WHERE guild_id = ? "
-                "AND user_id = ? AND movie_id = ?)",
-                [(guild_id, u, movie_id, time.time(), guild_id, u, movie_id) for u in members])
+                "AND user_id = ? AND movie_id = ?) AND (SELECT count(*) FROM watchlist "
+                "WHERE guild_id = ? AND user_id = ?) < ?",
+                [(guild_id, u, movie_id, time.time(), guild_id, u, movie_id, guild_id, u, cap)
+                 for u in members])
             return self._conn.total_changes - before
 
     async def watchlist_remove(self, guild_id: int, user_id: int,
