@@ -6,9 +6,11 @@ into a freshly migrated, empty database: movies keep their ids (the identity seq
 past the largest after), ratings keep their timestamps, the per-guild ratings versions are
 copied as they are (not recounted by the triggers, so saved models stay current and the
 generation guard keeps its meaning), model and prior blobs byte for byte. Rows go through
-binary COPY in chunks with a progress bar per table; afterwards each table's row count is
-compared on both sides. Any failure is one line on stderr (exit 1) and leaves the destination
-as it was.
+binary COPY in chunks with a progress bar per table. The source is read in one read
+transaction (a consistent snapshot, even if the bot writes to it meanwhile) and each table's
+row count is compared on both sides *before* the PostgreSQL transaction commits: a mismatch
+rolls everything back. All or nothing: any failure, a mismatch included, is one line on stderr
+(exit 1) and leaves the destination as empty as it was.
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ class CopyError(Exception):
     """The copy cannot be done; the message is one line."""
 
 
+class CountMismatch(CopyError):
+    """A table's copied rows differ from the source's; the copy was rolled back."""
+
+    def __init__(self, counts: list[TableCount]) -> None:
+        bad = ", ".join(f"{c.table} ({c.source} in the source, {c.copied} copied)"
+                        for c in counts if not c.ok)
+        super().__init__(f"row counts differ in {bad}; nothing was copied")
+        self.counts = counts
+
+
 @dataclass(frozen=True)
 class TableCount:
     table: str
@@ -104,21 +116,23 @@ async def run_copy(args: argparse.Namespace, settings: Settings) -> int:
     try:
         counts = await copy_database(source, args.to, stream=sys.stderr)
     except CopyError as error:
+        if isinstance(error, CountMismatch):
+            _print_counts(error.counts)
         print(f"db copy failed: {error}", file=sys.stderr)
         return 1
-    width = max(len(c.table) for c in counts)
-    for count in counts:
-        mark = "ok" if count.ok else "MISMATCH"
-        print(f"  {count.table:<{width}}  {count.source:>10} -> {count.copied:>10}  {mark}")
-    bad = [c.table for c in counts if not c.ok]
-    if bad:
-        print(f"db copy failed: row counts differ in {', '.join(bad)}", file=sys.stderr)
-        return 1
+    _print_counts(counts)
     from bot.storage.postgres import display_url
 
     print(f"Copied {source} to {display_url(args.to)}: {sum(c.copied for c in counts)} rows "
           f"in {len(counts)} tables. Set [storage] url (or MOVIEBOT_DATABASE_URL) to use it.")
     return 0
+
+
+def _print_counts(counts: list[TableCount]) -> None:
+    width = max(len(c.table) for c in counts)
+    for count in counts:
+        mark = "ok" if count.ok else "MISMATCH"
+        print(f"  {count.table:<{width}}  {count.source:>10} -> {count.copied:>10}  {mark}")
 
 
 def _check_source(source: Path) -> None:
@@ -165,6 +179,7 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
                 if filled:
                     raise CopyError(f"{where} is not empty ({', '.join(filled)} have rows): "
                                     "copy into a new, empty database")
+                lite.execute("BEGIN")  # one read snapshot for every table and count
                 async with conn.transaction():
                     # The copied ratings carry their guilds' versions: no trigger recounts.
                     await conn.execute("ALTER TABLE ratings DISABLE TRIGGER USER")
@@ -174,11 +189,14 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
                     await conn.execute(
                         "SELECT setval(pg_get_serial_sequence('movies', 'id'), "
                         "COALESCE((SELECT max(id) FROM movies), 0) + 1, false)")
-                counts = []
-                for table in TABLES:
-                    source_rows = lite.execute(f"SELECT count(*) FROM {table.name}").fetchone()
-                    copied = await conn.fetchval(f"SELECT count(*) FROM {table.name}")
-                    counts.append(TableCount(table.name, int(source_rows[0]), int(copied)))
+                    counts = []
+                    for table in TABLES:
+                        source_rows = lite.execute(
+                            f"SELECT count(*) FROM {table.name}").fetchone()
+                        copied = await conn.fetchval(f"SELECT count(*) FROM {table.name}")
+                        counts.append(TableCount(table.name, int(source_rows[0]), int(copied)))
+                    if not all(c.ok for c in counts):
+                        raise CountMismatch(counts)  # leaving the block rolls it all back
         finally:
             lite.close()
     except (sqlite3.Error, asyncpg.PostgresError, OSError) as error:
