@@ -128,10 +128,14 @@ class Proc:
                 self.popen.wait(5)
 
 
+JOB_KEY = "benchmark-job-key-0123456789"  # [redis] job_key: signs the refit jobs
+
+
 def env_for(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("MOVIEBOT_CONFIG", "MOVIEBOT_DATABASE", "MOVIEBOT_CLUSTER_ID",
-                        "MOVIEBOT_REDIS_URL", "MOVIEBOT_DATABASE_URL")}
+                        "MOVIEBOT_REDIS_URL", "MOVIEBOT_DATABASE_URL",
+                        "MOVIEBOT_REDIS_JOB_KEY")}
     env.update(DISCORD_TOKEN=TOKEN, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1",
                OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", **extra)
     return env
@@ -141,7 +145,7 @@ def write_config(path: Path, database: Path, *, sharded: bool, redis: str) -> Pa
     text = f'[storage]\ndatabase = "{database}"\n[logging]\nlevel = "INFO"\n'
     if sharded:
         text += (f"[sharding]\nshard_count = {SHARDS}\nclusters = {CLUSTERS}\n"
-                 f'identify_seconds = 0.2\n[redis]\nurl = "{redis}"\n'
+                 f'identify_seconds = 0.2\n[redis]\nurl = "{redis}"\njob_key = "{JOB_KEY}"\n'
                  '[training]\nmode = "queue"\n')
     else:
         text += '[training]\nmode = "auto"\n'
@@ -298,8 +302,9 @@ async def fit_capacity(args, template: Path, out: Path, redis: str,
     rates["thread lane, 1 thread"] = len(jobs) / (time.monotonic() - started) * 60
     pool.shutdown()
     workers = [Proc(f"capacity-w{k}", ["-m", "bot", "worker", "--name", f"w{k}"],
-                    env_for(MOVIEBOT_REDIS_URL=redis), out) for k in range(WORKERS)]
-    lane = QueueLane(redis)
+                    env_for(MOVIEBOT_REDIS_URL=redis, MOVIEBOT_REDIS_JOB_KEY=JOB_KEY,
+                            MOVIEBOT_DATABASE=str(database)), out) for k in range(WORKERS)]
+    lane = QueueLane(redis, JOB_KEY)
     try:
         for w in workers:
             await w.wait_for("Starting worker")

@@ -26,7 +26,7 @@ from bot.config import (
     permission_warnings,
 )
 from bot.dbcheck import MissingDatabaseError, require_database
-from bot.redaction import Redactor, RedactSecrets, secrets_of
+from bot.redaction import Redactor, RedactSecrets, redactor_for
 
 CONFIG_ENV = "MOVIEBOT_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -58,11 +58,6 @@ def logger_levels(settings: Settings) -> dict[str, int]:
               for name, level in QUIET_LOGGERS.items()}
     levels.update({name: logging.getLevelName(level) for name, level in settings.log_levels})
     return levels
-
-
-def redactor_for(settings: Settings) -> Redactor:
-    """What every output of this process hides: the token and the config's other secrets."""
-    return Redactor(settings.token, secrets_of(settings))
 
 
 def setup_logging(settings: Settings) -> None:

@@ -26,17 +26,28 @@ def version() -> str:
         return "unknown"
 
 
+def describe_url(url: str) -> str:
+    """A server URL for a log line: scheme, host, port and path (the database name or
+    number), without the user name, the password and the query; "none" when empty."""
+    if not url:
+        return "none"
+    # A URL kept in a Path has lost one slash ("postgresql:/user:pw@host/db"): put it back.
+    try:
+        parts = urlsplit(re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*):/+", r"\1://", url.strip()))
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a malformed port: say what is safe to say
+        return f"{url.split(':', 1)[0]}://(unreadable URL)"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
 def describe_database(database: Path | str) -> str:
     """The database for a log line: an absolute path, or host/name for a URL without the
     user name and password."""
     text = str(database)
     if is_url(text):
-        # A URL kept in a Path has lost one slash ("postgresql:/user:pw@host/db"): put it back.
-        parts = urlsplit(re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*):/+", r"\1://", text))
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return f"{parts.scheme}://{host}{parts.path}"
+        return describe_url(text)
     return str(Path(text).expanduser().resolve())
 
 
@@ -73,4 +84,20 @@ def startup_line(settings: Settings) -> str:
     if server:  # PostgreSQL ([storage] url): host and database name, never the password
         database = describe_database(server)
     return (f"moviebot {version()} starting: {config}; database {database}; "
-            f"features: {', '.join(features(settings))}")
+            f"{cluster_part(settings)}features: {', '.join(features(settings))}")
+
+
+def cluster_part(settings: Settings) -> str:
+    """Which shards this process runs and which Redis it shares ("" for neither)."""
+    text = ""
+    sharding = settings.sharding
+    if sharding.shard_count:
+        from bot.cluster import shard_slice
+
+        shards = shard_slice(sharding.shard_count, sharding.clusters, sharding.cluster_id)
+        text += (f"cluster {sharding.cluster_id} of {sharding.clusters}, shards "
+                 f"{shards[0]}-{shards[-1]} of {sharding.shard_count}; " if shards else
+                 f"cluster {sharding.cluster_id} of {sharding.clusters}, no shards; ")
+    if settings.redis.url:
+        text += f"Redis {describe_url(settings.redis.url)}; "
+    return text

@@ -196,6 +196,12 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
+def setting_bounds(key: str) -> tuple[float, float]:
+    """The range a numeric setting accepts, e.g. "recommender.features" (the same as
+    `/settings` for the settings a guild may override)."""
+    return _BOUNDS[key]
+
+
 # The text settings of the numeric sections, and the values each accepts.
 _CHOICES: dict[str, tuple[str, ...]] = {
     "training.mode": ("auto", "thread", "process", "queue"),

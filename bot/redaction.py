@@ -67,6 +67,11 @@ def secrets_of(settings: Settings) -> list[str]:
     return found
 
 
+def redactor_for(settings: Settings) -> Redactor:
+    """What every output of a process with these settings hides: the token and the secrets."""
+    return Redactor(settings.token, secrets_of(settings))
+
+
 class Redactor:
     """Replaces the token, the other secrets and URL passwords in a text."""
 

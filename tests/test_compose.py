@@ -28,7 +28,8 @@ from bot.__main__ import build_parser
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILES = sorted(REPO.glob("docker-compose*.yml"))
 BOT = ["python", "-m", "bot"]
-COMPOSE_ENV = {"DISCORD_TOKEN": "x.y.z", "POSTGRES_PASSWORD": "secret"}
+COMPOSE_ENV = {"DISCORD_TOKEN": "x.y.z", "POSTGRES_PASSWORD": "secret",
+               "REDIS_PASSWORD": "secret2", "MOVIEBOT_REDIS_JOB_KEY": "0123456789abcdef0123"}
 
 
 def dockerfile_instruction(keyword: str) -> list[str]:

@@ -7,13 +7,19 @@ jobs whose worker died (a job stays queued until a worker finishes it, so a kill
 runs again on another one once its in-progress mark expires: `job_timeout` + 10 s). Celery or
 RQ would add a synchronous worker model and a broker abstraction we do not need.
 
-The job is the existing `RefitJob` (a database path or URL, a guild id and a few numbers) as
-plain JSON, never a pickle: whoever can write to Redis cannot make a worker run code. The
-worker runs `bot.service.worker.run_refit`, which reads the guild's ratings from the database
-itself, fits and saves the blob under the generation guard, and returns a small report.
-Delivery is at least once, which is harmless: a repeated job fits the same data again and its
-save is refused by the guard, or replaces an equal model. Jobs are de-duplicated per guild
-(`refit:<guild id>`): while one is queued or running, asking again waits for that one.
+The job carries only what the fit needs and nothing secret: the guild id and the bounded
+model settings (features, regularisation, iterations, the size caps), as plain JSON, never a
+pickle, signed with HMAC-SHA256 under `[redis] job_key` (`MOVIEBOT_REDIS_JOB_KEY`), which the
+clusters and the workers share. No database path or URL travels: a worker reads and saves on
+its own configured database. A worker refuses (and logs) a job that is unsigned, signed with
+another key, older than `MAX_JOB_AGE`, or whose settings leave the ranges the config and
+`/settings` accept (`RefusedJob`): whoever can write to Redis can neither make a worker run
+code, nor open another file or database, nor save a crippled model. The worker runs
+`bot.service.worker.run_refit`, which reads the guild's ratings from the database itself, fits
+and saves the blob under the generation guard, and returns a small report. Delivery is at least
+once, which is harmless: a repeated job fits the same data again and its save is refused by the
+guard, or replaces an equal model. Jobs are de-duplicated per guild (`refit:<guild id>`): while
+one is queued or running, asking again waits for that one.
 
 The cluster then loads the new model from the database (the report carries no blob), so the
 lane hands the service the same `RefitResult` the other lanes do.
@@ -24,10 +30,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import hmac
 import json
 import logging
+import math
+import time
 from typing import Any
 
+from bot.config import ConfigError, setting_bounds
+from bot.domain.scores import SCALE
 from bot.service.worker import RefitJob, RefitResult
 from bot.storage import bulk
 from recommender import FitReport, ModelConfig
@@ -39,6 +51,17 @@ JOB_FUNCTION = "refit"
 # Waiting for a report polls Redis: every 20 ms at first (most fits take well under a second),
 # then less and less often, up to every 0.5 s, so thousands of waiting guilds stay cheap.
 RESULT_POLL_FIRST, RESULT_POLL_MAX = 0.02, 0.5
+JOB_FORMAT = 1  # the payload's "v": a worker refuses another format
+MAX_JOB_AGE = 6 * 3600.0  # seconds: an older signed job is a replay, refused
+MAX_CLOCK_SKEW = 300.0  # seconds a job may seem to come from the future (clocks differ)
+MAX_SETTINGS_KEY = 300  # characters of the settings key stored with the model
+NO_JOB_KEY = ('training.mode "queue" and `python -m bot worker` need [redis] job_key (or '
+              "MOVIEBOT_REDIS_JOB_KEY): one secret shared by the clusters and the workers, "
+              "e.g. the output of `openssl rand -hex 32`")
+
+
+class RefusedJob(ValueError):
+    """A queued job a worker does not run: unsigned, forged, replayed or out of bounds."""
 
 
 def job_id(guild_id: int) -> str:
@@ -55,17 +78,76 @@ def loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def job_to_dict(job: RefitJob) -> dict[str, Any]:
-    return dataclasses.asdict(job)
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
-def job_from_dict(data: dict[str, Any]) -> RefitJob:
-    """The `RefitJob` of a queued payload (lists back to tuples: JSON has no tuple)."""
-    config: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
-                              for k, v in data["config"].items()}
-    fields = {f.name for f in dataclasses.fields(RefitJob)}
-    values = {k: v for k, v in data.items() if k in fields and k != "config"}
-    return RefitJob(config=ModelConfig(**config), **values)
+def sign(fields: dict[str, Any], key: str) -> str:
+    """The HMAC-SHA256 of a job's fields (canonical JSON) under the shared job key."""
+    return hmac.new(key.encode(), _canonical(fields), hashlib.sha256).hexdigest()
+
+
+def job_to_dict(job: RefitJob, key: str, *, now: float | None = None) -> dict[str, Any]:
+    """The signed payload of a refit: the guild and its bounded settings, no database."""
+    if not key:
+        raise ConfigError(NO_JOB_KEY)
+    fields: dict[str, Any] = {
+        "v": JOB_FORMAT, "guild_id": job.guild_id,
+        "features": job.config.features, "reg": float(job.config.reg),
+        "maxiter": job.config.maxiter, "settings_key": job.settings_key,
+        "tune_reg": job.tune_reg, "max_ratings": job.max_ratings, "max_cells": job.max_cells,
+        "issued_at": time.time() if now is None else now}
+    return {**fields, "sig": sign(fields, key)}
+
+
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "v": (int,), "guild_id": (int,), "features": (int,), "reg": (float, int),
+    "maxiter": (int,), "settings_key": (str,), "tune_reg": (bool,), "max_ratings": (int,),
+    "max_cells": (int,), "issued_at": (float, int)}
+_RANGES: dict[str, str] = {  # payload field -> the config setting whose range bounds it
+    "features": "recommender.features", "reg": "recommender.regularization",
+    "maxiter": "recommender.max_iterations", "max_ratings": "recommender.max_guild_ratings",
+    "max_cells": "recommender.max_model_cells"}
+
+
+def job_from_dict(data: Any, key: str, *, database: str, blas_threads: int = 1,
+                  now: float | None = None) -> RefitJob:
+    """The `RefitJob` of a queued payload, on the worker's own `database`; `RefusedJob` (with
+    the reason) unless it is signed with `key`, recent and within the settings' ranges."""
+    if not key:
+        raise ConfigError(NO_JOB_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("sig"), str):
+        raise RefusedJob("not signed")
+    fields = {k: v for k, v in data.items() if k != "sig"}
+    if not hmac.compare_digest(sign(fields, key), data["sig"]):
+        raise RefusedJob("bad signature (not signed with this worker's job key)")
+    if set(fields) != set(_FIELDS):
+        raise RefusedJob(f"unexpected fields {sorted(set(fields) ^ set(_FIELDS))}")
+    for name, kinds in _FIELDS.items():
+        value = fields[name]
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            raise RefusedJob(f"{name} must be {kinds[0].__name__}")
+    if fields["v"] != JOB_FORMAT:
+        raise RefusedJob(f"job format {fields['v']} (this worker reads {JOB_FORMAT})")
+    if not 0 < fields["guild_id"] < 2**63:
+        raise RefusedJob("guild_id out of range")
+    for name, setting in _RANGES.items():
+        low, high = setting_bounds(setting)
+        if not (math.isfinite(fields[name]) and low <= fields[name] <= high):
+            raise RefusedJob(f"{name}={fields[name]} outside {low:g}..{high:g} (the range of "
+                             f"{setting})")
+    if len(fields["settings_key"]) > MAX_SETTINGS_KEY:
+        raise RefusedJob("settings_key too long")
+    age = (time.time() if now is None else now) - fields["issued_at"]
+    if not -MAX_CLOCK_SKEW <= age <= MAX_JOB_AGE:
+        raise RefusedJob(f"issued {age:.0f} s ago (a replay, or clocks {MAX_CLOCK_SKEW:g} s "
+                         "apart)")
+    config = ModelConfig(features=fields["features"], reg=float(fields["reg"]),
+                         maxiter=fields["maxiter"], scale=SCALE)
+    return RefitJob(database=database, guild_id=fields["guild_id"], config=config,
+                    settings_key=fields["settings_key"], tune_reg=fields["tune_reg"],
+                    max_ratings=fields["max_ratings"], max_cells=fields["max_cells"],
+                    blas_threads=blas_threads, return_model=False)
 
 
 def report_of(result: RefitResult, worker: str = "") -> dict[str, Any]:
@@ -87,10 +169,14 @@ def redis_settings(url: str) -> Any:
 class QueueLane:
     """Refits through the arq queue (see the module docstring)."""
 
-    def __init__(self, redis_url: str, *, queue_name: str = QUEUE_NAME) -> None:
+    def __init__(self, redis_url: str, job_key: str = "", *,
+                 queue_name: str = QUEUE_NAME) -> None:
         if not redis_url:
-            raise ValueError('training.mode "queue" needs [redis] url (or MOVIEBOT_REDIS_URL)')
+            raise ConfigError('training.mode "queue" needs [redis] url (or MOVIEBOT_REDIS_URL)')
+        if not job_key:
+            raise ConfigError(NO_JOB_KEY)
         self.redis_url = redis_url
+        self._job_key = job_key
         self.queue_name = queue_name
         self._pool: Any = None
         self._connecting = asyncio.Lock()
@@ -114,7 +200,7 @@ class QueueLane:
 
         pool = await self._redis()
         key = job_id(job.guild_id)
-        payload = job_to_dict(dataclasses.replace(job, return_model=False))
+        payload = job_to_dict(job, self._job_key)
         queued = await pool.enqueue_job(JOB_FUNCTION, payload, _job_id=key)
         if queued is None:  # the guild's refit is already queued or running: wait for it
             log.info("refit guild=%s already queued: waiting for it", job.guild_id)

@@ -130,7 +130,8 @@ class RecommendationService:
                                  mode=mode or settings.training.mode,
                                  blas_threads=settings.training.blas_threads,
                                  big_guild_ratings=settings.training.big_guild_ratings,
-                                 queue_url=settings.redis.url)
+                                 queue_url=settings.redis.url,
+                                 queue_key=settings.redis.job_key)
         self._cache: LRUCache[int, GuildModel] = LRUCache(
             settings.training.cache_size, on_evict=self._evicted)
         self._closed = False

@@ -45,7 +45,8 @@ class TrainingPool:
     """Two lanes of bounded workers (see the module docstring)."""
 
     def __init__(self, workers: int = 1, mode: str = "auto", blas_threads: int = 1,
-                 big_guild_ratings: int = 200_000, queue_url: str = "") -> None:
+                 big_guild_ratings: int = 200_000, queue_url: str = "",
+                 queue_key: str = "") -> None:
         if mode not in MODES:
             raise ValueError(f"unknown training mode {mode!r} (choose from {', '.join(MODES)})")
         self.mode = mode
@@ -62,7 +63,7 @@ class TrainingPool:
         if mode == "queue":  # both lanes are the workers' queue (run() keeps a thread lane)
             from bot.service.queue import QueueLane
 
-            self.queue = QueueLane(queue_url)
+            self.queue = QueueLane(queue_url, queue_key)
             self._kinds = {"small": "queue", "big": "queue"}
 
     def lane_for(self, n_ratings: int) -> str:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+JOB_KEY = "test-job-key-0123456789abcdef"  # [redis] job_key of the tests' clusters and workers
 
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISCORD_TOKEN", "MOVIEBOT_CONFIG", "MOVIEBOT_DATABASE",
-                        "MOVIEBOT_CLUSTER_ID", "MOVIEBOT_REDIS_URL")}
+                        "MOVIEBOT_CLUSTER_ID", "MOVIEBOT_REDIS_URL", "MOVIEBOT_DATABASE_URL",
+                        "MOVIEBOT_REDIS_JOB_KEY")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env
@@ -70,9 +72,15 @@ class Procs:
         self.started.append(proc)
         return proc
 
-    def worker(self, name: str, redis: str, *extra: str) -> Proc:
+    def worker(self, name: str, redis: str, *extra: str, database: str | Path,
+               key: str = JOB_KEY, **env: str) -> Proc:
+        """A `python -m bot worker` on its own `database` (a path or a PostgreSQL URL)."""
+        where = ({"MOVIEBOT_DATABASE_URL": str(database)}
+                 if str(database).startswith("postgres") else
+                 {"MOVIEBOT_DATABASE": str(database)})
         proc = self.start(name, ["-m", "bot", "worker", "--name", name, *extra],
-                          child_env(MOVIEBOT_REDIS_URL=redis))
+                          child_env(MOVIEBOT_REDIS_URL=redis, MOVIEBOT_REDIS_JOB_KEY=key,
+                                    **where, **env))
         proc.wait_for("Starting worker")
         return proc
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cluster_support import Proc, Procs, child_env
+from cluster_support import JOB_KEY, Proc, Procs, child_env
 
 from emulator import DiscordEmulator, Guild, Interaction, Member, Reply
 
@@ -184,7 +184,7 @@ async def test_two_clusters_two_workers(database, tmp_path, redis_db, procs: Pro
             storage_lines
             + f"[sharding]\nshard_count = {SHARDS}\nclusters = {CLUSTERS}\n"
             f"identify_seconds = {WINDOW}\n"
-            f'[redis]\nurl = "{redis_db}"\n'
+            f'[redis]\nurl = "{redis_db}"\njob_key = "{JOB_KEY}"\n'
             '[training]\nmode = "queue"\ndebounce_seconds = 0.5\n'
             "[logging]\nlevel = \"INFO\"\n", encoding="utf-8")
         config.chmod(0o600)

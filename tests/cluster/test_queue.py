@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cluster_support import JOB_KEY
 
 from bot.catalog.starter import ensure_starter_catalog
-from bot.config import RedisSettings, TrainingSettings, default_settings
+from bot.config import ConfigError, RedisSettings, TrainingSettings, default_settings
 from bot.service.queue import QueueLane, job_from_dict, job_to_dict
 from bot.service.service import RecommendationService
 from bot.service.worker import RefitJob
@@ -41,19 +42,24 @@ def job_for(path: Path, guild: int = GUILD) -> RefitJob:
                     max_cells=10_000_000)
 
 
+def lane(redis: str) -> QueueLane:
+    return QueueLane(redis, JOB_KEY)
+
+
 def test_jobs_travel_as_plain_json():
     job = job_for(Path("/tmp/x.sqlite3"))
-    back = job_from_dict(__import__("json").loads(__import__("json").dumps(job_to_dict(job))))
-    assert back == job
+    wire = __import__("json").loads(__import__("json").dumps(job_to_dict(job, JOB_KEY)))
+    back = job_from_dict(wire, JOB_KEY, database="/tmp/x.sqlite3")
+    assert back == dataclasses.replace(job, return_model=False)
 
 
 async def test_service_refits_through_the_queue(tmp_path, redis_db, procs):
-    procs.worker("w1", redis_db)
     storage = await seeded(tmp_path / "bot.sqlite3")
+    procs.worker("w1", redis_db, database=tmp_path / "bot.sqlite3")
     settings = dataclasses.replace(
         default_settings(), database=tmp_path / "bot.sqlite3",
         training=TrainingSettings(mode="queue", debounce_seconds=0.1),
-        redis=RedisSettings(url=redis_db))
+        redis=RedisSettings(url=redis_db, job_key=JOB_KEY))
     recs = RecommendationService(storage, settings, cold_wait_seconds=20)
     try:
         assert recs.pool.queue is not None
@@ -75,10 +81,10 @@ async def test_service_refits_through_the_queue(tmp_path, redis_db, procs):
 async def test_one_refit_per_guild_across_clusters(tmp_path, redis_db, procs):
     """Two cluster processes asking for the same guild's refit at once: one fit runs, both
     get its report (the `_job_id` de-duplication)."""
-    worker = procs.worker("w1", redis_db)
     storage = await seeded(tmp_path / "bot.sqlite3", members=300)
     await storage.close()
-    one, two = QueueLane(redis_db), QueueLane(redis_db)
+    worker = procs.worker("w1", redis_db, database=tmp_path / "bot.sqlite3")
+    one, two = lane(redis_db), lane(redis_db)
     try:
         job = job_for(tmp_path / "bot.sqlite3")
         first, second = await asyncio.gather(one.refit(job), two.refit(job))
@@ -90,11 +96,11 @@ async def test_one_refit_per_guild_across_clusters(tmp_path, redis_db, procs):
     assert first.blob == second.blob and first.blob is not None
     assert CFModel.from_bytes(first.blob).knows_user(1)
     # The result was read and removed: the guild's next refit is queued again.
-    lane = QueueLane(redis_db)
+    third = lane(redis_db)
     try:
-        again = await lane.refit(job)
+        again = await third.refit(job)
     finally:
-        await lane.aclose()
+        await third.aclose()
     assert worker.text().count(f"fit start guild={GUILD}") == 2
     assert again.ratings_version == first.ratings_version
 
@@ -102,21 +108,21 @@ async def test_one_refit_per_guild_across_clusters(tmp_path, redis_db, procs):
 async def test_repeated_delivery_is_harmless(tmp_path, redis_db, procs):
     """At-least-once: the same job delivered twice saves the same data twice (or is refused
     by the generation guard); an older job never replaces a newer model."""
-    procs.worker("w1", redis_db)
     path = tmp_path / "bot.sqlite3"
     storage = await seeded(path)
-    lane = QueueLane(redis_db)
+    procs.worker("w1", redis_db, database=path)
+    queue = lane(redis_db)
     try:
         job = job_for(path)
-        first = await lane.refit(job)
-        repeat = await lane.refit(job)
+        first = await queue.refit(job)
+        repeat = await queue.refit(job)
         assert repeat.ratings_version == first.ratings_version
         state = await storage.load_model_state(GUILD)
         assert state is not None and state.ratings_version == first.ratings_version
         # A newer model (after more ratings) is saved; then a stale fit's save is refused.
         await storage.upsert_rating(GUILD, 999, (await storage.search_movies(GUILD, "the"))[0].id,
                                     9)
-        newer = await lane.refit(job)
+        newer = await queue.refit(job)
         assert newer.ratings_version > first.ratings_version
         from bot.storage import bulk
 
@@ -127,13 +133,15 @@ async def test_repeated_delivery_is_harmless(tmp_path, redis_db, procs):
         assert state is not None and state.ratings_version == newer.ratings_version
         assert state.blob == newer.blob
     finally:
-        await lane.aclose()
+        await queue.aclose()
         await storage.close()
 
 
-def test_queue_mode_needs_redis():
-    with pytest.raises(ValueError, match="redis"):
-        QueueLane("")
+def test_queue_mode_needs_redis_and_a_job_key():
+    with pytest.raises(ConfigError, match="redis"):
+        QueueLane("", JOB_KEY)
+    with pytest.raises(ConfigError, match="job_key"):
+        QueueLane("redis://127.0.0.1:6379/0", "")
 
 
 async def test_a_stopped_worker_puts_its_job_back(tmp_path, redis_db, procs):
@@ -154,22 +162,22 @@ async def test_a_stopped_worker_puts_its_job_back(tmp_path, redis_db, procs):
     with sqlite3.connect(path) as conn:
         conn.executemany("INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
                          "VALUES (?, ?, ?, ?, ?)", rows)
-    first = procs.worker("w1", redis_db, "--job-timeout", "120")
-    lane = QueueLane(redis_db)
+    first = procs.worker("w1", redis_db, "--job-timeout", "120", database=path)
+    queue = lane(redis_db)
     try:
         job = dataclasses.replace(job_for(path), tune_reg=True)
-        refit = asyncio.create_task(lane.refit(job))
+        refit = asyncio.create_task(queue.refit(job))
         deadline = time.monotonic() + 30
         while f"fit start guild={GUILD}" not in first.text():
             assert time.monotonic() < deadline, first.text()
             await asyncio.sleep(0.01)
         stopped_at = time.monotonic()
         first.popen.send_signal(signal.SIGTERM)
-        second = await asyncio.to_thread(procs.worker, "w2", redis_db)
+        second = await asyncio.to_thread(lambda: procs.worker("w2", redis_db, database=path))
         result = await asyncio.wait_for(refit, 60)
         assert time.monotonic() - stopped_at < 60  # not the 120 + 10 s of an expired mark
     finally:
-        await lane.aclose()
+        await queue.aclose()
     assert "will be run again" in first.text()
     assert f"fit done guild={GUILD}" in second.text()
     assert result.ratings_version > 0 and result.blob is not None
@@ -183,17 +191,17 @@ async def test_a_result_read_by_another_waiter_falls_back_to_the_saved_model(
 
     from bot.service.queue import job_id, loads
 
-    procs.worker("w1", redis_db)
     path = tmp_path / "bot.sqlite3"
     storage = await seeded(path)
     await storage.close()
-    lane = QueueLane(redis_db)
+    procs.worker("w1", redis_db, database=path)
+    queue = lane(redis_db)
     try:
-        done = await lane.refit(job_for(path))  # finished, result read and removed
-        pool = await lane._redis()
-        gone = Job(job_id(GUILD), pool, _queue_name=lane.queue_name, _deserializer=loads)
-        assert await asyncio.wait_for(lane._wait(gone), 5) is None
-        fallback = await asyncio.to_thread(lane._saved_result, job_for(path))
+        done = await queue.refit(job_for(path))  # finished, result read and removed
+        pool = await queue._redis()
+        gone = Job(job_id(GUILD), pool, _queue_name=queue.queue_name, _deserializer=loads)
+        assert await asyncio.wait_for(queue._wait(gone), 5) is None
+        fallback = await asyncio.to_thread(queue._saved_result, job_for(path))
         assert fallback.blob == done.blob and fallback.ratings_version == done.ratings_version
     finally:
-        await lane.aclose()
+        await queue.aclose()
