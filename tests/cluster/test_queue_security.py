@@ -112,9 +112,9 @@ def redis_db(redis_url: str) -> Iterator[str]:
     """An emptied Redis database of these tests' own (not conftest's shared one: a worker of
     another test run on the same server must not take these jobs)."""
     import redis
-    from conftest import with_db
 
-    url = with_db(redis_url, OWN_DB)
+    parts = urlsplit(redis_url)
+    url = urlunsplit(parts._replace(path=f"/{OWN_DB}"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:
