@@ -10,13 +10,13 @@ sends the picks to the requester alone.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from cogs.errors import report_failure, send_ephemeral
 from cogs.text import NO_PINGS
+from cogs.timeouts import end_quietly
 
 CONSENT_TIMEOUT = 120.0  # seconds the named members have to answer
 
@@ -85,12 +85,12 @@ class ConsentView(discord.ui.View):
         if self.finished:
             return
         self._close()
-        if self.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(
-                    content="This movie night request expired before everyone agreed, so no "
-                            "picks were made. Nobody's ratings were used.", view=self,
-                    allowed_mentions=NO_PINGS)
+        message = self.message
+        if message is not None:
+            await end_quietly(None, lambda: message.edit(
+                content="This movie night request expired before everyone agreed, so no "
+                        "picks were made. Nobody's ratings were used.", view=self,
+                allowed_mentions=NO_PINGS))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item[ConsentView]) -> None:

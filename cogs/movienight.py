@@ -1,8 +1,16 @@
 """/movienight [voice] [members] [candidates]: the group's top picks and a vote, in public.
 
 Attendees are the starter, everyone in `voice` (or the starter's own voice channel) and the
-members mentioned in `members`. The picks are movies none of the attendees rated, ranked up
-when attendees have them on their watchlists (`bot.service.movienight`).
+members mentioned in `members`, at most `MAX_ATTENDEES`: the cap is checked on the mentions
+themselves, before any member is fetched, and the command defers (Discord's "thinking…")
+before work that may take seconds (fetching members the bot has not cached, the picks). The
+picks are movies none of the attendees rated; watchlisted ones are preferred
+(`bot.service.movienight`).
+
+The message is public, so it carries no private fact about a member: no watchlist counts
+(the candidates are listed in the group's order), no count of watchlists the winner joined.
+The winner goes only on the watchlists of those who took part by their own action (the
+starter, who joined, who voted); `/forgetme` cancels a member's part in an open night.
 
 * Ratings visible: the vote starts at once.
 * Ratings hidden (`bot.service.privacy`): a public list of movies nobody in a group rated
@@ -12,8 +20,9 @@ when attendees have them on their watchlists (`bot.service.movienight`).
 
 The vote: one button per candidate with its live count (one vote per attendee, press another
 to change it), and **End vote** for the starter; it also closes by itself after
-`VOTE_SECONDS`. The result names the winner (nobody is pinged) and puts it on the attendees'
-watchlists. Votes live in the bot's memory: a restart ends an open vote without a result.
+`VOTE_SECONDS`. The result names the winner (nobody is pinged) and puts it on the watchlists
+of those who took part. Votes live in the bot's memory: a restart ends an open vote without a
+result.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.text import NO_PINGS, movie_label, safe, stars
+from cogs.timeouts import end_quietly
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -51,6 +61,27 @@ def _names(members: dict[int, str]) -> str:
     return ", ".join(members.values()) or "nobody yet"
 
 
+async def _post(interaction: discord.Interaction, **fields: Any) -> discord.InteractionMessage:
+    """Send the command's public answer, or put it in place of the deferred "thinking…"."""
+    if interaction.response.is_done():
+        return await interaction.edit_original_response(allowed_mentions=NO_PINGS, **fields)
+    await interaction.response.send_message(allowed_mentions=NO_PINGS, **fields)
+    return await interaction.original_response()
+
+
+async def _refuse(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral refusal after a public deferral: the "thinking…" message goes (it would
+    show the refusal to everyone) and only the member sees why."""
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+def _redraw(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("redrawing a movie night message failed", exc_info=task.exception())
+
+
 class VoteButton(discord.ui.Button["VoteView"]):
     def __init__(self, index: int, label: str) -> None:
         super().__init__(style=discord.ButtonStyle.primary, label=label[:80], row=index // 5)
@@ -66,15 +97,18 @@ class VoteView(discord.ui.View):
 
     def __init__(self, bot: MovieBot, guild_id: int, starter: tuple[int, str],
                  attendees: dict[int, str], picks: NightPicks, *,
-                 seconds: float | None = None) -> None:
+                 seconds: float | None = None, takers: frozenset[int] = frozenset()) -> None:
+        """`takers`: who takes part already by their own action (the starter; who joined)."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
         self.bot = bot
         self.guild_id = guild_id
         self.starter_id, self.starter_name = starter
-        self.attendees = attendees
+        self.attendees = dict(attendees)
         self.picks = picks
-        self.tally = Tally(len(picks.candidates), frozenset(attendees))
+        self.tally = Tally(len(picks.candidates), set(attendees), takers=set(takers))
+        self.nights = bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
+        self._redraws: set[asyncio.Future[Any]] = set()
         self.closes_at = time.time() + seconds
         self.message: discord.Message | discord.InteractionMessage | None = None
         self.closed = False
@@ -106,8 +140,6 @@ class VoteView(discord.ui.View):
             line = f"{i + 1}. **{movie_label(c.movie, 100)}** — {safe(genres, 60)}"
             if self.picks.personal:
                 line += f" · group score {stars(round(c.score, 1))}"
-            if c.watchlisted:
-                line += f" · on {c.watchlisted} watchlist{'s' if c.watchlisted != 1 else ''}"
             lines.append(line)
         voted = len(self.tally.votes)
         head = [f"Attendees: {_names(self.attendees)}",
@@ -159,6 +191,22 @@ class VoteView(discord.ui.View):
         """Stop the timer (the cog is unloading): the vote stays as it is."""
         self._timer.cancel()
         self.stop()
+        self.nights.unwatch(self.guild_id, self)
+
+    def forget(self, member_id: int) -> None:
+        """/forgetme: the member's vote and place go; the message shows the vote without
+        them."""
+        if self.closed or not self.tally.forget(member_id):
+            return
+        self.attendees.pop(member_id, None)
+        self._label()
+        message = self.message
+        if message is not None:
+            task = asyncio.ensure_future(end_quietly(self.bot, lambda: message.edit(
+                embed=self.embed(), view=self, allowed_mentions=NO_PINGS)))
+            self._redraws.add(task)
+            task.add_done_callback(self._redraws.discard)
+            task.add_done_callback(_redraw)
 
     async def close(self, interaction: discord.Interaction | None) -> None:
         """Close the vote, announce the winner and add it to the attendees' watchlists."""
@@ -167,6 +215,7 @@ class VoteView(discord.ui.View):
         self.closed = True
         self._timer.cancel()
         self.stop()
+        self.nights.unwatch(self.guild_id, self)
         self._label()
         for item in self.children:
             if isinstance(item, discord.ui.Button):
@@ -178,21 +227,20 @@ class VoteView(discord.ui.View):
         else:
             winner = self.picks.candidates[winner_index].movie
             votes = self.tally.counts()[winner_index]
-            added = await self.bot.app.movienight.finish(self.guild_id,
-                                                         frozenset(self.attendees), winner)
+            # Only those who took part; how many watchlists gained it is nobody else's
+            # business (one already on it would tell), so the message does not say.
+            await self.nights.finish(self.guild_id, self.tally, winner)
             result = (f"🎬 Movie night pick: **{movie_label(winner)}** with {votes} "
-                      f"vote{'s' if votes != 1 else ''}.")
-            if added:
-                result += (f" Added to the watchlist of {added} attendee"
-                           f"{'s' if added != 1 else ''}.")
+                      f"vote{'s' if votes != 1 else ''}. It goes on the watchlists of those "
+                      "who took part.")
         embed.title = f"Movie night with {self.starter_name}: closed"[:256]
         if interaction is not None:
             await interaction.response.edit_message(content=result, embed=embed, view=self,
                                                     allowed_mentions=NO_PINGS)
         elif self.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(content=result, embed=embed, view=self,
-                                        allowed_mentions=NO_PINGS)
+            message = self.message
+            await end_quietly(self.bot, lambda: message.edit(
+                content=result, embed=embed, view=self, allowed_mentions=NO_PINGS))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item[Any]) -> None:
@@ -213,6 +261,8 @@ class JoinView(discord.ui.View):
         self.candidates = candidates
         self.message: discord.InteractionMessage | None = None
         self.finished = False
+        self._redraws: set[asyncio.Future[Any]] = set()
+        self.nights = cog.bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
 
     def prompt(self) -> str:
         invited = [n for uid, n in self.invited.items() if uid not in self.joined]
@@ -231,6 +281,21 @@ class JoinView(discord.ui.View):
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
         self.stop()
+        self.nights.unwatch(self.guild_id, self)
+
+    def forget(self, member_id: int) -> None:
+        """/forgetme: the member is no longer joined (nor listed as invited)."""
+        if self.finished or (member_id not in self.joined and member_id not in self.invited):
+            return
+        self.joined.pop(member_id, None)
+        self.invited.pop(member_id, None)
+        message = self.message
+        if message is not None:
+            task = asyncio.ensure_future(end_quietly(self.cog.bot, lambda: message.edit(
+                content=self.prompt(), view=self, allowed_mentions=NO_PINGS)))
+            self._redraws.add(task)
+            task.add_done_callback(self._redraws.discard)
+            task.add_done_callback(_redraw)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.finished:
@@ -263,17 +328,18 @@ class JoinView(discord.ui.View):
         self._close()
         await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
                                  self.joined, self.candidates,
-                                 joined=frozenset(self.joined), edit=True)
+                                 joined=frozenset(self.joined), edit=True,
+                                 takers=frozenset(self.joined))
 
     async def on_timeout(self) -> None:
         if self.finished:
             return
         self._close()
-        if self.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(content="This movie night expired before its vote "
-                                                "started. Nobody's ratings were used.",
-                                        view=self, allowed_mentions=NO_PINGS)
+        message = self.message
+        if message is not None:
+            await end_quietly(self.cog.bot, lambda: message.edit(
+                content="This movie night expired before its vote started. Nobody's ratings "
+                        "were used.", view=self, allowed_mentions=NO_PINGS))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item[Any]) -> None:
@@ -314,18 +380,30 @@ class MovieNight(commands.Cog):
             raise UserError("This command works in a server, not in direct messages.")
         if not MIN_CANDIDATES <= candidates <= MAX_CANDIDATES:
             raise UserError(f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
+        try:
+            await self._plan(interaction, starter, voice, members, candidates)
+        except UserError as error:
+            if not interaction.response.is_done():
+                raise
+            await _refuse(interaction, error.message)  # after a deferral: still only to them
+
+    async def _plan(self, interaction: discord.Interaction, starter: discord.Member,
+                    voice: discord.VoiceChannel | None, members: str | None,
+                    candidates: int) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
-        if await self.bot.app.movienight.ratings_hidden(guild.id):
-            view = JoinView(self, guild.id, me, invited, candidates)
-            await interaction.response.send_message(view.prompt(), view=view,
-                                                    allowed_mentions=NO_PINGS)
-            view.message = await interaction.original_response()
+        nights = self.bot.app.movienight
+        if await nights.ratings_hidden(guild_id):
+            view = JoinView(self, guild_id, me, invited, candidates)
+            view.message = await _post(interaction, content=view.prompt(), view=view)
+            nights.watch(guild_id, view)
             return
         if len(invited) < 2:
             raise UserError("A movie night needs at least two people: mention others in "
                             "`members`, or pick a voice channel with people in it.")
-        await self.open_vote(interaction, me, invited, candidates)
+        await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}))
 
     async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
                        voice: discord.VoiceChannel | None,
@@ -342,33 +420,54 @@ class MovieNight(commands.Cog):
             for present in voice.members:
                 if not present.bot:
                     invited.setdefault(present.id, safe(present.display_name, 40))
+        ids: list[int] = []
         if members is not None:
             ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(members)))
             if not ids:
                 raise UserError("Mention the members you invite in `members`, e.g. @alice "
                                 "@bob.")
-            for user_id in ids:
-                member: discord.Member | None = guild.get_member(user_id)
-                if member is None:
-                    with contextlib.suppress(discord.NotFound, discord.Forbidden):
-                        member = await guild.fetch_member(user_id)
-                if member is None:
-                    raise UserError(f"User {user_id} is not a member of this server.")
-                if member.bot:
-                    raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
-                                    "watch movies.")
-                invited.setdefault(member.id, safe(member.display_name, 40))
-        if len(invited) > MAX_ATTENDEES:
+        # The cap first, on what was typed: nobody is fetched for a night that cannot be.
+        count = len(invited.keys() | set(ids))
+        if count > MAX_ATTENDEES:
             raise UserError(f"A movie night is for at most {MAX_ATTENDEES} members "
-                            f"(this one has {len(invited)}).")
+                            f"(this one has {count}).")
+        missing = [uid for uid in ids if guild.get_member(uid) is None]
+        fetched: dict[int, discord.Member | None] = {}
+        if missing:
+            if not interaction.response.is_done():  # fetches may take seconds
+                await interaction.response.defer(thinking=True)
+            found = await asyncio.gather(*(self._fetch(guild, uid) for uid in missing))
+            fetched = dict(zip(missing, found, strict=True))
+        for user_id in ids:
+            member = guild.get_member(user_id) or fetched.get(user_id)
+            if member is None:
+                raise UserError(f"User {user_id} is not a member of this server.")
+            if member.bot:
+                raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
+                                "watch movies.")
+            invited.setdefault(member.id, safe(member.display_name, 40))
         return invited
+
+    @staticmethod
+    async def _fetch(guild: discord.Guild, user_id: int) -> discord.Member | None:
+        try:
+            return await guild.fetch_member(user_id)
+        except (discord.NotFound, discord.Forbidden):
+            return None
 
     async def open_vote(self, interaction: discord.Interaction, starter: tuple[int, str],
                         attendees: dict[int, str], candidates: int, *,
-                        joined: frozenset[int] = frozenset(), edit: bool = False) -> None:
-        """Pick the candidates and post (or, after Join, turn the message into) the vote."""
+                        joined: frozenset[int] = frozenset(), edit: bool = False,
+                        takers: frozenset[int] = frozenset()) -> None:
+        """Pick the candidates and post (or, after Join, turn the message into) the vote.
+        `takers`: who takes part already by their own action (see `Tally`)."""
         guild_id = interaction.guild_id
         assert guild_id is not None
+        if not interaction.response.is_done():  # the picks may wait for the model
+            if edit:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(thinking=True)
         picks = await self.bot.app.movienight.candidates(
             guild_id, starter[0], list(attendees), n=candidates, joined=joined)
         if len(picks.candidates) < 2:
@@ -377,24 +476,22 @@ class MovieNight(commands.Cog):
                     "I found fewer than two movies that none of you has rated: rate more "
                     "movies with `/rate`, or ask the others to.")
             if edit:
-                await interaction.response.edit_message(content=text, view=None,
-                                                        allowed_mentions=NO_PINGS)
+                await interaction.edit_original_response(content=text, view=None,
+                                                         allowed_mentions=NO_PINGS)
             else:
-                await interaction.response.send_message(text, ephemeral=True,
-                                                        allowed_mentions=NO_PINGS)
+                await _refuse(interaction, text)
             return
         view = VoteView(self.bot, guild_id, starter, attendees, picks,
-                        seconds=self.vote_seconds)
+                        seconds=self.vote_seconds, takers=takers)
         self.open_votes = {v for v in self.open_votes if not v.closed}
         self.open_votes.add(view)
+        self.bot.app.movienight.watch(guild_id, view)
         if edit:
-            await interaction.response.edit_message(content=None, embed=view.embed(),
-                                                    view=view, allowed_mentions=NO_PINGS)
+            await interaction.edit_original_response(content=None, embed=view.embed(),
+                                                     view=view, allowed_mentions=NO_PINGS)
             view.message = interaction.message
         else:
-            await interaction.response.send_message(embed=view.embed(), view=view,
-                                                    allowed_mentions=NO_PINGS)
-            view.message = await interaction.original_response()
+            view.message = await _post(interaction, embed=view.embed(), view=view)
 
 
 async def setup(bot: MovieBot) -> None:

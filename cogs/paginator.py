@@ -1,7 +1,8 @@
 """Paginated embeds with Previous/Next buttons, for lists longer than one message.
 
 Only the member who ran the command can turn pages; the buttons disable themselves when the
-view times out, and a message deleted in the meantime is not an error.
+view times out, and a message deleted in the meantime, an expired token or a stopped bot is not
+an error (`cogs.timeouts`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from discord import app_commands
 
 from cogs.errors import report_failure
 from cogs.text import NO_PINGS
+from cogs.timeouts import end_quietly
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,12 @@ class OwnedView(discord.ui.View):
 
     async def on_timeout(self) -> None:
         self.disable_all()
-        if self.interaction is None:
+        interaction = self.interaction
+        if interaction is None:
             return
-        try:
-            await self.interaction.edit_original_response(view=self)
-        except discord.HTTPException:  # deleted message, expired token: nothing to update
-            log.debug("view timed out on a message that is gone")
+        # Deleted message, expired token, stopped bot: nothing to update (`cogs.timeouts`).
+        await end_quietly(interaction.client,
+                          lambda: interaction.edit_original_response(view=self))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:

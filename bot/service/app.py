@@ -58,18 +58,21 @@ class Services:
         pictures = PictureService(storage, recs, gate,
                                   posters=details if details.enabled else None)
         recs.forget_listeners.append(pictures.forget_guild)
+        ratings = RatingService(storage, recs, gate)
+        movienight = MovieNightService(storage, groups, gate)
+        ratings.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
         return cls(
             storage=storage,
             gate=gate,
             recommendations=recs,
             catalog=CatalogService(storage, settings, recs, gate),
-            ratings=RatingService(storage, recs, gate),
+            ratings=ratings,
             settings=SettingsService(storage, recs, gate),
             guilds=GuildLifecycle(storage, settings, recs, gate),
             groups=groups,
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate),
-            movienight=MovieNightService(storage, groups, gate),
+            movienight=movienight,
             details=details,
             pictures=pictures,
         )

@@ -3,17 +3,24 @@
 * `candidates` asks the group picks (`bot.service.privacy.GroupPicks`: every movie an
   attendee rated is left out; while ratings are hidden, the consent rule holds, so the cog
   passes only the attendees who joined) for a few times more movies than the vote shows, then
-  ranks up the ones on attendees' watchlists (more attendees watchlisting it first, the
-  group's order otherwise) and keeps `n`.
+  keeps the `n` most watchlisted by the attendees (the group's order breaking ties), listed in
+  the group's order: the order of a public list says nothing about anyone's watchlist, and no
+  count of watchlists is returned for display (a watchlist is private).
 * `Tally` is the vote: one vote per attendee, changeable; the winner is the most-voted
-  candidate, a tie going to the better-ranked one.
-* `finish` puts the winner on the attendees' watchlists (those who have not rated it).
+  candidate, a tie going to the better-ranked one. It also records who *takes part* by their
+  own action: the starter, members who joined (hidden ratings) and everyone who voted.
+* `finish` puts the winner on the watchlists of those who took part (and have not rated it):
+  naming someone in a movie night never changes their watchlist.
+* Forgetting a member (`/forgetme`, `member_forgotten`) cancels their part in every open
+  movie night of the guild: their vote, their place as an attendee, and the winner going on
+  their watchlist. The cog registers its open nights with `watch`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.domain.models import Movie
 from bot.domain.watchlist import MAX_WATCHLIST
@@ -30,7 +37,6 @@ MIN_CANDIDATES, MAX_CANDIDATES = 2, 5
 class Candidate:
     movie: Movie
     score: float  # the group score the picks ranked by
-    watchlisted: int  # attendees who have it on their watchlist
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +46,20 @@ class NightPicks:
     guild_has_ratings: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class Tally:
-    """Votes of one movie night: {member id: candidate index}."""
+    """Votes of one movie night: {member id: candidate index}, the attendees who may vote
+    (`voters`) and those who take part by their own action (`takers`: the starter, members
+    who joined, and every voter), whose watchlists the winner goes on."""
 
     candidates: int
-    voters: frozenset[int]
+    voters: set[int] = field(default_factory=set)
     votes: dict[int, int] = field(default_factory=dict)
+    takers: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.voters = set(self.voters)
+        self.takers = set(self.takers) & self.voters
 
     def vote(self, member_id: int, index: int) -> int | None:
         """Record (or change) a member's vote; returns their previous choice."""
@@ -56,7 +69,17 @@ class Tally:
             raise ValueError("no such candidate")
         previous = self.votes.get(member_id)
         self.votes[member_id] = index
+        self.takers.add(member_id)
         return previous
+
+    def forget(self, member_id: int) -> bool:
+        """Cancel the member's part: their vote, their place as an attendee and as a taker.
+        True if they had one."""
+        had = member_id in self.voters or member_id in self.takers
+        self.voters.discard(member_id)
+        self.takers.discard(member_id)
+        self.votes.pop(member_id, None)
+        return had
 
     def counts(self) -> list[int]:
         counted = Counter(self.votes.values())
@@ -70,11 +93,38 @@ class Tally:
         return max(range(self.candidates), key=lambda i: (counts[i], -i))
 
 
+class OpenNight(Protocol):
+    """An open movie night (the cog's Join or vote message) that can drop a member."""
+
+    def forget(self, member_id: int) -> object: ...
+
+
 class MovieNightService:
     def __init__(self, storage: Storage, groups: GroupPicks, gate: Gate) -> None:
         self.storage = storage
         self.groups = groups
         self.gate = gate
+        self._open: dict[int, list[OpenNight]] = {}  # guild -> its open movie nights
+
+    # ------------------------------------------------------------------ open nights
+    def watch(self, guild_id: int, night: OpenNight) -> None:
+        """Register an open movie night: forgetting a member there reaches it."""
+        self._open.setdefault(guild_id, []).append(night)
+
+    def unwatch(self, guild_id: int, night: OpenNight) -> None:
+        nights = self._open.get(guild_id, [])
+        if night in nights:
+            nights.remove(night)
+        if not nights:
+            self._open.pop(guild_id, None)
+
+    def open_nights(self, guild_id: int) -> int:
+        return len(self._open.get(guild_id, ()))
+
+    def member_forgotten(self, guild_id: int, member_id: int) -> None:
+        """/forgetme: cancel the member's part in every open movie night of the guild."""
+        for night in list(self._open.get(guild_id, ())):
+            night.forget(member_id)
 
     async def ratings_hidden(self, guild_id: int) -> bool:
         async with self.gate.enter():
@@ -93,13 +143,14 @@ class MovieNightService:
         order = {pick.movie_id: i for i, pick in enumerate(picks.items)}
         ranked = sorted((p for p in picks.items if p.movie_id in picks.movies),
                         key=lambda p: (-watch.get(p.movie_id, 0), order[p.movie_id]))
-        chosen = tuple(Candidate(picks.movies[p.movie_id], p.score, watch.get(p.movie_id, 0))
-                       for p in ranked[:n])
+        kept = sorted(ranked[:n], key=lambda p: order[p.movie_id])  # shown in the group's order
+        chosen = tuple(Candidate(picks.movies[p.movie_id], p.score) for p in kept)
         return NightPicks(chosen, picks.personal, picks.guild_has_ratings)
 
-    async def finish(self, guild_id: int, attendee_ids: frozenset[int], winner: Movie) -> int:
-        """Put the winner on the attendees' watchlists (those with room on it); returns how
-        many gained it."""
+    async def finish(self, guild_id: int, tally: Tally, winner: Movie) -> int:
+        """Put the winner on the watchlists of those who took part in the vote (`takers`:
+        never a member who was only named; those with room on it); returns how many gained
+        it."""
         async with self.gate.enter():
-            return await self.storage.watchlist_add_members(guild_id, attendee_ids, winner.id,
-                                                            cap=MAX_WATCHLIST)
+            return await self.storage.watchlist_add_members(guild_id, set(tally.takers),
+                                                            winner.id, cap=MAX_WATCHLIST)

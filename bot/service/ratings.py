@@ -5,6 +5,8 @@ one call, so no caller can save a rating and forget to tell the recommender.
   genuine guess, shown in the reply), saves, then marks the member changed for fold-in/refit.
 * `unrate` removes one rating; `forget_member` removes all of them and makes every copy of the
   member's data forget them, including a saved model of a guild that is not in memory.
+  `forget_all` (/forgetme) also empties their watchlist and tells `forget_listeners` (open
+  movie nights drop the member's part).
 * Reads: one rating, a page of ratings (another member's only when the guild's
   `ratings_visible` allows), counts, and everything for `/export`.
 """
@@ -12,6 +14,7 @@ one call, so no caller can save a rating and forget to tell the recommender.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.models import Movie
@@ -41,6 +44,9 @@ class RatingService:
         self.storage = storage
         self.recommendations = recommendations
         self.gate = gate
+        # Called with (guild id, member id) by /forgetme, before it returns: what holds the
+        # member's part in something still open (movie nights) lets go of it.
+        self.forget_listeners: list[Callable[[int, int], None]] = []
 
     async def rate(self, guild_id: int, user_id: int, movie: Movie, score: object) -> RateOutcome:
         value = check_score(score)
@@ -83,6 +89,8 @@ class RatingService:
         """/forgetme: delete the member's ratings (as `forget_member`) and their watchlist in
         the guild, in one service call; returns (ratings deleted, watchlist entries deleted)."""
         async with self.gate.enter():
+            for listener in self.forget_listeners:  # first: a vote closing now skips them
+                listener(guild_id, user_id)
             deleted = await self.storage.delete_member_ratings(guild_id, user_id)
             watchlisted = await self.storage.delete_member_watchlist(guild_id, user_id)
             if deleted:
