@@ -215,7 +215,9 @@ async def serve(args: argparse.Namespace) -> None:
         training=TrainingSettings(debounce_seconds=args.debounce, mode=args.mode,
                                   cache_size=args.cache_size,
                                   big_guild_ratings=args.big_guild_ratings),
-        limits=LimitSettings(recommend_cooldown_seconds=0.0))
+        # No cooldown or per-member command budget: the load's few members per guild send
+        # several commands a second, which is what is measured, not refused.
+        limits=LimitSettings(recommend_cooldown_seconds=0.0, command_burst=0))
     bot = create_bot(settings, guild_ready_timeout=0.1)
 
     async def no_delay(shard_id, *, initial=False):

@@ -105,6 +105,11 @@ class RedisSettings:
 class LimitSettings:
     recommend_cooldown_seconds: float = 5.0
     guild_movie_cap: int = 500
+    # Per-member token buckets (bot.service.buckets): a burst, refilled at a rate; 0 = off.
+    autocomplete_burst: int = 15
+    autocomplete_per_second: float = 5.0
+    command_burst: int = 10  # commands that read a lot, and page turns
+    command_per_second: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,10 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "training.big_guild_ratings": (1, 1_000_000_000),
     "limits.recommend_cooldown_seconds": (0.0, 3600.0),
     "limits.guild_movie_cap": (0, 1_000_000),
+    "limits.autocomplete_burst": (0, 10_000),
+    "limits.autocomplete_per_second": (0.01, 1000.0),
+    "limits.command_burst": (0, 10_000),
+    "limits.command_per_second": (0.01, 1000.0),
     "privacy.purge_grace_days": (0, 3650),
     "sharding.shard_count": (0, 100_000),
     "sharding.clusters": (1, 10_000),

@@ -11,6 +11,7 @@ class for the life of the process.)
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from typing import Any
 
@@ -71,7 +72,7 @@ def describe(error: Exception) -> str | None:
     if service_message is not None:
         return service_message
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} s."
+        return f"Slow down a little: try again in {max(1, math.ceil(error.retry_after))} s."
     if isinstance(error, app_commands.MissingPermissions):
         perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title())
                           for p in error.missing_permissions)

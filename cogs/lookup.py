@@ -5,7 +5,8 @@ transformers.py`) gives every movie option the same behaviour: autocomplete offe
 "Title (Year)" choices whose value is "#<movie id>", and whatever was submitted — a choice or
 free text, since autocomplete is only a suggestion — is resolved again in the invoking guild, so
 another server's titles are never found. An unknown title is a member-fixable error that
-suggests close titles.
+suggests close titles. Autocompletes are within each member's budget (`cogs.budgets`): over
+it, the suggestions are empty and nothing is read.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from discord import app_commands
 
 from bot.domain.models import Movie
 from bot.domain.titles import MAX_QUERY_LENGTH, strip_controls
+from cogs.budgets import may_autocomplete
 from cogs.errors import UserError
 from cogs.text import choice_label, safe
 
@@ -36,8 +38,8 @@ class MovieTransformer(app_commands.Transformer):
 
     async def autocomplete(self, interaction: discord.Interaction,  # type: ignore[override]
                            value: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
+        if interaction.guild_id is None or not may_autocomplete(interaction):
+            return []  # over the member's budget: nothing read
         movies = await bot_of(interaction).app.catalog.search(
             interaction.guild_id, value, limit=MAX_CHOICES)
         return [app_commands.Choice(name=choice_label(m), value=f"#{m.id}") for m in movies]
@@ -76,7 +78,7 @@ MovieParam = app_commands.Transform[Movie, MovieTransformer]
 async def genre_choices(interaction: discord.Interaction,
                         current: str) -> list[app_commands.Choice[str]]:
     """The guild's genres containing what was typed (prefix matches first), at most 25."""
-    if interaction.guild_id is None:
+    if interaction.guild_id is None or not may_autocomplete(interaction):
         return []
     genres = await bot_of(interaction).app.catalog.genres(interaction.guild_id)
     needle = strip_controls(current).strip().casefold()

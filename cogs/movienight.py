@@ -40,6 +40,7 @@ from discord.ext import commands
 
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
+from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.timeouts import end_quietly
@@ -362,6 +363,7 @@ class MovieNight(commands.Cog):
     @app_commands.command(name="movienight",
                           description="Plan a movie night: the group's top picks and a vote")
     @app_commands.guild_only()
+    @reads_a_lot
     @app_commands.describe(
         voice="Everyone in this voice channel is invited (default: your own voice channel)",
         members="Who else is invited: mention them, e.g. @alice @bob",

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
 from bot.service.privacy import MIN_RATERS
+from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
 from cogs.paginator import Paginator
@@ -56,6 +57,7 @@ class Movies(commands.Cog):
 
     # ------------------------------------------------------------------ search
     @movies.command(name="search", description="Search the movies known in this server")
+    @reads_a_lot
     @app_commands.describe(query="Part of a title, e.g. 'matrix' or 'dune 1984'")
     async def search(self, interaction: discord.Interaction,
                      query: app_commands.Range[str, 1, 200]) -> None:
@@ -87,6 +89,7 @@ class Movies(commands.Cog):
     # -------------------------------------------------------------------- info
     @movies.command(name="info", description="Details, this server's ratings and your "
                                              "predicted rating for a movie")
+    @reads_a_lot
     @app_commands.describe(movie="The movie (pick one from the suggestions)")
     async def info(self, interaction: discord.Interaction, movie: MovieParam) -> None:
         assert interaction.guild_id is not None
@@ -136,6 +139,7 @@ class Movies(commands.Cog):
 
     # --------------------------------------------------------------------- top
     @movies.command(name="top", description="This server's best-rated movies")
+    @reads_a_lot
     @app_commands.describe(genre="Only movies of this genre")
     @app_commands.autocomplete(genre=genre_choices)
     async def top(self, interaction: discord.Interaction,

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
+from cogs.budgets import read_wait
 from cogs.errors import report_failure
 from cogs.text import NO_PINGS
 from cogs.timeouts import end_quietly
@@ -49,8 +50,11 @@ PAGING = PagingCooldown(*PAGING_RATE)
 
 
 async def check_paging(interaction: discord.Interaction) -> bool:
-    """True if the member may turn a page; otherwise tells them (ephemeral) and is False."""
+    """True if the member may turn a page; otherwise tells them (ephemeral) and is False.
+    A page turn counts against the member's budget of reads too (`cogs.budgets`)."""
     wait = PAGING.retry_after(interaction.user.id)
+    if wait is None:
+        wait = read_wait(interaction)
     if wait is None:
         return True
     await interaction.response.send_message(

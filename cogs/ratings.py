@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
 from cogs.pictures import PicturePaginator
 from cogs.taste import plain_name
@@ -31,6 +32,7 @@ class Ratings(commands.Cog):
     @app_commands.command(name="ratings", description="List your ratings (or another "
                                                       "member's) in this server")
     @app_commands.guild_only()
+    @reads_a_lot
     @app_commands.describe(member="Whose ratings to show (default: yours)")
     async def ratings(self, interaction: discord.Interaction,
                       member: discord.Member | None = None) -> None:

@@ -32,6 +32,7 @@ from bot.domain.scores import DISLIKED_AT_MOST
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
+from cogs.budgets import reads_a_lot
 from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
@@ -152,6 +153,7 @@ class Recommend(commands.Cog):
                           description="Movies picked for you, or for a group movie night")
     @app_commands.guild_only()
     @app_commands.checks.dynamic_cooldown(recommend_cooldown, key=cooldown_key)
+    @reads_a_lot
     @app_commands.describe(
         count="How many picks to show (1-25, default 10)",
         genre="Only movies of this genre",
@@ -430,6 +432,7 @@ class Recommend(commands.Cog):
     @app_commands.command(name="similar",
                           description="Movies close to one movie, by this server's ratings")
     @app_commands.guild_only()
+    @reads_a_lot
     @app_commands.describe(movie="The movie to find neighbours of (pick from the suggestions)")
     async def similar(self, interaction: discord.Interaction, movie: MovieParam) -> None:
         found = movie

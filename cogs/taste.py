@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.domain.titles import strip_controls
 from bot.service.errors import RatingsPrivate
 from bot.service.pictures import NothingToDraw
+from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
 from cogs.pictures import ShareView, picture_embed, picture_file
 from cogs.text import NO_PINGS, safe
@@ -38,6 +39,7 @@ class Taste(commands.Cog):
     @app_commands.command(name="taste", description="A map of this server's movies by taste, "
                                                     "with you (or a member) on it")
     @app_commands.guild_only()
+    @reads_a_lot
     @app_commands.describe(member="Whose taste map (default: yours; another member's only if "
                                   "this server shows ratings)")
     async def taste(self, interaction: discord.Interaction,

@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.models import Movie
+from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure
 from cogs.lookup import MovieParam, bot_of
 from cogs.paginator import Paginator
@@ -102,6 +103,7 @@ class Watchlist(commands.Cog):
             allowed_mentions=NO_PINGS)
 
     @watchlist.command(name="show", description="Show your watchlist (only you see it)")
+    @reads_a_lot
     async def show(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None

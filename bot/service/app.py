@@ -10,9 +10,10 @@ buttons, selects and forms alike — then stops training and closes the database
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.service.buckets import MemberBudgets
 from bot.service.catalog import CatalogService
 from bot.service.details import DetailsService
 from bot.service.gate import Gate
@@ -45,6 +46,8 @@ class Services:
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
+    # per-member token buckets for autocomplete and commands that read a lot
+    budgets: MemberBudgets = field(default_factory=MemberBudgets.unlimited)
 
     @classmethod
     def build(cls, storage: Storage, settings: Settings, *,
@@ -75,6 +78,7 @@ class Services:
             movienight=movienight,
             details=details,
             pictures=pictures,
+            budgets=MemberBudgets.from_settings(settings.limits),
         )
 
     @classmethod
