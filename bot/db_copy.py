@@ -64,6 +64,7 @@ TABLES: tuple[Table, ...] = (
     Table("watchlist", ("guild_id", "user_id", "movie_id", "added_at")),
     Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
                             "runtime", "original_title")),
+    Table("guild_names", ("guild_id", "name", "member_count", "updated_at")),
 )
 # SQLite-only tables: the FTS5 index PostgreSQL replaces with pg_trgm.
 SQLITE_ONLY = ("movies_fts",)

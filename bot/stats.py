@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.about import describe_database, is_url, version
+from bot.domain.plural import plural
+from bot.domain.servers import server_name
 from bot.health import status_path
 from bot.storage import Storage
 from bot.storage.models import DatabaseSummary
@@ -69,8 +71,11 @@ def render(summary: DatabaseSummary, database: Path | str, *,
     if summary.busiest:
         lines.append("Busiest servers:")
         for guild in summary.busiest:
-            lines.append(f"  {guild.guild_id}: {guild.ratings} ratings by {guild.members} "
-                         f"members, last {_when(guild.last_rating_at)}")
+            name = (f"{server_name(guild.name)} ({guild.guild_id})" if guild.name
+                    else str(guild.guild_id))
+            lines.append(f"  {name}: {plural(guild.ratings, 'rating')} by "
+                         f"{plural(guild.members, 'member')}, last "
+                         f"{_when(guild.last_rating_at)}")
     return "\n".join(lines)
 
 

@@ -175,13 +175,21 @@ class Privacy(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if self.bot.services is not None:
-            await self.bot.services.guilds.joined(guild.id)
+            await self.bot.services.guilds.joined(guild.id, guild.name, guild.member_count)
+
+    @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if self.bot.services is not None and before.name != after.name:
+            await self.bot.services.guilds.renamed(after.id, after.name, after.member_count)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # Joins and removals while the bot was offline send no event: reconcile here.
         if self.bot.services is not None:
-            await self.bot.services.guilds.reconcile(guild.id for guild in self.bot.guilds)
+            guilds = list(self.bot.guilds)
+            await self.bot.services.guilds.reconcile(
+                (guild.id for guild in guilds),
+                [(guild.id, guild.name, guild.member_count) for guild in guilds])
 
     @tasks.loop(hours=1)
     async def purge_task(self) -> None:

@@ -242,7 +242,20 @@ _V8 = Migration(8, "movie details: TMDB posters and details cached per movie", (
     """,
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+_V9 = Migration(9, "server names: each server's name and member count, for `stats`", (
+    # Written when the bot connects, joins a server or a server is renamed (the name already
+    # cleaned of control characters); purged with the server's other data.
+    """
+    CREATE TABLE guild_names (
+        guild_id     INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        member_count INTEGER,
+        updated_at   REAL NOT NULL
+    )
+    """,
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

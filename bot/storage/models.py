@@ -124,6 +124,16 @@ class GuildActivity:
     ratings: int
     members: int
     last_rating_at: datetime | None
+    name: str | None = None  # the server's name when the bot last saw it (None: not known)
+
+
+@dataclass(frozen=True, slots=True)
+class GuildName:
+    """A server's name (already cleaned for display) and member count, for `stats`."""
+
+    guild_id: int
+    name: str
+    member_count: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,7 +211,18 @@ _V8 = Migration(8, "movie details: TMDB posters and details cached per movie", (
     """,
 ))
 
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+_V9 = Migration(9, "server names: each server's name and member count, for `stats`", (
+    """
+    CREATE TABLE guild_names (
+        guild_id     bigint PRIMARY KEY,
+        name         text NOT NULL,
+        member_count integer,
+        updated_at   double precision NOT NULL
+    )
+    """,
+))
+
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

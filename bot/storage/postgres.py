@@ -55,6 +55,7 @@ from .models import (
     CatalogLinkRow,
     DatabaseSummary,
     GuildActivity,
+    GuildName,
     GuildSettings,
     Movie,
     MovieRow,
@@ -69,6 +70,7 @@ from .repository import (
     _ID_RE,
     _MOVIE_COLUMNS,
     _TOP_CHAR,
+    BUSIEST_SQL,
     FUZZY_BELOW,
     MAX_QUERY_LENGTH,
     MAX_SQL_INT,
@@ -484,9 +486,7 @@ class PostgresStorage(Storage):
                 "(SELECT count(*) FROM prior_state), "
                 "(SELECT count(*) FROM guild_settings WHERE left_at IS NOT NULL)", week_ago)
             version = await schema_version(conn)
-            rows = await conn.fetch(
-                "SELECT guild_id, count(*) AS n, count(DISTINCT user_id), max(updated_at) "
-                "FROM ratings GROUP BY guild_id ORDER BY n DESC, guild_id LIMIT $1", busiest)
+            rows = await conn.fetch(BUSIEST_SQL, busiest)
 
         def when(value: float | None) -> datetime | None:
             return datetime.fromtimestamp(value, UTC) if value is not None else None
@@ -497,7 +497,7 @@ class PostgresStorage(Storage):
             guilds_left=int(row[8]), members=int(row[5]), ratings=int(row[2]),
             ratings_last_week=int(row[3]), last_rating_at=when(row[4]),
             saved_models=int(row[6]), prior_installed=bool(row[7]),
-            busiest=tuple(GuildActivity(int(r[0]), int(r[1]), int(r[2]), when(r[3]))
+            busiest=tuple(GuildActivity(int(r[0]), int(r[1]), int(r[2]), when(r[3]), r[4])
                           for r in rows))
 
     # ------------------------------------------------------------------- ratings
@@ -927,6 +927,17 @@ class PostgresStorage(Storage):
             "UNION SELECT guild_id FROM model_state")
         return {int(row[0]) for row in rows}
 
+    async def save_guild_names(self, guilds: Iterable[GuildName]) -> None:
+        rows = [(g.guild_id, g.name, g.member_count, time.time()) for g in guilds]
+        if not rows:
+            return
+        async with self._tx() as conn:
+            await conn.executemany(
+                "INSERT INTO guild_names (guild_id, name, member_count, updated_at) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id) DO UPDATE SET "
+                "name = excluded.name, member_count = excluded.member_count, "
+                "updated_at = excluded.updated_at", rows)
+
     async def mark_guild_joined(self, guild_id: int) -> None:
         await self._execute("UPDATE guild_settings SET left_at = NULL WHERE guild_id = $1",
                             guild_id)
@@ -947,6 +958,7 @@ class PostgresStorage(Storage):
                 "DELETE FROM guild_settings WHERE guild_id = $1",
                 "DELETE FROM model_state WHERE guild_id = $1",
                 "DELETE FROM guild_versions WHERE guild_id = $1",
+                "DELETE FROM guild_names WHERE guild_id = $1",
             ):
                 total += _count(await conn.execute(sql, guild_id))
         return total

@@ -47,6 +47,7 @@ from .models import (
     CatalogLinkRow,
     DatabaseSummary,
     GuildActivity,
+    GuildName,
     GuildSettings,
     Movie,
     MovieRow,
@@ -116,6 +117,14 @@ def _prepare_backup(dest: Path, database: Path) -> Path:
                            f"{error.strerror or error}") from error
     return partial
 
+
+# `stats`' busiest servers with their names ($1: how many; SQLite binds it as ?).
+BUSIEST_SQL = (
+    "SELECT r.guild_id, r.n, r.members, r.last_at, g.name FROM ("
+    "SELECT guild_id, count(*) AS n, count(DISTINCT user_id) AS members, "
+    "max(updated_at) AS last_at FROM ratings GROUP BY guild_id ORDER BY n DESC, guild_id "
+    "LIMIT $1) r LEFT JOIN guild_names g ON g.guild_id = r.guild_id "
+    "ORDER BY r.n DESC, r.guild_id")
 
 BUSY_RETRIES = 6  # extra attempts after busy_timeout ran out (another process writing)
 BUSY_BACKOFF = 0.05  # seconds before the first retry; doubled each time
@@ -590,9 +599,7 @@ class Storage:
             "(SELECT count(*) FROM guild_settings WHERE left_at IS NOT NULL)",
             (week_ago,))
         version = await self._fetchone("PRAGMA user_version")
-        rows = await self._fetchall(
-            "SELECT guild_id, count(*) AS n, count(DISTINCT user_id), max(updated_at) "
-            "FROM ratings GROUP BY guild_id ORDER BY n DESC, guild_id LIMIT ?", (busiest,))
+        rows = await self._fetchall(BUSIEST_SQL.replace("$1", "?"), (busiest,))
 
         def when(value: float | None) -> datetime | None:
             return datetime.fromtimestamp(value, UTC) if value is not None else None
@@ -603,7 +610,7 @@ class Storage:
             guilds_left=int(row[8]), members=int(row[5]), ratings=int(row[2]),
             ratings_last_week=int(row[3]), last_rating_at=when(row[4]),
             saved_models=int(row[6]), prior_installed=bool(row[7]),
-            busiest=tuple(GuildActivity(int(r[0]), int(r[1]), int(r[2]), when(r[3]))
+            busiest=tuple(GuildActivity(int(r[0]), int(r[1]), int(r[2]), when(r[3]), r[4])
                           for r in rows))
 
     # ------------------------------------------------------------------- ratings
@@ -1153,6 +1160,18 @@ class Storage:
             "UNION SELECT guild_id FROM model_state")
         return {int(row[0]) for row in rows}
 
+    async def save_guild_names(self, guilds: Iterable[GuildName]) -> None:
+        """Remember each server's name and member count (for `stats`), replacing older ones."""
+        rows = [(g.guild_id, g.name, g.member_count, time.time()) for g in guilds]
+        if not rows:
+            return
+        async with self._transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO guild_names (guild_id, name, member_count, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET "
+                "name = excluded.name, member_count = excluded.member_count, "
+                "updated_at = excluded.updated_at", rows)
+
     async def mark_guild_joined(self, guild_id: int) -> None:
         """The bot is (back) in the guild: cancel a pending purge."""
         await self._write("UPDATE guild_settings SET left_at = NULL WHERE guild_id = ?",
@@ -1181,6 +1200,7 @@ class Storage:
                 "DELETE FROM guild_settings WHERE guild_id = ?",
                 "DELETE FROM model_state WHERE guild_id = ?",
                 "DELETE FROM guild_versions WHERE guild_id = ?",
+                "DELETE FROM guild_names WHERE guild_id = ?",
             ):
                 cursor = await conn.execute(sql, (guild_id,))
                 total += max(cursor.rowcount, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 
 import aiohttp
 
@@ -76,3 +77,38 @@ async def test_joins_and_leaves_are_logged_and_counted(tmp_path, caplog) -> None
     assert joined == [f"joined server Night ERROR bot: fake line evil (id {second.id}, "
                       "2 members); now in 2 servers"], lines
     assert left == [f"left server Film Club (id {first.id}, 3 members); now in 1 server"]
+
+
+async def _stored_names(bot) -> dict[int, str | None]:
+    return {g.guild_id: g.name for g in (await bot.storage.summary()).busiest}
+
+
+async def _wait_for_name(bot, guild_id: int) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        if (await _stored_names(bot)).get(guild_id):
+            return
+        assert time.monotonic() < deadline, f"the name of {guild_id} was never stored"
+        await asyncio.sleep(0.02)
+
+
+async def test_stats_names_the_servers(tmp_path) -> None:
+    from bot.stats import stats_text
+
+    database = tmp_path / "bot.sqlite3"
+    async with DiscordEmulator() as emu:
+        first = emu.world.create_guild("Film Club", owner="owner", channels=("general",))
+        alice = first.add_member("alice")
+        bot = create_bot(Settings(database=database), guild_ready_timeout=0.1)
+        async with running_bot(bot, emu):
+            movie = await bot.storage.resolve_movie(first.id, "Alien")
+            await bot.storage.upsert_rating(first.id, alice.id, movie.id, 9)
+            await _wait_for_name(bot, first.id)  # from the start-up reconcile
+
+            second = await emu.add_guild(HOSTILE, owner="owner2", channels=("general",))
+            await bot.storage.upsert_rating(second.id, alice.id, movie.id, 7)
+            await bot.storage.upsert_rating(second.id, alice.id + 1, movie.id, 8)
+            await _wait_for_name(bot, second.id)  # from the join
+            text = await stats_text(database)
+    assert f"  Night ERROR bot: fake line evil ({second.id}): 2 ratings by 2 members" in text
+    assert f"  Film Club ({first.id}): 1 rating by 1 member, last" in text

@@ -365,3 +365,23 @@ async def test_ratings_version_moves_with_every_change_and_guards_model_saves(st
     assert await store.load_model(G1) is None
     assert await store.save_model(G1, b"fresh", ratings_version=v3, settings_key="k")
     assert await store.load_model(G1) == b"fresh"
+
+
+async def test_server_names_show_in_the_summary_and_go_with_the_purge(store, movies):
+    # Issue 21, item 10: `stats` names the busiest servers; the names are purged with them.
+    from bot.storage.models import GuildName
+
+    matrix, heat, _local = movies
+    await store.upsert_rating(G1, ALICE, matrix.id, 9)
+    await store.upsert_rating(G1, BOB, heat.id, 7)
+    await store.upsert_rating(G2, ALICE, heat.id, 5)
+    await store.save_guild_names([GuildName(G1, "Film Club", 12)])
+    await store.save_guild_names([GuildName(G1, "Film Club Renamed", 13),
+                                  GuildName(G2, "Other", None)])
+    busiest = (await store.summary()).busiest
+    assert [(g.guild_id, g.name, g.ratings) for g in busiest] == [
+        (G1, "Film Club Renamed", 2), (G2, "Other", 1)]
+    assert await store.purge_guild(G2) == 1 + 1 + 1  # the rating, its version, the name
+    await store.upsert_rating(G2, ALICE, heat.id, 5)
+    assert [g.name for g in (await store.summary()).busiest] == ["Film Club Renamed", None]
+    await store.save_guild_names([])  # nothing to write: no error
