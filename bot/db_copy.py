@@ -11,6 +11,10 @@ transaction (a consistent snapshot, even if the bot writes to it meanwhile) and 
 row count is compared on both sides *before* the PostgreSQL transaction commits: a mismatch
 rolls everything back. All or nothing: any failure, a mismatch included, is one line on stderr
 (exit 1) and leaves the destination as empty as it was.
+
+Content the SQLite file accepted never fails the copy: text PostgreSQL cannot hold is cleaned
+on the way (`_storable`: NUL and other control characters removed, as storage now does when
+text comes in; bytes that are not UTF-8 become U+FFFD).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.domain.stored_text import clean_text
 
 CHUNK = 20_000  # rows per COPY batch
 
@@ -169,6 +174,7 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
         raise CopyError(str(error)) from error
     try:
         lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        lite.text_factory = _decoded
         try:
             unknown = _sqlite_tables(lite) - {t.name for t in TABLES}
             if unknown:
@@ -207,12 +213,28 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
     return counts
 
 
+def _decoded(raw: bytes) -> str:
+    """SQLite text as str: SQLite keeps any bytes in a TEXT value; invalid UTF-8 is replaced."""
+    return raw.decode("utf-8", "replace")
+
+
+def _storable(value: Any) -> Any:
+    """A value PostgreSQL accepts: text without the control characters it refuses (NUL) or
+    that storage no longer lets in; overviews keep their newlines."""
+    return clean_text(value, newlines=True) if isinstance(value, str) else value
+
+
 async def _copy_table(lite: sqlite3.Connection, conn: Any, table: Table, chunk: int,
                       progress_type: Any, stream: Any) -> None:
     total = int(lite.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0])
     progress = progress_type(total, f"copying {table.name}", stream=stream)
+    text = {r[0] for r in await conn.fetch(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = $1 AND data_type IN ('text', 'character varying')",
+        table.name)}
     converters: Sequence[Callable[[Any], Any] | None] = [
-        (table.convert or {}).get(c) for c in table.columns]
+        (table.convert or {}).get(c) or (_storable if c in text else None)
+        for c in table.columns]
     cursor = lite.execute(f"SELECT {', '.join(table.columns)} FROM {table.name}")
     done = 0
     while rows := cursor.fetchmany(chunk):

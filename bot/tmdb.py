@@ -33,6 +33,7 @@ import aiohttp
 from yarl import URL
 
 from bot.domain.models import Movie, MovieDetails
+from bot.domain.stored_text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,9 @@ class TmdbClient:
         return MovieDetails(
             movie_id=movie.id, tmdb_id=int(tmdb_id), fetched_at=time.time(),
             poster_url=poster_url,
-            overview=str(data["overview"]).strip() or None if data.get("overview") else None,
+            overview=_text(data.get("overview"), newlines=True),
             runtime=int(runtime) if isinstance(runtime, int) and runtime > 0 else None,
-            original_title=str(data["original_title"]) if data.get("original_title") else None,
+            original_title=_text(data.get("original_title")),
             imdb_id=imdb if isinstance(imdb := data.get("imdb_id"), str)
             and _IMDB_ID.fullmatch(imdb) else None)
 
@@ -193,6 +194,13 @@ class TmdbClient:
 
 class TooLarge(Exception):
     """A body over its cap (by its Content-Length, or once that much was read)."""
+
+
+def _text(value: Any, *, newlines: bool = False) -> str | None:
+    """A text field of TMDB's answer, cleaned for storage (no NUL or other controls)."""
+    if not value:
+        return None
+    return clean_text(str(value), newlines=newlines).strip() or None
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:

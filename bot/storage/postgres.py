@@ -38,6 +38,7 @@ import numpy as np
 from bot.domain.genres import join_genres, split_genres
 from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
+from bot.domain.stored_text import clean_optional, clean_text
 from bot.domain.titles import MAX_TITLE_LENGTH
 from bot.domain.watchlist import MAX_WATCHLIST
 
@@ -752,8 +753,9 @@ class PostgresStorage(Storage):
             "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
             "overview = excluded.overview, runtime = excluded.runtime, "
             "original_title = excluded.original_title",
-            details.movie_id, details.tmdb_id, details.fetched_at, details.poster_url,
-            details.overview, details.runtime, details.original_title)
+            details.movie_id, details.tmdb_id, details.fetched_at,
+            clean_optional(details.poster_url), clean_optional(details.overview, newlines=True),
+            details.runtime, clean_optional(details.original_title))
 
     # ------------------------------------------------------------ guild settings
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
@@ -829,7 +831,7 @@ class PostgresStorage(Storage):
                 "INSERT INTO prior_movies (key, title, year, imdb_id, tmdb_id, n_ratings, "
                 "stored) SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], "
                 "$4::text[], $5::bigint[], $6::bigint[], $7::boolean[])",
-                [int(m.key) for m in movies], [m.title for m in movies],
+                [int(m.key) for m in movies], [clean_text(m.title) for m in movies],
                 [m.year for m in movies], [m.imdb_id for m in movies],
                 [m.tmdb_id for m in movies], [int(m.n_ratings) for m in movies],
                 [int(m.key) in stored for m in movies])

@@ -28,6 +28,7 @@ import numpy as np
 from bot.domain.genres import join_genres, split_genres
 from bot.domain.models import ImportCounts, MovieDetails, WatchlistEntry
 from bot.domain.scores import check_score
+from bot.domain.stored_text import clean_optional, clean_text
 from bot.domain.titles import MAX_TITLE_LENGTH
 from bot.domain.watchlist import MAX_WATCHLIST
 
@@ -946,8 +947,9 @@ class Storage:
             "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
             "overview = excluded.overview, runtime = excluded.runtime, "
             "original_title = excluded.original_title",
-            (details.movie_id, details.tmdb_id, details.fetched_at, details.poster_url,
-             details.overview, details.runtime, details.original_title, details.movie_id))
+            (details.movie_id, details.tmdb_id, details.fetched_at,
+             clean_optional(details.poster_url), clean_optional(details.overview, newlines=True),
+             details.runtime, clean_optional(details.original_title), details.movie_id))
 
     # ------------------------------------------------------------ guild settings
     _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
@@ -1034,7 +1036,7 @@ class Storage:
         """
         stored = {int(k) for k in stored_keys}
         now = time.time()
-        rows = [(int(m.key), m.title, m.year, m.imdb_id, m.tmdb_id, int(m.n_ratings),
+        rows = [(int(m.key), clean_text(m.title), m.year, m.imdb_id, m.tmdb_id, int(m.n_ratings),
                  int(int(m.key) in stored)) for m in movies]
         async with self._transaction() as conn:
             for table in ("prior_links", "prior_movies", "prior_state"):

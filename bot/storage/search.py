@@ -29,6 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.domain.stored_text import clean_text
 from bot.domain.years import is_valid_year
 
 from .confusables import LATIN_LOOKALIKES
@@ -127,8 +128,9 @@ _SPECIAL_LETTERS = str.maketrans({
 
 
 def display_title(title: str) -> str:
-    """Natural order for a MovieLens-style title: "Matrix, The" -> "The Matrix"."""
-    title = " ".join(title.split())
+    """Natural order for a MovieLens-style title: "Matrix, The" -> "The Matrix" (control
+    characters removed, spaces collapsed)."""
+    title = " ".join(clean_text(title).split())
     match = _TRAILING_RE.match(title)
     if not match:
         return title
