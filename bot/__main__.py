@@ -175,12 +175,24 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _health(args: argparse.Namespace, settings: Settings) -> int:
     from bot.about import database_server
+    from bot.config import CLUSTER_ID_ENV
     from bot.health import check
 
-    verdict = check(settings.database, max_age=args.max_age,
-                    server=bool(database_server(settings)))
-    print(verdict.message, file=sys.stdout if verdict.ok else sys.stderr)
-    return 0 if verdict.ok else EXIT_FAILED
+    sharding = settings.sharding
+    clusters: list[int | None] = [None]  # a single process: its one status file
+    if args.cluster is not None:
+        clusters = [args.cluster]
+    elif sharding.shard_count and os.environ.get(CLUSTER_ID_ENV, "").strip():
+        clusters = [sharding.cluster_id]  # a cluster's own container: its own status
+    elif sharding.shard_count:
+        clusters = list(range(sharding.clusters))  # every cluster, one line each
+    verdicts = [check(settings.database, max_age=args.max_age,
+                      server=bool(database_server(settings)), cluster_id=cluster)
+                for cluster in clusters]
+    healthy = all(verdict.ok for verdict in verdicts)
+    for verdict in verdicts:
+        print(verdict.message, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else EXIT_FAILED
 
 
 async def _invite(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "healthy; Docker's HEALTHCHECK)")
     health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
                         help="unhealthy when the last heartbeat is older (default: 90)")
+    health.add_argument("--cluster", type=int, metavar="ID",
+                        help="a sharded bot: check this cluster process only (default: "
+                             "MOVIEBOT_CLUSTER_ID when set, else every cluster)")
     health.set_defaults(func=_health)
     invite = sub.add_parser(
         "invite", help="print the link that adds the bot to a server, with exactly the "

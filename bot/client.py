@@ -150,7 +150,7 @@ class MovieBot(commands.Bot):
         return self.services
 
     async def setup_hook(self) -> None:
-        from bot.health import keep_status, status_path
+        from bot.health import cluster_of, keep_status, status_path
         from bot.service.app import Services
 
         if self.services is None:
@@ -178,7 +178,8 @@ class MovieBot(commands.Bot):
                 self.metrics = metrics
         if self._status_task is None and str(self.settings.database) != ":memory:":
             self._status_task = asyncio.get_running_loop().create_task(
-                keep_status(self, status_path(self.settings.database)), name="health-status")
+                keep_status(self, status_path(self.settings.database, cluster_of(self.settings))),
+                name="health-status")
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -7,12 +7,19 @@ acknowledged (a finite latency). `python -m bot health` (Docker's HEALTHCHECK, a
 script) exits 0 when the database opens read-only with a schema this bot knows and that
 heartbeat is younger than `MAX_HEARTBEAT_AGE`; otherwise it prints one line saying what is wrong
 and exits 1. No network, no Discord token: it only reads files.
+
+Each cluster process of a sharded bot (`bot.cluster`) keeps its own file,
+`<database>.cluster-<K>.status.json`, so clusters sharing a host (and a database path) never
+overwrite each other's status. `health --cluster K` checks one; a cluster's container (with
+`MOVIEBOT_CLUSTER_ID`) checks its own; otherwise `health` reports every cluster of
+`[sharding] clusters`, one line each, healthy only when all are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -29,9 +36,18 @@ HEARTBEAT_EVERY = 15.0  # seconds between two writes of the status file
 MAX_HEARTBEAT_AGE = 90.0  # older than this: unhealthy (Discord heartbeats every ~41 s)
 
 
-def status_path(database: Path) -> Path:
-    """The status file next to the database (the data volume is writable, /app is not)."""
-    return database.with_name(database.name + ".status.json")
+def status_path(database: Path, cluster_id: int | None = None) -> Path:
+    """The status file next to the database (the data volume is writable, /app is not): one
+    per cluster process when `cluster_id` is given."""
+    kind = "" if cluster_id is None else f".cluster-{cluster_id}"
+    return database.with_name(f"{database.name}{kind}.status.json")
+
+
+def cluster_of(settings: Any) -> int | None:
+    """The cluster id whose status file a bot with these settings keeps (None: not sharded,
+    the one file of a single process)."""
+    sharding = settings.sharding
+    return int(sharding.cluster_id) if sharding.shard_count else None
 
 
 def write_status(path: Path, data: dict[str, Any]) -> None:
@@ -116,14 +132,23 @@ def check_database(database: Path) -> str | None:
 
 
 def check(database: Path, *, now: float | None = None, max_age: float = MAX_HEARTBEAT_AGE,
-          server: bool = False) -> Health:
+          server: bool = False, cluster_id: int | None = None) -> Health:
     """The database and the running bot's gateway heartbeat, as one verdict. With a database
     server (`server`, PostgreSQL) only the heartbeat is checked: the status file still lives
-    where the SQLite path points, and the running bot reaching its server is what counts."""
+    where the SQLite path points, and the running bot reaching its server is what counts.
+    `cluster_id`: the heartbeat of that cluster process (its own status file)."""
+    verdict = _check(database, now=now, max_age=max_age, server=server, cluster_id=cluster_id)
+    if cluster_id is None:
+        return verdict
+    return dataclasses.replace(verdict, message=f"cluster {cluster_id} {verdict.message}")
+
+
+def _check(database: Path, *, now: float | None, max_age: float, server: bool,
+           cluster_id: int | None) -> Health:
     problem = None if server else check_database(database)
     if problem is not None:
         return Health(False, f"unhealthy: {problem}")
-    path = status_path(database)
+    path = status_path(database, cluster_id)
     try:
         status = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
