@@ -253,7 +253,11 @@ async def env(tmp_path: Path, request: pytest.FixtureRequest):
             dev_guild_id=parts["guild"].id,
             owner_ids=(parts["owner"].id,),
             training=TrainingSettings(debounce_seconds=0.0),
-            limits=LimitSettings(recommend_cooldown_seconds=0.0),
+            # No cooldown and no per-member budgets (tests send many commands as one member);
+            # the tests of those limits set their own (tests/reliability/test_rel_limits.py,
+            # test_rel_floods.py).
+            limits=LimitSettings(recommend_cooldown_seconds=0.0, autocomplete_burst=0,
+                                 command_burst=0),
         )
         bot = create_bot(settings, guild_ready_timeout=0.1)
         async with running_bot(bot, emu) as running:
