@@ -5,6 +5,7 @@ how many it left off, and `/watchlist add` and a movie night's winner respect it
 from __future__ import annotations
 
 from bot.domain.watchlist import MAX_WATCHLIST
+from bot.service.movienight import Tally
 from bot.storage import MovieRow
 
 EXTRA = 500
@@ -33,7 +34,8 @@ async def test_a_5500_movie_watchlist_import_stops_at_the_cap(env) -> None:
     movie = await env.movie("Vertigo")
     refused = await env.run(env.alice, "watchlist add", movie=f"#{movie.id}")
     assert "Your watchlist holds its limit of 5,000 movies" in refused.rendered_text()
-    added = await env.bot.app.movienight.finish(env.guild.id, frozenset({env.alice.id,
-                                                                         env.bob.id}), movie)
+    members = {env.alice.id, env.bob.id}
+    tally = Tally(2, voters=members, takers=members)  # both voted
+    added = await env.bot.app.movienight.finish(env.guild.id, tally, movie)
     assert added == 1  # Bob only
     assert await env.storage.count_watchlist(env.guild.id, env.alice.id) == MAX_WATCHLIST
