@@ -107,3 +107,15 @@ async def test_only_tmdbs_image_host_is_allowed_without_an_explicit_test_setting
             assert found.runtime == 128 and found.poster_url is None
         finally:
             await client.close()
+
+
+async def test_an_api_redirect_is_not_followed_so_the_key_stays_home() -> None:
+    async with hostile_tmdb() as fake, elsewhere_host() as (other, other_url):
+        fake.redirect_api_to = f"{other_url}/3/movie/551"
+        client = TmdbClient(KEY, fake.url, test_image_origins=(fake.url,))
+        try:
+            with pytest.raises(TmdbUnavailable, match="302"):
+                await client.lookup(Movie(1, "Vertigo", 1958))
+            assert other.hits == {}  # the API key never went to the other host
+        finally:
+            await client.close()

@@ -51,6 +51,7 @@ class HostileTmdb(FakeTmdb):  # type: ignore[misc,valid-type]
     delay: float = 0.0  # seconds every API answer and poster waits first
     image_base: str | None = None  # the image base URL /3/configuration names
     redirect_posters_to: str | None = None  # posters answer 302 to this URL
+    redirect_api_to: str | None = None  # API answers 302 to this URL
     poster_bytes: int = 0  # posters are this many bytes of junk instead of a PNG
     poster_chunked: bool = False  # ...streamed without a Content-Length
     released: asyncio.Event = field(default_factory=asyncio.Event)  # set: stop delaying
@@ -67,6 +68,8 @@ class HostileTmdb(FakeTmdb):  # type: ignore[misc,valid-type]
     def slow(self, handler):  # type: ignore[no-untyped-def]
         async def delayed(request: web.Request) -> web.StreamResponse:
             self.arrived[handler.__name__] += 1
+            if self.redirect_api_to is not None and request.path.startswith("/3/"):
+                raise web.HTTPFound(self.redirect_api_to)
             if self.delay and not self.released.is_set():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.released.wait(), self.delay)
