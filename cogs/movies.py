@@ -37,6 +37,8 @@ TOP_COUNT = 10
 SERVER_SCORE_NOTE = "the average rating, pulled toward this server's average while few rated it"
 
 
+# Also when nobody rated it: while ratings are hidden, "no ratings yet" would tell the
+# difference between 0 and 1-2 other raters (`bot.service.privacy`).
 HIDDEN_AGGREGATE = (f"Hidden: this server keeps ratings private, and fewer than {MIN_RATERS} "
                     "other members rated it")
 

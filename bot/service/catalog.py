@@ -24,7 +24,7 @@ from bot.domain.titles import (
 from bot.domain.years import check_year
 from bot.service.errors import DuplicateMovie, MovieCapReached, PermissionRequired
 from bot.service.gate import Gate
-from bot.service.privacy import MIN_RATERS, aggregate_visible
+from bot.service.privacy import MIN_RATERS, movie_ratings
 from bot.service.service import RecommendationService
 from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
 from bot.storage.search import normalize
@@ -60,8 +60,8 @@ class MovieDetails:
     mine: int | None
     predicted: float | None
     score: float | None = None  # the server score (`bot.domain.scores.server_score`)
-    # Ratings are hidden here and fewer than MIN_RATERS other members rated the movie: mean,
-    # count and score are withheld (`bot.service.privacy`).
+    # Ratings are hidden here and fewer than MIN_RATERS other members rated the movie (maybe
+    # none): mean, count, score and prediction are withheld (`bot.service.privacy`).
     aggregate_hidden: bool = False
 
 
@@ -130,13 +130,11 @@ class CatalogService:
     async def details(self, guild_id: int, user_id: int, movie: Movie) -> MovieDetails:
         """The guild's ratings of the movie, the member's own and the model's prediction."""
         async with self.gate.enter():
-            mean, count = await self.storage.movie_stats(guild_id, movie.id)
-            mine = await self.storage.get_rating(guild_id, user_id, movie.id)
+            seen = await movie_ratings(self.storage, guild_id, user_id, movie.id)
+            mean, count, mine = seen.mean, seen.count, seen.mine
+            if not seen.visible:  # the same answer whether 0, 1 or 2 others rated it
+                return MovieDetails(movie, None, 0, mine, None, None, aggregate_hidden=True)
             predicted = await self.recommendations.predict(guild_id, user_id, movie.id)
-            settings = await self.storage.get_guild_settings(guild_id)
-            if count and not aggregate_visible(settings.ratings_visible, count,
-                                               mine is not None):
-                return MovieDetails(movie, None, 0, mine, predicted, None, aggregate_hidden=True)
             score = None
             if count and mean is not None:
                 total, n = await self.storage.guild_score_total(guild_id)

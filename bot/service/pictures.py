@@ -10,13 +10,15 @@ The rules (drawing itself is `bot.render`):
 * **Cached per guild ratings version.** A picture's key holds the guild's ratings version (it
   grows with every rating change, `Storage.ratings_version`) and the model object it came
   from, so a cached picture is never older than the data it shows; a bounded LRU keeps them.
-  Score charts count from one read of the guild's ratings per version (a guild over
-  `BIG_GUILD_RATINGS` rereads at most once a minute).
+  Score charts count the shown movies' scores when asked (`Storage.score_counts`, an index
+  range per movie), and their key holds those counts.
 * **Hidden ratings** (`bot.service.privacy`): another member's map or summary only when the
   server's `ratings_visible` allows (`RatingsPrivate` otherwise); a map never shows other
   members' points unless ratings are visible, and then only plots the movies at least
   `MIN_RATERS` other members rated (plus the member's own), so an isolated point cannot say who
-  rated it. A score distribution is an aggregate: shown only under `aggregate_visible`.
+  rated it. A score distribution is an aggregate: shown only under `aggregate_visible`,
+  decided on the very counts it draws (never on an older read than the text's), so a chart
+  never shows what the text calls hidden.
 * **The taste map's space**: the model's learned movie factors (with a taste prior they are
   fitted toward the prior's factors, so the same space), projected on their first two principal
   axes (`project`). The member's preference vector is projected on the same axes and scaled by
@@ -33,7 +35,6 @@ import asyncio
 import inspect
 import logging
 import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,9 +73,6 @@ MAP_LABELS = 12  # well-known titles labelled (fewer when they would overlap)
 LABEL_CANDIDATES = 40
 MAX_OTHER_MEMBERS = 2000  # other members drawn on a map (visible ratings only)
 MIN_GENRE_RATINGS = 2  # a genre appears in /ratings' chart from this many ratings
-BIG_GUILD_RATINGS = 200_000  # above this, score charts may be up to HISTOGRAM_MAX_AGE old
-HISTOGRAM_MAX_AGE = 60.0
-CHART_WAIT = 1.5  # seconds /movies info waits for a score chart before answering without it
 DENSE_SVD_CELLS = 4_000_000  # movies x members up to which the stand-in SVD is dense
 ALT_LIMIT = 1000  # Discord: attachment descriptions (alt text) up to 1,024 characters
 
@@ -227,32 +225,6 @@ def score_counts(scores: np.ndarray) -> np.ndarray:
                        minlength=MAX_SCORE - MIN_SCORE + 1)
 
 
-@dataclass
-class _Histograms:
-    """Per-movie score counts of one guild at one ratings version."""
-
-    movie_ids: np.ndarray  # sorted
-    counts: np.ndarray  # (movies, 10)
-
-    def of(self, movie_ids: Sequence[int]) -> np.ndarray:
-        ids = np.asarray(list(movie_ids), dtype=np.int64)
-        pos = np.searchsorted(self.movie_ids, ids)
-        pos = np.minimum(pos, max(len(self.movie_ids) - 1, 0))
-        found = (self.movie_ids[pos] == ids) if len(self.movie_ids) else np.zeros(len(ids), bool)
-        total = np.zeros(10, dtype=np.int64)
-        if found.any():
-            total += self.counts[pos[found]].sum(axis=0)
-        return total
-
-
-def _histograms(movie_ids: np.ndarray, scores: np.ndarray) -> _Histograms:
-    ids, inverse = np.unique(np.asarray(movie_ids, dtype=np.int64), return_inverse=True)
-    values = np.clip(np.rint(scores), MIN_SCORE, MAX_SCORE).astype(np.int64) - MIN_SCORE
-    counts = np.zeros((len(ids), 10), dtype=np.int64)
-    np.add.at(counts, (inverse, values), 1)
-    return _Histograms(ids, counts)
-
-
 def _alt(text: str) -> str:
     return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1] + "…"
 
@@ -283,9 +255,6 @@ class PictureService:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
         DRAWING.warm()  # the drawing process imports matplotlib while the bot starts
         self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
-        # guild -> (ratings version, time.monotonic() read, per-movie score counts)
-        self._histograms: LRUCache[int, tuple[int, float, _Histograms]] = LRUCache(8)
-        self._reading: dict[int, asyncio.Task[_Histograms]] = {}  # guild ratings being read
         self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
         # is not among them)
         self.renders = 0  # pictures drawn (cache misses)
@@ -295,11 +264,10 @@ class PictureService:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def forget_guild(self, guild_id: int) -> None:
-        """Drop every cached picture and score count of the guild (a member was forgotten, or
-        the guild purged): nothing drawn from removed ratings stays in memory."""
+        """Drop every cached picture of the guild (a member was forgotten, or the guild
+        purged): nothing drawn from removed ratings stays in memory."""
         for key in [k for k in self._cache if len(k) > 1 and k[1] == guild_id]:
             self._cache.pop(key)
-        self._histograms.pop(guild_id)
 
     async def _run(self, work: Callable[[], T]) -> T:
         def job() -> T:
@@ -441,39 +409,14 @@ class PictureService:
         return picture
 
     # ----------------------------------------------------------------- distributions
-    async def _guild_histograms(self, guild_id: int, version: int, ratings: int, *,
-                                wait: float | None = None) -> _Histograms | None:
-        """Per-movie score counts at this ratings version: one read of the guild's ratings.
-        A big guild (over BIG_GUILD_RATINGS) rereads at most every HISTOGRAM_MAX_AGE seconds,
-        so a busy server does not reread millions of ratings for every chart. With `wait`,
-        None if the read takes longer (it goes on, and the next chart uses it)."""
-        cached = self._histograms.get(guild_id)
-        if cached is not None:
-            seen, at, found = cached
-            fresh = time.monotonic() - at < HISTOGRAM_MAX_AGE and ratings > BIG_GUILD_RATINGS
-            if seen == version or fresh:
-                return found
-        task = self._reading.get(guild_id)
-        if task is None:
-            task = asyncio.create_task(self._read_histograms(guild_id, version))
-            self._reading[guild_id] = task
-            task.add_done_callback(lambda done: self._read_done(guild_id, done))
-        try:
-            return await asyncio.wait_for(asyncio.shield(task), wait)
-        except TimeoutError:
-            return None
-
-    async def _read_histograms(self, guild_id: int, version: int) -> _Histograms:
-        arrays = await self.storage.guild_ratings(guild_id)
-        found = await self._run(lambda: _histograms(arrays.movie_ids, arrays.scores))
-        self._histograms.put(guild_id, (version, time.monotonic(), found))
-        return found
-
-    def _read_done(self, guild_id: int, task: asyncio.Task[_Histograms]) -> None:
-        if self._reading.get(guild_id) is task:
-            del self._reading[guild_id]
-        if not task.cancelled():
-            task.exception()  # retrieved: a read cut off by shutdown is not an error to log
+    async def _score_counts(self, guild_id: int, movie_ids: Sequence[int]) -> np.ndarray:
+        """How many ratings of these movies are 1, 2, ... 10, read now."""
+        found = await self.storage.score_counts(guild_id, movie_ids)
+        counts = np.zeros(MAX_SCORE - MIN_SCORE + 1, dtype=np.int64)
+        for score, n in found.items():
+            if MIN_SCORE <= score <= MAX_SCORE:
+                counts[score - MIN_SCORE] += n
+        return counts
 
     async def movie_distribution(self, guild_id: int, asker_id: int,
                                  movie: Movie) -> Picture | None:
@@ -481,14 +424,11 @@ class PictureService:
         nobody rated it or the hidden-ratings rule withholds it."""
         async with self.gate.enter():
             settings = await self.storage.get_guild_settings(guild_id)
-            version, count = await self.storage.ratings_version(guild_id)
+            version, _count = await self.storage.ratings_version(guild_id)
             mine = await self.storage.get_rating(guild_id, asker_id, movie.id)
-            # Before the reply (Discord's 3 s): a big guild's first read may not make it.
-            histograms = await self._guild_histograms(guild_id, version, count, wait=CHART_WAIT)
-            if histograms is None:
-                return None
-            counts = histograms.of([movie.id])
+            counts = await self._score_counts(guild_id, [movie.id])
             total = int(counts.sum())
+            # The text's rule (`bot.service.privacy`), on the counts this chart would draw.
             if total == 0 or not aggregate_visible(settings.ratings_visible, total,
                                                    mine is not None):
                 return None
@@ -505,21 +445,20 @@ class PictureService:
                           is not None else "."))
                 return Picture("scores.png", _alt(alt), rendered)
 
-            return await self._cached(("movie", guild_id, version, movie.id, mine), make)
+            return await self._cached(("movie", guild_id, version, movie.id, mine,
+                                       counts.tobytes()), make)
 
     async def list_distribution(self, guild_id: int, asker_id: int, movie_ids: Sequence[int],
                                 title: str) -> Picture | None:
         """The scores of a list of movies (/movies top) with the asker's own ratings of them
         in front; movies the hidden-ratings rule withholds are left out."""
         async with self.gate.enter():
-            version, count = await self.storage.ratings_version(guild_id)
+            version, _count = await self.storage.ratings_version(guild_id)
             allowed = await shareable_movies(self.storage, guild_id, asker_id, set(movie_ids))
             ids = [m for m in movie_ids if allowed is None or m in allowed]
             if not ids:
                 return None
-            histograms = await self._guild_histograms(guild_id, version, count)
-            assert histograms is not None  # no wait: the read finished
-            counts = histograms.of(ids)
+            counts = await self._score_counts(guild_id, ids)
             rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
                                                                               asker_id)
             mine = score_counts(rated_scores[np.isin(rated_ids, ids)])
@@ -538,7 +477,7 @@ class PictureService:
                 return Picture("scores.png", _alt(alt), rendered)
 
             return await self._cached(("list", guild_id, version, asker_id, tuple(ids),
-                                       title), make)
+                                       title, counts.tobytes()), make)
 
     # ----------------------------------------------------------------- /ratings
     async def ratings_summary(self, guild_id: int, asker_id: int, member_id: int, *,

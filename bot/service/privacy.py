@@ -5,6 +5,11 @@ another member's ratings, directly or by comparing answers.
   `/movies top`, the "server score" of cold-start and group picks) are shown only when at
   least `MIN_RATERS` members *other than the one asking* rated the movie: with fewer, the
   average of "everyone but me" is one member's score (`shareable_movies`).
+* **No side channel**: below that threshold the answer about a movie is the same whether 0, 1
+  or 2 others rated it (`movie_ratings`): the same "hidden" text (never "no ratings yet"), no
+  prediction (the model knows a movie only once someone rated it, so "Predicted for you"
+  appearing would tell), no chart. A score chart decides on the very counts it draws, read
+  when it is drawn (never from a cache that could disagree with the text).
 * **Group picks** exclude every movie anyone in the group rated, so comparing `group:@alice`
   with `group:@carol` would list what Alice rated. A group pick therefore needs each named
   member's consent (they press a button), except members sitting in the requester's own voice
@@ -18,6 +23,7 @@ cog cannot skip it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.service.errors import ServiceError
@@ -43,6 +49,29 @@ class ConsentRequired(ServiceError):
 def aggregate_visible(ratings_visible: bool, count: int, asker_rated: bool) -> bool:
     """Whether a movie's average and count may be shown to the asker."""
     return ratings_visible or count - int(asker_rated) >= MIN_RATERS
+
+
+@dataclass(frozen=True, slots=True)
+class MovieRatings:
+    """A movie's ratings in a guild as one member may learn them: `visible` False withholds
+    the mean and count and anything that would tell whether anyone rated it."""
+
+    mean: float | None
+    count: int
+    mine: int | None  # the asker's own score
+    visible: bool
+
+
+async def movie_ratings(storage: Storage, guild_id: int, asker_id: int,
+                        movie_id: int) -> MovieRatings:
+    """The movie's mean and count, the asker's own score, and whether the rule lets the asker
+    see the aggregate: one decision for every answer about one movie (text, prediction,
+    chart)."""
+    settings = await storage.get_guild_settings(guild_id)
+    mean, count = await storage.movie_stats(guild_id, movie_id)
+    mine = await storage.get_rating(guild_id, asker_id, movie_id)
+    return MovieRatings(mean, count, mine,
+                        aggregate_visible(settings.ratings_visible, count, mine is not None))
 
 
 async def shareable_movies(storage: Storage, guild_id: int, asker_id: int,

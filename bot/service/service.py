@@ -34,7 +34,7 @@ from bot.service import gcstats
 from bot.service.cache import LRUCache
 from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
-from bot.service.privacy import shareable_movies
+from bot.service.privacy import movie_ratings, shareable_movies
 from bot.service.ranked import RankedList
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
@@ -478,8 +478,13 @@ class RecommendationService:
         `loaded_only`: a nicety that must never make the caller wait (/rate's reply): None
         unless the guild's model is already in memory, and no fold-in of the member's latest
         ratings while a thread ranks on the model (the member's current row is used; the
-        lock can be queued behind seconds of a big guild's rankings)."""
+        lock can be queued behind seconds of a big guild's rankings).
+        While ratings are hidden, None for a movie fewer than MIN_RATERS other members rated
+        (`bot.service.privacy`): the model knows a movie only once someone rated it, so a
+        prediction appearing would say that someone did."""
         if loaded_only and self._cache.get(guild_id) is None:
+            return None
+        if not (await movie_ratings(self.storage, guild_id, user_id, movie_id)).visible:
             return None
         state = await self._state(guild_id, wait=False)
         model = state.model

@@ -573,6 +573,15 @@ class PostgresStorage(Storage):
             "AND movie_id = $2", guild_id, movie_id)
         return (float(row[0]) if row[0] is not None else None, int(row[1]))
 
+    async def score_counts(self, guild_id: int, movie_ids: Iterable[int]) -> dict[int, int]:
+        ids = sorted({int(m) for m in movie_ids})
+        if not ids:
+            return {}
+        rows = await self._fetch(
+            "SELECT score, count(*) FROM ratings WHERE guild_id = $1 "
+            "AND movie_id = ANY($2::bigint[]) GROUP BY score", guild_id, ids)
+        return {int(row[0]): int(row[1]) for row in rows}
+
     async def score_totals(self, guild_id: int) -> dict[int, tuple[int, int]]:
         rows = await self._fetch(
             "SELECT movie_id, sum(score), count(*) FROM ratings WHERE guild_id = $1 "

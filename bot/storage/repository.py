@@ -707,6 +707,20 @@ class Storage:
         )
         return (float(row[0]) if row[0] is not None else None, int(row[1]))
 
+    async def score_counts(self, guild_id: int, movie_ids: Iterable[int]) -> dict[int, int]:
+        """{score: how many ratings of these movies in the guild have it} (score charts; the
+        covering index answers it, movie by movie)."""
+        ids = sorted({int(m) for m in movie_ids})
+        counts: dict[int, int] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            rows = await self._fetchall(
+                "SELECT score, count(*) FROM ratings WHERE guild_id = ? AND movie_id IN "
+                f"({', '.join('?' * len(chunk))}) GROUP BY score", (guild_id, *chunk))
+            for score, count in rows:
+                counts[int(score)] = counts.get(int(score), 0) + int(count)
+        return counts
+
     async def score_totals(self, guild_id: int) -> dict[int, tuple[int, int]]:
         """{movie id: (sum of scores, number of ratings)} for every movie rated in the guild
         (what `/movies top` ranks; one pass over the covering index)."""

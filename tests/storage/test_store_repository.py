@@ -201,6 +201,18 @@ async def test_movie_stats(store, movies):
     assert await store.movie_stats(G1, matrix.id) == (7.5, 2)
 
 
+async def test_score_counts_of_some_movies_in_one_guild(store, movies):
+    matrix, heat, local = movies
+    assert await store.score_counts(G1, []) == {}
+    await store.upsert_rating(G1, ALICE, matrix.id, 9)
+    await store.upsert_rating(G1, BOB, matrix.id, 9)
+    await store.upsert_rating(G1, BOB, heat.id, 2)
+    await store.upsert_rating(G1, ALICE, local.id, 5)
+    await store.upsert_rating(G2, BOB, matrix.id, 1)  # another guild: not counted
+    assert await store.score_counts(G1, [matrix.id]) == {9: 2}
+    assert await store.score_counts(G1, [matrix.id, heat.id]) == {9: 2, 2: 1}
+
+
 async def test_guild_ratings_as_numpy_columns(store, movies):
     matrix, heat, local = movies
     await store.upsert_rating(G1, BOB, heat.id, 2)
