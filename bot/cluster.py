@@ -11,6 +11,9 @@ What the processes share goes through Redis (`[redis] url`):
   `shard_id % max_concurrency`, holds across processes: `before_identify_hook` takes the
   bucket's key with `SET key NX PX 5500` (the hold is 10 % over the limit) and waits while
   another process holds it. discord.py's own hook only spaces shards inside one process.
+  With Redis out of reach (a restart, a network cut) the hook waits and retries with backoff,
+  one log line per attempt: a shard whose session Discord invalidated meanwhile identifies
+  once Redis is back, and the process stays up.
 * **Per-process resources**: with `[metrics] enabled`, cluster K serves on `port + K`.
 * **One-time start-up jobs** run once, not in every process: migrations and the starter
   catalog under a Redis lock (the first process does them, the others find them done); the
@@ -43,6 +46,9 @@ log = logging.getLogger(__name__)
 IDENTIFY_MARGIN = 1.1  # hold each bucket 10 % longer than Discord's window (5 s -> 5.5 s)
 STARTUP_LOCK_SECONDS = 600  # the start-up lock expires if its holder dies mid-migration
 KEY_PREFIX = "moviebot"
+# Redis out of reach while a shard must identify: retry after 0.5 s, doubling, at most 30 s
+# apart (discord.py gives a whole identify 60 s, then reconnects and comes back here).
+IDENTIFY_RETRY_BASE, IDENTIFY_RETRY_CAP = 0.5, 30.0
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -170,8 +176,8 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
         bucket = shard % await self.max_concurrency()
         window = self.settings.sharding.identify_seconds
         if self.coordinator is not None:
-            waited = await self.coordinator.identify_slot(self._key("identify", bucket),
-                                                          window * IDENTIFY_MARGIN)
+            waited = await self._shared_identify_slot(
+                self.coordinator, shard, self._key("identify", bucket), window * IDENTIFY_MARGIN)
         else:
             started = time.monotonic()
             last = self._last_identify.get(bucket)
@@ -181,6 +187,35 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
             waited = self._last_identify[bucket] - started
         self.identify_waits.append((shard, waited))
         log.debug("identify shard=%s bucket=%s waited=%.2fs", shard, bucket, waited)
+
+    async def _shared_identify_slot(self, coordinator: Coordinator, shard: int, key: str,
+                                    hold: float) -> float:
+        """The bucket's identify slot through Redis, waiting out a Redis that cannot be
+        reached (retried with backoff, logged); the seconds waited."""
+        from redis.exceptions import ConnectionError as RedisUnreachable
+        from redis.exceptions import TimeoutError as RedisTimeout
+
+        from bot.lifecycle import backoff_delay, describe
+
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                await coordinator.identify_slot(key, hold)
+            except (RedisUnreachable, RedisTimeout, OSError) as error:
+                if self.is_closed():
+                    raise
+                attempt += 1
+                delay = backoff_delay(attempt, base=IDENTIFY_RETRY_BASE, cap=IDENTIFY_RETRY_CAP)
+                log.warning("shard %s cannot identify: Redis unreachable for the identify lock "
+                            "(attempt %d): %s; retrying in %.1f s", shard, attempt,
+                            describe(error), delay)
+                await asyncio.sleep(delay)
+                continue
+            if attempt:
+                log.info("shard %s: Redis reachable again after %d failed attempt(s); "
+                         "identifying", shard, attempt)
+            return time.monotonic() - started
 
     async def _close_once(self) -> None:
         try:
