@@ -32,8 +32,11 @@ RUN pip install --no-deps . \
 
 USER moviebot
 VOLUME ["/data"]
-# Healthy = the database opens and the gateway heartbeat (kept in a status file next to the
-# database) is under 90 s old; the first minute is for logging in and loading the catalog.
+# Healthy (exit 0) = the database opens and the gateway heartbeat (kept in a status file next
+# to the database) is under 90 s old. Exit 3 = starting: the database is ready, Discord not
+# reached yet (`docker inspect` shows "starting: cannot reach Discord (attempt N, next in S s)");
+# exit 1 = unhealthy. Docker counts any non-zero exit as a failed check; the first minute is for
+# logging in.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "bot", "health"]
 # `python -m bot` reads /config/config.toml if MOVIEBOT_CONFIG is set to it by the operator;

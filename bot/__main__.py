@@ -6,6 +6,9 @@ is not there) ends with one line on stderr and a non-zero exit code, never a tra
 options (`--config`) work before or after the subcommand. Exit codes: 0 done, 1 failed (a bug,
 or something the line explains), 2 configuration error, 78 Discord refused the token or the
 intents (a restart will not help: `RestartPreventExitStatus=78` under systemd), 130 Ctrl-C.
+`health` adds 3: starting (the database is ready, Discord not reached yet).
+
+`run` creates and migrates the database before it first tries Discord (`bot.lifecycle.serve`).
 """
 
 from __future__ import annotations
@@ -189,10 +192,11 @@ async def _health(args: argparse.Namespace, settings: Settings) -> int:
     verdicts = [check(settings.database, max_age=args.max_age,
                       server=bool(database_server(settings)), cluster_id=cluster)
                 for cluster in clusters]
-    healthy = all(verdict.ok for verdict in verdicts)
+    # 0 when all are healthy, 1 when one is unhealthy, else 3: starting (bot.health)
+    code = max(verdicts, key=lambda v: (v.exit_code == EXIT_FAILED, v.exit_code)).exit_code
     for verdict in verdicts:
-        print(verdict.message, file=sys.stdout if healthy else sys.stderr)
-    return 0 if healthy else EXIT_FAILED
+        print(verdict.message, file=sys.stderr if code == EXIT_FAILED else sys.stdout)
+    return code
 
 
 async def _invite(args: argparse.Namespace, settings: Settings) -> int:
@@ -271,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=_stats)
     health = sub.add_parser(
         "health", help="check the database and the running bot's gateway heartbeat (exit 0 = "
-                       "healthy; Docker's HEALTHCHECK)")
+                       "healthy, 1 = unhealthy, 3 = starting: Discord not reached yet; "
+                       "Docker's HEALTHCHECK)")
     health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
                         help="unhealthy when the last heartbeat is older (default: 90)")
     health.add_argument("--cluster", type=int, metavar="ID",

@@ -1,12 +1,14 @@
 """The bot object: wiring of settings, storage, the recommendation service and the cogs.
 
 `create_bot(settings)` returns an unstarted `MovieBot`; nothing touches the network or the
-database until `start()` (discord.py then calls `setup_hook`, where the database is opened, the
-starter catalog loaded, the cogs added and, with a dev guild configured, the commands synced).
-`setup_hook` may run again when a login is retried (see `bot.lifecycle`): each step is done once.
-
-While it runs the bot keeps a status file fresh for `python -m bot health` (`bot.health`) and,
-with `[metrics] enabled`, serves Prometheus metrics (`bot.metrics`).
+database until `prepare()` or `start()`. `prepare()` does everything that needs no network:
+opens the database (migrations, starter catalog) and the services, starts the health status file
+and, with `[metrics] enabled`, the Prometheus endpoint (`bot.metrics`). `bot.lifecycle.serve`
+calls it before the first login attempt, so a bot that cannot reach Discord yet already has its
+database, answers `python -m bot health` ("starting: ...") and `stats`, and serves metrics.
+discord.py's `setup_hook` (after login) calls it too (a no-op when done), then adds the cogs and,
+with a dev guild configured, syncs the commands. `setup_hook` may run again when a login is
+retried (see `bot.lifecycle`): each step is done once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.domain.plural import plural
 from bot.domain.servers import server_name
+from bot.health import LoginRetry
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
 if TYPE_CHECKING:
@@ -110,6 +113,8 @@ class MovieBot(commands.Bot):
         self._close_task: asyncio.Task[None] | None = None
         self.metrics: Metrics | None = None  # with [metrics] enabled, from setup_hook
         self._status_task: asyncio.Task[None] | None = None
+        self.login_retry: LoginRetry | None = None  # the last failed login, until one works
+        self.status_changed = asyncio.Event()  # wakes the status writer (`bot.health`)
         self.tree.error(self._on_tree_error)
 
     async def _on_tree_error(self, interaction: discord.Interaction,
@@ -149,7 +154,10 @@ class MovieBot(commands.Bot):
             raise RuntimeError("the bot's services are not open (setup_hook has not run)")
         return self.services
 
-    async def setup_hook(self) -> None:
+    async def prepare(self) -> None:
+        """The start-up steps that need no network, each done once: the database (created and
+        migrated, starter catalog loaded) and the services, the metrics endpoint, the health
+        status file. Safe to call again (`setup_hook` does)."""
         from bot.health import cluster_of, keep_status, status_path
         from bot.service.app import Services
 
@@ -159,9 +167,6 @@ class MovieBot(commands.Bot):
                 await self.services.close(0)
                 self.services = None
                 return
-        for extension in EXTENSIONS:
-            if extension not in self.extensions:
-                await self.load_extension(extension)
         if self.settings.metrics.enabled and self.metrics is None:
             from bot.about import version
             from bot.metrics import Metrics
@@ -180,6 +185,24 @@ class MovieBot(commands.Bot):
             self._status_task = asyncio.get_running_loop().create_task(
                 keep_status(self, status_path(self.settings.database, cluster_of(self.settings))),
                 name="health-status")
+
+    def note_login_retry(self, attempt: int, retry_at: float, error: str) -> None:
+        """Discord could not be reached (`bot.lifecycle`): the status file says so at once
+        (`python -m bot health`: "starting: cannot reach Discord (attempt N, next in S s)")."""
+        self.login_retry = LoginRetry(attempt, retry_at, error)
+        self.status_changed.set()
+
+    def note_logged_in(self) -> None:
+        self.login_retry = None
+        self.status_changed.set()
+
+    async def setup_hook(self) -> None:
+        await self.prepare()
+        if self.services is None:  # closed while preparing
+            return
+        for extension in EXTENSIONS:
+            if extension not in self.extensions:
+                await self.load_extension(extension)
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -141,16 +141,20 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
         """Whether the guild's shard is one of this cluster's."""
         return shard_of(guild_id, self.settings.sharding.shard_count) in self.cluster_shards
 
-    async def setup_hook(self) -> None:
+    async def prepare(self) -> None:
         # Migrations and the starter catalog: one process at a time, so the first does them
-        # and the others find them done.
-        if self.coordinator is not None:
-            async with self.coordinator.exclusive(self._key("startup")):
-                await super().setup_hook()
+        # and the others find them done. This runs before the login, when the application id
+        # is not known yet: the lock's key is the same for every process.
+        if self.services is None and self.coordinator is not None:
+            async with self.coordinator.exclusive(f"{KEY_PREFIX}:startup"):
+                await super().prepare()
         else:
-            await super().setup_hook()
+            await super().prepare()
         if self.services is not None:
             self.services.guilds.owns = self.owns_guild  # reconcile and purge: own shards
+
+    async def setup_hook(self) -> None:
+        await super().setup_hook()
         log.info("cluster %d/%d: shards %s of %d", self.settings.sharding.cluster_id,
                  self.settings.sharding.clusters, self.cluster_shards,
                  self.settings.sharding.shard_count)

@@ -3,10 +3,20 @@
 The running bot rewrites `<database>.status.json` every `HEARTBEAT_EVERY` seconds (atomically:
 a temporary file renamed over it) with its pid, version and whether its gateway connection is
 up, plus `heartbeat_at` — the last time it saw the gateway connected with a heartbeat
-acknowledged (a finite latency). `python -m bot health` (Docker's HEALTHCHECK, a monitoring
-script) exits 0 when the database opens read-only with a schema this bot knows and that
-heartbeat is younger than `MAX_HEARTBEAT_AGE`; otherwise it prints one line saying what is wrong
-and exits 1. No network, no Discord token: it only reads files.
+acknowledged (a finite latency) — and, while Discord cannot be reached, the failed login attempt
+and when the next one is due (rewritten at once when that changes). The bot writes it from the
+moment its database is ready, before it first tries Discord.
+
+`python -m bot health` (Docker's HEALTHCHECK, a monitoring script) reads only files — no
+network, no Discord token — and prints one line:
+
+* `healthy: ...`, exit 0 (`HEALTHY`): the database opens read-only with a schema this bot knows
+  and the gateway heartbeat is younger than `MAX_HEARTBEAT_AGE`;
+* `starting: ...`, exit 3 (`STARTING`): the bot runs and its database is ready, but it has not
+  reached Discord yet: `starting: cannot reach Discord (attempt N, next in S s)` while logins
+  fail, `starting: connecting to Discord` in its first `MAX_HEARTBEAT_AGE` seconds;
+* `unhealthy: ...`, exit 1 (`UNHEALTHY`): anything else (no database, no status file, a stale
+  one, a heartbeat that stopped).
 
 Each cluster process of a sharded bot (`bot.cluster`) keeps its own file,
 `<database>.cluster-<K>.status.json`, so clusters sharing a host (and a database path) never
@@ -35,6 +45,19 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0  # seconds between two writes of the status file
 MAX_HEARTBEAT_AGE = 90.0  # older than this: unhealthy (Discord heartbeats every ~41 s)
 
+# `python -m bot health` exit codes (2 is the entry point's configuration error).
+HEALTHY, UNHEALTHY, STARTING = 0, 1, 3
+
+
+@dataclass(frozen=True)
+class LoginRetry:
+    """A failed attempt to reach Discord: its number, when the next one starts (epoch
+    seconds), and why (one line, no credentials)."""
+
+    attempt: int
+    retry_at: float
+    error: str
+
 
 def status_path(database: Path, cluster_id: int | None = None) -> Path:
     """The status file next to the database (the data volume is writable, /app is not): one
@@ -61,9 +84,16 @@ def write_status(path: Path, data: dict[str, Any]) -> None:
 def bot_status(bot: Any, started_at: float, heartbeat_at: float | None) -> dict[str, Any]:
     from bot.about import version
 
-    return {"pid": os.getpid(), "version": version(), "started_at": started_at,
-            "updated_at": time.time(), "connected": heartbeat_at is not None,
-            "heartbeat_at": heartbeat_at}
+    status: dict[str, Any] = {
+        "pid": os.getpid(), "version": version(), "started_at": started_at,
+        "updated_at": time.time(), "connected": heartbeat_at is not None,
+        "heartbeat_at": heartbeat_at}
+    retry = getattr(bot, "login_retry", None)
+    if isinstance(retry, LoginRetry):
+        status["login_attempt"] = retry.attempt
+        status["login_retry_at"] = retry.retry_at
+        status["login_error"] = retry.error
+    return status
 
 
 def gateway_alive(bot: Any) -> bool:
@@ -72,6 +102,17 @@ def gateway_alive(bot: Any) -> bool:
         return bool(bot.is_ready() and not bot.is_closed() and math.isfinite(bot.latency))
     except Exception:
         return False
+
+
+async def _wait(bot: Any, seconds: float) -> None:
+    """Sleep `seconds`, or less when the bot signals a change (its `status_changed` event)."""
+    changed = getattr(bot, "status_changed", None)
+    if not isinstance(changed, asyncio.Event):
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(changed.wait(), seconds)
+    changed.clear()
 
 
 async def keep_status(bot: Any, path: Path, every: float | None = None) -> None:
@@ -92,7 +133,7 @@ async def keep_status(bot: Any, path: Path, every: float | None = None) -> None:
                 log.warning("cannot write the health status file %s: %s", path,
                             error.strerror or error)
             writing = None
-            await asyncio.sleep(every)
+            await _wait(bot, every)
     finally:
         if writing is not None:  # stopped mid-write: the thread would recreate the file
             with contextlib.suppress(Exception):
@@ -105,6 +146,11 @@ async def keep_status(bot: Any, path: Path, every: float | None = None) -> None:
 class Health:
     ok: bool
     message: str
+    starting: bool = False  # running with its database ready, Discord not reached yet
+
+    @property
+    def exit_code(self) -> int:
+        return HEALTHY if self.ok else STARTING if self.starting else UNHEALTHY
 
 
 def check_database(database: Path) -> str | None:
@@ -162,9 +208,24 @@ def _check(database: Path, *, now: float | None, max_age: float, server: bool,
                              "ago (stopped or stuck)")
     heartbeat = status.get("heartbeat_at")
     if heartbeat is None:
-        return Health(False, "unhealthy: not connected to Discord yet (see the bot's log)")
+        return _not_connected_yet(status, now, max_age)
     age = now - float(heartbeat)
     if age > max_age:
         return Health(False, f"unhealthy: no gateway heartbeat for {age:.0f} s (Discord "
                              "unreachable? see the bot's log)")
     return Health(True, f"healthy: gateway heartbeat {age:.0f} s ago, database {database}")
+
+
+def _not_connected_yet(status: dict[str, Any], now: float, max_age: float) -> Health:
+    """A fresh status file, never a heartbeat: starting (still trying, or in its first
+    `max_age` seconds) or unhealthy (connected to nothing long after its start)."""
+    attempt = status.get("login_attempt")
+    if attempt:
+        wait = max(0.0, float(status.get("login_retry_at") or now) - now)
+        error = status.get("login_error")
+        return Health(False, f"starting: cannot reach Discord (attempt {int(attempt)}, next in "
+                             f"{wait:.0f} s)" + (f": {error}" if error else ""), starting=True)
+    started = status.get("started_at")
+    if started is not None and now - float(started) <= max_age:
+        return Health(False, "starting: connecting to Discord", starting=True)
+    return Health(False, "unhealthy: not connected to Discord yet (see the bot's log)")

@@ -1,7 +1,8 @@
 """Serving the bot until a signal: connecting with retries, graceful shutdown for `docker stop`
 (SIGTERM) and Ctrl-C.
 
-`serve(bot, token)` installs the handlers, logs in (retrying transient failures), connects and
+`serve(bot, token)` installs the handlers, opens what needs no network (`bot.prepare()`: the
+database, metrics, the health status file), logs in (retrying transient failures), connects and
 returns once the bot has closed: `MovieBot.close` stops taking commands, lets a running fit
 finish (bounded) and closes the database. Anything else that runs a bot in the foreground (the
 console) calls `install_shutdown_handlers(bot)` once its event loop runs.
@@ -24,6 +25,7 @@ import contextlib
 import logging
 import random
 import signal
+import time
 from typing import Any
 
 import aiohttp
@@ -125,6 +127,8 @@ async def login_with_retry(bot: Any, token: str) -> bool:
             await bot.login(token)
             if attempt:
                 log.info("reached Discord after %d failed attempt(s)", attempt)
+            if hasattr(bot, "note_logged_in"):
+                bot.note_logged_in()
             return True
         except Exception as error:
             if _stopping(bot):
@@ -135,16 +139,25 @@ async def login_with_retry(bot: Any, token: str) -> bool:
             delay = backoff_delay(attempt)
             log.warning("cannot reach Discord (attempt %d): %s; retrying in %.1f s",
                         attempt, describe(error), delay)
+            if hasattr(bot, "note_login_retry"):  # the health status file says so at once
+                bot.note_login_retry(attempt, time.time() + delay, describe(error))
             await _reset_http(bot)
             await _pause(bot, delay)
     return False
 
 
 async def serve(bot: Any, token: str) -> int:
-    """Run the bot until it is closed (by a signal or otherwise); 0 after a clean stop."""
+    """Run the bot until it is closed (by a signal or otherwise); 0 after a clean stop.
+
+    What needs no network comes first (`bot.prepare()`: the database, migrations, the starter
+    catalog, metrics, the health status file), so all of it works while Discord is out of
+    reach; then the login, retried, and the gateway connection."""
     install_shutdown_handlers(bot)
     async with bot:
-        if await login_with_retry(bot, token) and not _stopping(bot):
+        prepare = getattr(bot, "prepare", None)
+        if prepare is not None and not _stopping(bot):
+            await prepare()
+        if not _stopping(bot) and await login_with_retry(bot, token) and not _stopping(bot):
             try:
                 await bot.connect(reconnect=True)
             except Exception:

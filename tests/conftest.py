@@ -9,6 +9,9 @@ under `CI=true`, where a missing service is a failure (CI must start them).
 * `postgres_database`: a fresh, empty database with `pg_trgm` for one test (dropped after);
   its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold.
 * `drawing_process` (automatic): the pictures' drawing process is started once per session.
+* `timeout_factor`: how much slower than a quiet machine this run is (`timeouts.FACTOR`, from
+  `MOVIEBOT_TEST_TIMEOUT_FACTOR` or a calibration); deadlines that depend on machine speed are
+  multiplied by it. It is exported to the environment, so test subprocesses share it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
+import timeouts
+
+os.environ[timeouts.ENV] = str(timeouts.FACTOR)  # subprocesses of the tests: the same factor
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"timeout factor: {timeouts.FACTOR} (set {timeouts.ENV} to override)"
+
+
+@pytest.fixture(scope="session")
+def timeout_factor() -> float:
+    """Multiply deadlines that depend on machine speed by this (>= 1)."""
+    return timeouts.FACTOR
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -206,10 +207,23 @@ def test_health_checks_the_database_and_the_heartbeat(tmp_path):
     write_status(status_path(database), {**status, "heartbeat_at": now - 600})
     result = cli("health", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1 and "no gateway heartbeat for" in result.stderr
-    write_status(status_path(database), {**status, "heartbeat_at": None})
+    write_status(status_path(database), {**status, "heartbeat_at": None,
+                                         "started_at": now - 600})
     result = cli("health", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1 and "not connected to Discord yet" in result.stderr
     assert json.loads(status_path(database).read_text())["pid"] == 1
+    # Started, database ready, Discord not reached yet: "starting", exit code 3.
+    write_status(status_path(database), {**status, "heartbeat_at": None})
+    result = cli("health", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 3 and result.stdout.strip() == "starting: connecting to Discord"
+    write_status(status_path(database), {
+        **status, "heartbeat_at": None, "started_at": now - 3600, "login_attempt": 7,
+        "login_retry_at": now + 41.6, "login_error": "cannot connect to discord.com:443"})
+    result = cli("health", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    line = re.fullmatch(r"starting: cannot reach Discord \(attempt 7, next in (\d+) s\): "
+                        r"cannot connect to discord\.com:443", result.stdout.strip())
+    assert line is not None and 0 <= int(line[1]) <= 42, result.stdout
 
 
 @pytest.mark.parametrize("flag", ["--config", "--version"])

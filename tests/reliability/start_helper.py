@@ -4,12 +4,13 @@ its exit codes and signal handlers) against a Discord that is unreachable or mis
     python start_helper.py MODE CONFIG
 
 MODE: `closed` (nothing listens where Discord should be: connection refused; `sync-closed`
-runs `sync` instead of `run` against it), `flaky` (the emulator answers the first login
+runs `sync` instead of `run` against it), `offline` (the same as `closed`, with the bot's own
+backoff between attempts: 1 s, 2 s, ...), `flaky` (the emulator answers the first login
 attempts with HTTP 502, then works), `bad-token` (the emulator expects another token),
 `intents` (the emulator's gateway closes with 4014, disallowed intents), `hanging` (the login
-request never gets an answer). The emulator runs
-on a thread of its own, so the bot's event loop and signal handlers are exactly those of
-`main()`; retries wait a few hundredths of a second.
+request never gets an answer). The emulator runs on a thread of its own, so the bot's event
+loop and signal handlers are exactly those of `main()`; except `offline`, retries wait a few
+hundredths of a second.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ import bot.lifecycle
 from bot.__main__ import main
 from emulator import DiscordEmulator, fast_retries
 
-bot.lifecycle.BACKOFF_BASE = 0.05
-bot.lifecycle.BACKOFF_CAP = 0.4
 FAILED_LOGIN_REQUESTS = 10  # discord.py tries a 5xx request 5 times: two failed attempts
 
 
@@ -65,7 +64,10 @@ def run(mode: str, config: str) -> int:
     command = "run"
     if mode == "sync-closed":  # `python -m bot sync` with Discord unreachable
         command, mode = "sync", "closed"
-    if mode == "closed":
+    if mode != "offline":  # `offline`: a closed port, with the bot's own backoff (1 s, 2 s...)
+        bot.lifecycle.BACKOFF_BASE = 0.05
+        bot.lifecycle.BACKOFF_CAP = 0.4
+    if mode in ("closed", "offline"):
         import discord.http
 
         discord.http.Route.BASE = f"http://127.0.0.1:{closed_port()}/api/v10"
