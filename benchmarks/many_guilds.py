@@ -4,6 +4,13 @@ commands at 50/s (on demand, not in CI).
     python benchmarks/many_guilds.py                 # 2,000 guilds, 50/s for 60 s
     python benchmarks/many_guilds.py --cpu-hog 2     # the same on a busy machine
     python benchmarks/many_guilds.py --quick         # 200 guilds, 20,000 ratings at most, 15 s
+    python benchmarks/many_guilds.py --quick --check # the CI guard (tests/test_benchmarks_smoke.py)
+
+`--check` turns the run into a pass/fail guard, not a timing target: it fails (exit 1) when
+any interaction was acknowledged later than Discord's 3 s interaction limit (or not at all: a
+failed interaction for the member) or when the bot's log says "database is locked" or
+"interaction failed". A regression like round 3's `/rate` collapse (33-59 s acks under load)
+cannot land unnoticed.
 
 Everything goes through the emulator: this process runs the Discord emulator (a world of
 `--guilds` guilds, each with a few commanding members) and the load generator; the real bot
@@ -307,13 +314,17 @@ async def run(args: argparse.Namespace) -> int:
                 if hogs is not None:
                     hogs.stop()
                 errors = bot.errors()
+                log_text = (Path(tmp) / "bot.log").read_text(errors="replace") \
+                    if (Path(tmp) / "bot.log").exists() else ""
                 if args.log:
                     args.log.write_bytes((Path(tmp) / "bot.log").read_bytes())
     report["errors"] = errors
+    report["log_text"] = log_text
     return summarise(args, inters, window, late, report)
 
 
 def summarise(args, inters, window: float, late: int, report: dict) -> int:
+    log_text = report.pop("log_text", "")
     answered = [i for i in inters if i.callback_received_at is not None]
     by_kind: dict[str, list] = {}
     for inter in inters:
@@ -374,7 +385,36 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
                     for label, group in [("all", inters), *by_kind.items()]},
             "window": window, "late": late, "unanswered": len(inters) - len(answered),
             "report": report}, indent=1))
+    if args.check:
+        return check(inters, answered, log_text)
     return 0 if len(answered) == len(inters) else 1
+
+
+DISCORD_ACK_LIMIT_MS = 3000.0  # an interaction not acknowledged within 3 s fails
+FORBIDDEN_LOG = ("database is locked", "interaction failed")
+
+
+def check(inters, answered, log_text: str) -> int:
+    """The CI guard (`--check`): every interaction acknowledged within Discord's limit and no
+    lock or failed-interaction error in the bot's log. Prints each failure; returns 0 or 1."""
+    failures = []
+    if len(answered) != len(inters):
+        failures.append(f"{len(inters) - len(answered)} interactions never acknowledged")
+    late = [1000 * s for s in callback_latencies(answered) if 1000 * s > DISCORD_ACK_LIMIT_MS]
+    if late:
+        failures.append(f"{len(late)} interactions acknowledged after Discord's 3 s limit "
+                        f"(worst {max(late):.0f} ms)")
+    lowered = log_text.lower()
+    for needle in FORBIDDEN_LOG:
+        count = lowered.count(needle)
+        if count:
+            failures.append(f"bot log says {needle!r} {count} times")
+    for failure in failures:
+        print(f"CHECK FAILED: {failure}")
+    if not failures:
+        print("CHECK PASSED: every interaction acknowledged within 3 s; no lock or failed "
+              "interaction in the bot's log")
+    return 1 if failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 200 guilds, largest 20,000, 15 s")
+    p.add_argument("--check", action="store_true",
+                   help="fail (exit 1) if any ack passes Discord's 3 s or the bot log says "
+                        "'database is locked' / 'interaction failed' (the CI guard)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--log", type=Path, help="keep the bot process's log here")
     args = p.parse_args(argv)

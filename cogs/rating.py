@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from bot.service.ratings import RateOutcome
+from cogs.acks import reply, within_ack
 from cogs.lookup import MovieParam
 from cogs.text import NO_PINGS, movie_label, stars
 
@@ -56,10 +57,9 @@ class Rating(commands.Cog):
     async def rate(self, interaction: discord.Interaction, movie: MovieParam,
                    score: app_commands.Range[int, MIN_SCORE, MAX_SCORE]) -> None:
         assert interaction.guild_id is not None  # guild_only
-        outcome = await self.bot.app.ratings.rate(interaction.guild_id, interaction.user.id,
-                                                  movie, score)
-        await interaction.response.send_message(rate_text(outcome), ephemeral=True,
-                                                allowed_mentions=NO_PINGS)
+        outcome = await within_ack(interaction, self.bot.app.ratings.rate(
+            interaction.guild_id, interaction.user.id, movie, score))
+        await reply(interaction, rate_text(outcome))
 
     @app_commands.command(name="unrate", description="Remove your rating of a movie")
     @app_commands.guild_only()

@@ -58,10 +58,11 @@ class RatingService:
             except Exception:  # a prediction is a nicety; never let it block the rating
                 log.exception("prediction failed guild=%s movie=%s", guild_id, movie.id)
             try:
-                previous = await self.storage.upsert_rating(guild_id, user_id, movie.id, value)
+                # The rating and the watchlist removal (they watched it) in one transaction.
+                previous = await self.storage.upsert_rating(guild_id, user_id, movie.id, value,
+                                                            unwatch=True)
             except UnknownMovieError:
                 raise MovieNotFound(movie) from None
-            await self.storage.watchlist_remove(guild_id, user_id, [movie.id])  # watched it
             if previous != value:  # the same score again changes nothing: no refit
                 await self.recommendations.rating_changed(guild_id, user_id)
             return RateOutcome(movie, value, previous, predicted)

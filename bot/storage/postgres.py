@@ -503,7 +503,7 @@ class PostgresStorage(Storage):
 
     # ------------------------------------------------------------------- ratings
     async def upsert_rating(
-        self, guild_id: int, user_id: int, movie_id: int, score: int
+        self, guild_id: int, user_id: int, movie_id: int, score: int, *, unwatch: bool = False
     ) -> int | None:
         score = check_score(score)
         if not -MAX_SQL_INT <= movie_id <= MAX_SQL_INT:
@@ -521,6 +521,10 @@ class PostgresStorage(Storage):
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, user_id, movie_id) "
                 "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
                 guild_id, user_id, movie_id, score, time.time())
+            if unwatch:
+                await conn.execute(
+                    "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
+                    "AND movie_id = $3", guild_id, user_id, movie_id)
         return int(previous) if previous is not None else None
 
     async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:

@@ -4,8 +4,12 @@ Guild scoping is enforced here: a movie is *visible* in guild G when `movies.gui
 (the shared catalog) or `movies.guild_id = G` (added by G). Methods taking a guild id never
 return, rate or resolve a movie that is not visible in that guild.
 
-One aiosqlite connection (autocommit mode) is shared by all coroutines; writes that need more
-than one statement run in `BEGIN IMMEDIATE` transactions serialised by an asyncio lock.
+Connections (see `bot/storage/pool.py`): one writer connection (autocommit mode) takes every
+write, in `BEGIN IMMEDIATE` transactions serialised by an asyncio lock; reads outside a
+transaction go to a small pool of reader connections, each in its own thread, which under WAL
+read a consistent snapshot beside the writer. So a member's read never queues behind another's
+write, a model blob being loaded or a slow query, and `/rate`'s write never queues behind reads.
+Reads inside a transaction use the writer (they must see its uncommitted rows).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +63,7 @@ from .models import (
     RatedMovie,
     RatingArrays,
 )
+from .pool import ReaderPool
 from .search import (
     Scorer,
     display_title,
@@ -126,6 +132,11 @@ BUSIEST_SQL = (
     "max(updated_at) AS last_at FROM ratings GROUP BY guild_id ORDER BY n DESC, guild_id "
     "LIMIT $1) r LEFT JOIN guild_names g ON g.guild_id = r.guild_id "
     "ORDER BY r.n DESC, r.guild_id")
+
+# The writer connection inside a `_transaction` of the current task: reads made there see the
+# transaction's own rows (a reader connection would not).
+_IN_TRANSACTION: ContextVar[aiosqlite.Connection | None] = ContextVar("_in_transaction",
+                                                                      default=None)
 
 BUSY_RETRIES = 6  # extra attempts after busy_timeout ran out (another process writing)
 BUSY_BACKOFF = 0.05  # seconds before the first retry; doubled each time
@@ -216,9 +227,11 @@ class Storage:
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path,
-                 bulk: aiosqlite.Connection | None = None) -> None:
-        self._conn = conn
+                 bulk: aiosqlite.Connection | None = None,
+                 readers: ReaderPool | None = None) -> None:
+        self._conn = conn  # the writer
         self._bulk = bulk or conn  # fits' big reads and model blobs: not in members' queue
+        self._readers = readers or ReaderPool([conn], owned=False)
         self.path = path
         self.database = str(path)  # what a refit job opens (bulk.connect): path or URL
         self._lock = asyncio.Lock()
@@ -244,15 +257,20 @@ class Storage:
             await conn.close()
             raise
         bulk = None
+        readers = None
         if str(path) != ":memory:":
             try:
                 bulk = await open_bulk(path)
+                readers = await ReaderPool.open(path)
             except BaseException:
+                if bulk is not None:
+                    await bulk.close()
                 await conn.close()
                 raise
-        return cls(conn, path, bulk)
+        return cls(conn, path, bulk, readers)
 
     async def close(self) -> None:
+        await self._readers.close()
         if self._bulk is not self._conn:
             await self._bulk.close()
         await self._conn.close()
@@ -281,19 +299,30 @@ class Storage:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             await _retry_busy(self._conn.execute, "BEGIN IMMEDIATE")
+            token = _IN_TRANSACTION.set(self._conn)
             try:
                 yield self._conn
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                _IN_TRANSACTION.reset(token)
             await self._conn.execute("COMMIT")
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
+        writer = _IN_TRANSACTION.get()
+        if writer is self._conn:
+            async with writer.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        async with self._readers.connection() as conn, conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._conn.execute(sql, params) as cursor:
+        writer = _IN_TRANSACTION.get()
+        if writer is self._conn:
+            async with writer.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        async with self._readers.connection() as conn, conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     # -------------------------------------------------------------------- movies
@@ -616,13 +645,14 @@ class Storage:
 
     # ------------------------------------------------------------------- ratings
     async def upsert_rating(
-        self, guild_id: int, user_id: int, movie_id: int, score: int
+        self, guild_id: int, user_id: int, movie_id: int, score: int, *, unwatch: bool = False
     ) -> int | None:
         """Set a member's score (1..10) for a movie; returns the previous score or None.
 
-        One row per guild+member+movie: re-rating updates score and updated_at. Raises
-        ValueError for a score outside 1..10 and UnknownMovieError when the movie is not
-        visible in the guild.
+        One row per guild+member+movie: re-rating updates score and updated_at. With
+        `unwatch`, the movie leaves the member's watchlist in the same transaction (they
+        watched it). Raises ValueError for a score outside 1..10 and UnknownMovieError when the
+        movie is not visible in the guild.
         """
         score = check_score(score)
         async with self._transaction() as conn:
@@ -640,6 +670,10 @@ class Storage:
                 "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
                 (guild_id, user_id, movie_id, score, time.time()),
             )
+            if unwatch:
+                await conn.execute(
+                    "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                    (guild_id, user_id, movie_id))
         return int(previous[0]) if previous else None
 
     async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:

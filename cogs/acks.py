@@ -1,0 +1,46 @@
+"""Acknowledging an interaction in time, whatever the work behind it costs.
+
+Discord fails an interaction that is not acknowledged within 3 s. A command whose answer is
+usually immediate (`/rate`) awaits its service call through `within_ack`: past `ACK_AFTER`
+seconds the interaction is deferred (the member sees "thinking…", ephemeral), the work goes on,
+and `reply` then edits that deferred answer instead of sending a new one. So a slow database or
+a busy machine makes an answer late, never a failed interaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import discord
+
+from cogs.text import NO_PINGS
+
+ACK_AFTER = 1.0  # seconds an immediate answer may take before Discord hears "thinking"
+
+T = TypeVar("T")
+
+
+async def within_ack(interaction: discord.Interaction, work: Awaitable[T], *,
+                     ephemeral: bool = True, after: float = ACK_AFTER) -> T:
+    """Await `work`; if it takes longer than `after`, defer the interaction first and go on
+    waiting. An exception from `work` propagates unchanged (the error handler answers the
+    deferred interaction with a follow-up)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), after)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        return await task
+
+
+async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bool = True,
+                **kwargs: Any) -> None:
+    """Send the answer, or edit the deferred "thinking…" answer `within_ack` left."""
+    kwargs.setdefault("allowed_mentions", NO_PINGS)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=content, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
