@@ -237,8 +237,8 @@ async def serve(args: argparse.Namespace) -> None:
     same_score = [0]
     upsert = storage.upsert_rating
 
-    async def counting_upsert(guild_id, user_id, movie_id, score):
-        previous = await upsert(guild_id, user_id, movie_id, score)
+    async def counting_upsert(guild_id, user_id, movie_id, score, **options):
+        previous = await upsert(guild_id, user_id, movie_id, score, **options)
         if previous is not None and int(previous) == int(score):
             same_score[0] += 1
         return previous
