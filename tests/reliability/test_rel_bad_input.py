@@ -114,9 +114,9 @@ ISSUE_13 = {
     9: ("database, WAL/SHM, backups 0600; data folder 0700",
         "tests/reliability/test_rel_private_files.py::"
         "test_database_wal_shm_backup_are_0600_and_a_new_data_folder_0700"),
-    10: ("backup to a folder or unwritable path: one line, non-zero, nothing left",
+    10: ("backup to an unwritable path: one line, non-zero, nothing left",
          "tests/reliability/test_rel_private_files.py::"
-         "test_backup_to_a_folder_or_an_unwritable_path_is_one_line_and_leaves_nothing"),
+         "test_backup_to_an_unwritable_path_is_one_line_and_leaves_nothing"),
     11: ("uncaught exceptions in threads and main are redacted",
          "tests/reliability/test_rel_private_files.py::"
          "test_uncaught_exceptions_in_threads_and_main_are_redacted"),
