@@ -34,16 +34,27 @@ def _size(path: Path) -> str:
 
 
 def _running(database: Path, now: float) -> str:
+    """The single bot's status, or a sharded bot's clusters' (one status file each)."""
+    import glob
+
+    single = status_path(database)
+    clusters = sorted(database.parent.glob(
+        glob.escape(database.name) + ".cluster-*.status.json"))
+    if single.exists() or not clusters:
+        return _status(single, now)
+    up = sum(_status(path, now).startswith("running, connected") for path in clusters)
+    return f"{up} of {plural(len(clusters), 'cluster')} running and connected"
+
+
+def _status(path: Path, now: float) -> str:
     try:
-        status = json.loads(status_path(database).read_text(encoding="utf-8"))
+        status = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "not running (no status file)"
     age = now - float(status.get("updated_at") or 0)
     if age > 90:
         return f"not running (status last updated {age:.0f} s ago)"
-    state = ("connected" if status.get("heartbeat_at") else
-             f"cannot reach Discord yet (attempt {status['login_attempt']})"
-             if status.get("login_attempt") else "not connected to Discord yet")
+    state = "connected" if status.get("heartbeat_at") else "not connected to Discord yet"
     up = now - float(status.get("started_at") or now)
     return f"running, {state} (pid {status.get('pid')}, up {up / 3600:.1f} h)"
 

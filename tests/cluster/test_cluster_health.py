@@ -50,12 +50,16 @@ def cluster_settings(database: Path, redis: str, cluster_id: int) -> Any:
 
 
 async def health(config: Path, *args: str, **env: str) -> tuple[int, list[str]]:
+    return await cli(config, "health", *args, **env)
+
+
+async def cli(config: Path, *args: str, **env: str) -> tuple[int, list[str]]:
     environ = {k: v for k, v in os.environ.items()
                if k not in ("DISCORD_TOKEN", "MOVIEBOT_CONFIG", "MOVIEBOT_CLUSTER_ID",
                             "MOVIEBOT_DATABASE", "MOVIEBOT_REDIS_URL")}
     environ.update(PYTHONPATH=str(REPO), **env)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "health", *args,
+        sys.executable, "-m", "bot", "--config", str(config), *args,
         cwd=config.parent, env=environ, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate()
@@ -87,6 +91,8 @@ async def test_each_cluster_keeps_its_own_health(tmp_path, redis_db, monkeypatch
             assert lines[1].startswith("cluster 1 healthy: gateway heartbeat")
             code, lines = await health(config, "--cluster", "1")
             assert code == 0 and len(lines) == 1 and lines[0].startswith("cluster 1 healthy")
+            code, lines = await cli(config, "stats")  # `stats` sees both clusters too
+            assert code == 0 and "Bot:      2 of 2 clusters running and connected" in lines
 
             await bots[1].close()  # cluster 1 stops; cluster 0 runs on
             assert not status_path(database, 1).exists()
