@@ -104,6 +104,10 @@ class GuildModel:
     folded_users: set[int] = field(default_factory=set)
     dirty: bool = False  # ratings or settings changed since the running fit started
     refit_now: bool = False  # the next refit skips the debounce (a member was forgotten)
+    # Members forgotten since the running fit started: a model that still knows one of them
+    # is never put in memory. And whether a refit is owed for a forget (a failed one retries).
+    forgotten: set[int] = field(default_factory=set)
+    forget_pending: bool = False
     trained_on: tuple[int, str] | None = None  # (ratings version, settings key) of `model`
     fit_task: asyncio.Task[None] | None = None  # the guild's running fit, if any
     timer: asyncio.TimerHandle | None = None
@@ -261,6 +265,7 @@ class RecommendationService:
             # Clear before reading: a rating saved after this point marks its member again.
             changed_before = set(state.changed_users)
             state.changed_users.clear()
+            state.forgotten.clear()  # deleted before this fit reads: it cannot know them
         failed = False
         try:
             fit = await self._fit_settings(guild_id)
@@ -281,9 +286,16 @@ class RecommendationService:
                 model = await asyncio.to_thread(lambda: CFModel.from_bytes(blob, prior=prior))
             # The guild may have been evicted (or evicted and loaded again) meanwhile.
             state = self._cache.get(guild_id)
+            if state is not None and model is not None and any(
+                    model.knows_user(u) for u in state.forgotten):
+                # Read before a member's forget: never in memory (refit_now fits again).
+                log.info("fit guild=%s read a forgotten member's ratings: not used", guild_id)
+                model = None
+                state = None
             if state is not None:
                 # Members who rated while the fit ran are in changed_users again: they get
                 # a fold-in on the new model when they next ask.
+                state.forget_pending = False
                 state.model = model
                 state.provisional = False
                 state.all_changed = False
@@ -357,8 +369,8 @@ class RecommendationService:
         if state.refit_now:
             state.refit_now = False
             return "now"
-        if failed:
-            return "later" if state.dirty else None
+        if failed:  # a forget's refit is owed until one succeeds (e.g. Redis came back)
+            return "later" if state.dirty or state.forget_pending else None
         version, _count = await self.storage.ratings_version(guild_id)
         key = (await self._fit_settings(guild_id)).key
         if state.dirty or state.trained_on != (version, key):
@@ -411,16 +423,30 @@ class RecommendationService:
 
     async def member_forgotten(self, guild_id: int, user_id: int) -> None:
         """Call after all of a member's ratings were deleted: every copy of the model forgets
-        them. The guild's model is loaded (so it keeps provisional answers), the saved copy is
-        replaced by a tombstone at once, and a refit starts now, not debounced; its result,
-        saved again, no longer knows the member."""
-        cached = self._cache.get(guild_id) is not None
-        state = await self._state(guild_id, wait=False)  # not cached: loads, starts a fit
-        await self.storage.delete_model(guild_id)
+        them, at once and whatever becomes of the refit (a queue lane may be down): the saved
+        copy is replaced by a tombstone, an in-memory model that knows the member is dropped
+        (the guild answers as a new one until the refit is in), and a refit starts now, not
+        debounced (retried after a failure); its result no longer knows the member."""
+        await self.storage.delete_model(guild_id)  # first: a load now finds nothing of them
         forget_recent(guild_id)
         self._notify_forget(guild_id)
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            cached.forgotten.add(user_id)
+            cached.forget_pending = True
+            model = cached.model
+            if model is not None and model.knows_user(user_id):
+                async with cached.lock:  # no thread is ranking on it while it goes
+                    cached.model = None
+                cached.provisional = True
+                cached.trained_on = None
+                cached.all_changed = False
+                cached.folded_users.clear()
+                gc_after_swap()
+        state = await self._state(guild_id, wait=False)  # not cached: loads, starts a fit
         state.changed_users.add(user_id)
-        if not cached:
+        if cached is None:
+            state.forget_pending = True
             return  # the fit _state started reads the ratings after the delete
         if state.timer is not None:
             state.timer.cancel()

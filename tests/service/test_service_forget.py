@@ -3,6 +3,8 @@ saved model, whether or not the guild's model is in memory (real database, real 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from test_service import GUILD, seed, settings
 
@@ -58,3 +60,42 @@ async def test_forgetting_someone_with_no_ratings_changes_nothing(storage, tmp_p
         assert await storage.load_model(GUILD) == before
     finally:
         await services.recommendations.close()
+
+
+async def test_forgetting_does_not_wait_for_a_refit_queue_that_is_down(storage, tmp_path):
+    """Issue 20, row 8: with Redis down, /forgetme left the member in the in-memory model
+    indefinitely (the refit that would replace it could not be queued). The in-memory copy
+    now forgets at once; the refit is owed until it succeeds."""
+    from bot.service.training import TrainingPool
+
+    await seed(storage, GUILD)
+    services = Services.build(storage, settings(tmp_path, debounce_seconds=3600.0))
+    recs = services.recommendations
+    try:
+        await recs.top(GUILD, 1)
+        await recs.wait_idle(GUILD)
+        state = recs._cache.get(GUILD)
+        assert state is not None and state.model is not None
+        assert state.model.knows_user(MEMBER)
+        # Redis goes away: every refit now goes to a queue nobody can reach.
+        local = recs.pool
+        recs.pool = TrainingPool(mode="queue", queue_url="redis://127.0.0.1:9/0",
+                                 queue_key="k" * 32)
+        deleted, _watchlist = await services.ratings.forget_all(GUILD, MEMBER)
+        assert deleted == 20
+        # At once, before any refit: nothing in memory knows the member.
+        assert state.model is None or not state.model.knows_user(MEMBER)
+        assert await recs.predict(GUILD, MEMBER + 1, 1) is None  # no answer from the old one
+        task = recs._running_fit(GUILD)
+        assert task is not None
+        await asyncio.wait([task])  # the queued refit fails: Redis is down
+        assert state.model is None or not state.model.knows_user(MEMBER)
+        assert state.forget_pending and state.timer is not None  # the refit is retried
+        # The queue is back (here: the local lanes): the retry brings a model without them.
+        recs.pool.shutdown()
+        recs.pool = local
+        await recs.wait_idle(GUILD)
+        assert state.model is not None and not state.model.knows_user(MEMBER)
+        assert state.model.knows_user(MEMBER + 1) and not state.forget_pending
+    finally:
+        await recs.close()
