@@ -42,6 +42,7 @@ from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
 from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure, send_ephemeral
+from cogs.next_steps import first_ratings, with_prior_hint
 from cogs.text import NO_PINGS, movie_label, safe, stars
 from cogs.timeouts import end_quietly
 
@@ -473,10 +474,11 @@ class MovieNight(commands.Cog):
         picks = await self.bot.app.movienight.candidates(
             guild_id, starter[0], list(attendees), n=candidates, joined=joined)
         if len(picks.candidates) < 2:
-            text = ("Nobody in this server has rated a movie yet. Rate a few with `/rate` and "
-                    "I can plan a movie night." if not picks.guild_has_ratings else
-                    "I found fewer than two movies that none of you has rated: rate more "
-                    "movies with `/rate`, or ask the others to.")
+            text = with_prior_hint(
+                first_ratings("a movie night") if not picks.guild_has_ratings else
+                "I found fewer than two movies that none of you has rated: rate more movies "
+                "with `/rate` (find titles with `/movies search`), or ask the others to.",
+                picks.prior_installed)
             if edit:
                 await interaction.edit_original_response(content=text, view=None,
                                                          allowed_mentions=NO_PINGS)

@@ -46,7 +46,8 @@ class Ratings(commands.Cog):
         if total == 0:
             if own:
                 raise UserError("You haven't rated any movies in this server yet. Rate one "
-                                "with `/rate`, and it will show up here.")
+                                "with `/rate` (find titles with `/movies search`, or `/import` "
+                                "your Letterboxd or IMDb history), and it will show up here.")
             raise UserError(f"{name} hasn't rated any movies in this server yet.")
         title = (f"Your ratings ({total})" if own
                  else f"{name}'s ratings ({total})")

@@ -36,6 +36,7 @@ from cogs.budgets import reads_a_lot
 from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
+from cogs.next_steps import first_ratings, with_prior_hint
 from cogs.pictures import picture_file, show_picture
 from cogs.posters import add_details
 from cogs.text import NO_PINGS, movie_label, safe, stars
@@ -278,9 +279,8 @@ class Recommend(commands.Cog):
     async def _empty_message(self, picks: Picks, genre: str | None) -> str:
         needed, minimum = picks.ratings_needed, picks.min_ratings
         if not picks.guild_has_ratings:
-            return ("Nobody in this server has rated a movie yet, so I have nothing to go on. "
-                    f"Rate a few movies you've seen with `/rate` ({minimum} ratings unlock "
-                    "personal picks) and ask the others to do the same.")
+            return with_prior_hint(first_ratings("personal picks", minimum),
+                                   picks.prior_installed)
         if picks.provisional and not genre:
             pending = "I'm still learning this server's taste; try again in a few seconds."
             if needed:
@@ -293,8 +293,10 @@ class Recommend(commands.Cog):
         if needed:
             return (f"Not enough ratings in this server for picks yet. Rate {needed} more "
                     f"movie{'s' if needed != 1 else ''} with `/rate` to unlock personal picks.")
-        return ("You've rated every movie I could recommend from this server's ratings. Rate "
-                "new ones with `/rate`, or ask the others to rate more.")
+        return with_prior_hint(
+            "You've rated every movie I could recommend from this server's ratings. Rate "
+            "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
+            "the others to rate more.", picks.prior_installed)
 
     # ----------------------------------------------------------------------- group mode
     async def _group_members(self, interaction: discord.Interaction, group: str | None,
@@ -405,14 +407,15 @@ class Recommend(commands.Cog):
                                    personal=picks.personal, group=True)
         if not lines:
             if not picks.guild_has_ratings:
-                text = ("Nobody in this server has rated a movie yet. Rate a few with `/rate` "
-                        "and I can pick a movie night.")
+                text = with_prior_hint(first_ratings("a movie night"), picks.prior_installed)
             elif genre:
                 text = (f"I found no {safe(genre, 60)} movie that none of you has rated. "
                         "Try another genre, or none.")
             else:
-                text = ("I found no movie that none of you has rated yet. Rate more movies "
-                        "with `/rate`, or ask the others to.")
+                text = with_prior_hint(
+                    "I found no movie that none of you has rated yet. Rate more movies with "
+                    "`/rate` (find titles with `/movies search`), or ask the others to.",
+                    picks.prior_installed)
             await answer(content=text)
             return
         head = [f"For: {names}", f"Rule: **{name}**: {explanation}."]
@@ -445,7 +448,8 @@ class Recommend(commands.Cog):
             # Answered by editing the deferred reply (a followup would leave it "thinking").
             await interaction.edit_original_response(
                 content=f"I can't place **{movie_label(found)}** yet: it needs more ratings in "
-                        "this server before I know which movies are close to it.",
+                        "this server before I know which movies are close to it. If you've "
+                        "seen it, rate it with `/rate`, and ask others who have to do the same.",
                 allowed_mentions=NO_PINGS)
             return
 

@@ -44,6 +44,7 @@ class NightPicks:
     candidates: tuple[Candidate, ...]
     personal: bool  # False: the server's favourites (the group is too new to the model)
     guild_has_ratings: bool
+    prior_installed: bool = True  # False: no taste prior (looked up when too few candidates)
 
 
 @dataclass(eq=False)
@@ -145,7 +146,11 @@ class MovieNightService:
                         key=lambda p: (-watch.get(p.movie_id, 0), order[p.movie_id]))
         kept = sorted(ranked[:n], key=lambda p: order[p.movie_id])  # shown in the group's order
         chosen = tuple(Candidate(picks.movies[p.movie_id], p.score) for p in kept)
-        return NightPicks(chosen, picks.personal, picks.guild_has_ratings)
+        prior = True
+        if len(chosen) < 2:  # too few for a vote: the answer may tell admins about the prior
+            async with self.gate.enter():
+                prior = await self.storage.has_prior()
+        return NightPicks(chosen, picks.personal, picks.guild_has_ratings, prior)
 
     async def finish(self, guild_id: int, tally: Tally, winner: Movie) -> int:
         """Put the winner on the watchlists of those who took part in the vote (`takers`:

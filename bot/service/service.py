@@ -75,6 +75,7 @@ class Picks:
     ratings_needed: int = 0  # more ratings the member needs for personal picks
     min_ratings: int = 0  # the guild's minimum for personal picks
     guild_has_ratings: bool = True  # False: nobody in the guild has rated anything yet
+    prior_installed: bool = True  # False: no taste prior (only looked up for empty picks)
     movies: dict[int, Movie] = field(default_factory=dict)  # the picks' and reasons' movies
     has_more: bool = False  # a further page exists (within MAX_PICKS)
 
@@ -543,6 +544,7 @@ class RecommendationService:
     async def _with_movies(self, guild_id: int, picks: Picks) -> Picks:
         if not picks.items:
             picks.guild_has_ratings = await self.storage.guild_has_ratings(guild_id)
+            picks.prior_installed = await self.storage.has_prior()  # for the empty answer
             return picks
         ids = {p.movie_id for p in picks.items}
         ids |= {p.because[0] for p in picks.items if p.because is not None}
