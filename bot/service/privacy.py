@@ -74,6 +74,15 @@ async def movie_ratings(storage: Storage, guild_id: int, asker_id: int,
                         aggregate_visible(settings.ratings_visible, count, mine is not None))
 
 
+async def prediction_allowed(storage: Storage, guild_id: int, asker_id: int,
+                             movie_id: int) -> bool:
+    """Whether a prediction for the movie may be shown to the asker: always with visible
+    ratings (one read), else as `movie_ratings(...).visible`."""
+    if (await storage.get_guild_settings(guild_id)).ratings_visible:
+        return True
+    return (await movie_ratings(storage, guild_id, asker_id, movie_id)).visible
+
+
 async def shareable_movies(storage: Storage, guild_id: int, asker_id: int,
                            candidates: set[int] | None) -> set[int] | None:
     """`candidates` (None = all) narrowed, while ratings are hidden, to the movies at least

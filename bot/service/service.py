@@ -34,7 +34,7 @@ from bot.service import gcstats
 from bot.service.cache import LRUCache
 from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
-from bot.service.privacy import movie_ratings, shareable_movies
+from bot.service.privacy import prediction_allowed, shareable_movies
 from bot.service.ranked import RankedList
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
@@ -511,7 +511,7 @@ class RecommendationService:
         prediction appearing would say that someone did."""
         if loaded_only and self._cache.get(guild_id) is None:
             return None
-        if not (await movie_ratings(self.storage, guild_id, user_id, movie_id)).visible:
+        if not await prediction_allowed(self.storage, guild_id, user_id, movie_id):
             return None
         state = await self._state(guild_id, wait=False)
         model = state.model
