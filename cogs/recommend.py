@@ -116,6 +116,29 @@ def reason_text(label: str, score: int) -> str:
     return f"because you rated *{label}* {stars(score)}"
 
 
+# What carried a pick that none of the member's own ratings explains well
+# (`recommender.reasons`: the blend part with the largest share).
+CARRIED_BY = {
+    "pick": "popular with members who share your taste",
+    "prior": "close to your taste in the prior",
+    "enjoy": "members with your taste rate it highly",
+}
+STRETCH_NOTE = "a stretch: predicted below your average"
+
+
+def pick_reason(pick: Pick, movies: dict[int, Movie], limit: int = 60,
+                markdown: bool = True) -> str | None:
+    """The reason shown for a pick: the member's own rating behind it, else what carried it."""
+    because = pick.because
+    if because is not None and because[0] in movies:
+        text = reason_text(movie_label(movies[because[0]], limit) if markdown
+                           else movies[because[0]].label, because[1])
+        return text if markdown else text.replace("*", "")
+    if pick.carried_by in CARRIED_BY:
+        return CARRIED_BY[pick.carried_by]
+    return None
+
+
 def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
                group: bool = False, watchlisted: frozenset[int] = frozenset(),
                ) -> tuple[list[str], list[tuple[Movie, float]]]:
@@ -133,9 +156,11 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
             score = f"typical rating {stars(round(pick.score, 1))}"
         line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
                 f"{_genres(movie, other_limit)} · {score}")
-        because = pick.because
-        if because is not None and because[0] in movies:
-            line += " · " + reason_text(movie_label(movies[because[0]], other_limit), because[1])
+        if pick.stretch and personal and not group:
+            line += f" ({STRETCH_NOTE})"
+        reason = pick_reason(pick, movies, other_limit)
+        if reason is not None:
+            line += " · " + reason
         if movie.id in watchlisted:
             line += " · on your watchlist"
         return line
@@ -198,15 +223,18 @@ class Recommend(commands.Cog):
         service = self.bot.app.recommendations
 
         watchlisted = frozenset(await self.bot.app.watchlist.movie_ids(guild_id, user_id))
+        shown: set[int] = set()  # every title this reply showed: "Show more" never repeats
 
         async def load(page: int) -> Page:
-            picks = await service.recommend(guild_id, user_id, n=count, offset=count * page,
-                                            candidates=candidates)
+            picks = await service.recommend(guild_id, user_id, n=count, candidates=candidates,
+                                            shown=frozenset(shown))
+            shown.update(p.movie_id for p in picks.items)
             return await self._with_card(
                 self._page(picks, page, count, genre_name, watchlisted), picks, count * page)
 
         first_picks = await service.recommend(guild_id, user_id, n=count,
                                               candidates=candidates)
+        shown.update(p.movie_id for p in first_picks.items)
         first = self._page(first_picks, 0, count, genre_name, watchlisted)
         if not first.movies:
             await interaction.edit_original_response(
@@ -236,10 +264,11 @@ class Recommend(commands.Cog):
             if movie is None:
                 continue
             detail = ", ".join(movie.genres[:4]) or "no genre listed"
-            because = pick.because
-            if because is not None and because[0] in picks.movies:
-                reason = reason_text(picks.movies[because[0]].label, because[1])
-                detail += " · " + reason.replace("*", "")
+            if pick.stretch:
+                detail += " · " + STRETCH_NOTE
+            reason = pick_reason(pick, picks.movies, markdown=False)
+            if reason is not None:
+                detail += " · " + reason
             lines.append(CardLine(number, movie.label, detail, pick.score))
         title = page.embed.title or "Your picks"
         pictures = self.bot.app.pictures

@@ -15,8 +15,10 @@ toward zero. ``predict`` returns the plain prediction, clamped to the scale.
 Item-item model: EASE on the guild's binary "rated" matrix (``implicit.py``), plus the prior's
 item-item weights when a prior is given. Ranking (``recommend``, ``recommend_group``,
 ``rank_scores`` which ``evaluate`` uses) is the z-scored blend documented on
-``ModelConfig.blend_enjoy``; movies under the minimum support come last. ``explain`` names the
-rated movies that contribute most to that blend for one pick.
+``ModelConfig.blend_enjoy``; movies under the minimum support come last; a pick the rating
+model predicts below the member's own average is marked a stretch. ``explain`` and
+``reasons`` name the rated movies that contribute most to that blend for a pick
+(``reasons.py``).
 """
 
 from __future__ import annotations
@@ -416,7 +418,9 @@ class CFModel:
         return out - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
 
     def _rank(self, scores: np.ndarray, predicted: np.ndarray, n: int, excluded: np.ndarray,
-              candidates) -> list[Recommendation]:
+              candidates, floor: float = -np.inf) -> list[Recommendation]:
+        """Top n by ``scores``; a pick predicted below ``floor`` (units: the member's own
+        average rating) is marked a stretch."""
         scores = scores.copy()
         scores[excluded] = -np.inf
         if candidates is not None:
@@ -431,10 +435,11 @@ class CFModel:
         top = top[np.lexsort((self.movies.ids[top], -scores[top]))]
         shown = self._to_scale(predicted[top] - self._penalty()[top])
         pred = self._to_scale(predicted[top])
+        stretch = predicted[top] < floor - 1e-9
         return [
             Recommendation(int(self.movies.ids[j]), float(s), float(p),
-                           int(self.support_counts[j]), float(r))
-            for j, s, p, r in zip(top, shown, pred, scores[top], strict=True)
+                           int(self.support_counts[j]), float(r), bool(b))
+            for j, s, p, r, b in zip(top, shown, pred, scores[top], stretch, strict=True)
         ]
 
     def _excluded(self, user_indexes: Iterable[int], exclude) -> np.ndarray:
@@ -462,7 +467,37 @@ class CFModel:
 
         scores = self.rank_scores(np.array([u]), min_support)[0]
         predicted = self._predict_units(np.full(len(self.movies), u), np.arange(len(self.movies)))
-        return self._rank(scores, predicted, n, self._excluded([u], exclude), candidates)
+        return self._rank(scores, predicted, n, self._excluded([u], exclude), candidates,
+                          floor=self.member_mean(u))
+
+    def member_mean(self, u: int) -> float:
+        """Member index u's average rating in units (every rating they made counts; -inf for
+        a member without ratings, so nothing is below it)."""
+        _, vals = self._rated(u)
+        extra = self._extra.get(u)
+        if extra is not None and extra[1].size:
+            vals = np.concatenate([vals, extra[1]])
+        return float(np.mean(vals)) if vals.size else -np.inf
+
+    def reasons(self, user_id, movie_ids, min_weight: float = 0.1):
+        """Why each movie is on the member's list (``reasons.pick_reasons``): a
+        ``reasons.Reasons`` aligned to ``movie_ids`` (unknown member or movies: no reason)."""
+        from .reasons import Reasons, pick_reasons
+
+        self._check()
+        ids = np.asarray(movie_ids, dtype=np.int64).ravel()
+        u = self.users.get(user_id)
+        i = self.movies.lookup(ids)
+        out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
+                      np.zeros(ids.size), np.full(ids.size, 3, np.int8))
+        known = np.flatnonzero(i >= 0) if u >= 0 else np.zeros(0, np.int64)
+        if known.size:
+            got = pick_reasons(self, u, i[known], min_weight)
+            for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind),
+                                    (got.movie_id, got.rating, got.weight, got.kind),
+                                    strict=True):
+                mine[known] = theirs
+        return out
 
     def popular(self, n: int = 10, exclude=(), candidates=None,
                 min_support: int | None = None) -> list[Recommendation]:
@@ -615,84 +650,31 @@ class CFModel:
         self.T[u] = theta
         self.bu[u] = b
 
-    def _contributions(self, u: int, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rated movie ids, ratings in units, contribution of each to the item-item parts of
-        member u's ranking blend for movie i).
-
-        Exact decomposition: a z-scored part is (s_i - mean(s)) / sd with s = sum_j x_j W[j, :],
-        so rated movie j contributes w * x_j (W[j, i] - mean(W[j, :])) / sd. Subtracting
-        j's average pull is what makes a reason specific to this pick: a blockbuster that
-        pulls every movie up a little is not the reason for any one of them.
-        """
-        mi, vals = self._rated(u)
-        ex_ids, ex_vals = self._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
-        ids = np.concatenate([self.movies.ids[mi], ex_ids])
-        ratings = np.concatenate([vals, ex_vals])
-        c = np.zeros(ids.size)
-        if ids.size == 0:
-            return ids, ratings, c
-        nm = len(self.movies)
-        parts = self._blend_parts(np.array([u]))
-        if "pick" in parts and mi.size:
-            w, S = parts["pick"]
-            sd = float(S.std())
-            if sd > 1e-12:
-                W = self._implicit().W
-                mean_j = np.asarray(W[mi].sum(axis=1)).ravel() / nm
-                into = self._implicit().weights_into(mi, i)
-                c[:mi.size] += (w / sd) * self._liking(vals) * (into - mean_j)
-        if "prior" in parts:
-            w, S = parts["prior"]
-            sd = float(S.std())
-            p = np.concatenate([self._p_row[mi], self.prior.lookup(ex_ids)])
-            first = np.zeros(p.size, dtype=bool)  # the prior's rated set counts a movie once
-            ok = np.flatnonzero(p >= 0)
-            _, pos = np.unique(p[ok], return_index=True)
-            first[ok[pos]] = True
-            if sd > 1e-12 and first.any():
-                Wp = self.prior.implicit.W
-                cols = self._p_row[self._p_row >= 0]
-                rows = p[first]
-                mean_j = np.asarray(Wp[rows][:, cols].sum(axis=1)).ravel() / nm
-                into = (self.prior.implicit.weights_into(rows, int(self._p_row[i]))
-                        if self._p_row[i] >= 0 else np.zeros(rows.size))
-                c[first] += (w / sd) * (into - mean_j)
-        return ids, ratings, c
-
     def explain(self, user_id, movie_id, top: int = 1) -> list[tuple[int, float, float]]:
         """Which of the member's own ratings put ``movie_id`` on their list.
 
-        Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)``, strongest first.
-        ``weight`` is that rated movie's positive contribution to the ranking blend for this
-        pick (item-item parts, guild and prior, see ``_contributions``), in standard deviations
-        of the member's scores. Movies the member rated at least at their own average come
-        first (liking X is a better reason than having seen it). When the item-item models say
-        nothing about this pick, the rating model's contributions are used instead (rating
-        points, see ``foldin.py``). Rated movies the guild model does not know can be reasons.
+        Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)``, strongest first,
+        only movies the member rated at or above their own average rating (liking X is a
+        reason; having disliked Y is not one a member believes). ``weight`` is that rated
+        movie's positive contribution to the ranking blend for this pick, every part of it
+        (item-item, guild and prior, and the rating model), in standard deviations of the
+        member's scores (``reasons.py``). Rated movies the guild model does not know can be
+        reasons.
         """
+        from .reasons import contributions
+
         self._check()
         u, i = self.users.get(user_id), self.movies.get(movie_id)
         if u < 0 or i < 0:
             return []
-        ids, ratings, c = self._contributions(u, i)
+        ids, ratings, C, _parts = contributions(self, u, np.array([i]))
         if ids.size == 0:
             return []
-        top_n = max(0, int(top))
-        if np.any(c > 0):
-            liked = ratings >= ratings.mean() - 1e-9
-            order = np.lexsort((ids, -c, ~(liked & (c > 0))))
-            order = order[c[order] > 0][:top_n]
-            return [(int(ids[j]), float(ratings[j] * self.config.unit), float(c[j]))
-                    for j in order]
-        mi, vals = self._rated(u)
-        if mi.size == 0 or self.X.shape[1] == 0:
-            return []
-        cm = foldin.contributions(self.X[mi], self._targets(mi, vals), self.X[i],
-                                  self.config.reg, self.config.reg_bias) * self.config.unit
-        order = np.lexsort((self.movies.ids[mi], -cm))
-        order = order[cm[order] > 0][:top_n]
-        return [(int(self.movies.ids[mi[j]]), float(vals[j] * self.config.unit), float(cm[j]))
-                for j in order]
+        c = C[:, 0]
+        liked = ratings >= ratings.mean() - 1e-9
+        order = np.lexsort((ids, -ratings, -c))
+        order = order[liked[order] & (c[order] > 0)][: max(0, int(top))]
+        return [(int(ids[j]), float(ratings[j] * self.config.unit), float(c[j])) for j in order]
 
     # ------------------------------------------------------------------ persistence
     def to_bytes(self) -> bytes:

@@ -149,3 +149,6 @@ class Recommendation:
     support: int = 0
     rank: float = float("nan")
     """The ranking blend value the list is sorted by (best first)."""
+    stretch: bool = False
+    """The rating model expects the member to rate it below their own average rating: a pick
+    that is on the list for other reasons (what they pick), shown marked as a stretch."""

@@ -36,17 +36,20 @@ from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
 from bot.service.privacy import prediction_allowed, shareable_movies
 from bot.service.ranked import RankedList
+from bot.service.shortlist import Candidate, assemble_page, franchise_key
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
 from recommender import CFModel, ModelConfig, Recommendation
 from recommender.prior import GuildPrior, TastePrior
+from recommender.reasons import KINDS
 
 log = logging.getLogger(__name__)
 
 RATING_SCALE = SCALE
 GROUP_STRATEGIES = ("average", "least_misery")
-# A "because you rated X" reason is shown only when X moves the prediction this much.
+# A "because you rated X" reason is shown only when X moves the ranking blend this much (in
+# standard deviations of the member's scores); below it the pick says what else carried it.
 MIN_REASON_POINTS = 0.1
 MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
 RANK_OFF_LOOP_MOVIES = 300  # rank in a thread when the guild's model knows more movies
@@ -57,12 +60,18 @@ class Pick:
     movie_id: int
     score: float
     because: tuple[int, int] | None = None  # (rated movie id, the member's score for it)
+    stretch: bool = False  # predicted below the member's own average: shown marked
+    # With no rating of the member's behind it: the blend part that carried the pick
+    # ("pick": members who share your taste, "prior": the taste prior, "enjoy": the rating
+    # model), see `recommender.reasons`.
+    carried_by: str | None = None
 
 
-def _pick(rec: Recommendation, because: tuple[int, int] | None = None) -> Pick:
+def _pick(rec: Recommendation, because: tuple[int, int] | None = None,
+          carried_by: str | None = None) -> Pick:
     """Lists are ranked by the model's cautious ranking score; members see its prediction."""
     shown = rec.predicted if np.isfinite(rec.predicted) else rec.score
-    return Pick(int(rec.movie_id), float(shown), because)
+    return Pick(int(rec.movie_id), float(shown), because, bool(rec.stretch), carried_by)
 
 
 @dataclass
@@ -528,8 +537,11 @@ class RecommendationService:
 
     @gated
     async def recommend(self, guild_id: int, user_id: int, n: int = 10,
-                        candidates: set[int] | None = None, offset: int = 0) -> Picks:
-        """The member's picks `offset` to `offset + n` (by rank), with their movies."""
+                        candidates: set[int] | None = None, offset: int = 0,
+                        shown: frozenset[int] | set[int] = frozenset()) -> Picks:
+        """The member's next page of picks with their movies: page `offset // n` (pages are
+        built in turn by the rules of `shortlist`), never a movie in `shown` (what earlier
+        pages of the same reply showed: "Show more" never repeats a title)."""
         state = await self._state(guild_id)
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         minimum = await self._min_ratings(guild_id)
@@ -537,7 +549,7 @@ class RecommendationService:
         if needed > 0:  # server scores: with hidden ratings, only of movies enough others rated
             candidates = await shareable_movies(self.storage, guild_id, user_id, candidates)
         picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
-                                           rated_scores, needed)
+                                           rated_scores, needed, frozenset(shown))
         picks.min_ratings = minimum
         return await self._with_movies(guild_id, picks)
 
@@ -551,21 +563,32 @@ class RecommendationService:
         picks.movies = await self.storage.get_movies(guild_id, ids)
         return picks
 
+    async def _franchises(self, guild_id: int, ranked: RankedList) -> None:
+        """Each ranked movie's franchise key (title-stem rules), once per ranking."""
+        if ranked.franchises or not len(ranked):
+            return
+        ids = [int(m) for m in ranked.rows["movie_id"]]
+        movies = await self.storage.get_movies(guild_id, ids)
+        ranked.franchises = tuple(
+            franchise_key(movies[m].title) if m in movies else f"#{m}" for m in ids)
+
     async def _personal_picks(self, state: GuildModel, user_id: int, n: int, offset: int,
                               candidates: set[int] | None, rated_ids: np.ndarray,
-                              rated_scores: np.ndarray, needed: int) -> Picks:
-        """One page of picks. The ranking (at most MAX_PICKS deep) is computed once per
-        model, member, rated set and filter, off the loop for big catalogs, and kept: later
-        pages slice it and explain only their own picks."""
+                              rated_scores: np.ndarray, needed: int,
+                              shown: frozenset[int] = frozenset()) -> Picks:
+        """One page of picks. The ranking (at most MAX_PICKS deep) and every pick's reason
+        are computed once per model, member, rated set and filter, off the loop for big
+        catalogs, and kept: pages are assembled from it (`shortlist.assemble_page`)."""
         model = state.model
-        end = min(offset + n, MAX_PICKS)
         if model is None:
             return Picks([], personal=False,
                          provisional=self._running_fit(state.guild_id) is not None,
                          ratings_needed=needed)
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         if needed > 0:
-            best = model.popular(end + 1, exclude=rated_ids, candidates=cand)
+            end = min(offset + n, MAX_PICKS)
+            best = [r for r in model.popular(end + 1 + len(shown), exclude=rated_ids,
+                                             candidates=cand) if r.movie_id not in shown]
             return Picks([_pick(r) for r in best[offset:end]], personal=False,
                          provisional=state.provisional, ratings_needed=needed,
                          has_more=len(best) > end)
@@ -579,8 +602,9 @@ class RecommendationService:
             ranked = cached[1]
         else:
             def rank() -> RankedList:
-                return RankedList(model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids,
-                                                  candidates=cand))
+                recs = model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids, candidates=cand)
+                ids = np.array([r.movie_id for r in recs], dtype=np.int64)
+                return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS))
 
             if big:
                 async with state.lock:
@@ -588,24 +612,24 @@ class RecommendationService:
             else:
                 ranked = rank()
             self._ranked.put(key, (stamp, ranked))
-
-        def explain() -> list[Pick]:
-            picks = []
-            for rec in ranked.page(offset, end):
-                because = None
-                reasons = model.explain(user_id, rec.movie_id, top=1)
-                if reasons and reasons[0][2] >= MIN_REASON_POINTS:
-                    because = (int(reasons[0][0]), round(float(reasons[0][1])))
-                picks.append(_pick(rec, because))
-            return picks
-
-        if big:
-            async with state.lock:
-                picks = await asyncio.to_thread(explain)
-        else:
-            picks = explain()
-        return Picks(picks, personal=True, provisional=state.provisional,
-                     has_more=len(ranked) > end)
+        await self._franchises(state.guild_id, ranked)
+        pool = [Candidate(int(m), ranked.franchises[i], bool(ranked.rows["stretch"][i]),
+                          int(ranked.rows["reason"][i]))
+                for i, m in enumerate(ranked.rows["movie_id"])]
+        skip = set(shown)
+        for _ in range(offset // max(n, 1)):  # earlier pages, built by the same rules
+            skip.update(pool[i].movie_id for i in assemble_page(pool, n, skip))
+        chosen = assemble_page(pool, n, skip)
+        picks = []
+        for i, rec in zip(chosen, ranked.rows_at(chosen), strict=True):
+            reason, score, kind = ranked.reason_at(i)
+            if reason >= 0:
+                picks.append(_pick(rec, (reason, score)))
+            else:
+                picks.append(_pick(rec, carried_by=KINDS[kind] if kind > 0 else None))
+        left = skip | {p.movie_id for p in picks}
+        more = any(c.movie_id not in left for c in pool)
+        return Picks(picks, personal=True, provisional=state.provisional, has_more=more)
 
     @gated
     async def recommend_group(self, guild_id: int, user_ids: list[int], n: int = 5,

@@ -207,60 +207,6 @@ def test_fold_in_known_member_replaces_row_immediately():
     assert model.predict([member], [target])[0] < before[0].predicted
 
 
-def test_explain_names_the_rated_movie_contributing_most_to_each_pick():
-    model, _, (users, movies, scores) = fitted()
-    member = users[0]
-    mine = dict(zip(movies[users == member].tolist(), scores[users == member].tolist(),
-                    strict=True))
-    mean = np.mean(list(mine.values()))
-    recs = model.recommend(member, n=10, min_support=0)
-    u = model.users.get(member)
-    from recommender.implicit import zscore_rows
-
-    parts = model._blend_parts(np.array([u]))
-    pick_z = parts["pick"][0] * zscore_rows(parts["pick"][1])[0]
-    firsts = []
-    for rec in recs:
-        i = model.movies.get(rec.movie_id)
-        ids, _, c = model._contributions(u, i)
-        # contributions are an exact decomposition of the z-scored "will pick" part
-        assert c.sum() == pytest.approx(pick_z[i], rel=1e-4, abs=1e-6)
-        out = model.explain(member, rec.movie_id, top=100)
-        assert out and all(w > 0 for _, _, w in out)
-        assert all(mine[m] == pytest.approx(r) for m, r, _ in out)
-        liked = [w for m, _, w in out if mine[m] >= mean]
-        assert liked == sorted(liked, reverse=True)
-        best_liked = max((cj, m) for m, cj in zip(ids.tolist(), c.tolist(), strict=True)
-                         if mine[m] >= mean)
-        if best_liked[0] > 0:
-            assert out[0][0] == best_liked[1]
-        assert model.explain(member, rec.movie_id, top=1)[0] == out[0]
-        firsts.append(out[0][0])
-    assert len(set(firsts)) >= 3  # not the same film for every line
-    assert model.explain(42, recs[0].movie_id) == []
-
-
-def test_explain_falls_back_to_rating_contributions_without_item_item_weights():
-    model, _, (users, movies, scores) = fitted()
-    from recommender.implicit import ItemItem
-
-    model.implicit = ItemItem.empty(len(model.movies))
-    member = users[0]
-    rated = movies[users == member]
-    model.fold_in(member, rated, scores[users == member])
-    target = model.recommend(member, n=1, min_support=0)[0].movie_id
-    u, i = model.users.get(member), model.movies.get(target)
-    from recommender import foldin
-
-    mi, vals = model._rated(u)
-    c = foldin.contributions(model.X[mi], model._targets(mi, vals), model.X[i],
-                             model.config.reg, model.config.reg_bias)
-    personal = float(model.X[i].astype(float) @ model.T[u] + model.bu[u])
-    assert c.sum() == pytest.approx(personal, rel=1e-3, abs=1e-4)
-    everything = model.explain(member, target, top=1000)
-    assert len(everything) == int((c > 0).sum())
-
-
 def test_similar_is_calibrated_and_says_nothing_without_evidence():
     model, _, (_, movies, _) = fitted()
     m = int(movies[0])

@@ -1,0 +1,104 @@
+"""What one page of /recommend shows: variety rules on top of the model's ranking.
+
+The ranking (`recommender.CFModel.recommend`) orders movies by the blend; a page takes them in
+that order, under rules about what a member reads:
+
+* **one movie per franchise per page**: "Toy Story", "Toy Story 2" and "Toy Story 3" are one
+  franchise (`franchise_key`: the title before a subtitle, without sequel numbers); the others
+  wait for a later page;
+* **at most one stretch per ten picks**: a pick the rating model expects the member to rate
+  below their own average is shown only marked, and rarely (`max_stretches`);
+* **varied reasons**: no rated movie is the reason for more than `REASON_CAP` picks of a page,
+  and while the page could still reach `MIN_DISTINCT_REASONS` different reasons only picks
+  with a new one are taken (a pick keeps its own, true reason: the rule chooses picks, never
+  reasons);
+* **never twice**: movies already shown (earlier pages) are skipped.
+
+When the rules leave a page short, they are relaxed in order (reasons first, then stretches);
+the franchise rule always holds. Pure Python: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from bot.storage.search import display_title, normalize
+
+REASON_CAP = 2  # picks one rated movie may be the reason for, per page
+MIN_DISTINCT_REASONS = 6  # different reasons a page of ten aims for
+STRETCHES_PER_TEN = 1
+
+_AKA_RE = re.compile(r"\s*\((?:a\.k\.a\.|aka)[^)]*\)\s*$", re.IGNORECASE)
+_SUBTITLE_RE = re.compile(r"\s*(?::|\s-\s|\s–\s|\s—\s).*$")
+_SEQUEL_RE = re.compile(
+    r"(?:\s+(?:part|chapter|episode|vol|volume|no))?"
+    r"\s+(?:\d{1,2}|[ivx]{1,5})$")
+_AND_THE_RE = re.compile(r"^(\w+(?:\s\w+)+?)\s+and\s+the\s+\w.*$")
+
+
+def franchise_key(title: str) -> str:
+    """The franchise a title belongs to by title-stem rules: "Toy Story 3" -> "toy story",
+    "Star Wars: Episode V - The Empire Strikes Back" -> "star wars", "Godfather: Part II, The"
+    -> "godfather", "Harry Potter and the Chamber of Secrets" -> "harry potter"."""
+    text = _AKA_RE.sub("", display_title(title))
+    head = _SUBTITLE_RE.sub("", text)
+    key = normalize(head or text)
+    while True:
+        shorter = _SEQUEL_RE.sub("", key)
+        if shorter == key or not shorter:
+            break
+        key = shorter
+    match = _AND_THE_RE.match(key)
+    if match:
+        key = match.group(1)
+    return key or normalize(text)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked movie as the page rules see it."""
+
+    movie_id: int
+    franchise: str
+    stretch: bool = False
+    reason: int = -1  # the rated movie named as the reason (-1: a blend part carried it)
+
+
+def max_stretches(n: int) -> int:
+    return STRETCHES_PER_TEN * n // 10
+
+
+def assemble_page(ranked: Sequence[Candidate], n: int,
+                  skip: Collection[int] = ()) -> list[int]:
+    """Indexes into ``ranked`` (best first) of the next page of at most ``n`` picks."""
+    taken: list[int] = []
+    chosen: set[int] = set()
+    franchises: set[str] = set()
+    reasons: dict[int, int] = {}
+    stretches = 0
+    pool = [i for i, c in enumerate(ranked) if c.movie_id not in skip]
+    for strict_reasons, limit_stretches in ((True, True), (False, True), (False, False)):
+        for i in pool:
+            if len(taken) >= n:
+                break
+            c = ranked[i]
+            if i in chosen or c.franchise in franchises:
+                continue
+            if limit_stretches and c.stretch and stretches >= max_stretches(n):
+                continue
+            if strict_reasons:
+                if c.reason >= 0 and reasons.get(c.reason, 0) >= REASON_CAP:
+                    continue
+                missing = min(MIN_DISTINCT_REASONS, n) - len(reasons)
+                new = c.reason >= 0 and c.reason not in reasons
+                if missing >= n - len(taken) and not new:
+                    continue
+            taken.append(i)
+            chosen.add(i)
+            franchises.add(c.franchise)
+            stretches += c.stretch
+            if c.reason >= 0:
+                reasons[c.reason] = reasons.get(c.reason, 0) + 1
+    return sorted(taken)

@@ -1,0 +1,149 @@
+"""Why a pick is on a member's list: each of their ratings' share of the ranking blend.
+
+The ranking blend (``ModelConfig.blend_*``) of member u for movie i is a sum of z-scored parts,
+and every part is linear in the member's ratings, so it splits exactly into one contribution
+per rated movie j plus a remainder no rating explains (the movie's own baseline: how popular
+and how well rated it is):
+
+- "will pick" (guild): ``S_i = sum_j x_j W[j, i]`` (``x_j`` the liking weight of j,
+  ``CFModel._liking``), so j contributes ``w / sd * x_j * (W[j, i] - mean_i' W[j, i'])``;
+- "will pick" (prior): the same with the prior's weights and ``x_j = 1``;
+- "will enjoy": the personal part of the prediction is ``z_i [theta_u, b_u]`` with
+  ``[theta_u, b_u] = A^-1 Z^T t`` (``foldin.py``), so j contributes
+  ``w / sd * (c_ij - mean_i' c_i'j)`` with ``c_ij = (z_i A^-1 Z^T)_j t_j``.
+
+Subtracting j's average pull over all movies is what makes a reason specific to this pick: a
+blockbuster that pulls every movie up a little is the reason for none of them.
+
+A pick's reason (``pick_reasons``) is the rated movie with the largest contribution among
+those the member rated at or above their own average (liking X is a reason; having disliked Y
+is not one a member believes). When no such movie contributes at least ``min_weight``, the
+reason names what else carried the pick: the blend part with the largest weighted z-score
+("pick": members who share your taste picked it, "prior": close to your taste in the prior,
+"enjoy": the rating model expects you to rate it highly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import foldin
+from .implicit import zscore_rows
+
+if TYPE_CHECKING:
+    from .model import CFModel
+
+KINDS = ("rating", "pick", "prior", "enjoy")
+"""Reason kinds: "rating" names one of the member's ratings; the others name a blend part."""
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """One reason per target movie (arrays aligned to the targets)."""
+
+    movie_id: np.ndarray  # int64: the rated movie named, -1 when the reason is a blend part
+    rating: np.ndarray  # float64: the member's rating of it, on the model's scale (nan: none)
+    weight: np.ndarray  # float64: its contribution, in standard deviations of the blend
+    kind: np.ndarray  # int8 index into KINDS
+
+
+def contributions(model: CFModel, u: int, targets: np.ndarray,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(rated movie ids, ratings in units, C, parts) for member index ``u``.
+
+    ``C[j, t]``: contribution of rated movie j to the blend of ``targets[t]`` (model movie
+    indexes), summed over the blend's parts; ``parts[name][t]``: that part's weighted
+    z-score at the target (what carried the pick as a whole).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    mi, vals = model._rated(u)
+    ex_ids, ex_vals = model._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
+    ids = np.concatenate([model.movies.ids[mi], ex_ids])
+    ratings = np.concatenate([vals, ex_vals]).astype(np.float64)
+    C = np.zeros((ids.size, targets.size))
+    raw = model._blend_parts(np.array([u]))
+    parts = {name: w * zscore_rows(S)[0, targets] for name, (w, S) in raw.items()}
+    if ids.size == 0 or targets.size == 0:
+        return ids, ratings, C, parts
+    nm = len(model.movies)
+    if "pick" in raw and mi.size:
+        w, S = raw["pick"]
+        sd = float(S.std())
+        if sd > 1e-12:
+            W = model._implicit().W
+            mean_j = np.asarray(W[mi].sum(axis=1)).ravel() / nm
+            into = W[mi][:, targets].toarray()
+            C[:mi.size] += (w / sd) * model._liking(vals)[:, None] * (into - mean_j[:, None])
+    if "prior" in raw:
+        w, S = raw["prior"]
+        sd = float(S.std())
+        p = np.concatenate([model._p_row[mi], model.prior.lookup(ex_ids)])
+        first = np.zeros(p.size, dtype=bool)  # the prior's rated set counts a movie once
+        ok = np.flatnonzero(p >= 0)
+        _, pos = np.unique(p[ok], return_index=True)
+        first[ok[pos]] = True
+        if sd > 1e-12 and first.any():
+            Wp = model.prior.implicit.W
+            cols = model._p_row[model._p_row >= 0]
+            rows = p[first]
+            mean_j = np.asarray(Wp[rows][:, cols].sum(axis=1)).ravel() / nm
+            tp = model._p_row[targets]
+            into = np.zeros((rows.size, targets.size))
+            linked = tp >= 0
+            if linked.any():
+                into[:, linked] = Wp[rows][:, tp[linked]].toarray()
+            C[first] += (w / sd) * (into - mean_j[:, None])
+    if "enjoy" in raw and model.X.shape[1]:
+        w, S = raw["enjoy"]
+        sd = float(S.std())
+        rows_x, t_x = model._extra_design(u)
+        Xr = np.vstack([model.X[mi].astype(np.float64), rows_x])
+        t = np.concatenate([model._targets(mi, vals), t_x])
+        if sd > 1e-12 and t.size:
+            Z = foldin.design(Xr)
+            A = foldin.ridge_matrix(Z, model.config.reg, model.config.reg_bias)
+            Zall = foldin.design(model.X)
+            zt = Zall[targets]  # (targets, k + 1)
+            zmean = Zall.mean(axis=0)
+            G = Z @ np.linalg.solve(A, np.vstack([zt, zmean]).T)  # (rated, targets + 1)
+            c = G * t[:, None]
+            C += (w / sd) * (c[:, :-1] - c[:, -1:])
+    return ids, ratings, C, parts
+
+
+def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
+                 min_weight: float = 0.1) -> Reasons:
+    """The reason for each target movie (model movie indexes) on member ``u``'s list."""
+    targets = np.asarray(targets, dtype=np.int64)
+    n = targets.size
+    out_id = np.full(n, -1, dtype=np.int64)
+    out_rating = np.full(n, np.nan)
+    out_weight = np.zeros(n)
+    out_kind = np.zeros(n, dtype=np.int8)
+    ids, ratings, C, parts = contributions(model, u, targets)
+    liked = ratings >= ratings.mean() - 1e-9 if ratings.size else np.zeros(0, dtype=bool)
+    part_names = [p for p in ("pick", "prior", "enjoy") if p in parts]
+    for t in range(n):
+        best = -1
+        if liked.any():
+            c = np.where(liked, C[:, t], -np.inf)
+            # strongest first; ties: the higher rating, then the smaller movie id
+            order = np.lexsort((ids, -ratings, -c))
+            best = int(order[0])
+            if not c[best] >= min_weight:
+                best = -1
+        if best >= 0:
+            out_id[t] = ids[best]
+            out_rating[t] = ratings[best] * model.config.unit
+            out_weight[t] = C[best, t]
+            continue
+        if part_names:
+            top = max(part_names, key=lambda p: (float(parts[p][t]), p))
+            out_kind[t] = KINDS.index(top)
+            out_weight[t] = float(parts[top][t])
+        else:
+            out_kind[t] = KINDS.index("enjoy")
+    return Reasons(out_id, out_rating, out_weight, out_kind)

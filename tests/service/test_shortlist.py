@@ -1,0 +1,78 @@
+"""Page rules of /recommend (issue 23 items 3-5): one movie per franchise per page, at most
+one stretch per ten picks, varied reasons, never a title twice."""
+
+from bot.service.shortlist import (
+    MIN_DISTINCT_REASONS,
+    REASON_CAP,
+    Candidate,
+    assemble_page,
+    franchise_key,
+    max_stretches,
+)
+
+
+def test_sequels_and_subtitles_share_a_franchise_key():
+    toy = {franchise_key(t) for t in ("Toy Story", "Toy Story 2", "Toy Story 3")}
+    assert toy == {"toy story"}
+    assert len({franchise_key(t) for t in (
+        "Star Wars: Episode IV - A New Hope", "Star Wars: Episode V - The Empire Strikes Back",
+        "Star Wars: Episode I - The Phantom Menace")}) == 1
+    assert len({franchise_key(t) for t in (
+        "Godfather, The", "Godfather: Part II, The", "The Godfather Part III")}) == 1
+    assert len({franchise_key(t) for t in (
+        "Harry Potter and the Sorcerer's Stone (a.k.a. Harry Potter and the Philosopher's "
+        "Stone)", "Harry Potter and the Chamber of Secrets")}) == 1
+    assert franchise_key("Rocky IV") == franchise_key("Rocky")
+    assert franchise_key("Kill Bill: Vol. 2") == franchise_key("Kill Bill: Vol. 1")
+    # different films stay apart
+    assert len({franchise_key(t) for t in (
+        "Up", "Tokyo Godfathers", "Godfather, The", "Beauty and the Beast", "Alien",
+        "Toy Soldiers", "Se7en", "12 Angry Men")}) == 8
+
+
+def test_one_movie_per_franchise_per_page_the_rest_wait_for_the_next():
+    ranked = [Candidate(1, "toy story"), Candidate(2, "toy story"), Candidate(3, "up"),
+              Candidate(4, "toy story"), Candidate(5, "heat"), Candidate(6, "alien")]
+    first = assemble_page(ranked, 3)
+    assert [ranked[i].movie_id for i in first] == [1, 3, 5]
+    second = assemble_page(ranked, 3, skip={1, 3, 5})
+    assert [ranked[i].movie_id for i in second] == [2, 6]  # one Toy Story per page
+    third = assemble_page(ranked, 3, skip={1, 3, 5, 2, 6})
+    assert [ranked[i].movie_id for i in third] == [4]
+
+
+def test_at_most_one_stretch_in_ten_unless_nothing_else_is_left():
+    ranked = [Candidate(i, f"f{i}", stretch=i % 2 == 0) for i in range(30)]
+    page = assemble_page(ranked, 10)
+    assert len(page) == 10
+    assert sum(ranked[i].stretch for i in page) == max_stretches(10) == 1
+    only = [Candidate(i, f"f{i}", stretch=True) for i in range(4)]
+    assert len(assemble_page(only, 4)) == 4  # shown, marked, rather than a short page
+
+
+def test_a_page_of_ten_shows_at_least_six_reasons_and_no_reason_more_than_twice():
+    # the ranking alone would give one reason (movie 900) to the first 8 picks
+    ranked = [Candidate(i, f"f{i}", reason=900) for i in range(8)]
+    ranked += [Candidate(100 + i, f"g{i}", reason=901 + i) for i in range(10)]
+    page = assemble_page(ranked, 10)
+    reasons = [ranked[i].reason for i in page]
+    assert len(set(reasons)) >= MIN_DISTINCT_REASONS
+    assert max(reasons.count(r) for r in set(reasons)) <= REASON_CAP
+    assert page == sorted(page)  # still in rank order
+    # the top pick is never dropped for variety
+    assert page[0] == 0
+
+
+def test_too_few_reasons_relaxes_the_rule_rather_than_shortening_the_page():
+    ranked = [Candidate(i, f"f{i}", reason=900 + i % 2) for i in range(12)]
+    assert len(assemble_page(ranked, 10)) == 10
+
+
+def test_shown_titles_are_never_repeated():
+    ranked = [Candidate(i, f"f{i}") for i in range(25)]
+    seen: set[int] = set()
+    for _ in range(3):
+        page = [ranked[i].movie_id for i in assemble_page(ranked, 10, skip=seen)]
+        assert not seen & set(page)
+        seen |= set(page)
+    assert seen == set(range(25))
