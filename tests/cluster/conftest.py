@@ -1,8 +1,11 @@
 """Fixtures for the cluster tests: a Redis database of their own and real worker processes.
 
 Redis comes from `redis_url` (tests/conftest.py: `MOVIEBOT_TEST_REDIS_URL`, skipped without it
-unless CI=true). Each test gets database 9 of that server, emptied before and after, so queued
-jobs and identify keys never leak between tests. Workers are real `python -m bot worker`
+unless CI=true). Each test session claims a database number of its own on that server (a key
+in database 0, released at the end, expiring if the session dies), and each test gets that
+database emptied before and after, so queued jobs and identify keys never leak between tests,
+nor between test sessions sharing the server (another session's worker would take this one's
+jobs). Workers are real `python -m bot worker`
 processes, logging to a file the test can read; they are stopped (SIGTERM, then SIGKILL)
 after the test.
 """
@@ -15,7 +18,8 @@ from pathlib import Path
 import pytest
 from cluster_support import Procs
 
-TEST_DB = 9
+CLAIMABLE_DBS = range(1, 16)  # Redis' default 16 databases; 0 holds the claims
+CLAIM_SECONDS = 4 * 3600
 
 
 def with_db(url: str, db: int) -> str:
@@ -35,10 +39,33 @@ def _flush(url: str) -> None:
         client.close()
 
 
+@pytest.fixture(scope="session")
+def session_db(redis_url: str) -> Iterator[int]:
+    """A Redis database number no other test session on the server uses meanwhile."""
+    import os
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url(with_db(redis_url, 0))
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
+    try:
+        for db in CLAIMABLE_DBS:
+            if client.set(f"moviebot-tests:db-claim:{db}", token, nx=True, ex=CLAIM_SECONDS):
+                break
+        else:
+            pytest.fail("every Redis test database is claimed by another test session")
+        yield db
+        if client.get(f"moviebot-tests:db-claim:{db}") == token.encode():
+            client.delete(f"moviebot-tests:db-claim:{db}")
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def redis_db(redis_url: str) -> Iterator[str]:
+def redis_db(redis_url: str, session_db: int) -> Iterator[str]:
     """An emptied Redis database for this test; its URL."""
-    url = with_db(redis_url, TEST_DB)
+    url = with_db(redis_url, session_db)
     _flush(url)
     yield url
     _flush(url)

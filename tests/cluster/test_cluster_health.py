@@ -10,12 +10,9 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 from cluster_support import REPO
 
 from bot import create_bot
@@ -25,21 +22,6 @@ from emulator import DiscordEmulator, quiet_discord_logging
 
 quiet_discord_logging()
 WINDOW = 0.3
-OWN_DB = 14  # a Redis database of these tests' own: no other test run flushes it meanwhile
-
-
-@pytest.fixture
-def redis_db(redis_url: str) -> Iterator[str]:
-    import redis
-
-    url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{OWN_DB}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 def cluster_settings(database: Path, redis: str, cluster_id: int) -> Any:

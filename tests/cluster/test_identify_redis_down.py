@@ -11,10 +11,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
-
-import pytest
 
 from bot import create_bot
 from bot.config import RedisSettings, ShardingSettings, default_settings
@@ -22,7 +20,6 @@ from emulator import DiscordEmulator, quiet_discord_logging
 
 quiet_discord_logging()
 WINDOW = 0.3
-OWN_DB = 15  # a Redis database of these tests' own
 
 
 class Relay:
@@ -66,20 +63,6 @@ class Relay:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self.writers -= {writer, up_writer}
-
-
-@pytest.fixture
-def redis_db(redis_url: str) -> Iterator[str]:
-    import redis
-
-    url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{OWN_DB}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 @contextlib.asynccontextmanager

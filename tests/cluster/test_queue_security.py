@@ -53,7 +53,6 @@ from recommender import ModelConfig
 GUILD = 82_000_000_000_000_001
 PG_PASSWORD = "pg-Pa55word-4431"
 REDIS_PASSWORD = "redis-Pa55word-9920"
-OWN_DB = 13  # the Redis database of these tests
 HELPER = str(Path(__file__).with_name("cluster_helper.py"))
 
 
@@ -105,23 +104,6 @@ def pg_with_password(postgres_database: str) -> Iterator[str]:
                         "CURRENT_USER"))
         asyncio.run(run(postgres_database.rpartition("/")[0] + "/postgres",
                         f"DROP ROLE IF EXISTS {role}"))
-
-
-@pytest.fixture
-def redis_db(redis_url: str) -> Iterator[str]:
-    """An emptied Redis database of these tests' own (not conftest's shared one: a worker of
-    another test run on the same server must not take these jobs)."""
-    import redis
-
-    parts = urlsplit(redis_url)
-    url = urlunsplit(parts._replace(path=f"/{OWN_DB}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
 
 
 @pytest.fixture
@@ -210,7 +192,7 @@ async def test_jobs_and_logs_carry_no_secret(tmp_path, pg_with_password, redis_w
     start = next(line for line in text.splitlines() if "worker w1 starting" in line)
     assert f"database postgresql://{host.hostname}:{host.port}{host.path}" in start
     redis_parts = urlsplit(redis_url)
-    assert f"Redis redis://{redis_parts.hostname}:{redis_parts.port}/{OWN_DB}" in start
+    assert f"Redis redis://{redis_parts.hostname}:{redis_parts.port}{redis_parts.path}" in start
     assert f"refit:{GUILD}:refit(" in text  # arq's job line: the arguments, no secret
     no_secret_in(text)
 
@@ -238,7 +220,7 @@ async def test_jobs_and_logs_carry_no_secret(tmp_path, pg_with_password, redis_w
     start = next(line for line in cluster.text().splitlines() if "starting:" in line)
     assert f"database postgresql://{host.hostname}:{host.port}{host.path}" in start
     assert "cluster 1 of 2, shards 2-3 of 4" in start
-    assert f"Redis redis://{redis_parts.hostname}:{redis_parts.port}/{OWN_DB}" in start
+    assert f"Redis redis://{redis_parts.hostname}:{redis_parts.port}{redis_parts.path}" in start
     no_secret_in(cluster.text() + health_out)
     assert "stopped cleanly" in cluster.text(), text[-3000:]
 
