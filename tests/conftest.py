@@ -9,6 +9,9 @@ under `CI=true`, where a missing service is a failure (CI must start them).
 * `postgres_database`: a fresh, empty database with `pg_trgm` for one test (dropped after);
   its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold.
 * `drawing_process` (automatic): the pictures' drawing process is started once per session.
+* at the end of the session, processes the tests started and left running (found by the
+  `MOVIEBOT_TEST_RUN` token they inherit, `tests/processes.py`) are listed, killed, and fail
+  the run;
 * `timeout_factor`: how much slower than a quiet machine this run is (`timeouts.FACTOR`, from
   `MOVIEBOT_TEST_TIMEOUT_FACTOR` or a calibration); deadlines that depend on machine speed are
   multiplied by it. It is exported to the environment, so test subprocesses share it.
@@ -23,14 +26,24 @@ import uuid
 from collections.abc import Coroutine, Iterator
 from typing import Any
 
+import processes
 import pytest
 import timeouts
 
 os.environ[timeouts.ENV] = str(timeouts.FACTOR)  # subprocesses of the tests: the same factor
+# Every process this run starts inherits the token (unless `.ci/run` set one already), so one
+# left behind is found at the end whatever its parent, session or process group became.
+RUN_TOKEN = os.environ.setdefault(processes.MARKER_ENV, uuid.uuid4().hex)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"timeout factor: {timeouts.FACTOR} (set {timeouts.ENV} to override)"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No process of the run may outlive it (`processes.fail_on_leftovers`)."""
+    processes.fail_on_leftovers(session, RUN_TOKEN, grace=timeouts.scaled(5))
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -107,6 +109,49 @@ def running(args: Sequence[str], **popen: Any) -> Iterator[subprocess.Popen[Any]
         kill_group(proc)
 
 
+class Lines:
+    """A subprocess's text stream read on a thread, line by line, so a test can wait for a
+    line with a deadline (a blocking `readline()` ignores any timeout while the process is
+    silent)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self.ended = False
+        self._taken = 0
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        try:
+            for line in stream:
+                with self._changed:
+                    self.lines.append(line.rstrip("\n"))
+                    self._changed.notify_all()
+        finally:
+            with self._changed:
+                self.ended = True
+                self._changed.notify_all()
+
+    def wait_until(self, done: Any, timeout: float) -> list[str]:
+        """The lines so far once `done(lines)` holds or the stream ends; AssertionError
+        (with the lines) after `timeout` seconds."""
+        with self._changed:
+            ok = self._changed.wait_for(lambda: self.ended or done(self.lines), timeout)
+            lines = list(self.lines)
+        assert ok, f"timed out after {timeout:.0f} s:\n" + "\n".join(lines)
+        self._taken = len(lines)
+        return lines
+
+    def rest(self, timeout: float) -> str:
+        """The lines not returned by `wait_until` yet, once the stream has ended."""
+        self._thread.join(timeout)
+        with self._changed:
+            rest = self.lines[self._taken:]
+            self._taken = len(self.lines)
+        return "".join(line + "\n" for line in rest)
+
+
 def marked_processes(token: str) -> dict[int, str]:
     """pid -> command line of the live processes started with `MARKER_ENV=token` in their
     environment (whatever their parent, session or group now), other than this one."""
@@ -156,3 +201,39 @@ def kill_all(pids: dict[int, str]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def fail_on_leftovers(session: Any, token: str, *, grace: float) -> dict[int, str]:
+    """pytest_sessionfinish: the processes of the run still alive after `grace` seconds are
+    listed, killed, and fail the run (exit code 1). Returns them."""
+    import pytest
+
+    left = leftover_processes(token, grace=grace)
+    if not left:
+        return left
+    kill_all(left)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(left)} process(es) started by the tests outlived them (killed now):",
+             *(f"  pid {pid}: {command[:200]}" for pid, command in left.items())]
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=True)
+        else:
+            print(line, file=sys.stderr)
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return left
+
+
+def main(argv: list[str]) -> int:
+    """`python tests/processes.py TOKEN` (`.ci/run`, after pytest has exited): list and kill
+    the processes of that run still alive; exit 1 if there were any."""
+    left = leftover_processes(argv[0], grace=timeouts.scaled(5))
+    for pid, command in left.items():
+        print(f"left running after the tests: pid {pid}: {command[:200]}", file=sys.stderr)
+    kill_all(left)
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

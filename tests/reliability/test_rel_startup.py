@@ -12,9 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import timeouts
+from processes import Lines, kill_group, running, spawn
 from rel_support import subprocess_env
 
 from bot.about import version
@@ -32,38 +35,49 @@ def _config(tmp_path: Path, token: str = "test-token") -> Path:
     return path
 
 
-def _start(tmp_path: Path, mode: str, token: str = "test-token") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(HELPER), mode, str(_config(tmp_path, token))],
-                            env=subprocess_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+class Bot:
+    """The helper process: its stderr read on a thread (`processes.Lines`)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.stderr = Lines(proc.stderr)
 
 
-def _lines_until(proc: subprocess.Popen, done, timeout: float = 30) -> list[str]:
-    """stderr lines until `done(lines)` holds (or the process ends)."""
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    while not done(lines):
-        assert time.monotonic() < deadline, "timed out:\n" + "\n".join(lines)
-        line = proc.stderr.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-    return lines
+@pytest.fixture
+def helper(tmp_path: Path) -> Iterator[Callable[..., Bot]]:
+    """Start the helper (in a process group of its own); every group started is killed when
+    the test ends, whichever way it ends."""
+    started: list[subprocess.Popen] = []
 
+    def run(mode: str, token: str = "test-token") -> Bot:
+        proc = spawn([sys.executable, str(HELPER), mode, str(_config(tmp_path, token))],
+                     env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                     text=True)
+        started.append(proc)
+        return Bot(proc)
 
-def _stop(proc: subprocess.Popen) -> tuple[int, str]:
-    proc.send_signal(signal.SIGTERM)
     try:
-        _out, rest = proc.communicate(timeout=15)
+        yield run
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
-    return proc.returncode, rest
+        for proc in started:
+            kill_group(proc)
 
 
-def test_unreachable_discord_is_retried_one_line_per_attempt_until_sigterm(tmp_path):
-    proc = _start(tmp_path, "closed")
+def _lines_until(bot: Bot, done, timeout: float = 30) -> list[str]:
+    """stderr lines until `done(lines)` holds (or the process ends); `timeout` is what a
+    quiet machine needs, scaled by the run's timeout factor."""
+    return bot.stderr.wait_until(done, timeouts.scaled(timeout))
+
+
+def _stop(bot: Bot) -> tuple[int, str]:
+    """SIGTERM, then its exit code and the rest of its stderr."""
+    bot.proc.send_signal(signal.SIGTERM)
+    code = bot.proc.wait(timeout=timeouts.scaled(15))
+    return code, bot.stderr.rest(timeouts.scaled(10))
+
+
+def test_unreachable_discord_is_retried_one_line_per_attempt_until_sigterm(helper):
+    proc = helper("closed")
     lines = _lines_until(proc, lambda ls: sum(bool(ATTEMPT.search(li)) for li in ls) >= 4)
     code, rest = _stop(proc)
     attempts = [ATTEMPT.search(li) for li in lines if ATTEMPT.search(li)]
@@ -78,8 +92,9 @@ def test_unreachable_discord_is_retried_one_line_per_attempt_until_sigterm(tmp_p
     assert "received SIGTERM: shutting down" in rest and "stopped cleanly" in rest
 
 
-def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(tmp_path):
-    proc = _start(tmp_path, "flaky")
+def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(
+        tmp_path, helper):
+    proc = helper("flaky")
     lines = _lines_until(proc, lambda ls: any("connected to Discord as" in li for li in ls))
     code, rest = _stop(proc)
     output = "\n".join(lines) + "\n" + rest
@@ -100,13 +115,13 @@ def test_flaky_discord_connects_after_retries_and_the_start_line_says_what_runs(
     assert "Traceback" not in output
 
 
-def test_sigterm_during_a_login_that_hangs_stops_cleanly(tmp_path):
-    proc = _start(tmp_path, "hanging")
+def test_sigterm_during_a_login_that_hangs_stops_cleanly(helper):
+    proc = helper("hanging")
     lines = _lines_until(proc, lambda ls: any("starting:" in li for li in ls))
     time.sleep(0.5)  # the login request is on its way and gets no answer
     started = time.monotonic()
     code, rest = _stop(proc)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < timeouts.scaled(10)
     output = "\n".join(lines) + rest
     assert code == 0, output
     assert "stopped cleanly" in rest and "Traceback" not in output
@@ -116,14 +131,11 @@ def test_sigterm_during_a_login_that_hangs_stops_cleanly(tmp_path):
     ("bad-token", "a-wrong-token", "Discord rejected the bot token: copy a fresh one"),
     ("intents", "test-token", "Discord refused the bot's gateway intents"),
 ])
-def test_a_refused_token_or_intents_ends_with_one_line_and_exit_78(tmp_path, mode, token, fix):
-    proc = _start(tmp_path, mode, token)
-    try:
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 78, err
+def test_a_refused_token_or_intents_ends_with_one_line_and_exit_78(helper, mode, token, fix):
+    bot = helper(mode, token)
+    code = bot.proc.wait(timeout=timeouts.scaled(60))
+    err = bot.stderr.rest(timeouts.scaled(10))
+    assert code == 78, err
     fixes = [line for line in err.splitlines() if fix in line]
     assert len(fixes) == 1, err
     assert "Traceback" not in err and "retrying" not in err
@@ -136,8 +148,11 @@ def test_sync_without_network_is_one_line_and_a_failure(tmp_path):
     config.write_text('[discord]\ntoken = "test-token"\n[storage]\ndatabase = "bot.sqlite3"\n',
                       encoding="utf-8")
     config.chmod(0o600)
-    result = subprocess.run([sys.executable, str(HELPER), "sync-closed", str(config)],
-                            env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    with running([sys.executable, str(HELPER), "sync-closed", str(config)],
+                 env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True) as proc:
+        out, err = proc.communicate(timeout=timeouts.scaled(120))
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1, result.stderr
     assert len(lines) == 1, result.stderr
