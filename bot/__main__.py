@@ -29,6 +29,7 @@ from bot.config import (
     permission_warnings,
 )
 from bot.dbcheck import MissingDatabaseError, require_database
+from bot.domain.plural import plural
 from bot.redaction import Redactor, RedactSecrets, redactor_for
 
 CONFIG_ENV = "MOVIEBOT_CONFIG"
@@ -116,11 +117,12 @@ async def _sync(args: argparse.Namespace, settings: Settings) -> int:
                 guild = discord.Object(id=args.guild)
                 bot.tree.copy_global_to(guild=guild)
                 synced = await bot.tree.sync(guild=guild)
-                print(f"Synced {len(synced)} commands to guild {args.guild} (visible at once).")
+                print(f"Synced {plural(len(synced), 'command')} to guild {args.guild} (visible "
+                      "at once).")
             else:
                 synced = await bot.tree.sync()
-                print(f"Synced {len(synced)} commands globally (Discord may take a few minutes "
-                      "to show changes).")
+                print(f"Synced {plural(len(synced), 'command')} globally (Discord may take a "
+                      "few minutes to show changes).")
     except Exception as error:
         if not is_transient(error):  # a refused token and bugs: main() explains or traces them
             raise
@@ -155,11 +157,11 @@ async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.guild:
             removed = await storage.purge_guild(args.guild)
-            print(f"Purged guild {args.guild}: {removed} rows removed")
+            print(f"Purged guild {args.guild}: {plural(removed, 'row')} removed")
         else:
             grace = 0 if args.now else settings.privacy.purge_grace_days
             purged = await purge_departed_guilds(storage, grace_days=grace)
-            print(f"Purged {len(purged)} departed guild(s)"
+            print(f"Purged {plural(len(purged), 'departed guild')}"
                   + (f": {', '.join(map(str, purged))}" if purged else ""))
     finally:
         await storage.close()

@@ -207,10 +207,10 @@ class MovieBot(commands.Bot):
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+            log.info("synced %s to dev guild %s", plural(len(synced), "command"), guild.id)
 
     async def on_ready(self) -> None:
-        log.info("connected to Discord as %s in %d server(s)", self.user, len(self.guilds))
+        log.info("connected to Discord as %s in %s", self.user, plural(len(self.guilds), "server"))
         self._count_guilds()
 
     # ------------------------------------------------------- servers and the gateway

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.domain.plural import plural
 from bot.domain.stored_text import clean_text
 
 CHUNK = 20_000  # rows per COPY batch
@@ -129,8 +130,9 @@ async def run_copy(args: argparse.Namespace, settings: Settings) -> int:
     _print_counts(counts)
     from bot.storage.postgres import display_url
 
-    print(f"Copied {source} to {display_url(args.to)}: {sum(c.copied for c in counts)} rows "
-          f"in {len(counts)} tables. Set [storage] url (or MOVIEBOT_DATABASE_URL) to use it.")
+    rows = plural(sum(c.copied for c in counts), "row")
+    print(f"Copied {source} to {display_url(args.to)}: {rows} in {plural(len(counts), 'table')}"
+          ". Set [storage] url (or MOVIEBOT_DATABASE_URL) to use it.")
     return 0
 
 

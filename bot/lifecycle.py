@@ -31,6 +31,8 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.domain.plural import plural
+
 log = logging.getLogger("bot")
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -126,7 +128,7 @@ async def login_with_retry(bot: Any, token: str) -> bool:
         try:
             await bot.login(token)
             if attempt:
-                log.info("reached Discord after %d failed attempt(s)", attempt)
+                log.info("reached Discord after %s", plural(attempt, "failed attempt"))
             if hasattr(bot, "note_logged_in"):
                 bot.note_logged_in()
             return True

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.plural import plural
+
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,6 @@ async def purge_departed_guilds(storage, grace_days: float, *, now: datetime | N
             await storage.mark_guild_joined(guild_id)
             continue
         removed = await storage.purge_guild(guild_id)
-        log.info("purged departed guild %s: %d rows removed", guild_id, removed)
+        log.info("purged departed guild %s: %s removed", guild_id, plural(removed, "row"))
         purged.append(guild_id)
     return purged

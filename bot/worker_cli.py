@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from bot.config import ConfigError, Settings
+from bot.domain.plural import plural
 
 log = logging.getLogger("bot.worker")
 
@@ -66,8 +67,9 @@ def start_line(name: str, settings: Settings, args: argparse.Namespace) -> str:
     return (f"moviebot {version()} worker {name} starting: config "
             f"{settings.source or '(none: defaults + environment)'}; database "
             f"{describe_database(database_target(settings))}; Redis "
-            f"{describe_url(settings.redis.url)}, queue {QUEUE_NAME}; {args.jobs} job(s) at a "
-            f"time, job timeout {args.job_timeout:g} s; jobs signed with [redis] job_key")
+            f"{describe_url(settings.redis.url)}, queue {QUEUE_NAME}; "
+            f"{plural(args.jobs, 'job')} at a time, job timeout {args.job_timeout:g} s; jobs "
+            "signed with [redis] job_key")
 
 
 async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,7 +111,7 @@ async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         pass
     finally:
         await worker.close()
-    log.info("worker %s stopped: %d fit(s) done, %d retried", name, worker.jobs_complete,
+    log.info("worker %s stopped: %s done, %d retried", name, plural(worker.jobs_complete, "fit"),
              worker.jobs_retried)
     return 0
 

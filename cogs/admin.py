@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.plural import plural
 from cogs.errors import UserError
 from cogs.text import NO_PINGS
 
@@ -47,15 +48,16 @@ class Admin(commands.Cog):
         tree = self.bot.tree
         if where == "global":
             synced = await tree.sync()
-            message = (f"Synced {len(synced)} commands globally; Discord may take a few "
+            message = (f"Synced {plural(len(synced), 'command')} globally; Discord may take a few "
                        "minutes to show changes.")
         else:
             assert interaction.guild_id is not None  # guild_only
             guild = discord.Object(id=interaction.guild_id)
             tree.copy_global_to(guild=guild)
             synced = await tree.sync(guild=guild)
-            message = f"Synced {len(synced)} commands to this server."
-        log.info("sync by owner %s: %s, %d commands", interaction.user.id, where, len(synced))
+            message = f"Synced {plural(len(synced), 'command')} to this server."
+        log.info("sync by owner %s: %s, %s", interaction.user.id, where,
+                 plural(len(synced), "command"))
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_PINGS)
 
 

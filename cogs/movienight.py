@@ -38,6 +38,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.plural import plural
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
 from cogs.budgets import reads_a_lot
@@ -150,11 +151,11 @@ class VoteView(discord.ui.View):
                                                   "new to me).")]
         if not self.closed:
             head.append(f"Vote below: one vote each, press another to change it. Closes "
-                        f"<t:{int(self.closes_at)}:R>, or when {self.starter_name} ends it.")
+                        f"<t:{int(self.closes_at)}:R>, or sooner if ended by {self.starter_name}.")
         embed = discord.Embed(title=f"Movie night with {self.starter_name}"[:256],
                               description="\n".join([*head, "", *lines])[:4000],
                               colour=COLOUR)
-        embed.set_footer(text=f"{voted} of {len(self.attendees)} attendees voted")
+        embed.set_footer(text=f"{voted} of {plural(len(self.attendees), 'attendee')} voted")
         return embed
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -268,10 +269,11 @@ class JoinView(discord.ui.View):
 
     def prompt(self) -> str:
         invited = [n for uid, n in self.invited.items() if uid not in self.joined]
-        text = (f"**{self.starter_name}** is planning a movie night. This server keeps "
+        text = (f"A movie night, planned by **{self.starter_name}**. This server keeps "
                 "ratings private, so only those who press **Join** count: the picks will "
                 "leave out every movie you rated (nobody sees your scores), and you get a "
-                f"vote. {self.starter_name} presses **Start the vote** when everyone is in.\n"
+                f"vote. Only {self.starter_name} can press **Start the vote**, once everyone "
+                "is in.\n"
                 f"Joined: {_names(self.joined)}")
         if invited:
             text += f"\nInvited: {', '.join(invited)}"

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.plural import plural
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
 from bot.service.privacy import MIN_RATERS
@@ -174,7 +175,7 @@ class Movies(commands.Cog):
         pictures = self.bot.app.pictures
         chart = await pictures.in_time(pictures.list_distribution(
             guild_id, interaction.user.id, [e.movie.id for e in entries],
-            f"Scores of the {len(entries)} movies above"))
+            f"Scores of the {plural(len(entries), 'movie')} above"))
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
         if chart is not None:
             await interaction.followup.send(embed=picture_embed("How these were rated", chart),

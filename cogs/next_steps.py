@@ -22,7 +22,7 @@ def with_prior_hint(text: str, prior_installed: bool) -> str:
 def first_ratings(what: str, minimum: int | None = None) -> str:
     """Nobody in the server has rated anything: be the first. `what`: what the ratings will
     give ("personal picks", "a movie night"); `minimum`: the ratings that unlock it."""
-    then = (f"{minimum} rating{'s' if minimum != 1 else ''} unlock {what}" if minimum
+    then = (f"{minimum} rating{'s unlock' if minimum != 1 else ' unlocks'} {what}" if minimum
             else f"then I can plan {what}")
     return (f"Nobody in this server has rated a movie yet, so I have no picks to show. Be the "
             f"first: {FIND_AND_RATE} and ask the others to do the same; {then}.")

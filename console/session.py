@@ -1,9 +1,9 @@
 """One console session: typed lines become emulator interactions, answers are printed.
 
 `Console.handle` runs one line: a slash command (or its autocomplete, with a trailing `?`),
-`press <button>` and `select <option>` on the last message that has components, `as NAME` to
-act as a simulated member, `help` and `quit`. A form the bot opens asks for each field on the
-next line(s). Parsing is `console.options`, printing is `console.render`.
+`press <button>` and `select [menu:] <option>` on the last message that has components,
+`as NAME` to act as a simulated member, `help` and `quit`. A form the bot opens asks for each
+field on the next lines. Parsing is `console.options`, printing is `console.render`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from discord.enums import ComponentType, InteractionResponseType
+
+from bot.domain.plural import plural
 
 from .options import ConsoleError, OptionParser
 from .render import attachment_text, describe, reply_text, visible_replies
@@ -34,7 +36,8 @@ Type slash commands as in Discord; options are name:value (quote values with spa
   /recommend group:"@ana @ben"          /recommend voice:Cinema   (ana and ben are in Cinema)
   press Show more                       click a button on the last message that has buttons
   select "The Matrix"   select #2       pick a menu option (a prefix or its number); a form
-                                        then asks for each field on the next line(s)
+                                        then asks for each field on the next lines
+  select watchlist: #1  select 2: Heat  the same in one menu (a word of it, or its number)
   as ana /ratings                       run one command as another member
   as ana                                switch to ana until 'as you'
   help    quit (or Ctrl-D)"""
@@ -227,15 +230,19 @@ class Console:
                            f"{listed})")
 
     async def choose(self, actor: Member, label: str) -> None:
-        wanted = label.strip().strip('"').lower()
+        """`select OPTION` in the message's menus (the first that has it); `select MENU:
+        OPTION` in one menu, MENU being its number (1, 2, ...) or a word of its placeholder
+        (`select watchlist: #1`). OPTION is a label, a prefix or `#N`, the Nth option."""
         message, components = self._components()
         menus = [c for c in components if c.get("type") == _STRING_SELECT]
+        menus, label = _pick_menu(menus, label)
+        wanted = label.strip().strip('"').lower()
         if re.fullmatch(r"#\d+", wanted):  # "select #2": the second option
             flat = [(c, o) for c in menus for o in c.get("options", [])]
             index = int(wanted[1:]) - 1
             if not 0 <= index < len(flat):
-                raise ConsoleError(f"the menu has {len(flat)} options, not {wanted}")
-            _, option = flat[index]
+                raise ConsoleError(f"the menus have {plural(len(flat), 'option')}, not {wanted}")
+            menus, option = [flat[index][0]], flat[index][1]
             wanted = option["label"].lower()
         for exact in (True, False):
             for comp in menus:
@@ -249,8 +256,11 @@ class Console:
                         await self.show(actor, inter)
                         return
         options = [o["label"] for c in menus for o in c.get("options", [])]
+        every = [c for c in components if c.get("type") == _STRING_SELECT]
+        named = ("; menus: " + ", ".join(f"{i}: {_menu_name(m)}" for i, m in enumerate(every, 1))
+                 if len(every) > 1 else "")
         raise ConsoleError(f"no menu option {label.strip()!r}"
-                           + (f"; options: {' | '.join(options)}" if options
+                           + (f"; options: {' | '.join(options)}{named}" if options
                               else " (the last message has no menu)"))
 
     async def fill_modal(self, actor: Member, modal: dict[str, Any]) -> None:
@@ -274,3 +284,29 @@ class Console:
         if not self.interactive:
             self.print(f"{prompt}{line.strip()}")
         return line.strip()
+
+
+def _menu_name(menu: dict[str, Any]) -> str:
+    return str(menu.get("placeholder") or "").strip(" ▾…").lower()
+
+
+def _pick_menu(menus: list[dict[str, Any]],
+               text: str) -> tuple[list[dict[str, Any]], str]:
+    """(the menus to look in, the option text) for `select` text `[MENU:] OPTION`. The part
+    before the first colon names a menu when it is a menu's number or a word of a menu's
+    placeholder; otherwise the whole text is the option ("2001: A Space Odyssey")."""
+    head, colon, rest = text.partition(":")
+    key = head.strip().strip('"').lower()
+    if not colon or not key or not rest.strip():
+        return menus, text
+    if key.isdigit():
+        number = int(key)
+        return (([menus[number - 1]], rest) if 1 <= number <= len(menus)
+                else (menus, text))
+    named = [m for m in menus if key in _menu_name(m)]
+    if len(named) == 1:
+        return named, rest
+    if len(named) > 1:
+        listed = ", ".join(f"{i}: {_menu_name(m)}" for i, m in enumerate(menus, 1))
+        raise ConsoleError(f"{key!r} names more than one menu; use its number ({listed})")
+    return menus, text

@@ -138,7 +138,7 @@ def test_import_before_first_start_then_start_gives_starter_and_imported(tmp_pat
     csv.write_text(MY_CSV, encoding="utf-8")
     result = cli("catalog", "import", str(csv), "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"Imported 2 movies (0 already present, 1 bad rows) from {csv}"
+    assert result.stdout.strip() == f"Imported 2 movies (0 already present, 1 bad row) from {csv}"
     # The unclosed quote is reported on its line and swallowed nothing after it.
     assert "line 3: unclosed quote" in result.stderr
     # The progress bar counts the 3 data rows, not the header.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.domain.plural import plural
 from bot.prior.linking import LinkReport, relink_prior
 from bot.storage import MovieRow, Storage
 
@@ -29,8 +30,8 @@ class ImportSummary:
 
     def line(self, source: object) -> str:
         """The summary the CLI prints (a second line when the taste prior was re-linked)."""
-        text = (f"Imported {self.added} movies ({self.skipped_existing} already present, "
-                f"{len(self.bad_rows)} bad rows) from {source}")
+        text = (f"Imported {plural(self.added, 'movie')} ({self.skipped_existing} already "
+                f"present, {plural(len(self.bad_rows), 'bad row')}) from {source}")
         return text if self.prior is None else f"{text}\n{self.prior.line()}"
 
 

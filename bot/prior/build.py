@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from bot.catalog.progress import Progress
+from bot.domain.plural import plural
 from bot.storage import Storage
 from bot.storage.models import PriorMovie
 
@@ -52,13 +53,16 @@ class BuildReport:
     def lines(self) -> list[str]:
         kept = "every rated movie kept" if self.kept_all else "the linked ones"
         lines = [
-            f"Built the taste prior from {self.source}: {self.ratings} ratings by "
-            f"{self.users} users on {self.dataset_movies} movies in {self.seconds:.1f} s.",
-            f"Stored {self.stored_movies} movies ({kept}; {human_size(self.blob_bytes)}, float32).",
+            f"Built the taste prior from {self.source}: {plural(self.ratings, 'rating')} by "
+            f"{plural(self.users, 'user')} on {plural(self.dataset_movies, 'movie')} in "
+            f"{self.seconds:.1f} s.",
+            f"Stored {plural(self.stored_movies, 'movie')} ({kept}; "
+            f"{human_size(self.blob_bytes)}, float32).",
             self.link.line() + ".",
         ]
         if self.skipped_ratings:
-            lines.insert(1, f"Skipped {self.skipped_ratings} ratings outside 0.5-5 stars.")
+            lines.insert(1, f"Skipped {plural(self.skipped_ratings, 'rating')} outside 0.5-5 "
+                            "stars.")
         return lines
 
 
@@ -134,7 +138,7 @@ async def build_from_path(
     links = [link for link in found if link.key in rated]
     if not links and not keep_all:
         raise PriorSourceError(
-            f"none of the {len(catalog)} catalog movies matches a rated movie of "
+            f"none of the {plural(len(catalog), 'catalog movie')} matches a rated movie of "
             f"{dataset.name}: import a catalog first (python -m bot catalog import/download) "
             "or keep every movie with --all-movies")
 

@@ -20,6 +20,7 @@ from bot.catalog.download import DownloadError
 from bot.catalog.starter import ensure_starter_catalog
 from bot.config import Settings
 from bot.dbcheck import require_database
+from bot.domain.plural import plural
 from bot.storage import Storage, open_storage
 
 from .build import MOVIELENS_TERMS, BuildReport, build_from_path, human_size
@@ -119,10 +120,10 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  source:   {status.source}")
     print(f"  built at: {status.built_at:%Y-%m-%d %H:%M} UTC"
           f" (links updated {status.linked_at:%Y-%m-%d %H:%M} UTC)")
-    print(f"  dataset:  {status.dataset_ratings} ratings by {status.dataset_users} users on "
-          f"{status.dataset_movies} movies")
-    print(f"  stored:   {status.stored_movies} movies, {human_size(status.blob_bytes)}")
-    print(f"  linked:   {status.linked_movies} of {catalog} catalog movies, holding "
+    print(f"  dataset:  {plural(status.dataset_ratings, 'rating')} by "
+          f"{plural(status.dataset_users, 'user')} on {plural(status.dataset_movies, 'movie')}")
+    print(f"  stored:   {plural(status.stored_movies, 'movie')}, {human_size(status.blob_bytes)}")
+    print(f"  linked:   {status.linked_movies} of {plural(catalog, 'catalog movie')}, holding "
           f"{status.linked_ratings} ({share:.1%}) of the dataset's ratings")
     return 0
 

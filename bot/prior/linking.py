@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.domain.plural import plural
 from bot.storage import Storage
 from bot.storage.models import CatalogLinkRow, PriorLink, PriorMovie
 from bot.storage.search import subtitle_variants, title_variants
@@ -50,9 +51,9 @@ class LinkReport:
     def line(self) -> str:
         methods = ", ".join(f"{n} by {m.replace('_', ' ')}"
                             for m, n in sorted(self.by_method.items(), key=lambda i: -i[1]))
-        text = (f"Taste prior: {self.linked} of {self.catalog_movies} catalog movies linked, "
-                f"holding {self.linked_ratings} ({self.ratings_share:.1%}) of the prior's "
-                f"{self.dataset_ratings} ratings")
+        text = (f"Taste prior: {self.linked} of {plural(self.catalog_movies, 'catalog movie')} "
+                f"linked, holding {self.linked_ratings} ({self.ratings_share:.1%}) of the "
+                f"prior's {plural(self.dataset_ratings, 'rating')}")
         if methods:
             text += f" ({methods})"
         if self.unstored:

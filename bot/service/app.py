@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.domain.plural import plural
 from bot.service.buckets import MemberBudgets
 from bot.service.catalog import CatalogService
 from bot.service.details import DetailsService
@@ -89,7 +90,7 @@ class Services:
         try:
             added = await ensure_starter_catalog(storage)
             if added:
-                log.info("loaded the starter catalog: %d movies", added)
+                log.info("loaded the starter catalog: %s", plural(added, "movie"))
             services = cls.build(storage, settings)
             await services.recommendations.start()
         except BaseException:
@@ -102,7 +103,7 @@ class Services:
         close the database."""
         left = await self.gate.drain(grace)
         if left:
-            log.warning("closing with %d service call(s) still running", left)
+            log.warning("closing with %s still running", plural(left, "service call"))
         await self.recommendations.close()
         await self.details.close()
         self.pictures.close()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.domain.plural import plural
+
 log = logging.getLogger(__name__)
 
 MIN_FEATURES = 2
@@ -41,9 +43,9 @@ def apply_size_limits(guild_id: int, user_ids: np.ndarray, movie_ids: np.ndarray
         keep_movie[kept] = True
         mask = keep_movie[inverse]
         user_ids, movie_ids, scores = (a[mask][:max_ratings] for a in (user_ids, movie_ids, scores))
-        log.warning("guild=%s trimmed: %d ratings over the limit of %d; fitting %d ratings of "
-                    "its %d most-rated movies", guild_id, n, max_ratings, len(scores),
-                    len(kept))
+        log.warning("guild=%s trimmed: %s over the limit of %d; fitting %s of its %s",
+                    guild_id, plural(n, "rating"), max_ratings, plural(len(scores), "rating"),
+                    plural(len(kept), "most-rated movie"))
     rows = len(np.unique(user_ids)) + len(np.unique(movie_ids))
     if rows * features > max_cells:
         reduced = max_cells // max(rows, 1)

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.plural import plural
 from bot.service.errors import ServiceError
 from bot.service.gate import Gate
 from bot.storage import Storage
@@ -42,7 +43,7 @@ class ConsentRequired(ServiceError):
     """Ratings are hidden here: these members must agree before a group pick uses them."""
 
     def __init__(self, members: frozenset[int]) -> None:
-        super().__init__(f"{len(members)} member(s) must consent")
+        super().__init__(f"{plural(len(members), 'member')} must consent")
         self.members = members
 
 

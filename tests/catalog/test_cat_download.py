@@ -100,7 +100,7 @@ async def test_download_imports_movies_and_prints_licence(server, tmp_path, caps
     assert "Usage License" in out
     assert "may not use this information for any commercial purposes" in out
     assert "Please cite" not in out  # only the licence section
-    assert f"Imported 2 movies (0 already present, 1 bad rows) from {base}/good.zip" in out
+    assert f"Imported 2 movies (0 already present, 1 bad row) from {base}/good.zip" in out
     assert "line 4: movieId 'x' is not a whole number" in err
 
     async with await Storage.open(settings.database) as storage:
@@ -112,7 +112,7 @@ async def test_download_imports_movies_and_prints_licence(server, tmp_path, caps
 
     assert await args.func(args, settings) == 0  # again: nothing added twice
     out, _ = capsys.readouterr()
-    assert "Imported 0 movies (2 already present, 1 bad rows)" in out
+    assert "Imported 0 movies (2 already present, 1 bad row)" in out
 
     # Downloading before the first start does not keep the starter catalog from loading then.
     from bot.service.app import Services

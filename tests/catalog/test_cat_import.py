@@ -130,11 +130,11 @@ async def test_cli_import_prints_summary_and_bad_rows(tmp_path, capsys):
     args = parse_cli(["catalog", "import", str(path)])
     assert await args.func(args, settings) == 0
     out, err = capsys.readouterr()
-    assert out.strip() == f"Imported 3 movies (0 already present, 1 bad rows) from {path}"
+    assert out.strip() == f"Imported 3 movies (0 already present, 1 bad row) from {path}"
     assert "line 4: movieId 'oops' is not a whole number" in err
     assert await args.func(args, settings) == 0
     out, _ = capsys.readouterr()
-    assert out.strip() == f"Imported 0 movies (3 already present, 1 bad rows) from {path}"
+    assert out.strip() == f"Imported 0 movies (3 already present, 1 bad row) from {path}"
 
 
 async def test_cli_forced_format_and_errors(tmp_path, capsys):

@@ -193,7 +193,7 @@ async def test_nothing_to_link_is_one_line_unless_all_movies(settings, tmp_path,
     assert await run(settings, "prior", "build", str(folder)) == 1
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if not line.startswith("Reading")]
-    assert len(lines) == 1 and "none of the 1 catalog movies matches" in lines[0]
+    assert len(lines) == 1 and "none of the 1 catalog movie matches" in lines[0]
     assert await run(settings, "prior", "build", "--all-movies", str(folder)) == 0
     async with await Storage.open(settings.database) as storage:
         assert (await storage.prior_status()).stored_movies == 16

@@ -61,13 +61,13 @@ def test_purge_cli(tmp_path):
     # Default grace (30 days): only the guild left 40 days ago goes.
     result = run_cli("--config", config, "purge")
     assert result.returncode == 0, result.stderr
-    assert "Purged 1 departed guild(s): 101" in result.stdout
+    assert "Purged 1 departed guild: 101" in result.stdout
     assert _guild_rows(db) == {102: 3, 103: 3, 104: 3}
 
     # --now ignores the grace period for guilds the bot has left (102), not others.
     result = run_cli("--config", config, "purge", "--now")
     assert result.returncode == 0, result.stderr
-    assert "Purged 1 departed guild(s): 102" in result.stdout
+    assert "Purged 1 departed guild: 102" in result.stdout
     assert _guild_rows(db) == {103: 3, 104: 3}
 
     # --guild ID purges that guild at once, whatever its state.
@@ -85,7 +85,7 @@ def test_purge_cli(tmp_path):
     assert left == {104} and settings == {104}
 
     result = run_cli("--config", config, "purge", "--now")  # nothing left to do
-    assert result.returncode == 0 and "Purged 0 departed guild(s)" in result.stdout
+    assert result.returncode == 0 and "Purged 0 departed guilds" in result.stdout
 
 
 LEAKY = """

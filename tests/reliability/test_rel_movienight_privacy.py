@@ -106,7 +106,7 @@ async def test_row20_forgetme_cancels_the_members_part_in_an_open_vote(env: Env)
 
     def redrawn():
         message = env.emu.message(reply.id)
-        return message if message is not None and "1 of 1 attendees voted" in \
+        return message if message is not None and "1 of 1 attendee voted" in \
             message.embed["footer"]["text"] else None
 
     shown = await env.emu.wait_until(redrawn, 10.0, "the vote without Bob")
