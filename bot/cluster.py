@@ -40,6 +40,7 @@ from discord.ext import commands
 
 from bot.client import MovieBot
 from bot.config import ConfigError, Settings
+from bot.domain.plural import plural
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +218,8 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
                 await asyncio.sleep(delay)
                 continue
             if attempt:
-                log.info("shard %s: Redis reachable again after %d failed attempt(s); "
-                         "identifying", shard, attempt)
+                log.info("shard %s: Redis reachable again after %s; identifying", shard,
+                         plural(attempt, "failed attempt"))
             return time.monotonic() - started
 
     async def _close_once(self) -> None:
