@@ -68,6 +68,7 @@ TABLES: tuple[Table, ...] = (
     Table("prior_links", ("movie_id", "key", "method")),
     Table("setup_steps", ("name", "done_at")),
     Table("watchlist", ("guild_id", "user_id", "movie_id", "added_at")),
+    Table("not_interested", ("guild_id", "user_id", "movie_id", "since")),
     Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
                             "runtime", "original_title")),
     Table("guild_names", ("guild_id", "name", "member_count", "updated_at")),

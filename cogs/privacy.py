@@ -1,9 +1,9 @@
 """Privacy: /forgetme and /export for members, and the guild lifecycle for the host.
 
-* `/forgetme` deletes all of the member's ratings and their watchlist in this server after a
-  confirmation button.
-* `/export` sends the member their ratings and their watchlist in this server as CSV files
-  (which `/import` reads back), ephemerally.
+* `/forgetme` deletes all of the member's ratings, their watchlist and the picks they marked
+  "Not interested" in this server after a confirmation button.
+* `/export` sends the member their ratings, their watchlist (CSV files `/import` reads back) and
+  their "Not interested" list in this server, ephemerally.
 * When the bot is removed from a server, the server is marked as left; its data is purged after
   `privacy.purge_grace_days` by an hourly task (or at once with `python -m bot purge`). Joining
   again before then cancels the purge.
@@ -21,7 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.domain.models import RatedMovie, WatchlistEntry
+from bot.domain.models import NotInterested, RatedMovie, WatchlistEntry
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
 CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
 WATCHLIST_COLUMNS = ("title", "year", "genres", "added_at")
+NOT_INTERESTED_COLUMNS = ("title", "year", "genres", "hidden_at")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -67,6 +68,19 @@ def watchlist_csv(rows: Iterable[WatchlistEntry]) -> bytes:
         writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
                          csv_cell("|".join(movie.genres)),
                          csv_cell(row.added_at.isoformat(timespec="seconds"))])
+    return buffer.getvalue().encode("utf-8")
+
+
+def not_interested_csv(rows: Iterable[NotInterested]) -> bytes:
+    """The movies the member hid from their picks, as UTF-8 CSV with a header line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(NOT_INTERESTED_COLUMNS)
+    for row in rows:
+        movie = row.movie
+        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
+                         csv_cell("|".join(movie.genres)),
+                         csv_cell(row.since.isoformat(timespec="seconds"))])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -128,13 +142,17 @@ class Privacy(commands.Cog):
         count = await self.bot.app.ratings.count(interaction.guild_id, interaction.user.id)
         watching = await self.bot.app.watchlist.count(interaction.guild_id,
                                                       interaction.user.id)
-        if count == 0 and watching == 0:
+        hidden = await self.bot.app.not_interested.count(interaction.guild_id,
+                                                         interaction.user.id)
+        if count == 0 and watching == 0 and hidden == 0:
             raise UserError("You have no ratings in this server, so there is nothing to "
                             "delete.")
         view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
         also = f" and your watchlist ({_movies(watching)})" if watching else ""
+        if hidden:
+            also += f", and the {_movies(hidden)} you marked “Not interested”"
         await interaction.response.send_message(
             f"This deletes all {_ratings(count)} of yours{also} in this server, for good. "
             "Your ratings in other servers are not affected.",
@@ -148,7 +166,9 @@ class Privacy(commands.Cog):
         rows = await self.bot.app.ratings.export(interaction.guild_id, interaction.user.id)
         watching = await self.bot.app.watchlist.export(interaction.guild_id,
                                                        interaction.user.id)
-        if not rows and not watching:
+        hidden = await self.bot.app.not_interested.export(interaction.guild_id,
+                                                          interaction.user.id)
+        if not rows and not watching and not hidden:
             raise UserError("You have no ratings in this server yet, so there is nothing to "
                             "export.")
         files = []
@@ -162,6 +182,10 @@ class Privacy(commands.Cog):
             files.append(discord.File(io.BytesIO(watchlist_csv(watching)),
                                       filename=f"watchlist-{interaction.guild_id}.csv"))
             parts.append(f"Your watchlist: {_movies(len(watching))}.")
+        if hidden:
+            files.append(discord.File(io.BytesIO(not_interested_csv(hidden)),
+                                      filename=f"not-interested-{interaction.guild_id}.csv"))
+            parts.append(f"Not interested: {_movies(len(hidden))}.")
         parts.append("`/import` reads these files back, here or in another server.")
         await interaction.response.send_message(
             " ".join(parts), files=files, ephemeral=True, allowed_mentions=NO_PINGS)

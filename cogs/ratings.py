@@ -1,6 +1,8 @@
 """/ratings [member]: a member's ratings in this server, newest first, 10 per page.
 
 Your own by default; another member's only when the server's `ratings_visible` setting allows.
+Your own list also shows the picks you marked "Not interested" (newest first), with a select
+that shows one in your picks again (`cogs.not_interested`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from discord.ext import commands
 
 from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
+from cogs.not_interested import UndoNotInterestedSelect
 from cogs.pictures import PicturePaginator
 from cogs.taste import plain_name
 from cogs.text import movie_label, safe, stars
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 10
 PAGE_TIMEOUT = 180.0  # seconds the page buttons stay live
+HIDDEN_SHOWN = 25  # "Not interested" movies listed (and undoable) on /ratings
 
 
 class Ratings(commands.Cog):
@@ -52,13 +56,25 @@ class Ratings(commands.Cog):
         title = (f"Your ratings ({total})" if own
                  else f"{name}'s ratings ({total})")
 
+        hidden = (await self.bot.app.not_interested.page(guild_id, interaction.user.id,
+                                                         limit=HIDDEN_SHOWN)
+                  if own else [])
+        hidden_count = (await self.bot.app.not_interested.count(guild_id, interaction.user.id)
+                        if hidden else 0)
+
         async def render(page: int) -> discord.Embed:
             rows = await service.page(guild_id, interaction.user.id, target_id,
                                       limit=PAGE_SIZE, offset=page * PAGE_SIZE)
             lines = [f"{movie_label(row.movie)} — {stars(row.score)}" for row in rows]
-            return discord.Embed(title=title[:256],
-                                 description="\n".join(lines) or "No ratings on this page.",
-                                 colour=discord.Colour.blurple())
+            embed = discord.Embed(title=title[:256],
+                                  description="\n".join(lines) or "No ratings on this page.",
+                                  colour=discord.Colour.blurple())
+            if hidden:
+                names = ", ".join(movie_label(h.movie, 60) for h in hidden[:10])
+                more = f" and {hidden_count - 10} more" if hidden_count > 10 else ""
+                embed.add_field(name=f"Not interested ({hidden_count})",
+                                value=(names + more)[:1024], inline=False)
+            return embed
 
         # One picture for the whole list (scores and favourite genres), on every page.
         pictures = self.bot.app.pictures
@@ -67,6 +83,8 @@ class Ratings(commands.Cog):
             member_name="you" if own or member is None else plain_name(member)))
         paginator = PicturePaginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),
                                      timeout=PAGE_TIMEOUT, picture=summary)
+        if hidden:
+            paginator.add_item(UndoNotInterestedSelect([h.movie for h in hidden]))
         await paginator.send(interaction, ephemeral=True)
 
 

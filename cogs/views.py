@@ -1,8 +1,9 @@
 """The interactive part of a /recommend reply: rate a pick from the list, or show more picks.
 
-`RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen and a
-"Show more" button. Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before
-anything is saved; the rated pick then leaves the Select. Only the member who ran /recommend
+`RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen, "Add
+to watchlist…", "Not interested in…" (`cogs.not_interested`) and a "Show more" button.
+Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before anything is saved; the
+rated pick then leaves the Select. Only the member who ran /recommend
 can use the components (`OwnedView`); on timeout they are disabled, and a message deleted in
 the meantime is not an error. Discord.py gives every component a random custom_id, so they are
 unique per message.
@@ -22,6 +23,7 @@ from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from cogs.errors import UserError, report_failure
 from cogs.lookup import bot_of
+from cogs.not_interested import NotInterestedSelect
 from cogs.paginator import OwnedView, check_paging
 from cogs.rating import rate_text
 from cogs.text import NO_PINGS, choice_label, safe, stars
@@ -140,9 +142,21 @@ class RecommendationView(OwnedView):
         if self.rate_select.options:
             self.add_item(self.rate_select)
         if page.movies:
-            self.add_item(WatchlistSelect([movie for movie, _score in page.movies]))
+            movies = [movie for movie, _score in page.movies]
+            self.add_item(WatchlistSelect(movies))
+            self.not_interested = NotInterestedSelect(movies, self.mark_hidden)
+            self.add_item(self.not_interested)
         self.more.disabled = not page.has_more
         self.add_item(self.more)
+
+    async def mark_hidden(self, movie_id: int) -> None:
+        """A pick was marked "Not interested": it leaves the page's selects."""
+        select = getattr(self, "not_interested", None)
+        if select is not None:
+            select.remove_movie(movie_id)
+            if not select.options and select in self.children:
+                self.remove_item(select)
+        await self.mark_rated(movie_id)
 
     async def mark_rated(self, movie_id: int) -> None:
         """A pick was rated through the modal: take it off the select on the original message."""

@@ -453,22 +453,58 @@ class CFModel:
         return mask
 
     def recommend(self, user_id, n: int = 10, exclude=(), candidates=None,
-                  min_support: int | None = None) -> list[Recommendation]:
+                  min_support: int | None = None, avoid=()) -> list[Recommendation]:
         """Top-n movies for a member, best first by the ranking blend, never a movie they rated
         or in ``exclude``.
 
         Movies with fewer than ``min_support`` ratings (default: the config's auto rule) come
         only after every supported movie. A member the model does not know gets ``popular``.
+        ``avoid``: movies the member said they are not interested in: never listed, and a
+        negative signal (``avoid_penalty``).
         """
         self._check()
+        avoid = np.fromiter((int(a) for a in avoid), dtype=np.int64)
+        if avoid.size:
+            exclude = np.concatenate([np.fromiter(exclude, dtype=np.int64), avoid])
         u = self.users.get(user_id)
         if u < 0:
             return self.popular(n, exclude=exclude, candidates=candidates, min_support=min_support)
 
         scores = self.rank_scores(np.array([u]), min_support)[0]
+        if avoid.size:
+            scores = scores - self.avoid_penalty(u, avoid)
         predicted = self._predict_units(np.full(len(self.movies), u), np.arange(len(self.movies)))
         return self._rank(scores, predicted, n, self._excluded([u], exclude), candidates,
                           floor=self.member_mean(u))
+
+    def avoid_penalty(self, u: int, avoid: np.ndarray) -> np.ndarray:
+        """What "not interested" in the movies ``avoid`` (ids) takes off member index u's
+        blend: each counts in the item-item parts (guild and prior) like a rated movie with a
+        negative weight, -1, so movies picked by the same people sink with it. Same units as
+        the blend (each part's standard deviations)."""
+        nm = len(self.movies)
+        out = np.zeros(nm)
+        a = self.movies.lookup(np.asarray(avoid, dtype=np.int64))
+        a = a[a >= 0]
+        if a.size == 0:
+            return out
+        parts = self._blend_parts(np.array([u]))
+        if "pick" in parts:
+            w, S = parts["pick"]
+            sd = float(S.std())
+            if sd > 1e-12:
+                pull = np.asarray(self._implicit().W[a].sum(axis=0)).ravel()
+                out += (w / sd) * (pull - pull.mean())
+        if "prior" in parts:
+            w, S = parts["prior"]
+            sd = float(S.std())
+            p = np.unique(self._p_row[a][self._p_row[a] >= 0])
+            if sd > 1e-12 and p.size:
+                assert self._prior_cols is not None  # built by _blend_parts' prior part
+                pull = np.zeros(nm)
+                pull[self._p_row >= 0] = np.asarray(self._prior_cols[p].sum(axis=0)).ravel()
+                out += (w / sd) * (pull - pull.mean())
+        return out
 
     def member_mean(self, u: int) -> float:
         """Member index u's average rating in units (every rating they made counts; -inf for

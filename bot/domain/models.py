@@ -62,6 +62,15 @@ class WatchlistEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class NotInterested:
+    """A movie a member said they are not interested in, as listed by
+    `Storage.not_interested`: hidden from their picks until they undo it."""
+
+    movie: Movie
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ImportCounts:
     """What `Storage.import_history` wrote in its one transaction."""
 

@@ -22,6 +22,7 @@ from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
 from bot.service.movienight import MovieNightService
+from bot.service.not_interested import NotInterestedService
 from bot.service.pictures import PictureService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
@@ -44,6 +45,7 @@ class Services:
     groups: GroupPicks  # movie-night picks under the consent rule (bot.service.privacy)
     imports: ImportService  # /import: preview, then one transaction
     watchlist: WatchlistService
+    not_interested: NotInterestedService  # picks a member hid ("Not interested")
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
@@ -76,6 +78,7 @@ class Services:
             groups=groups,
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate),
+            not_interested=NotInterestedService(storage, gate),
             movienight=movienight,
             details=details,
             pictures=pictures,

@@ -87,13 +87,15 @@ class RatingService:
             return deleted
 
     async def forget_all(self, guild_id: int, user_id: int) -> tuple[int, int]:
-        """/forgetme: delete the member's ratings (as `forget_member`) and their watchlist in
-        the guild, in one service call; returns (ratings deleted, watchlist entries deleted)."""
+        """/forgetme: delete the member's ratings (as `forget_member`), their watchlist and
+        the movies they hid from their picks in the guild, in one service call; returns
+        (ratings deleted, watchlist entries deleted)."""
         async with self.gate.enter():
             for listener in self.forget_listeners:  # first: a vote closing now skips them
                 listener(guild_id, user_id)
             deleted = await self.storage.delete_member_ratings(guild_id, user_id)
             watchlisted = await self.storage.delete_member_watchlist(guild_id, user_id)
+            await self.storage.delete_member_not_interested(guild_id, user_id)
             if deleted:
                 await self.recommendations.member_forgotten(guild_id, user_id)
             return deleted, watchlisted

@@ -548,8 +548,10 @@ class RecommendationService:
         needed = max(0, minimum - len(rated_ids))
         if needed > 0:  # server scores: with hidden ratings, only of movies enough others rated
             candidates = await shareable_movies(self.storage, guild_id, user_id, candidates)
+        hidden = await self.storage.not_interested_ids(guild_id, user_id)
         picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
-                                           rated_scores, needed, frozenset(shown))
+                                           rated_scores, needed, frozenset(shown),
+                                           np.asarray(hidden, dtype=np.int64))
         picks.min_ratings = minimum
         return await self._with_movies(guild_id, picks)
 
@@ -575,7 +577,8 @@ class RecommendationService:
     async def _personal_picks(self, state: GuildModel, user_id: int, n: int, offset: int,
                               candidates: set[int] | None, rated_ids: np.ndarray,
                               rated_scores: np.ndarray, needed: int,
-                              shown: frozenset[int] = frozenset()) -> Picks:
+                              shown: frozenset[int] = frozenset(),
+                              hidden: np.ndarray | None = None) -> Picks:
         """One page of picks. The ranking (at most MAX_PICKS deep) and every pick's reason
         are computed once per model, member, rated set and filter, off the loop for big
         catalogs, and kept: pages are assembled from it (`shortlist.assemble_page`)."""
@@ -585,9 +588,11 @@ class RecommendationService:
                          provisional=self._running_fit(state.guild_id) is not None,
                          ratings_needed=needed)
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
+        hidden = np.zeros(0, np.int64) if hidden is None else hidden
         if needed > 0:
             end = min(offset + n, MAX_PICKS)
-            best = [r for r in model.popular(end + 1 + len(shown), exclude=rated_ids,
+            best = [r for r in model.popular(end + 1 + len(shown),
+                                             exclude=np.concatenate([rated_ids, hidden]),
                                              candidates=cand) if r.movie_id not in shown]
             return Picks([_pick(r) for r in best[offset:end]], personal=False,
                          provisional=state.provisional, ratings_needed=needed,
@@ -595,14 +600,16 @@ class RecommendationService:
         await self._fold_in_if_needed(state, user_id, rated_ids, rated_scores)
         key = (state.guild_id, user_id)
         stamp = (id(model), state.fitted_at, len(state.folded_users), rated_ids.tobytes(),
-                 None if candidates is None else hash(frozenset(candidates)))
+                 None if candidates is None else hash(frozenset(candidates)),
+                 hidden.tobytes())
         cached = self._ranked.get(key)
         big = len(model.movies) > RANK_OFF_LOOP_MOVIES  # rank and explain in a thread
         if cached is not None and cached[0] == stamp:
             ranked = cached[1]
         else:
             def rank() -> RankedList:
-                recs = model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids, candidates=cand)
+                recs = model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids, candidates=cand,
+                                       avoid=hidden)
                 ids = np.array([r.movie_id for r in recs], dtype=np.int64)
                 return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS))
 

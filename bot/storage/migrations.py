@@ -255,7 +255,21 @@ _V9 = Migration(9, "server names: each server's name and member count, for `stat
     """,
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+_V10 = Migration(10, "not interested: movies a member hid from their picks, per guild", (
+    # One row per guild+member+movie; undone from /ratings, deleted by /forgetme and purge.
+    """
+    CREATE TABLE not_interested (
+        guild_id INTEGER NOT NULL,
+        user_id  INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        since    REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX not_interested_movie ON not_interested (movie_id)",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -222,7 +222,20 @@ _V9 = Migration(9, "server names: each server's name and member count, for `stat
     """,
 ))
 
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+_V10 = Migration(10, "not interested: movies a member hid from their picks, per guild", (
+    """
+    CREATE TABLE not_interested (
+        guild_id bigint NOT NULL,
+        user_id  bigint NOT NULL,
+        movie_id bigint NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        since    double precision NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    )
+    """,
+    "CREATE INDEX not_interested_movie ON not_interested (movie_id)",
+))
+
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (
