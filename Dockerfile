@@ -9,11 +9,14 @@
 # and replace it: `docker buildx imagetools inspect python:3.11-slim` (the "Digest:" line).
 FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
+# MPLCONFIGDIR: matplotlib's font cache, built here once; the user's home (/app) is read-only,
+# and without it matplotlib warned and rebuilt the cache at every start.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    MOVIEBOT_DATABASE=/data/moviebot.sqlite3
+    MOVIEBOT_DATABASE=/data/moviebot.sqlite3 \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
 # Dependencies first, exactly as locked (hashes checked), in their own cached layer.
@@ -28,7 +31,9 @@ COPY console ./console
 RUN pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin moviebot \
     && mkdir -p /data /config \
-    && chown moviebot /data
+    && chown moviebot /data \
+    && python -c "import matplotlib.font_manager" \
+    && chown -R moviebot "$MPLCONFIGDIR"
 
 USER moviebot
 VOLUME ["/data"]

@@ -5,7 +5,8 @@ Every failure a person can fix (missing token, bad config, a newer database, a d
 is not there) ends with one line on stderr and a non-zero exit code, never a traceback. Global
 options (`--config`) work before or after the subcommand. Exit codes: 0 done, 1 failed (a bug,
 or something the line explains), 2 configuration error, 78 Discord refused the token or the
-intents (a restart will not help: `RestartPreventExitStatus=78` under systemd), 130 Ctrl-C.
+intents (a restart will not help: `RestartPreventExitStatus=78` under systemd), 130 Ctrl-C,
+141 the reader of the output went away (`stats | head`: no traceback).
 `health` adds 3: starting (the database is ready, Discord not reached yet).
 
 `run` creates and migrates the database before it first tries Discord (`bot.lifecycle.serve`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -42,6 +44,7 @@ NO_TOKEN = (
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_DISCORD_REFUSED = 78  # sysexits' EX_CONFIG: fix the token or the intents, then start
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 log = logging.getLogger("bot")
 
@@ -310,6 +313,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; a reader that goes away (`stats | head`) ends it quietly."""
+    try:
+        try:
+            code = _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush has nowhere to fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = _settings_for(args)
@@ -332,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader of our output went away: main() ends quietly
     except Exception as error:  # a last line of defence for known, user-fixable failures
         import discord
 

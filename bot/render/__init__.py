@@ -6,7 +6,11 @@ in its own worker thread; `charts` draws. See `charts` for the look (theme-neutr
 colour-blind-safe palette, size cap).
 """
 
-from bot.render.charts import (
+from bot.render.mplconfig import ensure_mplconfigdir
+
+ensure_mplconfigdir()  # before matplotlib is first imported (by charts, here)
+
+from bot.render.charts import (  # noqa: E402
     MAX_PNG_BYTES,
     CardLine,
     Distribution,
