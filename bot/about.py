@@ -1,4 +1,4 @@
-"""What is running: the version (from the installed package's metadata) and the start-up line.
+"""What is running: the version (package metadata or the checkout's pyproject) and the start line.
 
 `version()` is what `python -m bot --version`, `/about` and the start-up log line show.
 `startup_line(settings)` names the config file, the database (a path, or host/database for a
@@ -8,7 +8,9 @@ glance which config and which database a running bot uses.
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,11 +21,32 @@ DISTRIBUTION = "moviebot"
 
 
 def version() -> str:
-    """The installed package's version, or "unknown" when running from an uninstalled tree."""
+    """The version this code is: the installed package's metadata, or the `pyproject.toml` of
+    the checkout the code runs from (an uninstalled tree); "unknown" without either.
+
+    The checkout's pyproject wins over the metadata when the two differ: `python -m bot` in a
+    checkout imports the checkout's code, and an install's metadata (an editable one too) keeps
+    the version of the day it was installed until the next `pip install`."""
+    source = _checkout_version()
+    if source is not None:
+        return source
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+@functools.cache
+def _checkout_version() -> str | None:
+    """[project] version of the pyproject.toml beside this package, if it is this project's."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, ValueError):
+        return None
+    if project.get("name") != DISTRIBUTION or not isinstance(project.get("version"), str):
+        return None
+    return str(project["version"])
 
 
 def describe_url(url: str) -> str:
