@@ -3,7 +3,9 @@
 `load_settings(path)` is the one way the bot, the CLI and the tests get their settings. Every
 problem is reported as a single `ConfigError` line that names the file and the key; the entry
 point prints that line instead of a traceback. `DISCORD_TOKEN` and `MOVIEBOT_DATABASE` in the
-environment win over the file (`default_settings()` is the same without a file, for containers).
+environment win over the file (`default_settings()` is the same without a file, for containers),
+as does `MOVIEBOT_<SECTION>_<KEY>` for the media servers' settings (`[jellyfin] api_key` ->
+`MOVIEBOT_JELLYFIN_API_KEY`; also `[plex]`, `[trakt]`, `[seerr]`, `[security]`, `[media]`).
 Relative paths in the file are resolved against the file's own folder.
 
 One default database path everywhere: `data/moviebot.sqlite3` (relative to the config file, or
@@ -51,6 +53,8 @@ QUIET_LOGGERS: dict[str, str] = {
     "prometheus_client": "WARNING",
 }
 DEFAULT_METRICS_PORT = 9108
+DEFAULT_TRAKT_URL = "https://api.trakt.tv"
+DEFAULT_LETTERBOXD_URL = "https://letterboxd.com"
 
 
 class ConfigError(Exception):
@@ -143,6 +147,74 @@ class TmdbSettings:
 
 
 @dataclass(frozen=True)
+class JellyfinSettings:
+    """A Jellyfin server members may link their user of (`bot.media.jellyfin`); off without
+    both. The API key (Dashboard > API Keys) is sent only as `Authorization: MediaBrowser
+    Token="..."`."""
+
+    url: str = ""
+    api_key: str = field(default="", repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.api_key)
+
+
+@dataclass(frozen=True)
+class PlexSettings:
+    """A Plex Media Server (`bot.media.plex`): its URL and the server admin's token."""
+
+    url: str = ""
+    token: str = field(default="", repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.token)
+
+
+@dataclass(frozen=True)
+class TraktSettings:
+    """A Trakt API application (trakt.tv/oauth/applications) for the device flow."""
+
+    client_id: str = field(default="", repr=False)
+    client_secret: str = field(default="", repr=False)
+    # Tests' imitation only; never read from the config file.
+    base_url: str = DEFAULT_TRAKT_URL
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True)
+class SeerrSettings:
+    """A Seerr (Overseerr/Jellyseerr) instance, for requests (issue 25, later items)."""
+
+    url: str = ""
+    api_key: str = field(default="", repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url and self.api_key)
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    """Linked accounts' history sync (`bot.service.media`)."""
+
+    sync_hours: float = 6.0  # between two periodic syncs of one link (jittered)
+    # Tests' Letterboxd imitation only; never read from the config file.
+    letterboxd_url: str = DEFAULT_LETTERBOXD_URL
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """`secret_key`: encrypts linked accounts' tokens at rest (`bot.media.secrets`)."""
+
+    secret_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str | None = field(default=None, repr=False)  # secrets stay out of the repr
     database: Path = Path(DEFAULT_DATABASE)
@@ -164,6 +236,12 @@ class Settings:
     sharding: ShardingSettings = field(default_factory=ShardingSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
+    jellyfin: JellyfinSettings = field(default_factory=JellyfinSettings)
+    plex: PlexSettings = field(default_factory=PlexSettings)
+    trakt: TraktSettings = field(default_factory=TraktSettings)
+    seerr: SeerrSettings = field(default_factory=SeerrSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     source: Path | None = None  # the file these settings came from, for messages
     # Where `database` came from: "default", "config" or "environment" (start-up log line).
     database_from: str = "default"
@@ -305,7 +383,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
     base = path.parent
     known_top = {"discord", "storage", "logging", "catalog", "metrics", "redis", "tmdb",
-                 *_SECTION_TYPES}
+                 *_SECTION_TYPES, *_TEXT_SECTIONS, "media"}
     for key in data:
         if key not in known_top:
             raise _fail(path, key, "is not a known section")
@@ -367,6 +445,9 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     metrics = _metrics(path, _section(path, data, "metrics"))
     redis = _redis(path, _section(path, data, "redis"))
     tmdb = _tmdb(path, _section(path, data, "tmdb"))
+    text_sections = {name: _text_section(path, name, _section(path, data, name))
+                     for name in _TEXT_SECTIONS}
+    media = _media(path, _section(path, data, "media"))
 
     catalog = _section(path, data, "catalog")
     for key in catalog:
@@ -391,6 +472,8 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         metrics=metrics,
         tmdb=tmdb,
         redis=redis,
+        media=media,
+        **text_sections,
         source=path,
         database_from="default" if database_raw is None else "config",
         notes=notes,
@@ -474,6 +557,90 @@ def _tmdb(path: Path, raw: dict[str, Any]) -> TmdbSettings:
     return TmdbSettings(api_key=key.strip(), base_url=url.rstrip("/"), cache_days=days)
 
 
+# The sections of text settings (the media servers' and the secret key): each key is a
+# string, a `url` key an http(s) URL; `MOVIEBOT_<SECTION>_<KEY>` overrides it.
+_TEXT_SECTIONS: dict[str, type] = {
+    "jellyfin": JellyfinSettings,
+    "plex": PlexSettings,
+    "trakt": TraktSettings,
+    "seerr": SeerrSettings,
+    "security": SecuritySettings,
+}
+_TEST_ONLY = {"base_url", "letterboxd_url"}  # fields never read from the file
+
+
+def _text_keys(cls: Any) -> tuple[str, ...]:
+    return tuple(f for f in cls.__dataclass_fields__ if f not in _TEST_ONLY)
+
+
+def _text_value(key: str, value: Any) -> str:
+    """A text setting's value, checked; ValueError with the problem."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    value = value.strip()
+    if key == "url":
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError('must be an http(s) URL (or "" for none)')
+        value = value.rstrip("/")
+    return value
+
+
+def _text_section(path: Path, name: str, raw: dict[str, Any]) -> Any:
+    cls = _TEXT_SECTIONS[name]
+    keys = _text_keys(cls)
+    values: dict[str, str] = {}
+    for key, value in raw.items():
+        if key not in keys:
+            raise _fail(path, f"{name}.{key}", "is not a known setting")
+        try:
+            values[key] = _text_value(key, value)
+        except ValueError as error:
+            raise _fail(path, f"{name}.{key}", str(error)) from None
+    return cls(**values)
+
+
+def _media(path: Path, raw: dict[str, Any]) -> MediaSettings:
+    for key in raw:
+        if key != "sync_hours":
+            raise _fail(path, f"media.{key}", "is not a known setting")
+    hours = raw.get("sync_hours", MediaSettings.sync_hours)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0.1 <= hours <= 720:
+        raise _fail(path, "media.sync_hours", "must be a number of hours from 0.1 to 720")
+    return MediaSettings(sync_hours=float(hours))
+
+
+def env_name(section: str, key: str) -> str:
+    """The environment variable that overrides `[section] key`, e.g. MOVIEBOT_PLEX_TOKEN."""
+    return f"MOVIEBOT_{section.upper()}_{key.upper()}"
+
+
+def _media_environment(settings: Settings) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, cls in _TEXT_SECTIONS.items():
+        updates: dict[str, str] = {}
+        for key in _text_keys(cls):
+            variable = env_name(name, key)
+            raw = os.environ.get(variable, "").strip()
+            if raw:
+                try:
+                    updates[key] = _text_value(key, raw)
+                except ValueError as error:
+                    raise ConfigError(f"{variable} {error}") from None
+        if updates:
+            changes[name] = replace(getattr(settings, name), **updates)
+    hours = os.environ.get(env_name("media", "sync_hours"), "").strip()
+    if hours:
+        try:
+            value = float(hours)
+        except ValueError:
+            value = -1.0
+        if not 0.1 <= value <= 720:
+            raise ConfigError(f"{env_name('media', 'sync_hours')} must be a number of hours "
+                              f"from 0.1 to 720, got {hours!r}")
+        changes["media"] = replace(settings.media, sync_hours=value)
+    return changes
+
+
 def _apply_environment(settings: Settings) -> Settings:
     token = os.environ.get(TOKEN_ENV, "").strip()
     database = os.environ.get(DATABASE_ENV, "").strip()
@@ -503,6 +670,7 @@ def _apply_environment(settings: Settings) -> Settings:
     tmdb_key = os.environ.get(TMDB_KEY_ENV, "").strip()
     if tmdb_key:
         changes["tmdb"] = replace(settings.tmdb, api_key=tmdb_key)
+    changes.update(_media_environment(settings))
     return replace(settings, **changes) if changes else settings
 
 

@@ -2,7 +2,8 @@
 
 `python -m bot` logs through a handler with `RedactSecrets` (in `bot.__main__`), built from a
 `Redactor`: the Discord token becomes "[token]", the other secrets of the config (the
-PostgreSQL and Redis passwords, the TMDB key, the job key: `secrets_of(settings)`) become
+PostgreSQL and Redis passwords, the TMDB key, the job key, the media servers' keys and tokens,
+the Trakt client secret and the secret key: `secrets_of(settings)`) become
 "[secret]", and the password of any URL (`scheme://user:password@host`) becomes "***", known or
 not. `install_excepthooks(redactor)` routes what Python would otherwise print straight to stderr
 through the same redaction and the logger `bot.uncaught`:
@@ -55,7 +56,10 @@ def url_password(url: str) -> str:
 def secrets_of(settings: Settings) -> list[str]:
     """The config's secrets besides the token: what must never be printed."""
     values = [url_password(settings.database_url), url_password(settings.redis.url),
-              settings.tmdb.api_key, getattr(settings.redis, "job_key", "")]
+              settings.tmdb.api_key, getattr(settings.redis, "job_key", ""),
+              # The media servers' (issue 25): keys, tokens, the client secret, the secret key.
+              settings.jellyfin.api_key, settings.plex.token, settings.trakt.client_secret,
+              settings.seerr.api_key, settings.security.secret_key]
     found: list[str] = []
     for value in values:
         if value and len(value) >= MIN_SECRET_LENGTH and value not in found:
