@@ -200,7 +200,7 @@ async def serve(args: argparse.Namespace) -> None:
     import discord.http
     import yarl
 
-    from bot.client import create_bot
+    from bot import create_bot
     from bot.config import LimitSettings, Settings, TrainingSettings
     from bot.service import gcstats
 

@@ -88,7 +88,7 @@ def _settings_for(args: argparse.Namespace) -> Settings:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.client import create_bot
+    from bot import create_bot
 
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)
@@ -105,7 +105,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 async def _sync(args: argparse.Namespace, settings: Settings) -> int:
     import discord
 
-    from bot.client import create_bot
+    from bot import create_bot
 
     if not settings.token:
         print(NO_TOKEN, file=sys.stderr)

@@ -115,7 +115,7 @@ def cluster_part(settings: Settings) -> str:
     text = ""
     sharding = settings.sharding
     if sharding.shard_count:
-        from bot.cluster import shard_slice
+        from bot.domain.shards import shard_slice
 
         shards = shard_slice(sharding.shard_count, sharding.clusters, sharding.cluster_id)
         text += (f"cluster {sharding.cluster_id} of {sharding.clusters}, shards "

@@ -1,13 +1,14 @@
 """The bot object: wiring of settings, storage, the recommendation service and the cogs.
 
-`create_bot(settings)` returns an unstarted `MovieBot`; nothing touches the network or the
-database until `prepare()` or `start()`. `prepare()` does everything that needs no network:
-opens the database (migrations, starter catalog) and the services, starts the health status file
-and, with `[metrics] enabled`, the Prometheus endpoint (`bot.metrics`). `bot.lifecycle.serve`
-calls it before the first login attempt, so a bot that cannot reach Discord yet already has its
-database, answers `python -m bot health` ("starting: ...") and `stats`, and serves metrics.
-discord.py's `setup_hook` (after login) calls it too (a no-op when done), then adds the cogs and,
-with a dev guild configured, syncs the commands. `setup_hook` may run again when a login is
+`bot.create_bot(settings)` returns an unstarted `MovieBot` (or the cluster's sharded one);
+nothing touches the network or the database until `prepare()` or `start()`. `prepare()` does
+everything that needs no network: opens the database (migrations, starter catalog) and the
+services, starts the health status file and, with `[metrics] enabled`, the Prometheus endpoint
+(`bot.metrics`). `bot.lifecycle.serve` calls it before the first login attempt, so a bot that
+cannot reach Discord yet already has its database, answers `python -m bot health`
+("starting: ...") and `stats`, and serves metrics. discord.py's `setup_hook` (after login)
+calls it too (a no-op when done), then adds the cogs and, with a dev guild configured, syncs
+the commands. `setup_hook` may run again when a login is
 retried (see `bot.lifecycle`): each step is done once.
 """
 
@@ -62,7 +63,7 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-__all__ = ["SHUTTING_DOWN", "MovieBot", "MovieTree", "bot_intents", "create_bot"]
+__all__ = ["SHUTTING_DOWN", "MovieBot", "MovieTree", "bot_intents"]
 
 IN_FLIGHT_GRACE = 5.0  # seconds close() waits for running service calls to finish
 
@@ -295,14 +296,3 @@ def silence_voice_warnings() -> None:
     for flag in ("warn_nacl", "warn_dave"):
         if hasattr(VoiceClient, flag):
             setattr(VoiceClient, flag, False)
-
-
-def create_bot(settings: Settings, **options: Any) -> MovieBot:
-    """An unstarted bot for these settings. Extra keyword arguments go to discord.py's Client
-    (tests pass e.g. `guild_ready_timeout=0.1`). With `[sharding] shard_count` set, the
-    cluster's sharded bot (`bot.cluster`)."""
-    if settings.sharding.shard_count:
-        from bot.cluster import ShardedMovieBot
-
-        return ShardedMovieBot(settings, **options)
-    return MovieBot(settings, **options)

@@ -41,6 +41,7 @@ from discord.ext import commands
 from bot.client import MovieBot
 from bot.config import ConfigError, Settings
 from bot.domain.plural import plural
+from bot.domain.shards import shard_of, shard_slice
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,6 @@ KEY_PREFIX = "moviebot"
 # Redis out of reach while a shard must identify: retry after 0.5 s, doubling, at most 30 s
 # apart (discord.py gives a whole identify 60 s, then reconnects and comes back here).
 IDENTIFY_RETRY_BASE, IDENTIFY_RETRY_CAP = 0.5, 30.0
-
-
-def shard_of(guild_id: int, shard_count: int) -> int:
-    """Discord's rule: the shard a guild's events arrive on."""
-    return (guild_id >> 22) % shard_count
-
-
-def shard_slice(shard_count: int, clusters: int, cluster_id: int) -> list[int]:
-    """Cluster `cluster_id`'s contiguous shard ids; the first `shard_count % clusters`
-    clusters take one more shard than the others."""
-    base, extra = divmod(shard_count, clusters)
-    start = cluster_id * base + min(cluster_id, extra)
-    return list(range(start, start + base + (1 if cluster_id < extra else 0)))
 
 
 def check_sharding(settings: Settings) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 async def run_console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.client import create_bot
+    from bot import create_bot
     from emulator import DiscordEmulator, quiet_discord_logging, running_bot
 
     quiet_discord_logging(logging.ERROR)

@@ -1,10 +1,14 @@
-"""The runtime never depends on the test emulator.
+"""The runtime never depends on the test emulator, and its files import each other in no circle.
 
 `bot`, `cogs` and `recommender` are what a server runs; `emulator` is a fake Discord for tests,
 the try-it console and benchmarks. Only `console/` (and tests, benchmarks) may import it, and
 the console only once a session starts. Checked two ways: statically (every import statement in
 the runtime's files, including ones inside functions) and at run time (importing the bot and
 building its command line, console subcommand included, in a fresh interpreter).
+
+No import circle among the files of `bot/`, `cogs/` and `recommender/`: every import counts
+(at module level or inside a function), except those under `if TYPE_CHECKING:`, which never
+run. A circle means neither module can be understood (or tested, or moved) without the other.
 """
 
 from __future__ import annotations
@@ -34,6 +38,126 @@ def _imported_modules(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
     return found
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _runtime_imports(path: Path, module: str, known: set[str]) -> set[str]:
+    """The runtime modules (of `known`) a file imports at run time: relative imports resolved,
+    `from package import submodule` as the submodule, `if TYPE_CHECKING:` blocks skipped."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child.test):
+                for other in child.orelse:
+                    visit_one(other)
+                continue
+            visit_one(child)
+
+    def visit_one(node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[:len(parts) - (node.level - 1)]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                found.add(submodule if submodule in known else base)
+        visit(node)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    return (found & known) - {module}
+
+
+def import_graph(root: Path = REPO) -> dict[str, set[str]]:
+    """{runtime module: the runtime modules it imports at run time}."""
+    files = {_module_name(path, root): path for package in RUNTIME
+             for path in sorted((root / package).rglob("*.py"))}
+    known = set(files)
+    return {module: _runtime_imports(path, module, known) for module, path in files.items()}
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each circle (strongly connected group of two or more modules), as one path that
+    walks it: ["a", "b", "a"] means a imports b and b imports a."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[set[str]] = []
+
+    def connect(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                connect(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                other = stack.pop()
+                group.add(other)
+                if other == node:
+                    break
+            if len(group) > 1:
+                groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return [_walk(group, graph) for group in groups]
+
+
+def _walk(group: set[str], graph: dict[str, set[str]]) -> list[str]:
+    """A shortest circle through the group's first module (breadth-first)."""
+    start = min(group)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for other in sorted(graph[node] & group):
+            if other == start:
+                return paths[node] + [start]
+            if other not in paths:
+                paths[other] = paths[node] + [other]
+                queue.append(other)
+    return sorted(group)  # unreachable for a strongly connected group
+
+
+def test_no_import_circle_in_the_runtime() -> None:
+    circles = import_circles(import_graph())
+    assert circles == [], "import circles (move the shared part to a module both import, " \
+        "or import under TYPE_CHECKING for annotations only):\n" + "\n".join(
+            " -> ".join(circle) for circle in circles)
+
+
+def test_the_circle_scan_sees_lazy_imports_and_skips_type_checking(tmp_path: Path) -> None:
+    for package in RUNTIME:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "bot" / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot import c\n"
+        "def f():\n    from . import b\n")
+    (tmp_path / "bot" / "b.py").write_text("import bot.a\n")
+    (tmp_path / "bot" / "c.py").write_text("from bot.a import f\n")
+    graph = import_graph(tmp_path)
+    assert graph["bot.a"] == {"bot.b"} and graph["bot.c"] == {"bot.a"}
+    assert import_circles(graph) == [["bot.a", "bot.b", "bot.a"]]
 
 
 def _emulator_imports(package: str) -> list[str]:

@@ -21,7 +21,6 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -31,7 +30,7 @@ from bot.domain.genres import split_genres
 from bot.domain.models import Movie
 
 from .connection import BUSY_TIMEOUT_MS
-from .models import RatingArrays
+from .models import MOVIE_COLUMNS, PriorRows, RatingArrays, SavedModel
 
 if TYPE_CHECKING:
     from .pg_bulk import PgBulkConnection
@@ -58,28 +57,7 @@ FORGET_MODEL_SQL = (
     "ratings_version = excluded.ratings_version, settings_key = ''")
 MODEL_STATE_SQL = (
     "SELECT blob, ratings_version, settings_key FROM model_state WHERE guild_id = ?")
-MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
 CHUNK = 1024  # members per fetchmany()
-
-
-@dataclass(frozen=True, slots=True)
-class SavedModel:
-    """A guild's saved model: its blob (None after a forget), the ratings version it was
-    trained on and the model settings it was trained with."""
-
-    blob: bytes | None
-    ratings_version: int
-    settings_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class PriorRows:
-    """The installed prior as stored: its stamp (build and link times), blob and links."""
-
-    stamp: tuple[float, float]
-    blob: bytes
-    movie_ids: np.ndarray
-    keys: np.ndarray
 
 
 def parse_member_rows(rows: Sequence[Sequence[Any]]

@@ -21,6 +21,29 @@ from bot.domain.models import (
     RatedMovie,
 )
 
+# The movie columns a `Movie` is read from, in order (both backends' bulk reads).
+MOVIE_COLUMNS = "m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, m.tmdb_id"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedModel:
+    """A guild's saved model: its blob (None after a forget), the ratings version it was
+    trained on and the model settings it was trained with."""
+
+    blob: bytes | None
+    ratings_version: int
+    settings_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriorRows:
+    """The installed prior as stored: its stamp (build and link times), blob and links."""
+
+    stamp: tuple[float, float]
+    blob: bytes
+    movie_ids: np.ndarray
+    keys: np.ndarray
+
 
 @dataclass(frozen=True, slots=True)
 class RatingArrays:

@@ -24,8 +24,17 @@ import numpy as np
 from bot.domain.genres import split_genres
 from bot.domain.models import Movie
 
-from .bulk import MOVIE_COLUMNS, PriorRows, SavedModel
-from .models import RatingArrays
+from .models import MOVIE_COLUMNS, PriorRows, RatingArrays, SavedModel
+
+TRGM_THRESHOLD = 0.2  # pg_trgm (word) similarity for typo candidates; the default 0.3 misses
+
+# pg_trgm's thresholds, as connection start-up settings: they survive the pool's RESET ALL
+# between uses (a SET would not), and apply once the extension loads. (The async storage's
+# pool and a refit worker's connection use the same.)
+SERVER_SETTINGS = {
+    "pg_trgm.similarity_threshold": str(TRGM_THRESHOLD),
+    "pg_trgm.word_similarity_threshold": str(TRGM_THRESHOLD),
+}
 
 VERSION_SQL = "SELECT ratings_version, ratings_count FROM guild_versions WHERE guild_id = $1"
 SAVE_MODEL_SQL = (
@@ -148,8 +157,6 @@ class PgBulkConnection:
 
     @staticmethod
     async def _connect(url: str) -> asyncpg.Connection:
-        from .postgres import SERVER_SETTINGS
-
         return await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
 
     def run(self, coro: Any) -> Any:

@@ -94,7 +94,6 @@ from .search import (
     skeleton,
 )
 
-TRGM_THRESHOLD = 0.2  # pg_trgm (word) similarity for typo candidates; the default 0.3 misses
 POOL_MIN = 1
 POOL_MAX = 10
 ADD_MOVIE_LOCK = 0x6D6F7661  # advisory lock: one movie insert (check + insert) at a time
@@ -144,12 +143,8 @@ def _like_word(word: str) -> str:
     return "%" + re.sub(r"([%_\\])", r"\\\1", word) + "%"
 
 
-# pg_trgm's thresholds, as connection start-up settings: they survive the pool's RESET ALL
-# between uses (a SET would not), and apply once the extension loads.
-SERVER_SETTINGS = {
-    "pg_trgm.similarity_threshold": str(TRGM_THRESHOLD),
-    "pg_trgm.word_similarity_threshold": str(TRGM_THRESHOLD),
-}
+TRGM_THRESHOLD = pg_bulk.TRGM_THRESHOLD  # typo candidates: pg_trgm (word) similarity
+SERVER_SETTINGS = pg_bulk.SERVER_SETTINGS  # those thresholds for every connection
 
 
 async def connect_pool(url: str, *, min_size: int = POOL_MIN,

@@ -244,12 +244,12 @@ class Storage:
     ) -> Storage:
         """Open the database (creating it and its folder), set pragmas, apply migrations.
 
-        A `postgresql://` URL opens the PostgreSQL storage instead (`open_storage` is the
-        usual way in), never an SQLite file named like a URL."""
-        if cls is Storage and str(path).startswith(("postgresql://", "postgres://")):
-            from .postgres import PostgresStorage
-
-            return await PostgresStorage.open(str(path))
+        A `postgresql://` URL is refused (StorageError), never opened as an SQLite file
+        named like a URL: `open_storage(settings)` picks the backend (and this module does
+        not import the PostgreSQL one, which builds on it)."""
+        if str(path).startswith(("postgresql://", "postgres://")):
+            raise StorageError("a postgresql:// URL is not an SQLite file: open it with "
+                               "open_storage (or PostgresStorage.open)")
         path = Path(path)
         conn = await open_connection(path, migrations=migrations)
         try:

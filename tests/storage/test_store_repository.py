@@ -18,6 +18,7 @@ from bot.storage import (
     MovieRow,
     RatingArrays,
     Storage,
+    StorageError,
     UnknownMovieError,
 )
 
@@ -397,3 +398,13 @@ async def test_server_names_show_in_the_summary_and_go_with_the_purge(store, mov
     await store.upsert_rating(G2, ALICE, heat.id, 5)
     assert [g.name for g in (await store.summary()).busiest] == ["Film Club Renamed", None]
     await store.save_guild_names([])  # nothing to write: no error
+
+
+async def test_the_sqlite_storage_refuses_a_postgresql_url(tmp_path, monkeypatch):
+    """Never an SQLite file named like a URL: `open_storage` picks the backend (the SQLite
+    module does not import the PostgreSQL one, which builds on it: no import circle)."""
+    monkeypatch.chdir(tmp_path)
+    for url in ("postgresql://bot@db/moviebot", "postgres://bot@db/moviebot"):
+        with pytest.raises(StorageError, match="open_storage"):
+            await Storage.open(url)
+    assert list(tmp_path.iterdir()) == []
