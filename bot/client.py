@@ -51,6 +51,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.history",
     "cogs.watchlist",
     "cogs.movienight",
+    "cogs.setup",
     "cogs.help",
 )
 

@@ -168,6 +168,30 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
 
 
+def empty_picks_message(picks: Picks, genre: str | None = None) -> str:
+    """What a member reads when /recommend has no pick to show: the next step that works."""
+    needed, minimum = picks.ratings_needed, picks.min_ratings
+    if not picks.guild_has_ratings:
+        return with_prior_hint(first_ratings("personal picks", minimum),
+                               picks.prior_installed)
+    if picks.provisional and not genre:
+        pending = "I'm still learning this server's taste; try again in a few seconds."
+        if needed:
+            pending += f" Rate {needed} more movie{'s' if needed != 1 else ''} with " \
+                       "`/rate` to unlock personal picks."
+        return pending
+    if genre:
+        return (f"I have no {safe(genre, 60)} picks for you yet: nobody here has rated one "
+                "you haven't seen. Try another genre, or none.")
+    if needed:
+        return (f"Not enough ratings in this server for picks yet. Rate {needed} more "
+                f"movie{'s' if needed != 1 else ''} with `/rate` to unlock personal picks.")
+    return with_prior_hint(
+        "You've rated every movie I could recommend from this server's ratings. Rate "
+        "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
+        "the others to rate more.", picks.prior_installed)
+
+
 class Recommend(commands.Cog):
     """Recommendation commands."""
 
@@ -238,7 +262,7 @@ class Recommend(commands.Cog):
         first = self._page(first_picks, 0, count, genre_name, watchlisted)
         if not first.movies:
             await interaction.edit_original_response(
-                content=await self._empty_message(first_picks, genre_name),
+                content=empty_picks_message(first_picks, genre_name),
                 allowed_mentions=NO_PINGS)
             return
         # TMDB's poster and details of the top pick (with a TMDB key), asked while the card
@@ -304,28 +328,6 @@ class Recommend(commands.Cog):
         if footer:
             embed.set_footer(text=" · ".join(footer))
         return Page(embed, shown, has_more=picks.has_more)
-
-    async def _empty_message(self, picks: Picks, genre: str | None) -> str:
-        needed, minimum = picks.ratings_needed, picks.min_ratings
-        if not picks.guild_has_ratings:
-            return with_prior_hint(first_ratings("personal picks", minimum),
-                                   picks.prior_installed)
-        if picks.provisional and not genre:
-            pending = "I'm still learning this server's taste; try again in a few seconds."
-            if needed:
-                pending += f" Rate {needed} more movie{'s' if needed != 1 else ''} with " \
-                           "`/rate` to unlock personal picks."
-            return pending
-        if genre:
-            return (f"I have no {safe(genre, 60)} picks for you yet: nobody here has rated one "
-                    "you haven't seen. Try another genre, or none.")
-        if needed:
-            return (f"Not enough ratings in this server for picks yet. Rate {needed} more "
-                    f"movie{'s' if needed != 1 else ''} with `/rate` to unlock personal picks.")
-        return with_prior_hint(
-            "You've rated every movie I could recommend from this server's ratings. Rate "
-            "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
-            "the others to rate more.", picks.prior_installed)
 
     # ----------------------------------------------------------------------- group mode
     async def _group_members(self, interaction: discord.Interaction, group: str | None,

@@ -209,6 +209,18 @@ class Channel:
     def is_voice(self) -> bool:
         return self.type in _VOICE_TYPES
 
+    def set_overwrite(self, target: Role | Member, *, allow: int = 0, deny: int = 0
+                      ) -> Overwrite:
+        """Allow and deny permissions for a role (or @everyone) or a member in this channel,
+        replacing an earlier overwrite for it, as Edit Channel > Permissions does. Later
+        interactions carry the result (``member.permissions``, ``app_permissions``)."""
+        kind = 1 if isinstance(target, Member) else 0
+        overwrite = Overwrite(target.id, kind, allow=int(allow), deny=int(deny))
+        self.overwrites = [ow for ow in self.overwrites
+                           if not (ow.id == target.id and ow.type == kind)]
+        self.overwrites.append(overwrite)
+        return overwrite
+
 
 @dataclass(eq=False)
 class Member:
@@ -280,6 +292,15 @@ class Guild:
     def me(self) -> Member:
         """The bot's own member in this guild."""
         return self.members[self.world.bot_user.id]
+
+    @property
+    def bot_role(self) -> Role:
+        """The bot's managed role (made when it joined, with ``World.bot_permissions``):
+        change its ``permissions`` to give or take what the bot may do in this guild."""
+        for role in self.me.roles:
+            if role.managed and role.bot_id == self.world.bot_user.id:
+                return role
+        raise KeyError(f"the bot has no managed role in guild {self.name!r}")
 
     @property
     def text_channels(self) -> list[Channel]:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.domain.plural import plural
 from bot.service.buckets import MemberBudgets
 from bot.service.catalog import CatalogService
+from bot.service.checklist import SetupService
 from bot.service.details import DetailsService
 from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
@@ -49,6 +50,7 @@ class Services:
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
+    checklist: SetupService  # /setup: what is configured and what is missing
     # per-member token buckets for autocomplete and commands that read a lot
     budgets: MemberBudgets = field(default_factory=MemberBudgets.unlimited)
 
@@ -82,6 +84,7 @@ class Services:
             movienight=movienight,
             details=details,
             pictures=pictures,
+            checklist=SetupService(storage, settings, gate),
             budgets=MemberBudgets.from_settings(settings.limits),
         )
 

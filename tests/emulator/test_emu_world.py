@@ -36,6 +36,39 @@ def test_permission_computation_with_roles_and_overwrites():
     assert user.permissions(guild.channel("general")) & Permissions.VIEW_CHANNEL
 
 
+def test_the_bots_role_and_channel_overwrites_set_what_interactions_carry():
+    """`Guild.bot_role` and `Channel.set_overwrite` (for tests of the bot's own permissions,
+    e.g. /setup): an interaction's `app_permissions` is the bot's result in that channel."""
+    from types import SimpleNamespace
+
+    from discord.enums import InteractionType
+
+    from emulator.interactions import base_payload
+
+    world = World()
+    guild = world.create_guild("G", channels=("general", "events"))
+    alice = guild.add_member("alice")
+    role = guild.bot_role
+    assert role.managed and role in guild.me.roles and role.permissions == world.bot_permissions
+    role.permissions |= Permissions.MANAGE_EVENTS
+    events, general = guild.channel("events"), guild.channel("general")
+    first = events.set_overwrite(role, deny=Permissions.MANAGE_EVENTS | Permissions.EMBED_LINKS)
+    events.set_overwrite(role, deny=Permissions.MANAGE_EVENTS)  # replaces the first
+    events.set_overwrite(alice, deny=Permissions.SEND_MESSAGES)  # a member's: type 1
+    assert first not in events.overwrites and len(events.overwrites) == 2
+    assert {ow.type for ow in events.overwrites} == {0, 1}
+    emu = SimpleNamespace(world=world)
+
+    def app_permissions(channel):
+        payload = base_payload(emu, InteractionType.application_command, alice, channel, {})
+        return discord.Permissions(int(payload["app_permissions"]))
+
+    assert app_permissions(general).manage_events
+    in_events = app_permissions(events)
+    assert not in_events.manage_events and in_events.embed_links and in_events.send_messages
+    assert not alice.permissions(events) & Permissions.SEND_MESSAGES
+
+
 def test_snowflakes_increase_and_guild_payload_is_complete():
     world = World()
     ids = [world.ids() for _ in range(1000)]
