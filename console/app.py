@@ -40,9 +40,9 @@ async def run_console(args: argparse.Namespace, settings: Settings) -> int:
         database = Path(args.database) if args.database else Path(tmp) / "console.sqlite3"
         async with DiscordEmulator() as emu:
             server = create_demo_server(emu)
+            own, ignored = demo_settings(settings, database)
             console_settings = replace(
-                settings, database=database, token="console", dev_guild_id=server.guild.id,
-                training=replace(settings.training, debounce_seconds=1.0),
+                own, token="console", dev_guild_id=server.guild.id,
                 limits=replace(settings.limits, recommend_cooldown_seconds=args.cooldown))
             await prepare_demo_database(database, server)
             bot = create_bot(console_settings, guild_ready_timeout=0.1)
@@ -59,9 +59,35 @@ async def run_console(args: argparse.Namespace, settings: Settings) -> int:
                     setup_readline(console.completions())
                 console.print(f"Movie bot console: you are 'you' in the server '{DEMO_GUILD}' "
                               f"with {', '.join(DEMO_MEMBERS)}. Type 'help' for examples.")
+                if ignored:
+                    console.print("Note: the console uses its own demo database and runs in "
+                                  "this one process; from your configuration it does not use "
+                                  f"{', '.join(ignored)}.")
                 with terminal_restored() if interactive else contextlib.nullcontext():
                     await prompt_loop(console, reader)
     return 0
+
+
+def demo_settings(settings: Settings, database: Path) -> tuple[Settings, list[str]]:
+    """The settings the console's bot runs with, and the configured parts it leaves out.
+
+    Whatever the configuration says, the console runs on its own SQLite demo `database` (never
+    the PostgreSQL database of `[storage] url`: the demo server would be empty there, and the
+    demo members' ratings would land in the real data), in one process (no sharding, no Redis
+    queue of fits) and serves no metrics (the port may be the running bot's)."""
+    from bot.config import MetricsSettings, RedisSettings, ShardingSettings
+
+    ignored = [name for name, used in (
+        ("[storage] url", bool(settings.database_url)),
+        ("[sharding]", bool(settings.sharding.shard_count)),
+        ("[redis] url", bool(settings.redis.url)),
+        ('training.mode "queue"', settings.training.mode == "queue"),
+        ("[metrics]", settings.metrics.enabled)) if used]
+    mode = "auto" if settings.training.mode == "queue" else settings.training.mode
+    return replace(
+        settings, database=database, database_url="", sharding=ShardingSettings(),
+        redis=RedisSettings(), metrics=MetricsSettings(),
+        training=replace(settings.training, debounce_seconds=1.0, mode=mode)), ignored
 
 
 async def prompt_loop(console: Console, reader: LineReader) -> None:
