@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import timeouts
 
 from bot.__main__ import build_parser, logger_levels
 from bot.about import version
@@ -33,7 +34,7 @@ def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     environ["PYTHONPATH"] = str(REPO)
     environ.update(env)
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeouts.scaled(120))
 
 
 def config_file(folder: Path, database: str = "db/movies.sqlite3", extra: str = "") -> Path:

@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import timeouts
+
 from bot.backups import backup_destination
 from bot.storage import Storage
 
@@ -27,7 +29,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                if k not in ("DISCORD_TOKEN", "MOVIEBOT_CONFIG", "MOVIEBOT_DATABASE")}
     environ["PYTHONPATH"] = str(REPO)
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeouts.scaled(120))
 
 
 async def make_database(path: Path) -> None:

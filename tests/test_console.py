@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import timeouts
+from processes import kill_group, spawn
 
 from console import Console, ConsoleError
 from emulator import World
@@ -61,7 +63,7 @@ def session() -> tuple[subprocess.CompletedProcess, list[tuple[str, str]]]:
     env.pop("MOVIEBOT_CONFIG", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console"], input=SCRIPT, capture_output=True,
-        text=True, cwd=REPO, env=env, timeout=90)
+        text=True, cwd=REPO, env=env, timeout=timeouts.scaled(90))
     return result, _blocks(result.stdout)
 
 
@@ -143,7 +145,8 @@ def test_database_option_keeps_the_database_and_reuses_it(tmp_path) -> None:
     command = [sys.executable, "-m", "bot", "console", "--database", str(database)]
     for _ in range(2):
         run = subprocess.run(command, input='/rate movie:"Toy Story 3" score:4\n',
-                             capture_output=True, text=True, cwd=REPO, env=env, timeout=90)
+                             capture_output=True, text=True, cwd=REPO, env=env,
+                             timeout=timeouts.scaled(90))
         assert run.returncode == 0, run.stderr[-3000:]
         assert "Rated **Toy Story 3 (2010)** 4/10" in _after(
             _blocks(run.stdout), '/rate movie:"Toy Story 3" score:4')
@@ -251,17 +254,16 @@ def test_interactive_session_at_a_terminal(tmp_path) -> None:
     main, child = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path), "TERM": "dumb"}
     env.pop("MOVIEBOT_CONFIG", None)
-    process = subprocess.Popen([sys.executable, "-m", "bot", "console"], stdin=child,
-                               stdout=child, stderr=child, cwd=REPO, env=env, close_fds=True)
+    process = spawn([sys.executable, "-m", "bot", "console"], stdin=child, stdout=child,
+                    stderr=child, cwd=REPO, env=env, close_fds=True)
     os.close(child)
     try:
-        _read_until(main, "you> ", 60)
+        _read_until(main, "you> ", timeouts.scaled(60))
         os.write(main, b'/rate movie:"Toy Story 3" score:7\n')
-        answer = _read_until(main, "you> ", 30)
+        answer = _read_until(main, "you> ", timeouts.scaled(30))
         assert "Rated **Toy Story 3 (2010)** 7/10" in answer
         os.write(main, b"quit\n")
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=timeouts.scaled(30)) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
+        kill_group(process)  # the console and its drawing/training processes, on every path
         os.close(main)

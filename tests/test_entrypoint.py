@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import timeouts
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -16,7 +18,7 @@ def run_bot(*args: str, cwd: Path, extra_env: dict[str, str] | None = None):
     env["PYTHONPATH"] = str(REPO)
     env.update(extra_env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=timeouts.scaled(60))
 
 
 def test_without_a_token_it_stops_with_one_line_saying_how_to_provide_one(tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import discord
 import pytest
+import timeouts
 
 from bot.invite import (
     PERMISSIONS,
@@ -43,7 +44,7 @@ def cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     environ["PYTHONPATH"] = str(REPO)
     environ.update(env)
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeouts.scaled(120))
 
 
 def test_the_url_has_exactly_the_scopes_and_permissions_the_bot_uses():

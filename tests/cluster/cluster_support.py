@@ -11,6 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import timeouts
+from processes import kill_group, spawn
+
 REPO = Path(__file__).resolve().parents[2]
 JOB_KEY = "test-job-key-0123456789abcdef"  # [redis] job_key of the tests' clusters and workers
 
@@ -35,6 +38,9 @@ class Proc:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def wait_for(self, needle: str, timeout: float = 20.0, count: int = 1) -> str:
+        """The log once it holds `needle` (`count` times); `timeout` is what a quiet machine
+        needs, scaled by the run's timeout factor."""
+        timeout = timeouts.scaled(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.text()
@@ -47,13 +53,14 @@ class Proc:
                              f"exit={self.popen.poll()}\n{self.text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+        """SIGTERM, then (after a scaled 10 s) SIGKILL to the process's whole group."""
+        try:
+            if self.popen.poll() is None:
+                self.popen.send_signal(signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.popen.wait(timeouts.scaled(10))
+        finally:
+            kill_group(self.popen)  # its children too, on every path
 
 
 @dataclass
@@ -65,8 +72,8 @@ class Procs:
               cwd: Path | None = None) -> Proc:
         log = self.tmp / f"{name}.log"
         handle = log.open("wb")
-        popen = subprocess.Popen([sys.executable, *args], env=env, cwd=cwd or self.tmp,
-                                 stdout=handle, stderr=subprocess.STDOUT)
+        popen = spawn([sys.executable, *args], env=env, cwd=cwd or self.tmp, stdout=handle,
+                      stderr=subprocess.STDOUT)  # a process group of its own: see stop()
         handle.close()
         proc = Proc(name, popen, log)
         self.started.append(proc)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import timeouts
 from discord.enums import InteractionType
 
 from bot import create_bot
@@ -125,7 +126,9 @@ class Env:
 
     async def answer(self, inter: Interaction, wait: float = 10.0) -> Reply:
         """What the member finally sees for an interaction: the reply, or after a defer the
-        edited original (or the first followup, for errors raised after deferring)."""
+        edited original (or the first followup, for errors raised after deferring). `wait`
+        is what a quiet machine needs, scaled by the run's timeout factor."""
+        wait = timeouts.scaled(wait)
         first = await inter.response(wait)
         if not first.deferred or first.type == 6:
             if first.message is not None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import timeouts
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,8 @@ def test_console_saves_pictures_and_prints_their_paths(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "MOVIEBOT_CONSOLE_ATTACHMENTS": str(folder)}
     env.pop("MOVIEBOT_CONFIG", None)
     result = subprocess.run([sys.executable, "-m", "bot", "console"], input=SCRIPT,
-                            capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+                            capture_output=True, text=True, cwd=REPO, env=env,
+                            timeout=timeouts.scaled(120))
     assert result.returncode == 0, result.stderr
     saved = re.findall(r"\[attachment (\S+) saved to (.+)\]", result.stdout)
     assert [name for name, _path in saved] == ["taste.png", "scores.png", "ratings.png"]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import timeouts
+
 REPO = Path(__file__).resolve().parents[2]
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
@@ -27,7 +29,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 def run_cli(*args: str, timeout: float = 60, **extra_env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO,
                           env=subprocess_env(**extra_env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+                          timeout=timeouts.scaled(timeout), check=False)
 
 
 def integrity(path: Path) -> str:

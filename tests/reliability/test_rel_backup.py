@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import timeouts
 from rel_support import REPO, integrity, run_cli, subprocess_env
 
 from bot.storage import Storage
@@ -36,9 +37,15 @@ async def test_backup_while_the_bot_runs_and_writes(env):
     backup = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "backup", str(dest), cwd=REPO,
         env=subprocess_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    # Meanwhile the bot keeps taking ratings.
-    inters = [await env.slash(m, "rate", movie=f"#{movie.id}", score=8) for m in members[40:]]
-    out, err = await asyncio.wait_for(backup.communicate(), 60)
+    try:
+        # Meanwhile the bot keeps taking ratings.
+        inters = [await env.slash(m, "rate", movie=f"#{movie.id}", score=8)
+                  for m in members[40:]]
+        out, err = await asyncio.wait_for(backup.communicate(), timeouts.scaled(60))
+    finally:
+        if backup.returncode is None:  # failed or timed out above: the copy stops too
+            backup.kill()
+            await backup.wait()
     replies = [await env.answer(i, wait=30) for i in inters]
     assert backup.returncode == 0, err.decode()
     assert f"Backed up {env.storage.path} to {dest}" in out.decode()

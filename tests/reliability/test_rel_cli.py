@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import timeouts
 from rel_support import REPO, run_cli, subprocess_env
 
 from bot.storage import Storage
@@ -119,7 +120,7 @@ def test_token_never_logged_and_world_readable_config_warned(tmp_path):
     script.write_text(LEAKY.format(token=TOKEN), encoding="utf-8")
     result = subprocess.run([sys.executable, str(script), "--config", str(config), "run"],
                             cwd=REPO, env=subprocess_env(), capture_output=True, text=True,
-                            timeout=60, check=False)
+                            timeout=timeouts.scaled(60), check=False)
     output = result.stdout + result.stderr
     assert f"{config} is readable by every user on this machine" in output
     assert f"chmod 600 {config}" in output
@@ -136,7 +137,8 @@ def test_token_never_logged_and_world_readable_config_warned(tmp_path):
     private = _config(tmp_path, db, mode=0o600)
     result = subprocess.run([sys.executable, str(script), "--config", str(private), "run"],
                             cwd=REPO, env=subprocess_env(DISCORD_TOKEN=TOKEN),
-                            capture_output=True, text=True, timeout=60, check=False)
+                            capture_output=True, text=True, timeout=timeouts.scaled(60),
+                            check=False)
     output = result.stdout + result.stderr
     assert "readable by every user" not in output
     assert "[token]" in output and TOKEN not in output

@@ -3,6 +3,8 @@ consistent database that opens on restart with every committed write in it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sqlite3
 import subprocess
@@ -11,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+import timeouts
+from processes import kill_group, spawn
 from rel_support import integrity, subprocess_env
 
 from bot.storage import Storage
@@ -22,13 +26,19 @@ pytestmark = pytest.mark.slow
 
 
 def _start(mode: str, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(HELPER), mode, str(db)], env=subprocess_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """The helper in a process group of its own (`_kill` ends the whole group)."""
+    return spawn([sys.executable, str(HELPER), mode, str(db)], env=subprocess_env(),
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _kill(proc: subprocess.Popen) -> str:
-    proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=10)
+    """SIGKILL the helper's group; its remaining output."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        out, err = proc.communicate(timeout=timeouts.scaled(10))
+    finally:
+        kill_group(proc)  # whatever happened above, nothing of the group is left
     assert proc.returncode == -signal.SIGKILL, err
     return out
 
@@ -38,7 +48,7 @@ def test_sigkill_mid_burst_loses_no_committed_rating(tmp_path):
     proc = _start("ratings", db)
     lines = []
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeouts.scaled(30)
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             assert line, proc.stderr.read()
@@ -131,7 +141,7 @@ def test_sigkill_inside_a_migration_leaves_old_version_and_reopens(tmp_path):
     proc = _start("migrate", db)
     try:
         assert proc.stdout.readline().strip() == "migrating"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + timeouts.scaled(20)
         while not _write_locked(db):  # the migration transaction is open
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline, "the migration never started"

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import timeouts
 from processes import live_processes, running
 from rel_support import REPO, subprocess_env
 
@@ -39,7 +40,7 @@ def _free_port() -> int:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=REPO, env=subprocess_env(),
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=timeouts.scaled(120), check=False)
 
 
 def _schema(database: Path) -> tuple[int, int]:

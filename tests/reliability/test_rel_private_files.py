@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import timeouts
 from rel_support import REPO, run_cli, subprocess_env
 
 from bot.storage import Storage
@@ -134,7 +135,7 @@ def test_uncaught_exceptions_in_threads_and_main_are_redacted(tmp_path):
     script.write_text(CRASHY.format(token=TOKEN), encoding="utf-8")
     result = subprocess.run([sys.executable, str(script), "--config", str(config), "purge"],
                             cwd=REPO, env=subprocess_env(), capture_output=True, text=True,
-                            timeout=60, check=False)
+                            timeout=timeouts.scaled(60), check=False)
     output = result.stdout + result.stderr
     assert "main returned" in output
     assert "uncaught exception in thread fit-worker" in output

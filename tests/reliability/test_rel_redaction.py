@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import timeouts
 from rel_support import REPO, subprocess_env
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.secret-token-value_0123456789abcdef"
@@ -51,7 +52,8 @@ def test_warnings_unraisable_bad_formats_and_crashes_are_redacted(tmp_path):
     env = subprocess_env(MOVIEBOT_REDIS_URL=f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0",
                          MOVIEBOT_TMDB_API_KEY=TMDB_KEY)
     result = subprocess.run([sys.executable, str(script), "--config", str(config), "purge"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+                            cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=timeouts.scaled(60),
                             check=False)
     output = result.stdout + result.stderr
     assert "main returned" in output, output

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+import timeouts
+from processes import Lines, running
 from rel_support import integrity, subprocess_env
 
 from bot import create_bot
@@ -23,42 +25,40 @@ HELPER = Path(__file__).resolve().parent / "serve_helper.py"
 TOKEN = "sigterm.test.token-0123456789"
 
 
-def _readline(proc: subprocess.Popen, deadline: float) -> str:
-    assert time.monotonic() < deadline, "timed out waiting for the bot"
-    line = proc.stdout.readline()
-    assert line, f"bot exited early: {proc.stderr.read()}"
-    return line.strip()
+def _readline(out: Lines, deadline: float) -> str:
+    """The next stdout line, waiting at most until `deadline` (a silent bot cannot block)."""
+    taken = len(out.lines)
+    lines = out.wait_until(lambda ls: len(ls) > taken, max(0.0, deadline - time.monotonic()))
+    assert len(lines) > taken, "bot exited early"
+    return lines[taken].strip()
 
 
 @pytest.mark.slow
 def test_sigterm_stops_cleanly_with_every_rating_saved(tmp_path):
     db = tmp_path / "bot.sqlite3"
-    proc = subprocess.Popen([sys.executable, str(HELPER), str(db), TOKEN],
-                            env=subprocess_env(), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while _readline(proc, deadline) != "ready":
+    with running([sys.executable, str(HELPER), str(db), TOKEN], env=subprocess_env(),
+                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True) as proc:
+        stdout, stderr = Lines(proc.stdout), Lines(proc.stderr)
+        deadline = time.monotonic() + timeouts.scaled(30)
+        while _readline(stdout, deadline) != "ready":
             pass
         replies = []
         for title, score in (("Alien", 9), ("Jaws", 4), ("Vertigo", 7)):
             proc.stdin.write(f"rate {title} {score}\n")
             proc.stdin.flush()
-            while not (line := _readline(proc, deadline)).startswith("reply:"):
+            while not (line := _readline(stdout, deadline)).startswith("reply:"):
                 pass
             replies.append(line)
         assert all("Rated" in r for r in replies), replies
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)  # stdin stays open: the bot must stop by itself
-        out, err = proc.communicate(timeout=15)
+        proc.wait(timeout=timeouts.scaled(15))
         stopped_in = time.monotonic() - started
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=10)
+        out, err = stdout.rest(timeouts.scaled(10)), stderr.rest(timeouts.scaled(10))
     assert proc.returncode == 0, err
     assert "exit 0" in out
-    assert stopped_in < 10
+    assert stopped_in < timeouts.scaled(10)
     assert "received SIGTERM: shutting down" in err
     assert "stopped cleanly" in err
     assert TOKEN not in out + err
