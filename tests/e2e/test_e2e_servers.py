@@ -10,6 +10,7 @@ import re
 import time
 
 import aiohttp
+from prometheus_client import generate_latest
 
 from bot import create_bot
 from bot.config import MetricsSettings, Settings
@@ -112,3 +113,34 @@ async def test_stats_names_the_servers(tmp_path) -> None:
             text = await stats_text(database)
     assert f"  Night ERROR bot: fake line evil ({second.id}): 2 ratings by 2 members" in text
     assert f"  Film Club ({first.id}): 1 rating by 1 member, last" in text
+
+
+async def test_a_sharded_bot_reports_each_shards_connection_once() -> None:
+    # discord.py tells a sharded client both `connect` and `shard_connect` for each shard: the
+    # gauge follows the per-shard events only, so shard labels are right and nothing counts
+    # twice.
+    from bot.config import ShardingSettings
+    from bot.metrics import Metrics
+
+    settings = Settings(sharding=ShardingSettings(shard_count=3))
+    bot = create_bot(settings)
+    bot.metrics = metrics = Metrics()
+    try:
+        for shard in bot.cluster_shards:
+            await bot.on_connect()
+            await bot.on_shard_connect(shard)
+        await bot.on_disconnect()
+        await bot.on_shard_disconnect(2)
+        down = generate_latest(metrics.registry).decode()
+        await bot.on_resumed()
+        await bot.on_shard_resumed(2)
+        text = generate_latest(metrics.registry).decode()
+    finally:
+        bot.metrics = None  # never started: nothing to close
+    assert bot.cluster_shards == [0, 1, 2]
+    assert _value(down, 'moviebot_gateway_connected{shard="2"}') == 0
+    assert _value(down, 'moviebot_gateway_connected{shard="0"}') == 1
+    for shard in ("0", "1", "2"):
+        assert _value(text, f'moviebot_gateway_connected{{shard="{shard}"}}') == 1
+    assert _value(text, 'moviebot_gateway_connects_total{shard="0"}') == 1
+    assert _value(text, 'moviebot_gateway_connects_total{shard="2"}') == 2
