@@ -162,6 +162,7 @@ def test_the_readmes_compose_commands_parse():
     # the single bot's sync, the cluster's db copy (through sh -c) and its sync
     assert any(argv[3:5] == ["db", "copy"] for argv in checked)
     assert sum(argv[3:4] == ["sync"] for argv in checked) >= 2
+    assert ["python", "-m", "bot", "invite"] in checked
 
 
 def compose_plugin() -> bool:
