@@ -16,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import timeouts
 
 from bot.backups import backup_destination
@@ -57,6 +58,7 @@ def ratings_in(path: Path) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_a_trailing_slash_makes_the_folder_and_a_new_file_inside(tmp_path):
     config = setup(tmp_path)
     result = cli("--config", str(config), "backup", "backups/", cwd=tmp_path)
@@ -75,6 +77,7 @@ def test_a_trailing_slash_makes_the_folder_and_a_new_file_inside(tmp_path):
     assert ratings_in(folder / "moviebot-2026-12-07.sqlite3") == 1
 
 
+@pytest.mark.slow
 def test_an_existing_folder_gets_new_files_and_keeps_the_old_ones(tmp_path):
     config = setup(tmp_path)
     folder = tmp_path / "existing"

@@ -73,6 +73,7 @@ def _after(blocks: list[tuple[str, str]], command: str, nth: int = 0) -> str:
     return found[nth]
 
 
+@pytest.mark.slow
 def test_session_ends_cleanly_at_end_of_input(session) -> None:
     result, blocks = session
     assert result.returncode == 0, result.stderr[-3000:]
@@ -80,6 +81,7 @@ def test_session_ends_cleanly_at_end_of_input(session) -> None:
     assert [line for line, _ in blocks][-1] == "/ratings"
 
 
+@pytest.mark.slow
 def test_rate_confirms_the_score_once_marked_private(session) -> None:
     _, blocks = session
     text = _after(blocks, '/rate movie:"Toy Story 3" score:9')
@@ -88,11 +90,13 @@ def test_rate_confirms_the_score_once_marked_private(session) -> None:
     assert text.count("(only you can see this)") == 1
 
 
+@pytest.mark.slow
 def test_autocomplete_lists_suggestions(session) -> None:
     _, blocks = session
     assert "The Matrix (1999)" in _after(blocks, "/rate movie:matr?")
 
 
+@pytest.mark.slow
 def test_recommend_lists_picks_and_show_more_turns_the_page(session) -> None:
     _, blocks = session
     first = _after(blocks, "/recommend count:5")
@@ -104,6 +108,7 @@ def test_recommend_lists_picks_and_show_more_turns_the_page(session) -> None:
     assert not re.search(r"^\| 1\. \*\*", page2, re.M)
 
 
+@pytest.mark.slow
 def test_select_and_form_save_a_rating_that_ratings_then_shows(session) -> None:
     _, blocks = session
     saved = _after(blocks, "select #1", 0)
@@ -113,6 +118,7 @@ def test_select_and_form_save_a_rating_that_ratings_then_shows(session) -> None:
     assert f"{title} — 8/10" in _after(blocks, "/ratings")
 
 
+@pytest.mark.slow
 def test_bad_input_gets_a_readable_error(session) -> None:
     _, blocks = session
     bad_form = _after(blocks, "select #1", 1)
@@ -127,6 +133,7 @@ def test_bad_input_gets_a_readable_error(session) -> None:
     assert "Toy Story 3 (2010) — 9/10" in _after(blocks, "/ratings")
 
 
+@pytest.mark.slow
 def test_as_member_acts_as_that_member(session) -> None:
     _, blocks = session
     assert "Rated **The Matrix (1999)** 3/10." in _after(
@@ -136,6 +143,7 @@ def test_as_member_acts_as_that_member(session) -> None:
     assert "**Your picks**" in _after(blocks, "as ana /recommend count:3")
 
 
+@pytest.mark.slow
 def test_database_option_keeps_the_database_and_reuses_it(tmp_path) -> None:
     """`--database PATH` writes the demo database there, and a second session over the same
     file starts and answers like the first."""
@@ -247,6 +255,7 @@ def _read_until(fd: int, needle: str, timeout: float) -> str:
     return seen
 
 
+@pytest.mark.slow
 def test_interactive_session_at_a_terminal(tmp_path) -> None:
     """At a terminal the console prompts, answers a typed command, and quits on 'quit'."""
     import pty

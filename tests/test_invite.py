@@ -67,6 +67,7 @@ def test_a_token_without_an_id_is_refused(token):
         application_id_from_token(token)
 
 
+@pytest.mark.slow
 def test_the_command_prints_the_url_from_the_option_the_config_or_the_token(tmp_path):
     from_option = cli("invite", "--application-id", "111222333444555666", cwd=tmp_path)
     assert from_option.returncode == 0, from_option.stderr

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cluster_support import REPO
 
 from bot import create_bot
@@ -48,6 +49,7 @@ async def cli(config: Path, *args: str, **env: str) -> tuple[int, list[str]]:
     return proc.returncode or 0, out.decode().strip().splitlines()
 
 
+@pytest.mark.slow
 async def test_each_cluster_keeps_its_own_health(tmp_path, redis_db, monkeypatch):
     monkeypatch.setattr("bot.health.HEARTBEAT_EVERY", 0.05)
     database = tmp_path / "bot.sqlite3"

@@ -163,6 +163,7 @@ async def emulator() -> AsyncIterator[Any]:
         await emu.stop()
 
 
+@pytest.mark.slow
 async def test_jobs_and_logs_carry_no_secret(tmp_path, pg_with_password, redis_with_password,
                                              procs: Procs):
     database, redis_url = pg_with_password, redis_with_password
@@ -244,6 +245,7 @@ async def enqueue_raw(redis_url: str, payload: Any, job_id: str) -> Any:
         await pool.aclose()
 
 
+@pytest.mark.slow
 async def test_forged_jobs_are_refused_and_the_model_stays(tmp_path, redis_db, procs: Procs):
     path = tmp_path / "bot.sqlite3"
     storage = await Storage.open(path)
@@ -316,6 +318,7 @@ def test_job_settings_have_the_ranges_of_settings():
             check(**bad)
 
 
+@pytest.mark.slow
 def test_a_worker_without_a_job_key_does_not_start(tmp_path, redis_db, procs: Procs):
     path = tmp_path / "bot.sqlite3"
     path.write_bytes(b"")  # a database file is there: the key is what is missing

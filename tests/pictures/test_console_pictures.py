@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import timeouts
 from PIL import Image
 
@@ -22,6 +23,7 @@ as ana
 """
 
 
+@pytest.mark.slow
 def test_console_saves_pictures_and_prints_their_paths(tmp_path: Path) -> None:
     folder = tmp_path / "pictures"
     env = {**os.environ, "PYTHONPATH": str(REPO), "MOVIEBOT_CONSOLE_ATTACHMENTS": str(folder)}
