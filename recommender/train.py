@@ -7,8 +7,11 @@ It minimises the cost of ``objective.py`` with one run of
 - the gradient norm is below ``gtol`` (scipy's own test), or
 - the last ``round_iters`` iterations lowered the cost by less than ``tol`` relative to the
   cost (converged; a sliding window checked after every iteration, the first one measured
-  from the starting point, so a warm start on unchanged data stops after one window), or the
-  line search can no longer lower the cost at working precision, or
+  from the starting point, so a warm start on unchanged data stops after one window; a fit
+  whose warm start was used watches a window of ``round_iters / WARM_WINDOW_DIVISOR``
+  iterations against the same decrease per iteration, so a refit after a few new ratings
+  stops after ~10 iterations instead of at least 20), or the line search can no longer lower
+  the cost at working precision, or
 - ``max_iterations`` iterations in total, or ``time_budget`` seconds, were spent.
 
 (Until issue 11 each window was a separate ``minimize`` call, i.e. a restart from steepest
@@ -34,6 +37,8 @@ from scipy.optimize import minimize
 
 from .index import RatingMatrix
 from .objective import Objective
+
+WARM_WINDOW_DIVISOR = 4  # a warm-started fit's convergence window: round_iters / this
 
 
 @dataclass
@@ -110,8 +115,12 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         X += x_prior
         if k and y.size:
             T = member_ridge(ui, mi, y - bi[mi] - bu[ui], X, nu, reg)
+    warmed = False
     if warm is not None:
+        X0, T0 = X.copy(), T.copy()
         warm(X, T, bi, bu)
+        warmed = not (np.array_equal(X, X0) and np.array_equal(T, T0))  # a start it could use
+        del X0, T0
     if k == 0 or max_iterations <= 0 or y.size == 0:
         if isinstance(y_ref, list):
             y_ref.clear()
@@ -141,6 +150,10 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         return cost, grad
 
     z = lay.pack(X, T, bi, bu) * s
+    if warmed:  # near a minimum already: a shorter window, the same cost decrease per iteration
+        window = max(1, int(round_iters) // WARM_WINDOW_DIVISOR)
+        tol = tol * window / max(1, int(round_iters))
+        round_iters = window
     z, done, cost, stop = _minimise(scaled, z, round_iters=round_iters,
                                     max_iterations=max_iterations, tol=tol, gtol=gtol,
                                     time_budget=time_budget, t0=t0, callback=callback)

@@ -95,3 +95,35 @@ async def test_a_small_guilds_fit_never_waits_behind_a_big_one(tmp_path):
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown training mode"):
         TrainingPool(mode="fork")
+
+
+async def test_a_refit_after_a_restart_reuses_the_saved_reg_choice(tmp_path, monkeypatch):
+    """The reg chosen by hold-out travels in the saved model (issue 24 item 4): a worker that
+    lost its recent models (a restart) warm-starts from the saved blob and keeps that reg while
+    the guild changed by at most 25%; no hold-out fits run."""
+    import recommender.tuning as tuning
+    from bot.service import worker
+
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    try:
+        await _seed(storage, SMALL, 40)
+        job = RefitJob(database=str(storage.path), guild_id=SMALL,
+                       config=ModelConfig(features=3, seed=7), settings_key="k",
+                       tune_reg=True, max_ratings=10**6, max_cells=10**8)
+        first = await asyncio.to_thread(worker.run_refit, job)
+        assert first.saved and first.tuned
+        chosen = first.reg
+        worker.forget_recent(SMALL)  # what a restart leaves: only the saved model
+        movie = (await storage.add_movie("One more", 2001, guild_id=SMALL)).id
+        await storage.upsert_rating(SMALL, 1000, movie, 9)
+
+        def no_choice(*args, **kwargs):
+            raise AssertionError("the regularisation was chosen again")
+
+        monkeypatch.setattr(tuning, "choose_reg", no_choice)
+        again = await asyncio.to_thread(worker.run_refit, job)
+        assert again.saved and again.warm_started and again.reg == chosen
+        assert again.model is not None and again.model.tuned_on == first.n_ratings
+    finally:
+        worker.forget_recent(SMALL)
+        await storage.close()

@@ -1,0 +1,88 @@
+"""Refits reuse the chosen regularisation weight (recommender.tuning.fit_guild, issue 24 item 4):
+kept while the guild's ratings are within 25% of the count it was chosen on, chosen again
+(warm-started, from the previous choice) once the guild grew by more, and the choice travels
+with the saved model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import recommender.tuning as tuning
+from recommender import CFModel, ModelConfig
+from recommender.tuning import fit_guild
+
+CFG = ModelConfig(scale=(1.0, 10.0), features=4)
+
+
+def ratings(n_users: int, seed: int = 0, n_movies: int = 60):
+    """A guild with a rank-2 taste structure: about half the movies rated by each member."""
+    rng = np.random.default_rng(seed)
+    U, V = rng.normal(0, 0.8, (n_users, 2)), rng.normal(0, 0.8, (n_movies, 2))
+    u, m = np.nonzero(rng.random((n_users, n_movies)) < 0.5)
+    raw = 6.0 + 1.5 * (U @ V.T)[u, m] + rng.normal(0, 1.0, u.size)
+    return 10**17 + u.astype(np.int64), 500 + m.astype(np.int64), np.clip(np.round(raw), 1, 10)
+
+
+def first_rows(data, n):
+    return tuple(a[:n] for a in data)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Every choose_reg call's keyword arguments (the real choice still runs)."""
+    calls: list[dict] = []
+    real = tuning.choose_reg
+
+    def recording(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tuning, "choose_reg", recording)
+    return calls
+
+
+def test_the_choice_is_reused_while_the_guild_grew_by_at_most_25_percent(spy):
+    data = ratings(60)
+    base = int(data[2].size / 1.3)
+    first, _ = fit_guild(*first_rows(data, base), CFG, tune_reg=True)
+    assert len(spy) == 1 and first.tuned_on == base
+    grown = int(base * 1.25) - 1  # just under the 25% line
+    again, _ = fit_guild(*first_rows(data, grown), CFG, tune_reg=True, warm_start=first)
+    assert len(spy) == 1  # no new choice
+    assert again.config.reg == first.config.reg and again.tuned_on == base
+    same, _ = fit_guild(*first_rows(data, base), CFG, tune_reg=True, warm_start=again)
+    assert len(spy) == 1 and same.config.reg == first.config.reg  # unchanged guild
+
+
+def test_the_choice_is_made_again_after_the_guild_grew_by_more_than_25_percent(spy):
+    data = ratings(60)
+    base = int(data[2].size / 1.3)
+    first, _ = fit_guild(*first_rows(data, base), CFG, tune_reg=True)
+    grown = int(base * 1.25) + 2  # just over the line
+    later, _ = fit_guild(*first_rows(data, grown), CFG, tune_reg=True, warm_start=first)
+    assert len(spy) == 2
+    # warm-started: the walk starts at the previous choice, its first fit from the old model
+    assert spy[1]["start"] == first.config.reg and spy[1]["warm_start"] is first
+    assert later.tuned_on == grown
+    assert later.config.reg in tuning.DEFAULT_GRID
+
+
+def test_a_model_fitted_with_a_fixed_reg_gets_a_choice_when_tuning_starts(spy):
+    data = ratings(60)
+    fixed, _ = fit_guild(*data, CFG, tune_reg=False)
+    assert fixed.tuned_on is None
+    tuned, _ = fit_guild(*data, CFG, tune_reg=True, warm_start=fixed)
+    assert len(spy) == 1 and spy[0]["start"] is None  # a set value is no previous choice
+    assert tuned.tuned_on == data[2].size
+
+
+def test_the_choice_survives_save_and_load(spy):
+    data = ratings(60)
+    base = int(data[2].size / 1.2)
+    first, _ = fit_guild(*first_rows(data, base), CFG, tune_reg=True)
+    loaded = CFModel.from_bytes(first.to_bytes())  # what the refit worker reads after a restart
+    assert loaded.tuned_on == base and loaded.config.reg == first.config.reg
+    again, _ = fit_guild(*first_rows(data, base + 5), CFG, tune_reg=True, warm_start=loaded)
+    assert len(spy) == 1
+    assert again.config.reg == first.config.reg and again.tuned_on == base
