@@ -1,7 +1,19 @@
 # Movie bot image: slim Python, locked dependencies, non-root user, database on the /data volume.
 # Configure with environment (DISCORD_TOKEN, MOVIEBOT_DATABASE) or a config file mounted at
-# /config/config.toml (set MOVIEBOT_CONFIG=/config/config.toml). The image runs as uid 10001:
-# a mounted config file must be readable by that uid (see the README's "Docker").
+# /config/config.toml (set MOVIEBOT_CONFIG=/config/config.toml). The image runs as uid:gid
+# 10001:10001: a mounted config file must be readable by that uid (see the README's "Docker").
+#
+# Read-only root filesystem: the bot writes only to /data (the database, its -wal/-shm files,
+# the health status file) and /tmp (matplotlib's MPLCONFIGDIR, whose font cache an empty tmpfs
+# rebuilds at start in about a second; downloads of `catalog`/`prior download`), so it runs with
+# `--read-only --tmpfs /tmp` (the worker processes' semaphores use /dev/shm, which Docker mounts
+# writable anyway). It runs as any uid too (`--user 99:100` on Unraid) as long as /data is
+# writable by it.
+#
+# Multi-arch (linux/amd64, linux/arm64): `docker buildx build --platform linux/amd64,linux/arm64`
+# (README "Docker"; .github/workflows/image.yml publishes it). requirements.lock holds the hashes
+# of both platforms' wheels, and the digest below must be the multi-platform index's (the
+# "Digest:" line of `docker buildx imagetools inspect`), not one platform's manifest.
 #
 # Base image pinned by digest so a rebuild gets the same OS and Python. The digest below is the
 # python:3.11-slim one found pinned in public Dockerfiles; it could not be checked against
@@ -29,14 +41,24 @@ COPY recommender ./recommender
 COPY emulator ./emulator
 COPY console ./console
 RUN pip install --no-deps . \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin moviebot \
+    && groupadd --system --gid 10001 moviebot \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin \
+        moviebot \
     && mkdir -p /data /config \
-    && chown moviebot /data \
+    && chown moviebot:moviebot /data \
     && python -c "import matplotlib.font_manager" \
     && chown -R moviebot "$MPLCONFIGDIR"
 
-USER moviebot
+LABEL org.opencontainers.image.title="moviebot" \
+      org.opencontainers.image.description="Self-hosted Discord bot that recommends movies from each server's own ratings" \
+      org.opencontainers.image.licenses="MIT"
+# Numeric, so a runtime can check "not root" without reading /etc/passwd (runAsNonRoot).
+USER 10001:10001
+# The database (and its health status file) lives here: keep it on a volume or a host folder
+# writable by the container's uid.
 VOLUME ["/data"]
+# The optional Prometheus endpoint ([metrics] enabled = true, host = "0.0.0.0"); off by default.
+EXPOSE 9108
 # Healthy (exit 0) = the database opens and the gateway heartbeat (kept in a status file next
 # to the database) is under 90 s old. Exit 3 = starting: the database is ready, Discord not
 # reached yet (`docker inspect` shows "starting: cannot reach Discord (attempt N, next in S s)");
