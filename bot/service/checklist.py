@@ -101,10 +101,11 @@ def permission_items(facts: DiscordFacts) -> list[CheckItem]:
     if facts.event_permissions:
         missing = tuple(f for f in facts.event_permissions if not f.granted)
         if missing:
+            # Optional: `/movienight` votes work without it; it is what scheduled events need.
             items.append(CheckItem(
                 "Movie nights as server events", False,
-                f"Missing {_names(missing)}: {missing[0].why}.",
-                f"Give the bot {_names(missing)} ({ROLE_PATH})."))
+                f"Missing {_names(missing)}: {missing[0].why}. Movie-night votes work without "
+                "it.", f"Give the bot {_names(missing)} ({ROLE_PATH}).", optional=True))
         else:
             items.append(CheckItem("Movie nights as server events", True,
                                    f"{_names(facts.event_permissions)}: granted."))
