@@ -83,6 +83,34 @@ def sample_guild(users, movies, scores, size, rng):
     return members, pick(tr), pick(te)
 
 
+def sample_given_n(users, movies, scores, size, n, rng, new_share=0.25):
+    """Given-n cold start: a guild of ``size`` members (10-100 ratings each, all in train)
+    where a ``new_share`` of them (at least 2) keep only ``n`` random ratings in train and the
+    rest of theirs are the test set. (members, train, test) like ``sample_guild``."""
+    ids = np.unique(users)
+    members = rng.choice(ids, size=min(size, ids.size), replace=False)
+    newcomers = set(rng.choice(members, size=max(2, round(new_share * members.size)),
+                               replace=False).tolist())
+    tr, te = [], []
+    order = np.argsort(users, kind="stable")
+    starts = np.searchsorted(users[order], members)
+    ends = np.searchsorted(users[order], members, side="right")
+    for member, a, b in zip(members, starts, ends, strict=True):
+        rows = order[a:b]
+        keep = rng.permutation(rows)[: min(rows.size, int(rng.integers(10, 101)))]
+        if int(member) in newcomers and keep.size > n:
+            tr.append(keep[:n])
+            te.append(keep[n:])
+        elif int(member) not in newcomers:
+            tr.append(keep)
+    tr, te = np.concatenate(tr), np.concatenate(te)
+
+    def pick(idx):
+        return users[idx], movies[idx], np.clip(scores[idx] * 2.0, *SCALE)
+
+    return members, pick(tr), pick(te)
+
+
 def evaluate_scorer(item_ids, score_batch, train, test) -> dict:
     r = ranking_metrics(item_ids, score_batch, (train[0], train[1]), test, RELEVANT)
     return {"p": r["precision_at_10"], "ndcg": r["ndcg_at_10"], "cov": r["coverage_at_10"]}

@@ -66,7 +66,7 @@ class RecommenderSettings:
     features: int = 10
     regularization: float = 15.0
     max_iterations: int = 20
-    min_ratings_for_personal: int = 3
+    min_ratings_for_personal: int = 1
     max_guild_ratings: int = 2_000_000
     max_model_cells: int = 50_000_000  # (members + movies) x features
     auto_regularization_max_ratings: int = 250_000  # 0 = always use `regularization`

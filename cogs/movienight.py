@@ -44,7 +44,7 @@ from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, T
 from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.next_steps import first_ratings, with_prior_hint
-from cogs.text import NO_PINGS, movie_label, safe, stars
+from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
 from cogs.timeouts import end_quietly
 
 if TYPE_CHECKING:
@@ -143,6 +143,8 @@ class VoteView(discord.ui.View):
             line = f"{i + 1}. **{movie_label(c.movie, 100)}** — {safe(genres, 60)}"
             if self.picks.personal:
                 line += f" · group score {stars(round(c.score, 1))}"
+            if c.new_here:
+                line += f" · {NEW_HERE}"
             lines.append(line)
         voted = len(self.tally.votes)
         head = [f"Attendees: {_names(self.attendees)}",

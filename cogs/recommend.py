@@ -36,10 +36,10 @@ from cogs.budgets import reads_a_lot
 from cogs.consent import ConsentView
 from cogs.errors import UserError
 from cogs.lookup import MovieParam, genre_choices
-from cogs.next_steps import first_ratings, with_prior_hint
+from cogs.next_steps import PRIOR_HINT, first_ratings, with_prior_hint
 from cogs.pictures import picture_file, show_picture
 from cogs.posters import add_details
-from cogs.text import NO_PINGS, movie_label, safe, stars
+from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
 from cogs.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
 
@@ -161,6 +161,8 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
         reason = pick_reason(pick, movies, other_limit)
         if reason is not None:
             line += " · " + reason
+        if pick.new_here:
+            line += f" · {NEW_HERE}"
         if movie.id in watchlisted:
             line += " · on your watchlist"
         return line
@@ -293,6 +295,8 @@ class Recommend(commands.Cog):
             reason = pick_reason(pick, picks.movies, markdown=False)
             if reason is not None:
                 detail += " · " + reason
+            if pick.new_here:
+                detail += f" · {NEW_HERE}"
             lines.append(CardLine(number, movie.label, detail, pick.score))
         title = page.embed.title or "Your picks"
         pictures = self.bot.app.pictures
@@ -480,7 +484,9 @@ class Recommend(commands.Cog):
             await interaction.edit_original_response(
                 content=f"I can't place **{movie_label(found)}** yet: it needs more ratings in "
                         "this server before I know which movies are close to it. If you've "
-                        "seen it, rate it with `/rate`, and ask others who have to do the same.",
+                        "seen it, rate it with `/rate`, and ask others who have to do the same."
+                        + ("" if await self.bot.app.recommendations.prior_installed()
+                           else f"\n*{PRIOR_HINT}*"),
                 allowed_mentions=NO_PINGS)
             return
 

@@ -50,4 +50,7 @@ def stars(score: float) -> str:
 
 NO_PINGS = discord.AllowedMentions.none()
 
-__all__ = ["NO_PINGS", "choice_label", "movie_label", "safe", "stars", "strip_controls"]
+NEW_HERE = "new to this server"
+"""Marks a pick nobody in the server rated (a candidate the taste prior brought in)."""
+__all__ = ["NEW_HERE", "NO_PINGS", "choice_label", "movie_label", "safe", "stars",
+           "strip_controls"]

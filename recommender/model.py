@@ -12,8 +12,14 @@ regularised biases and ``x_i``/``theta_u`` the k latent features, all learned to
 (``prior.py``) the movie factors are regularised toward the prior's factors (MAP) instead of
 toward zero. ``predict`` returns the plain prediction, clamped to the scale.
 
+With a prior, every movie the prior knows is in the model (``ModelConfig.prior_candidates``):
+a movie nobody in the guild rated keeps the prior's factors and baseline (support 0), so it
+can be recommended, grouped and found similar from a guild's first rating.
+
 Item-item model: EASE on the guild's binary "rated" matrix (``implicit.py``), plus the prior's
-item-item weights when a prior is given. Ranking (``recommend``, ``recommend_group``,
+item-item weights when a prior is given, weighted per movie by how little the guild itself
+knows of it (``prior_weights``); members with few ratings get a popularity part
+(``popularity_weights``). Ranking (``recommend``, ``recommend_group``,
 ``rank_scores`` which ``evaluate`` uses) is the z-scored blend documented on
 ``ModelConfig.blend_enjoy``; movies under the minimum support come last; a pick the rating
 model predicts below the member's own average is marked a stretch. ``explain`` and
@@ -42,6 +48,7 @@ from .types import FitReport, ModelConfig, Recommendation
 _MIN_FEATURE_NORM = 1e-6  # feature vectors shorter than this count as "not learned"
 _UNSUPPORTED = 1.0e6  # ranking offset for movies below min support (they only fill gaps)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0))
+STRETCH_MIN_RATINGS = 3  # ratings before "below your own average" can mark a stretch
 
 
 def _align_features(movie_ids: np.ndarray, movie_features) -> np.ndarray | None:
@@ -113,6 +120,14 @@ class CFModel:
         ui = ui64.astype(np.int32)
         del users, ui64
         self.movies, mi64 = IdIndex.indexed(movies)
+        if prior is not None and cfg.prior_candidates and len(prior):
+            # every movie the prior knows is a candidate, rated in the guild or not
+            rated_ids = self.movies.ids
+            every = np.union1d(rated_ids, prior.movie_ids)
+            if every.size > rated_ids.size:
+                self.movies = IdIndex(every, presorted_unique=True)
+                mi64 = self.movies.lookup(rated_ids)[mi64]
+            del rated_ids, every
         mi = mi64.astype(np.int32)
         del movies, mi64
         nu, nm, k = len(self.users), len(self.movies), cfg.features
@@ -177,6 +192,10 @@ class CFModel:
             if vals.size:
                 err = bi[mi] + bu[ui] - (vals - means[mi])
                 cost = 0.5 * float(err @ err) + 0.5 * cfg.reg_bias * float(bi @ bi + bu @ bu)
+        if x_prior is not None:
+            unrated = linked & (counts == 0)  # prior-only candidates: the prior's place, as is
+            X[unrated] = x_prior[unrated]
+            bi[unrated] = 0.0
         if F is not None and F.shape[1] and k > 0 and factorise:
             # cold movies get a place in the factor space from their side features: the
             # projection F A (A: ridge fit of well-supported movies' factors) weighted like a
@@ -301,8 +320,16 @@ class CFModel:
             u, i = np.broadcast_arrays(u, i)
         return self._to_scale(self._predict_units(u, i))
 
+    def evidence(self) -> np.ndarray:
+        """Ratings behind each movie: the guild's plus, for movies linked to the taste prior,
+        the prior dataset's (what the support penalty and the minimum-support rule count)."""
+        pc = getattr(self, "_prior_counts", None)
+        if pc is None or pc.size != self.support_counts.size:
+            return self.support_counts.astype(np.float64)
+        return self.support_counts + pc
+
     def _penalty(self) -> np.ndarray:
-        return self.config.confidence / np.sqrt(self.support_counts + 1.0)
+        return self.config.confidence / np.sqrt(self.evidence() + 1.0)
 
     def _min_sup(self, min_support: int | None) -> int:
         return self.min_support if min_support is None else max(0, int(min_support))
@@ -381,18 +408,57 @@ class CFModel:
         full[:, linked] = S
         return full
 
-    def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float, np.ndarray]]:
-        """name -> (weight, raw scores batch x movies) of each blend part for members ``u``."""
+    def prior_weights(self) -> np.ndarray:
+        """Per-movie weight of the prior's item-item part: ``blend_prior_pick * e / (e + n)``
+        with n the movie's guild co-raters (members who rated it) and e ``prior_evidence``."""
         cfg = self.config
-        parts = {"enjoy": (cfg.blend_enjoy, self._enjoy(u, penalty=False))}
+        e = float(cfg.prior_evidence)
+        n = self.support_counts.astype(np.float64)
+        if not np.isfinite(e):
+            return np.full(n.size, float(cfg.blend_prior_pick))
+        return cfg.blend_prior_pick * e / (e + n + 1e-12)
+
+    def member_ratings_count(self, u: np.ndarray) -> np.ndarray:
+        """Ratings of each member index (movies the model knows plus folded-in others)."""
+        out = np.zeros(u.size)
+        for r, x in enumerate(u.tolist()):
+            if x >= 0:
+                extra = self._extra.get(x)
+                out[r] = self._rated(x)[0].size + (extra[0].size if extra is not None else 0)
+        return out
+
+    def popularity_weights(self, u: np.ndarray) -> np.ndarray:
+        """Per-member weight of the popularity part: ``blend_popularity`` plus the cold-start
+        share ``pop_cold * (c / (c + n)) ** pop_cold_power`` (n the member's ratings, c
+        ``pop_cold_ratings``)."""
+        cfg = self.config
+        n = self.member_ratings_count(u)
+        c = float(cfg.pop_cold_ratings)
+        return cfg.blend_popularity + cfg.pop_cold * (c / (c + n + 1e-12)) ** cfg.pop_cold_power
+
+    def part_weight(self, w, targets=None) -> np.ndarray:
+        """A blend part's weight as one value per movie (``targets``: only those movies) for
+        a single member: weights are numbers, per-movie rows or per-member columns."""
+        row = np.broadcast_to(np.asarray(w, dtype=np.float64), (1, len(self.movies)))[0]
+        return row if targets is None else row[np.asarray(targets, dtype=np.int64)]
+
+    def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float | np.ndarray, np.ndarray]]:
+        """name -> (weight, raw scores batch x movies) of each blend part for members ``u``.
+        A weight is a number, a per-movie row (prior part, ``prior_weights``) or a per-member
+        column (popularity part, ``popularity_weights``); ``part_weight`` reads any of them."""
+        cfg = self.config
+        parts: dict[str, tuple[float | np.ndarray, np.ndarray]] = {
+            "enjoy": (cfg.blend_enjoy, self._enjoy(u, penalty=False))}
         ii = self._implicit()
         if cfg.blend_pick and ii.W.nnz:
             parts["pick"] = (cfg.blend_pick, ii.scores(self._rated_matrix(u)))
-        if self.prior is not None and cfg.blend_prior_pick and self.prior.implicit.W.nnz:
-            parts["prior"] = (cfg.blend_prior_pick, self._pick_prior(u))
-        if cfg.blend_popularity:
+        if (self.prior is not None and cfg.blend_prior_pick and cfg.prior_evidence
+                and self.prior.implicit.W.nnz):
+            parts["prior"] = (self.prior_weights()[None, :], self._pick_prior(u))
+        w_pop = self.popularity_weights(u)
+        if np.any(w_pop > 0):
             pop = np.log1p(self.support_counts.astype(np.float64))
-            parts["popularity"] = (cfg.blend_popularity, np.repeat(pop[None, :], u.size, axis=0))
+            parts["popularity"] = (w_pop[:, None], np.repeat(pop[None, :], u.size, axis=0))
         return parts
 
     def _blend(self, u: np.ndarray) -> np.ndarray:
@@ -415,7 +481,7 @@ class CFModel:
             out[~known] = zscore_rows(self._enjoy(np.full(int((~known).sum()), -1)))
         if known.any():
             out[known] = self._blend(u[known])
-        return out - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
+        return out - _UNSUPPORTED * (self.evidence() < self._min_sup(min_support))
 
     def _rank(self, scores: np.ndarray, predicted: np.ndarray, n: int, excluded: np.ndarray,
               candidates, floor: float = -np.inf) -> list[Recommendation]:
@@ -475,7 +541,7 @@ class CFModel:
             scores = scores - self.avoid_penalty(u, avoid)
         predicted = self._predict_units(np.full(len(self.movies), u), np.arange(len(self.movies)))
         return self._rank(scores, predicted, n, self._excluded([u], exclude), candidates,
-                          floor=self.member_mean(u))
+                          floor=self.stretch_floor(u))
 
     def avoid_penalty(self, u: int, avoid: np.ndarray) -> np.ndarray:
         """What "not interested" in the movies ``avoid`` (ids) takes off member index u's
@@ -496,7 +562,8 @@ class CFModel:
                 pull = np.asarray(self._implicit().W[a].sum(axis=0)).ravel()
                 out += (w / sd) * (pull - pull.mean())
         if "prior" in parts:
-            w, S = parts["prior"]
+            w_row, S = parts["prior"]
+            w = self.part_weight(w_row)
             sd = float(S.std())
             p = np.unique(self._p_row[a][self._p_row[a] >= 0])
             if sd > 1e-12 and p.size:
@@ -505,6 +572,14 @@ class CFModel:
                 pull[self._p_row >= 0] = np.asarray(self._prior_cols[p].sum(axis=0)).ravel()
                 out += (w / sd) * (pull - pull.mean())
         return out
+
+    def stretch_floor(self, u: int) -> float:
+        """Below this prediction a pick is a stretch: the member's own average, once they have
+        ``STRETCH_MIN_RATINGS`` ratings (a first rating of 10 says what they love, not that
+        everything else is a stretch); -inf before."""
+        if self.member_ratings_count(np.array([u]))[0] < STRETCH_MIN_RATINGS:
+            return -np.inf
+        return self.member_mean(u)
 
     def member_mean(self, u: int) -> float:
         """Member index u's average rating in units (every rating they made counts; -inf for
@@ -536,13 +611,18 @@ class CFModel:
         return out
 
     def popular(self, n: int = 10, exclude=(), candidates=None,
-                min_support: int | None = None) -> list[Recommendation]:
-        """Cold start: the guild's best movies by shrunk mean plus movie bias, support-penalised."""
+                min_support: int | None = None, *,
+                rated_only: bool = False) -> list[Recommendation]:
+        """Cold start: the best movies by shrunk mean plus movie bias, support-penalised
+        (prior-only candidates included unless ``rated_only``: then only guild-rated ones)."""
         self._check()
 
         scores = self.rank_scores(np.array([-1]), min_support)[0]
         predicted = self.means.astype(np.float64) + self.bi
-        return self._rank(scores, predicted, n, self._excluded([], exclude), candidates)
+        excluded = self._excluded([], exclude)
+        if rated_only:
+            excluded |= self.support_counts <= 0
+        return self._rank(scores, predicted, n, excluded, candidates)
 
     def recommend_group(self, user_ids, n: int = 10, strategy: str = "average", candidates=None,
                         exclude=(), min_support: int | None = None) -> list[Recommendation]:
@@ -568,7 +648,7 @@ class CFModel:
             agg, scores = preds.mean(axis=0), blend.mean(axis=0)
         else:
             agg, scores = preds.min(axis=0), blend.min(axis=0)
-        scores = scores - _UNSUPPORTED * (self.support_counts < self._min_sup(min_support))
+        scores = scores - _UNSUPPORTED * (self.evidence() < self._min_sup(min_support))
         return self._rank(scores, agg, n, self._excluded(u.tolist(), exclude), candidates)
 
     def similar(self, movie_id, n: int = 10, candidates=None) -> list[tuple[int, float]]:
@@ -612,7 +692,7 @@ class CFModel:
         else:
             sim = cos_imp
         sim = sim * n_co / (n_co + cfg.similar_shrink)
-        ok = (self.support_counts >= self.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
+        ok = (self.evidence() >= self.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
         ok[i] = False
         if candidates is not None:
             cmask = np.zeros_like(ok)
@@ -736,6 +816,10 @@ class CFModel:
         self._p_row = (prior.lookup(self.movies.ids) if prior is not None
                        else np.full(len(self.movies), -1, dtype=np.int64))
         self._prior_cols = None
+        self._prior_counts = np.zeros(len(self.movies))
+        if prior is not None:
+            linked = self._p_row >= 0
+            self._prior_counts[linked] = prior.counts[self._p_row[linked]]
 
     def config_json(self) -> str:
         d = dict(self.config.__dict__)

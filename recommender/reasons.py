@@ -65,7 +65,8 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
     ratings = np.concatenate([vals, ex_vals]).astype(np.float64)
     C = np.zeros((ids.size, targets.size))
     raw = model._blend_parts(np.array([u]))
-    parts = {name: w * zscore_rows(S)[0, targets] for name, (w, S) in raw.items()}
+    parts = {name: model.part_weight(w, targets) * zscore_rows(S)[0, targets]
+             for name, (w, S) in raw.items()}
     if ids.size == 0 or targets.size == 0:
         return ids, ratings, C, parts
     nm = len(model.movies)
@@ -78,7 +79,8 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
             into = W[mi][:, targets].toarray()
             C[:mi.size] += (w / sd) * model._liking(vals)[:, None] * (into - mean_j[:, None])
     if "prior" in raw:
-        w, S = raw["prior"]
+        w_row, S = raw["prior"]
+        w_t = model.part_weight(w_row, targets)[None, :]  # per movie: the evidence weights
         sd = float(S.std())
         p = np.concatenate([model._p_row[mi], model.prior.lookup(ex_ids)])
         first = np.zeros(p.size, dtype=bool)  # the prior's rated set counts a movie once
@@ -95,7 +97,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
             linked = tp >= 0
             if linked.any():
                 into[:, linked] = Wp[rows][:, tp[linked]].toarray()
-            C[first] += (w / sd) * (into - mean_j[:, None])
+            C[first] += (w_t / sd) * (into - mean_j[:, None])
     if "enjoy" in raw and model.X.shape[1]:
         w, S = raw["enjoy"]
         sd = float(S.std())

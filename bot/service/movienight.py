@@ -37,6 +37,7 @@ MIN_CANDIDATES, MAX_CANDIDATES = 2, 5
 class Candidate:
     movie: Movie
     score: float  # the group score the picks ranked by
+    new_here: bool = False  # nobody in the server rated it (a candidate from the taste prior)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ class MovieNightService:
         ranked = sorted((p for p in picks.items if p.movie_id in picks.movies),
                         key=lambda p: (-watch.get(p.movie_id, 0), order[p.movie_id]))
         kept = sorted(ranked[:n], key=lambda p: order[p.movie_id])  # shown in the group's order
-        chosen = tuple(Candidate(picks.movies[p.movie_id], p.score) for p in kept)
+        chosen = tuple(Candidate(picks.movies[p.movie_id], p.score, p.new_here) for p in kept)
         prior = True
         if len(chosen) < 2:  # too few for a vote: the answer may tell admins about the prior
             async with self.gate.enter():

@@ -343,10 +343,11 @@ class PictureService:
             preferences = np.array(model.T, dtype=np.float64)
             user_ids = model.users.ids.copy()
             member_row = int(model.users.lookup([member_id])[0])
-            shown = np.ones(len(movie_ids), dtype=bool)
+            # the server's movies (and the picks): not every candidate a taste prior brings
+            shown = (support > 0) | np.isin(movie_ids, np.array(pick_ids, dtype=np.int64))
             if allowed is not None:
-                shown = np.isin(movie_ids, np.fromiter(allowed | {int(i) for i in rated_ids},
-                                                       dtype=np.int64, count=-1))
+                shown &= np.isin(movie_ids, np.fromiter(allowed | {int(i) for i in rated_ids},
+                                                        dtype=np.int64, count=-1))
             order = np.argsort(-support, kind="stable")
             famous = [int(movie_ids[i]) for i in order if shown[i]][:LABEL_CANDIDATES]
             titles = await self.storage.get_movies(guild_id, famous)

@@ -65,13 +65,15 @@ class Pick:
     # ("pick": members who share your taste, "prior": the taste prior, "enjoy": the rating
     # model), see `recommender.reasons`.
     carried_by: str | None = None
+    new_here: bool = False  # nobody in the server rated it: a candidate from the taste prior
 
 
 def _pick(rec: Recommendation, because: tuple[int, int] | None = None,
           carried_by: str | None = None) -> Pick:
     """Lists are ranked by the model's cautious ranking score; members see its prediction."""
     shown = rec.predicted if np.isfinite(rec.predicted) else rec.score
-    return Pick(int(rec.movie_id), float(shown), because, bool(rec.stretch), carried_by)
+    return Pick(int(rec.movie_id), float(shown), because, bool(rec.stretch), carried_by,
+                new_here=rec.support <= 0)
 
 
 @dataclass
@@ -89,7 +91,8 @@ class Picks:
     has_more: bool = False  # a further page exists (within MAX_PICKS)
 
 
-MODEL_FORMAT = 2  # part of the settings key: a model saved by an older bot is refitted once
+MODEL_FORMAT = 3  # part of the settings key: a model saved by an older bot is refitted once
+# (3: with a taste prior every movie it knows is a candidate, issue 23)
 
 
 @dataclass(frozen=True)
@@ -703,7 +706,11 @@ class RecommendationService:
         if state.model is None:
             return []
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
-        return [_pick(r) for r in state.model.popular(n, candidates=cand)]
+        return [_pick(r) for r in state.model.popular(n, candidates=cand, rated_only=True)]
+
+    async def prior_installed(self) -> bool:
+        """Whether a taste prior is installed (empty states say how to install one)."""
+        return await self.storage.has_prior()
 
     async def is_provisional(self, guild_id: int) -> bool:
         state = self._cache.get(guild_id)
@@ -737,7 +744,11 @@ class RecommendationService:
         return {"features": features, "regularization": (rec.regularization, "default")}
 
     async def wait_idle(self, guild_id: int) -> None:
-        """Wait until the guild has no fit running or scheduled (tests, console, shutdown)."""
+        """Wait until the guild has no fit running or scheduled (tests, console, shutdown),
+        nor a background load (which may start one) under way."""
+        load = self._loading.get(guild_id)
+        if load is not None and not load.done():
+            await asyncio.shield(load)
         while True:
             state = self._cache.get(guild_id)
             if state is not None and state.timer is not None:

@@ -81,7 +81,7 @@ async def test_rating_counts_and_unrate_are_per_guild(env: Env) -> None:
     await env.seed_taste_clusters(env.guild2, base=env.FAN_BASE + 1000)
     there = await env.run(env.alice2, "recommend")
     assert there.embed["title"] == "Popular in this server"
-    assert "Rate 3 more movies" in there.embed["description"]
+    assert "Rate 1 more movie with" in there.embed["description"]
     unrate = await env.run(env.alice2, "unrate", movie=f"#{star_wars.id}")
     assert "haven't rated" in unrate.content
     assert await env.storage.get_rating(env.guild.id, env.alice.id, star_wars.id) == 10

@@ -77,6 +77,7 @@ async def test_empty_guild_gets_a_helpful_message(env: Env) -> None:
 
 
 async def test_cold_start_says_how_many_ratings_unlock_personal_picks(env: Env) -> None:
+    await env.run(env.admin, "settings", min_ratings=3)  # the default is 1
     await env.seed_taste_clusters(env.guild, train=False)
     await env.seed(env.guild, {env.dave.id: {"Jaws": 8}})
     reply = await env.run(env.dave, "recommend")
@@ -91,7 +92,7 @@ async def test_member_without_ratings_gets_popular_picks(env: Env) -> None:
     await env.seed_taste_clusters(env.guild)
     reply = await env.run(env.carol, "recommend", count=3)
     assert reply.embed["title"] == "Popular in this server"
-    assert "Rate 3 more movies" in reply.embed["description"]
+    assert "Rate 1 more movie with" in reply.embed["description"]
     assert len(pick_lines(reply)) == 3
 
 

@@ -89,8 +89,8 @@ def test_pick_reasons_name_liked_ratings_or_what_carried_the_pick():
     # a threshold nothing reaches: every pick says which blend part carried it
     none = pick_reasons(model, u, targets, min_weight=1e9)
     assert (none.movie_id == -1).all() and np.isnan(none.rating).all()
-    parts = {name: w * zscore_rows(S)[0] for name, (w, S)
-             in model._blend_parts(np.array([u])).items()}
+    parts = {name: model.part_weight(w) * zscore_rows(S)[0] for name, (w, S)
+             in model._blend_parts(np.array([u])).items() if name in KINDS}
     for t, kind in zip(targets, none.kind, strict=True):
         assert KINDS[kind] == max(parts, key=lambda p: parts[p][t])
     # the public wrapper agrees, and an unknown member gets no reasons
