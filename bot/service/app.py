@@ -22,6 +22,7 @@ from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
+from bot.service.media import MediaService
 from bot.service.movienight import MovieNightService
 from bot.service.not_interested import NotInterestedService
 from bot.service.pictures import PictureService
@@ -51,6 +52,7 @@ class Services:
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
     checklist: SetupService  # /setup: what is configured and what is missing
+    media: MediaService  # linked Jellyfin/Plex/Trakt/Letterboxd accounts and their sync
     # per-member token buckets for autocomplete and commands that read a lot
     budgets: MemberBudgets = field(default_factory=MemberBudgets.unlimited)
 
@@ -69,6 +71,10 @@ class Services:
         ratings = RatingService(storage, recs, gate)
         movienight = MovieNightService(storage, groups, gate)
         ratings.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
+        media = MediaService(storage, settings, recs, gate)
+        ratings.forget_hooks.append(media.forget_member)  # links, history, tokens
+        if media.box.note:
+            log.warning("%s", media.box.note)
         return cls(
             storage=storage,
             gate=gate,
@@ -85,6 +91,7 @@ class Services:
             details=details,
             pictures=pictures,
             checklist=SetupService(storage, settings, gate),
+            media=media,
             budgets=MemberBudgets.from_settings(settings.limits),
         )
 
@@ -112,6 +119,7 @@ class Services:
             log.warning("closing with %s still running", plural(left, "service call"))
         await self.recommendations.close()
         await self.details.close()
+        await self.media.close()
         self.pictures.close()
         self.imports.close()
         await self.storage.close()

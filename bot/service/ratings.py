@@ -6,7 +6,7 @@ one call, so no caller can save a rating and forget to tell the recommender.
 * `unrate` removes one rating; `forget_member` removes all of them and makes every copy of the
   member's data forget them, including a saved model of a guild that is not in memory.
   `forget_all` (/forgetme) also empties their watchlist and tells `forget_listeners` (open
-  movie nights drop the member's part).
+  movie nights drop the member's part) and awaits `forget_hooks` (linked media accounts).
 * Reads: one rating, a page of ratings (another member's only when the guild's
   `ratings_visible` allows), counts, and everything for `/export`.
 """
@@ -14,7 +14,7 @@ one call, so no caller can save a rating and forget to tell the recommender.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.models import Movie
@@ -47,6 +47,10 @@ class RatingService:
         # Called with (guild id, member id) by /forgetme, before it returns: what holds the
         # member's part in something still open (movie nights) lets go of it.
         self.forget_listeners: list[Callable[[int, int], None]] = []
+        # Awaited by /forgetme before the ratings go, with (guild id, member id): member data
+        # kept elsewhere (linked media accounts, their history and tokens) goes first, so a
+        # sync cannot bring ratings back.
+        self.forget_hooks: list[Callable[[int, int], Awaitable[object]]] = []
 
     async def rate(self, guild_id: int, user_id: int, movie: Movie, score: object) -> RateOutcome:
         value = check_score(score)
@@ -93,6 +97,8 @@ class RatingService:
         async with self.gate.enter():
             for listener in self.forget_listeners:  # first: a vote closing now skips them
                 listener(guild_id, user_id)
+            for hook in self.forget_hooks:
+                await hook(guild_id, user_id)
             deleted = await self.storage.delete_member_ratings(guild_id, user_id)
             watchlisted = await self.storage.delete_member_watchlist(guild_id, user_id)
             await self.storage.delete_member_not_interested(guild_id, user_id)

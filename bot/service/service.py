@@ -552,9 +552,12 @@ class RecommendationService:
         if needed > 0:  # server scores: with hidden ratings, only of movies enough others rated
             candidates = await shareable_movies(self.storage, guild_id, user_id, candidates)
         hidden = await self.storage.not_interested_ids(guild_id, user_id)
+        # Watched on a linked media account (bot.service.media): never recommended back.
+        seen = await self.storage.seen_movie_ids(guild_id, user_id)
         picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
                                            rated_scores, needed, frozenset(shown),
-                                           np.asarray(hidden, dtype=np.int64))
+                                           np.asarray(hidden, dtype=np.int64),
+                                           np.asarray(seen, dtype=np.int64))
         picks.min_ratings = minimum
         return await self._with_movies(guild_id, picks)
 
@@ -581,7 +584,8 @@ class RecommendationService:
                               candidates: set[int] | None, rated_ids: np.ndarray,
                               rated_scores: np.ndarray, needed: int,
                               shown: frozenset[int] = frozenset(),
-                              hidden: np.ndarray | None = None) -> Picks:
+                              hidden: np.ndarray | None = None,
+                              seen: np.ndarray | None = None) -> Picks:
         """One page of picks. The ranking (at most MAX_PICKS deep) and every pick's reason
         are computed once per model, member, rated set and filter, off the loop for big
         catalogs, and kept: pages are assembled from it (`shortlist.assemble_page`)."""
@@ -592,10 +596,13 @@ class RecommendationService:
                          ratings_needed=needed)
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
         hidden = np.zeros(0, np.int64) if hidden is None else hidden
+        seen = np.zeros(0, np.int64) if seen is None else seen
+        # Rated or watched (linked accounts' history): never picked.
+        excluded = np.concatenate([rated_ids.astype(np.int64), seen]) if len(seen) else rated_ids
         if needed > 0:
             end = min(offset + n, MAX_PICKS)
             best = [r for r in model.popular(end + 1 + len(shown),
-                                             exclude=np.concatenate([rated_ids, hidden]),
+                                             exclude=np.concatenate([excluded, hidden]),
                                              candidates=cand) if r.movie_id not in shown]
             return Picks([_pick(r) for r in best[offset:end]], personal=False,
                          provisional=state.provisional, ratings_needed=needed,
@@ -604,14 +611,14 @@ class RecommendationService:
         key = (state.guild_id, user_id)
         stamp = (id(model), state.fitted_at, len(state.folded_users), rated_ids.tobytes(),
                  None if candidates is None else hash(frozenset(candidates)),
-                 hidden.tobytes())
+                 hidden.tobytes(), seen.tobytes())
         cached = self._ranked.get(key)
         big = len(model.movies) > RANK_OFF_LOOP_MOVIES  # rank and explain in a thread
         if cached is not None and cached[0] == stamp:
             ranked = cached[1]
         else:
             def rank() -> RankedList:
-                recs = model.recommend(user_id, n=MAX_PICKS, exclude=rated_ids, candidates=cand,
+                recs = model.recommend(user_id, n=MAX_PICKS, exclude=excluded, candidates=cand,
                                        avoid=hidden)
                 ids = np.array([r.movie_id for r in recs], dtype=np.int64)
                 return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS))
@@ -660,6 +667,7 @@ class RecommendationService:
         for user_id in user_ids:
             ids, scores = await self._member_ratings(guild_id, user_id)
             seen.update(int(i) for i in ids)
+            seen.update(await self.storage.seen_movie_ids(guild_id, user_id))  # watched
             if len(ids):
                 await self._fold_in_if_needed(state, user_id, ids, scores)
         cand_ids = set(candidates) if candidates is not None else None

@@ -269,7 +269,47 @@ _V10 = Migration(10, "not interested: movies a member hid from their picks, per 
     "CREATE INDEX not_interested_movie ON not_interested (movie_id)",
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+_V11 = Migration(11, "linked media accounts, their synced history, and each rating's source", (
+    # One link per guild+member+service (jellyfin, plex, trakt, letterboxd): the account
+    # there, its tokens (Trakt; encrypted when [security] secret_key is set) and the sync.
+    """
+    CREATE TABLE media_links (
+        guild_id         INTEGER NOT NULL,
+        user_id          INTEGER NOT NULL,
+        service          TEXT NOT NULL,
+        account_id       TEXT NOT NULL,
+        account_name     TEXT NOT NULL,
+        access_token     TEXT,
+        refresh_token    TEXT,
+        token_expires_at REAL,
+        linked_at        REAL NOT NULL,
+        synced_at        REAL,
+        next_sync_at     REAL,
+        sync_summary     TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (guild_id, user_id, service)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX media_links_due ON media_links (next_sync_at)",
+    # The movies a link's history says the member watched (rating: theirs there, 1-10, or
+    # NULL): never recommended back to them. Deleted with the link, /forgetme and purge.
+    """
+    CREATE TABLE media_history (
+        guild_id   INTEGER NOT NULL,
+        user_id    INTEGER NOT NULL,
+        movie_id   INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        service    TEXT NOT NULL,
+        watched_at REAL,
+        rating     INTEGER CHECK (rating BETWEEN 1 AND 10),
+        PRIMARY KEY (guild_id, user_id, movie_id, service)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX media_history_movie ON media_history (movie_id)",
+    # Who gave a rating: 'member' (/rate, /import) or the service a sync read it from. A sync
+    # never overwrites a member's own rating.
+    "ALTER TABLE ratings ADD COLUMN source TEXT NOT NULL DEFAULT 'member'",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -235,7 +235,42 @@ _V10 = Migration(10, "not interested: movies a member hid from their picks, per 
     "CREATE INDEX not_interested_movie ON not_interested (movie_id)",
 ))
 
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+_V11 = Migration(11, "linked media accounts, their synced history, and each rating's source", (
+    """
+    CREATE TABLE media_links (
+        guild_id         bigint NOT NULL,
+        user_id          bigint NOT NULL,
+        service          text NOT NULL,
+        account_id       text NOT NULL,
+        account_name     text NOT NULL,
+        access_token     text,
+        refresh_token    text,
+        token_expires_at double precision,
+        linked_at        double precision NOT NULL,
+        synced_at        double precision,
+        next_sync_at     double precision,
+        sync_summary     text NOT NULL DEFAULT '',
+        PRIMARY KEY (guild_id, user_id, service)
+    )
+    """,
+    "CREATE INDEX media_links_due ON media_links (next_sync_at)",
+    """
+    CREATE TABLE media_history (
+        guild_id   bigint NOT NULL,
+        user_id    bigint NOT NULL,
+        movie_id   bigint NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        service    text NOT NULL,
+        watched_at double precision,
+        rating     smallint CHECK (rating BETWEEN 1 AND 10),
+        PRIMARY KEY (guild_id, user_id, movie_id, service)
+    )
+    """,
+    "CREATE INDEX media_history_movie ON media_history (movie_id)",
+    "ALTER TABLE ratings ADD COLUMN source text NOT NULL DEFAULT 'member'",
+))
+
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
+                                  _V11]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -67,6 +67,7 @@ from .models import (
     RatedMovie,
     RatingArrays,
 )
+from .pg_media import PgMediaStore
 from .pg_migrations import apply_pg_migrations, schema_version
 from .repository import (
     _ID_RE,
@@ -170,7 +171,7 @@ async def _fill_skeletons(conn: asyncpg.Connection) -> None:
             [r[0] for r in rows], [skeleton(r[1]) for r in rows])
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(PgMediaStore, Storage):
     """`Storage` on PostgreSQL (see the module docstring and docs/architecture.md)."""
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:  # no super(): no SQLite here
@@ -515,7 +516,8 @@ class PostgresStorage(Storage):
             await conn.execute(
                 "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, user_id, movie_id) "
-                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                "source = 'member'",  # the member's own now: a sync never overwrites it
                 guild_id, user_id, movie_id, score, time.time())
             if unwatch:
                 await conn.execute(
@@ -644,7 +646,8 @@ class PostgresStorage(Storage):
                 "SELECT $1, $2, v.movie_id, v.score, $5 "
                 "FROM unnest($3::bigint[], $4::smallint[]) AS v(movie_id, score) "
                 "ON CONFLICT (guild_id, user_id, movie_id) DO UPDATE SET score = excluded.score, "
-                "updated_at = excluded.updated_at WHERE r.score <> excluded.score",
+                "updated_at = excluded.updated_at, source = 'member' "
+                "WHERE r.score <> excluded.score OR r.source <> 'member'",
                 guild_id, user_id, movies, [s for _, s in rows], now)
             await conn.execute(
                 "DELETE FROM watchlist WHERE guild_id = $1 AND user_id = $2 "
@@ -1023,6 +1026,8 @@ class PostgresStorage(Storage):
                 "DELETE FROM ratings WHERE guild_id = $1",
                 "DELETE FROM watchlist WHERE guild_id = $1",
                 "DELETE FROM not_interested WHERE guild_id = $1",
+                "DELETE FROM media_links WHERE guild_id = $1",
+                "DELETE FROM media_history WHERE guild_id = $1",
                 "DELETE FROM movies WHERE guild_id = $1",
                 "DELETE FROM guild_settings WHERE guild_id = $1",
                 "DELETE FROM model_state WHERE guild_id = $1",

@@ -47,6 +47,7 @@ from .errors import (
     UnknownMovieError,
     WatchlistCapError,
 )
+from .media import MediaStore
 from .migrations import MIGRATIONS, Migration, user_version
 from .models import (
     ADD_MOVIE_PERMISSIONS,
@@ -224,7 +225,7 @@ def settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-class Storage:
+class Storage(MediaStore):
     """Async repository over the bot's SQLite database (see docs/architecture.md)."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path,
@@ -668,7 +669,8 @@ class Storage:
             await conn.execute(
                 "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
-                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                "source = 'member'",  # the member's own now: a sync never overwrites it
                 (guild_id, user_id, movie_id, score, time.time()),
             )
             if unwatch:
@@ -848,8 +850,8 @@ class Storage:
             await conn.executemany(
                 "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
-                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at "
-                "WHERE score != excluded.score",
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                "source = 'member' WHERE score != excluded.score OR source != 'member'",
                 [(guild_id, user_id, m, score, now) for m, score in rows])
             await conn.executemany(
                 "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
@@ -1314,6 +1316,8 @@ class Storage:
                 "DELETE FROM ratings WHERE guild_id = ?",
                 "DELETE FROM watchlist WHERE guild_id = ?",
                 "DELETE FROM not_interested WHERE guild_id = ?",
+                "DELETE FROM media_links WHERE guild_id = ?",
+                "DELETE FROM media_history WHERE guild_id = ?",
                 "DELETE FROM movies WHERE guild_id = ?",
                 "DELETE FROM guild_settings WHERE guild_id = ?",
                 "DELETE FROM model_state WHERE guild_id = ?",

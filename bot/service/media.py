@@ -1,0 +1,549 @@
+"""MediaService: members link Jellyfin, Plex, Trakt and Letterboxd accounts; their watch
+history syncs into the guild (issue 25, items 1, 2 and 6).
+
+* **Linking.** A service the bot admin did not configure refuses with `NotConfigured` (naming
+  what to set). Jellyfin users and Plex accounts must be ones the admin's server lists (and not
+  already linked by another member of the guild); Trakt is authorised by the member through
+  the device flow (`begin_trakt`: the code is shown, the service polls in the background and
+  reports through a callback); a Letterboxd username must have a public feed.
+* **Sync.** A link syncs at once, then every `[media] sync_hours` (jittered ±10 %, `sync_due`).
+  Watched movies are matched to the movies visible in the guild by TMDB id, then IMDb id, then
+  normalised title + year (`bot.service.imports.pick_by_year`); the rest are counted (and a
+  few named) as unmatched. Each matched movie is "seen": never recommended back to the member
+  (`RecommendationService.recommend` leaves out `seen_movie_ids`). Ratings (Trakt 1-10,
+  Letterboxd stars x2, Plex 0-10) become the member's ratings, with the service as their
+  source, except where the member rated the movie themselves (/rate or /import always win);
+  the recommender is told once per sync, so the member's picks use them at once.
+* **Privacy.** Links, history and tokens are member data: `unlink` removes one link with its
+  history and the ratings it brought (a Trakt token is revoked), `forget_member` (/forgetme)
+  every link, `export` lists them for /export. Tokens are sealed by `bot.media.secrets.TokenBox`
+  and never returned by any method here.
+
+Matching a big history (normalising thousands of titles) runs in a thread, never on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.domain.media import MediaLink, SeenMovie
+from bot.domain.models import Movie
+from bot.media.jellyfin import JellyfinClient
+from bot.media.letterboxd import LetterboxdClient, valid_username
+from bot.media.models import (
+    SERVICE_NAMES,
+    SERVICES,
+    AccountNotFound,
+    ExternalAccount,
+    MediaError,
+    WatchedMovie,
+)
+from bot.media.plex import PlexClient
+from bot.media.secrets import TokenBox
+from bot.media.trakt import DeviceCode, DeviceFlowEnded, TraktClient, TraktToken
+from bot.service.errors import ServiceError
+from bot.service.gate import Gate
+from bot.service.imports import pick_by_year
+from bot.service.service import RecommendationService
+from bot.storage import Storage
+from bot.storage.search import normalize
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_TTL = 60.0  # seconds a server's user list is reused (autocomplete)
+JITTER = 0.1  # periodic syncs spread ±10 %
+RETRY_FAILED = 3600.0  # seconds before a failed sync is tried again (at most the interval)
+SYNC_BATCH = 20  # links synced per round of `sync_due`
+UNMATCHED_NAMED = 5  # unmatched titles a summary names
+OFF_LOOP = 200  # match in a thread from this many watched movies
+
+_CONFIG_KEYS = {"jellyfin": ("url", "api_key"), "plex": ("url", "token"),
+                "trakt": ("client_id", "client_secret")}
+
+
+class MediaProblem(ServiceError):
+    """A link or sync the service refuses or cannot do; `str()` is the member's message
+    (never holding a key or token)."""
+
+
+class NotConfigured(MediaProblem):
+    def __init__(self, service: str) -> None:
+        keys = _CONFIG_KEYS.get(service, ())
+        section = f"[{service}] " + " and ".join(keys)
+        env = " and ".join(f"MOVIEBOT_{service.upper()}_{k.upper()}" for k in keys)
+        super().__init__(f"{SERVICE_NAMES.get(service, service)} is not set up on this bot: "
+                         f"a bot admin must set {section} in its config (or {env}) and "
+                         "restart it.")
+        self.service = service
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    service: str
+    watched: int  # matched movies in the history
+    ratings: int  # ratings written (new or changed)
+    kept: int  # ratings left alone: the member's own
+    unmatched: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        parts = [f"imported {self.watched} watched", f"{self.ratings} rating"
+                 f"{'s' if self.ratings != 1 else ''}", f"{len(self.unmatched)} unmatched"]
+        line = ", ".join(parts)
+        if self.kept:
+            line += f" ({self.kept} of your own ratings kept)"
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    service: str
+    configured: bool
+    account_name: str | None = None
+    synced_at: float | None = None
+    next_sync_at: float | None = None
+    summary: str = ""
+    pending: bool = False  # a Trakt device flow is waiting for the member
+
+
+@dataclass(frozen=True, slots=True)
+class Unlinked:
+    service: str
+    account_name: str
+    ratings_removed: int
+    revoked: bool | None  # None: the service has no token to revoke
+
+
+@dataclass
+class _Pending:
+    task: asyncio.Task[None]
+    code: DeviceCode
+
+
+@dataclass
+class MediaClients:
+    """The configured services' clients, made on first use and closed together."""
+
+    settings: Settings
+    trakt_options: dict[str, Any] = field(default_factory=dict)  # tests: sleep, clock
+    _made: dict[str, Any] = field(default_factory=dict)
+
+    def configured(self, service: str) -> bool:
+        if service == "letterboxd":
+            return True
+        section = getattr(self.settings, service, None)
+        return bool(section is not None and section.enabled)
+
+    def jellyfin(self) -> JellyfinClient:
+        return self._get("jellyfin", lambda: JellyfinClient(self.settings.jellyfin.url,
+                                                            self.settings.jellyfin.api_key))
+
+    def plex(self) -> PlexClient:
+        return self._get("plex", lambda: PlexClient(self.settings.plex.url,
+                                                    self.settings.plex.token))
+
+    def trakt(self) -> TraktClient:
+        trakt = self.settings.trakt
+        return self._get("trakt", lambda: TraktClient(trakt.client_id, trakt.client_secret,
+                                                      trakt.base_url, **self.trakt_options))
+
+    def letterboxd(self) -> LetterboxdClient:
+        return self._get("letterboxd",
+                         lambda: LetterboxdClient(self.settings.media.letterboxd_url))
+
+    def _get(self, name: str, make: Callable[[], Any]) -> Any:
+        if not self.configured(name):
+            raise NotConfigured(name)
+        if name not in self._made:
+            self._made[name] = make()
+        return self._made[name]
+
+    async def close(self) -> None:
+        for client in self._made.values():
+            await client.close()
+        self._made.clear()
+
+
+def match_keys(watched: list[WatchedMovie]) -> list[str]:
+    """Each watched movie's normalised title (the matching's CPU part)."""
+    return [normalize(w.title) for w in watched]
+
+
+class MediaService:
+    def __init__(self, storage: Storage, settings: Settings,
+                 recommendations: RecommendationService, gate: Gate, *,
+                 clients: MediaClients | None = None) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.recommendations = recommendations
+        self.gate = gate
+        self.clients = clients or MediaClients(settings)
+        self.box = TokenBox(settings.security.secret_key)
+        self._accounts: dict[str, tuple[float, list[ExternalAccount]]] = {}
+        self._pending: dict[tuple[int, int], _Pending] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._syncing: set[tuple[int, int, str]] = set()
+
+    async def close(self) -> None:
+        for pending in list(self._pending.values()):
+            pending.task.cancel()
+        tasks = [p.task for p in self._pending.values()] + list(self._background)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        self._pending.clear()
+        await self.clients.close()
+
+    # ------------------------------------------------------------------ config
+    def configured(self, service: str) -> bool:
+        return self.clients.configured(service)
+
+    def require(self, service: str) -> None:
+        if service not in SERVICES:
+            raise MediaProblem(f"unknown service {service!r}")
+        if not self.configured(service):
+            raise NotConfigured(service)
+
+    def interval(self) -> float:
+        return self.settings.media.sync_hours * 3600.0
+
+    def _next_sync(self, now: float, *, failed: bool = False) -> float:
+        base = min(RETRY_FAILED, self.interval()) if failed else self.interval()
+        return now + base * random.uniform(1 - JITTER, 1 + JITTER)
+
+    # ------------------------------------------------------------------ accounts
+    async def accounts(self, service: str) -> list[ExternalAccount]:
+        """The accounts the admin's server lists (Jellyfin users, Plex accounts), cached
+        briefly (autocomplete asks on every keystroke)."""
+        self.require(service)
+        cached = self._accounts.get(service)
+        if cached is not None and time.monotonic() - cached[0] < ACCOUNTS_TTL:
+            return cached[1]
+        try:
+            if service == "jellyfin":
+                found = await self.clients.jellyfin().users()
+            elif service == "plex":
+                found = await self.clients.plex().accounts()
+            else:
+                raise MediaProblem(f"{SERVICE_NAMES[service]} has no account list")
+        except MediaError as error:
+            raise MediaProblem(str(error)) from None
+        self._accounts[service] = (time.monotonic(), found)
+        return found
+
+    async def suggest(self, service: str, text: str, limit: int = 25) -> list[ExternalAccount]:
+        """Accounts whose name contains `text` (autocomplete); [] when the service is off or
+        does not answer."""
+        try:
+            accounts = await self.accounts(service)
+        except MediaProblem:
+            return []
+        needle = text.strip().casefold()
+        return [a for a in accounts if needle in a.name.casefold()][:limit]
+
+    # ------------------------------------------------------------------ linking
+    async def link_listed(self, guild_id: int, user_id: int, service: str,
+                          account: str) -> tuple[MediaLink, SyncSummary | None, str]:
+        """Link a Jellyfin user or Plex account the server lists (by id or name), then sync.
+        Returns the link, the sync's summary (None if it failed) and the failure."""
+        accounts = await self.accounts(service)
+        wanted = account.strip()
+        chosen = next((a for a in accounts if a.id == wanted), None) or next(
+            (a for a in accounts if a.name.casefold() == wanted.casefold()), None)
+        if chosen is None:
+            raise MediaProblem(f"{SERVICE_NAMES[service]} has no user named that: pick one "
+                               "of the suggestions.")
+        return await self._link(guild_id, user_id, service, chosen)
+
+    async def link_letterboxd(self, guild_id: int, user_id: int,
+                              username: str) -> tuple[MediaLink, SyncSummary | None, str]:
+        name = valid_username(username)
+        if name is None:
+            raise MediaProblem("That is not a Letterboxd username (2-15 letters, digits or "
+                               "underscores, as in letterboxd.com/username).")
+        return await self._link(guild_id, user_id, "letterboxd", ExternalAccount(name, name))
+
+    async def _link(self, guild_id: int, user_id: int, service: str, account: ExternalAccount,
+                    token: TraktToken | None = None
+                    ) -> tuple[MediaLink, SyncSummary | None, str]:
+        async with self.gate.enter():
+            owner = await self.storage.media_account_owner(guild_id, service, account.id)
+            if owner is not None and owner != user_id:
+                raise MediaProblem(f"That {SERVICE_NAMES[service]} account is already linked "
+                                   "by another member of this server.")
+            link = MediaLink(guild_id, user_id, service, account.id, account.name, time.time())
+            summary: SyncSummary | None
+            if token is not None:
+                link = link.with_tokens(self.box.seal(token.access_token),
+                                        self.box.seal(token.refresh_token), token.expires_at)
+            if service == "letterboxd":  # a missing feed is a wrong name: not linked
+                try:
+                    watched = await self.clients.letterboxd().watched(account.id)
+                except AccountNotFound as error:
+                    raise MediaProblem(f"{error}: check the spelling (the name in "
+                                       "letterboxd.com/NAME).") from None
+                except MediaError as error:
+                    raise MediaProblem(str(error)) from None
+                await self.storage.save_media_link(link)
+                summary, problem = await self._sync_watched(link, watched), ""
+                return link, summary, problem
+            await self.storage.save_media_link(link)
+            summary, problem = await self._sync_safely(link)
+            return link, summary, problem
+
+    # ------------------------------------------------------------------ Trakt device flow
+    async def begin_trakt(self, guild_id: int, user_id: int,
+                          report: Callable[[str], Awaitable[None]]) -> DeviceCode:
+        """Start the device flow: returns the code to show; polls in the background, then
+        links and syncs, and calls `report` with one line (linked + summary, or why not)."""
+        self.require("trakt")
+        client = self.clients.trakt()
+        try:
+            code = await client.device_code()
+        except MediaError as error:
+            raise MediaProblem(str(error)) from None
+        key = (guild_id, user_id)
+        old = self._pending.pop(key, None)
+        if old is not None:
+            old.task.cancel()
+        task = asyncio.create_task(self._poll_trakt(guild_id, user_id, code, report),
+                                   name=f"trakt-link-{guild_id}-{user_id}")
+        self._pending[key] = _Pending(task, code)
+        task.add_done_callback(lambda t: self._pending.pop(key, None)
+                               if key in self._pending and self._pending[key].task is t
+                               else None)
+        return code
+
+    async def _poll_trakt(self, guild_id: int, user_id: int, code: DeviceCode,
+                          report: Callable[[str], Awaitable[None]]) -> None:
+        client = self.clients.trakt()
+        deadline = time.monotonic() + code.expires_in
+        message = "Trakt linking timed out: run `/link trakt` again."
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(code.interval)
+                token = await client.poll_token(code.device_code)
+                if token is None:
+                    continue
+                account = await client.account(token.access_token)
+                _link, summary, problem = await self._link(guild_id, user_id, "trakt",
+                                                           account, token)
+                message = f"Linked Trakt account **{account.name}**: " + (
+                    summary.text() + "." if summary else f"the first sync failed ({problem}).")
+                break
+        except asyncio.CancelledError:
+            raise
+        except (MediaError, ServiceError) as error:
+            message = str(error) if isinstance(error, DeviceFlowEnded) else (
+                f"Trakt linking failed: {error}")
+        except Exception:
+            log.exception("Trakt device flow failed guild=%s", guild_id)
+            message = "Trakt linking failed: an unexpected error (logged)."
+        with contextlib.suppress(Exception):
+            await report(message)
+
+    def trakt_pending(self, guild_id: int, user_id: int) -> bool:
+        return (guild_id, user_id) in self._pending
+
+    # ------------------------------------------------------------------ status, unlink
+    async def status(self, guild_id: int, user_id: int) -> list[LinkStatus]:
+        async with self.gate.enter():
+            links = {lk.service: lk for lk in await self.storage.media_links(guild_id, user_id)}
+        found = []
+        for service in SERVICES:
+            link = links.get(service)
+            found.append(LinkStatus(
+                service, self.configured(service),
+                link.account_name if link else None, link.synced_at if link else None,
+                link.next_sync_at if link else None, link.sync_summary if link else "",
+                pending=service == "trakt" and self.trakt_pending(guild_id, user_id)))
+        return found
+
+    async def unlink(self, guild_id: int, user_id: int, service: str) -> Unlinked | None:
+        """Remove the link, its history and the ratings it brought, and revoke its token;
+        None when there was no such link."""
+        async with self.gate.enter():
+            link, ratings = await self.storage.delete_media_link(guild_id, user_id, service)
+            if link is None:
+                return None
+            if ratings:
+                await self.recommendations.rating_changed(guild_id, user_id)
+            revoked = await self._revoke(link)
+            return Unlinked(service, link.account_name, ratings, revoked)
+
+    async def _revoke(self, link: MediaLink) -> bool | None:
+        if link.service != "trakt" or link.access_token is None:
+            return None
+        token = self.box.open(link.access_token)
+        if token is None or not self.configured("trakt"):
+            return False
+        return await self.clients.trakt().revoke(token)
+
+    async def forget_member(self, guild_id: int, user_id: int) -> int:
+        """/forgetme: every link of the member in the guild and their synced history go now;
+        Trakt tokens are revoked in the background (the reply does not wait for Trakt).
+        Returns how many links were removed."""
+        pending = self._pending.pop((guild_id, user_id), None)
+        if pending is not None:
+            pending.task.cancel()
+        links = await self.storage.delete_member_media(guild_id, user_id)
+        for link in links:
+            if link.service == "trakt":
+                self._spawn(self._revoke(link), f"trakt-revoke-{guild_id}")
+        return len(links)
+
+    async def count_links(self, guild_id: int, user_id: int) -> int:
+        async with self.gate.enter():
+            return len(await self.storage.media_links(guild_id, user_id))
+
+    async def export(self, guild_id: int,
+                     user_id: int) -> tuple[list[MediaLink], list[SeenMovie]]:
+        """The member's links (tokens blanked) and synced history, for /export."""
+        async with self.gate.enter():
+            links = await self.storage.media_links(guild_id, user_id)
+            history = await self.storage.media_history(guild_id, user_id)
+        return [lk.with_tokens(None, None, None) for lk in links], history
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background media task %s failed", name)
+
+        task = asyncio.create_task(run(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # ------------------------------------------------------------------ sync
+    async def sync_now(self, guild_id: int, user_id: int, service: str) -> SyncSummary:
+        async with self.gate.enter():
+            link = await self.storage.media_link(guild_id, user_id, service)
+            if link is None:
+                raise MediaProblem(f"You have no {SERVICE_NAMES[service]} account linked here.")
+            summary, problem = await self._sync_safely(link)
+            if summary is None:
+                raise MediaProblem(problem)
+            return summary
+
+    async def sync_due(self, now: float | None = None) -> int:
+        """Sync the links whose time has come (at most SYNC_BATCH); returns how many."""
+        now = time.time() if now is None else now
+        async with self.gate.enter():
+            due = await self.storage.media_links_due(now, SYNC_BATCH)
+            for link in due:
+                await self._sync_safely(link)
+        return len(due)
+
+    async def _sync_safely(self, link: MediaLink) -> tuple[SyncSummary | None, str]:
+        """Sync one link; a failure is recorded on the link (and retried later), not raised."""
+        key = (link.guild_id, link.user_id, link.service)
+        if key in self._syncing:
+            return None, "a sync of this account is already running"
+        self._syncing.add(key)
+        try:
+            watched = await self._fetch(link)
+            return await self._sync_watched(link, watched), ""
+        except (MediaError, MediaProblem) as error:
+            problem = str(error)
+        except Exception:
+            log.exception("sync failed guild=%s service=%s", link.guild_id, link.service)
+            problem = "an unexpected error (logged)"
+        finally:
+            self._syncing.discard(key)
+        now = time.time()
+        await self.storage.media_synced(link.guild_id, link.user_id, link.service,
+                                        synced_at=None,
+                                        next_sync_at=self._next_sync(now, failed=True),
+                                        summary=f"last sync failed: {problem}"[:300])
+        return None, problem
+
+    async def _fetch(self, link: MediaLink) -> list[WatchedMovie]:
+        if link.service == "jellyfin":
+            return await self.clients.jellyfin().watched(link.account_id)
+        if link.service == "plex":
+            return await self.clients.plex().watched(link.account_id)
+        if link.service == "letterboxd":
+            return await self.clients.letterboxd().watched(link.account_id)
+        if link.service == "trakt":
+            return await self._fetch_trakt(link)
+        raise MediaProblem(f"unknown service {link.service!r}")
+
+    async def _fetch_trakt(self, link: MediaLink) -> list[WatchedMovie]:
+        client = self.clients.trakt()
+        access, refresh = self.box.open(link.access_token), self.box.open(link.refresh_token)
+        if access is None or refresh is None:
+            raise MediaProblem("the Trakt token cannot be read (the secret key changed?): "
+                               "link Trakt again")
+        token = TraktToken(access, refresh, link.token_expires_at or 0.0)
+        token, refreshed = await client.fresh(token)
+        if refreshed:
+            await self.storage.update_media_tokens(
+                link.guild_id, link.user_id, "trakt", self.box.seal(token.access_token),
+                self.box.seal(token.refresh_token), token.expires_at)
+            log.info("refreshed a Trakt token guild=%s (expires in %.0f h)", link.guild_id,
+                     (token.expires_at - client.clock()) / 3600)
+        return await client.watched(token.access_token)
+
+    async def _sync_watched(self, link: MediaLink, watched: list[WatchedMovie]) -> SyncSummary:
+        matched, unmatched = await self.match(link.guild_id, watched)
+        rows: dict[int, tuple[float | None, int | None]] = {}
+        for movie, seen in matched:
+            when = seen.watched_at.timestamp() if seen.watched_at else None
+            old_when, old_rating = rows.get(movie.id, (None, None))
+            rows[movie.id] = (max((w for w in (when, old_when) if w is not None), default=None),
+                              seen.rating_1_10 if seen.rating_1_10 is not None else old_rating)
+        written = await self.storage.save_media_history(
+            link.guild_id, link.user_id, link.service,
+            [(m, w, r) for m, (w, r) in rows.items()])
+        if written.ratings_written:
+            await self.recommendations.rating_changed(link.guild_id, link.user_id)
+        summary = SyncSummary(link.service, len(rows), written.ratings_written,
+                              written.ratings_kept, tuple(unmatched))
+        now = time.time()
+        text = summary.text()
+        if unmatched:
+            named = ", ".join(unmatched[:UNMATCHED_NAMED])
+            text += f"; not in this server's catalog: {named}"
+            if len(unmatched) > UNMATCHED_NAMED:
+                text += f" and {len(unmatched) - UNMATCHED_NAMED} more"
+        await self.storage.media_synced(link.guild_id, link.user_id, link.service,
+                                        synced_at=now, next_sync_at=self._next_sync(now),
+                                        summary=text[:1000])
+        log.info("synced %s guild=%s: %s", link.service, link.guild_id, summary.text())
+        return summary
+
+    async def match(self, guild_id: int, watched: list[WatchedMovie]
+                    ) -> tuple[list[tuple[Movie, WatchedMovie]], list[str]]:
+        """Each watched movie's catalog movie: by TMDB id, IMDb id, then title + year; the
+        labels ("Title (Year)") of those not found."""
+        by_tmdb = await self.storage.movies_by_tmdb(
+            guild_id, {w.tmdb_id for w in watched if w.tmdb_id})
+        by_imdb = await self.storage.movies_by_imdb(
+            guild_id, {w.imdb_id for w in watched if w.imdb_id})
+        found: list[tuple[Movie, WatchedMovie]] = []
+        rest: list[WatchedMovie] = []
+        for seen in watched:
+            movie = (by_tmdb.get(seen.tmdb_id) if seen.tmdb_id else None) or (
+                by_imdb.get(seen.imdb_id) if seen.imdb_id else None)
+            if movie is not None:
+                found.append((movie, seen))
+            else:
+                rest.append(seen)
+        keys = (await asyncio.to_thread(match_keys, rest) if len(rest) >= OFF_LOOP
+                else match_keys(rest))
+        by_title = await self.storage.movies_by_title(guild_id, set(keys))
+        unmatched = []
+        for seen, key in zip(rest, keys, strict=True):
+            movie = pick_by_year(by_title.get(key, []), seen.year)
+            if movie is not None:
+                found.append((movie, seen))
+            else:
+                unmatched.append(f"{seen.title} ({seen.year})" if seen.year else seen.title)
+        return found, list(dict.fromkeys(unmatched))

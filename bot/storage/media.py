@@ -1,0 +1,247 @@
+"""SQLite storage of linked media accounts and their synced history (issue 25): a mixin of
+`Storage` (`bot.storage.repository`), so this SQL lives beside, not inside, the rest.
+
+A sync's ratings are written with `source` = the service; a rating whose source is
+'member' (given with /rate or /import) is never overwritten by one (`save_media_history`).
+Deleting a link deletes its history and the ratings it brought (`delete_media_link`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.genres import split_genres
+from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
+from bot.domain.models import Movie
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+LINK_COLUMNS = ("guild_id, user_id, service, account_id, account_name, linked_at, "
+                "access_token, refresh_token, token_expires_at, synced_at, next_sync_at, "
+                "sync_summary")
+IN_CHUNK = 500
+MOVIE_COLUMNS = ("m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, "
+                 "m.tmdb_id")
+VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
+
+
+def link_from_row(row: Sequence[Any]) -> MediaLink:
+    return MediaLink(int(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                     float(row[5]), row[6], row[7],
+                     None if row[8] is None else float(row[8]),
+                     None if row[9] is None else float(row[9]),
+                     None if row[10] is None else float(row[10]), str(row[11] or ""))
+
+
+def link_values(link: MediaLink) -> tuple[Any, ...]:
+    return (link.guild_id, link.user_id, link.service, link.account_id, link.account_name,
+            link.linked_at, link.access_token, link.refresh_token, link.token_expires_at,
+            link.synced_at, link.next_sync_at, link.sync_summary)
+
+
+def movie_from_row(row: Sequence[Any]) -> Movie:
+    return Movie(row[0], row[1], row[2], split_genres(row[3]), row[4], row[5], row[6], row[7])
+
+
+def plan_ratings(existing: dict[int, tuple[int, str]],
+                 seen: Sequence[tuple[int, float | None, int | None]]
+                 ) -> tuple[list[tuple[int, int]], int]:
+    """The (movie, score) ratings a sync writes, given the member's ratings ({movie: (score,
+    source)}): a new one, or one a service gave that changed; never over the member's own.
+    Also how many were kept because the member rated the movie themselves."""
+    writes: list[tuple[int, int]] = []
+    kept = 0
+    for movie_id, _when, rating in seen:
+        if rating is None:
+            continue
+        had = existing.get(movie_id)
+        if had is None:
+            writes.append((movie_id, rating))
+        elif had[1] == "member":
+            kept += 1
+        elif had[0] != rating:
+            writes.append((movie_id, rating))
+    return writes, kept
+
+
+class MediaStore:
+    """The media-link methods of the SQLite `Storage`."""
+
+    if TYPE_CHECKING:
+        async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+            ...
+
+        async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+            ...
+
+        async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+            ...
+
+        def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+            ...
+
+    async def save_media_link(self, link: MediaLink) -> None:
+        """Create or replace the member's link to the service (a new account starts over:
+        the old account's history goes)."""
+        async with self._transaction() as conn:
+            row = await self._fetchone(
+                "SELECT account_id FROM media_links WHERE guild_id = ? AND user_id = ? "
+                "AND service = ?", (link.guild_id, link.user_id, link.service))
+            if row is not None and str(row[0]) != link.account_id:
+                await conn.execute(
+                    "DELETE FROM media_history WHERE guild_id = ? AND user_id = ? "
+                    "AND service = ?", (link.guild_id, link.user_id, link.service))
+            await conn.execute(
+                f"INSERT OR REPLACE INTO media_links ({LINK_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", link_values(link))
+
+    async def media_link(self, guild_id: int, user_id: int, service: str) -> MediaLink | None:
+        row = await self._fetchone(
+            f"SELECT {LINK_COLUMNS} FROM media_links WHERE guild_id = ? AND user_id = ? "
+            "AND service = ?", (guild_id, user_id, service))
+        return link_from_row(row) if row else None
+
+    async def media_links(self, guild_id: int, user_id: int) -> list[MediaLink]:
+        rows = await self._fetchall(
+            f"SELECT {LINK_COLUMNS} FROM media_links WHERE guild_id = ? AND user_id = ? "
+            "ORDER BY service", (guild_id, user_id))
+        return [link_from_row(r) for r in rows]
+
+    async def media_account_owner(self, guild_id: int, service: str,
+                                  account_id: str) -> int | None:
+        """The member of the guild who linked this account of the service, if any."""
+        row = await self._fetchone(
+            "SELECT user_id FROM media_links WHERE guild_id = ? AND service = ? "
+            "AND account_id = ? LIMIT 1", (guild_id, service, account_id))
+        return int(row[0]) if row else None
+
+    async def media_links_due(self, now: float, limit: int = 100) -> list[MediaLink]:
+        """Links whose next sync is due (oldest first)."""
+        rows = await self._fetchall(
+            f"SELECT {LINK_COLUMNS} FROM media_links WHERE next_sync_at IS NOT NULL "
+            "AND next_sync_at <= ? ORDER BY next_sync_at LIMIT ?", (now, limit))
+        return [link_from_row(r) for r in rows]
+
+    async def update_media_tokens(self, guild_id: int, user_id: int, service: str,
+                                  access: str | None, refresh: str | None,
+                                  expires_at: float | None) -> None:
+        await self._write(
+            "UPDATE media_links SET access_token = ?, refresh_token = ?, token_expires_at = ? "
+            "WHERE guild_id = ? AND user_id = ? AND service = ?",
+            (access, refresh, expires_at, guild_id, user_id, service))
+
+    async def media_synced(self, guild_id: int, user_id: int, service: str, *,
+                           synced_at: float | None, next_sync_at: float | None,
+                           summary: str) -> None:
+        await self._write(
+            "UPDATE media_links SET synced_at = COALESCE(?, synced_at), next_sync_at = ?, "
+            "sync_summary = ? WHERE guild_id = ? AND user_id = ? AND service = ?",
+            (synced_at, next_sync_at, summary, guild_id, user_id, service))
+
+    async def movies_by_tmdb(self, guild_id: int, tmdb_ids: Iterable[int]) -> dict[int, Movie]:
+        """{TMDB id: movie} for the ids visible in the guild (its own first)."""
+        ids = sorted({int(i) for i in tmdb_ids if i})
+        found: dict[int, Movie] = {}
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start:start + IN_CHUNK]
+            rows = await self._fetchall(
+                f"SELECT {MOVIE_COLUMNS} FROM movies m WHERE m.tmdb_id IN "
+                f"({', '.join('?' * len(chunk))}) AND {VISIBLE} "
+                "ORDER BY m.guild_id IS NULL, m.id", (*chunk, guild_id))
+            for row in rows:
+                found.setdefault(int(row[7]), movie_from_row(row))
+        return found
+
+    async def save_media_history(self, guild_id: int, user_id: int, service: str,
+                                 seen: Sequence[tuple[int, float | None, int | None]]
+                                 ) -> HistoryWrite:
+        """Record a sync's watched movies ((movie id, watched at, rating 1-10 | None), one
+        per movie) and write its ratings (source = the service) where the member has none
+        of their own, in one transaction."""
+        now = time.time()
+        async with self._transaction() as conn:
+            before = {int(r[0]) for r in await self._fetchall(
+                "SELECT movie_id FROM media_history WHERE guild_id = ? AND user_id = ? "
+                "AND service = ?", (guild_id, user_id, service))}
+            await conn.executemany(
+                "INSERT INTO media_history (guild_id, user_id, movie_id, service, watched_at, "
+                "rating) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id, movie_id, service) DO UPDATE SET "
+                "watched_at = COALESCE(excluded.watched_at, watched_at), "
+                "rating = excluded.rating",
+                [(guild_id, user_id, m, service, w, r) for m, w, r in seen])
+            existing = {int(r[0]): (int(r[1]), str(r[2])) for r in await self._fetchall(
+                "SELECT movie_id, score, source FROM ratings WHERE guild_id = ? "
+                "AND user_id = ?", (guild_id, user_id))}
+            writes, kept = plan_ratings(existing, seen)
+            await conn.executemany(
+                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at, source) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                "source = excluded.source WHERE source != 'member'",
+                [(guild_id, user_id, m, s, now, service) for m, s in writes])
+        return HistoryWrite(sum(1 for m, _w, _r in seen if m not in before), len(writes),
+                            kept)
+
+    async def seen_movie_ids(self, guild_id: int, user_id: int) -> list[int]:
+        """Every movie a linked account says the member watched (any service)."""
+        rows = await self._fetchall(
+            "SELECT DISTINCT movie_id FROM media_history WHERE guild_id = ? AND user_id = ? "
+            "ORDER BY movie_id", (guild_id, user_id))
+        return [int(r[0]) for r in rows]
+
+    async def media_history(self, guild_id: int, user_id: int) -> list[SeenMovie]:
+        """The member's synced history, newest first (for /export)."""
+        rows = await self._fetchall(
+            f"SELECT {MOVIE_COLUMNS}, h.service, h.watched_at, h.rating FROM media_history h "
+            "JOIN movies m ON m.id = h.movie_id WHERE h.guild_id = ? AND h.user_id = ? "
+            "ORDER BY h.watched_at IS NULL, h.watched_at DESC, m.id", (guild_id, user_id))
+        return [SeenMovie(str(r[8]), movie_from_row(r),
+                          None if r[9] is None else datetime.fromtimestamp(r[9], UTC),
+                          None if r[10] is None else int(r[10])) for r in rows]
+
+    async def delete_media_link(self, guild_id: int, user_id: int,
+                                service: str) -> tuple[MediaLink | None, int]:
+        """Remove the link, its history and the ratings it brought; returns the removed link
+        (its tokens, to revoke) and how many ratings went."""
+        async with self._transaction() as conn:
+            row = await self._fetchone(
+                f"SELECT {LINK_COLUMNS} FROM media_links WHERE guild_id = ? AND user_id = ? "
+                "AND service = ?", (guild_id, user_id, service))
+            await conn.execute(
+                "DELETE FROM media_links WHERE guild_id = ? AND user_id = ? AND service = ?",
+                (guild_id, user_id, service))
+            await conn.execute(
+                "DELETE FROM media_history WHERE guild_id = ? AND user_id = ? AND service = ?",
+                (guild_id, user_id, service))
+            cursor = await conn.execute(
+                "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND source = ?",
+                (guild_id, user_id, service))
+            ratings = max(cursor.rowcount, 0)
+            await cursor.close()
+        return (link_from_row(row) if row else None), ratings
+
+    async def delete_member_media(self, guild_id: int, user_id: int) -> list[MediaLink]:
+        """Remove every link of the member in the guild and their synced history (their
+        ratings go with /forgetme's); returns the removed links (tokens to revoke)."""
+        async with self._transaction() as conn:
+            rows = await self._fetchall(
+                f"SELECT {LINK_COLUMNS} FROM media_links WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id))
+            await conn.execute("DELETE FROM media_links WHERE guild_id = ? AND user_id = ?",
+                               (guild_id, user_id))
+            await conn.execute("DELETE FROM media_history WHERE guild_id = ? AND user_id = ?",
+                               (guild_id, user_id))
+        return [link_from_row(r) for r in rows]
+
+    async def guild_media_links(self, guild_id: int) -> list[MediaLink]:
+        """Every link in the guild (a purge revokes their tokens first)."""
+        rows = await self._fetchall(
+            f"SELECT {LINK_COLUMNS} FROM media_links WHERE guild_id = ?", (guild_id,))
+        return [link_from_row(r) for r in rows]
