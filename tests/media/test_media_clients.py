@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import aiohttp
+import media_imitations as im  # tests/media/conftest.py registers it
 import pytest
-from conftest import imitations as im
 
 from bot.media.jellyfin import JellyfinClient, parse_time
 from bot.media.letterboxd import LetterboxdClient, parse_feed, valid_username

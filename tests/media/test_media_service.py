@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 
+import media_imitations as im  # tests/media/conftest.py registers it
 import numpy as np
 import pytest
-from conftest import imitations as im
 
 from bot.catalog.starter import ensure_starter_catalog
 from bot.config import (
