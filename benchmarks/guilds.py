@@ -2,6 +2,7 @@
 
     python benchmarks/guilds.py [--data DIR] [--sizes 10 30 100 200] [--draws 3] [--seed 0]
                                 [--no-surprise] [--set blend_enjoy=0.5 ...]
+                                [--given-n 1 3 5 10] [--given-n-size 100]
 
 For each size, ``--draws`` guilds of that many members are sampled from the dataset. Each
 member keeps 10-100 of their ratings (uniform, capped by what they have); 80% of each member's
@@ -31,6 +32,13 @@ builds a taste prior from that many synthetic ratings instead (long-tail member 
 Zipf-like movie popularity; the shape of MovieLens) and prints build seconds, peak RSS and the
 stored size: the check that an ml-32m-sized prior (32M ratings, 87k movies) builds on this
 machine in minutes with bounded memory.
+
+Cold start, "given n" (``--given-n``): in ``--given-n-size``-member guilds drawn the same way, a
+quarter of the members (at least 2) are newcomers who keep only n random ratings in the
+guild; the rest of their ratings are the test set (the others keep all of theirs). P@10 of
+the newcomers' lists vs MostPop's, with and without the prior, ``--draws`` draws per n. What
+a newcomer with one rating is served is the blend of ``rank_scores`` (``min_ratings_for_personal``
+is 1), whose popularity part carries members with few ratings (``ModelConfig.pop_cold``).
 """
 
 from __future__ import annotations
@@ -184,9 +192,12 @@ def surprise_scorer(name, train, seed=0, scale=SCALE):
     return item_ids, score_batch, seconds
 
 
-def run_guild(data, size, rng, args, overrides) -> dict[str, dict]:
+def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> dict[str, dict]:
     users, movies, scores = data
-    members, train, test = sample_guild(users, movies, scores, size, rng)
+    if given_n is None:
+        members, train, test = sample_guild(users, movies, scores, size, rng)
+    else:
+        members, train, test = sample_given_n(users, movies, scores, size, given_n, rng)
     out: dict[str, dict] = {}
     outside = ~np.isin(users, members)
     t0 = time.perf_counter()
@@ -211,7 +222,7 @@ def run_guild(data, size, rng, args, overrides) -> dict[str, dict]:
     out["MostPop"] = dict(evaluate_scorer(
         items, lambda us: np.repeat(counts[None, :].astype(float), len(us), 0), train, test),
         fit=0.0)
-    if not args.no_surprise:
+    if not args.no_surprise and given_n is None:
         for name in ("SVD", "KNN"):
             item_ids, scorer, seconds = surprise_scorer(name, train, args.seed)
             out[f"surprise {'KNNBaseline' if name == 'KNN' else name}"] = dict(
@@ -262,6 +273,10 @@ def main(argv=None) -> int:
     p.add_argument("--prior-iterations", type=int, default=100)
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="ModelConfig overrides for ours (tuning experiments)")
+    p.add_argument("--given-n", type=int, nargs="*", default=[1, 3, 5, 10],
+                   help="cold-start curve: newcomers keep this many ratings (none: skip)")
+    p.add_argument("--given-n-size", type=int, default=100,
+                   help="members of the guilds the cold-start curve is measured on")
     p.add_argument("--prior-scaling", type=float, metavar="RATINGS",
                    help="only time a prior build on this many synthetic ratings")
     p.add_argument("--movies", type=int, default=30_000, help="movies for --prior-scaling")
@@ -303,9 +318,24 @@ def main(argv=None) -> int:
                   f"{ratio:>10.2f}x{rng_txt:>14}{nd:>9.4f}{cov:>8.3f}{fit:>8.3f}")
             summary.setdefault(name, {})[size] = float(ratio)
         sys.stdout.flush()
+    curve: dict[str, dict[int, float]] = {}
+    for n in args.given_n:
+        draws = [run_guild(data, args.given_n_size, rng, args, overrides, given_n=n)
+                 for _ in range(args.draws)]
+        mp = np.mean([d["MostPop"]["p"] for d in draws])
+        for name in ("ours + prior", "ours (no prior)", "damped mean (popular)", "MostPop"):
+            curve.setdefault(name, {})[n] = float(
+                np.mean([d[name]["p"] for d in draws]) / max(mp, 1e-12))
+        print(f"given {n}: MostPop P@10 {mp:.4f}; " + ", ".join(
+            f"{name} {by_n[n]:.2f}x" for name, by_n in curve.items()), flush=True)
     print("\nprecision@10 / MostPop's (ratio of the means over draws):")
     for name, by_size in summary.items():
         print(f"  {name:<24}" + "  ".join(f"{s}:{v:.2f}x" for s, v in by_size.items()))
+    if curve:
+        print(f"\ncold start, given n ({args.given_n_size}-member guilds, a quarter of them "
+              f"newcomers keeping n ratings; {args.draws} draws each), P@10 / MostPop's:")
+        for name, by_n in curve.items():
+            print(f"  {name:<24}" + "  ".join(f"n={n}:{v:.2f}x" for n, v in by_n.items()))
     return 0
 
 
