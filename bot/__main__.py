@@ -153,17 +153,20 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from bot.privacy import purge_departed_guilds
+    from bot.service.app import member_tables
     from bot.storage import open_storage
 
     require_database(settings)
     storage = await open_storage(settings)
     try:
+        tables = [table.name for table in member_tables(storage, settings)]
         if args.guild:
-            removed = await storage.purge_guild(args.guild)
+            removed = await storage.purge_guild(args.guild, tables)
             print(f"Purged guild {args.guild}: {plural(removed, 'row')} removed")
         else:
             grace = 0 if args.now else settings.privacy.purge_grace_days
-            purged = await purge_departed_guilds(storage, grace_days=grace)
+            purged = await purge_departed_guilds(storage, grace_days=grace,
+                                                 member_tables=tables)
             print(f"Purged {plural(len(purged), 'departed guild')}"
                   + (f": {', '.join(map(str, purged))}" if purged else ""))
     finally:

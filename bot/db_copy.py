@@ -25,11 +25,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.domain.plural import plural
 from bot.domain.stored_text import clean_text
+
+if TYPE_CHECKING:
+    from bot.service.member_data import MemberTable
 
 CHUNK = 20_000  # rows per COPY batch
 
@@ -49,11 +52,12 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-# Every table of the schema, parents before children (foreign keys).
-TABLES: tuple[Table, ...] = (
+# Every table of the schema but the members' rows, which the services register
+# (`bot.service.member_data`: `copy_tables` puts them in), parents before children (foreign
+# keys): the movies first, the member tables (which refer to them) right after.
+SCHEMA_TABLES: tuple[Table, ...] = (
     Table("movies", ("id", "title", "year", "genres", "guild_id", "movielens_id", "imdb_id",
                      "tmdb_id", "norm_title", "created_at", "search_text", "skeleton")),
-    Table("ratings", ("guild_id", "user_id", "movie_id", "score", "updated_at", "source")),
     Table("guild_versions", ("guild_id", "ratings_version", "ratings_count")),
     Table("guild_settings", ("guild_id", "add_movie_permission", "ratings_visible",
                              "min_ratings_for_personal", "features", "regularization",
@@ -67,17 +71,19 @@ TABLES: tuple[Table, ...] = (
           {"stored": _bool}),
     Table("prior_links", ("movie_id", "key", "method")),
     Table("setup_steps", ("name", "done_at")),
-    Table("watchlist", ("guild_id", "user_id", "movie_id", "added_at")),
-    Table("not_interested", ("guild_id", "user_id", "movie_id", "since")),
-    Table("media_links", ("guild_id", "user_id", "service", "account_id", "account_name",
-                          "access_token", "refresh_token", "token_expires_at", "linked_at",
-                          "synced_at", "next_sync_at", "sync_summary")),
-    Table("media_history", ("guild_id", "user_id", "movie_id", "service", "watched_at",
-                            "rating")),
     Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
                             "runtime", "original_title")),
     Table("guild_names", ("guild_id", "name", "member_count", "updated_at")),
 )
+
+
+def copy_tables(member_tables: Sequence[MemberTable]) -> tuple[Table, ...]:
+    """Every table `db copy` copies, in order: the schema's, with the registered member
+    tables right after the movies."""
+    movies, *rest = SCHEMA_TABLES
+    return (movies, *(Table(t.name, t.columns) for t in member_tables), *rest)
+
+
 # SQLite-only tables: the FTS5 index PostgreSQL replaces with pg_trgm.
 SQLITE_ONLY = ("movies_fts",)
 
@@ -127,7 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def run_copy(args: argparse.Namespace, settings: Settings) -> int:
     source = Path(args.source) if args.source else Path(settings.database)
     try:
-        counts = await copy_database(source, args.to, stream=sys.stderr)
+        counts = await copy_database(source, args.to, stream=sys.stderr, settings=settings)
     except CopyError as error:
         if isinstance(error, CountMismatch):
             _print_counts(error.counts)
@@ -160,13 +166,15 @@ def _sqlite_tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in rows if not str(r[0]).startswith(SQLITE_ONLY)}
 
 
-async def copy_database(source: Path, url: str, *, stream: Any = None,
-                        chunk: int = CHUNK) -> list[TableCount]:
+async def copy_database(source: Path, url: str, *, stream: Any = None, chunk: int = CHUNK,
+                        settings: Settings | None = None) -> list[TableCount]:
     """Copy the SQLite database at `source` into the empty PostgreSQL database at `url`;
-    returns the verification counts. CopyError (one line) when it cannot be done."""
+    returns the verification counts. CopyError (one line) when it cannot be done. The member
+    tables are the ones the services register (built with `settings`; nothing starts)."""
     import asyncpg
 
     from bot.catalog.progress import Progress
+    from bot.service.app import member_tables
     from bot.storage import Storage, StorageError
     from bot.storage.postgres import PostgresStorage, display_url, is_postgres_url
 
@@ -176,7 +184,8 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
     where = display_url(url)
     try:
         # The newest schema on the source first (as a start of the bot would do).
-        await (await Storage.open(source)).close()
+        async with await Storage.open(source) as storage:
+            tables = copy_tables(member_tables(storage, settings))
         destination = await PostgresStorage.open(url)
     except StorageError as error:
         raise CopyError(str(error)) from error
@@ -184,12 +193,12 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
         lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         lite.text_factory = _decoded
         try:
-            unknown = _sqlite_tables(lite) - {t.name for t in TABLES}
+            unknown = _sqlite_tables(lite) - {t.name for t in tables}
             if unknown:
                 raise CopyError(f"{source} has tables this version cannot copy: "
                                 f"{', '.join(sorted(unknown))}")
             async with destination.pool.acquire() as conn:
-                filled = [t.name for t in TABLES
+                filled = [t.name for t in tables
                           if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t.name})")]
                 if filled:
                     raise CopyError(f"{where} is not empty ({', '.join(filled)} have rows): "
@@ -198,14 +207,14 @@ async def copy_database(source: Path, url: str, *, stream: Any = None,
                 async with conn.transaction():
                     # The copied ratings carry their guilds' versions: no trigger recounts.
                     await conn.execute("ALTER TABLE ratings DISABLE TRIGGER USER")
-                    for table in TABLES:
+                    for table in tables:
                         await _copy_table(lite, conn, table, chunk, Progress, stream)
                     await conn.execute("ALTER TABLE ratings ENABLE TRIGGER USER")
                     await conn.execute(
                         "SELECT setval(pg_get_serial_sequence('movies', 'id'), "
                         "COALESCE((SELECT max(id) FROM movies), 0) + 1, false)")
                     counts = []
-                    for table in TABLES:
+                    for table in tables:
                         source_rows = lite.execute(
                             f"SELECT count(*) FROM {table.name}").fetchone()
                         copied = await conn.fetchval(f"SELECT count(*) FROM {table.name}")

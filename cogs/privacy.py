@@ -11,17 +11,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.domain.models import NotInterested, RatedMovie, WatchlistEntry
+from bot.service.exports import CSV_COLUMNS
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
@@ -33,55 +31,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
-CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
-WATCHLIST_COLUMNS = ("title", "year", "genres", "added_at")
-NOT_INTERESTED_COLUMNS = ("title", "year", "genres", "hidden_at")
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A CSV cell that spreadsheets will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
-def ratings_csv(rows: Iterable[RatedMovie]) -> bytes:
-    """The member's ratings (RatedMovie rows) as UTF-8 CSV with a header line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        movie = row.movie
-        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
-                         csv_cell("|".join(movie.genres)), csv_cell(row.score),
-                         csv_cell(row.updated_at.isoformat(timespec="seconds"))])
-    return buffer.getvalue().encode("utf-8")
-
-
-def watchlist_csv(rows: Iterable[WatchlistEntry]) -> bytes:
-    """The member's watchlist as UTF-8 CSV with a header line (what /import reads back)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(WATCHLIST_COLUMNS)
-    for row in rows:
-        movie = row.movie
-        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
-                         csv_cell("|".join(movie.genres)),
-                         csv_cell(row.added_at.isoformat(timespec="seconds"))])
-    return buffer.getvalue().encode("utf-8")
-
-
-def not_interested_csv(rows: Iterable[NotInterested]) -> bytes:
-    """The movies the member hid from their picks, as UTF-8 CSV with a header line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(NOT_INTERESTED_COLUMNS)
-    for row in rows:
-        movie = row.movie
-        writer.writerow([csv_cell(movie.title), csv_cell(movie.year),
-                         csv_cell("|".join(movie.genres)),
-                         csv_cell(row.since.isoformat(timespec="seconds"))])
-    return buffer.getvalue().encode("utf-8")
+# How /forgetme's prompt names each kind of member data after the ratings; a kind registered
+# later without a phrase here is still named (`_also`).
+_ALSO = {
+    "watchlist": lambda n: f" and your watchlist ({_movies(n)})",
+    "not_interested": lambda n: f", and the {_movies(n)} you marked “Not interested”",
+}
+# How /export's message describes each file.
+_EXPORTED = {
+    "ratings": lambda n: (f"Your {_ratings(n)} in this server (columns: "
+                          f"{', '.join(CSV_COLUMNS)})."),
+    "watchlist": lambda n: f"Your watchlist: {_movies(n)}.",
+    "not-interested": lambda n: f"Not interested: {_movies(n)}.",
+}
 
 
 def _movies(count: int) -> str:
@@ -90,6 +52,12 @@ def _movies(count: int) -> str:
 
 def _ratings(count: int) -> str:
     return f"{count} rating{'s' if count != 1 else ''}"
+
+
+def _also(kind: str, count: int) -> str:
+    if kind in _ALSO:
+        return _ALSO[kind](count)
+    return f", and your {kind.replace('_', ' ')} ({count})"
 
 
 class ForgetConfirm(OwnedView):
@@ -106,8 +74,9 @@ class ForgetConfirm(OwnedView):
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
-        self.deleted, watchlisted = await self.bot.app.ratings.forget_all(self.guild_id,
-                                                                          self.owner_id)
+        deleted = await self.bot.app.member_data.forget(self.guild_id, self.owner_id)
+        self.deleted = deleted.get("ratings", 0)
+        watchlisted = deleted.get("watchlist", 0)
         text = f"Done: deleted {_ratings(self.deleted)} of yours in this server"
         if watchlisted:
             text += f" and your watchlist ({_movies(watchlisted)})"
@@ -139,23 +108,19 @@ class Privacy(commands.Cog):
     @app_commands.guild_only()
     async def forgetme(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        count = await self.bot.app.ratings.count(interaction.guild_id, interaction.user.id)
-        watching = await self.bot.app.watchlist.count(interaction.guild_id,
-                                                      interaction.user.id)
-        hidden = await self.bot.app.not_interested.count(interaction.guild_id,
-                                                         interaction.user.id)
-        if count == 0 and watching == 0 and hidden == 0:
+        counts = await self.bot.app.member_data.counts(interaction.guild_id,
+                                                       interaction.user.id)
+        if not any(counts.values()):
             raise UserError("You have no ratings in this server, so there is nothing to "
                             "delete.")
         view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
-        also = f" and your watchlist ({_movies(watching)})" if watching else ""
-        if hidden:
-            also += f", and the {_movies(hidden)} you marked “Not interested”"
+        also = "".join(_also(kind, count) for kind, count in counts.items()
+                       if kind != "ratings" and count)
         await interaction.response.send_message(
-            f"This deletes all {_ratings(count)} of yours{also} in this server, for good. "
-            "Your ratings in other servers are not affected.",
+            f"This deletes all {_ratings(counts.get('ratings', 0))} of yours{also} in this "
+            "server, for good. Your ratings in other servers are not affected.",
             view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="export",
@@ -163,29 +128,17 @@ class Privacy(commands.Cog):
     @app_commands.guild_only()
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        rows = await self.bot.app.ratings.export(interaction.guild_id, interaction.user.id)
-        watching = await self.bot.app.watchlist.export(interaction.guild_id,
-                                                       interaction.user.id)
-        hidden = await self.bot.app.not_interested.export(interaction.guild_id,
-                                                          interaction.user.id)
-        if not rows and not watching and not hidden:
+        exports = await self.bot.app.member_data.export(interaction.guild_id,
+                                                        interaction.user.id)
+        if not exports:
             raise UserError("You have no ratings in this server yet, so there is nothing to "
                             "export.")
-        files = []
-        parts = []
-        if rows:
-            files.append(discord.File(io.BytesIO(ratings_csv(rows)),
-                                      filename=f"ratings-{interaction.guild_id}.csv"))
-            parts.append(f"Your {_ratings(len(rows))} in this server (columns: "
-                         f"{', '.join(CSV_COLUMNS)}).")
-        if watching:
-            files.append(discord.File(io.BytesIO(watchlist_csv(watching)),
-                                      filename=f"watchlist-{interaction.guild_id}.csv"))
-            parts.append(f"Your watchlist: {_movies(len(watching))}.")
-        if hidden:
-            files.append(discord.File(io.BytesIO(not_interested_csv(hidden)),
-                                      filename=f"not-interested-{interaction.guild_id}.csv"))
-            parts.append(f"Not interested: {_movies(len(hidden))}.")
+        files = [discord.File(io.BytesIO(item.content),
+                              filename=f"{item.name}-{interaction.guild_id}.csv")
+                 for item in exports]
+        parts = [_EXPORTED[item.name](item.rows) if item.name in _EXPORTED
+                 else f"{item.name.replace('-', ' ').capitalize()}: {item.rows}."
+                 for item in exports]
         parts.append("`/import` reads these files back, here or in another server.")
         await interaction.response.send_message(
             " ".join(parts), files=files, ephemeral=True, allowed_mentions=NO_PINGS)

@@ -23,6 +23,7 @@ from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
 from bot.service.media import MediaService
+from bot.service.member_data import MemberDataRegistry, MemberTable
 from bot.service.movienight import MovieNightService
 from bot.service.not_interested import NotInterestedService
 from bot.service.pictures import PictureService
@@ -48,6 +49,8 @@ class Services:
     imports: ImportService  # /import: preview, then one transaction
     watchlist: WatchlistService
     not_interested: NotInterestedService  # picks a member hid ("Not interested")
+    # every kind of per-member data, registered by its service: /forgetme, /export, purge
+    member_data: MemberDataRegistry
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
@@ -68,11 +71,11 @@ class Services:
         pictures = PictureService(storage, recs, gate,
                                   posters=details if details.enabled else None)
         recs.forget_listeners.append(pictures.forget_guild)
-        ratings = RatingService(storage, recs, gate)
+        member_data = MemberDataRegistry(storage, gate)  # the services register their kinds
+        ratings = RatingService(storage, recs, gate, member_data)
         movienight = MovieNightService(storage, groups, gate)
-        ratings.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
-        media = MediaService(storage, settings, recs, gate)
-        ratings.forget_hooks.append(media.forget_member)  # links, history, tokens
+        member_data.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
+        media = MediaService(storage, settings, recs, gate, member_data)  # links, history
         if media.box.note:
             log.warning("%s", media.box.note)
         return cls(
@@ -82,11 +85,12 @@ class Services:
             catalog=CatalogService(storage, settings, recs, gate),
             ratings=ratings,
             settings=SettingsService(storage, recs, gate),
-            guilds=GuildLifecycle(storage, settings, recs, gate),
+            guilds=GuildLifecycle(storage, settings, recs, gate, member_data),
             groups=groups,
             imports=ImportService(storage, recs, gate),
-            watchlist=WatchlistService(storage, gate),
-            not_interested=NotInterestedService(storage, gate),
+            watchlist=WatchlistService(storage, gate, member_data),
+            not_interested=NotInterestedService(storage, gate, member_data),
+            member_data=member_data,
             movienight=movienight,
             details=details,
             pictures=pictures,
@@ -123,3 +127,15 @@ class Services:
         self.pictures.close()
         self.imports.close()
         await self.storage.close()
+
+
+def member_tables(storage: Storage, settings: Settings | None = None
+                  ) -> tuple[MemberTable, ...]:
+    """The member tables the services register, for tools that run no bot (`python -m bot
+    purge`, `db copy`): the services are built over `storage` for their registry (nothing
+    starts, nothing is left to close but the storage)."""
+    if settings is None:
+        from bot.config import default_settings
+
+        settings = default_settings()
+    return Services.build(storage, settings).member_data.tables()

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain.servers import server_name
 from bot.privacy import purge_departed_guilds
 from bot.service.gate import Gate
+from bot.service.member_data import MemberDataRegistry
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 from bot.storage.models import GuildName
@@ -29,8 +30,11 @@ log = logging.getLogger(__name__)
 
 class GuildLifecycle:
     def __init__(self, storage: Storage, settings: Settings,
-                 recommendations: RecommendationService, gate: Gate) -> None:
+                 recommendations: RecommendationService, gate: Gate,
+                 member_data: MemberDataRegistry | None = None) -> None:
         self.storage = storage
+        # The purge deletes the registered member tables (None: storage finds them itself).
+        self.member_data = member_data
         self.settings = settings
         self.recommendations = recommendations
         self.gate = gate
@@ -73,12 +77,15 @@ class GuildLifecycle:
                 if self.owns is None or self.owns(guild_id):
                     await self.storage.mark_guild_left(guild_id)
 
+    def _member_tables(self) -> tuple[str, ...] | None:
+        return self.member_data.table_names() if self.member_data is not None else None
+
     async def purge_departed(self, keep: Iterable[int]) -> list[int]:
         """Purge guilds past the grace period (data and cached models); returns their ids."""
         async with self.gate.enter():
             purged = await purge_departed_guilds(
                 self.storage, self.settings.privacy.purge_grace_days, keep=keep,
-                owns=self.owns)
+                owns=self.owns, member_tables=self._member_tables())
             for guild_id in purged:
                 await self.recommendations.forget_guild(guild_id)
             return purged

@@ -52,6 +52,7 @@ from bot.media.trakt import DeviceCode, DeviceFlowEnded, TraktClient, TraktToken
 from bot.service.errors import ServiceError
 from bot.service.gate import Gate
 from bot.service.imports import pick_by_year
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 from bot.storage.search import normalize
@@ -178,7 +179,8 @@ def match_keys(watched: list[WatchedMovie]) -> list[str]:
 
 class MediaService:
     def __init__(self, storage: Storage, settings: Settings,
-                 recommendations: RecommendationService, gate: Gate, *,
+                 recommendations: RecommendationService, gate: Gate,
+                 member_data: MemberDataRegistry | None = None, *,
                  clients: MediaClients | None = None) -> None:
         self.storage = storage
         self.settings = settings
@@ -190,6 +192,16 @@ class MediaService:
         self._pending: dict[tuple[int, int], _Pending] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._syncing: set[tuple[int, int, str]] = set()
+        if member_data is not None:  # /forgetme: links, history and tokens go first
+            member_data.register(MemberData(
+                "media", (MemberTable("media_links", (
+                    "guild_id", "user_id", "service", "account_id", "account_name",
+                    "access_token", "refresh_token", "token_expires_at", "linked_at",
+                    "synced_at", "next_sync_at", "sync_summary")),
+                          MemberTable("media_history", (
+                              "guild_id", "user_id", "movie_id", "service", "watched_at",
+                              "rating"))),
+                count=None, forgetting=self.forget_member))
 
     async def close(self) -> None:
         for pending in list(self._pending.values()):

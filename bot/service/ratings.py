@@ -5,8 +5,9 @@ one call, so no caller can save a rating and forget to tell the recommender.
   genuine guess, shown in the reply), saves, then marks the member changed for fold-in/refit.
 * `unrate` removes one rating; `forget_member` removes all of them and makes every copy of the
   member's data forget them, including a saved model of a guild that is not in memory.
-  `forget_all` (/forgetme) also empties their watchlist and tells `forget_listeners` (open
-  movie nights drop the member's part) and awaits `forget_hooks` (linked media accounts).
+* The ratings are member data (`bot.service.member_data`): /forgetme deletes them with the
+  member's other data in one transaction, then the model forgets them (`_forgotten`); /export
+  writes them as CSV. `forget_all` is that /forgetme, kept for callers of the service.
 * Reads: one rating, a page of ratings (another member's only when the guild's
   `ratings_visible` allows), counts, and everything for `/export`.
 """
@@ -14,13 +15,14 @@ one call, so no caller can save a rating and forget to tell the recommender.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.models import Movie
 from bot.domain.scores import check_score
 from bot.service.errors import MovieNotFound, NotRated, RatingsPrivate
+from bot.service.exports import ratings_csv
 from bot.service.gate import Gate
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberExport, MemberTable
 from bot.service.service import RecommendationService
 from bot.storage import RatedMovie, Storage, UnknownMovieError
 
@@ -40,17 +42,15 @@ class RateOutcome:
 
 class RatingService:
     def __init__(self, storage: Storage, recommendations: RecommendationService,
-                 gate: Gate) -> None:
+                 gate: Gate, member_data: MemberDataRegistry | None = None) -> None:
         self.storage = storage
         self.recommendations = recommendations
         self.gate = gate
-        # Called with (guild id, member id) by /forgetme, before it returns: what holds the
-        # member's part in something still open (movie nights) lets go of it.
-        self.forget_listeners: list[Callable[[int, int], None]] = []
-        # Awaited by /forgetme before the ratings go, with (guild id, member id): member data
-        # kept elsewhere (linked media accounts, their history and tokens) goes first, so a
-        # sync cannot bring ratings back.
-        self.forget_hooks: list[Callable[[int, int], Awaitable[object]]] = []
+        self.member_data = member_data or MemberDataRegistry(storage, gate)
+        self.member_data.register(MemberData(
+            "ratings", (MemberTable("ratings", ("guild_id", "user_id", "movie_id", "score",
+                                                "updated_at", "source")),),
+            count=self.count, export=self.export_file, forgotten=self._forgotten))
 
     async def rate(self, guild_id: int, user_id: int, movie: Movie, score: object) -> RateOutcome:
         value = check_score(score)
@@ -91,20 +91,19 @@ class RatingService:
             return deleted
 
     async def forget_all(self, guild_id: int, user_id: int) -> tuple[int, int]:
-        """/forgetme: delete the member's ratings (as `forget_member`), their watchlist and
-        the movies they hid from their picks in the guild, in one service call; returns
-        (ratings deleted, watchlist entries deleted)."""
-        async with self.gate.enter():
-            for listener in self.forget_listeners:  # first: a vote closing now skips them
-                listener(guild_id, user_id)
-            for hook in self.forget_hooks:
-                await hook(guild_id, user_id)
-            deleted = await self.storage.delete_member_ratings(guild_id, user_id)
-            watchlisted = await self.storage.delete_member_watchlist(guild_id, user_id)
-            await self.storage.delete_member_not_interested(guild_id, user_id)
-            if deleted:
-                await self.recommendations.member_forgotten(guild_id, user_id)
-            return deleted, watchlisted
+        """/forgetme: delete all the member's data in the guild (every registered kind, in one
+        transaction: `MemberDataRegistry.forget`); returns (ratings deleted, watchlist
+        entries deleted)."""
+        deleted = await self.member_data.forget(guild_id, user_id)
+        return deleted.get("ratings", 0), deleted.get("watchlist", 0)
+
+    async def _forgotten(self, guild_id: int, user_id: int, deleted: int) -> None:
+        if deleted:  # every copy of the model forgets the member
+            await self.recommendations.member_forgotten(guild_id, user_id)
+
+    async def export_file(self, guild_id: int, user_id: int) -> MemberExport | None:
+        rows = await self.export(guild_id, user_id)
+        return MemberExport("ratings", ratings_csv(rows), len(rows)) if rows else None
 
     async def get(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
         async with self.gate.enter():

@@ -2,8 +2,8 @@
 
 A watchlist is the member's own: only they see it (`/watchlist show` is ephemeral), it never
 feeds another member's answers except movie night, where attendees' watchlists rank picks up.
-Rating a movie takes it off the rater's watchlist (`RatingService.rate`); `/forgetme` empties
-it and `/export` includes it.
+Rating a movie takes it off the rater's watchlist (`RatingService.rate`). It is member data
+(`bot.service.member_data`): `/forgetme` empties it and `/export` includes it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from bot.domain.models import Movie, WatchlistEntry
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.errors import MovieNotFound, ServiceError
+from bot.service.exports import watchlist_csv
 from bot.service.gate import Gate
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberExport, MemberTable
 from bot.storage import Storage, UnknownMovieError, WatchlistCapError
 
 
@@ -39,9 +41,15 @@ class WatchlistFull(ServiceError):
 
 
 class WatchlistService:
-    def __init__(self, storage: Storage, gate: Gate) -> None:
+    def __init__(self, storage: Storage, gate: Gate,
+                 member_data: MemberDataRegistry | None = None) -> None:
         self.storage = storage
         self.gate = gate
+        if member_data is not None:
+            member_data.register(MemberData(
+                "watchlist", (MemberTable("watchlist", ("guild_id", "user_id", "movie_id",
+                                                        "added_at")),),
+                count=self.count, export=self.export_file))
 
     async def add(self, guild_id: int, user_id: int, movie: Movie) -> bool:
         """Put `movie` on the member's watchlist; False if it was already there."""
@@ -74,6 +82,10 @@ class WatchlistService:
     async def export(self, guild_id: int, user_id: int) -> list[WatchlistEntry]:
         async with self.gate.enter():
             return await self.storage.watchlist(guild_id, user_id)
+
+    async def export_file(self, guild_id: int, user_id: int) -> MemberExport | None:
+        rows = await self.export(guild_id, user_id)
+        return MemberExport("watchlist", watchlist_csv(rows), len(rows)) if rows else None
 
     async def movie_ids(self, guild_id: int, user_id: int) -> set[int]:
         """The movies on the member's watchlist (for "on your watchlist" marks)."""

@@ -75,6 +75,7 @@ from .repository import (
     _TOP_CHAR,
     BUSIEST_SQL,
     FUZZY_BELOW,
+    GUILD_TABLES,
     MAX_QUERY_LENGTH,
     MAX_SQL_INT,
     MIN_SEARCH_SCORE,
@@ -84,6 +85,7 @@ from .repository import (
     _epoch,
     _movie,
     settings_changes,
+    sql_name,
 )
 from .search import (
     Scorer,
@@ -1019,22 +1021,36 @@ class PostgresStorage(PgMediaStore, Storage):
             "ORDER BY guild_id", _epoch(cutoff))
         return [int(row[0]) for row in rows]
 
-    async def purge_guild(self, guild_id: int) -> int:
+    async def member_tables(self) -> dict[str, tuple[str, ...]]:
+        rows = await self._fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name IN (SELECT table_name "
+            "FROM information_schema.columns WHERE table_schema = current_schema() AND "
+            "column_name = 'user_id') ORDER BY table_name, ordinal_position")
+        tables: dict[str, tuple[str, ...]] = {}
+        for table, column in rows:
+            tables[str(table)] = (*tables.get(str(table), ()), str(column))
+        return tables
+
+    async def forget_member_rows(self, guild_id: int, user_id: int,
+                                 tables: Sequence[str]) -> dict[str, int]:
+        deleted: dict[str, int] = {}
+        async with self._tx() as conn:
+            for table in tables:
+                deleted[table] = _count(await conn.execute(
+                    f"DELETE FROM {sql_name(table)} WHERE guild_id = $1 AND user_id = $2",
+                    guild_id, user_id))
+        return deleted
+
+    async def purge_guild(self, guild_id: int,
+                          member_tables: Sequence[str] | None = None) -> int:
+        if member_tables is None:
+            member_tables = list(await self.member_tables())
         total = 0
         async with self._tx() as conn:
-            for sql in (
-                "DELETE FROM ratings WHERE guild_id = $1",
-                "DELETE FROM watchlist WHERE guild_id = $1",
-                "DELETE FROM not_interested WHERE guild_id = $1",
-                "DELETE FROM media_links WHERE guild_id = $1",
-                "DELETE FROM media_history WHERE guild_id = $1",
-                "DELETE FROM movies WHERE guild_id = $1",
-                "DELETE FROM guild_settings WHERE guild_id = $1",
-                "DELETE FROM model_state WHERE guild_id = $1",
-                "DELETE FROM guild_versions WHERE guild_id = $1",
-                "DELETE FROM guild_names WHERE guild_id = $1",
-            ):
-                total += _count(await conn.execute(sql, guild_id))
+            for table in (*member_tables, *GUILD_TABLES):
+                total += _count(await conn.execute(
+                    f"DELETE FROM {sql_name(table)} WHERE guild_id = $1", guild_id))
         return total
 
     # -------------------------------------------------------------------- backup

@@ -197,6 +197,18 @@ async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
         await conn.execute("COMMIT")
 
 
+# A guild's own tables, purged after its members' rows (which may refer to its movies).
+GUILD_TABLES = ("movies", "guild_settings", "model_state", "guild_versions", "guild_names")
+_SQL_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def sql_name(name: str) -> str:
+    """A table name checked to be a plain identifier before it goes into SQL."""
+    if not _SQL_NAME.fullmatch(name):
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
 def settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """Checked guild-setting changes (ratings_visible as 0/1); ValueError for a bad one."""
     values: dict[str, Any] = {}
@@ -1305,26 +1317,45 @@ class Storage(MediaStore):
         )
         return [row[0] for row in rows]
 
-    async def purge_guild(self, guild_id: int) -> int:
-        """Delete everything a guild stored: ratings, its movies, settings, model.
+    async def member_tables(self) -> dict[str, tuple[str, ...]]:
+        """The tables of the schema with a `user_id` column (members' rows): {name: columns}."""
+        rows = await self._fetchall(
+            "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
+            "WHERE m.type = 'table' AND m.name IN (SELECT t.name FROM sqlite_master t "
+            "JOIN pragma_table_info(t.name) u WHERE u.name = 'user_id') ORDER BY m.name, c.cid")
+        tables: dict[str, tuple[str, ...]] = {}
+        for table, column in rows:
+            tables[str(table)] = (*tables.get(str(table), ()), str(column))
+        return tables
+
+    async def forget_member_rows(self, guild_id: int, user_id: int,
+                                 tables: Sequence[str]) -> dict[str, int]:
+        """Delete a member's rows in a guild from each of `tables` (keyed by guild_id and
+        user_id: the member-data registry's), all in one transaction; {table: rows deleted}."""
+        deleted: dict[str, int] = {}
+        async with self._transaction() as conn:
+            for table in tables:
+                cursor = await conn.execute(
+                    f"DELETE FROM {sql_name(table)} WHERE guild_id = ? AND user_id = ?",
+                    (guild_id, user_id))
+                deleted[table] = max(cursor.rowcount, 0)
+                await cursor.close()
+        return deleted
+
+    async def purge_guild(self, guild_id: int,
+                          member_tables: Sequence[str] | None = None) -> int:
+        """Delete everything a guild stored: members' rows (`member_tables`, the member-data
+        registry's; None: every table with a `user_id` column), its movies, settings, model.
 
         Returns the number of rows deleted (all tables together). The shared catalog stays.
         """
+        if member_tables is None:
+            member_tables = list(await self.member_tables())
         total = 0
         async with self._transaction() as conn:
-            for sql in (
-                "DELETE FROM ratings WHERE guild_id = ?",
-                "DELETE FROM watchlist WHERE guild_id = ?",
-                "DELETE FROM not_interested WHERE guild_id = ?",
-                "DELETE FROM media_links WHERE guild_id = ?",
-                "DELETE FROM media_history WHERE guild_id = ?",
-                "DELETE FROM movies WHERE guild_id = ?",
-                "DELETE FROM guild_settings WHERE guild_id = ?",
-                "DELETE FROM model_state WHERE guild_id = ?",
-                "DELETE FROM guild_versions WHERE guild_id = ?",
-                "DELETE FROM guild_names WHERE guild_id = ?",
-            ):
-                cursor = await conn.execute(sql, (guild_id,))
+            for table in (*member_tables, *GUILD_TABLES):
+                cursor = await conn.execute(f"DELETE FROM {sql_name(table)} WHERE guild_id = ?",
+                                            (guild_id,))
                 total += max(cursor.rowcount, 0)
                 await cursor.close()
         return total

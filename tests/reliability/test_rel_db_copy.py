@@ -11,7 +11,8 @@ import io
 import sqlite3
 
 from bot.__main__ import main
-from bot.db_copy import TABLES, copy_database
+from bot.db_copy import copy_database, copy_tables
+from bot.service.app import member_tables
 from bot.storage import MovieRow, Storage
 from bot.storage.postgres import PostgresStorage
 
@@ -35,7 +36,7 @@ async def _fill(path) -> list[int]:
 async def _row_counts(url: str) -> dict[str, int]:
     async with await PostgresStorage.open(url) as pg, pg.pool.acquire() as conn:
         return {t.name: int(await conn.fetchval(f"SELECT count(*) FROM {t.name}"))
-                for t in TABLES}
+                for t in copy_tables(member_tables(pg))}
 
 
 async def _drop_some_watchlist_rows(url: str, movie_id: int) -> None:

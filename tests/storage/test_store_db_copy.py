@@ -10,7 +10,8 @@ import sqlite3
 import pytest
 
 from bot.__main__ import main
-from bot.db_copy import SQLITE_ONLY, TABLES
+from bot.db_copy import SQLITE_ONLY, copy_tables
+from bot.service.app import member_tables
 from bot.storage import MovieRow, Storage
 from bot.storage.models import PriorLink, PriorMovie
 from bot.storage.postgres import PostgresStorage
@@ -47,18 +48,23 @@ async def _fill(path) -> dict:
                 "count": await store.movie_count()}
 
 
-def test_every_sqlite_table_is_copied(tmp_path):
-    async def create() -> None:
-        await (await Storage.open(tmp_path / "s.sqlite3")).close()
+def _copied_tables(path) -> set[str]:
+    async def read() -> set[str]:
+        async with await Storage.open(path) as storage:
+            return {t.name for t in copy_tables(member_tables(storage))}
 
-    asyncio.run(create())
+    return asyncio.run(read())
+
+
+def test_every_sqlite_table_is_copied(tmp_path):
+    copied = _copied_tables(tmp_path / "s.sqlite3")
     conn = sqlite3.connect(tmp_path / "s.sqlite3")
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                             " AND name NOT LIKE 'sqlite_%'")}
     finally:
         conn.close()
-    assert {n for n in names if not n.startswith(SQLITE_ONLY)} == {t.name for t in TABLES}
+    assert {n for n in names if not n.startswith(SQLITE_ONLY)} == copied
 
 
 def test_db_copy_keeps_ids_versions_models_and_verifies_counts(tmp_path, postgres_database,
@@ -68,7 +74,7 @@ def test_db_copy_keeps_ids_versions_models_and_verifies_counts(tmp_path, postgre
     assert main(["db", "copy", "--to", postgres_database, "--from", str(source)]) == 0
     out, err = capsys.readouterr()
     assert "copying ratings" in err and "ok" in out and "MISMATCH" not in out
-    assert "Copied" in out and out.count(" ok") == len(TABLES)
+    assert "Copied" in out and out.count(" ok") == len(_copied_tables(source))
 
     async def check() -> None:
         async with await PostgresStorage.open(postgres_database) as pg:

@@ -1,0 +1,72 @@
+"""The member-data registry (`bot.service.member_data`): what the services register, and
+/forgetme's and /export's paths through it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings
+from bot.service.app import Services
+from bot.service.gate import Gate
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
+from bot.storage import Storage
+
+G1 = 1001
+ALICE = 111_111_111_111_111_111
+
+
+@pytest.fixture
+async def services(tmp_path):
+    storage = await Storage.open(tmp_path / "bot.sqlite3")
+    services = Services.build(storage, Settings(database=tmp_path / "bot.sqlite3"))
+    try:
+        yield services
+    finally:
+        await services.close(0)
+
+
+async def _none(guild_id: int, user_id: int) -> int:
+    return 0
+
+
+def test_the_services_register_ratings_media_watchlist_and_hidden_picks(services):
+    assert [kind.name for kind in services.member_data.kinds] == [
+        "ratings", "media", "watchlist", "not_interested"]
+    assert services.member_data.table_names() == (
+        "ratings", "media_links", "media_history", "watchlist", "not_interested")
+
+
+def test_one_owner_per_kind_and_per_table(services):
+    registry = MemberDataRegistry(services.storage, Gate())
+    table = MemberTable("seen", ("guild_id", "user_id", "movie_id"))
+    registry.register(MemberData("seen", (table,), count=_none))
+    with pytest.raises(ValueError, match="registered already"):
+        registry.register(MemberData("seen", (), count=_none))
+    with pytest.raises(ValueError, match="registered already by 'seen'"):
+        registry.register(MemberData("other", (table,), count=_none))
+    with pytest.raises(ValueError, match="guild_id and user_id"):
+        MemberTable("seen", ("user_id", "movie_id"))
+
+
+async def test_forget_and_export_cover_every_kind(services):
+    storage = services.storage
+    heat = await storage.add_movie("Heat", 1995, ["Crime"])
+    up = await storage.add_movie("Up", 2009, ["Animation"])
+    matrix = await storage.add_movie("Matrix, The", 1999, ["Sci-Fi"])
+    await storage.upsert_rating(G1, ALICE, heat.id, 8)
+    await storage.watchlist_add(G1, ALICE, up.id)
+    await storage.not_interested_add(G1, ALICE, matrix.id)
+    assert await services.member_data.counts(G1, ALICE) == {
+        "ratings": 1, "watchlist": 1, "not_interested": 1}
+    files = await services.member_data.export(G1, ALICE)
+    assert [(f.name, f.rows) for f in files] == [
+        ("ratings", 1), ("watchlist", 1), ("not-interested", 1)]
+    assert files[0].content.decode().splitlines()[0] == "title,year,genres,score,updated_at"
+    told = []
+    services.member_data.forget_listeners.append(lambda g, m: told.append((g, m)))
+    assert await services.member_data.forget(G1, ALICE) == {
+        "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
+    assert told == [(G1, ALICE)]
+    assert await services.member_data.counts(G1, ALICE) == {
+        "ratings": 0, "watchlist": 0, "not_interested": 0}
+    assert await services.member_data.export(G1, ALICE) == []
