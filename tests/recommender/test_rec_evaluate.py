@@ -98,13 +98,16 @@ def test_cli_prior_file_and_folder(tmp_path, capsys):
     (folder / "ratings.csv").write_text(
         "userId,movieId,rating,timestamp\n"
         + "".join(f"{u},{m},{r / 2 + 2:.1f},{t}\n" for u, m, r, t in rows))
+    (folder / "movies.csv").write_text("movieId,title,genres\n" + "".join(
+        f"{m},Film Number {m} ({1950 + m}),{'Drama' if m % 2 else 'Comedy|Crime'}\n"
+        for m in range(1, 41)))
     u = np.array([r[0] for r in rows])
     m = np.array([r[1] for r in rows])
     s = np.array([r[2] / 2 + 2 for r in rows])
     prior_file = tmp_path / "prior.npz"
     prior_file.write_bytes(build_prior(u + 1000, m, s, features=3).to_bytes())
     args = ["--data", str(folder / "ratings.csv"), "--folds", "2", "--features", "3"]
-    assert main([*args, "--prior", str(prior_file)]) == 0
+    assert main([*args, "--prior", str(prior_file), "--prior-movies", str(folder)]) == 0
     with_file = _last_json(capsys)
     assert main([*args, "--prior", str(folder), "--tune-reg"]) == 0
     with_folder = _last_json(capsys)
@@ -123,3 +126,61 @@ def test_split_prior_leaves_test_pairs_out():
     gp = split_prior((u, m, s), test)
     # movie 5 lost two of its 30 ratings: the prior saw 28
     assert gp.counts[gp.lookup([5])[0]] == 28 and gp.counts[gp.lookup([4])[0]] == 30
+
+
+def _ml100k_and_prior(tmp_path):
+    """An ML-100K-style folder whose item ids differ from the MovieLens-style prior's keys:
+    item i is the prior's movie 100 + 7 * i (same title and year)."""
+    films = [(i, f"Picture {chr(65 + i)} ({1960 + i})") for i in range(1, 13)]
+    ml = tmp_path / "ml-latest"
+    ml.mkdir()
+    (ml / "movies.csv").write_text("movieId,title,genres\n" + "".join(
+        f"{100 + 7 * i},{title},Drama\n" for i, title in films))
+    rng = np.random.default_rng(4)
+    lines = ["userId,movieId,rating,timestamp"]
+    for user in range(1, 81):
+        for i, _ in films:
+            if rng.random() < 0.6:
+                liked = (user % 2) == (i % 2)
+                lines.append(f"{user},{100 + 7 * i},{4.5 if liked else 1.5},0")
+    (ml / "ratings.csv").write_text("\n".join(lines) + "\n")
+    k = tmp_path / "ml-100k"
+    k.mkdir()
+    flags = "|".join(["0"] * 8 + ["1"] + ["0"] * 10)  # Drama
+    (k / "u.item").write_text("".join(
+        f"{i}|{title}|01-Jan-{1960 + i}||http://x|{flags}\n" for i, title in films))
+    rows = [(u, i, 5 if (u % 2) == (i % 2) else 1) for u in range(1, 31) for i, _ in films
+            if (u * 7 + i) % 3]
+    (k / "u.data").write_text("".join(f"{u}\t{i}\t{r}\t0\n" for u, i, r in rows))
+    return k, ml
+
+
+def test_prior_links_ml100k_items_by_title_not_by_number(tmp_path, capsys):
+    from recommender.data import Ratings
+    from recommender.evaluate import evaluated_features, prior_links, prior_source, split_prior
+
+    k, ml = _ml100k_and_prior(tmp_path)
+    ids, keys, same = prior_links(str(k / "u.data"), str(ml))
+    assert not same and ids.size == 12
+    assert dict(zip(ids.tolist(), keys.tolist(), strict=True)) == {
+        i: 100 + 7 * i for i in range(1, 13)}
+    assert "12 of 12 movies (12 by title)" in capsys.readouterr().out
+    gp = split_prior(prior_source(str(ml)), Ratings(*(np.zeros(0),) * 3), (ids, keys, same))
+    assert gp is not None
+    np.testing.assert_array_equal(gp.movie_ids, np.arange(1, 13))
+    # the prior's item 3 is "Picture C": its counts are that film's, not item 3's
+    assert gp.counts[gp.lookup([3])[0]] > 0
+    found = evaluated_features(str(k / "u.data"), True)
+    assert found is not None and found[1].shape[0] == 12 and found[1][:, 7].all()  # Drama
+
+
+def test_cli_prior_and_baselines_report_coverage_and_each_baseline(tmp_path, capsys):
+    k, ml = _ml100k_and_prior(tmp_path)
+    assert main(["--data", str(k / "u.data"), "--folds", "2", "--features", "3",
+                 "--prior", str(ml), "--baselines"]) == 0
+    res = _last_json(capsys)
+    assert res.keys() >= KEYS | {"coverage_at_10", "ease_lambda"}
+    for name in ("mostpop", "ease", "itemknn"):
+        for key in ("precision_at_10", "ndcg_at_10", "coverage_at_10"):
+            assert 0 <= res[f"{name}_{key}"] <= 1
+    assert len(res["ease_lambda"]) == 2
