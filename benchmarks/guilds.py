@@ -15,6 +15,13 @@ The taste prior is built (``recommender.prior.build_prior``) from the ratings of
 in the guild, so nothing a guild member rated leaks into it; the guild's catalog ids are
 MovieLens ids, linked to themselves.
 
+Trust figures (what a member reads; ``--no-trust`` skips them), for ours with and without the
+prior, on the first page the bot serves (ranking, reasons, page rules): the share of shown
+picks predicted below the member's own average (and the share marked stretch), the share of
+held-out hits rated 1-2 of 5 vs MostPop's, 5-star hits vs MostPop's, distinct "because you
+rated" movies in a list of 10 (members with 6+ ratings), and shown number minus real score on
+the hits (calibration: mean and MAE).
+
 Columns: ours with the prior, ours without (both the bot's fit path, ``tuning.fit_guild``,
 ranked by ``CFModel.rank_scores`` like /recommend), MostPop (the guild's most-rated movies the
 member has not rated), damped mean (the bot's ``popular``), Surprise SVD and KNNBaseline
@@ -213,6 +220,8 @@ def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> d
         r = evaluate_scorer(model.movies.ids,
                             lambda us, m=model: m.rank_scores(m.users.lookup(us)), train, test)
         out[name] = dict(r, fit=seconds)
+        if args.titles is not None:  # the trust figures: what a member reads
+            out[f"_trust {name}"] = trust_counts(model, train, test, args.titles)
         if p is None:
             damped = evaluate_scorer(model.movies.ids,
                                      lambda us, m=model: m.rank_scores(np.full(len(us), -1)),
@@ -229,6 +238,110 @@ def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> d
                 evaluate_scorer(item_ids, scorer, train, test), fit=seconds)
     out["_prior_seconds"] = {"fit": prior_seconds}
     return out
+
+
+# ----------------------------------------------------------------- what a member reads
+DISLIKED_AT_MOST = 4.0  # 1-2 stars of 5 on the bot's 1-10 scale
+FIVE_STARS = 10.0
+
+
+def movie_titles(data_dir: Path) -> dict[int, str]:
+    """MovieLens id -> title without the year (franchise keys for the page rules)."""
+    import csv
+
+    path = data_dir / "movies.csv" if data_dir.is_dir() else data_dir.parent / "movies.csv"
+    titles: dict[int, str] = {}
+    if path.exists():
+        with path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                titles[int(row["movieId"])] = row["title"].rsplit(" (", 1)[0]
+    return titles
+
+
+def served_page(model, member, rated, titles, k=10) -> tuple[list, object]:
+    """The first /recommend page the bot serves (``RecommendationService``: the ranking, each
+    pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons)."""
+    from bot.service.service import MIN_REASON_POINTS
+    from bot.service.shortlist import Candidate, assemble_page, franchise_key, reason_key
+
+    recs = model.recommend(member, n=100, exclude=np.asarray(sorted(rated), dtype=np.int64))
+    ids = np.array([r.movie_id for r in recs], dtype=np.int64)
+    reasons = model.reasons(member, ids, MIN_REASON_POINTS)
+    keys = [reason_key(int(m), int(kd)) for m, kd in zip(reasons.movie_id, reasons.kind,
+                                                         strict=True)]
+    pool = [Candidate(int(r.movie_id), franchise_key(titles.get(r.movie_id, f"#{r.movie_id}")),
+                      bool(r.stretch), keys[i]) for i, r in enumerate(recs)]
+    chosen = assemble_page(pool, k)
+    return [recs[i] for i in chosen], np.array([keys[i] for i in chosen], dtype=np.int64)
+
+
+def trust_counts(model, train, test, titles, k=10) -> dict:
+    """The trust figures' raw counts for one guild (issue 23; recommender-anchors.md "What a
+    member reads"), on the page the bot serves and on MostPop's list:
+
+    - below: shown picks predicted below the member's own average rating (stretches included);
+    - hits: shown picks the member rated in the held-out part; disliked: those rated 1-2 of
+      5; five: those rated 5 of 5 (the same for MostPop: mp_*);
+    - distinct: different reasons in the list of 10 (members with 6+ ratings): rated movies
+      and the blend parts named for picks no rating explains; distinct_rated: the "because
+      you rated" movies alone;
+    - err: shown number minus the held-out rating, on the hits (calibration)."""
+    out = dict(shown=0, below=0, stretch=0, hits=0, disliked=0, five=0, mp_hits=0,
+               mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[])
+    items, counts = np.unique(train[1], return_counts=True)
+    popular = items[np.lexsort((items, -counts))]
+    tu, ti, ts = test
+    for member in np.unique(tu):
+        mine = train[0] == member
+        if not mine.any() or not model.knows_user(member):
+            continue
+        rated = set(train[1][mine].tolist())
+        mean = float(train[2][mine].mean())
+        held = dict(zip(ti[tu == member].tolist(), ts[tu == member].tolist(), strict=True))
+        picks, reasons = served_page(model, member, rated, titles, k)
+        shown = np.array([p.predicted for p in picks])
+        out["shown"] += len(picks)
+        out["below"] += int((shown < mean - 1e-9).sum())
+        out["stretch"] += sum(p.stretch for p in picks)
+        if len(rated) >= 6 and len(picks) >= k:
+            out["distinct"].append(len({int(r) for r in reasons if r != -1}))
+            out["distinct_rated"].append(len({int(r) for r in reasons if r >= 0}))
+        for p in picks:
+            if p.movie_id in held:
+                truth = held[p.movie_id]
+                out["hits"] += 1
+                out["disliked"] += truth <= DISLIKED_AT_MOST
+                out["five"] += truth >= FIVE_STARS
+                out["err"].append(p.predicted - truth)
+        mp = [int(m) for m in popular if int(m) not in rated][:k]
+        for m in mp:
+            if m in held:
+                out["mp_hits"] += 1
+                out["mp_disliked"] += held[m] <= DISLIKED_AT_MOST
+                out["mp_five"] += held[m] >= FIVE_STARS
+    return out
+
+
+def trust_summary(draws: list[dict]) -> str:
+    """One line of the four trust figures over a size's draws (sums of the counts)."""
+    tot = {key: ([x for d in draws for x in d[key]] if isinstance(draws[0][key], list)
+                 else sum(d[key] for d in draws)) for key in draws[0]}
+    dis = tot["disliked"] / max(tot["hits"], 1)
+    mp_dis = tot["mp_disliked"] / max(tot["mp_hits"], 1)
+    err = np.array(tot["err"]) if tot["err"] else np.zeros(1)
+    distinct = np.array(tot["distinct"]) if tot["distinct"] else np.zeros(1)
+    rated = np.array(tot["distinct_rated"]) if tot["distinct_rated"] else np.zeros(1)
+    return (f"below avg {tot['below'] / max(tot['shown'], 1):.1%} "
+            f"(marked stretch {tot['stretch'] / max(tot['shown'], 1):.1%}) | "
+            f"disliked hits {dis:.1%} vs MostPop {mp_dis:.1%} "
+            f"({dis / mp_dis if mp_dis else float('nan'):.2f}x; {tot['disliked']}/{tot['hits']} "
+            f"vs {tot['mp_disliked']}/{tot['mp_hits']}) | "
+            f"5-star hits {tot['five']} vs {tot['mp_five']} "
+            f"({tot['five'] / max(tot['mp_five'], 1):.2f}x) | "
+            f"distinct reasons in 10: mean {distinct.mean():.1f}, share >= 6 "
+            f"{(distinct >= 6).mean():.0%} (rated movies alone: mean {rated.mean():.1f}, "
+            f">= 6 {(rated >= 6).mean():.0%}) | shown - real on hits: mean {err.mean():+.2f}, "
+            f"MAE {np.abs(err).mean():.2f}")
 
 
 def prior_scaling(n_ratings: int, n_movies: int, seed: int) -> None:
@@ -280,7 +393,11 @@ def main(argv=None) -> int:
     p.add_argument("--prior-scaling", type=float, metavar="RATINGS",
                    help="only time a prior build on this many synthetic ratings")
     p.add_argument("--movies", type=int, default=30_000, help="movies for --prior-scaling")
+    p.add_argument("--no-trust", action="store_true",
+                   help="skip the trust figures (below-average share, disliked and 5-star "
+                        "hits vs MostPop, distinct reasons, calibration)")
     args = p.parse_args(argv)
+    args.titles = None if args.no_trust else movie_titles(args.data)
     if args.prior_scaling:
         prior_scaling(int(args.prior_scaling), args.movies, args.seed)
         return 0
@@ -317,6 +434,8 @@ def main(argv=None) -> int:
             print(f"{name:<24}{pv.mean():>10.4f} [{pv.min():.3f}-{pv.max():.3f}]"
                   f"{ratio:>10.2f}x{rng_txt:>14}{nd:>9.4f}{cov:>8.3f}{fit:>8.3f}")
             summary.setdefault(name, {})[size] = float(ratio)
+        for key in [n for n in draws[0] if n.startswith("_trust ")]:
+            print(f"  trust, {key[7:]}: {trust_summary([d[key] for d in draws])}")
         sys.stdout.flush()
     curve: dict[str, dict[int, float]] = {}
     for n in args.given_n:

@@ -164,6 +164,22 @@ def member_scale(projection: Projection, preference_vectors: np.ndarray) -> floa
     return spread_movies / spread_members if spread_members > 1e-12 else 1.0
 
 
+def taste_centre(coords: np.ndarray, rows: Sequence[int] | np.ndarray,
+                 scores: Sequence[float] | np.ndarray) -> np.ndarray | None:
+    """Where a member's taste lies on the map: the middle of the movies they rated at or
+    above their own average, each weighted by 1 + how far above it (None without ratings).
+    Their picks come from the movies they like, so this is where their picks are too (the
+    preference vector's direction alone is one view of the rating model only)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    values = np.asarray(scores, dtype=np.float64)
+    if rows.size == 0 or rows.size != values.size:
+        return None
+    liked = values >= values.mean() - 1e-9
+    weights = 1.0 + (values[liked] - values.mean())
+    points = np.asarray(coords, dtype=np.float64)[rows[liked]]
+    return np.asarray((points * weights[:, None]).sum(axis=0) / weights.sum())
+
+
 def informative(factors: np.ndarray) -> bool:
     """Whether learned factors spread the movies at all: a small guild's model may be so
     regularised that every movie's factors are ~0 (its picks then come from biases and the
@@ -343,6 +359,10 @@ class PictureService:
             preferences = np.array(model.T, dtype=np.float64)
             user_ids = model.users.ids.copy()
             member_row = int(model.users.lookup([member_id])[0])
+            other_rows = ([i for i in range(len(user_ids)) if i != member_row]
+                          [:MAX_OTHER_MEMBERS] if visible else [])
+            # each other member's rated movies (views; fold-ins replace, never mutate them)
+            other_rated = [model._rated(i) for i in other_rows]
             # the server's movies (and the picks): not every candidate a taste prior brings
             shown = (support > 0) | np.isin(movie_ids, np.array(pick_ids, dtype=np.int64))
             if allowed is not None:
@@ -369,15 +389,18 @@ class PictureService:
                           if int(m) in index]
             pick_rows = [index[m] for m in pick_ids if m in index]
             scale = member_scale(projection, preferences)
-            member_xy = None
-            if member_row >= 0:
+            coords = projection.coords
+            member_xy = taste_centre(coords, rated_rows, rated_vals)
+            if member_xy is None and member_row >= 0:
                 member_xy = projection.direction(preferences[member_row:member_row + 1])[0] * scale
             others = None
-            if visible:
-                rows = [i for i in range(len(user_ids)) if i != member_row][:MAX_OTHER_MEMBERS]
-                if rows:
-                    others = projection.direction(preferences[rows]) * scale
-            coords = projection.coords
+            if other_rows:
+                placed = []
+                for row, (rows_i, vals_i) in zip(other_rows, other_rated, strict=True):
+                    centre = taste_centre(coords, rows_i, vals_i)
+                    placed.append(centre if centre is not None else
+                                  projection.direction(preferences[row:row + 1])[0] * scale)
+                others = np.array(placed).reshape(-1, 2)
             data = TasteMap(
                 title=f"{owner} taste map",
                 movies=coords[shown],
@@ -400,7 +423,10 @@ class PictureService:
                    f"people). {_plural(len(rated_rows), 'rated movie')} coloured by score "
                    f"from dark purple (1) to yellow (10), {_plural(len(pick_rows), 'top pick')} "
                    f"as orange stars"
-                   + (f", {member_name} as a black diamond" if member_xy is not None else "")
+                   + (f", {member_name} as a black diamond (the middle of the movies "
+                      f"{'you' if member_id == asker_id else member_name} rated at or above "
+                      f"{'your' if member_id == asker_id else 'their'} average)"
+                      if member_xy is not None else "")
                    + (f", {_plural(len(others), 'other member')} as blue crosses"
                       if others is not None else "")
                    + (f". Labelled: {named}." if named else "."))

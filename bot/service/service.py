@@ -36,7 +36,7 @@ from bot.service.gate import Gate, gated
 from bot.service.gcstats import gc_after_swap
 from bot.service.privacy import prediction_allowed, shareable_movies
 from bot.service.ranked import RankedList
-from bot.service.shortlist import Candidate, assemble_page, franchise_key
+from bot.service.shortlist import Candidate, assemble_page, franchise_key, reason_key
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
 from bot.storage import Storage
@@ -631,7 +631,8 @@ class RecommendationService:
             self._ranked.put(key, (stamp, ranked))
         await self._franchises(state.guild_id, ranked)
         pool = [Candidate(int(m), ranked.franchises[i], bool(ranked.rows["stretch"][i]),
-                          int(ranked.rows["reason"][i]))
+                          reason_key(int(ranked.rows["reason"][i]),
+                                     int(ranked.rows["reason_kind"][i])))
                 for i, m in enumerate(ranked.rows["movie_id"])]
         skip = set(shown)
         for _ in range(offset // max(n, 1)):  # earlier pages, built by the same rules

@@ -8,10 +8,10 @@ that order, under rules about what a member reads:
   wait for a later page;
 * **at most one stretch per ten picks**: a pick the rating model expects the member to rate
   below their own average is shown only marked, and rarely (`max_stretches`);
-* **varied reasons**: no rated movie is the reason for more than `REASON_CAP` picks of a page,
-  and while the page could still reach `MIN_DISTINCT_REASONS` different reasons only picks
-  with a new one are taken (a pick keeps its own, true reason: the rule chooses picks, never
-  reasons);
+* **varied reasons**: no reason (a rated movie, or the blend part that carried a pick) is
+  given for more than `REASON_CAP` picks of a page, and while the page could still reach
+  `MIN_DISTINCT_REASONS` different reasons only picks with a new one are taken (a pick keeps
+  its own, true reason: the rule chooses picks, never reasons);
 * **never twice**: movies already shown (earlier pages) are skipped.
 
 When the rules leave a page short, they are relaxed in order (reasons first, then stretches);
@@ -63,7 +63,17 @@ class Candidate:
     movie_id: int
     franchise: str
     stretch: bool = False
-    reason: int = -1  # the rated movie named as the reason (-1: a blend part carried it)
+    reason: int = -1
+    """What the pick's reason names: a rated movie's id, or ``reason_key(kind)`` (< -1) for
+    the blend part that carried it; -1 = no reason."""
+
+
+def reason_key(movie_id: int, kind: int) -> int:
+    """The key page rules compare reasons by: the rated movie's id, else -(2 + kind) for
+    the blend part that carried the pick (each is a different reason a member reads)."""
+    if movie_id >= 0:
+        return movie_id
+    return -(2 + kind) if kind > 0 else -1
 
 
 def max_stretches(n: int) -> int:
@@ -89,16 +99,16 @@ def assemble_page(ranked: Sequence[Candidate], n: int,
             if limit_stretches and c.stretch and stretches >= max_stretches(n):
                 continue
             if strict_reasons:
-                if c.reason >= 0 and reasons.get(c.reason, 0) >= REASON_CAP:
+                if c.reason != -1 and reasons.get(c.reason, 0) >= REASON_CAP:
                     continue
                 missing = min(MIN_DISTINCT_REASONS, n) - len(reasons)
-                new = c.reason >= 0 and c.reason not in reasons
+                new = c.reason != -1 and c.reason not in reasons
                 if missing >= n - len(taken) and not new:
                     continue
             taken.append(i)
             chosen.add(i)
             franchises.add(c.franchise)
             stretches += c.stretch
-            if c.reason >= 0:
+            if c.reason != -1:
                 reasons[c.reason] = reasons.get(c.reason, 0) + 1
     return sorted(taken)

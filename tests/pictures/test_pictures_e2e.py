@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.service.pictures import member_scale, project
+from bot.service.pictures import project, taste_centre
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -78,10 +78,17 @@ async def test_taste_map_shows_the_projection_privately_and_shares_without_pings
     assert picks.personal and len(plotted["picks"]) == len(picks.items)
     _same_points(plotted["picks"], projection.coords[
         _rows(model.movies.ids, [p.movie_id for p in picks.items])])
-    row = int(model.users.lookup([env.alice.id])[0])
-    scale = member_scale(projection, np.asarray(model.T, dtype=np.float64))
+    # Alice sits in the middle of the movies she rated at or above her average (issue 23
+    # item 6), and her top picks lie nearer to her than the movies do on average.
+    rated_ids, rated_scores = await env.storage.member_rating_arrays(env.guild.id,
+                                                                      env.alice.id)
+    rows = _rows(model.movies.ids, rated_ids)
     np.testing.assert_allclose(plotted["member"][0],
-                               projection.direction(model.T[row:row + 1])[0] * scale)
+                               taste_centre(projection.coords, rows, rated_scores))
+    you = plotted["member"][0]
+    to_picks = np.linalg.norm(np.asarray(plotted["picks"]) - you, axis=1).mean()
+    to_movies = np.linalg.norm(np.asarray(plotted["movies"]) - you, axis=1).mean()
+    assert to_picks < to_movies
     assert len(plotted["others"]) == len(model.users) - 1  # ratings are visible here
     assert len(picture.rendered.labels) >= 3
 

@@ -76,3 +76,18 @@ def test_shown_titles_are_never_repeated():
         assert not seen & set(page)
         seen |= set(page)
     assert seen == set(range(25))
+
+
+def test_what_carried_a_pick_is_a_reason_of_its_own():
+    from bot.service.shortlist import reason_key
+
+    assert reason_key(123, 0) == 123
+    assert reason_key(-1, 1) == -3 and reason_key(-1, 2) == -4 and reason_key(-1, 3) == -5
+    assert reason_key(-1, 0) == -1
+    # three liked movies and two blend parts: five different reasons, none more than twice
+    keys = [900, 900, 900, 901, 901, 902, reason_key(-1, 1), reason_key(-1, 1),
+            reason_key(-1, 1), reason_key(-1, 3), 903]
+    ranked = [Candidate(i, f"f{i}", reason=k) for i, k in enumerate(keys)]
+    page = [ranked[i].reason for i in assemble_page(ranked, 8)]
+    assert max(page.count(k) for k in set(page)) <= REASON_CAP
+    assert len(set(page)) == 6 and -1 not in page
