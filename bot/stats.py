@@ -54,7 +54,9 @@ def _status(path: Path, now: float) -> str:
     age = now - float(status.get("updated_at") or 0)
     if age > 90:
         return f"not running (status last updated {age:.0f} s ago)"
-    state = "connected" if status.get("heartbeat_at") else "not connected to Discord yet"
+    state = ("connected" if status.get("heartbeat_at") else
+             f"cannot reach Discord yet (attempt {status['login_attempt']})"
+             if status.get("login_attempt") else "not connected to Discord yet")
     up = now - float(status.get("started_at") or now)
     return f"running, {state} (pid {status.get('pid')}, up {up / 3600:.1f} h)"
 
