@@ -93,9 +93,21 @@ class Coordinator:
     @contextlib.asynccontextmanager
     async def exclusive(self, key: str, seconds: float = STARTUP_LOCK_SECONDS
                         ) -> AsyncIterator[None]:
-        """One process at a time (redis-py's lock: a token, released only by its holder)."""
-        async with self.redis.lock(key, timeout=seconds, sleep=0.05):
+        """One process at a time (redis-py's lock: a token, released only by its holder).
+        A lock that expired (or was removed) while held is logged, not raised: the work it
+        guarded is done, and failing the process for it would only restart the same work."""
+        from redis.exceptions import LockNotOwnedError
+
+        lock = self.redis.lock(key, timeout=seconds, sleep=0.05)
+        await lock.acquire()
+        try:
             yield
+        finally:
+            try:
+                await lock.release()
+            except LockNotOwnedError:
+                log.warning("the lock %s was no longer ours when released (expired after "
+                            "%s s, or removed from Redis)", key, seconds)
 
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):

@@ -66,6 +66,7 @@ from .models import (
     RatingArrays,
 )
 from .pool import ReaderPool
+from .rating_batch import PendingRating, RatingBatcher
 from .search import (
     Scorer,
     display_title,
@@ -249,6 +250,7 @@ class Storage(MediaStore):
         self.path = path
         self.database = str(path)  # what a refit job opens (bulk.connect): path or URL
         self._lock = asyncio.Lock()
+        self._ratings_writer = RatingBatcher(self._write_rating_batch)
 
     # ----------------------------------------------------------------- lifecycle
     @classmethod
@@ -284,6 +286,7 @@ class Storage(MediaStore):
         return cls(conn, path, bulk, readers)
 
     async def close(self) -> None:
+        await self._ratings_writer.drain()
         await self._readers.close()
         if self._bulk is not self._conn:
             await self._bulk.close()
@@ -669,27 +672,68 @@ class Storage(MediaStore):
         movie is not visible in the guild.
         """
         score = check_score(score)
+        if not -MAX_SQL_INT - 1 <= movie_id <= MAX_SQL_INT:
+            raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
+        return await self._ratings_writer.write(
+            PendingRating(guild_id, user_id, movie_id, score, unwatch))
+
+    async def _write_rating_batch(self, batch: Sequence[PendingRating]
+                                  ) -> list[int | Exception | None]:
+        """One transaction for a batch of `upsert_rating` calls (see `RatingBatcher`): the
+        visibility check, previous scores, upserts and watchlist removals, each one statement
+        for the whole batch. Per call: its previous score, or UnknownMovieError."""
         async with self._transaction() as conn:
-            visible = await self._fetchone(
-                f"SELECT 1 FROM movies m WHERE m.id = ? AND {_VISIBLE}", (movie_id, guild_id))
-            if visible is None:
-                raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")
-            previous = await self._fetchone(
-                "SELECT score FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-                (guild_id, user_id, movie_id),
-            )
-            await conn.execute(
-                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
-                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
-                "source = 'member'",  # the member's own now: a sync never overwrites it
-                (guild_id, user_id, movie_id, score, time.time()),
-            )
+            visible: set[tuple[int, int]] = set()
+            by_guild: dict[int, set[int]] = {}
+            for item in batch:
+                by_guild.setdefault(item.guild_id, set()).add(item.movie_id)
+            for guild_id, movie_ids in by_guild.items():
+                ids = sorted(movie_ids)
+                for i in range(0, len(ids), _IN_CHUNK):
+                    chunk = ids[i:i + _IN_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    rows = await self._fetchall(
+                        f"SELECT m.id FROM movies m WHERE m.id IN ({marks}) AND {_VISIBLE}",
+                        (*chunk, guild_id))
+                    visible.update((guild_id, int(r[0])) for r in rows)
+            keys = list(dict.fromkeys((b.guild_id, b.user_id, b.movie_id) for b in batch
+                                      if (b.guild_id, b.movie_id) in visible))
+            current: dict[tuple[int, int, int], int] = {}
+            for i in range(0, len(keys), _IN_CHUNK // 3):
+                triples = keys[i:i + _IN_CHUNK // 3]
+                values = ",".join("(?, ?, ?)" for _ in triples)
+                rows = await self._fetchall(
+                    "SELECT guild_id, user_id, movie_id, score FROM ratings "
+                    f"WHERE (guild_id, user_id, movie_id) IN (VALUES {values})",
+                    [v for key in triples for v in key])
+                current.update(((int(r[0]), int(r[1]), int(r[2])), int(r[3])) for r in rows)
+            results: list[int | Exception | None] = []
+            upserts: list[tuple[int, int, int, int, float]] = []
+            unwatch: list[tuple[int, int, int]] = []
+            now = time.time()
+            for item in batch:
+                if (item.guild_id, item.movie_id) not in visible:
+                    results.append(UnknownMovieError(
+                        f"movie #{item.movie_id} is not in this server's catalog"))
+                    continue
+                key = (item.guild_id, item.user_id, item.movie_id)
+                results.append(current.get(key))
+                current[key] = item.score
+                upserts.append((*key, item.score, now))
+                if item.unwatch:
+                    unwatch.append(key)
+            if upserts:
+                await conn.executemany(
+                    "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
+                    "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                    "source = 'member'",  # the member's own now: a sync never overwrites it
+                    upserts)
             if unwatch:
-                await conn.execute(
+                await conn.executemany(
                     "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-                    (guild_id, user_id, movie_id))
-        return int(previous[0]) if previous else None
+                    unwatch)
+        return results
 
     async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:
         """Remove one rating; True if there was one."""

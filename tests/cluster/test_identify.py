@@ -161,3 +161,24 @@ async def test_unreachable_redis_is_one_line(tmp_path):
         message = user_facing_error(error) or ""
         assert message.startswith("Cannot reach Redis ([redis] url or MOVIEBOT_REDIS_URL)")
         assert str(closed) in message
+
+
+async def test_a_lock_that_expired_while_held_is_logged_not_raised(redis_db, caplog):
+    """The start-up lock lost while held (it expired, or Redis lost it) must not kill the
+    cluster process that did the work (seen as LockNotOwnedError in a loaded CI run)."""
+    import redis.asyncio as aioredis
+
+    from bot.cluster import Coordinator
+
+    coordinator = Coordinator(redis_db)
+    client = aioredis.from_url(redis_db)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.cluster"):
+            async with coordinator.exclusive("moviebot:test-lock", seconds=30):
+                await client.delete("moviebot:test-lock")  # gone while we hold it
+        assert "no longer ours" in caplog.text
+        async with coordinator.exclusive("moviebot:test-lock", seconds=30):
+            pass  # and it can be taken again
+    finally:
+        await client.aclose()
+        await coordinator.aclose()

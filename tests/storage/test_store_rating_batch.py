@@ -1,0 +1,73 @@
+"""Concurrent `upsert_rating` calls, on both backends: SQLite coalesces them into one
+transaction per batch (`bot/storage/rating_batch.py`); every caller still gets its own answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.storage import UnknownMovieError
+
+
+async def test_a_burst_of_ratings_each_gets_its_own_previous_score(sqlite_store):
+    store = sqlite_store  # PostgreSQL runs concurrent calls on several connections: any order
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    other = await store.add_movie("Jaws", 1975, ["Thriller"], guild_id=None)
+    await store.upsert_rating(1, 10, movie.id, 4)
+    scores = [5, 6, 7, 8]
+    # The same member re-rates the same movie four times at once: each call's previous score
+    # is the one before it, in call order, and the last one stands.
+    results = await asyncio.gather(*(store.upsert_rating(1, 10, movie.id, s) for s in scores),
+                                   store.upsert_rating(1, 11, other.id, 9))
+    assert results == [4, 5, 6, 7, None]
+    assert await store.get_rating(1, 10, movie.id) == 8
+    assert await store.get_rating(1, 11, other.id) == 9
+
+
+async def test_concurrent_re_rates_chain_their_previous_scores(store):
+    """On either backend, concurrent re-rates of one movie by one member are serialised: the
+    previous scores they report chain from the stored one, each seen once."""
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    await store.upsert_rating(1, 10, movie.id, 1)
+    scores = [2, 3, 4, 5, 6]
+    previous = await asyncio.gather(*(store.upsert_rating(1, 10, movie.id, s) for s in scores))
+    final = await store.get_rating(1, 10, movie.id)
+    assert final in scores
+    # In some serial order: each call saw the score before it; the last one stands.
+    assert sorted(previous) == sorted({1, *scores} - {final})
+
+
+async def test_one_bad_rating_in_a_burst_fails_alone(store):
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    private = await store.add_movie("Home video", 2020, [], guild_id=2)  # only in guild 2
+    results = await asyncio.gather(
+        store.upsert_rating(1, 10, movie.id, 7),
+        store.upsert_rating(1, 11, private.id, 7),  # not visible in guild 1
+        store.upsert_rating(1, 12, movie.id, 3),
+        return_exceptions=True)
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], UnknownMovieError)
+    assert await store.get_rating(1, 10, movie.id) == 7
+    assert await store.get_rating(1, 12, movie.id) == 3
+    assert await store.get_rating(1, 11, private.id) is None
+
+
+async def test_rating_and_watchlist_removal_commit_together(store):
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    await store.watchlist_add(1, 10, movie.id)
+    assert await store.upsert_rating(1, 10, movie.id, 9, unwatch=True) is None
+    assert await store.count_watchlist(1, 10) == 0
+
+
+async def test_a_caller_that_stops_waiting_does_not_undo_its_rating(sqlite_store):
+    store = sqlite_store
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    task = asyncio.ensure_future(store.upsert_rating(1, 10, movie.id, 6))
+    await asyncio.sleep(0)  # queued
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await store.upsert_rating(1, 11, movie.id, 2)  # the next batch runs after the first
+    assert await store.get_rating(1, 10, movie.id) == 6
