@@ -16,35 +16,40 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, GuildSetting
 from bot.domain.models import GuildSettings
-from bot.domain.tuning import FEATURES_RANGE, MIN_RATINGS_RANGE, REGULARIZATION_RANGE
 from cogs.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
 
-ADD_MOVIES_CHOICES = [
-    app_commands.Choice(name="Moderators (Manage Server)", value="manage_guild"),
-    app_commands.Choice(name="Everyone", value="everyone"),
-]
-ADD_MOVIES_LABELS = {choice.value: choice.name for choice in ADD_MOVIES_CHOICES}
+# Options, choices, ranges and labels come from the declarations (bot.domain.guild_settings).
+ADD_MOVIES_CHOICES = [app_commands.Choice(name=label, value=value)
+                      for value, label in SETTINGS["add_movie_permission"].choices]
 RESET_CHOICES = [
     app_commands.Choice(name="Everything", value="all"),
-    app_commands.Choice(name="Who can add movies", value="add_movie_permission"),
-    app_commands.Choice(name="Ratings visible", value="ratings_visible"),
-    app_commands.Choice(name="Minimum ratings", value="min_ratings_for_personal"),
-    app_commands.Choice(name="Model features", value="features"),
-    app_commands.Choice(name="Regularisation", value="regularization"),
+    *(app_commands.Choice(name=setting.short, value=setting.name)
+      for setting in GUILD_SETTINGS),
 ]
-RESETTABLE = tuple(c.value for c in RESET_CHOICES if c.value != "all")
+RESETTABLE = tuple(setting.name for setting in GUILD_SETTINGS)
 ORIGINS = {
     "default": "default",
     "set": "set here",
     "auto": "auto-tuned to this server's ratings",
 }
-MIN_RATINGS_LOW, MIN_RATINGS_HIGH = MIN_RATINGS_RANGE
-FEATURES_LOW, FEATURES_HIGH = FEATURES_RANGE
-REG_LOW, REG_HIGH = REGULARIZATION_RANGE
+
+
+def _bounds(name: str) -> tuple[float, float]:
+    bounds = SETTINGS[name].bounds
+    assert bounds is not None, name
+    return bounds
+
+
+MIN_RATINGS_LOW, MIN_RATINGS_HIGH = map(int, _bounds("min_ratings_for_personal"))
+FEATURES_LOW, FEATURES_HIGH = map(int, _bounds("features"))
+REG_LOW, REG_HIGH = _bounds("regularization")
+# How a number is shown: as set here or by default, and as the model uses it now.
+_FORMATS = {"regularization": ("{:g}", "{:.3g}")}
 
 
 def _number(value: float | None, default: float, fmt: str = "{}") -> str:
@@ -58,30 +63,31 @@ def _effective(value: tuple[float, str], fmt: str) -> str:
     return f"{fmt.format(number)} ({ORIGINS.get(origin, origin)})"
 
 
+def _shown(bot: MovieBot, setting: GuildSetting, current: GuildSettings,
+           effective: dict[str, tuple[float, str]]) -> str:
+    value = getattr(current, setting.name)
+    if setting.choices:
+        return dict(setting.choices).get(value, value)
+    if setting.kind is bool:
+        return "Yes" if value else "No"
+    fmt, effective_fmt = _FORMATS.get(setting.name, ("{}", "{:g}"))
+    if setting.name in effective:
+        return _effective(effective[setting.name], effective_fmt)
+    default = getattr(bot.settings.recommender, setting.name) if setting.default is None \
+        else setting.default
+    return _number(value, default, fmt)
+
+
 def settings_embed(bot: MovieBot, current: GuildSettings,
                    title: str = "Server settings",
                    effective: dict[str, tuple[float, str]] | None = None) -> discord.Embed:
     """The guild's settings: each value with where it comes from (default, set here,
     auto-tuned). `effective` is what the model uses now (from the recommendation service)."""
     effective = effective or {}
-    defaults = bot.settings.recommender
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
-    embed.add_field(name="Who can add movies",
-                    value=ADD_MOVIES_LABELS.get(current.add_movie_permission,
-                                                current.add_movie_permission), inline=False)
-    embed.add_field(name="Ratings visible to other members",
-                    value="Yes" if current.ratings_visible else "No", inline=False)
-    embed.add_field(name="Minimum ratings for personal picks",
-                    value=_number(current.min_ratings_for_personal,
-                                  defaults.min_ratings_for_personal))
-    features = effective.get("features")
-    embed.add_field(name="Model features",
-                    value=_effective(features, "{:g}") if features is not None
-                    else _number(current.features, defaults.features))
-    regularization = effective.get("regularization")
-    embed.add_field(name="Regularisation",
-                    value=_effective(regularization, "{:.3g}") if regularization is not None
-                    else _number(current.regularization, defaults.regularization, "{:g}"))
+    for setting in GUILD_SETTINGS:
+        embed.add_field(name=setting.label, value=_shown(bot, setting, current, effective),
+                        inline=setting.kind in (int, float))
     embed.set_footer(text="reset: puts a setting back to its default")
     return embed
 
@@ -94,14 +100,7 @@ class Settings(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
-        add_movies="Who may add movies to this server's list",
-        ratings_visible="Whether members can see each other's ratings with /ratings",
-        min_ratings=f"Ratings a member needs before getting personal picks "
-                    f"({MIN_RATINGS_LOW}-{MIN_RATINGS_HIGH})",
-        features=f"Taste dimensions of the model ({FEATURES_LOW}-{FEATURES_HIGH}; more needs "
-                 "more ratings)",
-        regularization=f"How strongly the model avoids overfitting ({REG_LOW:g}-{REG_HIGH:g}; "
-                       "default: tuned to this server's ratings)",
+        **{setting.option: setting.help for setting in GUILD_SETTINGS},
         reset="Put a setting (or everything) back to its default",
     )
     @app_commands.choices(add_movies=ADD_MOVIES_CHOICES, reset=RESET_CHOICES)

@@ -1,9 +1,10 @@
 """SettingsService: a guild's options (who may add movies, rating visibility, model tuning).
 
 Only members with Manage Server may change them (checked from the interaction's permissions, not
-only the command's default permissions, which a server can override). Values are bounded here
-so a guild cannot make the model unreasonably large or unstable; a change of a model parameter
-schedules a refit (the write and the notification are one call).
+only the command's default permissions, which a server can override). The settings, their
+defaults and bounds are declared once (`bot.domain.guild_settings`), so a guild cannot make the
+model unreasonably large or unstable; a change of a model parameter schedules a refit (the
+write and the notification are one call).
 """
 
 from __future__ import annotations
@@ -12,27 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.errors import DomainError
+from bot.domain.guild_settings import GUILD_SETTINGS, check_changes
 from bot.domain.models import GuildSettings
-from bot.domain.tuning import TUNABLE_RANGES
 from bot.service.errors import PermissionRequired
 from bot.service.gate import Gate
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 
-ADD_MOVIE_PERMISSIONS = ("manage_guild", "everyone")
 # One set of ranges with the config file's [recommender] validation (bot.domain.tuning).
-RANGES: dict[str, tuple[float, float]] = dict(TUNABLE_RANGES)
-MODEL_SETTINGS = frozenset({"features", "regularization"})
-
-
+RANGES: dict[str, tuple[float, float]] = {
+    setting.name: setting.bounds for setting in GUILD_SETTINGS if setting.bounds is not None}
+MODEL_SETTINGS = frozenset(setting.name for setting in GUILD_SETTINGS if setting.refits)
 # What `reset` puts back: the config default for the numbers, the built-in choice otherwise.
-RESET_VALUES: dict[str, Any] = {
-    "add_movie_permission": "manage_guild",
-    "ratings_visible": True,
-    "min_ratings_for_personal": None,
-    "features": None,
-    "regularization": None,
-}
+RESET_VALUES: dict[str, Any] = {setting.name: setting.default for setting in GUILD_SETTINGS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +58,7 @@ class SettingsService:
         unknown = [name for name in reset if name not in RESET_VALUES]
         if unknown:
             raise DomainError(f"Unknown setting to reset: {', '.join(unknown)}.")
-        for name, value in changes.items():
-            if name in RANGES:
-                low, high = RANGES[name]
-                if isinstance(value, bool) or not low <= value <= high:
-                    raise DomainError(f"`{name}` must be between {low:g} and {high:g}.")
-            elif name == "add_movie_permission" and value not in ADD_MOVIE_PERMISSIONS:
-                raise DomainError("Who can add movies must be moderators or everyone.")
-        if "regularization" in changes:
-            changes["regularization"] = float(changes["regularization"])
+        changes = check_changes(changes)
         changes = {**{name: RESET_VALUES[name] for name in reset}, **changes}
         async with self.gate.enter():
             if not changes:

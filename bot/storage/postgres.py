@@ -36,6 +36,7 @@ import asyncpg
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
+from bot.domain.guild_settings import check_changes, settings_from_row
 from bot.domain.models import ImportCounts, MovieDetails, NotInterested, WatchlistEntry
 from bot.domain.not_interested import MAX_NOT_INTERESTED
 from bot.domain.scores import check_score
@@ -84,7 +85,6 @@ from .repository import (
     Storage,
     _epoch,
     _movie,
-    settings_changes,
     sql_name,
 )
 from .search import (
@@ -833,14 +833,10 @@ class PostgresStorage(PgMediaStore, Storage):
         row = await self._row(
             f"SELECT {', '.join(self._SETTINGS_COLUMNS)} FROM guild_settings "
             "WHERE guild_id = $1", guild_id)
-        if row is None:
-            return GuildSettings(guild_id)
-        return GuildSettings(guild_id, row[0], bool(row[1]), row[2], row[3], row[4])
+        return settings_from_row(guild_id, row)
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-        values = settings_changes(changes)
-        if "ratings_visible" in values:
-            values["ratings_visible"] = bool(values["ratings_visible"])
+        values = check_changes(changes)  # PostgreSQL keeps yes/no settings as booleans
         if values:
             assignments = ", ".join(f"{key} = ${n}" for n, key in enumerate(values, start=2))
             async with self._tx() as conn:

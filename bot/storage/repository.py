@@ -31,6 +31,12 @@ import aiosqlite
 import numpy as np
 
 from bot.domain.genres import join_genres, split_genres
+from bot.domain.guild_settings import (
+    GUILD_SETTINGS,
+    SETTINGS,
+    check_changes,
+    settings_from_row,
+)
 from bot.domain.models import ImportCounts, MovieDetails, NotInterested, WatchlistEntry
 from bot.domain.not_interested import MAX_NOT_INTERESTED
 from bot.domain.scores import check_score
@@ -50,7 +56,6 @@ from .errors import (
 from .media import MediaStore
 from .migrations import MIGRATIONS, Migration, user_version
 from .models import (
-    ADD_MOVIE_PERMISSIONS,
     BulkResult,
     CatalogLinkRow,
     DatabaseSummary,
@@ -211,31 +216,10 @@ def sql_name(name: str) -> str:
 
 
 def settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    """Checked guild-setting changes (ratings_visible as 0/1); ValueError for a bad one."""
-    values: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key == "add_movie_permission":
-            if value not in ADD_MOVIE_PERMISSIONS:
-                raise ValueError(f"add_movie_permission must be one of "
-                                 f"{', '.join(ADD_MOVIE_PERMISSIONS)}")
-        elif key == "ratings_visible":
-            if not isinstance(value, bool):
-                raise ValueError("ratings_visible must be true or false")
-            value = int(value)
-        elif key in ("min_ratings_for_personal", "features"):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
-                raise ValueError(f"{key} must be a positive whole number or None")
-        elif key == "regularization":
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, int | float) \
-                        or not 0 <= value < float("inf"):
-                    raise ValueError("regularization must be a number >= 0 or None")
-                value = float(value)
-        else:
-            raise ValueError(f"unknown guild setting: {key}")
-        values[key] = value
-    return values
+    """Checked guild-setting changes (`bot.domain.guild_settings`: the one validator), yes/no
+    settings as 0/1; ValueError (a DomainError) for an unknown name or a bad value."""
+    return {name: int(value) if SETTINGS[name].kind is bool else value
+            for name, value in check_changes(changes).items()}
 
 
 class Storage(MediaStore):
@@ -1125,8 +1109,7 @@ class Storage(MediaStore):
              details.runtime, clean_optional(details.original_title), details.movie_id))
 
     # ------------------------------------------------------------ guild settings
-    _SETTINGS_COLUMNS = ("add_movie_permission", "ratings_visible", "min_ratings_for_personal",
-                         "features", "regularization")
+    _SETTINGS_COLUMNS = tuple(setting.name for setting in GUILD_SETTINGS)
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's settings (defaults when it never changed any)."""
@@ -1134,9 +1117,7 @@ class Storage(MediaStore):
             f"SELECT {', '.join(self._SETTINGS_COLUMNS)} FROM guild_settings WHERE guild_id = ?",
             (guild_id,),
         )
-        if row is None:
-            return GuildSettings(guild_id)
-        return GuildSettings(guild_id, row[0], bool(row[1]), row[2], row[3], row[4])
+        return settings_from_row(guild_id, row)
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some settings (keyword names as in GuildSettings); returns the new settings.
