@@ -63,8 +63,8 @@ def test_a_stored_row_reads_back_in_declaration_order():
 
 
 def test_the_service_reads_the_declarations():
-    assert RANGES == {s.name: s.bounds for s in GUILD_SETTINGS if s.bounds}
-    assert MODEL_SETTINGS == {"features", "regularization"}
+    assert {s.name: s.bounds for s in GUILD_SETTINGS if s.bounds} == RANGES
+    assert {"features", "regularization"} == MODEL_SETTINGS
     assert RESET_VALUES == {"add_movie_permission": "manage_guild", "ratings_visible": True,
                             "min_ratings_for_personal": None, "features": None,
                             "regularization": None}
