@@ -16,6 +16,7 @@ import discord
 
 from bot.domain.models import Movie
 from cogs.errors import UserError
+from cogs.lazy_select import LazySelect
 from cogs.lookup import bot_of
 from cogs.text import NO_PINGS, choice_label, movie_label
 
@@ -29,7 +30,7 @@ def hidden_text(movie: Movie, hidden: bool) -> str:
             "people move down too. Undo it from `/ratings`.")
 
 
-class NotInterestedSelect(discord.ui.Select):
+class NotInterestedSelect(LazySelect):
     """'Not interested in…': hide one of the picks on screen from the member's picks."""
 
     def __init__(self, movies: list[Movie],
@@ -59,7 +60,7 @@ class NotInterestedSelect(discord.ui.Select):
             await self.on_hidden(movie.id)
 
 
-class UndoNotInterestedSelect(discord.ui.Select):
+class UndoNotInterestedSelect(LazySelect):
     """'Show again in my picks…': the movies the member hid, newest first."""
 
     def __init__(self, movies: list[Movie]) -> None:

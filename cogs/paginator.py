@@ -2,7 +2,8 @@
 
 Only the member who ran the command can turn pages; the buttons disable themselves when the
 view times out, and a message deleted in the meantime, an expired token or a stopped bot is not
-an error (`cogs.timeouts`).
+an error (`cogs.timeouts`). After that last edit a view lets go of everything it held
+(`OwnedView.release`), so a timed-out view costs nothing until the next collection.
 """
 
 from __future__ import annotations
@@ -87,11 +88,22 @@ class OwnedView(discord.ui.View):
     async def on_timeout(self) -> None:
         self.disable_all()
         interaction = self.interaction
-        if interaction is None:
-            return
-        # Deleted message, expired token, stopped bot: nothing to update (`cogs.timeouts`).
-        await end_quietly(interaction.client,
-                          lambda: interaction.edit_original_response(view=self))
+        try:
+            if interaction is not None:
+                # Deleted message, expired token, stopped bot: nothing to update
+                # (`cogs.timeouts`).
+                await end_quietly(interaction.client,
+                                  lambda: interaction.edit_original_response(view=self))
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """After the timeout's last edit: drop what the view holds. discord.py has already
+        taken it out of its view store; the items no longer point back at the view (no
+        reference cycle left for the garbage collector), so reference counting frees the view
+        and its pages at once (issue 24 item 3). Subclasses drop their own state too."""
+        self.clear_items()
+        self.interaction = None
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:

@@ -3,15 +3,18 @@
 `RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen, "Add
 to watchlist…", "Not interested in…" (`cogs.not_interested`) and a "Show more" button.
 Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before anything is saved; the
-rated pick then leaves the Select. Only the member who ran /recommend
-can use the components (`OwnedView`); on timeout they are disabled, and a message deleted in
-the meantime is not an error. Discord.py gives every component a random custom_id, so they are
-unique per message.
+rated pick then leaves the Select. Only the member who ran /recommend can use the components
+(`OwnedView`); on timeout they are disabled, and a message deleted in the meantime is not an
+error; then the view drops its page loader, movies and items (`RecommendationView.release`).
+The selects build their options only when the message is rendered (`cogs.lazy_select`), so a
+live list holds no `SelectOption` objects, and an open score form holds its list weakly.
+Discord.py gives every component a random custom_id, so they are unique per message.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -22,6 +25,7 @@ from bot.domain.errors import DomainError
 from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from cogs.errors import UserError, report_failure
+from cogs.lazy_select import LazySelect
 from cogs.lookup import bot_of
 from cogs.not_interested import NotInterestedSelect
 from cogs.paginator import OwnedView, check_paging
@@ -64,7 +68,8 @@ class ScoreModal(discord.ui.Modal):
         super().__init__(title=title if len(title) <= 45 else title[:44] + "…",
                          timeout=VIEW_TIMEOUT)
         self.movie = movie
-        self.list_view = view
+        # weak: an open (or abandoned) form must not keep a timed-out list alive
+        self._list_view = weakref.ref(view) if view is not None else None
         self.score: discord.ui.TextInput[ScoreModal] = discord.ui.TextInput(
             label=f"Your score ({MIN_SCORE}-{MAX_SCORE})", placeholder="e.g. 8",
             min_length=1, max_length=2, required=True)
@@ -77,15 +82,16 @@ class ScoreModal(discord.ui.Modal):
             interaction.guild_id, interaction.user.id, self.movie, score)
         await interaction.response.send_message(rate_text(outcome), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
-        if self.list_view is not None:
-            await self.list_view.mark_rated(self.movie.id)
+        view = self._list_view() if self._list_view is not None else None
+        if view is not None:
+            await view.mark_rated(self.movie.id)
 
     async def on_error(self, interaction: discord.Interaction,  # type: ignore[override]
                        error: Exception) -> None:
         await report_failure(interaction, error)
 
 
-class RateSelect(discord.ui.Select):
+class RateSelect(LazySelect):
     """'Rate one of these…': the picks on screen; choosing one opens the score modal."""
 
     def __init__(self) -> None:
@@ -103,14 +109,16 @@ class RateSelect(discord.ui.Select):
 
     def remove_movie(self, movie_id: int) -> None:
         self.movies.pop(movie_id, None)
-        self.options = [o for o in self.options if o.value != str(movie_id)]
+        self._choices = [c for c in self._choices if c[1] != str(movie_id)]
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
             raise UserError("That pick is no longer on the list; run /recommend again.") from None
-        await interaction.response.send_modal(ScoreModal(movie, self.view))
+        view = self.view
+        await interaction.response.send_modal(
+            ScoreModal(movie, view if isinstance(view, RecommendationView) else None))
 
 
 class ShowMoreButton(discord.ui.Button["RecommendationView"]):
@@ -139,7 +147,7 @@ class RecommendationView(OwnedView):
     def _show(self, page: Page) -> None:
         self.clear_items()
         self.rate_select.set_movies(page.movies)
-        if self.rate_select.options:
+        if self.rate_select.choice_count:
             self.add_item(self.rate_select)
         if page.movies:
             movies = [movie for movie, _score in page.movies]
@@ -154,14 +162,14 @@ class RecommendationView(OwnedView):
         select = getattr(self, "not_interested", None)
         if select is not None:
             select.remove_movie(movie_id)
-            if not select.options and select in self.children:
+            if not select.choice_count and select in self.children:
                 self.remove_item(select)
         await self.mark_rated(movie_id)
 
     async def mark_rated(self, movie_id: int) -> None:
         """A pick was rated through the modal: take it off the select on the original message."""
         self.rate_select.remove_movie(movie_id)
-        if not self.rate_select.options and self.rate_select in self.children:
+        if not self.rate_select.choice_count and self.rate_select in self.children:
             self.remove_item(self.rate_select)
         if self.interaction is None or self.is_finished():
             return
@@ -186,9 +194,23 @@ class RecommendationView(OwnedView):
             embed=page.embed, view=self, allowed_mentions=NO_PINGS,
             attachments=[page.file] if page.file is not None else discord.utils.MISSING)
 
+    def release(self) -> None:
+        """Timed out: drop the page loader (its closure holds the request's state), the
+        selects' movies and the items (see `OwnedView.release`)."""
+        super().release()
+        self.load_page = _no_more_pages
+        self.rate_select.movies = {}
+        self.rate_select.options = []
+        self.__dict__.pop("not_interested", None)
+
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item) -> None:
         await report_failure(interaction, error)
+
+
+async def _no_more_pages(page: int) -> Page:
+    """The page loader of a released view (never called: a timed-out view takes no clicks)."""
+    raise UserError("This list has expired; run /recommend again.")
 
 
 __all__ = ["Page", "RateSelect", "RecommendationView", "ScoreModal", "parse_score"]

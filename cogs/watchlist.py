@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.domain.models import Movie
 from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure
+from cogs.lazy_select import LazySelect
 from cogs.lookup import MovieParam, bot_of
 from cogs.paginator import Paginator
 from cogs.text import NO_PINGS, movie_label
@@ -35,7 +36,7 @@ def added_text(movie: Movie, added: bool) -> str:
     return f"**{movie_label(movie)}** is already on your watchlist."
 
 
-class WatchlistSelect(discord.ui.Select):
+class WatchlistSelect(LazySelect):
     """"Add to watchlist…": one option per listed movie, for the member who asked."""
 
     def __init__(self, movies: list[Movie], *, row: int | None = None) -> None:
