@@ -50,6 +50,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.history",
     "cogs.watchlist",
+    "cogs.link",
     "cogs.movienight",
     "cogs.setup",
     "cogs.help",

@@ -36,6 +36,7 @@ CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
 _ALSO = {
     "watchlist": lambda n: f" and your watchlist ({_movies(n)})",
     "not_interested": lambda n: f", and the {_movies(n)} you marked “Not interested”",
+    "media": lambda n: f", and your {_accounts(n)} (/link) with the history synced from them",
 }
 # How /export's message describes each file.
 _EXPORTED = {
@@ -43,11 +44,17 @@ _EXPORTED = {
                           f"{', '.join(CSV_COLUMNS)})."),
     "watchlist": lambda n: f"Your watchlist: {_movies(n)}.",
     "not-interested": lambda n: f"Not interested: {_movies(n)}.",
+    "linked-accounts": lambda n: ("Your linked accounts and the history synced from them "
+                                  "(never a token; `/link` syncs it again)."),
 }
 
 
 def _movies(count: int) -> str:
     return f"{count} movie{'s' if count != 1 else ''}"
+
+
+def _accounts(count: int) -> str:
+    return f"{count} linked account{'s' if count != 1 else ''}"
 
 
 def _ratings(count: int) -> str:
@@ -69,6 +76,7 @@ class ForgetConfirm(OwnedView):
         self.bot = bot
         self.guild_id = guild_id
         self.deleted: int | None = None
+        self.links = 0  # linked media accounts the prompt named
 
     @discord.ui.button(label="Delete my ratings", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -80,6 +88,9 @@ class ForgetConfirm(OwnedView):
         text = f"Done: deleted {_ratings(self.deleted)} of yours in this server"
         if watchlisted:
             text += f" and your watchlist ({_movies(watchlisted)})"
+        if self.links:
+            text += (f", unlinked {_accounts(self.links)} and deleted the history synced "
+                     "from them")
         await interaction.response.edit_message(content=text + ".", view=self,
                                                 allowed_mentions=NO_PINGS)
 
@@ -116,6 +127,7 @@ class Privacy(commands.Cog):
         view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
+        view.links = counts.get("media", 0)
         also = "".join(_also(kind, count) for kind, count in counts.items()
                        if kind != "ratings" and count)
         await interaction.response.send_message(
@@ -139,7 +151,8 @@ class Privacy(commands.Cog):
         parts = [_EXPORTED[item.name](item.rows) if item.name in _EXPORTED
                  else f"{item.name.replace('-', ' ').capitalize()}: {item.rows}."
                  for item in exports]
-        parts.append("`/import` reads these files back, here or in another server.")
+        if any(item.name != "linked-accounts" for item in exports):
+            parts.append("`/import` reads these files back, here or in another server.")
         await interaction.response.send_message(
             " ".join(parts), files=files, ephemeral=True, allowed_mentions=NO_PINGS)
 

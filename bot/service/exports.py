@@ -1,4 +1,5 @@
-"""`/export`'s files: a member's ratings, watchlist and hidden picks as UTF-8 CSV.
+"""`/export`'s files: a member's ratings, watchlist, hidden picks and linked media accounts
+as UTF-8 CSV.
 
 `/import` reads the ratings and watchlist files back (`bot.service.import_formats`). Every cell
 that a spreadsheet would run as a formula is prefixed with `'` (CSV injection).
@@ -9,12 +10,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
+from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie, NotInterested, RatedMovie, WatchlistEntry
 
 CSV_COLUMNS = ("title", "year", "genres", "score", "updated_at")
 WATCHLIST_COLUMNS = ("title", "year", "genres", "added_at")
 NOT_INTERESTED_COLUMNS = ("title", "year", "genres", "hidden_at")
+MEDIA_COLUMNS = ("service", "account", "title", "year", "rating", "when")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -55,3 +59,18 @@ def not_interested_csv(rows: Iterable[NotInterested]) -> bytes:
     return _csv(NOT_INTERESTED_COLUMNS, (
         [*_movie_cells(row.movie), csv_cell(row.since.isoformat(timespec="seconds"))]
         for row in rows))
+
+
+def media_csv(links: Iterable[MediaLink], seen: Iterable[SeenMovie]) -> bytes:
+    """The member's linked accounts (never their tokens) and the history synced from them:
+    one row per account (service, account, when it last synced), then one per watched movie
+    (service, title, year, the rating there, when watched)."""
+    def when(value: datetime | None) -> str:
+        return value.isoformat(timespec="seconds") if value else ""
+
+    accounts = ([csv_cell(link.service), csv_cell(link.account_name), "", "", "",
+                 when(datetime.fromtimestamp(link.synced_at, UTC) if link.synced_at else None)]
+                for link in links)
+    movies = ([csv_cell(row.service), "", csv_cell(row.movie.title), csv_cell(row.movie.year),
+               csv_cell(row.rating), when(row.watched_at)] for row in seen)
+    return _csv(MEDIA_COLUMNS, [*accounts, *movies])

@@ -52,7 +52,13 @@ from bot.media.trakt import DeviceCode, DeviceFlowEnded, TraktClient, TraktToken
 from bot.service.errors import ServiceError
 from bot.service.gate import Gate
 from bot.service.imports import pick_by_year
-from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
+from bot.service.exports import media_csv
+from bot.service.member_data import (
+    MemberData,
+    MemberDataRegistry,
+    MemberExport,
+    MemberTable,
+)
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 from bot.storage.search import normalize
@@ -65,6 +71,8 @@ RETRY_FAILED = 3600.0  # seconds before a failed sync is tried again (at most th
 SYNC_BATCH = 20  # links synced per round of `sync_due`
 UNMATCHED_NAMED = 5  # unmatched titles a summary names
 OFF_LOOP = 200  # match in a thread from this many watched movies
+
+Report = Callable[[str | None, "SyncSummary | None", str], Awaitable[None]]
 
 _CONFIG_KEYS = {"jellyfin": ("url", "api_key"), "plex": ("url", "token"),
                 "trakt": ("client_id", "client_secret")}
@@ -201,7 +209,8 @@ class MediaService:
                           MemberTable("media_history", (
                               "guild_id", "user_id", "movie_id", "service", "watched_at",
                               "rating"))),
-                count=None, forgetting=self.forget_member))
+                count=self.count_links, export=self.export_file,
+                forgetting=self.forget_member))
 
     async def close(self) -> None:
         for pending in list(self._pending.values()):
@@ -310,10 +319,11 @@ class MediaService:
             return link, summary, problem
 
     # ------------------------------------------------------------------ Trakt device flow
-    async def begin_trakt(self, guild_id: int, user_id: int,
-                          report: Callable[[str], Awaitable[None]]) -> DeviceCode:
+    async def begin_trakt(self, guild_id: int, user_id: int, report: Report) -> DeviceCode:
         """Start the device flow: returns the code to show; polls in the background, then
-        links and syncs, and calls `report` with one line (linked + summary, or why not)."""
+        links and syncs, and calls `report(account name, summary, problem)`: the linked
+        account's name and its first sync's summary (None, and the problem, if it failed),
+        or (None, None, why it was not linked)."""
         self.require("trakt")
         client = self.clients.trakt()
         try:
@@ -333,10 +343,11 @@ class MediaService:
         return code
 
     async def _poll_trakt(self, guild_id: int, user_id: int, code: DeviceCode,
-                          report: Callable[[str], Awaitable[None]]) -> None:
+                          report: Report) -> None:
         client = self.clients.trakt()
         deadline = time.monotonic() + code.expires_in
-        message = "Trakt linking timed out: run `/link trakt` again."
+        message = "Trakt linking timed out: run /link trakt again."
+        result: tuple[str | None, SyncSummary | None, str] | None = None
         try:
             while time.monotonic() < deadline:
                 await asyncio.sleep(code.interval)
@@ -346,8 +357,7 @@ class MediaService:
                 account = await client.account(token.access_token)
                 _link, summary, problem = await self._link(guild_id, user_id, "trakt",
                                                            account, token)
-                message = f"Linked Trakt account **{account.name}**: " + (
-                    summary.text() + "." if summary else f"the first sync failed ({problem}).")
+                result = (account.name, summary, problem)
                 break
         except asyncio.CancelledError:
             raise
@@ -358,7 +368,7 @@ class MediaService:
             log.exception("Trakt device flow failed guild=%s", guild_id)
             message = "Trakt linking failed: an unexpected error (logged)."
         with contextlib.suppress(Exception):
-            await report(message)
+            await report(*(result or (None, None, message)))
 
     def trakt_pending(self, guild_id: int, user_id: int) -> bool:
         return (guild_id, user_id) in self._pending
@@ -421,6 +431,14 @@ class MediaService:
             links = await self.storage.media_links(guild_id, user_id)
             history = await self.storage.media_history(guild_id, user_id)
         return [lk.with_tokens(None, None, None) for lk in links], history
+
+    async def export_file(self, guild_id: int, user_id: int) -> MemberExport | None:
+        """/export's file of the member's linked accounts and synced history (no token)."""
+        links, history = await self.export(guild_id, user_id)
+        if not links and not history:
+            return None
+        return MemberExport("linked-accounts", media_csv(links, history),
+                            len(links) + len(history))
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         async def run() -> None:

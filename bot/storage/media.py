@@ -166,6 +166,11 @@ class MediaStore:
         of their own, in one transaction."""
         now = time.time()
         async with self._transaction() as conn:
+            linked = await self._fetchone(
+                "SELECT 1 FROM media_links WHERE guild_id = ? AND user_id = ? AND service = ?",
+                (guild_id, user_id, service))
+            if linked is None:  # unlinked or forgotten while the sync ran: nothing is kept
+                return HistoryWrite(0, 0, 0)
             before = {int(r[0]) for r in await self._fetchall(
                 "SELECT movie_id FROM media_history WHERE guild_id = ? AND user_id = ? "
                 "AND service = ?", (guild_id, user_id, service))}

@@ -127,6 +127,11 @@ class PgMediaStore:
                                  ) -> HistoryWrite:
         now = time.time()
         async with self._tx() as conn:
+            linked = await conn.fetchval(
+                "SELECT 1 FROM media_links WHERE guild_id = $1 AND user_id = $2 "
+                "AND service = $3 FOR SHARE", guild_id, user_id, service)
+            if linked is None:  # unlinked or forgotten while the sync ran: nothing is kept
+                return HistoryWrite(0, 0, 0)
             before = {int(r[0]) for r in await conn.fetch(
                 "SELECT movie_id FROM media_history WHERE guild_id = $1 AND user_id = $2 "
                 "AND service = $3", guild_id, user_id, service)}

@@ -248,6 +248,10 @@ async def env(tmp_path: Path, request: pytest.FixtureRequest):
         database_url = str(request.getfixturevalue("e2e_database_url"))
     except pytest.FixtureLookupError:
         database_url = ""
+    try:  # a module may configure more (media servers' imitations: test_e2e_media.py)
+        overrides = dict(request.getfixturevalue("e2e_settings"))
+    except pytest.FixtureLookupError:
+        overrides = {}
     async with DiscordEmulator() as emu:
         parts = build_world(emu)
         settings = Settings(
@@ -262,6 +266,7 @@ async def env(tmp_path: Path, request: pytest.FixtureRequest):
             limits=LimitSettings(recommend_cooldown_seconds=0.0, autocomplete_burst=0,
                                  command_burst=0),
         )
+        settings = replace(settings, **overrides)
         bot = create_bot(settings, guild_ready_timeout=0.1)
         async with running_bot(bot, emu) as running:
             await running.tree.sync()  # global too, so "Other Guild" has the commands

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,17 +30,25 @@ from aiohttp import web
 
 
 @asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1 (a free port); yields its base URL."""
+async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """Run `app` on 127.0.0.1 (`port`, default a free one); yields its base URL."""
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+def free_port() -> int:
+    """A port free now on 127.0.0.1 (for a server the test starts later, after the bot's
+    settings name its URL)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def movie_item(n: int, *, tmdb: int | None = None, imdb: str | None = None,
@@ -181,6 +190,7 @@ class FakeTrakt:
     client_secret: str = "trakt-client-secret-0123456789"
     now: float = 1_750_000_000.0  # the imitation's clock: tokens are dated by it
     lifetime: int = 86_400
+    device_token_age: float = 0.0  # the device flow's token is dated this long before `now`
     username: str = "alice_t"
     # [{"title", "year", "tmdb", "imdb", "watched_at"}] and [{"...", "rating"}]
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -219,12 +229,13 @@ class FakeTrakt:
     def pending_user_codes(self) -> list[str]:
         return [s["user_code"] for s in self.codes.values() if not s["approved"]]
 
-    def _new_token(self) -> dict[str, Any]:
+    def _new_token(self, age: float = 0.0) -> dict[str, Any]:
         access, refresh = secrets.token_hex(16), secrets.token_hex(16)
-        self.tokens[access] = self.now + self.lifetime
+        created = self.now - age
+        self.tokens[access] = created + self.lifetime
         self.refresh_tokens.add(refresh)
         return {"access_token": access, "token_type": "bearer", "expires_in": self.lifetime,
-                "refresh_token": refresh, "scope": "public", "created_at": int(self.now)}
+                "refresh_token": refresh, "scope": "public", "created_at": int(created)}
 
     def _client_ok(self, request: web.Request) -> bool:
         return (request.headers.get("trakt-api-key") == self.client_id
@@ -256,7 +267,7 @@ class FakeTrakt:
         if not state["approved"]:
             return web.Response(status=400)
         state["used"] = True
-        return web.json_response(self._new_token())
+        return web.json_response(self._new_token(self.device_token_age))
 
     async def _refresh(self, request: web.Request) -> web.Response:
         self.seen["refresh"] += 1

@@ -136,18 +136,20 @@ async def test_trakt_ratings_become_ratings_but_the_members_own_win(app, fakes):
                            for m in movies]
     fakes.trakt.ratings = [{"title": m.title, "year": m.year, "tmdb": m.tmdb_id, "rating": 9}
                            for m in movies[:2]]
-    reports: list[str] = []
+    reports: list[tuple] = []
 
-    async def report(text: str) -> None:
-        reports.append(text)
+    async def report(*args) -> None:
+        reports.append(args)
 
     code = await app.media.begin_trakt(G, ALICE, report)
     assert code.verification_url == "https://trakt.tv/activate"
     assert app.media.trakt_pending(G, ALICE)
     fakes.trakt.approve(code.user_code)
     await app.media._pending[(G, ALICE)].task
-    assert reports == ["Linked Trakt account **alice_t**: imported 3 watched, 1 rating, "
-                       "0 unmatched (1 of your own ratings kept)."]
+    [(account, summary, problem)] = reports
+    assert (account, problem) == ("alice_t", "")
+    assert summary.text() == ("imported 3 watched, 1 rating, 0 unmatched "
+                              "(1 of your own ratings kept)")
     assert await app.storage.get_rating(G, ALICE, movies[0].id) == 2  # theirs, kept
     assert await app.storage.get_rating(G, ALICE, movies[1].id) == 9
     link = await app.storage.media_link(G, ALICE, "trakt")
@@ -155,7 +157,7 @@ async def test_trakt_ratings_become_ratings_but_the_members_own_win(app, fakes):
 
 
 async def _link_trakt(app, fakes) -> None:
-    async def report(_text: str) -> None:
+    async def report(*_args) -> None:
         return None
 
     code = await app.media.begin_trakt(G, ALICE, report)

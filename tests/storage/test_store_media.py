@@ -132,3 +132,11 @@ async def test_who_linked_an_account(store):
     assert await store.media_account_owner(G, "jellyfin", "u-alice") == ALICE
     assert await store.media_account_owner(OTHER_G, "jellyfin", "u-alice") is None
     assert await store.media_account_owner(G, "plex", "u-alice") is None
+
+
+async def test_a_sync_that_finishes_after_an_unlink_keeps_nothing(store):
+    movies = await _movies(store)
+    written = await store.save_media_history(G, ALICE, "trakt", [(movies[0].id, None, 9)])
+    assert written.history_new == 0 and written.ratings_written == 0
+    assert await store.seen_movie_ids(G, ALICE) == []
+    assert await store.get_rating(G, ALICE, movies[0].id) is None
