@@ -50,9 +50,9 @@ from bot.media.plex import PlexClient
 from bot.media.secrets import TokenBox
 from bot.media.trakt import DeviceCode, DeviceFlowEnded, TraktClient, TraktToken
 from bot.service.errors import ServiceError
+from bot.service.exports import media_csv
 from bot.service.gate import Gate
 from bot.service.imports import pick_by_year
-from bot.service.exports import media_csv
 from bot.service.member_data import (
     MemberData,
     MemberDataRegistry,

@@ -57,7 +57,7 @@ async def test_forget_and_export_cover_every_kind(services):
     await storage.watchlist_add(G1, ALICE, up.id)
     await storage.not_interested_add(G1, ALICE, matrix.id)
     assert await services.member_data.counts(G1, ALICE) == {
-        "ratings": 1, "watchlist": 1, "not_interested": 1}
+        "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
     files = await services.member_data.export(G1, ALICE)
     assert [(f.name, f.rows) for f in files] == [
         ("ratings", 1), ("watchlist", 1), ("not-interested", 1)]
@@ -68,5 +68,5 @@ async def test_forget_and_export_cover_every_kind(services):
         "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
     assert told == [(G1, ALICE)]
     assert await services.member_data.counts(G1, ALICE) == {
-        "ratings": 0, "watchlist": 0, "not_interested": 0}
+        "ratings": 0, "media": 0, "watchlist": 0, "not_interested": 0}
     assert await services.member_data.export(G1, ALICE) == []
