@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.domain.plural import plural
 from cogs.errors import UserError
 from cogs.text import NO_PINGS
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -51,8 +52,8 @@ class Admin(commands.Cog):
             message = (f"Synced {plural(len(synced), 'command')} globally; Discord may take a few "
                        "minutes to show changes.")
         else:
-            assert interaction.guild_id is not None  # guild_only
-            guild = discord.Object(id=interaction.guild_id)
+            guild_id = guild_id_of(interaction)
+            guild = discord.Object(id=guild_id)
             tree.copy_global_to(guild=guild)
             synced = await tree.sync(guild=guild)
             message = f"Synced {plural(len(synced), 'command')} to this server."

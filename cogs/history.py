@@ -23,6 +23,7 @@ from bot.service.imports import MAX_IMPORT_BYTES, ImportPlan
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
 from cogs.text import NO_PINGS, safe
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -126,7 +127,7 @@ class History(commands.Cog):
     @app_commands.checks.cooldown(*IMPORT_RATE, key=_member_key)
     async def import_(self, interaction: discord.Interaction,
                       file: discord.Attachment) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         # Discord's attachment_size_limit for this interaction (discord.py >= 2.6), and ours.
         discord_limit = getattr(interaction, "filesize_limit", None) or MAX_IMPORT_BYTES
         limit = min(MAX_IMPORT_BYTES, discord_limit)
@@ -142,10 +143,10 @@ class History(commands.Cog):
                             "again.") from None
         if len(data) > limit:  # the declared size was wrong
             raise UserError(f"That file is over the {limit / 1_048_576:.0f} MB import limit.")
-        plan = await self.bot.app.imports.preview(interaction.guild_id, interaction.user.id,
+        plan = await self.bot.app.imports.preview(guild_id, interaction.user.id,
                                                   file.filename, data)
         log.info("import preview guild=%s user=%s kind=%r rows=%d matched=%d",
-                 interaction.guild_id, interaction.user.id, plan.kind, plan.rows, plan.matched)
+                 guild_id, interaction.user.id, plan.kind, plan.rows, plan.matched)
         if not plan.ratings and not plan.watchlist:
             await interaction.edit_original_response(content=preview_text(plan),
                                                      allowed_mentions=NO_PINGS)

@@ -46,6 +46,7 @@ from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.next_steps import first_ratings, with_prior_hint
 from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
 from cogs.timeouts import end_quietly
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -397,8 +398,7 @@ class MovieNight(commands.Cog):
     async def _plan(self, interaction: discord.Interaction, starter: discord.Member,
                     voice: discord.VoiceChannel | None, members: str | None,
                     candidates: int) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
         nights = self.bot.app.movienight
@@ -468,8 +468,7 @@ class MovieNight(commands.Cog):
                         takers: frozenset[int] = frozenset()) -> None:
         """Pick the candidates and post (or, after Join, turn the message into) the vote.
         `takers`: who takes part already by their own action (see `Tally`)."""
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         if not interaction.response.is_done():  # the picks may wait for the model
             if edit:
                 await interaction.response.defer()

@@ -27,6 +27,7 @@ from cogs.paginator import Paginator
 from cogs.pictures import picture_embed, picture_file, show_picture, soon_or_thinking
 from cogs.posters import add_details
 from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -67,8 +68,8 @@ class Movies(commands.Cog):
         text = strip_controls(query).strip()
         if not text:
             raise UserError("Type part of a movie title to search for.")
-        assert interaction.guild_id is not None
-        results = await self.bot.app.catalog.search(interaction.guild_id, text,
+        guild_id = guild_id_of(interaction)
+        results = await self.bot.app.catalog.search(guild_id, text,
                                                     limit=SEARCH_LIMIT)
         if not results:
             raise UserError(f"No movies match “{safe(text, 80)}”. Check the spelling, or ask "
@@ -95,12 +96,11 @@ class Movies(commands.Cog):
     @reads_a_lot
     @app_commands.describe(movie="The movie (pick one from the suggestions)")
     async def info(self, interaction: discord.Interaction, movie: MovieParam) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         tmdb = self.bot.app.details
         if tmdb.enabled:  # TMDB may take a moment: answer "thinking" first
             await interaction.response.defer(ephemeral=True, thinking=True)
-        details = await self.bot.app.catalog.details(interaction.guild_id, interaction.user.id,
-                                                     movie)
+        details = await self.bot.app.catalog.details(guild_id, interaction.user.id, movie)
         found, mean, count = movie, details.mean, details.count
         mine, predicted = details.mine, details.predicted
         embed = discord.Embed(title=movie_label(found, 256), colour=discord.Colour.blurple())
@@ -124,7 +124,7 @@ class Movies(commands.Cog):
         pictures = self.bot.app.pictures
         from_tmdb, chart = await asyncio.gather(tmdb.get(found), soon_or_thinking(
             interaction, pictures.in_time(pictures.movie_distribution(
-                interaction.guild_id, interaction.user.id, found)), ephemeral=True))
+                guild_id, interaction.user.id, found)), ephemeral=True))
         add_details(embed, found, from_tmdb)
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
@@ -147,8 +147,7 @@ class Movies(commands.Cog):
     @app_commands.autocomplete(genre=genre_choices)
     async def top(self, interaction: discord.Interaction,
                   genre: app_commands.Range[str, 1, 100] | None = None) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         catalog = self.bot.app.catalog
         chosen = await catalog.genre_filter(guild_id, genre) if genre is not None else None
         genre_name = chosen.name if chosen is not None else None
@@ -193,9 +192,9 @@ class Movies(commands.Cog):
                   title: app_commands.Range[str, 1, MAX_ADDED_TITLE_LENGTH],
                   year: app_commands.Range[int, MIN_YEAR, MAX_YEAR],
                   genres: app_commands.Range[str, 1, 300] | None = None) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         movie = await self.bot.app.catalog.add_movie(
-            interaction.guild_id, title, year, genres,
+            guild_id, title, year, genres,
             can_manage_guild=interaction.permissions.manage_guild)
         genres_note = f" ({safe(', '.join(movie.genres))})" if movie.genres else ""
         text = (f"Added **{movie_label(movie)}**{genres_note} to this server's movies. "

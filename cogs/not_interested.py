@@ -19,6 +19,7 @@ from cogs.errors import UserError
 from cogs.lazy_select import LazySelect
 from cogs.lookup import bot_of
 from cogs.text import NO_PINGS, choice_label, movie_label
+from cogs.ui.guild import guild_id_of
 
 MAX_OPTIONS = 25  # Discord's limit on a select's options
 
@@ -47,13 +48,13 @@ class NotInterestedSelect(LazySelect):
         self.options = [o for o in self.options if o.value != str(movie_id)]
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
             raise UserError("That pick is no longer on the list; run /recommend again.") from None
         hidden = await bot_of(interaction).app.not_interested.hide(
-            interaction.guild_id, interaction.user.id, movie)
+            guild_id, interaction.user.id, movie)
         await interaction.response.send_message(hidden_text(movie, hidden), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
         if self.on_hidden is not None:
@@ -72,13 +73,13 @@ class UndoNotInterestedSelect(LazySelect):
         self.movies = {m.id: m for m in shown}
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
             raise UserError("That movie is no longer on the list; run /ratings again.") from None
         undone = await bot_of(interaction).app.not_interested.undo(
-            interaction.guild_id, interaction.user.id, movie.id)
+            guild_id, interaction.user.id, movie.id)
         self.movies.pop(movie.id, None)
         self.options = [o for o in self.options if o.value != str(movie.id)]
         text = (f"**{movie_label(movie)}** can show up in your picks again." if undone

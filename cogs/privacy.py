@@ -24,6 +24,7 @@ from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.paginator import OwnedView
 from cogs.text import NO_PINGS
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -118,13 +119,13 @@ class Privacy(commands.Cog):
                           description="Delete all your ratings in this server (asks first)")
     @app_commands.guild_only()
     async def forgetme(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        counts = await self.bot.app.member_data.counts(interaction.guild_id,
+        guild_id = guild_id_of(interaction)
+        counts = await self.bot.app.member_data.counts(guild_id,
                                                        interaction.user.id)
         if not any(counts.values()):
             raise UserError("You have no ratings in this server, so there is nothing to "
                             "delete.")
-        view = ForgetConfirm(self.bot, interaction.guild_id, interaction.user.id,
+        view = ForgetConfirm(self.bot, guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
         view.links = counts.get("media", 0)
@@ -139,14 +140,14 @@ class Privacy(commands.Cog):
                           description="Get your ratings in this server as a CSV file")
     @app_commands.guild_only()
     async def export(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        exports = await self.bot.app.member_data.export(interaction.guild_id,
+        guild_id = guild_id_of(interaction)
+        exports = await self.bot.app.member_data.export(guild_id,
                                                         interaction.user.id)
         if not exports:
             raise UserError("You have no ratings in this server yet, so there is nothing to "
                             "export.")
         files = [discord.File(io.BytesIO(item.content),
-                              filename=f"{item.name}-{interaction.guild_id}.csv")
+                              filename=f"{item.name}-{guild_id}.csv")
                  for item in exports]
         parts = [_EXPORTED[item.name](item.rows) if item.name in _EXPORTED
                  else f"{item.name.replace('-', ' ').capitalize()}: {item.rows}."

@@ -21,6 +21,7 @@ from bot.service.ratings import RateOutcome
 from cogs.acks import reply, within_ack
 from cogs.lookup import MovieParam
 from cogs.text import NO_PINGS, movie_label, stars
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -56,17 +57,17 @@ class Rating(commands.Cog):
     )
     async def rate(self, interaction: discord.Interaction, movie: MovieParam,
                    score: app_commands.Range[int, MIN_SCORE, MAX_SCORE]) -> None:
-        assert interaction.guild_id is not None  # guild_only
+        guild_id = guild_id_of(interaction)
         outcome = await within_ack(interaction, self.bot.app.ratings.rate(
-            interaction.guild_id, interaction.user.id, movie, score))
+            guild_id, interaction.user.id, movie, score))
         await reply(interaction, rate_text(outcome))
 
     @app_commands.command(name="unrate", description="Remove your rating of a movie")
     @app_commands.guild_only()
     @app_commands.describe(movie="The movie whose rating you want to remove")
     async def unrate(self, interaction: discord.Interaction, movie: MovieParam) -> None:
-        assert interaction.guild_id is not None
-        previous = await self.bot.app.ratings.unrate(interaction.guild_id, interaction.user.id,
+        guild_id = guild_id_of(interaction)
+        previous = await self.bot.app.ratings.unrate(guild_id, interaction.user.id,
                                                      movie)
         await interaction.response.send_message(
             f"Removed your rating of **{movie_label(movie)}** (it was {stars(previous)}).",

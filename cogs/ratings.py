@@ -20,6 +20,7 @@ from cogs.not_interested import UndoNotInterestedSelect
 from cogs.pictures import PicturePaginator
 from cogs.taste import plain_name
 from cogs.text import movie_label, safe, stars
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -40,8 +41,7 @@ class Ratings(commands.Cog):
     @app_commands.describe(member="Whose ratings to show (default: yours)")
     async def ratings(self, interaction: discord.Interaction,
                       member: discord.Member | None = None) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         own = member is None or member.id == interaction.user.id
         target_id = interaction.user.id if member is None else member.id
         name = "You" if own or member is None else safe(member.display_name, 80)

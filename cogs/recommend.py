@@ -40,6 +40,7 @@ from cogs.next_steps import PRIOR_HINT, first_ratings, with_prior_hint
 from cogs.pictures import picture_file, show_picture
 from cogs.posters import add_details
 from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.ui.guild import guild_id_of
 from cogs.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
 
@@ -228,8 +229,8 @@ class Recommend(commands.Cog):
         strategy = "average" if rule is None else str(rule.value)
         if strategy not in GROUP_STRATEGIES:
             raise UserError("The rule must be “average” or “least misery”.")
-        assert interaction.guild_id is not None
-        chosen = (await self.bot.app.catalog.genre_filter(interaction.guild_id, genre)
+        guild_id = guild_id_of(interaction)
+        chosen = (await self.bot.app.catalog.genre_filter(guild_id, genre)
                   if genre is not None and genre.strip() else None)
         if group is not None or voice is not None:
             members = await self._group_members(interaction, group, voice)
@@ -242,8 +243,7 @@ class Recommend(commands.Cog):
 
     async def _personal(self, interaction: discord.Interaction, count: int,
                         genre: GenreFilter | None) -> None:
-        guild_id, user_id = interaction.guild_id, interaction.user.id
-        assert guild_id is not None
+        guild_id, user_id = guild_id_of(interaction), interaction.user.id
         candidates = set(genre.movie_ids) if genre is not None else None
         genre_name = genre.name if genre is not None else None
         service = self.bot.app.recommendations
@@ -392,8 +392,7 @@ class Recommend(commands.Cog):
                            genre_filter: GenreFilter | None) -> None:
         """Group picks at once, or after the named members agreed (`bot.service.privacy`:
         while ratings are hidden, members outside the requester's voice channel consent)."""
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         requester = interaction.user
         together = voice_companions(requester)
         pending = await self.bot.app.groups.consent_needed(
@@ -418,8 +417,7 @@ class Recommend(commands.Cog):
                      count: int, strategy: str, genre_filter: GenreFilter | None, *,
                      together: frozenset[int] = frozenset(),
                      consented: frozenset[int] = frozenset(), followup: bool = False) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         genre = genre_filter.name if genre_filter is not None else None
         picks = await self.bot.app.groups.recommend(
             guild_id, interaction.user.id, [m.id for m in members], together=together,
@@ -475,8 +473,7 @@ class Recommend(commands.Cog):
     async def similar(self, interaction: discord.Interaction, movie: MovieParam) -> None:
         found = movie
         await interaction.response.defer(ephemeral=True, thinking=True)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         shown = await self.bot.app.recommendations.similar_movies(
             guild_id, found.id, n=SIMILAR_COUNT, asker_id=interaction.user.id)
         if not shown:

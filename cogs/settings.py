@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, GuildSetting
 from bot.domain.models import GuildSettings
 from cogs.text import NO_PINGS
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -114,12 +115,12 @@ class Settings(commands.Cog):
         regularization: app_commands.Range[float, REG_LOW, REG_HIGH] | None = None,
         reset: app_commands.Choice[str] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         names: tuple[str, ...] = ()
         if reset is not None:
             names = RESETTABLE if reset.value == "all" else (reset.value,)
         update = await self.bot.app.settings.update(
-            interaction.guild_id, can_manage_guild=interaction.permissions.manage_guild,
+            guild_id, can_manage_guild=interaction.permissions.manage_guild,
             reset=names,
             add_movie_permission=add_movies.value if add_movies is not None else None,
             ratings_visible=ratings_visible, min_ratings_for_personal=min_ratings,

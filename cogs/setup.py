@@ -28,6 +28,7 @@ from cogs.recommend import (
     pick_lines,
 )
 from cogs.text import NO_PINGS
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -82,10 +83,10 @@ class SetupView(OwnedView):
 
     @discord.ui.button(label="Test", style=discord.ButtonStyle.primary)
     async def test(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         picks = await self.bot.app.recommendations.recommend(
-            interaction.guild_id, interaction.user.id, n=1)
+            guild_id, interaction.user.id, n=1)
         lines, shown = pick_lines(picks.items, picks.movies, start=0, personal=picks.personal)
         if not shown:
             await interaction.followup.send(
@@ -108,8 +109,7 @@ class Setup(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def setup(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         granted = interaction.app_permissions  # the bot's permissions in this channel
 
         async def facts() -> DiscordFacts:

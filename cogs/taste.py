@@ -21,6 +21,7 @@ from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
 from cogs.pictures import ShareView, picture_embed, picture_file
 from cogs.text import NO_PINGS, safe
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -44,8 +45,7 @@ class Taste(commands.Cog):
                                   "this server shows ratings)")
     async def taste(self, interaction: discord.Interaction,
                     member: discord.Member | None = None) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         own = member is None or member.id == interaction.user.id
         target = interaction.user if member is None else member
         name = "you" if own else plain_name(target)

@@ -31,6 +31,7 @@ from cogs.not_interested import NotInterestedSelect
 from cogs.paginator import OwnedView, check_paging
 from cogs.rating import rate_text
 from cogs.text import NO_PINGS, choice_label, safe, stars
+from cogs.ui.guild import guild_id_of
 from cogs.watchlist import WatchlistSelect
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ class ScoreModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         score = parse_score(self.score.value)
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         outcome = await bot_of(interaction).app.ratings.rate(
-            interaction.guild_id, interaction.user.id, self.movie, score)
+            guild_id, interaction.user.id, self.movie, score)
         await interaction.response.send_message(rate_text(outcome), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
         view = self._list_view() if self._list_view is not None else None

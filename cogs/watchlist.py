@@ -22,6 +22,7 @@ from cogs.lazy_select import LazySelect
 from cogs.lookup import MovieParam, bot_of
 from cogs.paginator import Paginator
 from cogs.text import NO_PINGS, movie_label
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -46,11 +47,11 @@ class WatchlistSelect(LazySelect):
         self.movies = {m.id: m for m in movies[:25]}
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         movie = self.movies.get(int(self.values[0]))
         if movie is None:
             raise UserError("That movie is no longer in this list.")
-        added = await bot_of(interaction).app.watchlist.add(interaction.guild_id,
+        added = await bot_of(interaction).app.watchlist.add(guild_id,
                                                             interaction.user.id, movie)
         await interaction.response.send_message(added_text(movie, added), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
@@ -88,8 +89,8 @@ class Watchlist(commands.Cog):
     @watchlist.command(name="add", description="Put a movie on your watchlist")
     @app_commands.describe(movie="The movie to watch later (pick one from the suggestions)")
     async def add(self, interaction: discord.Interaction, movie: MovieParam) -> None:
-        assert interaction.guild_id is not None
-        added = await self.bot.app.watchlist.add(interaction.guild_id, interaction.user.id,
+        guild_id = guild_id_of(interaction)
+        added = await self.bot.app.watchlist.add(guild_id, interaction.user.id,
                                                  movie)
         await interaction.response.send_message(added_text(movie, added), ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
@@ -97,8 +98,8 @@ class Watchlist(commands.Cog):
     @watchlist.command(name="remove", description="Take a movie off your watchlist")
     @app_commands.describe(movie="The movie to take off your watchlist")
     async def remove(self, interaction: discord.Interaction, movie: MovieParam) -> None:
-        assert interaction.guild_id is not None
-        await self.bot.app.watchlist.remove(interaction.guild_id, interaction.user.id, movie)
+        guild_id = guild_id_of(interaction)
+        await self.bot.app.watchlist.remove(guild_id, interaction.user.id, movie)
         await interaction.response.send_message(
             f"Took **{movie_label(movie)}** off your watchlist.", ephemeral=True,
             allowed_mentions=NO_PINGS)
@@ -106,8 +107,7 @@ class Watchlist(commands.Cog):
     @watchlist.command(name="show", description="Show your watchlist (only you see it)")
     @reads_a_lot
     async def show(self, interaction: discord.Interaction) -> None:
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         service = self.bot.app.watchlist
         user_id = interaction.user.id
         total = await service.count(guild_id, user_id)
