@@ -31,6 +31,7 @@ from bot.service.media import LinkStatus, MediaProblem, SyncSummary
 from cogs.budgets import may_autocomplete
 from cogs.errors import UserError
 from cogs.text import NO_PINGS, safe
+from cogs.ui.guild import guild_id_of
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -116,7 +117,7 @@ class Link(commands.Cog):
     # ------------------------------------------------------------------ commands
     async def _link_listed(self, interaction: discord.Interaction, service: str,
                            user: str) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         media = self.bot.app.media
         try:
             media.require(service)
@@ -125,7 +126,7 @@ class Link(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             link, summary, problem = await media.link_listed(
-                interaction.guild_id, interaction.user.id, service, user)
+                guild_id, interaction.user.id, service, user)
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         await interaction.edit_original_response(
@@ -148,7 +149,7 @@ class Link(commands.Cog):
 
     @link.command(name="trakt", description="Link your Trakt account (you approve it on trakt.tv)")
     async def trakt(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         media = self.bot.app.media
         try:
             media.require("trakt")
@@ -163,7 +164,7 @@ class Link(commands.Cog):
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
         try:
-            code = await media.begin_trakt(interaction.guild_id, interaction.user.id, report)
+            code = await media.begin_trakt(guild_id, interaction.user.id, report)
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         minutes = max(1, code.expires_in // 60)
@@ -176,11 +177,11 @@ class Link(commands.Cog):
     @app_commands.describe(username="Your Letterboxd username (as in letterboxd.com/username)")
     async def letterboxd(self, interaction: discord.Interaction,
                          username: app_commands.Range[str, 1, 40]) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             link, summary, problem = await self.bot.app.media.link_letterboxd(
-                interaction.guild_id, interaction.user.id, username)
+                guild_id, interaction.user.id, username)
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         await interaction.edit_original_response(
@@ -189,8 +190,8 @@ class Link(commands.Cog):
 
     @link.command(name="status", description="Show your linked accounts and their last sync")
     async def status(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        found = await self.bot.app.media.status(interaction.guild_id, interaction.user.id)
+        guild_id = guild_id_of(interaction)
+        found = await self.bot.app.media.status(guild_id, interaction.user.id)
         lines = status_lines(found)
         if not any(item.account_name for item in found):
             lines.append("\nWhat you watched on a linked account is never recommended back, "
@@ -205,9 +206,9 @@ class Link(commands.Cog):
     @app_commands.guild_only()
     async def unlink(self, interaction: discord.Interaction,
                      service: app_commands.Choice[str]) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        gone = await self.bot.app.media.unlink(interaction.guild_id, interaction.user.id,
+        gone = await self.bot.app.media.unlink(guild_id, interaction.user.id,
                                                service.value)
         name = SERVICE_NAMES[service.value]
         if gone is None:
