@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # The cogs, in load order. Each module has an async `setup(bot)`.
 EXTENSIONS: tuple[str, ...] = (
+    "cogs.error_handler",  # first: in place before any command
     "cogs.rating",
     "cogs.recommend",
     "cogs.movies",
@@ -118,21 +119,16 @@ class MovieBot(commands.Bot):
         self._status_task: asyncio.Task[None] | None = None
         self.login_retry: LoginRetry | None = None  # the last failed login, until one works
         self.status_changed = asyncio.Event()  # wakes the status writer (`bot.health`)
-        self.tree.error(self._on_tree_error)
-
-    async def _on_tree_error(self, interaction: discord.Interaction,
-                             error: app_commands.AppCommandError) -> None:
-        from cogs.errors import on_tree_error
-
-        self._record_command(interaction, ok=False)
-        await on_tree_error(interaction, error)
+        # The tree's error handler is installed by an extension (`cogs.error_handler`): the
+        # bot object does not depend on the cogs.
 
     async def on_app_command_completion(
             self, interaction: discord.Interaction,
             command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu) -> None:
-        self._record_command(interaction, ok=True)
+        self.record_command(interaction, ok=True)
 
-    def _record_command(self, interaction: discord.Interaction, *, ok: bool) -> None:
+    def record_command(self, interaction: discord.Interaction, *, ok: bool) -> None:
+        """Count a finished command (and its latency) in the metrics, when they are on."""
         if self.metrics is None or interaction.command is None:
             return
         started = interaction.extras.get("started")

@@ -3,7 +3,7 @@ short ephemeral message.
 
 `UserError` carries a message meant for the member (bad input, missing permission, nothing to
 show); anything else is a bug: it is logged with a reference id and the member sees that id.
-`MovieBot` installs `on_tree_error` on its command tree; views and modals call
+The `cogs.error_handler` extension installs it on the command tree; views and modals call
 `report_failure` from their `on_error`. (A plain module, not an extension, so `UserError` is one
 class for the life of the process.)
 """

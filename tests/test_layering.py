@@ -203,3 +203,14 @@ def test_starting_the_bot_does_not_load_the_emulator() -> None:
                             cwd=REPO, env=env, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+def test_the_bot_package_never_imports_the_cogs() -> None:
+    """Cogs build on the bot, not the other way round: the bot loads them by name
+    (`bot.client.EXTENSIONS`), and their error handler is an extension too
+    (`cogs.error_handler`)."""
+    found = [f"{path.relative_to(REPO)}:{line} imports {module}"
+             for path in sorted((REPO / "bot").rglob("*.py"))
+             for line, module in _imported_modules(path)
+             if module == "cogs" or module.startswith("cogs.")]
+    assert found == []
