@@ -153,6 +153,7 @@ class ShardedMovieBot(MovieBot, commands.AutoShardedBot):
             await super().prepare()
         if self.services is not None:
             self.services.guilds.owns = self.owns_guild  # reconcile and purge: own shards
+            self.services.media.owns = self.owns_guild  # periodic syncs: own shards' links
 
     async def setup_hook(self) -> None:
         await super().setup_hook()

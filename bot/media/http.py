@@ -5,6 +5,7 @@ up to a cap, and errors that never carry a URL's query (where a key could be).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from bot.media.models import MediaUnavailable
 
 TIMEOUT = 10.0  # seconds per request
 MAX_BODY = 8 * 1024 * 1024  # a page of a big history is a few hundred KB
+OFF_LOOP_BYTES = 256 * 1024  # bodies from this size are decoded in a thread
 USER_AGENT = "moviebot/1 (a self-hosted Discord movie bot)"
 
 
@@ -29,6 +31,12 @@ class Response:
             return json.loads(self.body)
         except ValueError:
             raise MediaUnavailable("the service answered something that is not JSON") from None
+
+    async def json_off_loop(self) -> Any:
+        """`json()`, decoded in a thread when the body is big (a long history page)."""
+        if len(self.body) < OFF_LOOP_BYTES:
+            return self.json()
+        return await asyncio.to_thread(self.json)
 
 
 class HttpClient:
@@ -82,7 +90,7 @@ class HttpClient:
         """GET and decode JSON; MediaUnavailable for any status but 200."""
         response = await self.request("GET", path, params=params)
         check(self.name, response)
-        return response.json()
+        return await response.json_off_loop()
 
 
 def check(name: str, response: Response) -> None:

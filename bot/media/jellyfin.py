@@ -78,7 +78,7 @@ class JellyfinClient:
                 path = f"/Users/{user_id}/Items"  # servers before the /Items?userId= path
                 continue
             check("Jellyfin", response)
-            data = response.json()
+            data = await response.json_off_loop()
             items = data.get("Items") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise MediaUnavailable("Jellyfin answered /Items with something unexpected")

@@ -67,7 +67,7 @@ class PlexClient:
                 "sort": "viewedAt:desc", "accountID": account_id,
                 "X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(PAGE)})
             check("Plex", response)
-            rows = _container(response.json()).get("Metadata") or []
+            rows = _container(await response.json_off_loop()).get("Metadata") or []
             for row in rows:
                 if not isinstance(row, dict) or row.get("type") != "movie":
                     continue
@@ -105,7 +105,7 @@ class PlexClient:
             if response.status == 404:  # removed from the library since: title only
                 continue
             check("Plex", response)
-            for meta in _container(response.json()).get("Metadata") or []:
+            for meta in _container(await response.json_off_loop()).get("Metadata") or []:
                 if isinstance(meta, dict) and meta.get("ratingKey") is not None:
                     found[str(meta["ratingKey"])] = meta
         return found

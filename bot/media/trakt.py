@@ -154,7 +154,7 @@ class TraktClient:
         response = await self._send("POST", "/oauth/device/code",
                                     body={"client_id": self._client_id})
         check("Trakt", response)
-        data = response.json()
+        data = await response.json_off_loop()
         try:
             return DeviceCode(str(data["device_code"]), str(data["user_code"]),
                               str(data["verification_url"]), int(data["expires_in"]),
@@ -228,7 +228,7 @@ class TraktClient:
         for page in range(1, MAX_PAGES + 1):
             response = await self._get("/sync/history/movies", access_token,
                                        {"page": str(page), "limit": str(PAGE)})
-            entries = response.json()
+            entries = await response.json_off_loop()
             if not isinstance(entries, list):
                 raise MediaUnavailable("Trakt answered the history oddly")
             for entry in entries:
@@ -240,7 +240,7 @@ class TraktClient:
             pages = response.headers.get("x-pagination-page-count", "1")
             if not entries or not pages.isdigit() or page >= int(pages):
                 break
-        ratings = (await self._get("/sync/ratings/movies", access_token)).json()
+        ratings = await (await self._get("/sync/ratings/movies", access_token)).json_off_loop()
         for entry in ratings if isinstance(ratings, list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("movie"), dict):
                 found = movies.setdefault(_key(entry["movie"]), {"movie": entry["movie"]})

@@ -200,6 +200,8 @@ class MediaService:
         self._pending: dict[tuple[int, int], _Pending] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._syncing: set[tuple[int, int, str]] = set()
+        # A sharded cluster sets this: its periodic syncs cover its own shards' guilds only.
+        self.owns: Callable[[int], bool] | None = None
         if member_data is not None:  # /forgetme: links, history and tokens go first
             member_data.register(MemberData(
                 "media", (MemberTable("media_links", (
@@ -466,7 +468,10 @@ class MediaService:
         """Sync the links whose time has come (at most SYNC_BATCH); returns how many."""
         now = time.time() if now is None else now
         async with self.gate.enter():
-            due = await self.storage.media_links_due(now, SYNC_BATCH)
+            due = await self.storage.media_links_due(now, SYNC_BATCH * 10)
+            if self.owns is not None:
+                due = [link for link in due if self.owns(link.guild_id)]
+            due = due[:SYNC_BATCH]
             for link in due:
                 await self._sync_safely(link)
         return len(due)

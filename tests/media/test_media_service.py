@@ -270,3 +270,19 @@ async def test_settings_with_a_secret_key_seal_tokens(tmp_path, fakes):
         await services.media.close()
         await services.recommendations.close()
         await services.storage.close()
+
+
+async def test_periodic_syncs_cover_due_links_of_own_guilds_only(app, fakes):
+    fakes.letterboxd.feeds["a_lb"] = [{"title": "Casablanca", "year": 1942}]
+    fakes.letterboxd.feeds["b_lb"] = [{"title": "Casablanca", "year": 1942}]
+    await app.media.link_letterboxd(G, ALICE, "a_lb")
+    await app.media.link_letterboxd(G + 1, ALICE, "b_lb")
+    seen_before = dict(fakes.letterboxd.seen)
+    assert await app.media.sync_due() == 0  # nothing due yet
+    app.media.owns = lambda guild_id: guild_id == G  # a cluster owning only G
+    later = (await app.storage.media_link(G, ALICE, "letterboxd")).next_sync_at + 3600 * 2
+    assert await app.media.sync_due(now=later) == 1
+    assert fakes.letterboxd.seen["a_lb"] == seen_before["a_lb"] + 1
+    assert fakes.letterboxd.seen["b_lb"] == seen_before["b_lb"]
+    link = await app.storage.media_link(G, ALICE, "letterboxd")
+    assert link.next_sync_at > link.synced_at + 6 * 3600 * 0.85  # jittered 6 h
