@@ -19,6 +19,8 @@ interaction responses, application commands):
 * modal: title 45, custom_id 100, 5 rows, text input label 45, placeholder 100, value 4,000;
 * autocomplete: 25 choices, name 1-100, string value up to 100;
 * application commands: name 1-32, description 1-100, 25 options (recursively), 25 choices;
+* poll: question 1-300; 1-10 answers, answer text 1-55; duration whole hours 1-768 (32 days);
+* scheduled event: name 1-100, description up to 1,000, external location 1-100;
 * uploads: at most 10 files (``files[n]`` parts) per message; each file at most the
   attachment size limit (10 MiB without boosts, the ``attachment_size_limit`` interactions
   carry). Too many files is the usual 400/50035 on ``attachments``; a file over the limit is
@@ -62,6 +64,16 @@ COMMAND_NAME = 32
 COMMAND_DESCRIPTION = 100
 COMMAND_OPTIONS = 25
 ATTACHMENTS = 10
+POLL_QUESTION = 300
+POLL_ANSWERS = 10
+POLL_ANSWER_TEXT = 55
+POLL_MAX_HOURS = 768  # 32 days
+EVENT_NAME = 100
+EVENT_DESCRIPTION = 1000
+EVENT_LOCATION = 100
+NUMBER_TYPE_MAX = "NUMBER_TYPE_MAX"
+NUMBER_TYPE_MIN = "NUMBER_TYPE_MIN"
+NUMBER_TYPE_COERCE = "NUMBER_TYPE_COERCE"
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes: Discord's default upload limit
 REQUEST_TOO_LARGE = 40005
 
@@ -168,6 +180,39 @@ def message_errors(body: dict[str, Any] | None) -> dict[str, Any] | None:
     if sum(embed_size(e or {}) for e in embeds) > EMBED_TOTAL:
         errors.add(("embeds",), EMBED_SIZE, f"Embed size exceeds maximum size of {EMBED_TOTAL}")
     _rows(errors, ("components",), body.get("components") or [])
+    if body.get("poll"):
+        _poll(errors, ("poll",), body["poll"])
+    return errors.tree or None
+
+
+def _poll(errors: FormErrors, path: tuple[str | int, ...], poll: dict[str, Any]) -> None:
+    errors.length((*path, "question", "text"), (poll.get("question") or {}).get("text") or "",
+                  1, POLL_QUESTION)
+    answers = poll.get("answers") or []
+    errors.length((*path, "answers"), answers, 1, POLL_ANSWERS)
+    for n, answer in enumerate(answers):
+        text = (answer.get("poll_media") or {}).get("text") or ""
+        errors.length((*path, "answers", n, "poll_media", "text"), text, 1, POLL_ANSWER_TEXT)
+    duration = poll.get("duration", 24)
+    where = (*path, "duration")
+    if not isinstance(duration, int | float) or float(duration) != int(duration):
+        errors.add(where, NUMBER_TYPE_COERCE, f"Value \"{duration}\" is not int.")
+    elif duration < 1:
+        errors.add(where, NUMBER_TYPE_MIN, "int value should be greater than or equal to 1.")
+    elif duration > POLL_MAX_HOURS:
+        errors.add(where, NUMBER_TYPE_MAX,
+                   f"int value should be less than or equal to {POLL_MAX_HOURS}.")
+
+
+def event_errors(body: dict[str, Any], *, partial: bool = False) -> dict[str, Any] | None:
+    """Errors of a scheduled event's create (or, `partial`, edit) body, or None."""
+    errors = FormErrors()
+    if "name" in body or not partial:
+        errors.length(("name",), body.get("name") or "", 1, EVENT_NAME)
+    errors.max_length(("description",), body.get("description"), EVENT_DESCRIPTION)
+    location = (body.get("entity_metadata") or {}).get("location")
+    if location is not None:
+        errors.length(("entity_metadata", "location"), location, 1, EVENT_LOCATION)
     return errors.tree or None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .bodies import UploadedFile
 from .payloads import user_payload
+from .polls import poll_payload
 from .world import User, World, iso
 
 EPHEMERAL = 1 << 6
@@ -201,7 +202,7 @@ class MessageStore:
         if body.get("nonce") is not None:
             msg["nonce"] = body["nonce"]
         if body.get("poll"):
-            msg["poll"] = copy.deepcopy(body["poll"])
+            msg["poll"] = poll_payload(body["poll"])
         if extra:
             msg.update(extra)
         self.messages[mid] = msg

@@ -11,7 +11,7 @@ from typing import Any
 
 from discord.enums import ChannelType
 
-from .world import Channel, Guild, Member, Role, User, VoiceState, World
+from .world import Channel, Guild, Member, Role, ScheduledEvent, User, VoiceState, World
 
 
 def user_payload(user: User) -> dict[str, Any]:
@@ -209,7 +209,8 @@ def guild_create_payload(guild: Guild) -> dict[str, Any]:
         "threads": [],
         "presences": [],
         "stage_instances": [],
-        "guild_scheduled_events": [],
+        "guild_scheduled_events": [scheduled_event_payload(e)
+                                   for e in guild.scheduled_events.values()],
         "soundboard_sounds": [],
         "embedded_activities": [],
         "application_command_counts": {},
@@ -260,4 +261,31 @@ def resolved_channel_payload(channel: Channel, member: Member | None) -> dict[st
     data = channel_payload(channel)
     if member is not None and channel.guild is not None:
         data["permissions"] = str(channel.guild.permissions_for(member, channel))
+    return data
+
+
+def scheduled_event_payload(event: ScheduledEvent, *, with_user_count: bool = False
+                            ) -> dict[str, Any]:
+    """A guild scheduled event object (``user_count`` only when asked ``with_user_count``)."""
+    creator = event.guild.world.users.get(event.creator_id)
+    data: dict[str, Any] = {
+        "id": str(event.id),
+        "guild_id": str(event.guild.id),
+        "channel_id": str(event.channel_id) if event.channel_id else None,
+        "creator_id": str(event.creator_id),
+        "name": event.name,
+        "description": event.description,
+        "scheduled_start_time": event.start,
+        "scheduled_end_time": event.end,
+        "privacy_level": event.privacy_level,
+        "status": int(event.status),
+        "entity_type": event.entity_type,
+        "entity_id": str(event.channel_id) if event.channel_id else None,
+        "entity_metadata": {"location": event.location} if event.location else None,
+        "image": event.image,
+    }
+    if creator is not None:
+        data["creator"] = user_payload(creator)
+    if with_user_count:
+        data["user_count"] = len(event.interested)
     return data

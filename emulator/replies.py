@@ -106,6 +106,16 @@ class Reply:
         return self.embeds[0] if self.embeds else None
 
     @property
+    def poll(self) -> dict[str, Any] | None:
+        """The message's native poll (``emulator.polls``), or None."""
+        return (self.message or {}).get("poll")
+
+    @property
+    def poll_answers(self) -> list[str]:
+        """The poll's answer texts, in order (answer ids are 1-based positions)."""
+        return [a["poll_media"]["text"] for a in (self.poll or {}).get("answers", [])]
+
+    @property
     def choice_names(self) -> list[str]:
         return [c["name"] for c in self.choices or []]
 

@@ -24,6 +24,7 @@ from discord.enums import (
     try_enum,
 )
 
+from . import events as _events
 from .bodies import ParsedBody, UploadedFile, parse_body
 from .faults import json_response
 from .limits import (
@@ -48,6 +49,7 @@ from .payloads import (
     role_payload,
     user_payload,
 )
+from .polls import EDIT_POLL, NOT_A_POLL, POLL_EXPIRED
 from .replies import Interaction, RecordedRequest, Reply
 from .world import Permissions
 
@@ -116,6 +118,19 @@ def upload_refusal(emu: DiscordEmulator, req: Req,
     count = attachments_errors(req.files)
     if count or errors:
         return invalid_form(emu, req, {**(errors or {}), **(count or {})})
+    return None
+
+
+def poll_refusal(emu: DiscordEmulator, body: dict[str, Any] | None, channel_id: int | None,
+                 *, editing: bool = False) -> web.Response | None:
+    """A poll needs Send Polls in the channel (403/50013); a poll is never edited (520003)."""
+    if not body or not body.get("poll"):
+        return None
+    if editing:
+        return error(400, EDIT_POLL, "Cannot edit a poll message")
+    ch = emu.world.channel(channel_id) if channel_id is not None else None
+    if ch is not None and not _bot_can(emu, ch, Permissions.SEND_POLLS):
+        return error(403, 50013, "Missing Permissions")
     return None
 
 
@@ -325,7 +340,9 @@ async def interaction_callback(emu: DiscordEmulator, req: Req) -> web.Response:
         errors = nest("data", choices_errors(list(data.get("choices") or [])))
     else:
         errors = None
-    refused = upload_refusal(emu, req, errors)
+    refused = upload_refusal(emu, req, errors) or poll_refusal(
+        emu, data, inter.channel_id,
+        editing=callback is InteractionResponseType.message_update)
     if refused is not None:
         return refused
     if callback is InteractionResponseType.channel_message:
@@ -404,7 +421,8 @@ async def post_followup(emu: DiscordEmulator, req: Req) -> web.Response:
     if isinstance(inter, web.Response):
         return inter
     body = req.json or {}
-    refused = upload_refusal(emu, req, message_errors(body))
+    refused = upload_refusal(emu, req, message_errors(body)) or poll_refusal(
+        emu, body, inter.channel_id)
     if refused is not None:
         return refused
     message = emu.messages.create(
@@ -446,7 +464,8 @@ async def webhook_message(emu: DiscordEmulator, req: Req) -> web.Response:
         emu._notify()
         await emu.dispatch_message("MESSAGE_DELETE", msg)
         return no_content()
-    refused = upload_refusal(emu, req, message_errors(req.json))
+    refused = upload_refusal(emu, req, message_errors(req.json)) or poll_refusal(
+        emu, req.json, None, editing=True)
     if refused is not None:
         return refused
     msg = emu.messages.update(mid, req.json or {}, req.files)
@@ -500,7 +519,7 @@ async def post_channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
     if not (body.get("content") or body.get("embeds") or body.get("components") or req.files
             or body.get("sticker_ids") or body.get("poll")):
         return error(400, 50006, "Cannot send an empty message")
-    refused = upload_refusal(emu, req, message_errors(body))
+    refused = upload_refusal(emu, req, message_errors(body)) or poll_refusal(emu, body, ch.id)
     if refused is not None:
         return refused
     extra: dict[str, Any] = {}
@@ -556,13 +575,51 @@ async def channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
         return no_content()
     if msg["author"]["id"] != str(emu.world.bot_user.id):
         return error(403, 50005, "Cannot edit a message authored by another user")
-    refused = upload_refusal(emu, req, message_errors(req.json))
+    refused = upload_refusal(emu, req, message_errors(req.json)) or poll_refusal(
+        emu, req.json, None, editing=True)
     if refused is not None:
         return refused
     msg = emu.messages.update(mid, req.json or {}, req.files)
     emu._notify()
     await emu.dispatch_message("MESSAGE_UPDATE", msg)
     return json_response(msg)
+
+
+def _poll_message(emu: DiscordEmulator, req: Req) -> dict[str, Any] | web.Response:
+    ch = _channel(emu, req)
+    if isinstance(ch, web.Response):
+        return ch
+    msg = emu.messages.get(int(req.match["message_id"]))
+    if msg is None or msg["channel_id"] != str(ch.id):
+        return error(404, 10008, "Unknown Message")
+    if not msg.get("poll"):
+        return error(400, NOT_A_POLL, "Cannot expire a non-poll message")
+    return msg
+
+
+async def expire_poll(emu: DiscordEmulator, req: Req) -> web.Response:
+    """End a poll now (only its author may); answers the poll's message with final results."""
+    msg = _poll_message(emu, req)
+    if isinstance(msg, web.Response):
+        return msg
+    if msg["author"]["id"] != str(emu.world.bot_user.id):
+        return error(403, 50013, "Missing Permissions")
+    if msg["poll"]["results"]["is_finalized"]:
+        return error(400, POLL_EXPIRED, "Poll expired")
+    return json_response(await emu.polls.end(msg))
+
+
+async def poll_answer_voters(emu: DiscordEmulator, req: Req) -> web.Response:
+    msg = _poll_message(emu, req)
+    if isinstance(msg, web.Response):
+        return msg
+    answer = int(req.match["answer_id"])
+    if answer not in {a["answer_id"] for a in msg["poll"]["answers"]}:
+        return error(404, 10008, "Unknown Message")  # Discord: no such answer
+    limit = max(1, min(int(req.query.get("limit", 25)), 100))
+    users = emu.polls.voters(int(msg["id"]), answer, after=int(req.query.get("after", 0)),
+                             limit=limit)
+    return json_response({"users": users})
 
 
 async def typing(emu: DiscordEmulator, req: Req) -> web.Response:
@@ -649,6 +706,12 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/channels/{ch}/messages", get_channel_messages),
     ("GET|PATCH|DELETE", r"/channels/{ch}/messages/{m}", channel_message),
     ("POST", r"/channels/{ch}/typing", typing),
+    ("POST", r"/channels/{ch}/polls/{m}/expire", expire_poll),
+    ("GET", r"/channels/{ch}/polls/{m}/answers/" + _S.format("answer_id"), poll_answer_voters),
+    ("GET", r"/guilds/{g}/scheduled-events", _events.list_events),
+    ("POST", r"/guilds/{g}/scheduled-events", _events.create_event),
+    ("GET|PATCH|DELETE", r"/guilds/{g}/scheduled-events/{e}", _events.one_event),
+    ("GET", r"/guilds/{g}/scheduled-events/{e}/users", _events.event_users),
     ("GET", r"/guilds/{g}", get_guild),
     ("GET", r"/guilds/{g}/channels", get_guild_channels),
     ("GET", r"/guilds/{g}/roles", get_guild_roles),
@@ -664,6 +727,7 @@ _PLACEHOLDERS = {
     "{t}": _TOKEN,
     "{ch}": _S.format("channel_id"),
     "{m}": _S.format("message_id"),
+    "{e}": _S.format("event_id"),
 }
 
 

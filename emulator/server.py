@@ -16,14 +16,16 @@ import yarl
 from aiohttp import web
 from discord.enums import AppCommandType
 
+from . import events as _events
 from . import interactions as _ix
 from .faults import FaultPlan
 from .gateway import GatewayHub
 from .messages import EPHEMERAL, MessageStore
 from .payloads import guild_create_payload, member_payload, voice_state_payload
+from .polls import PollBox
 from .replies import EmulatorTimeout, Interaction, RecordedRequest, Reply
 from .rest import API_PREFIX, get_attachment, make_api_handler
-from .world import Channel, Guild, Member, Role, User, World
+from .world import Channel, EventStatus, Guild, Member, Role, ScheduledEvent, User, World
 
 T = TypeVar("T")
 
@@ -67,6 +69,9 @@ class DiscordEmulator:
         self.command_syncs: list[tuple[int | None, list[dict[str, Any]]]] = []
         self.modals: dict[str, tuple[dict[str, Any], Interaction]] = {}
         self.sent_messages: list[Reply] = []
+        self.polls = PollBox(self)  # native polls' votes (emulator.polls)
+        self.poll_results: list[dict[str, Any]] = []  # Discord's poll_result messages
+        self.event_images: dict[str, bytes] = {}  # scheduled events' covers by hash
         self._runner: web.AppRunner | None = None
         self._saved: tuple[Any, Any] | None = None
         self._event = asyncio.Event()
@@ -402,6 +407,28 @@ class DiscordEmulator:
                 visible.update(content="", embeds=[], attachments=[], components=[])
             await self.gateway._send_dispatch(session, "MESSAGE_CREATE", visible)
         return msg
+
+    # -- polls and scheduled events (members' side) -----------------------------------------
+    async def poll_vote(self, member: Member, message: Any, answer_id: int) -> None:
+        """``member`` votes ``answer_id`` (1-based) in a message's poll (MESSAGE_POLL_VOTE_ADD)."""
+        await self.polls.vote(member, message, answer_id)
+
+    async def poll_unvote(self, member: Member, message: Any, answer_id: int) -> None:
+        await self.polls.unvote(member, message, answer_id)
+
+    async def end_poll(self, message: Any) -> dict[str, Any]:
+        """Discord's timer ends a poll: final results plus a poll_result message."""
+        return await self.polls.end(message)
+
+    async def event_interested(self, member: Member, event: ScheduledEvent) -> None:
+        """``member`` presses "Interested" on a scheduled event (USER_ADD)."""
+        await _events.interested(self, member, event)
+
+    async def event_not_interested(self, member: Member, event: ScheduledEvent) -> None:
+        await _events.not_interested(self, member, event)
+
+    async def set_event_status(self, event: ScheduledEvent, status: EventStatus) -> None:
+        await _events.set_status(self, event, status)
 
     async def drop_websocket(self, code: int = 4000, *, abrupt: bool = False,
                              wait_reconnect: bool = True, timeout: float = 10.0) -> None:  # noqa: ASYNC109

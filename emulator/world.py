@@ -100,6 +100,7 @@ DEFAULT_EVERYONE_PERMISSIONS = int(
     | Permissions.USE_APPLICATION_COMMANDS
     | Permissions.SEND_MESSAGES_IN_THREADS
     | Permissions.CREATE_PUBLIC_THREADS
+    | Permissions.SEND_POLLS
 )
 
 #: Extra permissions given to the bot's managed role when it joins a guild.
@@ -266,6 +267,36 @@ class VoiceState:
     self_deaf: bool = False
 
 
+class EventStatus(enum.IntEnum):
+    """A scheduled event's status (Discord's numbers)."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELED = 4
+
+
+@dataclass(eq=False)
+class ScheduledEvent:
+    """A guild scheduled event: voice/stage (``channel_id``) or external (``location``, with an
+    end time); ``interested`` are the members who pressed "Interested", in that order."""
+
+    id: int
+    guild: Guild
+    name: str
+    start: str
+    entity_type: int
+    creator_id: int
+    end: str | None = None
+    channel_id: int | None = None
+    location: str | None = None
+    description: str | None = None
+    image: str | None = None
+    status: int = EventStatus.SCHEDULED
+    privacy_level: int = 2
+    interested: dict[int, None] = field(default_factory=dict)
+
+
 @dataclass(eq=False)
 class Guild:
     id: int
@@ -278,6 +309,7 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
     joined_at: str = field(default_factory=iso)
+    scheduled_events: dict[int, ScheduledEvent] = field(default_factory=dict)
 
     # -- lookups ---------------------------------------------------------
     @property
@@ -414,6 +446,12 @@ class Guild:
 
     def leave_voice(self, member: Member) -> VoiceState | None:
         return self.voice_states.pop(member.id, None)
+
+    def event(self, name_or_id: str | int) -> ScheduledEvent:
+        for event in self.scheduled_events.values():
+            if name_or_id in (event.id, event.name):
+                return event
+        raise KeyError(f"no scheduled event {name_or_id!r} in guild {self.name!r}")
 
     def voice_members(self, channel: Channel) -> list[Member]:
         return [vs.member for vs in self.voice_states.values() if vs.channel is channel]
