@@ -76,6 +76,8 @@ class Services:
         movienight = MovieNightService(storage, groups, gate)
         member_data.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
         media = MediaService(storage, settings, recs, gate, member_data)  # links, history
+        guilds = GuildLifecycle(storage, settings, recs, gate, member_data)
+        guilds.before_purge.append(media.revoke_guild)  # Trakt tokens, before the rows go
         if media.box.note:
             log.warning("%s", media.box.note)
         return cls(
@@ -85,7 +87,7 @@ class Services:
             catalog=CatalogService(storage, settings, recs, gate),
             ratings=ratings,
             settings=SettingsService(storage, recs, gate),
-            guilds=GuildLifecycle(storage, settings, recs, gate, member_data),
+            guilds=guilds,
             groups=groups,
             imports=ImportService(storage, recs, gate),
             watchlist=WatchlistService(storage, gate, member_data),

@@ -10,7 +10,7 @@ Each server's name and member count are kept for `python -m bot stats` (and purg
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -40,6 +40,8 @@ class GuildLifecycle:
         self.gate = gate
         # A sharded cluster sets this: it only marks and purges its own shards' guilds.
         self.owns: Callable[[int], bool] | None = None
+        # Awaited with a guild id just before its purge (linked accounts' tokens are revoked).
+        self.before_purge: list[Callable[[int], Awaitable[object]]] = []
 
     async def left(self, guild_id: int) -> None:
         async with self.gate.enter():
@@ -77,6 +79,10 @@ class GuildLifecycle:
                 if self.owns is None or self.owns(guild_id):
                     await self.storage.mark_guild_left(guild_id)
 
+    async def _before_purge(self, guild_id: int) -> None:
+        for hook in self.before_purge:
+            await hook(guild_id)
+
     def _member_tables(self) -> tuple[str, ...] | None:
         return self.member_data.table_names() if self.member_data is not None else None
 
@@ -85,7 +91,8 @@ class GuildLifecycle:
         async with self.gate.enter():
             purged = await purge_departed_guilds(
                 self.storage, self.settings.privacy.purge_grace_days, keep=keep,
-                owns=self.owns, member_tables=self._member_tables())
+                owns=self.owns, member_tables=self._member_tables(),
+                before=self._before_purge)
             for guild_id in purged:
                 await self.recommendations.forget_guild(guild_id)
             return purged

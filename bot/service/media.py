@@ -422,6 +422,15 @@ class MediaService:
                 self._spawn(self._revoke(link), f"trakt-revoke-{guild_id}")
         return len(links)
 
+    async def revoke_guild(self, guild_id: int) -> int:
+        """A departed server is about to be purged: revoke its Trakt tokens (in the
+        background; the rows go with the purge). Returns how many were sent."""
+        links = [lk for lk in await self.storage.guild_media_links(guild_id)
+                 if lk.service == "trakt"]
+        for link in links:
+            self._spawn(self._revoke(link), f"trakt-revoke-{guild_id}")
+        return len(links)
+
     async def count_links(self, guild_id: int, user_id: int) -> int:
         async with self.gate.enter():
             return len(await self.storage.media_links(guild_id, user_id))

@@ -286,3 +286,13 @@ async def test_periodic_syncs_cover_due_links_of_own_guilds_only(app, fakes):
     assert fakes.letterboxd.seen["b_lb"] == seen_before["b_lb"]
     link = await app.storage.media_link(G, ALICE, "letterboxd")
     assert link.next_sync_at > link.synced_at + 6 * 3600 * 0.85  # jittered 6 h
+
+
+async def test_purging_a_departed_server_revokes_its_trakt_tokens(app, fakes):
+    await _link_trakt(app, fakes)
+    token = app.media.box.open((await app.storage.media_link(G, ALICE, "trakt")).access_token)
+    await app.storage.mark_guild_left(G, 0.0)
+    assert await app.guilds.purge_departed(keep=[]) == [G]
+    assert await app.storage.media_links(G, ALICE) == []
+    await app.media.close()  # waits for the background revoke
+    assert fakes.trakt.revoked == [token]
