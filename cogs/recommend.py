@@ -18,7 +18,6 @@ ephemeral, escape every title and genre, and never ping.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +31,8 @@ from bot.domain.scores import DISLIKED_AT_MOST
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
+from bot.service.picks import CardText
+from bot.service.pictures import Picture
 from cogs.budgets import reads_a_lot
 from cogs.consent import ConsentView
 from cogs.errors import UserError
@@ -171,6 +172,11 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
 
 
+def _picks_title(personal: bool, genre: str | None) -> str:
+    title = "Your picks" if personal else "Popular in this server"
+    return title + f": {safe(genre, 60)}" if genre else title
+
+
 def empty_picks_message(picks: Picks, genre: str | None = None) -> str:
     """What a member reads when /recommend has no pick to show: the next step that works."""
     needed, minimum = picks.ratings_needed, picks.min_ratings
@@ -244,22 +250,23 @@ class Recommend(commands.Cog):
     async def _personal(self, interaction: discord.Interaction, count: int,
                         genre: GenreFilter | None) -> None:
         guild_id, user_id = guild_id_of(interaction), interaction.user.id
-        candidates = set(genre.movie_ids) if genre is not None else None
         genre_name = genre.name if genre is not None else None
-        service = self.bot.app.recommendations
-
-        watchlisted = frozenset(await self.bot.app.watchlist.movie_ids(guild_id, user_id))
+        card_text = self._card_text(genre_name)
+        use_case = self.bot.app.picks
+        found = await use_case.personal(guild_id, user_id, count=count, genre=genre,
+                                        card_text=card_text)
+        watchlisted = found.watchlisted
         shown: set[int] = set()  # every title this reply showed: "Show more" never repeats
 
         async def load(page: int) -> Page:
-            picks = await service.recommend(guild_id, user_id, n=count, candidates=candidates,
-                                            shown=frozenset(shown))
-            shown.update(p.movie_id for p in picks.items)
-            return await self._with_card(
-                self._page(picks, page, count, genre_name, watchlisted), picks, count * page)
+            more = await use_case.more(guild_id, user_id, count=count, genre=genre,
+                                       shown=frozenset(shown), start=count * page,
+                                       card_text=card_text)
+            shown.update(p.movie_id for p in more.picks.items)
+            return self._with_card(
+                self._page(more.picks, page, count, genre_name, watchlisted), more.card)
 
-        first_picks = await service.recommend(guild_id, user_id, n=count,
-                                              candidates=candidates)
+        first_picks = found.first.picks
         shown.update(p.movie_id for p in first_picks.items)
         first = self._page(first_picks, 0, count, genre_name, watchlisted)
         if not first.movies:
@@ -267,55 +274,55 @@ class Recommend(commands.Cog):
                 content=empty_picks_message(first_picks, genre_name),
                 allowed_mentions=NO_PINGS)
             return
-        # TMDB's poster and details of the top pick (with a TMDB key), asked while the card
-        # is drawn: each has a short budget, and the reply waits for neither past it.
+        # TMDB's poster and details of the top pick (with a TMDB key), fetched while the card
+        # was drawn (`PicksService.personal`).
         top = first.movies[0][0]
-        first, from_tmdb = await asyncio.gather(self._with_card(first, first_picks, 0),
-                                                self.bot.app.details.get(top))
-        add_details(first.embed, top, from_tmdb, overview_limit=300, label="#1:")
+        first = self._with_card(first, found.first.card)
+        add_details(first.embed, top, found.top_details, overview_limit=300, label="#1:")
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
         await interaction.edit_original_response(
             embed=first.embed, view=view, allowed_mentions=NO_PINGS,
             attachments=[first.file] if first.file is not None else discord.utils.MISSING)
 
-    async def _with_card(self, page: Page, picks: Picks, start: int) -> Page:
+    @staticmethod
+    def _with_card(page: Page, card: Picture | None) -> Page:
         """The page with its picks drawn as a picture (`bot.service.pictures.picks_card`: a
         typographic card; a poster grid once a poster source is configured)."""
-        if not page.movies:
-            return page
-        lines = []
-        for number, pick in enumerate(picks.items, start=start + 1):
-            movie = picks.movies.get(pick.movie_id)
-            if movie is None:
-                continue
-            detail = ", ".join(movie.genres[:4]) or "no genre listed"
-            if pick.stretch:
-                detail += " · " + STRETCH_NOTE
-            reason = pick_reason(pick, picks.movies, markdown=False)
-            if reason is not None:
-                detail += " · " + reason
-            if pick.new_here:
-                detail += f" · {NEW_HERE}"
-            lines.append(CardLine(number, movie.label, detail, pick.score))
-        title = page.embed.title or "Your picks"
-        pictures = self.bot.app.pictures
-        card = await pictures.in_time(pictures.picks_card(
-            title, lines, [movie for movie, _score in page.movies],
-            note=PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE))
-        if card is not None:  # the embed's text already lists the picks (and the alt text)
+        if page.movies and card is not None:  # the embed's text already lists the picks
             show_picture(page.embed, card, alt_in_description=False)
             page.file = picture_file(card)
         return page
+
+    @staticmethod
+    def _card_text(genre: str | None) -> CardText:
+        """The wording of a page's picture (what `PicksService` draws)."""
+        def text(picks: Picks, start: int) -> tuple[str, list[CardLine], str]:
+            lines = []
+            for number, pick in enumerate(picks.items, start=start + 1):
+                movie = picks.movies.get(pick.movie_id)
+                if movie is None:
+                    continue
+                detail = ", ".join(movie.genres[:4]) or "no genre listed"
+                if pick.stretch:
+                    detail += " · " + STRETCH_NOTE
+                reason = pick_reason(pick, picks.movies, markdown=False)
+                if reason is not None:
+                    detail += " · " + reason
+                if pick.new_here:
+                    detail += f" · {NEW_HERE}"
+                lines.append(CardLine(number, movie.label, detail, pick.score))
+            note = PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE
+            return _picks_title(picks.personal, genre), lines, note
+
+        return text
 
     def _page(self, picks: Picks, page: int, count: int, genre: str | None,
               watchlisted: frozenset[int] = frozenset()) -> Page:
         lines, shown = pick_lines(picks.items, picks.movies, start=count * page,
                                   personal=picks.personal, watchlisted=watchlisted)
         personal = picks.personal
-        title = "Your picks" if personal else "Popular in this server"
-        if genre:
-            title += f": {safe(genre, 60)}"
+        title = _picks_title(personal, genre)
         head = []
         if not personal and picks.ratings_needed:
             head.append(f"Rate {picks.ratings_needed} more movie"

@@ -26,6 +26,7 @@ from bot.service.media import MediaService
 from bot.service.member_data import MemberDataRegistry, MemberTable
 from bot.service.movienight import MovieNightService
 from bot.service.not_interested import NotInterestedService
+from bot.service.picks import PicksService
 from bot.service.pictures import PictureService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
@@ -54,6 +55,7 @@ class Services:
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
+    picks: PicksService  # /recommend's one call: picks, watchlist marks, card, TMDB details
     checklist: SetupService  # /setup: what is configured and what is missing
     media: MediaService  # linked Jellyfin/Plex/Trakt/Letterboxd accounts and their sync
     # per-member token buckets for autocomplete and commands that read a lot
@@ -80,6 +82,7 @@ class Services:
         guilds.before_purge.append(media.revoke_guild)  # Trakt tokens, before the rows go
         if media.box.note:
             log.warning("%s", media.box.note)
+        watchlist = WatchlistService(storage, gate, member_data)
         return cls(
             storage=storage,
             gate=gate,
@@ -90,12 +93,13 @@ class Services:
             guilds=guilds,
             groups=groups,
             imports=ImportService(storage, recs, gate),
-            watchlist=WatchlistService(storage, gate, member_data),
+            watchlist=watchlist,
             not_interested=NotInterestedService(storage, gate, member_data),
             member_data=member_data,
             movienight=movienight,
             details=details,
             pictures=pictures,
+            picks=PicksService(recs, watchlist, pictures, details),
             checklist=SetupService(storage, settings, gate),
             media=media,
             budgets=MemberBudgets.from_settings(settings.limits),

@@ -138,6 +138,7 @@ async def with_tmdb(env: Env, tmdb: FakeTmdb):
         env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=tmdb.url,
                                             test_image_origins=(tmdb.url,)))
     app.pictures.posters = app.details  # as Services.build wires it when a key is set
+    app.picks.details = app.details
     yield env
     await app.details.close()
 

@@ -25,6 +25,7 @@ async def _with_tmdb(env, fake) -> DetailsService:
         env.storage, app.gate, TmdbSettings(api_key=KEY, base_url=fake.url,
                                             test_image_origins=(fake.url,)))
     app.pictures.posters = app.details
+    app.picks.details = app.details  # /recommend's top pick
     return app.details
 
 

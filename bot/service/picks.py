@@ -1,0 +1,93 @@
+"""PicksService: `/recommend`'s use case, one call that gathers everything the reply shows.
+
+`personal` returns the member's first page of picks (`RecommendationService.recommend`), the
+movies on their watchlist (marked in the list), the page's picture (`PictureService.picks_card`)
+and TMDB's details of the top pick (`DetailsService.get`); the picture and the details are
+fetched together, each within its own short budget, so the reply waits for neither past it.
+`more` is a further page ("Show more": never a movie shown before). The cog supplies only the
+wording of the picture (`CardText`, no I/O); it renders, nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.models import Movie, MovieDetails
+from bot.render import CardLine
+from bot.service.catalog import GenreFilter
+from bot.service.details import DetailsService
+from bot.service.pictures import Picture, PictureService
+from bot.service.service import Picks, RecommendationService
+from bot.service.watchlist import WatchlistService
+
+CardText = Callable[[Picks, int], tuple[str, Sequence[CardLine], str]]
+"""The cog's wording of a page's picture: (title, lines, note) for picks numbered from
+start + 1 (the `int`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PicksPage:
+    """One page of picks and its picture (None: no pick to draw, or not drawn in time)."""
+
+    picks: Picks
+    card: Picture | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalPicks:
+    """What /recommend shows a member: the first page, their watchlist's movies and the top
+    pick's TMDB details (None: no pick, TMDB off, or not fetched in time)."""
+
+    first: PicksPage
+    watchlisted: frozenset[int]
+    top_details: MovieDetails | None
+
+
+def shown_movies(picks: Picks) -> list[Movie]:
+    """The page's movies, in order (a pick whose movie is gone is not shown)."""
+    return [picks.movies[pick.movie_id] for pick in picks.items if pick.movie_id in picks.movies]
+
+
+class PicksService:
+    def __init__(self, recommendations: RecommendationService, watchlist: WatchlistService,
+                 pictures: PictureService, details: DetailsService) -> None:
+        self.recommendations = recommendations
+        self.watchlist = watchlist
+        self.pictures = pictures
+        self.details = details
+
+    async def personal(self, guild_id: int, user_id: int, *, count: int,
+                       genre: GenreFilter | None, card_text: CardText) -> PersonalPicks:
+        """The member's first page of `count` picks (of `genre`'s movies when given)."""
+        watchlisted = frozenset(await self.watchlist.movie_ids(guild_id, user_id))
+        picks = await self.recommendations.recommend(guild_id, user_id, n=count,
+                                                     candidates=_candidates(genre))
+        movies = shown_movies(picks)
+        if not movies:
+            return PersonalPicks(PicksPage(picks, None), watchlisted, None)
+        card, top = await asyncio.gather(self._card(picks, 0, card_text),
+                                         self.details.get(movies[0]))
+        return PersonalPicks(PicksPage(picks, card), watchlisted, top)
+
+    async def more(self, guild_id: int, user_id: int, *, count: int,
+                   genre: GenreFilter | None, shown: frozenset[int], start: int,
+                   card_text: CardText) -> PicksPage:
+        """A further page: `count` picks none of which is in `shown`, numbered from
+        start + 1."""
+        picks = await self.recommendations.recommend(guild_id, user_id, n=count,
+                                                     candidates=_candidates(genre), shown=shown)
+        return PicksPage(picks, await self._card(picks, start, card_text))
+
+    async def _card(self, picks: Picks, start: int, card_text: CardText) -> Picture | None:
+        movies = shown_movies(picks)
+        if not movies:
+            return None
+        title, lines, note = card_text(picks, start)
+        return await self.pictures.in_time(self.pictures.picks_card(title, lines, movies,
+                                                                    note=note))
+
+
+def _candidates(genre: GenreFilter | None) -> set[int] | None:
+    return set(genre.movie_ids) if genre is not None else None
