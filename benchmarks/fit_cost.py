@@ -1,0 +1,197 @@
+"""CPU time of the bot's whole fit path, part by part, against Surprise SVD's fit (issue 24 item 4).
+
+    python benchmarks/fit_cost.py                      # ml-latest-small fold 1 and 1e6 synthetic
+    python benchmarks/fit_cost.py --data ml --folds 5  # every fold of ml-latest-small
+    python benchmarks/fit_cost.py --data 1e6 --no-surprise
+
+One core (BLAS pinned to one thread before numpy loads); CPU seconds of this process
+(`time.process_time`), so other work on a shared machine does not count (it still slows the
+caches). Per data set, the bot's fit path (`recommender.tuning.fit_guild`, as the refit worker
+calls it: reg chosen by hold-out up to `auto_regularization_max_ratings`, genre/decade movie
+features for the synthetic guild) runs three ways:
+
+- **first fit**: no previous model (a new or imported guild): the reg choice, then the final
+  fit warm-started from the chosen hold-out fit;
+- **grown +30%**: the previous model was fitted on 1/1.3 of the ratings: the reg is chosen
+  again, starting from the previous choice, the first hold-out fit warm-started from it;
+- **refit +1%**: the refit the bot runs most: 1% new ratings, the previous choice reused, the
+  fit warm-started.
+
+Parts: `features` (the worker's `bot.service.features.movie_features`), `reg choice`
+(`tuning.choose_reg`: hold-out fits), `training` (the final fit's `train.train_factors`),
+`item-item` (`implicit.ItemItem.fit`), `other` (indexing, means, side-feature ridge, member
+lists). No taste prior is installed in these runs (the prior's share: attaching it and its
+member ridge start, not measured here). Surprise `SVD` (defaults, `random_state=0`) is timed
+the same way on the same ratings; the ratio is ours / SVD (target <= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+# ../shared beside the checkout (a worktree sits one level deeper)
+DEFAULT_ML = next((base / "shared/data/ml-latest-small"
+                   for base in (ROOT.parent, ROOT.parent.parent)
+                   if (base / "shared/data/ml-latest-small").exists()),
+                  ROOT.parent / "shared/data/ml-latest-small")
+PARTS = ("features", "reg choice", "training", "item-item", "other")
+
+
+class Meter:
+    """CPU seconds spent inside wrapped functions, by part (nested calls count once)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, float] = {}
+        self._depth = 0
+
+    def wrap(self, owner, name: str, part: str) -> None:
+        original = getattr(owner, name)
+        meter = self
+
+        def timed(*args, **kwargs):
+            if meter._depth:
+                return original(*args, **kwargs)
+            meter._depth += 1
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                meter.parts[part] = meter.parts.get(part, 0.0) + time.process_time() - start
+                meter._depth -= 1
+
+        setattr(owner, name, timed)
+
+
+def instrument() -> Meter:
+    import recommender.model as model_module
+    import recommender.tuning as tuning
+    from recommender.implicit import ItemItem
+
+    meter = Meter()
+    meter.wrap(tuning, "choose_reg", "reg choice")
+    meter.wrap(model_module, "train_factors", "training")
+    fit = ItemItem.fit.__func__  # type: ignore[attr-defined]
+
+    def itemitem_fit(cls, *args, **kwargs):
+        if meter._depth:
+            return fit(cls, *args, **kwargs)
+        meter._depth += 1
+        start = time.process_time()
+        try:
+            return fit(cls, *args, **kwargs)
+        finally:
+            meter.parts["item-item"] = (meter.parts.get("item-item", 0.0)
+                                        + time.process_time() - start)
+            meter._depth -= 1
+
+    ItemItem.fit = classmethod(itemitem_fit)  # type: ignore[method-assign]
+    return meter
+
+
+def datasets(which: str, folds: int, ml: Path):
+    """(name, users, movies, scores, config, synthetic movie features or None, tune)."""
+    from bot.config import RecommenderSettings
+    from recommender import ModelConfig
+    from recommender.data import kfold, load_ratings
+
+    rec = RecommenderSettings()
+    if which in ("ml", "both"):
+        data = load_ratings(ml / "ratings.csv" if ml.is_dir() else ml, "movielens-csv")
+        for f, (train, _test) in enumerate(kfold(len(data), 5, 0)[:folds]):
+            part = data.take(train)
+            yield (f"ml-latest-small fold {f + 1}", part.users, part.movies, part.scores,
+                   ModelConfig(scale=(0.5, 5.0)), None, True)
+    if which in ("1e6", "both"):
+        from scale import make_ratings
+
+        users, movies, scores = make_ratings(1_000_000, 0)
+        config = ModelConfig(features=rec.features, reg=rec.regularization,
+                             maxiter=rec.max_iterations, scale=(1.0, 10.0))
+        yield ("synthetic 1e6", users, movies, scores, config, "synthetic",
+               rec.auto_regularization_max_ratings >= 1_000_000)
+
+
+def run_path(meter: Meter, users, movies, scores, config, features, tune, warm=None):
+    """The fit path once; (model, CPU seconds by part, total)."""
+    from recommender.tuning import fit_guild
+
+    meter.parts = {}
+    start = time.process_time()
+    feats = None
+    if features is not None:
+        from scale import synthetic_features
+
+        feats = synthetic_features(np.unique(movies))
+        meter.parts["features"] = time.process_time() - start
+    model, _report = fit_guild(users, movies, scores, config, warm_start=warm, tune_reg=tune,
+                               movie_features=feats)
+    total = time.process_time() - start
+    parts = dict(meter.parts)
+    parts["other"] = total - sum(parts.values())
+    return model, parts, total
+
+
+def surprise_cpu(users, movies, scores, scale) -> float:
+    from surprise import SVD, Dataset, Reader
+
+    trainset = Dataset(Reader(rating_scale=scale)).construct_trainset(
+        [(str(u), str(m), float(s), None)
+         for u, m, s in zip(users.tolist(), movies.tolist(), scores.tolist(), strict=True)])
+    start = time.process_time()
+    SVD(random_state=0).fit(trainset)
+    return time.process_time() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", choices=("ml", "1e6", "both"), default="both")
+    p.add_argument("--folds", type=int, default=1, help="ml-latest-small folds (1-5)")
+    p.add_argument("--ml", type=Path, default=DEFAULT_ML)
+    p.add_argument("--no-surprise", action="store_true")
+    args = p.parse_args(argv)
+    meter = instrument()
+    print(f"{'data / path':<38}{'total s':>8}{'x SVD':>7}  " + "  ".join(PARTS))
+    for name, users, movies, scores, config, features, tune in datasets(
+            args.data, args.folds, args.ml):
+        svd = (float("nan") if args.no_surprise
+               else surprise_cpu(users, movies, scores, config.scale))
+        n = scores.size
+        rng = np.random.default_rng(1)
+        small = np.flatnonzero(rng.random(n) < 1 / 1.3)  # grown by 30% since the choice
+        most = np.flatnonzero(rng.random(n) >= 0.01)  # 1% new ratings
+        first, parts, total = run_path(meter, users, movies, scores, config, features, tune)
+        rows = [("first fit", parts, total)]
+        before, _, _ = run_path(meter, users[small], movies[small], scores[small], config,
+                                features, tune)
+        _, parts, total = run_path(meter, users, movies, scores, config, features, tune,
+                                   warm=before.snapshot())
+        rows.append(("grown +30%", parts, total))
+        before, _, _ = run_path(meter, users[most], movies[most], scores[most], config,
+                                features, tune)
+        _, parts, total = run_path(meter, users, movies, scores, config, features, tune,
+                                   warm=before.snapshot())
+        rows.append(("refit +1%", parts, total))
+        print(f"{name}: {n:,} ratings, Surprise SVD fit {svd:.2f} s CPU, reg {first.config.reg:g}")
+        for label, parts, total in rows:
+            cells = "  ".join(f"{parts.get(k, 0.0):.2f}" for k in PARTS)
+            print(f"  {label:<36}{total:>8.2f}{total / svd:>7.2f}  {cells}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
