@@ -195,9 +195,11 @@ class TraktClient:
     def needs_refresh(self, token: TraktToken, margin: float = REFRESH_MARGIN) -> bool:
         return token.expires_at - self.clock() < margin
 
-    async def fresh(self, token: TraktToken) -> tuple[TraktToken, bool]:
-        """`token`, refreshed first when it is near its expiry; and whether it was."""
-        if self.needs_refresh(token):
+    async def fresh(self, token: TraktToken,
+                    margin: float = REFRESH_MARGIN) -> tuple[TraktToken, bool]:
+        """`token`, refreshed first when less than `margin` seconds of it are left; and
+        whether it was."""
+        if self.needs_refresh(token, margin):
             return await self.refresh(token), True
         return token, False
 

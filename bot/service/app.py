@@ -77,7 +77,8 @@ class Services:
         ratings = RatingService(storage, recs, gate, member_data)
         movienight = MovieNightService(storage, groups, gate)
         member_data.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
-        media = MediaService(storage, settings, recs, gate, member_data)  # links, history
+        media = MediaService(storage, settings, recs, gate, member_data,  # links, history
+                             ratings=ratings)
         guilds = GuildLifecycle(storage, settings, recs, gate, member_data)
         guilds.before_purge.append(media.revoke_guild)  # Trakt tokens, before the rows go
         if media.box.note:

@@ -48,7 +48,13 @@ from bot.media.models import (
 )
 from bot.media.plex import PlexClient
 from bot.media.secrets import TokenBox
-from bot.media.trakt import DeviceCode, DeviceFlowEnded, TraktClient, TraktToken
+from bot.media.trakt import (
+    REFRESH_MARGIN,
+    DeviceCode,
+    DeviceFlowEnded,
+    TraktClient,
+    TraktToken,
+)
 from bot.service.errors import ServiceError
 from bot.service.exports import media_csv
 from bot.service.gate import Gate
@@ -59,6 +65,7 @@ from bot.service.member_data import (
     MemberExport,
     MemberTable,
 )
+from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
 from bot.storage import Storage
 from bot.storage.search import normalize
@@ -189,12 +196,15 @@ class MediaService:
     def __init__(self, storage: Storage, settings: Settings,
                  recommendations: RecommendationService, gate: Gate,
                  member_data: MemberDataRegistry | None = None, *,
-                 clients: MediaClients | None = None) -> None:
+                 clients: MediaClients | None = None,
+                 ratings: RatingService | None = None) -> None:
         self.storage = storage
         self.settings = settings
         self.recommendations = recommendations
         self.gate = gate
         self.clients = clients or MediaClients(settings)
+        # Synced ratings are written through the rating service (the model is told).
+        self.ratings = ratings or RatingService(storage, recommendations, gate)
         self.box = TokenBox(settings.security.secret_key)
         self._accounts: dict[str, tuple[float, list[ExternalAccount]]] = {}
         self._pending: dict[tuple[int, int], _Pending] = {}
@@ -526,7 +536,9 @@ class MediaService:
             raise MediaProblem("the Trakt token cannot be read (the secret key changed?): "
                                "link Trakt again")
         token = TraktToken(access, refresh, link.token_expires_at or 0.0)
-        token, refreshed = await client.fresh(token)
+        # Refreshed while it would not last until the sync after next (never used expired).
+        margin = max(REFRESH_MARGIN, self.interval() * (1 + JITTER) + RETRY_FAILED)
+        token, refreshed = await client.fresh(token, margin)
         if refreshed:
             await self.storage.update_media_tokens(
                 link.guild_id, link.user_id, "trakt", self.box.seal(token.access_token),
@@ -543,11 +555,9 @@ class MediaService:
             old_when, old_rating = rows.get(movie.id, (None, None))
             rows[movie.id] = (max((w for w in (when, old_when) if w is not None), default=None),
                               seen.rating_1_10 if seen.rating_1_10 is not None else old_rating)
-        written = await self.storage.save_media_history(
+        written = await self.ratings.record_synced(
             link.guild_id, link.user_id, link.service,
             [(m, w, r) for m, (w, r) in rows.items()])
-        if written.ratings_written:
-            await self.recommendations.rating_changed(link.guild_id, link.user_id)
         summary = SyncSummary(link.service, len(rows), written.ratings_written,
                               written.ratings_kept, tuple(unmatched))
         now = time.time()

@@ -8,6 +8,8 @@ one call, so no caller can save a rating and forget to tell the recommender.
 * The ratings are member data (`bot.service.member_data`): /forgetme deletes them with the
   member's other data in one transaction, then the model forgets them (`_forgotten`); /export
   writes them as CSV. `forget_all` is that /forgetme, kept for callers of the service.
+* `record_synced` writes a linked account's sync (history, and ratings whose source is the
+  service, never over the member's own) and tells the model, like `rate`.
 * Reads: one rating, a page of ratings (another member's only when the guild's
   `ratings_visible` allows), counts, and everything for `/export`.
 """
@@ -15,8 +17,10 @@ one call, so no caller can save a rating and forget to tell the recommender.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.media import HistoryWrite
 from bot.domain.models import Movie
 from bot.domain.scores import check_score
 from bot.service.errors import MovieNotFound, NotRated, RatingsPrivate
@@ -70,6 +74,19 @@ class RatingService:
             if previous != value:  # the same score again changes nothing: no refit
                 await self.recommendations.rating_changed(guild_id, user_id)
             return RateOutcome(movie, value, previous, predicted)
+
+    async def record_synced(self, guild_id: int, user_id: int, service: str,
+                            seen: Sequence[tuple[int, float | None, int | None]]
+                            ) -> HistoryWrite:
+        """A linked account's sync (`bot.service.media`): its watched movies ((movie, watched
+        at, rating there | None)) and ratings, with the service as their source, in one
+        transaction; never over a rating the member gave (/rate, /import). The model is
+        told when ratings changed."""
+        async with self.gate.enter():
+            written = await self.storage.save_media_history(guild_id, user_id, service, seen)
+            if written.ratings_written:
+                await self.recommendations.rating_changed(guild_id, user_id)
+            return written
 
     async def unrate(self, guild_id: int, user_id: int, movie: Movie) -> int:
         """Remove the member's rating of `movie`; returns the removed score (NotRated if none)."""

@@ -296,3 +296,20 @@ async def test_purging_a_departed_server_revokes_its_trakt_tokens(app, fakes):
     assert await app.storage.media_links(G, ALICE) == []
     await app.media.close()  # waits for the background revoke
     assert fakes.trakt.revoked == [token]
+
+
+async def test_a_long_sync_interval_refreshes_earlier(tmp_path, fakes):
+    """With syncs 24 h apart a token with 20 h left would expire before the next one: it is
+    refreshed now."""
+    services = await _services(tmp_path, fakes, media=MediaSettings(
+        sync_hours=24, letterboxd_url=fakes.urls["letterboxd"]))
+    try:
+        fakes.trakt.device_token_age = 4 * 3600
+        await _link_trakt(services, fakes)
+        assert fakes.trakt.seen["refresh"] == 1
+        link = await services.storage.media_link(G, ALICE, "trakt")
+        assert link.token_expires_at == fakes.trakt.now + 86_400
+    finally:
+        await services.media.close()
+        await services.recommendations.close()
+        await services.storage.close()
