@@ -18,17 +18,22 @@ starter, who joined, who voted); `/forgetme` cancels a member's part in an open 
   (and the starter) count, and vote; the starter presses **Start the vote** when ready. The
   pattern of `/recommend group:`'s consent prompt (`cogs.consent`), in public.
 
-The vote: one button per candidate with its live count (one vote per attendee, press another
-to change it), and **End vote** for the starter; it also closes by itself after
-`VOTE_SECONDS`. The result names the winner (nobody is pinged) and puts it on the watchlists
-of those who took part. Votes live in the bot's memory: a restart ends an open vote without a
-result.
+The vote: when the bot may send polls (Send Polls), a native Discord poll follows the list
+(one answer per candidate, titles cut to Discord's 55 characters, `hours` long, default 1 h):
+Discord holds the votes; at the end (End vote, the bot's timer, or Discord's own expiry) the
+bot reads the poll's voters and counts the attendees' votes (others are said not to count). A
+poll Discord refuses falls back to buttons. Without Send Polls: one button per candidate with
+its live count (one vote per attendee, press another to change it), closing after `hours` or
+`VOTE_SECONDS`. Either way **End vote** is for the starter, a tie goes to the group's score
+(the result says so), and the result names the winner (nobody is pinged) and puts it on the
+watchlists of those who took part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import re
 import time
@@ -38,13 +43,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.models import Movie
 from bot.domain.plural import plural
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
 from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.next_steps import first_ratings, with_prior_hint
-from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars, strip_controls
 from cogs.timeouts import end_quietly
 from cogs.ui.guild import guild_id_of
 
@@ -53,7 +59,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VOTE_SECONDS = 600.0  # a vote closes by itself this long after it opened
+VOTE_SECONDS = 600.0  # a button vote closes by itself this long after it opened
+POLL_HOURS = 1  # a native poll's default duration (Discord counts whole hours, 1-768)
+MAX_POLL_HOURS = 768
+POLL_ANSWER_MAX = 55  # Discord's limit on a poll answer's text
+POLL_EXPIRED = 520001  # Discord's error code: the poll has ended already
 JOIN_SECONDS = 600.0  # the Join message (hidden ratings) expires after this
 DEFAULT_CANDIDATES = 4
 MAX_ATTENDEES = 25
@@ -86,6 +96,28 @@ def _redraw(task: asyncio.Future[Any]) -> None:
         log.warning("redrawing a movie night message failed", exc_info=task.exception())
 
 
+def poll_answer(movie: Movie) -> str:
+    """A poll answer: the plain 'Title (Year)', cut to Discord's 55 characters."""
+    label = strip_controls(movie.label)
+    return label if len(label) <= POLL_ANSWER_MAX else label[:POLL_ANSWER_MAX - 1] + "…"
+
+
+def result_text(picks: NightPicks, tally: Tally, winner_index: int) -> str:
+    """The winner with its votes; on a tie, which movies tied and that the group's score
+    decided."""
+    winner = picks.candidates[winner_index].movie
+    votes = tally.counts()[winner_index]
+    text = (f"🎬 Movie night pick: **{movie_label(winner)}** with {plural(votes, 'vote')}. "
+            "It goes on the watchlists of those who took part.")
+    tied = tally.tied()
+    if len(tied) > 1:
+        others = ", ".join(f"**{movie_label(picks.candidates[i].movie, 80)}**"
+                           for i in tied if i != winner_index)
+        text += (f" It tied with {others}; the group's score "
+                 f"({stars(round(picks.candidates[winner_index].score, 1))}) broke the tie.")
+    return text
+
+
 class VoteButton(discord.ui.Button["VoteView"]):
     def __init__(self, index: int, label: str) -> None:
         super().__init__(style=discord.ButtonStyle.primary, label=label[:80], row=index // 5)
@@ -101,22 +133,28 @@ class VoteView(discord.ui.View):
 
     def __init__(self, bot: MovieBot, guild_id: int, starter: tuple[int, str],
                  attendees: dict[int, str], picks: NightPicks, *,
-                 seconds: float | None = None, takers: frozenset[int] = frozenset()) -> None:
-        """`takers`: who takes part already by their own action (the starter; who joined)."""
+                 seconds: float | None = None, takers: frozenset[int] = frozenset(),
+                 poll: bool = False) -> None:
+        """`takers`: who takes part already by their own action (the starter; who joined).
+        `poll`: the vote is a native Discord poll (sent after this message, `poll_message`);
+        this view then only holds End vote."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
+        self.is_poll = poll
+        self.poll_message: discord.PartialMessage | discord.Message | None = None
         self.bot = bot
         self.guild_id = guild_id
         self.starter_id, self.starter_name = starter
         self.attendees = dict(attendees)
         self.picks = picks
-        self.tally = Tally(len(picks.candidates), set(attendees), takers=set(takers))
+        self.tally = Tally(len(picks.candidates), set(attendees), takers=set(takers),
+                           scores=[c.score for c in picks.candidates])
         self.nights = bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
         self._redraws: set[asyncio.Future[Any]] = set()
         self.closes_at = time.time() + seconds
         self.message: discord.Message | discord.InteractionMessage | None = None
         self.closed = False
-        self.buttons = [VoteButton(i, "") for i in range(len(picks.candidates))]
+        self.buttons = [] if poll else [VoteButton(i, "") for i in range(len(picks.candidates))]
         for button in self.buttons:
             self.add_item(button)
         end: discord.ui.Button[VoteView] = discord.ui.Button(
@@ -152,14 +190,53 @@ class VoteView(discord.ui.View):
                 "None of you has rated these" + ("." if self.picks.personal else
                                                   " (the server's favourites: the group is "
                                                   "new to me).")]
-        if not self.closed:
+        if not self.closed and self.is_poll:
+            head.append(f"Vote in the poll below (only the attendees' votes count). Closes "
+                        f"<t:{int(self.closes_at)}:R>, or sooner if ended by {self.starter_name}.")
+        elif not self.closed:
             head.append(f"Vote below: one vote each, press another to change it. Closes "
                         f"<t:{int(self.closes_at)}:R>, or sooner if ended by {self.starter_name}.")
         embed = discord.Embed(title=f"Movie night with {self.starter_name}"[:256],
                               description="\n".join([*head, "", *lines])[:4000],
                               colour=COLOUR)
-        embed.set_footer(text=f"{voted} of {plural(len(self.attendees), 'attendee')} voted")
+        if not self.is_poll or self.closed:
+            embed.set_footer(text=f"{voted} of {plural(len(self.attendees), 'attendee')} voted")
         return embed
+
+    def poll(self, hours: int) -> discord.Poll:
+        """The native poll of this vote: one answer per candidate, in the list's order."""
+        poll = discord.Poll(question="Movie night: which one do we watch?",
+                            duration=datetime.timedelta(hours=hours))
+        for candidate in self.picks.candidates:
+            poll.add_answer(text=poll_answer(candidate.movie))
+        return poll
+
+    async def _count_poll(self) -> str:
+        """End the poll (or read it, if Discord ended it) and count the attendees' votes from
+        its voters; returns a note for the result ("" or why nothing was counted)."""
+        if self.poll_message is None:
+            return ""
+        message = self.poll_message
+        try:
+            ended = await message.end_poll()
+        except discord.NotFound:
+            return " (the poll message was deleted)"
+        except discord.HTTPException as error:
+            if error.code != POLL_EXPIRED:
+                raise
+            ended = await message.fetch()  # Discord ended it at its expiry
+        if ended.poll is None:
+            return ""
+        others = 0
+        for answer in ended.poll.answers:
+            index = answer.id - 1
+            async for voter in answer.voters():
+                if voter.id in self.tally.voters and 0 <= index < self.tally.candidates:
+                    self.tally.vote(voter.id, index)
+                else:
+                    others += 1
+        return (f" {plural(others, 'vote')} from members who were not invited did not count."
+                if others else "")
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.closed:
@@ -226,19 +303,18 @@ class VoteView(discord.ui.View):
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
+        note = await self._count_poll() if self.is_poll else ""
         winner_index = self.tally.winner()
         embed = self.embed()
         if winner_index is None:
             result = "The vote closed without votes, so there is no winner this time."
         else:
             winner = self.picks.candidates[winner_index].movie
-            votes = self.tally.counts()[winner_index]
             # Only those who took part; how many watchlists gained it is nobody else's
             # business (one already on it would tell), so the message does not say.
             await self.nights.finish(self.guild_id, self.tally, winner)
-            result = (f"🎬 Movie night pick: **{movie_label(winner)}** with {votes} "
-                      f"vote{'s' if votes != 1 else ''}. It goes on the watchlists of those "
-                      "who took part.")
+            result = result_text(self.picks, self.tally, winner_index)
+        result += note
         embed.title = f"Movie night with {self.starter_name}: closed"[:256]
         if interaction is not None:
             await interaction.response.edit_message(content=result, embed=embed, view=self,
@@ -257,8 +333,9 @@ class JoinView(discord.ui.View):
     """Hidden ratings: who counts is who presses Join; the starter starts the vote."""
 
     def __init__(self, cog: MovieNight, guild_id: int, starter: tuple[int, str],
-                 invited: dict[int, str], candidates: int) -> None:
+                 invited: dict[int, str], candidates: int, hours: int | None = None) -> None:
         super().__init__(timeout=JOIN_SECONDS)
+        self.hours = hours
         self.cog = cog
         self.guild_id = guild_id
         self.starter_id, self.starter_name = starter
@@ -336,7 +413,7 @@ class JoinView(discord.ui.View):
         await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
                                  self.joined, self.candidates,
                                  joined=frozenset(self.joined), edit=True,
-                                 takers=frozenset(self.joined))
+                                 takers=frozenset(self.joined), hours=self.hours)
 
     async def on_timeout(self) -> None:
         if self.finished:
@@ -358,7 +435,8 @@ class MovieNight(commands.Cog):
 
     def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
-        self.vote_seconds = VOTE_SECONDS  # how long a vote stays open (tests shorten it)
+        self.vote_seconds = VOTE_SECONDS  # how long a button vote stays open (tests shorten it)
+        self.poll_seconds: float | None = None  # tests: the bot ends its polls this soon
         self.open_votes: set[VoteView] = set()
 
     async def cog_unload(self) -> None:
@@ -375,12 +453,15 @@ class MovieNight(commands.Cog):
         members="Who else is invited: mention them, e.g. @alice @bob",
         candidates=f"How many movies to vote on ({MIN_CANDIDATES}-{MAX_CANDIDATES}, default "
                    f"{DEFAULT_CANDIDATES})",
+        hours=f"How long the vote stays open, in hours (default {POLL_HOURS} for a Discord "
+              "poll, 10 minutes for buttons)",
     )
     async def movienight(self, interaction: discord.Interaction,
                          voice: discord.VoiceChannel | None = None,
                          members: str | None = None,
                          candidates: app_commands.Range[int, MIN_CANDIDATES,
                                                         MAX_CANDIDATES] = DEFAULT_CANDIDATES,
+                         hours: app_commands.Range[int, 1, MAX_POLL_HOURS] | None = None,
                          ) -> None:
         guild = interaction.guild
         starter = interaction.user
@@ -388,8 +469,10 @@ class MovieNight(commands.Cog):
             raise UserError("This command works in a server, not in direct messages.")
         if not MIN_CANDIDATES <= candidates <= MAX_CANDIDATES:
             raise UserError(f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
+        if hours is not None and not 1 <= hours <= MAX_POLL_HOURS:
+            raise UserError(f"A vote lasts 1 to {MAX_POLL_HOURS} hours.")
         try:
-            await self._plan(interaction, starter, voice, members, candidates)
+            await self._plan(interaction, starter, voice, members, candidates, hours)
         except UserError as error:
             if not interaction.response.is_done():
                 raise
@@ -397,20 +480,21 @@ class MovieNight(commands.Cog):
 
     async def _plan(self, interaction: discord.Interaction, starter: discord.Member,
                     voice: discord.VoiceChannel | None, members: str | None,
-                    candidates: int) -> None:
+                    candidates: int, hours: int | None = None) -> None:
         guild_id = guild_id_of(interaction)
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
         nights = self.bot.app.movienight
         if await nights.ratings_hidden(guild_id):
-            view = JoinView(self, guild_id, me, invited, candidates)
+            view = JoinView(self, guild_id, me, invited, candidates, hours)
             view.message = await _post(interaction, content=view.prompt(), view=view)
             nights.watch(guild_id, view)
             return
         if len(invited) < 2:
             raise UserError("A movie night needs at least two people: mention others in "
                             "`members`, or pick a voice channel with people in it.")
-        await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}))
+        await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
+                             hours=hours)
 
     async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
                        voice: discord.VoiceChannel | None,
@@ -465,9 +549,11 @@ class MovieNight(commands.Cog):
     async def open_vote(self, interaction: discord.Interaction, starter: tuple[int, str],
                         attendees: dict[int, str], candidates: int, *,
                         joined: frozenset[int] = frozenset(), edit: bool = False,
-                        takers: frozenset[int] = frozenset()) -> None:
+                        takers: frozenset[int] = frozenset(), hours: int | None = None) -> None:
         """Pick the candidates and post (or, after Join, turn the message into) the vote.
-        `takers`: who takes part already by their own action (see `Tally`)."""
+        `takers`: who takes part already by their own action (see `Tally`). With Send Polls
+        the vote is a native Discord poll sent after the list (`hours` long, default 1);
+        without it, buttons (`hours`, or `vote_seconds`)."""
         guild_id = guild_id_of(interaction)
         if not interaction.response.is_done():  # the picks may wait for the model
             if edit:
@@ -488,8 +574,14 @@ class MovieNight(commands.Cog):
             else:
                 await _refuse(interaction, text)
             return
+        poll = interaction.app_permissions.send_polls and len(picks.candidates) <= 10
+        if poll:
+            poll_hours = hours or POLL_HOURS
+            seconds = self.poll_seconds if self.poll_seconds is not None else poll_hours * 3600.0
+        else:
+            seconds = hours * 3600.0 if hours else self.vote_seconds
         view = VoteView(self.bot, guild_id, starter, attendees, picks,
-                        seconds=self.vote_seconds, takers=takers)
+                        seconds=seconds, takers=takers, poll=poll)
         self.open_votes = {v for v in self.open_votes if not v.closed}
         self.open_votes.add(view)
         self.bot.app.movienight.watch(guild_id, view)
@@ -499,6 +591,28 @@ class MovieNight(commands.Cog):
             view.message = interaction.message
         else:
             view.message = await _post(interaction, embed=view.embed(), view=view)
+        if poll:
+            try:
+                view.poll_message = await interaction.followup.send(
+                    poll=view.poll(poll_hours), wait=True, allowed_mentions=NO_PINGS)
+            except discord.HTTPException:  # Discord refused the poll: buttons, as without it
+                log.warning("a movie-night poll was refused; voting with buttons instead "
+                            "guild=%s", guild_id, exc_info=True)
+                await self._to_buttons(interaction, view, hours)
+
+    async def _to_buttons(self, interaction: discord.Interaction, view: VoteView,
+                          hours: int | None) -> None:
+        """Turn a vote whose poll could not be sent into a button vote on its message."""
+        view.cancel()
+        self.open_votes.discard(view)
+        buttons = VoteView(self.bot, view.guild_id, (view.starter_id, view.starter_name),
+                           view.attendees, view.picks, takers=frozenset(view.tally.takers),
+                           seconds=hours * 3600.0 if hours else self.vote_seconds)
+        buttons.message = view.message
+        self.open_votes.add(buttons)
+        self.bot.app.movienight.watch(view.guild_id, buttons)
+        await interaction.edit_original_response(embed=buttons.embed(), view=buttons,
+                                                 allowed_mentions=NO_PINGS)
 
 
 async def setup(bot: MovieBot) -> None:

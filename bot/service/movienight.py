@@ -7,7 +7,10 @@
   the group's order: the order of a public list says nothing about anyone's watchlist, and no
   count of watchlists is returned for display (a watchlist is private).
 * `Tally` is the vote: one vote per attendee, changeable; the winner is the most-voted
-  candidate, a tie going to the better-ranked one. It also records who *takes part* by their
+  candidate, a tie going to the better group score (`scores`; then the better-ranked one),
+  and `tied` names the candidates that tied, so the result can say why the winner won. A
+  vote held as a native Discord poll fills the same tally from the poll's voters (only
+  attendees count). It also records who *takes part* by their
   own action: the starter, members who joined (hidden ratings) and everyone who voted.
 * `finish` puts the winner on the watchlists of those who took part (and have not rated it):
   naming someone in a movie night never changes their watchlist.
@@ -58,6 +61,7 @@ class Tally:
     voters: set[int] = field(default_factory=set)
     votes: dict[int, int] = field(default_factory=dict)
     takers: set[int] = field(default_factory=set)
+    scores: list[float] = field(default_factory=list)  # group score per candidate (ties)
 
     def __post_init__(self) -> None:
         self.voters = set(self.voters)
@@ -87,12 +91,22 @@ class Tally:
         counted = Counter(self.votes.values())
         return [counted.get(i, 0) for i in range(self.candidates)]
 
-    def winner(self) -> int | None:
-        """The most-voted candidate (ties: the better-ranked one); None without votes."""
+    def _score(self, index: int) -> float:
+        return self.scores[index] if index < len(self.scores) else 0.0
+
+    def tied(self) -> list[int]:
+        """The candidates sharing the most votes (more than one: a tie); [] without votes."""
         counts = self.counts()
-        if not any(counts):
+        top = max(counts, default=0)
+        return [i for i in range(self.candidates) if top and counts[i] == top]
+
+    def winner(self) -> int | None:
+        """The most-voted candidate (ties: the better group score, then the better-ranked
+        one); None without votes."""
+        leaders = self.tied()
+        if not leaders:
             return None
-        return max(range(self.candidates), key=lambda i: (counts[i], -i))
+        return max(leaders, key=lambda i: (self._score(i), -i))
 
 
 class OpenNight(Protocol):

@@ -14,6 +14,7 @@ import pytest
 
 from bot.storage import MovieRow
 from bot.storage.postgres import PostgresStorage
+from emulator import Permissions
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -73,6 +74,8 @@ async def test_import_watchlist_and_movie_night_on_postgres(env: Env) -> None:
     shown = await env.run(env.bob, "watchlist show")
     assert shown.embed["description"] == "1. Jaws (1975)"
     await env.seed_taste_clusters(env.guild)
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS  # a button vote
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
     night = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2)
     assert not night.ephemeral
     await _press(env, env.alice, night, "2.")

@@ -1,4 +1,5 @@
-"""End-to-end: /movienight through the Discord emulator: public picks none of the attendees
+"""End-to-end: /movienight through the Discord emulator, the button vote (the bot without
+Send Polls; native polls: test_e2e_movienight_poll.py): public picks none of the attendees
 rated (watchlisted ones preferred, never counted in public), button votes with live counts
 (one per attendee, changeable), the starter ending the vote, the timer closing it, the winner
 on the watchlists of those who took part, and under hidden ratings the Join step (only those
@@ -9,8 +10,19 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
+
+from emulator import Permissions
+
 if TYPE_CHECKING:
     from conftest import Env
+
+
+@pytest.fixture(autouse=True)
+def _no_polls(env: Env) -> None:
+    """These tests hold the vote with buttons: the bot may not send polls."""
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
 
 LINE_RE = re.compile(r"^\d+\. \*\*(?P<label>.+?)\*\*")
 

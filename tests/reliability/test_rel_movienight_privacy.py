@@ -16,8 +16,19 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
+
+from emulator import Permissions
+
 if TYPE_CHECKING:
     from conftest import Env
+
+
+@pytest.fixture(autouse=True)
+def _no_polls(env: Env) -> None:
+    """The button vote (the bot without Send Polls), whose messages show every count."""
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
 
 LINE_RE = re.compile(r"^\d+\. \*\*(?P<label>.+?)\*\*")
 MEMBER_FETCHES = "GET /guilds/*/members/*"
