@@ -274,17 +274,6 @@ def is_header(first_line: str, fmt: str) -> bool:
     return (fmt == "movielens" and cell == "movieid") or (fmt == "csv" and cell == "title")
 
 
-def count_lines(path: Path) -> int:
-    """Number of lines in a file (for the progress bar's total)."""
-    count = 0
-    last = b"\n"
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (0 if last == b"\n" else 1)
-
-
 def parse_links(lines: Iterable[str]) -> dict[int, tuple[str | None, int | None]]:
     """MovieLens `links.csv` (movieId,imdbId,tmdbId) -> {movieId: ("tt0114709", 862)}.
 

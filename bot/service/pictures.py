@@ -121,10 +121,6 @@ class Projection:
     mean: np.ndarray  # (k,)
     explained: tuple[float, float]  # share of the variance along each axis
 
-    def place(self, vectors: np.ndarray) -> np.ndarray:
-        """Movie-factor vectors (m, k) on the map."""
-        return (np.asarray(vectors, dtype=np.float64) - self.mean) @ self.axes
-
     def direction(self, preferences: np.ndarray) -> np.ndarray:
         """Members' preference vectors (m, k) on the same axes: a member lies toward the
         movies whose factors point their way (prediction = factors . preferences)."""

@@ -96,15 +96,3 @@ class WatchlistService:
         """{movie id: how many of these members watchlisted it} (movie night)."""
         async with self.gate.enter():
             return await self.storage.watchlist_counts(guild_id, user_ids)
-
-    async def add_for(self, guild_id: int, user_ids: Iterable[int], movie: Movie) -> int:
-        """Put the movie on these members' watchlists (those who have not rated it and have
-        room for it)."""
-        async with self.gate.enter():
-            return await self.storage.watchlist_add_members(guild_id, user_ids, movie.id,
-                                                            cap=MAX_WATCHLIST)
-
-    async def forget(self, guild_id: int, user_id: int) -> int:
-        """Empty the member's watchlist in the guild (/forgetme)."""
-        async with self.gate.enter():
-            return await self.storage.delete_member_watchlist(guild_id, user_id)
