@@ -18,11 +18,12 @@ years). No warm start, no taste prior. (The bot itself caps a guild at
 `recommender.max_guild_ratings` = 2,000,000 ratings by default; the 5x10^6 row is the fit
 path's own scaling.)
 
-Reported per size: fit seconds, optimiser iterations, the peak of Python/numpy allocations
-during the fit (tracemalloc: the memory at fit time), **bytes per rating** (that peak / ratings)
-and the growth of the process peak RSS (ru_maxrss); then, untraced, the refit the worker runs
-most for a guild that size: +1% ratings, warm-started from the model just fitted ("warm
-refit s"). Targets (issue 11): <= 80 bytes per rating
+Reported per size: fit seconds (wall) and CPU seconds of the fit (`time.process_time`: what
+one core spent, whatever else the machine runs), optimiser iterations, the peak of
+Python/numpy allocations during the fit (tracemalloc: the memory at fit time), **bytes per
+rating** (that peak / ratings) and the growth of the process peak RSS (ru_maxrss); then,
+untraced, the refit the worker runs most for a guild that size: +1% ratings, warm-started
+from the model just fitted ("warm refit s"). Targets (issue 11): <= 80 bytes per rating
 and a 5x10^6-rating fit under 15 s on one core. `--breakdown N` reruns one size with a profile
 hook that snapshots tracemalloc whenever the traced memory reaches a new high (at Python and C
 call boundaries) and prints the live allocations of the highest snapshot grouped by the line
@@ -115,9 +116,9 @@ def child(n: int, seed: int, plain: bool) -> None:
     users, movies, scores = make_ratings(n, seed)
     fit = fitter(n, plain, seed)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     _model, report = fit(users, movies, scores)  # timed untraced: tracing slows allocations
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     del _model
     tracemalloc.start()
@@ -140,7 +141,7 @@ def child(n: int, seed: int, plain: bool) -> None:
     print(json.dumps({
         "warm_seconds": warm_seconds, "warm_iterations": warm_report.iterations,
         "n": int(report.n_ratings), "users": report.n_users, "movies": report.n_movies,
-        "seconds": seconds, "iterations": report.iterations,
+        "seconds": seconds, "cpu_seconds": cpu_seconds, "iterations": report.iterations,
         "traced_peak_mb": peak / 2**20, "rss_growth_mb": (rss1 - rss0) / 1024,
         "input_mb": (users.nbytes + movies.nbytes + scores.nbytes) / 2**20,
     }))
@@ -227,7 +228,7 @@ def main(argv=None) -> int:
     rows = []
     print(f"fit path: {'CFModel.fit (plain)' if args.plain else 'recommender.tuning.fit_guild'}"
           f", one BLAS thread, each size in a fresh process")
-    header = (f"{'ratings':>10}{'members':>9}{'movies':>8}{'fit s':>8}{'iters':>7}"
+    header = (f"{'ratings':>10}{'members':>9}{'movies':>8}{'fit s':>8}{'CPU s':>8}{'iters':>7}"
               f"{'traced peak MB':>16}{'bytes/rating':>14}{'RSS growth MB':>15}"
               f"{'warm refit s':>14}{'iters':>7}")
     print(header)
@@ -239,7 +240,7 @@ def main(argv=None) -> int:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
         print(f"{r['n']:>10}{r['users']:>9}{r['movies']:>8}{r['seconds']:>8.2f}"
-              f"{r['iterations']:>7}{r['traced_peak_mb']:>16.1f}"
+              f"{r['cpu_seconds']:>8.2f}{r['iterations']:>7}{r['traced_peak_mb']:>16.1f}"
               f"{r['traced_peak_mb'] * 2**20 / r['n']:>14.0f}{r['rss_growth_mb']:>15.1f}"
               f"{r['warm_seconds']:>14.2f}{r['warm_iterations']:>7}", flush=True)
     for r in rows:
