@@ -73,6 +73,7 @@ from bot.storage.search import normalize
 log = logging.getLogger(__name__)
 
 ACCOUNTS_TTL = 60.0  # seconds a server's user list is reused (autocomplete)
+SUGGEST_WAIT = 2.0  # seconds autocomplete waits for a server's user list
 JITTER = 0.1  # periodic syncs spread ±10 %
 RETRY_FAILED = 3600.0  # seconds before a failed sync is tried again (at most the interval)
 SYNC_BATCH = 20  # links synced per round of `sync_due`
@@ -210,6 +211,7 @@ class MediaService:
         self._pending: dict[tuple[int, int], _Pending] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._syncing: set[tuple[int, int, str]] = set()
+        self._listing: dict[str, asyncio.Task[list[ExternalAccount]]] = {}
         # A sharded cluster sets this: its periodic syncs cover its own shards' guilds only.
         self.owns: Callable[[int], bool] | None = None
         if member_data is not None:  # /forgetme: links, history and tokens go first
@@ -225,6 +227,8 @@ class MediaService:
                 forgetting=self.forget_member))
 
     async def close(self) -> None:
+        for listing in self._listing.values():
+            listing.cancel()
         for pending in list(self._pending.values()):
             pending.task.cancel()
         tasks = [p.task for p in self._pending.values()] + list(self._background)
@@ -272,10 +276,20 @@ class MediaService:
 
     async def suggest(self, service: str, text: str, limit: int = 25) -> list[ExternalAccount]:
         """Accounts whose name contains `text` (autocomplete); [] when the service is off or
-        does not answer."""
+        does not answer within SUGGEST_WAIT (Discord wants an answer within 3 s: a slow
+        server's list keeps loading in the background and serves the next keystroke)."""
+        if not self.configured(service):
+            return []
+        task = self._listing.get(service)
+        if task is None or task.done():
+            task = asyncio.create_task(self.accounts(service), name=f"{service}-users")
+            # Its failure is the next keystroke's to see (a fresh try); never an unretrieved
+            # exception at garbage collection.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._listing[service] = task
         try:
-            accounts = await self.accounts(service)
-        except MediaProblem:
+            accounts = await asyncio.wait_for(asyncio.shield(task), SUGGEST_WAIT)
+        except (TimeoutError, MediaProblem):
             return []
         needle = text.strip().casefold()
         return [a for a in accounts if needle in a.name.casefold()][:limit]

@@ -16,6 +16,7 @@ Every imitation records what reached it (`seen`), so tests can assert what was (
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import socket
@@ -76,6 +77,7 @@ class FakeJellyfin:
     played: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
     auth_forms: Counter[str] = field(default_factory=Counter)  # header, x-emby, api_key
+    hold_users: asyncio.Event | None = None  # set: /Users waits for it (a slow server)
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -98,6 +100,8 @@ class FakeJellyfin:
 
     async def _users(self, request: web.Request) -> web.Response:
         self.seen["users"] += 1
+        if self.hold_users is not None:
+            await self.hold_users.wait()
         if not self._authorised(request):
             return web.Response(status=401)
         return web.json_response([

@@ -313,3 +313,17 @@ async def test_a_long_sync_interval_refreshes_earlier(tmp_path, fakes):
         await services.media.close()
         await services.recommendations.close()
         await services.storage.close()
+
+
+async def test_autocomplete_never_waits_long_for_a_slow_server(app, fakes, monkeypatch):
+    import asyncio
+
+    import bot.service.media as media
+
+    monkeypatch.setattr(media, "SUGGEST_WAIT", 0.05)
+    fakes.jellyfin.hold_users = asyncio.Event()
+    assert await app.media.suggest("jellyfin", "a") == []  # gave up waiting: no suggestions
+    fakes.jellyfin.hold_users.set()
+    await app.media._listing["jellyfin"]  # the list kept loading in the background
+    assert [a.name for a in await app.media.suggest("jellyfin", "a")] == ["Alice"]
+    assert fakes.jellyfin.seen["users"] == 1
