@@ -140,7 +140,7 @@ async def run_copy(args: argparse.Namespace, settings: Settings) -> int:
         print(f"db copy failed: {error}", file=sys.stderr)
         return 1
     _print_counts(counts)
-    from bot.storage.postgres import display_url
+    from bot.storage import display_url
 
     rows = plural(sum(c.copied for c in counts), "row")
     print(f"Copied {source} to {display_url(args.to)}: {rows} in {plural(len(counts), 'table')}"
@@ -175,8 +175,13 @@ async def copy_database(source: Path, url: str, *, stream: Any = None, chunk: in
 
     from bot.catalog.progress import Progress
     from bot.service.app import member_tables
-    from bot.storage import Storage, StorageError
-    from bot.storage.postgres import PostgresStorage, display_url, is_postgres_url
+    from bot.storage import (
+        PostgresStorage,
+        Storage,
+        StorageError,
+        display_url,
+        is_postgres_url,
+    )
 
     if not is_postgres_url(url):
         raise CopyError(f"--to must be a postgresql:// URL, got {url!r}")

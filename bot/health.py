@@ -156,7 +156,7 @@ class Health:
 def check_database(database: Path) -> str | None:
     """Why the database is unusable, or None when it opens and its schema is known."""
     from bot.about import is_url
-    from bot.storage.migrations import LATEST_VERSION
+    from bot.storage import LATEST_VERSION
 
     if is_url(database):
         return None  # a database server: the bot's own heartbeat says whether it reaches it

@@ -96,7 +96,7 @@ def render(summary: DatabaseSummary, database: Path | str, *,
 
 async def stats_text(database: Path | str) -> str:
     """The summary of the SQLite file or the PostgreSQL database (a URL) `database`."""
-    from bot.storage.postgres import PostgresStorage, is_postgres_url
+    from bot.storage import PostgresStorage, is_postgres_url
 
     if is_postgres_url(str(database)):
         async with await PostgresStorage.open(str(database)) as pg:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.__main__ import main
-from bot.storage.pg_migrations import PG_MIGRATIONS
-from bot.storage.postgres import PostgresStorage
+from bot.storage import PostgresStorage
+from bot.storage.postgres.migrations import PG_MIGRATIONS
 
 CSV = "title,year,genres\nZanzibar Nights,2003,Drama\nQuokka Summer,2011,Comedy|Drama\n"
 

@@ -9,6 +9,10 @@ building its command line, console subcommand included, in a fresh interpreter).
 No import circle among the files of `bot/`, `cogs/` and `recommender/`: every import counts
 (at module level or inside a function), except those under `if TYPE_CHECKING:`, which never
 run. A circle means neither module can be understood (or tested, or moved) without the other.
+
+Storage: code outside `bot/storage` imports only its public names (`bot.storage`, plus
+`bot.storage.bulk` and `bot.storage.models`), never a backend's modules, and the storage files
+import each other in no circle (the package `__init__` included).
 """
 
 from __future__ import annotations
@@ -158,6 +162,50 @@ def test_the_circle_scan_sees_lazy_imports_and_skips_type_checking(tmp_path: Pat
     graph = import_graph(tmp_path)
     assert graph["bot.a"] == {"bot.b"} and graph["bot.c"] == {"bot.a"}
     assert import_circles(graph) == [["bot.a", "bot.b", "bot.a"]]
+
+
+# What code outside bot/storage may import of it: the package's public names (`bot.storage`),
+# the refit workers' synchronous calls and the row types. The backends (`sqlite/`,
+# `postgres/`), the shared SQL and the contract module are the package's own business.
+STORAGE_PUBLIC = {"bot.storage", "bot.storage.bulk", "bot.storage.models"}
+
+
+def storage_leaks(graph: dict[str, set[str]]) -> list[str]:
+    """"a imports b" for every module outside bot.storage importing a storage internal."""
+    return sorted(f"{module} imports {other}" for module, imports in graph.items()
+                  if not (module == "bot.storage" or module.startswith("bot.storage."))
+                  for other in imports
+                  if other.startswith("bot.storage.") and other not in STORAGE_PUBLIC)
+
+
+def test_nothing_outside_storage_imports_its_backends() -> None:
+    leaks = storage_leaks(import_graph())
+    assert leaks == [], "import bot.storage's public names instead:\n" + "\n".join(leaks)
+
+
+def test_the_storage_files_import_each_other_in_no_circle() -> None:
+    """Also through the package itself: a backend importing `bot.storage` (whose __init__
+    imports the backends) would be a circle."""
+    graph = import_graph()
+    storage = {module: {other for other in imports if other.startswith("bot.storage")}
+               for module, imports in graph.items() if module.startswith("bot.storage")}
+    assert {"bot.storage.sqlite", "bot.storage.postgres", "bot.storage.contract"} <= set(storage)
+    assert import_circles(storage) == []
+
+
+def test_the_storage_rules_see_a_leak_and_a_circle(tmp_path: Path) -> None:
+    for package in (*RUNTIME, "bot/storage", "bot/storage/sqlite", "bot/service"):
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "bot" / "storage" / "__init__.py").write_text("from .sqlite import base\n")
+    (tmp_path / "bot" / "storage" / "sqlite" / "base.py").write_text(
+        "from bot.storage import Storage\n")
+    (tmp_path / "bot" / "service" / "ratings.py").write_text(
+        "from bot.storage.sqlite.base import X\nfrom bot.storage import models\n")
+    (tmp_path / "bot" / "storage" / "models.py").write_text("")
+    graph = import_graph(tmp_path)
+    assert storage_leaks(graph) == ["bot.service.ratings imports bot.storage.sqlite.base"]
+    assert import_circles(graph) == [["bot.storage", "bot.storage.sqlite.base", "bot.storage"]]
 
 
 def _emulator_imports(package: str) -> list[str]:

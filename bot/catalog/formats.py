@@ -23,10 +23,10 @@ from pathlib import Path
 
 from bot.domain.errors import DomainError
 from bot.domain.genres import canonical_genres, split_genres
+from bot.domain.title_forms import normalize, parse_title
 from bot.domain.titles import MAX_TITLE_LENGTH
 from bot.domain.years import MIN_YEAR, is_valid_year, max_year
 from bot.storage.models import MovieRow
-from bot.storage.search import normalize, parse_title
 
 FORMATS = ("auto", "movielens", "ml-100k", "csv")
 

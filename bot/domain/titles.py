@@ -1,7 +1,7 @@
 """Movie titles: how long they may be and what makes one usable.
 
 The matching form of a title (accents and case folded, articles dropped) lives in
-`bot.storage.search.normalize`; this module holds the limits and the cleaning of what a member
+`bot.domain.title_forms.normalize`; this module holds the limits and the cleaning of what a member
 typed. Catalog files may carry longer titles than a member may type.
 """
 

@@ -20,8 +20,8 @@ import numpy as np
 from bot.domain.errors import DomainError
 from bot.domain.genres import canonical_genres, split_genres
 from bot.domain.models import Movie
+from bot.domain.title_forms import parse_title, search_text
 from bot.storage.models import CatalogLinkRow, PriorMovie
-from bot.storage.search import parse_title, search_text
 
 from .linking import link_movies
 from .readers import Dataset, open_dataset, read_movies

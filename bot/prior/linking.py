@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.plural import plural
+from bot.domain.title_forms import subtitle_variants, title_variants
 from bot.storage import Storage
 from bot.storage.models import CatalogLinkRow, PriorLink, PriorMovie
-from bot.storage.search import subtitle_variants, title_variants
 
 
 @dataclass

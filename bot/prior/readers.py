@@ -30,9 +30,9 @@ from typing import BinaryIO, cast
 import numpy as np
 
 from bot.catalog.formats import parse_links
+from bot.domain.title_forms import parse_title
 from bot.domain.years import is_valid_year
 from bot.storage.models import PriorMovie
-from bot.storage.search import parse_title
 
 BLOCK_BYTES = 1 << 24  # ratings text parsed per numpy call
 STAR_SCALE = (0.5, 5.0)  # MovieLens stars; ML-100K uses whole stars 1-5 on the same scale

@@ -15,6 +15,7 @@ from bot.domain import genres as genre_rules
 from bot.domain.errors import DomainError
 from bot.domain.models import Movie
 from bot.domain.scores import server_score
+from bot.domain.title_forms import normalize
 from bot.domain.titles import (
     MAX_ADDED_TITLE_LENGTH,
     MAX_QUERY_LENGTH,
@@ -27,7 +28,6 @@ from bot.service.gate import Gate
 from bot.service.privacy import MIN_RATERS, movie_ratings
 from bot.service.service import RecommendationService
 from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
-from bot.storage.search import normalize
 
 SUGGESTIONS = 5
 AMBIGUOUS_LIMIT = 25  # movies looked at for titles shared by several movies

@@ -3,7 +3,7 @@ whole.
 
 `preview` reads the file (`bot.service.import_formats`), matches each row to a movie visible
 in the guild — by IMDb id where the row has one and the catalog knows it, else by normalised
-title (`bot.storage.search.normalize`, the shared title rules) and year (the exact year, else
+title (`bot.domain.title_forms.normalize`, the shared title rules) and year (the exact year, else
 the one movie of that title a year off, else the one movie of that title when the row has no
 year), else lists it as unmatched — and counts what would change. Nothing is written.
 
@@ -28,6 +28,7 @@ from typing import TypeVar
 import numpy as np
 
 from bot.domain.models import ImportCounts, Movie
+from bot.domain.title_forms import normalize
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.import_formats import (
@@ -39,7 +40,6 @@ from bot.service.import_formats import (
 )
 from bot.service.service import RecommendationService
 from bot.storage import Storage
-from bot.storage.search import normalize
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 """Our own cap on an uploaded file, below Discord's attachment limit."""

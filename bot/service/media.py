@@ -36,6 +36,7 @@ from typing import Any
 from bot.config import Settings
 from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie
+from bot.domain.title_forms import normalize
 from bot.media.jellyfin import JellyfinClient
 from bot.media.letterboxd import LetterboxdClient, valid_username
 from bot.media.models import (
@@ -68,7 +69,6 @@ from bot.service.member_data import (
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
 from bot.storage import Storage
-from bot.storage.search import normalize
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.storage.search import display_title, normalize
+from bot.domain.title_forms import display_title, normalize
 
 REASON_CAP = 2  # picks one rated movie may be the reason for, per page
 MIN_DISTINCT_REASONS = 6  # different reasons a page of ten aims for

@@ -1,12 +1,15 @@
 """Storage: the only place with SQL (SQLite via aiosqlite, or PostgreSQL via asyncpg).
 
-`open_storage(settings)` picks the backend: PostgreSQL when `settings.database_url` (`[storage]
-url`, `MOVIEBOT_DATABASE_URL`) is set, else the SQLite file `settings.database`. Both honour
-one contract (docs/architecture.md).
+`Storage` is the contract (`contract.py`) every service depends on; `sqlite/` and `postgres/`
+are its two backends side by side, each split by data area. `open_storage(settings)` picks the
+backend: PostgreSQL when `settings.database_url` (`[storage] url`, `MOVIEBOT_DATABASE_URL`) is
+set, else the SQLite file `settings.database` (docs/architecture.md). Code outside this package
+imports only the names listed here (and `bulk` for refit workers, `models` for row types).
 """
 
 from typing import TYPE_CHECKING
 
+from .contract import Storage
 from .errors import (
     DuplicateMovieError,
     GuildMovieCapError,
@@ -16,11 +19,18 @@ from .errors import (
     UnknownMovieError,
     WatchlistCapError,
 )
+from .migration import Migration
 from .models import BulkResult, GuildSettings, Movie, MovieRow, RatedMovie, RatingArrays
-from .repository import Storage
+from .postgres import PostgresStorage
+from .postgres.migrations import PG_MIGRATIONS
+from .sqlite import SqliteStorage
+from .sqlite.migrations import LATEST_VERSION, MIGRATIONS
+from .urls import display_url, is_postgres_url
 
 if TYPE_CHECKING:
     from bot.config import Settings
+
+Storage.file_backend = SqliteStorage  # what `Storage.open(path)` opens a file with
 
 
 def database_target(settings: "Settings") -> str:
@@ -33,27 +43,33 @@ async def open_storage(settings: "Settings") -> Storage:
     """Open the configured database (applying migrations): PostgreSQL or SQLite."""
     url = getattr(settings, "database_url", "") or ""
     if url:
-        from .postgres import PostgresStorage
-
         return await PostgresStorage.open(url)
-    return await Storage.open(settings.database)
+    return await SqliteStorage.open(settings.database)
 
 
 __all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "PG_MIGRATIONS",
     "BulkResult",
     "DuplicateMovieError",
     "GuildMovieCapError",
     "GuildSettings",
+    "Migration",
     "MigrationError",
     "Movie",
     "MovieRow",
+    "PostgresStorage",
     "RatedMovie",
     "RatingArrays",
     "SchemaTooNewError",
+    "SqliteStorage",
     "Storage",
     "StorageError",
     "UnknownMovieError",
     "WatchlistCapError",
     "database_target",
+    "display_url",
+    "is_postgres_url",
     "open_storage",
 ]

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.storage import MovieRow
-from bot.storage.postgres import PostgresStorage
+from bot.storage import MovieRow, PostgresStorage
 from emulator import Permissions
 
 if TYPE_CHECKING:

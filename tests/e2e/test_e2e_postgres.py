@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.storage.postgres import PostgresStorage
+from bot.storage import PostgresStorage
 
 if TYPE_CHECKING:
     from conftest import Env

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from prior_dataset import CATALOG, MOVIES, write_folder
 
+from bot.domain.title_forms import search_text, subtitle_variants, title_variants
 from bot.prior.linking import link_movies
 from bot.prior.readers import open_dataset, read_movies
 from bot.storage.models import CatalogLinkRow, PriorMovie
-from bot.storage.search import search_text, subtitle_variants, title_variants
 
 
 def catalog(rows=CATALOG) -> list[CatalogLinkRow]:

@@ -12,10 +12,10 @@ import pytest
 
 from bot.catalog.formats import ParsedRow, parse_plain_csv
 from bot.catalog.starter import read_starter_csv
+from bot.domain.title_forms import search_text
 from bot.prior.linking import link_movies
 from bot.prior.readers import open_dataset, read_movies
 from bot.storage.models import CatalogLinkRow
-from bot.storage.search import search_text
 
 DATA = Path("/work/shared/data/ml-latest-small")
 

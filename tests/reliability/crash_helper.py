@@ -13,7 +13,7 @@ import asyncio
 import sys
 
 from bot.storage import Storage
-from bot.storage.migrations import MIGRATIONS, Migration
+from bot.storage.sqlite.migrations import MIGRATIONS, Migration
 
 GUILD = 42
 STALL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000000) "

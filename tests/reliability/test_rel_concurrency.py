@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.storage import repository
+from bot.storage.sqlite import base as sqlite_base
 
 MEMBERS = 200
 MOVIES_PER_MEMBER = 5  # 200 x 5 = 1,000 concurrent /rate interactions
@@ -155,7 +155,7 @@ async def test_lock_held_longer_than_busy_timeout_is_retried_not_shown(env):
 async def test_retry_is_bounded_and_reraises(monkeypatch):
     """The retry gives up after BUSY_RETRIES attempts and re-raises the original error; other
     errors are not retried."""
-    monkeypatch.setattr(repository, "BUSY_BACKOFF", 0.001)
+    monkeypatch.setattr(sqlite_base, "BUSY_BACKOFF", 0.001)
     calls = []
 
     async def busy():
@@ -163,8 +163,8 @@ async def test_retry_is_bounded_and_reraises(monkeypatch):
         raise sqlite3.OperationalError("database is locked")
 
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        await repository._retry_busy(busy)
-    assert len(calls) == repository.BUSY_RETRIES + 1
+        await sqlite_base._retry_busy(busy)
+    assert len(calls) == sqlite_base.BUSY_RETRIES + 1
 
     calls.clear()
 
@@ -173,5 +173,5 @@ async def test_retry_is_bounded_and_reraises(monkeypatch):
         raise sqlite3.OperationalError("no such table: x")
 
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
-        await repository._retry_busy(broken)
+        await sqlite_base._retry_busy(broken)
     assert len(calls) == 1

@@ -18,7 +18,7 @@ from processes import kill_group, spawn
 from rel_support import integrity, subprocess_env
 
 from bot.storage import Storage
-from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
+from bot.storage.sqlite.migrations import LATEST_VERSION, MIGRATIONS
 
 HELPER = Path(__file__).resolve().parent / "crash_helper.py"
 GUILD = 42

@@ -13,8 +13,7 @@ import sqlite3
 from bot.__main__ import main
 from bot.db_copy import copy_database, copy_tables
 from bot.service.app import member_tables
-from bot.storage import MovieRow, Storage
-from bot.storage.postgres import PostgresStorage
+from bot.storage import MovieRow, PostgresStorage, Storage
 
 G1 = 1001
 ALICE, BOB, CAROL = 111_111_111_111_111_111, 222_222_222_222_222_222, 333_333_333_333_333_333

@@ -26,7 +26,7 @@ from processes import live_processes, running
 from rel_support import REPO, subprocess_env
 
 from bot.health import STARTING, status_path
-from bot.storage.migrations import LATEST_VERSION
+from bot.storage.sqlite.migrations import LATEST_VERSION
 
 pytestmark = pytest.mark.slow
 HELPER = Path(__file__).resolve().parent / "start_helper.py"

@@ -15,9 +15,8 @@ from aiohttp import web
 from bot.__main__ import main
 from bot.domain.models import Movie, MovieDetails
 from bot.domain.stored_text import clean_text
-from bot.storage import MovieRow, Storage
+from bot.storage import MovieRow, PostgresStorage, Storage
 from bot.storage.models import PriorMovie
-from bot.storage.postgres import PostgresStorage
 from bot.tmdb import TmdbClient
 
 HOSTILE = "A spy\x00 story\x07 with\ud800 controls.\nSecond line\tends."

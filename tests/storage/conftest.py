@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.storage import Storage
-from bot.storage.postgres import PostgresStorage, is_postgres_url
+from bot.storage import PostgresStorage, Storage, is_postgres_url
 
 BACKENDS = ("sqlite", "postgres")
 

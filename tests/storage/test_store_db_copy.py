@@ -12,9 +12,8 @@ import pytest
 from bot.__main__ import main
 from bot.db_copy import SQLITE_ONLY, copy_tables
 from bot.service.app import member_tables
-from bot.storage import MovieRow, Storage
+from bot.storage import MovieRow, PostgresStorage, Storage
 from bot.storage.models import PriorLink, PriorMovie
-from bot.storage.postgres import PostgresStorage
 
 G1, G2 = 1001, 2002
 ALICE, BOB = 111_111_111_111_111_111, 222_222_222_222_222_222

@@ -5,8 +5,8 @@ what unlink, /forgetme and purge remove."""
 from __future__ import annotations
 
 from bot.domain.media import MediaLink
-from bot.storage.media import MediaStore
-from bot.storage.pg_media import PgMediaStore
+from bot.storage.postgres.media import PostgresMedia as PgMediaStore
+from bot.storage.sqlite.media import SqliteMedia as MediaStore
 
 G, OTHER_G, ALICE, BOB = 1, 2, 11, 12
 

@@ -1,7 +1,7 @@
 """The member-data registry covers every table holding a member id, on both backends.
 
-A table with a `user_id` column (created by `bot/storage/migrations.py` or
-`bot/storage/pg_migrations.py`) holds members' rows: `/forgetme`, `/export`, the purge of a
+A table with a `user_id` column (created by `bot/storage/sqlite/migrations.py` or
+`bot/storage/postgres/migrations.py`) holds members' rows: `/forgetme`, `/export`, the purge of a
 departed server and `db copy` reach it only through the registry (`bot.service.member_data`),
 so a table no service registers would be silently left behind. The failure names the call to
 add. Also here: the registry's delete of a member's rows is one transaction.

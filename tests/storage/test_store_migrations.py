@@ -8,7 +8,7 @@ import aiosqlite
 import pytest
 
 from bot.storage import MigrationError, SchemaTooNewError, Storage
-from bot.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply_migrations
+from bot.storage.sqlite.migrations import LATEST_VERSION, MIGRATIONS, Migration, apply_migrations
 
 
 def tables(path) -> set[str]:

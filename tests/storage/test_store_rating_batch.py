@@ -1,5 +1,6 @@
 """Concurrent `upsert_rating` calls, on both backends: SQLite coalesces them into one
-transaction per batch (`bot/storage/rating_batch.py`); every caller still gets its own answer.
+transaction per batch (`bot/storage/sqlite/rating_batch.py`); every caller still gets its own
+answer.
 """
 
 from __future__ import annotations

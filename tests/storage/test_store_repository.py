@@ -235,9 +235,9 @@ async def test_guild_ratings_as_numpy_columns(store, movies):
 
 
 async def test_guild_ratings_over_several_chunks(store, monkeypatch):
-    from bot.storage import repository
+    from bot.storage.sqlite import ratings as sqlite_ratings
 
-    monkeypatch.setattr(repository, "RATINGS_CHUNK", 3)  # members: 4 members -> 2 chunks
+    monkeypatch.setattr(sqlite_ratings, "RATINGS_CHUNK", 3)  # members: 4 members -> 2 chunks
     await store.add_movies_bulk([MovieRow(f"Film {i}", 2000, ()) for i in range(5)])
     ids = sorted((await store.get_movies(G1, range(1, 6))).keys())
     expected = []

@@ -7,10 +7,10 @@ from __future__ import annotations
 import aiosqlite
 import pytest
 
+from bot.domain.title_forms import normalize, skeleton
 from bot.storage import DuplicateMovieError, Storage
-from bot.storage.migrations import MIGRATIONS, apply_migrations
 from bot.storage.models import MovieRow
-from bot.storage.search import normalize, skeleton
+from bot.storage.sqlite.migrations import MIGRATIONS, apply_migrations
 
 
 @pytest.mark.parametrize(("title", "expected"), [

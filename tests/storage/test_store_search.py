@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.title_forms import parse_title
 from bot.storage import MovieRow
-from bot.storage.search import parse_title
 
 # 301 titles as MovieLens writes them: "Title, The (Alt title) (Year)".
 TITLES = """\

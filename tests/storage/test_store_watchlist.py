@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.title_forms import normalize
 from bot.storage import UnknownMovieError
-from bot.storage.search import normalize
 
 G1, G2 = 1001, 2002
 ALICE, BOB = 111_111_111_111_111_111, 222_222_222_222_222_222

@@ -1,5 +1,4 @@
-"""SQLite storage of linked media accounts and their synced history (issue 25): a mixin of
-`Storage` (`bot.storage.repository`), so this SQL lives beside, not inside, the rest.
+"""SQLite storage, linked media accounts and their synced history (issue 25).
 
 A sync's ratings are written with `source` = the service; a rating whose source is
 'member' (given with /rate or /import) is never overwritten by one (`save_media_history`).
@@ -8,83 +7,21 @@ Deleting a link deletes its history and the ratings it brought (`delete_media_li
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
-from bot.domain.genres import split_genres
 from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import Movie
 
-if TYPE_CHECKING:
-    import aiosqlite
-
-LINK_COLUMNS = ("guild_id, user_id, service, account_id, account_name, linked_at, "
-                "access_token, refresh_token, token_expires_at, synced_at, next_sync_at, "
-                "sync_summary")
-IN_CHUNK = 500
-MOVIE_COLUMNS = ("m.id, m.title, m.year, m.genres, m.guild_id, m.movielens_id, m.imdb_id, "
-                 "m.tmdb_id")
-VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
+from ..models import MOVIE_COLUMNS
+from ..sql.common import movie_from_row
+from ..sql.media import LINK_COLUMNS, link_from_row, link_values, plan_ratings
+from .base import _IN_CHUNK, _VISIBLE, SqliteBase
 
 
-def link_from_row(row: Sequence[Any]) -> MediaLink:
-    return MediaLink(int(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]),
-                     float(row[5]), row[6], row[7],
-                     None if row[8] is None else float(row[8]),
-                     None if row[9] is None else float(row[9]),
-                     None if row[10] is None else float(row[10]), str(row[11] or ""))
-
-
-def link_values(link: MediaLink) -> tuple[Any, ...]:
-    return (link.guild_id, link.user_id, link.service, link.account_id, link.account_name,
-            link.linked_at, link.access_token, link.refresh_token, link.token_expires_at,
-            link.synced_at, link.next_sync_at, link.sync_summary)
-
-
-def movie_from_row(row: Sequence[Any]) -> Movie:
-    return Movie(row[0], row[1], row[2], split_genres(row[3]), row[4], row[5], row[6], row[7])
-
-
-def plan_ratings(existing: dict[int, tuple[int, str]],
-                 seen: Sequence[tuple[int, float | None, int | None]]
-                 ) -> tuple[list[tuple[int, int]], int]:
-    """The (movie, score) ratings a sync writes, given the member's ratings ({movie: (score,
-    source)}): a new one, or one a service gave that changed; never over the member's own.
-    Also how many were kept because the member rated the movie themselves."""
-    writes: list[tuple[int, int]] = []
-    kept = 0
-    for movie_id, _when, rating in seen:
-        if rating is None:
-            continue
-        had = existing.get(movie_id)
-        if had is None:
-            writes.append((movie_id, rating))
-        elif had[1] == "member":
-            kept += 1
-        elif had[0] != rating:
-            writes.append((movie_id, rating))
-    return writes, kept
-
-
-class MediaStore:
-    """The media-link methods of the SQLite `Storage`."""
-
-    if TYPE_CHECKING:
-        async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-            ...
-
-        async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-            ...
-
-        async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-            ...
-
-        def _transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
-            ...
+class SqliteMedia(SqliteBase):
+    """Linked media accounts and their synced history."""
 
     async def save_media_link(self, link: MediaLink) -> None:
         """Create or replace the member's link to the service (a new account starts over:
@@ -148,11 +85,11 @@ class MediaStore:
         """{TMDB id: movie} for the ids visible in the guild (its own first)."""
         ids = sorted({int(i) for i in tmdb_ids if i})
         found: dict[int, Movie] = {}
-        for start in range(0, len(ids), IN_CHUNK):
-            chunk = ids[start:start + IN_CHUNK]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
             rows = await self._fetchall(
                 f"SELECT {MOVIE_COLUMNS} FROM movies m WHERE m.tmdb_id IN "
-                f"({', '.join('?' * len(chunk))}) AND {VISIBLE} "
+                f"({', '.join('?' * len(chunk))}) AND {_VISIBLE} "
                 "ORDER BY m.guild_id IS NULL, m.id", (*chunk, guild_id))
             for row in rows:
                 found.setdefault(int(row[7]), movie_from_row(row))

@@ -1,56 +1,25 @@
-"""PostgreSQL storage of linked media accounts and their synced history: the same contract
-as `bot.storage.media` (read its docstring), in PostgreSQL's terms; a mixin placed before
-`Storage` in `PostgresStorage`'s bases."""
+"""PostgreSQL storage, linked media accounts and their synced history: the same contract as
+`sqlite/media.py` (read its docstring), in PostgreSQL's terms."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import Movie
 
-from .media import (
-    LINK_COLUMNS,
-    MOVIE_COLUMNS,
-    link_from_row,
-    link_values,
-    movie_from_row,
-    plan_ratings,
-)
+from ..models import MOVIE_COLUMNS
+from ..sql.common import movie_from_row
+from ..sql.media import LINK_COLUMNS, link_from_row, link_values, plan_ratings
+from .base import _VISIBLE, PostgresBase, _count
 
-if TYPE_CHECKING:
-    import asyncpg
-
-_VISIBLE = "(m.guild_id IS NULL OR m.guild_id = $%d)"
 _PLACES = ", ".join(f"${i}" for i in range(1, 13))
 
 
-def _count(status: str) -> int:
-    try:
-        return int(status.rsplit(" ", 1)[-1])
-    except (ValueError, IndexError):
-        return 0
-
-
-class PgMediaStore:
-    """The media-link methods of `PostgresStorage`."""
-
-    if TYPE_CHECKING:
-        def _tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
-            ...
-
-        async def _execute(self, sql: str, *args: Any) -> int:
-            ...
-
-        async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-            ...
-
-        async def _row(self, sql: str, *args: Any) -> Any:
-            ...
+class PostgresMedia(PostgresBase):
+    """Linked media accounts and their synced history."""
 
     async def save_media_link(self, link: MediaLink) -> None:
         async with self._tx() as conn:

@@ -1,7 +1,7 @@
 """Bulk reads and model saves on PostgreSQL, for the async storage and for refit workers.
 
 The async functions take an asyncpg connection; `PgBulkConnection` runs them synchronously
-for a refit worker (`bulk.connect("postgresql://...")`): it owns a private event loop
+for a refit worker (`bot.storage.bulk.connect("postgresql://...")`): it owns a private event loop
 (`asyncio.Runner`) and one connection for the job's lifetime. A worker runs in a thread or a
 process, never on the bot's loop, so a loop of its own is safe there; the worker keeps one
 driver (asyncpg) and its binary COPY, instead of a second, synchronous PostgreSQL driver.
@@ -24,7 +24,7 @@ import numpy as np
 from bot.domain.genres import split_genres
 from bot.domain.models import Movie
 
-from .models import MOVIE_COLUMNS, PriorRows, RatingArrays, SavedModel
+from ..models import MOVIE_COLUMNS, PriorRows, RatingArrays, SavedModel
 
 TRGM_THRESHOLD = 0.2  # pg_trgm (word) similarity for typo candidates; the default 0.3 misses
 

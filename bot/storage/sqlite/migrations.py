@@ -10,19 +10,10 @@ Append new migrations at the end; never edit one that has shipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 
-from .errors import MigrationError, SchemaTooNewError
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
+from ..errors import MigrationError, SchemaTooNewError
+from ..migration import Migration
 
 _V1 = Migration(1, "base schema: movies, ratings, guild settings", (
     """
@@ -75,7 +66,7 @@ _V1 = Migration(1, "base schema: movies, ratings, guild settings", (
 ))
 
 _V2 = Migration(2, "title search (FTS5 trigram), model state, guild lifecycle", (
-    # "norm|alt norm": what the trigram index holds (filled by the repository on insert).
+    # "norm|alt norm": what the trigram index holds (filled by the storage on insert).
     "ALTER TABLE movies ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
     "UPDATE movies SET search_text = norm_title",
     """

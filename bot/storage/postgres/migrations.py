@@ -1,6 +1,6 @@
 """PostgreSQL schema migrations, tracked in a `schema_migrations` table.
 
-The versions are SQLite's (`migrations.MIGRATIONS`): migration N here builds what SQLite's
+The versions are SQLite's (`sqlite.migrations.MIGRATIONS`): migration N here builds what SQLite's
 migration N builds, in PostgreSQL's terms, so one version number means one schema on both
 backends (`python -m bot stats`, `db copy`). What differs:
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from .errors import MigrationError, SchemaTooNewError
-from .migrations import Migration
+from ..errors import MigrationError, SchemaTooNewError
+from ..migration import Migration
 
 MIGRATION_LOCK = 0x6D6F7669  # "movi": the advisory lock key migrations hold
 

@@ -1,6 +1,6 @@
 """Opening the SQLite database: folders, pragmas, and the migration check.
 
-The connection runs in autocommit mode (`isolation_level=None`); the repository and the
+The connection runs in autocommit mode (`isolation_level=None`); the storage and the
 migrations open their own transactions explicitly with `BEGIN IMMEDIATE ... COMMIT`.
 `open_bulk` opens a second connection for the fits' heavy traffic (reading a guild's whole
 rating table, storing its model): under WAL it reads a consistent snapshot while members'
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from .migrations import MIGRATIONS, Migration, apply_migrations, check_version
+from ..migration import Migration
+from .migrations import MIGRATIONS, apply_migrations, check_version
 
 BUSY_TIMEOUT_MS = 5000
 PRIVATE_FILE = 0o600  # the database, its -wal/-shm, backups: owner only

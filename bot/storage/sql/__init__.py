@@ -1,0 +1,1 @@
+"""What both backends share: query constants and row helpers (`common`), written once."""

@@ -1,0 +1,29 @@
+"""The SQLite backend: one database file, a writer connection and a pool of readers.
+
+`SqliteStorage` is the `Storage` contract composed from one mixin per data area (`movies`,
+`search`, `ratings`, `watchlist`, `not_interested`, `settings`, `saved_models`, `prior`,
+`guilds`, `media`), each built on `base.SqliteBase` (connections, transactions, the reader pool).
+`connection`/`pool`/`migrations` open and migrate the file; `bulk` serves refit workers.
+"""
+
+from __future__ import annotations
+
+from .guilds import SqliteGuilds
+from .media import SqliteMedia
+from .movies import SqliteMovies
+from .not_interested import SqliteNotInterested
+from .prior import SqlitePrior
+from .ratings import SqliteRatings
+from .saved_models import SqliteSavedModels
+from .search import SqliteSearch
+from .settings import SqliteSettings
+from .watchlist import SqliteWatchlist
+
+
+class SqliteStorage(SqliteMovies, SqliteSearch, SqliteRatings, SqliteWatchlist,
+                    SqliteNotInterested, SqliteSettings, SqliteSavedModels, SqlitePrior,
+                    SqliteGuilds, SqliteMedia):
+    """The `Storage` contract over an SQLite file (see docs/architecture.md)."""
+
+
+__all__ = ["SqliteStorage"]
