@@ -11,7 +11,7 @@ SERVICES = ("jellyfin", "plex", "trakt", "letterboxd")
 """The services a member can link, in the order `/link status` lists them."""
 
 SERVICE_NAMES = {"jellyfin": "Jellyfin", "plex": "Plex", "trakt": "Trakt",
-                 "letterboxd": "Letterboxd"}
+                 "letterboxd": "Letterboxd", "seerr": "Seerr"}
 
 
 class MediaError(Exception):

@@ -49,6 +49,7 @@ from bot.media.models import (
 )
 from bot.media.plex import PlexClient
 from bot.media.secrets import TokenBox
+from bot.media.seerr import SeerrClient
 from bot.media.trakt import (
     REFRESH_MARGIN,
     DeviceCode,
@@ -83,7 +84,7 @@ OFF_LOOP = 200  # match in a thread from this many watched movies
 Report = Callable[[str | None, "SyncSummary | None", str], Awaitable[None]]
 
 _CONFIG_KEYS = {"jellyfin": ("url", "api_key"), "plex": ("url", "token"),
-                "trakt": ("client_id", "client_secret")}
+                "trakt": ("client_id", "client_secret"), "seerr": ("url", "api_key")}
 
 
 class MediaProblem(ServiceError):
@@ -170,6 +171,11 @@ class MediaClients:
         trakt = self.settings.trakt
         return self._get("trakt", lambda: TraktClient(trakt.client_id, trakt.client_secret,
                                                       trakt.base_url, **self.trakt_options))
+
+    def seerr(self) -> SeerrClient:
+        """Seerr (requests, a later part of issue 25): NotConfigured without [seerr]."""
+        return self._get("seerr", lambda: SeerrClient(self.settings.seerr.url,
+                                                      self.settings.seerr.api_key))
 
     def letterboxd(self) -> LetterboxdClient:
         return self._get("letterboxd",

@@ -252,3 +252,11 @@ def test_scales_and_usernames():
         1, 8, 10, None, None, None, None]
     assert valid_username("@Film_Fan") == "Film_Fan"
     assert valid_username("a") is None and valid_username("bad name") is None
+
+
+def test_seerr_users_discord_ids_in_both_formats():
+    from bot.media.seerr import discord_ids
+
+    assert discord_ids({"discordIds": ["123", "456"]}) == (123, 456)  # Seerr 3.3+
+    assert discord_ids({"discordId": "789"}) == (789,)  # before
+    assert discord_ids({"discordId": ""}) == () and discord_ids(None) == ()
