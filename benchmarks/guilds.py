@@ -67,7 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender import ModelConfig
 from recommender.data import load_ratings
-from recommender.metrics import ranking_metrics
+from recommender.metrics import ranking_metrics, rmse
 from recommender.prior import build_prior
 from recommender.tuning import fit_guild
 
@@ -219,7 +219,7 @@ def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> d
         seconds = time.perf_counter() - t0
         r = evaluate_scorer(model.movies.ids,
                             lambda us, m=model: m.rank_scores(m.users.lookup(us)), train, test)
-        out[name] = dict(r, fit=seconds)
+        out[name] = dict(r, fit=seconds, rmse=rmse(model.predict(test[0], test[1]), test[2]))
         if args.titles is not None:  # the trust figures: what a member reads
             out[f"_trust {name}"] = trust_counts(model, train, test, args.titles)
         if p is None:
@@ -378,7 +378,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--sizes", type=int, nargs="+", default=[10, 30, 100, 200])
+    p.add_argument("--sizes", type=int, nargs="*", default=[10, 30, 100, 200],
+                   help="guild sizes (none: only the cold-start curve)")
     p.add_argument("--draws", type=int, default=5)
     p.add_argument("--seed", type=int, default=1,
                    help="draws; seed 0 drew the guilds the defaults were tuned on")
@@ -421,7 +422,7 @@ def main(argv=None) -> int:
         print(f"\n{size} members ({n_draws} draws; prior build "
               f"{np.mean([d['_prior_seconds']['fit'] for d in draws]):.1f} s)")
         print(f"{'model':<24}{'P@10 mean [range]':>24}{'x MostPop':>11}{'draws':>14}"
-              f"{'nDCG@10':>9}{'cov@10':>8}{'fit s':>8}")
+              f"{'nDCG@10':>9}{'cov@10':>8}{'fit s':>8}{'RMSE':>8}")
         for name in names:
             pv = np.array([d[name]["p"] for d in draws])
             ratio = pv.mean() / max(mp.mean(), 1e-12)  # ratio of means (a draw may have 0)
@@ -431,8 +432,10 @@ def main(argv=None) -> int:
             nd = np.mean([d[name]["ndcg"] for d in draws])
             cov = np.mean([d[name]["cov"] for d in draws])
             fit = np.mean([d[name]["fit"] for d in draws])
+            err = np.mean([d[name].get("rmse", np.nan) for d in draws])  # on 1-10
             print(f"{name:<24}{pv.mean():>10.4f} [{pv.min():.3f}-{pv.max():.3f}]"
-                  f"{ratio:>10.2f}x{rng_txt:>14}{nd:>9.4f}{cov:>8.3f}{fit:>8.3f}")
+                  f"{ratio:>10.2f}x{rng_txt:>14}{nd:>9.4f}{cov:>8.3f}{fit:>8.3f}"
+                  + (f"{err:>8.3f}" if np.isfinite(err) else f"{'-':>8}"))
             summary.setdefault(name, {})[size] = float(ratio)
         for key in [n for n in draws[0] if n.startswith("_trust ")]:
             print(f"  trust, {key[7:]}: {trust_summary([d[key] for d in draws])}")

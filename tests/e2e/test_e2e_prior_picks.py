@@ -118,3 +118,16 @@ async def test_without_a_prior_empty_states_say_how_to_install_one(env: Env) -> 
     night = await env.run(env.alice2, "movienight", members=env.bob2.mention, candidates=3)
     assert "fewer than two movies" in night.rendered_text()
     assert INSTALL in night.rendered_text()
+    similar = await env.run(env.alice2, "similar", movie="Alien")
+    assert "can't place" in similar.rendered_text() and INSTALL in similar.rendered_text()
+
+
+async def test_similar_reaches_movies_nobody_in_the_server_rated(env: Env) -> None:
+    await install_prior(env)
+    await env.run(env.alice2, "rate", movie="Casablanca", score=9)
+    await env.train(env.guild2)
+    reply = await env.run(env.alice2, "similar", movie="Alien")  # nobody here rated it
+    assert reply.embed is not None, reply.rendered_text()
+    labels = [_label(line) for line in _lines(reply)]
+    scifi = {f"{m.title} ({m.year})" for m in [await env.movie(t) for t in env.SCIFI]}
+    assert labels and sum(label in scifi for label in labels[:3]) >= 2, labels
