@@ -53,6 +53,7 @@ from cogs.next_steps import first_ratings, with_prior_hint
 from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars, strip_controls
 from cogs.timeouts import end_quietly
 from cogs.ui.guild import guild_id_of
+from cogs.ui.options import InRange
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -66,6 +67,9 @@ POLL_ANSWER_MAX = 55  # Discord's limit on a poll answer's text
 POLL_EXPIRED = 520001  # Discord's error code: the poll has ended already
 JOIN_SECONDS = 600.0  # the Join message (hidden ratings) expires after this
 DEFAULT_CANDIDATES = 4
+CANDIDATES = InRange(MIN_CANDIDATES, MAX_CANDIDATES,
+                     f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
+HOURS = InRange(1, MAX_POLL_HOURS, f"A vote lasts 1 to {MAX_POLL_HOURS} hours.")
 MAX_ATTENDEES = 25
 MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
 COLOUR = discord.Colour.gold()
@@ -459,18 +463,14 @@ class MovieNight(commands.Cog):
     async def movienight(self, interaction: discord.Interaction,
                          voice: discord.VoiceChannel | None = None,
                          members: str | None = None,
-                         candidates: app_commands.Range[int, MIN_CANDIDATES,
-                                                        MAX_CANDIDATES] = DEFAULT_CANDIDATES,
-                         hours: app_commands.Range[int, 1, MAX_POLL_HOURS] | None = None,
+                         candidates: app_commands.Transform[int, CANDIDATES]
+                         = DEFAULT_CANDIDATES,
+                         hours: app_commands.Transform[int, HOURS] | None = None,
                          ) -> None:
         guild = interaction.guild
         starter = interaction.user
         if guild is None or not isinstance(starter, discord.Member):
             raise UserError("This command works in a server, not in direct messages.")
-        if not MIN_CANDIDATES <= candidates <= MAX_CANDIDATES:
-            raise UserError(f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
-        if hours is not None and not 1 <= hours <= MAX_POLL_HOURS:
-            raise UserError(f"A vote lasts 1 to {MAX_POLL_HOURS} hours.")
         try:
             await self._plan(interaction, starter, voice, members, candidates, hours)
         except UserError as error:

@@ -42,6 +42,7 @@ from cogs.pictures import picture_file, show_picture
 from cogs.posters import add_details
 from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
 from cogs.ui.guild import guild_id_of
+from cogs.ui.options import InRange
 from cogs.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 MAX_COUNT = 25
 DEFAULT_COUNT = 10
+COUNT = InRange(1, MAX_COUNT, f"The count must be a whole number from 1 to {MAX_COUNT}.")
 MAX_GROUP = 10
 SIMILAR_COUNT = 10
 EMBED_TEXT_BUDGET = 3900  # an embed description holds 4096 characters
@@ -221,20 +223,16 @@ class Recommend(commands.Cog):
         rule="Movie night: how the group's tastes are combined (default: average)",
     )
     @app_commands.autocomplete(genre=genre_choices)
-    @app_commands.choices(rule=[
-        app_commands.Choice(name="average", value="average"),
-        app_commands.Choice(name="least misery", value="least_misery"),
-    ])
+    @app_commands.choices(rule=[  # "average", "least misery"
+        app_commands.Choice(name=strategy.replace("_", " "), value=strategy)
+        for strategy in GROUP_STRATEGIES])
     async def recommend(self, interaction: discord.Interaction,
-                        count: app_commands.Range[int, 1, 25] = DEFAULT_COUNT,
+                        count: app_commands.Transform[int, COUNT] = DEFAULT_COUNT,
                         genre: str | None = None, group: str | None = None,
                         voice: discord.VoiceChannel | None = None,
                         rule: app_commands.Choice[str] | None = None) -> None:
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-            raise UserError(f"The count must be a whole number from 1 to {MAX_COUNT}.")
+        # count: InRange checks it; rule: discord.py accepts only one of its choices
         strategy = "average" if rule is None else str(rule.value)
-        if strategy not in GROUP_STRATEGIES:
-            raise UserError("The rule must be “average” or “least misery”.")
         guild_id = guild_id_of(interaction)
         chosen = (await self.bot.app.catalog.genre_filter(guild_id, genre)
                   if genre is not None and genre.strip() else None)
