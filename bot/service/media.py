@@ -346,7 +346,10 @@ class MediaService:
                 await self.storage.save_media_link(link)
                 summary, problem = await self._sync_watched(link, watched), ""
                 return link, summary, problem
+            replaced = await self.storage.media_link(guild_id, user_id, service)
             await self.storage.save_media_link(link)
+            if replaced is not None and replaced.access_token:  # linked again: the old goes
+                self._spawn(self._revoke(replaced), f"{service}-revoke-{guild_id}")
             summary, problem = await self._sync_safely(link)
             return link, summary, problem
 
@@ -386,9 +389,13 @@ class MediaService:
                 token = await client.poll_token(code.device_code)
                 if token is None:
                     continue
-                account = await client.account(token.access_token)
-                _link, summary, problem = await self._link(guild_id, user_id, "trakt",
-                                                           account, token)
+                try:
+                    account = await client.account(token.access_token)
+                    _link, summary, problem = await self._link(guild_id, user_id, "trakt",
+                                                               account, token)
+                except BaseException:  # not linked: the token it granted is given back
+                    self._spawn(client.revoke(token.access_token), f"trakt-revoke-{guild_id}")
+                    raise
                 result = (account.name, summary, problem)
                 break
         except asyncio.CancelledError:

@@ -327,3 +327,25 @@ async def test_autocomplete_never_waits_long_for_a_slow_server(app, fakes, monke
     await app.media._listing["jellyfin"]  # the list kept loading in the background
     assert [a.name for a in await app.media.suggest("jellyfin", "a")] == ["Alice"]
     assert fakes.jellyfin.seen["users"] == 1
+
+
+async def test_trakt_tokens_not_kept_are_revoked(app, fakes):
+    """Linking Trakt again revokes the old token; a token granted for an account another
+    member linked is revoked at once, and nothing is linked."""
+    await _link_trakt(app, fakes)
+    first = app.media.box.open((await app.storage.media_link(G, ALICE, "trakt")).access_token)
+    await _link_trakt(app, fakes)
+    second = app.media.box.open((await app.storage.media_link(G, ALICE, "trakt")).access_token)
+    reports: list[tuple] = []
+
+    async def report(*args) -> None:
+        reports.append(args)
+
+    code = await app.media.begin_trakt(G, BOB, report)  # the same Trakt user, for bob
+    fakes.trakt.approve(code.user_code)
+    await app.media._pending[(G, BOB)].task
+    assert reports[0][0] is None and "already linked by another member" in reports[0][2]
+    assert await app.storage.media_link(G, BOB, "trakt") is None
+    await app.media.close()  # waits for the background revokes
+    assert first in fakes.trakt.revoked and second not in fakes.trakt.revoked
+    assert len(fakes.trakt.revoked) == 2  # the old one, and bob's
