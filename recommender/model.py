@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import foldin
-from .implicit import ItemItem, zscore_rows
+from .implicit import ItemItem, pick_lift, zscore_rows
 from .index import IdIndex, last_by_key
 from .normalise import shrunk_means
 from .train import train_factors
@@ -214,6 +214,13 @@ class CFModel:
                                       max_items=cfg.ease_items, topk=cfg.ease_topk,
                                       distinct=True)
                          if rank_model else ItemItem.empty(nm))
+        self.pick_evidence = 1.0
+        if rank_model and cfg.pick_lift_full > 1 and self.implicit.W.nnz:
+            lift = pick_lift(ui, mi, nu, nm, lam=cfg.ease_lambda, max_items=cfg.ease_items,
+                             topk=cfg.ease_topk, seed=cfg.seed)
+            if lift is not None:
+                self.pick_evidence = float(np.clip((lift - 1.0) / (cfg.pick_lift_full - 1.0),
+                                                   0.0, 1.0))
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)
@@ -450,8 +457,9 @@ class CFModel:
         parts: dict[str, tuple[float | np.ndarray, np.ndarray]] = {
             "enjoy": (cfg.blend_enjoy, self._enjoy(u, penalty=False))}
         ii = self._implicit()
-        if cfg.blend_pick and ii.W.nnz:
-            parts["pick"] = (cfg.blend_pick, ii.scores(self._rated_matrix(u)))
+        weight = cfg.blend_pick * getattr(self, "pick_evidence", 1.0)
+        if weight and ii.W.nnz:
+            parts["pick"] = (weight, ii.scores(self._rated_matrix(u)))
         if (self.prior is not None and cfg.blend_prior_pick and cfg.prior_evidence
                 and self.prior.implicit.W.nnz):
             parts["prior"] = (self.prior_weights()[None, :], self._pick_prior(u))

@@ -46,6 +46,7 @@ def dump(model) -> bytes:
              "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}
     extra.update(model._implicit().arrays("ii_"))
     extra["tuned_on"] = np.array(int(getattr(model, "tuned_on", None) or 0))
+    extra["pick_evidence"] = np.array(float(getattr(model, "pick_evidence", 1.0)))
     if model.prior is not None:
         extra["prior_fingerprint"] = np.array(model.prior.fingerprint())
     buf = io.BytesIO()
@@ -115,6 +116,8 @@ def _load(cls, blob: bytes, prior=None):
                 model._extra[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
             model.implicit = ItemItem.from_arrays(z, "ii_", nm)
             model.tuned_on = (int(z["tuned_on"]) or None) if "tuned_on" in z.files else None
+            model.pick_evidence = (float(z["pick_evidence"]) if "pick_evidence" in z.files
+                                   else 1.0)
             model.fitted_prior = (str(z["prior_fingerprint"]) if "prior_fingerprint" in z.files
                                   else None)
         else:

@@ -108,6 +108,12 @@ class ModelConfig:
     in."""
     pop_cold_ratings: float = 2.0
     pop_cold_power: float = 2.0
+    pick_lift_full: float = 3.0
+    """Evidence weighting of the guild's "will pick" part: at fit time, the part's lift over
+    chance at finding held-out ratings (``implicit.pick_lift``) is measured; its weight is
+    ``blend_pick * clip((lift - 1) / (pick_lift_full - 1), 0, 1)``: full where who rated what
+    says something (every ml-latest-small guild of 10+ members: lift 5 and more), nothing
+    where members rate at random (a lift of 1). 0 = always the full weight."""
     pick_rating_weight: float = 0.5
     """"Will pick" input row weights: 1 + this * (rating - member mean) in rating units (0 =
     the binary rated set; > 0 lets loved movies pull harder than merely seen ones)."""

@@ -1,0 +1,93 @@
+"""The console's demo proves the picks (issue 23 item 6): its simulated members have known
+tastes (`console.demo.DEMO_MEMBERS`), so each one's top 10 should carry their loved genres
+(>= 7 of 10 where enough unrated movies of those genres exist) and none of their disliked
+ones; and "you", after rating three family films high and a horror film low, should get at
+least 5 family/animation picks of 10 and no horror, with the top picks nearer to "you" on
+the taste map than the movies are on average. Runs the bot's own services on the demo's
+database (the same seeding as `python -m bot console`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.catalog.starter import ensure_starter_catalog
+from bot.config import Settings
+from bot.service.app import Services
+from bot.storage import Storage
+from console.demo import DEMO_MEMBERS, seed_demo_ratings
+
+GUILD = 4242
+YOU = 999_999
+FAMILY = {"Animation", "Children"}
+
+
+@pytest.fixture
+async def demo(tmp_path: Path):
+    storage = await Storage.open(tmp_path / "demo.sqlite3")
+    await ensure_starter_catalog(storage)
+    ids = {name: 1000 + i for i, name in enumerate(DEMO_MEMBERS)}
+    await seed_demo_ratings(storage, GUILD, ids)
+    services = Services.build(storage, Settings(token="demo"))
+    await services.recommendations.start()
+    try:
+        await services.recommendations.top(GUILD, 1)
+        await services.recommendations.wait_idle(GUILD)
+        yield services, ids
+    finally:
+        await services.close(5.0)
+
+
+async def _genres(storage: Storage, movie_ids) -> dict[int, set[str]]:
+    movies = await storage.get_movies(GUILD, list(movie_ids))
+    return {m: set(movie.genres) for m, movie in movies.items()}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not met yet: 12 members who each rate 45 movies drawn at random from one pool of 120 "
+    "(so 'who rated what' carries no taste; the 'will pick' part now counts only as much as "
+    "it beats chance, CFModel.pick_evidence), and the rating model, ~4 ratings a movie, still "
+    "ranks by the movies' means: 6-8 of the 12 members meet it (see issue 23's closing note)"))
+async def test_each_simulated_members_top_ten_follows_their_taste(demo) -> None:
+    services, ids = demo
+    storage = services.storage
+    pool = set((await storage.guild_ratings(GUILD)).movie_ids.tolist())
+    genres = await _genres(storage, pool)
+    failures = []
+    for name, (loves, dislikes) in DEMO_MEMBERS.items():
+        picks = await services.recommendations.recommend(GUILD, ids[name], n=10)
+        rated = set((await storage.member_rating_arrays(GUILD, ids[name]))[0].tolist())
+        available = sum(1 for m in pool - rated
+                        if genres[m] & set(loves) and not genres[m] & set(dislikes))
+        shown = [genres[p.movie_id] for p in picks.items]
+        loved = sum(bool(g & set(loves)) for g in shown)
+        disliked = sum(bool(g & set(dislikes)) for g in shown)
+        if loved < min(7, available) or disliked:
+            failures.append(f"{name}: {loved} loved, {disliked} disliked of {len(shown)}")
+    assert not failures, failures
+
+
+async def test_you_after_rating_family_films_high_and_horror_low(demo) -> None:
+    services, _ids = demo
+    storage = services.storage
+    pool = sorted(set((await storage.guild_ratings(GUILD)).movie_ids.tolist()))
+    genres = await _genres(storage, pool)
+    family = [m for m in pool if genres[m] & FAMILY and "Horror" not in genres[m]][:3]
+    horror = next(m for m in pool if "Horror" in genres[m] and not genres[m] & FAMILY)
+    for movie_id, score in zip([*family, horror], (10, 9, 9, 2), strict=True):
+        await storage.upsert_rating(GUILD, YOU, movie_id, score)
+        await services.recommendations.rating_changed(GUILD, YOU)
+    picks = await services.recommendations.recommend(GUILD, YOU, n=10)
+    assert picks.personal and len(picks.items) == 10
+    shown = await _genres(storage, [p.movie_id for p in picks.items])
+    assert sum(bool(g & FAMILY) for g in shown.values()) >= 5, shown
+    assert not any("Horror" in g for g in shown.values()), shown
+    # the taste map puts the top picks near "you"
+    picture = await services.pictures.taste_map(GUILD, YOU, YOU)
+    plotted = picture.rendered.plotted
+    you = np.asarray(plotted["member"]).reshape(-1, 2)[0]
+    to_picks = np.linalg.norm(np.asarray(plotted["picks"]) - you, axis=1).mean()
+    to_movies = np.linalg.norm(np.asarray(plotted["movies"]) - you, axis=1).mean()
+    assert len(plotted["picks"]) and to_picks < to_movies
