@@ -188,10 +188,16 @@ class TraktSettings:
 
 @dataclass(frozen=True)
 class SeerrSettings:
-    """A Seerr (Overseerr/Jellyseerr) instance, for requests (issue 25, later items)."""
+    """A Seerr (Overseerr/Jellyseerr) instance, for requests (`bot.service.requests`), and
+    its webhook: with `webhook_port` and `webhook_secret` set, the bot listens on
+    `webhook_host:webhook_port` for Seerr's `MEDIA_AVAILABLE` notices (`bot.media.webhook`),
+    sent with the secret as their Authorization header."""
 
     url: str = ""
     api_key: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 0  # 0: no webhook listener
 
     @property
     def enabled(self) -> bool:
@@ -203,6 +209,7 @@ class MediaSettings:
     """Linked accounts' history sync (`bot.service.media`)."""
 
     sync_hours: float = 6.0  # between two periodic syncs of one link (jittered)
+    library_hours: float = 6.0  # between two reads of the media server's library (jittered)
     # Tests' Letterboxd imitation only; never read from the config file.
     letterboxd_url: str = DEFAULT_LETTERBOXD_URL
 
@@ -573,8 +580,15 @@ def _text_keys(cls: Any) -> tuple[str, ...]:
     return tuple(f for f in cls.__dataclass_fields__ if f not in _TEST_ONLY)
 
 
-def _text_value(key: str, value: Any) -> str:
-    """A text setting's value, checked; ValueError with the problem."""
+def _text_value(key: str, value: Any) -> Any:
+    """A text setting's value, checked; ValueError with the problem. `webhook_port` is the
+    one number among them (from the environment it arrives as text)."""
+    if key == "webhook_port":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise ValueError("must be a port number from 1 to 65535 (or 0 for none)")
+        return value
     if not isinstance(value, str):
         raise ValueError("must be a string")
     value = value.strip()
@@ -588,7 +602,7 @@ def _text_value(key: str, value: Any) -> str:
 def _text_section(path: Path, name: str, raw: dict[str, Any]) -> Any:
     cls = _TEXT_SECTIONS[name]
     keys = _text_keys(cls)
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in keys:
             raise _fail(path, f"{name}.{key}", "is not a known setting")
@@ -599,14 +613,22 @@ def _text_section(path: Path, name: str, raw: dict[str, Any]) -> Any:
     return cls(**values)
 
 
+_MEDIA_HOURS = ("sync_hours", "library_hours")
+
+
 def _media(path: Path, raw: dict[str, Any]) -> MediaSettings:
     for key in raw:
-        if key != "sync_hours":
+        if key not in _MEDIA_HOURS:
             raise _fail(path, f"media.{key}", "is not a known setting")
-    hours = raw.get("sync_hours", MediaSettings.sync_hours)
-    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0.1 <= hours <= 720:
-        raise _fail(path, "media.sync_hours", "must be a number of hours from 0.1 to 720")
-    return MediaSettings(sync_hours=float(hours))
+    values: dict[str, float] = {}
+    for key in _MEDIA_HOURS:
+        hours = raw.get(key, getattr(MediaSettings, key))
+        if (isinstance(hours, bool) or not isinstance(hours, (int, float))
+                or not 0.1 <= hours <= 720):
+            raise _fail(path, f"media.{key}", "must be a number of hours from 0.1 to 720")
+        values[key] = float(hours)
+    return MediaSettings(sync_hours=values["sync_hours"],
+                         library_hours=values["library_hours"])
 
 
 def env_name(section: str, key: str) -> str:
@@ -617,7 +639,7 @@ def env_name(section: str, key: str) -> str:
 def _media_environment(settings: Settings) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name, cls in _TEXT_SECTIONS.items():
-        updates: dict[str, str] = {}
+        updates: dict[str, Any] = {}
         for key in _text_keys(cls):
             variable = env_name(name, key)
             raw = os.environ.get(variable, "").strip()
@@ -628,16 +650,17 @@ def _media_environment(settings: Settings) -> dict[str, Any]:
                     raise ConfigError(f"{variable} {error}") from None
         if updates:
             changes[name] = replace(getattr(settings, name), **updates)
-    hours = os.environ.get(env_name("media", "sync_hours"), "").strip()
-    if hours:
-        try:
-            value = float(hours)
-        except ValueError:
-            value = -1.0
-        if not 0.1 <= value <= 720:
-            raise ConfigError(f"{env_name('media', 'sync_hours')} must be a number of hours "
-                              f"from 0.1 to 720, got {hours!r}")
-        changes["media"] = replace(settings.media, sync_hours=value)
+    for key in _MEDIA_HOURS:
+        hours = os.environ.get(env_name("media", key), "").strip()
+        if hours:
+            try:
+                value = float(hours)
+            except ValueError:
+                value = -1.0
+            if not 0.1 <= value <= 720:
+                raise ConfigError(f"{env_name('media', key)} must be a number of hours "
+                                  f"from 0.1 to 720, got {hours!r}")
+            changes["media"] = replace(changes.get("media", settings.media), **{key: value})
     return changes
 
 

@@ -74,6 +74,10 @@ SCHEMA_TABLES: tuple[Table, ...] = (
     Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
                             "runtime", "original_title")),
     Table("guild_names", ("guild_id", "name", "member_count", "updated_at")),
+    Table("media_library", ("server", "item_id", "title", "norm_title", "year", "tmdb_id",
+                            "imdb_id", "url", "seen_at")),
+    Table("seerr_requests", ("tmdb_id", "seerr_user_id", "request_id", "status",
+                             "requested_at")),
 )
 
 

@@ -59,7 +59,8 @@ def secrets_of(settings: Settings) -> list[str]:
               settings.tmdb.api_key, getattr(settings.redis, "job_key", ""),
               # The media servers' (issue 25): keys, tokens, the client secret, the secret key.
               settings.jellyfin.api_key, settings.plex.token, settings.trakt.client_secret,
-              settings.seerr.api_key, settings.security.secret_key]
+              settings.seerr.api_key, settings.seerr.webhook_secret,
+              settings.security.secret_key]
     found: list[str] = []
     for value in values:
         if value and len(value) >= MIN_SECRET_LENGTH and value not in found:

@@ -4,7 +4,9 @@ The API key (Dashboard > API Keys) is sent only as `Authorization: MediaBrowser 
 the one form Jellyfin 12 accepts by default (it answers 401 to `X-Emby-Token` and `api_key`),
 and what 10.x accepts too. Played movies come from `GET /Items?userId=...&IsPlayed=true`
 (paged, with `ProviderIds` for TMDB/IMDb ids); servers where that path is missing get the
-older `GET /Users/{id}/Items`. Jellyfin keeps no ratings of its own worth importing (likes
+older `GET /Users/{id}/Items`. The library (`library()`) is every movie in the movie libraries
+`GET /Library/VirtualFolders` lists, read by `ParentId` (paged, with `ProviderIds`). Jellyfin
+keeps no ratings of its own worth importing (likes
 only), so every movie comes back unrated: a "seen" signal.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.domain.library import LibraryItem
 from bot.media.http import HttpClient, check
 from bot.media.models import ExternalAccount, MediaUnavailable, WatchedMovie, imdb_id, obj, tmdb_id
 
@@ -39,6 +42,7 @@ def parse_time(value: object) -> datetime | None:
 
 class JellyfinClient:
     def __init__(self, url: str, api_key: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
         self.http = HttpClient("Jellyfin", url, timeout=timeout, headers={
             "Authorization": f'MediaBrowser Token="{api_key}"',
             "Accept": "application/json"})
@@ -88,6 +92,49 @@ class JellyfinClient:
             if not items or len(items) < PAGE or (isinstance(total, int) and start >= total):
                 break
         return found
+
+
+    async def library(self) -> list[LibraryItem]:
+        """Every movie in the server's movie libraries (virtual folders of the "movies" kind,
+        or of no kind: mixed folders), each once."""
+        folders = await self.http.get_json("/Library/VirtualFolders")
+        if not isinstance(folders, list):
+            raise MediaUnavailable("Jellyfin answered /Library/VirtualFolders oddly")
+        found: dict[str, LibraryItem] = {}
+        for folder in folders:
+            if not isinstance(folder, dict) or not folder.get("ItemId"):
+                continue
+            if folder.get("CollectionType") not in (None, "", "movies", "mixed"):
+                continue
+            start = 0
+            while start < MAX_ITEMS:
+                data = await self.http.get_json("/Items", {
+                    "ParentId": str(folder["ItemId"]), "Recursive": "true",
+                    "IncludeItemTypes": "Movie", "Fields": "ProviderIds",
+                    "StartIndex": str(start), "Limit": str(PAGE)})
+                items = data.get("Items") if isinstance(data, dict) else None
+                if not isinstance(items, list):
+                    raise MediaUnavailable("Jellyfin answered /Items with something unexpected")
+                for item in items:
+                    entry = self._library_item(item)
+                    if entry is not None:
+                        found.setdefault(entry.item_id, entry)
+                start += len(items)
+                total = data.get("TotalRecordCount")
+                if not items or len(items) < PAGE or (isinstance(total, int) and start >= total):
+                    break
+        return list(found.values())
+
+    def _library_item(self, item: Any) -> LibraryItem | None:
+        if not isinstance(item, dict) or not item.get("Name") or not item.get("Id"):
+            return None
+        ids = obj(item.get("ProviderIds"))
+        year = item.get("ProductionYear")
+        ident = str(item["Id"])
+        return LibraryItem("jellyfin", ident, str(item["Name"]),
+                           year if isinstance(year, int) and year > 0 else None,
+                           tmdb_id(ids.get("Tmdb")), imdb_id(ids.get("Imdb")),
+                           f"{self.url}/web/#/details?id={ident}")
 
 
 def _movie(item: Any) -> WatchedMovie | None:

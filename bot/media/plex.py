@@ -5,14 +5,18 @@ every account is only open to the server admin: `GET /status/sessions/history/al
 by `accountID`, paged with `X-Plex-Container-Start/-Size`. History rows carry no GUIDs, so the
 movies' `tmdb://` and `imdb://` ids are read in batches from `/library/metadata/{keys}`
 (`includeGuids=1`). `userRating` (0-10) there belongs to the token's owner only, so ratings are
-imported for the owner's account alone; the others' movies are "seen".
+imported for the owner's account alone; the others' movies are "seen". The library
+(`library()`) is every movie of the `movie` sections `GET /library/sections` lists, read from
+`/library/sections/{key}/all?includeGuids=1` (paged); each links to the server's web app.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
+from bot.domain.library import LibraryItem
 from bot.media.http import HttpClient, check
 from bot.media.models import (
     ExternalAccount,
@@ -38,6 +42,7 @@ def _container(data: Any) -> dict[str, Any]:
 
 class PlexClient:
     def __init__(self, url: str, token: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
         self.http = HttpClient("Plex", url, timeout=timeout, headers={
             "X-Plex-Token": token, "Accept": "application/json",
             "X-Plex-Product": "moviebot", "X-Plex-Client-Identifier": "moviebot"})
@@ -95,6 +100,49 @@ class PlexClient:
                 rating_1_10=rating,
                 watched_at=datetime.fromtimestamp(viewed, UTC) if viewed else None))
         return [m for m in movies if m.title]
+
+    async def library(self) -> list[LibraryItem]:
+        """Every movie in the server's movie sections, each once."""
+        identity = _container(await self.http.get_json("/identity"))
+        machine = str(identity.get("machineIdentifier") or "")
+        sections = _container(await self.http.get_json("/library/sections"))
+        found: dict[str, LibraryItem] = {}
+        for section in sections.get("Directory") or []:
+            if not isinstance(section, dict) or section.get("type") != "movie":
+                continue
+            key = str(section.get("key") or "")
+            if not key.isdigit():
+                continue
+            start = 0
+            while start < MAX_ROWS:
+                response = await self.http.request(
+                    "GET", f"/library/sections/{key}/all", params={
+                        "type": "1", "includeGuids": "1",
+                        "X-Plex-Container-Start": str(start),
+                        "X-Plex-Container-Size": str(PAGE)})
+                check("Plex", response)
+                rows = _container(response.json()).get("Metadata") or []
+                for row in rows:
+                    item = self._library_item(row, machine)
+                    if item is not None:
+                        found.setdefault(item.item_id, item)
+                start += len(rows)
+                if len(rows) < PAGE:
+                    break
+        return list(found.values())
+
+    def _library_item(self, row: Any, machine: str) -> LibraryItem | None:
+        if not isinstance(row, dict) or row.get("type", "movie") != "movie":
+            return None
+        key, title = str(row.get("ratingKey") or ""), row.get("title")
+        if not key.isdigit() or not isinstance(title, str) or not title:
+            return None
+        ids = _guids(row)
+        year = row.get("year")
+        details = quote(f"/library/metadata/{key}", safe="")
+        return LibraryItem("plex", key, title, year if isinstance(year, int) and year > 0
+                           else None, tmdb_id(ids.get("tmdb")), imdb_id(ids.get("imdb")),
+                           f"{self.url}/web/index.html#!/server/{machine}/details?key={details}")
 
     async def _metadata(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}

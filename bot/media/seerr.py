@@ -1,6 +1,12 @@
-"""Seerr (Overseerr/Jellyseerr successor): a stub the request hand-off builds on (issue 25,
-item 4). Auth is the `X-Api-Key` header. `users()` reads each user's Discord ids from
-`settings.discordIds` (Seerr 3.3+) or `settings.discordId` (before).
+"""Seerr (Overseerr/Jellyseerr successor): its users and movie requests (issue 25, item 4).
+
+Auth is the `X-Api-Key` header. `users()` reads each user's Discord ids from
+`settings.discordIds` (Seerr 3.3+) or `settings.discordId` (before): a member's Seerr user is
+the one naming their Discord id. `movie_status(tmdb)` reads `GET /api/v1/movie/{tmdbId}`'s
+`mediaInfo.status` (1 unknown, 2 pending, 3 processing, 4 partially available, 5 available,
+6 blocklisted, 7 deleted; no `mediaInfo`: never requested). `request(tmdb, user)` sends
+`POST /api/v1/request {mediaType: "movie", mediaId, userId}`: an admin key requests on behalf
+of the mapped user, whose permissions decide whether Seerr approves it at once.
 """
 
 from __future__ import annotations
@@ -8,8 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.media.http import HttpClient
-from bot.media.models import MediaUnavailable
+from bot.media.http import HttpClient, check
+from bot.media.models import MediaUnavailable, obj
+
+# mediaInfo.status (Seerr's server/constants/media.ts)
+MEDIA_STATUS = {1: "unknown", 2: "pending", 3: "processing", 4: "partially available",
+                5: "available", 6: "blocklisted", 7: "deleted"}
+# MediaRequest.status
+REQUEST_STATUS = {1: "pending", 2: "approved", 3: "declined", 4: "failed", 5: "available"}
+# Statuses under which asking again would make a second request for the same movie.
+ALREADY_THERE = ("pending", "processing", "partially available", "available", "approved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +31,12 @@ class SeerrUser:
     id: int
     name: str
     discord_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMade:
+    request_id: int | None
+    status: str  # pending | approved | available | declined | failed
 
 
 def discord_ids(settings: Any) -> tuple[int, ...]:
@@ -53,3 +73,36 @@ class SeerrClient:
                 users.append(SeerrUser(user["id"], str(name or user["id"]),
                                        discord_ids(user.get("settings"))))
         return users
+
+    async def movie_status(self, tmdb_id: int) -> str:
+        """What Seerr knows of the movie: "unknown" when nobody asked for it yet."""
+        response = await self.http.request("GET", f"/api/v1/movie/{int(tmdb_id)}")
+        if response.status == 404:
+            raise MediaUnavailable("Seerr does not know this movie (TMDB id "
+                                   f"{int(tmdb_id)})")
+        check("Seerr", response)
+        info = obj(obj(response.json()).get("mediaInfo"))
+        status = info.get("status")
+        return MEDIA_STATUS.get(status, "unknown") if isinstance(status, int) else "unknown"
+
+    async def request(self, tmdb_id: int, user_id: int) -> RequestMade:
+        """Request the movie as Seerr user `user_id`."""
+        response = await self.http.request("POST", "/api/v1/request", json_body={
+            "mediaType": "movie", "mediaId": int(tmdb_id), "userId": int(user_id)})
+        if response.status == 403:
+            raise MediaUnavailable("Seerr refused: your Seerr user may not request movies")
+        if response.status == 409:  # Seerr: "Request for this media already exists"
+            return RequestMade(None, "pending")
+        check("Seerr", response)
+        data = obj(response.json())
+        media_status = obj(data.get("media")).get("status")
+        if media_status == 5:
+            return RequestMade(_int(data.get("id")), "available")
+        status = data.get("status")
+        return RequestMade(_int(data.get("id")),
+                           REQUEST_STATUS.get(status, "pending") if isinstance(status, int)
+                           else "pending")
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

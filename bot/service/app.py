@@ -22,15 +22,19 @@ from bot.service.gate import Gate
 from bot.service.guild_settings import SettingsService
 from bot.service.guilds import GuildLifecycle
 from bot.service.imports import ImportService
+from bot.service.library import LibraryService
 from bot.service.media import MediaService
 from bot.service.member_data import MemberDataRegistry, MemberTable
 from bot.service.movienight import MovieNightService
 from bot.service.not_interested import NotInterestedService
+from bot.service.notify import NotifyService
 from bot.service.picks import PicksService
 from bot.service.pictures import PictureService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
+from bot.service.requests import RequestService
 from bot.service.service import RecommendationService
+from bot.service.sources import PickSources
 from bot.service.watchlist import WatchlistService
 from bot.storage import Storage, open_storage
 
@@ -58,6 +62,10 @@ class Services:
     picks: PicksService  # /recommend's one call: picks, watchlist marks, card, TMDB details
     checklist: SetupService  # /setup: what is configured and what is missing
     media: MediaService  # linked Jellyfin/Plex/Trakt/Letterboxd accounts and their sync
+    library: LibraryService  # what the media server has (read periodically)
+    sources: PickSources  # /recommend source:library|streaming|any
+    requests: RequestService  # Seerr requests, one per movie
+    notify: NotifyService  # "now available" DMs, opt-in
     # per-member token buckets for autocomplete and commands that read a lot
     budgets: MemberBudgets = field(default_factory=MemberBudgets.unlimited)
 
@@ -84,6 +92,9 @@ class Services:
         if media.box.note:
             log.warning("%s", media.box.note)
         watchlist = WatchlistService(storage, gate, member_data)
+        library = LibraryService(storage, settings, gate, media.clients)
+        notify = NotifyService(storage, gate, member_data)  # opt-ins and notices sent
+        library.added_listeners.append(notify.library_added)
         return cls(
             storage=storage,
             gate=gate,
@@ -103,6 +114,10 @@ class Services:
             picks=PicksService(recs, watchlist, pictures, details),
             checklist=SetupService(storage, settings, gate),
             media=media,
+            library=library,
+            sources=PickSources(library),
+            requests=RequestService(storage, settings, gate),
+            notify=notify,
             budgets=MemberBudgets.from_settings(settings.limits),
         )
 
@@ -131,6 +146,7 @@ class Services:
         await self.recommendations.close()
         await self.details.close()
         await self.media.close()
+        await self.requests.close()
         self.pictures.close()
         self.imports.close()
         await self.storage.close()

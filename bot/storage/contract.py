@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from bot.domain.library import LibraryItem, NotifyTarget, SeerrRequest
 from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import ImportCounts, MovieDetails, NotInterested, WatchlistEntry
 from bot.domain.not_interested import MAX_NOT_INTERESTED
@@ -580,3 +581,57 @@ class Storage(ABC):
     @abstractmethod
     async def guild_media_links(self, guild_id: int) -> list[MediaLink]:
         """Every link in the guild (a purge revokes their tokens first)."""
+
+    # ------------------------------------------------------ library, requests, notices
+    @abstractmethod
+    async def replace_library(self, server: str, items: Sequence[LibraryItem],
+                              now: float) -> tuple[list[LibraryItem], bool]:
+        """Make `items` the media server's whole library (server: jellyfin | plex); returns
+        the items that were not in it before, and whether it held anything before."""
+
+    @abstractmethod
+    async def library_items(self, server: str | None = None) -> list[LibraryItem]:
+        """The stored library (of one server, or of all)."""
+
+    @abstractmethod
+    async def library_movies(self, guild_id: int) -> dict[int, LibraryItem]:
+        """{movie id: its library item} for the movies visible in the guild that the media
+        server has: matched by TMDB id, IMDb id, then title + year where no id differs."""
+
+    @abstractmethod
+    async def claim_seerr_request(self, tmdb_id: int, seerr_user_id: int,
+                                  now: float) -> SeerrRequest | None:
+        """Claim the movie's Seerr request: None when this call claimed it (only one caller
+        ever does), else the request already there."""
+
+    @abstractmethod
+    async def seerr_request(self, tmdb_id: int) -> SeerrRequest | None:
+        """The movie's request, if one was claimed."""
+
+    @abstractmethod
+    async def update_seerr_request(self, tmdb_id: int, request_id: int | None,
+                                   status: str) -> None:
+        """Record Seerr's request id (None: keep it) and the status last seen."""
+
+    @abstractmethod
+    async def release_seerr_request(self, tmdb_id: int) -> None:
+        """Forget a claim whose request failed (a later press may try again)."""
+
+    @abstractmethod
+    async def set_notify(self, guild_id: int, user_id: int, on: bool, now: float) -> None:
+        """Turn the member's "now available" DMs on or off in the guild."""
+
+    @abstractmethod
+    async def notify_on(self, guild_id: int, user_id: int) -> bool:
+        """Whether the member asked for "now available" DMs in the guild."""
+
+    @abstractmethod
+    async def notify_targets(self, tmdb_ids: Iterable[int],
+                             imdb_ids: Iterable[str] = ()) -> list[NotifyTarget]:
+        """The opted-in members with one of these movies (by TMDB or IMDb id) on their
+        watchlist, in every guild."""
+
+    @abstractmethod
+    async def claim_notified(self, guild_id: int, user_id: int, movie_id: int,
+                             now: float) -> bool:
+        """Record the member's notice for the movie; False when they already had one."""

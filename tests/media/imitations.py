@@ -10,6 +10,12 @@
   refresh, revoke, paged history, ratings; `rate_limit(n, retry_after)` answers the next n
   GETs 429.
 * `FakeLetterboxd`: public RSS feeds with watch, review and list items.
+* Libraries: `FakeJellyfin.libraries` (`/Library/VirtualFolders`, `/Items?ParentId=`) and
+  `FakePlex.sections` (`/identity`, `/library/sections`, `/library/sections/{key}/all`).
+* `FakeSeerr(version=...)`: users naming their Discord id as `settings.discordIds` ("3.3")
+  or `settings.discordId` ("3.2"), `/api/v1/movie/{tmdb}` with `mediaInfo.status`, and
+  `POST /api/v1/request` (recorded in `requests`; a slow `request_delay` lets tests press
+  twice at once).
 
 Every imitation records what reached it (`seen`), so tests can assert what was (not) sent.
 """
@@ -66,6 +72,15 @@ def movie_item(n: int, *, tmdb: int | None = None, imdb: str | None = None,
                          "LastPlayedDate": f"2025-01-{1 + n % 28:02d}T20:00:00.1234567Z"}}
 
 
+def library_item(n: int, *, tmdb: int | None = None, imdb: str | None = None,
+                 title: str | None = None, year: int = 2000) -> dict[str, Any]:
+    """A Jellyfin movie item as a library lists it (no user data)."""
+    item = movie_item(n, tmdb=tmdb, imdb=imdb, title=title, year=year)
+    item.pop("UserData")
+    item["Id"] = f"lib{n}"
+    return item
+
+
 # ---------------------------------------------------------------------------- Jellyfin
 @dataclass
 class FakeJellyfin:
@@ -78,6 +93,8 @@ class FakeJellyfin:
     seen: Counter[str] = field(default_factory=Counter)
     auth_forms: Counter[str] = field(default_factory=Counter)  # header, x-emby, api_key
     hold_users: asyncio.Event | None = None  # set: /Users waits for it (a slow server)
+    # library id -> (name, collection type, [movie items]); see `library_item`
+    libraries: dict[str, tuple[str, str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -96,7 +113,16 @@ class FakeJellyfin:
         app = web.Application()
         app.router.add_get("/Users", self._users)
         app.router.add_get("/Items", self._items)
+        app.router.add_get("/Library/VirtualFolders", self._folders)
         return app
+
+    async def _folders(self, request: web.Request) -> web.Response:
+        self.seen["folders"] += 1
+        if not self._authorised(request):
+            return web.Response(status=401)
+        return web.json_response([
+            {"Name": name, "ItemId": lib, "CollectionType": kind, "Locations": []}
+            for lib, (name, kind, _items) in self.libraries.items()])
 
     async def _users(self, request: web.Request) -> web.Response:
         self.seen["users"] += 1
@@ -112,6 +138,14 @@ class FakeJellyfin:
         self.seen["items"] += 1
         if not self._authorised(request):
             return web.Response(status=401)
+        parent = request.query.get("ParentId")
+        if parent is not None:
+            self.seen["library_items"] += 1
+            entries = self.libraries.get(parent, ("", "", []))[2]
+            start = int(request.query.get("StartIndex", "0"))
+            limit = int(request.query.get("Limit", "100"))
+            return web.json_response({"Items": entries[start:start + limit],
+                                      "TotalRecordCount": len(entries), "StartIndex": start})
         user = request.query.get("userId", "")
         if user not in self.users:
             return web.Response(status=400, text="Error processing request.")
@@ -134,9 +168,15 @@ class FakePlex:
     # ratingKey -> {"title", "year", "tmdb", "imdb", "userRating"}
     metadata: dict[int, dict[str, Any]] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
+    machine: str = "abc123machine"
+    # section key -> (title, type, [ratingKey]); the movies' rows come from `metadata`
+    sections: dict[int, tuple[str, str, list[int]]] = field(default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_get("/identity", self._identity)
+        app.router.add_get("/library/sections", self._sections)
+        app.router.add_get("/library/sections/{key}/all", self._section_all)
         app.router.add_get("/accounts", self._accounts)
         app.router.add_get("/status/sessions/history/all", self._history)
         app.router.add_get("/library/metadata/{keys}", self._metadata)
@@ -144,6 +184,38 @@ class FakePlex:
 
     def _ok(self, request: web.Request) -> bool:
         return request.headers.get("X-Plex-Token") == self.token
+
+    async def _identity(self, request: web.Request) -> web.Response:
+        return web.json_response({"MediaContainer": {"machineIdentifier": self.machine}})
+
+    async def _sections(self, request: web.Request) -> web.Response:
+        self.seen["sections"] += 1
+        if not self._ok(request):
+            return web.Response(status=401)
+        return web.json_response({"MediaContainer": {"Directory": [
+            {"key": str(key), "title": title, "type": kind}
+            for key, (title, kind, _keys) in self.sections.items()]}})
+
+    async def _section_all(self, request: web.Request) -> web.Response:
+        self.seen["section_all"] += 1
+        if not self._ok(request):
+            return web.Response(status=401)
+        section = self.sections.get(int(request.match_info["key"]))
+        if section is None:
+            return web.Response(status=404)
+        rows = [self._row(key) for key in section[2] if key in self.metadata]
+        start = int(request.query.get("X-Plex-Container-Start", "0"))
+        size = int(request.query.get("X-Plex-Container-Size", "50"))
+        return web.json_response({"MediaContainer": {"size": len(rows[start:start + size]),
+                                                     "Metadata": rows[start:start + size]}})
+
+    def _row(self, key: int) -> dict[str, Any]:
+        meta = self.metadata[key]
+        guids = [{"id": f"tmdb://{meta['tmdb']}"}] if meta.get("tmdb") else []
+        if meta.get("imdb"):
+            guids.append({"id": f"imdb://{meta['imdb']}"})
+        return {"ratingKey": str(key), "title": meta["title"], "year": meta.get("year"),
+                "type": "movie", "Guid": guids}
 
     async def _accounts(self, request: web.Request) -> web.Response:
         self.seen["accounts"] += 1
@@ -382,3 +454,67 @@ class FakeLetterboxd:
         if user not in self.feeds:
             return web.Response(status=404)
         return web.Response(text=self.rss(user), content_type="application/rss+xml")
+
+
+# ---------------------------------------------------------------------------- Seerr
+@dataclass
+class FakeSeerr:
+    api_key: str = "seerr-api-key-0123456789"
+    version: str = "3.3"  # "3.3": settings.discordIds; "3.2": settings.discordId
+    # Seerr user id -> (name, Discord id or None)
+    users: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+    status: dict[int, int] = field(default_factory=dict)  # TMDB id -> mediaInfo.status
+    auto_approve: bool = False
+    request_delay: float = 0.0  # seconds POST /request takes (concurrent presses)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # bodies POSTed
+    seen: Counter[str] = field(default_factory=Counter)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/api/v1/user", self._users)
+        app.router.add_get("/api/v1/movie/{tmdb}", self._movie)
+        app.router.add_post("/api/v1/request", self._request)
+        return app
+
+    def _ok(self, request: web.Request) -> bool:
+        return request.headers.get("X-Api-Key") == self.api_key
+
+    def _settings(self, discord: int | None) -> dict[str, Any]:
+        if self.version.startswith("3.2"):
+            return {"discordId": str(discord) if discord else None, "locale": "en"}
+        return {"discordIds": [str(discord)] if discord else [], "locale": "en"}
+
+    async def _users(self, request: web.Request) -> web.Response:
+        self.seen["users"] += 1
+        if not self._ok(request):
+            return web.Response(status=403)
+        results = [{"id": uid, "displayName": name, "email": f"{name}@example.org",
+                    "permissions": 32, "settings": self._settings(discord)}
+                   for uid, (name, discord) in self.users.items()]
+        return web.json_response({"pageInfo": {"pages": 1, "pageSize": 1000,
+                                               "results": len(results), "page": 1},
+                                  "results": results})
+
+    async def _movie(self, request: web.Request) -> web.Response:
+        self.seen["movie"] += 1
+        if not self._ok(request):
+            return web.Response(status=403)
+        tmdb = int(request.match_info["tmdb"])
+        body: dict[str, Any] = {"id": tmdb, "title": f"TMDB {tmdb}"}
+        if tmdb in self.status:
+            body["mediaInfo"] = {"id": tmdb, "tmdbId": tmdb, "status": self.status[tmdb]}
+        return web.json_response(body)
+
+    async def _request(self, request: web.Request) -> web.Response:
+        self.seen["request"] += 1
+        if not self._ok(request):
+            return web.Response(status=403)
+        body = await request.json()
+        if self.request_delay:
+            await asyncio.sleep(self.request_delay)
+        self.requests.append(body)
+        tmdb = int(body["mediaId"])
+        self.status[tmdb] = 3 if self.auto_approve else 2
+        return web.json_response({"id": len(self.requests), "status": 2 if self.auto_approve
+                                  else 1, "media": {"tmdbId": tmdb, "status": self.status[tmdb]},
+                                  "requestedBy": {"id": body.get("userId")}}, status=201)

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.config import ConfigError, default_settings, load_settings
-from bot.redaction import RedactSecrets, redactor_for
+from bot.redaction import RedactSecrets, redact, redactor_for
 
 CONFIG = """
 [jellyfin]
@@ -103,3 +103,30 @@ def test_the_media_secrets_are_redacted_from_logs(tmp_path, monkeypatch, caplog)
     RedactSecrets(redactor).filter(record)
     assert not [s for s in SECRETS if s in record.getMessage()]
     assert "[secret]" in record.getMessage()
+
+
+def test_library_hours_and_the_seerr_webhook(tmp_path, monkeypatch):
+    for name in ("MEDIA_LIBRARY_HOURS", "SEERR_WEBHOOK_PORT", "SEERR_WEBHOOK_SECRET",
+                 "SEERR_WEBHOOK_HOST"):
+        monkeypatch.delenv(f"MOVIEBOT_{name}", raising=False)
+    assert default_settings().media.library_hours == 6.0
+    assert default_settings().seerr.webhook_port == 0
+    path = tmp_path / "config.toml"
+    path.write_text('[media]\nlibrary_hours = 2\n[seerr]\nwebhook_port = 8787\n'
+                    'webhook_secret = "hook-secret-0123456789"\n', encoding="utf-8")
+    path.chmod(0o600)
+    settings = load_settings(path)
+    assert settings.media.library_hours == 2.0 and settings.seerr.webhook_port == 8787
+    assert "hook-secret-0123456789" not in repr(settings)
+    assert redact("x hook-secret-0123456789", redactor_for(settings)) == "x [secret]"
+    monkeypatch.setenv("MOVIEBOT_SEERR_WEBHOOK_PORT", "9000")
+    monkeypatch.setenv("MOVIEBOT_MEDIA_LIBRARY_HOURS", "3")
+    settings = load_settings(path)
+    assert settings.seerr.webhook_port == 9000 and settings.media.library_hours == 3.0
+    for bad in ('[seerr]\nwebhook_port = "many"\n', '[seerr]\nwebhook_port = 70000\n',
+                '[media]\nlibrary_hours = 0\n'):
+        monkeypatch.delenv("MOVIEBOT_SEERR_WEBHOOK_PORT")
+        monkeypatch.setenv("MOVIEBOT_SEERR_WEBHOOK_PORT", "")
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(ConfigError):
+            load_settings(path)

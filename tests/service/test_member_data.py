@@ -31,9 +31,10 @@ async def _none(guild_id: int, user_id: int) -> int:
 
 def test_the_services_register_ratings_media_watchlist_and_hidden_picks(services):
     assert [kind.name for kind in services.member_data.kinds] == [
-        "ratings", "media", "watchlist", "not_interested"]
+        "ratings", "media", "watchlist", "notify", "not_interested"]
     assert services.member_data.table_names() == (
-        "ratings", "media_links", "media_history", "watchlist", "not_interested")
+        "ratings", "media_links", "media_history", "watchlist", "media_notify", "media_notified",
+        "not_interested")
 
 
 def test_one_owner_per_kind_and_per_table(services):
@@ -56,6 +57,8 @@ async def test_forget_and_export_cover_every_kind(services):
     await storage.upsert_rating(G1, ALICE, heat.id, 8)
     await storage.watchlist_add(G1, ALICE, up.id)
     await storage.not_interested_add(G1, ALICE, matrix.id)
+    await storage.set_notify(G1, ALICE, True, 1.0)  # "now available" DMs, and one sent
+    await storage.claim_notified(G1, ALICE, up.id, 2.0)
     assert await services.member_data.counts(G1, ALICE) == {
         "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
     files = await services.member_data.export(G1, ALICE)
@@ -65,7 +68,8 @@ async def test_forget_and_export_cover_every_kind(services):
     told = []
     services.member_data.forget_listeners.append(lambda g, m: told.append((g, m)))
     assert await services.member_data.forget(G1, ALICE) == {
-        "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
+        "ratings": 1, "media": 0, "notify": 2, "watchlist": 1, "not_interested": 1}
+    assert not await storage.notify_on(G1, ALICE)
     assert told == [(G1, ALICE)]
     assert await services.member_data.counts(G1, ALICE) == {
         "ratings": 0, "media": 0, "watchlist": 0, "not_interested": 0}

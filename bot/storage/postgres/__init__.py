@@ -2,7 +2,8 @@
 
 `PostgresStorage` is the `Storage` contract composed from one mixin per data area (`movies`,
 `search`, `ratings`, `watchlist`, `not_interested`, `settings`, `saved_models`, `prior`,
-`guilds`, `media`), each built on `base.PostgresBase` (the pool, transactions). `migrations` builds
+`guilds`, `media`, `library`), each built on
+`base.PostgresBase` (the pool, transactions). `migrations` builds
 the schema (the same versions as SQLite's); `bulk` holds the binary COPY reads and model
 saves, for the async storage and for refit workers.
 """
@@ -10,6 +11,7 @@ saves, for the async storage and for refit workers.
 from __future__ import annotations
 
 from .guilds import PostgresGuilds
+from .library import PostgresLibrary
 from .media import PostgresMedia
 from .movies import PostgresMovies
 from .not_interested import PostgresNotInterested
@@ -23,7 +25,7 @@ from .watchlist import PostgresWatchlist
 
 class PostgresStorage(PostgresMovies, PostgresSearch, PostgresRatings, PostgresWatchlist,
                     PostgresNotInterested, PostgresSettings, PostgresSavedModels, PostgresPrior,
-                    PostgresGuilds, PostgresMedia):
+                    PostgresGuilds, PostgresMedia, PostgresLibrary):
     """The `Storage` contract on PostgreSQL (see docs/architecture.md)."""
 
 

@@ -269,8 +269,54 @@ _V11 = Migration(11, "linked media accounts, their synced history, and each rati
     "ALTER TABLE ratings ADD COLUMN source text NOT NULL DEFAULT 'member'",
 ))
 
+_V12 = Migration(12, "the media server's library, Seerr requests, 'now available' notices", (
+    """
+    CREATE TABLE media_library (
+        server     text NOT NULL,
+        item_id    text NOT NULL,
+        title      text NOT NULL,
+        norm_title text NOT NULL,
+        year       integer,
+        tmdb_id    bigint,
+        imdb_id    text,
+        url        text NOT NULL,
+        seen_at    double precision NOT NULL,
+        PRIMARY KEY (server, item_id)
+    )
+    """,
+    "CREATE INDEX movies_tmdb ON movies (tmdb_id) WHERE tmdb_id IS NOT NULL",
+    "CREATE INDEX movies_imdb ON movies (imdb_id) WHERE imdb_id IS NOT NULL",
+    """
+    CREATE TABLE seerr_requests (
+        tmdb_id       bigint PRIMARY KEY,
+        seerr_user_id bigint NOT NULL,
+        request_id    bigint,
+        status        text NOT NULL,
+        requested_at  double precision NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE media_notify (
+        guild_id bigint NOT NULL,
+        user_id  bigint NOT NULL,
+        since    double precision NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE media_notified (
+        guild_id bigint NOT NULL,
+        user_id  bigint NOT NULL,
+        movie_id bigint NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        sent_at  double precision NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    )
+    """,
+    "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
+))
+
 PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
-                                  _V11]
+                                  _V11, _V12]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -2,13 +2,15 @@
 
 `SqliteStorage` is the `Storage` contract composed from one mixin per data area (`movies`,
 `search`, `ratings`, `watchlist`, `not_interested`, `settings`, `saved_models`, `prior`,
-`guilds`, `media`), each built on `base.SqliteBase` (connections, transactions, the reader pool).
+`guilds`, `media`, `library`), each built on
+`base.SqliteBase` (connections, transactions, the reader pool).
 `connection`/`pool`/`migrations` open and migrate the file; `bulk` serves refit workers.
 """
 
 from __future__ import annotations
 
 from .guilds import SqliteGuilds
+from .library import SqliteLibrary
 from .media import SqliteMedia
 from .movies import SqliteMovies
 from .not_interested import SqliteNotInterested
@@ -22,7 +24,7 @@ from .watchlist import SqliteWatchlist
 
 class SqliteStorage(SqliteMovies, SqliteSearch, SqliteRatings, SqliteWatchlist,
                     SqliteNotInterested, SqliteSettings, SqliteSavedModels, SqlitePrior,
-                    SqliteGuilds, SqliteMedia):
+                    SqliteGuilds, SqliteMedia, SqliteLibrary):
     """The `Storage` contract over an SQLite file (see docs/architecture.md)."""
 
 

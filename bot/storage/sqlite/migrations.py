@@ -300,7 +300,60 @@ _V11 = Migration(11, "linked media accounts, their synced history, and each rati
     "ALTER TABLE ratings ADD COLUMN source TEXT NOT NULL DEFAULT 'member'",
 ))
 
-MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
+_V12 = Migration(12, "the media server's library, Seerr requests, 'now available' notices", (
+    # Every movie in the configured Jellyfin/Plex server's libraries (server data, not a
+    # member's): matched to each guild's catalog by TMDB/IMDb id, then title + year.
+    """
+    CREATE TABLE media_library (
+        server     TEXT NOT NULL,
+        item_id    TEXT NOT NULL,
+        title      TEXT NOT NULL,
+        norm_title TEXT NOT NULL,
+        year       INTEGER,
+        tmdb_id    INTEGER,
+        imdb_id    TEXT,
+        url        TEXT NOT NULL,
+        seen_at    REAL NOT NULL,
+        PRIMARY KEY (server, item_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX movies_tmdb ON movies (tmdb_id) WHERE tmdb_id IS NOT NULL",
+    "CREATE INDEX movies_imdb ON movies (imdb_id) WHERE imdb_id IS NOT NULL",
+    # One Seerr request per movie, whoever asked (the Seerr user it was made as is Seerr's):
+    # the row is claimed before the request is sent, so two presses make one request.
+    """
+    CREATE TABLE seerr_requests (
+        tmdb_id       INTEGER PRIMARY KEY,
+        seerr_user_id INTEGER NOT NULL,
+        request_id    INTEGER,
+        status        TEXT NOT NULL,
+        requested_at  REAL NOT NULL
+    )
+    """,
+    # Members who asked for "now available" DMs (/notify on), and the DMs sent: one per
+    # member and movie, ever. Member data: /forgetme, /export, purge.
+    """
+    CREATE TABLE media_notify (
+        guild_id INTEGER NOT NULL,
+        user_id  INTEGER NOT NULL,
+        since    REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE media_notified (
+        guild_id INTEGER NOT NULL,
+        user_id  INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
+        sent_at  REAL NOT NULL,
+        PRIMARY KEY (guild_id, user_id, movie_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
+))
+
+MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+                               _V12]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

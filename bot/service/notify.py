@@ -1,0 +1,85 @@
+"""NotifyService: "now available" DMs, opt-in (issue 25, item 5).
+
+A member turns them on or off per server (`/notify on|off`: `media_notify`). When a movie
+becomes available on the media server, announced by Seerr's `MEDIA_AVAILABLE` webhook
+(`bot.media.webhook` -> `available`) or noticed by a library read (`LibraryService`'s new
+items -> `library_added`), every opted-in member with the movie on their watchlist in that
+server gets one DM. "One" holds per member and movie, ever: the notice is recorded
+(`media_notified`) before the DM is sent, so a repeated webhook, a second server or a later
+library read sends nothing more. The DM itself is the cog's (`sender`); a member who closed
+their DMs is dropped quietly there.
+
+Both tables are member data (registered here): `/forgetme` removes them, and purge and
+`db copy` cover them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.domain.library import LibraryItem, NotifyTarget
+from bot.service.gate import Gate
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+# (member id, what became available for them) -> whether the DM was delivered
+Sender = Callable[[int, list[NotifyTarget]], Awaitable[bool]]
+
+
+class NotifyService:
+    def __init__(self, storage: Storage, gate: Gate,
+                 member_data: MemberDataRegistry | None = None) -> None:
+        self.storage = storage
+        self.gate = gate
+        self.sender: Sender | None = None  # set by the cog that can send DMs
+        self.delivered = 0  # DMs delivered by this process (tests, logs)
+        if member_data is not None:
+            member_data.register(MemberData(
+                "notify", (MemberTable("media_notify", ("guild_id", "user_id", "since")),
+                           MemberTable("media_notified", ("guild_id", "user_id", "movie_id",
+                                                          "sent_at"))),
+                count=None))
+
+    async def set(self, guild_id: int, user_id: int, on: bool) -> None:
+        async with self.gate.enter():
+            await self.storage.set_notify(guild_id, user_id, on, time.time())
+
+    async def is_on(self, guild_id: int, user_id: int) -> bool:
+        async with self.gate.enter():
+            return await self.storage.notify_on(guild_id, user_id)
+
+    async def available(self, tmdb_ids: Iterable[int], imdb_ids: Iterable[str] = ()) -> int:
+        """Movies became available: DM each opted-in member who watchlisted one, once.
+        Returns how many DMs were delivered."""
+        async with self.gate.enter():
+            targets = await self.storage.notify_targets(tmdb_ids, imdb_ids)
+            due: dict[int, list[NotifyTarget]] = {}
+            now = time.time()
+            for target in targets:
+                if await self.storage.claim_notified(target.guild_id, target.user_id,
+                                                     target.movie_id, now):
+                    due.setdefault(target.user_id, []).append(target)
+        sent = 0
+        sender = self.sender
+        if sender is None:
+            if due:
+                log.warning("%d members were due a 'now available' DM, but nothing can send "
+                            "DMs", len(due))
+            return 0
+        for user_id, found in due.items():
+            try:
+                if await sender(user_id, found):
+                    sent += 1
+            except Exception:
+                log.exception("a 'now available' DM failed")
+        self.delivered += sent
+        return sent
+
+    async def library_added(self, items: list[LibraryItem]) -> int:
+        """New library items (a library read): the same as a webhook for their movies."""
+        return await self.available([i.tmdb_id for i in items if i.tmdb_id],
+                                    [i.imdb_id for i in items if i.imdb_id])
