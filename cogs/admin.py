@@ -15,8 +15,8 @@ from discord.ext import commands
 
 from bot.domain.plural import plural
 from cogs.errors import UserError
-from cogs.text import NO_PINGS
 from cogs.ui.guild import guild_id_of
+from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

@@ -31,7 +31,7 @@ from bot.service.errors import (
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 from bot.service.privacy import ConsentRequired
 from bot.service.watchlist import AlreadyRated, NotOnWatchlist, WatchlistFull
-from cogs.text import NO_PINGS, movie_label, safe
+from cogs.ui.text import NO_PINGS, movie_label, safe
 
 log = logging.getLogger(__name__)
 

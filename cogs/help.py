@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.text import NO_PINGS
+from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

@@ -21,9 +21,9 @@ from bot.domain.models import ImportCounts
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.imports import MAX_IMPORT_BYTES, ImportPlan
 from cogs.errors import UserError
-from cogs.paginator import OwnedView
-from cogs.text import NO_PINGS, safe
 from cogs.ui.guild import guild_id_of
+from cogs.ui.paginator import OwnedView
+from cogs.ui.text import NO_PINGS, safe
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

@@ -28,10 +28,10 @@ from discord.ext import commands, tasks
 from bot.media.models import SERVICE_NAMES
 from bot.service.gate import ShuttingDown
 from bot.service.media import LinkStatus, MediaProblem, SyncSummary
-from cogs.budgets import may_autocomplete
 from cogs.errors import UserError
-from cogs.text import NO_PINGS, safe
+from cogs.ui.budgets import may_autocomplete
 from cogs.ui.guild import guild_id_of
+from cogs.ui.text import NO_PINGS, safe
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

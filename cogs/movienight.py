@@ -16,7 +16,7 @@ starter, who joined, who voted); `/forgetme` cancels a member's part in an open 
 * Ratings hidden (`bot.service.privacy`): a public list of movies nobody in a group rated
   would tell who rated what, so first a **Join** message: only the members who press Join
   (and the starter) count, and vote; the starter presses **Start the vote** when ready. The
-  pattern of `/recommend group:`'s consent prompt (`cogs.consent`), in public.
+  pattern of `/recommend group:`'s consent prompt (`cogs.ui.consent`), in public.
 
 The vote: when the bot may send polls (Send Polls), a native Discord poll follows the list
 (one answer per candidate, titles cut to Discord's 55 characters, `hours` long, default 1 h):
@@ -47,13 +47,13 @@ from bot.domain.models import Movie
 from bot.domain.plural import plural
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
-from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure, send_ephemeral
-from cogs.next_steps import first_ratings, with_prior_hint
-from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars, strip_controls
-from cogs.timeouts import end_quietly
+from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.next_steps import first_ratings, with_prior_hint
 from cogs.ui.options import InRange
+from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe, stars, strip_controls
+from cogs.ui.timeouts import end_quietly
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

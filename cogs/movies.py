@@ -20,14 +20,14 @@ from bot.domain.plural import plural
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
 from bot.service.privacy import MIN_RATERS
-from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
-from cogs.lookup import MovieParam, genre_choices
-from cogs.paginator import Paginator
-from cogs.pictures import picture_embed, picture_file, show_picture, soon_or_thinking
-from cogs.posters import add_details
-from cogs.text import NO_PINGS, movie_label, safe, stars, strip_controls
+from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import MovieParam, genre_choices
+from cogs.ui.paginator import Paginator
+from cogs.ui.pictures import picture_embed, picture_file, show_picture, soon_or_thinking
+from cogs.ui.posters import add_details
+from cogs.ui.text import NO_PINGS, movie_label, safe, stars, strip_controls
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

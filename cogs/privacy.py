@@ -22,9 +22,9 @@ from discord.ext import commands, tasks
 from bot.service.exports import CSV_COLUMNS
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
-from cogs.paginator import OwnedView
-from cogs.text import NO_PINGS
 from cogs.ui.guild import guild_id_of
+from cogs.ui.paginator import OwnedView
+from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

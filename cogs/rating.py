@@ -18,10 +18,10 @@ from discord.ext import commands
 
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from bot.service.ratings import RateOutcome
-from cogs.acks import reply, within_ack
-from cogs.lookup import MovieParam
-from cogs.text import NO_PINGS, movie_label, stars
+from cogs.ui.acks import reply, within_ack
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import MovieParam
+from cogs.ui.text import NO_PINGS, movie_label, stars
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

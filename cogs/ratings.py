@@ -2,7 +2,7 @@
 
 Your own by default; another member's only when the server's `ratings_visible` setting allows.
 Your own list also shows the picks you marked "Not interested" (newest first), with a select
-that shows one in your picks again (`cogs.not_interested`).
+that shows one in your picks again (`cogs.ui.not_interested`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
-from cogs.not_interested import UndoNotInterestedSelect
-from cogs.pictures import PicturePaginator
 from cogs.taste import plain_name
-from cogs.text import movie_label, safe, stars
+from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.not_interested import UndoNotInterestedSelect
+from cogs.ui.pictures import PicturePaginator
+from cogs.ui.text import movie_label, safe, stars
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

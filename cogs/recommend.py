@@ -33,17 +33,17 @@ from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
 from bot.service.picks import CardText
 from bot.service.pictures import Picture
-from cogs.budgets import reads_a_lot
-from cogs.consent import ConsentView
 from cogs.errors import UserError
-from cogs.lookup import MovieParam, genre_choices
-from cogs.next_steps import PRIOR_HINT, first_ratings, with_prior_hint
-from cogs.pictures import picture_file, show_picture
-from cogs.posters import add_details
-from cogs.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.ui.budgets import reads_a_lot
+from cogs.ui.consent import ConsentView
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import MovieParam, genre_choices
+from cogs.ui.next_steps import PRIOR_HINT, first_ratings, with_prior_hint
 from cogs.ui.options import InRange
-from cogs.views import Page, RecommendationView
+from cogs.ui.pictures import picture_file, show_picture
+from cogs.ui.posters import add_details
+from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.ui.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from discord.ext import commands
 
 from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, GuildSetting
 from bot.domain.models import GuildSettings
-from cogs.text import NO_PINGS
 from cogs.ui.guild import guild_id_of
+from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

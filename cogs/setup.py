@@ -19,7 +19,6 @@ from discord.ext import commands
 
 from bot.invite import EVENT_PERMISSIONS, PERMISSIONS
 from bot.service.checklist import CheckItem, DiscordFacts, PermissionFact
-from cogs.paginator import OwnedView
 from cogs.recommend import (
     COLOUR,
     PERSONAL_ORDER_NOTE,
@@ -27,8 +26,9 @@ from cogs.recommend import (
     empty_picks_message,
     pick_lines,
 )
-from cogs.text import NO_PINGS
 from cogs.ui.guild import guild_id_of
+from cogs.ui.paginator import OwnedView
+from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

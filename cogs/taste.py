@@ -17,11 +17,11 @@ from discord.ext import commands
 from bot.domain.titles import strip_controls
 from bot.service.errors import RatingsPrivate
 from bot.service.pictures import NothingToDraw
-from cogs.budgets import reads_a_lot
 from cogs.errors import UserError
-from cogs.pictures import ShareView, picture_embed, picture_file
-from cogs.text import NO_PINGS, safe
+from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.pictures import ShareView, picture_embed, picture_file
+from cogs.ui.text import NO_PINGS, safe
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

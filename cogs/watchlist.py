@@ -16,13 +16,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.models import Movie
-from cogs.budgets import reads_a_lot
 from cogs.errors import UserError, report_failure
 from cogs.lazy_select import LazySelect
-from cogs.lookup import MovieParam, bot_of
-from cogs.paginator import Paginator
-from cogs.text import NO_PINGS, movie_label
+from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import MovieParam, bot_of
+from cogs.ui.paginator import Paginator
+from cogs.ui.text import NO_PINGS, movie_label
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

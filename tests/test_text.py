@@ -1,4 +1,4 @@
-"""`cogs.text.safe`: escape first, then shorten, so the escaped text fits its limit (issue 13,
+"""`cogs.ui.text.safe`: escape first, then shorten, so the escaped text fits its limit (issue 13,
 row 7: a 200-character markdown title became a 406-character embed title)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import discord
 import pytest
 
 from bot.domain.models import Movie
-from cogs.text import choice_label, movie_label, safe
+from cogs.ui.text import choice_label, movie_label, safe
 
 MARKDOWN = "*_~`|>\\"
 

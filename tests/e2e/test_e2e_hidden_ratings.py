@@ -105,8 +105,8 @@ async def test_a_decline_or_the_timeout_ends_the_request_without_picks(env: Env,
     assert "bob declined, so no movie night picks were made" in declined.content
     assert not inter.followup_replies
 
-    import cogs.consent
-    monkeypatch.setattr(cogs.consent, "CONSENT_TIMEOUT", 0.2)
+    import cogs.ui.consent
+    monkeypatch.setattr(cogs.ui.consent, "CONSENT_TIMEOUT", 0.2)
     late = await env.slash(env.alice, "recommend", group=f"<@{env.carol.id}>")
     await env.answer(late)
     expired = await env.emu.wait_until(

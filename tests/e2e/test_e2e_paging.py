@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.paginator import PAGING_RATE
+from cogs.ui.paginator import PAGING_RATE
 
 if TYPE_CHECKING:
     from conftest import Env

@@ -235,7 +235,7 @@ async def test_someone_else_cannot_use_the_buttons(env: Env) -> None:
 
 async def test_view_times_out_cleanly_and_survives_a_deleted_message(env: Env, monkeypatch,
                                                                      caplog) -> None:
-    monkeypatch.setattr(sys.modules["cogs.views"], "VIEW_TIMEOUT", 0.3)
+    monkeypatch.setattr(sys.modules["cogs.ui.views"], "VIEW_TIMEOUT", 0.3)
     await fan_of_scifi(env)
     reply = await env.run(env.alice, "recommend", count=3)
     await env.emu.wait_until(

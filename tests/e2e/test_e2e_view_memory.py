@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import discord
 import timeouts
 
-from cogs.views import RecommendationView
+from cogs.ui.views import RecommendationView
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -38,7 +38,7 @@ def store_views(env: Env) -> list:
 
 
 async def test_timed_out_lists_leave_nothing_behind(env: Env, monkeypatch) -> None:
-    monkeypatch.setattr(sys.modules["cogs.views"], "VIEW_TIMEOUT", 3.0)
+    monkeypatch.setattr(sys.modules["cogs.ui.views"], "VIEW_TIMEOUT", 3.0)
     await env.seed_taste_clusters(env.guild, train=False)
     members = (env.alice, env.bob, env.carol)
     await env.seed(env.guild, {m.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 2}

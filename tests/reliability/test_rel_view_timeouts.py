@@ -1,6 +1,6 @@
 """Issue 20, "also": a view's timeout that fires after the bot closed raised "Session is
 closed" (aiohttp), and a timeout edit that fails for another ordinary reason (the 15-minute
-token expired, the message was deleted) must end quietly too (`cogs.timeouts`).
+token expired, the message was deleted) must end quietly too (`cogs.ui.timeouts`).
 
 Real views from real commands, then their `on_timeout` run against the emulator's errors and a
 closed bot: none may raise.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import pytest
 
-from cogs import consent, paginator
+from cogs.ui import consent, paginator
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -75,7 +75,7 @@ async def test_timeouts_after_the_bot_closed_end_quietly(env: Env, made) -> None
 
 async def test_a_closed_session_is_quiet_even_unnoticed(env: Env, made) -> None:
     """The edit reaches aiohttp's closed session (the client not yet marked closed)."""
-    from cogs.timeouts import end_quietly
+    from cogs.ui.timeouts import end_quietly
 
     view = await _paginator(env, made)
     interaction = view.interaction

@@ -1,7 +1,7 @@
 """The interactive part of a /recommend reply: rate a pick from the list, or show more picks.
 
 `RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen, "Add
-to watchlist…", "Not interested in…" (`cogs.not_interested`) and a "Show more" button.
+to watchlist…", "Not interested in…" (`cogs.ui.not_interested`) and a "Show more" button.
 Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before anything is saved; the
 rated pick then leaves the Select. Only the member who ran /recommend can use the components
 (`OwnedView`); on timeout they are disabled, and a message deleted in the meantime is not an
@@ -26,12 +26,12 @@ from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from cogs.errors import UserError, report_failure
 from cogs.lazy_select import LazySelect
-from cogs.lookup import bot_of
-from cogs.not_interested import NotInterestedSelect
-from cogs.paginator import OwnedView, check_paging
 from cogs.rating import rate_text
-from cogs.text import NO_PINGS, choice_label, safe, stars
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import bot_of
+from cogs.ui.not_interested import NotInterestedSelect
+from cogs.ui.paginator import OwnedView, check_paging
+from cogs.ui.text import NO_PINGS, choice_label, safe, stars
 from cogs.watchlist import WatchlistSelect
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ import discord
 from bot.domain.models import Movie
 from cogs.errors import UserError
 from cogs.lazy_select import LazySelect
-from cogs.lookup import bot_of
-from cogs.text import NO_PINGS, choice_label, movie_label
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import bot_of
+from cogs.ui.text import NO_PINGS, choice_label, movie_label
 
 MAX_OPTIONS = 25  # Discord's limit on a select's options
 

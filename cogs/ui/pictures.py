@@ -14,8 +14,8 @@ from typing import TypeVar
 import discord
 
 from bot.service.pictures import Picture
-from cogs.paginator import OwnedView, Paginator
-from cogs.text import NO_PINGS, safe
+from cogs.ui.paginator import OwnedView, Paginator
+from cogs.ui.text import NO_PINGS, safe
 
 SHARE_TIMEOUT = 600.0  # seconds the Share button stays live
 COLOUR = discord.Colour.blurple()

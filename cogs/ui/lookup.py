@@ -5,7 +5,7 @@ transformers.py`) gives every movie option the same behaviour: autocomplete offe
 "Title (Year)" choices whose value is "#<movie id>", and whatever was submitted — a choice or
 free text, since autocomplete is only a suggestion — is resolved again in the invoking guild, so
 another server's titles are never found. An unknown title is a member-fixable error that
-suggests close titles. Autocompletes are within each member's budget (`cogs.budgets`): over
+suggests close titles. Autocompletes are within each member's budget (`cogs.ui.budgets`): over
 it, the suggestions are empty and nothing is read.
 """
 
@@ -18,9 +18,9 @@ from discord import app_commands
 
 from bot.domain.models import Movie
 from bot.domain.titles import MAX_QUERY_LENGTH, strip_controls
-from cogs.budgets import may_autocomplete
 from cogs.errors import UserError
-from cogs.text import choice_label, safe
+from cogs.ui.budgets import may_autocomplete
+from cogs.ui.text import choice_label, safe
 
 if TYPE_CHECKING:
     from bot.client import MovieBot

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import discord
 
-from cogs.text import NO_PINGS
+from cogs.ui.text import NO_PINGS
 
 ACK_AFTER = 1.0  # seconds an immediate answer may take before Discord hears "thinking"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.domain.models import Movie, MovieDetails
-from cogs.text import safe
+from cogs.ui.text import safe
 
 
 def runtime_text(minutes: int) -> str:

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from cogs.errors import report_failure, send_ephemeral
-from cogs.text import NO_PINGS
-from cogs.timeouts import end_quietly
+from cogs.ui.text import NO_PINGS
+from cogs.ui.timeouts import end_quietly
 
 CONSENT_TIMEOUT = 120.0  # seconds the named members have to answer
 

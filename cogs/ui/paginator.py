@@ -2,7 +2,7 @@
 
 Only the member who ran the command can turn pages; the buttons disable themselves when the
 view times out, and a message deleted in the meantime, an expired token or a stopped bot is not
-an error (`cogs.timeouts`). After that last edit a view lets go of everything it held
+an error (`cogs.ui.timeouts`). After that last edit a view lets go of everything it held
 (`OwnedView.release`), so a timed-out view costs nothing until the next collection.
 """
 
@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
-from cogs.budgets import read_wait
 from cogs.errors import report_failure
-from cogs.text import NO_PINGS
-from cogs.timeouts import end_quietly
+from cogs.ui.budgets import read_wait
+from cogs.ui.text import NO_PINGS
+from cogs.ui.timeouts import end_quietly
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ PAGING = PagingCooldown(*PAGING_RATE)
 
 async def check_paging(interaction: discord.Interaction) -> bool:
     """True if the member may turn a page; otherwise tells them (ephemeral) and is False.
-    A page turn counts against the member's budget of reads too (`cogs.budgets`)."""
+    A page turn counts against the member's budget of reads too (`cogs.ui.budgets`)."""
     wait = PAGING.retry_after(interaction.user.id)
     if wait is None:
         wait = read_wait(interaction)
@@ -91,7 +91,7 @@ class OwnedView(discord.ui.View):
         try:
             if interaction is not None:
                 # Deleted message, expired token, stopped bot: nothing to update
-                # (`cogs.timeouts`).
+                # (`cogs.ui.timeouts`).
                 await end_quietly(interaction.client,
                                   lambda: interaction.edit_original_response(view=self))
         finally:
