@@ -78,6 +78,8 @@ SCHEMA_TABLES: tuple[Table, ...] = (
                             "imdb_id", "url", "seen_at")),
     Table("seerr_requests", ("tmdb_id", "seerr_user_id", "request_id", "status",
                              "requested_at")),
+    Table("movie_nights", ("guild_id", "id", "channel_id", "message_id", "poll_message_id",
+                           "candidates", "personal", "closes_at")),
 )
 
 

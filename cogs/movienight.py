@@ -44,9 +44,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.models import Movie
+from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
 from bot.domain.plural import plural
 from bot.service.gate import ShuttingDown
-from bot.service.movienight import MAX_CANDIDATES, MIN_CANDIDATES, NightPicks, Tally
+from bot.service.movienight import (
+    MAX_CANDIDATES,
+    MIN_CANDIDATES,
+    Candidate,
+    NightPicks,
+    Tally,
+)
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
@@ -123,8 +130,9 @@ def result_text(picks: NightPicks, tally: Tally, winner_index: int) -> str:
 
 
 class VoteButton(discord.ui.Button["VoteView"]):
-    def __init__(self, index: int, label: str) -> None:
-        super().__init__(style=discord.ButtonStyle.primary, label=label[:80], row=index // 5)
+    def __init__(self, index: int, label: str, night_id: int) -> None:
+        super().__init__(style=discord.ButtonStyle.primary, label=label[:80], row=index // 5,
+                         custom_id=f"movienight:{night_id}:{index}")
         self.index = index
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -138,12 +146,16 @@ class VoteView(discord.ui.View):
     def __init__(self, bot: MovieBot, guild_id: int, starter: tuple[int, str],
                  attendees: dict[int, str], picks: NightPicks, *,
                  seconds: float | None = None, takers: frozenset[int] = frozenset(),
-                 poll: bool = False) -> None:
+                 poll: bool = False, night_id: int, channel_id: int,
+                 votes: dict[int, int] | None = None) -> None:
         """`takers`: who takes part already by their own action (the starter; who joined).
         `poll`: the vote is a native Discord poll (sent after this message, `poll_message`);
-        this view then only holds End vote."""
+        this view then only holds End vote. `night_id` makes the buttons' custom ids stable
+        (a restarted bot re-attaches the view); `votes`: button votes restored."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
+        self.night_id = night_id
+        self.channel_id = channel_id
         self.is_poll = poll
         self.poll_message: discord.PartialMessage | discord.Message | None = None
         self.bot = bot
@@ -153,21 +165,40 @@ class VoteView(discord.ui.View):
         self.picks = picks
         self.tally = Tally(len(picks.candidates), set(attendees), takers=set(takers),
                            scores=[c.score for c in picks.candidates])
+        for member_id, index in (votes or {}).items():
+            if member_id in self.tally.voters and 0 <= index < len(picks.candidates):
+                self.tally.votes[member_id] = index
         self.nights = bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
         self._redraws: set[asyncio.Future[Any]] = set()
         self.closes_at = time.time() + seconds
-        self.message: discord.Message | discord.InteractionMessage | None = None
+        self.message: discord.PartialMessage | discord.InteractionMessage | None = None
         self.closed = False
-        self.buttons = [] if poll else [VoteButton(i, "") for i in range(len(picks.candidates))]
+        self.buttons = [] if poll else [VoteButton(i, "", night_id)
+                                        for i in range(len(picks.candidates))]
         for button in self.buttons:
             self.add_item(button)
         end: discord.ui.Button[VoteView] = discord.ui.Button(
-            label="End vote", style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1)
+            label="End vote", style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1,
+            custom_id=f"movienight:{night_id}:end")
         end.callback = self.end  # type: ignore[method-assign]
         self.add_item(end)
         self._label()
         self._closing: asyncio.Task[None] | None = None
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._fire)
+        self._timer = asyncio.get_running_loop().call_later(max(seconds, 0.0), self._fire)
+
+    def stored(self) -> StoredNight:
+        """What a restart needs to resume this vote."""
+        members = tuple(
+            NightMember(uid, name, starter=uid == self.starter_id,
+                        took_part=uid in self.tally.takers, vote=self.tally.votes.get(uid))
+            for uid, name in self.attendees.items())
+        return StoredNight(
+            id=self.night_id, guild_id=self.guild_id, channel_id=self.channel_id,
+            message_id=self.message.id if self.message is not None else None,
+            poll_message_id=self.poll_message.id if self.poll_message is not None else None,
+            candidates=tuple(NightCandidate(c.movie.id, c.score, c.new_here)
+                             for c in self.picks.candidates),
+            personal=self.picks.personal, closes_at=self.closes_at, members=members)
 
     def _fire(self) -> None:
         self._closing = asyncio.ensure_future(self._expire())
@@ -254,6 +285,7 @@ class VoteView(discord.ui.View):
                                               f"{_names(self.attendees)}.")
             return
         self.tally.vote(interaction.user.id, index)
+        await self.nights.record_vote(self.guild_id, self.night_id, interaction.user.id, index)
         self._label()
         await interaction.response.edit_message(embed=self.embed(), view=self,
                                                 allowed_mentions=NO_PINGS)
@@ -319,6 +351,7 @@ class VoteView(discord.ui.View):
             await self.nights.finish(self.guild_id, self.tally, winner)
             result = result_text(self.picks, self.tally, winner_index)
         result += note
+        await self.nights.closed(self.guild_id, self.night_id)
         embed.title = f"Movie night with {self.starter_name}: closed"[:256]
         if interaction is not None:
             await interaction.response.edit_message(content=result, embed=embed, view=self,
@@ -442,6 +475,8 @@ class MovieNight(commands.Cog):
         self.vote_seconds = VOTE_SECONDS  # how long a button vote stays open (tests shorten it)
         self.poll_seconds: float | None = None  # tests: the bot ends its polls this soon
         self.open_votes: set[VoteView] = set()
+        self._resumed = False
+        self.resumed = asyncio.Event()  # set once the stored votes are back (or failed)
 
     async def cog_unload(self) -> None:
         for view in self.open_votes:
@@ -580,8 +615,10 @@ class MovieNight(commands.Cog):
             seconds = self.poll_seconds if self.poll_seconds is not None else poll_hours * 3600.0
         else:
             seconds = hours * 3600.0 if hours else self.vote_seconds
+        assert interaction.channel_id is not None
         view = VoteView(self.bot, guild_id, starter, attendees, picks,
-                        seconds=seconds, takers=takers, poll=poll)
+                        seconds=seconds, takers=takers, poll=poll, night_id=interaction.id,
+                        channel_id=interaction.channel_id)
         self.open_votes = {v for v in self.open_votes if not v.closed}
         self.open_votes.add(view)
         self.bot.app.movienight.watch(guild_id, view)
@@ -599,6 +636,8 @@ class MovieNight(commands.Cog):
                 log.warning("a movie-night poll was refused; voting with buttons instead "
                             "guild=%s", guild_id, exc_info=True)
                 await self._to_buttons(interaction, view, hours)
+                return
+        await self.bot.app.movienight.save(view.stored())
 
     async def _to_buttons(self, interaction: discord.Interaction, view: VoteView,
                           hours: int | None) -> None:
@@ -607,12 +646,62 @@ class MovieNight(commands.Cog):
         self.open_votes.discard(view)
         buttons = VoteView(self.bot, view.guild_id, (view.starter_id, view.starter_name),
                            view.attendees, view.picks, takers=frozenset(view.tally.takers),
-                           seconds=hours * 3600.0 if hours else self.vote_seconds)
+                           seconds=hours * 3600.0 if hours else self.vote_seconds,
+                           night_id=view.night_id, channel_id=view.channel_id)
         buttons.message = view.message
         self.open_votes.add(buttons)
         self.bot.app.movienight.watch(view.guild_id, buttons)
         await interaction.edit_original_response(embed=buttons.embed(), view=buttons,
                                                  allowed_mentions=NO_PINGS)
+        await self.bot.app.movienight.save(buttons.stored())
+
+    # ------------------------------------------------------------------ restarts
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once per start: resume the stored open votes (see `resume`)."""
+        if self._resumed:
+            return
+        self._resumed = True
+        try:
+            resumed = await self.resume()
+        except ShuttingDown:
+            return
+        except Exception:  # nobody to report to: log it
+            log.exception("resuming the open movie-night votes failed")
+            return
+        finally:
+            self.resumed.set()
+        if resumed:
+            log.info("resumed %s", plural(resumed, "open movie-night vote"))
+
+    async def resume(self) -> int:
+        """Re-attach the views of the votes stored open (their buttons' custom ids are stable)
+        and re-arm their timers; a vote whose time ran out while the bot was down closes now,
+        with its result. Returns how many were resumed."""
+        nights = self.bot.app.movienight
+        stored = await nights.resume([guild.id for guild in self.bot.guilds])
+        for night, movies in stored:
+            picks = NightPicks(tuple(Candidate(movies[c.movie_id], c.score, c.new_here)
+                                     for c in night.candidates), night.personal, True)
+            starter = night.starter or NightMember(0, "the starter")
+            view = VoteView(
+                self.bot, night.guild_id, (starter.user_id, starter.name),
+                {m.user_id: m.name for m in night.members}, picks,
+                seconds=night.closes_at - time.time(),
+                takers=frozenset(m.user_id for m in night.members if m.took_part),
+                poll=night.is_poll, night_id=night.id, channel_id=night.channel_id,
+                votes={m.user_id: m.vote for m in night.members if m.vote is not None})
+            view.closes_at = night.closes_at
+            channel = self.bot.get_partial_messageable(night.channel_id,
+                                                       guild_id=night.guild_id)
+            if night.message_id is not None:
+                view.message = channel.get_partial_message(night.message_id)
+                self.bot.add_view(view, message_id=night.message_id)
+            if night.poll_message_id is not None:
+                view.poll_message = channel.get_partial_message(night.poll_message_id)
+            self.open_votes.add(view)
+            nights.watch(night.guild_id, view)
+        return len(stored)
 
 
 async def setup(bot: MovieBot) -> None:

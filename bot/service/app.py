@@ -83,7 +83,7 @@ class Services:
         recs.forget_listeners.append(pictures.forget_guild)
         member_data = MemberDataRegistry(storage, gate)  # the services register their kinds
         ratings = RatingService(storage, recs, gate, member_data)
-        movienight = MovieNightService(storage, groups, gate)
+        movienight = MovieNightService(storage, groups, gate, member_data)
         member_data.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
         media = MediaService(storage, settings, recs, gate, member_data,  # links, history
                              ratings=ratings)

@@ -17,17 +17,25 @@
 * Forgetting a member (`/forgetme`, `member_forgotten`) cancels their part in every open
   movie night of the guild: their vote, their place as an attendee, and the winner going on
   their watchlist. The cog registers its open nights with `watch`.
+* Restart-safe: an open vote is stored (`save`: its messages, candidates and closing time;
+  each member's part and button vote in `movie_night_members`, member data the registry
+  deletes on `/forgetme`), kept current (`record_vote`), dropped when it closes (`closed`) and
+  read back at start-up (`resume`: the votes of the guilds this process serves, with their
+  movies) so the cog re-attaches its views and re-arms its timers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain.models import Movie
+from bot.domain.movie_nights import StoredNight
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
 from bot.service.privacy import GroupPicks
 from bot.storage import Storage
 
@@ -115,12 +123,52 @@ class OpenNight(Protocol):
     def forget(self, member_id: int) -> object: ...
 
 
+MEMBER_TABLE = MemberTable("movie_night_members", ("guild_id", "night_id", "user_id", "name",
+                                                  "starter", "took_part", "vote"))
+
+
 class MovieNightService:
-    def __init__(self, storage: Storage, groups: GroupPicks, gate: Gate) -> None:
+    def __init__(self, storage: Storage, groups: GroupPicks, gate: Gate,
+                 member_data: MemberDataRegistry | None = None) -> None:
         self.storage = storage
         self.groups = groups
         self.gate = gate
         self._open: dict[int, list[OpenNight]] = {}  # guild -> its open movie nights
+        if member_data is not None:
+            member_data.register(MemberData("movie_nights", (MEMBER_TABLE,), count=None))
+
+    # ------------------------------------------------------------------ stored votes
+    async def save(self, night: StoredNight) -> None:
+        """Store an open vote (again, replacing what was stored for it)."""
+        async with self.gate.enter():
+            await self.storage.save_movie_night(night)
+
+    async def record_vote(self, guild_id: int, night_id: int, member_id: int,
+                          vote: int | None) -> None:
+        """A member's button vote (they now take part)."""
+        async with self.gate.enter():
+            await self.storage.movie_night_vote(guild_id, night_id, member_id, vote)
+
+    async def closed(self, guild_id: int, night_id: int) -> None:
+        """The vote is over: nothing of it stays stored."""
+        async with self.gate.enter():
+            await self.storage.delete_movie_night(guild_id, night_id)
+
+    async def resume(self, guild_ids: Collection[int]
+                     ) -> list[tuple[StoredNight, dict[int, Movie]]]:
+        """The stored open votes of `guild_ids` with their candidates' movies (a vote whose
+        movies are gone is dropped)."""
+        async with self.gate.enter():
+            nights = await self.storage.open_movie_nights(sorted(guild_ids))
+            out = []
+            for night in nights:
+                movies = await self.storage.get_movies(
+                    night.guild_id, [c.movie_id for c in night.candidates])
+                if any(c.movie_id not in movies for c in night.candidates):
+                    await self.storage.delete_movie_night(night.guild_id, night.id)
+                    continue
+                out.append((night, movies))
+        return out
 
     # ------------------------------------------------------------------ open nights
     def watch(self, guild_id: int, night: OpenNight) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from bot.domain.library import LibraryItem, NotifyTarget, SeerrRequest
 from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import ImportCounts, MovieDetails, NotInterested, WatchlistEntry
+from bot.domain.movie_nights import StoredNight
 from bot.domain.not_interested import MAX_NOT_INTERESTED
 from bot.domain.watchlist import MAX_WATCHLIST
 
@@ -511,6 +512,25 @@ class Storage(ABC):
         Written to a temporary file next to the destination, then renamed, so a failed
         backup never leaves a half-written file under the final name.
         """
+
+    # ------------------------------------------------------ movie nights
+    @abstractmethod
+    async def save_movie_night(self, night: StoredNight) -> None:
+        """Store an open movie-night vote with its members' parts (replacing what was stored
+        for it)."""
+
+    @abstractmethod
+    async def movie_night_vote(self, guild_id: int, night_id: int, user_id: int,
+                               vote: int | None) -> None:
+        """A member's button vote in a stored night (they now take part)."""
+
+    @abstractmethod
+    async def delete_movie_night(self, guild_id: int, night_id: int) -> None:
+        """Forget a night (it closed) and its members' parts."""
+
+    @abstractmethod
+    async def open_movie_nights(self, guild_ids: Sequence[int]) -> list[StoredNight]:
+        """The stored nights of these guilds, soonest to close first."""
 
     # ------------------------------------------------------ media links
     @abstractmethod

@@ -31,9 +31,10 @@ async def _none(guild_id: int, user_id: int) -> int:
 
 def test_the_services_register_ratings_media_watchlist_and_hidden_picks(services):
     assert [kind.name for kind in services.member_data.kinds] == [
-        "ratings", "media", "watchlist", "notify", "not_interested"]
+        "ratings", "movie_nights", "media", "watchlist", "notify", "not_interested"]
     assert services.member_data.table_names() == (
-        "ratings", "media_links", "media_history", "watchlist", "media_notify", "media_notified",
+        "ratings", "movie_night_members", "media_links", "media_history", "watchlist",
+        "media_notify", "media_notified",
         "not_interested")
 
 
@@ -68,7 +69,8 @@ async def test_forget_and_export_cover_every_kind(services):
     told = []
     services.member_data.forget_listeners.append(lambda g, m: told.append((g, m)))
     assert await services.member_data.forget(G1, ALICE) == {
-        "ratings": 1, "media": 0, "notify": 2, "watchlist": 1, "not_interested": 1}
+        "ratings": 1, "movie_nights": 0, "media": 0, "notify": 2, "watchlist": 1,
+        "not_interested": 1}
     assert not await storage.notify_on(G1, ALICE)
     assert told == [(G1, ALICE)]
     assert await services.member_data.counts(G1, ALICE) == {

@@ -315,8 +315,36 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
+_V13 = Migration(13, "open movie-night votes and members' parts in them (restart-safe)", (
+    """
+    CREATE TABLE movie_nights (
+        guild_id        bigint NOT NULL,
+        id              bigint NOT NULL,
+        channel_id      bigint NOT NULL,
+        message_id      bigint,
+        poll_message_id bigint,
+        candidates      text NOT NULL,
+        personal        smallint NOT NULL,
+        closes_at       double precision NOT NULL,
+        PRIMARY KEY (guild_id, id)
+    )
+    """,
+    """
+    CREATE TABLE movie_night_members (
+        guild_id  bigint NOT NULL,
+        night_id  bigint NOT NULL,
+        user_id   bigint NOT NULL,
+        name      text NOT NULL,
+        starter   smallint NOT NULL DEFAULT 0,
+        took_part smallint NOT NULL DEFAULT 0,
+        vote      smallint,
+        PRIMARY KEY (guild_id, night_id, user_id)
+    )
+    """,
+))
+
 PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
-                                  _V11, _V12]
+                                  _V11, _V12, _V13]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

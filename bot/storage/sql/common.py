@@ -23,7 +23,8 @@ ID_RE = re.compile(r"#([0-9]{1,19})")  # ASCII digits only: "#１２" is no id
 TOP_CHAR = "\U0010ffff"  # sorts after every character: the end of a prefix range
 SETTINGS_COLUMNS = tuple(setting.name for setting in GUILD_SETTINGS)
 # A guild's own tables, purged after its members' rows (which may refer to its movies).
-GUILD_TABLES = ("movies", "guild_settings", "model_state", "guild_versions", "guild_names")
+GUILD_TABLES = ("movies", "guild_settings", "model_state", "guild_versions", "guild_names",
+                "movie_nights")
 _SQL_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 # `stats`' busiest servers with their names ($1: how many; SQLite binds it as ?).

@@ -352,8 +352,40 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
+_V13 = Migration(13, "open movie-night votes and members' parts in them (restart-safe)", (
+    # An open vote: its messages, candidates ([[movie id, group score, new here], ...] as
+    # JSON) and when it closes. Deleted when it closes, with the guild's purge.
+    """
+    CREATE TABLE movie_nights (
+        guild_id        INTEGER NOT NULL,
+        id              INTEGER NOT NULL,
+        channel_id      INTEGER NOT NULL,
+        message_id      INTEGER,
+        poll_message_id INTEGER,
+        candidates      TEXT NOT NULL,
+        personal        INTEGER NOT NULL,
+        closes_at       REAL NOT NULL,
+        PRIMARY KEY (guild_id, id)
+    )
+    """,
+    # Each attendee's part (member data: /forgetme deletes it): the starter, whether they
+    # took part by their own action, their button vote.
+    """
+    CREATE TABLE movie_night_members (
+        guild_id  INTEGER NOT NULL,
+        night_id  INTEGER NOT NULL,
+        user_id   INTEGER NOT NULL,
+        name      TEXT NOT NULL,
+        starter   INTEGER NOT NULL DEFAULT 0,
+        took_part INTEGER NOT NULL DEFAULT 0,
+        vote      INTEGER,
+        PRIMARY KEY (guild_id, night_id, user_id)
+    )
+    """,
+))
+
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                               _V12]
+                               _V12, _V13]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

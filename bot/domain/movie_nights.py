@@ -1,0 +1,53 @@
+"""An open movie-night vote as it is stored, so a restart resumes it (issue 26).
+
+`StoredNight` is the vote's message and its candidates (movie ids with the group score they
+ranked by); `NightMember` is one member's part: an attendee (may vote), the starter, whether
+they took part by their own action (the winner goes on their watchlist) and their vote (button
+votes only: a native poll's votes are held by Discord). Members' rows are member data: the
+registry deletes them on `/forgetme`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True)
+class NightMember:
+    user_id: int
+    name: str
+    starter: bool = False
+    took_part: bool = False
+    vote: int | None = None  # candidate index (button votes)
+
+
+@dataclass(frozen=True, slots=True)
+class NightCandidate:
+    movie_id: int
+    score: float
+    new_here: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNight:
+    id: int  # the id of the interaction that opened the vote (unique, stable custom ids)
+    guild_id: int
+    channel_id: int
+    message_id: int | None  # the list with End vote (and the vote buttons)
+    poll_message_id: int | None  # the native poll, if the vote is one
+    candidates: tuple[NightCandidate, ...]
+    personal: bool
+    closes_at: float  # epoch seconds
+    members: tuple[NightMember, ...] = ()
+
+    @property
+    def is_poll(self) -> bool:
+        return self.poll_message_id is not None
+
+    @property
+    def starter(self) -> NightMember | None:
+        return next((m for m in self.members if m.starter), None)
+
+    def with_messages(self, message_id: int | None, poll_message_id: int | None
+                      ) -> StoredNight:
+        return replace(self, message_id=message_id, poll_message_id=poll_message_id)

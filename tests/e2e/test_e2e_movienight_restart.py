@@ -1,0 +1,137 @@
+"""End-to-end: movie-night votes survive a restart of the bot. The open vote is stored; the new
+process re-attaches its view (stable custom ids) and re-arms its timer: a poll voted on while
+the bot was down still gives the right winner, a button vote keeps the votes cast before the
+restart, a vote whose time ran out while the bot was down is closed with its result at
+start-up, and /forgetme takes a member out of a stored vote."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import re
+import time
+from typing import TYPE_CHECKING
+
+import timeouts
+
+from bot import create_bot
+from emulator import Permissions, running_bot
+
+if TYPE_CHECKING:
+    from conftest import Env
+
+LINE_RE = re.compile(r"^\d+\. \*\*(?P<label>.+?)\*\*")
+
+
+def _labels(reply) -> list[str]:
+    return [m.group("label") for line in reply.embed["description"].splitlines()
+            if (m := LINE_RE.match(line))]
+
+
+async def _seeded(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild, train=False)
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 2},
+                               env.bob.id: {"Jaws": 9, "Vertigo": 4, "Superman": 8}})
+
+
+async def _press(env: Env, member, reply, label: str):
+    button = next(b for b in env.emu.message(reply.id).buttons
+                  if b.get("label", "").startswith(label))
+    return await (await env.emu.click(member, reply, button["custom_id"])).response()
+
+
+async def _closed(env: Env, listing):
+    def closed():
+        message = env.emu.message(listing.id)
+        return message if message is not None and "Movie night pick" in message.content \
+            else None
+
+    return await env.emu.wait_until(closed, 15.0, "the result")
+
+
+@contextlib.asynccontextmanager
+async def _restarted(env: Env):
+    """A new bot process on the same database and Discord (the old one closed), once it has
+    resumed the stored votes."""
+    async with running_bot(create_bot(env.bot.settings, guild_ready_timeout=0.1),
+                           env.emu) as bot:
+        await asyncio.wait_for(bot.get_cog("MovieNight").resumed.wait(), timeouts.scaled(10))
+        yield bot
+
+
+async def _stored(env: Env):
+    """The guild's stored open votes, once the bot has stored one (it does so right after
+    posting the vote)."""
+    deadline = time.monotonic() + timeouts.scaled(10.0)
+    while not (nights := await env.storage.open_movie_nights([env.guild.id])):
+        assert time.monotonic() < deadline, "the vote was never stored"
+        await asyncio.sleep(0.02)
+    return nights
+
+
+async def test_a_poll_voted_while_the_bot_was_down_still_finds_the_winner(env: Env) -> None:
+    await _seeded(env)
+    inter = await env.slash(env.alice, "movienight",
+                            members=f"{env.bob.mention} {env.carol.mention}", candidates=3)
+    listing = await env.answer(inter)
+    labels = _labels(listing)
+    poll = await env.emu.wait_until(lambda: inter.followup_replies and inter.followup_replies[0],
+                                    10.0, "the poll")
+    await env.emu.poll_vote(env.alice, poll.id, 3)
+    assert len(await _stored(env)) == 1
+    await env.bot.close()
+    await env.emu.poll_vote(env.bob, poll.id, 3)  # Discord keeps taking votes
+    await env.emu.poll_vote(env.carol, poll.id, 1)
+    async with _restarted(env) as bot:
+        await _press(env, env.alice, listing, "End vote")
+        done = await _closed(env, listing)
+        assert f"Movie night pick: **{labels[2]}** with 2 votes" in done.content
+        for member in (env.alice, env.bob, env.carol):
+            listed = await bot.storage.watchlist(env.guild.id, member.id)
+            assert [e.movie.label for e in listed] == [labels[2]]
+        assert not await bot.storage.open_movie_nights([env.guild.id])
+
+
+async def test_a_button_vote_keeps_its_votes_and_forgets_who_asked(env: Env) -> None:
+    await _seeded(env)
+    await env.seed(env.guild, {env.carol.id: {"Vertigo": 6}})  # something to forget
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    listing = await env.run(env.alice, "movienight",
+                            members=f"{env.bob.mention} {env.carol.mention}", candidates=2)
+    labels = _labels(listing)
+    await _press(env, env.alice, listing, "2.")
+    await _press(env, env.bob, listing, "1.")
+    await _press(env, env.carol, listing, "1.")
+    ask = await env.run(env.carol, "forgetme")  # carol's vote goes, here and in storage
+    await (await env.emu.click(env.carol, ask, next(
+        b["custom_id"] for b in ask.buttons if b["label"] == "Delete my ratings"))).response()
+    [stored] = await _stored(env)
+    assert env.carol.id not in {m.user_id for m in stored.members}
+    await env.bot.close()
+    async with _restarted(env) as bot:
+        shown = await _press(env, env.bob, listing, "2.")  # bob changes his mind
+        assert shown.embeds and "2 of 2 attendees voted" in shown.embed["footer"]["text"]
+        await _press(env, env.alice, listing, "End vote")
+        done = await _closed(env, listing)
+        assert f"Movie night pick: **{labels[1]}** with 2 votes" in done.content
+        assert await bot.storage.watchlist(env.guild.id, env.carol.id) == []
+
+
+async def test_a_vote_that_ended_while_the_bot_was_down_closes_at_start_up(env: Env) -> None:
+    await _seeded(env)
+    inter = await env.slash(env.alice, "movienight", members=env.bob.mention, candidates=2)
+    listing = await env.answer(inter)
+    labels = _labels(listing)
+    poll = await env.emu.wait_until(lambda: inter.followup_replies and inter.followup_replies[0],
+                                    10.0, "the poll")
+    await env.emu.poll_vote(env.bob, poll.id, 2)
+    [stored] = await _stored(env)
+    # As if its hour had passed (the running bot's own timer is still an hour away).
+    await env.storage.save_movie_night(dataclasses.replace(stored, closes_at=time.time() - 60))
+    await env.bot.close()
+    await env.emu.end_poll(poll.id)  # Discord ends it at its expiry, the bot being down
+    async with _restarted(env):
+        done = await _closed(env, listing)
+        assert f"Movie night pick: **{labels[1]}** with 1 vote" in done.content
