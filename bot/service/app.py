@@ -88,7 +88,6 @@ class Services:
         media = MediaService(storage, settings, recs, gate, member_data,  # links, history
                              ratings=ratings)
         guilds = GuildLifecycle(storage, settings, recs, gate, member_data)
-        guilds.before_purge.append(media.revoke_guild)  # Trakt tokens, before the rows go
         if media.box.note:
             log.warning("%s", media.box.note)
         watchlist = WatchlistService(storage, gate, member_data)

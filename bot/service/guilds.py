@@ -10,7 +10,7 @@ Each server's name and member count are kept for `python -m bot stats` (and purg
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -40,8 +40,6 @@ class GuildLifecycle:
         self.gate = gate
         # A sharded cluster sets this: it only marks and purges its own shards' guilds.
         self.owns: Callable[[int], bool] | None = None
-        # Awaited with a guild id just before its purge (linked accounts' tokens are revoked).
-        self.before_purge: list[Callable[[int], Awaitable[object]]] = []
 
     async def left(self, guild_id: int) -> None:
         async with self.gate.enter():
@@ -80,8 +78,9 @@ class GuildLifecycle:
                     await self.storage.mark_guild_left(guild_id)
 
     async def _before_purge(self, guild_id: int) -> None:
-        for hook in self.before_purge:
-            await hook(guild_id)
+        # Each kind of member data's `purging` hook (linked accounts' tokens are revoked).
+        if self.member_data is not None:
+            await self.member_data.before_purge(guild_id)
 
     def _member_tables(self) -> tuple[str, ...] | None:
         return self.member_data.table_names() if self.member_data is not None else None

@@ -230,7 +230,7 @@ class MediaService:
                               "guild_id", "user_id", "movie_id", "service", "watched_at",
                               "rating"))),
                 count=self.count_links, export=self.export_file,
-                forgetting=self.forget_member))
+                forgetting=self.forget_member, purging=self.revoke_guild))
 
     async def close(self) -> None:
         for listing in self._listing.values():

@@ -16,7 +16,8 @@ and everything that must cover a member's data iterates the registry instead of 
   rows of every registered table in one transaction (`Storage.forget_member_rows`) and calls
   each kind's `forgotten` hook (the ratings' hook makes the recommender drop the member).
 * **export** (`/export`): `export` collects each kind's file (`export` hook).
-* **purge** (a departed server, `python -m bot purge`): `table_names()` go to
+* **purge** (a departed server, `python -m bot purge`): `before_purge(guild)` runs each kind's
+  `purging` hook (linked accounts' tokens are revoked), then `table_names()` go to
   `Storage.purge_guild` with the server's own tables.
 * **copy** (`python -m bot db copy`): `tables()` give the member tables and their columns.
 
@@ -67,6 +68,7 @@ Count = Callable[[int, int], Awaitable[int]]  # (guild id, member id) -> rows st
 Export = Callable[[int, int], Awaitable[MemberExport | None]]  # None: nothing stored
 Forgetting = Callable[[int, int], Awaitable[object]]  # (guild, member), before the delete
 Forgotten = Callable[[int, int, int], Awaitable[None]]  # (guild, member, rows deleted)
+Purging = Callable[[int], Awaitable[object]]  # (guild id), before a departed guild's purge
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,8 @@ class MemberData:
     """One kind of per-member data: its name (what `/forgetme` and `/export` call it), its
     tables, how many rows a member has (None: not counted in /forgetme's prompt), their export
     file (None: not exported), what must happen before the rows are deleted and what else must
-    forget the member once they are (None: nothing)."""
+    forget the member once they are, and what must happen before a departed guild's rows are
+    purged (None: nothing)."""
 
     name: str
     tables: tuple[MemberTable, ...]
@@ -82,6 +85,7 @@ class MemberData:
     export: Export | None = None
     forgetting: Forgetting | None = None
     forgotten: Forgotten | None = None
+    purging: Purging | None = None
 
 
 class MemberDataRegistry:
@@ -142,6 +146,12 @@ class MemberDataRegistry:
                 if kind.forgotten is not None:
                     await kind.forgotten(guild_id, user_id, counts[kind.name])
             return counts
+
+    async def before_purge(self, guild_id: int) -> None:
+        """Each kind's `purging` hook, just before the guild's rows are purged."""
+        for kind in self._kinds.values():
+            if kind.purging is not None:
+                await kind.purging(guild_id)
 
     async def export(self, guild_id: int, user_id: int) -> list[MemberExport]:
         """The member's files, one per kind that has rows (registration order)."""

@@ -76,3 +76,18 @@ async def test_forget_and_export_cover_every_kind(services):
     assert await services.member_data.counts(G1, ALICE) == {
         "ratings": 0, "media": 0, "watchlist": 0, "not_interested": 0}
     assert await services.member_data.export(G1, ALICE) == []
+
+
+async def test_a_departed_guilds_purge_runs_the_purging_hooks_first(services):
+    seen = []
+
+    async def purging(guild_id: int) -> None:
+        seen.append(("purging", guild_id, await services.storage.get_rating(G1, ALICE, heat.id)))
+
+    heat = await services.storage.add_movie("Heat", 1995, ["Crime"])
+    await services.storage.upsert_rating(G1, ALICE, heat.id, 8)
+    services.member_data.register(MemberData("probe", (), count=None, purging=purging))
+    await services.storage.mark_guild_left(G1, 0.0)
+    assert await services.guilds.purge_departed(keep=()) == [G1]
+    assert seen == [("purging", G1, 8)]  # before the rows went
+    assert await services.storage.get_rating(G1, ALICE, heat.id) is None
