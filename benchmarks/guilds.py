@@ -280,13 +280,15 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
     member reads"), on the page the bot serves and on MostPop's list:
 
     - below: shown picks predicted below the member's own average rating (stretches included);
-    - hits: shown picks the member rated in the held-out part; disliked: those rated 1-2 of
-      5; five: those rated 5 of 5 (the same for MostPop: mp_*);
+    - hits: shown picks the member rated in the held-out part; relevant: those rated 4-5 of
+      5 (the served page's precision, over MostPop's); disliked: those rated 1-2 of 5; five:
+      those rated 5 of 5 (the same for MostPop: mp_*);
     - distinct: different reasons in the list of 10 (members with 6+ ratings): rated movies
       and the blend parts named for picks no rating explains; distinct_rated: the "because
       you rated" movies alone;
     - err: shown number minus the held-out rating, on the hits (calibration)."""
-    out = dict(shown=0, below=0, stretch=0, hits=0, disliked=0, five=0, mp_hits=0,
+    out = dict(shown=0, below=0, stretch=0, hits=0, relevant=0, mp_relevant=0, disliked=0,
+               five=0, mp_hits=0,
                mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[])
     items, counts = np.unique(train[1], return_counts=True)
     popular = items[np.lexsort((items, -counts))]
@@ -310,6 +312,7 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
             if p.movie_id in held:
                 truth = held[p.movie_id]
                 out["hits"] += 1
+                out["relevant"] += truth >= RELEVANT
                 out["disliked"] += truth <= DISLIKED_AT_MOST
                 out["five"] += truth >= FIVE_STARS
                 out["err"].append(p.predicted - truth)
@@ -317,6 +320,7 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
         for m in mp:
             if m in held:
                 out["mp_hits"] += 1
+                out["mp_relevant"] += held[m] >= RELEVANT
                 out["mp_disliked"] += held[m] <= DISLIKED_AT_MOST
                 out["mp_five"] += held[m] >= FIVE_STARS
     return out
@@ -331,7 +335,8 @@ def trust_summary(draws: list[dict]) -> str:
     err = np.array(tot["err"]) if tot["err"] else np.zeros(1)
     distinct = np.array(tot["distinct"]) if tot["distinct"] else np.zeros(1)
     rated = np.array(tot["distinct_rated"]) if tot["distinct_rated"] else np.zeros(1)
-    return (f"below avg {tot['below'] / max(tot['shown'], 1):.1%} "
+    return (f"served page P@10 {tot['relevant'] / max(tot['mp_relevant'], 1):.2f}x MostPop's | "
+            f"below avg {tot['below'] / max(tot['shown'], 1):.1%} "
             f"(marked stretch {tot['stretch'] / max(tot['shown'], 1):.1%}) | "
             f"disliked hits {dis:.1%} vs MostPop {mp_dis:.1%} "
             f"({dis / mp_dis if mp_dis else float('nan'):.2f}x; {tot['disliked']}/{tot['hits']} "

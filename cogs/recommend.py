@@ -126,6 +126,7 @@ CARRIED_BY = {
     "pick": "popular with members who share your taste",
     "prior": "close to your taste in the prior",
     "enjoy": "members with your taste rate it highly",
+    "popularity": "popular in this server",
 }
 STRETCH_NOTE = "a stretch: predicted below your average"
 

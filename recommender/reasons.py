@@ -20,7 +20,8 @@ those the member rated at or above their own average (liking X is a reason; havi
 is not one a member believes). When no such movie contributes at least ``min_weight``, the
 reason names what else carried the pick: the blend part with the largest weighted z-score
 ("pick": members who share your taste picked it, "prior": close to your taste in the prior,
-"enjoy": the rating model expects you to rate it highly).
+"enjoy": the rating model expects you to rate it highly, "popularity": the server's
+most-rated movies, the part that carries members with few ratings).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .implicit import zscore_rows
 if TYPE_CHECKING:
     from .model import CFModel
 
-KINDS = ("rating", "pick", "prior", "enjoy")
+KINDS = ("rating", "pick", "prior", "enjoy", "popularity")
 """Reason kinds: "rating" names one of the member's ratings; the others name a blend part."""
 
 
@@ -127,7 +128,7 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     out_kind = np.zeros(n, dtype=np.int8)
     ids, ratings, C, parts = contributions(model, u, targets)
     liked = ratings >= ratings.mean() - 1e-9 if ratings.size else np.zeros(0, dtype=bool)
-    part_names = [p for p in ("pick", "prior", "enjoy") if p in parts]
+    part_names = [p for p in KINDS[1:] if p in parts]
     for t in range(n):
         best = -1
         if liked.any():

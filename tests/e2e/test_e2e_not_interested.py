@@ -90,7 +90,8 @@ async def test_every_pick_gives_a_true_reason_and_show_more_never_repeats(env: E
                 assert any(text in rest for text in (
                     "popular with members who share your taste",
                     "close to your taste in the prior",
-                    "members with your taste rate it highly")), rest
+                    "members with your taste rate it highly",
+                    "popular in this server")), rest
         page = labels(now)
         assert not set(page) & set(seen)
         seen += page
