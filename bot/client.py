@@ -52,6 +52,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.history",
     "cogs.watchlist",
     "cogs.link",
+    "cogs.library",
     "cogs.movienight",
     "cogs.setup",
     "cogs.help",

@@ -26,13 +26,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.library import LibraryItem
 from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
-from bot.service.picks import CardText
+from bot.service.media import MediaProblem
+from bot.service.picks import CardText, PicksPage
 from bot.service.pictures import Picture
+from bot.service.sources import SOURCES, SourceUnavailable
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.consent import ConsentView
@@ -144,12 +147,28 @@ def pick_reason(pick: Pick, movies: dict[int, Movie], limit: int = 60,
     return None
 
 
+def library_mark(movie_id: int, library: dict[int, LibraryItem] | None,
+                 link: bool = True) -> str:
+    """' · [in the library](link)' or ' · not in the library' ('' without a media server)."""
+    if library is None:
+        return ""
+    item = library.get(movie_id)
+    if item is None:
+        return " · not in the library"
+    if not link:
+        return " · in the library"
+    return f" · [in the library]({item.url.replace(')', '%29')})"
+
+
 def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
                group: bool = False, watchlisted: frozenset[int] = frozenset(),
+               library: dict[int, LibraryItem] | None = None,
                ) -> tuple[list[str], list[tuple[Movie, float]]]:
     """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines
-    (' · on your watchlist' for a movie in `watchlisted`)."""
+    (' · on your watchlist' for a movie in `watchlisted`; ' · in the library' with its link,
+    or ' · not in the library', when a media server is configured)."""
     shown = [(pick, movies[pick.movie_id]) for pick in picks if pick.movie_id in movies]
+    links = True  # the library's links, while the lines fit with them
 
     def render(i: int, title_limit: int, other_limit: int) -> str:
         pick, movie = shown[i]
@@ -170,8 +189,11 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
             line += f" · {NEW_HERE}"
         if movie.id in watchlisted:
             line += " · on your watchlist"
-        return line
+        return line + library_mark(movie.id, library, links)
 
+    if library and sum(len(render(i, 100, 60)) + 1 for i in range(len(shown))) > \
+            EMBED_TEXT_BUDGET:
+        links = False  # titles first: links only while the full lines fit
     return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
 
 
@@ -222,52 +244,70 @@ class Recommend(commands.Cog):
         group="Movie night: mention the members watching with you, e.g. @alice @bob",
         voice="Movie night: everyone in this voice channel watches with you",
         rule="Movie night: how the group's tastes are combined (default: average)",
+        source="Where picks come from: the media server's library, your streaming services, "
+               "or any movie (default)",
     )
     @app_commands.autocomplete(genre=genre_choices)
     @app_commands.choices(rule=[  # "average", "least misery"
         app_commands.Choice(name=strategy.replace("_", " "), value=strategy)
         for strategy in GROUP_STRATEGIES])
+    @app_commands.choices(source=[app_commands.Choice(name=name, value=name)
+                                  for name in ("library", "streaming", "any")])
     async def recommend(self, interaction: discord.Interaction,
                         count: app_commands.Transform[int, COUNT] = DEFAULT_COUNT,
                         genre: str | None = None, group: str | None = None,
                         voice: discord.VoiceChannel | None = None,
-                        rule: app_commands.Choice[str] | None = None) -> None:
-        # count: InRange checks it; rule: discord.py accepts only one of its choices
+                        rule: app_commands.Choice[str] | None = None,
+                        source: app_commands.Choice[str] | None = None) -> None:
+        # count: InRange checks it; rule, source: discord.py accepts only their choices
         strategy = "average" if rule is None else str(rule.value)
+        where = "any" if source is None else str(source.value)
+        if where not in SOURCES:
+            raise UserError("The source must be library, streaming or any.")
         guild_id = guild_id_of(interaction)
         chosen = (await self.bot.app.catalog.genre_filter(guild_id, genre)
                   if genre is not None and genre.strip() else None)
         if group is not None or voice is not None:
             members = await self._group_members(interaction, group, voice)
-            await self._movie_night(interaction, members, count, strategy, chosen)
+            limit = None
+            if where != "any":  # movie night from the library (or streaming) only
+                try:
+                    limit = await self.bot.app.sources.candidates(
+                        guild_id, where, set(chosen.movie_ids) if chosen is not None else None)
+                except SourceUnavailable as error:
+                    raise UserError(safe(str(error), 1500)) from None
+            await self._movie_night(interaction, members, count, strategy, chosen, limit)
             return
         elif rule is not None:
             raise UserError("The rule is for movie nights: add `group` or `voice` too.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._personal(interaction, count, chosen)
+        try:
+            await self._personal(interaction, count, chosen, where)
+        except (SourceUnavailable, MediaProblem) as error:
+            raise UserError(safe(str(error), 1500)) from None
 
     async def _personal(self, interaction: discord.Interaction, count: int,
-                        genre: GenreFilter | None) -> None:
+                        genre: GenreFilter | None, source: str = "any") -> None:
         guild_id, user_id = guild_id_of(interaction), interaction.user.id
         genre_name = genre.name if genre is not None else None
         card_text = self._card_text(genre_name)
         use_case = self.bot.app.picks
         found = await use_case.personal(guild_id, user_id, count=count, genre=genre,
-                                        card_text=card_text)
+                                        card_text=card_text, source=source)
         watchlisted = found.watchlisted
         shown: set[int] = set()  # every title this reply showed: "Show more" never repeats
 
         async def load(page: int) -> Page:
             more = await use_case.more(guild_id, user_id, count=count, genre=genre,
                                        shown=frozenset(shown), start=count * page,
-                                       card_text=card_text)
+                                       card_text=card_text, source=source)
             shown.update(p.movie_id for p in more.picks.items)
             return self._with_card(
-                self._page(more.picks, page, count, genre_name, watchlisted), more.card)
+                self._page(more, page, count, genre_name, watchlisted), more.card)
 
         first_picks = found.first.picks
         shown.update(p.movie_id for p in first_picks.items)
-        first = self._page(first_picks, 0, count, genre_name, watchlisted)
+        first = self._page(found.first, 0, count, genre_name, watchlisted)
         if not first.movies:
             await interaction.edit_original_response(
                 content=empty_picks_message(first_picks, genre_name),
@@ -316,10 +356,12 @@ class Recommend(commands.Cog):
 
         return text
 
-    def _page(self, picks: Picks, page: int, count: int, genre: str | None,
+    def _page(self, found: PicksPage, page: int, count: int, genre: str | None,
               watchlisted: frozenset[int] = frozenset()) -> Page:
+        picks = found.picks
         lines, shown = pick_lines(picks.items, picks.movies, start=count * page,
-                                  personal=picks.personal, watchlisted=watchlisted)
+                                  personal=picks.personal, watchlisted=watchlisted,
+                                  library=found.library)
         personal = picks.personal
         title = _picks_title(personal, genre)
         head = []
@@ -337,7 +379,8 @@ class Recommend(commands.Cog):
             footer.append(PROVISIONAL_NOTE)
         if footer:
             embed.set_footer(text=" · ".join(footer))
-        return Page(embed, shown, has_more=picks.has_more)
+        return Page(embed, shown, has_more=picks.has_more,
+                    requestable=list(found.requestable))
 
     # ----------------------------------------------------------------------- group mode
     async def _group_members(self, interaction: discord.Interaction, group: str | None,
@@ -395,7 +438,8 @@ class Recommend(commands.Cog):
 
     async def _movie_night(self, interaction: discord.Interaction,
                            members: list[discord.Member], count: int, strategy: str,
-                           genre_filter: GenreFilter | None) -> None:
+                           genre_filter: GenreFilter | None,
+                           limit: set[int] | None = None) -> None:
         """Group picks at once, or after the named members agreed (`bot.service.privacy`:
         while ratings are hidden, members outside the requester's voice channel consent)."""
         guild_id = guild_id_of(interaction)
@@ -406,12 +450,13 @@ class Recommend(commands.Cog):
         if not pending:
             await interaction.response.defer(ephemeral=True, thinking=True)
             await self._group(interaction, members, count, strategy, genre_filter,
-                              together=together)
+                              together=together, limit=limit)
             return
 
         async def on_agreed(agreed: frozenset[int]) -> None:
             await self._group(interaction, members, count, strategy, genre_filter,
-                              together=together, consented=agreed, followup=True)
+                              together=together, consented=agreed, followup=True,
+                              limit=limit)
 
         names = {m.id: safe(m.display_name, 40) for m in members if m.id in pending}
         view = ConsentView(safe(requester.display_name, 40), names, on_agreed)
@@ -422,13 +467,15 @@ class Recommend(commands.Cog):
     async def _group(self, interaction: discord.Interaction, members: list[discord.Member],
                      count: int, strategy: str, genre_filter: GenreFilter | None, *,
                      together: frozenset[int] = frozenset(),
-                     consented: frozenset[int] = frozenset(), followup: bool = False) -> None:
+                     consented: frozenset[int] = frozenset(), followup: bool = False,
+                     limit: set[int] | None = None) -> None:
         guild_id = guild_id_of(interaction)
         genre = genre_filter.name if genre_filter is not None else None
+        candidates = limit if limit is not None else (
+            set(genre_filter.movie_ids) if genre_filter is not None else None)
         picks = await self.bot.app.groups.recommend(
             guild_id, interaction.user.id, [m.id for m in members], together=together,
-            consented=consented, n=count, strategy=strategy,
-            candidates=set(genre_filter.movie_ids) if genre_filter is not None else None)
+            consented=consented, n=count, strategy=strategy, candidates=candidates)
 
         async def answer(**reply: Any) -> None:
             if followup:  # after consent: only the requester sees the picks

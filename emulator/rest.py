@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from discord.enums import (
     AppCommandType,
+    ChannelType,
     InteractionResponseType,
     InteractionType,
     MessageReferenceType,
@@ -500,6 +501,22 @@ def _bot_can(emu: DiscordEmulator, ch, perm: int) -> bool:
     return (perms & perm) == perm
 
 
+def _dm_payload(emu: DiscordEmulator, ch) -> dict[str, Any]:
+    user = emu.world.users[emu.world.dm_recipient(ch)]
+    return {"id": str(ch.id), "type": ChannelType.private.value, "last_message_id": None,
+            "flags": 0, "recipients": [user_payload(user)]}
+
+
+async def create_dm(emu: DiscordEmulator, req: Req) -> web.Response:
+    """POST /users/@me/channels {recipient_id}: the bot's DM channel with a user (made even
+    when the user closed their DMs: Discord refuses the message, not the channel)."""
+    raw = (req.json or {}).get("recipient_id")
+    user = emu.world.users.get(int(raw)) if str(raw or "").isdigit() else None
+    if user is None:
+        return error(400, 50035, "Invalid Form Body")
+    return json_response(_dm_payload(emu, emu.world.dm_channel(user)))
+
+
 async def get_channel(emu: DiscordEmulator, req: Req) -> web.Response:
     ch = _channel(emu, req)
     if isinstance(ch, web.Response):
@@ -511,6 +528,8 @@ async def post_channel_message(emu: DiscordEmulator, req: Req) -> web.Response:
     ch = _channel(emu, req)
     if isinstance(ch, web.Response):
         return ch
+    if ch.guild is None and emu.world.dm_recipient(ch) in emu.world.closed_dms:
+        return error(403, 50007, "Cannot send messages to this user")
     if not _bot_can(emu, ch, Permissions.VIEW_CHANNEL):
         return error(403, 50001, "Missing Access")
     if not _bot_can(emu, ch, Permissions.SEND_MESSAGES):
@@ -688,6 +707,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/oauth2/applications/@me", get_application),
     ("GET", r"/applications/@me", get_application),
     ("GET", r"/users/" + _S.format("user_id"), get_user),
+    ("POST", r"/users/@me/channels", create_dm),
     ("GET", r"/applications/{a}/commands", get_commands),
     ("PUT", r"/applications/{a}/commands", put_commands),
     ("POST", r"/applications/{a}/commands", post_command),

@@ -500,6 +500,10 @@ class World:
     app_owner: User = None  # type: ignore[assignment]
     application_name: str = "Emulated Bot"
     bot_permissions: int = DEFAULT_BOT_PERMISSIONS
+    # Direct messages: the bot's DM channel with each user (POST /users/@me/channels), and
+    # the users who closed their DMs (a message to them fails with 403, code 50007).
+    dm_channels: dict[int, Channel] = field(default_factory=dict)  # user id -> channel
+    closed_dms: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.bot_user is None:
@@ -575,4 +579,16 @@ class World:
             ch = g.channels.get(channel_id)
             if ch is not None:
                 return ch
-        return None
+        return next((ch for ch in self.dm_channels.values() if ch.id == channel_id), None)
+
+    def dm_channel(self, user: User) -> Channel:
+        """The bot's DM channel with `user` (made on first use, as Discord does)."""
+        channel = self.dm_channels.get(user.id)
+        if channel is None:
+            channel = Channel(id=self.ids(), guild=None, name="", type=ChannelType.private.value)
+            self.dm_channels[user.id] = channel
+        return channel
+
+    def dm_recipient(self, channel: Channel) -> int | None:
+        """The user a DM channel is with (None for a guild channel)."""
+        return next((uid for uid, ch in self.dm_channels.items() if ch is channel), None)

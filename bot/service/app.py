@@ -92,6 +92,8 @@ class Services:
             log.warning("%s", media.box.note)
         watchlist = WatchlistService(storage, gate, member_data)
         library = LibraryService(storage, settings, gate, media.clients)
+        sources = PickSources(library)
+        requests = RequestService(storage, settings, gate, clients=media.clients)
         notify = NotifyService(storage, gate, member_data)  # opt-ins and notices sent
         library.added_listeners.append(notify.library_added)
         return cls(
@@ -110,12 +112,12 @@ class Services:
             movienight=movienight,
             details=details,
             pictures=pictures,
-            picks=PicksService(recs, watchlist, pictures, details),
+            picks=PicksService(recs, watchlist, pictures, details, sources, requests),
             checklist=SetupService(storage, settings, gate),
             media=media,
             library=library,
-            sources=PickSources(library),
-            requests=RequestService(storage, settings, gate),
+            sources=sources,
+            requests=requests,
             notify=notify,
             budgets=MemberBudgets.from_settings(settings.limits),
         )
@@ -144,8 +146,7 @@ class Services:
             log.warning("closing with %s still running", plural(left, "service call"))
         await self.recommendations.close()
         await self.details.close()
-        await self.media.close()
-        await self.requests.close()
+        await self.media.close()  # the media clients, Seerr's too
         self.pictures.close()
         self.imports.close()
         await self.storage.close()

@@ -37,6 +37,7 @@ class NotifyService:
         self.gate = gate
         self.sender: Sender | None = None  # set by the cog that can send DMs
         self.delivered = 0  # DMs delivered by this process (tests, logs)
+        self.handled = 0  # availability events handled to the end (tests, logs)
         if member_data is not None:
             member_data.register(MemberData(
                 "notify", (MemberTable("media_notify", ("guild_id", "user_id", "since")),
@@ -65,18 +66,19 @@ class NotifyService:
                     due.setdefault(target.user_id, []).append(target)
         sent = 0
         sender = self.sender
-        if sender is None:
-            if due:
-                log.warning("%d members were due a 'now available' DM, but nothing can send "
-                            "DMs", len(due))
-            return 0
+        if sender is None and due:
+            log.warning("%d members were due a 'now available' DM, but nothing can send DMs",
+                        len(due))
         for user_id, found in due.items():
+            if sender is None:
+                break
             try:
                 if await sender(user_id, found):
                     sent += 1
             except Exception:
                 log.exception("a 'now available' DM failed")
         self.delivered += sent
+        self.handled += 1
         return sent
 
     async def library_added(self, items: list[LibraryItem]) -> int:

@@ -6,6 +6,10 @@ and TMDB's details of the top pick (`DetailsService.get`); the picture and the d
 fetched together, each within its own short budget, so the reply waits for neither past it.
 `more` is a further page ("Show more": never a movie shown before). The cog supplies only the
 wording of the picture (`CardText`, no I/O); it renders, nothing else.
+
+`source` ("any", "library", "streaming") narrows the candidates through `PickSources` (issue
+25); with a media server configured each page says which picks the library has (`library`,
+with the item's link) and which of the others Seerr could be asked for (`requestable`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.domain.library import LibraryItem
 from bot.domain.models import Movie, MovieDetails
 from bot.render import CardLine
 from bot.service.catalog import GenreFilter
 from bot.service.details import DetailsService
 from bot.service.pictures import Picture, PictureService
+from bot.service.requests import RequestService
 from bot.service.service import Picks, RecommendationService
+from bot.service.sources import PickSources
 from bot.service.watchlist import WatchlistService
 
 CardText = Callable[[Picks, int], tuple[str, Sequence[CardLine], str]]
@@ -33,6 +40,9 @@ class PicksPage:
 
     picks: Picks
     card: Picture | None
+    # {movie id: library item} of the page's picks the media server has; None: no server
+    library: dict[int, LibraryItem] | None = None
+    requestable: tuple[Movie, ...] = ()  # picks not in the library that Seerr can request
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,33 +62,58 @@ def shown_movies(picks: Picks) -> list[Movie]:
 
 class PicksService:
     def __init__(self, recommendations: RecommendationService, watchlist: WatchlistService,
-                 pictures: PictureService, details: DetailsService) -> None:
+                 pictures: PictureService, details: DetailsService,
+                 sources: PickSources | None = None,
+                 requests: RequestService | None = None) -> None:
         self.recommendations = recommendations
         self.watchlist = watchlist
         self.pictures = pictures
         self.details = details
+        self.sources = sources
+        self.requests = requests
 
     async def personal(self, guild_id: int, user_id: int, *, count: int,
-                       genre: GenreFilter | None, card_text: CardText) -> PersonalPicks:
-        """The member's first page of `count` picks (of `genre`'s movies when given)."""
+                       genre: GenreFilter | None, card_text: CardText,
+                       source: str = "any") -> PersonalPicks:
+        """The member's first page of `count` picks (of `genre`'s movies when given, from
+        `source`; `SourceUnavailable` when that cannot be used here)."""
+        candidates = await self._candidates(guild_id, genre, source)
         watchlisted = frozenset(await self.watchlist.movie_ids(guild_id, user_id))
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
-                                                     candidates=_candidates(genre))
+                                                     candidates=candidates)
         movies = shown_movies(picks)
         if not movies:
             return PersonalPicks(PicksPage(picks, None), watchlisted, None)
         card, top = await asyncio.gather(self._card(picks, 0, card_text),
                                          self.details.get(movies[0]))
-        return PersonalPicks(PicksPage(picks, card), watchlisted, top)
+        return PersonalPicks(await self._marked(guild_id, picks, card), watchlisted, top)
 
     async def more(self, guild_id: int, user_id: int, *, count: int,
                    genre: GenreFilter | None, shown: frozenset[int], start: int,
-                   card_text: CardText) -> PicksPage:
+                   card_text: CardText, source: str = "any") -> PicksPage:
         """A further page: `count` picks none of which is in `shown`, numbered from
         start + 1."""
+        candidates = await self._candidates(guild_id, genre, source)
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
-                                                     candidates=_candidates(genre), shown=shown)
-        return PicksPage(picks, await self._card(picks, start, card_text))
+                                                     candidates=candidates, shown=shown)
+        return await self._marked(guild_id, picks, await self._card(picks, start, card_text))
+
+    async def _candidates(self, guild_id: int, genre: GenreFilter | None,
+                          source: str) -> set[int] | None:
+        if self.sources is None or source == "any":
+            return _candidates(genre)
+        return await self.sources.candidates(guild_id, source, _candidates(genre))
+
+    async def _marked(self, guild_id: int, picks: Picks, card: Picture | None) -> PicksPage:
+        """The page with its library marks and the picks Seerr could be asked for."""
+        if self.sources is None:
+            return PicksPage(picks, card)
+        movies = shown_movies(picks)
+        library = await self.sources.marks(guild_id, {m.id for m in movies})
+        requests = self.requests
+        requestable = tuple(m for m in movies if requests is not None
+                            and requests.requestable(m) and m.id not in (library or {}))
+        return PicksPage(picks, card, library, requestable)
 
     async def _card(self, picks: Picks, start: int, card_text: CardText) -> Picture | None:
         movies = shown_movies(picks)

@@ -24,7 +24,7 @@ from bot.domain.models import Movie
 from bot.media.models import MediaError
 from bot.media.seerr import ALREADY_THERE, SeerrClient, SeerrUser
 from bot.service.gate import Gate
-from bot.service.media import MediaProblem
+from bot.service.media import MediaClients, MediaProblem
 from bot.storage import Storage
 
 USERS_TTL = 60.0
@@ -48,11 +48,11 @@ class RequestOutcome:
 
 class RequestService:
     def __init__(self, storage: Storage, settings: Settings, gate: Gate, *,
-                 client: SeerrClient | None = None) -> None:
+                 clients: MediaClients | None = None) -> None:
         self.storage = storage
         self.settings = settings
         self.gate = gate
-        self._client = client
+        self.clients = clients or MediaClients(settings)  # the media service's, shared
         self._users: tuple[float, list[SeerrUser]] | None = None
         self._lock = asyncio.Lock()  # this process's presses, one at a time
         self.sent = 0  # requests this process made (tests, logs)
@@ -62,13 +62,7 @@ class RequestService:
         return self.settings.seerr.enabled
 
     def client(self) -> SeerrClient:
-        if self._client is None:
-            self._client = SeerrClient(self.settings.seerr.url, self.settings.seerr.api_key)
-        return self._client
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        return self.clients.seerr()
 
     async def seerr_user(self, discord_id: int) -> SeerrUser | None:
         """The Seerr user naming this Discord id, if any."""

@@ -1,7 +1,8 @@
 """The interactive part of a /recommend reply: rate a pick from the list, or show more picks.
 
 `RecommendationView` carries a Select ("Rate one of these…") listing the picks on screen, "Add
-to watchlist…", "Not interested in…" (`cogs.ui.not_interested`) and a "Show more" button.
+to watchlist…", "Not interested in…" (`cogs.ui.not_interested`), "Request on Seerr…" for picks
+the media server lacks (`cogs.ui.requests`, when Seerr is configured) and a "Show more" button.
 Choosing a pick opens `ScoreModal`, whose 1-10 score is validated before anything is saved; the
 rated pick then leaves the Select. Only the member who ran /recommend can use the components
 (`OwnedView`); on timeout they are disabled, and a message deleted in the meantime is not an
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 
@@ -31,6 +32,7 @@ from cogs.ui.guild import guild_id_of
 from cogs.ui.lookup import bot_of
 from cogs.ui.not_interested import NotInterestedSelect
 from cogs.ui.paginator import OwnedView, check_paging
+from cogs.ui.requests import RequestSelect
 from cogs.ui.text import NO_PINGS, choice_label, safe, stars
 from cogs.watchlist import WatchlistSelect
 
@@ -48,6 +50,8 @@ class Page:
     movies: list[tuple[Movie, float]]  # (Movie, predicted score)
     has_more: bool
     file: discord.File | None = None  # the page's picture (cogs.recommend: the picks card)
+    # picks not in the media server's library that Seerr can be asked for ("Request…")
+    requestable: list[Movie] = field(default_factory=list)
 
 
 PageLoader = Callable[[int], Awaitable[Page]]
@@ -155,6 +159,8 @@ class RecommendationView(OwnedView):
             self.add_item(WatchlistSelect(movies))
             self.not_interested = NotInterestedSelect(movies, self.mark_hidden)
             self.add_item(self.not_interested)
+        if page.requestable:
+            self.add_item(RequestSelect(page.requestable))
         self.more.disabled = not page.has_more
         self.add_item(self.more)
 

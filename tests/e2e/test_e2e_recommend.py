@@ -56,11 +56,12 @@ async def fan_of_scifi(env: Env, member=None, guild=None, *, train: bool = True)
 async def test_recommend_options_are_described(env: Env) -> None:
     command = env.emu.find_command("recommend", env.guild)
     options = {o["name"]: o for o in command["options"]}
-    assert set(options) == {"count", "genre", "group", "voice", "rule"}
+    assert set(options) == {"count", "genre", "group", "voice", "rule", "source"}
     assert all(o["description"] for o in options.values())
     assert (options["count"]["min_value"], options["count"]["max_value"]) == (1, 25)
     assert options["genre"]["autocomplete"] is True
     assert [c["value"] for c in options["rule"]["choices"]] == ["average", "least_misery"]
+    assert [c["value"] for c in options["source"]["choices"]] == ["library", "streaming", "any"]
     assert options["voice"]["channel_types"] == [2]
     assert command.get("contexts") == [0] or command.get("dm_permission") is False
     similar = env.emu.find_command("similar", env.guild)

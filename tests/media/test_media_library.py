@@ -55,7 +55,6 @@ async def running(tmp_path, servers, **kwargs):
         yield app
     finally:
         await app.media.close()
-        await app.requests.close()
         await app.recommendations.close()
         await app.storage.close()
 
