@@ -1,4 +1,5 @@
-"""/settings: per-guild options (who may add movies, rating visibility, model tuning).
+"""/settings: per-guild options (who may add movies, rating visibility, model tuning, the
+server's timezone, region and streaming services, the movie-night reminder).
 
 Needs Manage Server, checked here in the bot (`interaction.permissions`), not only through the
 command's default permissions, which a server can override. Values are bounded by the option
@@ -18,8 +19,9 @@ from discord.ext import commands
 
 from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, GuildSetting
 from bot.domain.models import GuildSettings
+from bot.domain.places import matching_timezones
 from cogs.ui.guild import guild_id_of
-from cogs.ui.text import NO_PINGS
+from cogs.ui.text import NO_PINGS, safe
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -49,6 +51,7 @@ def _bounds(name: str) -> tuple[float, float]:
 MIN_RATINGS_LOW, MIN_RATINGS_HIGH = map(int, _bounds("min_ratings_for_personal"))
 FEATURES_LOW, FEATURES_HIGH = map(int, _bounds("features"))
 REG_LOW, REG_HIGH = _bounds("regularization")
+REMINDER_LOW, REMINDER_HIGH = map(int, _bounds("reminder_minutes"))
 # How a number is shown: as set here or by default, and as the model uses it now.
 _FORMATS = {"regularization": ("{:g}", "{:.3g}")}
 
@@ -67,6 +70,8 @@ def _effective(value: tuple[float, str], fmt: str) -> str:
 def _shown(bot: MovieBot, setting: GuildSetting, current: GuildSettings,
            effective: dict[str, tuple[float, str]]) -> str:
     value = getattr(current, setting.name)
+    if setting.parse is not None:
+        return safe(value, 1000) if value else setting.unset.capitalize()
     if setting.choices:
         return dict(setting.choices).get(value, value)
     if setting.kind is bool:
@@ -76,6 +81,8 @@ def _shown(bot: MovieBot, setting: GuildSetting, current: GuildSettings,
         return _effective(effective[setting.name], effective_fmt)
     default = getattr(bot.settings.recommender, setting.name) if setting.default is None \
         else setting.default
+    if setting.default is not None:
+        return f"{value}" + (" (default)" if value == setting.default else " (set here)")
     return _number(value, default, fmt)
 
 
@@ -113,6 +120,10 @@ class Settings(commands.Cog):
         min_ratings: app_commands.Range[int, MIN_RATINGS_LOW, MIN_RATINGS_HIGH] | None = None,
         features: app_commands.Range[int, FEATURES_LOW, FEATURES_HIGH] | None = None,
         regularization: app_commands.Range[float, REG_LOW, REG_HIGH] | None = None,
+        timezone: app_commands.Range[str, 0, 64] | None = None,
+        region: app_commands.Range[str, 0, 2] | None = None,
+        services: app_commands.Range[str, 0, 900] | None = None,
+        reminder_minutes: app_commands.Range[int, REMINDER_LOW, REMINDER_HIGH] | None = None,
         reset: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -124,10 +135,12 @@ class Settings(commands.Cog):
             reset=names,
             add_movie_permission=add_movies.value if add_movies is not None else None,
             ratings_visible=ratings_visible, min_ratings_for_personal=min_ratings,
-            features=features, regularization=regularization)
+            features=features, regularization=regularization, timezone=timezone,
+            region=region, services=services, reminder_minutes=reminder_minutes)
         changed = reset is not None or any(
             v is not None for v in (add_movies, ratings_visible, min_ratings, features,
-                                    regularization))
+                                    regularization, timezone, region, services,
+                                    reminder_minutes))
         if not changed:
             await interaction.response.send_message(
                 embed=settings_embed(self.bot, update.settings, effective=update.effective),
@@ -140,6 +153,13 @@ class Settings(commands.Cog):
             content=note, embed=settings_embed(self.bot, update.settings, "Settings updated",
                                                update.effective),
             ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+    @settings.autocomplete("timezone")
+    async def timezone_choices(self, interaction: discord.Interaction,
+                               current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name)
+                for name in matching_timezones(current)]
 
 
 async def setup(bot: MovieBot) -> None:

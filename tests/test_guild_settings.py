@@ -58,8 +58,9 @@ def test_good_values_are_normalised_and_none_resets_a_number():
 
 def test_a_stored_row_reads_back_in_declaration_order():
     assert settings_from_row(7, None) == GuildSettings(7)
-    assert settings_from_row(7, ("everyone", 0, 5, 12, 2.0)) == GuildSettings(
-        7, "everyone", False, 5, 12, 2.0)
+    assert settings_from_row(7, ("everyone", 0, 5, 12, 2.0, "Europe/Berlin", "DE",
+                                 "Netflix", 15)) == GuildSettings(
+        7, "everyone", False, 5, 12, 2.0, "Europe/Berlin", "DE", "Netflix", 15)
 
 
 def test_the_service_reads_the_declarations():
@@ -67,7 +68,8 @@ def test_the_service_reads_the_declarations():
     assert {"features", "regularization"} == MODEL_SETTINGS
     assert RESET_VALUES == {"add_movie_permission": "manage_guild", "ratings_visible": True,
                             "min_ratings_for_personal": None, "features": None,
-                            "regularization": None}
+                            "regularization": None, "timezone": "", "region": "",
+                            "services": "", "reminder_minutes": 30}
 
 
 def test_the_settings_command_is_built_from_the_declarations():
@@ -82,6 +84,17 @@ def test_the_settings_command_is_built_from_the_declarations():
         if setting.choices:
             assert [(c.value, c.name) for c in param.choices] == list(setting.choices)
     assert [c.value for c in RESET_CHOICES] == ["all", *SETTINGS]
+
+
+def test_timezone_region_and_services_are_checked_and_normalised():
+    assert check_changes({"timezone": "europe/berlin", "region": "de",
+                          "services": " Netflix ,netflix, Disney  Plus,"}) == {
+        "timezone": "Europe/Berlin", "region": "DE", "services": "Netflix, Disney Plus"}
+    assert check_changes({"timezone": ""}) == {"timezone": ""}
+    for bad in ({"timezone": "Mars/Olympus"}, {"region": "Germany"},
+                {"services": "x" * 41}, {"reminder_minutes": 1441}):
+        with pytest.raises(DomainError):
+            check_changes(bad)
 
 
 def test_the_docs_table_has_a_row_per_setting():

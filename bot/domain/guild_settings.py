@@ -15,12 +15,13 @@ name until a server sets them (`reset:` puts that back); their bounds are the co
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.errors import DomainError
 from bot.domain.models import GuildSettings
+from bot.domain.places import region_code, service_names, timezone_name
 from bot.domain.tuning import FEATURES_RANGE, MIN_RATINGS_RANGE, REGULARIZATION_RANGE
 
 
@@ -39,11 +40,17 @@ class GuildSetting:
     choices: tuple[tuple[str, str], ...] = ()  # text: (value, label)
     refits: bool = False  # a change refits the guild's model
     invalid: str = ""  # text: the message for a value not among the choices
+    parse: Callable[[str], str] | None = None  # free text: normalises or raises DomainError
+    unset: str = ""  # free text: how /settings and the docs show it unset
 
     def check(self, value: Any) -> Any:
         """`value` as stored (a float for a float setting); DomainError (a ValueError, with a
         message for the member) when it is not valid. None resets a number to the config
         default."""
+        if self.kind is str and self.parse is not None:
+            if not isinstance(value, str):
+                raise DomainError(f"`{self.name}` must be text.")
+            return self.parse(value)
         if self.kind is str:
             if value not in {choice for choice, _label in self.choices}:
                 raise DomainError(self.invalid or f"`{self.name}` must be one of "
@@ -88,6 +95,22 @@ GUILD_SETTINGS: tuple[GuildSetting, ...] = (
         f"How strongly the model avoids overfitting ({REGULARIZATION_RANGE[0]:g}-"
         f"{REGULARIZATION_RANGE[1]:g}; default: tuned to this server's ratings)",
         "regularization", bounds=REGULARIZATION_RANGE, refits=True),
+    GuildSetting(
+        "timezone", str, "", "Timezone", "Timezone",
+        "The server's timezone for movie-night times (an IANA name, e.g. Europe/Berlin)",
+        "timezone", parse=timezone_name, unset="UTC"),
+    GuildSetting(
+        "region", str, "", "Region", "Region",
+        "The server's country (two letters, e.g. US): age ratings and streaming services",
+        "region", parse=region_code, unset="not set"),
+    GuildSetting(
+        "services", str, "", "Streaming services", "Streaming services",
+        "The streaming services the server has, comma-separated (e.g. Netflix, Disney Plus)",
+        "services", parse=service_names, unset="none named"),
+    GuildSetting(
+        "reminder_minutes", int, 30, "Movie-night reminder", "Reminder",
+        "Minutes before a movie-night event to post a reminder (0-1440; 0: no reminder)",
+        "reminder_minutes", bounds=(0, 1440)),
 )
 SETTINGS: dict[str, GuildSetting] = {setting.name: setting for setting in GUILD_SETTINGS}
 
@@ -108,7 +131,8 @@ def settings_from_row(guild_id: int, row: Sequence[Any] | None) -> GuildSettings
     if row is None:
         return GuildSettings(guild_id)
     values: dict[str, Any] = {
-        setting.name: bool(value) if setting.kind is bool else value
+        setting.name: bool(value) if setting.kind is bool else
+        (setting.default if value is None else value)
         for setting, value in zip(GUILD_SETTINGS, row, strict=True)}
     return GuildSettings(guild_id, **values)
 
@@ -119,7 +143,9 @@ def settings_table() -> str:
     lines = ["| `/settings` option | Type | Default | Allowed | What it sets |",
              "| --- | --- | --- | --- | --- |"]
     for setting in GUILD_SETTINGS:
-        if setting.choices:
+        if setting.parse is not None:
+            allowed, default = "text", setting.unset
+        elif setting.choices:
             labels = dict(setting.choices)
             allowed = ", ".join(labels.values())
             default = labels[setting.default]
@@ -128,9 +154,10 @@ def settings_table() -> str:
         else:
             low, high = setting.bounds or (-math.inf, math.inf)
             allowed = f"{low:g} to {high:g}"
-            default = f"`[recommender] {setting.name}`"
-        kind = {str: "choice", bool: "yes/no", int: "whole number", float: "number"}[
-            setting.kind]
+            default = (f"`[recommender] {setting.name}`" if setting.default is None
+                       else f"{setting.default}")
+        kind = "text" if setting.parse is not None else {
+            str: "choice", bool: "yes/no", int: "whole number", float: "number"}[setting.kind]
         lines.append(f"| `{setting.option}` | {kind} | {default} | {allowed} | "
                      f"{setting.help.split(' (')[0]} |")
     return "\n".join(lines) + "\n"

@@ -51,6 +51,10 @@ class GuildSettings:
     min_ratings_for_personal: int | None = None
     features: int | None = None
     regularization: float | None = None
+    timezone: str = ""  # IANA name; "" = UTC
+    region: str = ""  # ISO 3166-1 alpha-2; "" = not set
+    services: str = ""  # the server's streaming services, comma-separated
+    reminder_minutes: int = 30  # movie-night event reminder; 0 = none
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ async def test_settings_is_registered_for_managers_with_bounded_options(env: Env
     assert str(command["default_member_permissions"]) == "32"  # Manage Server
     options = {o["name"]: o for o in command["options"]}
     assert set(options) == {"add_movies", "ratings_visible", "min_ratings", "features",
-                            "regularization", "reset"}
+                            "regularization", "timezone", "region", "services",
+                            "reminder_minutes", "reset"}
     assert all(o["description"] for o in options.values())
     assert [c["value"] for c in options["add_movies"]["choices"]] == ["manage_guild",
                                                                       "everyone"]
@@ -30,6 +31,24 @@ async def test_settings_is_registered_for_managers_with_bounded_options(env: Env
     assert (options["features"]["min_value"], options["features"]["max_value"]) == (2, 50)
     assert (options["regularization"]["min_value"],
             options["regularization"]["max_value"]) == (0.01, 100.0)
+
+
+async def test_timezone_region_services_and_reminder(env: Env) -> None:
+    suggested = await env.emu.autocomplete(env.admin, env.channel, "settings",
+                                           focused="timezone", timezone="berl")
+    assert "Europe/Berlin" in (await suggested.response()).choice_names
+    reply = await env.run(env.admin, "settings", timezone="europe/berlin", region="de",
+                          services="Netflix, *Disney*", reminder_minutes=15)
+    fields = _fields(reply)
+    assert fields["Timezone"] == "Europe/Berlin" and fields["Region"] == "DE"
+    assert fields["Streaming services"] == "Netflix, \\*Disney\\*"
+    assert fields["Movie-night reminder"] == "15 (set here)"
+    current = await env.storage.get_guild_settings(env.guild.id)
+    assert (current.timezone, current.region, current.services, current.reminder_minutes) == (
+        "Europe/Berlin", "DE", "Netflix, *Disney*", 15)
+    bad = await env.run(env.admin, "settings", timezone="Mars/Olympus")
+    assert bad.ephemeral and "IANA name" in bad.content
+    assert (await env.storage.get_guild_settings(env.guild.id)).timezone == "Europe/Berlin"
 
 
 async def test_without_options_shows_the_current_settings(env: Env) -> None:

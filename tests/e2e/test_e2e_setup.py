@@ -67,9 +67,12 @@ async def test_setup_flags_a_missing_manage_events_and_a_missing_prior(env: Env)
     assert "MOVIEBOT_TMDB_API_KEY" in items["TMDB (posters and details)"][1]
     mark, text = items["Ratings visibility"]
     assert mark == OK and "Visible" in text and "/settings ratings_visible:" in text
-    # No per-server region/timezone/language yet: where they will be set.
-    mark, text = items["Region, Timezone, Language"]
-    assert mark == OK and "/settings timezone:" in text
+    # Region and timezone are settings, not set yet; no per-server language yet.
+    for name, key in (("Region", "region"), ("Timezone", "timezone")):
+        mark, text = items[name]
+        assert mark == OPTIONAL and "Not set" in text and f"/settings {key}:" in text
+    mark, text = items["Language"]
+    assert mark == OK and "/settings language:" in text
     # Media servers: optional, none configured in tests.
     mark, text = items["Jellyfin"]
     assert mark == OPTIONAL and "Not configured" in text and "MOVIEBOT_JELLYFIN_API_KEY" in text

@@ -51,12 +51,12 @@ def test_each_media_server_section_shows_configured_or_not_with_its_keys():
     assert "`client_id` and `client_secret`" in trakt and "base_url" not in trakt
 
 
-def test_without_locale_settings_one_line_names_the_settings_to_come():
-    (item,) = locale_items(GuildSettings(guild_id=1))
-    assert item.ok and item.name == "Region, Timezone, Language"
-    assert "region, timezone or language" in item.detail
-    for option in ("region", "timezone", "language"):
-        assert f"`/settings {option}:`" in item.detail
+def test_region_and_timezone_unset_and_the_language_to_come():
+    region, timezone, language = locale_items(GuildSettings(guild_id=1))
+    assert (region.name, timezone.name, language.name) == ("Region", "Timezone", "Language")
+    assert not region.ok and region.optional and "`/settings region:`" in region.fix
+    assert not timezone.ok and "`/settings timezone:`" in timezone.fix
+    assert language.ok and "`/settings language:`" in language.detail
 
 
 def test_locale_settings_that_exist_are_shown_and_the_rest_still_named():

@@ -46,3 +46,12 @@ async def test_forget_and_purge(store) -> None:
     assert [m.user_id for m in night.members] == [21]
     await store.purge_guild(1, [MEMBER_TABLE.name])
     assert await store.open_movie_nights([1]) == []
+
+
+async def test_the_places_settings_are_stored(store) -> None:
+    await store.update_guild_settings(1, timezone="America/New_York", region="US",
+                                      services="Netflix, Hulu", reminder_minutes=0)
+    current = await store.get_guild_settings(1)
+    assert (current.timezone, current.region, current.services, current.reminder_minutes) == (
+        "America/New_York", "US", "Netflix, Hulu", 0)
+    assert (await store.get_guild_settings(2)).reminder_minutes == 30

@@ -384,8 +384,15 @@ _V13 = Migration(13, "open movie-night votes and members' parts in them (restart
     """,
 ))
 
+_V14 = Migration(14, "the server's timezone, region, streaming services, reminder minutes", (
+    "ALTER TABLE guild_settings ADD COLUMN timezone TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE guild_settings ADD COLUMN region TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE guild_settings ADD COLUMN services TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE guild_settings ADD COLUMN reminder_minutes INTEGER NOT NULL DEFAULT 30",
+))
+
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                               _V12, _V13]
+                               _V12, _V13, _V14]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
