@@ -1,7 +1,7 @@
 """Refits reuse the chosen regularisation weight (recommender.tuning.fit_guild, issue 24 item 4):
 kept while the guild's ratings are within 25% of the count it was chosen on, chosen again
 (warm-started, from the previous choice) once the guild grew by more, and the choice travels
-with the saved model."""
+with the saved model; a warm refit converges on a short window (recommender.train)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,23 @@ def test_the_choice_survives_save_and_load(spy):
     again, _ = fit_guild(*first_rows(data, base + 5), CFG, tune_reg=True, warm_start=loaded)
     assert len(spy) == 1
     assert again.config.reg == first.config.reg and again.tuned_on == base
+
+
+def test_a_warm_refit_after_a_few_new_ratings_converges_on_a_short_window():
+    """A fit whose warm start was used watches a window of maxiter / WARM_WINDOW_DIVISOR CG
+    iterations (the same cost decrease per iteration): a refit after 1% new ratings stops
+    within half the cold window (it took 17 iterations with the cold window here), converged,
+    and predicts like a cold fit on the same ratings."""
+    data = ratings(200, n_movies=150)
+    n = data[2].size
+    previous = CFModel(CFG)
+    previous.fit(*first_rows(data, n - n // 100))
+    warm = CFModel(CFG)
+    report = warm.fit(*data, warm_start=previous)
+    assert report.stop in ("tol", "gtol")
+    assert report.iterations <= CFG.maxiter // 2
+    cold = CFModel(CFG)
+    cold.fit(*data)
+    members, movies = np.unique(data[0]), np.unique(data[1])
+    pairs = (np.repeat(members, movies.size), np.tile(movies, members.size))
+    assert np.abs(warm.predict(*pairs) - cold.predict(*pairs)).mean() < 0.1  # points on 1-10
