@@ -262,3 +262,43 @@ def test_the_bot_package_never_imports_the_cogs() -> None:
              for line, module in _imported_modules(path)
              if module == "cogs" or module.startswith("cogs.")]
     assert found == []
+
+
+# (layer, what it must not import, why): the layers of docs/architecture.md, checked.
+LAYER_RULES = (
+    ("cogs", ("bot.storage",), "cogs call services; storage is the services' business"),
+    ("bot.domain", ("bot.service", "bot.storage", "cogs", "bot.client", "recommender"),
+     "domain rules are pure"),
+    ("bot.storage", ("bot.service", "cogs", "bot.client"), "storage knows no caller"),
+    ("bot.service", ("cogs", "bot.client"), "services know no Discord command or view"),
+    ("recommender", ("bot", "cogs"), "the recommender is pure numpy/scipy"),
+)
+# The recommender's evaluation command line reads datasets with the prior's readers.
+LAYER_EXCEPTIONS = {("recommender.evaluate", "bot.prior.evaluation"),
+                    ("recommender.evaluate", "bot.prior.readers")}
+
+
+def layer_breaches(graph: dict[str, set[str]]) -> list[str]:
+    def within(module: str, prefix: str) -> bool:
+        return module == prefix or module.startswith(prefix + ".")
+
+    return sorted(f"{module} imports {other} ({why})"
+                  for layer, forbidden, why in LAYER_RULES
+                  for module, imports in graph.items() if within(module, layer)
+                  for other in imports
+                  if any(within(other, f) for f in forbidden)
+                  and (module, other) not in LAYER_EXCEPTIONS)
+
+
+def test_each_layer_imports_only_what_is_below_it() -> None:
+    breaches = layer_breaches(import_graph())
+    assert breaches == [], "\n".join(breaches)
+
+
+def test_the_layer_rules_see_a_breach() -> None:
+    graph = {"cogs.rating": {"bot.storage", "bot.service"}, "bot.domain.scores": set(),
+             "recommender.model": {"bot.domain.scores"}}
+    assert layer_breaches(graph) == [
+        "cogs.rating imports bot.storage (cogs call services; storage is the services' "
+        "business)",
+        "recommender.model imports bot.domain.scores (the recommender is pure numpy/scipy)"]
