@@ -46,7 +46,10 @@ class Ratings(commands.Cog):
         target_id = interaction.user.id if member is None else member.id
         name = "You" if own or member is None else safe(member.display_name, 80)
         service = self.bot.app.ratings
-        total = await service.visible_count(guild_id, interaction.user.id, target_id)
+        overview = await self.bot.app.ratings_list.overview(
+            guild_id, interaction.user.id, target_id, hidden_limit=HIDDEN_SHOWN,
+            member_name="you" if own or member is None else plain_name(member))
+        total, hidden, hidden_count = overview.total, overview.hidden, overview.hidden_count
         if total == 0:
             if own:
                 raise UserError("You haven't rated any movies in this server yet. Rate one "
@@ -55,12 +58,6 @@ class Ratings(commands.Cog):
             raise UserError(f"{name} hasn't rated any movies in this server yet.")
         title = (f"Your ratings ({total})" if own
                  else f"{name}'s ratings ({total})")
-
-        hidden = (await self.bot.app.not_interested.page(guild_id, interaction.user.id,
-                                                         limit=HIDDEN_SHOWN)
-                  if own else [])
-        hidden_count = (await self.bot.app.not_interested.count(guild_id, interaction.user.id)
-                        if hidden else 0)
 
         async def render(page: int) -> discord.Embed:
             rows = await service.page(guild_id, interaction.user.id, target_id,
@@ -77,10 +74,7 @@ class Ratings(commands.Cog):
             return embed
 
         # One picture for the whole list (scores and favourite genres), on every page.
-        pictures = self.bot.app.pictures
-        summary = await pictures.in_time(pictures.ratings_summary(
-            guild_id, interaction.user.id, target_id,
-            member_name="you" if own or member is None else plain_name(member)))
+        summary = overview.summary
         paginator = PicturePaginator(interaction.user.id, render, math.ceil(total / PAGE_SIZE),
                                      timeout=PAGE_TIMEOUT, picture=summary)
         if hidden:

@@ -32,6 +32,7 @@ from bot.service.picks import PicksService
 from bot.service.pictures import PictureService
 from bot.service.privacy import GroupPicks
 from bot.service.ratings import RatingService
+from bot.service.ratings_list import RatingsListService
 from bot.service.requests import RequestService
 from bot.service.service import RecommendationService
 from bot.service.sources import PickSources
@@ -54,6 +55,7 @@ class Services:
     imports: ImportService  # /import: preview, then one transaction
     watchlist: WatchlistService
     not_interested: NotInterestedService  # picks a member hid ("Not interested")
+    ratings_list: RatingsListService  # /ratings' one call: count, hidden picks, summary
     # every kind of per-member data, registered by its service: /forgetme, /export, purge
     member_data: MemberDataRegistry
     movienight: MovieNightService
@@ -96,6 +98,7 @@ class Services:
         requests = RequestService(storage, settings, gate, clients=media.clients)
         notify = NotifyService(storage, gate, member_data)  # opt-ins and notices sent
         library.added_listeners.append(notify.library_added)
+        not_interested = NotInterestedService(storage, gate, member_data)
         return cls(
             storage=storage,
             gate=gate,
@@ -107,7 +110,8 @@ class Services:
             groups=groups,
             imports=ImportService(storage, recs, gate),
             watchlist=watchlist,
-            not_interested=NotInterestedService(storage, gate, member_data),
+            not_interested=not_interested,
+            ratings_list=RatingsListService(ratings, not_interested, pictures),
             member_data=member_data,
             movienight=movienight,
             details=details,
