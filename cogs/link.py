@@ -25,6 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.domain.plural import plural
 from bot.media.models import SERVICE_NAMES
 from bot.service.gate import ShuttingDown
 from bot.service.media import LinkStatus, MediaProblem, SyncSummary
@@ -170,7 +171,8 @@ class Link(commands.Cog):
         minutes = max(1, code.expires_in // 60)
         await interaction.edit_original_response(
             content=(f"Open {code.verification_url} and enter the code **`{code.user_code}`** "
-                     f"(within {minutes} minutes). I'll tell you here when Trakt says yes."),
+                     f"(within {plural(minutes, 'minute')}). I'll tell you here when Trakt "
+                     "says yes."),
             allowed_mentions=NO_PINGS)
 
     @link.command(name="letterboxd", description="Link your public Letterboxd diary (RSS)")
@@ -216,7 +218,7 @@ class Link(commands.Cog):
         text = (f"Unlinked {name} account **{safe(gone.account_name, 80)}**: its synced history "
                 "is deleted here")
         if gone.ratings_removed:
-            text += f", with the {gone.ratings_removed} rating(s) it brought"
+            text += f", with the {plural(gone.ratings_removed, 'rating')} it brought"
         text += "."
         if gone.revoked is True:
             text += " The bot's access token was revoked at Trakt."

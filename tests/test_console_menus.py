@@ -47,7 +47,7 @@ def test_select_reaches_the_second_menu_and_movie_night_text_reads_right() -> No
     blocks = _blocks(result.stdout)
     card = blocks["/recommend count:3"]
     menus = re.findall(r"^\[▾ (.+?)…\] \{(.+)\}$", card, re.M)
-    assert [name for name, _ in menus] == ["Rate one of these", "Add to watchlist"], card
+    assert [name for name, _ in menus][:2] == ["Rate one of these", "Add to watchlist"], card
     titles = menus[1][1].split(" | ")
 
     assert f"Added **{titles[1]}** to your watchlist." in blocks["select watchlist: #2"]
@@ -55,7 +55,7 @@ def test_select_reaches_the_second_menu_and_movie_night_text_reads_right() -> No
     rated = blocks["select rate: #1"]
     assert f"[form] Rate {titles[0]}" in rated and f"Rated **{titles[0]}** 7/10." in rated
     error = blocks["select nothing: x"]
-    assert "menus: 1: rate one of these, 2: add to watchlist" in error
+    assert "menus: 1: rate one of these, 2: add to watchlist" in error, error
     shown = blocks["/watchlist show"]
     assert titles[1] in shown and titles[2] in shown and titles[0] not in shown
 

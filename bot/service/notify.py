@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from bot.domain.library import LibraryItem, NotifyTarget
+from bot.domain.plural import plural
 from bot.service.gate import Gate
 from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
 from bot.storage import Storage
@@ -67,8 +68,8 @@ class NotifyService:
         sent = 0
         sender = self.sender
         if sender is None and due:
-            log.warning("%d members were due a 'now available' DM, but nothing can send DMs",
-                        len(due))
+            log.warning("%s due a 'now available' DM, but nothing can send DMs",
+                        plural(len(due), "member"))
         for user_id, found in due.items():
             if sender is None:
                 break

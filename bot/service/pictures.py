@@ -294,7 +294,7 @@ class PictureService:
             self.pending -= 1
 
     async def in_time(self, drawing: Awaitable[Picture | None],
-                      budget: float = REPLY_BUDGET) -> Picture | None:
+                      budget: float | None = None) -> Picture | None:
         """A picture that only accompanies a reply: None when it is not drawn within `budget`
         seconds (it goes on drawing into the cache, for the next reply) or when the drawing
         thread already has `MAX_PENDING` pictures queued. A reply never waits long for a
@@ -306,7 +306,8 @@ class PictureService:
         task = asyncio.ensure_future(drawing)
         task.add_done_callback(_consume)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), budget)
+            return await asyncio.wait_for(asyncio.shield(task),
+                                          REPLY_BUDGET if budget is None else budget)
         except TimeoutError:
             return None
 
