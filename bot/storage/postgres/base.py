@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -33,24 +33,16 @@ import asyncpg
 
 from bot.domain.title_forms import skeleton
 
-from ..contract import Storage
 from ..errors import StorageError
 from ..migration import Migration
+from ..sql.common import WATCHLIST_LOCK
+from ..sql.executor import Executor, SqlStorage
 from ..urls import display_url
 from . import bulk as pg_bulk
 from .migrations import apply_pg_migrations, schema_version
 
 POOL_MIN = 1
 POOL_MAX = 10
-ADD_MOVIE_LOCK = 0x6D6F7661  # advisory lock: one movie insert (check + insert) at a time
-WATCHLIST_LOCK = 0x77617463  # advisory lock class: one watchlist write per guild at a time
-
-_VISIBLE = "(m.guild_id IS NULL OR m.guild_id = $%d)"
-
-
-def _visible(n: int) -> str:
-    return _VISIBLE % n
-
 
 def _count(status: str) -> int:
     """The row count of a command status ("UPDATE 3", "INSERT 0 1")."""
@@ -98,11 +90,60 @@ async def _fill_skeletons(conn: asyncpg.Connection) -> None:
             [r[0] for r in rows], [skeleton(r[1]) for r in rows])
 
 
-class PostgresBase(Storage):
+class PostgresExecutor(Executor):
+    """The shared queries on PostgreSQL: on the pool, or on the connection of a transaction."""
+
+    no_limit = None
+    for_update = " FOR UPDATE"
+
+    def __init__(self, handle: asyncpg.Pool | asyncpg.Connection,
+                 in_transaction: bool = False) -> None:
+        self._handle = handle
+        self._in_transaction = in_transaction
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Any]:
+        return list(await self._handle.fetch(sql, *args))
+
+    async def fetchone(self, sql: str, *args: Any) -> Any:
+        return await self._handle.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._handle.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return _count(await self._handle.execute(sql, *args))
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._handle.executemany(sql, rows)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Executor]:
+        if self._in_transaction:
+            yield self
+            return
+        async with self._handle.acquire() as conn, conn.transaction():
+            yield PostgresExecutor(conn, in_transaction=True)
+
+    def any_of(self, column: str, n: int, kind: str = "bigint") -> str:
+        return f"{column} = ANY(${n}::{kind}[])"
+
+    def values(self, items: Sequence[Any]) -> Any:
+        return list(items)
+
+    async def lock(self, key: int, name: str | None = None) -> None:
+        if name is None:
+            await self._handle.execute("SELECT pg_advisory_xact_lock($1)", key)
+        else:
+            await self._handle.execute("SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
+                                       key, name)
+
+
+class PostgresBase(SqlStorage):
     """The pool and the helpers the area mixins query with."""
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
+        self._db: Executor = PostgresExecutor(pool)
         self.url = url
         self.database = url
         self.path = Path(display_url(url))  # for messages only; never opened as a file

@@ -11,9 +11,9 @@ from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import Movie
 
 from ..models import MOVIE_COLUMNS
-from ..sql.common import movie_from_row
+from ..sql.common import movie_from_row, visible
 from ..sql.media import LINK_COLUMNS, link_from_row, link_values, plan_ratings
-from .base import _VISIBLE, PostgresBase, _count
+from .base import PostgresBase, _count
 
 _PLACES = ", ".join(f"${i}" for i in range(1, 13))
 
@@ -85,7 +85,7 @@ class PostgresMedia(PostgresBase):
         ids = sorted({int(i) for i in tmdb_ids if i})
         rows = await self._fetch(
             f"SELECT {MOVIE_COLUMNS} FROM movies m WHERE m.tmdb_id = ANY($1::bigint[]) "
-            f"AND {_VISIBLE % 2} ORDER BY m.guild_id IS NULL, m.id", ids, guild_id)
+            f"AND {visible(2)} ORDER BY m.guild_id IS NULL, m.id", ids, guild_id)
         found: dict[int, Movie] = {}
         for row in rows:
             found.setdefault(int(row[7]), movie_from_row(row))

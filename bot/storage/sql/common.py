@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.genres import split_genres
-from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, check_changes
+from bot.domain.guild_settings import GUILD_SETTINGS
 
+from ..errors import UnknownMovieError
 from ..models import Movie
+from .executor import Executor
 
 MAX_QUERY_LENGTH = 300
 SEARCH_CANDIDATES = 200  # rows pulled from the trigram index per query and phase
@@ -21,6 +23,17 @@ MIN_SEARCH_SCORE = 0.3  # below this a candidate shares too little with the quer
 MAX_SQL_INT = 2**63 - 1  # the INTEGER/bigint range: a larger id would overflow the binding
 ID_RE = re.compile(r"#([0-9]{1,19})")  # ASCII digits only: "#１２" is no id
 TOP_CHAR = "\U0010ffff"  # sorts after every character: the end of a prefix range
+ADD_MOVIE_LOCK = 0x6D6F7661  # one movie insert (check + insert) at a time (PostgreSQL)
+WATCHLIST_LOCK = 0x77617463  # one watchlist write per guild at a time (PostgreSQL)
+
+
+def visible(n: int) -> str:
+    """SQL true when movie `m` is visible in the guild bound as parameter `n`: the shared
+    catalog (guild_id NULL) or the guild's own."""
+    return f"(m.guild_id IS NULL OR m.guild_id = ${n})"
+
+
+VISIBLE_2 = visible(2)
 SETTINGS_COLUMNS = tuple(setting.name for setting in GUILD_SETTINGS)
 # A guild's own tables, purged after its members' rows (which may refer to its movies).
 GUILD_TABLES = ("movies", "guild_settings", "model_state", "guild_versions", "guild_names",
@@ -59,8 +72,9 @@ def sql_name(name: str) -> str:
     return name
 
 
-def settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    """Checked guild-setting changes (`bot.domain.guild_settings`: the one validator), yes/no
-    settings as 0/1; ValueError (a DomainError) for an unknown name or a bad value."""
-    return {name: int(value) if SETTINGS[name].kind is bool else value
-            for name, value in check_changes(changes).items()}
+async def require_visible(db: Executor, guild_id: int | None, movie_id: int) -> None:
+    """UnknownMovieError unless the movie exists and is visible in the guild."""
+    if not -MAX_SQL_INT - 1 <= movie_id <= MAX_SQL_INT or await db.fetchone(
+            f"SELECT 1 FROM movies m WHERE m.id = $1 AND {VISIBLE_2}",
+            movie_id, guild_id) is None:
+        raise UnknownMovieError(f"movie #{movie_id} is not in this server's catalog")

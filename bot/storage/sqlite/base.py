@@ -11,12 +11,15 @@ a transaction use the writer (they must see its uncommitted rows).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import sqlite3
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 
@@ -24,9 +27,9 @@ import aiosqlite
 
 from bot.domain.title_forms import skeleton
 
-from ..contract import Storage
 from ..errors import StorageError
 from ..migration import Migration
+from ..sql.executor import Executor, SqlStorage
 from ..urls import is_postgres_url
 from .connection import create_private_file, make_private_dir, open_bulk, open_connection
 from .migrations import MIGRATIONS, user_version
@@ -120,7 +123,73 @@ async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
 
 
 
-class SqliteBase(Storage):
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+@lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """`$N` placeholders as SQLite's `?N` (bound from the same sequence of parameters)."""
+    return _NUMBERED.sub(r"?\1", sql)
+
+
+class SqliteExecutor(Executor):
+    """The shared queries on SQLite. Outside a transaction (`conn` None) reads go through
+    the storage's `_fetchall`/`_fetchone` (the reader pool, or the writer inside the task's
+    transaction) and a write through `_write` (the writer's lock, busy retries); inside one,
+    everything runs on the writer connection."""
+
+    no_limit = -1
+    for_update = ""
+
+    def __init__(self, storage: SqliteBase, conn: aiosqlite.Connection | None = None) -> None:
+        self._storage = storage
+        self._conn = conn
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Any]:
+        if self._conn is None:
+            return await self._storage._fetchall(numbered(sql), args)
+        async with self._conn.execute(numbered(sql), args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, *args: Any) -> Any:
+        if self._conn is None:
+            return await self._storage._fetchone(numbered(sql), args)
+        async with self._conn.execute(numbered(sql), args) as cursor:
+            return await cursor.fetchone()
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        if self._conn is None:
+            return await self._storage._write(numbered(sql), args)
+        cursor = await self._conn.execute(numbered(sql), args)
+        count = max(cursor.rowcount, 0)
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as tx:
+            assert isinstance(tx, SqliteExecutor) and tx._conn is not None
+            await tx._conn.executemany(numbered(sql), rows)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Executor]:
+        writer = self._storage._conn
+        if self._conn is not None or _IN_TRANSACTION.get() is writer:
+            yield SqliteExecutor(self._storage, writer)
+            return
+        async with self._storage._transaction() as conn:
+            yield SqliteExecutor(self._storage, conn)
+
+    def any_of(self, column: str, n: int, kind: str = "bigint") -> str:
+        return f"{column} IN (SELECT value FROM json_each(${n}))"
+
+    def values(self, items: Sequence[Any]) -> Any:
+        return json.dumps(list(items))
+
+    async def lock(self, key: int, name: str | None = None) -> None:
+        """Nothing to take: the writer's transaction already runs alone."""
+
+
+class SqliteBase(SqlStorage):
     """The connections (writer, bulk, readers) and the helpers the area mixins query with."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path,
@@ -133,6 +202,7 @@ class SqliteBase(Storage):
         self.database = str(path)  # what a refit job opens (bulk.connect): path or URL
         self._lock = asyncio.Lock()
         self._ratings_writer = RatingBatcher(self._write_rating_batch)
+        self._db: Executor = SqliteExecutor(self)
 
     # ----------------------------------------------------------------- lifecycle
     @classmethod

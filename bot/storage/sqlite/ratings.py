@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,8 +13,9 @@ from bot.domain.scores import check_score
 from bot.domain.watchlist import MAX_WATCHLIST
 
 from ..errors import UnknownMovieError
-from ..models import MOVIE_COLUMNS, RatedMovie, RatingArrays
-from ..sql.common import MAX_SQL_INT, movie_from_row
+from ..models import RatingArrays
+from ..sql.common import MAX_SQL_INT
+from ..sql.ratings import RatingQueries
 from . import bulk
 from .base import _IN_CHUNK, _VISIBLE, SqliteBase
 from .rating_batch import PendingRating
@@ -23,7 +23,7 @@ from .rating_batch import PendingRating
 RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
 
 
-class SqliteRatings(SqliteBase):
+class SqliteRatings(RatingQueries, SqliteBase):
     """Ratings: one member's, a guild's (arrays for the recommender), imports."""
 
     async def upsert_rating(
@@ -100,100 +100,6 @@ class SqliteRatings(SqliteBase):
                     unwatch)
         return results
 
-    async def delete_rating(self, guild_id: int, user_id: int, movie_id: int) -> bool:
-        """Remove one rating; True if there was one."""
-        deleted = await self._write(
-            "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-            (guild_id, user_id, movie_id),
-        )
-        return deleted > 0
-
-    async def delete_member_ratings(self, guild_id: int, user_id: int) -> int:
-        """Remove all of a member's ratings in a guild; returns how many."""
-        return await self._write(
-            "DELETE FROM ratings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-
-    async def get_rating(self, guild_id: int, user_id: int, movie_id: int) -> int | None:
-        """A member's score for a movie, or None."""
-        row = await self._fetchone(
-            "SELECT score FROM ratings WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-            (guild_id, user_id, movie_id),
-        )
-        return int(row[0]) if row else None
-
-    async def member_ratings(
-        self, guild_id: int, user_id: int, limit: int | None = None, offset: int = 0
-    ) -> list[RatedMovie]:
-        """A member's ratings in a guild, newest first."""
-        rows = await self._fetchall(
-            f"SELECT {MOVIE_COLUMNS}, r.score, r.updated_at FROM ratings r "
-            "JOIN movies m ON m.id = r.movie_id WHERE r.guild_id = ? AND r.user_id = ? "
-            "ORDER BY r.updated_at DESC, r.movie_id DESC LIMIT ? OFFSET ?",
-            (guild_id, user_id, -1 if limit is None else max(limit, 0), max(offset, 0)),
-        )
-        return [RatedMovie(movie_from_row(row), int(row[8]), datetime.fromtimestamp(row[9], UTC))
-                for row in rows]
-
-    async def member_rating_arrays(self, guild_id: int,
-                                   user_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """(movie ids int64, scores float32) of a member's ratings in a guild, movie order:
-        what the recommender needs, without building a Movie per rating."""
-        rows = await self._fetchall(
-            "SELECT movie_id, score FROM ratings WHERE guild_id = ? AND user_id = ? "
-            "ORDER BY movie_id", (guild_id, user_id))
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        scores = np.fromiter((r[1] for r in rows), dtype=np.float32, count=len(rows))
-        return ids, scores
-
-    async def count_member_ratings(self, guild_id: int, user_id: int) -> int:
-        row = await self._fetchone(
-            "SELECT count(*) FROM ratings WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id))
-        return int(row[0])
-
-    async def guild_has_ratings(self, guild_id: int) -> bool:
-        """Whether anyone in the guild has rated a movie (one indexed lookup)."""
-        row = await self._fetchone("SELECT 1 FROM ratings WHERE guild_id = ? LIMIT 1",
-                                   (guild_id,))
-        return row is not None
-
-    async def movie_stats(self, guild_id: int, movie_id: int) -> tuple[float | None, int]:
-        """(mean score, number of ratings) of a movie in a guild; (None, 0) when unrated."""
-        row = await self._fetchone(
-            "SELECT avg(score), count(*) FROM ratings WHERE guild_id = ? AND movie_id = ?",
-            (guild_id, movie_id),
-        )
-        return (float(row[0]) if row[0] is not None else None, int(row[1]))
-
-    async def score_counts(self, guild_id: int, movie_ids: Iterable[int]) -> dict[int, int]:
-        """{score: how many ratings of these movies in the guild have it} (score charts; the
-        covering index answers it, movie by movie)."""
-        ids = sorted({int(m) for m in movie_ids})
-        counts: dict[int, int] = {}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start:start + _IN_CHUNK]
-            rows = await self._fetchall(
-                "SELECT score, count(*) FROM ratings WHERE guild_id = ? AND movie_id IN "
-                f"({', '.join('?' * len(chunk))}) GROUP BY score", (guild_id, *chunk))
-            for score, count in rows:
-                counts[int(score)] = counts.get(int(score), 0) + int(count)
-        return counts
-
-    async def score_totals(self, guild_id: int) -> dict[int, tuple[int, int]]:
-        """{movie id: (sum of scores, number of ratings)} for every movie rated in the guild
-        (what `/movies top` ranks; one pass over the covering index)."""
-        rows = await self._fetchall(
-            "SELECT movie_id, sum(score), count(*) FROM ratings WHERE guild_id = ? "
-            "GROUP BY movie_id", (guild_id,))
-        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
-
-    async def guild_score_total(self, guild_id: int) -> tuple[int, int]:
-        """(sum of scores, number of ratings) over all of the guild's ratings."""
-        row = await self._fetchone(
-            "SELECT IFNULL(sum(score), 0), count(*) FROM ratings WHERE guild_id = ?",
-            (guild_id,))
-        return int(row[0]), int(row[1])
-
     async def guild_ratings(self, guild_id: int) -> RatingArrays:
         """All of a guild's ratings as numpy columns, from one SELECT on the bulk connection.
 
@@ -217,12 +123,6 @@ class SqliteRatings(SqliteBase):
                 scores.append(r)
         # joining a million-rating guild's chunks is tens of ms of copying: not on the loop
         return await asyncio.to_thread(bulk.join_columns, users, movies, scores)
-
-    async def ratings_version(self, guild_id: int) -> tuple[int, int]:
-        """(ratings version, number of ratings) of the guild: the version grows with every
-        change of its ratings (kept by triggers); (0, 0) for a guild without ratings."""
-        row = await self._fetchone(bulk.VERSION_SQL, (guild_id,))
-        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def import_history(self, guild_id: int, user_id: int,
                              ratings: Sequence[tuple[int, int]],
