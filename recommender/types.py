@@ -57,7 +57,7 @@ class ModelConfig:
     ease_topk: int = 100
     """Item-item weights (and co-rating counts) kept per movie: memory O(movies x ease_topk)."""
     blend_pick: float = 1.0
-    blend_prior_pick: float = 2.0
+    blend_prior_pick: float = 2.5
     blend_enjoy: float = 0.3
     """Ranking blend. For each member every movie gets up to three scores, each z-scored over
     the guild's movies (mean 0, standard deviation 1, so the weights are comparable):
@@ -83,7 +83,7 @@ class ModelConfig:
 
     The prior part's weight is per movie and shrinks with the guild's own evidence
     (``prior_evidence``), and a popularity part carries members with few ratings
-    (``pop_cold``). Those values (blend_prior_pick 2, prior_evidence 10, pop_cold 100,
+    (``pop_cold``). Those values (blend_prior_pick 2.5, prior_evidence 10, pop_cold 100,
     pop_cold_ratings 2, power 2) were fitted on held-out guild simulations: priors built from
     half of ml-latest-small's users (seeds 0 and 1), guilds of 10-200 members and given-n
     newcomers drawn from the other half, plus two folds of the full data (a prior from the

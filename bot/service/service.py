@@ -603,7 +603,8 @@ class RecommendationService:
             end = min(offset + n, MAX_PICKS)
             best = [r for r in model.popular(end + 1 + len(shown),
                                              exclude=np.concatenate([excluded, hidden]),
-                                             candidates=cand) if r.movie_id not in shown]
+                                             candidates=cand, rated_only=True)
+                    if r.movie_id not in shown]  # "popular in this server": rated here
             return Picks([_pick(r) for r in best[offset:end]], personal=False,
                          provisional=state.provisional, ratings_needed=needed,
                          has_more=len(best) > end)
@@ -675,7 +676,8 @@ class RecommendationService:
         cand = (np.fromiter(cand_ids - seen, dtype=np.int64) if cand_ids is not None else None)
         known = [u for u in user_ids if model.knows_user(u)]
         if not known:
-            best = model.popular(n, exclude=np.fromiter(seen, dtype=np.int64), candidates=cand)
+            best = model.popular(n, exclude=np.fromiter(seen, dtype=np.int64), candidates=cand,
+                                 rated_only=True)  # the server's favourites
             return Picks([_pick(r) for r in best],
                          personal=False, provisional=state.provisional)
         recs = model.recommend_group(known, n=n, strategy=strategy, candidates=cand,

@@ -108,6 +108,10 @@ async def test_picks_the_server_rated_are_not_marked(env: Env) -> None:
     assert rated_here <= set(marked), marked
     assert not any(marked[label] for label in rated_here)
     assert any(marked.values())
+    # a member without ratings sees "Popular in this server": only movies rated here
+    cold = await env.run(env.carol, "recommend")
+    assert cold.embed["title"] == "Popular in this server"
+    assert _lines(cold) and not any(NEW_HERE in line for line in _lines(cold))
 
 
 async def test_without_a_prior_empty_states_say_how_to_install_one(env: Env) -> None:
