@@ -6,7 +6,8 @@
 * `/library refresh` (Manage Server): read the media server's library now (it is also read
   every `[media] library_hours`, `library_task`).
 * With `[seerr] webhook_port` and `webhook_secret` set, the cog runs the listener Seerr's
-  webhook posts `MEDIA_AVAILABLE` to (`bot.media.webhook`) for as long as it is loaded.
+  webhook posts `MEDIA_AVAILABLE` to (`bot.media.webhook`) for as long as it is loaded (in
+  cluster 0 of a sharded bot; any process can send the DMs).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class Library(commands.Cog):
         if services is not None:
             services.notify.sender = self.send_notice
         seerr = self.bot.settings.seerr
-        if services is not None and seerr.webhook_port and seerr.webhook_secret:
+        # A sharded bot runs several processes on the one config: cluster 0 listens.
+        first = self.bot.settings.sharding.cluster_id == 0
+        if services is not None and seerr.webhook_port and seerr.webhook_secret and first:
             notify = services.notify
 
             async def on_available(tmdb: int) -> object:

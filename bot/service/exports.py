@@ -74,3 +74,17 @@ def media_csv(links: Iterable[MediaLink], seen: Iterable[SeenMovie]) -> bytes:
     movies = ([csv_cell(row.service), "", csv_cell(row.movie.title), csv_cell(row.movie.year),
                csv_cell(row.rating), when(row.watched_at)] for row in seen)
     return _csv(MEDIA_COLUMNS, [*accounts, *movies])
+
+
+NOTIFY_COLUMNS = ("what", "movie", "at")
+
+
+def notify_csv(since: float | None, sent: Iterable[tuple[str, float]]) -> bytes:
+    """The member's /notify choice (a "notify on" row with its time, when on) and the "now
+    available" notices sent ("Title (Year)", when) as UTF-8 CSV."""
+    def at(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+    rows = [["notify on", "", at(since)]] if since is not None else []
+    rows += [["notified", csv_cell(label), at(when)] for label, when in sent]
+    return _csv(NOTIFY_COLUMNS, rows)

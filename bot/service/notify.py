@@ -21,8 +21,9 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from bot.domain.library import LibraryItem, NotifyTarget
 from bot.domain.plural import plural
+from bot.service.exports import notify_csv
 from bot.service.gate import Gate
-from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
+from bot.service.member_data import MemberData, MemberDataRegistry, MemberExport, MemberTable
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class NotifyService:
                 "notify", (MemberTable("media_notify", ("guild_id", "user_id", "since")),
                            MemberTable("media_notified", ("guild_id", "user_id", "movie_id",
                                                           "sent_at"))),
-                count=None))
+                count=None, export=self.export_file))
 
     async def set(self, guild_id: int, user_id: int, on: bool) -> None:
         async with self.gate.enter():
@@ -53,6 +54,15 @@ class NotifyService:
     async def is_on(self, guild_id: int, user_id: int) -> bool:
         async with self.gate.enter():
             return await self.storage.notify_on(guild_id, user_id)
+
+    async def export_file(self, guild_id: int, user_id: int) -> MemberExport | None:
+        """/export: the member's /notify choice and the notices they were sent."""
+        async with self.gate.enter():
+            since, sent = await self.storage.notify_record(guild_id, user_id)
+        if since is None and not sent:
+            return None
+        return MemberExport("notify", notify_csv(since, sent),
+                            len(sent) + (since is not None))
 
     async def available(self, tmdb_ids: Iterable[int], imdb_ids: Iterable[str] = ()) -> int:
         """Movies became available: DM each opted-in member who watchlisted one, once.

@@ -655,3 +655,9 @@ class Storage(ABC):
     async def claim_notified(self, guild_id: int, user_id: int, movie_id: int,
                              now: float) -> bool:
         """Record the member's notice for the movie; False when they already had one."""
+
+    @abstractmethod
+    async def notify_record(self, guild_id: int,
+                            user_id: int) -> tuple[float | None, list[tuple[str, float]]]:
+        """For /export: since when the member has "now available" DMs on (None: off) and
+        the notices sent ("Title (Year)", sent at), oldest first."""

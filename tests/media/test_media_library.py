@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import aiohttp
 import media_imitations as im  # tests/media/conftest.py registers it
@@ -289,3 +290,18 @@ async def test_the_webhook_wants_the_secret():
     finally:
         await hook.close()
     assert got == [949]
+
+
+async def test_the_library_is_read_when_due_and_then_every_library_hours_jittered(tmp_path,
+                                                                                  servers):
+    jf, _px, _seerr, _urls = servers
+    jf.libraries = {"m": ("Movies", "movies", [im.library_item(1, tmdb=949)])}
+    async with running(tmp_path, servers) as app:
+        assert (await app.library.refresh_due(now=1000.0)) is not None  # at start: at once
+        hours = app.library.settings.media.library_hours * 3600
+        due = app.library.next_read_at
+        assert 0.9 * hours - 60 <= due - time.time() <= 1.1 * hours  # ±10 % jitter
+        assert await app.library.refresh_due(now=due - 1) is None
+        reads = jf.seen["folders"]
+        assert await app.library.refresh_due(now=due + 1) is not None
+        assert jf.seen["folders"] == reads + 1

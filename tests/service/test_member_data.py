@@ -64,7 +64,10 @@ async def test_forget_and_export_cover_every_kind(services):
         "ratings": 1, "media": 0, "watchlist": 1, "not_interested": 1}
     files = await services.member_data.export(G1, ALICE)
     assert [(f.name, f.rows) for f in files] == [
-        ("ratings", 1), ("watchlist", 1), ("not-interested", 1)]
+        ("ratings", 1), ("watchlist", 1), ("notify", 2), ("not-interested", 1)]
+    notify_file = files[2].content.decode().splitlines()
+    assert notify_file[0] == "what,movie,at" and notify_file[1].startswith("notify on,,")
+    assert notify_file[2].startswith("notified,Up (2009),")
     assert files[0].content.decode().splitlines()[0] == "title,year,genres,score,updated_at"
     told = []
     services.member_data.forget_listeners.append(lambda g, m: told.append((g, m)))

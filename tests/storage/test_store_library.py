@@ -81,3 +81,12 @@ async def test_notify_targets_are_opted_in_watchlisters_and_notices_are_once(sto
     await store.set_notify(G, BOB, False, 7.0)
     assert not await store.notify_on(G, BOB)
     assert [t.user_id for t in await store.notify_targets([949])] == [ALICE]
+
+
+async def test_notify_record_for_export(store):
+    matrix = await store.add_movie("Matrix, The", 1999)
+    assert await store.notify_record(G, ALICE) == (None, [])
+    await store.set_notify(G, ALICE, True, 100.0)
+    await store.claim_notified(G, ALICE, matrix.id, 200.0)
+    await store.claim_notified(OTHER_G, ALICE, matrix.id, 300.0)
+    assert await store.notify_record(G, ALICE) == (100.0, [("The Matrix (1999)", 200.0)])

@@ -123,3 +123,15 @@ class PostgresLibrary(PostgresBase):
             "INSERT INTO media_notified (guild_id, user_id, movie_id, sent_at) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             guild_id, user_id, movie_id, now))
+
+    async def notify_record(self, guild_id: int,
+                            user_id: int) -> tuple[float | None, list[tuple[str, float]]]:
+        row = await self._row(
+            "SELECT since FROM media_notify WHERE guild_id = $1 AND user_id = $2",
+            guild_id, user_id)
+        rows = await self._fetch(
+            "SELECT m.title, m.year, n.sent_at FROM media_notified n JOIN movies m "
+            "ON m.id = n.movie_id WHERE n.guild_id = $1 AND n.user_id = $2 "
+            "ORDER BY n.sent_at, m.id", guild_id, user_id)
+        return (None if row is None else float(row[0]),
+                [(target_label(str(r[0]), r[1]), float(r[2])) for r in rows])

@@ -141,3 +141,15 @@ class SqliteLibrary(SqliteBase):
         return bool(await self._write(
             "INSERT OR IGNORE INTO media_notified (guild_id, user_id, movie_id, sent_at) "
             "VALUES (?, ?, ?, ?)", (guild_id, user_id, movie_id, now)))
+
+    async def notify_record(self, guild_id: int,
+                            user_id: int) -> tuple[float | None, list[tuple[str, float]]]:
+        row = await self._fetchone(
+            "SELECT since FROM media_notify WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id))
+        rows = await self._fetchall(
+            "SELECT m.title, m.year, n.sent_at FROM media_notified n JOIN movies m "
+            "ON m.id = n.movie_id WHERE n.guild_id = ? AND n.user_id = ? "
+            "ORDER BY n.sent_at, m.id", (guild_id, user_id))
+        return (None if row is None else float(row[0]),
+                [(target_label(str(r[0]), r[1]), float(r[2])) for r in rows])
