@@ -8,7 +8,6 @@ service's rules.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -97,10 +96,15 @@ class Movies(commands.Cog):
     @app_commands.describe(movie="The movie (pick one from the suggestions)")
     async def info(self, interaction: discord.Interaction, movie: MovieParam) -> None:
         guild_id = guild_id_of(interaction)
-        tmdb = self.bot.app.details
-        if tmdb.enabled:  # TMDB may take a moment: answer "thinking" first
+        use_case = self.bot.app.movie_pages
+        if use_case.looks_up_tmdb:  # TMDB may take a moment: answer "thinking" first
             await interaction.response.defer(ephemeral=True, thinking=True)
-        details = await self.bot.app.catalog.details(guild_id, interaction.user.id, movie)
+        # The server's score distribution with the member's own score marked (none while the
+        # hidden-ratings rule withholds the aggregate) is drawn while TMDB is asked: each has
+        # its own short budget, and the reply waits for neither past it.
+        info = await soon_or_thinking(interaction, use_case.info(
+            guild_id, interaction.user.id, movie), ephemeral=True)
+        details, from_tmdb, chart = info.ratings, info.tmdb, info.chart
         found, mean, count = movie, details.mean, details.count
         mine, predicted = details.mine, details.predicted
         embed = discord.Embed(title=movie_label(found, 256), colour=discord.Colour.blurple())
@@ -118,13 +122,6 @@ class Movies(commands.Cog):
                         value=stars(mine) if mine is not None else "Not rated yet — use `/rate`")
         if predicted is not None:
             embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
-        # The server's score distribution with the member's own score marked (none while the
-        # hidden-ratings rule withholds the aggregate), drawn while TMDB is asked: each has
-        # its own short budget, and the reply waits for neither past it.
-        pictures = self.bot.app.pictures
-        from_tmdb, chart = await asyncio.gather(tmdb.get(found), soon_or_thinking(
-            interaction, pictures.in_time(pictures.movie_distribution(
-                guild_id, interaction.user.id, found)), ephemeral=True))
         add_details(embed, found, from_tmdb)
         if found.guild_id is not None:
             embed.set_footer(text="Added by this server")
@@ -154,7 +151,12 @@ class Movies(commands.Cog):
         if chosen is not None and not chosen.movie_ids:
             raise UserError(f"No {safe(chosen.name)} movies are known in this server yet.")
         await interaction.response.defer(thinking=True)
-        entries = await catalog.top(guild_id, TOP_COUNT, chosen, asker_id=interaction.user.id)
+        # Only the member sees the chart (it marks their own ratings of these movies); drawn
+        # before the list is sent so that it follows the list at once.
+        top = await self.bot.app.movie_pages.top(
+            guild_id, TOP_COUNT, chosen, asker_id=interaction.user.id,
+            chart_title=lambda n: f"Scores of the {plural(n, 'movie')} above")
+        entries, chart = top.entries, top.chart
         lines = [f"{i}. {movie_label(e.movie)} — {stars(round(e.score, 1))}"
                  f" (average {stars(round(e.mean, 1))} from {e.count} "
                  f"rating{'s' if e.count != 1 else ''})"
@@ -169,12 +171,6 @@ class Movies(commands.Cog):
         embed = discord.Embed(title=title, description="\n".join(lines),
                               colour=discord.Colour.gold())
         embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
-        # Only the member sees the chart (it marks their own ratings of these movies); drawn
-        # first so that it follows the list at once.
-        pictures = self.bot.app.pictures
-        chart = await pictures.in_time(pictures.list_distribution(
-            guild_id, interaction.user.id, [e.movie.id for e in entries],
-            f"Scores of the {plural(len(entries), 'movie')} above"))
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
         if chart is not None:
             await interaction.followup.send(embed=picture_embed("How these were rated", chart),

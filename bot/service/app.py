@@ -25,6 +25,7 @@ from bot.service.imports import ImportService
 from bot.service.library import LibraryService
 from bot.service.media import MediaService
 from bot.service.member_data import MemberDataRegistry, MemberTable
+from bot.service.movie_pages import MoviePagesService
 from bot.service.movienight import MovieNightService
 from bot.service.not_interested import NotInterestedService
 from bot.service.notify import NotifyService
@@ -61,6 +62,7 @@ class Services:
     movienight: MovieNightService
     details: DetailsService  # TMDB posters and details; off without [tmdb] api_key
     pictures: PictureService  # /taste, charts, summary and picks card (drawn off the loop)
+    movie_pages: MoviePagesService  # /movies info and top: one call each
     picks: PicksService  # /recommend's one call: picks, watchlist marks, card, TMDB details
     checklist: SetupService  # /setup: what is configured and what is missing
     media: MediaService  # linked Jellyfin/Plex/Trakt/Letterboxd accounts and their sync
@@ -99,11 +101,12 @@ class Services:
         notify = NotifyService(storage, gate, member_data)  # opt-ins and notices sent
         library.added_listeners.append(notify.library_added)
         not_interested = NotInterestedService(storage, gate, member_data)
+        catalog = CatalogService(storage, settings, recs, gate)
         return cls(
             storage=storage,
             gate=gate,
             recommendations=recs,
-            catalog=CatalogService(storage, settings, recs, gate),
+            catalog=catalog,
             ratings=ratings,
             settings=SettingsService(storage, recs, gate),
             guilds=guilds,
@@ -116,6 +119,7 @@ class Services:
             movienight=movienight,
             details=details,
             pictures=pictures,
+            movie_pages=MoviePagesService(catalog, details, pictures),
             picks=PicksService(recs, watchlist, pictures, details, sources, requests),
             checklist=SetupService(storage, settings, gate),
             media=media,

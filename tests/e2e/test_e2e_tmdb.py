@@ -139,6 +139,7 @@ async def with_tmdb(env: Env, tmdb: FakeTmdb):
                                             test_image_origins=(tmdb.url,)))
     app.pictures.posters = app.details  # as Services.build wires it when a key is set
     app.picks.details = app.details
+    app.movie_pages.details = app.details
     yield env
     await app.details.close()
 

@@ -30,6 +30,7 @@ def _with_tmdb(env, fake) -> DetailsService:
                                             test_image_origins=(fake.url,)))
     app.pictures.posters = app.details
     app.picks.details = app.details  # /recommend's top pick
+    app.movie_pages.details = app.details  # /movies info
     return app.details
 
 
