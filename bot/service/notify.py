@@ -69,6 +69,11 @@ class NotifyService:
         Returns how many DMs were delivered."""
         async with self.gate.enter():
             targets = await self.storage.notify_targets(tmdb_ids, imdb_ids)
+        return await self._deliver(targets)
+
+    async def _deliver(self, targets: list[NotifyTarget]) -> int:
+        """Claim each (member, movie) notice, then DM each member whose claim is new once."""
+        async with self.gate.enter():
             due: dict[int, list[NotifyTarget]] = {}
             now = time.time()
             for target in targets:
@@ -93,6 +98,11 @@ class NotifyService:
         return sent
 
     async def library_added(self, items: list[LibraryItem]) -> int:
-        """New library items (a library read): the same as a webhook for their movies."""
-        return await self.available([i.tmdb_id for i in items if i.tmdb_id],
-                                    [i.imdb_id for i in items if i.imdb_id])
+        """New library items (a library read): their movies, matched to each guild's catalog
+        as `/recommend source:library` matches them, are now available."""
+        async with self.gate.enter():
+            targets: list[NotifyTarget] = []
+            for server in sorted({i.server for i in items}):
+                targets += await self.storage.item_notify_targets(
+                    server, [i.item_id for i in items if i.server == server])
+        return await self._deliver(targets)

@@ -652,6 +652,12 @@ class Storage(ABC):
         watchlist, in every guild."""
 
     @abstractmethod
+    async def item_notify_targets(self, server: str,
+                                  item_ids: Sequence[str]) -> list[NotifyTarget]:
+        """The opted-in members with the movie one of these library items is (matched as
+        `library_movies` does) on their watchlist, in every guild."""
+
+    @abstractmethod
     async def claim_notified(self, guild_id: int, user_id: int, movie_id: int,
                              now: float) -> bool:
         """Record the member's notice for the movie; False when they already had one."""

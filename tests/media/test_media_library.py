@@ -139,11 +139,14 @@ async def test_a_new_library_item_notifies_opted_in_watchlisters_once(tmp_path, 
         app.notify.sender = sender
         await app.library.refresh()  # the first read: Heat was there already, no DM
         assert sent == []
+        alien = await app.storage.add_movie("Alien", 1979)  # no ids: by title and year
+        await app.watchlist.add(G, BOB, alien)
         jf.libraries["m"][2].append(im.library_item(2, tmdb=14160, title="Up", year=2009))
+        jf.libraries["m"][2].append(im.library_item(3, title="Alien", year=1979))
         read = await app.library.refresh(manual=True)
-        assert read.added == 1
-        assert sorted((u, [t.label for t in ts]) for u, ts in sent) == [
-            (ALICE, ["Up (2009)"]), (BOB, ["Up (2009)"])]
+        assert read.added == 2
+        assert sorted((u, sorted(t.label for t in ts)) for u, ts in sent) == [
+            (ALICE, ["Up (2009)"]), (BOB, ["Alien (1979)", "Up (2009)"])]
         assert await app.notify.available([14160]) == 0  # the same movie again: nothing
         assert len(sent) == 2
         with pytest.raises(MediaProblem, match="moments ago"):

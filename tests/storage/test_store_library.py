@@ -90,3 +90,22 @@ async def test_notify_record_for_export(store):
     await store.claim_notified(G, ALICE, matrix.id, 200.0)
     await store.claim_notified(OTHER_G, ALICE, matrix.id, 300.0)
     assert await store.notify_record(G, ALICE) == (100.0, [("The Matrix (1999)", 200.0)])
+
+
+async def test_item_notify_targets_match_items_as_the_library_does(store):
+    alien = await store.add_movie("Alien", 1979)  # no ids: matched by title and year
+    heat = await store.add_movie("Heat", 1995, tmdb_id=949)
+    mine = await store.add_movie("Home Movie", 2020, guild_id=OTHER_G)
+    for guild, user, movie in ((G, ALICE, alien), (G, BOB, heat), (G, CAROL, alien),
+                               (OTHER_G, ALICE, mine), (G, ALICE, heat)):
+        await store.watchlist_add(guild, user, movie.id)
+        await store.set_notify(guild, user, user != CAROL, 1.0)
+    await store.replace_library("jellyfin", [
+        item(1, "Alien", 1979), item(2, "Heat", 1995, tmdb=949), item(3, "Home Movie", 2020),
+        item(4, "Brazil", 1985)], 1.0)
+    found = await store.item_notify_targets("jellyfin", ["i1", "i3", "i4"])
+    assert [(t.guild_id, t.user_id, t.movie_id) for t in found] == [
+        (G, ALICE, alien.id), (OTHER_G, ALICE, mine.id)]
+    assert [t.user_id for t in await store.item_notify_targets("jellyfin", ["i2"])] == [
+        ALICE, BOB]
+    assert await store.item_notify_targets("plex", ["i1"]) == []

@@ -16,6 +16,7 @@ from ..sql.library import (
     REQUEST_COLUMNS,
     item_from_row,
     item_rows,
+    item_targets_sql,
     library_sql,
     request_from_row,
     target_label,
@@ -116,6 +117,16 @@ class PostgresLibrary(PostgresBase):
             found.setdefault((int(r[0]), int(r[1]), int(r[2])), NotifyTarget(
                 int(r[0]), int(r[1]), int(r[2]), target_label(str(r[3]), r[4])))
         return list(found.values())
+
+    async def item_notify_targets(self, server: str,
+                                  item_ids: Sequence[str]) -> list[NotifyTarget]:
+        sql = item_targets_sql("= ANY($2::text[])").replace("{server}", "$1")
+        rows = await self._fetch(sql, server, sorted(set(item_ids)))
+        found: dict[tuple[int, int, int], NotifyTarget] = {}
+        for r in rows:
+            found.setdefault((int(r[0]), int(r[1]), int(r[2])), NotifyTarget(
+                int(r[0]), int(r[1]), int(r[2]), target_label(str(r[3]), r[4])))
+        return sorted(found.values(), key=lambda t: (t.guild_id, t.user_id, t.movie_id))
 
     async def claim_notified(self, guild_id: int, user_id: int, movie_id: int,
                              now: float) -> bool:

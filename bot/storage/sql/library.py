@@ -62,3 +62,16 @@ NOTIFY_TARGETS = (
     "JOIN watchlist w ON w.guild_id = n.guild_id AND w.user_id = n.user_id "
     "JOIN movies m ON m.id = w.movie_id WHERE {where} "
     "ORDER BY w.guild_id, w.user_id, m.id")
+
+
+def item_targets_sql(item_list: str) -> str:
+    """The opted-in watchlisters of the movies some library items are (matched as
+    `library_sql` does, in the watchlist's guild): `item_list` is the SQL for the item ids
+    (the server is the first parameter)."""
+    parts = ["SELECT w.guild_id, w.user_id, m.id, m.title, m.year FROM media_library l "
+             f"JOIN movies m ON {match} JOIN watchlist w ON w.movie_id = m.id "
+             "JOIN media_notify n ON n.guild_id = w.guild_id AND n.user_id = w.user_id "
+             f"WHERE l.server = {{server}} AND l.item_id {item_list} "
+             "AND (m.guild_id IS NULL OR m.guild_id = w.guild_id)"
+             for match in MATCHES]
+    return " UNION ".join(parts)

@@ -22,10 +22,12 @@ from bot.domain.library import LibraryItem, NotifyTarget, SeerrRequest
 
 from ..sql.library import (
     ITEM_COLUMNS,
+    MATCHES,
     NOTIFY_TARGETS,
     REQUEST_COLUMNS,
     item_from_row,
     item_rows,
+    item_targets_sql,
     library_sql,
     request_from_row,
     target_label,
@@ -134,6 +136,20 @@ class SqliteLibrary(SqliteBase):
                     found.setdefault((int(r[0]), int(r[1]), int(r[2])), NotifyTarget(
                         int(r[0]), int(r[1]), int(r[2]), target_label(str(r[3]), r[4])))
         return list(found.values())
+
+    async def item_notify_targets(self, server: str,
+                                  item_ids: Sequence[str]) -> list[NotifyTarget]:
+        ids = sorted(set(item_ids))
+        found: dict[tuple[int, int, int], NotifyTarget] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            marks = f"IN ({', '.join('?' * len(chunk))})"
+            sql = item_targets_sql(marks).replace("{server}", "?")
+            rows = await self._fetchall(sql, [server, *chunk] * len(MATCHES))
+            for r in rows:
+                found.setdefault((int(r[0]), int(r[1]), int(r[2])), NotifyTarget(
+                    int(r[0]), int(r[1]), int(r[2]), target_label(str(r[3]), r[4])))
+        return sorted(found.values(), key=lambda t: (t.guild_id, t.user_id, t.movie_id))
 
     async def claim_notified(self, guild_id: int, user_id: int, movie_id: int,
                              now: float) -> bool:
