@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.domain.plural import plural
 from bot.domain.servers import server_name
 from bot.health import LoginRetry
+from bot.i18n.interactions import ServerLanguages, settle, speak_per_interaction
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
 if TYPE_CHECKING:
@@ -86,6 +87,9 @@ class MovieTree(app_commands.CommandTree["MovieBot"]):
                 raise app_commands.NoPrivateMessage()  # but a client could still send one
             return False
         if self.client.accepting_commands:
+            # The member's language was set from the payload; one whose language the bot does
+            # not speak gets the server's (read once per server).
+            await settle(interaction, self.client.languages, self.client.app.settings.get)
             return True
         with contextlib.suppress(Exception):  # the connection may already be closing
             if interaction.type is discord.InteractionType.application_command:
@@ -120,6 +124,9 @@ class MovieBot(commands.Bot):
         self._status_task: asyncio.Task[None] | None = None
         self.login_retry: LoginRetry | None = None  # the last failed login, until one works
         self.status_changed = asyncio.Event()  # wakes the status writer (`bot.health`)
+        # Each interaction runs in its member's language (`bot.i18n.interactions`).
+        self.languages = ServerLanguages()
+        speak_per_interaction(self, self.languages)
         # The tree's error handler is installed by an extension (`cogs.error_handler`): the
         # bot object does not depend on the cogs.
 
@@ -200,6 +207,12 @@ class MovieBot(commands.Bot):
         await self.prepare()
         if self.services is None:  # closed while preparing
             return
+        if self.tree.translator is None:  # names and descriptions in the members' languages
+            from bot.i18n.catalogs import load_all
+            from bot.i18n.translator import CatalogTranslator
+
+            await asyncio.to_thread(load_all)
+            await self.tree.set_translator(CatalogTranslator())
         for extension in EXTENSIONS:
             if extension not in self.extensions:
                 await self.load_extension(extension)

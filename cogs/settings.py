@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.domain.guild_settings import GUILD_SETTINGS, SETTINGS, GuildSetting
 from bot.domain.models import GuildSettings
 from bot.domain.places import matching_timezones
+from bot.i18n import N_, _, number
 from cogs.ui.guild import guild_id_of
 from cogs.ui.text import NO_PINGS, safe
 
@@ -27,18 +28,22 @@ if TYPE_CHECKING:
     from bot.client import MovieBot
 
 # Options, choices, ranges and labels come from the declarations (bot.domain.guild_settings).
-ADD_MOVIES_CHOICES = [app_commands.Choice(name=label, value=value)
+# (Choice names as `locale_str`: Discord shows each member them in their language.)
+ADD_MOVIES_CHOICES = [app_commands.Choice(name=app_commands.locale_str(label), value=value)
                       for value, label in SETTINGS["add_movie_permission"].choices]
+# Languages by their own names ("Deutsch"), the same in every language.
+LANGUAGE_CHOICES = [app_commands.Choice(name=label, value=value)
+                    for value, label in SETTINGS["language"].choices]
 RESET_CHOICES = [
-    app_commands.Choice(name="Everything", value="all"),
-    *(app_commands.Choice(name=setting.short, value=setting.name)
+    app_commands.Choice(name=app_commands.locale_str("Everything"), value="all"),
+    *(app_commands.Choice(name=app_commands.locale_str(setting.short), value=setting.name)
       for setting in GUILD_SETTINGS),
 ]
 RESETTABLE = tuple(setting.name for setting in GUILD_SETTINGS)
 ORIGINS = {
-    "default": "default",
-    "set": "set here",
-    "auto": "auto-tuned to this server's ratings",
+    "default": N_("default"),
+    "set": N_("set here"),
+    "auto": N_("auto-tuned to this server's ratings"),
 }
 
 
@@ -56,47 +61,55 @@ REMINDER_LOW, REMINDER_HIGH = map(int, _bounds("reminder_minutes"))
 _FORMATS = {"regularization": ("{:g}", "{:.3g}")}
 
 
+def _localised(fmt: str, value: float) -> str:
+    """`value` formatted by `fmt` ("{:g}", "{:.3g}"), in the language's number format."""
+    return number(float(fmt.format(value))) if fmt != "{}" else number(value)
+
+
 def _number(value: float | None, default: float, fmt: str = "{}") -> str:
     if value is None:
-        return f"{fmt.format(default)} (default)"
-    return f"{fmt.format(value)} (set here)"
+        return _("{value} (default)").format(value=_localised(fmt, default))
+    return _("{value} (set here)").format(value=_localised(fmt, value))
 
 
 def _effective(value: tuple[float, str], fmt: str) -> str:
-    number, origin = value
-    return f"{fmt.format(number)} ({ORIGINS.get(origin, origin)})"
+    shown, origin = value
+    return f"{_localised(fmt, shown)} ({_(ORIGINS[origin]) if origin in ORIGINS else origin})"
 
 
 def _shown(bot: MovieBot, setting: GuildSetting, current: GuildSettings,
            effective: dict[str, tuple[float, str]]) -> str:
     value = getattr(current, setting.name)
     if setting.parse is not None:
-        return safe(value, 1000) if value else setting.unset.capitalize()
-    if setting.choices:
+        return safe(value, 1000) if value else _(setting.unset).capitalize()
+    if setting.name == "language":  # a language's own name
         return dict(setting.choices).get(value, value)
+    if setting.choices:
+        return _(dict(setting.choices)[value]) if value in dict(setting.choices) else value
     if setting.kind is bool:
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     fmt, effective_fmt = _FORMATS.get(setting.name, ("{}", "{:g}"))
     if setting.name in effective:
         return _effective(effective[setting.name], effective_fmt)
     default = getattr(bot.settings.recommender, setting.name) if setting.default is None \
         else setting.default
     if setting.default is not None:
-        return f"{value}" + (" (default)" if value == setting.default else " (set here)")
+        return (_("{value} (default)") if value == setting.default
+                else _("{value} (set here)")).format(value=value)
     return _number(value, default, fmt)
 
 
 def settings_embed(bot: MovieBot, current: GuildSettings,
-                   title: str = "Server settings",
+                   title: str | None = None,
                    effective: dict[str, tuple[float, str]] | None = None) -> discord.Embed:
     """The guild's settings: each value with where it comes from (default, set here,
     auto-tuned). `effective` is what the model uses now (from the recommendation service)."""
     effective = effective or {}
-    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    embed = discord.Embed(title=title or _("Server settings"), colour=discord.Colour.blurple())
     for setting in GUILD_SETTINGS:
-        embed.add_field(name=setting.label, value=_shown(bot, setting, current, effective),
+        embed.add_field(name=_(setting.label), value=_shown(bot, setting, current, effective),
                         inline=setting.kind in (int, float))
-    embed.set_footer(text="reset: puts a setting back to its default")
+    embed.set_footer(text=_("reset: puts a setting back to its default"))
     return embed
 
 
@@ -111,7 +124,8 @@ class Settings(commands.Cog):
         **{setting.option: setting.help for setting in GUILD_SETTINGS},
         reset="Put a setting (or everything) back to its default",
     )
-    @app_commands.choices(add_movies=ADD_MOVIES_CHOICES, reset=RESET_CHOICES)
+    @app_commands.choices(add_movies=ADD_MOVIES_CHOICES, language=LANGUAGE_CHOICES,
+                          reset=RESET_CHOICES)
     async def settings(
         self,
         interaction: discord.Interaction,
@@ -124,6 +138,7 @@ class Settings(commands.Cog):
         region: app_commands.Range[str, 0, 2] | None = None,
         services: app_commands.Range[str, 0, 900] | None = None,
         reminder_minutes: app_commands.Range[int, REMINDER_LOW, REMINDER_HIGH] | None = None,
+        language: app_commands.Choice[str] | None = None,
         reset: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -136,21 +151,23 @@ class Settings(commands.Cog):
             add_movie_permission=add_movies.value if add_movies is not None else None,
             ratings_visible=ratings_visible, min_ratings_for_personal=min_ratings,
             features=features, regularization=regularization, timezone=timezone,
-            region=region, services=services, reminder_minutes=reminder_minutes)
+            region=region, services=services, reminder_minutes=reminder_minutes,
+            language=language.value if language is not None else None)
+        self.bot.languages.remember(guild_id, update.settings.language)
         changed = reset is not None or any(
             v is not None for v in (add_movies, ratings_visible, min_ratings, features,
                                     regularization, timezone, region, services,
-                                    reminder_minutes))
+                                    reminder_minutes, language))
         if not changed:
             await interaction.response.send_message(
                 embed=settings_embed(self.bot, update.settings, effective=update.effective),
                 ephemeral=True, allowed_mentions=NO_PINGS)
             return
         # A model parameter changed: the model is refitted (debounced like a new rating).
-        note = ("The recommendation model will be retrained with the new settings shortly."
+        note = (_("The recommendation model will be retrained with the new settings shortly.")
                 if update.retraining else None)
         await interaction.response.send_message(
-            content=note, embed=settings_embed(self.bot, update.settings, "Settings updated",
+            content=note, embed=settings_embed(self.bot, update.settings, _("Settings updated"),
                                                update.effective),
             ephemeral=True, allowed_mentions=NO_PINGS)
 

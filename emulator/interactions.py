@@ -109,6 +109,20 @@ def _resolve_value(
     return value
 
 
+def localized_name(item: dict[str, Any], locale: str | None) -> str | None:
+    """The name a client in `locale` shows for a command or option (None: the name itself)."""
+    return (item.get("name_localizations") or {}).get(locale) if locale else None
+
+
+def _canonical(defs: list[dict[str, Any]], key: str, locale: str | None) -> str:
+    """The option name (as the bot registered it) a member typed as `key`, which may be the
+    name their client language shows."""
+    for d in defs:
+        if key == localized_name(d, locale):
+            return str(d["name"])
+    return key
+
+
 def build_options(
     emu: DiscordEmulator,
     defs: list[dict[str, Any]],
@@ -119,10 +133,14 @@ def build_options(
     channel: Channel,
     focused: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``data.options`` tree for a (sub)command invocation."""
+    """The ``data.options`` tree for a (sub)command invocation. Names may be given as the
+    member's client shows them (their locale's `name_localizations`); the payload carries the
+    registered names, as Discord's does."""
+    locale = member.user.locale
     if path:
         sub = next(
-            (d for d in defs if d["name"] == path[0] and d["type"] in _SUBCOMMANDS),
+            (d for d in defs if path[0] in (d["name"], localized_name(d, locale))
+             and d["type"] in _SUBCOMMANDS),
             None,
         )
         if sub is None:
@@ -135,10 +153,13 @@ def build_options(
     if subs:
         raise ValueError(f"this command needs a subcommand, one of {subs}")
     by_name = {d["name"]: d for d in defs}
-    if focused is not None and focused not in by_name:
-        focused = focused.replace("_", "-")
+    if focused is not None:
+        focused = _canonical(defs, focused, locale)
+        if focused not in by_name:
+            focused = focused.replace("_", "-")
     given: dict[str, Any] = {}
     for key, value in values.items():
+        key = _canonical(defs, key, locale)
         name = key if key in by_name else key.replace("_", "-")
         if name not in by_name:
             raise ValueError(f"unknown option {key!r}; registered options: {list(by_name)}")
@@ -218,7 +239,7 @@ def _command_data(
     parts = command.split()
     if not parts:
         raise ValueError("empty command name")
-    cmd = emu.find_command(parts[0], member.guild)
+    cmd = emu.find_command(parts[0], member.guild, member.user.locale)
     resolved: dict[str, Any] = {}
     channel = channel or member.guild.text_channels[0]
     options = build_options(emu, cmd.get("options") or [], parts[1:], values, resolved, member,

@@ -74,6 +74,13 @@ EVENT_LOCATION = 100
 NUMBER_TYPE_MAX = "NUMBER_TYPE_MAX"
 NUMBER_TYPE_MIN = "NUMBER_TYPE_MIN"
 NUMBER_TYPE_COERCE = "NUMBER_TYPE_COERCE"
+INVALID_NAME = "APPLICATION_COMMAND_INVALID_NAME"
+ENUM_TYPE_COERCE = "ENUM_TYPE_COERCE"
+# The locales Discord accepts as keys of name_localizations / description_localizations.
+LOCALES = frozenset((
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko"))
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # bytes: Discord's default upload limit
 REQUEST_TOO_LARGE = 40005
 
@@ -245,11 +252,35 @@ def choices_errors(choices: list[dict[str, Any]], *,
     return errors.tree or None
 
 
+def valid_command_name(name: Any) -> bool:
+    """Discord's rule for command and option names (and their localisations):
+    ^[-_\\p{L}\\p{N}]{1,32}$, and lowercase wherever a letter has a lowercase form."""
+    return (isinstance(name, str) and 1 <= len(name) <= COMMAND_NAME and name == name.lower()
+            and all(ch.isalnum() or ch in "-_" for ch in name))
+
+
+def _localizations(errors: FormErrors, path: tuple[str | int, ...], values: Any,
+                   *, names: bool, high: int) -> None:
+    """A `name_localizations` (names=True) or `description_localizations` map."""
+    if not values:
+        return
+    for locale, text in values.items():
+        if locale not in LOCALES:
+            errors.add((*path, locale), ENUM_TYPE_COERCE,
+                       f'Value "{locale}" is not a valid enum value.')
+        elif names and not valid_command_name(text):
+            errors.add((*path, locale), INVALID_NAME, "Command name is invalid")
+        else:
+            errors.length((*path, locale), text, 1, high)
+
+
 def _choices(errors: FormErrors, path: tuple[str | int, ...],
              choices: list[dict[str, Any]]) -> None:
     errors.max_length(path, choices, CHOICES)
     for n, choice in enumerate(choices):
         errors.length((*path, n, "name"), choice.get("name"), 1, CHOICE_NAME)
+        _localizations(errors, (*path, n, "name_localizations"),
+                       choice.get("name_localizations"), names=False, high=CHOICE_NAME)
         value = choice.get("value")
         if isinstance(value, str):
             errors.max_length((*path, n, "value"), value, CHOICE_VALUE)
@@ -259,21 +290,38 @@ def _options(errors: FormErrors, path: tuple[str | int, ...],
              options: list[dict[str, Any]]) -> None:
     errors.max_length(path, options, COMMAND_OPTIONS)
     for n, option in enumerate(options):
-        errors.length((*path, n, "name"), option.get("name"), 1, COMMAND_NAME)
+        _named(errors, (*path, n), option)
         errors.length((*path, n, "description"), option.get("description"), 1,
                       COMMAND_DESCRIPTION)
         _choices(errors, (*path, n, "choices"), option.get("choices") or [])
         _options(errors, (*path, n, "options"), option.get("options") or [])
 
 
+def _named(errors: FormErrors, path: tuple[str | int, ...], item: dict[str, Any]) -> None:
+    """A chat-input command's or option's name, description localisations included."""
+    name = item.get("name")
+    if isinstance(name, str) and 1 <= len(name) <= COMMAND_NAME \
+            and not valid_command_name(name):
+        errors.add((*path, "name"), INVALID_NAME, "Command name is invalid")
+    else:
+        errors.length((*path, "name"), name, 1, COMMAND_NAME)
+    _localizations(errors, (*path, "name_localizations"), item.get("name_localizations"),
+                   names=True, high=COMMAND_NAME)
+    _localizations(errors, (*path, "description_localizations"),
+                   item.get("description_localizations"), names=False,
+                   high=COMMAND_DESCRIPTION)
+
+
 def command_errors(command: dict[str, Any], *,
                    path: tuple[str | int, ...] = ()) -> dict[str, Any] | None:
     """Errors of one application command definition, or None."""
     errors = FormErrors()
-    errors.length((*path, "name"), command.get("name"), 1, COMMAND_NAME)
     if command.get("type", 1) == 1:  # only chat-input commands have a description
+        _named(errors, path, command)
         errors.length((*path, "description"), command.get("description"), 1,
                       COMMAND_DESCRIPTION)
+    else:  # user and message commands: any name of 1-32 characters, not localised here
+        errors.length((*path, "name"), command.get("name"), 1, COMMAND_NAME)
     _options(errors, (*path, "options"), command.get("options") or [])
     return errors.tree or None
 

@@ -280,13 +280,17 @@ class DiscordEmulator:
         """Commands synced globally (``guild=None``) or to ``guild``."""
         return list(self.commands.get(guild.id if guild else None, []))
 
-    def find_command(self, name: str, guild: Guild | None = None) -> dict[str, Any]:
-        """A registered chat-input command, guild commands first, then global."""
+    def find_command(self, name: str, guild: Guild | None = None,
+                     locale: str | None = None) -> dict[str, Any]:
+        """A registered chat-input command, guild commands first, then global. With `locale`
+        (a member's client language), also by the name that client shows
+        (`name_localizations`), as a member types it."""
         scopes = ([guild.id] if guild else []) + [None]
         for key in scopes:
             for cmd in self.commands.get(key, []):
                 chat_input = AppCommandType.chat_input.value
-                if cmd["name"] == name and cmd.get("type", chat_input) == chat_input:
+                if cmd.get("type", chat_input) == chat_input and name in (
+                        cmd["name"], _ix.localized_name(cmd, locale)):
                     return cmd
         known = sorted({c["name"] for k in scopes for c in self.commands.get(k, [])})
         raise LookupError(f"command {name!r} is not registered (registered: {known}); "

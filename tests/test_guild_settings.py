@@ -59,8 +59,8 @@ def test_good_values_are_normalised_and_none_resets_a_number():
 def test_a_stored_row_reads_back_in_declaration_order():
     assert settings_from_row(7, None) == GuildSettings(7)
     assert settings_from_row(7, ("everyone", 0, 5, 12, 2.0, "Europe/Berlin", "DE",
-                                 "Netflix", 15)) == GuildSettings(
-        7, "everyone", False, 5, 12, 2.0, "Europe/Berlin", "DE", "Netflix", 15)
+                                 "Netflix", 15, "de")) == GuildSettings(
+        7, "everyone", False, 5, 12, 2.0, "Europe/Berlin", "DE", "Netflix", 15, "de")
 
 
 def test_the_service_reads_the_declarations():
@@ -69,7 +69,7 @@ def test_the_service_reads_the_declarations():
     assert RESET_VALUES == {"add_movie_permission": "manage_guild", "ratings_visible": True,
                             "min_ratings_for_personal": None, "features": None,
                             "regularization": None, "timezone": "", "region": "",
-                            "services": "", "reminder_minutes": 30}
+                            "services": "", "reminder_minutes": 30, "language": "en"}
 
 
 def test_the_settings_command_is_built_from_the_declarations():

@@ -23,6 +23,8 @@ from bot.domain.errors import DomainError
 from bot.domain.models import GuildSettings
 from bot.domain.places import region_code, service_names, timezone_name
 from bot.domain.tuning import FEATURES_RANGE, MIN_RATINGS_RANGE, REGULARIZATION_RANGE
+from bot.i18n import N_, _
+from bot.i18n.catalogs import language_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +55,13 @@ class GuildSetting:
             return self.parse(value)
         if self.kind is str:
             if value not in {choice for choice, _label in self.choices}:
-                raise DomainError(self.invalid or f"`{self.name}` must be one of "
-                                  f"{', '.join(choice for choice, _ in self.choices)}.")
+                raise DomainError(_(self.invalid) if self.invalid else _(
+                    "`{name}` must be one of {choices}.").format(
+                    name=self.name, choices=", ".join(choice for choice, _l in self.choices)))
             return value
         if self.kind is bool:
             if not isinstance(value, bool):
-                raise DomainError(f"`{self.name}` must be true or false.")
+                raise DomainError(_("`{name}` must be true or false.").format(name=self.name))
             return value
         if value is None and self.default is None:
             return None
@@ -66,51 +69,62 @@ class GuildSetting:
         whole = self.kind is int
         bad_type = isinstance(value, bool) or not isinstance(value, int if whole else int | float)
         if bad_type or not low <= value <= high:
-            kind = ("a whole number " if whole else "a number ") if bad_type else ""
-            raise DomainError(f"`{self.name}` must be {kind}between {low:g} and {high:g}.")
+            if not bad_type:
+                message = _("`{name}` must be between {low} and {high}.")
+            elif whole:
+                message = _("`{name}` must be a whole number between {low} and {high}.")
+            else:
+                message = _("`{name}` must be a number between {low} and {high}.")
+            raise DomainError(message.format(name=self.name, low=f"{low:g}", high=f"{high:g}"))
         return float(value) if self.kind is float else value
 
 
 GUILD_SETTINGS: tuple[GuildSetting, ...] = (
     GuildSetting(
-        "add_movie_permission", str, "manage_guild", "Who can add movies",
+        "add_movie_permission", str, "manage_guild", N_("Who can add movies"),
         "Who can add movies", "Who may add movies to this server's list", "add_movies",
-        choices=(("manage_guild", "Moderators (Manage Server)"), ("everyone", "Everyone")),
-        invalid="Who can add movies must be moderators or everyone."),
+        choices=(("manage_guild", N_("Moderators (Manage Server)")),
+                 ("everyone", N_("Everyone"))),
+        invalid=N_("Who can add movies must be moderators or everyone.")),
     GuildSetting(
-        "ratings_visible", bool, True, "Ratings visible to other members", "Ratings visible",
+        "ratings_visible", bool, True, N_("Ratings visible to other members"), "Ratings visible",
         "Whether members can see each other's ratings with /ratings", "ratings_visible"),
     GuildSetting(
-        "min_ratings_for_personal", int, None, "Minimum ratings for personal picks",
+        "min_ratings_for_personal", int, None, N_("Minimum ratings for personal picks"),
         "Minimum ratings",
         f"Ratings a member needs before getting personal picks "
         f"({MIN_RATINGS_RANGE[0]}-{MIN_RATINGS_RANGE[1]})", "min_ratings",
         bounds=MIN_RATINGS_RANGE),
     GuildSetting(
-        "features", int, None, "Model features", "Model features",
+        "features", int, None, N_("Model features"), "Model features",
         f"Taste dimensions of the model ({FEATURES_RANGE[0]}-{FEATURES_RANGE[1]}; more needs "
         "more ratings)", "features", bounds=FEATURES_RANGE, refits=True),
     GuildSetting(
-        "regularization", float, None, "Regularisation", "Regularisation",
+        "regularization", float, None, N_("Regularisation"), "Regularisation",
         f"How strongly the model avoids overfitting ({REGULARIZATION_RANGE[0]:g}-"
         f"{REGULARIZATION_RANGE[1]:g}; default: tuned to this server's ratings)",
         "regularization", bounds=REGULARIZATION_RANGE, refits=True),
     GuildSetting(
-        "timezone", str, "", "Timezone", "Timezone",
+        "timezone", str, "", N_("Timezone"), "Timezone",
         "The server's timezone for movie-night times (an IANA name, e.g. Europe/Berlin)",
-        "timezone", parse=timezone_name, unset="UTC"),
+        "timezone", parse=timezone_name, unset=N_("UTC")),
     GuildSetting(
-        "region", str, "", "Region", "Region",
+        "region", str, "", N_("Region"), "Region",
         "The server's country (two letters, e.g. US): age ratings and streaming services",
-        "region", parse=region_code, unset="not set"),
+        "region", parse=region_code, unset=N_("not set")),
     GuildSetting(
-        "services", str, "", "Streaming services", "Streaming services",
+        "services", str, "", N_("Streaming services"), "Streaming services",
         "The streaming services the server has, comma-separated (e.g. Netflix, Disney Plus)",
-        "services", parse=service_names, unset="none named"),
+        "services", parse=service_names, unset=N_("none named")),
     GuildSetting(
-        "reminder_minutes", int, 30, "Movie-night reminder", "Reminder",
+        "reminder_minutes", int, 30, N_("Movie-night reminder"), "Reminder",
         "Minutes before a movie-night event to post a reminder (0-1440; 0: no reminder)",
         "reminder_minutes", bounds=(0, 1440)),
+    GuildSetting(
+        "language", str, "en", N_("Language"), "Language",
+        "The server's language, for members whose Discord language the bot does not speak",
+        "language", choices=language_names(),
+        invalid=N_("The language must be one the bot has a catalog for.")),
 )
 SETTINGS: dict[str, GuildSetting] = {setting.name: setting for setting in GUILD_SETTINGS}
 

@@ -55,6 +55,7 @@ class GuildSettings:
     region: str = ""  # ISO 3166-1 alpha-2; "" = not set
     services: str = ""  # the server's streaming services, comma-separated
     reminder_minutes: int = 30  # movie-night event reminder; 0 = none
+    language: str = "en"  # replies when a member's own client language is not spoken
 
 
 @dataclass(frozen=True, slots=True)

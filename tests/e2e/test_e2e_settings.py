@@ -23,7 +23,7 @@ async def test_settings_is_registered_for_managers_with_bounded_options(env: Env
     options = {o["name"]: o for o in command["options"]}
     assert set(options) == {"add_movies", "ratings_visible", "min_ratings", "features",
                             "regularization", "timezone", "region", "services",
-                            "reminder_minutes", "reset"}
+                            "reminder_minutes", "language", "reset"}
     assert all(o["description"] for o in options.values())
     assert [c["value"] for c in options["add_movies"]["choices"]] == ["manage_guild",
                                                                       "everyone"]

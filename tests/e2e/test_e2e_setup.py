@@ -67,7 +67,7 @@ async def test_setup_flags_a_missing_manage_events_and_a_missing_prior(env: Env)
     assert "MOVIEBOT_TMDB_API_KEY" in items["TMDB (posters and details)"][1]
     mark, text = items["Ratings visibility"]
     assert mark == OK and "Visible" in text and "/settings ratings_visible:" in text
-    # Region and timezone are settings, not set yet; no per-server language yet.
+    # Region and timezone are settings, not set yet; the language is English by default.
     for name, key in (("Region", "region"), ("Timezone", "timezone")):
         mark, text = items[name]
         assert mark == OPTIONAL and "Not set" in text and f"/settings {key}:" in text

@@ -350,8 +350,13 @@ _V14 = Migration(14, "the server's timezone, region, streaming services, reminde
     "ALTER TABLE guild_settings ADD COLUMN reminder_minutes INTEGER NOT NULL DEFAULT 30",
 ))
 
+_V15 = Migration(15, "server language: replies in it when a member's own is not spoken", (
+    "ALTER TABLE guild_settings ADD COLUMN language text NOT NULL DEFAULT 'en'",
+))
+
 PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
-                                  _V11, _V12, _V13, _V14]
+                                  _V11, _V12, _V13, _V14,
+                                  _V15]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

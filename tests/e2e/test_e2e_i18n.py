@@ -1,0 +1,73 @@
+"""End-to-end (issue 27 item 1): a member whose Discord client is German sees German command
+names and a German /help; the emulator sends each interaction's `locale` (the member's client
+language) and finds a command by the name that client shows. A member whose language the bot
+does not speak gets the server's `/settings language:`; one whose language it speaks keeps it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conftest import Env
+
+
+def _command(env: Env, name: str) -> dict:
+    return next(c for c in env.emu.registered_commands(env.guild) if c["name"] == name)
+
+
+async def test_the_sync_carries_the_localised_names_and_descriptions(env: Env) -> None:
+    rate = _command(env, "rate")
+    assert rate["name_localizations"]["de"] == "bewerten"
+    assert rate["name_localizations"]["fr"] == "noter"
+    assert rate["name_localizations"]["es-ES"] == rate["name_localizations"]["es-419"] == "valorar"
+    assert rate["description_localizations"]["de"].startswith("Bewerte einen Film")
+    movie = next(o for o in rate["options"] if o["name"] == "movie")
+    assert movie["name_localizations"]["de"] == "film"
+    assert "en-US" not in rate["name_localizations"]  # English is the name itself
+    settings = _command(env, "settings")
+    reset = next(o for o in settings["options"] if o["name"] == "reset")
+    everything = next(c for c in reset["choices"] if c["value"] == "all")
+    assert everything["name_localizations"]["de"] == "Alles"
+
+
+async def test_a_german_client_sees_german_command_names_and_a_german_help(env: Env) -> None:
+    env.alice.user.locale = "de"
+    inter = await env.slash(env.alice, "hilfe")  # the name a German client shows
+    assert inter.payload["locale"] == "de" and inter.payload["data"]["name"] == "help"
+    reply = await env.answer(inter)
+    assert reply.ephemeral
+    assert reply.embed["title"] == "Befehle"
+    lines = reply.embed["description"].splitlines()
+    assert "`/bewerten film punkte` — Bewerte einen Film von 1 (furchtbar) bis 10 " \
+           "(Lieblingsfilm)" in lines
+    assert any(line.startswith("`/filme suchen suchbegriff` — ") for line in lines)
+    assert any(line.startswith("`/hilfe` — ") for line in lines)
+    assert not any(line.startswith("`/rate ") for line in lines)
+    assert reply.embed["footer"]["text"].startswith("Filmoptionen")
+    # The same command for an English client: English.
+    english = await env.run(env.bob, "help")
+    assert english.embed["title"] == "Commands"
+    assert "`/rate movie score` — Rate a movie from 1 (awful) to 10 (a favourite)" in \
+        english.embed["description"].splitlines()
+
+
+async def test_german_option_names_reach_the_command(env: Env) -> None:
+    env.alice.user.locale = "de"
+    reply = await env.run(env.alice, "bewerten", film="Alien", punkte=8)
+    assert await env.storage.get_rating(env.guild.id, env.alice.id,
+                                        (await env.movie("Alien")).id) == 8, reply.content
+
+
+async def test_the_server_language_is_the_fallback_for_a_language_the_bot_lacks(
+        env: Env) -> None:
+    reply = await env.run(env.admin, "settings", language="de")
+    assert reply.embed["title"] == "Settings updated"  # the admin's own client is English
+    fields = {f["name"]: f["value"] for f in reply.embed["fields"]}
+    assert fields["Language"] == "Deutsch"
+    env.alice.user.locale = "ja"  # no Japanese catalog: the server's German
+    about = await env.run(env.alice, "about")
+    assert about.embed["title"] == "Film-Bot"
+    env.bob.user.locale = "fr"  # French is spoken: the member's own language wins
+    assert (await env.run(env.bob, "about")).embed["title"] == "Bot de films"
+    env.carol.user.locale = "en-GB"
+    assert (await env.run(env.carol, "about")).embed["title"] == "Movie bot"
