@@ -100,9 +100,11 @@ def test_the_cluster_file_runs_sync_clusters_and_workers():
 
 
 def readme_compose_commands() -> list[str]:
-    """The README's shell lines that call docker compose (continuations joined, `$C` expanded)."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", text, re.DOTALL)
+    """The shell lines of the README and docs/operations.md (its scaling-out detail) that call
+    docker compose (continuations joined, `$C` expanded)."""
+    blocks = [block for name in ("README.md", "docs/operations.md")
+              for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```",
+                                      (REPO / name).read_text(encoding="utf-8"), re.DOTALL)]
     lines = []
     for block in blocks:
         variables: dict[str, str] = {}

@@ -98,9 +98,12 @@ def test_systemd_unit_runs_the_bot_and_stops_it_cleanly():
 
 def test_readme_documents_upgrades_systemd_and_the_container_uid():
     readme = (REPO / "README.md").read_text()
-    for heading in ("## Upgrading", "## Running under systemd", "## Docker"):
+    operations = (REPO / "docs" / "operations.md").read_text()  # the README links it
+    for heading in ("## Upgrading", "## Docker"):
         assert re.search(rf"^{re.escape(heading)}$", readme, re.MULTILINE), heading
-    assert "docs/moviebot.service" in readme
+    assert "docs/operations.md" in readme
+    assert re.search(r"^## Running under systemd$", operations, re.MULTILINE)
+    assert "docs/moviebot.service" in operations
     assert "10001" in readme  # the container's uid must be able to read a mounted config
     uid = re.search(r"--uid (\d+)", (REPO / "Dockerfile").read_text()).group(1)
     assert uid == "10001"
