@@ -132,7 +132,7 @@ async def test_link_status_and_unlink(served, env: Env):
 
     gone = await env.run(env.alice, "unlink", service="letterboxd")
     assert gone.ephemeral and "Unlinked Letterboxd account" in gone.content
-    assert "1 rating(s) it brought" in gone.content
+    assert "1 rating it brought" in gone.content
     assert await env.rating(env.alice, "Casablanca") is None
     assert await env.storage.media_links(env.guild.id, env.alice.id) == []
     again = await env.run(env.alice, "unlink", service="letterboxd")
