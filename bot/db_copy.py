@@ -80,7 +80,10 @@ SCHEMA_TABLES: tuple[Table, ...] = (
     Table("seerr_requests", ("tmdb_id", "seerr_user_id", "request_id", "status",
                              "requested_at")),
     Table("movie_nights", ("guild_id", "id", "channel_id", "message_id", "poll_message_id",
-                           "candidates", "personal", "closes_at")),
+                           "candidates", "personal", "closes_at", "event_at",
+                           "event_channel_id", "event_location")),
+    Table("movie_night_events", ("guild_id", "event_id", "movie_id", "channel_id", "starts_at",
+                                 "remind_at")),
 )
 
 

@@ -13,9 +13,11 @@ also what a permission check can compare a channel against):
 It asks for nothing else: it reads no message content (no Read Message History), adds no
 reactions, moderates nothing and joins no voice channel.
 
-`EVENT_PERMISSIONS` (Manage Events) is what movie nights as Discord scheduled events with RSVP
-need (issue 26). `/setup` checks it beside `PERMISSIONS`; the invite does not ask for it until
-the bot creates events (then it moves into `PERMISSIONS`).
+* Manage Events: `/movienight when:` makes the winner a Discord scheduled event and reads who
+  is interested (issue 26).
+
+`EVENT_PERMISSIONS` is empty now that Manage Events is required (kept for callers that list
+optional permissions separately).
 
 The application id comes from `--application-id`, `[discord] application_id`, or the token:
 a bot token's first dot-separated part is the bot user's id in base64, and a bot user's id is
@@ -41,11 +43,10 @@ PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("send_messages_in_threads", "Send Messages in Threads", "answer in threads"),
     ("embed_links", "Embed Links", "movie cards, lists and picks are embeds"),
     ("attach_files", "Attach Files", "pictures and /export files"),
-)
-# Checked by /setup for movie nights as scheduled server events; not in the invite yet.
-EVENT_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("manage_events", "Manage Events", "movie nights as scheduled server events with RSVP"),
 )
+# Optional permissions /setup checks apart from `PERMISSIONS` (none now).
+EVENT_PERMISSIONS: tuple[tuple[str, str, str], ...] = ()
 
 
 class InviteError(ValueError):

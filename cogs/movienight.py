@@ -55,6 +55,7 @@ from bot.service.movienight import (
     Tally,
 )
 from cogs.errors import UserError, report_failure, send_ephemeral
+from cogs.movienight_events import EventPlan, NightEvents
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
 from cogs.ui.next_steps import first_ratings, with_prior_hint
@@ -113,13 +114,15 @@ def poll_answer(movie: Movie) -> str:
     return label if len(label) <= POLL_ANSWER_MAX else label[:POLL_ANSWER_MAX - 1] + "…"
 
 
-def result_text(picks: NightPicks, tally: Tally, winner_index: int) -> str:
+def result_text(picks: NightPicks, tally: Tally, winner_index: int, *,
+                event: bool = False) -> str:
     """The winner with its votes; on a tie, which movies tied and that the group's score
-    decided."""
+    decided. With an `event`, the watchlists are those of the event's interested members."""
     winner = picks.candidates[winner_index].movie
     votes = tally.counts()[winner_index]
-    text = (f"🎬 Movie night pick: **{movie_label(winner)}** with {plural(votes, 'vote')}. "
-            "It goes on the watchlists of those who took part.")
+    text = f"🎬 Movie night pick: **{movie_label(winner)}** with {plural(votes, 'vote')}."
+    if not event:
+        text += " It goes on the watchlists of those who took part."
     tied = tally.tied()
     if len(tied) > 1:
         others = ", ".join(f"**{movie_label(picks.candidates[i].movie, 80)}**"
@@ -147,7 +150,7 @@ class VoteView(discord.ui.View):
                  attendees: dict[int, str], picks: NightPicks, *,
                  seconds: float | None = None, takers: frozenset[int] = frozenset(),
                  poll: bool = False, night_id: int, channel_id: int,
-                 votes: dict[int, int] | None = None) -> None:
+                 votes: dict[int, int] | None = None, event: EventPlan | None = None) -> None:
         """`takers`: who takes part already by their own action (the starter; who joined).
         `poll`: the vote is a native Discord poll (sent after this message, `poll_message`);
         this view then only holds End vote. `night_id` makes the buttons' custom ids stable
@@ -156,6 +159,7 @@ class VoteView(discord.ui.View):
         super().__init__(timeout=None)
         self.night_id = night_id
         self.channel_id = channel_id
+        self.event = event  # `when:`: the winner becomes a scheduled event
         self.is_poll = poll
         self.poll_message: discord.PartialMessage | discord.Message | None = None
         self.bot = bot
@@ -198,7 +202,10 @@ class VoteView(discord.ui.View):
             poll_message_id=self.poll_message.id if self.poll_message is not None else None,
             candidates=tuple(NightCandidate(c.movie.id, c.score, c.new_here)
                              for c in self.picks.candidates),
-            personal=self.picks.personal, closes_at=self.closes_at, members=members)
+            personal=self.picks.personal, closes_at=self.closes_at, members=members,
+            event_at=self.event.at if self.event else None,
+            event_channel_id=self.event.channel_id if self.event else None,
+            event_location=self.event.location if self.event else None)
 
     def _fire(self) -> None:
         self._closing = asyncio.ensure_future(self._expire())
@@ -339,21 +346,34 @@ class VoteView(discord.ui.View):
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
+        slow = self.is_poll or self.event is not None  # Discord (and TMDB) calls first
+        if interaction is not None and slow:
+            await interaction.response.defer()
         note = await self._count_poll() if self.is_poll else ""
         winner_index = self.tally.winner()
         embed = self.embed()
         if winner_index is None:
             result = "The vote closed without votes, so there is no winner this time."
+        elif self.event is not None:
+            winner = self.picks.candidates[winner_index].movie
+            result = result_text(self.picks, self.tally, winner_index, event=True)
+            events = self.bot.get_cog("MovieNight")
+            if isinstance(events, MovieNight):
+                result += await events.events.create(self.guild_id, self.channel_id, winner,
+                                                      self.event)
         else:
             winner = self.picks.candidates[winner_index].movie
             # Only those who took part; how many watchlists gained it is nobody else's
             # business (one already on it would tell), so the message does not say.
             await self.nights.finish(self.guild_id, self.tally, winner)
             result = result_text(self.picks, self.tally, winner_index)
-        result += note
+        result = (result + note)[:2000]
         await self.nights.closed(self.guild_id, self.night_id)
         embed.title = f"Movie night with {self.starter_name}: closed"[:256]
-        if interaction is not None:
+        if interaction is not None and slow:
+            await interaction.edit_original_response(content=result, embed=embed, view=self,
+                                                     allowed_mentions=NO_PINGS)
+        elif interaction is not None:
             await interaction.response.edit_message(content=result, embed=embed, view=self,
                                                     allowed_mentions=NO_PINGS)
         elif self.message is not None:
@@ -370,9 +390,11 @@ class JoinView(discord.ui.View):
     """Hidden ratings: who counts is who presses Join; the starter starts the vote."""
 
     def __init__(self, cog: MovieNight, guild_id: int, starter: tuple[int, str],
-                 invited: dict[int, str], candidates: int, hours: int | None = None) -> None:
+                 invited: dict[int, str], candidates: int, hours: int | None = None,
+                 event: EventPlan | None = None) -> None:
         super().__init__(timeout=JOIN_SECONDS)
         self.hours = hours
+        self.event = event
         self.cog = cog
         self.guild_id = guild_id
         self.starter_id, self.starter_name = starter
@@ -450,7 +472,8 @@ class JoinView(discord.ui.View):
         await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
                                  self.joined, self.candidates,
                                  joined=frozenset(self.joined), edit=True,
-                                 takers=frozenset(self.joined), hours=self.hours)
+                                 takers=frozenset(self.joined), hours=self.hours,
+                                 event=self.event)
 
     async def on_timeout(self) -> None:
         if self.finished:
@@ -473,6 +496,7 @@ class MovieNight(commands.Cog):
     def __init__(self, bot: MovieBot) -> None:
         self.bot = bot
         self.vote_seconds = VOTE_SECONDS  # how long a button vote stays open (tests shorten it)
+        self.events = NightEvents(bot)  # `when:`: winners as scheduled events, reminders
         self.poll_seconds: float | None = None  # tests: the bot ends its polls this soon
         self.open_votes: set[VoteView] = set()
         self._resumed = False
@@ -482,6 +506,7 @@ class MovieNight(commands.Cog):
         for view in self.open_votes:
             view.cancel()
         self.open_votes.clear()
+        self.events.cancel()
 
     @app_commands.command(name="movienight",
                           description="Plan a movie night: the group's top picks and a vote")
@@ -494,6 +519,9 @@ class MovieNight(commands.Cog):
                    f"{DEFAULT_CANDIDATES})",
         hours=f"How long the vote stays open, in hours (default {POLL_HOURS} for a Discord "
               "poll, 10 minutes for buttons)",
+        when="Make the winner a server event at this time (server timezone), e.g. 20:30, "
+             "tomorrow 20:30",
+        where="The event's place outside Discord (default: the voice channel)",
     )
     async def movienight(self, interaction: discord.Interaction,
                          voice: discord.VoiceChannel | None = None,
@@ -501,13 +529,20 @@ class MovieNight(commands.Cog):
                          candidates: app_commands.Transform[int, CANDIDATES]
                          = DEFAULT_CANDIDATES,
                          hours: app_commands.Transform[int, HOURS] | None = None,
+                         when: app_commands.Range[str, 1, 40] | None = None,
+                         where: app_commands.Range[str, 1, 100] | None = None,
                          ) -> None:
         guild = interaction.guild
         starter = interaction.user
         if guild is None or not isinstance(starter, discord.Member):
             raise UserError("This command works in a server, not in direct messages.")
+        event = None
+        if when is not None:
+            event = await self.events.plan(interaction, when, voice, where, starter)
+        elif where is not None:
+            raise UserError("`where` is the event's place: give `when` too.")
         try:
-            await self._plan(interaction, starter, voice, members, candidates, hours)
+            await self._plan(interaction, starter, voice, members, candidates, hours, event)
         except UserError as error:
             if not interaction.response.is_done():
                 raise
@@ -515,13 +550,14 @@ class MovieNight(commands.Cog):
 
     async def _plan(self, interaction: discord.Interaction, starter: discord.Member,
                     voice: discord.VoiceChannel | None, members: str | None,
-                    candidates: int, hours: int | None = None) -> None:
+                    candidates: int, hours: int | None = None,
+                    event: EventPlan | None = None) -> None:
         guild_id = guild_id_of(interaction)
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
         nights = self.bot.app.movienight
         if await nights.ratings_hidden(guild_id):
-            view = JoinView(self, guild_id, me, invited, candidates, hours)
+            view = JoinView(self, guild_id, me, invited, candidates, hours, event)
             view.message = await _post(interaction, content=view.prompt(), view=view)
             nights.watch(guild_id, view)
             return
@@ -529,7 +565,7 @@ class MovieNight(commands.Cog):
             raise UserError("A movie night needs at least two people: mention others in "
                             "`members`, or pick a voice channel with people in it.")
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
-                             hours=hours)
+                             hours=hours, event=event)
 
     async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
                        voice: discord.VoiceChannel | None,
@@ -584,7 +620,8 @@ class MovieNight(commands.Cog):
     async def open_vote(self, interaction: discord.Interaction, starter: tuple[int, str],
                         attendees: dict[int, str], candidates: int, *,
                         joined: frozenset[int] = frozenset(), edit: bool = False,
-                        takers: frozenset[int] = frozenset(), hours: int | None = None) -> None:
+                        takers: frozenset[int] = frozenset(), hours: int | None = None,
+                        event: EventPlan | None = None) -> None:
         """Pick the candidates and post (or, after Join, turn the message into) the vote.
         `takers`: who takes part already by their own action (see `Tally`). With Send Polls
         the vote is a native Discord poll sent after the list (`hours` long, default 1);
@@ -616,9 +653,18 @@ class MovieNight(commands.Cog):
         else:
             seconds = hours * 3600.0 if hours else self.vote_seconds
         assert interaction.channel_id is not None
+        if event is not None and time.time() + seconds >= event.at:
+            text = ("The vote would still be open when the movie starts: pick a later `when` "
+                    "or fewer `hours`.")
+            if edit:
+                await interaction.edit_original_response(content=text, view=None,
+                                                         allowed_mentions=NO_PINGS)
+            else:
+                await _refuse(interaction, text)
+            return
         view = VoteView(self.bot, guild_id, starter, attendees, picks,
                         seconds=seconds, takers=takers, poll=poll, night_id=interaction.id,
-                        channel_id=interaction.channel_id)
+                        channel_id=interaction.channel_id, event=event)
         self.open_votes = {v for v in self.open_votes if not v.closed}
         self.open_votes.add(view)
         self.bot.app.movienight.watch(guild_id, view)
@@ -647,7 +693,8 @@ class MovieNight(commands.Cog):
         buttons = VoteView(self.bot, view.guild_id, (view.starter_id, view.starter_name),
                            view.attendees, view.picks, takers=frozenset(view.tally.takers),
                            seconds=hours * 3600.0 if hours else self.vote_seconds,
-                           night_id=view.night_id, channel_id=view.channel_id)
+                           night_id=view.night_id, channel_id=view.channel_id,
+                           event=view.event)
         buttons.message = view.message
         self.open_votes.add(buttons)
         self.bot.app.movienight.watch(view.guild_id, buttons)
@@ -679,7 +726,9 @@ class MovieNight(commands.Cog):
         and re-arm their timers; a vote whose time ran out while the bot was down closes now,
         with its result. Returns how many were resumed."""
         nights = self.bot.app.movienight
-        stored = await nights.resume([guild.id for guild in self.bot.guilds])
+        guild_ids = [guild.id for guild in self.bot.guilds]
+        await self.events.resume(guild_ids)
+        stored = await nights.resume(guild_ids)
         for night, movies in stored:
             picks = NightPicks(tuple(Candidate(movies[c.movie_id], c.score, c.new_here)
                                      for c in night.candidates), night.personal, True)
@@ -690,7 +739,9 @@ class MovieNight(commands.Cog):
                 seconds=night.closes_at - time.time(),
                 takers=frozenset(m.user_id for m in night.members if m.took_part),
                 poll=night.is_poll, night_id=night.id, channel_id=night.channel_id,
-                votes={m.user_id: m.vote for m in night.members if m.vote is not None})
+                votes={m.user_id: m.vote for m in night.members if m.vote is not None},
+                event=None if night.event_at is None else EventPlan(
+                    night.event_at, night.event_channel_id, night.event_location))
             view.closes_at = night.closes_at
             channel = self.bot.get_partial_messageable(night.channel_id,
                                                        guild_id=night.guild_id)

@@ -24,8 +24,8 @@ from bot.invite import (
 
 REPO = Path(__file__).resolve().parents[1]
 # View Channels (1 << 10) + Send Messages (1 << 11) + Embed Links (1 << 14)
-# + Attach Files (1 << 15) + Send Messages in Threads (1 << 38)
-PERMISSION_BITS = (1 << 10) + (1 << 11) + (1 << 14) + (1 << 15) + (1 << 38)
+# + Attach Files (1 << 15) + Manage Events (1 << 33) + Send Messages in Threads (1 << 38)
+PERMISSION_BITS = (1 << 10) + (1 << 11) + (1 << 14) + (1 << 15) + (1 << 33) + (1 << 38)
 
 
 def url_for(application_id: int) -> str:
@@ -52,7 +52,7 @@ def test_the_url_has_exactly_the_scopes_and_permissions_the_bot_uses():
     assert required_permissions().value == PERMISSION_BITS
     names = {flag for flag, _name, _why in PERMISSIONS}
     assert names == {"view_channel", "send_messages", "send_messages_in_threads",
-                     "embed_links", "attach_files"}
+                     "embed_links", "attach_files", "manage_events"}
     assert all(hasattr(discord.Permissions, flag) for flag in names)
 
 

@@ -5,6 +5,10 @@ ranked by); `NightMember` is one member's part: an attendee (may vote), the star
 they took part by their own action (the winner goes on their watchlist) and their vote (button
 votes only: a native poll's votes are held by Discord). Members' rows are member data: the
 registry deletes them on `/forgetme`.
+
+`NightEvent` is a winner's Discord scheduled event until its reminder: then the members marked
+"Interested" (read from Discord, never stored) get the movie on their watchlists and the
+channel a reminder.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ class StoredNight:
     personal: bool
     closes_at: float  # epoch seconds
     members: tuple[NightMember, ...] = ()
+    # `/movienight when:`: the winner becomes a scheduled event starting then, in a voice
+    # channel or at a place outside Discord.
+    event_at: float | None = None
+    event_channel_id: int | None = None
+    event_location: str | None = None
 
     @property
     def is_poll(self) -> bool:
@@ -51,3 +60,13 @@ class StoredNight:
     def with_messages(self, message_id: int | None, poll_message_id: int | None
                       ) -> StoredNight:
         return replace(self, message_id=message_id, poll_message_id=poll_message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class NightEvent:
+    guild_id: int
+    event_id: int
+    movie_id: int
+    channel_id: int  # where the vote was, and the reminder goes
+    starts_at: float
+    remind_at: float  # == starts_at: no reminder message, only the watchlists

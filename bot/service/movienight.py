@@ -17,6 +17,9 @@
 * Forgetting a member (`/forgetme`, `member_forgotten`) cancels their part in every open
   movie night of the guild: their vote, their place as an attendee, and the winner going on
   their watchlist. The cog registers its open nights with `watch`.
+* Events (`/movienight when:`): the winner's scheduled event is stored until its reminder
+  (`save_event`, `events`, `event_done`); at the reminder the members marked "Interested"
+  get the movie on their watchlists (`attend`) instead of those who voted.
 * Restart-safe: an open vote is stored (`save`: its messages, candidates and closing time;
   each member's part and button vote in `movie_night_members`, member data the registry
   deletes on `/forgetme`), kept current (`record_vote`), dropped when it closes (`closed`) and
@@ -31,8 +34,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.domain.models import Movie
-from bot.domain.movie_nights import StoredNight
+from bot.domain.models import GuildSettings, Movie
+from bot.domain.movie_nights import NightEvent, StoredNight
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
@@ -153,6 +156,35 @@ class MovieNightService:
         """The vote is over: nothing of it stays stored."""
         async with self.gate.enter():
             await self.storage.delete_movie_night(guild_id, night_id)
+
+    # ------------------------------------------------------------------ events
+    async def settings(self, guild_id: int) -> GuildSettings:
+        """The server's settings (timezone, reminder minutes)."""
+        async with self.gate.enter():
+            return await self.storage.get_guild_settings(guild_id)
+
+    async def save_event(self, event: NightEvent) -> None:
+        async with self.gate.enter():
+            await self.storage.save_night_event(event)
+
+    async def event_done(self, guild_id: int, event_id: int) -> None:
+        async with self.gate.enter():
+            await self.storage.delete_night_event(guild_id, event_id)
+
+    async def events(self, guild_ids: Collection[int]) -> list[NightEvent]:
+        async with self.gate.enter():
+            return await self.storage.night_events(sorted(guild_ids))
+
+    async def movie(self, guild_id: int, movie_id: int) -> Movie | None:
+        async with self.gate.enter():
+            return await self.storage.get_movie(guild_id, movie_id)
+
+    async def attend(self, guild_id: int, member_ids: Collection[int], movie: Movie) -> int:
+        """The event's interested members get the movie on their watchlists (those who have
+        not rated it and have room); returns how many gained it."""
+        async with self.gate.enter():
+            return await self.storage.watchlist_add_members(guild_id, set(member_ids),
+                                                            movie.id, cap=MAX_WATCHLIST)
 
     async def resume(self, guild_ids: Collection[int]
                      ) -> list[tuple[StoredNight, dict[int, Movie]]]:

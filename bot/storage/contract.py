@@ -26,7 +26,7 @@ import numpy as np
 from bot.domain.library import LibraryItem, NotifyTarget, SeerrRequest
 from bot.domain.media import HistoryWrite, MediaLink, SeenMovie
 from bot.domain.models import ImportCounts, MovieDetails, NotInterested, WatchlistEntry
-from bot.domain.movie_nights import StoredNight
+from bot.domain.movie_nights import NightEvent, StoredNight
 from bot.domain.not_interested import MAX_NOT_INTERESTED
 from bot.domain.watchlist import MAX_WATCHLIST
 
@@ -531,6 +531,18 @@ class Storage(ABC):
     @abstractmethod
     async def open_movie_nights(self, guild_ids: Sequence[int]) -> list[StoredNight]:
         """The stored nights of these guilds, soonest to close first."""
+
+    @abstractmethod
+    async def save_night_event(self, event: NightEvent) -> None:
+        """Store a winner's scheduled event until its reminder (replacing one stored)."""
+
+    @abstractmethod
+    async def delete_night_event(self, guild_id: int, event_id: int) -> None:
+        """The event's reminder is done (or the event is gone)."""
+
+    @abstractmethod
+    async def night_events(self, guild_ids: Sequence[int]) -> list[NightEvent]:
+        """The stored events of these guilds, soonest reminder first."""
 
     # ------------------------------------------------------ media links
     @abstractmethod

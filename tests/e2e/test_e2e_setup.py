@@ -50,18 +50,15 @@ def command_reads(env: Env) -> list:
 
 
 async def test_setup_flags_a_missing_manage_events_and_a_missing_prior(env: Env) -> None:
-    """The bot's role as invited (no Manage Events) on a bot without a taste prior."""
+    """A bot invited before Manage Events was asked for, without a taste prior."""
     assert not env.guild.bot_role.permissions & Permissions.MANAGE_EVENTS
     items = await run_setup(env)
-    mark, text = items[EVENTS]  # flagged; optional while votes work without it
-    assert mark == OPTIONAL and "Missing Manage Events" in text
-    assert "**To add:** Give the bot Manage Events" in text and "Roles" in text
+    assert EVENTS not in items  # Manage Events is one of the required permissions now
+    mark, text = items[CHANNEL]
+    assert mark == MISSING and "Missing Manage Events" in text
+    assert "Give the bot Manage Events" in text and "Roles" in text
     mark, text = items["Taste prior"]
     assert mark == MISSING and "Not installed" in text and PRIOR_FIX in text
-    # What is in place says so, without a fix.
-    mark, text = items[CHANNEL]
-    assert mark == OK and "Send Messages" in text and "Embed Links" in text
-    assert "Attach Files" in text and "Fix" not in text
     assert items["Commands synced"][0] == OK
     assert items["TMDB (posters and details)"][0] == OPTIONAL  # optional: no key in tests
     assert "MOVIEBOT_TMDB_API_KEY" in items["TMDB (posters and details)"][1]
@@ -83,14 +80,16 @@ async def test_fixing_both_clears_them_and_a_channel_overwrite_is_seen(env: Env)
     env.guild.bot_role.permissions |= Permissions.MANAGE_EVENTS
     await install_prior(env)
     items = await run_setup(env)
-    assert items[EVENTS][0] == OK and items["Taste prior"][0] == OK
+    assert items[CHANNEL][0] == OK and items["Taste prior"][0] == OK
+    _mark, text = items[CHANNEL]  # what is in place says so, without a fix
+    assert "Send Messages" in text and "Manage Events" in text and "Fix" not in text
     assert not [name for name, (mark, _t) in items.items() if mark == MISSING]
     assert not [name for name, (mark, text) in items.items() if "Missing" in text]
     # A channel that denies the bot's role Manage Events: flagged there, not elsewhere.
     events = env.guild.add_text_channel("movie-nights")
     events.set_overwrite(env.guild.bot_role, deny=Permissions.MANAGE_EVENTS)
-    assert (await run_setup(env, events))[EVENTS][0] == OPTIONAL
-    assert (await run_setup(env))[EVENTS][0] == OK
+    assert (await run_setup(env, events))[CHANNEL][0] == MISSING
+    assert (await run_setup(env))[CHANNEL][0] == OK
 
 
 async def test_a_channel_without_embed_links_is_flagged_with_the_fix(env: Env) -> None:

@@ -4,7 +4,7 @@ guild; a member's rows are member data (/forgetme deletes them)."""
 
 from __future__ import annotations
 
-from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
+from bot.domain.movie_nights import NightCandidate, NightEvent, NightMember, StoredNight
 from bot.service.movienight import MEMBER_TABLE
 
 
@@ -55,3 +55,19 @@ async def test_the_places_settings_are_stored(store) -> None:
     assert (current.timezone, current.region, current.services, current.reminder_minutes) == (
         "America/New_York", "US", "Netflix, Hulu", 0)
     assert (await store.get_guild_settings(2)).reminder_minutes == 30
+
+
+async def test_an_event_plan_and_the_event_until_its_reminder(store) -> None:
+    await store.save_movie_night(_night(event_at=1_900_003_600.0, event_channel_id=9,
+                                        event_location=None))
+    [night] = await store.open_movie_nights([1])
+    assert (night.event_at, night.event_channel_id, night.event_location) == (
+        1_900_003_600.0, 9, None)
+    event = NightEvent(1, 555, 11, 5, 1_900_003_600.0, 1_900_001_800.0)
+    await store.save_night_event(event)
+    await store.save_night_event(NightEvent(2, 556, 12, 6, 1.0, 1.0))
+    assert await store.night_events([1]) == [event]
+    await store.delete_night_event(1, 555)
+    assert await store.night_events([1]) == []
+    await store.purge_guild(2, [MEMBER_TABLE.name])
+    assert await store.night_events([2]) == []

@@ -354,9 +354,26 @@ _V15 = Migration(15, "server language: replies in it when a member's own is not 
     "ALTER TABLE guild_settings ADD COLUMN language text NOT NULL DEFAULT 'en'",
 ))
 
+_V16 = Migration(16, "movie nights as scheduled events: the plan, and events until reminded", (
+    "ALTER TABLE movie_nights ADD COLUMN event_at double precision",
+    "ALTER TABLE movie_nights ADD COLUMN event_channel_id bigint",
+    "ALTER TABLE movie_nights ADD COLUMN event_location text",
+    """
+    CREATE TABLE movie_night_events (
+        guild_id   bigint NOT NULL,
+        event_id   bigint NOT NULL,
+        movie_id   bigint NOT NULL,
+        channel_id bigint NOT NULL,
+        starts_at  double precision NOT NULL,
+        remind_at  double precision NOT NULL,
+        PRIMARY KEY (guild_id, event_id)
+    )
+    """,
+))
+
 PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
                                   _V11, _V12, _V13, _V14,
-                                  _V15]
+                                  _V15, _V16]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -7,10 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
+from bot.domain.movie_nights import NightCandidate, NightEvent, NightMember, StoredNight
 
 NIGHT_COLUMNS = ("guild_id, id, channel_id, message_id, poll_message_id, candidates, personal, "
-                 "closes_at")
+                 "closes_at, event_at, event_channel_id, event_location")
+EVENT_COLUMNS = "guild_id, event_id, movie_id, channel_id, starts_at, remind_at"
 MEMBER_COLUMNS = "guild_id, night_id, user_id, name, starter, took_part, vote"
 
 
@@ -20,7 +21,8 @@ def candidates_text(night: StoredNight) -> str:
 
 def night_values(night: StoredNight) -> tuple[Any, ...]:
     return (night.guild_id, night.id, night.channel_id, night.message_id,
-            night.poll_message_id, candidates_text(night), int(night.personal), night.closes_at)
+            night.poll_message_id, candidates_text(night), int(night.personal), night.closes_at,
+            night.event_at, night.event_channel_id, night.event_location)
 
 
 def member_values(night: StoredNight) -> list[tuple[Any, ...]]:
@@ -45,5 +47,18 @@ def nights_from_rows(nights: Sequence[Sequence[Any]], members: Sequence[Sequence
             message_id=None if row[3] is None else int(row[3]),
             poll_message_id=None if row[4] is None else int(row[4]),
             candidates=candidates, personal=bool(row[6]), closes_at=float(row[7]),
-            members=tuple(by_night.get((int(row[0]), int(row[1])), ()))))
+            members=tuple(by_night.get((int(row[0]), int(row[1])), ())),
+            event_at=None if row[8] is None else float(row[8]),
+            event_channel_id=None if row[9] is None else int(row[9]),
+            event_location=row[10]))
     return out
+
+
+def event_values(event: NightEvent) -> tuple[Any, ...]:
+    return (event.guild_id, event.event_id, event.movie_id, event.channel_id, event.starts_at,
+            event.remind_at)
+
+
+def event_from_row(row: Sequence[Any]) -> NightEvent:
+    return NightEvent(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]),
+                      float(row[5]))

@@ -395,8 +395,27 @@ _V15 = Migration(15, "server language: replies in it when a member's own is not 
     "ALTER TABLE guild_settings ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
 ))
 
+_V16 = Migration(16, "movie nights as scheduled events: the plan, and events until reminded", (
+    "ALTER TABLE movie_nights ADD COLUMN event_at REAL",
+    "ALTER TABLE movie_nights ADD COLUMN event_channel_id INTEGER",
+    "ALTER TABLE movie_nights ADD COLUMN event_location TEXT",
+    # A winner's Discord scheduled event until its reminder (who is interested is Discord's,
+    # read then, never stored).
+    """
+    CREATE TABLE movie_night_events (
+        guild_id   INTEGER NOT NULL,
+        event_id   INTEGER NOT NULL,
+        movie_id   INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        starts_at  REAL NOT NULL,
+        remind_at  REAL NOT NULL,
+        PRIMARY KEY (guild_id, event_id)
+    )
+    """,
+))
+
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                               _V12, _V13, _V14, _V15]
+                               _V12, _V13, _V14, _V15, _V16]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.movie_nights import StoredNight
+from bot.domain.movie_nights import NightEvent, StoredNight
 
 from ..sql.movie_nights import (
+    EVENT_COLUMNS,
     MEMBER_COLUMNS,
     NIGHT_COLUMNS,
+    event_from_row,
+    event_values,
     member_values,
     night_values,
     nights_from_rows,
@@ -23,7 +26,7 @@ class SqliteMovieNights(SqliteBase):
         async with self._transaction() as conn:
             await conn.execute(
                 f"INSERT OR REPLACE INTO movie_nights ({NIGHT_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", night_values(night))
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", night_values(night))
             await conn.execute("DELETE FROM movie_night_members WHERE guild_id = ? AND "
                                "night_id = ?", (night.guild_id, night.id))
             await conn.executemany(
@@ -54,3 +57,21 @@ class SqliteMovieNights(SqliteBase):
             f"SELECT {MEMBER_COLUMNS} FROM movie_night_members WHERE guild_id IN ({marks}) "
             "ORDER BY rowid", ids)
         return nights_from_rows(nights, members)
+
+    async def save_night_event(self, event: NightEvent) -> None:
+        await self._write(f"INSERT OR REPLACE INTO movie_night_events ({EVENT_COLUMNS}) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", event_values(event))
+
+    async def delete_night_event(self, guild_id: int, event_id: int) -> None:
+        await self._write("DELETE FROM movie_night_events WHERE guild_id = ? AND event_id = ?",
+                          (guild_id, event_id))
+
+    async def night_events(self, guild_ids: Sequence[int]) -> list[NightEvent]:
+        ids = sorted({int(g) for g in guild_ids})
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = await self._fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM movie_night_events WHERE guild_id IN ({marks}) "
+            "ORDER BY remind_at, event_id", ids)
+        return [event_from_row(row) for row in rows]
