@@ -44,7 +44,7 @@ async def pg(postgres_database):
 def test_every_storage_method_has_a_postgres_version():
     """Every public method of the contract is abstract there and implemented by both backends
     (an abstract one left over would make the backend impossible to open)."""
-    public = {name for name, value in vars(Storage).items()
+    public = {name for part in Storage.__mro__ for name, value in vars(part).items()
               if not name.startswith("_") and inspect.isfunction(value)}
     assert public and public <= Storage.__abstractmethods__
     for backend in (PostgresStorage, SqliteStorage):

@@ -1,0 +1,2 @@
+"""The storage contract's parts by theme (`catalog`, `members`, `media`), composed by
+`bot.storage.contract.Storage`."""
