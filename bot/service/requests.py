@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -54,7 +55,10 @@ class RequestService:
         self.gate = gate
         self.clients = clients or MediaClients(settings)  # the media service's, shared
         self._users: tuple[float, list[SeerrUser]] | None = None
-        self._lock = asyncio.Lock()  # this process's presses, one at a time
+        # this process's presses for one movie, one at a time (a second press reads the
+        # first's outcome); other movies' presses do not wait for them
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
         self.sent = 0  # requests this process made (tests, logs)
 
     @property
@@ -89,7 +93,10 @@ class RequestService:
             user = await self.seerr_user(user_id)
             if user is None:
                 raise NoSeerrUser()
-            async with self._lock:
+            lock = self._locks.get(tmdb)
+            if lock is None:
+                lock = self._locks[tmdb] = asyncio.Lock()
+            async with lock:
                 return await self._request(movie, tmdb, user)
 
     async def _request(self, movie: Movie, tmdb: int, user: SeerrUser) -> RequestOutcome:

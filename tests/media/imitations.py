@@ -466,6 +466,7 @@ class FakeSeerr:
     status: dict[int, int] = field(default_factory=dict)  # TMDB id -> mediaInfo.status
     auto_approve: bool = False
     request_delay: float = 0.0  # seconds POST /request takes (concurrent presses)
+    hold: dict[int, asyncio.Event] = field(default_factory=dict)  # TMDB id: POST waits for it
     requests: list[dict[str, Any]] = field(default_factory=list)  # bodies POSTed
     seen: Counter[str] = field(default_factory=Counter)
 
@@ -512,8 +513,11 @@ class FakeSeerr:
         body = await request.json()
         if self.request_delay:
             await asyncio.sleep(self.request_delay)
-        self.requests.append(body)
         tmdb = int(body["mediaId"])
+        if tmdb in self.hold:
+            self.seen[f"held {tmdb}"] += 1
+            await self.hold[tmdb].wait()
+        self.requests.append(body)
         self.status[tmdb] = 3 if self.auto_approve else 2
         return web.json_response({"id": len(self.requests), "status": 2 if self.auto_approve
                                   else 1, "media": {"tmdbId": tmdb, "status": self.status[tmdb]},

@@ -308,3 +308,20 @@ async def test_the_library_is_read_when_due_and_then_every_library_hours_jittere
         reads = jf.seen["folders"]
         assert await app.library.refresh_due(now=due + 1) is not None
         assert jf.seen["folders"] == reads + 1
+
+
+async def test_a_slow_request_does_not_hold_up_another_movies(tmp_path, servers):
+    _jf, _px, seerr, _urls = servers
+    seerr.users = {5: ("alice", ALICE)}
+    seerr.hold[949] = asyncio.Event()  # Seerr takes its time over Heat
+    async with running(tmp_path, servers) as app:
+        heat = await app.storage.add_movie("Heat", 1995, tmdb_id=949)
+        up = await app.storage.add_movie("Up", 2009, tmdb_id=14160)
+        slow = asyncio.create_task(app.requests.request(ALICE, heat))
+        while not seerr.seen["held 949"]:
+            await asyncio.sleep(0.01)  # wait for the event: Heat's POST reached Seerr
+        quick = await asyncio.wait_for(app.requests.request(ALICE, up), 10)  # not stuck
+        assert quick.made and not slow.done()
+        seerr.hold[949].set()
+        assert (await slow).made
+        assert [r["mediaId"] for r in seerr.requests] == [14160, 949]
