@@ -467,6 +467,7 @@ class FakeSeerr:
     auto_approve: bool = False
     request_delay: float = 0.0  # seconds POST /request takes (concurrent presses)
     hold: dict[int, asyncio.Event] = field(default_factory=dict)  # TMDB id: POST waits for it
+    held: asyncio.Event = field(default_factory=asyncio.Event)  # set: a POST is waiting
     requests: list[dict[str, Any]] = field(default_factory=list)  # bodies POSTed
     seen: Counter[str] = field(default_factory=Counter)
 
@@ -515,7 +516,7 @@ class FakeSeerr:
             await asyncio.sleep(self.request_delay)
         tmdb = int(body["mediaId"])
         if tmdb in self.hold:
-            self.seen[f"held {tmdb}"] += 1
+            self.held.set()
             await self.hold[tmdb].wait()
         self.requests.append(body)
         self.status[tmdb] = 3 if self.auto_approve else 2

@@ -318,8 +318,7 @@ async def test_a_slow_request_does_not_hold_up_another_movies(tmp_path, servers)
         heat = await app.storage.add_movie("Heat", 1995, tmdb_id=949)
         up = await app.storage.add_movie("Up", 2009, tmdb_id=14160)
         slow = asyncio.create_task(app.requests.request(ALICE, heat))
-        while not seerr.seen["held 949"]:
-            await asyncio.sleep(0.01)  # wait for the event: Heat's POST reached Seerr
+        await asyncio.wait_for(seerr.held.wait(), 10)  # Heat's POST reached Seerr
         quick = await asyncio.wait_for(app.requests.request(ALICE, up), 10)  # not stuck
         assert quick.made and not slow.done()
         seerr.hold[949].set()
