@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.domain.plural import plural
 from bot.domain.servers import server_name
 from bot.health import LoginRetry
+from bot.i18n import _
 from bot.i18n.interactions import ServerLanguages, settle, speak_per_interaction
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
@@ -94,7 +95,7 @@ class MovieTree(app_commands.CommandTree["MovieBot"]):
         with contextlib.suppress(Exception):  # the connection may already be closing
             if interaction.type is discord.InteractionType.application_command:
                 await interaction.response.send_message(
-                    SHUTTING_DOWN, ephemeral=True,
+                    _(SHUTTING_DOWN), ephemeral=True,
                     allowed_mentions=discord.AllowedMentions.none())
             elif interaction.type is discord.InteractionType.autocomplete:
                 await interaction.response.autocomplete([])

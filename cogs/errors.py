@@ -20,6 +20,7 @@ from discord import app_commands
 
 from bot.domain.errors import DomainError
 from bot.domain.genres import UnknownGenresError
+from bot.i18n import N_, _, number
 from bot.service.errors import (
     DuplicateMovie,
     MovieCapReached,
@@ -36,7 +37,15 @@ from cogs.ui.text import NO_PINGS, movie_label, safe
 log = logging.getLogger(__name__)
 
 # discord.py's permission names where Discord's own interface says something else.
-PERMISSION_NAMES = {"manage_guild": "Manage Server", "administrator": "Administrator"}
+PERMISSION_NAMES = {"manage_guild": N_("Manage Server"), "administrator": N_("Administrator")}
+# What the services say a permission is needed for (`PermissionRequired.action`).
+ACTIONS = (N_("run the set-up checklist"), N_("change the server settings"),
+           N_("add movies in this server"))
+
+
+def _permission(name: str) -> str:
+    return _(PERMISSION_NAMES[name]) if name in PERMISSION_NAMES \
+        else name.replace("_", " ").title()
 
 
 class UserError(app_commands.AppCommandError):
@@ -72,60 +81,63 @@ def describe(error: Exception) -> str | None:
     if service_message is not None:
         return service_message
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {max(1, math.ceil(error.retry_after))} s."
+        return _("Slow down a little: try again in {seconds} s.").format(
+            seconds=max(1, math.ceil(error.retry_after)))
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title())
-                          for p in error.missing_permissions)
-        return f"You need the {perms} permission for this."
+        perms = ", ".join(_permission(p) for p in error.missing_permissions)
+        return _("You need the {permission} permission for this.").format(permission=perms)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works in a server, not in direct messages."
+        return _("This command works in a server, not in direct messages.")
     if isinstance(error, app_commands.TransformerError):
-        return "That value is not valid for this option."
+        return _("That value is not valid for this option.")
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or "You can't use this command here."
+        return str(error) or _("You can't use this command here.")
     return None
 
 
 def describe_refusal(error: Exception) -> str | None:
     """The message for a refusal of the service layer or a broken domain rule, or None."""
     if isinstance(error, ShuttingDown):
-        return SHUTTING_DOWN
+        return _(SHUTTING_DOWN)
     if isinstance(error, UnknownGenresError):
-        valid = ", ".join(error.valid) or "none yet"
-        return (f"Unknown genre: {safe(', '.join(error.unknown), 100)}. "
-                f"Valid genres: {safe(valid, 1500)}.")
+        valid = ", ".join(error.valid) or _("none yet")
+        return _("Unknown genre: {unknown}. Valid genres: {valid}.").format(
+            unknown=safe(", ".join(error.unknown), 100), valid=safe(valid, 1500))
     if isinstance(error, DomainError):
         return safe(str(error), 1900)
     if isinstance(error, MovieNotFound):
-        what = movie_label(error.movie) if error.movie is not None else "That movie"
-        return f"{what} is no longer in this server's catalog."
+        if error.movie is None:
+            return _("That movie is no longer in this server's catalog.")
+        return _("{movie} is no longer in this server's catalog.").format(
+            movie=movie_label(error.movie))
     if isinstance(error, NotRated):
         if error.movie is None:
-            return "You have no ratings in this server, so there is nothing to delete."
-        return (f"You haven't rated **{movie_label(error.movie)}**, so there is nothing to "
-                "remove.")
+            return _("You have no ratings in this server, so there is nothing to delete.")
+        return _("You haven't rated **{movie}**, so there is nothing to remove.").format(
+            movie=movie_label(error.movie))
     if isinstance(error, DuplicateMovie):
-        return f"That movie is already in the catalog as {movie_label(error.existing)}."
+        return _("That movie is already in the catalog as {movie}.").format(
+            movie=movie_label(error.existing))
     if isinstance(error, MovieCapReached):
-        return (f"This server has reached its limit of {error.cap} added movies, so no more "
-                "can be added. Ask the bot's host if you need more.")
+        return _("This server has reached its limit of {cap} added movies, so no more can be "
+                 "added. Ask the bot's host if you need more.").format(cap=number(error.cap))
     if isinstance(error, PermissionRequired):
-        name = PERMISSION_NAMES.get(error.permission, error.permission)
-        return f"You need the {name} permission to {error.action}."
+        return _("You need the {permission} permission to {action}.").format(
+            permission=_permission(error.permission), action=_(error.action))
     if isinstance(error, ConsentRequired):
-        return ("This server keeps ratings private, so everyone named in `group` has to agree "
-                "first: run the command again and ask them to press Agree.")
+        return _("This server keeps ratings private, so everyone named in `group` has to agree "
+                 "first: run the command again and ask them to press Agree.")
     if isinstance(error, AlreadyRated):
-        return (f"You rated **{movie_label(error.movie)}** {error.score}/10 already, so it "
-                "stays off your watchlist.")
+        return _("You rated **{movie}** {score}/10 already, so it stays off your "
+                 "watchlist.").format(movie=movie_label(error.movie), score=error.score)
     if isinstance(error, NotOnWatchlist):
-        return f"**{movie_label(error.movie)}** is not on your watchlist."
+        return _("**{movie}** is not on your watchlist.").format(movie=movie_label(error.movie))
     if isinstance(error, WatchlistFull):
-        return (f"Your watchlist holds its limit of {error.cap:,} movies: remove some with "
-                "`/watchlist remove` first.")
+        return _("Your watchlist holds its limit of {cap} movies: remove some with "
+                 "`/watchlist remove` first.").format(cap=number(error.cap))
     if isinstance(error, RatingsPrivate):
-        return ("This server keeps ratings private: you can only see your own with "
-                "`/ratings`.")
+        return _("This server keeps ratings private: you can only see your own with "
+                 "`/ratings`.")
     return None
 
 
@@ -141,7 +153,8 @@ async def report_failure(interaction: discord.Interaction, error: Exception) -> 
                  else data.get("custom_id", "?"))
         log.error("interaction failed ref=%s where=%r guild=%s user=%s", reference, where,
                   interaction.guild_id, interaction.user.id, exc_info=error)
-        message = f"Something went wrong on our side (reference `{reference}`). Please try again."
+        message = _("Something went wrong on our side (reference `{reference}`). Please try "
+                    "again.").format(reference=reference)
     try:
         await send_ephemeral(interaction, message)
     except discord.HTTPException:

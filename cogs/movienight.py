@@ -46,6 +46,7 @@ from discord.ext import commands
 from bot.domain.models import Movie
 from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
 from bot.domain.plural import plural
+from bot.i18n import _
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import (
     MAX_CANDIDATES,
@@ -225,7 +226,7 @@ class VoteView(discord.ui.View):
             if self.picks.personal:
                 line += f" · group score {stars(round(c.score, 1))}"
             if c.new_here:
-                line += f" · {NEW_HERE}"
+                line += f" · {_(NEW_HERE)}"
             lines.append(line)
         voted = len(self.tally.votes)
         head = [f"Attendees: {_names(self.attendees)}",

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
+from bot.i18n import _
 from bot.service.ratings import RateOutcome
 from cogs.ui.acks import reply, within_ack
 from cogs.ui.guild import guild_id_of
@@ -32,13 +33,15 @@ def rate_text(outcome: RateOutcome) -> str:
     label = movie_label(outcome.movie)
     score, previous = outcome.score, outcome.previous
     if previous is None:
-        text = f"Rated **{label}** {stars(score)}."
+        text = _("Rated **{movie}** {score}.").format(movie=label, score=stars(score))
     elif previous == score:
-        text = f"**{label}** stays at {stars(score)} (you had already given it that score)."
+        text = _("**{movie}** stays at {score} (you had already given it that score).").format(
+            movie=label, score=stars(score))
     else:
-        text = f"Rated **{label}** {stars(score)} (changed from {stars(previous)})."
+        text = _("Rated **{movie}** {score} (changed from {previous}).").format(
+            movie=label, score=stars(score), previous=stars(previous))
     if outcome.predicted is not None:
-        text += f" I predicted {stars(round(outcome.predicted, 1))}."
+        text += " " + _("I predicted {score}.").format(score=stars(round(outcome.predicted, 1)))
     return text
 
 
@@ -70,7 +73,8 @@ class Rating(commands.Cog):
         previous = await self.bot.app.ratings.unrate(guild_id, interaction.user.id,
                                                      movie)
         await interaction.response.send_message(
-            f"Removed your rating of **{movie_label(movie)}** (it was {stars(previous)}).",
+            _("Removed your rating of **{movie}** (it was {score}).").format(
+                movie=movie_label(movie), score=stars(previous)),
             ephemeral=True, allowed_mentions=NO_PINGS)
 
 

@@ -29,6 +29,7 @@ from discord.ext import commands
 from bot.domain.library import LibraryItem
 from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
+from bot.i18n import _
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
@@ -186,7 +187,7 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
         if reason is not None:
             line += " · " + reason
         if pick.new_here:
-            line += f" · {NEW_HERE}"
+            line += f" · {_(NEW_HERE)}"
         if movie.id in watchlisted:
             line += " · on your watchlist"
         return line + library_mark(movie.id, library, links)
@@ -349,7 +350,7 @@ class Recommend(commands.Cog):
                 if reason is not None:
                     detail += " · " + reason
                 if pick.new_here:
-                    detail += f" · {NEW_HERE}"
+                    detail += f" · {_(NEW_HERE)}"
                 lines.append(CardLine(number, movie.label, detail, pick.score))
             note = PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE
             return _picks_title(picks.personal, genre), lines, note

@@ -10,11 +10,19 @@ from __future__ import annotations
 from numbers import Integral
 
 from bot.domain.errors import DomainError
+from bot.i18n import N_, _
 
 MIN_SCORE = 1
 MAX_SCORE = 10
 SCALE: tuple[float, float] = (float(MIN_SCORE), float(MAX_SCORE))
-SCORE_HINT = f"The score must be a whole number from {MIN_SCORE} to {MAX_SCORE}."
+SCORE_HINT = N_("The score must be a whole number from {low} to {high}.")
+
+
+def score_hint() -> str:
+    """SCORE_HINT in the reader's language, with the scale's ends."""
+    return _(SCORE_HINT).format(low=MIN_SCORE, high=MAX_SCORE)
+
+
 DISLIKED_AT_MOST = 4
 """A score this low means the member did not like the movie (used in reasons)."""
 
@@ -22,10 +30,10 @@ DISLIKED_AT_MOST = 4
 def check_score(score: object) -> int:
     """`score` as an int if it is a whole number on the scale, else DomainError(SCORE_HINT)."""
     if isinstance(score, bool) or not isinstance(score, Integral):
-        raise DomainError(SCORE_HINT)
+        raise DomainError(score_hint())
     value = int(score)
     if not MIN_SCORE <= value <= MAX_SCORE:
-        raise DomainError(SCORE_HINT)
+        raise DomainError(score_hint())
     return value
 
 
@@ -33,13 +41,15 @@ def parse_score(text: str | None) -> int:
     """A score typed as text ("8"), or DomainError saying what is wrong with it."""
     value = (text or "").strip()
     if not value:
-        raise DomainError(f"Type a score. {SCORE_HINT}")
+        raise DomainError(_("Type a score. {hint}").format(hint=score_hint()))
     if not value.isascii() or not value.isdigit():
         shown = value if len(value) <= 20 else value[:19] + "…"
-        raise DomainError(f"“{shown}” is not a score. {SCORE_HINT}")
+        raise DomainError(_("“{text}” is not a score. {hint}").format(text=shown,
+                                                                       hint=score_hint()))
     number = int(value)
     if not MIN_SCORE <= number <= MAX_SCORE:
-        raise DomainError(f"{number} is out of range. {SCORE_HINT}")
+        raise DomainError(_("{number} is out of range. {hint}").format(number=number,
+                                                                        hint=score_hint()))
     return number
 
 
@@ -57,7 +67,7 @@ def server_score(total: float, count: int, server_mean: float | None) -> float |
     return (total + SERVER_SCORE_WEIGHT * prior) / (count + SERVER_SCORE_WEIGHT)
 
 
-HALF_STAR_HINT = "A Letterboxd rating is 0.5 to 5 stars in halves."
+HALF_STAR_HINT = N_("A Letterboxd rating is 0.5 to 5 stars in halves.")
 
 
 def from_half_stars(stars: object) -> int:
@@ -68,8 +78,8 @@ def from_half_stars(stars: object) -> int:
     try:
         value = float(text)
     except ValueError:
-        raise DomainError(HALF_STAR_HINT) from None
+        raise DomainError(_(HALF_STAR_HINT)) from None
     doubled = value * 2
     if not doubled.is_integer() or not MIN_SCORE <= doubled <= MAX_SCORE:
-        raise DomainError(HALF_STAR_HINT)
+        raise DomainError(_(HALF_STAR_HINT))
     return int(doubled)

@@ -17,7 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-SHUTTING_DOWN = "The bot is restarting or shutting down; please try again in a minute."
+from bot.i18n import N_
+
+SHUTTING_DOWN = N_("The bot is restarting or shutting down; please try again in a minute.")
 
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("inside_gate", default=False)
 

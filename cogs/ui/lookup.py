@@ -18,6 +18,7 @@ from discord import app_commands
 
 from bot.domain.models import Movie
 from bot.domain.titles import MAX_QUERY_LENGTH, strip_controls
+from bot.i18n import _
 from cogs.errors import UserError
 from cogs.ui.budgets import may_autocomplete
 from cogs.ui.text import choice_label, safe
@@ -47,9 +48,10 @@ class MovieTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str) -> Movie:
         text = strip_controls(value or "").strip()
         if not text:
-            raise UserError("Type a movie title (pick one from the suggestions).")
+            raise UserError(_("Type a movie title (pick one from the suggestions)."))
         if len(text) > MAX_QUERY_LENGTH:
-            raise UserError(f"That title is too long (at most {MAX_QUERY_LENGTH} characters).")
+            raise UserError(_("That title is too long (at most {limit} characters).").format(
+                limit=MAX_QUERY_LENGTH))
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         found = await bot_of(interaction).app.catalog.lookup(interaction.guild_id, text)
@@ -57,19 +59,22 @@ class MovieTransformer(app_commands.Transformer):
             return found.movie
         if found.ambiguous:
             listed = "\n".join(f"• {safe(m.label)}" for m in found.suggestions)
-            raise UserError(f"Which {safe(text, 80)}? Several movies have that title:\n{listed}"
-                            "\nPick one from the suggestions while typing (they show the "
-                            "year), or add the year, e.g. “"
-                            f"{safe(found.suggestions[0].label, 80)}”.")
+            raise UserError(_("Which {title}? Several movies have that title:\n{listed}\nPick "
+                              "one from the suggestions while typing (they show the year), or "
+                              "add the year, e.g. “{example}”.").format(
+                title=safe(text, 80), listed=listed,
+                example=safe(found.suggestions[0].label, 80)))
         if text.startswith("#"):  # an id that is malformed, out of range or not visible here
-            raise UserError(f"I don't know a movie “{safe(text, 40)}” in this server. Start "
-                            "typing a title and pick one from the suggestions.")
+            raise UserError(_("I don't know a movie “{title}” in this server. Start typing a "
+                              "title and pick one from the suggestions.").format(
+                title=safe(text, 40)))
         if found.suggestions:
             listed = "\n".join(f"• {safe(m.label)}" for m in found.suggestions)
-            raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Did you mean:\n"
-                            f"{listed}\nPick one from the suggestions while typing.")
-        raise UserError(f"I don't know a movie called “{safe(text, 80)}”. Check the spelling, "
-                        "or ask a moderator to add it with `/movies add`.")
+            raise UserError(_("I don't know a movie called “{title}”. Did you mean:\n{listed}\n"
+                              "Pick one from the suggestions while typing.").format(
+                title=safe(text, 80), listed=listed))
+        raise UserError(_("I don't know a movie called “{title}”. Check the spelling, or ask a "
+                          "moderator to add it with `/movies add`.").format(title=safe(text, 80)))
 
 
 MovieParam = app_commands.Transform[Movie, MovieTransformer]

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
+from bot.i18n import N_, _
 from cogs.errors import report_failure
 from cogs.ui.budgets import read_wait
 from cogs.ui.text import NO_PINGS
@@ -59,8 +60,8 @@ async def check_paging(interaction: discord.Interaction) -> bool:
     if wait is None:
         return True
     await interaction.response.send_message(
-        f"Slow down a little: try again in {max(1, math.ceil(wait))} s.", ephemeral=True,
-        allowed_mentions=NO_PINGS)
+        _("Slow down a little: try again in {seconds} s.").format(
+            seconds=max(1, math.ceil(wait))), ephemeral=True, allowed_mentions=NO_PINGS)
     return False
 
 
@@ -75,8 +76,8 @@ class OwnedView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
-                "These buttons belong to the member who ran the command; run it yourself "
-                "to get your own.", ephemeral=True, allowed_mentions=NO_PINGS)
+                _("These buttons belong to the member who ran the command; run it yourself "
+                  "to get your own."), ephemeral=True, allowed_mentions=NO_PINGS)
             return False
         return True
 
@@ -119,6 +120,8 @@ class Paginator(OwnedView):
         self.render = render
         self.page_count = max(1, page_count)
         self.page = 0
+        # In the language of the member who ran the command (the decorators' are English).
+        self.previous.label, self.next.label = _("Previous"), _("Next")
         if self.page_count == 1:
             self.remove_item(self.previous)
             self.remove_item(self.next)
@@ -131,7 +134,8 @@ class Paginator(OwnedView):
     async def page_embed(self) -> discord.Embed:
         embed = await self.render(self.page)
         if self.page_count > 1:
-            embed.set_footer(text=f"Page {self.page + 1} of {self.page_count}")
+            embed.set_footer(text=_("Page {page} of {pages}").format(
+                page=self.page + 1, pages=self.page_count))
         return embed
 
     async def send(self, interaction: discord.Interaction, *, ephemeral: bool = True,
@@ -153,10 +157,10 @@ class Paginator(OwnedView):
         self._sync_buttons()
         await interaction.response.edit_message(embed=await self.page_embed(), view=self)
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Previous"), style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self._turn(interaction, self.page - 1)
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Next"), style=discord.ButtonStyle.secondary)
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self._turn(interaction, self.page + 1)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import discord
 
+from bot.i18n import N_, _
 from bot.service.pictures import Picture
 from cogs.ui.paginator import OwnedView, Paginator
 from cogs.ui.text import NO_PINGS, safe
@@ -72,14 +73,15 @@ class ShareView(OwnedView):
         super().__init__(owner_id, timeout=timeout)
         self.picture = picture
         self.heading = heading
+        self.share.label = _("Share")
 
-    @discord.ui.button(label="Share", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=N_("Share"), style=discord.ButtonStyle.primary)
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.send_message(
             self.heading(), embed=show_picture(discord.Embed(colour=COLOUR), self.picture),
             file=picture_file(self.picture), allowed_mentions=NO_PINGS)
         button.disabled = True
-        button.label = "Shared"
+        button.label = _("Shared")
         if self.interaction is not None:
             # the private message may be gone: nothing to update then
             with contextlib.suppress(discord.HTTPException):

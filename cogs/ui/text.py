@@ -6,6 +6,7 @@ import discord
 
 from bot.domain.models import Movie
 from bot.domain.titles import strip_controls
+from bot.i18n import N_, number
 
 
 def _escape(text: str) -> str:
@@ -44,13 +45,13 @@ def choice_label(movie: Movie) -> str:
 
 
 def stars(score: float) -> str:
-    """A compact score: '8/10' or '7.4/10'."""
-    return f"{score:.0f}/10" if float(score).is_integer() else f"{score:.1f}/10"
+    """A compact score: '8/10' or '7.4/10' ('7,4/10' in German: the reader's number format)."""
+    return f"{number(score, digits=0 if float(score).is_integer() else 1)}/10"
 
 
 NO_PINGS = discord.AllowedMentions.none()
 
-NEW_HERE = "new to this server"
+NEW_HERE = N_("new to this server")  # shown with _(NEW_HERE)
 """Marks a pick nobody in the server rated (a candidate the taste prior brought in)."""
 __all__ = ["NEW_HERE", "NO_PINGS", "choice_label", "movie_label", "safe", "stars",
            "strip_controls"]

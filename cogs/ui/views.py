@@ -25,6 +25,7 @@ from bot.domain import scores
 from bot.domain.errors import DomainError
 from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
+from bot.i18n import _
 from cogs.errors import UserError, report_failure
 from cogs.lazy_select import LazySelect
 from cogs.rating import rate_text
@@ -62,21 +63,23 @@ def parse_score(text: str) -> int:
     try:
         return scores.parse_score(text)
     except DomainError as error:
-        raise UserError(f"{safe(str(error), 200)} Nothing was saved.") from None
+        raise UserError(_("{problem} Nothing was saved.").format(
+            problem=safe(str(error), 200))) from None
 
 
 class ScoreModal(discord.ui.Modal):
     """Asks for a 1-10 score for one movie."""
 
     def __init__(self, movie: Movie, view: RecommendationView | None = None) -> None:
-        title = f"Rate {choice_label(movie)}"
+        title = _("Rate {movie}").format(movie=choice_label(movie))
         super().__init__(title=title if len(title) <= 45 else title[:44] + "…",
                          timeout=VIEW_TIMEOUT)
         self.movie = movie
         # weak: an open (or abandoned) form must not keep a timed-out list alive
         self._list_view = weakref.ref(view) if view is not None else None
         self.score: discord.ui.TextInput[ScoreModal] = discord.ui.TextInput(
-            label=f"Your score ({MIN_SCORE}-{MAX_SCORE})", placeholder="e.g. 8",
+            label=_("Your score ({low}-{high})").format(low=MIN_SCORE, high=MAX_SCORE),
+            placeholder=_("e.g. 8"),
             min_length=1, max_length=2, required=True)
         self.add_item(self.score)
 
@@ -100,7 +103,7 @@ class RateSelect(LazySelect):
     """'Rate one of these…': the picks on screen; choosing one opens the score modal."""
 
     def __init__(self) -> None:
-        super().__init__(placeholder="Rate one of these…", min_values=1, max_values=1,
+        super().__init__(placeholder=_("Rate one of these…"), min_values=1, max_values=1,
                          options=[discord.SelectOption(label="-", value="0")])
         self.movies: dict[int, Movie] = {}
 
@@ -108,7 +111,8 @@ class RateSelect(LazySelect):
         self.movies = {movie.id: movie for movie, _score in movies}
         self.options = [
             discord.SelectOption(label=choice_label(movie), value=str(movie.id),
-                                 description=f"predicted {stars(round(score, 1))}")
+                                 description=_("predicted {score}").format(
+                                     score=stars(round(score, 1))))
             for movie, score in movies[:25]
         ]
 
@@ -120,7 +124,8 @@ class RateSelect(LazySelect):
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
-            raise UserError("That pick is no longer on the list; run /recommend again.") from None
+            raise UserError(_("That pick is no longer on the list; run /recommend again.")) \
+                from None
         view = self.view
         await interaction.response.send_modal(
             ScoreModal(movie, view if isinstance(view, RecommendationView) else None))
@@ -130,7 +135,7 @@ class ShowMoreButton(discord.ui.Button["RecommendationView"]):
     """'Show more': the next page of picks."""
 
     def __init__(self) -> None:
-        super().__init__(label="Show more", style=discord.ButtonStyle.secondary)
+        super().__init__(label=_("Show more"), style=discord.ButtonStyle.secondary)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         assert self.view is not None
@@ -192,7 +197,7 @@ class RecommendationView(OwnedView):
         if not page.movies:
             self.more.disabled = True
             await interaction.response.edit_message(view=self)
-            await interaction.followup.send("That's every pick I have for you right now.",
+            await interaction.followup.send(_("That's every pick I have for you right now."),
                                             ephemeral=True, allowed_mentions=NO_PINGS)
             return
         self.page += 1
@@ -217,7 +222,7 @@ class RecommendationView(OwnedView):
 
 async def _no_more_pages(page: int) -> Page:
     """The page loader of a released view (never called: a timed-out view takes no clicks)."""
-    raise UserError("This list has expired; run /recommend again.")
+    raise UserError(_("This list has expired; run /recommend again."))
 
 
 __all__ = ["Page", "RateSelect", "RecommendationView", "ScoreModal", "parse_score"]

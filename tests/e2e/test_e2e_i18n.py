@@ -71,3 +71,18 @@ async def test_the_server_language_is_the_fallback_for_a_language_the_bot_lacks(
     assert (await env.run(env.bob, "about")).embed["title"] == "Bot de films"
     env.carol.user.locale = "en-GB"
     assert (await env.run(env.carol, "about")).embed["title"] == "Movie bot"
+
+
+async def test_replies_and_errors_speak_the_members_language(env: Env) -> None:
+    env.alice.user.locale = "de"
+    reply = await env.run(env.alice, "bewerten", film="Alien", punkte=8)
+    assert reply.content.startswith("**Alien (1979)** mit 8/10 bewertet."), reply.content
+    unknown = await env.run(env.alice, "bewerten", film="Qwxzv Nothing", punkte=8)
+    assert unknown.ephemeral and unknown.content.startswith(
+        "Ich kenne keinen Film namens „Qwxzv Nothing“."), unknown.content
+    refused = await env.run(env.alice, "einstellungen", sprache="fr")
+    assert refused.content == ("Du brauchst die Berechtigung „Server verwalten“, um die "
+                               "Servereinstellungen zu ändern."), refused.content
+    env.bob.user.locale = "es-ES"
+    removed = await env.run(env.bob, "quitar-valoración", película="Alien")
+    assert removed.content == "No has valorado **Alien (1979)**, así que no hay nada que quitar."
