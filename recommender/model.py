@@ -39,6 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import foldin
+from .embeddings import Embeddings
 from .implicit import ItemItem, pick_lift, zscore_rows
 from .index import IdIndex, last_by_key
 from .normalise import shrunk_means
@@ -293,6 +294,27 @@ class CFModel:
         self._check()
         i = self.movies.get(movie_id)
         return int(self.support_counts[i]) if i >= 0 else 0
+
+    def embeddings(self) -> Embeddings:
+        """Movie and member vectors with their ids, copied (``embeddings.py``)."""
+        self._check()
+        return Embeddings(
+            movie_ids=self.movies.ids.copy(),
+            movie_vectors=np.array(self.X, dtype=np.float64),
+            support=np.array(self.support_counts, dtype=np.float64),
+            member_ids=self.users.ids.copy(),
+            member_vectors=np.array(self.T, dtype=np.float64))
+
+    def rated_rows(self, member_ids) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each member's rated movies as (rows of ``embeddings().movie_ids``, ratings in
+        rating units); empty for a member the model does not know. Views: fold-in replaces
+        these arrays, never writes into them."""
+        self._check()
+        out = []
+        for member_id in member_ids:
+            u = self.users.get(member_id)
+            out.append(self._rated(u) if u >= 0 else _EMPTY)
+        return out
 
     @property
     def min_support(self) -> int:

@@ -302,3 +302,67 @@ def test_the_layer_rules_see_a_breach() -> None:
         "cogs.rating imports bot.storage (cogs call services; storage is the services' "
         "business)",
         "recommender.model imports bot.domain.scores (the recommender is pure numpy/scipy)"]
+
+
+# The recommender's public names: what code outside it may import (issue 22 item 3). Its
+# modules are the recommender's own business; the bot's services and workers use the few
+# documented entry points below, and the cogs none at all (they call services).
+RECOMMENDER_PUBLIC = {"recommender", "recommender.prior", "recommender.reasons",
+                      "recommender.tuning", "recommender.embeddings"}
+
+
+def recommender_leaks(graph: dict[str, set[str]]) -> list[str]:
+    """"a imports b" for every cog importing anything of the recommender, and every other
+    module outside it importing one of its internals."""
+    out = []
+    for module, imports in graph.items():
+        if module == "recommender" or module.startswith("recommender."):
+            continue
+        for other in imports:
+            if not (other == "recommender" or other.startswith("recommender.")):
+                continue
+            if module.startswith("cogs") or other not in RECOMMENDER_PUBLIC:
+                out.append(f"{module} imports {other}")
+    return sorted(out)
+
+
+def test_cogs_never_import_the_recommender_nor_others_its_internals() -> None:
+    leaks = recommender_leaks(import_graph())
+    assert leaks == [], "call a service (cogs) or the recommender's public names:\n" + \
+        "\n".join(leaks)
+
+
+# A model's learned vectors are read through `CFModel.embeddings()`, never as the arrays
+# `model.X` / `model.T` (their names, layout and dtype are the model's business).
+MODEL_ARRAYS = {"X", "T"}
+
+
+def model_array_reads(root: Path = REPO) -> list[str]:
+    """file:line for every `<anything>.X` / `<anything>.T` attribute read in bot/ and cogs/
+    (numpy's transpose is written np.transpose there, so the rule needs no type analysis)."""
+    found = []
+    for package in ("bot", "cogs"):
+        for path in sorted((root / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            found.extend(f"{path.relative_to(root)}:{node.lineno} reads .{node.attr}"
+                         for node in ast.walk(tree)
+                         if isinstance(node, ast.Attribute) and node.attr in MODEL_ARRAYS)
+    return found
+
+
+def test_services_read_the_model_through_its_embedding_api() -> None:
+    reads = model_array_reads()
+    assert reads == [], "use CFModel.embeddings() (np.transpose for a transpose):\n" + \
+        "\n".join(reads)
+
+
+def test_the_recommender_rules_see_a_leak_and_an_array_read(tmp_path: Path) -> None:
+    graph = {"cogs.taste": {"recommender"}, "bot.service.pictures": {"recommender.model"},
+             "bot.service.worker": {"recommender", "recommender.tuning"},
+             "recommender.model": {"recommender.implicit"}}
+    assert recommender_leaks(graph) == ["bot.service.pictures imports recommender.model",
+                                        "cogs.taste imports recommender"]
+    for package in ("bot", "cogs"):
+        (tmp_path / package).mkdir()
+    (tmp_path / "bot" / "taste.py").write_text("def f(model):\n    return model.X @ model.T\n")
+    assert model_array_reads(tmp_path) == ["bot/taste.py:2 reads .X", "bot/taste.py:2 reads .T"]

@@ -138,7 +138,7 @@ def project(factors: np.ndarray) -> Projection:
         axes = np.eye(max(k, 2))[:k, :2]
         return Projection(centred @ axes, axes, mean, (0.0, 0.0))
     _u, s, vt = np.linalg.svd(centred, full_matrices=False)
-    axes = vt[:2].T
+    axes = np.transpose(vt[:2])
     if axes.shape[1] < 2:  # one feature: a flat second axis
         axes = np.hstack([axes, np.zeros((k, 1))])
     signs = np.sign(axes[np.abs(axes).argmax(axis=0), range(2)])
@@ -216,7 +216,7 @@ def ratings_factors(movie_ids: np.ndarray, user_ids: np.ndarray, r_movies: np.nd
         order = np.argsort(-s)
         u, s, vt = u[:, order], s[order], vt[order]
     root = np.sqrt(s[:rank])
-    return u[:, :rank] * root, vt[:rank].T * root
+    return u[:, :rank] * root, np.transpose(vt[:rank]) * root
 
 
 def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -350,16 +350,17 @@ class PictureService:
             pick_ids = [p.movie_id for p in picks.items] if picks.personal else []
             allowed = await shareable_movies(self.storage, guild_id, asker_id, None)
             # Snapshot what the drawing needs on the loop (fold-ins replace these arrays).
-            movie_ids = model.movies.ids.copy()
-            factors = np.array(model.X, dtype=np.float64)
-            support = np.array(model.support_counts, dtype=np.float64)
-            preferences = np.array(model.T, dtype=np.float64)
-            user_ids = model.users.ids.copy()
-            member_row = int(model.users.lookup([member_id])[0])
+            embeddings = model.embeddings()  # copies: later fold-ins do not move them
+            movie_ids = embeddings.movie_ids
+            factors = embeddings.movie_vectors
+            support = embeddings.support
+            preferences = embeddings.member_vectors
+            user_ids = embeddings.member_ids
+            member_row = embeddings.member_row(member_id)
             other_rows = ([i for i in range(len(user_ids)) if i != member_row]
                           [:MAX_OTHER_MEMBERS] if visible else [])
             # each other member's rated movies (views; fold-ins replace, never mutate them)
-            other_rated = [model._rated(i) for i in other_rows]
+            other_rated = model.rated_rows([int(user_ids[i]) for i in other_rows])
             # the server's movies (and the picks): not every candidate a taste prior brings
             shown = (support > 0) | np.isin(movie_ids, np.array(pick_ids, dtype=np.int64))
             if allowed is not None:
