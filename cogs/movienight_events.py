@@ -34,6 +34,7 @@ from bot.domain.places import zone
 from bot.domain.plural import plural
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
+from cogs.ui.guild import guild_id_of
 from cogs.ui.text import NO_PINGS, movie_label, safe
 
 if TYPE_CHECKING:
@@ -78,8 +79,7 @@ class NightEvents:
         perms = interaction.app_permissions
         if not (perms.manage_events or perms.create_events):
             raise UserError(NEED_EVENTS)
-        guild_id = interaction.guild_id
-        assert guild_id is not None
+        guild_id = guild_id_of(interaction)
         settings = await self.bot.app.movienight.settings(guild_id)
         try:
             start = parse_when(when, zone(settings.timezone))
