@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.plural import plural
+from bot.i18n import _, ngettext, number
 from cogs.errors import UserError
 from cogs.ui.guild import guild_id_of
 from cogs.ui.text import NO_PINGS
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCOPE_CHOICES = [
-    app_commands.Choice(name="this server", value="guild"),
-    app_commands.Choice(name="global", value="global"),
+    app_commands.Choice(name=app_commands.locale_str("this server"), value="guild"),
+    app_commands.Choice(name=app_commands.locale_str("global"), value="global"),
 ]
 
 
@@ -43,20 +44,24 @@ class Admin(commands.Cog):
     async def sync(self, interaction: discord.Interaction,
                    scope: app_commands.Choice[str] | None = None) -> None:
         if not await self.bot.is_owner(interaction.user):
-            raise UserError("Only the bot owner can do this.")
+            raise UserError(_("Only the bot owner can do this."))
         where = scope.value if scope is not None else "guild"
         await interaction.response.defer(ephemeral=True, thinking=True)
         tree = self.bot.tree
         if where == "global":
             synced = await tree.sync()
-            message = (f"Synced {plural(len(synced), 'command')} globally; Discord may take a few "
-                       "minutes to show changes.")
+            message = ngettext(
+                "Synced {n} command globally; Discord may take a few minutes to show changes.",
+                "Synced {n} commands globally; Discord may take a few minutes to show changes.",
+                len(synced)).format(n=number(len(synced)))
         else:
             guild_id = guild_id_of(interaction)
             guild = discord.Object(id=guild_id)
             tree.copy_global_to(guild=guild)
             synced = await tree.sync(guild=guild)
-            message = f"Synced {plural(len(synced), 'command')} to this server."
+            message = ngettext("Synced {n} command to this server.",
+                               "Synced {n} commands to this server.",
+                               len(synced)).format(n=number(len(synced)))
         log.info("sync by owner %s: %s, %s", interaction.user.id, where,
                  plural(len(synced), "command"))
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_PINGS)

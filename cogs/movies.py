@@ -15,9 +15,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.plural import plural
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
+from bot.i18n import N_, _, ngettext, number
 from bot.service.privacy import MIN_RATERS
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
@@ -35,19 +35,21 @@ PAGE_SIZE = 10
 PAGE_TIMEOUT = 180.0  # seconds the page buttons stay live
 SEARCH_LIMIT = 50  # results shown by /movies search (5 pages)
 TOP_COUNT = 10
-SERVER_SCORE_NOTE = "the average rating, pulled toward this server's average while few rated it"
+SERVER_SCORE_NOTE = N_("the average rating, pulled toward this server's average while few "
+                       "rated it")
 
 
 # Also when nobody rated it: while ratings are hidden, "no ratings yet" would tell the
 # difference between 0 and 1-2 other raters (`bot.service.privacy`).
-HIDDEN_AGGREGATE = (f"Hidden: this server keeps ratings private, and fewer than {MIN_RATERS} "
-                    "other members rated it")
+HIDDEN_AGGREGATE = N_("Hidden: this server keeps ratings private, and fewer than {n} other "
+                      "members rated it")  # n: MIN_RATERS
 
 
 def ratings_text(mean: float | None, count: int) -> str:
     if not count or mean is None:
-        return "No ratings here yet"
-    return f"{stars(mean)} from {count} rating{'s' if count != 1 else ''}"
+        return _("No ratings here yet")
+    return ngettext("{score} from {n} rating", "{score} from {n} ratings", count).format(
+        score=stars(mean), n=number(count))
 
 
 class Movies(commands.Cog):
@@ -66,23 +68,24 @@ class Movies(commands.Cog):
                      query: app_commands.Range[str, 1, 200]) -> None:
         text = strip_controls(query).strip()
         if not text:
-            raise UserError("Type part of a movie title to search for.")
+            raise UserError(_("Type part of a movie title to search for."))
         guild_id = guild_id_of(interaction)
         results = await self.bot.app.catalog.search(guild_id, text,
                                                     limit=SEARCH_LIMIT)
         if not results:
-            raise UserError(f"No movies match “{safe(text, 80)}”. Check the spelling, or ask "
-                            "a moderator to add it with `/movies add`.")
+            raise UserError(_("No movies match “{query}”. Check the spelling, or ask a "
+                              "moderator to add it with `/movies add`.").format(
+                query=safe(text, 80)))
         pages = math.ceil(len(results) / PAGE_SIZE)
-        heading = f"Movies matching “{safe(text, 80)}”"
+        heading = _("Movies matching “{query}”").format(query=safe(text, 80))
 
         async def render(page: int) -> discord.Embed:
             chunk = results[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
             lines = []
-            for number, movie in enumerate(chunk, start=page * PAGE_SIZE + 1):
+            for rank, movie in enumerate(chunk, start=page * PAGE_SIZE + 1):
                 genres = ", ".join(movie.genres[:3])
                 extra = f" · {safe(genres, 60)}" if genres else ""
-                lines.append(f"{number}. {movie_label(movie)}{extra}")
+                lines.append(f"{rank}. {movie_label(movie)}{extra}")
             return discord.Embed(title=heading[:256], description="\n".join(lines),
                                  colour=discord.Colour.blurple())
 
@@ -108,23 +111,26 @@ class Movies(commands.Cog):
         found, mean, count = movie, details.mean, details.count
         mine, predicted = details.mine, details.predicted
         embed = discord.Embed(title=movie_label(found, 256), colour=discord.Colour.blurple())
-        embed.add_field(name="Year", value=str(found.year) if found.year else "Unknown")
-        embed.add_field(name="Genres",
+        embed.add_field(name=_("Year"), value=str(found.year) if found.year else _("Unknown"))
+        embed.add_field(name=_("Genres"),
                         value=safe(", ".join(found.genres), 1000) if found.genres else "—")
         if details.aggregate_hidden:
-            embed.add_field(name="Server rating", value=HIDDEN_AGGREGATE, inline=False)
+            embed.add_field(name=_("Server rating"),
+                            value=_(HIDDEN_AGGREGATE).format(n=MIN_RATERS), inline=False)
         else:
-            embed.add_field(name="Server rating", value=ratings_text(mean, count), inline=False)
+            embed.add_field(name=_("Server rating"), value=ratings_text(mean, count),
+                            inline=False)
         if details.score is not None:  # the number /movies top ranks by
-            embed.add_field(name="Server score", value=f"{stars(round(details.score, 1))} "
-                            f"({SERVER_SCORE_NOTE})", inline=False)
-        embed.add_field(name="Your rating",
-                        value=stars(mine) if mine is not None else "Not rated yet — use `/rate`")
+            embed.add_field(name=_("Server score"), value=f"{stars(round(details.score, 1))} "
+                            f"({_(SERVER_SCORE_NOTE)})", inline=False)
+        embed.add_field(name=_("Your rating"),
+                        value=stars(mine) if mine is not None
+                        else _("Not rated yet — use `/rate`"))
         if predicted is not None:
-            embed.add_field(name="Predicted for you", value=stars(round(predicted, 1)))
+            embed.add_field(name=_("Predicted for you"), value=stars(round(predicted, 1)))
         add_details(embed, found, from_tmdb)
         if found.guild_id is not None:
-            embed.set_footer(text="Added by this server")
+            embed.set_footer(text=_("Added by this server"))
         files = []
         if chart is not None:
             show_picture(embed, chart)
@@ -149,31 +155,36 @@ class Movies(commands.Cog):
         chosen = await catalog.genre_filter(guild_id, genre) if genre is not None else None
         genre_name = chosen.name if chosen is not None else None
         if chosen is not None and not chosen.movie_ids:
-            raise UserError(f"No {safe(chosen.name)} movies are known in this server yet.")
+            raise UserError(_("No {genre} movies are known in this server yet.").format(
+                genre=safe(chosen.name)))
         await interaction.response.defer(thinking=True)
         # Only the member sees the chart (it marks their own ratings of these movies); drawn
         # before the list is sent so that it follows the list at once.
         top = await self.bot.app.movie_pages.top(
             guild_id, TOP_COUNT, chosen, asker_id=interaction.user.id,
-            chart_title=lambda n: f"Scores of the {plural(n, 'movie')} above")
+            chart_title=lambda n: ngettext("Scores of the {n} movie above",
+                                           "Scores of the {n} movies above", n).format(n=n))
         entries, chart = top.entries, top.chart
-        lines = [f"{i}. {movie_label(e.movie)} — {stars(round(e.score, 1))}"
-                 f" (average {stars(round(e.mean, 1))} from {e.count} "
-                 f"rating{'s' if e.count != 1 else ''})"
+        lines = [f"{i}. {movie_label(e.movie)} — {stars(round(e.score, 1))} (" + ngettext(
+                     "average {score} from {n} rating", "average {score} from {n} ratings",
+                     e.count).format(score=stars(round(e.mean, 1)), n=number(e.count)) + ")"
                  for i, e in enumerate(entries, start=1)]
-        title = f"Top {safe(genre_name)} movies here" if genre_name else "Top movies here"
+        title = (_("Top {genre} movies here").format(genre=safe(genre_name)) if genre_name
+                 else _("Top movies here"))
         if not lines:
             await interaction.followup.send(
-                "Not enough ratings yet" + (f" for {safe(genre_name)} movies" if genre_name
-                                            else "") +
-                ": rate some movies with `/rate` and ask again.", allowed_mentions=NO_PINGS)
+                _("Not enough ratings yet for {genre} movies: rate some movies with `/rate` "
+                  "and ask again.").format(genre=safe(genre_name)) if genre_name
+                else _("Not enough ratings yet: rate some movies with `/rate` and ask again."),
+                allowed_mentions=NO_PINGS)
             return
         embed = discord.Embed(title=title, description="\n".join(lines),
                               colour=discord.Colour.gold())
-        embed.set_footer(text=f"Ranked by server score: {SERVER_SCORE_NOTE} (as in /movies info)")
+        embed.set_footer(text=_("Ranked by server score: {note} (as in /movies info)").format(
+            note=_(SERVER_SCORE_NOTE)))
         await interaction.followup.send(embed=embed, allowed_mentions=NO_PINGS)
         if chart is not None:
-            await interaction.followup.send(embed=picture_embed("How these were rated", chart),
+            await interaction.followup.send(embed=picture_embed(_("How these were rated"), chart),
                                             file=picture_file(chart), ephemeral=True,
                                             allowed_mentions=NO_PINGS)
 
@@ -193,8 +204,8 @@ class Movies(commands.Cog):
             guild_id, title, year, genres,
             can_manage_guild=interaction.permissions.manage_guild)
         genres_note = f" ({safe(', '.join(movie.genres))})" if movie.genres else ""
-        text = (f"Added **{movie_label(movie)}**{genres_note} to this server's movies. "
-                "Members can now rate it with `/rate`.")
+        text = _("Added **{movie}**{genres} to this server's movies. Members can now rate it "
+                 "with `/rate`.").format(movie=movie_label(movie), genres=genres_note)
         tmdb = self.bot.app.details
         if not tmdb.enabled:
             await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
@@ -205,7 +216,7 @@ class Movies(commands.Cog):
         if found is not None:
             card = discord.Embed(title=movie_label(movie, 256), colour=discord.Colour.blurple())
             add_details(card, movie, found, overview_limit=300)
-            card.set_footer(text="Details from TMDB")
+            card.set_footer(text=_("Details from TMDB"))
             embeds.append(card)
         await interaction.edit_original_response(content=text, embeds=embeds,
                                                  allowed_mentions=NO_PINGS)

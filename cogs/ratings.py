@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import _, number
 from cogs.errors import UserError
 from cogs.taste import plain_name
 from cogs.ui.budgets import reads_a_lot
@@ -44,32 +45,35 @@ class Ratings(commands.Cog):
         guild_id = guild_id_of(interaction)
         own = member is None or member.id == interaction.user.id
         target_id = interaction.user.id if member is None else member.id
-        name = "You" if own or member is None else safe(member.display_name, 80)
+        name = "" if own or member is None else safe(member.display_name, 80)
         service = self.bot.app.ratings
         overview = await self.bot.app.ratings_list.overview(
             guild_id, interaction.user.id, target_id, hidden_limit=HIDDEN_SHOWN,
-            member_name="you" if own or member is None else plain_name(member))
+            member_name=_("you") if own or member is None else plain_name(member))
         total, hidden, hidden_count = overview.total, overview.hidden, overview.hidden_count
         if total == 0:
             if own:
-                raise UserError("You haven't rated any movies in this server yet. Rate one "
-                                "with `/rate` (find titles with `/movies search`, or `/import` "
-                                "your Letterboxd or IMDb history), and it will show up here.")
-            raise UserError(f"{name} hasn't rated any movies in this server yet.")
-        title = (f"Your ratings ({total})" if own
-                 else f"{name}'s ratings ({total})")
+                raise UserError(_("You haven't rated any movies in this server yet. Rate one "
+                                  "with `/rate` (find titles with `/movies search`, or `/import` "
+                                  "your Letterboxd or IMDb history), and it will show up here."))
+            raise UserError(_("{member} hasn't rated any movies in this server yet.").format(
+                member=name))
+        title = (_("Your ratings ({count})").format(count=number(total)) if own
+                 else _("{member}'s ratings ({count})").format(member=name, count=number(total)))
 
         async def render(page: int) -> discord.Embed:
             rows = await service.page(guild_id, interaction.user.id, target_id,
                                       limit=PAGE_SIZE, offset=page * PAGE_SIZE)
             lines = [f"{movie_label(row.movie)} — {stars(row.score)}" for row in rows]
             embed = discord.Embed(title=title[:256],
-                                  description="\n".join(lines) or "No ratings on this page.",
+                                  description="\n".join(lines) or _("No ratings on this page."),
                                   colour=discord.Colour.blurple())
             if hidden:
                 names = ", ".join(movie_label(h.movie, 60) for h in hidden[:10])
-                more = f" and {hidden_count - 10} more" if hidden_count > 10 else ""
-                embed.add_field(name=f"Not interested ({hidden_count})",
+                more = " " + _("and {n} more").format(n=number(hidden_count - 10)) \
+                    if hidden_count > 10 else ""
+                embed.add_field(name=_("Not interested ({count})").format(
+                                    count=number(hidden_count)),
                                 value=(names + more)[:1024], inline=False)
             return embed
 

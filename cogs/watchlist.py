@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.models import Movie
+from bot.i18n import _, number
 from cogs.errors import UserError, report_failure
 from cogs.lazy_select import LazySelect
 from cogs.ui.budgets import reads_a_lot
@@ -33,8 +34,8 @@ PAGE_TIMEOUT = 180.0
 
 def added_text(movie: Movie, added: bool) -> str:
     if added:
-        return f"Added **{movie_label(movie)}** to your watchlist."
-    return f"**{movie_label(movie)}** is already on your watchlist."
+        return _("Added **{movie}** to your watchlist.").format(movie=movie_label(movie))
+    return _("**{movie}** is already on your watchlist.").format(movie=movie_label(movie))
 
 
 class WatchlistSelect(LazySelect):
@@ -43,14 +44,14 @@ class WatchlistSelect(LazySelect):
     def __init__(self, movies: list[Movie], *, row: int | None = None) -> None:
         options = [discord.SelectOption(label=movie_label(m, 95)[:100], value=str(m.id))
                    for m in movies[:25]]
-        super().__init__(placeholder="Add to watchlist…", options=options, row=row)
+        super().__init__(placeholder=_("Add to watchlist…"), options=options, row=row)
         self.movies = {m.id: m for m in movies[:25]}
 
     async def callback(self, interaction: discord.Interaction) -> None:
         guild_id = guild_id_of(interaction)
         movie = self.movies.get(int(self.values[0]))
         if movie is None:
-            raise UserError("That movie is no longer in this list.")
+            raise UserError(_("That movie is no longer in this list."))
         added = await bot_of(interaction).app.watchlist.add(guild_id,
                                                             interaction.user.id, movie)
         await interaction.response.send_message(added_text(movie, added), ephemeral=True,
@@ -69,8 +70,8 @@ class WatchlistView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
-                "These buttons belong to the member who ran the command; run it yourself "
-                "to get your own.", ephemeral=True, allowed_mentions=NO_PINGS)
+                _("These buttons belong to the member who ran the command; run it yourself "
+                  "to get your own."), ephemeral=True, allowed_mentions=NO_PINGS)
             return False
         return True
 
@@ -101,7 +102,8 @@ class Watchlist(commands.Cog):
         guild_id = guild_id_of(interaction)
         await self.bot.app.watchlist.remove(guild_id, interaction.user.id, movie)
         await interaction.response.send_message(
-            f"Took **{movie_label(movie)}** off your watchlist.", ephemeral=True,
+            _("Took **{movie}** off your watchlist.").format(movie=movie_label(movie)),
+            ephemeral=True,
             allowed_mentions=NO_PINGS)
 
     @watchlist.command(name="show", description="Show your watchlist (only you see it)")
@@ -112,17 +114,17 @@ class Watchlist(commands.Cog):
         user_id = interaction.user.id
         total = await service.count(guild_id, user_id)
         if total == 0:
-            raise UserError("Your watchlist is empty. Add movies with `/watchlist add`, the "
-                            "\"Add to watchlist\" menu of `/recommend`, or `/import` a "
-                            "Letterboxd watchlist.csv.")
+            raise UserError(_("Your watchlist is empty. Add movies with `/watchlist add`, the "
+                              "\"Add to watchlist\" menu of `/recommend`, or `/import` a "
+                              "Letterboxd watchlist.csv."))
 
         async def render(page: int) -> discord.Embed:
             rows = await service.page(guild_id, user_id, limit=PAGE_SIZE,
                                       offset=page * PAGE_SIZE)
             lines = [f"{page * PAGE_SIZE + i + 1}. {movie_label(row.movie)}"
                      for i, row in enumerate(rows)]
-            return discord.Embed(title=f"Your watchlist ({total})",
-                                 description="\n".join(lines) or "Nothing on this page.",
+            return discord.Embed(title=_("Your watchlist ({count})").format(count=number(total)),
+                                 description="\n".join(lines) or _("Nothing on this page."),
                                  colour=discord.Colour.blurple())
 
         paginator = Paginator(user_id, render, math.ceil(total / PAGE_SIZE),

@@ -150,3 +150,23 @@ async def test_the_translator_gives_discord_the_localised_names() -> None:
 
 def date(value: dt.date) -> str:
     return i18n.date(value)
+
+
+def test_counts_read_right_in_each_language() -> None:
+    """"1 movie", "2 movies" in every language, each with its own rule."""
+    def count(n: int) -> str:
+        return ngettext("{score} from {n} rating", "{score} from {n} ratings", n).format(
+            score="8/10", n=number(n))
+
+    with speaking("en"):
+        assert [count(n) for n in (0, 1, 2)] == ["8/10 from 0 ratings", "8/10 from 1 rating",
+                                                 "8/10 from 2 ratings"]
+    with speaking("de"):
+        assert [count(n) for n in (1, 2, 1500)] == ["8/10 aus 1 Bewertung",
+                                                    "8/10 aus 2 Bewertungen",
+                                                    "8/10 aus 1.500 Bewertungen"]
+    with speaking("fr"):  # French: 0 and 1 take the singular
+        assert [count(n) for n in (0, 1, 2)] == ["8/10 sur 0 note", "8/10 sur 1 note",
+                                                 "8/10 sur 2 notes"]
+    with speaking("es"):
+        assert [count(n) for n in (1, 2)] == ["8/10 de 1 valoración", "8/10 de 2 valoraciones"]
