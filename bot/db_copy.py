@@ -73,7 +73,7 @@ SCHEMA_TABLES: tuple[Table, ...] = (
     Table("prior_links", ("movie_id", "key", "method")),
     Table("setup_steps", ("name", "done_at")),
     Table("movie_details", ("movie_id", "tmdb_id", "fetched_at", "poster_url", "overview",
-                            "runtime", "original_title")),
+                            "runtime", "original_title", "collection_id")),
     Table("guild_names", ("guild_id", "name", "member_count", "updated_at")),
     Table("media_library", ("server", "item_id", "title", "norm_title", "year", "tmdb_id",
                             "imdb_id", "url", "seen_at")),

@@ -158,6 +158,8 @@ class TmdbClient:
             else:
                 log.warning("TMDB named an image host outside the allow-list: no posters")
         runtime = data.get("runtime")
+        collection = data.get("belongs_to_collection")
+        collection_id = collection.get("id") if isinstance(collection, dict) else None
         return MovieDetails(
             movie_id=movie.id, tmdb_id=int(tmdb_id), fetched_at=time.time(),
             poster_url=poster_url,
@@ -165,7 +167,10 @@ class TmdbClient:
             runtime=int(runtime) if isinstance(runtime, int) and runtime > 0 else None,
             original_title=_text(data.get("original_title")),
             imdb_id=imdb if isinstance(imdb := data.get("imdb_id"), str)
-            and _IMDB_ID.fullmatch(imdb) else None)
+            and _IMDB_ID.fullmatch(imdb) else None,
+            collection_id=(collection_id if isinstance(collection_id, int)
+                           and not isinstance(collection_id, bool)
+                           and 0 < collection_id < 2**53 else None))
 
 
     def image_allowed(self, url: str) -> bool:

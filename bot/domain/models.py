@@ -99,3 +99,4 @@ class MovieDetails:
     runtime: int | None = None  # minutes
     original_title: str | None = None
     imdb_id: str | None = None  # from TMDB, for linking a movie (not kept in the cache)
+    collection_id: int | None = None  # TMDB collection (a franchise: one per /recommend page)

@@ -572,13 +572,18 @@ class RecommendationService:
         return picks
 
     async def _franchises(self, guild_id: int, ranked: RankedList) -> None:
-        """Each ranked movie's franchise key (title-stem rules), once per ranking."""
+        """Each ranked movie's franchise key, once per ranking: its TMDB collection when
+        TMDB's details are cached for it, else the title-stem rules (`shortlist`)."""
         if ranked.franchises or not len(ranked):
             return
         ids = [int(m) for m in ranked.rows["movie_id"]]
         movies = await self.storage.get_movies(guild_id, ids)
+        # TMDB's collection where its details are cached (with a TMDB key), else title stems
+        details = await self.storage.movie_details(ids)
         ranked.franchises = tuple(
-            franchise_key(movies[m].title) if m in movies else f"#{m}" for m in ids)
+            f"tmdb-collection:{details[m].collection_id}"
+            if m in details and details[m].collection_id is not None
+            else franchise_key(movies[m].title) if m in movies else f"#{m}" for m in ids)
 
     async def _personal_picks(self, state: GuildModel, user_id: int, n: int, offset: int,
                               candidates: set[int] | None, rated_ids: np.ndarray,

@@ -39,7 +39,8 @@ MOVIES = {
           "overview": "A cynical expatriate @everyone **meets** an old flame.",
           "poster_path": "/casablanca.jpg"},
     551: {"id": 551, "title": "Vertigo", "original_title": "Sueurs froides", "runtime": 128,
-          "overview": "A detective with a fear of heights.", "poster_path": "/vertigo.jpg"},
+          "overview": "A detective with a fear of heights.", "poster_path": "/vertigo.jpg",
+          "belongs_to_collection": {"id": 9551, "name": "Hitchcock"}},
 }
 
 
@@ -190,6 +191,7 @@ async def test_movies_info_shows_poster_and_details_then_uses_the_cache(
     assert set(tmdb.keys) == {KEY}
     cached = (await env.storage.movie_details([vertigo.id]))[vertigo.id]
     assert cached.tmdb_id == 551
+    assert cached.collection_id == 9551  # its TMDB collection: a franchise for page rules
     again = await env.run(env.bob, "movies info", movie=f"#{vertigo.id}")
     assert _fields(again)["Runtime"] == "2 h 08 min"
     assert sum(tmdb.hits.values()) == 3  # served from the database

@@ -170,9 +170,10 @@ class MovieQueries(SqlStorage):
         ids = sorted({int(m) for m in movie_ids if _in_range(int(m))})
         rows = await self._db.fetchall(
             "SELECT movie_id, tmdb_id, fetched_at, poster_url, overview, runtime, "
-            f"original_title FROM movie_details WHERE {self._db.any_of('movie_id', 1)}",
-            self._db.values(ids))
-        return {int(row[0]): MovieDetails(*row) for row in rows}
+            "original_title, collection_id FROM movie_details WHERE "
+            f"{self._db.any_of('movie_id', 1)}", self._db.values(ids))
+        return {int(row[0]): MovieDetails(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                                          collection_id=row[7]) for row in rows}
 
     async def link_movie_ids(self, movie_id: int, tmdb_id: int | None,
                              imdb_id: str | None) -> None:
@@ -183,12 +184,12 @@ class MovieQueries(SqlStorage):
     async def save_movie_details(self, details: MovieDetails) -> None:
         await self._db.execute(
             "INSERT INTO movie_details (movie_id, tmdb_id, fetched_at, poster_url, overview, "
-            "runtime, original_title) SELECT $1, $2, $3, $4, $5, $6, $7 "
+            "runtime, original_title, collection_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
             "WHERE EXISTS (SELECT 1 FROM movies WHERE id = $1) "
             "ON CONFLICT (movie_id) DO UPDATE SET tmdb_id = excluded.tmdb_id, "
             "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
             "overview = excluded.overview, runtime = excluded.runtime, "
-            "original_title = excluded.original_title",
+            "original_title = excluded.original_title, collection_id = excluded.collection_id",
             details.movie_id, details.tmdb_id, details.fetched_at,
             clean_optional(details.poster_url), clean_optional(details.overview, newlines=True),
-            details.runtime, clean_optional(details.original_title))
+            details.runtime, clean_optional(details.original_title), details.collection_id)
