@@ -537,7 +537,7 @@ class Recommend(commands.Cog):
                         "this server before I know which movies are close to it. If you've "
                         "seen it, rate it with `/rate`, and ask others who have to do the same."
                         + ("" if await self.bot.app.recommendations.prior_installed()
-                           else f"\n*{PRIOR_HINT}*"),
+                           else f"\n*{_(PRIOR_HINT)}*"),
                 allowed_mentions=NO_PINGS)
             return
 

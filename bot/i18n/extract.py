@@ -87,7 +87,13 @@ def command_strings() -> Iterator[Entry]:
 
 def template() -> Catalog:
     """The catalog template: every string members may read, in English."""
-    catalog = Catalog(domain=DOMAIN, project="moviebot", locale=None, fuzzy=False)
+    # The template's date stays as it was (no churn in the catalogs when nothing changed).
+    created = None
+    if TEMPLATE.exists():
+        with TEMPLATE.open("rb") as existing:
+            created = read_po(existing).creation_date
+    catalog = Catalog(domain=DOMAIN, project="moviebot", locale=None, fuzzy=False,
+                      creation_date=created)
     for message, context, where in (*code_strings(), *command_strings()):
         path, _, line = where.partition(":")
         catalog.add(message, context=context,

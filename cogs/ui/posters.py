@@ -9,12 +9,13 @@ from __future__ import annotations
 import discord
 
 from bot.domain.models import Movie, MovieDetails
+from bot.i18n import _
 from cogs.ui.text import safe
 
 
 def runtime_text(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"  # the same in de/fr/es
 
 
 def add_details(embed: discord.Embed, movie: Movie, details: MovieDetails | None, *,
@@ -26,10 +27,10 @@ def add_details(embed: discord.Embed, movie: Movie, details: MovieDetails | None
         embed.set_thumbnail(url=details.poster_url)
     prefix = f"{label} " if label else ""
     if details.overview:
-        embed.add_field(name=f"{prefix}Overview"[:256],
+        embed.add_field(name=(prefix + _("Overview"))[:256],
                         value=safe(details.overview, overview_limit), inline=False)
     if details.runtime:
-        embed.add_field(name=f"{prefix}Runtime"[:256], value=runtime_text(details.runtime))
+        embed.add_field(name=(prefix + _("Runtime"))[:256], value=runtime_text(details.runtime))
     original = details.original_title
     if original and original.casefold() != movie.title.casefold():
-        embed.add_field(name=f"{prefix}Original title"[:256], value=safe(original, 200))
+        embed.add_field(name=(prefix + _("Original title"))[:256], value=safe(original, 200))
