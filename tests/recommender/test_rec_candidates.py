@@ -147,3 +147,14 @@ def test_popularity_weight_fades_as_a_member_rates_more():
     counts = np.bincount(movies, minlength=30)
     most = [int(m) for m in np.argsort(-counts, kind="stable") if m != 29][:3]
     assert {r.movie_id for r in strong.recommend(100, n=3, min_support=0)} == set(most)
+
+
+def test_inner_split_holds_out_a_tenth_of_each_members_ratings():
+    from recommender.baselines import inner_split
+
+    users = np.repeat(np.arange(6), [1, 2, 10, 20, 30, 5])
+    movies = np.arange(users.size)
+    (_, tm, _), (su, sm, _) = inner_split(users, movies, np.ones(users.size), seed=3)
+    assert sorted(np.concatenate([tm, sm]).tolist()) == movies.tolist()  # a partition
+    held = np.bincount(su, minlength=6)
+    np.testing.assert_array_equal(held, [0, 1, 1, 2, 3, 1])  # >= 1, never a lone rating
