@@ -1,9 +1,10 @@
 """A small TMDB client: posters and details for catalog movies, when a key is configured.
 
 Three endpoints of TMDB's v3 API: `/3/configuration` (the image base URL, asked once an hour
-at most), `/3/movie/{id}` (details) and `/3/search/movie` (a movie without a known TMDB id,
-by title and year). A v3 API key goes in the `api_key` query parameter, a v4 read access
-token ("eyJ...") in an `Authorization: Bearer` header.
+at most), `/3/movie/{id}` (details, with `release_dates` for age ratings and `watch/providers`
+for where to watch, data by JustWatch, appended) and `/3/search/movie` (a movie without a
+known TMDB id, by title and year). A v3 API key goes in the `api_key` query parameter, a v4
+read access token ("eyJ...") in an `Authorization: Bearer` header.
 
 Failures never reach members: a 429 waits its `Retry-After` (capped) and tries again, a 5xx or
 a network error is retried once after a short pause, and then `lookup` returns None (the bot
@@ -34,6 +35,7 @@ from yarl import URL
 
 from bot.domain.models import Movie, MovieDetails
 from bot.domain.stored_text import clean_text
+from bot.domain.watch import parse_certifications, parse_providers
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,8 @@ class TmdbClient:
             if not results or not isinstance(results[0], dict) or "id" not in results[0]:
                 return MovieDetails(movie.id, None, time.time())
             tmdb_id = int(results[0]["id"])
-        data = await self._get(f"/3/movie/{int(tmdb_id)}")
+        data = await self._get(f"/3/movie/{int(tmdb_id)}",
+                               {"append_to_response": "release_dates,watch/providers"})
         if data is None:
             return MovieDetails(movie.id, None, time.time())
         poster = data.get("poster_path")
@@ -170,7 +173,15 @@ class TmdbClient:
             and _IMDB_ID.fullmatch(imdb) else None,
             collection_id=(collection_id if isinstance(collection_id, int)
                            and not isinstance(collection_id, bool)
-                           and 0 < collection_id < 2**53 else None))
+                           and 0 < collection_id < 2**53 else None),
+            original_language=lang if isinstance(lang := data.get("original_language"), str)
+            and re.fullmatch(r"[a-z]{2,3}", lang) else None,
+            certifications=parse_certifications(
+                (data.get("release_dates") or {}).get("results")
+                if isinstance(data.get("release_dates"), dict) else None),
+            providers=parse_providers(
+                (data.get("watch/providers") or {}).get("results")
+                if isinstance(data.get("watch/providers"), dict) else None))
 
 
     def image_allowed(self, url: str) -> bool:

@@ -78,9 +78,11 @@ class Help(commands.Cog):
         embed.add_field(name=_("Commands"), value=_("`/{help}` lists them").format(
             help=command_name("help", current())))
         if self.bot.app.details.enabled:  # TMDB's terms ask for this line
+            from bot.domain.watch import JUSTWATCH
             from bot.tmdb import ATTRIBUTION
 
             embed.add_field(name=_("Posters and details"), value=ATTRIBUTION, inline=False)
+            embed.add_field(name=_("Where to watch"), value=JUSTWATCH, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 

@@ -46,6 +46,7 @@ from discord.ext import commands
 from bot.domain.models import Movie
 from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
 from bot.domain.plural import plural
+from bot.domain.watch import JUSTWATCH
 from bot.i18n import _
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import (
@@ -55,14 +56,18 @@ from bot.service.movienight import (
     NightPicks,
     Tally,
 )
+from bot.service.sources import SourceUnavailable
+from bot.service.tonight import Tonight
 from cogs.errors import UserError, report_failure, send_ephemeral
 from cogs.movienight_events import EventPlan, NightEvents
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.guild import guild_id_of
+from cogs.ui.lookup import genre_choices
 from cogs.ui.next_steps import first_ratings, with_prior_hint
 from cogs.ui.options import InRange
 from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe, stars, strip_controls
 from cogs.ui.timeouts import end_quietly
+from cogs.ui.tonight import tonight_filters
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -227,7 +232,11 @@ class VoteView(discord.ui.View):
                 line += f" · group score {stars(round(c.score, 1))}"
             if c.new_here:
                 line += f" · {_(NEW_HERE)}"
+            if c.movie.id in self.picks.where:
+                line += f"\n   ↳ {safe(self.picks.where[c.movie.id], 150)}"
             lines.append(line)
+        if self.picks.where:
+            lines.append(f"*{JUSTWATCH}*")
         voted = len(self.tally.votes)
         head = [f"Attendees: {_names(self.attendees)}",
                 "None of you has rated these" + ("." if self.picks.personal else
@@ -368,6 +377,11 @@ class VoteView(discord.ui.View):
             # business (one already on it would tell), so the message does not say.
             await self.nights.finish(self.guild_id, self.tally, winner)
             result = result_text(self.picks, self.tally, winner_index)
+        if winner_index is not None:
+            winner = self.picks.candidates[winner_index].movie
+            where = (await self.nights.where(self.guild_id, [winner])).get(winner.id)
+            if where:
+                note += f"\nWhere to watch it: {safe(where, 300)}. {JUSTWATCH}"
         result = (result + note)[:2000]
         await self.nights.closed(self.guild_id, self.night_id)
         embed.title = f"Movie night with {self.starter_name}: closed"[:256]
@@ -392,10 +406,11 @@ class JoinView(discord.ui.View):
 
     def __init__(self, cog: MovieNight, guild_id: int, starter: tuple[int, str],
                  invited: dict[int, str], candidates: int, hours: int | None = None,
-                 event: EventPlan | None = None) -> None:
+                 event: EventPlan | None = None, allowed: set[int] | None = None) -> None:
         super().__init__(timeout=JOIN_SECONDS)
         self.hours = hours
         self.event = event
+        self.allowed = allowed
         self.cog = cog
         self.guild_id = guild_id
         self.starter_id, self.starter_name = starter
@@ -474,7 +489,7 @@ class JoinView(discord.ui.View):
                                  self.joined, self.candidates,
                                  joined=frozenset(self.joined), edit=True,
                                  takers=frozenset(self.joined), hours=self.hours,
-                                 event=self.event)
+                                 event=self.event, allowed=self.allowed)
 
     async def on_timeout(self) -> None:
         if self.finished:
@@ -523,7 +538,18 @@ class MovieNight(commands.Cog):
         when="Make the winner a server event at this time (server timezone), e.g. 20:30, "
              "tomorrow 20:30",
         where="The event's place outside Discord (default: the voice channel)",
+        genre="Tonight: only movies of this genre",
+        exclude_genre="Tonight: no movies of this genre",
+        runtime_max="Tonight: at most this many minutes long (TMDB)",
+        min_year="Tonight: released this year or later",
+        max_year="Tonight: released this year or earlier",
+        certification="Tonight: this age rating in the server's region, e.g. PG-13 (TMDB)",
+        language="Tonight: original language, two letters, e.g. en, fr (TMDB)",
+        source="Tonight: the media server's library, the server's streaming services, or any",
     )
+    @app_commands.autocomplete(genre=genre_choices, exclude_genre=genre_choices)
+    @app_commands.choices(source=[app_commands.Choice(name=name, value=name)
+                                  for name in ("library", "streaming", "any")])
     async def movienight(self, interaction: discord.Interaction,
                          voice: discord.VoiceChannel | None = None,
                          members: str | None = None,
@@ -532,18 +558,29 @@ class MovieNight(commands.Cog):
                          hours: app_commands.Transform[int, HOURS] | None = None,
                          when: app_commands.Range[str, 1, 40] | None = None,
                          where: app_commands.Range[str, 1, 100] | None = None,
+                         genre: str | None = None, exclude_genre: str | None = None,
+                         runtime_max: app_commands.Range[int, 30, 600] | None = None,
+                         min_year: app_commands.Range[int, 1870, 2100] | None = None,
+                         max_year: app_commands.Range[int, 1870, 2100] | None = None,
+                         certification: app_commands.Range[str, 1, 12] | None = None,
+                         language: app_commands.Range[str, 2, 3] | None = None,
+                         source: app_commands.Choice[str] | None = None,
                          ) -> None:
         guild = interaction.guild
         starter = interaction.user
         if guild is None or not isinstance(starter, discord.Member):
             raise UserError("This command works in a server, not in direct messages.")
+        filters = tonight_filters(runtime_max, min_year, max_year, certification, language,
+                                  exclude_genre)
+        allowed = await self._allowed(interaction, genre, source, filters)
         event = None
         if when is not None:
             event = await self.events.plan(interaction, when, voice, where, starter)
         elif where is not None:
             raise UserError("`where` is the event's place: give `when` too.")
         try:
-            await self._plan(interaction, starter, voice, members, candidates, hours, event)
+            await self._plan(interaction, starter, voice, members, candidates, hours, event,
+                             allowed)
         except UserError as error:
             if not interaction.response.is_done():
                 raise
@@ -552,13 +589,14 @@ class MovieNight(commands.Cog):
     async def _plan(self, interaction: discord.Interaction, starter: discord.Member,
                     voice: discord.VoiceChannel | None, members: str | None,
                     candidates: int, hours: int | None = None,
-                    event: EventPlan | None = None) -> None:
+                    event: EventPlan | None = None,
+                    allowed: set[int] | None = None) -> None:
         guild_id = guild_id_of(interaction)
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
         nights = self.bot.app.movienight
         if await nights.ratings_hidden(guild_id):
-            view = JoinView(self, guild_id, me, invited, candidates, hours, event)
+            view = JoinView(self, guild_id, me, invited, candidates, hours, event, allowed)
             view.message = await _post(interaction, content=view.prompt(), view=view)
             nights.watch(guild_id, view)
             return
@@ -566,7 +604,25 @@ class MovieNight(commands.Cog):
             raise UserError("A movie night needs at least two people: mention others in "
                             "`members`, or pick a voice channel with people in it.")
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
-                             hours=hours, event=event)
+                             hours=hours, event=event, allowed=allowed)
+
+    async def _allowed(self, interaction: discord.Interaction, genre: str | None,
+                       source: app_commands.Choice[str] | None,
+                       filters: Tonight) -> set[int] | None:
+        """The movies tonight's options leave (None: any)."""
+        guild_id = guild_id_of(interaction)
+        app = self.bot.app
+        within = None
+        if genre is not None and genre.strip():
+            within = set((await app.catalog.genre_filter(guild_id, genre)).movie_ids)
+        try:
+            if source is not None and source.value != "any":
+                within = await app.sources.candidates(guild_id, str(source.value), within)
+            if not filters.empty:
+                within = (await app.tonight.allowed(guild_id, filters, within)).ids
+        except SourceUnavailable as error:
+            raise UserError(safe(str(error), 1500)) from None
+        return within
 
     async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
                        voice: discord.VoiceChannel | None,
@@ -622,7 +678,8 @@ class MovieNight(commands.Cog):
                         attendees: dict[int, str], candidates: int, *,
                         joined: frozenset[int] = frozenset(), edit: bool = False,
                         takers: frozenset[int] = frozenset(), hours: int | None = None,
-                        event: EventPlan | None = None) -> None:
+                        event: EventPlan | None = None,
+                        allowed: set[int] | None = None) -> None:
         """Pick the candidates and post (or, after Join, turn the message into) the vote.
         `takers`: who takes part already by their own action (see `Tally`). With Send Polls
         the vote is a native Discord poll sent after the list (`hours` long, default 1);
@@ -634,7 +691,8 @@ class MovieNight(commands.Cog):
             else:
                 await interaction.response.defer(thinking=True)
         picks = await self.bot.app.movienight.candidates(
-            guild_id, starter[0], list(attendees), n=candidates, joined=joined)
+            guild_id, starter[0], list(attendees), n=candidates, joined=joined,
+            allowed=allowed)
         if len(picks.candidates) < 2:
             text = with_prior_hint(
                 first_ratings("a movie night") if not picks.guild_has_ratings else

@@ -37,6 +37,7 @@ from bot.service.media import MediaProblem
 from bot.service.picks import CardText, PicksPage
 from bot.service.pictures import Picture
 from bot.service.sources import SOURCES, SourceUnavailable
+from bot.service.tonight import Tonight
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.consent import ConsentView
@@ -47,6 +48,7 @@ from cogs.ui.options import InRange
 from cogs.ui.pictures import picture_file, show_picture
 from cogs.ui.posters import add_details
 from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.ui.tonight import add_where_to_watch, tonight_filters
 from cogs.ui.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
 
@@ -247,8 +249,14 @@ class Recommend(commands.Cog):
         rule="Movie night: how the group's tastes are combined (default: average)",
         source="Where picks come from: the media server's library, your streaming services, "
                "or any movie (default)",
+        runtime_max="Tonight: at most this many minutes long (TMDB)",
+        min_year="Tonight: released this year or later",
+        max_year="Tonight: released this year or earlier",
+        certification="Tonight: this age rating in the server's region, e.g. PG-13 (TMDB)",
+        language="Tonight: original language, two letters, e.g. en, fr (TMDB)",
+        exclude_genre="Tonight: no movies of this genre",
     )
-    @app_commands.autocomplete(genre=genre_choices)
+    @app_commands.autocomplete(genre=genre_choices, exclude_genre=genre_choices)
     @app_commands.choices(rule=[  # "average", "least misery"
         app_commands.Choice(name=strategy.replace("_", " "), value=strategy)
         for strategy in GROUP_STRATEGIES])
@@ -259,7 +267,13 @@ class Recommend(commands.Cog):
                         genre: str | None = None, group: str | None = None,
                         voice: discord.VoiceChannel | None = None,
                         rule: app_commands.Choice[str] | None = None,
-                        source: app_commands.Choice[str] | None = None) -> None:
+                        source: app_commands.Choice[str] | None = None,
+                        runtime_max: app_commands.Range[int, 30, 600] | None = None,
+                        min_year: app_commands.Range[int, 1870, 2100] | None = None,
+                        max_year: app_commands.Range[int, 1870, 2100] | None = None,
+                        certification: app_commands.Range[str, 1, 12] | None = None,
+                        language: app_commands.Range[str, 2, 3] | None = None,
+                        exclude_genre: str | None = None) -> None:
         # count: InRange checks it; rule, source: discord.py accepts only their choices
         strategy = "average" if rule is None else str(rule.value)
         where = "any" if source is None else str(source.value)
@@ -268,40 +282,48 @@ class Recommend(commands.Cog):
         guild_id = guild_id_of(interaction)
         chosen = (await self.bot.app.catalog.genre_filter(guild_id, genre)
                   if genre is not None and genre.strip() else None)
+        filters = tonight_filters(runtime_max, min_year, max_year, certification, language,
+                                  exclude_genre)
         if group is not None or voice is not None:
             members = await self._group_members(interaction, group, voice)
             limit = None
-            if where != "any":  # movie night from the library (or streaming) only
-                try:
+            try:
+                if where != "any":  # movie night from the library (or streaming) only
                     limit = await self.bot.app.sources.candidates(
                         guild_id, where, set(chosen.movie_ids) if chosen is not None else None)
-                except SourceUnavailable as error:
-                    raise UserError(safe(str(error), 1500)) from None
+                if not filters.empty:
+                    within = limit if limit is not None else (
+                        set(chosen.movie_ids) if chosen is not None else None)
+                    limit = (await self.bot.app.tonight.allowed(guild_id, filters,
+                                                                within)).ids
+            except SourceUnavailable as error:
+                raise UserError(safe(str(error), 1500)) from None
             await self._movie_night(interaction, members, count, strategy, chosen, limit)
             return
         elif rule is not None:
             raise UserError("The rule is for movie nights: add `group` or `voice` too.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            await self._personal(interaction, count, chosen, where)
+            await self._personal(interaction, count, chosen, where, filters)
         except (SourceUnavailable, MediaProblem) as error:
             raise UserError(safe(str(error), 1500)) from None
 
     async def _personal(self, interaction: discord.Interaction, count: int,
-                        genre: GenreFilter | None, source: str = "any") -> None:
+                        genre: GenreFilter | None, source: str = "any",
+                        filters: Tonight | None = None) -> None:
         guild_id, user_id = guild_id_of(interaction), interaction.user.id
         genre_name = genre.name if genre is not None else None
         card_text = self._card_text(genre_name)
         use_case = self.bot.app.picks
         found = await use_case.personal(guild_id, user_id, count=count, genre=genre,
-                                        card_text=card_text, source=source)
+                                        card_text=card_text, source=source, filters=filters)
         watchlisted = found.watchlisted
         shown: set[int] = set()  # every title this reply showed: "Show more" never repeats
 
         async def load(page: int) -> Page:
             more = await use_case.more(guild_id, user_id, count=count, genre=genre,
                                        shown=frozenset(shown), start=count * page,
-                                       card_text=card_text, source=source)
+                                       card_text=card_text, source=source, filters=filters)
             shown.update(p.movie_id for p in more.picks.items)
             return self._with_card(
                 self._page(more, page, count, genre_name, watchlisted), more.card)
@@ -310,15 +332,21 @@ class Recommend(commands.Cog):
         shown.update(p.movie_id for p in first_picks.items)
         first = self._page(found.first, 0, count, genre_name, watchlisted)
         if not first.movies:
-            await interaction.edit_original_response(
-                content=empty_picks_message(first_picks, genre_name),
-                allowed_mentions=NO_PINGS)
+            text = empty_picks_message(first_picks, genre_name)
+            if found.note:
+                text += "\n" + found.note
+            await interaction.edit_original_response(content=text[:2000],
+                                                     allowed_mentions=NO_PINGS)
             return
         # TMDB's poster and details of the top pick (with a TMDB key), fetched while the card
         # was drawn (`PicksService.personal`).
         top = first.movies[0][0]
         first = self._with_card(first, found.first.card)
         add_details(first.embed, top, found.top_details, overview_limit=300, label="#1:")
+        add_where_to_watch(first.embed, [(m, found.where.get(m.id)) for m, _ in first.movies])
+        if found.note:
+            first.embed.add_field(name="Tonight's filters", value=found.note[:1024],
+                                  inline=False)
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
         await interaction.edit_original_response(

@@ -5,7 +5,7 @@ Plain frozen dataclasses with no I/O; storage returns them, services and cogs pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -100,3 +100,23 @@ class MovieDetails:
     original_title: str | None = None
     imdb_id: str | None = None  # from TMDB, for linking a movie (not kept in the cache)
     collection_id: int | None = None  # TMDB collection (a franchise: one per /recommend page)
+    original_language: str | None = None  # ISO 639-1, e.g. "en"
+    # {region: age rating} and {region: {kind: [service names]}} (`bot.domain.watch`)
+    certifications: dict[str, str] = field(default_factory=dict, compare=False)
+    providers: dict[str, dict[str, list[str]]] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MovieFacts:
+    """What tonight's filters read of a visible movie: the catalog's year and genres and the
+    cached TMDB details (raw JSON for age ratings and providers; `has_details` False when
+    TMDB was never asked about it)."""
+
+    movie_id: int
+    year: int | None
+    genres: str  # "A|B|C"
+    runtime: int | None
+    original_language: str | None
+    certifications: str | None
+    providers: str | None
+    has_details: bool

@@ -37,6 +37,7 @@ from bot.service.ratings_list import RatingsListService
 from bot.service.requests import RequestService
 from bot.service.service import RecommendationService
 from bot.service.sources import PickSources
+from bot.service.tonight import TonightService
 from bot.service.watchlist import WatchlistService
 from bot.storage import Storage, open_storage
 
@@ -68,6 +69,7 @@ class Services:
     media: MediaService  # linked Jellyfin/Plex/Trakt/Letterboxd accounts and their sync
     library: LibraryService  # what the media server has (read periodically)
     sources: PickSources  # /recommend source:library|streaming|any
+    tonight: TonightService  # tonight's filters and where to watch
     requests: RequestService  # Seerr requests, one per movie
     notify: NotifyService  # "now available" DMs, opt-in
     # per-member token buckets for autocomplete and commands that read a lot
@@ -97,6 +99,9 @@ class Services:
         watchlist = WatchlistService(storage, gate, member_data)
         library = LibraryService(storage, settings, gate, media.clients)
         sources = PickSources(library)
+        tonight = TonightService(storage, gate, details)  # filters, where to watch
+        sources.streaming = tonight.streaming
+        movienight.tonight = tonight
         requests = RequestService(storage, settings, gate, clients=media.clients)
         notify = NotifyService(storage, gate, member_data)  # opt-ins and notices sent
         library.added_listeners.append(notify.library_added)
@@ -120,7 +125,9 @@ class Services:
             details=details,
             pictures=pictures,
             movie_pages=MoviePagesService(catalog, details, pictures),
-            picks=PicksService(recs, watchlist, pictures, details, sources, requests),
+            picks=PicksService(recs, watchlist, pictures, details, sources, requests,
+                               tonight),
+            tonight=tonight,
             checklist=SetupService(storage, settings, gate),
             media=media,
             library=library,

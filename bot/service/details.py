@@ -118,6 +118,12 @@ class DetailsService:
             return stale
         return task.result()
 
+    def look_up_later(self, movie: Movie) -> None:
+        """Fetch the movie's details into the cache in the background (nobody waits; skipped
+        when TMDB is off or too many lookups run)."""
+        if self.client is not None:
+            self._background(("details", movie.id), lambda: self._fetch(movie, None))
+
     async def _fetch(self, movie: Movie, stale: MovieDetails | None) -> MovieDetails | None:
         """Ask TMDB and save the answer (the background part of `get`)."""
         assert self.client is not None

@@ -40,6 +40,7 @@ from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
 from bot.service.privacy import GroupPicks
+from bot.service.tonight import TonightService
 from bot.storage import Storage
 
 POOL_FACTOR = 4
@@ -60,6 +61,7 @@ class NightPicks:
     personal: bool  # False: the server's favourites (the group is too new to the model)
     guild_has_ratings: bool
     prior_installed: bool = True  # False: no taste prior (looked up when too few candidates)
+    where: dict[int, str] = field(default_factory=dict)  # movie id -> where to watch
 
 
 @dataclass(eq=False)
@@ -137,6 +139,7 @@ class MovieNightService:
         self.groups = groups
         self.gate = gate
         self._open: dict[int, list[OpenNight]] = {}  # guild -> its open movie nights
+        self.tonight: TonightService | None = None  # where to watch (set by the services)
         if member_data is not None:
             member_data.register(MemberData("movie_nights", (MEMBER_TABLE,), count=None))
 
@@ -227,13 +230,14 @@ class MovieNightService:
             return not (await self.storage.get_guild_settings(guild_id)).ratings_visible
 
     async def candidates(self, guild_id: int, starter_id: int, attendee_ids: list[int], *,
-                         n: int, joined: frozenset[int] = frozenset()) -> NightPicks:
-        """Up to `n` movies none of the attendees rated, watchlisted ones ranked up.
-        `joined`: attendees who agreed to count (ConsentRequired for anyone else while
-        ratings are hidden)."""
+                         n: int, joined: frozenset[int] = frozenset(),
+                         allowed: set[int] | None = None) -> NightPicks:
+        """Up to `n` movies none of the attendees rated, watchlisted ones ranked up, among
+        `allowed` (tonight's filters, the source; None: any). `joined`: attendees who agreed
+        to count (ConsentRequired for anyone else while ratings are hidden)."""
         others = [m for m in attendee_ids if m != starter_id]
         picks = await self.groups.recommend(guild_id, starter_id, others, consented=joined,
-                                            n=n * POOL_FACTOR)
+                                            n=n * POOL_FACTOR, candidates=allowed)
         async with self.gate.enter():
             watch = await self.storage.watchlist_counts(guild_id, attendee_ids)
         order = {pick.movie_id: i for i, pick in enumerate(picks.items)}
@@ -245,7 +249,12 @@ class MovieNightService:
         if len(chosen) < 2:  # too few for a vote: the answer may tell admins about the prior
             async with self.gate.enter():
                 prior = await self.storage.has_prior()
-        return NightPicks(chosen, picks.personal, picks.guild_has_ratings, prior)
+        where = await self.where(guild_id, [c.movie for c in chosen])
+        return NightPicks(chosen, picks.personal, picks.guild_has_ratings, prior, where)
+
+    async def where(self, guild_id: int, movies: list[Movie]) -> dict[int, str]:
+        """Where to watch the movies in the server's region (empty without TMDB)."""
+        return await self.tonight.where(guild_id, movies) if self.tonight is not None else {}
 
     async def finish(self, guild_id: int, tally: Tally, winner: Movie) -> int:
         """Put the winner on the watchlists of those who took part in the vote (`takers`:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.library import LibraryItem
 from bot.domain.models import Movie, MovieDetails
@@ -27,6 +27,7 @@ from bot.service.pictures import Picture, PictureService
 from bot.service.requests import RequestService
 from bot.service.service import Picks, RecommendationService
 from bot.service.sources import PickSources
+from bot.service.tonight import Tonight, TonightService
 from bot.service.watchlist import WatchlistService
 
 CardText = Callable[[Picks, int], tuple[str, Sequence[CardLine], str]]
@@ -53,7 +54,8 @@ class PersonalPicks:
     first: PicksPage
     watchlisted: frozenset[int]
     top_details: MovieDetails | None
-
+    note: str = ""  # tonight's filters: what the member should know
+    where: dict[int, str] = field(default_factory=dict)  # movie id -> where to watch
 
 def shown_movies(picks: Picks) -> list[Movie]:
     """The page's movies, in order (a pick whose movie is gone is not shown)."""
@@ -64,36 +66,49 @@ class PicksService:
     def __init__(self, recommendations: RecommendationService, watchlist: WatchlistService,
                  pictures: PictureService, details: DetailsService,
                  sources: PickSources | None = None,
-                 requests: RequestService | None = None) -> None:
+                 requests: RequestService | None = None,
+                 tonight: TonightService | None = None) -> None:
         self.recommendations = recommendations
         self.watchlist = watchlist
         self.pictures = pictures
         self.details = details
         self.sources = sources
         self.requests = requests
+        self.tonight = tonight
 
     async def personal(self, guild_id: int, user_id: int, *, count: int,
                        genre: GenreFilter | None, card_text: CardText,
-                       source: str = "any") -> PersonalPicks:
+                       source: str = "any", filters: Tonight | None = None
+                       ) -> PersonalPicks:
         """The member's first page of `count` picks (of `genre`'s movies when given, from
-        `source`; `SourceUnavailable` when that cannot be used here)."""
+        `source`, passing tonight's `filters`; `SourceUnavailable` when that cannot be used
+        here), with where to watch each pick."""
         candidates = await self._candidates(guild_id, genre, source)
+        note = ""
+        if filters is not None and self.tonight is not None:
+            allowed = await self.tonight.allowed(guild_id, filters, candidates)
+            candidates, note = allowed.ids, allowed.note
         watchlisted = frozenset(await self.watchlist.movie_ids(guild_id, user_id))
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
                                                      candidates=candidates)
         movies = shown_movies(picks)
         if not movies:
-            return PersonalPicks(PicksPage(picks, None), watchlisted, None)
+            return PersonalPicks(PicksPage(picks, None), watchlisted, None, note)
         card, top = await asyncio.gather(self._card(picks, 0, card_text),
                                          self.details.get(movies[0]))
-        return PersonalPicks(await self._marked(guild_id, picks, card), watchlisted, top)
+        where = await self.tonight.where(guild_id, movies) if self.tonight else {}
+        return PersonalPicks(await self._marked(guild_id, picks, card), watchlisted, top,
+                             note, where)
 
     async def more(self, guild_id: int, user_id: int, *, count: int,
                    genre: GenreFilter | None, shown: frozenset[int], start: int,
-                   card_text: CardText, source: str = "any") -> PicksPage:
+                   card_text: CardText, source: str = "any",
+                   filters: Tonight | None = None) -> PicksPage:
         """A further page: `count` picks none of which is in `shown`, numbered from
         start + 1."""
         candidates = await self._candidates(guild_id, genre, source)
+        if filters is not None and self.tonight is not None:
+            candidates = (await self.tonight.allowed(guild_id, filters, candidates)).ids
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
                                                      candidates=candidates, shown=shown)
         return await self._marked(guild_id, picks, await self._card(picks, start, card_text))

@@ -56,7 +56,9 @@ async def fan_of_scifi(env: Env, member=None, guild=None, *, train: bool = True)
 async def test_recommend_options_are_described(env: Env) -> None:
     command = env.emu.find_command("recommend", env.guild)
     options = {o["name"]: o for o in command["options"]}
-    assert set(options) == {"count", "genre", "group", "voice", "rule", "source"}
+    assert set(options) == {"count", "genre", "group", "voice", "rule", "source",
+                            "runtime_max", "min_year", "max_year", "certification", "language",
+                            "exclude_genre"}
     assert all(o["description"] for o in options.values())
     assert (options["count"]["min_value"], options["count"]["max_value"]) == (1, 25)
     assert options["genre"]["autocomplete"] is True

@@ -260,6 +260,7 @@ async def test_about_carries_the_tmdb_attribution_only_with_a_key(env: Env, tmdb
     try:
         about = await env.run(env.alice, "about")
         assert "not endorsed or certified by TMDB" in _fields(about)["Posters and details"]
+        assert "data by JustWatch" in _fields(about)["Where to watch"]
     finally:
         await app.details.close()
 

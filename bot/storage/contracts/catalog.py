@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.domain.models import MovieDetails
+from bot.domain.models import MovieDetails, MovieFacts
 
 from ..models import (
     BulkResult,
@@ -74,6 +74,10 @@ class CatalogContract(ABC):
     @abstractmethod
     async def get_movies(self, guild_id: int | None, ids: Iterable[int]) -> dict[int, Movie]:
         """The visible movies among `ids`, by id (invisible or unknown ids are left out)."""
+
+    @abstractmethod
+    async def movie_facts(self, guild_id: int) -> list[MovieFacts]:
+        """Every visible movie's year, genres and cached TMDB details (tonight's filters)."""
 
     @abstractmethod
     async def movie_ids_with_genre(self, guild_id: int | None, genre: str) -> set[int]:

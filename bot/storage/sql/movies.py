@@ -13,10 +13,11 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 
 from bot.domain.genres import join_genres, split_genres
-from bot.domain.models import MovieDetails
+from bot.domain.models import MovieDetails, MovieFacts
 from bot.domain.stored_text import clean_optional
 from bot.domain.title_forms import display_title, normalize, search_text, skeleton
 from bot.domain.titles import MAX_TITLE_LENGTH
+from bot.domain.watch import certifications_from_json, providers_from_json, to_json
 
 from ..errors import DuplicateMovieError, GuildMovieCapError
 from ..models import MOVIE_COLUMNS, BulkResult, Movie, MovieRow
@@ -166,14 +167,26 @@ class MovieQueries(SqlStorage):
             found.setdefault(row[8], []).append(movie_from_row(row))
         return found
 
+    async def movie_facts(self, guild_id: int) -> list[MovieFacts]:
+        rows = await self._db.fetchall(
+            "SELECT m.id, m.year, m.genres, d.runtime, d.original_language, d.certifications, "
+            "d.providers, d.movie_id IS NOT NULL FROM movies m "
+            f"LEFT JOIN movie_details d ON d.movie_id = m.id WHERE {visible(1)} ORDER BY m.id",
+            guild_id)
+        return [MovieFacts(int(r[0]), r[1], r[2] or "", r[3], r[4], r[5], r[6], bool(r[7]))
+                for r in rows]
+
     async def movie_details(self, movie_ids: Iterable[int]) -> dict[int, MovieDetails]:
         ids = sorted({int(m) for m in movie_ids if _in_range(int(m))})
         rows = await self._db.fetchall(
             "SELECT movie_id, tmdb_id, fetched_at, poster_url, overview, runtime, "
-            "original_title, collection_id FROM movie_details WHERE "
-            f"{self._db.any_of('movie_id', 1)}", self._db.values(ids))
-        return {int(row[0]): MovieDetails(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                                          collection_id=row[7]) for row in rows}
+            "original_title, collection_id, original_language, certifications, providers "
+            f"FROM movie_details WHERE {self._db.any_of('movie_id', 1)}", self._db.values(ids))
+        return {int(row[0]): MovieDetails(
+            int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6],
+            collection_id=row[7], original_language=row[8],
+            certifications=certifications_from_json(row[9]),
+            providers=providers_from_json(row[10])) for row in rows}
 
     async def link_movie_ids(self, movie_id: int, tmdb_id: int | None,
                              imdb_id: str | None) -> None:
@@ -184,12 +197,17 @@ class MovieQueries(SqlStorage):
     async def save_movie_details(self, details: MovieDetails) -> None:
         await self._db.execute(
             "INSERT INTO movie_details (movie_id, tmdb_id, fetched_at, poster_url, overview, "
-            "runtime, original_title, collection_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
+            "runtime, original_title, collection_id, original_language, certifications, "
+            "providers) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 "
             "WHERE EXISTS (SELECT 1 FROM movies WHERE id = $1) "
             "ON CONFLICT (movie_id) DO UPDATE SET tmdb_id = excluded.tmdb_id, "
             "fetched_at = excluded.fetched_at, poster_url = excluded.poster_url, "
             "overview = excluded.overview, runtime = excluded.runtime, "
-            "original_title = excluded.original_title, collection_id = excluded.collection_id",
+            "original_title = excluded.original_title, collection_id = excluded.collection_id, "
+            "original_language = excluded.original_language, "
+            "certifications = excluded.certifications, providers = excluded.providers",
             details.movie_id, details.tmdb_id, details.fetched_at,
             clean_optional(details.poster_url), clean_optional(details.overview, newlines=True),
-            details.runtime, clean_optional(details.original_title), details.collection_id)
+            details.runtime, clean_optional(details.original_title), details.collection_id,
+            clean_optional(details.original_language), to_json(details.certifications),
+            to_json(details.providers))

@@ -418,8 +418,14 @@ _V17 = Migration(17, "TMDB collections: a movie's franchise, one per /recommend 
     "ALTER TABLE movie_details ADD COLUMN collection_id INTEGER",
 ))
 
+_V18 = Migration(18, "TMDB details: original language, age ratings and where to watch", (
+    "ALTER TABLE movie_details ADD COLUMN original_language TEXT",
+    "ALTER TABLE movie_details ADD COLUMN certifications TEXT",
+    "ALTER TABLE movie_details ADD COLUMN providers TEXT",
+))
+
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                               _V12, _V13, _V14, _V15, _V16, _V17]
+                               _V12, _V13, _V14, _V15, _V16, _V17, _V18]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -1,0 +1,186 @@
+"""Tonight's filters and where to watch (issue 26 items 4-5), for `/recommend`, group picks and
+`/movienight`.
+
+`Tonight` holds the filters: `runtime_max` (minutes), `min_year`/`max_year`, `certification`
+(the age rating in the server's `/settings region`), `language` (original language, ISO 639-1)
+and `exclude_genre` (`genre` itself is the catalog's `GenreFilter`). `TonightService.allowed`
+turns them into the movie ids a pick may come from (narrowing `within`), reading the catalog
+(year, genres) and the cached TMDB details (runtime, language, age ratings); the filtering runs
+in a thread. A movie TMDB told nothing about is left out of a filter that needs TMDB, and the
+note says how many; a few of them are looked up in the background so they can qualify next
+time. Without a TMDB key those filters are refused with the reason (`FilterUnavailable`).
+
+`streaming(guild, within)` is `PickSources`' streaming hook: the movies on the server's
+`/settings services` in its region (TMDB's watch providers, data by JustWatch), from the
+cached details. `where(guild, movies)` gives each movie's providers line in the region for
+display; wherever one shows, the reply credits JustWatch (`JUSTWATCH`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.genres import split_genres
+from bot.domain.models import Movie, MovieFacts
+from bot.domain.places import services_list
+from bot.domain.watch import (
+    certifications_from_json,
+    on_services,
+    providers_from_json,
+    where_to_watch,
+)
+from bot.service.details import DetailsService
+from bot.service.gate import Gate
+from bot.service.sources import SourceUnavailable
+from bot.storage import Storage
+
+WARM_AT_ONCE = 16  # unknown movies looked up in the background per filtered request
+
+
+class FilterUnavailable(SourceUnavailable):
+    """A filter cannot work on this bot or server; `str()` is the member's message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tonight:
+    runtime_max: int | None = None
+    min_year: int | None = None
+    max_year: int | None = None
+    certification: str | None = None
+    language: str | None = None
+    exclude_genre: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return all(v is None for v in (self.runtime_max, self.min_year, self.max_year,
+                                       self.certification, self.language, self.exclude_genre))
+
+    @property
+    def needs_tmdb(self) -> bool:
+        return any(v is not None for v in (self.runtime_max, self.certification, self.language))
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    ids: set[int] | None  # None: no narrowing
+    note: str = ""  # what the member should know (unknown runtimes, lookups started)
+
+
+def _keep(tonight: Tonight, region: str, within: set[int] | None,
+          facts: Sequence[MovieFacts]) -> tuple[set[int], list[int]]:
+    """(ids passing every filter, ids left out only for want of TMDB data)."""
+    excluded = (tonight.exclude_genre or "").casefold()
+    wanted_rating = (tonight.certification or "").casefold()
+    language = (tonight.language or "").casefold()
+    kept: set[int] = set()
+    unknown: list[int] = []
+    for fact in facts:
+        if within is not None and fact.movie_id not in within:
+            continue
+        if tonight.min_year is not None and (fact.year is None or fact.year < tonight.min_year):
+            continue
+        if tonight.max_year is not None and (fact.year is None or fact.year > tonight.max_year):
+            continue
+        if excluded and any(g.casefold() == excluded for g in split_genres(fact.genres)):
+            continue
+        missing = False
+        if tonight.runtime_max is not None:
+            if fact.runtime is None:
+                missing = True
+            elif fact.runtime > tonight.runtime_max:
+                continue
+        if language:
+            if fact.original_language is None:
+                missing = True
+            elif fact.original_language.casefold() != language:
+                continue
+        if wanted_rating:
+            rating = certifications_from_json(fact.certifications).get(region)
+            if rating is None:
+                missing = True
+            elif rating.casefold() != wanted_rating:
+                continue
+        if missing:
+            if not fact.has_details:
+                unknown.append(fact.movie_id)
+            continue
+        kept.add(fact.movie_id)
+    return kept, unknown
+
+
+class TonightService:
+    def __init__(self, storage: Storage, gate: Gate, details: DetailsService) -> None:
+        self.storage = storage
+        self.gate = gate
+        self.details = details
+
+    async def _facts(self, guild_id: int) -> tuple[list[MovieFacts], str, list[str]]:
+        async with self.gate.enter():
+            facts = await self.storage.movie_facts(guild_id)
+            settings = await self.storage.get_guild_settings(guild_id)
+        return facts, settings.region, services_list(settings.services)
+
+    async def allowed(self, guild_id: int, tonight: Tonight,
+                      within: set[int] | None = None) -> Allowed:
+        """The movie ids tonight's filters leave (narrowing `within`); FilterUnavailable when
+        a filter cannot work here."""
+        if tonight.empty:
+            return Allowed(within)
+        if tonight.needs_tmdb and not self.details.enabled:
+            raise FilterUnavailable(
+                "Runtime, age rating and language come from TMDB, and this bot has no TMDB "
+                "key ([tmdb] api_key): filter by year or genre instead.")
+        facts, region, _services = await self._facts(guild_id)
+        if tonight.certification is not None and not region:
+            raise FilterUnavailable("Age ratings differ by country: a server admin sets the "
+                                    "country first with `/settings region:`.")
+        kept, unknown = await asyncio.to_thread(_keep, tonight, region, within, facts)
+        note = ""
+        if unknown:
+            note = (f"{len(unknown)} movies are left out because TMDB has not told me their "
+                    "runtime, language or age rating yet; I am looking some up, so more may "
+                    "qualify next time.")
+            await self._warm(guild_id, unknown[:WARM_AT_ONCE])
+        return Allowed(kept, note)
+
+    async def _warm(self, guild_id: int, movie_ids: Iterable[int]) -> None:
+        async with self.gate.enter():
+            movies = await self.storage.get_movies(guild_id, list(movie_ids))
+        for movie in movies.values():
+            self.details.look_up_later(movie)
+
+    # ------------------------------------------------------------------ streaming
+    async def streaming(self, guild_id: int, within: set[int] | None) -> set[int]:
+        """`PickSources`' streaming hook: the movies streaming on the server's services in
+        its region (cached TMDB providers); FilterUnavailable with what is missing."""
+        if not self.details.enabled:
+            raise FilterUnavailable("Where to watch comes from TMDB, and this bot has no TMDB "
+                                    "key ([tmdb] api_key).")
+        facts, region, services = await self._facts(guild_id)
+        if not region or not services:
+            raise FilterUnavailable(
+                "Name the server's country and streaming services first: a server admin "
+                "runs `/settings region: services:` (e.g. region US, services Netflix, Max).")
+
+        def pick() -> set[int]:
+            return {f.movie_id for f in facts
+                    if (within is None or f.movie_id in within) and f.providers
+                    and on_services(providers_from_json(f.providers), region, services)}
+
+        return await asyncio.to_thread(pick)
+
+    async def where(self, guild_id: int, movies: Sequence[Movie]) -> dict[int, str]:
+        """{movie id: "stream: Netflix · rent: Apple TV"} in the server's region, for the
+        movies whose cached details list providers there; {} without a region or TMDB."""
+        if not self.details.enabled or not movies:
+            return {}
+        async with self.gate.enter():
+            region = (await self.storage.get_guild_settings(guild_id)).region
+            if not region:
+                return {}
+            cached = await self.storage.movie_details([m.id for m in movies])
+        lines = {movie_id: where_to_watch(found.providers, region)
+                 for movie_id, found in cached.items()}
+        return {movie_id: line for movie_id, line in lines.items() if line}

@@ -1,0 +1,175 @@
+"""End-to-end: tonight's filters and where to watch (issue 26 items 4-5) through the emulator.
+
+TMDB is configured against a local imitation that answers nothing (no test touches the
+internet); the details it would give (runtime, original language, age ratings, watch providers)
+are seeded into the details cache as bulk data, as a bot that has shown these movies before
+has them. `/recommend runtime_max:100` shows only movies of 100 minutes or less,
+`source:streaming` only movies on the server's `/settings services` in its region, every
+reply that shows providers credits JustWatch, `/movienight` takes the same filters and names
+where to watch the winner, and a filter that needs data the server lacks says so."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from aiohttp import web
+
+from bot.config import TmdbSettings
+from bot.domain.models import MovieDetails
+from bot.service.details import DetailsService
+from emulator import Permissions
+
+if TYPE_CHECKING:
+    from conftest import Env
+
+LINE = re.compile(r"^\d+\. \*\*(?P<label>.+?)\*\*")
+JUSTWATCH = "data by JustWatch"
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _labels(text: str) -> list[str]:
+    return [_unescape(m["label"]) for line in text.splitlines() if (m := LINE.match(line))]
+
+
+def _runtime(movie_id: int) -> int:
+    return 95 if movie_id % 2 == 0 else 130
+
+
+def _providers(movie_id: int) -> dict[str, dict[str, list[str]]]:
+    if movie_id % 3 == 0:
+        return {"US": {"flatrate": ["Netflix"], "rent": ["Apple TV"]}}
+    return {"US": {"flatrate": ["Hulu"]}, "DE": {"flatrate": ["Netflix"]}}
+
+
+@pytest.fixture
+async def tmdb_env(env: Env):
+    """The bot with a TMDB key against an imitation that knows nothing, and every visible
+    movie's details in the cache (runtime 95 or 130 by id parity; Netflix in the US for every
+    third id, Hulu for the others)."""
+    hits: list[str] = []
+
+    async def nothing(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response({"status_code": 34}, status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", nothing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    services = env.bot.app
+    details = DetailsService.from_settings(env.storage, services.gate,
+                                           TmdbSettings(api_key="k" * 20, base_url=url))
+    for holder in (services, services.picks, services.tonight, services.movie_pages):
+        holder.details = details
+    services.pictures.posters = details
+    facts = await env.storage.movie_facts(env.guild.id)
+    for fact in facts:
+        await env.storage.save_movie_details(MovieDetails(
+            fact.movie_id, 10_000 + fact.movie_id, time.time(), runtime=_runtime(fact.movie_id),
+            original_language="fr" if fact.movie_id % 5 == 0 else "en",
+            certifications={"US": "R" if fact.movie_id % 2 else "PG-13"},
+            providers=_providers(fact.movie_id)))
+    try:
+        yield env
+    finally:
+        await details.close()
+        await runner.cleanup()
+
+
+async def _seeded(env: Env) -> None:
+    await env.seed_taste_clusters(env.guild, train=False)
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 10, "Alien": 9, "Casablanca": 2},
+                               env.bob.id: {"Jaws": 9, "Vertigo": 4, "Superman": 8}})
+
+
+async def _ids(env: Env) -> dict[str, int]:
+    facts = await env.storage.movie_facts(env.guild.id)
+    movies = await env.storage.get_movies(env.guild.id, [f.movie_id for f in facts])
+    return {movie.label: movie.id for movie in movies.values()}
+
+
+async def test_runtime_max_keeps_only_short_movies(tmdb_env: Env) -> None:
+    env = tmdb_env
+    await _seeded(env)
+    reply = await env.run(env.alice, "recommend", runtime_max=100, count=10)
+    shown = _labels(reply.embed["description"])
+    ids = await _ids(env)
+    assert shown and all(_runtime(ids[label]) <= 100 for label in shown)
+    everything = _labels((await env.run(env.alice, "recommend", count=10)).embed["description"])
+    assert any(_runtime(ids[label]) > 100 for label in everything)  # the filter did it
+    old = await env.run(env.alice, "recommend", max_year=1950, exclude_genre="Drama")
+    movies = await env.storage.get_movies(env.guild.id, [ids[x] for x in
+                                                         _labels(old.embed["description"])])
+    assert movies and all(m.year <= 1950 and "Drama" not in m.genres for m in movies.values())
+
+
+async def test_source_streaming_keeps_only_the_servers_services(tmdb_env: Env) -> None:
+    env = tmdb_env
+    await _seeded(env)
+    unset = await env.run(env.alice, "recommend", source="streaming")
+    assert "/settings region: services:" in unset.content
+    await env.storage.update_guild_settings(env.guild.id, region="US", services="Netflix")
+    reply = await env.run(env.alice, "recommend", source="streaming")
+    ids = await _ids(env)
+    shown = _labels(reply.embed["description"])
+    assert shown and all(ids[label] % 3 == 0 for label in shown)  # Netflix in the US
+    where = next(f["value"] for f in reply.embed["fields"] if f["name"] == "Where to watch")
+    assert "stream: Netflix" in where and "rent: Apple TV" in where
+    assert where.rstrip().endswith(f"*Where to watch: {JUSTWATCH}.*")
+
+
+async def test_providers_show_with_the_credit_wherever_they_show(tmdb_env: Env) -> None:
+    env = tmdb_env
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, region="US", services="Hulu")
+    reply = await env.run(env.alice, "recommend")
+    text = reply.rendered_text()
+    assert "stream: " in text and JUSTWATCH in text  # alice's picks stream in the US
+    # A movie night: the list names where to watch each, the winner where to watch it.
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    night = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2,
+                          source="streaming")
+    ids = await _ids(env)
+    assert night.embed is not None, night.content
+    listed = _labels(night.embed["description"])
+    assert listed and all(ids[x] % 3 for x in listed)  # Hulu in the US
+    assert "stream: Hulu" in night.embed["description"]
+    assert JUSTWATCH in night.embed["description"]
+    vote = next(b for b in night.buttons if b["label"].startswith("1."))
+    await (await env.emu.click(env.bob, night, vote["custom_id"])).response()
+    end = next(b for b in night.buttons if b["label"] == "End vote")
+    done = await (await env.emu.click(env.alice, night, end["custom_id"])).response()
+    assert f"Movie night pick: **{listed[0]}**" in _unescape(done.content)
+    assert "Where to watch it: stream: Hulu" in done.content and JUSTWATCH in done.content
+
+
+async def test_filters_say_what_they_need(tmdb_env: Env) -> None:
+    env = tmdb_env
+    await _seeded(env)
+    rating = await env.run(env.alice, "recommend", certification="PG-13")
+    assert rating.ephemeral and "/settings region:" in rating.content
+    await env.storage.update_guild_settings(env.guild.id, region="US")
+    rated = await env.run(env.alice, "recommend", certification="pg-13", language="en")
+    ids = await _ids(env)
+    shown = _labels(rated.embed["description"])
+    assert shown and all(ids[x] % 2 == 0 and ids[x] % 5 for x in shown)
+    bad = await env.run(env.alice, "recommend", min_year=2000, max_year=1990)
+    assert bad.ephemeral and "no movie fits" in bad.content
+
+
+async def test_without_tmdb_the_tmdb_filters_are_explained(env: Env) -> None:
+    await _seeded(env)
+    reply = await env.run(env.alice, "recommend", runtime_max=100)
+    assert reply.ephemeral and "no TMDB key" in reply.content
+    night = await env.run(env.alice, "movienight", members=env.bob.mention, language="en")
+    assert night.ephemeral and "no TMDB key" in night.content
