@@ -1,5 +1,6 @@
-"""Rows of stored movie-night votes, shared by both backends (no I/O): the candidates as
-JSON text, and `StoredNight`s put back together from a night's row and its members' rows."""
+"""Stored movie-night votes, written once for both backends: the candidates as JSON text,
+`StoredNight`s put back together from a night's row and its members' rows, and the queries
+(`MovieNightQueries`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.movie_nights import NightCandidate, NightEvent, NightMember, StoredNight
+
+from .executor import SqlStorage
 
 NIGHT_COLUMNS = ("guild_id, id, channel_id, message_id, poll_message_id, candidates, personal, "
                  "closes_at, event_at, event_channel_id, event_location")
@@ -62,3 +65,77 @@ def event_values(event: NightEvent) -> tuple[Any, ...]:
 def event_from_row(row: Sequence[Any]) -> NightEvent:
     return NightEvent(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]),
                       float(row[5]))
+
+
+class MovieNightQueries(SqlStorage):
+    """Open movie-night votes, their members' parts and winners' events, written once for
+    both backends (see the contract for each method's meaning). Dialect hook:
+    `MEMBERS_ORDER`, the order members come back in (SQLite: as saved; PostgreSQL: starter
+    first, then by member id)."""
+
+    MEMBERS_ORDER: str
+
+    async def save_movie_night(self, night: StoredNight) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO movie_nights ({NIGHT_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT (guild_id, id) DO UPDATE "
+                "SET channel_id = EXCLUDED.channel_id, message_id = EXCLUDED.message_id, "
+                "poll_message_id = EXCLUDED.poll_message_id, candidates = EXCLUDED.candidates, "
+                "personal = EXCLUDED.personal, closes_at = EXCLUDED.closes_at, "
+                "event_at = EXCLUDED.event_at, event_channel_id = EXCLUDED.event_channel_id, "
+                "event_location = EXCLUDED.event_location",
+                *night_values(night))
+            await tx.execute("DELETE FROM movie_night_members WHERE guild_id = $1 AND "
+                             "night_id = $2", night.guild_id, night.id)
+            await tx.executemany(
+                f"INSERT INTO movie_night_members ({MEMBER_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7)", member_values(night))
+
+    async def movie_night_vote(self, guild_id: int, night_id: int, user_id: int,
+                               vote: int | None) -> None:
+        await self._db.execute(
+            "UPDATE movie_night_members SET vote = $1, took_part = 1 WHERE guild_id = $2 "
+            "AND night_id = $3 AND user_id = $4", vote, guild_id, night_id, user_id)
+
+    async def delete_movie_night(self, guild_id: int, night_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM movie_night_members WHERE guild_id = $1 AND "
+                             "night_id = $2", guild_id, night_id)
+            await tx.execute("DELETE FROM movie_nights WHERE guild_id = $1 AND id = $2",
+                             guild_id, night_id)
+
+    async def open_movie_nights(self, guild_ids: Sequence[int]) -> list[StoredNight]:
+        ids = sorted({int(g) for g in guild_ids})
+        if not ids:
+            return []
+        guilds = self._db.any_of("guild_id", 1)
+        nights = await self._db.fetchall(
+            f"SELECT {NIGHT_COLUMNS} FROM movie_nights WHERE {guilds} ORDER BY closes_at, id",
+            self._db.values(ids))
+        members = await self._db.fetchall(
+            f"SELECT {MEMBER_COLUMNS} FROM movie_night_members WHERE {guilds} "
+            f"ORDER BY {self.MEMBERS_ORDER}", self._db.values(ids))
+        return nights_from_rows(nights, members)
+
+    async def save_night_event(self, event: NightEvent) -> None:
+        await self._db.execute(
+            f"INSERT INTO movie_night_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (guild_id, event_id) DO UPDATE SET movie_id = EXCLUDED.movie_id, "
+            "channel_id = EXCLUDED.channel_id, starts_at = EXCLUDED.starts_at, "
+            "remind_at = EXCLUDED.remind_at", *event_values(event))
+
+    async def delete_night_event(self, guild_id: int, event_id: int) -> None:
+        await self._db.execute("DELETE FROM movie_night_events WHERE guild_id = $1 AND "
+                               "event_id = $2", guild_id, event_id)
+
+    async def night_events(self, guild_ids: Sequence[int]) -> list[NightEvent]:
+        ids = sorted({int(g) for g in guild_ids})
+        if not ids:
+            return []
+        rows = await self._db.fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM movie_night_events "
+            f"WHERE {self._db.any_of('guild_id', 1)} ORDER BY remind_at, event_id",
+            self._db.values(ids))
+        return [event_from_row(row) for row in rows]
