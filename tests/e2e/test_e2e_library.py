@@ -216,3 +216,45 @@ async def test_an_availability_event_dms_each_opted_in_watchlister_once(served, 
     assert await _post(port, event) == 202  # the same event again
     await env.emu.wait_until(lambda: notify.handled >= 2 or None, 10, "the repeat")
     assert len(dms(env.alice)) == 1 and len(dms(env.bob)) == 1 and notify.delivered == 2
+
+
+async def test_runtime_max_with_source_library_keeps_short_library_movies(served, env: Env):
+    """Issue 26: `runtime_max:100 source:library` shows only library movies of 100 minutes or
+    less (runtimes from the TMDB details cache, seeded as a bot that showed them has them; TMDB
+    itself is a local address that answers nothing)."""
+    import time
+
+    from aiohttp import web
+
+    from bot.config import TmdbSettings
+    from bot.domain.models import MovieDetails
+    from bot.service.details import DetailsService
+
+    catalog, library = await _catalog(env, served)
+    await env.run(env.owner, "library refresh")
+    runtime = {m.id: 95 if m.id % 2 == 0 else 130 for m in catalog}
+    for movie in catalog:
+        await env.storage.save_movie_details(MovieDetails(
+            movie.id, TMDB_BASE + movie.id, time.time(), runtime=runtime[movie.id]))
+    async def unknown(request: web.Request) -> web.Response:
+        return web.json_response({"status_code": 34}, status=404)
+
+    nothing = web.Application()
+    nothing.router.add_route("*", "/{tail:.*}", unknown)
+    port = im.free_port()
+    async with im.serve(nothing, port):
+        services = env.bot.app
+        details = DetailsService.from_settings(
+            env.storage, services.gate,
+            TmdbSettings(api_key="k" * 20, base_url=f"http://127.0.0.1:{port}"))
+        for holder in (services, services.picks, services.tonight, services.movie_pages):
+            holder.details = details
+        try:
+            reply = await env.run(env.alice, "recommend", count=25, source="library",
+                                  runtime_max=100)
+        finally:
+            await details.close()
+    shown = {int(o["value"]) for o in _select(reply, "Rate one")["options"]}
+    in_library = {m.id for m in library}
+    assert shown and shown <= in_library
+    assert all(runtime[m] <= 100 for m in shown)

@@ -117,3 +117,70 @@ async def test_an_event_outside_discord_has_a_place_and_an_end(env: Env) -> None
     start, finish = datetime.fromisoformat(event.start), datetime.fromisoformat(event.end)
     assert finish - start == timedelta(minutes=180)  # no TMDB runtime: 2.5 h + 30 min
     assert start > datetime.now(UTC)
+
+
+async def test_with_tmdb_the_event_has_the_poster_as_cover_and_the_runtime(env: Env) -> None:
+    """TMDB is a local imitation: every title is movie 900 with a 97-minute runtime and a
+    poster."""
+    import io
+
+    from aiohttp import web
+    from PIL import Image
+
+    from bot.config import TmdbSettings
+    from bot.service.details import DetailsService
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (34, 51), (20, 90, 160)).save(buffer, "PNG")
+    poster = buffer.getvalue()
+    base = {}
+
+    async def configuration(request: web.Request) -> web.Response:
+        return web.json_response({"images": {"secure_base_url": f"{base['url']}/t/p/"}})
+
+    async def search(request: web.Request) -> web.Response:
+        return web.json_response({"page": 1, "results": [{"id": 900, "title": "x"}],
+                                  "total_results": 1})
+
+    async def details(request: web.Request) -> web.Response:
+        return web.json_response({"id": 900, "title": "x", "runtime": 97,
+                                  "poster_path": "/cover.png"})
+
+    async def image(request: web.Request) -> web.Response:
+        return web.Response(body=poster, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/3/configuration", configuration)
+    app.router.add_get("/3/search/movie", search)
+    app.router.add_get("/3/movie/{id}", details)
+    app.router.add_get("/t/p/{size}/{name}", image)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base["url"] = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    services = env.bot.app
+    tmdb = DetailsService.from_settings(env.storage, services.gate, TmdbSettings(
+        api_key="k" * 20, base_url=base["url"], test_image_origins=(base["url"],)))
+    for holder in (services, services.picks, services.tonight, services.movie_pages):
+        holder.details = tmdb
+    services.pictures.posters = tmdb
+    try:
+        await _seeded(env)
+        env.guild.bot_role.permissions |= Permissions.MANAGE_EVENTS
+        env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+        env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+        listing = await env.run(env.alice, "movienight", members=env.bob.mention,
+                                candidates=2, when="tomorrow 21:00", where="The club")
+        vote = next(b for b in listing.buttons if b["label"].startswith("2."))
+        await (await env.emu.click(env.bob, listing, vote["custom_id"])).response()
+        end = next(b for b in listing.buttons if b["label"] == "End vote")
+        await (await env.emu.click(env.alice, listing, end["custom_id"])).response()
+        await _closed(env, listing)
+    finally:
+        await tmdb.close()
+        await runner.cleanup()
+    [event] = env.guild.scheduled_events.values()
+    assert event.image is not None and env.emu.event_images[event.image] == poster
+    start, finish = datetime.fromisoformat(event.start), datetime.fromisoformat(event.end)
+    assert finish - start == timedelta(minutes=97 + 30)

@@ -2,7 +2,8 @@
 process re-attaches its view (stable custom ids) and re-arms its timer: a poll voted on while
 the bot was down still gives the right winner, a button vote keeps the votes cast before the
 restart, a vote whose time ran out while the bot was down is closed with its result at
-start-up, and /forgetme takes a member out of a stored vote."""
+start-up, /forgetme takes a member out of a stored vote, and an event's reminder that fell due
+while the bot was down runs at start-up."""
 
 from __future__ import annotations
 
@@ -135,3 +136,37 @@ async def test_a_vote_that_ended_while_the_bot_was_down_closes_at_start_up(env: 
     async with _restarted(env):
         done = await _closed(env, listing)
         assert f"Movie night pick: **{labels[1]}** with 1 vote" in done.content
+
+
+async def test_an_events_reminder_due_while_the_bot_was_down_runs_at_start_up(env: Env) -> None:
+    await _seeded(env)
+    env.guild.bot_role.permissions |= Permissions.MANAGE_EVENTS
+    inter = await env.slash(env.alice, "movienight", members=env.bob.mention, candidates=2,
+                            when="tomorrow 21:00", where="The club")
+    listing = await env.answer(inter)
+    labels = _labels(listing)
+    poll = await env.emu.wait_until(lambda: inter.followup_replies and inter.followup_replies[0],
+                                    10.0, "the poll")
+    await env.emu.poll_vote(env.bob, poll.id, 1)
+    await _press(env, env.alice, listing, "End vote")
+    await _closed(env, listing)
+    [event] = env.guild.scheduled_events.values()
+    [stored] = await env.storage.night_events([env.guild.id])
+    await env.bot.close()
+    await env.emu.event_interested(env.carol, event)  # while the bot is down
+    # As if the reminder time had come while the bot was down.
+    from bot.storage import Storage
+
+    async with await Storage.open(env.bot.settings.database) as storage:
+        await storage.save_night_event(dataclasses.replace(stored, remind_at=time.time() - 5))
+    sent = len(env.emu.sent_messages)
+    async with _restarted(env) as bot:
+        reminder = await env.emu.wait_for_message(env.channel, after=sent, timeout=15.0)
+        assert labels[0] in reminder.content and "carol" in reminder.content
+        listed = await bot.storage.watchlist(env.guild.id, env.carol.id)
+        assert [e.movie.label for e in listed] == [labels[0]]
+        assert await bot.storage.watchlist(env.guild.id, env.bob.id) == []
+        deadline = time.monotonic() + timeouts.scaled(10.0)
+        while await bot.storage.night_events([env.guild.id]):  # done once it is posted
+            assert time.monotonic() < deadline, "the reminder stayed stored"
+            await asyncio.sleep(0.02)
