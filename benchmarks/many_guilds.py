@@ -175,7 +175,7 @@ def _pretrain_one(job):
 
 async def pretrain(path: Path, guild_ids: list[int], workers: int = 2) -> tuple[int, float]:
     """Save an up-to-date model for every guild through the bot's own refit job, with the
-    settings key the bot computes (`RecommendationService._fit_settings`, default settings)."""
+    settings key the bot computes (`GuildModels.fit_settings`, default settings)."""
     from bot.config import Settings
     from bot.service.service import RecommendationService
     from bot.service.worker import RefitJob
@@ -184,7 +184,7 @@ async def pretrain(path: Path, guild_ids: list[int], workers: int = 2) -> tuple[
     storage = await Storage.open(path)
     try:
         service = RecommendationService(storage, settings)
-        fit = await service._fit_settings(guild_ids[0])  # the bot's own key
+        fit = await service.models.fit_settings(guild_ids[0])  # the bot's own key
         rec = settings.recommender
         jobs = []
         for gid in guild_ids:

@@ -53,7 +53,7 @@ class _ServiceCollector(Collector):
         yield GaugeMetricFamily("moviebot_fit_queue_length",
                                 "Model fits submitted and not finished (running or queued)",
                                 value=queue)
-        cache = getattr(recs, "_cache", None)
+        cache = getattr(getattr(recs, "models", None), "cache", None)  # GuildModels.cache
         if cache is not None:
             yield GaugeMetricFamily("moviebot_models_cached", "Guild models held in memory",
                                     value=len(cache))

@@ -79,18 +79,17 @@ class Services:
     def build(cls, storage: Storage, settings: Settings, *,
               recommendations: RecommendationService | None = None) -> Services:
         """The services over an open `storage` (tests and the console pass their own)."""
-        gate = Gate()
-        recs = recommendations or RecommendationService(storage, settings, gate=gate)
-        recs.gate = gate
+        # One shutdown gate for every service: the recommendation service's (a caller's own
+        # service brings its gate along).
+        recs = recommendations or RecommendationService(storage, settings, gate=Gate())
+        gate = recs.gate
         groups = GroupPicks(storage, recs, gate)
         details = DetailsService.from_settings(storage, gate, settings.tmdb)
-        pictures = PictureService(storage, recs, gate,
+        pictures = PictureService(storage, recs, gate,  # drops a guild's pictures on a forget
                                   posters=details if details.enabled else None)
-        recs.forget_listeners.append(pictures.forget_guild)
         member_data = MemberDataRegistry(storage, gate)  # the services register their kinds
         ratings = RatingService(storage, recs, gate, member_data)
-        movienight = MovieNightService(storage, groups, gate, member_data)
-        member_data.forget_listeners.append(movienight.member_forgotten)  # open votes drop them
+        movienight = MovieNightService(storage, groups, gate, member_data)  # votes drop forgotten
         media = MediaService(storage, settings, recs, gate, member_data,  # links, history
                              ratings=ratings)
         guilds = GuildLifecycle(storage, settings, recs, gate, member_data)

@@ -100,6 +100,10 @@ class MemberDataRegistry:
         # member's part in something still open (movie nights) lets go of it.
         self.forget_listeners: list[Callable[[int, int], None]] = []
 
+    def on_forget(self, listener: Callable[[int, int], None]) -> None:
+        """Call `listener(guild_id, member_id)` before /forgetme deletes anything."""
+        self.forget_listeners.append(listener)
+
     def register(self, data: MemberData) -> None:
         """Add a kind; a second kind of the same name or over an already registered table is
         refused (ValueError): one owner per table."""

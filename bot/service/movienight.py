@@ -142,6 +142,7 @@ class MovieNightService:
         self.tonight: TonightService | None = None  # where to watch (set by the services)
         if member_data is not None:
             member_data.register(MemberData("movie_nights", (MEMBER_TABLE,), count=None))
+            member_data.on_forget(self.member_forgotten)  # open votes let go of the member
 
     # ------------------------------------------------------------------ stored votes
     async def save(self, night: StoredNight) -> None:

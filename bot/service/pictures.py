@@ -264,6 +264,8 @@ class PictureService:
         self.recommendations = recommendations
         self.gate = gate
         self.posters: PosterSource = posters or NoPosters()
+        if recommendations is not None:  # (tests draw cards without one)
+            recommendations.on_forget(self.forget_guild)  # pictures of forgotten data go
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
         DRAWING.warm()  # the drawing process imports matplotlib while the bot starts
         self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)

@@ -41,7 +41,7 @@ async def test_later_pages_slice_one_ranking_instead_of_ranking_again(env: Env) 
                                               "Roman Holiday": 3}})
     service = env.service
     first = await service.recommend(env.guild.id, env.alice.id, n=2)
-    state = service._cache.get(env.guild.id)
+    state = service.models.cache.get(env.guild.id)
     calls = []
     original = state.model.recommend
 

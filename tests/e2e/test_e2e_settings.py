@@ -141,7 +141,7 @@ async def test_regularisation_shows_the_auto_tuned_value_and_reset_goes_back(env
     fields = _fields(await env.run(env.admin, "settings"))
     tuned = fields["Regularisation"]
     assert tuned.endswith("(auto-tuned to this server's ratings)"), tuned
-    model = (await env.service._state(env.guild.id)).model
+    model = (await env.service.models.state(env.guild.id)).model
     assert tuned.startswith(f"{model.config.reg:.3g} ")
     assert fields["Model features"] == f"{env.bot.settings.recommender.features} (default)"
 

@@ -97,7 +97,7 @@ async def test_rates_prediction_never_waits_for_a_ranking_holding_the_model(stor
         await service.wait_idle(GUILD)
         await storage.upsert_rating(GUILD, 1, 23, 10)
         await service.rating_changed(GUILD, 1)  # member 1 now needs a fold-in
-        state = await service._state(GUILD)
+        state = await service.models.state(GUILD)
         async with state.lock:  # a thread ranks on this model
             quick = await asyncio.wait_for(
                 service.predict(GUILD, 1, 21, loaded_only=True), timeout=2.0)
@@ -181,7 +181,7 @@ async def test_the_cache_keeps_only_the_most_recent_guilds(storage, tmp_path):
 
 async def test_each_fit_logs_one_structured_line(storage, tmp_path, caplog):
     await seed(storage, GUILD)
-    caplog.set_level(logging.INFO, logger="bot.service.service")
+    caplog.set_level(logging.INFO, logger="bot.service.models")
     service = RecommendationService(storage, settings(tmp_path))
     try:
         await service.recommend(GUILD, 1)

@@ -43,7 +43,7 @@ async def test_forget_member_removes_them_from_the_saved_model(storage, tmp_path
         saved = await _saved_model(storage)
         assert not saved.knows_user(MEMBER)
         assert saved.knows_user(MEMBER + 1)  # the others are still in it
-        state = services.recommendations._cache.get(GUILD)
+        state = services.recommendations.models.cache.get(GUILD)
         assert state is not None and state.model is not None
         assert not state.model.knows_user(MEMBER)
         assert await storage.count_member_ratings(GUILD, MEMBER) == 0
@@ -74,7 +74,7 @@ async def test_forgetting_does_not_wait_for_a_refit_queue_that_is_down(storage, 
     try:
         await recs.top(GUILD, 1)
         await recs.wait_idle(GUILD)
-        state = recs._cache.get(GUILD)
+        state = recs.models.cache.get(GUILD)
         assert state is not None and state.model is not None
         assert state.model.knows_user(MEMBER)
         # Redis goes away: every refit now goes to a queue nobody can reach.
@@ -86,7 +86,7 @@ async def test_forgetting_does_not_wait_for_a_refit_queue_that_is_down(storage, 
         # At once, before any refit: nothing in memory knows the member.
         assert state.model is None or not state.model.knows_user(MEMBER)
         assert await recs.predict(GUILD, MEMBER + 1, 1) is None  # no answer from the old one
-        task = recs._running_fit(GUILD)
+        task = recs.models.running_fit(GUILD)
         assert task is not None
         await asyncio.wait([task])  # the queued refit fails: Redis is down
         assert state.model is None or not state.model.knows_user(MEMBER)
