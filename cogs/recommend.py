@@ -29,7 +29,7 @@ from discord.ext import commands
 from bot.domain.library import LibraryItem
 from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
-from bot.i18n import _
+from bot.i18n import N_, _, ngettext, number, percent
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Pick, Picks
 from bot.service.catalog import GenreFilter
@@ -57,26 +57,27 @@ if TYPE_CHECKING:
 
 MAX_COUNT = 25
 DEFAULT_COUNT = 10
-COUNT = InRange(1, MAX_COUNT, f"The count must be a whole number from 1 to {MAX_COUNT}.")
+COUNT = InRange(1, MAX_COUNT, N_("The count must be a whole number from {low} to {high}."))
 MAX_GROUP = 10
 SIMILAR_COUNT = 10
 EMBED_TEXT_BUDGET = 3900  # an embed description holds 4096 characters
 MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
 
 RULES = {
-    "average": ("Average", "the highest mean predicted score"),
-    "least_misery": ("Least misery", "the highest lowest-member score, so nobody hates the pick"),
+    "average": (N_("Average"), N_("the highest mean predicted score")),
+    "least_misery": (N_("Least misery"),
+                     N_("the highest lowest-member score, so nobody hates the pick")),
 }
-PROVISIONAL_NOTE = "Results are provisional: the model is refreshing."
+PROVISIONAL_NOTE = N_("Results are provisional: the model is refreshing.")
 # Personal picks are ranked by a blend of how likely the member is to pick a movie and how much
 # they would enjoy it; the number shown is the predicted rating, so the reply says why the
 # order can differ from it.
-PERSONAL_ORDER_NOTE = ("Ranked by how likely you'll pick and enjoy it; the number is your "
-                       "predicted rating.")
+PERSONAL_ORDER_NOTE = N_("Ranked by how likely you'll pick and enjoy it; the number is your "
+                         "predicted rating.")
 # Cold-start picks: ranked the same way for a member the model does not know yet; the number is
 # the rating a typical member here would give (not the "server score" of /movies top).
-POPULAR_ORDER_NOTE = ("Ranked by how likely members here pick and enjoy it; the number is "
-                      "the rating a typical member would give.")
+POPULAR_ORDER_NOTE = N_("Ranked by how likely members here pick and enjoy it; the number is "
+                        "the rating a typical member would give.")
 COLOUR = discord.Colour.blurple()
 
 
@@ -104,7 +105,7 @@ def voice_companions(member: discord.Member | discord.User) -> frozenset[int]:
 
 # --------------------------------------------------------------------------- rendering
 def _genres(movie: Movie, limit: int) -> str:
-    return safe(", ".join(movie.genres), limit) if movie.genres else "no genre listed"
+    return safe(", ".join(movie.genres), limit) if movie.genres else _("no genre listed")
 
 
 def fit_lines(render: Callable[[int, int, int], str], count: int) -> list[str]:
@@ -122,19 +123,20 @@ def reason_text(label: str, score: int) -> str:
     """'because you rated *X* 9/10', or for a low score 'because you didn't like *X* (2/10)'
     (disliking a movie can speak for another just as liking one can)."""
     if score <= DISLIKED_AT_MOST:
-        return f"because you didn't like *{label}* ({stars(score)})"
-    return f"because you rated *{label}* {stars(score)}"
+        return _("because you didn't like *{movie}* ({score})").format(movie=label,
+                                                                        score=stars(score))
+    return _("because you rated *{movie}* {score}").format(movie=label, score=stars(score))
 
 
 # What carried a pick that none of the member's own ratings explains well
 # (`recommender.reasons`: the blend part with the largest share).
 CARRIED_BY = {
-    "pick": "popular with members who share your taste",
-    "prior": "close to your taste in the prior",
-    "enjoy": "members with your taste rate it highly",
-    "popularity": "popular in this server",
+    "pick": N_("popular with members who share your taste"),
+    "prior": N_("close to your taste in the prior"),
+    "enjoy": N_("members with your taste rate it highly"),
+    "popularity": N_("popular in this server"),
 }
-STRETCH_NOTE = "a stretch: predicted below your average"
+STRETCH_NOTE = N_("a stretch: predicted below your average")
 
 
 def pick_reason(pick: Pick, movies: dict[int, Movie], limit: int = 60,
@@ -146,7 +148,7 @@ def pick_reason(pick: Pick, movies: dict[int, Movie], limit: int = 60,
                            else movies[because[0]].label, because[1])
         return text if markdown else text.replace("*", "")
     if pick.carried_by in CARRIED_BY:
-        return CARRIED_BY[pick.carried_by]
+        return _(CARRIED_BY[pick.carried_by])
     return None
 
 
@@ -157,10 +159,11 @@ def library_mark(movie_id: int, library: dict[int, LibraryItem] | None,
         return ""
     item = library.get(movie_id)
     if item is None:
-        return " · not in the library"
+        return " · " + _("not in the library")
     if not link:
-        return " · in the library"
-    return f" · [in the library]({item.url.replace(')', '%29')})"
+        return " · " + _("in the library")
+    return " · [{label}]({url})".format(label=_("in the library"),
+                                        url=item.url.replace(")", "%29"))
 
 
 def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
@@ -176,22 +179,22 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
     def render(i: int, title_limit: int, other_limit: int) -> str:
         pick, movie = shown[i]
         if group:
-            score = f"group score {stars(round(pick.score, 1))}"
+            score = _("group score {score}").format(score=stars(round(pick.score, 1)))
         elif personal:
-            score = f"predicted {stars(round(pick.score, 1))}"
+            score = _("predicted {score}").format(score=stars(round(pick.score, 1)))
         else:
-            score = f"typical rating {stars(round(pick.score, 1))}"
+            score = _("typical rating {score}").format(score=stars(round(pick.score, 1)))
         line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
                 f"{_genres(movie, other_limit)} · {score}")
         if pick.stretch and personal and not group:
-            line += f" ({STRETCH_NOTE})"
+            line += f" ({_(STRETCH_NOTE)})"
         reason = pick_reason(pick, movies, other_limit)
         if reason is not None:
             line += " · " + reason
         if pick.new_here:
             line += f" · {_(NEW_HERE)}"
         if movie.id in watchlisted:
-            line += " · on your watchlist"
+            line += " · " + _("on your watchlist")
         return line + library_mark(movie.id, library, links)
 
     if library and sum(len(render(i, 100, 60)) + 1 for i in range(len(shown))) > \
@@ -201,7 +204,7 @@ def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, perso
 
 
 def _picks_title(personal: bool, genre: str | None) -> str:
-    title = "Your picks" if personal else "Popular in this server"
+    title = _("Your picks") if personal else _("Popular in this server")
     return title + f": {safe(genre, 60)}" if genre else title
 
 
@@ -212,21 +215,26 @@ def empty_picks_message(picks: Picks, genre: str | None = None) -> str:
         return with_prior_hint(first_ratings("personal picks", minimum),
                                picks.prior_installed)
     if picks.provisional and not genre:
-        pending = "I'm still learning this server's taste; try again in a few seconds."
+        pending = _("I'm still learning this server's taste; try again in a few seconds.")
         if needed:
-            pending += f" Rate {needed} more movie{'s' if needed != 1 else ''} with " \
-                       "`/rate` to unlock personal picks."
+            pending += " " + unlock_text(needed)
         return pending
     if genre:
-        return (f"I have no {safe(genre, 60)} picks for you yet: nobody here has rated one "
-                "you haven't seen. Try another genre, or none.")
+        return _("I have no {genre} picks for you yet: nobody here has rated one you haven't "
+                 "seen. Try another genre, or none.").format(genre=safe(genre, 60))
     if needed:
-        return (f"Not enough ratings in this server for picks yet. Rate {needed} more "
-                f"movie{'s' if needed != 1 else ''} with `/rate` to unlock personal picks.")
+        return _("Not enough ratings in this server for picks yet.") + " " + unlock_text(needed)
     return with_prior_hint(
-        "You've rated every movie I could recommend from this server's ratings. Rate "
-        "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
-        "the others to rate more.", picks.prior_installed)
+        _("You've rated every movie I could recommend from this server's ratings. Rate "
+          "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
+          "the others to rate more."), picks.prior_installed)
+
+
+def unlock_text(needed: int) -> str:
+    """'Rate 3 more movies with `/rate` to unlock personal picks.'"""
+    return ngettext("Rate {n} more movie with `/rate` to unlock personal picks.",
+                    "Rate {n} more movies with `/rate` to unlock personal picks.",
+                    needed).format(n=number(needed))
 
 
 class Recommend(commands.Cog):
@@ -258,9 +266,11 @@ class Recommend(commands.Cog):
     )
     @app_commands.autocomplete(genre=genre_choices, exclude_genre=genre_choices)
     @app_commands.choices(rule=[  # "average", "least misery"
-        app_commands.Choice(name=strategy.replace("_", " "), value=strategy)
+        app_commands.Choice(name=app_commands.locale_str(strategy.replace("_", " ")),
+                            value=strategy)
         for strategy in GROUP_STRATEGIES])
-    @app_commands.choices(source=[app_commands.Choice(name=name, value=name)
+    @app_commands.choices(source=[app_commands.Choice(name=app_commands.locale_str(name),
+                                                      value=name)
                                   for name in ("library", "streaming", "any")])
     async def recommend(self, interaction: discord.Interaction,
                         count: app_commands.Transform[int, COUNT] = DEFAULT_COUNT,
@@ -278,7 +288,7 @@ class Recommend(commands.Cog):
         strategy = "average" if rule is None else str(rule.value)
         where = "any" if source is None else str(source.value)
         if where not in SOURCES:
-            raise UserError("The source must be library, streaming or any.")
+            raise UserError(_("The source must be library, streaming or any."))
         guild_id = guild_id_of(interaction)
         chosen = (await self.bot.app.catalog.genre_filter(guild_id, genre)
                   if genre is not None and genre.strip() else None)
@@ -301,7 +311,7 @@ class Recommend(commands.Cog):
             await self._movie_night(interaction, members, count, strategy, chosen, limit)
             return
         elif rule is not None:
-            raise UserError("The rule is for movie nights: add `group` or `voice` too.")
+            raise UserError(_("The rule is for movie nights: add `group` or `voice` too."))
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             await self._personal(interaction, count, chosen, where, filters)
@@ -367,20 +377,20 @@ class Recommend(commands.Cog):
         """The wording of a page's picture (what `PicksService` draws)."""
         def text(picks: Picks, start: int) -> tuple[str, list[CardLine], str]:
             lines = []
-            for number, pick in enumerate(picks.items, start=start + 1):
+            for rank, pick in enumerate(picks.items, start=start + 1):
                 movie = picks.movies.get(pick.movie_id)
                 if movie is None:
                     continue
-                detail = ", ".join(movie.genres[:4]) or "no genre listed"
+                detail = ", ".join(movie.genres[:4]) or _("no genre listed")
                 if pick.stretch:
-                    detail += " · " + STRETCH_NOTE
+                    detail += " · " + _(STRETCH_NOTE)
                 reason = pick_reason(pick, picks.movies, markdown=False)
                 if reason is not None:
                     detail += " · " + reason
                 if pick.new_here:
                     detail += f" · {_(NEW_HERE)}"
-                lines.append(CardLine(number, movie.label, detail, pick.score))
-            note = PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE
+                lines.append(CardLine(rank, movie.label, detail, pick.score))
+            note = _(PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
             return _picks_title(picks.personal, genre), lines, note
 
         return text
@@ -395,17 +405,15 @@ class Recommend(commands.Cog):
         title = _picks_title(personal, genre)
         head = []
         if not personal and picks.ratings_needed:
-            head.append(f"Rate {picks.ratings_needed} more movie"
-                        f"{'s' if picks.ratings_needed != 1 else ''} with `/rate` to unlock "
-                        "personal picks.")
+            head.append(unlock_text(picks.ratings_needed))
         embed = discord.Embed(title=title, description="\n".join([*head, *lines]),
                               colour=COLOUR)
         footer = []
         if page:
-            footer.append(f"Page {page + 1}")
-        footer.append(PERSONAL_ORDER_NOTE if personal else POPULAR_ORDER_NOTE)
+            footer.append(_("Page {page}").format(page=page + 1))
+        footer.append(_(PERSONAL_ORDER_NOTE if personal else POPULAR_ORDER_NOTE))
         if picks.provisional:
-            footer.append(PROVISIONAL_NOTE)
+            footer.append(_(PROVISIONAL_NOTE))
         if footer:
             embed.set_footer(text=" · ".join(footer))
         return Page(embed, shown, has_more=picks.has_more,
@@ -416,40 +424,43 @@ class Recommend(commands.Cog):
                              voice: discord.VoiceChannel | None) -> list[discord.Member]:
         guild = interaction.guild
         if guild is None:
-            raise UserError("This command works in a server, not in direct messages.")
+            raise app_commands.NoPrivateMessage()
         requester = interaction.user
         if not isinstance(requester, discord.Member):
-            raise UserError("This command works in a server, not in direct messages.")
+            raise app_commands.NoPrivateMessage()
         members: dict[int, discord.Member] = {requester.id: requester}
         if group is not None:
             ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(group)))
             if not ids:
-                raise UserError("Mention the members watching with you in `group`, "
-                                "e.g. @alice @bob.")
+                raise UserError(_("Mention the members watching with you in `group`, "
+                                  "e.g. @alice @bob."))
             if len(ids) > MAX_GROUP:
-                raise UserError(f"A movie night is for at most {MAX_GROUP} members.")
+                raise UserError(_("A movie night is for at most {n} members.").format(
+                    n=MAX_GROUP))
             for user_id in ids:
                 member = await self._member(interaction, user_id)
                 if member is None:
-                    raise UserError(f"User {user_id} is not a member of this server.")
+                    raise UserError(_("User {id} is not a member of this server.").format(
+                        id=user_id))
                 if member.bot:
-                    raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
-                                    "watch movies.")
+                    raise UserError(_("{name} is a bot; bots don't watch movies.").format(
+                        name=safe(member.display_name, 60)))
                 members.setdefault(member.id, member)
         if voice is not None:
             if getattr(voice, "guild", None) is None or voice.guild.id != guild.id:
-                raise UserError("Pick a voice channel of this server.")
+                raise UserError(_("Pick a voice channel of this server."))
             present = [m for m in voice.members if not m.bot]
             if not present:
-                raise UserError(f"Nobody is in {safe(voice.name, 60)} right now.")
+                raise UserError(_("Nobody is in {channel} right now.").format(
+                    channel=safe(voice.name, 60)))
             for member in present:
                 members.setdefault(member.id, member)
         if len(members) < 2:
-            raise UserError("A movie night needs at least two people: mention others in "
-                            "`group`, or pick a voice channel with people in it.")
+            raise UserError(_("A movie night needs at least two people: mention others in "
+                              "`group`, or pick a voice channel with people in it."))
         if len(members) > MAX_GROUP:
-            raise UserError(f"A movie night is for at most {MAX_GROUP} members "
-                            f"(this group has {len(members)}).")
+            raise UserError(_("A movie night is for at most {n} members (this group has "
+                              "{size}).").format(n=MAX_GROUP, size=len(members)))
         return list(members.values())
 
     async def _member(self, interaction: discord.Interaction,
@@ -524,26 +535,28 @@ class Recommend(commands.Cog):
             if not picks.guild_has_ratings:
                 text = with_prior_hint(first_ratings("a movie night"), picks.prior_installed)
             elif genre:
-                text = (f"I found no {safe(genre, 60)} movie that none of you has rated. "
-                        "Try another genre, or none.")
+                text = _("I found no {genre} movie that none of you has rated. Try another "
+                         "genre, or none.").format(genre=safe(genre, 60))
             else:
                 text = with_prior_hint(
-                    "I found no movie that none of you has rated yet. Rate more movies with "
-                    "`/rate` (find titles with `/movies search`), or ask the others to.",
+                    _("I found no movie that none of you has rated yet. Rate more movies with "
+                      "`/rate` (find titles with `/movies search`), or ask the others to."),
                     picks.prior_installed)
             await answer(content=text)
             return
-        head = [f"For: {names}", f"Rule: **{name}**: {explanation}."]
+        head = [_("For: {names}").format(names=names),
+                _("Rule: **{rule}**: {explanation}.").format(rule=_(name),
+                                                             explanation=_(explanation))]
         if not picks.personal:
-            head.append("None of you has rated enough for personal picks yet, so these are the "
-                        "server's favourites that none of you has rated.")
-        title = f"Movie night for {len(members)}"
+            head.append(_("None of you has rated enough for personal picks yet, so these are "
+                          "the server's favourites that none of you has rated."))
+        title = _("Movie night for {n}").format(n=len(members))
         if genre:
             title += f": {safe(genre, 60)}"
         embed = discord.Embed(title=title, description="\n".join([*head, "", *lines]),
                               colour=COLOUR)
         if picks.provisional:
-            embed.set_footer(text=PROVISIONAL_NOTE)
+            embed.set_footer(text=_(PROVISIONAL_NOTE))
         await answer(embed=embed)
 
     # ----------------------------------------------------------------------- /similar
@@ -561,10 +574,11 @@ class Recommend(commands.Cog):
         if not shown:
             # Answered by editing the deferred reply (a followup would leave it "thinking").
             await interaction.edit_original_response(
-                content=f"I can't place **{movie_label(found)}** yet: it needs more ratings in "
-                        "this server before I know which movies are close to it. If you've "
-                        "seen it, rate it with `/rate`, and ask others who have to do the same."
-                        + ("" if await self.bot.app.recommendations.prior_installed()
+                content=_("I can't place **{movie}** yet: it needs more ratings in this server "
+                          "before I know which movies are close to it. If you've seen it, rate "
+                          "it with `/rate`, and ask others who have to do the same.").format(
+                    movie=movie_label(found))
+                + ("" if await self.bot.app.recommendations.prior_installed()
                            else f"\n*{_(PRIOR_HINT)}*"),
                 allowed_mentions=NO_PINGS)
             return
@@ -572,14 +586,17 @@ class Recommend(commands.Cog):
         def render(i: int, title_limit: int, other_limit: int) -> str:
             other, cosine = shown[i]
             return (f"{i + 1}. **{movie_label(other, title_limit)}** — "
-                    f"{_genres(other, other_limit)} · similarity {max(0.0, cosine):.0%}")
+                    f"{_genres(other, other_limit)} · " + _("similarity {percent}").format(
+                        percent=percent(max(0.0, cosine))))
 
-        embed = discord.Embed(title=f"Movies like {movie_label(found, 200)}"[:256],
+        embed = discord.Embed(title=_("Movies like {movie}").format(
+                                  movie=movie_label(found, 200))[:256],
                               description="\n".join(fit_lines(render, len(shown))),
                               colour=COLOUR)
-        footer = "From this server's ratings: people who liked one tended to like the other."
+        footer = _("From this server's ratings: people who liked one tended to like the "
+                   "other.")
         if await self.bot.app.recommendations.is_provisional(guild_id):
-            footer += " " + PROVISIONAL_NOTE
+            footer += " " + _(PROVISIONAL_NOTE)
         embed.set_footer(text=footer)
         view = WatchlistView(interaction.user.id, [other for other, _cosine in shown])
         await interaction.edit_original_response(embed=embed, view=view,

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.i18n.catalogs import SOURCE_LANGUAGE, languages, translations
 
-__all__ = ["N_", "_", "current", "date", "language_for", "ngettext", "number", "pgettext",
-           "speaking"]
+__all__ = ["N_", "_", "current", "date", "language_for", "ngettext", "number", "percent",
+           "pgettext", "speaking"]
 
 _language: ContextVar[str] = ContextVar("moviebot_language", default=SOURCE_LANGUAGE)
 
@@ -89,6 +89,11 @@ def number(value: float, *, digits: int | None = None) -> str:
     `digits` fixes the decimals shown."""
     pattern = None if digits is None else ("#,##0." + "0" * digits if digits else "#,##0")
     return format_decimal(value, format=pattern, locale=_babel_locale())
+
+
+def percent(share: float) -> str:
+    """A share (0.87) as the current language writes it: "87%", "87 %"."""
+    return format_percent(share, locale=_babel_locale())
 
 
 def date(value: dt.date | dt.datetime, form: str = "medium") -> str:

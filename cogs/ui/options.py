@@ -13,11 +13,13 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import _
 from cogs.errors import UserError
 
 
 class InRange(app_commands.Transformer):
-    """A whole number from `low` to `high` (inclusive); `message` refuses any other value."""
+    """A whole number from `low` to `high` (inclusive); `message` refuses any other value (a
+    msgid marked with `N_`, shown translated, `{low}` and `{high}` filled in)."""
 
     def __init__(self, low: int, high: int, message: str) -> None:
         if low > high:
@@ -39,5 +41,5 @@ class InRange(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: Any, /) -> int:
         if isinstance(value, bool) or not isinstance(value, int) \
                 or not self.low <= value <= self.high:
-            raise UserError(self.message)
+            raise UserError(_(self.message).format(low=self.low, high=self.high))
         return value

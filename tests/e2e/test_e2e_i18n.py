@@ -86,3 +86,19 @@ async def test_replies_and_errors_speak_the_members_language(env: Env) -> None:
     env.bob.user.locale = "es-ES"
     removed = await env.run(env.bob, "quitar-valoración", película="Alien")
     assert removed.content == "No has valorado **Alien (1979)**, así que no hay nada que quitar."
+
+
+async def test_recommend_speaks_german_from_the_empty_state_to_the_picks(env: Env) -> None:
+    env.carol.user.locale = "de"
+    empty = await env.run(env.carol, "empfehlen")
+    assert empty.content.startswith("Auf diesem Server hat noch niemand einen Film bewertet"), \
+        empty.content
+    assert "`/bewerten`" in empty.content
+    await env.seed(env.guild, {env.alice.id: {"Star Wars": 9, "Alien": 8, "Casablanca": 3},
+                               env.bob.id: {"Star Wars": 8, "Alien": 9, "Jaws": 8}})
+    await env.run(env.carol, "bewerten", film="Star Wars", punkte=9)
+    await env.train(env.guild)
+    picks = await env.run(env.carol, "empfehlen")
+    assert picks.embed is not None, picks.content
+    assert picks.embed["title"] in ("Deine Tipps", "Beliebt auf diesem Server")
+    assert "Sortiert danach" in picks.embed["footer"]["text"]
