@@ -353,9 +353,9 @@ class Recommend(commands.Cog):
         top = first.movies[0][0]
         first = self._with_card(first, found.first.card)
         add_details(first.embed, top, found.top_details, overview_limit=300, label="#1:")
-        add_where_to_watch(first.embed, [(m, found.where.get(m.id)) for m, _ in first.movies])
+        add_where_to_watch(first.embed, [(m, found.where.get(m.id)) for m, _score in first.movies])
         if found.note:
-            first.embed.add_field(name="Tonight's filters", value=found.note[:1024],
+            first.embed.add_field(name=_("Tonight's filters"), value=found.note[:1024],
                                   inline=False)
         view = RecommendationView(user_id, load, first)
         view.interaction = interaction
