@@ -72,3 +72,47 @@ async def test_a_caller_that_stops_waiting_does_not_undo_its_rating(sqlite_store
         await task
     await store.upsert_rating(1, 11, movie.id, 2)  # the next batch runs after the first
     assert await store.get_rating(1, 10, movie.id) == 6
+
+
+async def test_a_workers_model_save_waits_out_a_held_write_lock(sqlite_store, tmp_path):
+    """A fit's save (worker thread or process) that meets a write lock held longer than the
+    busy timeout is retried, not lost ("fit failed ... database is locked" in many_guilds)."""
+    import sqlite3
+    import threading
+    import time
+
+    from bot.storage import bulk
+
+    store = sqlite_store
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    await store.upsert_rating(1, 10, movie.id, 7)
+    version, _ = await store.ratings_version(1)
+    holding, release = threading.Event(), threading.Event()
+
+    def hog() -> None:
+        conn = sqlite3.connect(store.path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        holding.set()
+        release.wait(5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    def save() -> bool:
+        with bulk.connect(store.path) as conn:
+            conn.execute("PRAGMA busy_timeout = 50")  # far shorter than the hold
+            return bulk.save_model(conn, 1, b"model", ratings_version=version,
+                                   settings_key="k")
+
+    thread = threading.Thread(target=hog)
+    thread.start()
+    holding.wait(5)
+    timer = threading.Timer(0.6, release.set)
+    timer.start()
+    try:
+        started = time.monotonic()
+        assert await asyncio.to_thread(save)
+        assert time.monotonic() - started >= 0.5  # it really waited for the lock
+    finally:
+        release.set()
+        thread.join(5)
+    assert await store.load_model(1) == b"model"

@@ -29,6 +29,9 @@ from bot.domain.models import Movie
 from ..models import MOVIE_COLUMNS, PriorRows, RatingArrays, SavedModel
 from .connection import BUSY_TIMEOUT_MS
 
+SAVE_RETRIES = 8  # extra tries of a model save that met a locked database (after busy_timeout)
+SAVE_BACKOFF = 0.1  # seconds before the first retry; doubled each time, at most 2 s
+
 RATINGS_SQL = (
     "SELECT user_id, group_concat(movie_id), group_concat(char(48 + score), '') "
     "FROM ratings WHERE guild_id = ? GROUP BY user_id ORDER BY user_id")
@@ -135,9 +138,22 @@ def save_model(conn: sqlite3.Connection, guild_id: int, blob: bytes, *,
                ratings_version: int, settings_key: str) -> bool:
     """Store the guild's model unless a model of newer ratings is already saved; True if it
     was stored."""
-    cursor = conn.execute(SAVE_MODEL_SQL, (guild_id, bytes(blob), time.time(),
-                                           int(ratings_version), settings_key))
-    return cursor.rowcount > 0
+    params = (guild_id, bytes(blob), time.time(), int(ratings_version), settings_key)
+    # A fit's result must not be lost to a busy moment: this runs in a worker (thread or
+    # process), never on the loop, so it may wait out the bot's writer and other workers far
+    # longer than a member's command would (busy_timeout each try, then backoff).
+    delay = SAVE_BACKOFF
+    for attempt in range(SAVE_RETRIES + 1):
+        try:
+            cursor = conn.execute(SAVE_MODEL_SQL, params)
+            return cursor.rowcount > 0
+        except sqlite3.OperationalError as error:
+            text = str(error).lower()
+            if attempt == SAVE_RETRIES or not ("locked" in text or "busy" in text):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
 
 
 def read_prior(conn: sqlite3.Connection) -> PriorRows | None:
