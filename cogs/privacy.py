@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.i18n import N_, _, ngettext, number
 from bot.service.exports import CSV_COLUMNS
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
@@ -35,37 +36,41 @@ CONFIRM_TIMEOUT = 60.0  # seconds the /forgetme buttons stay live
 # How /forgetme's prompt names each kind of member data after the ratings; a kind registered
 # later without a phrase here is still named (`_also`).
 _ALSO = {
-    "watchlist": lambda n: f" and your watchlist ({_movies(n)})",
-    "not_interested": lambda n: f", and the {_movies(n)} you marked “Not interested”",
-    "media": lambda n: f", and your {_accounts(n)} (/link) with the history synced from them",
+    "watchlist": lambda n: " " + _("and your watchlist ({movies})").format(movies=_movies(n)),
+    "not_interested": lambda n: ", " + _("and the {movies} you marked “Not interested”").format(
+        movies=_movies(n)),
+    "media": lambda n: ", " + _("and your {accounts} (/link) with the history synced from "
+                                "them").format(accounts=_accounts(n)),
 }
 # How /export's message describes each file.
 _EXPORTED = {
-    "ratings": lambda n: (f"Your {_ratings(n)} in this server (columns: "
-                          f"{', '.join(CSV_COLUMNS)})."),
-    "watchlist": lambda n: f"Your watchlist: {_movies(n)}.",
-    "not-interested": lambda n: f"Not interested: {_movies(n)}.",
-    "linked-accounts": lambda n: ("Your linked accounts and the history synced from them "
-                                  "(never a token; `/link` syncs it again)."),
+    "ratings": lambda n: _("Your {ratings} in this server (columns: {columns}).").format(
+        ratings=_ratings(n), columns=", ".join(CSV_COLUMNS)),
+    "watchlist": lambda n: _("Your watchlist: {movies}.").format(movies=_movies(n)),
+    "not-interested": lambda n: _("Not interested: {movies}.").format(movies=_movies(n)),
+    "linked-accounts": lambda n: _("Your linked accounts and the history synced from them "
+                                   "(never a token; `/link` syncs it again)."),
 }
 
 
 def _movies(count: int) -> str:
-    return f"{count} movie{'s' if count != 1 else ''}"
+    return ngettext("{n} movie", "{n} movies", count).format(n=number(count))
 
 
 def _accounts(count: int) -> str:
-    return f"{count} linked account{'s' if count != 1 else ''}"
+    return ngettext("{n} linked account", "{n} linked accounts", count).format(
+        n=number(count))
 
 
 def _ratings(count: int) -> str:
-    return f"{count} rating{'s' if count != 1 else ''}"
+    return ngettext("{n} rating", "{n} ratings", count).format(n=number(count))
 
 
 def _also(kind: str, count: int) -> str:
     if kind in _ALSO:
         return _ALSO[kind](count)
-    return f", and your {kind.replace('_', ' ')} ({count})"
+    return ", " + _("and your {kind} ({count})").format(kind=kind.replace("_", " "),
+                                                         count=number(count))
 
 
 class ForgetConfirm(OwnedView):
@@ -78,29 +83,31 @@ class ForgetConfirm(OwnedView):
         self.guild_id = guild_id
         self.deleted: int | None = None
         self.links = 0  # linked media accounts the prompt named
+        self.confirm.label, self.cancel.label = _("Delete my ratings"), _("Cancel")
 
-    @discord.ui.button(label="Delete my ratings", style=discord.ButtonStyle.danger)
+    @discord.ui.button(label=N_("Delete my ratings"), style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
         deleted = await self.bot.app.member_data.forget(self.guild_id, self.owner_id)
         self.deleted = deleted.get("ratings", 0)
         watchlisted = deleted.get("watchlist", 0)
-        text = f"Done: deleted {_ratings(self.deleted)} of yours in this server"
+        text = _("Done: deleted {ratings} of yours in this server").format(
+            ratings=_ratings(self.deleted))
         if watchlisted:
-            text += f" and your watchlist ({_movies(watchlisted)})"
+            text += " " + _("and your watchlist ({movies})").format(movies=_movies(watchlisted))
         if self.links:
-            text += (f", unlinked {_accounts(self.links)} and deleted the history synced "
-                     "from them")
+            text += ", " + _("unlinked {accounts} and deleted the history synced from "
+                             "them").format(accounts=_accounts(self.links))
         await interaction.response.edit_message(content=text + ".", view=self,
                                                 allowed_mentions=NO_PINGS)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Cancel"), style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
         await interaction.response.edit_message(
-            content="Cancelled: your ratings are unchanged.", view=self,
+            content=_("Cancelled: your ratings are unchanged."), view=self,
             allowed_mentions=NO_PINGS)
 
 
@@ -123,8 +130,8 @@ class Privacy(commands.Cog):
         counts = await self.bot.app.member_data.counts(guild_id,
                                                        interaction.user.id)
         if not any(counts.values()):
-            raise UserError("You have no ratings in this server, so there is nothing to "
-                            "delete.")
+            raise UserError(_("You have no ratings in this server, so there is nothing to "
+                              "delete."))
         view = ForgetConfirm(self.bot, guild_id, interaction.user.id,
                              timeout=CONFIRM_TIMEOUT)
         view.interaction = interaction
@@ -132,8 +139,9 @@ class Privacy(commands.Cog):
         also = "".join(_also(kind, count) for kind, count in counts.items()
                        if kind != "ratings" and count)
         await interaction.response.send_message(
-            f"This deletes all {_ratings(counts.get('ratings', 0))} of yours{also} in this "
-            "server, for good. Your ratings in other servers are not affected.",
+            _("This deletes all {ratings} of yours{also} in this server, for good. Your "
+              "ratings in other servers are not affected.").format(
+                ratings=_ratings(counts.get("ratings", 0)), also=also),
             view=view, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="export",
@@ -144,8 +152,8 @@ class Privacy(commands.Cog):
         exports = await self.bot.app.member_data.export(guild_id,
                                                         interaction.user.id)
         if not exports:
-            raise UserError("You have no ratings in this server yet, so there is nothing to "
-                            "export.")
+            raise UserError(_("You have no ratings in this server yet, so there is nothing "
+                              "to export."))
         files = [discord.File(io.BytesIO(item.content),
                               filename=f"{item.name}-{guild_id}.csv")
                  for item in exports]
@@ -153,7 +161,7 @@ class Privacy(commands.Cog):
                  else f"{item.name.replace('-', ' ').capitalize()}: {item.rows}."
                  for item in exports]
         if any(item.name != "linked-accounts" for item in exports):
-            parts.append("`/import` reads these files back, here or in another server.")
+            parts.append(_("`/import` reads these files back, here or in another server."))
         await interaction.response.send_message(
             " ".join(parts), files=files, ephemeral=True, allowed_mentions=NO_PINGS)
 

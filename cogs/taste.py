@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.titles import strip_controls
+from bot.i18n import _
 from bot.service.errors import RatingsPrivate
 from bot.service.pictures import NothingToDraw
 from cogs.errors import UserError
@@ -48,7 +49,7 @@ class Taste(commands.Cog):
         guild_id = guild_id_of(interaction)
         own = member is None or member.id == interaction.user.id
         target = interaction.user if member is None else member
-        name = "you" if own else plain_name(target)
+        name = _("you") if own else plain_name(target)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             picture = await self.bot.app.pictures.taste_map(
@@ -56,14 +57,16 @@ class Taste(commands.Cog):
         except NothingToDraw as refusal:
             raise UserError(refusal.reason) from None
         except RatingsPrivate:
-            raise UserError("This server keeps ratings private: you can only see your own "
-                            "taste map.") from None
-        title = "Your taste map" if own else f"{safe(target.display_name, 80)}'s taste map"
+            raise UserError(_("This server keeps ratings private: you can only see your own "
+                              "taste map.")) from None
+        title = (_("Your taste map") if own else _("{member}'s taste map").format(
+            member=safe(target.display_name, 80)))
         sharer = safe(interaction.user.display_name, 80)
 
         def heading() -> str:
-            return (f"{sharer} shared their taste map." if own
-                    else f"{sharer} shared {safe(target.display_name, 80)}'s taste map.")
+            return (_("{sharer} shared their taste map.").format(sharer=sharer) if own
+                    else _("{sharer} shared {member}'s taste map.").format(
+                        sharer=sharer, member=safe(target.display_name, 80)))
 
         view = ShareView(interaction.user.id, picture, heading)
         view.interaction = interaction

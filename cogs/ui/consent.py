@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.i18n import N_, _
 from cogs.errors import report_failure, send_ephemeral
 from cogs.ui.text import NO_PINGS
 from cogs.ui.timeouts import end_quietly
@@ -34,21 +35,24 @@ class ConsentView(discord.ui.View):
         self.on_agreed = on_agreed
         self.message: discord.InteractionMessage | None = None
         self.finished = False
+        self.agree.label, self.decline.label = _("Agree"), _("Decline")
 
     def prompt(self) -> str:
         waiting = [name for uid, name in self.pending.items() if uid not in self.agreed]
         minutes = max(1, round((self.timeout or CONSENT_TIMEOUT) / 60))
-        return (f"**{self.requester}** would like a movie night pick with "
-                f"{', '.join(self.pending.values())}. This server keeps ratings private, so "
-                "each of you decides: **Agree** lets your ratings count (nobody sees them, and "
-                f"only {self.requester} sees the picks), **Decline** stops the request.\n"
-                f"Waiting for: {', '.join(waiting)} (expires in {minutes} min).")
+        return _("**{requester}** would like a movie night pick with {members}. This server "
+                 "keeps ratings private, so each of you decides: **{agree}** lets your ratings "
+                 "count (nobody sees them, and only {requester} sees the picks), **{decline}** "
+                 "stops the request.\nWaiting for: {waiting} (expires in {minutes} min).").format(
+            requester=self.requester, members=", ".join(self.pending.values()),
+            agree=_("Agree"), decline=_("Decline"), waiting=", ".join(waiting),
+            minutes=minutes)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id in self.pending and not self.finished:
             return True
-        await send_ephemeral(interaction, "Only the members named in this movie night request "
-                                          "can answer it.")
+        await send_ephemeral(interaction, _("Only the members named in this movie night "
+                                            "request can answer it."))
         return False
 
     def _close(self) -> None:
@@ -58,7 +62,7 @@ class ConsentView(discord.ui.View):
                 item.disabled = True
         self.stop()
 
-    @discord.ui.button(label="Agree", style=discord.ButtonStyle.success)
+    @discord.ui.button(label=N_("Agree"), style=discord.ButtonStyle.success)
     async def agree(self, interaction: discord.Interaction,
                     button: discord.ui.Button[ConsentView]) -> None:
         self.agreed.add(interaction.user.id)
@@ -68,18 +72,19 @@ class ConsentView(discord.ui.View):
             return
         self._close()
         await interaction.response.edit_message(
-            content=f"Everyone agreed: the movie night picks went to {self.requester} only.",
+            content=_("Everyone agreed: the movie night picks went to {requester} only.").format(
+                requester=self.requester),
             view=self, allowed_mentions=NO_PINGS)
         await self.on_agreed(frozenset(self.agreed))
 
-    @discord.ui.button(label="Decline", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Decline"), style=discord.ButtonStyle.secondary)
     async def decline(self, interaction: discord.Interaction,
                       button: discord.ui.Button[ConsentView]) -> None:
-        name = self.pending.get(interaction.user.id, "Someone")
+        name = self.pending.get(interaction.user.id, _("Someone"))
         self._close()
         await interaction.response.edit_message(
-            content=f"{name} declined, so no movie night picks were made. Nobody's ratings "
-                    "were used.", view=self, allowed_mentions=NO_PINGS)
+            content=_("{name} declined, so no movie night picks were made. Nobody's ratings "
+                      "were used.").format(name=name), view=self, allowed_mentions=NO_PINGS)
 
     async def on_timeout(self) -> None:
         if self.finished:
@@ -88,8 +93,8 @@ class ConsentView(discord.ui.View):
         message = self.message
         if message is not None:
             await end_quietly(None, lambda: message.edit(
-                content="This movie night request expired before everyone agreed, so no "
-                        "picks were made. Nobody's ratings were used.", view=self,
+                content=_("This movie night request expired before everyone agreed, so no "
+                          "picks were made. Nobody's ratings were used."), view=self,
                 allowed_mentions=NO_PINGS))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,

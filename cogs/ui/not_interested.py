@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.domain.models import Movie
+from bot.i18n import _
 from cogs.errors import UserError
 from cogs.lazy_select import LazySelect
 from cogs.ui.guild import guild_id_of
@@ -26,9 +27,10 @@ MAX_OPTIONS = 25  # Discord's limit on a select's options
 
 def hidden_text(movie: Movie, hidden: bool) -> str:
     if not hidden:
-        return f"**{movie_label(movie)}** was already hidden from your picks."
-    return (f"Hidden **{movie_label(movie)}** from your picks; movies picked by the same "
-            "people move down too. Undo it from `/ratings`.")
+        return _("**{movie}** was already hidden from your picks.").format(
+            movie=movie_label(movie))
+    return _("Hidden **{movie}** from your picks; movies picked by the same people move down "
+             "too. Undo it from `/ratings`.").format(movie=movie_label(movie))
 
 
 class NotInterestedSelect(LazySelect):
@@ -37,7 +39,7 @@ class NotInterestedSelect(LazySelect):
     def __init__(self, movies: list[Movie],
                  on_hidden: Callable[[int], Awaitable[None]] | None = None) -> None:
         shown = movies[:MAX_OPTIONS]
-        super().__init__(placeholder="Not interested in…", min_values=1, max_values=1,
+        super().__init__(placeholder=_("Not interested in…"), min_values=1, max_values=1,
                          options=[discord.SelectOption(label=choice_label(m), value=str(m.id))
                                   for m in shown])
         self.movies = {m.id: m for m in shown}
@@ -52,7 +54,8 @@ class NotInterestedSelect(LazySelect):
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
-            raise UserError("That pick is no longer on the list; run /recommend again.") from None
+            raise UserError(_("That pick is no longer on the list; run /recommend again.")) \
+                from None
         hidden = await bot_of(interaction).app.not_interested.hide(
             guild_id, interaction.user.id, movie)
         await interaction.response.send_message(hidden_text(movie, hidden), ephemeral=True,
@@ -66,7 +69,7 @@ class UndoNotInterestedSelect(LazySelect):
 
     def __init__(self, movies: list[Movie]) -> None:
         shown = movies[:MAX_OPTIONS]
-        super().__init__(placeholder="Not interested — show again in my picks…",
+        super().__init__(placeholder=_("Not interested — show again in my picks…"),
                          min_values=1, max_values=1,
                          options=[discord.SelectOption(label=choice_label(m), value=str(m.id))
                                   for m in shown])
@@ -77,13 +80,14 @@ class UndoNotInterestedSelect(LazySelect):
         try:
             movie = self.movies[int(self.values[0])]
         except (KeyError, ValueError, IndexError):
-            raise UserError("That movie is no longer on the list; run /ratings again.") from None
+            raise UserError(_("That movie is no longer on the list; run /ratings again.")) \
+                from None
         undone = await bot_of(interaction).app.not_interested.undo(
             guild_id, interaction.user.id, movie.id)
         self.movies.pop(movie.id, None)
         self.options = [o for o in self.options if o.value != str(movie.id)]
-        text = (f"**{movie_label(movie)}** can show up in your picks again." if undone
-                else f"**{movie_label(movie)}** was not hidden.")
+        text = (_("**{movie}** can show up in your picks again.") if undone
+                else _("**{movie}** was not hidden.")).format(movie=movie_label(movie))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         view = self.view
         if view is not None:

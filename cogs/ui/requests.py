@@ -13,6 +13,7 @@ from __future__ import annotations
 import discord
 
 from bot.domain.models import Movie
+from bot.i18n import N_, _
 from bot.service.media import MediaProblem
 from bot.service.requests import RequestOutcome
 from cogs.errors import UserError
@@ -24,24 +25,26 @@ from cogs.ui.text import NO_PINGS, movie_label, safe
 CONFIRM_TIMEOUT = 300.0
 
 STATUS_TEXT = {
-    "pending": "it is waiting for approval",
-    "approved": "it is approved and on its way",
-    "processing": "it is being downloaded",
-    "partially available": "part of it is available already",
-    "available": "it is already available on the media server",
-    "declined": "Seerr declined it",
-    "failed": "Seerr could not process it",
-    "blocklisted": "it is on Seerr's blocklist",
+    "pending": N_("it is waiting for approval"),
+    "approved": N_("it is approved and on its way"),
+    "processing": N_("it is being downloaded"),
+    "partially available": N_("part of it is available already"),
+    "available": N_("it is already available on the media server"),
+    "declined": N_("Seerr declined it"),
+    "failed": N_("Seerr could not process it"),
+    "blocklisted": N_("it is on Seerr's blocklist"),
 }
 
 
 def outcome_text(outcome: RequestOutcome) -> str:
     label = movie_label(outcome.movie)
-    state = STATUS_TEXT.get(outcome.status, f"its status is {safe(outcome.status, 40)}")
+    state = (_(STATUS_TEXT[outcome.status]) if outcome.status in STATUS_TEXT
+             else _("its status is {status}").format(status=safe(outcome.status, 40)))
     if outcome.made:
-        return (f"Requested **{label}** on Seerr as {safe(outcome.seerr_user, 60)}: "
-                f"{state}.")
-    return f"**{label}** was requested already, so I did not ask again: {state}."
+        return _("Requested **{movie}** on Seerr as {user}: {state}.").format(
+            movie=label, user=safe(outcome.seerr_user, 60), state=state)
+    return _("**{movie}** was requested already, so I did not ask again: {state}.").format(
+        movie=label, state=state)
 
 
 class RequestSelect(LazySelect):
@@ -50,23 +53,23 @@ class RequestSelect(LazySelect):
     def __init__(self, movies: list[Movie]) -> None:
         options = [discord.SelectOption(label=movie_label(m, 95)[:100], value=str(m.id))
                    for m in movies[:25]]
-        super().__init__(placeholder="Request on Seerr…", options=options)
+        super().__init__(placeholder=_("Request on Seerr…"), options=options)
         self.movies = {m.id: m for m in movies[:25]}
 
     async def callback(self, interaction: discord.Interaction) -> None:
         movie = self.movies.get(int(self.values[0]))
         if movie is None:
-            raise UserError("That movie is no longer in this list.")
+            raise UserError(_("That movie is no longer in this list."))
         view = RequestView(interaction.user.id, movie)
         await interaction.response.send_message(
-            f"**{movie_label(movie)}** is not in the media server's library. Request it on "
-            "Seerr?", view=view, ephemeral=True, allowed_mentions=NO_PINGS)
+            _("**{movie}** is not in the media server's library. Request it on Seerr?").format(
+                movie=movie_label(movie)), view=view, ephemeral=True, allowed_mentions=NO_PINGS)
         view.interaction = interaction
 
 
 class RequestButton(discord.ui.Button["RequestView"]):
     def __init__(self) -> None:
-        super().__init__(label="Request", style=discord.ButtonStyle.primary)
+        super().__init__(label=_("Request"), style=discord.ButtonStyle.primary)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         assert self.view is not None
