@@ -36,7 +36,12 @@ def _kill(proc: subprocess.Popen) -> str:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     try:
-        out, err = proc.communicate(timeout=timeouts.scaled(10))
+        # Read through the text wrapper the caller's readline() used: communicate() reads the
+        # pipe itself and would skip the lines already buffered there (undercounting what
+        # the helper printed as committed).
+        out = proc.stdout.read() if proc.stdout else ""
+        err = proc.stderr.read() if proc.stderr else ""
+        proc.wait(timeout=timeouts.scaled(10))
     finally:
         kill_group(proc)  # whatever happened above, nothing of the group is left
     assert proc.returncode == -signal.SIGKILL, err

@@ -240,3 +240,17 @@ async def test_a_refit_in_a_worker_process_reads_and_saves_through_postgres(pg):
     state = await pg.load_model_state(G1)
     assert state is not None and state.blob == result.blob and state.settings_key == "p"
     assert CFModel.from_bytes(state.blob).knows_user(5)
+
+
+def test_shared_migrations_render_each_backends_types():
+    """Migrations written once (`bot/storage/sql/schema.py`) come out in each backend's
+    terms: no placeholder left, no PostgreSQL type in SQLite's list."""
+    from bot.storage.sql.schema import POSTGRES_TYPES, SQLITE_TYPES, shared_migrations
+
+    for types in (SQLITE_TYPES, POSTGRES_TYPES):
+        for migration in shared_migrations(types):
+            assert all("{" not in s and "}" not in s for s in migration.statements)
+    sqlite = " ".join(s for m in shared_migrations(SQLITE_TYPES) for s in m.statements)
+    assert not any(word in sqlite for word in ("bigint", "smallint", "double precision"))
+    assert [m.version for m in shared_migrations(SQLITE_TYPES)] == \
+        [m.version for m in MIGRATIONS if m.version >= 13]

@@ -22,6 +22,7 @@ import asyncpg
 
 from ..errors import MigrationError, SchemaTooNewError
 from ..migration import Migration
+from ..sql.schema import POSTGRES_TYPES, shared_migrations
 
 MIGRATION_LOCK = 0x6D6F7669  # "movi": the advisory lock key migrations hold
 
@@ -315,75 +316,8 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
-_V13 = Migration(13, "open movie-night votes and members' parts in them (restart-safe)", (
-    """
-    CREATE TABLE movie_nights (
-        guild_id        bigint NOT NULL,
-        id              bigint NOT NULL,
-        channel_id      bigint NOT NULL,
-        message_id      bigint,
-        poll_message_id bigint,
-        candidates      text NOT NULL,
-        personal        smallint NOT NULL,
-        closes_at       double precision NOT NULL,
-        PRIMARY KEY (guild_id, id)
-    )
-    """,
-    """
-    CREATE TABLE movie_night_members (
-        guild_id  bigint NOT NULL,
-        night_id  bigint NOT NULL,
-        user_id   bigint NOT NULL,
-        name      text NOT NULL,
-        starter   smallint NOT NULL DEFAULT 0,
-        took_part smallint NOT NULL DEFAULT 0,
-        vote      smallint,
-        PRIMARY KEY (guild_id, night_id, user_id)
-    )
-    """,
-))
-
-_V14 = Migration(14, "the server's timezone, region, streaming services, reminder minutes", (
-    "ALTER TABLE guild_settings ADD COLUMN timezone TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN region TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN services TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN reminder_minutes INTEGER NOT NULL DEFAULT 30",
-))
-
-_V15 = Migration(15, "server language: replies in it when a member's own is not spoken", (
-    "ALTER TABLE guild_settings ADD COLUMN language text NOT NULL DEFAULT 'en'",
-))
-
-_V16 = Migration(16, "movie nights as scheduled events: the plan, and events until reminded", (
-    "ALTER TABLE movie_nights ADD COLUMN event_at double precision",
-    "ALTER TABLE movie_nights ADD COLUMN event_channel_id bigint",
-    "ALTER TABLE movie_nights ADD COLUMN event_location text",
-    """
-    CREATE TABLE movie_night_events (
-        guild_id   bigint NOT NULL,
-        event_id   bigint NOT NULL,
-        movie_id   bigint NOT NULL,
-        channel_id bigint NOT NULL,
-        starts_at  double precision NOT NULL,
-        remind_at  double precision NOT NULL,
-        PRIMARY KEY (guild_id, event_id)
-    )
-    """,
-))
-
-_V17 = Migration(17, "TMDB collections: a movie's franchise, one per /recommend page", (
-    "ALTER TABLE movie_details ADD COLUMN collection_id bigint",
-))
-
-_V18 = Migration(18, "TMDB details: original language, age ratings and where to watch", (
-    "ALTER TABLE movie_details ADD COLUMN original_language text",
-    "ALTER TABLE movie_details ADD COLUMN certifications text",
-    "ALTER TABLE movie_details ADD COLUMN providers text",
-))
-
-PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10,
-                                  _V11, _V12, _V13, _V14,
-                                  _V15, _V16, _V17, _V18]
+PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
+                                 _V12, *shared_migrations(POSTGRES_TYPES)]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

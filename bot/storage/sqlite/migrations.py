@@ -14,6 +14,7 @@ import aiosqlite
 
 from ..errors import MigrationError, SchemaTooNewError
 from ..migration import Migration
+from ..sql.schema import SQLITE_TYPES, shared_migrations
 
 _V1 = Migration(1, "base schema: movies, ratings, guild settings", (
     """
@@ -352,80 +353,8 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
-_V13 = Migration(13, "open movie-night votes and members' parts in them (restart-safe)", (
-    # An open vote: its messages, candidates ([[movie id, group score, new here], ...] as
-    # JSON) and when it closes. Deleted when it closes, with the guild's purge.
-    """
-    CREATE TABLE movie_nights (
-        guild_id        INTEGER NOT NULL,
-        id              INTEGER NOT NULL,
-        channel_id      INTEGER NOT NULL,
-        message_id      INTEGER,
-        poll_message_id INTEGER,
-        candidates      TEXT NOT NULL,
-        personal        INTEGER NOT NULL,
-        closes_at       REAL NOT NULL,
-        PRIMARY KEY (guild_id, id)
-    )
-    """,
-    # Each attendee's part (member data: /forgetme deletes it): the starter, whether they
-    # took part by their own action, their button vote.
-    """
-    CREATE TABLE movie_night_members (
-        guild_id  INTEGER NOT NULL,
-        night_id  INTEGER NOT NULL,
-        user_id   INTEGER NOT NULL,
-        name      TEXT NOT NULL,
-        starter   INTEGER NOT NULL DEFAULT 0,
-        took_part INTEGER NOT NULL DEFAULT 0,
-        vote      INTEGER,
-        PRIMARY KEY (guild_id, night_id, user_id)
-    )
-    """,
-))
-
-_V14 = Migration(14, "the server's timezone, region, streaming services, reminder minutes", (
-    "ALTER TABLE guild_settings ADD COLUMN timezone TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN region TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN services TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE guild_settings ADD COLUMN reminder_minutes INTEGER NOT NULL DEFAULT 30",
-))
-
-_V15 = Migration(15, "server language: replies in it when a member's own is not spoken", (
-    "ALTER TABLE guild_settings ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
-))
-
-_V16 = Migration(16, "movie nights as scheduled events: the plan, and events until reminded", (
-    "ALTER TABLE movie_nights ADD COLUMN event_at REAL",
-    "ALTER TABLE movie_nights ADD COLUMN event_channel_id INTEGER",
-    "ALTER TABLE movie_nights ADD COLUMN event_location TEXT",
-    # A winner's Discord scheduled event until its reminder (who is interested is Discord's,
-    # read then, never stored).
-    """
-    CREATE TABLE movie_night_events (
-        guild_id   INTEGER NOT NULL,
-        event_id   INTEGER NOT NULL,
-        movie_id   INTEGER NOT NULL,
-        channel_id INTEGER NOT NULL,
-        starts_at  REAL NOT NULL,
-        remind_at  REAL NOT NULL,
-        PRIMARY KEY (guild_id, event_id)
-    )
-    """,
-))
-
-_V17 = Migration(17, "TMDB collections: a movie's franchise, one per /recommend page", (
-    "ALTER TABLE movie_details ADD COLUMN collection_id INTEGER",
-))
-
-_V18 = Migration(18, "TMDB details: original language, age ratings and where to watch", (
-    "ALTER TABLE movie_details ADD COLUMN original_language TEXT",
-    "ALTER TABLE movie_details ADD COLUMN certifications TEXT",
-    "ALTER TABLE movie_details ADD COLUMN providers TEXT",
-))
-
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                               _V12, _V13, _V14, _V15, _V16, _V17, _V18]
+                              _V12, *shared_migrations(SQLITE_TYPES)]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
