@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot.domain.models import ImportCounts
 from bot.domain.watchlist import MAX_WATCHLIST
+from bot.i18n import N_, _, ngettext, number
 from bot.service.imports import MAX_IMPORT_BYTES, ImportPlan
 from cogs.errors import UserError
 from cogs.ui.guild import guild_id_of
@@ -35,51 +36,62 @@ IMPORT_RATE = (3, 60.0)  # imports a member may start per this many seconds
 UNMATCHED_SHOWN = 5
 
 
-def _n(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def preview_text(plan: ImportPlan) -> str:
     """The ephemeral preview: what Confirm would write."""
-    lines = [f"**{plan.kind}**: {_n(plan.rows, 'row')} read, {plan.matched:,} matched to "
-             f"this server's catalog, {len(plan.unmatched):,} not found."]
+    lines = [f"**{plan.kind}**: " + ngettext(
+        "{n} row read, {matched} matched to this server's catalog, {missing} not found.",
+        "{n} rows read, {matched} matched to this server's catalog, {missing} not found.",
+        plan.rows).format(n=number(plan.rows), matched=number(plan.matched),
+                          missing=number(len(plan.unmatched)))]
     if plan.ratings:
-        lines.append(f"Ratings: {plan.new:,} new, {plan.overwrites:,} would overwrite a "
-                     "different score you gave here"
-                     + (f", {len(plan.ratings) - plan.new - plan.overwrites:,} unchanged."
-                        if len(plan.ratings) > plan.new + plan.overwrites else "."))
+        unchanged = len(plan.ratings) - plan.new - plan.overwrites
+        text = _("Ratings: {new} new, {overwrites} would overwrite a different score you gave "
+                 "here").format(new=number(plan.new), overwrites=number(plan.overwrites))
+        if unchanged > 0:
+            text += ", " + _("{n} unchanged").format(n=number(unchanged))
+        lines.append(text + ".")
     if plan.watchlist:
         fresh = len(plan.watchlist) - plan.already_watchlisted
-        lines.append(f"Watchlist: {fresh:,} to add"
-                     + (f" ({plan.already_watchlisted:,} already on it)."
-                        if plan.already_watchlisted else "."))
+        text = _("Watchlist: {n} to add").format(n=number(fresh))
+        if plan.already_watchlisted:
+            text += " " + _("({n} already on it)").format(n=number(plan.already_watchlisted))
+        lines.append(text + ".")
         if fresh > plan.watchlist_room:
-            lines.append(f"Only {plan.watchlist_room:,} of them fit: a watchlist holds "
-                         f"{MAX_WATCHLIST:,} movies.")
+            lines.append(_("Only {room} of them fit: a watchlist holds {cap} movies.").format(
+                room=number(plan.watchlist_room), cap=number(MAX_WATCHLIST)))
     if plan.unmatched:
         shown = ", ".join(safe(name, 80) for name in plan.unmatched[:UNMATCHED_SHOWN])
         more = len(plan.unmatched) - UNMATCHED_SHOWN
-        lines.append(f"Not found: {shown}" + (f" and {more:,} more." if more > 0 else "."))
+        text = _("Not found: {titles}").format(titles=shown)
+        if more > 0:
+            text += " " + _("and {n} more").format(n=number(more))
+        lines.append(text + ".")
     if not plan.ratings and not plan.watchlist:
-        lines.append("Nothing to import.")
+        lines.append(_("Nothing to import."))
     else:
-        lines.append("Press **Import** to save this, or **Cancel**.")
+        lines.append(_("Press **{confirm}** to save this, or **{cancel}**.").format(
+            confirm=_("Import"), cancel=_("Cancel")))
     return "\n".join(lines)[:2000]
 
 
 def done_text(counts: ImportCounts) -> str:
-    parts = [f"{counts.added:,} new rating{'s' if counts.added != 1 else ''}",
-             f"{counts.changed:,} changed"]
+    parts = [ngettext("{n} new rating", "{n} new ratings", counts.added).format(
+                 n=number(counts.added)),
+             _("{n} changed").format(n=number(counts.changed))]
     if counts.unchanged:
-        parts.append(f"{counts.unchanged:,} unchanged")
-    text = "Imported: " + ", ".join(parts) + "."
+        parts.append(_("{n} unchanged").format(n=number(counts.unchanged)))
+    text = _("Imported: {parts}.").format(parts=", ".join(parts))
     if counts.watchlisted:
-        text += f" {_n(counts.watchlisted, 'movie')} added to your watchlist."
+        text += " " + ngettext("{n} movie added to your watchlist.",
+                               "{n} movies added to your watchlist.",
+                               counts.watchlisted).format(n=number(counts.watchlisted))
     if counts.watchlist_full:
-        text += (f" {_n(counts.watchlist_full, 'movie')} left off your watchlist: it holds "
-                 f"{MAX_WATCHLIST:,} at most.")
+        text += " " + ngettext("{n} movie left off your watchlist: it holds {cap} at most.",
+                               "{n} movies left off your watchlist: it holds {cap} at most.",
+                               counts.watchlist_full).format(n=number(counts.watchlist_full),
+                                                             cap=number(MAX_WATCHLIST))
     if counts.added or counts.changed:
-        text += " Your `/recommend` picks use them now."
+        text += " " + _("Your `/recommend` picks use them now.")
     return text
 
 
@@ -92,8 +104,9 @@ class ImportConfirm(OwnedView):
         self.bot = bot
         self.plan = plan
         self.counts: ImportCounts | None = None
+        self.confirm.label, self.cancel.label = _("Import"), _("Cancel")
 
-    @discord.ui.button(label="Import", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=N_("Import"), style=discord.ButtonStyle.primary)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
@@ -101,12 +114,12 @@ class ImportConfirm(OwnedView):
         await interaction.response.edit_message(content=done_text(self.counts), view=self,
                                                 allowed_mentions=NO_PINGS)
 
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=N_("Cancel"), style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         self.disable_all()
         await interaction.response.edit_message(
-            content="Cancelled: nothing was imported.", view=self, allowed_mentions=NO_PINGS)
+            content=_("Cancelled: nothing was imported."), view=self, allowed_mentions=NO_PINGS)
 
 
 def _member_key(interaction: discord.Interaction) -> tuple[int | None, int]:
@@ -132,17 +145,20 @@ class History(commands.Cog):
         discord_limit = getattr(interaction, "filesize_limit", None) or MAX_IMPORT_BYTES
         limit = min(MAX_IMPORT_BYTES, discord_limit)
         if file.size > limit:
-            raise UserError(f"That file is {file.size / 1_048_576:.1f} MB; imports take files "
-                            f"up to {limit / 1_048_576:.0f} MB. Upload Letterboxd's "
-                            "ratings.csv instead of the whole zip, or split the file.")
+            raise UserError(_("That file is {size} MB; imports take files up to {limit} MB. "
+                              "Upload Letterboxd's ratings.csv instead of the whole zip, or "
+                              "split the file.").format(
+                size=number(file.size / 1_048_576, digits=1),
+                limit=number(limit / 1_048_576, digits=0)))
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             data = await file.read()
         except (discord.HTTPException, discord.NotFound):
-            raise UserError("I could not download that file from Discord; try uploading it "
-                            "again.") from None
+            raise UserError(_("I could not download that file from Discord; try uploading it "
+                              "again.")) from None
         if len(data) > limit:  # the declared size was wrong
-            raise UserError(f"That file is over the {limit / 1_048_576:.0f} MB import limit.")
+            raise UserError(_("That file is over the {limit} MB import limit.").format(
+                limit=number(limit / 1_048_576, digits=0)))
         plan = await self.bot.app.imports.preview(guild_id, interaction.user.id,
                                                   file.filename, data)
         log.info("import preview guild=%s user=%s kind=%r rows=%d matched=%d",

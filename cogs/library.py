@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.domain.library import NotifyTarget
+from bot.i18n import _, number, speaking
 from bot.media.webhook import SeerrWebhook
 from bot.service.gate import ShuttingDown
 from bot.service.media import MediaProblem
@@ -38,16 +40,18 @@ MAX_NAMED = 10  # movies one DM names
 
 
 def notice_text(targets: list[NotifyTarget], guild_names: dict[int, str]) -> str:
-    """The DM: which watchlisted movies became available, and in which server's watchlist."""
-    lines = ["Now available on the media server:"]
+    """The DM: which watchlisted movies became available, and in which server's watchlist
+    (in the current language: `send_notice` speaks the first server's)."""
+    lines = [_("Now available on the media server:")]
     for target in targets[:MAX_NAMED]:
         where = guild_names.get(target.guild_id)
         lines.append(f"• **{safe(target.label, 120)}**"
-                     + (f" (on your watchlist in {safe(where, 80)})" if where else ""))
+                     + (" " + _("(on your watchlist in {server})").format(
+                         server=safe(where, 80)) if where else ""))
     if len(targets) > MAX_NAMED:
-        lines.append(f"…and {len(targets) - MAX_NAMED} more.")
-    lines.append("You get these because you ran `/notify on`; `/notify off` in that server "
-                 "stops them.")
+        lines.append(_("…and {n} more.").format(n=number(len(targets) - MAX_NAMED)))
+    lines.append(_("You get these because you ran `/notify on`; `/notify off` in that server "
+                   "stops them."))
     return "\n".join(lines)
 
 
@@ -107,9 +111,14 @@ class Library(commands.Cog):
             guild = self.bot.get_guild(target.guild_id)
             if guild is not None:
                 names[target.guild_id] = guild.name
+        language = None  # no interaction here: the (first) server's /settings language
+        with contextlib.suppress(Exception):
+            language = (await self.bot.app.settings.get(targets[0].guild_id)).language
+        with speaking(language):
+            text = notice_text(targets, names)
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(notice_text(targets, names), allowed_mentions=NO_PINGS)
+            await user.send(text, allowed_mentions=NO_PINGS)
         except discord.Forbidden as error:
             if error.code != DM_CLOSED:
                 log.info("a 'now available' DM was refused (%s)", error.code)
@@ -124,12 +133,12 @@ class Library(commands.Cog):
     async def notify_on(self, interaction: discord.Interaction) -> None:
         guild_id = guild_id_of(interaction)
         await self.bot.app.notify.set(guild_id, interaction.user.id, True)
-        text = ("I'll DM you when a movie on your watchlist in this server becomes available "
-                "on the media server (once per movie). `/notify off` stops it.")
+        text = _("I'll DM you when a movie on your watchlist in this server becomes available "
+                 "on the media server (once per movie). `/notify off` stops it.")
         app = self.bot.app
         if not app.library.configured and self.webhook is None:
-            text += (" Note: this bot has no media server or Seerr webhook set up yet, so "
-                     "nothing will arrive until a bot admin sets one.")
+            text += " " + _("Note: this bot has no media server or Seerr webhook set up yet, so "
+                            "nothing will arrive until a bot admin sets one.")
         await interaction.response.send_message(text, ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
@@ -138,7 +147,7 @@ class Library(commands.Cog):
         guild_id = guild_id_of(interaction)
         await self.bot.app.notify.set(guild_id, interaction.user.id, False)
         await interaction.response.send_message(
-            "Done: no more 'now available' DMs for your watchlist in this server.",
+            _("Done: no more 'now available' DMs for your watchlist in this server."),
             ephemeral=True, allowed_mentions=NO_PINGS)
 
     # ------------------------------------------------------------------ /library
@@ -150,7 +159,8 @@ class Library(commands.Cog):
         except MediaProblem as error:
             raise UserError(safe(str(error), 1500)) from None
         await interaction.edit_original_response(
-            content=f"Read the library: {safe(read.text(), 1500)}.", allowed_mentions=NO_PINGS)
+            content=_("Read the library: {summary}.").format(summary=safe(read.text(), 1500)),
+            allowed_mentions=NO_PINGS)
 
     # ------------------------------------------------------------------ periodic read
     @tasks.loop(minutes=CHECK_EVERY_MINUTES)

@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.domain.plural import plural
+from bot.i18n import _, ngettext, number
 from bot.media.models import SERVICE_NAMES
 from bot.service.gate import ShuttingDown
 from bot.service.media import LinkStatus, MediaProblem, SyncSummary
@@ -46,7 +46,7 @@ SERVICE_CHOICES = [app_commands.Choice(name=SERVICE_NAMES[s], value=s)
 
 
 def _when(epoch: float | None) -> str:
-    return f"<t:{int(epoch)}:R>" if epoch else "never"
+    return f"<t:{int(epoch)}:R>" if epoch else _("never")
 
 
 def status_lines(found: list[LinkStatus]) -> list[str]:
@@ -54,36 +54,42 @@ def status_lines(found: list[LinkStatus]) -> list[str]:
     for item in found:
         name = SERVICE_NAMES[item.service]
         if item.account_name is not None:
-            line = f"**{name}**: linked as **{safe(item.account_name, 80)}**"
+            line = f"**{name}**: " + _("linked as **{account}**").format(
+                account=safe(item.account_name, 80))
             if item.summary:
-                line += f"; last sync {_when(item.synced_at)}: {safe(item.summary, 300)}"
+                line += "; " + _("last sync {when}: {summary}").format(
+                    when=_when(item.synced_at), summary=safe(item.summary, 300))
             if item.next_sync_at:
-                line += f"; next {_when(item.next_sync_at)}"
+                line += "; " + _("next {when}").format(when=_when(item.next_sync_at))
         elif item.pending:
-            line = f"**{name}**: waiting for you to approve the code `/link trakt` showed"
+            line = f"**{name}**: " + _("waiting for you to approve the code `/link trakt` "
+                                       "showed")
         elif not item.configured:
-            line = f"**{name}**: not set up on this bot (a bot admin can add it)"
+            line = f"**{name}**: " + _("not set up on this bot (a bot admin can add it)")
         else:
             option = {"jellyfin": " user:", "plex": " user:", "letterboxd": " username:"}
-            line = f"**{name}**: not linked (`/link {item.service}{option.get(item.service, '')}`)"
+            line = f"**{name}**: " + _("not linked ({command})").format(
+                command=f"`/link {item.service}{option.get(item.service, '')}`")
         lines.append(line)
     return lines
 
 
 def linked_text(service: str, account: str, summary: SyncSummary | None,
                 problem: str) -> str:
-    head = f"Linked {SERVICE_NAMES[service]} account **{safe(account, 80)}**"
+    head = _("Linked {service} account **{account}**").format(
+        service=SERVICE_NAMES[service], account=safe(account, 80))
     if summary is None:
-        return (f"{head}, but the first sync failed ({safe(problem, 300)}); it is tried again "
-                "later. `/link status` shows how it went.")
+        return _("{head}, but the first sync failed ({problem}); it is tried again later. "
+                 "`/link status` shows how it went.").format(head=head,
+                                                             problem=safe(problem, 300))
     text = f"{head}: {safe(summary.text(), 300)}."
     if summary.unmatched:
         named = ", ".join(safe(t, 60) for t in summary.unmatched[:5])
         more = len(summary.unmatched) - 5
-        text += f"\nNot in this server's catalog: {named}" + (f" and {more} more" if more > 0
-                                                              else "") + "."
-    return text + ("\nMovies you watched there are no longer recommended to you; it syncs "
-                   "again every few hours.")
+        text += "\n" + _("Not in this server's catalog: {titles}").format(titles=named) + (
+            " " + _("and {n} more").format(n=number(more)) if more > 0 else "") + "."
+    return text + "\n" + _("Movies you watched there are no longer recommended to you; it "
+                           "syncs again every few hours.")
 
 
 class Link(commands.Cog):
@@ -170,9 +176,12 @@ class Link(commands.Cog):
             raise UserError(safe(str(error), 1900)) from None
         minutes = max(1, code.expires_in // 60)
         await interaction.edit_original_response(
-            content=(f"Open {code.verification_url} and enter the code **`{code.user_code}`** "
-                     f"(within {plural(minutes, 'minute')}). I'll tell you here when Trakt "
-                     "says yes."),
+            content=ngettext(
+                "Open {url} and enter the code **`{code}`** (within {n} minute). I'll tell you "
+                "here when Trakt says yes.",
+                "Open {url} and enter the code **`{code}`** (within {n} minutes). I'll tell you "
+                "here when Trakt says yes.", minutes).format(
+                url=code.verification_url, code=code.user_code, n=minutes),
             allowed_mentions=NO_PINGS)
 
     @link.command(name="letterboxd", description="Link your public Letterboxd diary (RSS)")
@@ -196,8 +205,9 @@ class Link(commands.Cog):
         found = await self.bot.app.media.status(guild_id, interaction.user.id)
         lines = status_lines(found)
         if not any(item.account_name for item in found):
-            lines.append("\nWhat you watched on a linked account is never recommended back, "
-                         "and your ratings there count (your own `/rate` always wins).")
+            lines.append("\n" + _("What you watched on a linked account is never recommended "
+                                  "back, and your ratings there count (your own `/rate` always "
+                                  "wins)."))
         await interaction.response.send_message("\n".join(lines)[:1900], ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 
@@ -214,17 +224,21 @@ class Link(commands.Cog):
                                                service.value)
         name = SERVICE_NAMES[service.value]
         if gone is None:
-            raise UserError(f"You have no {name} account linked in this server.")
-        text = (f"Unlinked {name} account **{safe(gone.account_name, 80)}**: its synced history "
-                "is deleted here")
+            raise UserError(_("You have no {service} account linked in this server.").format(
+                service=name))
+        text = _("Unlinked {service} account **{account}**: its synced history is deleted "
+                 "here").format(service=name, account=safe(gone.account_name, 80))
         if gone.ratings_removed:
-            text += f", with the {plural(gone.ratings_removed, 'rating')} it brought"
+            text += ", " + ngettext("with the {n} rating it brought",
+                                    "with the {n} ratings it brought",
+                                    gone.ratings_removed).format(
+                n=number(gone.ratings_removed))
         text += "."
         if gone.revoked is True:
-            text += " The bot's access token was revoked at Trakt."
+            text += " " + _("The bot's access token was revoked at Trakt.")
         elif gone.revoked is False:
-            text += (" Trakt could not be told to revoke the token now; it expires within "
-                     "24 hours (or revoke it at trakt.tv/oauth/authorized_applications).")
+            text += " " + _("Trakt could not be told to revoke the token now; it expires within "
+                            "24 hours (or revoke it at trakt.tv/oauth/authorized_applications).")
         await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
 
     # ------------------------------------------------------------------ periodic sync
