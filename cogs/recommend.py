@@ -557,6 +557,9 @@ class Recommend(commands.Cog):
                               colour=COLOUR)
         if picks.provisional:
             embed.set_footer(text=_(PROVISIONAL_NOTE))
+        shown = [picks.movies[p.movie_id] for p in ranked if p.movie_id in picks.movies]
+        where = await self.bot.app.tonight.where(guild_id, shown)
+        add_where_to_watch(embed, [(m, where.get(m.id)) for m in shown])
         await answer(embed=embed)
 
     # ----------------------------------------------------------------------- /similar

@@ -134,6 +134,11 @@ async def test_providers_show_with_the_credit_wherever_they_show(tmdb_env: Env) 
     reply = await env.run(env.alice, "recommend")
     text = reply.rendered_text()
     assert "stream: " in text and JUSTWATCH in text  # alice's picks stream in the US
+    group = await env.run(env.alice, "recommend", group=env.bob.mention, runtime_max=100)
+    where = next(f["value"] for f in group.embed["fields"] if f["name"] == "Where to watch")
+    assert "stream: " in where and where.rstrip().endswith(f"*Where to watch: {JUSTWATCH}.*")
+    ids = await _ids(env)
+    assert all(_runtime(ids[x]) <= 100 for x in _labels(group.embed["description"]))
     # A movie night: the list names where to watch each, the winner where to watch it.
     env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
     env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
