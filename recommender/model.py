@@ -21,8 +21,9 @@ item-item weights when a prior is given, weighted per movie by how little the gu
 knows of it (``prior_weights``); members with few ratings get a popularity part
 (``popularity_weights``). Ranking (``recommend``, ``recommend_group``,
 ``rank_scores`` which ``evaluate`` uses) is the z-scored blend documented on
-``ModelConfig.blend_enjoy``; movies under the minimum support come last; a pick the rating
-model predicts below the member's own average is marked a stretch. ``explain`` and
+``ModelConfig.blend_enjoy``, made of the parts in ``blend.py``; movies under the minimum
+support come last; a pick the rating model predicts below the member's own average is marked
+a stretch. ``explain`` and
 ``reasons`` name the rated movies that contribute most to that blend for a pick
 (``reasons.py``).
 """
@@ -38,44 +39,19 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from . import foldin
+from .blend import Blend, liking, member_ratings_count
 from .embeddings import Embeddings
-from .implicit import ItemItem, pick_lift, zscore_rows
+from .features import align_features, feature_targets, place_cold_movies
+from .implicit import ItemItem, zscore_rows
 from .index import IdIndex, last_by_key
+from .member_row import MemberRow, apply_row, extra_design, member_row
 from .normalise import shrunk_means
 from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
 
-_MIN_FEATURE_NORM = 1e-6  # feature vectors shorter than this count as "not learned"
 _UNSUPPORTED = 1.0e6  # ranking offset for movies below min support (they only fill gaps)
 _EMPTY = (np.zeros(0, np.int64), np.zeros(0))
 STRETCH_MIN_RATINGS = 3  # ratings before "below your own average" can mark a stretch
-
-
-def _align_features(movie_ids: np.ndarray, movie_features) -> np.ndarray | None:
-    """Dense (movies x d) side-feature rows aligned to ``movie_ids`` (zeros where missing)."""
-    if movie_features is None:
-        return None
-    ids, F = movie_features
-    ids = np.asarray(ids, dtype=np.int64).ravel()
-    F = F.toarray() if sp.issparse(F) else np.asarray(F, dtype=np.float64)
-    F = np.asarray(F, dtype=np.float64).reshape(ids.size, -1)
-    pos = IdIndex(ids).lookup(movie_ids)  # IdIndex sorts; map back to the given rows
-    order = np.argsort(ids, kind="stable")
-    uniq, first = np.unique(ids[order], return_index=True)
-    rows = order[first]
-    out = np.zeros((movie_ids.size, F.shape[1]))
-    hit = pos >= 0
-    out[hit] = F[rows[pos[hit]]]
-    del uniq
-    return out
-
-
-def _ridge(F: np.ndarray, Y: np.ndarray, weights: np.ndarray, alpha: float) -> np.ndarray:
-    """argmin_W sum_i weights_i |Y_i - F_i W|^2 + alpha |W|^2."""
-    Fw = F * weights[:, None]
-    A = F.T @ Fw + alpha * np.eye(F.shape[1])
-    return np.linalg.solve(A, Fw.T @ Y)
 
 
 class CFModel:
@@ -148,14 +124,9 @@ class CFModel:
         self.attach_prior(prior)
         self.fitted_prior = prior.fingerprint() if prior is not None else None
         linked = self._p_row >= 0
-        target = np.zeros(nm)
-        F = _align_features(self.movies.ids, movie_features)
+        F = align_features(self.movies.ids, movie_features)
         counts = np.bincount(mi, minlength=nm).astype(np.float64)
-        if F is not None and F.shape[1] and vals.size:
-            sums = np.bincount(mi, weights=vals - self.global_mean, minlength=nm)
-            raw = np.divide(sums, counts, out=np.zeros(nm), where=counts > 0)
-            w = _ridge(F, raw, counts, cfg.feature_reg)
-            target = F @ w
+        target = feature_targets(F, mi, vals, counts, self.global_mean, cfg.feature_reg)
         if linked.any():
             target[linked] = prior.offsets[self._p_row[linked]]
         means, support = shrunk_means(mi, vals, nm, self.global_mean, cfg.mean_damping)
@@ -198,30 +169,15 @@ class CFModel:
             X[unrated] = x_prior[unrated]
             bi[unrated] = 0.0
         if F is not None and F.shape[1] and k > 0 and factorise:
-            # cold movies get a place in the factor space from their side features: the
-            # projection F A (A: ridge fit of well-supported movies' factors) weighted like a
-            # prior mean, reg / (support + reg)
-            well = counts >= 5
-            if well.sum() > F.shape[1]:
-                A = _ridge(F[well], X[well], np.ones(int(well.sum())), cfg.feature_reg)
-                shrink = (cfg.reg / (counts + cfg.reg))[:, None]
-                X = X + np.where(linked[:, None], 0.0, shrink * (F @ A))
+            X = place_cold_movies(X, F, counts, linked, cfg.reg, cfg.feature_reg)
         self.X = np.ascontiguousarray(X, dtype=dtype)
         self.T = np.ascontiguousarray(T, dtype=dtype)
         self.bi = np.asarray(bi, dtype=dtype)
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
-        self.implicit = (ItemItem.fit(ui, mi, nu, nm, lam=cfg.ease_lambda,
-                                      max_items=cfg.ease_items, topk=cfg.ease_topk,
-                                      distinct=True)
-                         if rank_model else ItemItem.empty(nm))
-        self.pick_evidence = 1.0
-        if rank_model and cfg.pick_lift_full > 1 and self.implicit.W.nnz:
-            lift = pick_lift(ui, mi, nu, nm, lam=cfg.ease_lambda, max_items=cfg.ease_items,
-                             topk=cfg.ease_topk, seed=cfg.seed)
-            if lift is not None:
-                self.pick_evidence = float(np.clip((lift - 1.0) / (cfg.pick_lift_full - 1.0),
-                                                   0.0, 1.0))
+        # the item-item model and the measured weight of its evidence (``blend.PickPart``)
+        self.implicit, self.pick_evidence = (self.blend.pick.fit(ui, mi, nu, nm) if rank_model
+                                             else (ItemItem.empty(nm), 1.0))
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)
@@ -383,87 +339,29 @@ class CFModel:
             ii = self.implicit = ItemItem.empty(len(self.movies))
         return ii
 
-    def _rated_matrix(self, u: np.ndarray) -> sp.csr_matrix:
-        """0/1 rated sets (batch x movies) of member indexes ``u`` (-1 = nobody)."""
-        rows, cols, data = [], [], []
-        for r, x in enumerate(u.tolist()):
-            if x >= 0:
-                mi, vals = self._rated(x)
-                rows.append(np.full(mi.size, r))
-                cols.append(mi)
-                data.append(self._liking(vals))
-        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        data_a = np.concatenate(data) if data else np.zeros(0)
-        return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
-                             shape=(u.size, len(self.movies)))
+    @property
+    def blend(self) -> Blend:
+        """The ranking blend's parts, each with its config read from ``self.config``
+        (``blend.py``)."""
+        cached = self.__dict__.get("_blend_of")
+        if cached is None or cached[0] is not self.config:
+            cached = self._blend_of = (self.config, Blend.of(self.config))
+        return cached[1]
 
     def _liking(self, vals: np.ndarray) -> np.ndarray:
-        """Weight of each rated movie in the member's "will pick" input row:
-        1 + pick_rating_weight * (rating - member's mean rating), in rating units, >= 0."""
-        beta = self.config.pick_rating_weight
-        if not beta or vals.size == 0:
-            return np.ones(vals.size)
-        return np.maximum(1.0 + beta * (vals - vals.mean()), 0.0)
-
-    def _prior_rated(self, u: np.ndarray) -> sp.csr_matrix | None:
-        """0/1 rated sets over the prior's movies: model movies + unknown linked movies."""
-        if self.prior is None:
-            return None
-        rows, cols = [], []
-        for r, x in enumerate(u.tolist()):
-            if x < 0:
-                continue
-            p = self._p_row[self._rated(x)[0]]
-            extra = self._extra.get(x)
-            if extra is not None and extra[0].size:
-                p = np.concatenate([p, self.prior.lookup(extra[0])])
-            p = np.unique(p[p >= 0])
-            rows.append(np.full(p.size, r))
-            cols.append(p)
-        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        return sp.csr_matrix((np.ones(rows_a.size, np.float32), (rows_a, cols_a)),
-                             shape=(u.size, len(self.prior)))
-
-    def _pick_prior(self, u: np.ndarray) -> np.ndarray:
-        """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
-        linked = self._p_row >= 0
-        if self._prior_cols is None:  # the prior's weights into this guild's movies only
-            self._prior_cols = self.prior.implicit.W[:, self._p_row[linked]].tocsr()
-        R = self._prior_rated(u)
-        S = (R @ self._prior_cols).toarray()
-        full = np.zeros((u.size, len(self.movies)))
-        full[:, linked] = S
-        return full
+        return liking(vals, self.config.pick_rating_weight)
 
     def prior_weights(self) -> np.ndarray:
-        """Per-movie weight of the prior's item-item part: ``blend_prior_pick * e / (e + n)``
-        with n the movie's guild co-raters (members who rated it) and e ``prior_evidence``."""
-        cfg = self.config
-        e = float(cfg.prior_evidence)
-        n = self.support_counts.astype(np.float64)
-        if not np.isfinite(e):
-            return np.full(n.size, float(cfg.blend_prior_pick))
-        return cfg.blend_prior_pick * e / (e + n + 1e-12)
+        """Per-movie weight of the prior part (``blend.PriorPart.weights``)."""
+        return self.blend.prior.weights(self)
 
     def member_ratings_count(self, u: np.ndarray) -> np.ndarray:
         """Ratings of each member index (movies the model knows plus folded-in others)."""
-        out = np.zeros(u.size)
-        for r, x in enumerate(u.tolist()):
-            if x >= 0:
-                extra = self._extra.get(x)
-                out[r] = self._rated(x)[0].size + (extra[0].size if extra is not None else 0)
-        return out
+        return member_ratings_count(self, u)
 
     def popularity_weights(self, u: np.ndarray) -> np.ndarray:
-        """Per-member weight of the popularity part: ``blend_popularity`` plus the cold-start
-        share ``pop_cold * (c / (c + n)) ** pop_cold_power`` (n the member's ratings, c
-        ``pop_cold_ratings``)."""
-        cfg = self.config
-        n = self.member_ratings_count(u)
-        c = float(cfg.pop_cold_ratings)
-        return cfg.blend_popularity + cfg.pop_cold * (c / (c + n + 1e-12)) ** cfg.pop_cold_power
+        """Per-member weight of the popularity part (``blend.PopularityPart.weights``)."""
+        return self.blend.popularity.weights(self, u)
 
     def part_weight(self, w, targets=None) -> np.ndarray:
         """A blend part's weight as one value per movie (``targets``: only those movies) for
@@ -472,30 +370,12 @@ class CFModel:
         return row if targets is None else row[np.asarray(targets, dtype=np.int64)]
 
     def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float | np.ndarray, np.ndarray]]:
-        """name -> (weight, raw scores batch x movies) of each blend part for members ``u``.
-        A weight is a number, a per-movie row (prior part, ``prior_weights``) or a per-member
-        column (popularity part, ``popularity_weights``); ``part_weight`` reads any of them."""
-        cfg = self.config
-        parts: dict[str, tuple[float | np.ndarray, np.ndarray]] = {
-            "enjoy": (cfg.blend_enjoy, self._enjoy(u, penalty=False))}
-        ii = self._implicit()
-        weight = cfg.blend_pick * getattr(self, "pick_evidence", 1.0)
-        if weight and ii.W.nnz:
-            parts["pick"] = (weight, ii.scores(self._rated_matrix(u)))
-        if (self.prior is not None and cfg.blend_prior_pick and cfg.prior_evidence
-                and self.prior.implicit.W.nnz):
-            parts["prior"] = (self.prior_weights()[None, :], self._pick_prior(u))
-        w_pop = self.popularity_weights(u)
-        if np.any(w_pop > 0):
-            pop = np.log1p(self.support_counts.astype(np.float64))
-            parts["popularity"] = (w_pop[:, None], np.repeat(pop[None, :], u.size, axis=0))
-        return parts
+        """name -> (weight, raw scores batch x movies) of each blend part for members ``u``
+        (``Blend.raw_parts``); ``part_weight`` reads any weight."""
+        return self.blend.raw_parts(self, u)
 
     def _blend(self, u: np.ndarray) -> np.ndarray:
-        out = np.zeros((u.size, len(self.movies)))
-        for w, S in self._blend_parts(u).values():
-            out += w * zscore_rows(S)
-        return out
+        return self.blend.combine(self, u)
 
     def rank_scores(self, user_index: np.ndarray, min_support: int | None = None) -> np.ndarray:
         """Ranking scores of all movies for a batch of member indexes (batch x movies).
@@ -574,34 +454,9 @@ class CFModel:
                           floor=self.stretch_floor(u))
 
     def avoid_penalty(self, u: int, avoid: np.ndarray) -> np.ndarray:
-        """What "not interested" in the movies ``avoid`` (ids) takes off member index u's
-        blend: each counts in the item-item parts (guild and prior) like a rated movie with a
-        negative weight, -1, so movies picked by the same people sink with it. Same units as
-        the blend (each part's standard deviations)."""
-        nm = len(self.movies)
-        out = np.zeros(nm)
-        a = self.movies.lookup(np.asarray(avoid, dtype=np.int64))
-        a = a[a >= 0]
-        if a.size == 0:
-            return out
-        parts = self._blend_parts(np.array([u]))
-        if "pick" in parts:
-            w, S = parts["pick"]
-            sd = float(S.std())
-            if sd > 1e-12:
-                pull = np.asarray(self._implicit().W[a].sum(axis=0)).ravel()
-                out += (w / sd) * (pull - pull.mean())
-        if "prior" in parts:
-            w_row, S = parts["prior"]
-            w = self.part_weight(w_row)
-            sd = float(S.std())
-            p = np.unique(self._p_row[a][self._p_row[a] >= 0])
-            if sd > 1e-12 and p.size:
-                assert self._prior_cols is not None  # built by _blend_parts' prior part
-                pull = np.zeros(nm)
-                pull[self._p_row >= 0] = np.asarray(self._prior_cols[p].sum(axis=0)).ravel()
-                out += (w / sd) * (pull - pull.mean())
-        return out
+        """What "not interested" in ``avoid`` (ids) takes off member index u's blend
+        (``Blend.avoid_penalty``)."""
+        return self.blend.avoid_penalty(self, u, avoid)
 
     def stretch_floor(self, u: int) -> float:
         """Below this prediction a pick is a stretch: the member's own average, once they have
@@ -621,24 +476,12 @@ class CFModel:
         return float(np.mean(vals)) if vals.size else -np.inf
 
     def reasons(self, user_id, movie_ids, min_weight: float = 0.1):
-        """Why each movie is on the member's list (``reasons.pick_reasons``): a
-        ``reasons.Reasons`` aligned to ``movie_ids`` (unknown member or movies: no reason)."""
-        from .reasons import Reasons, pick_reasons
+        """Why each movie is on the member's list: a ``reasons.Reasons`` aligned to
+        ``movie_ids`` (``reasons.member_reasons``; unknown member or movies: no reason)."""
+        from .reasons import member_reasons
 
         self._check()
-        ids = np.asarray(movie_ids, dtype=np.int64).ravel()
-        u = self.users.get(user_id)
-        i = self.movies.lookup(ids)
-        out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
-                      np.zeros(ids.size), np.full(ids.size, 3, np.int8))
-        known = np.flatnonzero(i >= 0) if u >= 0 else np.zeros(0, np.int64)
-        if known.size:
-            got = pick_reasons(self, u, i[known], min_weight)
-            for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind),
-                                    (got.movie_id, got.rating, got.weight, got.kind),
-                                    strict=True):
-                mine[known] = theirs
-        return out
+        return member_reasons(self, user_id, movie_ids, min_weight)
 
     def popular(self, n: int = 10, exclude=(), candidates=None,
                 min_support: int | None = None, *,
@@ -682,145 +525,44 @@ class CFModel:
         return self._rank(scores, agg, n, self._excluded(u.tolist(), exclude), candidates)
 
     def similar(self, movie_id, n: int = 10, candidates=None) -> list[tuple[int, float]]:
-        """Movies most like ``movie_id``, with a calibrated similarity in [0, 1).
+        """Movies most like ``movie_id``, with a calibrated similarity in [0, 1)
+        (``similar.similar_movies``: an empty list means "not enough ratings yet")."""
+        from .similar import similar_movies
 
-        Evidence is the number of members who rated both (guild co-raters, plus the taste
-        prior's when given). similarity = mean(max(0, feature cosine), co-rating cosine)
-        * n / (n + similar_shrink), with the co-rating cosine n / sqrt(c_i c_j) over the pooled
-        rating counts (the feature cosine is left out when the fit learned no features). Only
-        movies with min support, at least 2 co-raters and a similarity >= ``similar_min`` are
-        returned: an empty list means "not enough ratings yet", never noise.
-        """
-        self._check()
-        cfg = self.config
-        i = self.movies.get(movie_id)
-        if i < 0:
-            return []
-        nm = len(self.movies)
-        ii = self._implicit()
-        n_co = np.zeros(nm)
-        col = ii.co[:, [i]].toarray().ravel() if ii.co.nnz else np.zeros(nm)
-        row = ii.co[[i], :].toarray().ravel() if ii.co.nnz else np.zeros(nm)
-        n_co += np.maximum(col, row)
-        counts = self.support_counts.astype(np.float64).copy()
-        if self.prior is not None and self._p_row[i] >= 0:
-            linked = self._p_row >= 0
-            pc = self.prior.implicit.co
-            pi = int(self._p_row[i])
-            pcol = np.maximum(pc[:, [pi]].toarray().ravel(), pc[[pi], :].toarray().ravel())
-            n_co[linked] += pcol[self._p_row[linked]]
-            counts[linked] += self.prior.counts[self._p_row[linked]]
-        if counts[i] < 2:
-            return []
-        cos_imp = n_co / np.sqrt(np.maximum(counts * counts[i], 1.0))
-        X = self.X.astype(np.float64)
-        norms = np.linalg.norm(X, axis=1) if X.shape[1] else np.zeros(nm)
-        placed = norms > max(_MIN_FEATURE_NORM, 1e-3 * float(norms.max(initial=0.0)))
-        if placed[i]:
-            cos_f = np.where(placed, X @ X[i] / (np.where(placed, norms, 1.0) * norms[i]), 0.0)
-            sim = 0.5 * (np.maximum(cos_f, 0.0) + cos_imp)
-        else:
-            sim = cos_imp
-        sim = sim * n_co / (n_co + cfg.similar_shrink)
-        ok = (self.evidence() >= self.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
-        ok[i] = False
-        if candidates is not None:
-            cmask = np.zeros_like(ok)
-            ci = self.movies.lookup(np.fromiter(candidates, dtype=np.int64))
-            cmask[ci[ci >= 0]] = True
-            ok &= cmask
-        idx = np.flatnonzero(ok)
-        idx = idx[np.lexsort((self.movies.ids[idx], -sim[idx]))][: max(0, int(n))]
-        return [(int(self.movies.ids[j]), float(sim[j])) for j in idx]
+        return similar_movies(self, movie_id, n, candidates)
 
     # ------------------------------------------------------------------ fold-in & explain
     def _targets(self, movies: np.ndarray, vals: np.ndarray) -> np.ndarray:
         return vals - self.means[movies] - self.bi[movies]
 
     def _extra_design(self, u: int) -> tuple[np.ndarray, np.ndarray]:
-        """(feature rows, targets) of member u's ratings on movies the model does not know:
-        the prior's factors and baseline when linked, else a zero row (bias only)."""
+        """(feature rows, targets) of member u's ratings on movies the model does not know
+        (``member_row.extra_design``)."""
         ids, vals = self._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
-        k = self.X.shape[1]
-        rows = np.zeros((ids.size, k))
-        base = np.full(ids.size, self.global_mean)
-        if self.prior is not None and ids.size:
-            p = self.prior.lookup(ids)
-            hit = p >= 0
-            if k == self.prior.features:
-                rows[hit] = self.prior.factors[p[hit]]
-            base[hit] += self.prior.offsets[p[hit]]
-        return rows, vals - base
+        return extra_design(self, ids, vals)
+
+    def member_row(self, user_id, movie_ids, scores) -> MemberRow:
+        """The member's row solved from their complete current ratings, without changing
+        the model (X, biases, means fixed; ``member_row.py``)."""
+        self._check()
+        return member_row(self, user_id, movie_ids, scores)
 
     def fold_in(self, user_id, movie_ids, scores) -> None:
-        """Set a member's ratings and re-solve only their row (X, biases, means stay fixed).
+        """Set a member's ratings and re-solve only their row: ``member_row`` written into the
+        model (``apply_row``; a new member gets a row, a known member's is replaced).
 
         ``movie_ids``/``scores`` are the member's complete current ratings. Ratings on movies
-        the model does not know count too: with a taste prior, linked movies enter with the
-        prior's factors and baseline; otherwise they inform the member's bias (rating minus the
-        guild mean). A new member gets a row; a known member's row is replaced.
-        """
-        self._check()
-        cfg = self.config
-        ids = np.asarray(movie_ids, dtype=np.int64).ravel()
-        vals = np.clip(np.asarray(scores, dtype=np.float64).ravel(), *cfg.scale) / cfg.unit
-        if ids.size:
-            _, last = np.unique(ids[::-1], return_index=True)
-            keep = np.sort(ids.size - 1 - last)
-            ids, vals = ids[keep], vals[keep]
-        mi_all = self.movies.lookup(ids)
-        ok = mi_all >= 0
-        mi, kvals = mi_all[ok], vals[ok]
-        u = self.users.get(user_id)
-        if u < 0:
-            u = self.users.append(int(user_id))
-            self.T = np.vstack([self.T, np.zeros((1, self.T.shape[1]), self.T.dtype)])
-            self.bu = np.append(self.bu, self.bu.dtype.type(0))
-            self._r_ptr = np.append(self._r_ptr, self._r_ptr[-1])
-            np.add.at(self.support_counts, mi, 1)
-        elif self._lists_known or u in self._overrides:
-            np.subtract.at(self.support_counts, self._rated(u)[0], 1)
-            np.add.at(self.support_counts, mi, 1)
-        # else: a model loaded without rating lists already counts this member's (saved)
-        # ratings in support_counts; they stay until the next fit rather than count twice.
-        self._overrides[u] = (mi, kvals)
-        self._extra[u] = (ids[~ok], vals[~ok])
-        rows_x, t_x = self._extra_design(u)
-        Xr = np.vstack([self.X[mi].astype(np.float64), rows_x])
-        t = np.concatenate([self._targets(mi, kvals), t_x])
-        if t.size == 0:
-            self.T[u] = 0
-            self.bu[u] = 0
-            return
-        theta, b = foldin.solve_member(Xr, t, cfg.reg, cfg.reg_bias)
-        self.T[u] = theta
-        self.bu[u] = b
+        the model does not know count too (the prior's factors and baseline when linked, else
+        the member's bias)."""
+        apply_row(self, self.member_row(user_id, movie_ids, scores))
 
     def explain(self, user_id, movie_id, top: int = 1) -> list[tuple[int, float, float]]:
-        """Which of the member's own ratings put ``movie_id`` on their list.
-
-        Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)``, strongest first,
-        only movies the member rated at or above their own average rating (liking X is a
-        reason; having disliked Y is not one a member believes). ``weight`` is that rated
-        movie's positive contribution to the ranking blend for this pick, every part of it
-        (item-item, guild and prior, and the rating model), in standard deviations of the
-        member's scores (``reasons.py``). Rated movies the guild model does not know can be
-        reasons.
-        """
-        from .reasons import contributions
+        """Which of the member's own ratings put ``movie_id`` on their list: up to ``top``
+        ``(rated_movie_id, rating, weight)``, strongest first (``reasons.explain_pick``)."""
+        from .reasons import explain_pick
 
         self._check()
-        u, i = self.users.get(user_id), self.movies.get(movie_id)
-        if u < 0 or i < 0:
-            return []
-        ids, ratings, C, _parts = contributions(self, u, np.array([i]))
-        if ids.size == 0:
-            return []
-        c = C[:, 0]
-        liked = ratings >= ratings.mean() - 1e-9
-        order = np.lexsort((ids, -ratings, -c))
-        order = order[liked[order] & (c[order] > 0)][: max(0, int(top))]
-        return [(int(ids[j]), float(ratings[j] * self.config.unit), float(c[j])) for j in order]
+        return explain_pick(self, user_id, movie_id, top)
 
     # ------------------------------------------------------------------ persistence
     def to_bytes(self) -> bytes:

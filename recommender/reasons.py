@@ -150,3 +150,46 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
         else:
             out_kind[t] = KINDS.index("enjoy")
     return Reasons(out_id, out_rating, out_weight, out_kind)
+
+
+def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1) -> Reasons:
+    """Why each movie is on the member's list (``pick_reasons``): a ``Reasons`` aligned to
+    ``movie_ids`` (unknown member or movies: no reason)."""
+    ids = np.asarray(movie_ids, dtype=np.int64).ravel()
+    u = model.users.get(user_id)
+    i = model.movies.lookup(ids)
+    out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
+                  np.zeros(ids.size), np.full(ids.size, 3, np.int8))
+    known = np.flatnonzero(i >= 0) if u >= 0 else np.zeros(0, np.int64)
+    if known.size:
+        got = pick_reasons(model, u, i[known], min_weight)
+        for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind),
+                                (got.movie_id, got.rating, got.weight, got.kind),
+                                strict=True):
+            mine[known] = theirs
+    return out
+
+
+def explain_pick(model: CFModel, user_id, movie_id,
+                 top: int = 1) -> list[tuple[int, float, float]]:
+    """Which of the member's own ratings put ``movie_id`` on their list.
+
+    Returns up to ``top`` tuples ``(rated_movie_id, rating, weight)``, strongest first,
+    only movies the member rated at or above their own average rating (liking X is a
+    reason; having disliked Y is not one a member believes). ``weight`` is that rated
+    movie's positive contribution to the ranking blend for this pick, every part of it
+    (item-item, guild and prior, and the rating model), in standard deviations of the
+    member's scores (``contributions``). Rated movies the guild model does not know can be
+    reasons.
+    """
+    u, i = model.users.get(user_id), model.movies.get(movie_id)
+    if u < 0 or i < 0:
+        return []
+    ids, ratings, C, _parts = contributions(model, u, np.array([i]))
+    if ids.size == 0:
+        return []
+    c = C[:, 0]
+    liked = ratings >= ratings.mean() - 1e-9
+    order = np.lexsort((ids, -ratings, -c))
+    order = order[liked[order] & (c[order] > 0)][: max(0, int(top))]
+    return [(int(ids[j]), float(ratings[j] * model.config.unit), float(c[j])) for j in order]

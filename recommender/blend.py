@@ -1,0 +1,358 @@
+"""The ranking blend as parts: the rating model ("enjoy"), the guild's item-item model
+("pick"), the taste prior's item-item model ("prior") and popularity, combined by a `Blend`.
+
+Every part has its own config (a frozen dataclass read from ``ModelConfig``, where the values
+are documented and tuned), a weight that may depend on the evidence, and raw scores for a batch
+of members over every movie of a fitted ``CFModel``:
+
+    rank = sum over parts of weight * z(raw scores)      (z: per member, ``zscore_rows``)
+
+* ``EnjoyPart``: the rating model's prediction, weight ``blend_enjoy``.
+* ``PickPart``: EASE on who rated what (``implicit.py``), each rated movie weighted by how much
+  the member liked it (``liking``); weight ``blend_pick`` times the fit's measured
+  ``pick_evidence`` (``implicit.pick_lift``).
+* ``PriorPart``: the taste prior's item-item weights into the guild's movies; per-movie weight
+  ``blend_prior_pick * e / (e + guild co-raters)``, e = ``prior_evidence`` (``weights``).
+* ``PopularityPart``: log(1 + guild ratings); per-member weight ``blend_popularity + pop_cold
+  * (c / (c + n)) ** pop_cold_power`` (n the member's ratings, c ``pop_cold_ratings``).
+
+A weight is a number, a per-movie row (1 x movies) or a per-member column (batch x 1);
+``CFModel.part_weight`` reads any of them for one member. A part that has nothing to say for a
+model (no item-item weights, no prior, a zero weight) is left out of the blend. Each part's
+``scores(model, user_ids)`` gives its batch scores with their ids, ``(movie_ids, scores)``
+(batch x movies); ``Blend.scores`` the blend's. A new signal is a new part here, nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+from .implicit import ItemItem, pick_lift, zscore_rows
+from .types import ModelConfig
+
+if TYPE_CHECKING:
+    from .model import CFModel
+
+Weight = float | np.ndarray
+Parts = dict[str, tuple[Weight, np.ndarray]]
+
+
+class Part(Protocol):
+    """One signal of the blend (see the module docstring)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def weight(self, model: CFModel, u: np.ndarray) -> Weight: ...
+
+    def active(self, model: CFModel, weight: Weight) -> bool: ...
+
+    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray: ...
+
+
+def liking(vals: np.ndarray, rating_weight: float) -> np.ndarray:
+    """Weight of each rated movie in the member's "will pick" input row:
+    1 + rating_weight * (rating - member's mean rating), in rating units, >= 0."""
+    if not rating_weight or vals.size == 0:
+        return np.ones(vals.size)
+    return np.maximum(1.0 + rating_weight * (vals - vals.mean()), 0.0)
+
+
+def member_ratings_count(model: CFModel, u: np.ndarray) -> np.ndarray:
+    """Ratings of each member index (movies the model knows plus folded-in others)."""
+    out = np.zeros(u.size)
+    for r, x in enumerate(u.tolist()):
+        if x >= 0:
+            extra = model._extra.get(x)
+            out[r] = model._rated(x)[0].size + (extra[0].size if extra is not None else 0)
+    return out
+
+
+def _batch(model: CFModel, part: Part, user_ids) -> tuple[np.ndarray, np.ndarray]:
+    u = model.users.lookup(np.asarray(user_ids, dtype=np.int64).ravel())
+    return model.movies.ids.copy(), part.raw(model, u)
+
+
+@dataclass(frozen=True)
+class EnjoyConfig:
+    weight: float = 0.3
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> EnjoyConfig:
+        return cls(cfg.blend_enjoy)
+
+
+@dataclass(frozen=True)
+class EnjoyPart:
+    """The rating model's plain prediction (units) of every movie."""
+
+    config: EnjoyConfig
+    name: str = "enjoy"
+
+    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+        return self.config.weight
+
+    def active(self, model: CFModel, weight: Weight) -> bool:
+        return True
+
+    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        return model._enjoy(u, penalty=False)
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        return _batch(model, self, user_ids)
+
+
+@dataclass(frozen=True)
+class PickConfig:
+    weight: float = 1.0
+    rating_weight: float = 0.5
+    ease_lambda: float = 400.0
+    ease_items: int = 1000
+    ease_topk: int = 100
+    lift_full: float = 3.0
+    seed: int = 0
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> PickConfig:
+        return cls(cfg.blend_pick, cfg.pick_rating_weight, cfg.ease_lambda, cfg.ease_items,
+                   cfg.ease_topk, cfg.pick_lift_full, cfg.seed)
+
+
+@dataclass(frozen=True)
+class PickPart:
+    """The guild's item-item model on the members' rated sets, weighted by liking."""
+
+    config: PickConfig
+    name: str = "pick"
+
+    def fit(self, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int) -> tuple[ItemItem, float]:
+        """The item-item model of (member index, movie index) pairs and its evidence: the
+        weight factor clip((lift - 1) / (lift_full - 1), 0, 1) from how much better than
+        chance it finds held-out ratings (``implicit.pick_lift``; 1 when not measured)."""
+        c = self.config
+        ii = ItemItem.fit(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
+                          topk=c.ease_topk, distinct=True)
+        evidence = 1.0
+        if c.lift_full > 1 and ii.W.nnz:
+            lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
+                             topk=c.ease_topk, seed=c.seed)
+            if lift is not None:
+                evidence = float(np.clip((lift - 1.0) / (c.lift_full - 1.0), 0.0, 1.0))
+        return ii, evidence
+
+    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+        return self.config.weight * getattr(model, "pick_evidence", 1.0)
+
+    def active(self, model: CFModel, weight: Weight) -> bool:
+        return bool(weight) and bool(model._implicit().W.nnz)
+
+    def rated_matrix(self, model: CFModel, u: np.ndarray) -> sp.csr_matrix:
+        """Liking-weighted rated sets (batch x movies) of member indexes ``u`` (-1 = nobody)."""
+        rows, cols, data = [], [], []
+        for r, x in enumerate(u.tolist()):
+            if x >= 0:
+                mi, vals = model._rated(x)
+                rows.append(np.full(mi.size, r))
+                cols.append(mi)
+                data.append(liking(vals, self.config.rating_weight))
+        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        data_a = np.concatenate(data) if data else np.zeros(0)
+        return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
+                             shape=(u.size, len(model.movies)))
+
+    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        return model._implicit().scores(self.rated_matrix(model, u))
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        return _batch(model, self, user_ids)
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    weight: float = 2.5
+    evidence: float = 10.0
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> PriorConfig:
+        return cls(cfg.blend_prior_pick, cfg.prior_evidence)
+
+
+@dataclass(frozen=True)
+class PriorPart:
+    """The taste prior's item-item weights, strongest on movies the guild knows little of."""
+
+    config: PriorConfig
+    name: str = "prior"
+
+    def weights(self, model: CFModel) -> np.ndarray:
+        """Per-movie weight: ``weight * e / (e + n)`` with n the movie's guild co-raters
+        (members who rated it) and e ``evidence`` (a fixed weight when e is infinite)."""
+        e = float(self.config.evidence)
+        n = model.support_counts.astype(np.float64)
+        if not np.isfinite(e):
+            return np.full(n.size, float(self.config.weight))
+        return self.config.weight * e / (e + n + 1e-12)
+
+    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+        return self.weights(model)[None, :]
+
+    def active(self, model: CFModel, weight: Weight) -> bool:
+        return bool(model.prior is not None and self.config.weight and self.config.evidence
+                    and model.prior.implicit.W.nnz)
+
+    def rated_matrix(self, model: CFModel, u: np.ndarray) -> sp.csr_matrix | None:
+        """0/1 rated sets over the prior's movies: model movies + unknown linked movies."""
+        if model.prior is None:
+            return None
+        rows, cols = [], []
+        for r, x in enumerate(u.tolist()):
+            if x < 0:
+                continue
+            p = model._p_row[model._rated(x)[0]]
+            extra = model._extra.get(x)
+            if extra is not None and extra[0].size:
+                p = np.concatenate([p, model.prior.lookup(extra[0])])
+            p = np.unique(p[p >= 0])
+            rows.append(np.full(p.size, r))
+            cols.append(p)
+        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        return sp.csr_matrix((np.ones(rows_a.size, np.float32), (rows_a, cols_a)),
+                             shape=(u.size, len(model.prior)))
+
+    def columns(self, model: CFModel) -> sp.csr_matrix:
+        """The prior's weights into the guild's linked movies (kept on the model)."""
+        if model._prior_cols is None:
+            linked = model._p_row >= 0
+            model._prior_cols = model.prior.implicit.W[:, model._p_row[linked]].tocsr()
+        return model._prior_cols
+
+    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
+        linked = model._p_row >= 0
+        cols = self.columns(model)
+        R = self.rated_matrix(model, u)
+        S = (R @ cols).toarray()
+        full = np.zeros((u.size, len(model.movies)))
+        full[:, linked] = S
+        return full
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        return _batch(model, self, user_ids)
+
+
+@dataclass(frozen=True)
+class PopularityConfig:
+    weight: float = 0.0
+    cold: float = 100.0
+    cold_ratings: float = 2.0
+    cold_power: float = 2.0
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> PopularityConfig:
+        return cls(cfg.blend_popularity, cfg.pop_cold, cfg.pop_cold_ratings, cfg.pop_cold_power)
+
+
+@dataclass(frozen=True)
+class PopularityPart:
+    """The guild's most-rated movies, carrying members with few ratings."""
+
+    config: PopularityConfig
+    name: str = "popularity"
+
+    def weights(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        """Per-member weight: ``weight + cold * (c / (c + n)) ** cold_power``."""
+        cfg = self.config
+        n = member_ratings_count(model, u)
+        c = float(cfg.cold_ratings)
+        return cfg.weight + cfg.cold * (c / (c + n + 1e-12)) ** cfg.cold_power
+
+    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+        return self.weights(model, u)[:, None]
+
+    def active(self, model: CFModel, weight: Weight) -> bool:
+        return bool(np.any(np.asarray(weight) > 0))
+
+    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        pop = np.log1p(model.support_counts.astype(np.float64))
+        return np.repeat(pop[None, :], u.size, axis=0)
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        return _batch(model, self, user_ids)
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The parts, in blend order, each with its own config."""
+
+    enjoy: EnjoyPart
+    pick: PickPart
+    prior: PriorPart
+    popularity: PopularityPart
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> Blend:
+        return cls(EnjoyPart(EnjoyConfig.of(cfg)), PickPart(PickConfig.of(cfg)),
+                   PriorPart(PriorConfig.of(cfg)), PopularityPart(PopularityConfig.of(cfg)))
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return (self.enjoy, self.pick, self.prior, self.popularity)
+
+    def raw_parts(self, model: CFModel, u: np.ndarray) -> Parts:
+        """name -> (weight, raw scores batch x movies) of each active part for member
+        indexes ``u``."""
+        out: Parts = {}
+        for part in self.parts:
+            weight = part.weight(model, u)
+            if part.active(model, weight):
+                out[part.name] = (weight, part.raw(model, u))
+        return out
+
+    def combine(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+        """The blend (batch x movies) of member indexes ``u``: sum of weight * z(scores)."""
+        out = np.zeros((u.size, len(model.movies)))
+        for w, S in self.raw_parts(model, u).values():
+            out += w * zscore_rows(S)
+        return out
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        """(movie ids, blend scores batch x movies) of members by id (unknown: popularity,
+        as ``CFModel.rank_scores``)."""
+        u = model.users.lookup(np.asarray(user_ids, dtype=np.int64).ravel())
+        return model.movies.ids.copy(), model.rank_scores(u, 0)
+
+    def avoid_penalty(self, model: CFModel, u: int, avoid: np.ndarray) -> np.ndarray:
+        """What "not interested" in the movies ``avoid`` (ids) takes off member index u's
+        blend: each counts in the item-item parts (guild and prior) like a rated movie with a
+        negative weight, -1, so movies picked by the same people sink with it. Same units as
+        the blend (each part's standard deviations)."""
+        nm = len(model.movies)
+        out = np.zeros(nm)
+        a = model.movies.lookup(np.asarray(avoid, dtype=np.int64))
+        a = a[a >= 0]
+        if a.size == 0:
+            return out
+        parts = self.raw_parts(model, np.array([u]))
+        if "pick" in parts:
+            w, S = parts["pick"]
+            sd = float(S.std())
+            if sd > 1e-12:
+                pull = np.asarray(model._implicit().W[a].sum(axis=0)).ravel()
+                out += (w / sd) * (pull - pull.mean())
+        if "prior" in parts:
+            w_row, S = parts["prior"]
+            w = model.part_weight(w_row)
+            sd = float(S.std())
+            p = np.unique(model._p_row[a][model._p_row[a] >= 0])
+            if sd > 1e-12 and p.size:
+                pull = np.zeros(nm)
+                pull[model._p_row >= 0] = np.asarray(
+                    self.prior.columns(model)[p].sum(axis=0)).ravel()
+                out += (w / sd) * (pull - pull.mean())
+        return out

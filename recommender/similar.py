@@ -1,0 +1,67 @@
+"""Similar movies of a fitted model: "more like this" with a calibrated similarity
+(``CFModel.similar``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CFModel
+
+_MIN_FEATURE_NORM = 1e-6  # feature vectors shorter than this count as "not learned"
+
+
+def similar_movies(model: CFModel, movie_id, n: int = 10,
+                   candidates=None) -> list[tuple[int, float]]:
+    """Movies most like ``movie_id``, with a calibrated similarity in [0, 1).
+
+    Evidence is the number of members who rated both (guild co-raters, plus the taste
+    prior's when given). similarity = mean(max(0, feature cosine), co-rating cosine)
+    * n / (n + similar_shrink), with the co-rating cosine n / sqrt(c_i c_j) over the pooled
+    rating counts (the feature cosine is left out when the fit learned no features). Only
+    movies with min support, at least 2 co-raters and a similarity >= ``similar_min`` are
+    returned: an empty list means "not enough ratings yet", never noise.
+    """
+    model._check()
+    cfg = model.config
+    i = model.movies.get(movie_id)
+    if i < 0:
+        return []
+    nm = len(model.movies)
+    ii = model._implicit()
+    n_co = np.zeros(nm)
+    col = ii.co[:, [i]].toarray().ravel() if ii.co.nnz else np.zeros(nm)
+    row = ii.co[[i], :].toarray().ravel() if ii.co.nnz else np.zeros(nm)
+    n_co += np.maximum(col, row)
+    counts = model.support_counts.astype(np.float64).copy()
+    if model.prior is not None and model._p_row[i] >= 0:
+        linked = model._p_row >= 0
+        pc = model.prior.implicit.co
+        pi = int(model._p_row[i])
+        pcol = np.maximum(pc[:, [pi]].toarray().ravel(), pc[[pi], :].toarray().ravel())
+        n_co[linked] += pcol[model._p_row[linked]]
+        counts[linked] += model.prior.counts[model._p_row[linked]]
+    if counts[i] < 2:
+        return []
+    cos_imp = n_co / np.sqrt(np.maximum(counts * counts[i], 1.0))
+    X = model.X.astype(np.float64)
+    norms = np.linalg.norm(X, axis=1) if X.shape[1] else np.zeros(nm)
+    placed = norms > max(_MIN_FEATURE_NORM, 1e-3 * float(norms.max(initial=0.0)))
+    if placed[i]:
+        cos_f = np.where(placed, X @ X[i] / (np.where(placed, norms, 1.0) * norms[i]), 0.0)
+        sim = 0.5 * (np.maximum(cos_f, 0.0) + cos_imp)
+    else:
+        sim = cos_imp
+    sim = sim * n_co / (n_co + cfg.similar_shrink)
+    ok = (model.evidence() >= model.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
+    ok[i] = False
+    if candidates is not None:
+        cmask = np.zeros_like(ok)
+        ci = model.movies.lookup(np.fromiter(candidates, dtype=np.int64))
+        cmask[ci[ci >= 0]] = True
+        ok &= cmask
+    idx = np.flatnonzero(ok)
+    idx = idx[np.lexsort((model.movies.ids[idx], -sim[idx]))][: max(0, int(n))]
+    return [(int(model.movies.ids[j]), float(sim[j])) for j in idx]
