@@ -287,7 +287,7 @@ class VoteView(discord.ui.View):
                     self.tally.vote(voter.id, index)
                 else:
                     others += 1
-        return (f" {plural(others, 'vote')} from members who were not invited did not count."
+        return (f" {plural(others, 'vote')} from members who are not attendees did not count."
                 if others else "")
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:

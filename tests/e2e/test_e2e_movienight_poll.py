@@ -70,7 +70,7 @@ async def test_a_poll_night_with_three_members(env: Env) -> None:
     await (await env.emu.click(env.alice, listing, listing.buttons[0]["custom_id"])).response()
     done = await _closed(env, listing)
     assert f"Movie night pick: **{labels[1]}** with 2 votes" in done.content
-    assert "2 votes from members who were not invited did not count" in done.content
+    assert "2 votes from members who are not attendees did not count" in done.content
     assert env.emu.message(poll.id).poll["results"]["is_finalized"]
     for member in (env.alice, env.bob, env.carol):
         listed = await env.storage.watchlist(env.guild.id, member.id)
@@ -131,3 +131,28 @@ def test_a_tie_is_broken_by_the_score() -> None:
     tally.vote(2, 1)
     tally.vote(3, 2)
     assert tally.tied() == [0, 1, 2] and tally.winner() == 1
+
+
+async def test_under_hidden_ratings_the_poll_follows_the_join_step(env: Env) -> None:
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    reply = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2)
+    join = next(b for b in reply.buttons if b["label"] == "Join")
+    await (await env.emu.click(env.bob, reply, join["custom_id"])).response()
+    start = next(b for b in reply.buttons if b["label"] == "Start the vote")
+    started = await env.emu.click(env.alice, reply, start["custom_id"])
+    await started.response()
+    poll = await env.emu.wait_until(
+        lambda: started.followup_replies and started.followup_replies[0], 10.0, "the poll")
+    listing = await env.emu.wait_until(
+        lambda: (m := env.emu.message(reply.id)) is not None and m.embed is not None and m,
+        10.0, "the list")
+    labels = _labels(listing)
+    assert env.emu.message(poll.id).poll_answers == labels
+    await env.emu.poll_vote(env.bob, poll.id, 2)
+    await env.emu.poll_vote(env.carol, poll.id, 1)  # did not join: does not count
+    end = next(b for b in listing.buttons if b["label"] == "End vote")
+    await (await env.emu.click(env.alice, listing, end["custom_id"])).response()
+    done = await _closed(env, listing)
+    assert f"Movie night pick: **{labels[1]}** with 1 vote" in done.content
+    assert "1 vote from members who are not attendees did not count" in done.content
