@@ -47,7 +47,7 @@ from bot.domain.models import Movie
 from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
 from bot.domain.plural import plural
 from bot.domain.watch import JUSTWATCH
-from bot.i18n import _
+from bot.i18n import N_, _, current, ngettext, number, speaking
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import (
     MAX_CANDIDATES,
@@ -81,16 +81,15 @@ POLL_ANSWER_MAX = 55  # Discord's limit on a poll answer's text
 POLL_EXPIRED = 520001  # Discord's error code: the poll has ended already
 JOIN_SECONDS = 600.0  # the Join message (hidden ratings) expires after this
 DEFAULT_CANDIDATES = 4
-CANDIDATES = InRange(MIN_CANDIDATES, MAX_CANDIDATES,
-                     f"Vote on {MIN_CANDIDATES} to {MAX_CANDIDATES} movies.")
-HOURS = InRange(1, MAX_POLL_HOURS, f"A vote lasts 1 to {MAX_POLL_HOURS} hours.")
+CANDIDATES = InRange(MIN_CANDIDATES, MAX_CANDIDATES, N_("Vote on {low} to {high} movies."))
+HOURS = InRange(1, MAX_POLL_HOURS, N_("A vote lasts {low} to {high} hours."))
 MAX_ATTENDEES = 25
 MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
 COLOUR = discord.Colour.gold()
 
 
 def _names(members: dict[int, str]) -> str:
-    return ", ".join(members.values()) or "nobody yet"
+    return ", ".join(members.values()) or _("nobody yet")
 
 
 async def _post(interaction: discord.Interaction, **fields: Any) -> discord.InteractionMessage:
@@ -126,15 +125,19 @@ def result_text(picks: NightPicks, tally: Tally, winner_index: int, *,
     decided. With an `event`, the watchlists are those of the event's interested members."""
     winner = picks.candidates[winner_index].movie
     votes = tally.counts()[winner_index]
-    text = f"🎬 Movie night pick: **{movie_label(winner)}** with {plural(votes, 'vote')}."
+    text = "🎬 " + ngettext("Movie night pick: **{movie}** with {n} vote.",
+                           "Movie night pick: **{movie}** with {n} votes.", votes).format(
+        movie=movie_label(winner), n=number(votes))
     if not event:
-        text += " It goes on the watchlists of those who took part."
+        text += " " + _("It goes on the watchlists of those who took part.")
     tied = tally.tied()
     if len(tied) > 1:
         others = ", ".join(f"**{movie_label(picks.candidates[i].movie, 80)}**"
                            for i in tied if i != winner_index)
-        text += (f" It tied with {others}; the group's score "
-                 f"({stars(round(picks.candidates[winner_index].score, 1))}) broke the tie.")
+        text += " " + _("It tied with {others}; the group's score ({score}) broke the "
+                        "tie.").format(others=others,
+                                       score=stars(round(picks.candidates[winner_index].score,
+                                                         1)))
     return text
 
 
@@ -163,6 +166,9 @@ class VoteView(discord.ui.View):
         (a restarted bot re-attaches the view); `votes`: button votes restored."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
+        # The public message stays in the starter's language whoever votes (a member's own
+        # language is for what only they see).
+        self.language = current()
         self.night_id = night_id
         self.channel_id = channel_id
         self.event = event  # `when:`: the winner becomes a scheduled event
@@ -188,7 +194,7 @@ class VoteView(discord.ui.View):
         for button in self.buttons:
             self.add_item(button)
         end: discord.ui.Button[VoteView] = discord.ui.Button(
-            label="End vote", style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1,
+            label=_("End vote"), style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1,
             custom_id=f"movienight:{night_id}:end")
         end.callback = self.end  # type: ignore[method-assign]
         self.add_item(end)
@@ -224,12 +230,16 @@ class VoteView(discord.ui.View):
             button.disabled = self.closed
 
     def embed(self) -> discord.Embed:
+        with speaking(self.language):
+            return self._embed()
+
+    def _embed(self) -> discord.Embed:
         lines = []
         for i, c in enumerate(self.picks.candidates):
-            genres = ", ".join(c.movie.genres[:3]) or "no genre listed"
+            genres = ", ".join(c.movie.genres[:3]) or _("no genre listed")
             line = f"{i + 1}. **{movie_label(c.movie, 100)}** — {safe(genres, 60)}"
             if self.picks.personal:
-                line += f" · group score {stars(round(c.score, 1))}"
+                line += " · " + _("group score {score}").format(score=stars(round(c.score, 1)))
             if c.new_here:
                 line += f" · {_(NEW_HERE)}"
             if c.movie.id in self.picks.where:
@@ -238,26 +248,35 @@ class VoteView(discord.ui.View):
         if self.picks.where:
             lines.append(f"*{JUSTWATCH}*")
         voted = len(self.tally.votes)
-        head = [f"Attendees: {_names(self.attendees)}",
-                "None of you has rated these" + ("." if self.picks.personal else
-                                                  " (the server's favourites: the group is "
-                                                  "new to me).")]
+        closes = f"<t:{int(self.closes_at)}:R>"
+        head = [_("Attendees: {names}").format(names=_names(self.attendees)),
+                _("None of you has rated these.") if self.picks.personal else
+                _("None of you has rated these (the server's favourites: the group is new to "
+                  "me).")]
         if not self.closed and self.is_poll:
-            head.append(f"Vote in the poll below (only the attendees' votes count). Closes "
-                        f"<t:{int(self.closes_at)}:R>, or sooner if ended by {self.starter_name}.")
+            head.append(_("Vote in the poll below (only the attendees' votes count). Closes "
+                          "{when}, or sooner if ended by {starter}.").format(
+                when=closes, starter=self.starter_name))
         elif not self.closed:
-            head.append(f"Vote below: one vote each, press another to change it. Closes "
-                        f"<t:{int(self.closes_at)}:R>, or sooner if ended by {self.starter_name}.")
-        embed = discord.Embed(title=f"Movie night with {self.starter_name}"[:256],
+            head.append(_("Vote below: one vote each, press another to change it. Closes "
+                          "{when}, or sooner if ended by {starter}.").format(
+                when=closes, starter=self.starter_name))
+        embed = discord.Embed(title=_("Movie night with {starter}").format(
+                                  starter=self.starter_name)[:256],
                               description="\n".join([*head, "", *lines])[:4000],
                               colour=COLOUR)
         if not self.is_poll or self.closed:
-            embed.set_footer(text=f"{voted} of {plural(len(self.attendees), 'attendee')} voted")
+            embed.set_footer(text=ngettext("{voted} of {n} attendee voted",
+                                           "{voted} of {n} attendees voted",
+                                           len(self.attendees)).format(
+                voted=number(voted), n=number(len(self.attendees))))
         return embed
 
     def poll(self, hours: int) -> discord.Poll:
         """The native poll of this vote: one answer per candidate, in the list's order."""
-        poll = discord.Poll(question="Movie night: which one do we watch?",
+        with speaking(self.language):
+            question = _("Movie night: which one do we watch?")
+        poll = discord.Poll(question=question,
                             duration=datetime.timedelta(hours=hours))
         for candidate in self.picks.candidates:
             poll.add_answer(text=poll_answer(candidate.movie))
@@ -272,7 +291,7 @@ class VoteView(discord.ui.View):
         try:
             ended = await message.end_poll()
         except discord.NotFound:
-            return " (the poll message was deleted)"
+            return " " + _("(the poll message was deleted)")
         except discord.HTTPException as error:
             if error.code != POLL_EXPIRED:
                 raise
@@ -287,19 +306,21 @@ class VoteView(discord.ui.View):
                     self.tally.vote(voter.id, index)
                 else:
                     others += 1
-        return (f" {plural(others, 'vote')} from members who are not attendees did not count."
-                if others else "")
+        return (" " + ngettext("{n} vote from members who are not attendees did not count.",
+                               "{n} votes from members who are not attendees did not count.",
+                               others).format(n=number(others)) if others else "")
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.closed:
-            await send_ephemeral(interaction, "This vote is closed.")
+            await send_ephemeral(interaction, _("This vote is closed."))
             return False
         return True
 
     async def vote(self, interaction: discord.Interaction, index: int) -> None:
         if interaction.user.id not in self.attendees:
-            await send_ephemeral(interaction, "This vote is for the movie night's attendees: "
-                                              f"{_names(self.attendees)}.")
+            await send_ephemeral(interaction, _("This vote is for the movie night's attendees: "
+                                                "{names}.").format(
+                names=_names(self.attendees)))
             return
         self.tally.vote(interaction.user.id, index)
         await self.nights.record_vote(self.guild_id, self.night_id, interaction.user.id, index)
@@ -309,8 +330,9 @@ class VoteView(discord.ui.View):
 
     async def end(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.starter_id:
-            await send_ephemeral(interaction, f"Only {self.starter_name}, who started this "
-                                              "movie night, can end the vote.")
+            await send_ephemeral(interaction, _("Only {starter}, who started this movie night, "
+                                                "can end the vote.").format(
+                starter=self.starter_name))
             return
         await self.close(interaction)
 
@@ -345,7 +367,12 @@ class VoteView(discord.ui.View):
             task.add_done_callback(_redraw)
 
     async def close(self, interaction: discord.Interaction | None) -> None:
-        """Close the vote, announce the winner and add it to the attendees' watchlists."""
+        """Close the vote, announce the winner and add it to the attendees' watchlists (in the
+        starter's language, like the vote's message)."""
+        with speaking(self.language):
+            await self._close(interaction)
+
+    async def _close(self, interaction: discord.Interaction | None) -> None:
         if self.closed:
             return
         self.closed = True
@@ -363,7 +390,7 @@ class VoteView(discord.ui.View):
         winner_index = self.tally.winner()
         embed = self.embed()
         if winner_index is None:
-            result = "The vote closed without votes, so there is no winner this time."
+            result = _("The vote closed without votes, so there is no winner this time.")
         elif self.event is not None:
             winner = self.picks.candidates[winner_index].movie
             result = result_text(self.picks, self.tally, winner_index, event=True)
@@ -381,10 +408,12 @@ class VoteView(discord.ui.View):
             winner = self.picks.candidates[winner_index].movie
             where = (await self.nights.where(self.guild_id, [winner])).get(winner.id)
             if where:
-                note += f"\nWhere to watch it: {safe(where, 300)}. {JUSTWATCH}"
+                note += "\n" + _("Where to watch it: {where}.").format(
+                    where=safe(where, 300)) + f" {JUSTWATCH}"
         result = (result + note)[:2000]
         await self.nights.closed(self.guild_id, self.night_id)
-        embed.title = f"Movie night with {self.starter_name}: closed"[:256]
+        embed.title = _("Movie night with {starter}: closed").format(
+            starter=self.starter_name)[:256]
         if interaction is not None and slow:
             await interaction.edit_original_response(content=result, embed=embed, view=self,
                                                      allowed_mentions=NO_PINGS)
@@ -408,6 +437,8 @@ class JoinView(discord.ui.View):
                  invited: dict[int, str], candidates: int, hours: int | None = None,
                  event: EventPlan | None = None, allowed: set[int] | None = None) -> None:
         super().__init__(timeout=JOIN_SECONDS)
+        self.language = current()  # the public prompt's, whoever presses Join
+        self.join.label, self.start.label = _("Join"), _("Start the vote")
         self.hours = hours
         self.event = event
         self.allowed = allowed
@@ -423,16 +454,17 @@ class JoinView(discord.ui.View):
         self.nights = cog.bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
 
     def prompt(self) -> str:
-        invited = [n for uid, n in self.invited.items() if uid not in self.joined]
-        text = (f"A movie night, planned by **{self.starter_name}**. This server keeps "
-                "ratings private, so only those who press **Join** count: the picks will "
-                "leave out every movie you rated (nobody sees your scores), and you get a "
-                f"vote. Only {self.starter_name} can press **Start the vote**, once everyone "
-                "is in.\n"
-                f"Joined: {_names(self.joined)}")
-        if invited:
-            text += f"\nInvited: {', '.join(invited)}"
-        return text[:2000]
+        with speaking(self.language):
+            invited = [n for uid, n in self.invited.items() if uid not in self.joined]
+            text = _("A movie night, planned by **{starter}**. This server keeps ratings "
+                     "private, so only those who press **{join}** count: the picks will leave "
+                     "out every movie you rated (nobody sees your scores), and you get a vote. "
+                     "Only {starter} can press **{start}**, once everyone is in.").format(
+                starter=self.starter_name, join=_("Join"), start=_("Start the vote"))
+            text += "\n" + _("Joined: {names}").format(names=_names(self.joined))
+            if invited:
+                text += "\n" + _("Invited: {names}").format(names=", ".join(invited))
+            return text[:2000]
 
     def _close(self) -> None:
         self.finished = True
@@ -458,31 +490,32 @@ class JoinView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if self.finished:
-            await send_ephemeral(interaction, "This movie night has already started or ended.")
+            await send_ephemeral(interaction, _("This movie night has already started or ended."))
             return False
         return True
 
-    @discord.ui.button(label="Join", style=discord.ButtonStyle.success)
+    @discord.ui.button(label=N_("Join"), style=discord.ButtonStyle.success)
     async def join(self, interaction: discord.Interaction,
                    button: discord.ui.Button[JoinView]) -> None:
         if interaction.user.bot:
             return
         if len(self.joined) >= MAX_ATTENDEES and interaction.user.id not in self.joined:
-            await send_ephemeral(interaction, f"A movie night is for at most {MAX_ATTENDEES} "
-                                              "members.")
+            await send_ephemeral(interaction, _("A movie night is for at most {n} members.")
+                                 .format(n=MAX_ATTENDEES))
             return
         self.joined[interaction.user.id] = safe(interaction.user.display_name, 40)
         await interaction.response.edit_message(content=self.prompt(), view=self,
                                                 allowed_mentions=NO_PINGS)
 
-    @discord.ui.button(label="Start the vote", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=N_("Start the vote"), style=discord.ButtonStyle.primary)
     async def start(self, interaction: discord.Interaction,
                     button: discord.ui.Button[JoinView]) -> None:
         if interaction.user.id != self.starter_id:
-            await send_ephemeral(interaction, f"Only {self.starter_name} can start the vote.")
+            await send_ephemeral(interaction, _("Only {starter} can start the vote.").format(
+                starter=self.starter_name))
             return
         if len(self.joined) < 2:
-            await send_ephemeral(interaction, "Wait until at least one more member joined.")
+            await send_ephemeral(interaction, _("Wait until at least one more member joined."))
             return
         self._close()
         await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
@@ -497,9 +530,11 @@ class JoinView(discord.ui.View):
         self._close()
         message = self.message
         if message is not None:
+            with speaking(self.language):
+                text = _("This movie night expired before its vote started. Nobody's ratings "
+                         "were used.")
             await end_quietly(self.cog.bot, lambda: message.edit(
-                content="This movie night expired before its vote started. Nobody's ratings "
-                        "were used.", view=self, allowed_mentions=NO_PINGS))
+                content=text, view=self, allowed_mentions=NO_PINGS))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item[Any]) -> None:
@@ -569,7 +604,7 @@ class MovieNight(commands.Cog):
         guild = interaction.guild
         starter = interaction.user
         if guild is None or not isinstance(starter, discord.Member):
-            raise UserError("This command works in a server, not in direct messages.")
+            raise app_commands.NoPrivateMessage()
         filters = tonight_filters(runtime_max, min_year, max_year, certification, language,
                                   exclude_genre)
         allowed = await self._allowed(interaction, genre, source, filters)
@@ -577,7 +612,7 @@ class MovieNight(commands.Cog):
         if when is not None:
             event = await self.events.plan(interaction, when, voice, where, starter)
         elif where is not None:
-            raise UserError("`where` is the event's place: give `when` too.")
+            raise UserError(_("`where` is the event's place: give `when` too."))
         try:
             await self._plan(interaction, starter, voice, members, candidates, hours, event,
                              allowed)
@@ -601,8 +636,8 @@ class MovieNight(commands.Cog):
             nights.watch(guild_id, view)
             return
         if len(invited) < 2:
-            raise UserError("A movie night needs at least two people: mention others in "
-                            "`members`, or pick a voice channel with people in it.")
+            raise UserError(_("A movie night needs at least two people: mention others in "
+                              "`members`, or pick a voice channel with people in it."))
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
                              hours=hours, event=event, allowed=allowed)
 
@@ -635,7 +670,7 @@ class MovieNight(commands.Cog):
             voice = channel if isinstance(channel, discord.VoiceChannel) else None
         if voice is not None:
             if voice.guild.id != guild.id:
-                raise UserError("Pick a voice channel of this server.")
+                raise UserError(_("Pick a voice channel of this server."))
             for present in voice.members:
                 if not present.bot:
                     invited.setdefault(present.id, safe(present.display_name, 40))
@@ -643,13 +678,13 @@ class MovieNight(commands.Cog):
         if members is not None:
             ids = list(dict.fromkeys(int(i) for i in MENTION_RE.findall(members)))
             if not ids:
-                raise UserError("Mention the members you invite in `members`, e.g. @alice "
-                                "@bob.")
+                raise UserError(_("Mention the members you invite in `members`, e.g. @alice "
+                                  "@bob."))
         # The cap first, on what was typed: nobody is fetched for a night that cannot be.
         count = len(invited.keys() | set(ids))
         if count > MAX_ATTENDEES:
-            raise UserError(f"A movie night is for at most {MAX_ATTENDEES} members "
-                            f"(this one has {count}).")
+            raise UserError(_("A movie night is for at most {n} members (this one has "
+                              "{count}).").format(n=MAX_ATTENDEES, count=count))
         missing = [uid for uid in ids if guild.get_member(uid) is None]
         fetched: dict[int, discord.Member | None] = {}
         if missing:
@@ -660,10 +695,11 @@ class MovieNight(commands.Cog):
         for user_id in ids:
             member = guild.get_member(user_id) or fetched.get(user_id)
             if member is None:
-                raise UserError(f"User {user_id} is not a member of this server.")
+                raise UserError(_("User {id} is not a member of this server.").format(
+                    id=user_id))
             if member.bot:
-                raise UserError(f"{safe(member.display_name, 60)} is a bot; bots don't "
-                                "watch movies.")
+                raise UserError(_("{name} is a bot; bots don't watch movies.").format(
+                    name=safe(member.display_name, 60)))
             invited.setdefault(member.id, safe(member.display_name, 40))
         return invited
 
