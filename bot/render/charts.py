@@ -27,14 +27,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 MAX_PNG_BYTES = 500_000
@@ -55,15 +57,44 @@ SCORE_CMAP = "viridis"
 SCORES = np.arange(1, 11)
 
 
+class Label(NamedTuple):
+    """A label as drawn on a map: its text (as shown, clipped), the labelled point (data
+    coordinates) and its kind: "member", "pick" (a top pick) or "title" (a well-known title)."""
+
+    text: str
+    x: float
+    y: float
+    kind: str = "title"
+
+
+class Extent(NamedTuple):
+    """Where an artist landed on the picture, in pixels at `DPI` (origin bottom left): its
+    role (the artist's gid: "text", "bar", "label-pick", ...), its text ("" for shapes)."""
+
+    role: str
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlaps(self, other: Extent) -> bool:
+        return (self.x0 < other.x1 and other.x0 < self.x1
+                and self.y0 < other.y1 and other.y0 < self.y1)
+
+
 @dataclass
 class Rendered:
-    """A drawn picture: PNG bytes, its pixel size and what was plotted (for tests)."""
+    """A drawn picture: PNG bytes, its pixel size and what was plotted (for tests and alt
+    text): the data read back from the artists, the labels drawn and the extents of the
+    tagged artists (texts, bars, labels) measured by the renderer."""
 
     png: bytes
     width: int
     height: int
     plotted: dict[str, np.ndarray] = field(default_factory=dict)
-    labels: list[tuple[str, float, float]] = field(default_factory=list)  # text, data x, y
+    labels: list[Label] = field(default_factory=list)
+    extents: list[Extent] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -109,53 +140,290 @@ def _empty() -> Rendered:
     return Rendered(b"", 0, 0)
 
 
+def _renderer(fig: Figure) -> RendererAgg:
+    """The Agg renderer of the figure's canvas (measures text as the PNG will show it)."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    return canvas.get_renderer()
+
+
+def _extents(fig: Figure) -> list[Extent]:
+    """The window extents of every artist given a gid (texts: the text's own box, without
+    an annotation's leader line), measured by the figure's renderer at `DPI`."""
+    renderer = _renderer(fig)
+    found = []
+    for artist in fig.findobj(lambda a: a.get_gid() is not None and a.get_visible()):
+        if isinstance(artist, Annotation):
+            artist.update_positions(renderer)
+        if isinstance(artist, Text):
+            box = Text.get_window_extent(artist, renderer)
+            text = artist.get_text()
+        else:
+            box = artist.get_window_extent(renderer)
+            text = ""
+        found.append(Extent(str(artist.get_gid()), text, float(box.x0), float(box.y0),
+                            float(box.x1), float(box.y1)))
+    return found
+
+
 # --------------------------------------------------------------------------- taste map
+MAP_LABEL_CHARS = 32  # a map label's longest text (clipped with "…")
+LABEL_PAD = 3.0  # pixels around a label's text kept clear (its background box)
+PICK_HALF = 10.0  # half the size of a top pick's star, pixels at DPI
+MEMBER_HALF = 9.0  # half the size of the member's diamond
+POINT_HALF = 5.0  # half the size of a rated point
+RINGS = (30.0, 48.0, 70.0, 96.0, 128.0, 166.0, 210.0, 260.0, 320.0)  # leader-line lengths
+RING_ANGLES = 16
+GRID_STEP = 12.0  # pixels between the last-resort positions
+
+
 @dataclass
 class TasteMap:
-    """What the taste map shows; every array is already in the map's 2-D coordinates."""
+    """What the taste map shows; every array is already in the map's 2-D coordinates.
+
+    Labels: the member ("you") and every top pick are always labelled (`pick_labels`, one per
+    row of `picks`, is each pick's title); the well-known `labels` are optional, placed in
+    order where they fit, at most `max_labels` of them."""
 
     title: str
     movies: np.ndarray  # (n, 2): every movie on the map
     rated: np.ndarray  # (r, 2): the member's rated movies
     rated_scores: np.ndarray  # (r,): their scores, 1-10
     picks: np.ndarray  # (p, 2): the member's top picks
-    labels: Sequence[tuple[str, float, float]]  # candidate labels, most important first
+    labels: Sequence[tuple[str, float, float]]  # well-known titles, most important first
     member: np.ndarray | None = None  # (2,): the member in the same space
     member_name: str = "you"
     others: np.ndarray | None = None  # (m, 2): other members (only where ratings are visible)
     axis_notes: tuple[str, str] = ("", "")
     max_labels: int = 12
+    pick_labels: Sequence[str] = ()  # the top picks' titles, in the order of `picks`
 
 
-def _place_labels(ax: Axes, fig: Figure, candidates: Sequence[tuple[str, float, float]],
-                  limit: int) -> list[tuple[str, float, float]]:
-    """Label candidates in order, skipping any whose box would overlap a placed one (boxes
-    measured by the renderer, in pixels, with a small margin)."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    placed: list[Bbox] = []
-    kept: list[tuple[str, float, float]] = []
-    axes_box = ax.get_window_extent(renderer)
-    for text, x, y in candidates:
-        if len(kept) >= limit:
-            break
-        artist = ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points",
-                             fontsize=7.5, color=TEXT,
-                             bbox={"boxstyle": "round,pad=0.15", "fc": BACKGROUND,
-                                   "ec": "none", "alpha": 0.8})
-        box = artist.get_window_extent(renderer).expanded(1.08, 1.25)
-        inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1
-                  and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1)
-        if not inside or any(box.overlaps(other) for other in placed):
-            artist.remove()
+LABEL_STYLES: dict[str, dict[str, object]] = {
+    "member": {"fontsize": 9, "fontweight": "bold",
+               "bbox": {"boxstyle": "round,pad=0.15", "fc": BACKGROUND, "ec": "none",
+                        "alpha": 0.9}},
+    "pick": {"fontsize": 8, "fontweight": "bold",
+             "bbox": {"boxstyle": "round,pad=0.2", "fc": BACKGROUND,
+                      "ec": OKABE_ITO["vermillion"], "lw": 0.9, "alpha": 0.92}},
+    "title": {"fontsize": 7.5,
+              "bbox": {"boxstyle": "round,pad=0.15", "fc": BACKGROUND, "ec": "none",
+                       "alpha": 0.85}},
+}
+
+
+def _segment_hits(a: np.ndarray, b: np.ndarray, box: Bbox) -> bool:
+    """Whether the segment a-b passes through `box` (Liang-Barsky clipping)."""
+    t0, t1 = 0.0, 1.0
+    d = b - a
+    for p, q in ((-d[0], a[0] - box.x0), (d[0], box.x1 - a[0]),
+                 (-d[1], a[1] - box.y0), (d[1], box.y1 - a[1])):
+        if abs(p) < 1e-12:
+            if q < 0:
+                return False
             continue
-        placed.append(box)
-        kept.append((text, float(x), float(y)))
-    return kept
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return False
+    return True
+
+
+class _LabelPlacer:
+    """Places labels on a map without overlaps, in pixels measured by the renderer.
+
+    Every placed label's box, every leader line and the big markers (stars, the member's
+    diamond) are obstacles for the labels that follow. A required label tries the eight
+    places touching its point, then places on rings further out joined to the point by a
+    leader line, then any free place in the plot, and when the plot is full, the place
+    that overlaps least: it is always drawn. An optional label tries only the eight touching
+    places and is left out when none is free. Among free places of the same distance, the
+    one covering the fewest other points wins."""
+
+    def __init__(self, ax: Axes, fig: Figure, crowd: np.ndarray,
+                 markers: Sequence[tuple[np.ndarray, float]]) -> None:
+        self.ax, self.fig = ax, fig
+        self.renderer = _renderer(fig)
+        self.bounds = ax.get_window_extent(self.renderer).shrunk(0.995, 0.995)
+        self.crowd = crowd  # (n, 2) pixel positions of points a label should rather not hide
+        self.boxes: list[Bbox] = [Bbox.from_bounds(x - h, y - h, 2 * h, 2 * h)
+                                  for (x, y), h in markers]
+        self.segments: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _size(self, text: str, style: dict[str, object]) -> tuple[float, float]:
+        probe = self.ax.text(0, 0, text, fontsize=style["fontsize"],
+                             fontweight=style.get("fontweight", "normal"))
+        box = probe.get_window_extent(self.renderer)
+        probe.remove()
+        return box.width + 2 * LABEL_PAD, box.height + 2 * LABEL_PAD
+
+    def _tiers(self, p: np.ndarray, w: float, h: float, gap: float, required: bool,
+               standoff: bool) -> list[list[np.ndarray]]:
+        """Candidate centres, nearest tier first (`standoff`: none touching the point)."""
+        x, y = p
+        dx, dy = gap + w / 2, gap + h / 2
+        touching = [np.array(c) for c in (
+            (x + dx, y), (x - dx, y), (x, y + dy), (x, y - dy),
+            (x + 0.7 * gap + w / 2, y + 0.7 * gap + h / 2),
+            (x - 0.7 * gap - w / 2, y + 0.7 * gap + h / 2),
+            (x + 0.7 * gap + w / 2, y - 0.7 * gap - h / 2),
+            (x - 0.7 * gap - w / 2, y - 0.7 * gap - h / 2))]
+        tiers = [] if standoff else [touching]
+        if not required:
+            return tiers
+        angles = np.linspace(0, 2 * np.pi, RING_ANGLES, endpoint=False)
+        for radius in RINGS:
+            tiers.append([np.array((x + np.cos(a) * (radius + w / 2),
+                                    y + np.sin(a) * (radius + h / 2))) for a in angles])
+        b = self.bounds
+        xs = np.arange(b.x0 + w / 2, b.x1 - w / 2 + 1e-9, GRID_STEP)
+        ys = np.arange(b.y0 + h / 2, b.y1 - h / 2 + 1e-9, GRID_STEP)
+        grid = [np.array((gx, gy)) for gx in xs for gy in ys]
+        grid.sort(key=lambda c: float(np.hypot(*(c - p))))
+        tiers.append(grid)
+        return tiers
+
+    def _conflicts(self, p: np.ndarray, box: Bbox,
+                   leader: tuple[np.ndarray, np.ndarray] | None) -> int:
+        """How many obstacles the label box (and its leader line) would overlap; a place
+        outside the plot counts as many."""
+        count = 0
+        b = self.bounds
+        if box.x0 < b.x0 or box.x1 > b.x1 or box.y0 < b.y0 or box.y1 > b.y1:
+            count += 1000
+        for other in self.boxes:
+            if box.overlaps(other):
+                count += 10  # text over text or a marker: worse than a line across a label
+            elif (leader is not None and not other.contains(*p)  # (a line starts on its
+                  and _segment_hits(*leader, other)):            # point, in any marker there)
+                count += 1
+        for a, c in self.segments:
+            if _segment_hits(a, c, box):
+                count += 1
+        return count
+
+    def _cover(self, box: Bbox) -> int:
+        if not len(self.crowd):
+            return 0
+        inside = ((self.crowd[:, 0] >= box.x0) & (self.crowd[:, 0] <= box.x1)
+                  & (self.crowd[:, 1] >= box.y0) & (self.crowd[:, 1] <= box.y1))
+        return int(inside.sum())
+
+    def place(self, text: str, xy: tuple[float, float], kind: str, half: float,
+              required: bool, standoff: bool = False) -> tuple[Annotation | None, int]:
+        """Draw the label at its best place; returns it (None: an optional label that did
+        not fit) and how badly its place conflicts with others (0: not at all)."""
+        style = LABEL_STYLES[kind]
+        p = np.asarray(self.ax.transData.transform(xy), dtype=float)
+        w, h = self._size(text, style)
+        gap = half + 2.0
+        best: tuple[int, np.ndarray, Bbox, bool] | None = None  # the fallback: least bad
+        chosen = None
+        for tier_no, tier in enumerate(self._tiers(p, w, h, gap, required, standoff)):
+            free = []
+            led = tier_no > 0 or standoff
+            for centre in tier:
+                box = Bbox.from_bounds(centre[0] - w / 2, centre[1] - h / 2, w, h)
+                leader = (p, np.clip(p, [box.x0, box.y0], [box.x1, box.y1])) if led else None
+                bad = self._conflicts(p, box, leader)
+                if bad == 0:
+                    free.append((self._cover(box), centre, box, led))
+                elif best is None or bad < best[0]:
+                    best = (bad, centre, box, led)
+            if free:
+                chosen = min(free, key=lambda f: f[0])[1:]
+                break
+        conflicts = 0
+        if chosen is None:
+            if not required or best is None:
+                return None, 0
+            conflicts, chosen = best[0], best[1:]
+        centre, box, led = chosen
+        offset = (centre - p) * 72.0 / self.fig.dpi  # points: right at any saved resolution
+        artist = self.ax.annotate(
+            text, xy, xytext=(float(offset[0]), float(offset[1])), textcoords="offset points",
+            ha="center", va="center", color=TEXT, zorder=6, gid=f"label-{kind}",
+            fontsize=style["fontsize"], fontweight=style.get("fontweight", "normal"),
+            bbox=style["bbox"],
+            arrowprops=({"arrowstyle": "-", "color": MUTED, "lw": 0.8, "shrinkA": 0,
+                         "shrinkB": half * 72.0 / self.fig.dpi} if led else None))
+        self.boxes.append(box)
+        if led:
+            self.segments.append((p, np.clip(p, [box.x0, box.y0], [box.x1, box.y1])))
+        return artist, conflicts
+
+
+def _label_map(ax: Axes, fig: Figure, data: TasteMap) -> list[Label]:
+    """Label the member and every top pick (always), then the well-known titles that fit;
+    returns the labels as drawn (read back from the artists)."""
+    crowd_parts = [data.rated.reshape(-1, 2)]
+    if data.others is not None:
+        crowd_parts.append(data.others.reshape(-1, 2))
+    if len(data.movies) <= 2000:
+        crowd_parts.append(data.movies.reshape(-1, 2))
+    crowd = np.vstack(crowd_parts) if crowd_parts else np.zeros((0, 2))
+    to_px = ax.transData.transform
+    markers: list[tuple[np.ndarray, float]] = [(to_px(p), PICK_HALF)
+                                               for p in data.picks.reshape(-1, 2)]
+    if data.member is not None:
+        markers.append((to_px(data.member.reshape(2)), MEMBER_HALF))
+    pixels = to_px(crowd) if len(crowd) else crowd
+    required: list[tuple[str, np.ndarray, str, float]] = []
+    if data.member is not None:
+        required.append((data.member_name, data.member.reshape(2), "member", MEMBER_HALF))
+    required += [(title, xy, "pick", PICK_HALF)
+                 for title, xy in zip(data.pick_labels, data.picks.reshape(-1, 2), strict=False)]
+    # First attempt: labels touch their points where they can. When that leaves a label in
+    # conflict (a crowd of picks walled in by its neighbours' labels), every label stands off
+    # on a leader line instead, which keeps lanes open; the attempt with fewer conflicts stays.
+    attempt: tuple[int, _LabelPlacer, list[tuple[Annotation, Label]]] | None = None
+    for standoff in (False, True):
+        placer = _LabelPlacer(ax, fig, pixels, markers)
+        drawn: list[tuple[Annotation, Label]] = []
+        conflicts = 0
+        for text, xy, kind, half in required:
+            x, y = float(xy[0]), float(xy[1])
+            artist, bad = placer.place(_clip(text, MAP_LABEL_CHARS), (x, y), kind, half,
+                                       True, standoff)
+            assert artist is not None  # required labels are always drawn
+            conflicts += bad
+            drawn.append((artist, Label(artist.get_text(), x, y, kind)))
+        if attempt is None or conflicts < attempt[0]:
+            if attempt is not None:
+                for artist, _label in attempt[2]:
+                    artist.remove()
+            attempt = (conflicts, placer, drawn)
+        else:
+            for artist, _label in drawn:
+                artist.remove()
+        if attempt[0] == 0:
+            break
+    assert attempt is not None
+    _conflicts, placer, drawn = attempt
+    taken = {label.text for _a, label in drawn}
+    optional = 0
+    for text, x, y in data.labels:
+        if optional >= data.max_labels:
+            break
+        shown = _clip(text, MAP_LABEL_CHARS)
+        if shown in taken:
+            continue  # a top pick that is also well known: labelled already
+        artist, _bad = placer.place(shown, (float(x), float(y)), "title", POINT_HALF, False)
+        if artist is not None:
+            optional += 1
+            taken.add(shown)
+            drawn.append((artist, Label(artist.get_text(), float(x), float(y), "title")))
+    return [label for artist, label in drawn if artist.figure is not None]
 
 
 def draw_taste_map(data: TasteMap) -> Rendered:
     """The server's movies as points, the member's rated ones coloured by score, their top
-    picks as stars, the member as a diamond, a few well-known titles labelled."""
+    picks as stars, the member as a diamond; the member and every top pick labelled (with a
+    leader line when the label had to move away), then a few well-known titles where they
+    fit (`_LabelPlacer`). `Rendered.labels` are the labels as drawn."""
     fig = _figure(8.0, 6.0)
     ax = fig.add_axes((0.05, 0.08, 0.74, 0.82))
     _style(ax)
@@ -193,8 +461,6 @@ def draw_taste_map(data: TasteMap) -> Rendered:
         member_xy = data.member.reshape(1, 2)
         ax.scatter(member_xy[:, 0], member_xy[:, 1], s=150, marker="D", c=OKABE_ITO["black"],
                    edgecolors="white", linewidths=1.2, label=data.member_name, zorder=5)
-        ax.annotate(data.member_name, member_xy[0], xytext=(7, -12),
-                    textcoords="offset points", fontsize=9, fontweight="bold", color=TEXT)
     colorbar = fig.colorbar(rated, ax=ax, cax=fig.add_axes((0.82, 0.5, 0.025, 0.4)))
     colorbar.set_label("score", color=MUTED, fontsize=8)
     colorbar.ax.tick_params(colors=MUTED, labelsize=8)
@@ -208,14 +474,14 @@ def draw_taste_map(data: TasteMap) -> Rendered:
     ]
     if data.member is not None:
         handles.append(Line2D([], [], marker="D", ls="", mfc="black", mec="white",
-                              label=data.member_name))
+                              label=_clip(data.member_name, 18)))  # (inside the card)
     if others is not None:
         handles.append(Line2D([], [], marker="+", ls="", color=OKABE_ITO["sky"],
                               label="other members"))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.795, 0.08), fontsize=8,
                frameon=False, labelcolor=TEXT)
-    labels = _place_labels(ax, fig, data.labels, data.max_labels)
-    rendered = Rendered(b"", 0, 0, labels=labels, plotted={
+    labels = _label_map(ax, fig, data)
+    rendered = Rendered(b"", 0, 0, labels=labels, extents=_extents(fig), plotted={
         "movies": np.asarray(background.get_offsets()),
         "rated": np.asarray(rated.get_offsets()),
         "rated_scores": np.asarray(rated.get_array()),
@@ -328,35 +594,88 @@ class CardLine:
     score: float  # predicted (or typical) rating, 1-10
 
 
+CARD_WIDTH = 7.0  # inches; the card's x axis is in inches from the left
+CARD_BAR_LEFT = 5.6  # where the score bars start
+CARD_BAR_LONGEST = 0.84  # a 10's bar
+CARD_GAP = 0.12  # kept clear between a text and the bars
+
+
 def draw_picks_card(title: str, lines: Sequence[CardLine], note: str = "") -> Rendered:
     """The page's picks set as type: rank, title, a muted detail line and a score bar
     (viridis by score, with the number written next to it). One axes in inch-like row units
-    holds everything (cheaper than an axes per bar)."""
+    holds everything (cheaper than an axes per bar). Every text is measured by the renderer
+    and shortened with "…" until it ends before the bars (or the card's edge): a long title
+    never runs under its score bar. `Rendered.extents` has the texts' and bars' boxes."""
     rows = max(len(lines), 1)
     height = 0.75 + 0.48 * rows + (0.3 if note else 0.0)
-    fig = _figure(7.0, height)
+    fig = _figure(CARD_WIDTH, height)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
-    ax.set_xlim(0, 7.0)
+    ax.set_xlim(0, CARD_WIDTH)
     ax.set_ylim(height, 0)  # y grows downwards, in inches from the top
-    ax.text(0.2, 0.42, title, fontsize=13, fontweight="bold", color=TEXT, va="center")
+    edge = CARD_WIDTH - 0.2
+    _fitted(ax.text(0.2, 0.42, title, fontsize=13, fontweight="bold", color=TEXT,
+                    va="center", gid="text"), edge)
     cmap, norm = colormaps[SCORE_CMAP], Normalize(1, 10)
     scores = np.array([line.score for line in lines], dtype=float)
     tops = 0.85 + 0.48 * np.arange(len(lines))
+    before_bars = CARD_BAR_LEFT - CARD_GAP
     for top, line in zip(tops, lines, strict=True):
         ax.text(0.2, top, f"{line.rank}.", fontsize=12, fontweight="bold", color=MUTED,
-                va="top")
-        ax.text(0.62, top, _clip(line.title, 58), fontsize=10.5, fontweight="bold",
-                color=TEXT, va="top")
-        ax.text(0.62, top + 0.2, _clip(line.detail, 86), fontsize=8, color=MUTED, va="top")
-        ax.text(6.5, top + 0.16, f"{line.score:.1f}", fontsize=9, color=TEXT, va="center")
-    bars = ax.barh(tops + 0.16, 0.84 * scores / 10, left=5.6, height=0.16,
+                va="top", gid="text")
+        _fitted(ax.text(0.62, top, line.title, fontsize=10.5, fontweight="bold",
+                        color=TEXT, va="top", gid="text"), before_bars)
+        _fitted(ax.text(0.62, top + 0.2, line.detail, fontsize=8, color=MUTED, va="top",
+                        gid="text"), before_bars)
+        _fitted(ax.text(CARD_BAR_LEFT + CARD_BAR_LONGEST + 0.06, top + 0.16,
+                        f"{line.score:.1f}", fontsize=9, color=TEXT, va="center", gid="text"),
+                edge + 0.15)
+    widths = CARD_BAR_LONGEST * np.clip(scores, 0.0, 10.0) / 10
+    bars = ax.barh(tops + 0.16, widths, left=CARD_BAR_LEFT, height=0.16,
                    color=[cmap(norm(v)) for v in scores], edgecolor=TEXT, linewidth=0.4)
+    for bar in bars:
+        bar.set_gid("bar")
     if note:
-        ax.text(0.2, height - 0.2, _clip(note, 110), fontsize=7.5, color=MUTED,
-                style="italic", va="center")
-    return _png(fig, Rendered(b"", 0, 0, plotted={
-        "scores": np.array([b.get_width() for b in bars]) * 10 / 0.84}))
+        _fitted(ax.text(0.2, height - 0.2, note, fontsize=7.5, color=MUTED,
+                        style="italic", va="center", gid="text"), edge)
+    return _png(fig, Rendered(b"", 0, 0, extents=_extents(fig), plotted={
+        "scores": np.array([b.get_width() for b in bars]) * 10 / CARD_BAR_LONGEST}))
+
+
+def _fitted(text: Text, right: float) -> Text:
+    """Shorten `text` (ending it with "…") until its box, measured by the renderer, ends
+    left of `right` (in the axes' data units, which run left to right)."""
+    ax = text.axes
+    assert ax is not None
+    figure = text.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    renderer = _renderer(figure)
+    limit = float(ax.transData.transform((right, 0.0))[0])
+    full = text.get_text()
+
+    def width_ok() -> bool:
+        return bool(text.get_window_extent(renderer).x1 <= limit)
+
+    if width_ok():
+        return text
+    start = float(text.get_window_extent(renderer).x0)
+    extent = float(text.get_window_extent(renderer).x1) - start
+    keep = max(0, min(len(full) - 1, int(len(full) * (limit - start) / max(extent, 1.0))))
+    text.set_text(_cut(full, keep))
+    while keep > 0 and not width_ok():  # the estimate was long: one character at a time
+        keep -= 1
+        text.set_text(_cut(full, keep))
+    while keep + 1 < len(full) and width_ok():  # it was short: grow while it fits
+        text.set_text(_cut(full, keep + 1))
+        if not width_ok():
+            text.set_text(_cut(full, keep))
+            break
+        keep += 1
+    return text
+
+
+def _cut(text: str, keep: int) -> str:
+    return text[:keep].rstrip() + "…"
 
 
 def _clip(text: str, limit: int) -> str:

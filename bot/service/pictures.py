@@ -37,7 +37,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -241,6 +241,35 @@ def _alt(text: str) -> str:
     return text if len(text) <= ALT_LIMIT else text[: ALT_LIMIT - 1] + "…"
 
 
+def labels_named(rendered: Rendered) -> str:
+    """The labels a taste map shows, for its alt text: the member's, the top picks', then
+    the well-known titles' (exactly those drawn, as drawn)."""
+    drawn = {kind: [label.text for label in rendered.labels if label.kind == kind]
+             for kind in ("member", "pick", "title")}
+    return "; ".join(part for part in (
+        ", ".join(drawn["member"]),
+        "top picks " + ", ".join(drawn["pick"]) if drawn["pick"] else "",
+        "titles " + ", ".join(drawn["title"]) if drawn["title"] else "") if part)
+
+
+def draw_described_map(data: TasteMap,
+                       describe: Callable[[Rendered], str]) -> tuple[Rendered, str]:
+    """Draw the taste map and its alt text (`describe` of the drawn picture). When the alt
+    text would pass `ALT_LIMIT` the map is drawn again with fewer well-known titles, so the
+    alt text names every label the picture shows and none it does not (the member's and the
+    top picks' labels are short and always drawn)."""
+    rendered = DRAWING.draw(draw_taste_map, data)
+    alt = describe(rendered)
+    optional = [label for label in rendered.labels if label.kind == "title"]
+    if len(alt) > ALT_LIMIT and optional:
+        excess = len(alt) - ALT_LIMIT
+        while optional and excess > 0:
+            excess -= len(optional.pop().text) + 2
+        rendered = DRAWING.draw(draw_taste_map, replace(data, max_labels=len(optional)))
+        alt = describe(rendered)
+    return rendered, _alt(alt)
+
+
 REPLY_BUDGET = 1.5  # seconds a reply waits for a picture that only accompanies it
 MAX_PENDING = 4  # pictures queued on the drawing thread before optional ones are skipped
 
@@ -370,7 +399,8 @@ class PictureService:
                                                         dtype=np.int64, count=-1))
             order = np.argsort(-support, kind="stable")
             famous = [int(movie_ids[i]) for i in order if shown[i]][:LABEL_CANDIDATES]
-            titles = await self.storage.get_movies(guild_id, famous)
+            titles = await self.storage.get_movies(guild_id, famous + [
+                m for m in pick_ids if m not in set(famous)])
             learned = informative(factors)
             if not learned:  # place movies by the ratings themselves (`ratings_factors`)
                 ratings = await self.storage.guild_ratings(guild_id)
@@ -388,6 +418,8 @@ class PictureService:
             rated_vals = [float(s) for m, s in zip(rated_ids, rated_scores, strict=True)
                           if int(m) in index]
             pick_rows = [index[m] for m in pick_ids if m in index]
+            pick_titles = [titles[m].label if m in titles else f"movie {m}"
+                           for m in pick_ids if m in index]
             scale = member_scale(projection, preferences)
             coords = projection.coords
             member_xy = taste_centre(coords, rated_rows, rated_vals)
@@ -415,22 +447,29 @@ class PictureService:
                             + ("" if learned else ", from the ratings themselves") + ")",
                             f"taste axis 2 ({projection.explained[1]:.0%})"),
                 max_labels=MAP_LABELS,
+                pick_labels=pick_titles,
             )
-            rendered = DRAWING.draw(draw_taste_map, data)
-            named = ", ".join(text for text, _x, _y in rendered.labels[:6])
-            alt = (f"{owner} taste map: {_plural(int(shown.sum()), 'movie')} of this server "
-                   f"placed by how members rate them (close together = liked by the same "
-                   f"people). {_plural(len(rated_rows), 'rated movie')} coloured by score "
-                   f"from dark purple (1) to yellow (10), {_plural(len(pick_rows), 'top pick')} "
-                   f"as orange stars"
-                   + (f", {member_name} as a black diamond (the middle of the movies "
-                      f"{'you' if member_id == asker_id else member_name} rated at or above "
-                      f"{'your' if member_id == asker_id else 'their'} average)"
-                      if member_xy is not None else "")
-                   + (f", {_plural(len(others), 'other member')} as blue crosses"
-                      if others is not None else "")
-                   + (f". Labelled: {named}." if named else "."))
-            return Picture("taste.png", _alt(alt), rendered)
+            rendered, alt = draw_described_map(data, describe)
+            return Picture("taste.png", alt, rendered)
+
+        def describe(rendered: Rendered) -> str:
+            """The alt text, naming exactly the labels drawn (read back from the picture)."""
+            named = labels_named(rendered)
+            plotted = rendered.plotted
+            n_rated, n_picks = len(plotted["rated"]), len(plotted["picks"])
+            n_others = len(plotted["others"])
+            return (f"{owner} taste map: {_plural(int(shown.sum()), 'movie')} of this server "
+                    f"placed by how members rate them (close together = liked by the same "
+                    f"people). {_plural(n_rated, 'rated movie')} coloured by score "
+                    f"from dark purple (1) to yellow (10), {_plural(n_picks, 'top pick')} "
+                    f"as orange stars"
+                    + (f", {member_name} as a black diamond (the middle of the movies "
+                       f"{'you' if member_id == asker_id else member_name} rated at or above "
+                       f"{'your' if member_id == asker_id else 'their'} average)"
+                       if len(plotted["member"]) else "")
+                    + (f", {_plural(n_others, 'other member')} as blue crosses"
+                       if n_others else "")
+                    + (f". Labelled: {named}." if named else "."))
 
         picture = await self._run(make)
         self._cache.put(key, picture)

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.service.pictures import project, taste_centre
+from bot.service.pictures import labels_named, project, taste_centre
 
 if TYPE_CHECKING:
     from conftest import Env
@@ -91,6 +91,13 @@ async def test_taste_map_shows_the_projection_privately_and_shares_without_pings
     assert to_picks < to_movies
     assert len(plotted["others"]) == len(model.users) - 1  # ratings are visible here
     assert len(picture.rendered.labels) >= 3
+    # Every top pick and Alice are labelled, and the alt text names exactly those labels
+    # (issue 21 item 9).
+    kinds = [label.kind for label in picture.rendered.labels]
+    assert kinds.count("pick") == len(plotted["picks"]) and kinds.count("member") == 1
+    assert all(label.text in attachment.description for label in picture.rendered.labels)
+    named = attachment.description.split("Labelled: ", 1)[1]
+    assert named == labels_named(picture.rendered) + "."
 
     share = next(b for b in reply.buttons if b["label"] == "Share")
     shared = await (await env.emu.click(env.alice, reply.id, share["custom_id"])).response()
