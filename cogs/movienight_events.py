@@ -31,7 +31,7 @@ from bot.domain.models import Movie
 from bot.domain.movie_nights import NightEvent
 from bot.domain.night_time import parse_when
 from bot.domain.places import zone
-from bot.domain.plural import plural
+from bot.i18n import N_, _, ngettext, number, speaking
 from bot.service.gate import ShuttingDown
 from cogs.errors import UserError
 from cogs.ui.guild import guild_id_of
@@ -42,9 +42,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NEED_EVENTS = ("To make the movie night a server event I need **Manage Events**: a server "
-               "admin can give it to my role (Server Settings > Roles > my role > Manage "
-               "Events), or invite me again with `python -m bot invite`'s link.")
+NEED_EVENTS = N_("To make the movie night a server event I need **Manage Events**: a server "
+                 "admin can give it to my role (Server Settings > Roles > my role > Manage "
+                 "Events), or invite me again with `python -m bot invite`'s link.")
+COULD_NOT = N_("I could not make it a server event: I need **Manage Events**. A server admin "
+               "can give it to my role (Server Settings > Roles > my role > Manage Events), or "
+               "invite me again with `python -m bot invite`'s link.")
 DEFAULT_RUNTIME = 150  # minutes, when TMDB does not know the movie's runtime
 POSTER_WAIT = 5.0  # seconds to wait for a cover poster
 
@@ -59,7 +62,7 @@ class EventPlan:
 
 
 def event_name(movie: Movie) -> str:
-    return f"Movie night: {movie.label}"[:100]
+    return _("Movie night: {movie}").format(movie=movie.label)[:100]
 
 
 class NightEvents:
@@ -78,7 +81,7 @@ class NightEvents:
         events or the time is not usable."""
         perms = interaction.app_permissions
         if not (perms.manage_events or perms.create_events):
-            raise UserError(NEED_EVENTS)
+            raise UserError(_(NEED_EVENTS))
         guild_id = guild_id_of(interaction)
         settings = await self.bot.app.movienight.settings(guild_id)
         try:
@@ -93,7 +96,7 @@ class NightEvents:
         place = " ".join((where or "").split())
         if not place:
             channel = interaction.channel
-            place = f"#{getattr(channel, 'name', 'the movie-night channel')}"
+            place = "#" + str(getattr(channel, "name", None) or _("the movie-night channel"))
         return EventPlan(start.timestamp(), None, place[:100])
 
     # ------------------------------------------------------------------ the winner
@@ -105,7 +108,7 @@ class NightEvents:
             return ""
         start = datetime.fromtimestamp(plan.at, UTC)
         if start <= datetime.now(UTC):
-            return " The planned start has passed, so I made no event."
+            return " " + _("The planned start has passed, so I made no event.")
         details = self.bot.app.details
         runtime, cover = DEFAULT_RUNTIME, None
         if details.enabled:
@@ -116,8 +119,8 @@ class NightEvents:
         kwargs: dict[str, Any] = {
             "name": event_name(movie), "start_time": start,
             "privacy_level": discord.PrivacyLevel.guild_only,
-            "description": ("Picked by the movie-night vote. Press Interested: the movie goes "
-                            "on the watchlists of those interested.")}
+            "description": _("Picked by the movie-night vote. Press Interested: the movie goes "
+                             "on the watchlists of those interested.")}
         if cover is not None:
             kwargs["image"] = cover
         voice = guild.get_channel(plan.channel_id) if plan.channel_id else None
@@ -125,25 +128,32 @@ class NightEvents:
             kwargs["channel"] = voice
         else:
             kwargs.update(entity_type=discord.EntityType.external,
-                          location=plan.location or "See the movie-night message",
+                          location=plan.location or _("See the movie-night message"),
                           end_time=start + timedelta(minutes=runtime + 30))
         try:
             event = await guild.create_scheduled_event(**kwargs)
         except discord.Forbidden:
-            return " " + NEED_EVENTS.replace("To make the movie night", "I could not make it")
+            return " " + _(COULD_NOT)
         except discord.HTTPException as error:
             log.warning("creating a movie-night event failed guild=%s: %s", guild_id, error)
-            return " I could not create the server event (Discord refused it)."
+            return " " + _("I could not create the server event (Discord refused it).")
         settings = await self.bot.app.movienight.settings(guild_id)
         minutes = settings.reminder_minutes
         remind_at = max(time.time(), plan.at - minutes * 60) if minutes else plan.at
         stored = NightEvent(guild_id, event.id, movie.id, channel_id, plan.at, remind_at)
         await self.bot.app.movienight.save_event(stored)
         self.arm(stored)
-        reminder = f", and I post a reminder {plural(minutes, 'minute')} before" if minutes \
-            else ""
-        return (f" It is a server event now: {event.url}. Press **Interested** there: the "
-                f"movie goes on the watchlists of those interested{reminder}.")
+        if minutes:
+            text = ngettext("It is a server event now: {url}. Press **Interested** there: the "
+                            "movie goes on the watchlists of those interested, and I post a "
+                            "reminder {n} minute before.",
+                            "It is a server event now: {url}. Press **Interested** there: the "
+                            "movie goes on the watchlists of those interested, and I post a "
+                            "reminder {n} minutes before.", minutes)
+        else:
+            text = _("It is a server event now: {url}. Press **Interested** there: the movie "
+                     "goes on the watchlists of those interested.")
+        return " " + text.format(url=event.url, n=number(minutes))
 
     # ------------------------------------------------------------------ reminders
     def arm(self, event: NightEvent) -> None:
@@ -189,11 +199,17 @@ class NightEvents:
         if movie is not None and people:
             await nights.attend(event.guild_id, [u.id for u in people], movie)
         if movie is not None and event.remind_at < event.starts_at:
-            names = ", ".join(safe(u.display_name, 40) for u in people[:25]) or "nobody yet"
-            more = f" and {len(people) - 25} more" if len(people) > 25 else ""
-            text = (f"🍿 Movie night <t:{int(event.starts_at)}:R>: **{movie_label(movie)}** "
-                    f"({found.url}). Interested: {names}{more}"
-                    + (" — it is on your watchlists now." if people else "."))
+            # No interaction here (a timer, maybe after a restart): the server's language.
+            with speaking((await nights.settings(event.guild_id)).language):
+                names = (", ".join(safe(u.display_name, 40) for u in people[:25])
+                         or _("nobody yet"))
+                more = (" " + _("and {n} more").format(n=number(len(people) - 25))
+                        if len(people) > 25 else "")
+                text = "🍿 " + _("Movie night {when}: **{movie}** ({url}). Interested: "
+                                "{names}").format(when=f"<t:{int(event.starts_at)}:R>",
+                                                  movie=movie_label(movie), url=found.url,
+                                                  names=names + more)
+                text += (" — " + _("it is on your watchlists now.") if people else ".")
             channel = self.bot.get_partial_messageable(event.channel_id,
                                                        guild_id=event.guild_id)
             with contextlib.suppress(discord.HTTPException):

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import N_, _, ngettext, number
 from bot.invite import EVENT_PERMISSIONS, PERMISSIONS
 from bot.service.checklist import CheckItem, DiscordFacts, PermissionFact
 from cogs.recommend import (
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 VIEW_TIMEOUT = 600.0  # interaction tokens last 15 minutes
 OK, MISSING, SUGGESTED = "✅", "❌", "➖"
-TEST_NOTE = "Only you see this sample. Members get picks like it with `/recommend`."
+TEST_NOTE = N_("Only you see this sample. Members get picks like it with `/recommend`.")
 
 
 def permission_facts(granted: discord.Permissions,
@@ -58,19 +59,23 @@ def checklist_embed(items: list[CheckItem]) -> discord.Embed:
     """One field per item: its mark and name, what is there and, when missing, the fix."""
     problems = sum(1 for item in items if not item.ok and not item.optional)
     if problems:
-        description = (f"{problems} thing{'s' if problems != 1 else ''} to fix ({MISSING}); "
-                       f"{SUGGESTED} marks what is optional.")
+        description = ngettext("{n} thing to fix ({missing}); {optional} marks what is "
+                               "optional.",
+                               "{n} things to fix ({missing}); {optional} marks what is "
+                               "optional.", problems).format(
+            n=number(problems), missing=MISSING, optional=SUGGESTED)
     else:
-        description = "Everything the bot needs is in place."
-    embed = discord.Embed(title="Set-up checklist", description=description, colour=COLOUR)
+        description = _("Everything the bot needs is in place.")
+    embed = discord.Embed(title=_("Set-up checklist"), description=description, colour=COLOUR)
     for item in items[:25]:
         value = item.detail
         if not item.ok and item.fix:
-            value += f"\n**{'To add' if item.optional else 'Fix'}:** {item.fix}"
+            value += "\n**{label}:** {fix}".format(
+                label=_("To add") if item.optional else _("Fix"), fix=item.fix)
         embed.add_field(name=f"{mark(item)} {item.name}"[:256], value=value[:1024],
                         inline=False)
-    embed.set_footer(text="Test: post a sample pick only you see · run /setup again after "
-                          "a fix")
+    embed.set_footer(text=_("{test}: post a sample pick only you see · run /setup again after "
+                            "a fix").format(test=_("Test")))
     return embed
 
 
@@ -80,8 +85,9 @@ class SetupView(OwnedView):
     def __init__(self, bot: MovieBot, owner_id: int) -> None:
         super().__init__(owner_id, timeout=VIEW_TIMEOUT)
         self.bot = bot
+        self.test.label = _("Test")
 
-    @discord.ui.button(label="Test", style=discord.ButtonStyle.primary)
+    @discord.ui.button(label=N_("Test"), style=discord.ButtonStyle.primary)
     async def test(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -90,13 +96,13 @@ class SetupView(OwnedView):
         lines, shown = pick_lines(picks.items, picks.movies, start=0, personal=picks.personal)
         if not shown:
             await interaction.followup.send(
-                "The bot can answer you here, but has no pick to show yet. "
+                _("The bot can answer you here, but has no pick to show yet.") + " "
                 + empty_picks_message(picks), ephemeral=True, allowed_mentions=NO_PINGS)
             return
-        embed = discord.Embed(title="Sample pick", description="\n".join(lines),
+        embed = discord.Embed(title=_("Sample pick"), description="\n".join(lines),
                               colour=COLOUR)
-        order = PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE
-        embed.set_footer(text=f"{TEST_NOTE} {order}".replace("`", ""))
+        order = _(PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
+        embed.set_footer(text=f"{_(TEST_NOTE)} {order}".replace("`", ""))
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
