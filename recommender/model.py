@@ -39,7 +39,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from .blend import Blend, liking, member_ratings_count
+from .blend import Blend, member_ratings_count
 from .embeddings import Embeddings
 from .features import align_features, feature_targets, place_cold_movies
 from .implicit import ItemItem, zscore_rows
@@ -348,16 +348,9 @@ class CFModel:
             cached = self._blend_of = (self.config, Blend.of(self.config))
         return cached[1]
 
-    def _liking(self, vals: np.ndarray) -> np.ndarray:
-        return liking(vals, self.config.pick_rating_weight)
-
     def prior_weights(self) -> np.ndarray:
         """Per-movie weight of the prior part (``blend.PriorPart.weights``)."""
         return self.blend.prior.weights(self)
-
-    def member_ratings_count(self, u: np.ndarray) -> np.ndarray:
-        """Ratings of each member index (movies the model knows plus folded-in others)."""
-        return member_ratings_count(self, u)
 
     def popularity_weights(self, u: np.ndarray) -> np.ndarray:
         """Per-member weight of the popularity part (``blend.PopularityPart.weights``)."""
@@ -462,7 +455,7 @@ class CFModel:
         """Below this prediction a pick is a stretch: the member's own average, once they have
         ``STRETCH_MIN_RATINGS`` ratings (a first rating of 10 says what they love, not that
         everything else is a stretch); -inf before."""
-        if self.member_ratings_count(np.array([u]))[0] < STRETCH_MIN_RATINGS:
+        if member_ratings_count(self, np.array([u]))[0] < STRETCH_MIN_RATINGS:
             return -np.inf
         return self.member_mean(u)
 
@@ -546,6 +539,14 @@ class CFModel:
         the model (X, biases, means fixed; ``member_row.py``)."""
         self._check()
         return member_row(self, user_id, movie_ids, scores)
+
+    def with_row(self, row: MemberRow) -> CFModel:
+        """A new model with ``row`` applied; this one stays as it is (rankings need no lock)."""
+        if self.prior is not None:
+            self.blend.prior.columns(self)  # built once, shared by the copies
+        new = self.snapshot()
+        apply_row(new, row)
+        return new
 
     def fold_in(self, user_id, movie_ids, scores) -> None:
         """Set a member's ratings and re-solve only their row: ``member_row`` written into the

@@ -6,7 +6,7 @@ per rated movie j plus a remainder no rating explains (the movie's own baseline:
 and how well rated it is):
 
 - "will pick" (guild): ``S_i = sum_j x_j W[j, i]`` (``x_j`` the liking weight of j,
-  ``CFModel._liking``), so j contributes ``w / sd * x_j * (W[j, i] - mean_i' W[j, i'])``;
+  ``blend.liking``), so j contributes ``w / sd * x_j * (W[j, i] - mean_i' W[j, i'])``;
 - "will pick" (prior): the same with the prior's weights and ``x_j = 1``;
 - "will enjoy": the personal part of the prediction is ``z_i [theta_u, b_u]`` with
   ``[theta_u, b_u] = A^-1 Z^T t`` (``foldin.py``), so j contributes
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import foldin
+from .blend import liking
 from .implicit import zscore_rows
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
             W = model._implicit().W
             mean_j = np.asarray(W[mi].sum(axis=1)).ravel() / nm
             into = W[mi][:, targets].toarray()
-            C[:mi.size] += (w / sd) * model._liking(vals)[:, None] * (into - mean_j[:, None])
+            x = liking(vals, model.config.pick_rating_weight)
+            C[:mi.size] += (w / sd) * x[:, None] * (into - mean_j[:, None])
     if "prior" in raw:
         w_row, S = raw["prior"]
         w_t = model.part_weight(w_row, targets)[None, :]  # per movie: the evidence weights

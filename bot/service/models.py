@@ -1,4 +1,4 @@
-"""GuildModels: each guild's model in memory: the cache, the fits, fold-in and the locks.
+"""GuildModels: each guild's model in memory: the cache, the fits and fold-in.
 
 The queries (`bot.service.service.RecommendationService`) ask it for a guild's state and rank
 on what it hands out; nothing else changes a model.
@@ -78,9 +78,8 @@ class GuildModel:
     trained_on: tuple[int, str] | None = None  # (ratings version, settings key) of `model`
     fit_task: asyncio.Task[None] | None = None  # the guild's running fit, if any
     timer: asyncio.TimerHandle | None = None
-    # Held while a thread ranks or explains on `model`: a fold-in (which grows the model's
-    # member arrays) waits for it.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # No lock: a fold-in replaces `model` with a new one (`CFModel.with_row`), so a thread
+    # ranking or explaining on the previous model keeps an unchanged one.
 
     def needs_fold_in(self, user_id: int) -> bool:
         if user_id in self.changed_users:
@@ -405,8 +404,7 @@ class GuildModels:
             cached.forget_pending = True
             model = cached.model
             if model is not None and model.knows_user(user_id):
-                async with cached.lock:  # no thread is ranking on it while it goes
-                    cached.model = None
+                cached.model = None  # a thread still ranking on it keeps its own reference
                 cached.provisional = True
                 cached.trained_on = None
                 cached.all_changed = False
@@ -447,14 +445,19 @@ class GuildModels:
         for listener in self._forget_listeners:
             listener(guild_id)
 
-    async def fold_in_if_needed(self, state: GuildModel, user_id: int,
-                                 rated_ids: np.ndarray, rated_scores: np.ndarray) -> None:
-        if state.model is None or not state.needs_fold_in(user_id):
-            return
-        async with state.lock:  # never while a thread ranks on this model
-            state.model.fold_in(user_id, rated_ids, rated_scores)
+    async def fold_in_if_needed(self, state: GuildModel, user_id: int, rated_ids: np.ndarray,
+                                rated_scores: np.ndarray) -> CFModel | None:
+        """Fold the member's current ratings in when they changed since the fit: the member's
+        row is solved apart (`CFModel.member_row`) and the guild gets a new model with it
+        (`with_row`), so nothing waits for rankings running on the previous one. Returns the
+        guild's model to use from now on."""
+        model = state.model
+        if model is None or not state.needs_fold_in(user_id):
+            return model
+        state.model = model.with_row(model.member_row(user_id, rated_ids, rated_scores))
         state.changed_users.discard(user_id)
         state.folded_users.add(user_id)
+        return state.model
 
     async def is_provisional(self, guild_id: int) -> bool:
         state = self.cache.get(guild_id)

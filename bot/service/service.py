@@ -1,7 +1,7 @@
 """RecommendationService: the queries on a guild's model (recommend, group, similar, top,
 predict), ranked on what `bot.service.models.GuildModels` hands out.
 
-`GuildModels` owns the model cache, the fits, fold-in and the locks (its docstring has the
+`GuildModels` owns the model cache, the fits and fold-in (its docstring has the
 rules); this service reads a guild's state from it, folds in the asking member's latest ratings
 through it, and ranks: a member's ranking and its reasons are computed once per model, member,
 rated set and filter and kept for "Show more" pages (off the loop for big catalogs). The
@@ -172,9 +172,8 @@ class RecommendationService:
                       loaded_only: bool = False) -> float | None:
         """The model's prediction for this member and movie, or None if it has none.
         `loaded_only`: a nicety that must never make the caller wait (/rate's reply): None
-        unless the guild's model is already in memory, and no fold-in of the member's latest
-        ratings while a thread ranks on the model (the member's current row is used; the
-        lock can be queued behind seconds of a big guild's rankings).
+        unless the guild's model is already in memory (a fold-in never waits: rankings run on
+        models nothing changes, see `GuildModels.fold_in_if_needed`).
         While ratings are hidden, None for a movie fewer than MIN_RATERS other members rated
         (`bot.service.privacy`): the model knows a movie only once someone rated it, so a
         prediction appearing would say that someone did."""
@@ -189,8 +188,8 @@ class RecommendationService:
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         if len(rated_ids) == 0:
             return None
-        if not (loaded_only and state.lock.locked()):
-            await self.models.fold_in_if_needed(state, user_id, rated_ids, rated_scores)
+        model = await self.models.fold_in_if_needed(state, user_id, rated_ids,
+                                                    rated_scores) or model
         if not model.knows_user(user_id):
             return None
         return float(model.predict(np.array([user_id]), np.array([movie_id]))[0])
@@ -270,7 +269,8 @@ class RecommendationService:
             return Picks([_pick(r) for r in best[offset:end]], personal=False,
                          provisional=state.provisional, ratings_needed=needed,
                          has_more=len(best) > end)
-        await self.models.fold_in_if_needed(state, user_id, rated_ids, rated_scores)
+        model = await self.models.fold_in_if_needed(state, user_id, rated_ids,
+                                                    rated_scores) or model
         key = (state.guild_id, user_id)
         stamp = (id(model), state.fitted_at, len(state.folded_users), rated_ids.tobytes(),
                  None if candidates is None else hash(frozenset(candidates)),
@@ -286,9 +286,8 @@ class RecommendationService:
                 ids = np.array([r.movie_id for r in recs], dtype=np.int64)
                 return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS))
 
-            if big:
-                async with state.lock:
-                    ranked = await asyncio.to_thread(rank)
+            if big:  # on `model`, which a fold-in meanwhile replaces but never changes
+                ranked = await asyncio.to_thread(rank)
             else:
                 ranked = rank()
             self._ranked.put(key, (stamp, ranked))
@@ -333,7 +332,7 @@ class RecommendationService:
             seen.update(int(i) for i in ids)
             seen.update(await self.storage.seen_movie_ids(guild_id, user_id))  # watched
             if len(ids):
-                await self.models.fold_in_if_needed(state, user_id, ids, scores)
+                model = await self.models.fold_in_if_needed(state, user_id, ids, scores) or model
         cand_ids = set(candidates) if candidates is not None else None
         cand = (np.fromiter(cand_ids - seen, dtype=np.int64) if cand_ids is not None else None)
         known = [u for u in user_ids if model.knows_user(u)]

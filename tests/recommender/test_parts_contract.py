@@ -133,3 +133,18 @@ def test_every_part_speaks_in_the_blend_of_a_model_with_a_prior(fitted: CFModel)
     """The fixture is rich enough that no part is vacuous: all four enter the blend."""
     parts = fitted._blend_parts(np.array([fitted.users.get(1)]))
     assert set(parts) == {"enjoy", "pick", "prior", "popularity"}
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_with_row_is_the_fold_in_on_a_new_model(prior, name: str) -> None:
+    """`with_row` leaves the model it came from as it was (a ranking on it needs no lock) and
+    scores exactly like `fold_in` in place."""
+    users, movies, scores = _guild()
+    model = CFModel(ModelConfig(reg=2.0))
+    model.fit(users, movies, scores, prior=prior)
+    rated, ratings = np.array([3, 5, 50]) + OFFSET, np.array([10.0, 9, 2])
+    before = _scores(model, name, [1, 2])[1]
+    new = model.with_row(model.member_row(2, rated, ratings))
+    np.testing.assert_array_equal(_scores(model, name, [1, 2])[1], before)
+    model.fold_in(2, rated, ratings)
+    np.testing.assert_array_equal(_scores(new, name, [1, 2])[1], _scores(model, name, [1, 2])[1])

@@ -87,9 +87,11 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
-async def test_rates_prediction_never_waits_for_a_ranking_holding_the_model(storage, tmp_path):
-    """/rate's "I predicted" (loaded_only) must not queue behind ranking threads of a big
-    guild: while the model's lock is held it predicts from the member's current row."""
+async def test_rates_prediction_never_waits_and_a_fold_in_leaves_a_running_ranking_alone(
+        storage, tmp_path):
+    """/rate's "I predicted" (loaded_only) never queues behind ranking threads of a big guild,
+    and needs no model lock (issue 22 item 3): a fold-in gives the guild a new model with the
+    member's row (`CFModel.with_row`); a thread ranking on the previous one keeps it unchanged."""
     await seed(storage, GUILD)
     service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
     try:
@@ -98,16 +100,22 @@ async def test_rates_prediction_never_waits_for_a_ranking_holding_the_model(stor
         await storage.upsert_rating(GUILD, 1, 23, 10)
         await service.rating_changed(GUILD, 1)  # member 1 now needs a fold-in
         state = await service.models.state(GUILD)
-        async with state.lock:  # a thread ranks on this model
-            quick = await asyncio.wait_for(
-                service.predict(GUILD, 1, 21, loaded_only=True), timeout=2.0)
-            assert quick is not None and 1.0 <= quick <= 10.0
-            assert state.needs_fold_in(1)  # not folded in under someone else's lock
-            waiting = asyncio.ensure_future(service.predict(GUILD, 1, 21))
-            await asyncio.sleep(0.2)
-            assert not waiting.done()  # a full prediction folds in, so it waits its turn
-        assert await asyncio.wait_for(waiting, timeout=5.0) is not None
-        assert not state.needs_fold_in(1)
+        ranking_on = state.model  # what a ranking thread would hold
+        assert ranking_on is not None
+        before = ranking_on.embeddings()
+        row = before.member_row(1)
+        quick = await asyncio.wait_for(
+            service.predict(GUILD, 1, 21, loaded_only=True), timeout=2.0)
+        assert quick is not None and 1.0 <= quick <= 10.0
+        assert not state.needs_fold_in(1)  # folded in at once: nothing to wait for
+        assert state.model is not ranking_on
+        after = ranking_on.embeddings()  # the ranking's model did not move
+        np.testing.assert_array_equal(after.member_vectors, before.member_vectors)
+        np.testing.assert_array_equal(after.support, before.support)
+        new = state.model.embeddings()  # the guild's model has the new rating
+        assert not np.array_equal(new.member_vectors[new.member_row(1)],
+                                  before.member_vectors[row])
+        assert await asyncio.wait_for(service.predict(GUILD, 1, 21), timeout=5.0) == quick
     finally:
         await service.close()
 
