@@ -39,6 +39,8 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
+from bot.i18n import _
+
 MAX_PNG_BYTES = 500_000
 # Pixels one poster may have (a w342 poster has 175,000; w780 912,000): checked from the header
 # before decoding, so a small file that declares a huge picture is never expanded.
@@ -443,41 +445,41 @@ def draw_taste_map(data: TasteMap) -> Rendered:
         ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
     small = 10.0 if len(data.movies) < 500 else 4.0
     background = ax.scatter(data.movies[:, 0], data.movies[:, 1], s=small, c="#a0a7b0",
-                            alpha=0.5, linewidths=0, label="movies here", zorder=1)
+                            alpha=0.5, linewidths=0, label=_("movies here"), zorder=1)
     others = None
     if data.others is not None and len(data.others):
         others = ax.scatter(data.others[:, 0], data.others[:, 1], s=22, marker="+",
-                            c=OKABE_ITO["sky"], linewidths=0.9, label="other members",
+                            c=OKABE_ITO["sky"], linewidths=0.9, label=_("other members"),
                             zorder=2)
     norm = Normalize(1, 10)
     rated = ax.scatter(data.rated[:, 0], data.rated[:, 1], s=46, c=data.rated_scores,
                        cmap=SCORE_CMAP, norm=norm, edgecolors=TEXT, linewidths=0.5,
-                       label="rated, by score", zorder=3)
+                       label=_("rated, by score"), zorder=3)
     picks = ax.scatter(data.picks[:, 0], data.picks[:, 1], s=190, marker="*",
                        c=OKABE_ITO["vermillion"], edgecolors=TEXT, linewidths=0.6,
-                       label="top picks", zorder=4)
+                       label=_("top picks"), zorder=4)
     member_xy = np.zeros((0, 2))
     if data.member is not None:
         member_xy = data.member.reshape(1, 2)
         ax.scatter(member_xy[:, 0], member_xy[:, 1], s=150, marker="D", c=OKABE_ITO["black"],
                    edgecolors="white", linewidths=1.2, label=data.member_name, zorder=5)
     colorbar = fig.colorbar(rated, ax=ax, cax=fig.add_axes((0.82, 0.5, 0.025, 0.4)))
-    colorbar.set_label("score", color=MUTED, fontsize=8)
+    colorbar.set_label(_("score"), color=MUTED, fontsize=8)
     colorbar.ax.tick_params(colors=MUTED, labelsize=8)
     colorbar.set_ticks([1, 4, 7, 10])
     handles = [
-        Line2D([], [], marker="o", ls="", color="#a0a7b0", label="movies here"),
+        Line2D([], [], marker="o", ls="", color="#a0a7b0", label=_("movies here")),
         Line2D([], [], marker="o", ls="", mfc=OKABE_ITO["green"], mec=TEXT,
-               label="rated, by score"),
+               label=_("rated, by score")),
         Line2D([], [], marker="*", ls="", ms=12, mfc=OKABE_ITO["vermillion"], mec=TEXT,
-               label="top picks"),
+               label=_("top picks")),
     ]
     if data.member is not None:
         handles.append(Line2D([], [], marker="D", ls="", mfc="black", mec="white",
                               label=_clip(data.member_name, 18)))  # (inside the card)
     if others is not None:
         handles.append(Line2D([], [], marker="+", ls="", color=OKABE_ITO["sky"],
-                              label="other members"))
+                              label=_("other members")))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.795, 0.08), fontsize=8,
                frameon=False, labelcolor=TEXT)
     labels = _label_map(ax, fig, data)
@@ -536,7 +538,7 @@ def draw_distribution(data: Distribution) -> Rendered:
     ax.set_ylim(0, top * 1.25)
     ax.set_xticks(SCORES)
     ax.set_xlim(0.4, 10.6)
-    ax.set_xlabel("score", fontsize=8)
+    ax.set_xlabel(_("score"), fontsize=8)
     ax.set_title(data.title, loc="left", fontsize=10, fontweight="bold")
     ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     return _png(fig, Rendered(b"", 0, 0, plotted=plotted))
@@ -556,12 +558,12 @@ def draw_ratings_summary(title: str, counts: np.ndarray,
     bars = left.bar(SCORES, counts, color=[cmap(norm(s)) for s in SCORES], edgecolor=TEXT,
                     linewidth=0.4, width=0.75)
     left.set_xticks(SCORES)
-    left.set_xlabel("score", fontsize=8)
-    left.set_title("how you score", loc="left", fontsize=9)
+    left.set_xlabel(_("score"), fontsize=8)
+    left.set_title(_("how you score"), loc="left", fontsize=9)
     left.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     right = fig.add_axes((0.62, 0.15, 0.35, 0.66))
     _style(right)
-    right.set_title("genres you rate highest", loc="left", fontsize=9)
+    right.set_title(_("genres you rate highest"), loc="left", fontsize=9)
     shown = list(genres)[:6]
     names = [f"{name} ({n})" for name, _mean, n in shown][::-1]
     means = np.array([mean for _name, mean, _n in shown][::-1], dtype=float)
@@ -569,12 +571,12 @@ def draw_ratings_summary(title: str, counts: np.ndarray,
                        color=[cmap(norm(m)) for m in means], edgecolor=TEXT, linewidth=0.4)
     right.set_yticks(np.arange(len(shown)), names, fontsize=8, color=TEXT)
     right.set_xlim(0, 10)
-    right.set_xlabel("average score", fontsize=8)
+    right.set_xlabel(_("average score"), fontsize=8)
     for bar, mean in zip(gbars, means, strict=True):
         right.text(min(bar.get_width() + 0.15, 9.2), bar.get_y() + bar.get_height() / 2,
                    f"{mean:.1f}", va="center", fontsize=8, color=TEXT)
     if not shown:
-        right.text(5, 0.5, "rate two movies of a genre to see it here", ha="center",
+        right.text(5, 0.5, _("rate two movies of a genre to see it here"), ha="center",
                    fontsize=8, color=MUTED, transform=right.transData)
         right.set_yticks([])
     return _png(fig, Rendered(b"", 0, 0, plotted={
@@ -715,7 +717,7 @@ def draw_poster_grid(title: str, posters: Sequence[tuple[str, bytes]]) -> Render
         pixels = decode_poster(blob)
         if pixels is None:
             refused.append(n)
-            ax.text(0.5, 0.5, "no poster", ha="center", va="center", fontsize=8, color=MUTED,
+            ax.text(0.5, 0.5, _("no poster"), ha="center", va="center", fontsize=8, color=MUTED,
                     transform=ax.transAxes)
         else:
             ax.imshow(pixels)

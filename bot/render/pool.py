@@ -29,9 +29,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from bot.i18n import current, speaking
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def _in_language(language: str, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in the drawing process, its labels in the caller's language (a context
+    variable does not cross into another process)."""
+    with speaking(language):
+        return fn(*args)
 
 
 def _import_render() -> None:
@@ -92,7 +101,7 @@ class DrawingPool:
                 return fn(*args)
             future: Future[T] | None = None
             try:
-                future = pool.submit(fn, *args)
+                future = pool.submit(_in_language, current(), fn, *args)
                 result = future.result()
                 self._deaths = 0
                 return result

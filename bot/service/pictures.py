@@ -32,10 +32,11 @@ The rules (drawing itself is `bot.render`):
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -44,6 +45,7 @@ import numpy as np
 
 from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
+from bot.i18n import _, current, ngettext, number, percent
 from bot.render import (
     CardLine,
     Distribution,
@@ -170,6 +172,28 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+class _InLanguage:
+    """The picture cache, keyed also by the reader's language (labels are drawn in it)."""
+
+    def __init__(self, cache: LRUCache[tuple[Any, ...], Picture]) -> None:
+        self._cache = cache
+
+    def get(self, key: tuple[Any, ...]) -> Picture | None:
+        return self._cache.get((*key, current()))
+
+    def put(self, key: tuple[Any, ...], picture: Picture) -> None:
+        self._cache.put((*key, current()), picture)
+
+    def pop(self, key: tuple[Any, ...]) -> None:
+        self._cache.pop(key)  # a full key, as iterated
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(list(self._cache))
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
 class PictureService:
     """The pictures of /taste, /movies info|top, /ratings and /recommend (module docstring)."""
 
@@ -183,7 +207,7 @@ class PictureService:
             recommendations.on_forget(self.forget_guild)  # pictures of forgotten data go
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pictures")
         DRAWING.warm()  # the drawing process imports matplotlib while the bot starts
-        self._cache: LRUCache[tuple[Any, ...], Picture] = LRUCache(cache_size)
+        self._cache = _InLanguage(LRUCache(cache_size))  # a picture per reader's language
         self.render_threads: set[int] = set()  # threads drawing ran on (tests check the loop's
         # is not among them)
         self.renders = 0  # pictures drawn (cache misses)
@@ -199,9 +223,11 @@ class PictureService:
             self._cache.pop(key)
 
     async def _run(self, work: Callable[[], T]) -> T:
+        context = contextvars.copy_context()  # the reader's language (`bot.i18n`) goes along
+
         def job() -> T:
             self.render_threads.add(threading.get_ident())
-            return work()
+            return context.run(work)
 
         self.renders += 1
         self.pending += 1
@@ -292,6 +318,8 @@ class PictureService:
                 ratings = await self.storage.guild_ratings(guild_id)
         labels = [(titles[m].label, m) for m in famous if m in titles]
         owner = "Your" if member_id == asker_id else f"{member_name}'s"
+        title = (_("Your taste map") if member_id == asker_id
+                 else _("{member}'s taste map").format(member=member_name))
 
         def make() -> Picture:
             nonlocal factors, preferences
@@ -320,7 +348,7 @@ class PictureService:
                                   projection.direction(preferences[row:row + 1])[0] * scale)
                 others = np.array(placed).reshape(-1, 2)
             data = TasteMap(
-                title=f"{owner} taste map",
+                title=title,
                 movies=coords[shown],
                 rated=coords[rated_rows].reshape(-1, 2),
                 rated_scores=np.array(rated_vals, dtype=np.float64),
@@ -329,9 +357,11 @@ class PictureService:
                 member=member_xy,
                 member_name=member_name,
                 others=others,
-                axis_notes=(f"taste axis 1 ({projection.explained[0]:.0%} of the differences"
-                            + ("" if learned else ", from the ratings themselves") + ")",
-                            f"taste axis 2 ({projection.explained[1]:.0%})"),
+                axis_notes=((_("taste axis 1 ({share} of the differences)") if learned else
+                             _("taste axis 1 ({share} of the differences, from the ratings "
+                               "themselves)")).format(share=percent(projection.explained[0])),
+                            _("taste axis 2 ({share})").format(
+                                share=percent(projection.explained[1]))),
                 max_labels=MAP_LABELS,
                 pick_labels=pick_titles,
             )
@@ -388,8 +418,8 @@ class PictureService:
 
             def make() -> Picture:
                 rendered = DRAWING.draw(draw_distribution, Distribution(
-                    title=f"Scores for {movie.label}"[:90], counts=counts, mine=mine,
-                    mine_label="you"))
+                    title=_("Scores for {movie}").format(movie=movie.label)[:90],
+                    counts=counts, mine=mine, mine_label=_("you")))
                 spread = ", ".join(f"{s}: {int(c)}" for s, c in enumerate(counts, start=1)
                                    if c)
                 alt = (f"Bar chart of this server's {_plural(total, 'rating')} of "
@@ -422,7 +452,7 @@ class PictureService:
             def make() -> Picture:
                 rendered = DRAWING.draw(draw_distribution, Distribution(
                     title=title[:90], counts=counts, mine_counts=mine,
-                    mine_label="your ratings of these"))
+                    mine_label=_("your ratings of these")))
                 alt = (f"Bar chart of the {_plural(total, 'rating')} of these "
                        f"{_plural(len(ids), 'movie')} by score, 1 to 10 (most common: "
                        f"{int(np.argmax(counts)) + 1}); your {_plural(int(mine.sum()), 'rating')}"
@@ -458,8 +488,12 @@ class PictureService:
             genres = sorted(((g, float(np.mean(v)), len(v)) for g, v in by_genre.items()
                              if len(v) >= MIN_GENRE_RATINGS), key=lambda t: (-t[1], -t[2], t[0]))
             counts = score_counts(scores)
+            heading = (ngettext("Your {n} rating", "Your {n} ratings", len(scores))
+                       if member_id == asker_id else
+                       ngettext("{member}'s {n} rating", "{member}'s {n} ratings", len(scores)))
             rendered = DRAWING.draw(draw_ratings_summary,
-                                    f"{owner} {_plural(len(scores), 'rating')}", counts, genres)
+                                    heading.format(n=number(len(scores)), member=member_name),
+                                    counts, genres)
             best = "; ".join(f"{g} {m:.1f} ({n})" for g, m, n in genres[:6])
             alt = (f"{owner} ratings: a bar chart of {_plural(len(scores), 'score')} from 1 to "
                    f"10 (average {scores.mean():.1f}, most often {int(np.argmax(counts)) + 1})"
