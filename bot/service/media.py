@@ -30,15 +30,14 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
 from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie
 from bot.domain.title_forms import normalize
-from bot.media.jellyfin import JellyfinClient
-from bot.media.letterboxd import LetterboxdClient, valid_username
+from bot.media.letterboxd import valid_username
 from bot.media.models import (
     SERVICE_NAMES,
     SERVICES,
@@ -47,20 +46,18 @@ from bot.media.models import (
     MediaError,
     WatchedMovie,
 )
-from bot.media.plex import PlexClient
 from bot.media.secrets import TokenBox
-from bot.media.seerr import SeerrClient
 from bot.media.trakt import (
     REFRESH_MARGIN,
     DeviceCode,
     DeviceFlowEnded,
-    TraktClient,
     TraktToken,
 )
 from bot.service.errors import ServiceError
 from bot.service.exports import media_csv
 from bot.service.gate import Gate
 from bot.service.imports import pick_by_year
+from bot.service.media_clients import MediaClients, MediaProblem, NotConfigured
 from bot.service.member_data import (
     MemberData,
     MemberDataRegistry,
@@ -73,6 +70,9 @@ from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
+__all__ = ["LinkStatus", "MediaClients", "MediaProblem", "MediaService", "NotConfigured",
+           "SyncSummary", "Unlinked", "match_keys"]
+
 ACCOUNTS_TTL = 60.0  # seconds a server's user list is reused (autocomplete)
 SUGGEST_WAIT = 2.0  # seconds autocomplete waits for a server's user list
 JITTER = 0.1  # periodic syncs spread ±10 %
@@ -82,26 +82,6 @@ UNMATCHED_NAMED = 5  # unmatched titles a summary names
 OFF_LOOP = 200  # match in a thread from this many watched movies
 
 Report = Callable[[str | None, "SyncSummary | None", str], Awaitable[None]]
-
-_CONFIG_KEYS = {"jellyfin": ("url", "api_key"), "plex": ("url", "token"),
-                "trakt": ("client_id", "client_secret"), "seerr": ("url", "api_key")}
-
-
-class MediaProblem(ServiceError):
-    """A link or sync the service refuses or cannot do; `str()` is the member's message
-    (never holding a key or token)."""
-
-
-class NotConfigured(MediaProblem):
-    def __init__(self, service: str) -> None:
-        keys = _CONFIG_KEYS.get(service, ())
-        section = f"[{service}] " + " and ".join(keys)
-        env = " and ".join(f"MOVIEBOT_{service.upper()}_{k.upper()}" for k in keys)
-        super().__init__(f"{SERVICE_NAMES.get(service, service)} is not set up on this bot: "
-                         f"a bot admin must set {section} in its config (or {env}) and "
-                         "restart it.")
-        self.service = service
-
 
 @dataclass(frozen=True, slots=True)
 class SyncSummary:
@@ -143,55 +123,6 @@ class Unlinked:
 class _Pending:
     task: asyncio.Task[None]
     code: DeviceCode
-
-
-@dataclass
-class MediaClients:
-    """The configured services' clients, made on first use and closed together."""
-
-    settings: Settings
-    trakt_options: dict[str, Any] = field(default_factory=dict)  # tests: sleep, clock
-    _made: dict[str, Any] = field(default_factory=dict)
-
-    def configured(self, service: str) -> bool:
-        if service == "letterboxd":
-            return True
-        section = getattr(self.settings, service, None)
-        return bool(section is not None and section.enabled)
-
-    def jellyfin(self) -> JellyfinClient:
-        return self._get("jellyfin", lambda: JellyfinClient(self.settings.jellyfin.url,
-                                                            self.settings.jellyfin.api_key))
-
-    def plex(self) -> PlexClient:
-        return self._get("plex", lambda: PlexClient(self.settings.plex.url,
-                                                    self.settings.plex.token))
-
-    def trakt(self) -> TraktClient:
-        trakt = self.settings.trakt
-        return self._get("trakt", lambda: TraktClient(trakt.client_id, trakt.client_secret,
-                                                      trakt.base_url, **self.trakt_options))
-
-    def seerr(self) -> SeerrClient:
-        """Seerr (requests, a later part of issue 25): NotConfigured without [seerr]."""
-        return self._get("seerr", lambda: SeerrClient(self.settings.seerr.url,
-                                                      self.settings.seerr.api_key))
-
-    def letterboxd(self) -> LetterboxdClient:
-        return self._get("letterboxd",
-                         lambda: LetterboxdClient(self.settings.media.letterboxd_url))
-
-    def _get(self, name: str, make: Callable[[], Any]) -> Any:
-        if not self.configured(name):
-            raise NotConfigured(name)
-        if name not in self._made:
-            self._made[name] = make()
-        return self._made[name]
-
-    async def close(self) -> None:
-        for client in self._made.values():
-            await client.close()
-        self._made.clear()
 
 
 def match_keys(watched: list[WatchedMovie]) -> list[str]:
