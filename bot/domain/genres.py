@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.domain.errors import DomainError
 from bot.domain.titles import strip_controls
+from bot.i18n import _
 
 MOVIELENS_GENRES: tuple[str, ...] = (
     "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama",
@@ -58,12 +59,13 @@ def canonical_genres(genres: Iterable[str]) -> tuple[str, ...]:
         if not name:
             continue
         if len(name) > MAX_GENRE_LENGTH:
-            raise DomainError(f"A genre is at most {MAX_GENRE_LENGTH} characters.")
+            raise DomainError(_("A genre is at most {n} characters.").format(
+                n=MAX_GENRE_LENGTH))
         name = known.get(name.casefold(), name)
         if name not in found:
             found.append(name)
     if len(found) > MAX_GENRES:
-        raise DomainError(f"At most {MAX_GENRES} genres per movie.")
+        raise DomainError(_("At most {n} genres per movie.").format(n=MAX_GENRES))
     return tuple(found)
 
 
@@ -98,10 +100,10 @@ def parse_genre_list(text: str | None, known: Mapping[str, str]) -> tuple[str, .
     if unknown:
         raise UnknownGenresError(unknown, sorted(set(known.values()), key=str.casefold))
     if not found:
-        raise DomainError("The genres are empty: leave the option out, or type genres like "
-                          "'Comedy, Drama'.")
+        raise DomainError(_("The genres are empty: leave the option out, or type genres like "
+                            "'Comedy, Drama'."))
     if len(found) > MAX_GENRES:
-        raise DomainError(f"At most {MAX_GENRES} genres per movie.")
+        raise DomainError(_("At most {n} genres per movie.").format(n=MAX_GENRES))
     return tuple(found)
 
 

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.domain.errors import DomainError
+from bot.i18n import _
 
 MAX_DAYS_AHEAD = 60
 _CLOCK = re.compile(r"(?P<h>[01]?\d|2[0-3])[:.h](?P<m>[0-5]\d)")
@@ -27,10 +28,12 @@ def parse_when(text: str, zone: tzinfo, now: datetime | None = None) -> datetime
         else text.strip().lower()
     parts = words.split()
     if not parts or len(parts) > 2:
-        raise DomainError(f"I can't read {text[:40]!r} as a time: write {FORMATS}.")
+        raise DomainError(_("I can't read {text} as a time: write {formats}.").format(
+            text=repr(text[:40]), formats=FORMATS))
     clock = _CLOCK.fullmatch(parts[-1])
     if clock is None:
-        raise DomainError(f"I can't read {text[:40]!r} as a time: write {FORMATS}.")
+        raise DomainError(_("I can't read {text} as a time: write {formats}.").format(
+            text=repr(text[:40]), formats=FORMATS))
     hour, minute = int(clock["h"]), int(clock["m"])
     if len(parts) == 1:
         day = now.date()
@@ -45,13 +48,14 @@ def parse_when(text: str, zone: tzinfo, now: datetime | None = None) -> datetime
             start = datetime(int(date["y"]), int(date["mo"]), int(date["d"]), hour, minute,
                              tzinfo=zone)
         except ValueError as error:
-            raise DomainError(f"{parts[0]} is not a date.") from error
+            raise DomainError(_("{text} is not a date.").format(text=parts[0])) from error
     else:
-        raise DomainError(f"I can't read {text[:40]!r} as a time: write {FORMATS}.")
+        raise DomainError(_("I can't read {text} as a time: write {formats}.").format(
+            text=repr(text[:40]), formats=FORMATS))
     if start <= now:
-        raise DomainError("That time has passed: pick one ahead.")
+        raise DomainError(_("That time has passed: pick one ahead."))
     if start - now > timedelta(days=MAX_DAYS_AHEAD):
-        raise DomainError(f"Plan at most {MAX_DAYS_AHEAD} days ahead.")
+        raise DomainError(_("Plan at most {n} days ahead.").format(n=MAX_DAYS_AHEAD))
     return start.astimezone(UTC)
 
 

@@ -10,6 +10,7 @@ import zoneinfo
 from datetime import tzinfo
 
 from bot.domain.errors import DomainError
+from bot.i18n import _
 
 MAX_SERVICES = 20
 MAX_SERVICE_NAME = 40
@@ -34,8 +35,9 @@ def timezone_name(text: str) -> str:
         return ""
     name = _by_folded().get(text.casefold().replace(" ", "_"))
     if name is None:
-        raise DomainError(f"I don't know the timezone {text[:60]!r}: use an IANA name such as "
-                          "Europe/Berlin or America/New_York (the option suggests them).")
+        raise DomainError(_("I don't know the timezone {name}: use an IANA name such as "
+                            "Europe/Berlin or America/New_York (the option suggests them).")
+                          .format(name=repr(text[:60])))
     return name
 
 
@@ -62,7 +64,7 @@ def region_code(text: str) -> str:
     if not text:
         return ""
     if not _REGION.fullmatch(text):
-        raise DomainError("A region is a two-letter country code, such as US, GB or DE.")
+        raise DomainError(_("A region is a two-letter country code, such as US, GB or DE."))
     return text.upper()
 
 
@@ -75,10 +77,11 @@ def service_names(text: str) -> str:
         if not name:
             continue
         if len(name) > MAX_SERVICE_NAME:
-            raise DomainError(f"A service name is at most {MAX_SERVICE_NAME} characters.")
+            raise DomainError(_("A service name is at most {n} characters.").format(
+                n=MAX_SERVICE_NAME))
         names.setdefault(name.casefold(), name)
     if len(names) > MAX_SERVICES:
-        raise DomainError(f"Name at most {MAX_SERVICES} streaming services.")
+        raise DomainError(_("Name at most {n} streaming services.").format(n=MAX_SERVICES))
     return ", ".join(names.values())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.domain.errors import DomainError
+from bot.i18n import _
 
 MAX_TITLE_LENGTH = 300
 """Longest title stored (catalog imports included)."""
@@ -42,7 +43,8 @@ def clean_title(text: str, *, limit: int = MAX_ADDED_TITLE_LENGTH) -> str:
     """A typed title with controls removed and spaces collapsed, or DomainError."""
     clean = " ".join(strip_controls(text).split())
     if not clean:
-        raise DomainError("The title is empty: type the movie's title.")
+        raise DomainError(_("The title is empty: type the movie's title."))
     if len(clean) > limit:
-        raise DomainError(f"That title is too long (at most {limit} characters).")
+        raise DomainError(_("That title is too long (at most {limit} characters).").format(
+            limit=limit))
     return clean

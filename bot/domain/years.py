@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.domain.errors import DomainError
+from bot.i18n import _
 
 MIN_YEAR = 1870
 YEARS_AHEAD = 5
@@ -29,5 +30,6 @@ def is_valid_year(year: int) -> bool:
 def check_year(year: object) -> int:
     """`year` as an int within the range, else DomainError."""
     if isinstance(year, bool) or not isinstance(year, int) or not is_valid_year(year):
-        raise DomainError(f"The year must be between {MIN_YEAR} and {max_year()}.")
+        raise DomainError(_("The year must be between {low} and {high}.").format(
+            low=MIN_YEAR, high=max_year()))
     return year

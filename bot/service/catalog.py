@@ -23,6 +23,7 @@ from bot.domain.titles import (
     strip_controls,
 )
 from bot.domain.years import check_year
+from bot.i18n import _
 from bot.service.errors import DuplicateMovie, MovieCapReached, PermissionRequired
 from bot.service.gate import Gate
 from bot.service.privacy import MIN_RATERS, movie_ratings
@@ -191,5 +192,5 @@ class CatalogService:
             except GuildMovieCapError as error:
                 raise MovieCapReached(error.cap) from error
             except ValueError as error:  # storage's normalised form is empty
-                raise DomainError("A title needs letters or digits (at most "
-                                  f"{MAX_ADDED_TITLE_LENGTH} characters).") from error
+                raise DomainError(_("A title needs letters or digits (at most {n} "
+                                    "characters).").format(n=MAX_ADDED_TITLE_LENGTH)) from error

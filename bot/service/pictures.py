@@ -277,9 +277,9 @@ class PictureService:
             visible = await self._check_visible(guild_id, asker_id, member_id)
             model = await self.recommendations.model_snapshot(guild_id, member_id)
             if model is None or len(model.movies) < 3:
-                raise NothingToDraw("This server's taste model is not ready yet: it needs "
-                                    "more ratings (rate movies you've seen with `/rate`), or "
-                                    "a moment to finish learning.")
+                raise NothingToDraw(_("This server's taste model is not ready yet: it needs "
+                                      "more ratings (rate movies you've seen with `/rate`), or "
+                                      "a moment to finish learning."))
             version, _count = await self.storage.ratings_version(guild_id)
             rated_ids, rated_scores = await self.storage.member_rating_arrays(guild_id,
                                                                               member_id)
