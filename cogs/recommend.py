@@ -19,19 +19,15 @@ ephemeral, escape every title and genre, and never ping.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.library import LibraryItem
-from bot.domain.models import Movie
-from bot.domain.scores import DISLIKED_AT_MOST
-from bot.i18n import N_, _, ngettext, number, percent
+from bot.i18n import N_, _, percent
 from bot.render import CardLine
-from bot.service import GROUP_STRATEGIES, Pick, Picks
+from bot.service import GROUP_STRATEGIES, Picks
 from bot.service.catalog import GenreFilter
 from bot.service.media import MediaProblem
 from bot.service.picks import CardText, PicksPage
@@ -45,12 +41,33 @@ from cogs.ui.guild import guild_id_of
 from cogs.ui.lookup import MovieParam, genre_choices
 from cogs.ui.next_steps import PRIOR_HINT, first_ratings, with_prior_hint
 from cogs.ui.options import InRange
+from cogs.ui.picks import (
+    CARRIED_BY,
+    COLOUR,
+    EMBED_TEXT_BUDGET,
+    PERSONAL_ORDER_NOTE,
+    POPULAR_ORDER_NOTE,
+    STRETCH_NOTE,
+    empty_picks_message,
+    fit_lines,
+    genres_text,
+    library_mark,
+    pick_lines,
+    pick_reason,
+    picks_title,
+    reason_text,
+    unlock_text,
+)
 from cogs.ui.pictures import picture_file, show_picture
 from cogs.ui.posters import add_details
-from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe, stars
+from cogs.ui.text import NEW_HERE, NO_PINGS, movie_label, safe
 from cogs.ui.tonight import add_where_to_watch, tonight_filters
 from cogs.ui.views import Page, RecommendationView
 from cogs.watchlist import WatchlistView
+
+__all__ = ["CARRIED_BY", "COLOUR", "EMBED_TEXT_BUDGET", "PERSONAL_ORDER_NOTE", "POPULAR_ORDER_NOTE",
+           "STRETCH_NOTE", "Recommend", "empty_picks_message", "fit_lines", "library_mark",
+           "pick_lines", "pick_reason", "reason_text", "unlock_text"]
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
@@ -60,7 +77,6 @@ DEFAULT_COUNT = 10
 COUNT = InRange(1, MAX_COUNT, N_("The count must be a whole number from {low} to {high}."))
 MAX_GROUP = 10
 SIMILAR_COUNT = 10
-EMBED_TEXT_BUDGET = 3900  # an embed description holds 4096 characters
 MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
 
 RULES = {
@@ -69,16 +85,6 @@ RULES = {
                      N_("the highest lowest-member score, so nobody hates the pick")),
 }
 PROVISIONAL_NOTE = N_("Results are provisional: the model is refreshing.")
-# Personal picks are ranked by a blend of how likely the member is to pick a movie and how much
-# they would enjoy it; the number shown is the predicted rating, so the reply says why the
-# order can differ from it.
-PERSONAL_ORDER_NOTE = N_("Ranked by how likely you'll pick and enjoy it; the number is your "
-                         "predicted rating.")
-# Cold-start picks: ranked the same way for a member the model does not know yet; the number is
-# the rating a typical member here would give (not the "server score" of /movies top).
-POPULAR_ORDER_NOTE = N_("Ranked by how likely members here pick and enjoy it; the number is "
-                        "the rating a typical member would give.")
-COLOUR = discord.Colour.blurple()
 
 
 # --------------------------------------------------------------------------- cooldown
@@ -101,140 +107,6 @@ def voice_companions(member: discord.Member | discord.User) -> frozenset[int]:
     if channel is None:
         return frozenset()
     return frozenset(m.id for m in channel.members if not m.bot)
-
-
-# --------------------------------------------------------------------------- rendering
-def _genres(movie: Movie, limit: int) -> str:
-    return safe(", ".join(movie.genres), limit) if movie.genres else _("no genre listed")
-
-
-def fit_lines(render: Callable[[int, int, int], str], count: int) -> list[str]:
-    """Lines from `render(title_limit, other_limit)`, shortened until they fit one embed."""
-    title_limit, other_limit = 100, 60
-    while True:
-        lines = [render(i, title_limit, other_limit) for i in range(count)]
-        if sum(len(line) + 1 for line in lines) <= EMBED_TEXT_BUDGET or title_limit <= 20:
-            return lines
-        title_limit = max(20, int(title_limit * 0.75))
-        other_limit = max(12, int(other_limit * 0.75))
-
-
-def reason_text(label: str, score: int) -> str:
-    """'because you rated *X* 9/10', or for a low score 'because you didn't like *X* (2/10)'
-    (disliking a movie can speak for another just as liking one can)."""
-    if score <= DISLIKED_AT_MOST:
-        return _("because you didn't like *{movie}* ({score})").format(movie=label,
-                                                                        score=stars(score))
-    return _("because you rated *{movie}* {score}").format(movie=label, score=stars(score))
-
-
-# What carried a pick that none of the member's own ratings explains well
-# (`recommender.reasons`: the blend part with the largest share).
-CARRIED_BY = {
-    "pick": N_("popular with members who share your taste"),
-    "prior": N_("close to your taste in the prior"),
-    "enjoy": N_("members with your taste rate it highly"),
-    "popularity": N_("popular in this server"),
-}
-STRETCH_NOTE = N_("a stretch: predicted below your average")
-
-
-def pick_reason(pick: Pick, movies: dict[int, Movie], limit: int = 60,
-                markdown: bool = True) -> str | None:
-    """The reason shown for a pick: the member's own rating behind it, else what carried it."""
-    because = pick.because
-    if because is not None and because[0] in movies:
-        text = reason_text(movie_label(movies[because[0]], limit) if markdown
-                           else movies[because[0]].label, because[1])
-        return text if markdown else text.replace("*", "")
-    if pick.carried_by in CARRIED_BY:
-        return _(CARRIED_BY[pick.carried_by])
-    return None
-
-
-def library_mark(movie_id: int, library: dict[int, LibraryItem] | None,
-                 link: bool = True) -> str:
-    """' · [in the library](link)' or ' · not in the library' ('' without a media server)."""
-    if library is None:
-        return ""
-    item = library.get(movie_id)
-    if item is None:
-        return " · " + _("not in the library")
-    if not link:
-        return " · " + _("in the library")
-    return " · [{label}]({url})".format(label=_("in the library"),
-                                        url=item.url.replace(")", "%29"))
-
-
-def pick_lines(picks: list[Pick], movies: dict[int, Movie], *, start: int, personal: bool,
-               group: bool = False, watchlisted: frozenset[int] = frozenset(),
-               library: dict[int, LibraryItem] | None = None,
-               ) -> tuple[list[str], list[tuple[Movie, float]]]:
-    """'**Title (Year)** — Genres · predicted 8.6/10 · because you rated *X* 9/10' lines
-    (' · on your watchlist' for a movie in `watchlisted`; ' · in the library' with its link,
-    or ' · not in the library', when a media server is configured)."""
-    shown = [(pick, movies[pick.movie_id]) for pick in picks if pick.movie_id in movies]
-    links = True  # the library's links, while the lines fit with them
-
-    def render(i: int, title_limit: int, other_limit: int) -> str:
-        pick, movie = shown[i]
-        if group:
-            score = _("group score {score}").format(score=stars(round(pick.score, 1)))
-        elif personal:
-            score = _("predicted {score}").format(score=stars(round(pick.score, 1)))
-        else:
-            score = _("typical rating {score}").format(score=stars(round(pick.score, 1)))
-        line = (f"{start + i + 1}. **{movie_label(movie, title_limit)}** — "
-                f"{_genres(movie, other_limit)} · {score}")
-        if pick.stretch and personal and not group:
-            line += f" ({_(STRETCH_NOTE)})"
-        reason = pick_reason(pick, movies, other_limit)
-        if reason is not None:
-            line += " · " + reason
-        if pick.new_here:
-            line += f" · {_(NEW_HERE)}"
-        if movie.id in watchlisted:
-            line += " · " + _("on your watchlist")
-        return line + library_mark(movie.id, library, links)
-
-    if library and sum(len(render(i, 100, 60)) + 1 for i in range(len(shown))) > \
-            EMBED_TEXT_BUDGET:
-        links = False  # titles first: links only while the full lines fit
-    return fit_lines(render, len(shown)), [(movie, pick.score) for pick, movie in shown]
-
-
-def _picks_title(personal: bool, genre: str | None) -> str:
-    title = _("Your picks") if personal else _("Popular in this server")
-    return title + f": {safe(genre, 60)}" if genre else title
-
-
-def empty_picks_message(picks: Picks, genre: str | None = None) -> str:
-    """What a member reads when /recommend has no pick to show: the next step that works."""
-    needed, minimum = picks.ratings_needed, picks.min_ratings
-    if not picks.guild_has_ratings:
-        return with_prior_hint(first_ratings("personal picks", minimum),
-                               picks.prior_installed)
-    if picks.provisional and not genre:
-        pending = _("I'm still learning this server's taste; try again in a few seconds.")
-        if needed:
-            pending += " " + unlock_text(needed)
-        return pending
-    if genre:
-        return _("I have no {genre} picks for you yet: nobody here has rated one you haven't "
-                 "seen. Try another genre, or none.").format(genre=safe(genre, 60))
-    if needed:
-        return _("Not enough ratings in this server for picks yet.") + " " + unlock_text(needed)
-    return with_prior_hint(
-        _("You've rated every movie I could recommend from this server's ratings. Rate "
-          "movies you haven't yet with `/rate` (find titles with `/movies search`), or ask "
-          "the others to rate more."), picks.prior_installed)
-
-
-def unlock_text(needed: int) -> str:
-    """'Rate 3 more movies with `/rate` to unlock personal picks.'"""
-    return ngettext("Rate {n} more movie with `/rate` to unlock personal picks.",
-                    "Rate {n} more movies with `/rate` to unlock personal picks.",
-                    needed).format(n=number(needed))
 
 
 class Recommend(commands.Cog):
@@ -391,7 +263,7 @@ class Recommend(commands.Cog):
                     detail += f" · {_(NEW_HERE)}"
                 lines.append(CardLine(rank, movie.label, detail, pick.score))
             note = _(PERSONAL_ORDER_NOTE if picks.personal else POPULAR_ORDER_NOTE)
-            return _picks_title(picks.personal, genre), lines, note
+            return picks_title(picks.personal, genre), lines, note
 
         return text
 
@@ -402,7 +274,7 @@ class Recommend(commands.Cog):
                                   personal=picks.personal, watchlisted=watchlisted,
                                   library=found.library)
         personal = picks.personal
-        title = _picks_title(personal, genre)
+        title = picks_title(personal, genre)
         head = []
         if not personal and picks.ratings_needed:
             head.append(unlock_text(picks.ratings_needed))
@@ -589,7 +461,7 @@ class Recommend(commands.Cog):
         def render(i: int, title_limit: int, other_limit: int) -> str:
             other, cosine = shown[i]
             return (f"{i + 1}. **{movie_label(other, title_limit)}** — "
-                    f"{_genres(other, other_limit)} · " + _("similarity {percent}").format(
+                    f"{genres_text(other, other_limit)} · " + _("similarity {percent}").format(
                         percent=percent(max(0.0, cosine))))
 
         embed = discord.Embed(title=_("Movies like {movie}").format(

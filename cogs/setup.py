@@ -20,15 +20,15 @@ from discord.ext import commands
 from bot.i18n import N_, _, ngettext, number
 from bot.invite import EVENT_PERMISSIONS, PERMISSIONS
 from bot.service.checklist import CheckItem, DiscordFacts, PermissionFact
-from cogs.recommend import (
+from cogs.ui.guild import guild_id_of
+from cogs.ui.paginator import OwnedView
+from cogs.ui.picks import (
     COLOUR,
     PERSONAL_ORDER_NOTE,
     POPULAR_ORDER_NOTE,
     empty_picks_message,
     pick_lines,
 )
-from cogs.ui.guild import guild_id_of
-from cogs.ui.paginator import OwnedView
 from cogs.ui.text import NO_PINGS
 
 if TYPE_CHECKING:
