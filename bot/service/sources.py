@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.domain.library import LibraryItem
+from bot.i18n import _
 from bot.service.errors import ServiceError
 from bot.service.library import LibraryService
 
@@ -43,23 +44,24 @@ class PickSources:
             return within
         if source == "library":
             if not self.library.configured:
-                raise SourceUnavailable(
+                raise SourceUnavailable(_(
                     "No media server is set up on this bot, so there is no library to pick "
-                    "from: a bot admin can set [jellyfin] or [plex] in the config.")
+                    "from: a bot admin can set [jellyfin] or [plex] in the config."))
             found = await self.library.movie_ids(guild_id)
             if not found:
-                raise SourceUnavailable(
+                raise SourceUnavailable(_(
                     "None of this server's movies is in the media server's library yet (it "
-                    "may not have been read yet: a server admin can run `/library refresh`).")
+                    "may not have been read yet: a server admin can run `/library refresh`)."))
             return found if within is None else found & within
         if source == "streaming":
             if self.streaming is None:
-                raise SourceUnavailable(
+                raise SourceUnavailable(_(
                     "Picks from streaming services need a TMDB key ([tmdb] api_key) and the "
-                    "server's streaming services; this bot does not have them yet.")
+                    "server's streaming services; this bot does not have them yet."))
             found = await self.streaming(guild_id, within)
             return found if within is None else found & within
-        raise SourceUnavailable(f"Unknown source {source!r}: use library, streaming or any.")
+        raise SourceUnavailable(_("Unknown source {source}: use library, streaming or any.")
+                                .format(source=repr(source)))
 
     async def marks(self, guild_id: int, movie_ids: set[int]) -> dict[int, LibraryItem] | None:
         """{movie id: library item} for those of `movie_ids` the library has; None when no

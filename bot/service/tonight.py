@@ -31,6 +31,7 @@ from bot.domain.watch import (
     providers_from_json,
     where_to_watch,
 )
+from bot.i18n import _, ngettext, number
 from bot.service.details import DetailsService
 from bot.service.gate import Gate
 from bot.service.sources import SourceUnavailable
@@ -129,19 +130,22 @@ class TonightService:
         if tonight.empty:
             return Allowed(within)
         if tonight.needs_tmdb and not self.details.enabled:
-            raise FilterUnavailable(
+            raise FilterUnavailable(_(
                 "Runtime, age rating and language come from TMDB, and this bot has no TMDB "
-                "key ([tmdb] api_key): filter by year or genre instead.")
+                "key ([tmdb] api_key): filter by year or genre instead."))
         facts, region, _services = await self._facts(guild_id)
         if tonight.certification is not None and not region:
-            raise FilterUnavailable("Age ratings differ by country: a server admin sets the "
-                                    "country first with `/settings region:`.")
+            raise FilterUnavailable(_("Age ratings differ by country: a server admin sets the "
+                                      "country first with `/settings region:`."))
         kept, unknown = await asyncio.to_thread(_keep, tonight, region, within, facts)
         note = ""
         if unknown:
-            note = (f"{len(unknown)} movies are left out because TMDB has not told me their "
-                    "runtime, language or age rating yet; I am looking some up, so more may "
-                    "qualify next time.")
+            note = ngettext(
+                "{n} movie is left out because TMDB has not told me its runtime, language or "
+                "age rating yet; I am looking some up, so more may qualify next time.",
+                "{n} movies are left out because TMDB has not told me their runtime, language "
+                "or age rating yet; I am looking some up, so more may qualify next time.",
+                len(unknown)).format(n=number(len(unknown)))
             await self._warm(guild_id, unknown[:WARM_AT_ONCE])
         return Allowed(kept, note)
 
@@ -156,13 +160,13 @@ class TonightService:
         """`PickSources`' streaming hook: the movies streaming on the server's services in
         its region (cached TMDB providers); FilterUnavailable with what is missing."""
         if not self.details.enabled:
-            raise FilterUnavailable("Where to watch comes from TMDB, and this bot has no TMDB "
-                                    "key ([tmdb] api_key).")
+            raise FilterUnavailable(_("Where to watch comes from TMDB, and this bot has no "
+                                      "TMDB key ([tmdb] api_key)."))
         facts, region, services = await self._facts(guild_id)
         if not region or not services:
-            raise FilterUnavailable(
+            raise FilterUnavailable(_(
                 "Name the server's country and streaming services first: a server admin "
-                "runs `/settings region: services:` (e.g. region US, services Netflix, Max).")
+                "runs `/settings region: services:` (e.g. region US, services Netflix, Max)."))
 
         def pick() -> set[int]:
             return {f.movie_id for f in facts
