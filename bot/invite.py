@@ -32,18 +32,22 @@ from urllib.parse import urlencode
 
 import discord
 
+from bot.i18n import N_
+
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SCOPES: tuple[str, ...] = ("bot", "applications.commands")
 
 # (discord.Permissions flag, the name Discord shows, why the bot needs it)
-PERMISSIONS: tuple[tuple[str, str, str], ...] = (
-    ("view_channel", "View Channels",
-     "see voice channel members (/movienight, /recommend voice:) and its movie-night message"),
-    ("send_messages", "Send Messages", "answer in channels"),
-    ("send_messages_in_threads", "Send Messages in Threads", "answer in threads"),
-    ("embed_links", "Embed Links", "movie cards, lists and picks are embeds"),
-    ("attach_files", "Attach Files", "pictures and /export files"),
-    ("manage_events", "Manage Events", "movie nights as scheduled server events with RSVP"),
+PERMISSIONS: tuple[tuple[str, str, str], ...] = (  # N_: /setup shows them translated
+    ("view_channel", N_("View Channels"),
+     N_("see voice channel members (/movienight, /recommend voice:) and its movie-night "
+        "message")),
+    ("send_messages", N_("Send Messages"), N_("answer in channels")),
+    ("send_messages_in_threads", N_("Send Messages in Threads"), N_("answer in threads")),
+    ("embed_links", N_("Embed Links"), N_("movie cards, lists and picks are embeds")),
+    ("attach_files", N_("Attach Files"), N_("pictures and /export files")),
+    ("manage_events", N_("Manage Events"), N_("movie nights as scheduled server events with "
+                                              "RSVP")),
 )
 # Optional permissions /setup checks apart from `PERMISSIONS` (none now).
 EVENT_PERMISSIONS: tuple[tuple[str, str, str], ...] = ()

@@ -45,7 +45,7 @@ def permission_facts(granted: discord.Permissions,
                      wanted: tuple[tuple[str, str, str], ...]) -> tuple[PermissionFact, ...]:
     """Each permission of `wanted` ((flag, name, why), as in `bot.invite`) and whether the bot
     has it (`granted`: the interaction's `app_permissions` in this channel)."""
-    return tuple(PermissionFact(name, why, bool(getattr(granted, flag)))
+    return tuple(PermissionFact(_(name), _(why), bool(getattr(granted, flag)))
                  for flag, name, why in wanted)
 
 

@@ -16,19 +16,22 @@ from typing import Any
 
 from bot.config import Settings, env_name
 from bot.domain.models import GuildSettings
+from bot.i18n import N_, _
 from bot.service.errors import PermissionRequired
 from bot.service.gate import Gate
 from bot.storage import Storage
 
-SYNC_FIX = ("Run `python -m bot sync` on the bot's host (or `/sync` as the bot owner); "
-            "Discord may take a few minutes to show the change.")
-PRIOR_FIX = ("On the bot's host run `python -m bot prior download small` (with Docker: "
-             "`docker compose exec moviebot python -m bot prior download small`): new servers "
-             "get good picks from their first ratings.")
-TMDB_FIX = ("Set `[tmdb] api_key` in the config file (or `MOVIEBOT_TMDB_API_KEY`) and restart "
-            "the bot: posters and details on movie cards (a free key from themoviedb.org).")
-ROLE_PATH = ("Server Settings > Roles > the bot's role, or this channel's Edit Channel > "
-             "Permissions")
+# N_: marked for the catalog, shown with _() (the checklist is built in the admin's language).
+SYNC_FIX = N_("Run `python -m bot sync` on the bot's host (or `/sync` as the bot owner); "
+              "Discord may take a few minutes to show the change.")
+PRIOR_FIX = N_("On the bot's host run `python -m bot prior download small` (with Docker: "
+               "`docker compose exec moviebot python -m bot prior download small`): new "
+               "servers get good picks from their first ratings.")
+TMDB_FIX = N_("Set `[tmdb] api_key` in the config file (or `MOVIEBOT_TMDB_API_KEY`) and "
+              "restart the bot: posters and details on movie cards (a free key from "
+              "themoviedb.org).")
+ROLE_PATH = N_("Server Settings > Roles > the bot's role, or this channel's Edit Channel > "
+               "Permissions")
 # Media-server sections of the config: (attribute, shown name). A section the settings do not
 # have (an older or newer config) is skipped.
 MEDIA_SERVERS: tuple[tuple[str, str], ...] = (
@@ -40,9 +43,9 @@ MEDIA_SERVERS: tuple[tuple[str, str], ...] = (
 TEST_ONLY_KEYS = frozenset({"base_url"})  # section fields never read from the config file
 # Per-server locale settings (`/settings` options once the bot has them): (field, shown name).
 LOCALE_SETTINGS: tuple[tuple[str, str], ...] = (
-    ("region", "Region"),
-    ("timezone", "Timezone"),
-    ("language", "Language"),
+    ("region", N_("Region")),
+    ("timezone", N_("Timezone")),
+    ("language", N_("Language")),
 )
 
 
@@ -93,41 +96,50 @@ def permission_items(facts: DiscordFacts) -> list[CheckItem]:
     if missing:
         reasons = "; ".join(f"{f.name}: {f.why}" for f in missing)
         items.append(CheckItem(
-            "Bot permissions in this channel", False, f"Missing {_names(missing)} ({reasons}).",
-            f"Give the bot {_names(missing)} ({ROLE_PATH})."))
+            _("Bot permissions in this channel"), False,
+            _("Missing {names} ({reasons}).").format(names=_names(missing), reasons=reasons),
+            _("Give the bot {names} ({path}).").format(names=_names(missing),
+                                                       path=_(ROLE_PATH))))
     else:
-        items.append(CheckItem("Bot permissions in this channel", True,
-                               f"{_names(facts.permissions)}: all granted."))
+        items.append(CheckItem(_("Bot permissions in this channel"), True,
+                               _("{names}: all granted.").format(
+                                   names=_names(facts.permissions))))
     if facts.event_permissions:
         missing = tuple(f for f in facts.event_permissions if not f.granted)
         if missing:
             # Optional: `/movienight` votes work without it; it is what scheduled events need.
             items.append(CheckItem(
-                "Movie nights as server events", False,
-                f"Missing {_names(missing)}: {missing[0].why}. Movie-night votes work without "
-                "it.", f"Give the bot {_names(missing)} ({ROLE_PATH}).", optional=True))
+                _("Movie nights as server events"), False,
+                _("Missing {names}: {why}. Movie-night votes work without it.").format(
+                    names=_names(missing), why=missing[0].why),
+                _("Give the bot {names} ({path}).").format(names=_names(missing),
+                                                           path=_(ROLE_PATH)), optional=True))
         else:
-            items.append(CheckItem("Movie nights as server events", True,
-                                   f"{_names(facts.event_permissions)}: granted."))
+            items.append(CheckItem(_("Movie nights as server events"), True,
+                                   _("{names}: granted.").format(
+                                       names=_names(facts.event_permissions))))
     return items
 
 
 def commands_item(facts: DiscordFacts) -> CheckItem:
     if facts.missing_commands is None:
-        return CheckItem("Commands synced", False,
-                         "Discord did not say which commands it has registered.", SYNC_FIX)
+        return CheckItem(_("Commands synced"), False,
+                         _("Discord did not say which commands it has registered."),
+                         _(SYNC_FIX))
     problems = []
     if facts.missing_commands:
         listed = ", ".join(f"`/{name}`" for name in facts.missing_commands)
-        problems.append(f"not registered: {listed}")
+        problems.append(_("not registered: {commands}").format(commands=listed))
     if facts.unknown_commands:
         listed = ", ".join(f"`/{name}`" for name in facts.unknown_commands)
-        problems.append(f"registered but gone from this version: {listed}")
+        problems.append(_("registered but gone from this version: {commands}").format(
+            commands=listed))
     if problems:
-        return CheckItem("Commands synced", False, "; ".join(problems).capitalize() + ".",
-                         SYNC_FIX)
-    return CheckItem("Commands synced", True,
-                     "Every command of this version is registered with Discord.")
+        text = "; ".join(problems)
+        return CheckItem(_("Commands synced"), False, text[:1].upper() + text[1:] + ".",
+                         _(SYNC_FIX))
+    return CheckItem(_("Commands synced"), True,
+                     _("Every command of this version is registered with Discord."))
 
 
 def _configured(section: Any) -> bool:
@@ -148,27 +160,29 @@ def media_server_items(settings: Settings) -> list[CheckItem]:
         if section is None:
             continue
         if _configured(section):
-            items.append(CheckItem(name, True, "Configured.", optional=True))
+            items.append(CheckItem(name, True, _("Configured."), optional=True))
             continue
         keys = [f.name for f in fields(section) if f.name not in TEST_ONLY_KEYS]
         variables = ", ".join(env_name(attribute, key) for key in keys)
-        listed = " and ".join(f"`{key}`" for key in keys)
+        listed = (" " + _("and") + " ").join(f"`{key}`" for key in keys)
         items.append(CheckItem(
-            name, False, "Not configured.",
-            f"Set {listed} in `[{attribute}]` of the config file (or {variables}) and restart "
-            "the bot.", optional=True))
+            name, False, _("Not configured."),
+            _("Set {keys} in `[{section}]` of the config file (or {variables}) and restart the "
+              "bot.").format(keys=listed, section=attribute, variables=variables),
+            optional=True))
     return items
 
 
 def ratings_item(current: GuildSettings) -> CheckItem:
     if current.ratings_visible:
-        detail = ("Visible: members can see each other's ratings (`/ratings member:`) and "
-                  "taste maps.")
+        detail = _("Visible: members can see each other's ratings (`/ratings member:`) and "
+                   "taste maps.")
     else:
-        detail = ("Hidden: members see only their own ratings; group picks ask the others "
-                  "to agree first.")
-    return CheckItem("Ratings visibility", True,
-                     f"{detail} Change it with `/settings ratings_visible:`.")
+        detail = _("Hidden: members see only their own ratings; group picks ask the others "
+                   "to agree first.")
+    return CheckItem(_("Ratings visibility"), True,
+                     detail + " " + _("Change it with {option}.").format(
+                         option="`/settings ratings_visible:`"))
 
 
 def locale_items(current: GuildSettings) -> list[CheckItem]:
@@ -179,10 +193,13 @@ def locale_items(current: GuildSettings) -> list[CheckItem]:
     items = []
     for key, name in present:
         value = getattr(current, key)
+        option = f"`/settings {key}:`"
         if value:
-            items.append(CheckItem(name, True, f"{value}. Change it with `/settings {key}:`."))
+            items.append(CheckItem(_(name), True, f"{value}. " + _("Change it with {option}.")
+                                   .format(option=option)))
         else:
-            items.append(CheckItem(name, False, "Not set.", f"Set it with `/settings {key}:`.",
+            items.append(CheckItem(_(name), False, _("Not set."),
+                                   _("Set it with {option}.").format(option=option),
                                    optional=True))
     absent = [(key, name) for key, name in LOCALE_SETTINGS if key not in known]
     if absent:
@@ -217,15 +234,15 @@ class SetupService:
             current = await self.storage.get_guild_settings(guild_id)
         items = [*permission_items(facts), commands_item(facts)]
         if has_prior:
-            items.append(CheckItem("Taste prior", True, "Installed."))
+            items.append(CheckItem(_("Taste prior"), True, _("Installed.")))
         else:
-            items.append(CheckItem("Taste prior", False, "Not installed.", PRIOR_FIX))
+            items.append(CheckItem(_("Taste prior"), False, _("Not installed."), _(PRIOR_FIX)))
         if self.settings.tmdb.enabled:
-            items.append(CheckItem("TMDB (posters and details)", True, "API key configured.",
-                                   optional=True))
+            items.append(CheckItem(_("TMDB (posters and details)"), True,
+                                   _("API key configured."), optional=True))
         else:
-            items.append(CheckItem("TMDB (posters and details)", False, "No API key.",
-                                   TMDB_FIX, optional=True))
+            items.append(CheckItem(_("TMDB (posters and details)"), False, _("No API key."),
+                                   _(TMDB_FIX), optional=True))
         items += media_server_items(self.settings)
         items.append(ratings_item(current))
         items += locale_items(current)

@@ -102,3 +102,13 @@ async def test_recommend_speaks_german_from_the_empty_state_to_the_picks(env: En
     assert picks.embed is not None, picks.content
     assert picks.embed["title"] in ("Deine Tipps", "Beliebt auf diesem Server")
     assert "Sortiert danach" in picks.embed["footer"]["text"]
+
+
+async def test_setup_checklist_in_german(env: Env) -> None:
+    env.admin.user.locale = "de"
+    reply = await env.run(env.admin, "einrichtung")
+    assert reply.embed["title"] == "Einrichtungs-Checkliste"
+    fields = {f["name"]: f["value"] for f in reply.embed["fields"]}
+    prior = next(value for name, value in fields.items() if "Geschmacksmodell" in name)
+    assert prior.startswith("Nicht installiert.") and "python -m bot prior download small" in prior
+    assert any("Berechtigungen des Bots in diesem Kanal" in name for name in fields)
