@@ -15,6 +15,7 @@ from typing import Any
 from bot.domain.errors import DomainError
 from bot.domain.guild_settings import GUILD_SETTINGS, check_changes
 from bot.domain.models import GuildSettings
+from bot.i18n import _
 from bot.service.errors import PermissionRequired
 from bot.service.gate import Gate
 from bot.service.service import RecommendationService
@@ -57,7 +58,8 @@ class SettingsService:
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = [name for name in reset if name not in RESET_VALUES]
         if unknown:
-            raise DomainError(f"Unknown setting to reset: {', '.join(unknown)}.")
+            raise DomainError(_("Unknown setting to reset: {names}.").format(
+                names=", ".join(unknown)))
         changes = check_changes(changes)
         changes = {**{name: RESET_VALUES[name] for name in reset}, **changes}
         async with self.gate.enter():
@@ -68,7 +70,8 @@ class SettingsService:
             try:
                 current = await self.storage.update_guild_settings(guild_id, **changes)
             except ValueError as error:
-                raise DomainError(f"That setting is not valid: {error}.") from error
+                raise DomainError(_("That setting is not valid: {problem}.").format(
+                    problem=error)) from error
             retraining = any(getattr(before, name) != getattr(current, name)
                              for name in MODEL_SETTINGS & changes.keys())
             if retraining:

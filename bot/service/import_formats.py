@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from bot.domain.errors import DomainError
 from bot.domain.scores import check_score, from_half_stars
 from bot.domain.years import is_valid_year
+from bot.i18n import _
 
 MAX_ROWS = 20_000
 """Rows one import may hold (all files of a zip together), blank lines and skipped rows
@@ -116,8 +117,8 @@ class _Budget:
 
     def clock(self) -> None:
         if time.monotonic() > self.deadline:
-            raise ImportFileError("That file takes too long to read; upload Letterboxd's "
-                                  "ratings.csv or a smaller file.")
+            raise ImportFileError(_("That file takes too long to read; upload Letterboxd's "
+                                    "ratings.csv or a smaller file."))
 
 
 def read_history(filename: str, data: bytes, *, max_rows: int = MAX_ROWS,
@@ -138,11 +139,11 @@ def _read_zip(data: bytes, budget: _Budget) -> HistoryFile:
         members = {info.filename: info for info in archive.infolist()
                    if info.filename in ("ratings.csv", "watchlist.csv")}
         if not members:
-            raise ImportFileError("That zip holds no ratings.csv or watchlist.csv: upload "
-                                  "Letterboxd's export zip or one of its CSV files.")
+            raise ImportFileError(_("That zip holds no ratings.csv or watchlist.csv: upload "
+                                    "Letterboxd's export zip or one of its CSV files."))
         if any(info.compress_type not in _ZIP_METHODS for info in members.values()):
-            raise ImportFileError("That zip is compressed in a way I do not read; upload "
-                                  "Letterboxd's export zip as it came, or its ratings.csv.")
+            raise ImportFileError(_("That zip is compressed in a way I do not read; upload "
+                                    "Letterboxd's export zip as it came, or its ratings.csv."))
         if sum(info.file_size for info in members.values()) > MAX_UNZIPPED:  # as declared
             raise _too_large()
         history = HistoryFile("Letterboxd export")
@@ -157,8 +158,8 @@ def _read_zip(data: bytes, budget: _Budget) -> HistoryFile:
             history.watchlist += watchlist
         return history
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
-        raise ImportFileError("That zip file is damaged or encrypted; upload the export "
-                              "again.") from None
+        raise ImportFileError(_("That zip file is damaged or encrypted; upload the export "
+                                "again.")) from None
 
 
 def _too_large() -> ImportFileError:

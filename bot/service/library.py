@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.domain.library import LibraryItem
+from bot.i18n import _
 from bot.media.models import SERVICE_NAMES, MediaError
 from bot.service.gate import Gate
 from bot.service.media import MediaClients, MediaProblem
@@ -94,8 +95,8 @@ class LibraryService:
         if manual:
             wait = self._last_manual + MIN_MANUAL_GAP - time.monotonic()
             if wait > 0:
-                raise MediaProblem(f"The library was read moments ago; try again in "
-                                   f"{int(wait) + 1} s.")
+                raise MediaProblem(_("The library was read moments ago; try again in "
+                                     "{seconds} s.").format(seconds=int(wait) + 1))
             self._last_manual = time.monotonic()
         async with self._lock, self.gate.enter():
             counts: dict[str, int] = {}

@@ -37,6 +37,7 @@ from bot.config import Settings
 from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie
 from bot.domain.title_forms import normalize
+from bot.i18n import _
 from bot.media.letterboxd import valid_username
 from bot.media.models import (
     SERVICE_NAMES,
@@ -241,16 +242,16 @@ class MediaService:
         chosen = next((a for a in accounts if a.id == wanted), None) or next(
             (a for a in accounts if a.name.casefold() == wanted.casefold()), None)
         if chosen is None:
-            raise MediaProblem(f"{SERVICE_NAMES[service]} has no user named that: pick one "
-                               "of the suggestions.")
+            raise MediaProblem(_("{service} has no user named that: pick one of the "
+                                 "suggestions.").format(service=SERVICE_NAMES[service]))
         return await self._link(guild_id, user_id, service, chosen)
 
     async def link_letterboxd(self, guild_id: int, user_id: int,
                               username: str) -> tuple[MediaLink, SyncSummary | None, str]:
         name = valid_username(username)
         if name is None:
-            raise MediaProblem("That is not a Letterboxd username (2-15 letters, digits or "
-                               "underscores, as in letterboxd.com/username).")
+            raise MediaProblem(_("That is not a Letterboxd username (2-15 letters, digits or "
+                                 "underscores, as in letterboxd.com/username)."))
         return await self._link(guild_id, user_id, "letterboxd", ExternalAccount(name, name))
 
     async def _link(self, guild_id: int, user_id: int, service: str, account: ExternalAccount,
@@ -259,8 +260,9 @@ class MediaService:
         async with self.gate.enter():
             owner = await self.storage.media_account_owner(guild_id, service, account.id)
             if owner is not None and owner != user_id:
-                raise MediaProblem(f"That {SERVICE_NAMES[service]} account is already linked "
-                                   "by another member of this server.")
+                raise MediaProblem(_("That {service} account is already linked by another "
+                                     "member of this server.").format(
+                    service=SERVICE_NAMES[service]))
             link = MediaLink(guild_id, user_id, service, account.id, account.name, time.time())
             summary: SyncSummary | None
             if token is not None:
@@ -270,8 +272,8 @@ class MediaService:
                 try:
                     watched = await self.clients.letterboxd().watched(account.id)
                 except AccountNotFound as error:
-                    raise MediaProblem(f"{error}: check the spelling (the name in "
-                                       "letterboxd.com/NAME).") from None
+                    raise MediaProblem(_("{problem}: check the spelling (the name in "
+                                         "letterboxd.com/NAME).").format(problem=error)) from None
                 except MediaError as error:
                     raise MediaProblem(str(error)) from None
                 await self.storage.save_media_link(link)
@@ -435,7 +437,8 @@ class MediaService:
         async with self.gate.enter():
             link = await self.storage.media_link(guild_id, user_id, service)
             if link is None:
-                raise MediaProblem(f"You have no {SERVICE_NAMES[service]} account linked here.")
+                raise MediaProblem(_("You have no {service} account linked here.").format(
+                    service=SERVICE_NAMES[service]))
             summary, problem = await self._sync_safely(link)
             if summary is None:
                 raise MediaProblem(problem)
@@ -491,8 +494,8 @@ class MediaService:
         client = self.clients.trakt()
         access, refresh = self.box.open(link.access_token), self.box.open(link.refresh_token)
         if access is None or refresh is None:
-            raise MediaProblem("the Trakt token cannot be read (the secret key changed?): "
-                               "link Trakt again")
+            raise MediaProblem(_("the Trakt token cannot be read (the secret key changed?): "
+                                 "link Trakt again"))
         token = TraktToken(access, refresh, link.token_expires_at or 0.0)
         # Refreshed while it would not last until the sync after next (never used expired).
         margin = max(REFRESH_MARGIN, self.interval() * (1 + JITTER) + RETRY_FAILED)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.domain.models import Movie
+from bot.i18n import _
 from bot.media.models import MediaError
 from bot.media.seerr import ALREADY_THERE, SeerrClient, SeerrUser
 from bot.service.gate import Gate
@@ -84,11 +85,12 @@ class RequestService:
     async def request(self, user_id: int, movie: Movie) -> RequestOutcome:
         """Request the movie on Seerr as the member's Seerr user (at most once per movie)."""
         if not self.configured:
-            raise MediaProblem("Seerr is not set up on this bot: a bot admin must set [seerr] "
-                               "url and api_key in its config.")
+            raise MediaProblem(_("Seerr is not set up on this bot: a bot admin must set [seerr] "
+                                 "url and api_key in its config."))
         tmdb = movie.tmdb_id
         if tmdb is None:
-            raise MediaProblem("I don't know this movie's TMDB id, so Seerr can't request it.")
+            raise MediaProblem(_("I don't know this movie's TMDB id, so Seerr can't request "
+                                 "it."))
         async with self.gate.enter():
             user = await self.seerr_user(user_id)
             if user is None:
@@ -116,7 +118,8 @@ class RequestService:
             made = await client.request(tmdb, user.id)
         except MediaError as error:
             await self.storage.release_seerr_request(tmdb)
-            raise MediaProblem(f"Seerr did not take the request: {error}") from None
+            raise MediaProblem(_("Seerr did not take the request: {problem}").format(
+                problem=error)) from None
         except BaseException:
             await self.storage.release_seerr_request(tmdb)
             raise
