@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from bot.render.charts import MAX_POSTER_PIXELS, decode_poster, draw_poster_grid
+from bot.render.cards import MAX_POSTER_PIXELS, decode_poster, draw_poster_grid
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
