@@ -45,11 +45,6 @@ async def _genres(storage: Storage, movie_ids) -> dict[int, set[str]]:
     return {m: set(movie.genres) for m, movie in movies.items()}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not met yet: 12 members who each rate 45 movies drawn at random from one pool of 120 "
-    "(so 'who rated what' carries no taste; the 'will pick' part now counts only as much as "
-    "it beats chance, CFModel.pick_evidence), and the rating model, ~4 ratings a movie, still "
-    "ranks by the movies' means: 6-8 of the 12 members meet it (see issue 23's closing note)"))
 async def test_each_simulated_members_top_ten_follows_their_taste(demo) -> None:
     services, ids = demo
     storage = services.storage
