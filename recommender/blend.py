@@ -26,7 +26,7 @@ model (no item-item weights, no prior, a zero weight) is left out of the blend. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,6 +52,32 @@ class Part(Protocol):
     def active(self, model: CFModel, weight: Weight) -> bool: ...
 
     def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray: ...
+
+    def learn(self, model: CFModel, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
+              rank_model: bool) -> None:
+        """Fit what the part itself learns from the guild's (member, movie) pairs, on
+        ``model`` (``CFModel.fit`` calls it for every part)."""
+
+    def state(self, model: CFModel) -> dict[str, np.ndarray]:
+        """The part's learned arrays for the model's archive (``persist.py``)."""
+
+    def restore(self, model: CFModel, z: Any, nm: int) -> None:
+        """Read ``state`` back from an archive ``z`` (None: an archive from before parts
+        stored anything)."""
+
+
+class Stateless:
+    """A part that learns nothing of its own: it reads the fitted model (and its config)."""
+
+    def learn(self, model: CFModel, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
+              rank_model: bool) -> None:
+        return None
+
+    def state(self, model: CFModel) -> dict[str, np.ndarray]:
+        return {}
+
+    def restore(self, model: CFModel, z: Any, nm: int) -> None:
+        return None
 
 
 def liking(vals: np.ndarray, rating_weight: float) -> np.ndarray:
@@ -87,7 +113,7 @@ class EnjoyConfig:
 
 
 @dataclass(frozen=True)
-class EnjoyPart:
+class EnjoyPart(Stateless):
     """The rating model's plain prediction (units) of every movie."""
 
     config: EnjoyConfig
@@ -144,6 +170,23 @@ class PickPart:
                 evidence = float(np.clip((lift - 1.0) / (c.lift_full - 1.0), 0.0, 1.0))
         return ii, evidence
 
+    def learn(self, model: CFModel, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
+              rank_model: bool) -> None:
+        model.implicit, model.pick_evidence = (self.fit(ui, mi, nu, nm) if rank_model
+                                               else (ItemItem.empty(nm), 1.0))
+
+    def state(self, model: CFModel) -> dict[str, np.ndarray]:
+        out = dict(model._implicit().arrays("ii_"))
+        out["pick_evidence"] = np.array(float(getattr(model, "pick_evidence", 1.0)))
+        return out
+
+    def restore(self, model: CFModel, z: Any, nm: int) -> None:
+        if z is None:  # formats 1-2: rank by the rating model alone until the next fit
+            model.implicit = ItemItem.empty(nm)
+            return
+        model.implicit = ItemItem.from_arrays(z, "ii_", nm)
+        model.pick_evidence = float(z["pick_evidence"]) if "pick_evidence" in z.files else 1.0
+
     def weight(self, model: CFModel, u: np.ndarray) -> Weight:
         return self.config.weight * getattr(model, "pick_evidence", 1.0)
 
@@ -183,7 +226,7 @@ class PriorConfig:
 
 
 @dataclass(frozen=True)
-class PriorPart:
+class PriorPart(Stateless):
     """The taste prior's item-item weights, strongest on movies the guild knows little of."""
 
     config: PriorConfig
@@ -259,7 +302,7 @@ class PopularityConfig:
 
 
 @dataclass(frozen=True)
-class PopularityPart:
+class PopularityPart(Stateless):
     """The guild's most-rated movies, carrying members with few ratings."""
 
     config: PopularityConfig

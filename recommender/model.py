@@ -62,6 +62,7 @@ class CFModel:
         self._fitted = False
         self.report: FitReport | None = None
         self.tuned_on: int | None = None  # ratings count config.reg was chosen on (tuning.py)
+        self.pick_evidence = 1.0  # the item-item part's measured weight (blend.PickPart)
         self._prior_cols: sp.csr_matrix | None = None  # prior weights into this guild's movies
 
     # ------------------------------------------------------------------ fitting
@@ -175,9 +176,8 @@ class CFModel:
         self.bi = np.asarray(bi, dtype=dtype)
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
-        # the item-item model and the measured weight of its evidence (``blend.PickPart``)
-        self.implicit, self.pick_evidence = (self.blend.pick.fit(ui, mi, nu, nm) if rank_model
-                                             else (ItemItem.empty(nm), 1.0))
+        for part in self.blend.parts:  # what each part learns itself (the item-item model)
+            part.learn(self, ui, mi, nu, nm, rank_model)
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)

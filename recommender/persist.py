@@ -11,7 +11,9 @@ each guild's blob (it is the same for every guild and would add megabytes to eac
 fingerprint is. ``CFModel.from_bytes(blob, prior=guild_prior)`` attaches the caller's
 ``GuildPrior`` again (the service keeps one in memory); without it a model fitted with a prior
 still loads and serves, ranking without the prior part until the next fit. Formats 1-2 still
-load: they rank by the rating model alone until the next fit.
+load: they rank by the rating model alone until the next fit. Each blend part writes and
+reads its own arrays (``blend.Part.state`` / ``restore``: the item-item part's ``ii_*`` and
+``pick_evidence``), so a new part needs no edit here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from .implicit import ItemItem
 from .index import IdIndex
 from .types import FitReport, ModelConfig
 
@@ -44,9 +45,9 @@ def dump(model) -> bytes:
              "e_movies": (np.concatenate([m for m, _ in ex_lists]) if ex_lists
                           else np.zeros(0, np.int64)),
              "e_vals": np.concatenate([v for _, v in ex_lists]) if ex_lists else np.zeros(0)}
-    extra.update(model._implicit().arrays("ii_"))
+    for part in model.blend.parts:  # each part's own learned arrays (the item-item model)
+        extra.update(part.state(model))
     extra["tuned_on"] = np.array(int(getattr(model, "tuned_on", None) or 0))
-    extra["pick_evidence"] = np.array(float(getattr(model, "pick_evidence", 1.0)))
     if model.prior is not None:
         extra["prior_fingerprint"] = np.array(model.prior.fingerprint())
     buf = io.BytesIO()
@@ -114,14 +115,14 @@ def _load(cls, blob: bytes, prior=None):
             ptr, movies, vals = z["e_ptr"], z["e_movies"], z["e_vals"]
             for k, u in enumerate(z["e_users"]):
                 model._extra[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
-            model.implicit = ItemItem.from_arrays(z, "ii_", nm)
+            for part in model.blend.parts:
+                part.restore(model, z, nm)
             model.tuned_on = (int(z["tuned_on"]) or None) if "tuned_on" in z.files else None
-            model.pick_evidence = (float(z["pick_evidence"]) if "pick_evidence" in z.files
-                                   else 1.0)
             model.fitted_prior = (str(z["prior_fingerprint"]) if "prior_fingerprint" in z.files
                                   else None)
         else:
-            model.implicit = ItemItem.empty(nm)
+            for part in model.blend.parts:
+                part.restore(model, None, nm)
             model.fitted_prior = None
     if prior is not None:
         model.attach_prior(prior)
