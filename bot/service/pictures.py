@@ -422,10 +422,13 @@ class PictureService:
                     counts=counts, mine=mine, mine_label=_("you")))
                 spread = ", ".join(f"{s}: {int(c)}" for s, c in enumerate(counts, start=1)
                                    if c)
-                alt = (f"Bar chart of this server's {_plural(total, 'rating')} of "
-                       f"{movie.label} by score ({spread})"
-                       + (f"; your score, {mine}, is the hatched orange bar." if mine
-                          is not None else "."))
+                alt = ngettext("Bar chart of this server's {n} rating of {movie} by score "
+                               "({spread})",
+                               "Bar chart of this server's {n} ratings of {movie} by score "
+                               "({spread})", total).format(n=number(total), movie=movie.label,
+                                                            spread=spread)
+                alt += ("; " + _("your score, {score}, is the hatched orange bar.").format(
+                    score=mine) if mine is not None else ".")
                 return Picture("scores.png", _alt(alt), rendered)
 
             return await self._cached(("movie", guild_id, version, movie.id, mine,
@@ -518,8 +521,10 @@ class PictureService:
         if movies and all(m.id in posters for m in movies):
             grid = [(m.label, posters[m.id]) for m in movies]
             return await self._cached(key, lambda: Picture(
-                "picks.png", _alt(f"Posters of {title.lower()}: {listing}."),
+                "picks.png", _alt(_("Posters of {title}: {listing}.").format(
+                    title=title.lower(), listing=listing)),
                 DRAWING.draw(draw_poster_grid, title, grid)))
         return await self._cached(key, lambda: Picture(
-            "picks.png", _alt(f"{title}, as a card: {listing}."),
+            "picks.png", _alt(_("{title}, as a card: {listing}.").format(title=title,
+                                                                         listing=listing)),
             DRAWING.draw(draw_picks_card, title, list(lines), note)))
