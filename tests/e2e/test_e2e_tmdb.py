@@ -244,10 +244,14 @@ async def test_recommend_shows_the_top_picks_poster(with_tmdb: Env, tmdb: FakeTm
     # service's PosterSource), each pick looked up and its poster downloaded once.
     card = top.attachment("picks.png")
     assert card.description.startswith("Posters of your picks")
-    assert tmdb.hits["search"] == 3 and tmdb.hits["poster"] == 3
+    # Each poster is downloaded once. The top pick's details (for the embed) and its poster
+    # (for the card) are looked up side by side and may each search once before either has
+    # cached the result, so 3 or 4 searches (seen as 4 on a loaded machine).
+    searched = tmdb.hits["search"]
+    assert searched in (3, 4) and tmdb.hits["poster"] == 3
     again = await env.run(env.alice, "recommend", count=3)
     assert again.embed["thumbnail"] == top.embed["thumbnail"]
-    assert tmdb.hits["search"] == 3 and tmdb.hits["poster"] == 3  # cached
+    assert tmdb.hits["search"] == searched and tmdb.hits["poster"] == 3  # all cached now
 
 
 async def test_about_carries_the_tmdb_attribution_only_with_a_key(env: Env, tmdb: FakeTmdb
