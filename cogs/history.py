@@ -38,7 +38,7 @@ UNMATCHED_SHOWN = 5
 
 def preview_text(plan: ImportPlan) -> str:
     """The ephemeral preview: what Confirm would write."""
-    lines = [f"**{plan.kind}**: " + ngettext(
+    lines = [f"**{_(plan.kind)}**: " + ngettext(
         "{n} row read, {matched} matched to this server's catalog, {missing} not found.",
         "{n} rows read, {matched} matched to this server's catalog, {missing} not found.",
         plan.rows).format(n=number(plan.rows), matched=number(plan.matched),

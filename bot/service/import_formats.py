@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from bot.domain.errors import DomainError
 from bot.domain.scores import check_score, from_half_stars
 from bot.domain.years import is_valid_year
-from bot.i18n import _
+from bot.i18n import N_, _, number
 
 MAX_ROWS = 20_000
 """Rows one import may hold (all files of a zip together), blank lines and skipped rows
@@ -56,6 +56,16 @@ _IMDB_ID = re.compile(r"tt\d{5,10}")
 # IMDb "Title Type" values that are movies (older exports "movie", newer "Movie", "TV Movie").
 _IMDB_MOVIE_TYPES = frozenset({"movie", "tvmovie", "short", "tvshort", "video", "tvspecial"})
 _FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # what /export's csv_cell prefixed
+
+
+# What an upload holds, named in the preview (marked here, translated where shown).
+LETTERBOXD_EXPORT = N_("Letterboxd export")
+LETTERBOXD_RATINGS = N_("Letterboxd ratings")
+LETTERBOXD_WATCHLIST = N_("Letterboxd watchlist")
+IMDB_RATINGS = N_("IMDb ratings")
+IMDB_WATCHLIST = N_("IMDb watchlist")
+BOT_RATINGS = N_("bot export")
+BOT_WATCHLIST = N_("bot watchlist export")
 
 
 class ImportFileError(DomainError):
@@ -79,7 +89,8 @@ class HistoryRow:
 
 @dataclass
 class HistoryFile:
-    """What an upload holds: its kind (for the preview) and its rated and watchlist rows."""
+    """What an upload holds: its kind (for the preview: an English name marked with `N_`,
+    translated where shown) and its rated and watchlist rows."""
 
     kind: str
     ratings: list[HistoryRow] = field(default_factory=list)
@@ -103,8 +114,8 @@ class _Budget:
         """Count one row read (any row: blank, skipped or kept)."""
         self.rows += 1
         if self.rows > self.max_rows:
-            raise ImportFileError(f"{name} has more than {self.max_rows:,} rows; split it into "
-                                  "smaller files.")
+            raise ImportFileError(_("{file} has more than {n} rows; split it into smaller "
+                                    "files.").format(file=name, n=number(self.max_rows)))
         if not self.rows % 256:
             self.clock()
 
@@ -146,14 +157,15 @@ def _read_zip(data: bytes, budget: _Budget) -> HistoryFile:
                                     "Letterboxd's export zip as it came, or its ratings.csv."))
         if sum(info.file_size for info in members.values()) > MAX_UNZIPPED:  # as declared
             raise _too_large()
-        history = HistoryFile("Letterboxd export")
+        history = HistoryFile(LETTERBOXD_EXPORT)
         for name in ("ratings.csv", "watchlist.csv"):
             if name not in members:
                 continue
             kind, ratings, watchlist = _read_csv(name, _unzip(archive, members[name], budget),
                                                  budget)
-            if not kind.startswith("Letterboxd"):
-                raise ImportFileError(f"{name} in that zip is not a Letterboxd file.")
+            if kind not in (LETTERBOXD_RATINGS, LETTERBOXD_WATCHLIST):
+                raise ImportFileError(_("{file} in that zip is not a Letterboxd file.").format(
+                    file=name))
             history.ratings += ratings
             history.watchlist += watchlist
         return history
@@ -163,9 +175,9 @@ def _read_zip(data: bytes, budget: _Budget) -> HistoryFile:
 
 
 def _too_large() -> ImportFileError:
-    return ImportFileError(f"That zip's CSV files are too large to import (over "
-                           f"{MAX_UNZIPPED // 1_048_576} MB unzipped); upload ratings.csv on "
-                           "its own.")
+    return ImportFileError(_("That zip's CSV files are too large to import (over {size} MB "
+                             "unzipped); upload ratings.csv on its own.").format(
+        size=number(MAX_UNZIPPED // 1_048_576)))
 
 
 def _unzip(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:
@@ -182,7 +194,8 @@ def _text(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(f"{name} is not a UTF-8 text (CSV) file.") from None
+        raise ImportFileError(_("{file} is not a UTF-8 text (CSV) file.").format(
+            file=name)) from None
 
 
 def _read_csv(name: str, data: bytes,
@@ -198,9 +211,9 @@ def _read_csv(name: str, data: bytes,
         _one_line(name, line, reader.line_num)
         line = reader.line_num
         if header is None or not any(cell.strip() for cell in header[:MAX_COLUMNS]):
-            raise ImportFileError(f"{name} is empty.")
+            raise ImportFileError(_("{file} is empty.").format(file=name))
         if len(header) > MAX_COLUMNS:
-            raise ImportFileError(f"{name}, line 1: more than {MAX_COLUMNS} columns.")
+            raise ImportFileError(_at(name, 1, _too_many_columns()))
         columns = {cell.strip().lower(): i for i, cell in enumerate(header)}
         kind, parse = _detect(name, columns)
         ratings: list[HistoryRow] = []
@@ -210,28 +223,39 @@ def _read_csv(name: str, data: bytes,
             _one_line(name, line, reader.line_num)
             line = reader.line_num
             if len(row) > MAX_COLUMNS:
-                raise ImportFileError(f"{name}, line {line}: more than {MAX_COLUMNS} columns.")
+                raise ImportFileError(_at(name, line, _too_many_columns()))
             if not any(cell.strip() for cell in row):
                 continue
             try:
                 item = parse(row, columns, line)
             except DomainError as error:
-                raise ImportFileError(f"{name}, line {line}: {error}") from None
+                raise ImportFileError(_at(name, line, str(error))) from None
             except (IndexError, ValueError):
-                raise ImportFileError(f"{name}, line {line}: a column is missing.") from None
+                raise ImportFileError(_at(name, line, _("a column is missing."))) from None
             if item is not None:
                 (watchlist if item.score is None else ratings).append(item)
     except csv.Error as error:
-        raise ImportFileError(f"{name}, line {line + 1}: this line is not valid CSV ({error}); "
-                              'a stray quote (") is the usual cause.') from None
+        raise ImportFileError(_at(name, line + 1, _(
+            'this line is not valid CSV ({error}); a stray quote (") is the usual '
+            "cause.").format(error=error))) from None
     return kind, ratings, watchlist
 
 
 def _one_line(name: str, before: int, after: int) -> None:
     """Refuse a record that ran from line `before + 1` over to line `after`."""
     if after > before + 1:
-        raise ImportFileError(f'{name}, line {before + 1}: a quote (") opens a value that does '
-                              "not end on that line; remove the stray quote or close it.")
+        raise ImportFileError(_at(name, before + 1, _(
+            'a quote (") opens a value that does not end on that line; remove the stray '
+            "quote or close it.")))
+
+
+def _at(name: str, line: int, problem: str) -> str:
+    """A row's problem, naming the file and the line: "ratings.csv, line 7: ..."."""
+    return _("{file}, line {line}: {problem}").format(file=name, line=line, problem=problem)
+
+
+def _too_many_columns() -> str:
+    return _("more than {n} columns.").format(n=number(MAX_COLUMNS))
 
 
 def _shown(name: str) -> str:
@@ -247,18 +271,18 @@ def _detect(name: str, columns: dict[str, int]) -> tuple[str, RowParser]:
     has = columns.keys().__contains__
     if all(map(has, ("name", "year", "letterboxd uri"))):
         if has("rating"):
-            return "Letterboxd ratings", _letterboxd
-        return "Letterboxd watchlist", _letterboxd
+            return LETTERBOXD_RATINGS, _letterboxd
+        return LETTERBOXD_WATCHLIST, _letterboxd
     if has("const") and has("title"):
-        return ("IMDb ratings" if has("your rating") else "IMDb watchlist"), _imdb
+        return (IMDB_RATINGS if has("your rating") else IMDB_WATCHLIST), _imdb
     if has("title") and has("year"):
         if has("score"):
-            return "bot export", _own
+            return BOT_RATINGS, _own
         if has("added_at"):
-            return "bot watchlist export", _own
-    raise ImportFileError(f"{name} is not a file I can read: upload Letterboxd's ratings.csv, "
-                          "watchlist.csv or export zip, IMDb's ratings export, or this bot's "
-                          "/export file.")
+            return BOT_WATCHLIST, _own
+    raise ImportFileError(_("{file} is not a file I can read: upload Letterboxd's ratings.csv, "
+                            "watchlist.csv or export zip, IMDb's ratings export, or this bot's "
+                            "/export file.").format(file=name))
 
 
 def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
@@ -270,13 +294,13 @@ def _year(text: str) -> int | None:
     if not text:
         return None
     if not text.isascii() or not text.isdigit() or not is_valid_year(int(text)):
-        raise DomainError(f"“{text[:12]}” is not a year.")
+        raise DomainError(_("“{text}” is not a year.").format(text=text[:12]))
     return int(text)
 
 
 def _title(text: str) -> str:
     if not text:
-        raise DomainError("the title is empty.")
+        raise DomainError(_("the title is empty."))
     if text.startswith(_FORMULA_GUARD):
         text = text[1:]
     return text[:300]
@@ -299,7 +323,8 @@ def _imdb(row: list[str], columns: dict[str, int], line: int) -> HistoryRow | No
         return None
     const = _cell(row, columns, "const")
     if not _IMDB_ID.fullmatch(const):
-        raise DomainError(f"“{const[:14]}” is not an IMDb id (tt followed by digits).")
+        raise DomainError(_("“{text}” is not an IMDb id (tt followed by digits).").format(
+            text=const[:14]))
     score = None
     if "your rating" in columns:
         raw = _cell(row, columns, "your rating")

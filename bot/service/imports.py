@@ -20,6 +20,7 @@ and the guild refits once, debounced, however many rows there were.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import numpy as np
 from bot.domain.models import ImportCounts, Movie
 from bot.domain.title_forms import normalize
 from bot.domain.watchlist import MAX_WATCHLIST
+from bot.i18n import _
 from bot.service.gate import Gate
 from bot.service.import_formats import (
     MAX_ROWS,
@@ -57,7 +59,7 @@ class ImportPlan:
 
     guild_id: int
     user_id: int
-    kind: str  # "Letterboxd ratings", "IMDb ratings", ...
+    kind: str  # "Letterboxd ratings", "IMDb ratings", ... (English: `_(kind)` where shown)
     ratings: tuple[tuple[int, int], ...]  # (movie id, score 1..10), one per movie
     watchlist: tuple[int, ...]  # movie ids not rated by the member
     rows: int  # rows read (rated and watchlist)
@@ -82,14 +84,18 @@ class ImportService:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        """`work` on the import thread, in this task's context: its refusals are worded in
+        the member's language (`bot.i18n`; an executor does not carry context by itself)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: context.run(work))
 
     async def preview(self, guild_id: int, user_id: int, filename: str, data: bytes, *,
                       max_rows: int = MAX_ROWS) -> ImportPlan:
         """The plan for this file (ImportFileError, one line, if it cannot be read)."""
         if self.waiting >= MAX_WAITING:
-            raise ImportFileError("Many imports are being read right now; try again in a "
-                                  "minute.")
+            raise ImportFileError(_("Many imports are being read right now; try again in a "
+                                    "minute."))
         self.waiting += 1
         try:
             history, keys = await self._off_loop(

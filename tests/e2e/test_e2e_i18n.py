@@ -112,3 +112,20 @@ async def test_setup_checklist_in_german(env: Env) -> None:
     prior = next(value for name, value in fields.items() if "Geschmacksmodell" in name)
     assert prior.startswith("Nicht installiert.") and "python -m bot prior download small" in prior
     assert any("Berechtigungen des Bots in diesem Kanal" in name for name in fields)
+
+
+async def test_an_import_is_previewed_and_refused_in_the_members_language(env: Env) -> None:
+    """The file is read on the import thread: its refusals (a bad row's line, a file it does
+    not read) and the format's name still speak the member's language."""
+    env.alice.user.locale = "de"
+    bad = await env.run(env.alice, "import", file=(
+        "ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n2024,Alien,19x9,u,4\n"))
+    assert bad.ephemeral and bad.content == "ratings.csv, Zeile 2: „19x9“ ist keine Jahreszahl.", \
+        bad.content
+    env.bob.user.locale = "fr"
+    unknown = await env.run(env.bob, "import", file=("notes.csv", b"a;b\n1;2\n"))
+    assert unknown.content.startswith("notes.csv n'est pas un fichier que je sais lire"), \
+        unknown.content
+    good = await env.run(env.alice, "import", file=(
+        "ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n2024,Alien,1979,u,4\n"))
+    assert good.content.startswith("**Letterboxd-Bewertungen**: 1 Zeile gelesen"), good.content
