@@ -21,10 +21,21 @@ A weight is a number, a per-movie row (1 x movies) or a per-member column (batch
 model (no item-item weights, no prior, a zero weight) is left out of the blend. Each part's
 ``scores(model, user_ids)`` gives its batch scores with their ids, ``(movie_ids, scores)``
 (batch x movies); ``Blend.scores`` the blend's. A new signal is a new part here, nothing else.
+
+**Seen movies** (watched on a linked media account, never rated: ``seen``, one array of movie
+ids per batch row) are a weaker positive signal than a rating: they join the member's input
+rows of the item-item parts (guild and prior) with weight ``seen_weight`` (below the liking
+weight 1 of a movie rated at the member's own average), and count like ratings in the
+popularity part's cold-start rule: z-scoring makes a part's ranking independent of the scale
+of its input row, so a member's signal grows with how many movies are in it, not with their
+weight; and a play is what the "will pick" part models (who chose what). A member with no
+ratings but seen movies is ranked by this blend (enjoy: the movie baselines), not by the
+popularity ranking alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +50,15 @@ if TYPE_CHECKING:
 
 Weight = float | np.ndarray
 Parts = dict[str, tuple[Weight, np.ndarray]]
+Seen = Sequence[np.ndarray] | None
+"""Per batch row, the ids of movies the member watched without rating them (None: none)."""
+
+
+def seen_row(seen: Seen, r: int) -> np.ndarray:
+    """Batch row r's seen movie ids (int64; empty when none)."""
+    if seen is None or r >= len(seen) or seen[r] is None:
+        return np.zeros(0, np.int64)
+    return np.asarray(seen[r], dtype=np.int64).ravel()
 
 
 class Part(Protocol):
@@ -47,11 +67,11 @@ class Part(Protocol):
     @property
     def name(self) -> str: ...
 
-    def weight(self, model: CFModel, u: np.ndarray) -> Weight: ...
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight: ...
 
     def active(self, model: CFModel, weight: Weight) -> bool: ...
 
-    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray: ...
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray: ...
 
     def learn(self, model: CFModel, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
               rank_model: bool) -> None:
@@ -88,13 +108,16 @@ def liking(vals: np.ndarray, rating_weight: float) -> np.ndarray:
     return np.maximum(1.0 + rating_weight * (vals - vals.mean()), 0.0)
 
 
-def member_ratings_count(model: CFModel, u: np.ndarray) -> np.ndarray:
-    """Ratings of each member index (movies the model knows plus folded-in others)."""
+def member_ratings_count(model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
+    """Ratings of each member index (movies the model knows plus folded-in others), plus
+    their seen movies (``seen``, not rated) when given."""
     out = np.zeros(u.size)
     for r, x in enumerate(u.tolist()):
         if x >= 0:
             extra = model._extra.get(x)
             out[r] = model._rated(x)[0].size + (extra[0].size if extra is not None else 0)
+        if model.config.seen_weight:  # 0: the seen signal is off
+            out[r] += np.unique(seen_row(seen, r)).size
     return out
 
 
@@ -119,13 +142,13 @@ class EnjoyPart(Stateless):
     config: EnjoyConfig
     name: str = "enjoy"
 
-    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight:
         return self.config.weight
 
     def active(self, model: CFModel, weight: Weight) -> bool:
         return True
 
-    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
         return model._enjoy(u, penalty=False)
 
     def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +164,12 @@ class PickConfig:
     ease_topk: int = 100
     lift_full: float = 3.0
     seed: int = 0
+    seen_weight: float = 0.5
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PickConfig:
         return cls(cfg.blend_pick, cfg.pick_rating_weight, cfg.ease_lambda, cfg.ease_items,
-                   cfg.ease_topk, cfg.pick_lift_full, cfg.seed)
+                   cfg.ease_topk, cfg.pick_lift_full, cfg.seed, cfg.seen_weight)
 
 
 @dataclass(frozen=True)
@@ -187,29 +211,38 @@ class PickPart:
         model.implicit = ItemItem.from_arrays(z, "ii_", nm)
         model.pick_evidence = float(z["pick_evidence"]) if "pick_evidence" in z.files else 1.0
 
-    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight:
         return self.config.weight * getattr(model, "pick_evidence", 1.0)
 
     def active(self, model: CFModel, weight: Weight) -> bool:
         return bool(weight) and bool(model._implicit().W.nnz)
 
-    def rated_matrix(self, model: CFModel, u: np.ndarray) -> sp.csr_matrix:
-        """Liking-weighted rated sets (batch x movies) of member indexes ``u`` (-1 = nobody)."""
+    def rated_matrix(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> sp.csr_matrix:
+        """Liking-weighted rated sets (batch x movies) of member indexes ``u`` (-1 = nobody),
+        plus each row's seen movies (not rated) at ``seen_weight``."""
         rows, cols, data = [], [], []
         for r, x in enumerate(u.tolist()):
+            mi = np.zeros(0, np.int64)
             if x >= 0:
                 mi, vals = model._rated(x)
                 rows.append(np.full(mi.size, r))
                 cols.append(mi)
                 data.append(liking(vals, self.config.rating_weight))
+            s = seen_row(seen, r)
+            if s.size and self.config.seen_weight:
+                si = model.movies.lookup(s)
+                si = np.setdiff1d(si[si >= 0], mi)
+                rows.append(np.full(si.size, r))
+                cols.append(si)
+                data.append(np.full(si.size, float(self.config.seen_weight)))
         rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
         data_a = np.concatenate(data) if data else np.zeros(0)
         return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
                              shape=(u.size, len(model.movies)))
 
-    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
-        return model._implicit().scores(self.rated_matrix(model, u))
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
+        return model._implicit().scores(self.rated_matrix(model, u, seen))
 
     def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
         return _batch(model, self, user_ids)
@@ -219,10 +252,11 @@ class PickPart:
 class PriorConfig:
     weight: float = 2.5
     evidence: float = 10.0
+    seen_weight: float = 0.5
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PriorConfig:
-        return cls(cfg.blend_prior_pick, cfg.prior_evidence)
+        return cls(cfg.blend_prior_pick, cfg.prior_evidence, cfg.seen_weight)
 
 
 @dataclass(frozen=True)
@@ -241,31 +275,42 @@ class PriorPart(Stateless):
             return np.full(n.size, float(self.config.weight))
         return self.config.weight * e / (e + n + 1e-12)
 
-    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight:
         return self.weights(model)[None, :]
 
     def active(self, model: CFModel, weight: Weight) -> bool:
         return bool(model.prior is not None and self.config.weight and self.config.evidence
                     and model.prior.implicit.W.nnz)
 
-    def rated_matrix(self, model: CFModel, u: np.ndarray) -> sp.csr_matrix | None:
-        """0/1 rated sets over the prior's movies: model movies + unknown linked movies."""
+    def rated_matrix(self, model: CFModel, u: np.ndarray,
+                     seen: Seen = None) -> sp.csr_matrix | None:
+        """0/1 rated sets over the prior's movies: model movies + unknown linked movies;
+        each row's seen movies (not rated) at ``seen_weight``."""
         if model.prior is None:
             return None
-        rows, cols = [], []
+        rows, cols, data = [], [], []
         for r, x in enumerate(u.tolist()):
-            if x < 0:
-                continue
-            p = model._p_row[model._rated(x)[0]]
-            extra = model._extra.get(x)
-            if extra is not None and extra[0].size:
-                p = np.concatenate([p, model.prior.lookup(extra[0])])
-            p = np.unique(p[p >= 0])
-            rows.append(np.full(p.size, r))
-            cols.append(p)
+            p = np.zeros(0, np.int64)
+            if x >= 0:
+                p = model._p_row[model._rated(x)[0]]
+                extra = model._extra.get(x)
+                if extra is not None and extra[0].size:
+                    p = np.concatenate([p, model.prior.lookup(extra[0])])
+                p = np.unique(p[p >= 0])
+                rows.append(np.full(p.size, r))
+                cols.append(p)
+                data.append(np.ones(p.size))
+            s = seen_row(seen, r)
+            if s.size and self.config.seen_weight:
+                q = model.prior.lookup(s)
+                q = np.setdiff1d(q[q >= 0], p)
+                rows.append(np.full(q.size, r))
+                cols.append(q)
+                data.append(np.full(q.size, float(self.config.seen_weight)))
         rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        return sp.csr_matrix((np.ones(rows_a.size, np.float32), (rows_a, cols_a)),
+        data_a = np.concatenate(data) if data else np.zeros(0)
+        return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
                              shape=(u.size, len(model.prior)))
 
     def columns(self, model: CFModel) -> sp.csr_matrix:
@@ -275,11 +320,11 @@ class PriorPart(Stateless):
             model._prior_cols = model.prior.implicit.W[:, model._p_row[linked]].tocsr()
         return model._prior_cols
 
-    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
         """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
         linked = model._p_row >= 0
         cols = self.columns(model)
-        R = self.rated_matrix(model, u)
+        R = self.rated_matrix(model, u, seen)
         S = (R @ cols).toarray()
         full = np.zeros((u.size, len(model.movies)))
         full[:, linked] = S
@@ -308,20 +353,21 @@ class PopularityPart(Stateless):
     config: PopularityConfig
     name: str = "popularity"
 
-    def weights(self, model: CFModel, u: np.ndarray) -> np.ndarray:
-        """Per-member weight: ``weight + cold * (c / (c + n)) ** cold_power``."""
+    def weights(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
+        """Per-member weight: ``weight + cold * (c / (c + n)) ** cold_power`` (n: ratings
+        and seen movies)."""
         cfg = self.config
-        n = member_ratings_count(model, u)
+        n = member_ratings_count(model, u, seen)
         c = float(cfg.cold_ratings)
         return cfg.weight + cfg.cold * (c / (c + n + 1e-12)) ** cfg.cold_power
 
-    def weight(self, model: CFModel, u: np.ndarray) -> Weight:
-        return self.weights(model, u)[:, None]
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight:
+        return self.weights(model, u, seen)[:, None]
 
     def active(self, model: CFModel, weight: Weight) -> bool:
         return bool(np.any(np.asarray(weight) > 0))
 
-    def raw(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
         pop = np.log1p(model.support_counts.astype(np.float64))
         return np.repeat(pop[None, :], u.size, axis=0)
 
@@ -347,20 +393,20 @@ class Blend:
     def parts(self) -> tuple[Part, ...]:
         return (self.enjoy, self.pick, self.prior, self.popularity)
 
-    def raw_parts(self, model: CFModel, u: np.ndarray) -> Parts:
+    def raw_parts(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Parts:
         """name -> (weight, raw scores batch x movies) of each active part for member
-        indexes ``u``."""
+        indexes ``u`` (with each row's ``seen`` movies, see the module docstring)."""
         out: Parts = {}
         for part in self.parts:
-            weight = part.weight(model, u)
+            weight = part.weight(model, u, seen)
             if part.active(model, weight):
-                out[part.name] = (weight, part.raw(model, u))
+                out[part.name] = (weight, part.raw(model, u, seen))
         return out
 
-    def combine(self, model: CFModel, u: np.ndarray) -> np.ndarray:
+    def combine(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
         """The blend (batch x movies) of member indexes ``u``: sum of weight * z(scores)."""
         out = np.zeros((u.size, len(model.movies)))
-        for w, S in self.raw_parts(model, u).values():
+        for w, S in self.raw_parts(model, u, seen).values():
             out += w * zscore_rows(S)
         return out
 
@@ -370,7 +416,8 @@ class Blend:
         u = model.users.lookup(np.asarray(user_ids, dtype=np.int64).ravel())
         return model.movies.ids.copy(), model.rank_scores(u, 0)
 
-    def avoid_penalty(self, model: CFModel, u: int, avoid: np.ndarray) -> np.ndarray:
+    def avoid_penalty(self, model: CFModel, u: int, avoid: np.ndarray,
+                      seen: np.ndarray | None = None) -> np.ndarray:
         """What "not interested" in the movies ``avoid`` (ids) takes off member index u's
         blend: each counts in the item-item parts (guild and prior) like a rated movie with a
         negative weight, -1, so movies picked by the same people sink with it. Same units as
@@ -381,7 +428,7 @@ class Blend:
         a = a[a >= 0]
         if a.size == 0:
             return out
-        parts = self.raw_parts(model, np.array([u]))
+        parts = self.raw_parts(model, np.array([u]), None if seen is None else [seen])
         if "pick" in parts:
             w, S = parts["pick"]
             sd = float(S.std())

@@ -39,7 +39,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from .blend import Blend, member_ratings_count
+from .blend import Blend, Seen, member_ratings_count, seen_row
 from .embeddings import Embeddings
 from .features import align_features, feature_targets, place_cold_movies
 from .implicit import ItemItem, zscore_rows
@@ -362,28 +362,37 @@ class CFModel:
         row = np.broadcast_to(np.asarray(w, dtype=np.float64), (1, len(self.movies)))[0]
         return row if targets is None else row[np.asarray(targets, dtype=np.int64)]
 
-    def _blend_parts(self, u: np.ndarray) -> dict[str, tuple[float | np.ndarray, np.ndarray]]:
+    def _blend_parts(self, u: np.ndarray, seen: Seen = None
+                     ) -> dict[str, tuple[float | np.ndarray, np.ndarray]]:
         """name -> (weight, raw scores batch x movies) of each blend part for members ``u``
         (``Blend.raw_parts``); ``part_weight`` reads any weight."""
-        return self.blend.raw_parts(self, u)
+        return self.blend.raw_parts(self, u, seen)
 
-    def _blend(self, u: np.ndarray) -> np.ndarray:
-        return self.blend.combine(self, u)
+    def _blend(self, u: np.ndarray, seen: Seen = None) -> np.ndarray:
+        return self.blend.combine(self, u, seen)
 
-    def rank_scores(self, user_index: np.ndarray, min_support: int | None = None) -> np.ndarray:
+    def rank_scores(self, user_index: np.ndarray, min_support: int | None = None,
+                    seen: Seen = None) -> np.ndarray:
         """Ranking scores of all movies for a batch of member indexes (batch x movies).
 
         The blend of ``ModelConfig`` (what ``recommend`` sorts by), with movies below min
         support pushed after all others; does not exclude rated movies. Index -1 (unknown
-        member) gets the popularity ranking (shrunk mean + bias - support penalty), z-scored.
+        member) gets the popularity ranking (shrunk mean + bias - support penalty), z-scored,
+        unless ``seen`` (one array of movie ids per row: watched, not rated) gives the row
+        movies: then the blend with them (``blend.py``).
         """
         u = np.asarray(user_index, dtype=np.int64).ravel()
         out = np.empty((u.size, len(self.movies)))
-        known = u >= 0
-        if (~known).any():  # z-scored too, so group rankings mix members on one scale
-            out[~known] = zscore_rows(self._enjoy(np.full(int((~known).sum()), -1)))
-        if known.any():
-            out[known] = self._blend(u[known])
+        by_blend = u >= 0
+        if seen is not None:
+            by_blend = by_blend | np.array([seen_row(seen, r).size > 0 for r in range(u.size)],
+                                           dtype=bool)
+        if (~by_blend).any():  # z-scored too, so group rankings mix members on one scale
+            out[~by_blend] = zscore_rows(self._enjoy(np.full(int((~by_blend).sum()), -1)))
+        if by_blend.any():
+            rows = np.flatnonzero(by_blend).tolist()
+            out[by_blend] = self._blend(
+                u[by_blend], None if seen is None else [seen_row(seen, r) for r in rows])
         return out - _UNSUPPORTED * (self.evidence() < self._min_sup(min_support))
 
     def _rank(self, scores: np.ndarray, predicted: np.ndarray, n: int, excluded: np.ndarray,
@@ -422,34 +431,40 @@ class CFModel:
         return mask
 
     def recommend(self, user_id, n: int = 10, exclude=(), candidates=None,
-                  min_support: int | None = None, avoid=()) -> list[Recommendation]:
+                  min_support: int | None = None, avoid=(), seen=()) -> list[Recommendation]:
         """Top-n movies for a member, best first by the ranking blend, never a movie they rated
         or in ``exclude``.
 
         Movies with fewer than ``min_support`` ratings (default: the config's auto rule) come
-        only after every supported movie. A member the model does not know gets ``popular``.
+        only after every supported movie. A member the model does not know gets ``popular``,
+        unless they have ``seen`` movies.
         ``avoid``: movies the member said they are not interested in: never listed, and a
         negative signal (``avoid_penalty``).
+        ``seen``: movies the member watched without rating them (a linked media account):
+        never listed, and a positive signal weaker than a rating (``blend.py``).
         """
         self._check()
         avoid = np.fromiter((int(a) for a in avoid), dtype=np.int64)
-        if avoid.size:
-            exclude = np.concatenate([np.fromiter(exclude, dtype=np.int64), avoid])
+        seen_ids = np.unique(np.fromiter((int(s) for s in seen), dtype=np.int64))
+        if avoid.size or seen_ids.size:
+            exclude = np.concatenate([np.fromiter(exclude, dtype=np.int64), avoid, seen_ids])
         u = self.users.get(user_id)
-        if u < 0:
+        if u < 0 and not seen_ids.size:
             return self.popular(n, exclude=exclude, candidates=candidates, min_support=min_support)
 
-        scores = self.rank_scores(np.array([u]), min_support)[0]
+        rows = [seen_ids] if seen_ids.size else None
+        scores = self.rank_scores(np.array([u]), min_support, rows)[0]
         if avoid.size:
-            scores = scores - self.avoid_penalty(u, avoid)
+            scores = scores - self.avoid_penalty(u, avoid, seen_ids if seen_ids.size else None)
         predicted = self._predict_units(np.full(len(self.movies), u), np.arange(len(self.movies)))
         return self._rank(scores, predicted, n, self._excluded([u], exclude), candidates,
                           floor=self.stretch_floor(u))
 
-    def avoid_penalty(self, u: int, avoid: np.ndarray) -> np.ndarray:
+    def avoid_penalty(self, u: int, avoid: np.ndarray,
+                      seen: np.ndarray | None = None) -> np.ndarray:
         """What "not interested" in ``avoid`` (ids) takes off member index u's blend
-        (``Blend.avoid_penalty``)."""
-        return self.blend.avoid_penalty(self, u, avoid)
+        (``Blend.avoid_penalty``; ``seen``: the member's seen movie ids)."""
+        return self.blend.avoid_penalty(self, u, avoid, seen)
 
     def stretch_floor(self, u: int) -> float:
         """Below this prediction a pick is a stretch: the member's own average, once they have
@@ -468,13 +483,14 @@ class CFModel:
             vals = np.concatenate([vals, extra[1]])
         return float(np.mean(vals)) if vals.size else -np.inf
 
-    def reasons(self, user_id, movie_ids, min_weight: float = 0.1):
+    def reasons(self, user_id, movie_ids, min_weight: float = 0.1, seen=()):
         """Why each movie is on the member's list: a ``reasons.Reasons`` aligned to
-        ``movie_ids`` (``reasons.member_reasons``; unknown member or movies: no reason)."""
+        ``movie_ids`` (``reasons.member_reasons``; unknown member or movies: no reason;
+        ``seen``: as in ``recommend``)."""
         from .reasons import member_reasons
 
         self._check()
-        return member_reasons(self, user_id, movie_ids, min_weight)
+        return member_reasons(self, user_id, movie_ids, min_weight, seen)
 
     def popular(self, n: int = 10, exclude=(), candidates=None,
                 min_support: int | None = None, *,
@@ -491,7 +507,8 @@ class CFModel:
         return self._rank(scores, predicted, n, excluded, candidates)
 
     def recommend_group(self, user_ids, n: int = 10, strategy: str = "average", candidates=None,
-                        exclude=(), min_support: int | None = None) -> list[Recommendation]:
+                        exclude=(), min_support: int | None = None,
+                        seen: Seen = None) -> list[Recommendation]:
         """Movies for several members watching together.
 
         Each member's ranking blend is computed as in ``recommend``; ``average`` ranks by their
@@ -499,6 +516,8 @@ class CFModel:
         ``predicted`` is the mean (average) or minimum (least misery) of the members'
         predictions. Movies any member rated (already seen) and ``exclude`` are left out;
         unknown members count with the popularity ranking. Same min-support rule as recommend.
+        ``seen``: each member's seen movies (aligned to ``user_ids``), as in ``recommend``
+        (the caller excludes them).
         """
         self._check()
         if strategy not in ("average", "least_misery"):
@@ -509,7 +528,7 @@ class CFModel:
 
         nm = len(self.movies)
         preds = np.stack([self._predict_units(np.full(nm, x), np.arange(nm)) for x in u])
-        blend = self.rank_scores(u, 0)
+        blend = self.rank_scores(u, 0, seen)
         if strategy == "average":
             agg, scores = preds.mean(axis=0), blend.mean(axis=0)
         else:

@@ -22,6 +22,10 @@ reason names what else carried the pick: the blend part with the largest weighte
 ("pick": members who share your taste picked it, "prior": close to your taste in the prior,
 "enjoy": the rating model expects you to rate it highly, "popularity": the server's
 most-rated movies, the part that carries members with few ratings).
+
+Seen movies (watched on a linked account, not rated; ``blend.py``) shape the parts but are
+never named as a reason: the parts, and so a pick's carrying part, are computed with them; a
+member with seen movies only gets the carrying part as every pick's reason.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class Reasons:
     kind: np.ndarray  # int8 index into KINDS
 
 
-def contributions(model: CFModel, u: int, targets: np.ndarray,
+def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray | None = None,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(rated movie ids, ratings in units, C, parts) for member index ``u``.
 
@@ -61,12 +65,16 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
     z-score at the target (what carried the pick as a whole).
     """
     targets = np.asarray(targets, dtype=np.int64)
-    mi, vals = model._rated(u)
-    ex_ids, ex_vals = model._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
+    if u >= 0:
+        mi, vals = model._rated(u)
+        ex_ids, ex_vals = model._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
+    else:  # seen movies only
+        mi, vals = np.zeros(0, np.int64), np.zeros(0)
+        ex_ids, ex_vals = np.zeros(0, np.int64), np.zeros(0)
     ids = np.concatenate([model.movies.ids[mi], ex_ids])
     ratings = np.concatenate([vals, ex_vals]).astype(np.float64)
     C = np.zeros((ids.size, targets.size))
-    raw = model._blend_parts(np.array([u]))
+    raw = model._blend_parts(np.array([u]), None if seen is None else [seen])
     parts = {name: model.part_weight(w, targets) * zscore_rows(S)[0, targets]
              for name, (w, S) in raw.items()}
     if ids.size == 0 or targets.size == 0:
@@ -120,7 +128,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray,
 
 
 def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
-                 min_weight: float = 0.1) -> Reasons:
+                 min_weight: float = 0.1, seen: np.ndarray | None = None) -> Reasons:
     """The reason for each target movie (model movie indexes) on member ``u``'s list."""
     targets = np.asarray(targets, dtype=np.int64)
     n = targets.size
@@ -128,7 +136,7 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     out_rating = np.full(n, np.nan)
     out_weight = np.zeros(n)
     out_kind = np.zeros(n, dtype=np.int8)
-    ids, ratings, C, parts = contributions(model, u, targets)
+    ids, ratings, C, parts = contributions(model, u, targets, seen)
     liked = ratings >= ratings.mean() - 1e-9 if ratings.size else np.zeros(0, dtype=bool)
     part_names = [p for p in KINDS[1:] if p in parts]
     for t in range(n):
@@ -154,17 +162,21 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     return Reasons(out_id, out_rating, out_weight, out_kind)
 
 
-def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1) -> Reasons:
+def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1,
+                   seen=()) -> Reasons:
     """Why each movie is on the member's list (``pick_reasons``): a ``Reasons`` aligned to
-    ``movie_ids`` (unknown member or movies: no reason)."""
+    ``movie_ids`` (unknown member without ``seen`` movies, or unknown movies: no reason)."""
     ids = np.asarray(movie_ids, dtype=np.int64).ravel()
+    seen_ids = np.unique(np.fromiter((int(s) for s in seen), dtype=np.int64))
     u = model.users.get(user_id)
     i = model.movies.lookup(ids)
     out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
                   np.zeros(ids.size), np.full(ids.size, 3, np.int8))
-    known = np.flatnonzero(i >= 0) if u >= 0 else np.zeros(0, np.int64)
+    known = (np.flatnonzero(i >= 0) if u >= 0 or seen_ids.size
+             else np.zeros(0, np.int64))
     if known.size:
-        got = pick_reasons(model, u, i[known], min_weight)
+        got = pick_reasons(model, u, i[known], min_weight,
+                           seen_ids if seen_ids.size else None)
         for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind),
                                 (got.movie_id, got.rating, got.weight, got.kind),
                                 strict=True):

@@ -117,6 +117,12 @@ class ModelConfig:
     pick_rating_weight: float = 0.5
     """"Will pick" input row weights: 1 + this * (rating - member mean) in rating units (0 =
     the binary rated set; > 0 lets loved movies pull harder than merely seen ones)."""
+    seen_weight: float = 0.5
+    """A movie the member watched (a linked media account's history) but did not rate, in
+    the item-item parts' input row: this fraction of a rating (``blend.py``; in the
+    popularity part's cold-start count it counts as one). Below 1, the weight of a movie
+    rated at the member's own average: a rating says more than a play. Chosen, not tuned
+    (no public dataset has both)."""
     blend_popularity: float = 0.0
     """Optional fourth part: z(log(1 + guild support)), a plain popularity term."""
     similar_shrink: float = 10.0

@@ -204,12 +204,15 @@ class RecommendationService:
         state = await self.models.state(guild_id)
         rated_ids, rated_scores = await self._member_ratings(guild_id, user_id)
         minimum = await self._min_ratings(guild_id)
-        needed = max(0, minimum - len(rated_ids))
+        # Watched on a linked media account (bot.service.media): never recommended back, and
+        # a signal for the ranking (a weaker one than a rating, `recommender.blend`): seen
+        # movies count towards the ratings personal picks need.
+        seen = await self.storage.seen_movie_ids(guild_id, user_id)
+        unrated_seen = len(set(seen) - {int(i) for i in rated_ids})
+        needed = max(0, minimum - len(rated_ids) - unrated_seen)
         if needed > 0:  # server scores: with hidden ratings, only of movies enough others rated
             candidates = await shareable_movies(self.storage, guild_id, user_id, candidates)
         hidden = await self.storage.not_interested_ids(guild_id, user_id)
-        # Watched on a linked media account (bot.service.media): never recommended back.
-        seen = await self.storage.seen_movie_ids(guild_id, user_id)
         picks = await self._personal_picks(state, user_id, n, offset, candidates, rated_ids,
                                            rated_scores, needed, frozenset(shown),
                                            np.asarray(hidden, dtype=np.int64),
@@ -280,11 +283,15 @@ class RecommendationService:
         if cached is not None and cached[0] == stamp:
             ranked = cached[1]
         else:
+            # Seen but not rated: a signal of its own (rated movies already carry theirs).
+            only_seen = np.setdiff1d(seen, rated_ids.astype(np.int64))
+
             def rank() -> RankedList:
                 recs = model.recommend(user_id, n=MAX_PICKS, exclude=excluded, candidates=cand,
-                                       avoid=hidden)
+                                       avoid=hidden, seen=only_seen)
                 ids = np.array([r.movie_id for r in recs], dtype=np.int64)
-                return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS))
+                return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS,
+                                                      seen=only_seen))
 
             if big:  # on `model`, which a fold-in meanwhile replaces but never changes
                 ranked = await asyncio.to_thread(rank)
@@ -327,22 +334,27 @@ class RecommendationService:
         if model is None:
             return Picks([], personal=False, provisional=state.provisional)
         seen: set[int] = set()
+        only_seen: dict[int, np.ndarray] = {}  # watched, not rated: a signal too (`recommend`)
         for user_id in user_ids:
             ids, scores = await self._member_ratings(guild_id, user_id)
             seen.update(int(i) for i in ids)
-            seen.update(await self.storage.seen_movie_ids(guild_id, user_id))  # watched
+            watched = await self.storage.seen_movie_ids(guild_id, user_id)
+            seen.update(watched)
+            only_seen[user_id] = np.setdiff1d(np.asarray(watched, dtype=np.int64),
+                                              ids.astype(np.int64))
             if len(ids):
                 model = await self.models.fold_in_if_needed(state, user_id, ids, scores) or model
         cand_ids = set(candidates) if candidates is not None else None
         cand = (np.fromiter(cand_ids - seen, dtype=np.int64) if cand_ids is not None else None)
-        known = [u for u in user_ids if model.knows_user(u)]
+        known = [u for u in user_ids if model.knows_user(u) or only_seen[u].size]
         if not known:
             best = model.popular(n, exclude=np.fromiter(seen, dtype=np.int64), candidates=cand,
                                  rated_only=True)  # the server's favourites
             return Picks([_pick(r) for r in best],
                          personal=False, provisional=state.provisional)
         recs = model.recommend_group(known, n=n, strategy=strategy, candidates=cand,
-                                     exclude=np.fromiter(seen, dtype=np.int64))
+                                     exclude=np.fromiter(seen, dtype=np.int64),
+                                     seen=[only_seen[u] for u in known])
         return Picks([_pick(r) for r in recs],
                      personal=True, provisional=state.provisional)
 

@@ -129,6 +129,34 @@ async def test_seen_movies_never_come_back_in_recommend(app, fakes):
     assert after.items  # other movies fill in
 
 
+async def test_watched_without_rating_shapes_the_members_picks(app, fakes):
+    """A member who rated nothing but linked a history gets personal picks from it: 20
+    watched movies of one taste block bring the rest of that block, never the 20."""
+    movies = await _catalog(app, 80)
+    block_a, block_b = movies[:40], movies[40:]
+    rng = np.random.default_rng(2)
+    for member in range(100, 130):  # half like each block
+        own, other = (block_a, block_b) if member % 2 else (block_b, block_a)
+        for i in rng.choice(len(own), 20, replace=False):
+            await app.storage.upsert_rating(G, member, own[i].id, int(rng.integers(7, 11)))
+        for i in rng.choice(len(other), 2, replace=False):
+            await app.storage.upsert_rating(G, member, other[i].id, int(rng.integers(3, 7)))
+    await app.recommendations.rating_changed(G, 100)
+    await app.recommendations.wait_idle(G)
+    cold = await app.recommendations.recommend(G, ALICE, n=10)
+    assert not cold.personal  # no ratings, nothing linked: the server's favourites
+    watched = block_a[:20]
+    fakes.jellyfin.played["u-alice"] = [im.movie_item(i, tmdb=m.tmdb_id)
+                                        for i, m in enumerate(watched)]
+    await app.media.link_listed(G, ALICE, "jellyfin", "Alice")
+    assert await app.storage.count_member_ratings(G, ALICE) == 0
+    picks = await app.recommendations.recommend(G, ALICE, n=10)
+    got = {p.movie_id for p in picks.items}
+    assert picks.personal and len(got) == 10
+    assert not got & {m.id for m in watched}  # never recommended back
+    assert len(got & {m.id for m in block_a}) >= 8  # the watched block's neighbours
+
+
 async def test_trakt_ratings_become_ratings_but_the_members_own_win(app, fakes):
     movies = await _catalog(app, 3)
     await app.ratings.rate(G, ALICE, movies[0], 2)  # /rate
