@@ -136,8 +136,9 @@ def labels_named(rendered: Rendered) -> str:
              for kind in ("member", "pick", "title")}
     return "; ".join(part for part in (
         ", ".join(drawn["member"]),
-        "top picks " + ", ".join(drawn["pick"]) if drawn["pick"] else "",
-        "titles " + ", ".join(drawn["title"]) if drawn["title"] else "") if part)
+        _("top picks {titles}").format(titles=", ".join(drawn["pick"])) if drawn["pick"] else "",
+        _("titles {titles}").format(titles=", ".join(drawn["title"])) if drawn["title"] else "")
+        if part)
 
 
 def draw_described_map(data: TasteMap,
@@ -166,10 +167,6 @@ def _consume(task: asyncio.Future[Any]) -> None:
     """Retrieve a background drawing's outcome (an error is logged, not left unretrieved)."""
     if not task.cancelled() and task.exception() is not None:
         log.warning("a picture failed to draw", exc_info=task.exception())
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class _InLanguage:
@@ -317,7 +314,7 @@ class PictureService:
             if not learned:  # place movies by the ratings themselves (`ratings_factors`)
                 ratings = await self.storage.guild_ratings(guild_id)
         labels = [(titles[m].label, m) for m in famous if m in titles]
-        owner = "Your" if member_id == asker_id else f"{member_name}'s"
+        own = member_id == asker_id
         title = (_("Your taste map") if member_id == asker_id
                  else _("{member}'s taste map").format(member=member_name))
 
@@ -332,7 +329,7 @@ class PictureService:
             rated_vals = [float(s) for m, s in zip(rated_ids, rated_scores, strict=True)
                           if int(m) in index]
             pick_rows = [index[m] for m in pick_ids if m in index]
-            pick_titles = [titles[m].label if m in titles else f"movie {m}"
+            pick_titles = [titles[m].label if m in titles else _("movie {id}").format(id=m)
                            for m in pick_ids if m in index]
             scale = member_scale(projection, preferences)
             coords = projection.coords
@@ -374,18 +371,35 @@ class PictureService:
             plotted = rendered.plotted
             n_rated, n_picks = len(plotted["rated"]), len(plotted["picks"])
             n_others = len(plotted["others"])
-            return (f"{owner} taste map: {_plural(int(shown.sum()), 'movie')} of this server "
-                    f"placed by how members rate them (close together = liked by the same "
-                    f"people). {_plural(n_rated, 'rated movie')} coloured by score "
-                    f"from dark purple (1) to yellow (10), {_plural(n_picks, 'top pick')} "
-                    f"as orange stars"
-                    + (f", {member_name} as a black diamond (the middle of the movies "
-                       f"{'you' if member_id == asker_id else member_name} rated at or above "
-                       f"{'your' if member_id == asker_id else 'their'} average)"
-                       if len(plotted["member"]) else "")
-                    + (f", {_plural(n_others, 'other member')} as blue crosses"
-                       if n_others else "")
-                    + (f". Labelled: {named}." if named else "."))
+            n_movies = int(shown.sum())
+            head = (ngettext("Your taste map: {n} movie of this server placed by how members "
+                             "rate them (close together = liked by the same people).",
+                             "Your taste map: {n} movies of this server placed by how members "
+                             "rate them (close together = liked by the same people).", n_movies)
+                    if own else
+                    ngettext("{member}'s taste map: {n} movie of this server placed by how "
+                             "members rate them (close together = liked by the same people).",
+                             "{member}'s taste map: {n} movies of this server placed by how "
+                             "members rate them (close together = liked by the same people).",
+                             n_movies)).format(n=number(n_movies), member=member_name)
+            parts = [
+                ngettext("{n} rated movie coloured by score from dark purple (1) to yellow (10)",
+                         "{n} rated movies coloured by score from dark purple (1) to yellow "
+                         "(10)", n_rated).format(n=number(n_rated)),
+                ngettext("{n} top pick as orange stars", "{n} top picks as orange stars",
+                         n_picks).format(n=number(n_picks))]
+            if len(plotted["member"]):
+                parts.append((_("{member} as a black diamond (the middle of the movies you "
+                                "rated at or above your average)") if own else
+                              _("{member} as a black diamond (the middle of the movies "
+                                "{member} rated at or above their average)")).format(
+                    member=member_name))
+            if n_others:
+                parts.append(ngettext("{n} other member as blue crosses",
+                                      "{n} other members as blue crosses", n_others).format(
+                    n=number(n_others)))
+            return (head + " " + ", ".join(parts)
+                    + (". " + _("Labelled: {labels}.").format(labels=named) if named else "."))
 
         picture = await self._run(make)
         self._cache.put(key, picture)
@@ -456,10 +470,16 @@ class PictureService:
                 rendered = DRAWING.draw(draw_distribution, Distribution(
                     title=title[:90], counts=counts, mine_counts=mine,
                     mine_label=_("your ratings of these")))
-                alt = (f"Bar chart of the {_plural(total, 'rating')} of these "
-                       f"{_plural(len(ids), 'movie')} by score, 1 to 10 (most common: "
-                       f"{int(np.argmax(counts)) + 1}); your {_plural(int(mine.sum()), 'rating')}"
-                       " of them are the narrow hatched orange bars.")
+                yours = int(mine.sum())
+                alt = (ngettext("Bar chart of the {n} rating of these movies by score, 1 to 10 "
+                                "(most common: {common})",
+                                "Bar chart of the {n} ratings of these movies by score, 1 to 10 "
+                                "(most common: {common})", total).format(
+                    n=number(total), common=int(np.argmax(counts)) + 1)
+                    + "; " + ngettext("your {n} rating of them is the narrow hatched orange "
+                                      "bar.",
+                                      "your {n} ratings of them are the narrow hatched orange "
+                                      "bars.", yours).format(n=number(yours)))
                 return Picture("scores.png", _alt(alt), rendered)
 
             return await self._cached(("list", guild_id, version, asker_id, tuple(ids),
@@ -485,7 +505,7 @@ class PictureService:
         for row in rated:
             for genre in row.movie.genres:
                 by_genre.setdefault(genre, []).append(row.score)
-        owner = "Your" if member_id == asker_id else f"{member_name}'s"
+        own = member_id == asker_id
 
         def make() -> Picture:
             genres = sorted(((g, float(np.mean(v)), len(v)) for g, v in by_genre.items()
@@ -497,10 +517,22 @@ class PictureService:
             rendered = DRAWING.draw(draw_ratings_summary,
                                     heading.format(n=number(len(scores)), member=member_name),
                                     counts, genres)
-            best = "; ".join(f"{g} {m:.1f} ({n})" for g, m, n in genres[:6])
-            alt = (f"{owner} ratings: a bar chart of {_plural(len(scores), 'score')} from 1 to "
-                   f"10 (average {scores.mean():.1f}, most often {int(np.argmax(counts)) + 1})"
-                   + (f", and the genres rated highest on average: {best}." if best else "."))
+            best = "; ".join(f"{g} {number(m, digits=1)} ({number(n)})"
+                             for g, m, n in genres[:6])
+            n_scores = len(scores)
+            alt = (ngettext("Your ratings: a bar chart of {n} score from 1 to 10 (average "
+                            "{average}, most often {common})",
+                            "Your ratings: a bar chart of {n} scores from 1 to 10 (average "
+                            "{average}, most often {common})", n_scores) if own else
+                   ngettext("{member}'s ratings: a bar chart of {n} score from 1 to 10 "
+                            "(average {average}, most often {common})",
+                            "{member}'s ratings: a bar chart of {n} scores from 1 to 10 "
+                            "(average {average}, most often {common})", n_scores)).format(
+                n=number(n_scores), member=member_name,
+                average=number(float(scores.mean()), digits=1),
+                common=int(np.argmax(counts)) + 1)
+            alt += (", " + _("and the genres rated highest on average: {genres}.").format(
+                genres=best) if best else ".")
             return Picture("ratings.png", _alt(alt), rendered)
 
         picture = await self._run(make)
@@ -517,7 +549,8 @@ class PictureService:
         key = ("card", title, tuple((ln.rank, ln.title, ln.detail, round(ln.score, 1))
                                     for ln in lines), note,
                tuple(sorted((m, len(b)) for m, b in posters.items())))
-        listing = "; ".join(f"{ln.rank}. {ln.title}, {ln.score:.1f}/10" for ln in lines)
+        listing = "; ".join(f"{ln.rank}. {ln.title}, {number(ln.score, digits=1)}/10"
+                            for ln in lines)
         if movies and all(m.id in posters for m in movies):
             grid = [(m.label, posters[m.id]) for m in movies]
             return await self._cached(key, lambda: Picture(

@@ -263,3 +263,22 @@ async def test_forgetme_drops_the_guilds_cached_pictures(env: Env) -> None:
     assert "deleted" in done.content
     # Nothing drawn from the removed ratings stays in memory (every copy forgets).
     assert not [k for k in pictures._cache if k[1] == env.guild.id]
+
+
+async def test_alt_texts_speak_the_readers_language(env: Env) -> None:
+    """The long alt texts (the taste map's, the ratings summary's) are composed in the
+    reader's language, counts through its plural rule and numbers in its format."""
+    await _server(env)
+    env.alice.user.locale = "de"
+    taste = (await env.run(env.alice, "taste")).attachment("taste.png").description
+    assert taste.startswith("Deine Geschmackskarte: ") and " Filme dieses Servers" in taste
+    assert "bewertete Filme, nach Wertung eingefärbt" in taste
+    assert "du als schwarze Raute" in taste and "Beschriftet: " in taste
+    assert not any(word in taste for word in ("movies", "rated", "Labelled", "top pick"))
+    env.bob.user.locale = "fr"
+    ratings = (await env.run(env.bob, "ratings")).attachment("ratings.png").description
+    assert ratings.startswith("Vos notes : un diagramme en barres de 3 notes de 1 à 10 "
+                              "(moyenne 7,0, la plus fréquente "), ratings
+    env.alice.user.locale = "en-US"  # the same map, cached in German: drawn again in English
+    english = (await env.run(env.alice, "taste")).attachment("taste.png").description
+    assert english.startswith("Your taste map: ") and "you as a black diamond" in english
