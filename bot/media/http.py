@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.i18n import _, number
 from bot.media.models import MediaUnavailable
 
 TIMEOUT = 10.0  # seconds per request
@@ -30,7 +31,7 @@ class Response:
         try:
             return json.loads(self.body)
         except ValueError:
-            raise MediaUnavailable("the service answered something that is not JSON") from None
+            raise MediaUnavailable(_("the service answered something that is not JSON")) from None
 
     async def json_off_loop(self) -> Any:
         """`json()`, decoded in a thread when the body is big (a long history page)."""
@@ -74,17 +75,19 @@ class HttpClient:
             async with self._open().request(method, target, params=params, json=json_body,
                                             headers=headers, allow_redirects=False) as resp:
                 if 300 <= resp.status < 400:
-                    raise MediaUnavailable(f"{self.name} answered with a redirect "
-                                           f"({resp.status}); check its URL in the config")
+                    raise MediaUnavailable(_("{service} answered with a redirect ({status}); "
+                                             "check its URL in the config").format(
+                        service=self.name, status=resp.status))
                 body = await resp.content.read(self._max_body + 1)
                 if len(body) > self._max_body:
-                    raise MediaUnavailable(f"{self.name} answered more than "
-                                           f"{self._max_body // (1024 * 1024)} MB")
+                    raise MediaUnavailable(_("{service} answered more than {size} MB").format(
+                        service=self.name, size=number(self._max_body // (1024 * 1024))))
                 return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()},
                                 body)
         except (aiohttp.ClientError, TimeoutError) as error:
-            kind = "timed out" if isinstance(error, TimeoutError) else "cannot be reached"
-            raise MediaUnavailable(f"{self.name} {kind}") from None
+            problem = (_("{service} timed out") if isinstance(error, TimeoutError)
+                       else _("{service} cannot be reached"))
+            raise MediaUnavailable(problem.format(service=self.name)) from None
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
         """GET and decode JSON; MediaUnavailable for any status but 200."""
@@ -98,6 +101,8 @@ def check(name: str, response: Response) -> None:
     if 200 <= response.status < 300:
         return
     if response.status in (401, 403):
-        raise MediaUnavailable(f"{name} refused the bot's credentials ({response.status}); "
-                               "the bot admin should check the key or token in the config")
-    raise MediaUnavailable(f"{name} answered {response.status}")
+        raise MediaUnavailable(_("{service} refused the bot's credentials ({status}); the bot "
+                                 "admin should check the key or token in the config").format(
+            service=name, status=response.status))
+    raise MediaUnavailable(_("{service} answered {status}").format(service=name,
+                                                                  status=response.status))

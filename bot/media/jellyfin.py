@@ -17,7 +17,14 @@ from typing import Any
 
 from bot.domain.library import LibraryItem
 from bot.media.http import HttpClient, check
-from bot.media.models import ExternalAccount, MediaUnavailable, WatchedMovie, imdb_id, obj, tmdb_id
+from bot.media.models import (
+    ExternalAccount,
+    WatchedMovie,
+    imdb_id,
+    obj,
+    tmdb_id,
+    unexpected,
+)
 
 PAGE = 500  # items per request
 MAX_ITEMS = 50_000  # a history longer than this is cut (logged by the service)
@@ -54,7 +61,7 @@ class JellyfinClient:
         """The server's users (disabled ones left out), by name."""
         data = await self.http.get_json("/Users")
         if not isinstance(data, list):
-            raise MediaUnavailable("Jellyfin answered /Users with something unexpected")
+            raise unexpected("Jellyfin", "/Users")
         users = []
         for user in data:
             if not isinstance(user, dict) or not user.get("Id"):
@@ -85,7 +92,7 @@ class JellyfinClient:
             data = await response.json_off_loop()
             items = data.get("Items") if isinstance(data, dict) else None
             if not isinstance(items, list):
-                raise MediaUnavailable("Jellyfin answered /Items with something unexpected")
+                raise unexpected("Jellyfin", "/Items")
             found.extend(movie for item in items if (movie := _movie(item)) is not None)
             start += len(items)
             total = data.get("TotalRecordCount")
@@ -99,7 +106,7 @@ class JellyfinClient:
         or of no kind: mixed folders), each once."""
         folders = await self.http.get_json("/Library/VirtualFolders")
         if not isinstance(folders, list):
-            raise MediaUnavailable("Jellyfin answered /Library/VirtualFolders oddly")
+            raise unexpected("Jellyfin", "/Library/VirtualFolders")
         found: dict[str, LibraryItem] = {}
         for folder in folders:
             if not isinstance(folder, dict) or not folder.get("ItemId"):
@@ -114,7 +121,7 @@ class JellyfinClient:
                     "StartIndex": str(start), "Limit": str(PAGE)})
                 items = data.get("Items") if isinstance(data, dict) else None
                 if not isinstance(items, list):
-                    raise MediaUnavailable("Jellyfin answered /Items with something unexpected")
+                    raise unexpected("Jellyfin", "/Items")
                 for item in items:
                     entry = self._library_item(item)
                     if entry is not None:

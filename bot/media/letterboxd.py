@@ -16,6 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from bot.i18n import _
 from bot.media.http import HttpClient, check
 from bot.media.models import AccountNotFound, MediaUnavailable, WatchedMovie, tmdb_id, to_scale
 
@@ -36,7 +37,8 @@ def parse_feed(body: bytes) -> list[WatchedMovie]:
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
-        raise MediaUnavailable("Letterboxd answered with a feed that is not valid XML") from None
+        raise MediaUnavailable(_("Letterboxd answered with a feed that is not valid "
+                                 "XML")) from None
     movies = []
     for item in root.iter("item"):
         guid = (item.findtext("guid") or "").strip()
@@ -73,9 +75,9 @@ class LetterboxdClient:
         """The movies in the member's public feed; AccountNotFound for no such member."""
         name = valid_username(username)
         if name is None:
-            raise AccountNotFound("that is not a Letterboxd username")
+            raise AccountNotFound(_("that is not a Letterboxd username"))
         response = await self.http.request("GET", f"/{name}/rss/")
         if response.status == 404:
-            raise AccountNotFound(f"Letterboxd has no member named {name}")
+            raise AccountNotFound(_("Letterboxd has no member named {name}").format(name=name))
         check("Letterboxd", response)
         return await asyncio.to_thread(parse_feed, response.body)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
+
 SERVICES = ("jellyfin", "plex", "trakt", "letterboxd")
 """The services a member can link, in the order `/link status` lists them."""
 
@@ -16,11 +18,19 @@ SERVICE_NAMES = {"jellyfin": "Jellyfin", "plex": "Plex", "trakt": "Trakt",
 
 class MediaError(Exception):
     """A media service could not do what was asked; the message is one line for a member
-    (it never holds a key or a token)."""
+    (it never holds a key or a token), worded in the language of the interaction (or the
+    server, for a background sync) that asked: `bot.i18n`."""
 
 
 class MediaUnavailable(MediaError):
     """The service did not answer usefully (down, timed out, refused our credentials)."""
+
+
+def unexpected(service: str, what: str) -> MediaUnavailable:
+    """The service answered `what` (a path, left as it is) with something the client does not
+    read: worded in the current language (`bot.i18n`), like every message here."""
+    return MediaUnavailable(_("{service} answered {what} with something unexpected").format(
+        service=service, what=what))
 
 
 class AccountNotFound(MediaError):

@@ -20,11 +20,11 @@ from bot.domain.library import LibraryItem
 from bot.media.http import HttpClient, check
 from bot.media.models import (
     ExternalAccount,
-    MediaUnavailable,
     WatchedMovie,
     imdb_id,
     tmdb_id,
     to_scale,
+    unexpected,
 )
 
 PAGE = 200  # history rows per request
@@ -36,7 +36,7 @@ OWNER_ACCOUNT = "1"  # Plex numbers the server owner's account 1
 def _container(data: Any) -> dict[str, Any]:
     container = data.get("MediaContainer") if isinstance(data, dict) else None
     if not isinstance(container, dict):
-        raise MediaUnavailable("Plex answered with something unexpected")
+        raise unexpected("Plex", "MediaContainer")
     return container
 
 

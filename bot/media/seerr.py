@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import _
 from bot.media.http import HttpClient, check
-from bot.media.models import MediaUnavailable, obj
+from bot.media.models import MediaUnavailable, obj, unexpected
 
 # mediaInfo.status (Seerr's server/constants/media.ts)
 MEDIA_STATUS = {1: "unknown", 2: "pending", 3: "processing", 4: "partially available",
@@ -65,7 +66,7 @@ class SeerrClient:
         data = await self.http.get_json("/api/v1/user", {"take": "1000"})
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
-            raise MediaUnavailable("Seerr answered /api/v1/user oddly")
+            raise unexpected("Seerr", "/api/v1/user")
         users = []
         for user in results:
             if isinstance(user, dict) and isinstance(user.get("id"), int):
@@ -78,8 +79,8 @@ class SeerrClient:
         """What Seerr knows of the movie: "unknown" when nobody asked for it yet."""
         response = await self.http.request("GET", f"/api/v1/movie/{int(tmdb_id)}")
         if response.status == 404:
-            raise MediaUnavailable("Seerr does not know this movie (TMDB id "
-                                   f"{int(tmdb_id)})")
+            raise MediaUnavailable(_("Seerr does not know this movie (TMDB id {id})").format(
+                id=int(tmdb_id)))
         check("Seerr", response)
         info = obj(obj(response.json()).get("mediaInfo"))
         status = info.get("status")
@@ -90,7 +91,7 @@ class SeerrClient:
         response = await self.http.request("POST", "/api/v1/request", json_body={
             "mediaType": "movie", "mediaId": int(tmdb_id), "userId": int(user_id)})
         if response.status == 403:
-            raise MediaUnavailable("Seerr refused: your Seerr user may not request movies")
+            raise MediaUnavailable(_("Seerr refused: your Seerr user may not request movies"))
         if response.status == 409:  # Seerr: "Request for this media already exists"
             return RequestMade(None, "pending")
         check("Seerr", response)

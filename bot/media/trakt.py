@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
 from bot.media.http import HttpClient, Response, check
 from bot.media.jellyfin import parse_time
 from bot.media.models import (
@@ -37,6 +38,7 @@ from bot.media.models import (
     obj,
     tmdb_id,
     to_scale,
+    unexpected,
 )
 
 GET_BUDGET = 500
@@ -145,7 +147,8 @@ class TraktClient:
                    params: dict[str, str] | None = None) -> Response:
         response = await self._send("GET", path, token=token, params=params)
         if response.status == 429:
-            raise MediaUnavailable("Trakt is rate limiting the bot; the next sync tries again")
+            raise MediaUnavailable(_("Trakt is rate limiting the bot; the next sync tries "
+                                     "again"))
         check("Trakt", response)
         return response
 
@@ -160,7 +163,7 @@ class TraktClient:
                               str(data["verification_url"]), int(data["expires_in"]),
                               max(1, int(data.get("interval", 5))))
         except (KeyError, TypeError, ValueError):
-            raise MediaUnavailable("Trakt answered the device code request oddly") from None
+            raise unexpected("Trakt", "/oauth/device/code") from None
 
     async def poll_token(self, device_code: str) -> TraktToken | None:
         """The token once the member approved; None while pending (or asked to slow down)."""
@@ -169,9 +172,10 @@ class TraktClient:
         if response.status in (400, 429):
             return None
         if response.status in (404, 409, 410, 418):
-            reason = {404: "the code is not valid", 409: "the code was already used",
-                      410: "the code expired", 418: "the request was denied"}
-            raise DeviceFlowEnded(f"Trakt linking ended: {reason[response.status]}")
+            reason = {404: _("the code is not valid"), 409: _("the code was already used"),
+                      410: _("the code expired"), 418: _("the request was denied")}
+            raise DeviceFlowEnded(_("Trakt linking ended: {reason}").format(
+                reason=reason[response.status]))
         check("Trakt", response)
         return self._token(response.json())
 
@@ -182,7 +186,7 @@ class TraktClient:
             return TraktToken(str(data["access_token"]), str(data["refresh_token"]),
                               start + float(data["expires_in"]))
         except (AttributeError, KeyError, TypeError, ValueError):
-            raise MediaUnavailable("Trakt answered the token request oddly") from None
+            raise unexpected("Trakt", "/oauth/token") from None
 
     async def refresh(self, token: TraktToken) -> TraktToken:
         response = await self._send("POST", "/oauth/token", body={
@@ -219,7 +223,7 @@ class TraktClient:
         data = (await self._get("/users/settings", access_token)).json()
         user = data.get("user") if isinstance(data, dict) else None
         if not isinstance(user, dict):
-            raise MediaUnavailable("Trakt answered /users/settings oddly")
+            raise unexpected("Trakt", "/users/settings")
         ids = obj(user.get("ids"))
         name = str(user.get("username") or ids.get("slug") or "")
         return ExternalAccount(str(ids.get("slug") or name), name)
@@ -232,7 +236,7 @@ class TraktClient:
                                        {"page": str(page), "limit": str(PAGE)})
             entries = await response.json_off_loop()
             if not isinstance(entries, list):
-                raise MediaUnavailable("Trakt answered the history oddly")
+                raise unexpected("Trakt", "/sync/history/movies")
             for entry in entries:
                 if isinstance(entry, dict) and isinstance(entry.get("movie"), dict):
                     found = movies.setdefault(_key(entry["movie"]), {"movie": entry["movie"]})

@@ -186,12 +186,9 @@ def ratings_item(current: GuildSettings) -> CheckItem:
 
 
 def locale_items(current: GuildSettings) -> list[CheckItem]:
-    """The server's region, timezone and language where the settings have them; otherwise
-    one line saying where they will be set."""
-    known = {f.name for f in fields(current)}
-    present = [(key, name) for key, name in LOCALE_SETTINGS if key in known]
+    """The server's region, timezone and language, each with how to change it."""
     items = []
-    for key, name in present:
+    for key, name in LOCALE_SETTINGS:
         value = getattr(current, key)
         option = f"`/settings {key}:`"
         if value:
@@ -201,16 +198,6 @@ def locale_items(current: GuildSettings) -> list[CheckItem]:
             items.append(CheckItem(_(name), False, _("Not set."),
                                    _("Set it with {option}.").format(option=option),
                                    optional=True))
-    absent = [(key, name) for key, name in LOCALE_SETTINGS if key not in known]
-    if absent:
-        lowered = [name.lower() for _key, name in absent]
-        names = (lowered[0] if len(lowered) == 1
-                 else ", ".join(lowered[:-1]) + " or " + lowered[-1])
-        options = ", ".join(f"`/settings {key}:`" for key, _name in absent)
-        items.append(CheckItem(
-            ", ".join(name for _key, name in absent), True,
-            f"This version has no per-server {names} yet (times are UTC, replies in English); "
-            f"when they arrive, set them with {options}.", optional=True))
     return items
 
 

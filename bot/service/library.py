@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.domain.library import LibraryItem
-from bot.i18n import _
+from bot.i18n import _, ngettext, number, speaking
 from bot.media.models import SERVICE_NAMES, MediaError
 from bot.service.gate import Gate
 from bot.service.media import MediaClients, MediaProblem
@@ -56,10 +56,13 @@ class LibraryRead:
     problems: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
-        parts = [f"{SERVICE_NAMES[s]}: {n} movie{'s' if n != 1 else ''}"
-                 for s, n in self.counts.items()]
-        parts += [f"{SERVICE_NAMES[s]}: not read ({p})" for s, p in self.problems.items()]
-        return "; ".join(parts) + (f"; {self.added} new" if self.added else "")
+        """One line, in the current language (`bot.i18n`)."""
+        parts = [f"{SERVICE_NAMES[s]}: " + ngettext("{n} movie", "{n} movies", n).format(
+                     n=number(n)) for s, n in self.counts.items()]
+        parts += [f"{SERVICE_NAMES[s]}: " + _("not read ({problem})").format(problem=p)
+                  for s, p in self.problems.items()]
+        return "; ".join(parts) + ("; " + _("{n} new").format(n=number(self.added))
+                                   if self.added else "")
 
 
 class LibraryService:
@@ -124,7 +127,8 @@ class LibraryService:
             self._version += 1
             self._cache.clear()
         read = LibraryRead(counts, len(added), problems)
-        log.info("library read: %s", read.text())
+        with speaking("en"):
+            log.info("library read: %s", read.text())
         if added:
             for listener in self.added_listeners:
                 try:

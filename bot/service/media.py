@@ -37,7 +37,7 @@ from bot.config import Settings
 from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie
 from bot.domain.title_forms import normalize
-from bot.i18n import _
+from bot.i18n import _, ngettext, number, speaking
 from bot.media.letterboxd import valid_username
 from bot.media.models import (
     SERVICE_NAMES,
@@ -93,11 +93,16 @@ class SyncSummary:
     unmatched: tuple[str, ...] = ()
 
     def text(self) -> str:
-        parts = [f"imported {self.watched} watched", f"{self.ratings} rating"
-                 f"{'s' if self.ratings != 1 else ''}", f"{len(self.unmatched)} unmatched"]
-        line = ", ".join(parts)
+        """One line for the member, in the current language (`bot.i18n`)."""
+        line = _("imported {watched} watched, {ratings}, {unmatched} unmatched").format(
+            watched=number(self.watched),
+            ratings=ngettext("{n} rating", "{n} ratings", self.ratings).format(
+                n=number(self.ratings)),
+            unmatched=number(len(self.unmatched)))
         if self.kept:
-            line += f" ({self.kept} of your own ratings kept)"
+            line += " " + ngettext("({n} of your own ratings kept)",
+                                   "({n} of your own ratings kept)", self.kept).format(
+                n=number(self.kept))
         return line
 
 
@@ -181,7 +186,7 @@ class MediaService:
 
     def require(self, service: str) -> None:
         if service not in SERVICES:
-            raise MediaProblem(f"unknown service {service!r}")
+            raise MediaProblem(_("unknown service {service}").format(service=repr(service)))
         if not self.configured(service):
             raise NotConfigured(service)
 
@@ -206,7 +211,8 @@ class MediaService:
             elif service == "plex":
                 found = await self.clients.plex().accounts()
             else:
-                raise MediaProblem(f"{SERVICE_NAMES[service]} has no account list")
+                raise MediaProblem(_("{service} has no account list").format(
+                    service=SERVICE_NAMES[service]))
         except MediaError as error:
             raise MediaProblem(str(error)) from None
         self._accounts[service] = (time.monotonic(), found)
@@ -314,7 +320,7 @@ class MediaService:
                           report: Report) -> None:
         client = self.clients.trakt()
         deadline = time.monotonic() + code.expires_in
-        message = "Trakt linking timed out: run /link trakt again."
+        message = _("Trakt linking timed out: run /link trakt again.")
         result: tuple[str | None, SyncSummary | None, str] | None = None
         try:
             while time.monotonic() < deadline:
@@ -335,10 +341,10 @@ class MediaService:
             raise
         except (MediaError, ServiceError) as error:
             message = str(error) if isinstance(error, DeviceFlowEnded) else (
-                f"Trakt linking failed: {error}")
+                _("Trakt linking failed: {problem}").format(problem=error))
         except Exception:
             log.exception("Trakt device flow failed guild=%s", guild_id)
-            message = "Trakt linking failed: an unexpected error (logged)."
+            message = _("Trakt linking failed: an unexpected error (logged).")
         with contextlib.suppress(Exception):
             await report(*(result or (None, None, message)))
 
@@ -445,7 +451,9 @@ class MediaService:
             return summary
 
     async def sync_due(self, now: float | None = None) -> int:
-        """Sync the links whose time has come (at most SYNC_BATCH); returns how many."""
+        """Sync the links whose time has come (at most SYNC_BATCH); returns how many. No
+        member asked: each link's summary (what `/link status` shows) is worded in its
+        server's `/settings language`."""
         now = time.time() if now is None else now
         async with self.gate.enter():
             due = await self.storage.media_links_due(now, SYNC_BATCH * 10)
@@ -453,14 +461,16 @@ class MediaService:
                 due = [link for link in due if self.owns(link.guild_id)]
             due = due[:SYNC_BATCH]
             for link in due:
-                await self._sync_safely(link)
+                settings = await self.storage.get_guild_settings(link.guild_id)
+                with speaking(settings.language):
+                    await self._sync_safely(link)
         return len(due)
 
     async def _sync_safely(self, link: MediaLink) -> tuple[SyncSummary | None, str]:
         """Sync one link; a failure is recorded on the link (and retried later), not raised."""
         key = (link.guild_id, link.user_id, link.service)
         if key in self._syncing:
-            return None, "a sync of this account is already running"
+            return None, _("a sync of this account is already running")
         self._syncing.add(key)
         try:
             watched = await self._fetch(link)
@@ -469,14 +479,15 @@ class MediaService:
             problem = str(error)
         except Exception:
             log.exception("sync failed guild=%s service=%s", link.guild_id, link.service)
-            problem = "an unexpected error (logged)"
+            problem = _("an unexpected error (logged)")
         finally:
             self._syncing.discard(key)
         now = time.time()
         await self.storage.media_synced(link.guild_id, link.user_id, link.service,
                                         synced_at=None,
                                         next_sync_at=self._next_sync(now, failed=True),
-                                        summary=f"last sync failed: {problem}"[:300])
+                                        summary=_("last sync failed: {problem}").format(
+                                            problem=problem)[:300])
         return None, problem
 
     async def _fetch(self, link: MediaLink) -> list[WatchedMovie]:
@@ -488,7 +499,7 @@ class MediaService:
             return await self.clients.letterboxd().watched(link.account_id)
         if link.service == "trakt":
             return await self._fetch_trakt(link)
-        raise MediaProblem(f"unknown service {link.service!r}")
+        raise MediaProblem(_("unknown service {service}").format(service=repr(link.service)))
 
     async def _fetch_trakt(self, link: MediaLink) -> list[WatchedMovie]:
         client = self.clients.trakt()
@@ -525,13 +536,16 @@ class MediaService:
         text = summary.text()
         if unmatched:
             named = ", ".join(unmatched[:UNMATCHED_NAMED])
-            text += f"; not in this server's catalog: {named}"
+            text += "; " + _("not in this server's catalog: {titles}").format(titles=named)
             if len(unmatched) > UNMATCHED_NAMED:
-                text += f" and {len(unmatched) - UNMATCHED_NAMED} more"
+                text += " " + _("and {n} more").format(
+                    n=number(len(unmatched) - UNMATCHED_NAMED))
         await self.storage.media_synced(link.guild_id, link.user_id, link.service,
                                         synced_at=now, next_sync_at=self._next_sync(now),
                                         summary=text[:1000])
-        log.info("synced %s guild=%s: %s", link.service, link.guild_id, summary.text())
+        with speaking("en"):
+            logged = summary.text()
+        log.info("synced %s guild=%s: %s", link.service, link.guild_id, logged)
         return summary
 
     async def match(self, guild_id: int, watched: list[WatchedMovie]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
+from bot.i18n import _
 from bot.media.jellyfin import JellyfinClient
 from bot.media.letterboxd import LetterboxdClient
 from bot.media.models import SERVICE_NAMES
@@ -32,9 +33,9 @@ class NotConfigured(MediaProblem):
         keys = _CONFIG_KEYS.get(service, ())
         section = f"[{service}] " + " and ".join(keys)
         env = " and ".join(f"MOVIEBOT_{service.upper()}_{k.upper()}" for k in keys)
-        super().__init__(f"{SERVICE_NAMES.get(service, service)} is not set up on this bot: "
-                         f"a bot admin must set {section} in its config (or {env}) and "
-                         "restart it.")
+        super().__init__(_("{service} is not set up on this bot: a bot admin must set "
+                           "{section} in its config (or {variables}) and restart it.").format(
+            service=SERVICE_NAMES.get(service, service), section=section, variables=env))
         self.service = service
 
 

@@ -34,10 +34,10 @@ USERS_TTL = 60.0
 
 class NoSeerrUser(MediaProblem):
     def __init__(self) -> None:
-        super().__init__(
+        super().__init__(_(
             "Your Discord account is not linked to a Seerr user, so I can't request movies "
             "for you. In Seerr, open your profile > Settings > Notifications and enter your "
-            "Discord user ID (or ask the Seerr admin to), then try again.")
+            "Discord user ID (or ask the Seerr admin to), then try again."))
 
 
 @dataclass(frozen=True, slots=True)

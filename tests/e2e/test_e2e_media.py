@@ -196,3 +196,25 @@ async def test_forgetme_removes_links_history_and_tokens(served, env: Env):
     await env.emu.wait_until(lambda: served.trakt.revoked or None, 10, "the Trakt revoke")
     assert served.trakt.revoked == [token]
     assert await env.storage.media_link(env.guild.id, env.bob.id, "letterboxd") is not None
+
+
+async def test_media_messages_speak_the_members_and_the_servers_language(served, env: Env):
+    """The media clients' own refusals and the sync summaries are worded in the member's
+    language; a periodic sync (no member asked) words its summary in the server's."""
+    env.alice.user.locale = "de"
+    missing = await env.run(env.alice, "link letterboxd", username="nobody")
+    assert missing.ephemeral and missing.content.startswith(
+        "Letterboxd hat kein Mitglied namens nobody: prüfe die Schreibweise"), missing.content
+    plex = await env.run(env.alice, "link plex", user="alice")
+    assert plex.content.startswith("Plex ist für diesen Bot nicht eingerichtet"), plex.content
+    served.letterboxd.feeds["alice_lb"] = [{"title": "Casablanca", "year": 1942, "rating": 4.5},
+                                           {"title": "Unknown Film", "year": 2040}]
+    linked = await env.run(env.alice, "link letterboxd", username="alice_lb")
+    assert "1 gesehene importiert, 1 Bewertung, 1 nicht zugeordnet" in linked.content, \
+        linked.content
+    await env.storage.update_guild_settings(env.guild.id, language="fr")
+    del served.letterboxd.feeds["alice_lb"]  # the account is gone: the next sync fails
+    assert await env.bot.app.media.sync_due(now=time.time() + 30 * 3600) == 1
+    link = await env.storage.media_link(env.guild.id, env.alice.id, "letterboxd")
+    assert link.sync_summary == ("la dernière synchronisation a échoué : Letterboxd n'a aucun "
+                                 "membre nommé alice_lb"), link.sync_summary
