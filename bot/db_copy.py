@@ -85,6 +85,9 @@ SCHEMA_TABLES: tuple[Table, ...] = (
                            "event_channel_id", "event_location")),
     Table("movie_night_events", ("guild_id", "event_id", "movie_id", "channel_id", "starts_at",
                                  "remind_at")),
+    Table("movie_night_joins", ("guild_id", "id", "channel_id", "message_id", "candidates",
+                                "hours", "expires_at", "event_at", "event_channel_id",
+                                "event_location", "allowed", "language")),
 )
 
 

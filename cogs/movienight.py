@@ -14,9 +14,10 @@ starter, who joined, who voted); `/forgetme` cancels a member's part in an open 
 
 * Ratings visible: the vote starts at once.
 * Ratings hidden (`bot.service.privacy`): a public list of movies nobody in a group rated
-  would tell who rated what, so first a **Join** message: only the members who press Join
-  (and the starter) count, and vote; the starter presses **Start the vote** when ready. The
-  pattern of `/recommend group:`'s consent prompt (`cogs.ui.consent`), in public.
+  would tell who rated what, so first a **Join** message (`cogs.movienight_join`, stored and
+  resumed after a restart like the vote): only the members who press Join (and the starter)
+  count, and vote; the starter presses **Start the vote** when ready. The pattern of
+  `/recommend group:`'s consent prompt (`cogs.ui.consent`), in public.
 
 The vote: when the bot may send polls (Send Polls), a native Discord poll follows the list
 (one answer per candidate, titles cut to Discord's 55 characters, `hours` long, default 1 h):
@@ -44,7 +45,7 @@ from discord.ext import commands
 
 from bot.domain.movie_nights import NightMember
 from bot.domain.plural import plural
-from bot.i18n import N_, _, current, speaking
+from bot.i18n import N_, _
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import (
     MAX_CANDIDATES,
@@ -54,8 +55,9 @@ from bot.service.movienight import (
 )
 from bot.service.sources import SourceUnavailable
 from bot.service.tonight import Tonight
-from cogs.errors import UserError, report_failure, send_ephemeral
+from cogs.errors import UserError
 from cogs.movienight_events import EventPlan, NightEvents
+from cogs.movienight_join import JOIN_SECONDS, MAX_ATTENDEES, JoinView, attach
 from cogs.movienight_vote import (
     COLOUR,
     MAX_POLL_HOURS,
@@ -65,9 +67,7 @@ from cogs.movienight_vote import (
     VOTE_SECONDS,
     VoteButton,
     VoteView,
-    attendee_names,
     poll_answer,
-    redraw_failed,
     result_text,
 )
 from cogs.ui.budgets import reads_a_lot
@@ -76,23 +76,20 @@ from cogs.ui.lookup import genre_choices
 from cogs.ui.next_steps import first_ratings, with_prior_hint
 from cogs.ui.options import InRange
 from cogs.ui.text import NO_PINGS, safe
-from cogs.ui.timeouts import end_quietly
 from cogs.ui.tonight import tonight_filters
 
-__all__ = ["COLOUR", "MAX_POLL_HOURS", "POLL_ANSWER_MAX", "POLL_EXPIRED", "POLL_HOURS",
-           "VOTE_SECONDS", "JoinView", "MovieNight", "VoteButton", "VoteView", "poll_answer",
-           "result_text"]
+__all__ = ["COLOUR", "JOIN_SECONDS", "MAX_ATTENDEES", "MAX_POLL_HOURS", "POLL_ANSWER_MAX",
+           "POLL_EXPIRED", "POLL_HOURS", "VOTE_SECONDS", "JoinView", "MovieNight", "VoteButton",
+           "VoteView", "poll_answer", "result_text"]
 
 if TYPE_CHECKING:
     from bot.client import MovieBot
 
 log = logging.getLogger(__name__)
 
-JOIN_SECONDS = 600.0  # the Join message (hidden ratings) expires after this
 DEFAULT_CANDIDATES = 4
 CANDIDATES = InRange(MIN_CANDIDATES, MAX_CANDIDATES, N_("Vote on {low} to {high} movies."))
 HOURS = InRange(1, MAX_POLL_HOURS, N_("A vote lasts {low} to {high} hours."))
-MAX_ATTENDEES = 25
 MENTION_RE = re.compile(r"<@!?(\d{15,21})>")
 
 
@@ -112,117 +109,6 @@ async def _refuse(interaction: discord.Interaction, text: str) -> None:
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class JoinView(discord.ui.View):
-    """Hidden ratings: who counts is who presses Join; the starter starts the vote."""
-
-    def __init__(self, cog: MovieNight, guild_id: int, starter: tuple[int, str],
-                 invited: dict[int, str], candidates: int, hours: int | None = None,
-                 event: EventPlan | None = None, allowed: set[int] | None = None) -> None:
-        super().__init__(timeout=JOIN_SECONDS)
-        self.language = current()  # the public prompt's, whoever presses Join
-        self.join.label, self.start.label = _("Join"), _("Start the vote")
-        self.hours = hours
-        self.event = event
-        self.allowed = allowed
-        self.cog = cog
-        self.guild_id = guild_id
-        self.starter_id, self.starter_name = starter
-        self.invited = invited
-        self.joined: dict[int, str] = {self.starter_id: self.starter_name}
-        self.candidates = candidates
-        self.message: discord.InteractionMessage | None = None
-        self.finished = False
-        self._redraws: set[asyncio.Future[Any]] = set()
-        self.nights = cog.bot.app.movienight  # kept: `bot.app` refuses once shutdown begins
-
-    def prompt(self) -> str:
-        with speaking(self.language):
-            invited = [n for uid, n in self.invited.items() if uid not in self.joined]
-            text = _("A movie night, planned by **{starter}**. This server keeps ratings "
-                     "private, so only those who press **{join}** count: the picks will leave "
-                     "out every movie you rated (nobody sees your scores), and you get a vote. "
-                     "Only {starter} can press **{start}**, once everyone is in.").format(
-                starter=self.starter_name, join=_("Join"), start=_("Start the vote"))
-            text += "\n" + _("Joined: {names}").format(names=attendee_names(self.joined))
-            if invited:
-                text += "\n" + _("Invited: {names}").format(names=", ".join(invited))
-            return text[:2000]
-
-    def _close(self) -> None:
-        self.finished = True
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        self.stop()
-        self.nights.unwatch(self.guild_id, self)
-
-    def forget(self, member_id: int) -> None:
-        """/forgetme: the member is no longer joined (nor listed as invited)."""
-        if self.finished or (member_id not in self.joined and member_id not in self.invited):
-            return
-        self.joined.pop(member_id, None)
-        self.invited.pop(member_id, None)
-        message = self.message
-        if message is not None:
-            task = asyncio.ensure_future(end_quietly(self.cog.bot, lambda: message.edit(
-                content=self.prompt(), view=self, allowed_mentions=NO_PINGS)))
-            self._redraws.add(task)
-            task.add_done_callback(self._redraws.discard)
-            task.add_done_callback(redraw_failed)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if self.finished:
-            await send_ephemeral(interaction, _("This movie night has already started or ended."))
-            return False
-        return True
-
-    @discord.ui.button(label=N_("Join"), style=discord.ButtonStyle.success)
-    async def join(self, interaction: discord.Interaction,
-                   button: discord.ui.Button[JoinView]) -> None:
-        if interaction.user.bot:
-            return
-        if len(self.joined) >= MAX_ATTENDEES and interaction.user.id not in self.joined:
-            await send_ephemeral(interaction, _("A movie night is for at most {n} members.")
-                                 .format(n=MAX_ATTENDEES))
-            return
-        self.joined[interaction.user.id] = safe(interaction.user.display_name, 40)
-        await interaction.response.edit_message(content=self.prompt(), view=self,
-                                                allowed_mentions=NO_PINGS)
-
-    @discord.ui.button(label=N_("Start the vote"), style=discord.ButtonStyle.primary)
-    async def start(self, interaction: discord.Interaction,
-                    button: discord.ui.Button[JoinView]) -> None:
-        if interaction.user.id != self.starter_id:
-            await send_ephemeral(interaction, _("Only {starter} can start the vote.").format(
-                starter=self.starter_name))
-            return
-        if len(self.joined) < 2:
-            await send_ephemeral(interaction, _("Wait until at least one more member joined."))
-            return
-        self._close()
-        await self.cog.open_vote(interaction, (self.starter_id, self.starter_name),
-                                 self.joined, self.candidates,
-                                 joined=frozenset(self.joined), edit=True,
-                                 takers=frozenset(self.joined), hours=self.hours,
-                                 event=self.event, allowed=self.allowed)
-
-    async def on_timeout(self) -> None:
-        if self.finished:
-            return
-        self._close()
-        message = self.message
-        if message is not None:
-            with speaking(self.language):
-                text = _("This movie night expired before its vote started. Nobody's ratings "
-                         "were used.")
-            await end_quietly(self.cog.bot, lambda: message.edit(
-                content=text, view=self, allowed_mentions=NO_PINGS))
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception,
-                       item: discord.ui.Item[Any]) -> None:
-        await report_failure(interaction, error)
-
-
 class MovieNight(commands.Cog):
     """Planning a movie night together."""
 
@@ -232,6 +118,7 @@ class MovieNight(commands.Cog):
         self.events = NightEvents(bot)  # `when:`: winners as scheduled events, reminders
         self.poll_seconds: float | None = None  # tests: the bot ends its polls this soon
         self.open_votes: set[VoteView] = set()
+        self.open_joins: set[JoinView] = set()  # Join messages (hidden ratings)
         self._resumed = False
         self.resumed = asyncio.Event()  # set once the stored votes are back (or failed)
 
@@ -239,6 +126,9 @@ class MovieNight(commands.Cog):
         for view in self.open_votes:
             view.cancel()
         self.open_votes.clear()
+        for join in self.open_joins:
+            join.cancel()
+        self.open_joins.clear()
         self.events.cancel()
 
     @app_commands.command(name="movienight",
@@ -313,15 +203,23 @@ class MovieNight(commands.Cog):
         me = (starter.id, safe(starter.display_name, 40))
         nights = self.bot.app.movienight
         if await nights.ratings_hidden(guild_id):
-            view = JoinView(self, guild_id, me, invited, candidates, hours, event, allowed)
+            assert interaction.channel_id is not None
+            view = JoinView(self, guild_id, me, invited, candidates, hours, event, allowed,
+                            night_id=interaction.id, channel_id=interaction.channel_id)
             view.message = await _post(interaction, content=view.prompt(), view=view)
-            nights.watch(guild_id, view)
+            self._track(guild_id, view)
+            await nights.save_join(view.stored())
             return
         if len(invited) < 2:
             raise UserError(_("A movie night needs at least two people: mention others in "
                               "`members`, or pick a voice channel with people in it."))
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
                              hours=hours, event=event, allowed=allowed)
+
+    def _track(self, guild_id: int, view: JoinView) -> None:
+        self.open_joins = {v for v in self.open_joins if not v.finished}
+        self.open_joins.add(view)
+        self.bot.app.movienight.watch(guild_id, view)
 
     async def _allowed(self, interaction: discord.Interaction, genre: str | None,
                        source: app_commands.Choice[str] | None,
@@ -496,15 +394,22 @@ class MovieNight(commands.Cog):
         finally:
             self.resumed.set()
         if resumed:
-            log.info("resumed %s", plural(resumed, "open movie-night vote"))
+            log.info("resumed %s", plural(resumed, "open movie-night vote or Join message",
+                                          "open movie-night votes or Join messages"))
 
     async def resume(self) -> int:
-        """Re-attach the views of the votes stored open (their buttons' custom ids are stable)
-        and re-arm their timers; a vote whose time ran out while the bot was down closes now,
-        with its result. Returns how many were resumed."""
+        """Re-attach the views of the votes and Join messages stored open (their buttons'
+        custom ids are stable) and re-arm their timers; a vote whose time ran out while the
+        bot was down closes now, with its result (a Join message expires). Returns how many
+        were resumed."""
         nights = self.bot.app.movienight
         guild_ids = [guild.id for guild in self.bot.guilds]
         await self.events.resume(guild_ids)
+        joins = await nights.joins(guild_ids)
+        for stored_join in joins:
+            join = JoinView.resumed(self, stored_join)
+            attach(self.bot, join, stored_join)
+            self._track(stored_join.guild_id, join)
         stored = await nights.resume(guild_ids)
         for night, movies in stored:
             picks = NightPicks(tuple(Candidate(movies[c.movie_id], c.score, c.new_here)
@@ -529,7 +434,7 @@ class MovieNight(commands.Cog):
                 view.poll_message = channel.get_partial_message(night.poll_message_id)
             self.open_votes.add(view)
             nights.watch(night.guild_id, view)
-        return len(stored)
+        return len(stored) + len(joins)
 
 
 async def setup(bot: MovieBot) -> None:

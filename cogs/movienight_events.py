@@ -10,8 +10,9 @@
 * `remind` (`/settings reminder_minutes` before the start; at the start when 0): the members
   marked "Interested" on Discord are the attendees: the winner goes on their watchlists (and
   only theirs), and the channel gets a reminder naming them (nobody is pinged). Who is
-  interested is Discord's list, read then; the bot keeps no RSVP list, so `/forgetme` has none
-  to clear.
+  interested is Discord's list, read then (the bot keeps no RSVP list); a member who ran
+  `/forgetme` after the event was made is left out of both, though Discord may still list
+  them (`MovieNightService.skipped`).
 """
 
 from __future__ import annotations
@@ -194,10 +195,13 @@ class NightEvents:
         if found.status in (discord.EventStatus.cancelled, discord.EventStatus.completed):
             await nights.event_done(event.guild_id, event.event_id)
             return 0
-        people = [user async for user in found.users() if not user.bot]
+        skipped = await nights.skipped(event.guild_id, event.event_id)
+        people = [user async for user in found.users()
+                  if not user.bot and user.id not in skipped]
         movie = await nights.movie(event.guild_id, event.movie_id)
         if movie is not None and people:
-            await nights.attend(event.guild_id, [u.id for u in people], movie)
+            await nights.attend(event.guild_id, [u.id for u in people], movie,
+                                event_id=event.event_id)
         if movie is not None and event.remind_at < event.starts_at:
             # No interaction here (a timer, maybe after a restart): the server's language.
             with speaking((await nights.settings(event.guild_id)).language):

@@ -6,9 +6,14 @@ they took part by their own action (the winner goes on their watchlist) and thei
 votes only: a native poll's votes are held by Discord). Members' rows are member data: the
 registry deletes them on `/forgetme`.
 
+`StoredJoin` is the Join message that comes first while ratings are hidden: who was invited
+and who joined (its members, `took_part` meaning joined), what the vote will be (how many
+candidates, how long, the event plan, the movies tonight's filters left) and when it expires.
+
 `NightEvent` is a winner's Discord scheduled event until its reminder: then the members marked
 "Interested" (read from Discord, never stored) get the movie on their watchlists and the
-channel a reminder.
+channel a reminder. A member who ran `/forgetme` after the event was made is never added: the
+event's `skipped` members (stored until the reminder).
 """
 
 from __future__ import annotations
@@ -60,6 +65,27 @@ class StoredNight:
     def with_messages(self, message_id: int | None, poll_message_id: int | None
                       ) -> StoredNight:
         return replace(self, message_id=message_id, poll_message_id=poll_message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJoin:
+    id: int  # the id of the /movienight interaction (unique: stable custom ids)
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    candidates: int  # how many movies the vote will show
+    hours: int | None  # how long the vote will last (None: the default)
+    expires_at: float  # epoch seconds: the Join message ends without a vote then
+    members: tuple[NightMember, ...] = ()  # the starter, the invited; took_part: joined
+    event_at: float | None = None
+    event_channel_id: int | None = None
+    event_location: str | None = None
+    allowed: frozenset[int] | None = None  # tonight's filters and source (None: any movie)
+    language: str = "en"  # the public message's language
+
+    @property
+    def starter(self) -> NightMember | None:
+        return next((m for m in self.members if m.starter), None)
 
 
 @dataclass(frozen=True, slots=True)

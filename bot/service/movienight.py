@@ -19,12 +19,19 @@
   their watchlist. The cog registers its open nights with `watch`.
 * Events (`/movienight when:`): the winner's scheduled event is stored until its reminder
   (`save_event`, `events`, `event_done`); at the reminder the members marked "Interested"
-  get the movie on their watchlists (`attend`) instead of those who voted.
+  get the movie on their watchlists (`attend`) instead of those who voted. A member who ran
+  `/forgetme` after the event was made is skipped, though Discord may still list them as
+  interested: the forget records them in each of the guild's stored events
+  (`movie_night_skips`, member data written back by the registry's `forgotten` hook, after the
+  delete, and dropped with the event) and `attend` leaves them out.
 * Restart-safe: an open vote is stored (`save`: its messages, candidates and closing time;
   each member's part and button vote in `movie_night_members`, member data the registry
   deletes on `/forgetme`), kept current (`record_vote`), dropped when it closes (`closed`) and
   read back at start-up (`resume`: the votes of the guilds this process serves, with their
-  movies) so the cog re-attaches its views and re-arms its timers.
+  movies) so the cog re-attaches its views and re-arms its timers. The Join message that comes
+  first while ratings are hidden is stored the same way (`save_join`, on every Join; dropped
+  by `join_done` when its vote starts or it expires; read back by `joins`), its members in
+  `movie_night_members` too.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain.models import GuildSettings, Movie
-from bot.domain.movie_nights import NightEvent, StoredNight
+from bot.domain.movie_nights import NightEvent, StoredJoin, StoredNight
 from bot.domain.watchlist import MAX_WATCHLIST
 from bot.service.gate import Gate
 from bot.service.member_data import MemberData, MemberDataRegistry, MemberTable
@@ -130,6 +137,7 @@ class OpenNight(Protocol):
 
 MEMBER_TABLE = MemberTable("movie_night_members", ("guild_id", "night_id", "user_id", "name",
                                                   "starter", "took_part", "vote"))
+SKIP_TABLE = MemberTable("movie_night_skips", ("guild_id", "event_id", "user_id"))
 
 
 class MovieNightService:
@@ -141,7 +149,8 @@ class MovieNightService:
         self._open: dict[int, list[OpenNight]] = {}  # guild -> its open movie nights
         self.tonight: TonightService | None = None  # where to watch (set by the services)
         if member_data is not None:
-            member_data.register(MemberData("movie_nights", (MEMBER_TABLE,), count=None))
+            member_data.register(MemberData("movie_nights", (MEMBER_TABLE, SKIP_TABLE),
+                                            count=None, forgotten=self._skip_events))
             member_data.on_forget(self.member_forgotten)  # open votes let go of the member
 
     # ------------------------------------------------------------------ stored votes
@@ -161,7 +170,28 @@ class MovieNightService:
         async with self.gate.enter():
             await self.storage.delete_movie_night(guild_id, night_id)
 
+    # ------------------------------------------------------------------ Join messages
+    async def save_join(self, join: StoredJoin) -> None:
+        """Store a Join message (again, replacing what was stored for it)."""
+        async with self.gate.enter():
+            await self.storage.save_movie_night_join(join)
+
+    async def join_done(self, guild_id: int, join_id: int) -> None:
+        """The Join message's vote started, or it expired: nothing of it stays stored."""
+        async with self.gate.enter():
+            await self.storage.delete_movie_night_join(guild_id, join_id)
+
+    async def joins(self, guild_ids: Collection[int]) -> list[StoredJoin]:
+        """The stored Join messages of `guild_ids` (the cog resumes them at start-up)."""
+        async with self.gate.enter():
+            return await self.storage.movie_night_joins(sorted(guild_ids))
+
     # ------------------------------------------------------------------ events
+    async def _skip_events(self, guild_id: int, member_id: int, _deleted: int) -> None:
+        """/forgetme (after the member's rows went): the guild's pending events never put the
+        winner on their watchlist, whatever Discord's Interested list says at the reminder."""
+        await self.storage.skip_night_events(guild_id, member_id)
+
     async def settings(self, guild_id: int) -> GuildSettings:
         """The server's settings (timezone, reminder minutes)."""
         async with self.gate.enter():
@@ -183,11 +213,21 @@ class MovieNightService:
         async with self.gate.enter():
             return await self.storage.get_movie(guild_id, movie_id)
 
-    async def attend(self, guild_id: int, member_ids: Collection[int], movie: Movie) -> int:
-        """The event's interested members get the movie on their watchlists (those who have
-        not rated it and have room); returns how many gained it."""
+    async def skipped(self, guild_id: int, event_id: int) -> set[int]:
+        """The members who ran /forgetme after the event was made (never added)."""
         async with self.gate.enter():
-            return await self.storage.watchlist_add_members(guild_id, set(member_ids),
+            return await self.storage.night_event_skips(guild_id, event_id)
+
+    async def attend(self, guild_id: int, member_ids: Collection[int], movie: Movie, *,
+                     event_id: int | None = None) -> int:
+        """The event's interested members get the movie on their watchlists (those who have
+        not rated it and have room; never one who ran /forgetme after the event `event_id`
+        was made); returns how many gained it."""
+        async with self.gate.enter():
+            members = set(member_ids)
+            if event_id is not None:
+                members -= await self.storage.night_event_skips(guild_id, event_id)
+            return await self.storage.watchlist_add_members(guild_id, members,
                                                             movie.id, cap=MAX_WATCHLIST)
 
     async def resume(self, guild_ids: Collection[int]

@@ -184,3 +184,37 @@ async def test_with_tmdb_the_event_has_the_poster_as_cover_and_the_runtime(env: 
     assert event.image is not None and env.emu.event_images[event.image] == poster
     start, finish = datetime.fromisoformat(event.start), datetime.fromisoformat(event.end)
     assert finish - start == timedelta(minutes=97 + 30)
+
+
+async def test_a_member_who_ran_forgetme_is_not_added_though_still_interested(env: Env) -> None:
+    """Discord keeps listing carol as interested after her /forgetme (the bot cannot take her
+    off the list): the reminder neither names her nor puts the winner on her watchlist."""
+    await _seeded(env)
+    await env.seed(env.guild, {env.carol.id: {"Vertigo": 6}})  # something to forget
+    env.guild.bot_role.permissions |= Permissions.MANAGE_EVENTS
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    listing = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2,
+                            when="tomorrow 21:00", where="The club")
+    labels = _labels(listing)
+    vote = next(b for b in listing.buttons if b["label"].startswith("1."))
+    await (await env.emu.click(env.bob, listing, vote["custom_id"])).response()
+    end = next(b for b in listing.buttons if b["label"] == "End vote")
+    await (await env.emu.click(env.alice, listing, end["custom_id"])).response()
+    await _closed(env, listing)
+    [event] = env.guild.scheduled_events.values()
+    for member in (env.bob, env.carol, env.dave):
+        await env.emu.event_interested(member, event)
+    ask = await env.run(env.carol, "forgetme")
+    await (await env.emu.click(env.carol, ask, next(
+        b["custom_id"] for b in ask.buttons if b["label"] == "Delete my ratings"))).response()
+    [stored] = await env.storage.night_events([env.guild.id])
+    sent = len(env.emu.sent_messages)
+    assert await env.bot.get_cog("MovieNight").events.remind(stored) == 2
+    for member, has in ((env.bob, True), (env.dave, True), (env.carol, False)):
+        listed = await env.storage.watchlist(env.guild.id, member.id)
+        assert [e.movie.label for e in listed] == ([labels[0]] if has else []), member
+    reminder = await env.emu.wait_for_message(env.channel, after=sent)
+    assert "bob" in reminder.content and "carol" not in reminder.content
+    # Nothing of hers stays once the reminder is done.
+    assert await env.storage.night_event_skips(env.guild.id, stored.event_id) == set()

@@ -170,3 +170,69 @@ async def test_an_events_reminder_due_while_the_bot_was_down_runs_at_start_up(en
         while await bot.storage.night_events([env.guild.id]):  # done once it is posted
             assert time.monotonic() < deadline, "the reminder stayed stored"
             await asyncio.sleep(0.02)
+
+
+async def _joins(env: Env, storage=None):
+    """The guild's stored Join messages, once there is one (stored right after it is
+    posted)."""
+    storage = storage or env.storage
+    deadline = time.monotonic() + timeouts.scaled(10.0)
+    while not (joins := await storage.movie_night_joins([env.guild.id])):
+        assert time.monotonic() < deadline, "the Join message was never stored"
+        await asyncio.sleep(0.02)
+    return joins
+
+
+async def test_a_join_message_resumes_and_counts_who_joined_before_and_after(env: Env) -> None:
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    reply = await env.run(env.alice, "movienight",
+                          members=f"{env.bob.mention} {env.carol.mention}", candidates=2)
+    assert "only those who press **Join** count" in reply.content
+    joined = await _press(env, env.bob, reply, "Join")
+    assert "Joined: alice, bob" in joined.content
+    [stored] = await _joins(env)
+    assert {m.user_id for m in stored.members if m.took_part} == {env.alice.id, env.bob.id}
+    await env.bot.close()
+    async with _restarted(env) as bot:
+        later = await _press(env, env.carol, reply, "Join")  # the same button, a new process
+        assert "Joined: alice, bob, carol" in later.content
+        refused = await _press(env, env.bob, reply, "Start the vote")
+        assert refused.ephemeral and "Only alice can start" in refused.content
+        await _press(env, env.alice, reply, "Start the vote")
+        vote = await env.emu.wait_until(
+            lambda: (m := env.emu.message(reply.id)) is not None and m.embed is not None and m,
+            10.0, "the vote")
+        assert "Attendees: alice, bob, carol" in vote.embed["description"]
+        assert await bot.storage.movie_night_joins([env.guild.id]) == []
+        labels = _labels(vote)
+        await _press(env, env.carol, vote, "2.")
+        await _press(env, env.bob, vote, "2.")
+        await _press(env, env.alice, vote, "End vote")
+        done = await _closed(env, reply)
+        assert f"Movie night pick: **{labels[1]}** with 2 votes" in done.content
+        for member in (env.alice, env.bob, env.carol):
+            listed = await bot.storage.watchlist(env.guild.id, member.id)
+            assert [e.movie.label for e in listed] == [labels[1]]
+
+
+async def test_a_join_message_that_expired_while_the_bot_was_down_ends(env: Env) -> None:
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, ratings_visible=False)
+    reply = await env.run(env.alice, "movienight", members=env.bob.mention)
+    [stored] = await _joins(env)
+    # As if its ten minutes had passed while the bot was down.
+    await env.storage.save_movie_night_join(dataclasses.replace(stored,
+                                                                expires_at=time.time() - 5))
+    await env.bot.close()
+    async with _restarted(env) as bot:
+        ended = await env.emu.wait_until(
+            lambda: (m := env.emu.message(reply.id)) is not None and "expired" in m.content
+            and m, 10.0, "the expiry")
+        assert all(b["disabled"] for b in ended.buttons)
+        deadline = time.monotonic() + timeouts.scaled(10.0)
+        while await bot.storage.movie_night_joins([env.guild.id]):
+            assert time.monotonic() < deadline, "the expired Join message stayed stored"
+            await asyncio.sleep(0.02)

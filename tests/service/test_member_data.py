@@ -33,9 +33,8 @@ def test_the_services_register_ratings_media_watchlist_and_hidden_picks(services
     assert [kind.name for kind in services.member_data.kinds] == [
         "ratings", "movie_nights", "media", "watchlist", "notify", "not_interested"]
     assert services.member_data.table_names() == (
-        "ratings", "movie_night_members", "media_links", "media_history", "watchlist",
-        "media_notify", "media_notified",
-        "not_interested")
+        "ratings", "movie_night_members", "movie_night_skips", "media_links", "media_history",
+        "watchlist", "media_notify", "media_notified", "not_interested")
 
 
 def test_one_owner_per_kind_and_per_table(services):
@@ -94,3 +93,20 @@ async def test_a_departed_guilds_purge_runs_the_purging_hooks_first(services):
     assert await services.guilds.purge_departed(keep=()) == [G1]
     assert seen == [("purging", G1, 8)]  # before the rows went
     assert await services.storage.get_rating(G1, ALICE, heat.id) is None
+
+
+async def test_forgetting_skips_the_member_in_the_guilds_pending_events(services):
+    """/forgetme deletes the member's movie-night rows, then records that the guild's pending
+    events (made before) must not add the winner for them at the reminder."""
+    from bot.domain.movie_nights import NightEvent
+
+    storage = services.storage
+    await storage.save_night_event(NightEvent(G1, 555, 1, 5, 2e9, 2e9 - 60))
+    await storage.save_night_event(NightEvent(G1 + 1, 556, 1, 5, 2e9, 2e9 - 60))
+    await services.member_data.forget(G1, ALICE)
+    assert await storage.night_event_skips(G1, 555) == {ALICE}
+    assert await storage.night_event_skips(G1 + 1, 556) == set()
+    await services.member_data.forget(G1, ALICE)  # again: still skipped, once
+    assert await storage.night_event_skips(G1, 555) == {ALICE}
+    await services.movienight.event_done(G1, 555)
+    assert await storage.night_event_skips(G1, 555) == set()

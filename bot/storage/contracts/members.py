@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from bot.domain.models import ImportCounts, NotInterested, WatchlistEntry
-from bot.domain.movie_nights import NightEvent, StoredNight
+from bot.domain.movie_nights import NightEvent, StoredJoin, StoredNight
 from bot.domain.not_interested import MAX_NOT_INTERESTED
 from bot.domain.watchlist import MAX_WATCHLIST
 
@@ -199,12 +199,34 @@ class MemberContract(ABC):
         """The stored nights of these guilds, soonest to close first."""
 
     @abstractmethod
+    async def save_movie_night_join(self, join: StoredJoin) -> None:
+        """Store a Join message (hidden ratings) with its members (replacing what was stored
+        for it)."""
+
+    @abstractmethod
+    async def delete_movie_night_join(self, guild_id: int, join_id: int) -> None:
+        """Forget a Join message (its vote started, or it expired) and its members."""
+
+    @abstractmethod
+    async def movie_night_joins(self, guild_ids: Sequence[int]) -> list[StoredJoin]:
+        """The stored Join messages of these guilds, soonest to expire first."""
+
+    @abstractmethod
+    async def skip_night_events(self, guild_id: int, user_id: int) -> int:
+        """The member ran /forgetme: no stored event of the guild adds the winner to their
+        watchlist at its reminder; returns how many events they were skipped in."""
+
+    @abstractmethod
+    async def night_event_skips(self, guild_id: int, event_id: int) -> set[int]:
+        """The members an event's reminder must not add the winner for."""
+
+    @abstractmethod
     async def save_night_event(self, event: NightEvent) -> None:
         """Store a winner's scheduled event until its reminder (replacing one stored)."""
 
     @abstractmethod
     async def delete_night_event(self, guild_id: int, event_id: int) -> None:
-        """The event's reminder is done (or the event is gone)."""
+        """The event's reminder is done (or the event is gone): it and its skips go."""
 
     @abstractmethod
     async def night_events(self, guild_ids: Sequence[int]) -> list[NightEvent]:

@@ -37,7 +37,7 @@ VISIBLE_2 = visible(2)
 SETTINGS_COLUMNS = tuple(setting.name for setting in GUILD_SETTINGS)
 # A guild's own tables, purged after its members' rows (which may refer to its movies).
 GUILD_TABLES = ("movies", "guild_settings", "model_state", "guild_versions", "guild_names",
-                "movie_nights", "movie_night_events")
+                "movie_nights", "movie_night_events", "movie_night_joins")
 _SQL_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 # `stats`' busiest servers with their names ($1: how many; SQLite binds it as ?).

@@ -85,6 +85,40 @@ _SHARED: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "ALTER TABLE movie_details ADD COLUMN certifications {text}",
         "ALTER TABLE movie_details ADD COLUMN providers {text}",
     )),
+    (19, "movie nights: the Join message (hidden ratings) and who forgot before a reminder", (
+        # The Join message while ratings are hidden, until its vote starts or it expires
+        # (restart-safe); its members (invited, joined: took_part) are rows of
+        # movie_night_members with night_id = id. `allowed`: the movie ids tonight's filters
+        # left, as JSON (NULL: any movie).
+        """
+    CREATE TABLE movie_night_joins (
+        guild_id         {id} NOT NULL,
+        id               {id} NOT NULL,
+        channel_id       {id} NOT NULL,
+        message_id       {id},
+        candidates       {small} NOT NULL,
+        hours            {small},
+        expires_at       {real} NOT NULL,
+        event_at         {real},
+        event_channel_id {id},
+        event_location   {text},
+        allowed          {text},
+        language         {text} NOT NULL DEFAULT 'en',
+        PRIMARY KEY (guild_id, id)
+    )
+    """,
+        # Members who ran /forgetme after a winner's event was made: the reminder never puts
+        # the movie on their watchlists, even if Discord still lists them as interested.
+        # Deleted with the event (at its reminder).
+        """
+    CREATE TABLE movie_night_skips (
+        guild_id {id} NOT NULL,
+        event_id {id} NOT NULL,
+        user_id  {id} NOT NULL,
+        PRIMARY KEY (guild_id, event_id, user_id)
+    )
+    """,
+    )),
 )
 
 
