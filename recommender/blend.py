@@ -179,13 +179,18 @@ class PickPart:
     config: PickConfig
     name: str = "pick"
 
-    def fit(self, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int) -> tuple[ItemItem, float]:
+    def fit(self, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
+            evidence: float | None = None) -> tuple[ItemItem, float]:
         """The item-item model of (member index, movie index) pairs and its evidence: the
         weight factor clip((lift - 1) / (lift_full - 1), 0, 1) from how much better than
-        chance it finds held-out ratings (``implicit.pick_lift``; 1 when not measured)."""
+        chance it finds held-out ratings (``implicit.pick_lift``; 1 when not measured).
+        ``evidence``: a recent measurement to keep (a refit of a guild that changed little:
+        ``tuning.fit_guild``), which saves the second EASE solve."""
         c = self.config
         ii = ItemItem.fit(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
                           topk=c.ease_topk, distinct=True)
+        if evidence is not None:
+            return ii, float(evidence)
         evidence = 1.0
         if c.lift_full > 1 and ii.W.nnz:
             lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
@@ -196,7 +201,8 @@ class PickPart:
 
     def learn(self, model: CFModel, ui: np.ndarray, mi: np.ndarray, nu: int, nm: int,
               rank_model: bool) -> None:
-        model.implicit, model.pick_evidence = (self.fit(ui, mi, nu, nm) if rank_model
+        known = getattr(model, "known_pick_evidence", None)
+        model.implicit, model.pick_evidence = (self.fit(ui, mi, nu, nm, known) if rank_model
                                                else (ItemItem.empty(nm), 1.0))
 
     def state(self, model: CFModel) -> dict[str, np.ndarray]:

@@ -111,9 +111,12 @@ class ItemItem:
     @classmethod
     def fit(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
             lam: float = 400.0, max_items: int = 3000, topk: int = 100,
-            progress: Callable[[str], None] | None = None, distinct: bool = False) -> ItemItem:
+            progress: Callable[[str], None] | None = None, distinct: bool = False,
+            similar: bool = True) -> ItemItem:
         """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once
-        (``distinct=True``: the caller guarantees there are none, and no copy is made)."""
+        (``distinct=True``: the caller guarantees there are none, and no copy is made).
+        ``similar=False`` skips the co-rating counts (``co`` stays empty: a model only
+        ranked, as ``pick_lift``'s)."""
         users = np.asarray(users)
         items = np.asarray(items)
         if users.size and not distinct:
@@ -130,10 +133,13 @@ class ItemItem:
         G = gram(users, items, n_users, sel, n_items)
         if progress:
             progress("gram")
-        co = G.copy()
-        np.fill_diagonal(co, 0.0)
-        co_k = _top_k_columns(co, sel, topk, n_items, by_abs=False)
-        del co
+        if similar:
+            co = G.copy()
+            np.fill_diagonal(co, 0.0)
+            co_k = _top_k_columns(co, sel, topk, n_items, by_abs=False)
+            del co
+        else:
+            co_k = sp.csr_matrix((n_items, n_items), dtype=np.float32)
         lam = max(float(lam), 1e-3)
         G[np.diag_indices_from(G)] += lam
         P = _spd_inverse(G)
@@ -218,7 +224,7 @@ def pick_lift(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, 
     if int(held.sum()) < min_held:
         return None
     model = ItemItem.fit(users[~held], items[~held], n_users, n_items, lam=lam,
-                         max_items=max_items, topk=topk, distinct=True)
+                         max_items=max_items, topk=topk, distinct=True, similar=False)
     if not model.W.nnz:
         return None
     kept = binary_matrix(users[~held], items[~held], n_users, n_items)[members]

@@ -67,7 +67,8 @@ class CFModel:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None, *,
-            prior=None, movie_features=None, rank_model: bool = True) -> FitReport:
+            prior=None, movie_features=None, rank_model: bool = True,
+            pick_evidence: float | None = None) -> FitReport:
         """Fit on (member, movie, score) triples; later duplicates of a pair win.
 
         ``prior``: a ``prior.GuildPrior`` aligned to the catalog's movie ids (its feature
@@ -75,6 +76,8 @@ class CFModel:
         numeric row (dense or scipy sparse; e.g. genre one-hots and year buckets) per movie;
         it gives cold movies a baseline and a place in the factor space. ``rank_model=False``
         skips the item-item model (rating-only fits, e.g. regularisation tuning).
+        ``pick_evidence``: the "will pick" part's evidence measured on a recent fit of the
+        guild, kept instead of measured again (``tuning.fit_guild``; ``blend.PickPart``).
         """
         t0 = time.perf_counter()
         if prior is not None and prior.features != self.config.features:
@@ -176,8 +179,10 @@ class CFModel:
         self.bi = np.asarray(bi, dtype=dtype)
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
+        self.known_pick_evidence = pick_evidence
         for part in self.blend.parts:  # what each part learns itself (the item-item model)
             part.learn(self, ui, mi, nu, nm, rank_model)
+        self.known_pick_evidence = None
         self._fitted = True
         self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)

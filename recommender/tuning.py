@@ -5,30 +5,35 @@ One fixed `reg` cannot suit every guild. The L2 penalty on both factor matrices 
 threshold on the strength of the taste structure: structure weaker than `reg` is zeroed out
 and the model falls back to its shrunk means and biases. On MovieLens (weak per-pair structure,
 100k ratings) the best value is about 15; a small guild whose members share clear tastes needs
-a much smaller one, or every member gets the same list. `choose_reg` fits values of a short
-grid on 90% of the ratings and keeps the largest value whose error on the held-out 10% is
-within one standard error of the best (so noise alone never lowers `reg`).
+a much smaller one, or every member gets the same list. `choose_reg` measures errors on a
+held-out 10% of the ratings and keeps the largest value of a short ladder (1, 3, 7, 15, 30)
+whose error is within one standard error of the best measured (so noise alone never lowers
+`reg`).
 
-Cost (issue 24: the whole fit path should cost at most half of Surprise SVD's fit). The grid is
-walked, not swept, every step warm-started from its neighbour (a regularisation path:
-neighbouring minima are close). A first choice runs down the path from the largest value, as
-the full grid did (starting at the configured value instead made the same choices at the same
-cost on ml-latest-small, final RMSE within 0.001 per fold), and stops once a value is more
-than one standard error worse than the best (smaller values only overfit more): on
-ml-latest-small three fits (30, 15, 7). A new choice after growth starts at the value nearest
-the guild's previous choice, its first fit warm-started from the guild's previous model, goes
-up while the values stay within one standard error of the best (the rule prefers larger
-values), then down the same way. The hold-out fits use a looser tolerance (``TUNING_TOL``) and
-no item-item model (rating error is all they measure); a warm-started fit converges on a
-shorter window (``train.WARM_WINDOW_DIVISOR``). ``fit_guild`` warm-starts the final fit from
-the chosen hold-out fit (90% of today's ratings: closer than an older model).
-(Tuning on a sample of members was tried and rejected: with fewer ratings per movie the sample
-prefers a larger reg than the full guild.)
+Cost (issue 24: the whole fit path should cost at most half of Surprise SVD's fit). No grid of
+fits: one hold-out fit, at a start chosen from evidence, plus evidence that costs no fit:
+
+- the start: the previous choice (a re-choice after growth, its fit warm-started from the
+  guild's previous model), else ``default_start`` (15: offline, on 18 guilds cut from
+  ml-latest-small and synthetic guilds up to 2.5x10^5 ratings, the old grid walk chose 15 or 30
+  every time, 30 where the factors had collapsed to the baseline);
+- the largest value stands for that collapse: it is scored by a bias-only model (closed-form
+  biases, no CG; with a taste prior, where the collapse is toward the prior, by a real fit);
+- a smaller value gets a real fit (warm-started from the current one) only where the members'
+  factors re-solved at it, the movie factors held fixed (``member_ridge_errors``: batched
+  ridge solves in closed form, a few ms), beat the best error by more than one standard
+  error; a fit whose factors collapsed gives no such evidence and the next value down is fitted.
+
+On ml-latest-small that is one CG fit (it was three). The hold-out fits use a looser tolerance
+(``TUNING_TOL``) and no item-item model (rating error is all they measure); ``fit_guild``
+warm-starts the final fit from the chosen hold-out fit (90% of today's ratings: closer than an
+older model), or from the start's fit when the choice is the baseline's value.
 
 Refits reuse the choice: the model remembers the number of ratings its reg was chosen on
 (``CFModel.tuned_on``, saved in the model blob, so it survives a restart: the refit worker
-warm-starts from the saved model). ``fit_guild`` keeps that reg while today's number of ratings
-is within ``RETUNE_FRACTION`` (25%) of it, and chooses again, warm-started, once the guild has
+warm-starts from the saved model). ``fit_guild`` keeps that reg, and the "will pick" part's
+measured evidence (``blend.PickPart``: a second EASE solve), while today's number of ratings is
+within ``RETUNE_FRACTION`` (25%) of it, and chooses again, warm-started, once the guild has
 grown (or shrunk) by more.
 """
 
@@ -37,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from .model import CFModel
 from .types import FitReport, ModelConfig
@@ -52,7 +58,8 @@ FACTOR_FLOOR = 1e-3  # largest |factor| below which a fit counts as having learn
 class RegChoice:
     reg: float
     validation_rmse: dict[float, float]  # empty when no validation was possible
-    model: CFModel | None = None  # the grid fit of the chosen value (a warm start)
+    model: CFModel | None = None  # the hold-out fit nearest the chosen value (a warm start)
+    fits: int = 0  # hold-out CG fits run (the cost of the choice)
 
 
 def _has_factors(model: CFModel) -> bool:
@@ -62,18 +69,66 @@ def _has_factors(model: CFModel) -> bool:
 
 
 def _nearest(values: list[float], reg: float) -> int:
-    """Index of the grid value nearest ``reg`` on a log scale."""
+    """Index of the ladder value nearest ``reg`` on a log scale."""
     logs = np.log(np.maximum(np.asarray(values, dtype=np.float64), 1e-9))
     return int(np.argmin(np.abs(logs - np.log(max(float(reg), 1e-9)))))
+
+
+def default_start(values: list[float]) -> float:
+    """Where a first choice starts: the second-largest ladder value (15 on the default ladder).
+    Offline (benchmarks/README.md, 18 guilds cut from ml-latest-small and synthetic guilds of
+    10^4-2.5x10^5 ratings) the grid walk chose 15 or 30 every time; 30 mostly where the fits
+    at 30 and often 15 had collapsed to the baseline, which the choice measures without a
+    fit; smaller values only where the factors at 15 collapse too (a tiny guild)."""
+    return values[-2] if len(values) > 1 else values[-1]
+
+
+def member_ridge_errors(model: CFModel, train: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        test: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        regs: list[float]) -> dict[float, np.ndarray]:
+    """The hold-out squared errors a fit would make with every member's factors re-solved at
+    each reg in ``regs`` while the movie factors and biases stay the fit's: batched ridge
+    solves (one eigendecomposition per member, then every reg in closed form), a few ms.
+    The evidence for where a smaller reg is worth a real fit: with clear tastes the members
+    take larger factors and the error falls; on noise it rises."""
+    X = np.asarray(model.X, dtype=np.float64)
+    k = X.shape[1]
+    nu = len(model.users)
+    cfg = model.config
+    unit = cfg.unit
+
+    def design(users, movies, vals):
+        u, i = model.users.lookup(users), model.movies.lookup(movies)
+        base = model.means[i].astype(np.float64) + model.bi[i] + model.bu[u]
+        return u, i, np.asarray(vals, dtype=np.float64) / unit - base, base
+
+    u, i, t, _ = design(*train)
+    R = sp.csr_matrix((t, (u, i)), shape=(nu, X.shape[0]))  # duplicate pairs add up
+    rhs = np.asarray(R @ X)
+    R.data[:] = 1.0
+    outer = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], k * k)
+    A = np.asarray(R @ outer).reshape(nu, k, k)
+    s, V = np.linalg.eigh(A)
+    coef = np.einsum("uji,uj->ui", V, rhs)
+    ut, it, tt, base = design(*test)
+    Xt = X[it]
+    lo, hi = cfg.scale[0] / unit, cfg.scale[1] / unit
+    out = {}
+    for r in regs:
+        theta = np.einsum("uij,uj->ui", V, coef / (s + r))
+        pred = np.clip(base + np.einsum("ij,ij->i", Xt, theta[ut]), lo, hi)
+        out[r] = ((pred - (tt + base)) * unit) ** 2
+    return out
 
 
 def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
                grid: tuple[float, ...] = DEFAULT_GRID, holdout: float = 0.1, *,
                prior=None, start: float | None = None,
                warm_start: CFModel | None = None) -> RegChoice:
-    """The largest grid value whose hold-out error is within one standard error of the best,
-    found by a walk along the grid from ``start`` (default: the largest value; see the module
-    docstring), the first fit warm-started from ``warm_start`` when given."""
+    """The largest ladder value whose hold-out error is within one standard error of the best
+    measured, from one hold-out fit at ``start`` (default: ``default_start``) warm-started
+    from ``warm_start``, the baseline for the largest value, and further fits only where the
+    cheap evidence says a smaller value may win (see the module docstring)."""
     users = np.asarray(user_ids, dtype=np.int64)
     movies = np.asarray(movie_ids, dtype=np.int64)
     vals = np.asarray(scores, dtype=np.float64)
@@ -88,20 +143,22 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
     if test.sum() < 10:
         return RegChoice(config.reg, {})
     values = sorted({float(r) for r in grid})
+    top = values[-1]
+    tr = (users[train], movies[train], vals[train])
+    te = (users[test], movies[test], vals[test])
     squared: dict[float, np.ndarray] = {}
     models: dict[float, CFModel] = {}
 
-    def evaluate(reg: float, start_from: CFModel | None) -> np.ndarray:
+    def evaluate(reg: float, start_from: CFModel | None) -> CFModel:
         model = CFModel(replace(config, reg=reg, tol=max(config.tol, TUNING_TOL)))
         # Zero factors are a stationary point of the cost: a fit warm-started from a model
         # whose factors collapsed can never find the structure a smaller reg allows, so such
         # a start is dropped (the fit starts from its small random init instead).
         usable = start_from if start_from is not None and _has_factors(start_from) else None
-        model.fit(users[train], movies[train], vals[train], warm_start=usable, prior=prior,
-                  rank_model=False)
+        model.fit(*tr, warm_start=usable, prior=prior, rank_model=False)
         models[reg] = model
-        sq = squared[reg] = (model.predict(users[test], movies[test]) - vals[test]) ** 2
-        return sq
+        squared[reg] = (model.predict(te[0], te[1]) - te[2]) ** 2
+        return model
 
     def best() -> np.ndarray:
         return min(squared.values(), key=np.mean)
@@ -110,31 +167,49 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
         b = best()
         return float(b.mean() + b.std() / np.sqrt(b.size))
 
-    # A first choice walks the path down from the largest value (heavy regularisation first:
-    # the fits along it end in better minima than a cold fit at a middle value); a new choice
-    # starts at the previous one, warm-started from the guild's previous model.
-    first = len(values) - 1 if start is None else _nearest(values, start)
-    evaluate(values[first], warm_start)
-    # Up: the rule prefers the largest value within one standard error of the best, so the
-    # walk goes up while the values stay within it (each fit warm-started from the one below).
-    i = first
-    while i + 1 < len(values):
-        i += 1
-        if evaluate(values[i], models[values[i - 1]]).mean() > limit():
-            break
-    # Down: while the values stay within one standard error of the best (a smaller one may
-    # still become the best and move the limit); past it, smaller values only overfit more.
-    i = first
+    # The largest value stands for "the factors collapse to the baseline" (it did on every
+    # guild the offline table saw): without a prior it is scored by a bias-only model
+    # (closed-form biases, no CG), so a choice of it costs no fit at that value.
+    if prior is None and len(values) > 1:
+        flat = CFModel(replace(config, features=0))
+        flat.fit(*tr, rank_model=False)
+        squared[top] = (flat.predict(te[0], te[1]) - te[2]) ** 2
+    first = values[_nearest(values, start if start is not None else default_start(values))]
+    if first == top and top in squared:
+        first = values[-2]  # the top is measured already: start below it
+    current = evaluate(first, warm_start)
+    fits = 1
+    if top not in squared:  # with a prior the collapse is toward the prior: fit the top too
+        evaluate(top, current)
+        fits += 1
+    i = values.index(first)
+    # Down: a smaller value gets a real fit only where the evidence says it may beat the best
+    # by more than one standard error (the rule would keep the larger value otherwise).
     while i > 0:
-        i -= 1
-        if evaluate(values[i], models[values[i + 1]]).mean() > limit():
-            break
+        below = values[:i]
+        if _has_factors(current):
+            proxy = member_ridge_errors(current, tr, te, below)
+            b = best()
+            target = float(b.mean() - b.std() / np.sqrt(b.size))
+            j = min(range(len(below)), key=lambda n: float(proxy[below[n]].mean()))
+            if float(proxy[below[j]].mean()) >= target:
+                break
+            i = j
+        else:
+            i -= 1  # collapsed: nothing to re-solve; the next value down, fitted cold
+        current = evaluate(values[i], current)
+        fits += 1
+        if float(squared[values[i]].mean()) > limit():
+            break  # more than one standard error worse: smaller values only overfit more
     # One-standard-error rule: the largest (safest) reg whose mean squared error is within one
     # standard error of the best one; a small hold-out's noise alone cannot pick a small reg.
     bound = limit()
     chosen = max(r for r, sq in squared.items() if sq.mean() <= bound)
     errors = {r: float(np.sqrt(sq.mean())) for r, sq in squared.items()}
-    return RegChoice(chosen, errors, models[chosen])
+    model = models.get(chosen)
+    if model is None:  # the baseline's value: the final fit starts from the nearest fit
+        model = models[max(models)]
+    return RegChoice(chosen, errors, model, fits)
 
 
 def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
@@ -149,12 +224,15 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
     """
     n = int(np.asarray(scores).size)
     tuned_on = None
+    evidence = None
     if tune_reg:
         previous = getattr(warm_start, "tuned_on", None)
         if previous and abs(n - previous) <= RETUNE_FRACTION * previous:
             assert warm_start is not None
             config = replace(config, reg=warm_start.config.reg)  # reuse the recent choice
             tuned_on = previous
+            # and the "will pick" part's evidence, measured on nearly the same guild
+            evidence = getattr(warm_start, "pick_evidence", None)
         else:
             previous_reg = (warm_start.config.reg if previous and warm_start is not None
                             else None)
@@ -166,6 +244,6 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
                 warm_start = choice.model  # 90% of today's ratings: closer than an older model
     model = CFModel(config)
     report = model.fit(user_ids, movie_ids, scores, warm_start=warm_start, prior=prior,
-                       movie_features=movie_features)
+                       movie_features=movie_features, pick_evidence=evidence)
     model.tuned_on = tuned_on
     return model, report

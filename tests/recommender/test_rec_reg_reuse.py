@@ -106,3 +106,28 @@ def test_a_warm_refit_after_a_few_new_ratings_converges_on_a_short_window():
     members, movies = np.unique(data[0]), np.unique(data[1])
     pairs = (np.repeat(members, movies.size), np.tile(movies, members.size))
     assert np.abs(warm.predict(*pairs) - cold.predict(*pairs)).mean() < 0.1  # points on 1-10
+
+
+def test_a_refit_that_reuses_the_reg_keeps_the_pick_evidence_too(monkeypatch):
+    """The "will pick" part's evidence (a second EASE solve on a hold-out, issue 24 item 4)
+    is measured with a reg choice and kept with it: a refit within 25% of the count the reg
+    was chosen on does not measure it again, and a re-choice after growth does."""
+    import recommender.blend as blend
+
+    lifts: list[int] = []
+    real = blend.pick_lift
+
+    def counting(*args, **kwargs):
+        lifts.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(blend, "pick_lift", counting)
+    data = ratings(60)
+    base = int(data[2].size / 1.3)
+    first, _ = fit_guild(*first_rows(data, base), CFG, tune_reg=True)
+    assert len(lifts) == 1
+    first.pick_evidence = 0.625  # a value no measurement here gives: it must be carried over
+    again, _ = fit_guild(*first_rows(data, base + 10), CFG, tune_reg=True, warm_start=first)
+    assert len(lifts) == 1 and again.pick_evidence == 0.625
+    grown, _ = fit_guild(*data, CFG, tune_reg=True, warm_start=again)
+    assert len(lifts) == 2 and grown.pick_evidence != 0.625
