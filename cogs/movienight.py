@@ -412,9 +412,12 @@ class MovieNight(commands.Cog):
             self._track(stored_join.guild_id, join)
         stored = await nights.resume(guild_ids)
         for night, movies in stored:
+            # No interaction to speak for: the server's language redraws the vote.
+            language = (await nights.settings(night.guild_id)).language
             picks = NightPicks(tuple(Candidate(movies[c.movie_id], c.score, c.new_here)
                                      for c in night.candidates), night.personal, True)
-            starter = night.starter or NightMember(0, "the starter")
+            with speaking(language):
+                starter = night.starter or NightMember(0, _("the starter"))
             view = VoteView(
                 self.bot, night.guild_id, (starter.user_id, starter.name),
                 {m.user_id: m.name for m in night.members}, picks,
@@ -423,7 +426,8 @@ class MovieNight(commands.Cog):
                 poll=night.is_poll, night_id=night.id, channel_id=night.channel_id,
                 votes={m.user_id: m.vote for m in night.members if m.vote is not None},
                 event=None if night.event_at is None else EventPlan(
-                    night.event_at, night.event_channel_id, night.event_location))
+                    night.event_at, night.event_channel_id, night.event_location),
+                language=language)
             view.closes_at = night.closes_at
             channel = self.bot.get_partial_messageable(night.channel_id,
                                                        guild_id=night.guild_id)

@@ -93,16 +93,19 @@ class VoteView(discord.ui.View):
                  attendees: dict[int, str], picks: NightPicks, *,
                  seconds: float | None = None, takers: frozenset[int] = frozenset(),
                  poll: bool = False, night_id: int, channel_id: int,
-                 votes: dict[int, int] | None = None, event: EventPlan | None = None) -> None:
+                 votes: dict[int, int] | None = None, event: EventPlan | None = None,
+                 language: str | None = None) -> None:
         """`takers`: who takes part already by their own action (the starter; who joined).
         `poll`: the vote is a native Discord poll (sent after this message, `poll_message`);
         this view then only holds End vote. `night_id` makes the buttons' custom ids stable
-        (a restarted bot re-attaches the view); `votes`: button votes restored."""
+        (a restarted bot re-attaches the view); `votes`: button votes restored; `language`:
+        the public message's (default: the interaction's; a restored vote has no interaction
+        and passes the server's `/settings language`)."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
         # The public message stays in the starter's language whoever votes (a member's own
         # language is for what only they see).
-        self.language = current()
+        self.language = language or current()
         self.night_id = night_id
         self.channel_id = channel_id
         self.event = event  # `when:`: the winner becomes a scheduled event
@@ -127,8 +130,10 @@ class VoteView(discord.ui.View):
                                         for i in range(len(picks.candidates))]
         for button in self.buttons:
             self.add_item(button)
+        with speaking(self.language):
+            end_label = _("End vote")
         end: discord.ui.Button[VoteView] = discord.ui.Button(
-            label=_("End vote"), style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1,
+            label=end_label, style=discord.ButtonStyle.danger, row=len(self.buttons) // 5 + 1,
             custom_id=f"movienight:{night_id}:end")
         end.callback = self.end  # type: ignore[method-assign]
         self.add_item(end)

@@ -236,3 +236,22 @@ async def test_a_join_message_that_expired_while_the_bot_was_down_ends(env: Env)
         while await bot.storage.movie_night_joins([env.guild.id]):
             assert time.monotonic() < deadline, "the expired Join message stayed stored"
             await asyncio.sleep(0.02)
+async def test_a_restored_vote_redraws_in_the_servers_language(env: Env) -> None:
+    """After a restart no interaction says which language the public vote speaks: the server's
+    `/settings language`, never English by default."""
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, language="de")
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    env.alice.user.locale = "de"
+    listing = await env.run(env.alice, "filmabend", mitglieder=env.bob.mention, kandidaten=2)
+    assert listing.embed["title"].startswith("Filmabend mit "), listing.embed
+    await _press(env, env.alice, listing, "1.")
+    await _stored(env)
+    await env.bot.close()
+    async with _restarted(env):
+        shown = await _press(env, env.bob, listing, "2.")  # an English client's press
+        assert shown.embed["title"].startswith("Filmabend mit "), shown.embed
+        assert shown.embed["footer"]["text"].startswith("2 von 2 "), shown.embed["footer"]
+        message = env.emu.message(listing.id)
+        assert any(b.get("label") == "Abstimmung beenden" for b in message.buttons)
