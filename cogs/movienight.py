@@ -45,7 +45,7 @@ from discord.ext import commands
 
 from bot.domain.movie_nights import NightMember
 from bot.domain.plural import plural
-from bot.i18n import N_, _
+from bot.i18n import N_, _, speaking
 from bot.service.gate import ShuttingDown
 from bot.service.movienight import (
     MAX_CANDIDATES,

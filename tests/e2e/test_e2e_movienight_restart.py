@@ -236,6 +236,8 @@ async def test_a_join_message_that_expired_while_the_bot_was_down_ends(env: Env)
         while await bot.storage.movie_night_joins([env.guild.id]):
             assert time.monotonic() < deadline, "the expired Join message stayed stored"
             await asyncio.sleep(0.02)
+
+
 async def test_a_restored_vote_redraws_in_the_servers_language(env: Env) -> None:
     """After a restart no interaction says which language the public vote speaks: the server's
     `/settings language`, never English by default."""
