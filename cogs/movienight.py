@@ -179,15 +179,15 @@ class MovieNight(commands.Cog):
             raise app_commands.NoPrivateMessage()
         filters = tonight_filters(runtime_max, min_year, max_year, certification, language,
                                   exclude_genre)
-        allowed = await self._allowed(interaction, genre, source, filters)
         event = None
         if when is not None:
             event = await self.events.plan(interaction, when, voice, where, starter)
         elif where is not None:
             raise UserError(_("`where` is the event's place: give `when` too."))
         try:
+            allowed, note = await self._allowed(interaction, genre, source, filters)
             await self._plan(interaction, starter, voice, members, candidates, hours, event,
-                             allowed)
+                             allowed, note)
         except UserError as error:
             if not interaction.response.is_done():
                 raise
@@ -197,7 +197,7 @@ class MovieNight(commands.Cog):
                     voice: discord.VoiceChannel | None, members: str | None,
                     candidates: int, hours: int | None = None,
                     event: EventPlan | None = None,
-                    allowed: set[int] | None = None) -> None:
+                    allowed: set[int] | None = None, note: str = "") -> None:
         guild_id = guild_id_of(interaction)
         invited = await self._invited(interaction, starter, voice, members)
         me = (starter.id, safe(starter.display_name, 40))
@@ -205,7 +205,8 @@ class MovieNight(commands.Cog):
         if await nights.ratings_hidden(guild_id):
             assert interaction.channel_id is not None
             view = JoinView(self, guild_id, me, invited, candidates, hours, event, allowed,
-                            night_id=interaction.id, channel_id=interaction.channel_id)
+                            night_id=interaction.id, channel_id=interaction.channel_id,
+                            note=note)
             view.message = await _post(interaction, content=view.prompt(), view=view)
             self._track(guild_id, view)
             await nights.save_join(view.stored())
@@ -214,7 +215,7 @@ class MovieNight(commands.Cog):
             raise UserError(_("A movie night needs at least two people: mention others in "
                               "`members`, or pick a voice channel with people in it."))
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
-                             hours=hours, event=event, allowed=allowed)
+                             hours=hours, event=event, allowed=allowed, note=note)
 
     def _track(self, guild_id: int, view: JoinView) -> None:
         self.open_joins = {v for v in self.open_joins if not v.finished}
@@ -223,21 +224,27 @@ class MovieNight(commands.Cog):
 
     async def _allowed(self, interaction: discord.Interaction, genre: str | None,
                        source: app_commands.Choice[str] | None,
-                       filters: Tonight) -> set[int] | None:
-        """The movies tonight's options leave (None: any)."""
+                       filters: Tonight) -> tuple[set[int] | None, str]:
+        """The movies tonight's options leave (None: any), and what the members should know
+        about them (movies whose TMDB details could not be checked)."""
         guild_id = guild_id_of(interaction)
         app = self.bot.app
         within = None
+        note = ""
         if genre is not None and genre.strip():
             within = set((await app.catalog.genre_filter(guild_id, genre)).movie_ids)
         try:
             if source is not None and source.value != "any":
                 within = await app.sources.candidates(guild_id, str(source.value), within)
             if not filters.empty:
-                within = (await app.tonight.allowed(guild_id, filters, within)).ids
+                await app.tonight.usable(guild_id, filters)  # refused before any deferral
+                if filters.needs_tmdb and not interaction.response.is_done():
+                    await interaction.response.defer(thinking=True)  # TMDB lookups
+                found = await app.tonight.allowed(guild_id, filters, within)
+                within, note = found.ids, found.note
         except SourceUnavailable as error:
             raise UserError(safe(str(error), 1500)) from None
-        return within
+        return within, note
 
     async def _invited(self, interaction: discord.Interaction, starter: discord.Member,
                        voice: discord.VoiceChannel | None,
@@ -295,8 +302,9 @@ class MovieNight(commands.Cog):
                         joined: frozenset[int] = frozenset(), edit: bool = False,
                         takers: frozenset[int] = frozenset(), hours: int | None = None,
                         event: EventPlan | None = None,
-                        allowed: set[int] | None = None) -> None:
+                        allowed: set[int] | None = None, note: str = "") -> None:
         """Pick the candidates and post (or, after Join, turn the message into) the vote.
+        `note`: what tonight's filters could not check, shown above the list.
         `takers`: who takes part already by their own action (see `Tally`). With Send Polls
         the vote is a native Discord poll sent after the list (`hours` long, default 1);
         without it, buttons (`hours`, or `vote_seconds`)."""
@@ -315,6 +323,8 @@ class MovieNight(commands.Cog):
                 "I found fewer than two movies that none of you has rated: rate more movies "
                 "with `/rate` (find titles with `/movies search`), or ask the others to.",
                 picks.prior_installed)
+            if note:
+                text = (text + "\n" + note)[:2000]
             if edit:
                 await interaction.edit_original_response(content=text, view=None,
                                                          allowed_mentions=NO_PINGS)
@@ -343,12 +353,14 @@ class MovieNight(commands.Cog):
         self.open_votes = {v for v in self.open_votes if not v.closed}
         self.open_votes.add(view)
         self.bot.app.movienight.watch(guild_id, view)
+        content = note[:2000] or None
         if edit:
-            await interaction.edit_original_response(content=None, embed=view.embed(),
+            await interaction.edit_original_response(content=content, embed=view.embed(),
                                                      view=view, allowed_mentions=NO_PINGS)
             view.message = interaction.message
         else:
-            view.message = await _post(interaction, embed=view.embed(), view=view)
+            view.message = await _post(interaction, content=content, embed=view.embed(),
+                                       view=view)
         if poll:
             try:
                 view.poll_message = await interaction.followup.send(

@@ -45,9 +45,11 @@ class JoinView(discord.ui.View):
                  invited: dict[int, str], candidates: int, hours: int | None = None,
                  event: EventPlan | None = None, allowed: set[int] | None = None, *,
                  night_id: int, channel_id: int, joined: dict[int, str] | None = None,
-                 expires_at: float | None = None, language: str | None = None) -> None:
+                 expires_at: float | None = None, language: str | None = None,
+                 note: str = "") -> None:
         """`night_id` (the /movienight interaction's id) makes the custom ids stable;
-        `joined`, `expires_at` and `language` are given when a stored Join message resumes."""
+        `joined`, `expires_at` and `language` are given when a stored Join message resumes.
+        `note`: what tonight's filters could not check (shown, and on the vote; not stored)."""
         super().__init__(timeout=None)
         self.language = language or current()  # the public prompt's, whoever presses Join
         with speaking(self.language):
@@ -66,6 +68,7 @@ class JoinView(discord.ui.View):
         self.joined: dict[int, str] = {self.starter_id: self.starter_name}
         self.joined.update(joined or {})
         self.candidates = candidates
+        self.note = note
         self.message: discord.PartialMessage | discord.InteractionMessage | None = None
         self.finished = False
         self._redraws: set[asyncio.Future[Any]] = set()
@@ -116,6 +119,8 @@ class JoinView(discord.ui.View):
             text += "\n" + _("Joined: {names}").format(names=attendee_names(self.joined))
             if invited:
                 text += "\n" + _("Invited: {names}").format(names=", ".join(invited))
+            if self.note:
+                text += "\n" + self.note
             return text[:2000]
 
     def _close(self) -> None:
@@ -185,7 +190,7 @@ class JoinView(discord.ui.View):
                                  self.joined, self.candidates,
                                  joined=frozenset(self.joined), edit=True,
                                  takers=frozenset(self.joined), hours=self.hours,
-                                 event=self.event, allowed=self.allowed)
+                                 event=self.event, allowed=self.allowed, note=self.note)
 
     def _fire(self) -> None:
         self._expiring = asyncio.ensure_future(self._expire())

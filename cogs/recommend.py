@@ -33,7 +33,7 @@ from bot.service.media import MediaProblem
 from bot.service.picks import CardText, PicksPage
 from bot.service.pictures import Picture
 from bot.service.sources import SOURCES, SourceUnavailable
-from bot.service.tonight import Tonight
+from bot.service.tonight import Allowed, Tonight
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.consent import ConsentView
@@ -173,14 +173,12 @@ class Recommend(commands.Cog):
                 if where != "any":  # movie night from the library (or streaming) only
                     limit = await self.bot.app.sources.candidates(
                         guild_id, where, set(chosen.movie_ids) if chosen is not None else None)
-                if not filters.empty:
-                    within = limit if limit is not None else (
-                        set(chosen.movie_ids) if chosen is not None else None)
-                    limit = (await self.bot.app.tonight.allowed(guild_id, filters,
-                                                                within)).ids
+                # Refused now if unusable; applied once the reply is deferred (TMDB lookups).
+                await self.bot.app.tonight.usable(guild_id, filters)
             except SourceUnavailable as error:
                 raise UserError(safe(str(error), 1500)) from None
-            await self._movie_night(interaction, members, count, strategy, chosen, limit)
+            await self._movie_night(interaction, members, count, strategy, chosen, limit,
+                                    filters)
             return
         elif rule is not None:
             raise UserError(_("The rule is for movie nights: add `group` or `voice` too."))
@@ -351,7 +349,8 @@ class Recommend(commands.Cog):
     async def _movie_night(self, interaction: discord.Interaction,
                            members: list[discord.Member], count: int, strategy: str,
                            genre_filter: GenreFilter | None,
-                           limit: set[int] | None = None) -> None:
+                           limit: set[int] | None = None,
+                           filters: Tonight | None = None) -> None:
         """Group picks at once, or after the named members agreed (`bot.service.privacy`:
         while ratings are hidden, members outside the requester's voice channel consent)."""
         guild_id = guild_id_of(interaction)
@@ -362,13 +361,13 @@ class Recommend(commands.Cog):
         if not pending:
             await interaction.response.defer(ephemeral=True, thinking=True)
             await self._group(interaction, members, count, strategy, genre_filter,
-                              together=together, limit=limit)
+                              together=together, limit=limit, filters=filters)
             return
 
         async def on_agreed(agreed: frozenset[int]) -> None:
             await self._group(interaction, members, count, strategy, genre_filter,
                               together=together, consented=agreed, followup=True,
-                              limit=limit)
+                              limit=limit, filters=filters)
 
         names = {m.id: safe(m.display_name, 40) for m in members if m.id in pending}
         view = ConsentView(safe(requester.display_name, 40), names, on_agreed)
@@ -380,11 +379,18 @@ class Recommend(commands.Cog):
                      count: int, strategy: str, genre_filter: GenreFilter | None, *,
                      together: frozenset[int] = frozenset(),
                      consented: frozenset[int] = frozenset(), followup: bool = False,
-                     limit: set[int] | None = None) -> None:
+                     limit: set[int] | None = None, filters: Tonight | None = None) -> None:
         guild_id = guild_id_of(interaction)
         genre = genre_filter.name if genre_filter is not None else None
         candidates = limit if limit is not None else (
             set(genre_filter.movie_ids) if genre_filter is not None else None)
+        note = ""
+        if filters is not None and not filters.empty:
+            try:
+                allowed = await self.bot.app.tonight.allowed(guild_id, filters, candidates)
+            except SourceUnavailable as error:  # the settings changed since the command
+                allowed = Allowed(set(), safe(str(error), 1000))
+            candidates, note = allowed.ids, allowed.note
         picks = await self.bot.app.groups.recommend(
             guild_id, interaction.user.id, [m.id for m in members], together=together,
             consented=consented, n=count, strategy=strategy, candidates=candidates)
@@ -414,7 +420,9 @@ class Recommend(commands.Cog):
                     _("I found no movie that none of you has rated yet. Rate more movies with "
                       "`/rate` (find titles with `/movies search`), or ask the others to."),
                     picks.prior_installed)
-            await answer(content=text)
+            if note:
+                text += "\n" + note
+            await answer(content=text[:2000])
             return
         head = [_("For: {names}").format(names=names),
                 _("Rule: **{rule}**: {explanation}.").format(rule=_(name),
@@ -432,6 +440,8 @@ class Recommend(commands.Cog):
         shown = [picks.movies[p.movie_id] for p in ranked if p.movie_id in picks.movies]
         where = await self.bot.app.tonight.where(guild_id, shown)
         add_where_to_watch(embed, [(m, where.get(m.id)) for m in shown])
+        if note:
+            embed.add_field(name=_("Tonight's filters"), value=note[:1024], inline=False)
         await answer(embed=embed)
 
     # ----------------------------------------------------------------------- /similar

@@ -5,10 +5,15 @@
 (the age rating in the server's `/settings region`), `language` (original language, ISO 639-1)
 and `exclude_genre` (`genre` itself is the catalog's `GenreFilter`). `TonightService.allowed`
 turns them into the movie ids a pick may come from (narrowing `within`), reading the catalog
-(year, genres) and the cached TMDB details (runtime, language, age ratings); the filtering runs
-in a thread. A movie TMDB told nothing about is left out of a filter that needs TMDB, and the
-note says how many; a few of them are looked up in the background so they can qualify next
-time. Without a TMDB key those filters are refused with the reason (`FilterUnavailable`).
+(year, genres) and the TMDB details (runtime, language, age ratings); the filtering runs in a
+thread. Details not cached yet are fetched for a shortlist of the candidates lacking them (the
+`CHECK_AT_ONCE` the server rated most: what picks are made of) through the details service,
+concurrently and within its reply budget (`DetailsService.lookup_budget`), into its cache;
+those it answered in time are judged like the rest. A movie still unchecked is left out of a
+filter that needs TMDB and the note says how many (every reply with tonight's filters shows
+it); a few more are looked up in the background so they can qualify next time. Without a TMDB
+key, or without the server's region for an age rating, those filters are refused with the
+reason (`FilterUnavailable`; `usable` checks that alone, before a command defers).
 
 `streaming(guild, within)` is `PickSources`' streaming hook: the movies on the server's
 `/settings services` in its region (TMDB's watch providers, data by JustWatch), from the
@@ -38,6 +43,7 @@ from bot.service.sources import SourceUnavailable
 from bot.storage import Storage
 
 WARM_AT_ONCE = 16  # unknown movies looked up in the background per filtered request
+CHECK_AT_ONCE = 12  # unknown movies looked up while the request waits (the shortlist)
 
 
 class FilterUnavailable(SourceUnavailable):
@@ -116,6 +122,7 @@ class TonightService:
         self.storage = storage
         self.gate = gate
         self.details = details
+        self.check_at_once = CHECK_AT_ONCE
 
     async def _facts(self, guild_id: int) -> tuple[list[MovieFacts], str, list[str]]:
         async with self.gate.enter():
@@ -129,15 +136,17 @@ class TonightService:
         a filter cannot work here."""
         if tonight.empty:
             return Allowed(within)
-        if tonight.needs_tmdb and not self.details.enabled:
-            raise FilterUnavailable(_(
-                "Runtime, age rating and language come from TMDB, and this bot has no TMDB "
-                "key ([tmdb] api_key): filter by year or genre instead."))
+        self._refuse_tmdb(tonight)
         facts, region, _services = await self._facts(guild_id)
-        if tonight.certification is not None and not region:
-            raise FilterUnavailable(_("Age ratings differ by country: a server admin sets the "
-                                      "country first with `/settings region:`."))
+        self._refuse_region(tonight, region)
         kept, unknown = await asyncio.to_thread(_keep, tonight, region, within, facts)
+        if unknown:
+            checked = await self._check(guild_id, unknown)
+            if checked:
+                fresh = [f for f in (await self._facts(guild_id))[0] if f.movie_id in checked]
+                more, still = await asyncio.to_thread(_keep, tonight, region, within, fresh)
+                kept |= more
+                unknown = [m for m in unknown if m not in checked or m in set(still)]
         note = ""
         if unknown:
             note = ngettext(
@@ -148,6 +157,45 @@ class TonightService:
                 len(unknown)).format(n=number(len(unknown)))
             await self._warm(guild_id, unknown[:WARM_AT_ONCE])
         return Allowed(kept, note)
+
+    async def usable(self, guild_id: int, tonight: Tonight) -> None:
+        """FilterUnavailable when a filter cannot work here (no TMDB key; an age rating
+        without the server's region): the quick part of `allowed`, before a command defers."""
+        if tonight.empty:
+            return
+        self._refuse_tmdb(tonight)
+        if tonight.certification is not None:
+            async with self.gate.enter():
+                region = (await self.storage.get_guild_settings(guild_id)).region
+            self._refuse_region(tonight, region)
+
+    def _refuse_tmdb(self, tonight: Tonight) -> None:
+        if tonight.needs_tmdb and not self.details.enabled:
+            raise FilterUnavailable(_(
+                "Runtime, age rating and language come from TMDB, and this bot has no TMDB "
+                "key ([tmdb] api_key): filter by year or genre instead."))
+
+    @staticmethod
+    def _refuse_region(tonight: Tonight, region: str) -> None:
+        if tonight.certification is not None and not region:
+            raise FilterUnavailable(_("Age ratings differ by country: a server admin sets the "
+                                      "country first with `/settings region:`."))
+
+    async def _check(self, guild_id: int, unknown: Sequence[int]) -> set[int]:
+        """Fetch the details of the shortlist of `unknown` (the `check_at_once` the server
+        rated most, then by id) at once, each waiting at most the details service's reply
+        budget (the lookups go on into the cache past it); returns the ids asked about."""
+        if self.check_at_once <= 0:
+            return set()
+        async with self.gate.enter():
+            rated = await self.storage.score_totals(guild_id)
+        shortlist = sorted(unknown, key=lambda m: (-rated.get(m, (0, 0))[1], m))
+        async with self.gate.enter():
+            movies = await self.storage.get_movies(guild_id, shortlist[:self.check_at_once])
+        budget = self.details.lookup_budget
+        await asyncio.gather(*(self.details.get(movie, budget=budget)
+                               for movie in movies.values()))
+        return set(movies)
 
     async def _warm(self, guild_id: int, movie_ids: Iterable[int]) -> None:
         async with self.gate.enter():

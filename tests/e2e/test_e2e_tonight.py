@@ -178,3 +178,96 @@ async def test_without_tmdb_the_tmdb_filters_are_explained(env: Env) -> None:
     assert reply.ephemeral and "no TMDB key" in reply.content
     night = await env.run(env.alice, "movienight", members=env.bob.mention, language="en")
     assert night.ephemeral and "no TMDB key" in night.content
+
+
+@pytest.fixture
+async def lookup_env(env: Env):
+    """The bot with a TMDB key against an imitation that knows every visible movie (TMDB id
+    10000 + its id, runtime 95 or 130 by id parity), nothing cached; `env.tmdb_hits` lists the
+    details asked for."""
+    facts = await env.storage.movie_facts(env.guild.id)
+    movies = await env.storage.get_movies(env.guild.id, [f.movie_id for f in facts])
+    by_title = {(m.title, str(m.year)): m.id for m in movies.values()}
+    hits: list[int] = []
+
+    async def configuration(request: web.Request) -> web.Response:
+        return web.json_response({"images": {"secure_base_url": "https://image.tmdb.org/t/p/"}})
+
+    async def search(request: web.Request) -> web.Response:
+        key = (request.query.get("query", ""), request.query.get("year", "None"))
+        found = by_title.get(key)
+        results = [] if found is None else [{"id": 10_000 + found, "title": key[0]}]
+        return web.json_response({"page": 1, "results": results, "total_results": len(results)})
+
+    async def details(request: web.Request) -> web.Response:
+        tmdb_id = int(request.match_info["id"])
+        hits.append(tmdb_id - 10_000)
+        return web.json_response({"id": tmdb_id, "title": "x", "original_language": "en",
+                                  "runtime": _runtime(tmdb_id - 10_000)})
+
+    app = web.Application()
+    app.router.add_get("/3/configuration", configuration)
+    app.router.add_get("/3/search/movie", search)
+    app.router.add_get("/3/movie/{id}", details)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    services = env.bot.app
+    looked = DetailsService.from_settings(env.storage, services.gate,
+                                          TmdbSettings(api_key="k" * 20, base_url=url))
+    looked.lookup_budget = 30.0  # a loaded machine: the test is about what, not how fast
+    for holder in (services, services.picks, services.tonight, services.movie_pages):
+        holder.details = looked
+    services.pictures.posters = looked
+    env.tmdb_hits = hits  # type: ignore[attr-defined]
+    env.tmdb = looked  # type: ignore[attr-defined]
+    try:
+        yield env
+    finally:
+        await looked.close()
+        await runner.cleanup()
+
+
+async def test_filters_look_up_the_details_of_a_shortlist_and_say_what_is_unchecked(
+        lookup_env: Env) -> None:
+    env = lookup_env
+    await _seeded(env)
+    tonight = env.bot.app.tonight
+    tonight.check_at_once = 8
+    total = len(await env.storage.movie_facts(env.guild.id))
+    assert total > 8 + 16  # more than the shortlist and the background lookups
+    reply = await env.run(env.alice, "recommend", runtime_max=100, count=10)
+    ids = await _ids(env)
+    shown = _labels(reply.embed["description"])
+    # Nothing was cached: what shows was looked up while the reply waited, and fits.
+    assert shown and all(_runtime(ids[label]) <= 100 for label in shown)
+    note = next(f["value"] for f in reply.embed["fields"] if f["name"] == "Tonight's filters")
+    assert note.startswith(f"{total - 8} movies are left out because TMDB has not told me")
+    await env.tmdb.settled()
+    asked = list(env.tmdb_hits)
+    assert len(asked) == len(set(asked)) <= 8 + 16  # bounded, each movie asked once
+    cached = await env.storage.movie_details(asked)
+    assert set(cached) == set(asked)
+    # The shortlist came first: the movies the server rated most.
+    rated = await env.storage.score_totals(env.guild.id)
+    most = sorted(ids.values(), key=lambda m: (-rated.get(m, (0, 0))[1], m))[:8]
+    assert set(most) <= set(asked)
+    # Next time the cache answers for those and another shortlist is looked up.
+    again = await env.run(env.alice, "recommend", runtime_max=100, count=10)
+    later = next(f["value"] for f in again.embed["fields"] if f["name"] == "Tonight's filters")
+    left = int(later.split(" ", 1)[0])
+    assert left < total - 8
+    # Group picks and a movie night say it too.
+    group = await env.run(env.alice, "recommend", group=env.bob.mention, runtime_max=100)
+    assert any(f["name"] == "Tonight's filters" and "left out because TMDB" in f["value"]
+               for f in group.embed["fields"])
+    assert all(_runtime(ids[x]) <= 100 for x in _labels(group.embed["description"]))
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    night = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2,
+                          runtime_max=100)
+    assert night.embed is not None, night.content
+    assert "left out because TMDB has not told me" in night.content
+    assert all(_runtime(ids[x]) <= 100 for x in _labels(night.embed["description"]))
