@@ -252,6 +252,8 @@ async def serve(args: argparse.Namespace) -> None:
         return await load_model_state(guild_id)
 
     storage.load_model_state = counting_load
+    from benchmarks import rate_trace
+    rates = rate_trace.install(bot)
     probe = Probe()
     probe_task = asyncio.create_task(probe.run(), name="loop-lag-probe")
     stop_watchdog = threading.Event()
@@ -289,10 +291,12 @@ async def serve(args: argparse.Namespace) -> None:
                         service, storage, int(line[1]), int(line[2]), window["stop"],
                         window["cycles"]))
                 probe.reset()
+                rates.reset()
                 answer({"started": True})
             elif cmd == "stop":
                 t1 = time.monotonic()
                 probe.recording = False
+                rates.recording = False
                 lags, at, cpu = probe.lags, probe.at, probe.cpu
                 gc_max = gcstats.STATS.max_ms
                 gc_total = gcstats.STATS.total_ms - window["gc0"]
@@ -332,6 +336,7 @@ async def serve(args: argparse.Namespace) -> None:
                         ({"where": k, "samples": len(v), "max_ms": max(v)}
                          for k, v in probe.stacks.items()),
                         key=lambda d: -d["samples"])[:12],
+                    "rate_trace": rates.report(),
                 })
             else:
                 answer({"error": f"unknown command {cmd!r}"})

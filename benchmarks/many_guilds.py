@@ -49,6 +49,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -62,6 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import rate_trace  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BotProcess,
     CpuHogs,
@@ -204,6 +206,36 @@ async def pretrain(path: Path, guild_ids: list[int], workers: int = 2) -> tuple[
     return sum(saved for _g, _n, saved in done), time.monotonic() - t0
 
 
+class ReplayedIds:
+    """The emulator world's snowflake generator, recorded (a first run) or replayed (a run
+    reusing `--db-cache`): the world is built by the same calls each time, so replaying the
+    recorded ids gives the guilds and members the ids the cached database was built with."""
+
+    def __init__(self, inner, replay: list[int] | None = None) -> None:
+        self.inner = inner
+        self.replay = list(replay or [])[::-1]
+        self.seen: list[int] = []
+
+    def __call__(self) -> int:
+        if self.replay:
+            value = self.replay.pop()
+            self.inner._last = max(self.inner._last, value)
+        else:
+            value = self.inner()
+        self.seen.append(value)
+        return value
+
+    next = __call__
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def cache_key(args: argparse.Namespace) -> str:
+    return (f"guilds={args.guilds};largest={args.largest};movies={args.movies};"
+            f"seed={args.seed};pretrain={args.pretrain}")
+
+
 # ---------------------------------------------------------------------------- load
 def more_button(reply) -> str | None:
     for button in reply.buttons:
@@ -282,19 +314,42 @@ async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="many-guilds-") as tmp:
         database = Path(tmp) / "bench.sqlite3"
         async with DiscordEmulator() as emu:
+            cached = None
+            meta_path = args.db_cache.with_suffix(".json") if args.db_cache else None
+            if meta_path is not None and args.db_cache.exists() and meta_path.exists():
+                cached = json.loads(meta_path.read_text())
+                if cached.get("key") != cache_key(args):
+                    raise SystemExit(f"{args.db_cache} was built for {cached.get('key')}, "
+                                     f"not {cache_key(args)}: remove it or pick another path")
+            ids = ReplayedIds(emu.world.ids, cached["ids"] if cached else None)
+            emu.world.ids = ids
             guilds, commanders = [], []
             for r in range(args.guilds):
                 guild = emu.world.create_guild(f"Guild {r}", owner=f"owner-{r}")
                 members = [guild.add_member(f"g{r}m{k}") for k in range(COMMANDERS)]
                 guilds.append(guild)
                 commanders.append([m.id for m in members])
+            emu.world.ids = ids.inner
             t0 = time.monotonic()
-            movie_ids = await build_database(database, [g.id for g in guilds], commanders,
-                                             sizes, args.movies, args.seed)
-            print(f"  database built in {time.monotonic() - t0:.1f} s", flush=True)
-            if args.pretrain:
-                saved, seconds = await pretrain(database, [g.id for g in guilds])
-                print(f"  pretrained {saved:,} saved models in {seconds:.1f} s", flush=True)
+            if cached is not None:
+                shutil.copyfile(args.db_cache, database)
+                movie_ids = cached["movie_ids"]
+                print(f"  database copied from {args.db_cache} in "
+                      f"{time.monotonic() - t0:.1f} s", flush=True)
+            else:
+                movie_ids = await build_database(database, [g.id for g in guilds], commanders,
+                                                 sizes, args.movies, args.seed)
+                print(f"  database built in {time.monotonic() - t0:.1f} s", flush=True)
+                if args.pretrain:
+                    saved, seconds = await pretrain(database, [g.id for g in guilds])
+                    print(f"  pretrained {saved:,} saved models in {seconds:.1f} s",
+                          flush=True)
+                if args.db_cache is not None:
+                    with sqlite3.connect(database) as con:
+                        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    shutil.copyfile(database, args.db_cache)
+                    meta_path.write_text(json.dumps({"key": cache_key(args), "ids": ids.seen,
+                                                     "movie_ids": movie_ids}))
             hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None
             bot = BotProcess(emu, database, guilds[-1].id, mode=args.mode,
                              cache_size=args.cache_size, debounce=args.debounce,
@@ -376,6 +431,9 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     print("where the loop was during stalls over 15 ms (watchdog samples, ~4 ms each):")
     for st in report["stall_stacks"][:6]:
         print(f"  {st['samples']:>4}x (to {st['max_ms']:.0f} ms) {st['where'][:220]}")
+    if report.get("rate_trace"):
+        for line in rate_trace.summarise(report["rate_trace"], inters):
+            print(line)
     for count, line in report.get("errors", []):
         print(f"bot log: {count}x {line}")
     if args.json:
@@ -440,6 +498,11 @@ def main(argv: list[str] | None = None) -> int:
                         "'database is locked' / 'interaction failed' (the CI guard)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--log", type=Path, help="keep the bot process's log here")
+    p.add_argument("--db-cache", type=Path, metavar="FILE",
+                   help="reuse the database (and saved models) built for the same --guilds/"
+                        "--largest/--movies/--seed from FILE, or build it and keep a copy "
+                        "there (with FILE.json: the world's ids); saves the build and "
+                        "pretraining (minutes at 2,000 guilds) on repeated runs")
     args = p.parse_args(argv)
     if args.quick:
         args.guilds, args.largest = min(args.guilds, 200), min(args.largest, 20_000)

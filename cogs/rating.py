@@ -1,7 +1,8 @@
 """/rate and /unrate: a member's own 1-10 score for a movie, in the server they run it in.
 
-/rate shows what the model predicted for the movie before the score was saved (when it had a
-prediction) and, on a re-rate, the previous score. /unrate removes a rating; scores are always
+/rate shows what the model predicts for the movie from the member's other ratings (when the
+guild's model is in memory; worked out beside the write, never folded in first) and, on a
+re-rate, the previous score. /unrate removes a rating; scores are always
 1..10, there is no "score 0 means delete". The service folds the member's new taste in at once
 and retrains the guild's model in the background.
 

@@ -1,8 +1,9 @@
 """RatingService: a member's ratings. Each change is the write and the model notification in
 one call, so no caller can save a rating and forget to tell the recommender.
 
-* `rate` validates the score (`bot.domain.scores`), reads the model's prediction first (a
-  genuine guess, shown in the reply), saves, then marks the member changed for fold-in/refit.
+* `rate` validates the score (`bot.domain.scores`), saves it and, beside the write, asks the
+  model for its guess from the member's other ratings (a genuine guess, shown in the reply;
+  nothing folded in or copied), then marks the member changed for fold-in/refit.
 * `unrate` removes one rating; `forget_member` removes all of them and makes every copy of the
   member's data forget them, including a saved model of a guild that is not in memory.
 * The ratings are member data (`bot.service.member_data`): /forgetme deletes them with the
@@ -16,6 +17,7 @@ one call, so no caller can save a rating and forget to tell the recommender.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,21 +61,30 @@ class RatingService:
     async def rate(self, guild_id: int, user_id: int, movie: Movie, score: object) -> RateOutcome:
         value = check_score(score)
         async with self.gate.enter():
-            predicted = None
-            try:
-                predicted = await self.recommendations.predict(guild_id, user_id, movie.id,
-                                                               loaded_only=True)
-            except Exception:  # a prediction is a nicety; never let it block the rating
-                log.exception("prediction failed guild=%s movie=%s", guild_id, movie.id)
+            # The prediction runs beside the write (its reads on the reader connections, the
+            # write on the writer), so the answer waits for the slower of the two, not both.
+            guess = asyncio.ensure_future(self._predict(guild_id, user_id, movie.id))
             try:
                 # The rating and the watchlist removal (they watched it) in one transaction.
                 previous = await self.storage.upsert_rating(guild_id, user_id, movie.id, value,
                                                             unwatch=True)
-            except UnknownMovieError:
-                raise MovieNotFound(movie) from None
+            except BaseException as error:
+                guess.cancel()
+                if isinstance(error, UnknownMovieError):
+                    raise MovieNotFound(movie) from None
+                raise
             if previous != value:  # the same score again changes nothing: no refit
                 await self.recommendations.rating_changed(guild_id, user_id)
-            return RateOutcome(movie, value, previous, predicted)
+            return RateOutcome(movie, value, previous, await guess)
+
+    async def _predict(self, guild_id: int, user_id: int, movie_id: int) -> float | None:
+        """The model's guess from the member's other ratings (`predict_for_rating`); a
+        prediction is a nicety: an error is logged, never lets it block the rating."""
+        try:
+            return await self.recommendations.predict_for_rating(guild_id, user_id, movie_id)
+        except Exception:
+            log.exception("prediction failed guild=%s movie=%s", guild_id, movie_id)
+            return None
 
     async def record_synced(self, guild_id: int, user_id: int, service: str,
                             seen: Sequence[tuple[int, float | None, int | None]]

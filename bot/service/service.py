@@ -42,6 +42,9 @@ GROUP_STRATEGIES = ("average", "least_misery")
 MIN_REASON_POINTS = 0.1
 MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
 RANK_OFF_LOOP_MOVIES = 300  # rank in a thread when the guild's model knows more movies
+# /rate's prediction solves the member's row on the loop up to this many ratings (well under
+# a millisecond), in a thread beyond.
+PREDICT_INLINE_RATINGS = 2000
 
 
 @dataclass
@@ -193,6 +196,42 @@ class RecommendationService:
         if not model.knows_user(user_id):
             return None
         return float(model.predict(np.array([user_id]), np.array([movie_id]))[0])
+
+    @gated
+    async def predict_for_rating(self, guild_id: int, user_id: int,
+                                 movie_id: int) -> float | None:
+        """/rate's "I predicted": the model's guess for `movie_id` from the member's *other*
+        ratings, made beside the rating's write (`RatingService.rate`) and never waiting for
+        a model: None unless the guild's model is in memory, the prediction may be shown
+        (`prediction_allowed`) and the member has rated something else.
+
+        Nothing is folded into the guild's model: the member's row is solved apart
+        (`CFModel.member_row`, one k x k solve) and used for this one prediction
+        (`CFModel.predict_row`), so a rating never copies the guild's member-side arrays;
+        the fold-in happens when the member next asks for a ranking. Leaving `movie_id`'s
+        own rating out makes the answer the same whether or not the new score is already
+        saved when the ratings are read (the read runs beside the write)."""
+        state = self.models.cache.get(guild_id)
+        if state is None or state.model is None:
+            return None
+        allowed, (rated_ids, rated_scores) = await asyncio.gather(
+            prediction_allowed(self.storage, guild_id, user_id, movie_id),
+            self._member_ratings(guild_id, user_id))
+        model = state.model  # the current one (a fit may have swapped it meanwhile)
+        if not allowed or model is None or not model.knows_movie(movie_id):
+            return None
+        others = rated_ids != movie_id
+        if not others.any():
+            return None
+        ids, scores = rated_ids[others], rated_scores[others]
+
+        def guess() -> float:
+            return float(model.predict_row(model.member_row(user_id, ids, scores),
+                                           [movie_id])[0])
+
+        if ids.size > PREDICT_INLINE_RATINGS:
+            return await asyncio.to_thread(guess)
+        return guess()
 
     @gated
     async def recommend(self, guild_id: int, user_id: int, n: int = 10,

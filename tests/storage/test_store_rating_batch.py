@@ -116,3 +116,27 @@ async def test_a_workers_model_save_waits_out_a_held_write_lock(sqlite_store, tm
         release.set()
         thread.join(5)
     assert await store.load_model(1) == b"model"
+
+
+async def test_a_batch_is_one_round_trip_to_the_writer_thread(sqlite_store):
+    """The whole transaction of a batch (BEGIN, visibility check, previous scores, upserts,
+    watchlist removal, COMMIT) runs as one call on the writer connection's thread: on a busy
+    machine each round trip costs a wait for the GIL on both sides (issue 24)."""
+    store = sqlite_store
+    movie = await store.add_movie("Alien", 1979, ["Horror"], guild_id=None)
+    await store.watchlist_add(1, 10, movie.id)
+    calls = []
+    execute = store._conn._execute
+
+    async def counting(fn, *args, **kwargs):
+        calls.append(fn)
+        return await execute(fn, *args, **kwargs)
+
+    store._conn._execute = counting
+    try:
+        assert await store.upsert_rating(1, 10, movie.id, 7, unwatch=True) is None
+    finally:
+        del store._conn._execute
+    assert len(calls) == 1
+    assert await store.get_rating(1, 10, movie.id) == 7
+    assert await store.watchlist(1, 10) == []

@@ -15,13 +15,14 @@ import json
 import os
 import re
 import sqlite3
+import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
@@ -35,6 +36,8 @@ from .connection import create_private_file, make_private_dir, open_bulk, open_c
 from .migrations import MIGRATIONS, user_version
 from .pool import ReaderPool
 from .rating_batch import PendingRating, RatingBatcher
+
+T = TypeVar("T")
 
 _IN_CHUNK = 500  # values per "IN (...)" list: far below SQLite's parameter limit
 _VISIBLE = "(m.guild_id IS NULL OR m.guild_id = ?)"
@@ -88,6 +91,21 @@ async def _retry_busy(call: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         await asyncio.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")
+
+
+def begin_immediate(conn: sqlite3.Connection) -> None:
+    """`BEGIN IMMEDIATE` on a plain connection, in its own thread, retried like `_retry_busy`
+    (bounded exponential backoff after busy_timeout ran out)."""
+    delay = BUSY_BACKOFF
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if attempt == BUSY_RETRIES or not _is_busy(error):
+                raise
+        time.sleep(delay)
+        delay *= 2
 
 
 async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
@@ -252,6 +270,13 @@ class SqliteBase(SqlStorage):
     def connection(self) -> aiosqlite.Connection:
         """The raw connection, for tests and tools; cogs must use the methods."""
         return self._conn
+
+    async def _on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(connection, *args)` on the writer connection's own thread, in one round trip
+        (a whole transaction of small statements; the caller holds `_lock`). aiosqlite runs
+        each call of a connection on that connection's thread, in order."""
+        raw = self._conn._conn  # the sqlite3 connection aiosqlite wraps (used on its thread)
+        return cast(T, await self._conn._execute(fn, raw, *args))
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement (autocommit) under the lock, retried while another process

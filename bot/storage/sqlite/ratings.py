@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from ..models import RatingArrays
 from ..sql.common import MAX_SQL_INT
 from ..sql.ratings import RatingQueries
 from . import bulk
-from .base import _IN_CHUNK, _VISIBLE, SqliteBase
+from .base import _IN_CHUNK, _VISIBLE, SqliteBase, begin_immediate
 from .rating_batch import PendingRating
 
 RATINGS_CHUNK = 1024  # members per fetchmany() in guild_ratings
@@ -46,59 +47,13 @@ class SqliteRatings(RatingQueries, SqliteBase):
                                   ) -> list[int | Exception | None]:
         """One transaction for a batch of `upsert_rating` calls (see `RatingBatcher`): the
         visibility check, previous scores, upserts and watchlist removals, each one statement
-        for the whole batch. Per call: its previous score, or UnknownMovieError."""
-        async with self._transaction() as conn:
-            visible: set[tuple[int, int]] = set()
-            by_guild: dict[int, set[int]] = {}
-            for item in batch:
-                by_guild.setdefault(item.guild_id, set()).add(item.movie_id)
-            for guild_id, movie_ids in by_guild.items():
-                ids = sorted(movie_ids)
-                for i in range(0, len(ids), _IN_CHUNK):
-                    chunk = ids[i:i + _IN_CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    rows = await self._fetchall(
-                        f"SELECT m.id FROM movies m WHERE m.id IN ({marks}) AND {_VISIBLE}",
-                        (*chunk, guild_id))
-                    visible.update((guild_id, int(r[0])) for r in rows)
-            keys = list(dict.fromkeys((b.guild_id, b.user_id, b.movie_id) for b in batch
-                                      if (b.guild_id, b.movie_id) in visible))
-            current: dict[tuple[int, int, int], int] = {}
-            for i in range(0, len(keys), _IN_CHUNK // 3):
-                triples = keys[i:i + _IN_CHUNK // 3]
-                values = ",".join("(?, ?, ?)" for _ in triples)
-                rows = await self._fetchall(
-                    "SELECT guild_id, user_id, movie_id, score FROM ratings "
-                    f"WHERE (guild_id, user_id, movie_id) IN (VALUES {values})",
-                    [v for key in triples for v in key])
-                current.update(((int(r[0]), int(r[1]), int(r[2])), int(r[3])) for r in rows)
-            results: list[int | Exception | None] = []
-            upserts: list[tuple[int, int, int, int, float]] = []
-            unwatch: list[tuple[int, int, int]] = []
-            now = time.time()
-            for item in batch:
-                if (item.guild_id, item.movie_id) not in visible:
-                    results.append(UnknownMovieError(
-                        f"movie #{item.movie_id} is not in this server's catalog"))
-                    continue
-                key = (item.guild_id, item.user_id, item.movie_id)
-                results.append(current.get(key))
-                current[key] = item.score
-                upserts.append((*key, item.score, now))
-                if item.unwatch:
-                    unwatch.append(key)
-            if upserts:
-                await conn.executemany(
-                    "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
-                    "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
-                    "source = 'member'",  # the member's own now: a sync never overwrites it
-                    upserts)
-            if unwatch:
-                await conn.executemany(
-                    "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
-                    unwatch)
-        return results
+        for the whole batch. Per call: its previous score, or UnknownMovieError.
+
+        The whole transaction is one call on the writer connection's thread
+        (`write_rating_batch`), not one round trip to it per statement: on a busy machine each
+        round trip is a wait for the GIL on both sides, and /rate's answer waits for them."""
+        async with self._lock:
+            return await self._on_writer(write_rating_batch, batch)
 
     async def guild_ratings(self, guild_id: int) -> RatingArrays:
         """All of a guild's ratings as numpy columns, from one SELECT on the bulk connection.
@@ -163,3 +118,67 @@ class SqliteRatings(RatingQueries, SqliteBase):
         changed = sum(1 for m, s in rows if m in existing and existing[m] != s)
         return ImportCounts(added, changed, len(rows) - added - changed, watchlisted,
                             max(len(wanted) - room, 0))
+
+
+def write_rating_batch(conn: sqlite3.Connection, batch: Sequence[PendingRating]
+                       ) -> list[int | Exception | None]:
+    """`_write_rating_batch`'s transaction, run on the writer connection's own thread (the
+    caller holds the storage's write lock). BEGIN IMMEDIATE is retried like `_retry_busy`
+    while another process holds SQLite's write lock."""
+    begin_immediate(conn)
+    try:
+        visible: set[tuple[int, int]] = set()
+        by_guild: dict[int, set[int]] = {}
+        for item in batch:
+            by_guild.setdefault(item.guild_id, set()).add(item.movie_id)
+        for guild_id, movie_ids in by_guild.items():
+            ids = sorted(movie_ids)
+            for i in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[i:i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT m.id FROM movies m WHERE m.id IN ({marks}) AND {_VISIBLE}",
+                    (*chunk, guild_id)).fetchall()
+                visible.update((guild_id, int(r[0])) for r in rows)
+        keys = list(dict.fromkeys((b.guild_id, b.user_id, b.movie_id) for b in batch
+                                  if (b.guild_id, b.movie_id) in visible))
+        current: dict[tuple[int, int, int], int] = {}
+        for i in range(0, len(keys), _IN_CHUNK // 3):
+            triples = keys[i:i + _IN_CHUNK // 3]
+            values = ",".join("(?, ?, ?)" for _ in triples)
+            rows = conn.execute(
+                "SELECT guild_id, user_id, movie_id, score FROM ratings "
+                f"WHERE (guild_id, user_id, movie_id) IN (VALUES {values})",
+                [v for key in triples for v in key]).fetchall()
+            current.update(((int(r[0]), int(r[1]), int(r[2])), int(r[3])) for r in rows)
+        results: list[int | Exception | None] = []
+        upserts: list[tuple[int, int, int, int, float]] = []
+        unwatch: list[tuple[int, int, int]] = []
+        now = time.time()
+        for item in batch:
+            if (item.guild_id, item.movie_id) not in visible:
+                results.append(UnknownMovieError(
+                    f"movie #{item.movie_id} is not in this server's catalog"))
+                continue
+            key = (item.guild_id, item.user_id, item.movie_id)
+            results.append(current.get(key))
+            current[key] = item.score
+            upserts.append((*key, item.score, now))
+            if item.unwatch:
+                unwatch.append(key)
+        if upserts:
+            conn.executemany(
+                "INSERT INTO ratings (guild_id, user_id, movie_id, score, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, movie_id) "
+                "DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at, "
+                "source = 'member'",  # the member's own now: a sync never overwrites it
+                upserts)
+        if unwatch:
+            conn.executemany(
+                "DELETE FROM watchlist WHERE guild_id = ? AND user_id = ? AND movie_id = ?",
+                unwatch)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return results
