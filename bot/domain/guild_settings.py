@@ -51,7 +51,7 @@ class GuildSetting:
         default."""
         if self.kind is str and self.parse is not None:
             if not isinstance(value, str):
-                raise DomainError(f"`{self.name}` must be text.")
+                raise DomainError(_("`{name}` must be text.").format(name=self.name))
             return self.parse(value)
         if self.kind is str:
             if value not in {choice for choice, _label in self.choices}:
@@ -135,7 +135,7 @@ def check_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in changes.items():
         if name not in SETTINGS:
-            raise DomainError(f"unknown guild setting: {name}")
+            raise DomainError(_("unknown guild setting: {name}").format(name=name))
         values[name] = SETTINGS[name].check(value)
     return values
 

@@ -42,9 +42,9 @@ Added = Callable[[list[LibraryItem]], Awaitable[object]]
 
 class NoLibrary(MediaProblem):
     def __init__(self) -> None:
-        super().__init__("No media server is set up on this bot: a bot admin must set "
-                         "[jellyfin] url and api_key, or [plex] url and token, in its config "
-                         "and restart it.")
+        super().__init__(_("No media server is set up on this bot: a bot admin must set "
+                           "[jellyfin] url and api_key, or [plex] url and token, in its config "
+                           "and restart it."))
 
 
 @dataclass(frozen=True, slots=True)
