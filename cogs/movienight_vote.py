@@ -322,7 +322,8 @@ class VoteView(discord.ui.View):
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
-        slow = self.is_poll or self.event is not None  # Discord (and TMDB) calls first
+        # Discord (and TMDB: the event's details, where to watch the winner) calls first
+        slow = self.is_poll or self.event is not None or self.nights.looks_up
         if interaction is not None and slow:
             await interaction.response.defer()
         note = await self._count_poll() if self.is_poll else ""

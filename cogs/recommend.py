@@ -205,8 +205,11 @@ class Recommend(commands.Cog):
                                        shown=frozenset(shown), start=count * page,
                                        card_text=card_text, source=source, filters=filters)
             shown.update(p.movie_id for p in more.picks.items)
-            return self._with_card(
+            further = self._with_card(
                 self._page(more, page, count, genre_name, watchlisted), more.card)
+            add_where_to_watch(further.embed, [(m, more.where.get(m.id))
+                                               for m, _score in further.movies])
+            return further
 
         first_picks = found.first.picks
         shown.update(p.movie_id for p in first_picks.items)

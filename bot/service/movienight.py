@@ -293,6 +293,11 @@ class MovieNightService:
         where = await self.where(guild_id, [c.movie for c in chosen])
         return NightPicks(chosen, picks.personal, picks.guild_has_ratings, prior, where)
 
+    @property
+    def looks_up(self) -> bool:
+        """Where to watch may ask TMDB (a vote's close defers its reply first)."""
+        return self.tonight is not None and self.tonight.details.enabled
+
     async def where(self, guild_id: int, movies: list[Movie]) -> dict[int, str]:
         """Where to watch the movies in the server's region (empty without TMDB)."""
         return await self.tonight.where(guild_id, movies) if self.tonight is not None else {}

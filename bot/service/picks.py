@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.library import LibraryItem
 from bot.domain.models import Movie, MovieDetails
@@ -44,6 +44,7 @@ class PicksPage:
     # {movie id: library item} of the page's picks the media server has; None: no server
     library: dict[int, LibraryItem] | None = None
     requestable: tuple[Movie, ...] = ()  # picks not in the library that Seerr can request
+    where: dict[int, str] = field(default_factory=dict)  # movie id -> where to watch
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,10 @@ class PicksService:
             candidates = (await self.tonight.allowed(guild_id, filters, candidates)).ids
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
                                                      candidates=candidates, shown=shown)
-        return await self._marked(guild_id, picks, await self._card(picks, start, card_text))
+        page = await self._marked(guild_id, picks, await self._card(picks, start, card_text))
+        if self.tonight is None:
+            return page
+        return replace(page, where=await self.tonight.where(guild_id, shown_movies(picks)))
 
     async def _candidates(self, guild_id: int, genre: GenreFilter | None,
                           source: str) -> set[int] | None:

@@ -44,6 +44,7 @@ from bot.storage import Storage
 
 WARM_AT_ONCE = 16  # unknown movies looked up in the background per filtered request
 CHECK_AT_ONCE = 12  # unknown movies looked up while the request waits (the shortlist)
+WHERE_AT_ONCE = 10  # movies a reply looks up where to watch (it shows at most 5 lines)
 
 
 class FilterUnavailable(SourceUnavailable):
@@ -225,14 +226,19 @@ class TonightService:
 
     async def where(self, guild_id: int, movies: Sequence[Movie]) -> dict[int, str]:
         """{movie id: "stream: Netflix · rent: Apple TV"} in the server's region, for the
-        movies whose cached details list providers there; {} without a region or TMDB."""
+        movies (the first `WHERE_AT_ONCE`) whose details list providers there: cached, or
+        fetched now, side by side within the details service's reply budget; {} without a
+        region or TMDB."""
         if not self.details.enabled or not movies:
             return {}
         async with self.gate.enter():
             region = (await self.storage.get_guild_settings(guild_id)).region
-            if not region:
-                return {}
-            cached = await self.storage.movie_details([m.id for m in movies])
-        lines = {movie_id: where_to_watch(found.providers, region)
-                 for movie_id, found in cached.items()}
+        if not region:
+            return {}
+        shown = list(movies)[:WHERE_AT_ONCE]
+        budget = self.details.lookup_budget
+        found = await asyncio.gather(*(self.details.get(movie, budget=budget)
+                                       for movie in shown))
+        lines = {movie.id: where_to_watch(details.providers, region)
+                 for movie, details in zip(shown, found, strict=True) if details is not None}
         return {movie_id: line for movie_id, line in lines.items() if line}

@@ -153,7 +153,10 @@ async def test_providers_show_with_the_credit_wherever_they_show(tmdb_env: Env) 
     vote = next(b for b in night.buttons if b["label"].startswith("1."))
     await (await env.emu.click(env.bob, night, vote["custom_id"])).response()
     end = next(b for b in night.buttons if b["label"] == "End vote")
-    done = await (await env.emu.click(env.alice, night, end["custom_id"])).response()
+    await (await env.emu.click(env.alice, night, end["custom_id"])).response()  # deferred
+    done = await env.emu.wait_until(
+        lambda: (m := env.emu.message(night.id)) is not None and "Movie night pick" in m.content
+        and m, 10.0, "the result")
     assert f"Movie night pick: **{listed[0]}**" in _unescape(done.content)
     assert "Where to watch it: stream: Hulu" in done.content and JUSTWATCH in done.content
 
@@ -183,8 +186,8 @@ async def test_without_tmdb_the_tmdb_filters_are_explained(env: Env) -> None:
 @pytest.fixture
 async def lookup_env(env: Env):
     """The bot with a TMDB key against an imitation that knows every visible movie (TMDB id
-    10000 + its id, runtime 95 or 130 by id parity), nothing cached; `env.tmdb_hits` lists the
-    details asked for."""
+    10000 + its id, runtime 95 or 130 by id parity, on Hulu in the US), nothing cached;
+    `env.tmdb_hits` lists the details asked for."""
     facts = await env.storage.movie_facts(env.guild.id)
     movies = await env.storage.get_movies(env.guild.id, [f.movie_id for f in facts])
     by_title = {(m.title, str(m.year)): m.id for m in movies.values()}
@@ -203,7 +206,9 @@ async def lookup_env(env: Env):
         tmdb_id = int(request.match_info["id"])
         hits.append(tmdb_id - 10_000)
         return web.json_response({"id": tmdb_id, "title": "x", "original_language": "en",
-                                  "runtime": _runtime(tmdb_id - 10_000)})
+                                  "runtime": _runtime(tmdb_id - 10_000),
+                                  "watch/providers": {"results": {"US": {"flatrate": [
+                                      {"provider_name": "Hulu", "display_priority": 1}]}}}})
 
     app = web.Application()
     app.router.add_get("/3/configuration", configuration)
@@ -271,3 +276,28 @@ async def test_filters_look_up_the_details_of_a_shortlist_and_say_what_is_unchec
     assert night.embed is not None, night.content
     assert "left out because TMDB has not told me" in night.content
     assert all(_runtime(ids[x]) <= 100 for x in _labels(night.embed["description"]))
+
+
+async def test_each_pick_shows_where_to_watch_though_nothing_was_cached(
+        lookup_env: Env) -> None:
+    """Where to watch is looked up for the shown picks (not only read from the cache): group
+    picks (no poster card looks anything up for them), the first page and "Show more"'s, each
+    with the JustWatch credit."""
+    env = lookup_env
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, region="US")
+    group = await env.run(env.alice, "recommend", group=env.bob.mention, count=3)
+    where = next(f["value"] for f in group.embed["fields"] if f["name"] == "Where to watch")
+    assert where.count("stream: Hulu") == 3 and JUSTWATCH in where
+    reply = await env.run(env.alice, "recommend", count=3)
+    where = next(f["value"] for f in reply.embed["fields"] if f["name"] == "Where to watch")
+    shown = _labels(reply.embed["description"])
+    assert len(shown) == 3 and where.count("stream: Hulu") == 3
+    assert where.rstrip().endswith(f"*Where to watch: {JUSTWATCH}.*")
+    more = next(c for c in reply.walk_components() if c.get("type") == 2)
+    page = await (await env.emu.click(env.alice, reply.id, more["custom_id"])).response()
+    assert page.type == 7, page
+    second = env.emu.message(reply.id).embed
+    assert not set(_labels(second["description"])) & set(shown)
+    where = next(f["value"] for f in second["fields"] if f["name"] == "Where to watch")
+    assert where.count("stream: Hulu") == 3 and JUSTWATCH in where
