@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from bot.i18n import _
+from bot.i18n import _, number
 from bot.render.charts import (
     MUTED,
     SCORE_CMAP,
@@ -77,7 +77,8 @@ def draw_picks_card(title: str, lines: Sequence[CardLine], note: str = "") -> Re
         _fitted(ax.text(0.62, top + 0.2, line.detail, fontsize=8, color=MUTED, va="top",
                         gid="text"), before_bars)
         _fitted(ax.text(CARD_BAR_LEFT + CARD_BAR_LONGEST + 0.06, top + 0.16,
-                        f"{line.score:.1f}", fontsize=9, color=TEXT, va="center", gid="text"),
+                        number(line.score, digits=1), fontsize=9, color=TEXT, va="center",
+                        gid="text"),
                 edge + 0.15)
     widths = CARD_BAR_LONGEST * np.clip(scores, 0.0, 10.0) / 10
     bars = ax.barh(tops + 0.16, widths, left=CARD_BAR_LEFT, height=0.16,

@@ -39,7 +39,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
-from bot.i18n import _
+from bot.i18n import _, number
 
 MAX_PNG_BYTES = 500_000
 DPI = 100
@@ -571,7 +571,7 @@ def draw_ratings_summary(title: str, counts: np.ndarray,
     right.set_xlabel(_("average score"), fontsize=8)
     for bar, mean in zip(gbars, means, strict=True):
         right.text(min(bar.get_width() + 0.15, 9.2), bar.get_y() + bar.get_height() / 2,
-                   f"{mean:.1f}", va="center", fontsize=8, color=TEXT)
+                   number(mean, digits=1), va="center", fontsize=8, color=TEXT)
     if not shown:
         right.text(5, 0.5, _("rate two movies of a genre to see it here"), ha="center",
                    fontsize=8, color=MUTED, transform=right.transData)

@@ -34,3 +34,27 @@ def test_the_picture_cache_keeps_a_picture_per_language() -> None:
         assert cache.get(("taste", 7)) is german
     assert cache.get(("taste", 7)) is english
     assert len(cache) == 2 and all(key[1] == 7 for key in cache)
+
+
+def test_numbers_drawn_on_pictures_use_the_readers_format(monkeypatch) -> None:
+    """The card's predicted scores and the summary's genre averages: "7,5" for a German
+    reader (every text the drawing puts on the canvas is recorded)."""
+    import numpy as np
+    from matplotlib.axes import Axes
+
+    from bot.render import CardLine, draw_picks_card, draw_ratings_summary
+
+    drawn: list[str] = []
+    original = Axes.text
+
+    def text(self, x, y, s, *args, **kwargs):
+        drawn.append(str(s))
+        return original(self, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "text", text)
+    with speaking("de"):
+        draw_picks_card("Deine Tipps", [CardLine(1, "Heat (1995)", "Krimi", 7.5)])
+        draw_ratings_summary("Deine 4 Bewertungen", np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1]),
+                             [("Drama", 8.25, 2)])
+    assert "7,5" in drawn and ("8,2" in drawn or "8,3" in drawn), drawn
+    assert not any(text in drawn for text in ("7.5", "8.2", "8.3"))
