@@ -1,10 +1,12 @@
 """A small TMDB client: posters and details for catalog movies, when a key is configured.
 
-Three endpoints of TMDB's v3 API: `/3/configuration` (the image base URL, asked once an hour
+Four endpoints of TMDB's v3 API: `/3/configuration` (the image base URL, asked once an hour
 at most), `/3/movie/{id}` (details, with `release_dates` for age ratings and `watch/providers`
-for where to watch, data by JustWatch, appended) and `/3/search/movie` (a movie without a
-known TMDB id, by title and year). A v3 API key goes in the `api_key` query parameter, a v4
-read access token ("eyJ...") in an `Authorization: Bearer` header.
+for where to watch, data by JustWatch, appended), `/3/search/movie` (a movie without a
+known TMDB id, by title and year) and `/3/find/{imdb id}` (a movie known by its IMDb id:
+`find_movie`, which adds a linked account's unknown movies to a server's catalog). A v3 API
+key goes in the `api_key` query parameter, a v4 read access token ("eyJ...") in an
+`Authorization: Bearer` header.
 
 Failures never reach members: a 429 waits its `Retry-After` (capped) and tries again, a 5xx or
 a network error is retried once after a short pause, and then `lookup` returns None (the bot
@@ -28,6 +30,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -52,8 +55,23 @@ IMAGE_ORIGINS = ("https://image.tmdb.org",)  # the only hosts posters are downlo
 ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 
 
+# TMDB's genre names that MovieLens (the catalog's vocabulary) spells otherwise.
+TMDB_GENRES = {"Science Fiction": "Sci-Fi", "Family": "Children", "Music": "Musical"}
+
+
 class TmdbUnavailable(Exception):
     """TMDB did not answer usefully (after the retries); the caller goes without."""
+
+
+@dataclass(frozen=True, slots=True)
+class TmdbMovie:
+    """What a catalog entry needs of a TMDB movie (`find_movie`)."""
+
+    tmdb_id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...]  # MovieLens spellings where they differ (TMDB_GENRES)
+    imdb_id: str | None
 
 
 class TmdbClient:
@@ -184,6 +202,38 @@ class TmdbClient:
                 if isinstance(data.get("watch/providers"), dict) else None))
 
 
+    async def find_movie(self, *, tmdb_id: int | None = None, imdb_id: str | None = None,
+                         title: str | None = None, year: int | None = None) -> TmdbMovie | None:
+        """The TMDB movie with this TMDB id, else this IMDb id (`/3/find`), else the first
+        search hit for title + year; None when TMDB has none. TmdbUnavailable when it
+        failed."""
+        if tmdb_id is None and imdb_id and _IMDB_ID.fullmatch(imdb_id):
+            found = await self._get(f"/3/find/{imdb_id}", {"external_source": "imdb_id"}) or {}
+            tmdb_id = _first_id(found.get("movie_results"))
+        if tmdb_id is None and title:
+            params = {"query": title, "include_adult": "false"}
+            if year:
+                params["year"] = str(year)
+            found = await self._get("/3/search/movie", params) or {}
+            tmdb_id = _first_id(found.get("results"))
+        if tmdb_id is None:
+            return None
+        data = await self._get(f"/3/movie/{int(tmdb_id)}")
+        name = _text(data.get("title")) if data is not None else None
+        if data is None or not name:
+            return None
+        released = data.get("release_date")
+        year_found = (int(released[:4]) if isinstance(released, str)
+                      and re.fullmatch(r"\d{4}-\d{2}-\d{2}", released) else None)
+        genres = []
+        for genre in data.get("genres") or []:
+            genre_name = _text(genre.get("name")) if isinstance(genre, dict) else None
+            if genre_name:
+                genres.append(TMDB_GENRES.get(genre_name, genre_name))
+        imdb = data.get("imdb_id")
+        return TmdbMovie(int(tmdb_id), name[:300], year_found, tuple(genres[:10]),
+                         imdb if isinstance(imdb, str) and _IMDB_ID.fullmatch(imdb) else None)
+
     def image_allowed(self, url: str) -> bool:
         """True if `url` is on an allowed image host (`IMAGE_ORIGINS`, plus tests' own)."""
         return _origin(url) in self.image_origins
@@ -210,6 +260,15 @@ class TmdbClient:
 
 class TooLarge(Exception):
     """A body over its cap (by its Content-Length, or once that much was read)."""
+
+
+def _first_id(results: Any) -> int | None:
+    """The id of the first result of a TMDB list, if it is a sane one."""
+    if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        return None
+    value = results[0].get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) \
+        and 0 < value < 2**31 else None
 
 
 def _text(value: Any, *, newlines: bool = False) -> str | None:

@@ -11,9 +11,10 @@ server, so what they watched there is never recommended back and their ratings t
 * `/unlink service:` removes a link, its synced history and the ratings it brought (a Trakt
   token is revoked).
 
-Every answer is ephemeral: links are the member's own. A service the admin did not configure
-answers what the admin must set. Linked accounts sync again every `[media] sync_hours`
-(`sync_task`).
+Every answer is ephemeral: links are the member's own. A big history's first sync edits the
+reply with a progress line (`cogs.ui.progress`) before its summary. A service the admin did
+not configure answers what the admin must set. Linked accounts sync again every
+`[media] sync_hours` (`sync_task`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.service.media import LinkStatus, MediaProblem, SyncSummary
 from cogs.errors import UserError
 from cogs.ui.budgets import may_autocomplete
 from cogs.ui.guild import guild_id_of
+from cogs.ui.progress import ProgressLine
 from cogs.ui.text import NO_PINGS, safe
 
 if TYPE_CHECKING:
@@ -88,8 +90,19 @@ def linked_text(service: str, account: str, summary: SyncSummary | None,
         more = len(summary.unmatched) - 5
         text += "\n" + _("Not in this server's catalog: {titles}").format(titles=named) + (
             " " + _("and {n} more").format(n=number(more)) if more > 0 else "") + "."
-    return text + "\n" + _("Movies you watched there are no longer recommended to you; it "
-                           "syncs again every few hours.")
+        if not summary.tmdb:
+            text += " " + _("With a TMDB key (`[tmdb] api_key`, set by a bot admin) they "
+                            "would be added to it from TMDB.")
+    return text + "\n" + _("Movies you watched there are no longer recommended to you and "
+                           "shape your picks; it syncs again every few hours.")
+
+
+def _progress(interaction: discord.Interaction, service: str) -> ProgressLine:
+    """A progress line on the interaction's (deferred, ephemeral) reply."""
+    async def edit(text: str) -> None:
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_PINGS)
+
+    return ProgressLine(service, edit)
 
 
 class Link(commands.Cog):
@@ -133,7 +146,7 @@ class Link(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             link, summary, problem = await media.link_listed(
-                guild_id, interaction.user.id, service, user)
+                guild_id, interaction.user.id, service, user, _progress(interaction, service))
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         await interaction.edit_original_response(
@@ -163,15 +176,19 @@ class Link(commands.Cog):
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        line = _progress(interaction, "trakt")
 
         async def report(account: str | None, summary: SyncSummary | None,
                          problem: str) -> None:
             text = (linked_text("trakt", account, summary, problem) if account is not None
                     else safe(problem, 1900))
+            if line.shown:  # the code's message shows a progress line: it ends with this
+                await interaction.edit_original_response(content=text,
+                                                         allowed_mentions=NO_PINGS)
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
         try:
-            code = await media.begin_trakt(guild_id, interaction.user.id, report)
+            code = await media.begin_trakt(guild_id, interaction.user.id, report, line)
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         minutes = max(1, code.expires_in // 60)
@@ -192,7 +209,7 @@ class Link(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             link, summary, problem = await self.bot.app.media.link_letterboxd(
-                guild_id, interaction.user.id, username)
+                guild_id, interaction.user.id, username, _progress(interaction, "letterboxd"))
         except MediaProblem as error:
             raise UserError(safe(str(error), 1900)) from None
         await interaction.edit_original_response(

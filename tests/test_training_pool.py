@@ -127,3 +127,28 @@ async def test_a_refit_after_a_restart_reuses_the_saved_reg_choice(tmp_path, mon
     finally:
         worker.forget_recent(SMALL)
         await storage.close()
+
+
+async def test_a_recent_model_never_warm_starts_another_databases_guild(tmp_path):
+    """The worker's recent models are kept per database: the same guild id in another
+    database (another bot on a shared worker, another test) fits cold, with its own reg and
+    "will pick" evidence, not the other's."""
+    from bot.service import worker
+
+    first = await Storage.open(tmp_path / "a.sqlite3")
+    second = await Storage.open(tmp_path / "b.sqlite3")
+    try:
+        await _seed(first, SMALL, 40)
+        await _seed(second, SMALL, 38, seed=4)
+        done = await asyncio.to_thread(worker.run_refit, _job(first, SMALL))
+        assert done.saved and not done.warm_started
+        other = await asyncio.to_thread(worker.run_refit, _job(second, SMALL))
+        assert other.saved and not other.warm_started
+        again = await asyncio.to_thread(worker.run_refit, _job(first, SMALL))
+        assert again.warm_started
+        worker.forget_recent(SMALL)  # every database's model of the guild goes
+        assert not [key for key in worker._recent if key[1] == SMALL]
+    finally:
+        worker.forget_recent(SMALL)
+        await first.close()
+        await second.close()

@@ -78,12 +78,16 @@ class HttpClient:
                     raise MediaUnavailable(_("{service} answered with a redirect ({status}); "
                                              "check its URL in the config").format(
                         service=self.name, status=resp.status))
-                body = await resp.content.read(self._max_body + 1)
-                if len(body) > self._max_body:
-                    raise MediaUnavailable(_("{service} answered more than {size} MB").format(
-                        service=self.name, size=number(self._max_body // (1024 * 1024))))
+                # `read(n)` answers what has arrived (a first chunk of a big page): read on
+                # to the end, refusing past the cap.
+                body = bytearray()
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > self._max_body:
+                        raise MediaUnavailable(_("{service} answered more than {size} MB").format(
+                            service=self.name, size=number(self._max_body // (1024 * 1024))))
                 return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()},
-                                body)
+                                bytes(body))
         except (aiohttp.ClientError, TimeoutError) as error:
             problem = (_("{service} timed out") if isinstance(error, TimeoutError)
                        else _("{service} cannot be reached"))

@@ -12,6 +12,7 @@ only), so every movie comes back unrated: a "seen" signal.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,8 +73,11 @@ class JellyfinClient:
             users.append(ExternalAccount(str(user["Id"]), str(user.get("Name") or user["Id"])))
         return sorted(users, key=lambda u: u.name.casefold())
 
-    async def watched(self, user_id: str) -> list[WatchedMovie]:
-        """Every movie the user has played, newest first."""
+    async def watched(self, user_id: str, *,
+                      progress: Callable[[int, int], Awaitable[None]] | None = None
+                      ) -> list[WatchedMovie]:
+        """Every movie the user has played, newest first. `progress(read, total)` after each
+        page, when the server says how many there are."""
         found: list[WatchedMovie] = []
         start = 0
         path = "/Items"
@@ -96,10 +100,11 @@ class JellyfinClient:
             found.extend(movie for item in items if (movie := _movie(item)) is not None)
             start += len(items)
             total = data.get("TotalRecordCount")
+            if progress is not None and isinstance(total, int) and total > 0:
+                await progress(min(start, total), total)
             if not items or len(items) < PAGE or (isinstance(total, int) and start >= total):
                 break
         return found
-
 
     async def library(self) -> list[LibraryItem]:
         """Every movie in the server's movie libraries (virtual folders of the "movies" kind,

@@ -91,7 +91,7 @@ class Services:
         ratings = RatingService(storage, recs, gate, member_data)
         movienight = MovieNightService(storage, groups, gate, member_data)  # votes drop forgotten
         media = MediaService(storage, settings, recs, gate, member_data,  # links, history
-                             ratings=ratings)
+                             ratings=ratings, details=details)  # TMDB adds unknown movies
         guilds = GuildLifecycle(storage, settings, recs, gate, member_data)
         if media.box.note:
             log.warning("%s", media.box.note)

@@ -12,6 +12,9 @@ A reply waits for TMDB at most `LOOKUP_BUDGET` seconds (1.5 s; posters of a pict
 goes without details, and the lookup goes on in the background (at most `LOOKUP_DEADLINE` s)
 into the cache, where the next call finds it. One lookup per movie at a time (callers share
 it) and at most `MAX_BACKGROUND` at once: a slow TMDB cannot pile up work either.
+
+`find_movie` finds a movie the catalog does not have (a linked account's history,
+`bot.service.media`): at most `FIND_CONCURRENCY` at once, each within `LOOKUP_DEADLINE`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from bot.domain.models import Movie, MovieDetails
 from bot.service.cache import LRUCache
 from bot.service.gate import Gate
 from bot.storage import Storage
-from bot.tmdb import TmdbClient, TmdbUnavailable
+from bot.tmdb import TmdbClient, TmdbMovie, TmdbUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ LOOKUP_BUDGET = 1.5  # seconds a reply waits for a movie's TMDB details
 POSTER_BUDGET = 1.0  # seconds a picture waits for posters (then drawn without them)
 LOOKUP_DEADLINE = 30.0  # seconds a background lookup may take in all (retries included)
 MAX_BACKGROUND = {"details": 16, "poster": 50}  # running at once, per kind; more go without
+FIND_CONCURRENCY = 4  # find_movie lookups at once (a sync adding a history's unknown movies)
 
 T = TypeVar("T")
 
@@ -56,6 +60,7 @@ class DetailsService:
         # ("details" | "poster", movie id) -> the lookup running for it (shared by callers)
         self._running: dict[tuple[str, int], asyncio.Task[Any]] = {}
         self._downloads = asyncio.Semaphore(POSTER_CONCURRENCY)
+        self._finds = asyncio.Semaphore(FIND_CONCURRENCY)
 
     @classmethod
     def from_settings(cls, storage: Storage, gate: Gate, settings: TmdbSettings) -> DetailsService:
@@ -146,6 +151,22 @@ class DetailsService:
             log.warning("TMDB details for movie=%s not saved: %s", movie.id,
                         type(error).__name__)
         return fresh if fresh.tmdb_id is not None else None
+
+    async def find_movie(self, *, tmdb_id: int | None = None, imdb_id: str | None = None,
+                         title: str | None = None,
+                         year: int | None = None) -> TmdbMovie | None:
+        """A movie on TMDB by TMDB id, IMDb id or title + year (`TmdbClient.find_movie`);
+        None when TMDB has none or is off. TmdbUnavailable when TMDB failed or took longer
+        than LOOKUP_DEADLINE."""
+        if self.client is None:
+            return None
+        async with self._finds:
+            try:
+                async with asyncio.timeout(LOOKUP_DEADLINE):
+                    return await self.client.find_movie(tmdb_id=tmdb_id, imdb_id=imdb_id,
+                                                        title=title, year=year)
+            except TimeoutError:
+                raise TmdbUnavailable(f"no answer within {LOOKUP_DEADLINE:g} s") from None
 
     async def posters(self, movies: Sequence[Movie], *,
                       budget: float | None = None) -> dict[int, bytes]:

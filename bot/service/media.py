@@ -8,9 +8,13 @@ history syncs into the guild (issue 25, items 1, 2 and 6).
   reports through a callback); a Letterboxd username must have a public feed.
 * **Sync.** A link syncs at once, then every `[media] sync_hours` (jittered ±10 %, `sync_due`).
   Watched movies are matched to the movies visible in the guild by TMDB id, then IMDb id, then
-  normalised title + year (`bot.service.imports.pick_by_year`); the rest are counted (and a
-  few named) as unmatched. Each matched movie is "seen": never recommended back to the member
-  (`RecommendationService.recommend` leaves out `seen_movie_ids`). Ratings (Trakt 1-10,
+  normalised title + year (`bot.service.imports.pick_by_year`). With a TMDB key, the rest are
+  looked up on TMDB (`DetailsService.find_movie`: by TMDB id, IMDb id, then title + year; at
+  most `TMDB_FINDS` per sync, a movie TMDB does not know is not asked again for
+  `TMDB_MISS_TTL`) and added to the server's catalog (within its movie cap); what is left is
+  counted (and a few named) as unmatched, and without a key the summary says a key would add
+  them. Each matched movie is "seen": never recommended back to the member, and a signal of
+  their taste (`RecommendationService.recommend`, `recommender.blend`). Ratings (Trakt 1-10,
   Letterboxd stars x2, Plex 0-10) become the member's ratings, with the service as their
   source, except where the member rated the movie themselves (/rate or /import always win);
   the recommender is told once per sync, so the member's picks use them at once.
@@ -19,7 +23,10 @@ history syncs into the guild (issue 25, items 1, 2 and 6).
   every link, `export` lists them for /export. Tokens are sealed by `bot.media.secrets.TokenBox`
   and never returned by any method here.
 
-Matching a big history (normalising thousands of titles) runs in a thread, never on the loop.
+Matching a big history (normalising thousands of titles) runs in a thread, never on the loop,
+a chunk of `MATCH_CHUNK` movies at a time; a sync reports its progress to an optional
+`Progress` callback (reading: after each page a client reads, where the service says how many
+there are; matching: after each chunk), which a command uses to show a progress line.
 """
 
 from __future__ import annotations
@@ -34,9 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.domain.errors import DomainError
+from bot.domain.genres import canonical_genres
 from bot.domain.media import MediaLink, SeenMovie
 from bot.domain.models import Movie
 from bot.domain.title_forms import normalize
+from bot.domain.titles import MAX_TITLE_LENGTH, clean_title
 from bot.i18n import _, ngettext, number, speaking
 from bot.media.letterboxd import valid_username
 from bot.media.models import (
@@ -54,6 +64,8 @@ from bot.media.trakt import (
     DeviceFlowEnded,
     TraktToken,
 )
+from bot.service.cache import LRUCache
+from bot.service.details import DetailsService
 from bot.service.errors import ServiceError
 from bot.service.exports import media_csv
 from bot.service.gate import Gate
@@ -67,12 +79,13 @@ from bot.service.member_data import (
 )
 from bot.service.ratings import RatingService
 from bot.service.service import RecommendationService
-from bot.storage import Storage
+from bot.storage import DuplicateMovieError, GuildMovieCapError, Storage
+from bot.tmdb import TmdbMovie, TmdbUnavailable
 
 log = logging.getLogger(__name__)
 
 __all__ = ["LinkStatus", "MediaClients", "MediaProblem", "MediaService", "NotConfigured",
-           "SyncSummary", "Unlinked", "match_keys"]
+           "Progress", "SyncSummary", "Unlinked", "match_keys"]
 
 ACCOUNTS_TTL = 60.0  # seconds a server's user list is reused (autocomplete)
 SUGGEST_WAIT = 2.0  # seconds autocomplete waits for a server's user list
@@ -81,8 +94,14 @@ RETRY_FAILED = 3600.0  # seconds before a failed sync is tried again (at most th
 SYNC_BATCH = 20  # links synced per round of `sync_due`
 UNMATCHED_NAMED = 5  # unmatched titles a summary names
 OFF_LOOP = 200  # match in a thread from this many watched movies
+MATCH_CHUNK = 200  # watched movies matched (and looked up on TMDB) per progress step
+TMDB_FINDS = 250  # unmatched movies looked up on TMDB per sync (the rest: at the next one)
+TMDB_MISS_TTL = 7 * 86400.0  # seconds a movie TMDB does not know is not asked again
+TMDB_MISSES = 20_000  # such misses remembered (in memory)
 
 Report = Callable[[str | None, "SyncSummary | None", str], Awaitable[None]]
+Progress = Callable[[str, int, int], Awaitable[None]]
+"""(phase "read" | "match", movies done, movies in all) of a running sync."""
 
 @dataclass(frozen=True, slots=True)
 class SyncSummary:
@@ -91,6 +110,8 @@ class SyncSummary:
     ratings: int  # ratings written (new or changed)
     kept: int  # ratings left alone: the member's own
     unmatched: tuple[str, ...] = ()
+    added: int = 0  # movies added to the server's catalog from TMDB (among `watched`)
+    tmdb: bool = False  # a TMDB key is set: unmatched movies were looked up there
 
     def text(self) -> str:
         """One line for the member, in the current language (`bot.i18n`)."""
@@ -99,6 +120,10 @@ class SyncSummary:
             ratings=ngettext("{n} rating", "{n} ratings", self.ratings).format(
                 n=number(self.ratings)),
             unmatched=number(len(self.unmatched)))
+        if self.added:
+            line += ", " + ngettext("{n} added to this server's catalog from TMDB",
+                                    "{n} added to this server's catalog from TMDB",
+                                    self.added).format(n=number(self.added))
         if self.kept:
             line += " " + ngettext("({n} of your own ratings kept)",
                                    "({n} of your own ratings kept)", self.kept).format(
@@ -141,7 +166,8 @@ class MediaService:
                  recommendations: RecommendationService, gate: Gate,
                  member_data: MemberDataRegistry | None = None, *,
                  clients: MediaClients | None = None,
-                 ratings: RatingService | None = None) -> None:
+                 ratings: RatingService | None = None,
+                 details: DetailsService | None = None) -> None:
         self.storage = storage
         self.settings = settings
         self.recommendations = recommendations
@@ -150,6 +176,9 @@ class MediaService:
         # Synced ratings are written through the rating service (the model is told).
         self.ratings = ratings or RatingService(storage, recommendations, gate)
         self.box = TokenBox(settings.security.secret_key)
+        # TMDB (with a key): a history's movies the catalog lacks are added from it.
+        self.details = details
+        self._tmdb_misses: LRUCache[tuple[object, ...], float] = LRUCache(TMDB_MISSES)
         self._accounts: dict[str, tuple[float, list[ExternalAccount]]] = {}
         self._pending: dict[tuple[int, int], _Pending] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -239,10 +268,12 @@ class MediaService:
         return [a for a in accounts if needle in a.name.casefold()][:limit]
 
     # ------------------------------------------------------------------ linking
-    async def link_listed(self, guild_id: int, user_id: int, service: str,
-                          account: str) -> tuple[MediaLink, SyncSummary | None, str]:
-        """Link a Jellyfin user or Plex account the server lists (by id or name), then sync.
-        Returns the link, the sync's summary (None if it failed) and the failure."""
+    async def link_listed(self, guild_id: int, user_id: int, service: str, account: str,
+                          progress: Progress | None = None
+                          ) -> tuple[MediaLink, SyncSummary | None, str]:
+        """Link a Jellyfin user or Plex account the server lists (by id or name), then sync
+        (reporting to `progress`). Returns the link, the sync's summary (None if it failed)
+        and the failure."""
         accounts = await self.accounts(service)
         wanted = account.strip()
         chosen = next((a for a in accounts if a.id == wanted), None) or next(
@@ -250,18 +281,20 @@ class MediaService:
         if chosen is None:
             raise MediaProblem(_("{service} has no user named that: pick one of the "
                                  "suggestions.").format(service=SERVICE_NAMES[service]))
-        return await self._link(guild_id, user_id, service, chosen)
+        return await self._link(guild_id, user_id, service, chosen, progress=progress)
 
-    async def link_letterboxd(self, guild_id: int, user_id: int,
-                              username: str) -> tuple[MediaLink, SyncSummary | None, str]:
+    async def link_letterboxd(self, guild_id: int, user_id: int, username: str,
+                              progress: Progress | None = None
+                              ) -> tuple[MediaLink, SyncSummary | None, str]:
         name = valid_username(username)
         if name is None:
             raise MediaProblem(_("That is not a Letterboxd username (2-15 letters, digits or "
                                  "underscores, as in letterboxd.com/username)."))
-        return await self._link(guild_id, user_id, "letterboxd", ExternalAccount(name, name))
+        return await self._link(guild_id, user_id, "letterboxd", ExternalAccount(name, name),
+                                progress=progress)
 
     async def _link(self, guild_id: int, user_id: int, service: str, account: ExternalAccount,
-                    token: TraktToken | None = None
+                    token: TraktToken | None = None, progress: Progress | None = None
                     ) -> tuple[MediaLink, SyncSummary | None, str]:
         async with self.gate.enter():
             owner = await self.storage.media_account_owner(guild_id, service, account.id)
@@ -283,19 +316,21 @@ class MediaService:
                 except MediaError as error:
                     raise MediaProblem(str(error)) from None
                 await self.storage.save_media_link(link)
-                summary, problem = await self._sync_watched(link, watched), ""
+                summary, problem = await self._sync_watched(link, watched, progress), ""
                 return link, summary, problem
             replaced = await self.storage.media_link(guild_id, user_id, service)
             await self.storage.save_media_link(link)
             if replaced is not None and replaced.access_token:  # linked again: the old goes
                 self._spawn(self._revoke(replaced), f"{service}-revoke-{guild_id}")
-            summary, problem = await self._sync_safely(link)
+            summary, problem = await self._sync_safely(link, progress)
             return link, summary, problem
 
     # ------------------------------------------------------------------ Trakt device flow
-    async def begin_trakt(self, guild_id: int, user_id: int, report: Report) -> DeviceCode:
+    async def begin_trakt(self, guild_id: int, user_id: int, report: Report,
+                          progress: Progress | None = None) -> DeviceCode:
         """Start the device flow: returns the code to show; polls in the background, then
-        links and syncs, and calls `report(account name, summary, problem)`: the linked
+        links and syncs (reporting to `progress`), and calls `report(account name, summary,
+        problem)`: the linked
         account's name and its first sync's summary (None, and the problem, if it failed),
         or (None, None, why it was not linked)."""
         self.require("trakt")
@@ -308,7 +343,7 @@ class MediaService:
         old = self._pending.pop(key, None)
         if old is not None:
             old.task.cancel()
-        task = asyncio.create_task(self._poll_trakt(guild_id, user_id, code, report),
+        task = asyncio.create_task(self._poll_trakt(guild_id, user_id, code, report, progress),
                                    name=f"trakt-link-{guild_id}-{user_id}")
         self._pending[key] = _Pending(task, code)
         task.add_done_callback(lambda t: self._pending.pop(key, None)
@@ -317,7 +352,7 @@ class MediaService:
         return code
 
     async def _poll_trakt(self, guild_id: int, user_id: int, code: DeviceCode,
-                          report: Report) -> None:
+                          report: Report, progress: Progress | None = None) -> None:
         client = self.clients.trakt()
         deadline = time.monotonic() + code.expires_in
         message = _("Trakt linking timed out: run /link trakt again.")
@@ -331,7 +366,7 @@ class MediaService:
                 try:
                     account = await client.account(token.access_token)
                     _link, summary, problem = await self._link(guild_id, user_id, "trakt",
-                                                               account, token)
+                                                               account, token, progress)
                 except BaseException:  # not linked: the token it granted is given back
                     self._spawn(client.revoke(token.access_token), f"trakt-revoke-{guild_id}")
                     raise
@@ -439,13 +474,14 @@ class MediaService:
         task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ sync
-    async def sync_now(self, guild_id: int, user_id: int, service: str) -> SyncSummary:
+    async def sync_now(self, guild_id: int, user_id: int, service: str,
+                       progress: Progress | None = None) -> SyncSummary:
         async with self.gate.enter():
             link = await self.storage.media_link(guild_id, user_id, service)
             if link is None:
                 raise MediaProblem(_("You have no {service} account linked here.").format(
                     service=SERVICE_NAMES[service]))
-            summary, problem = await self._sync_safely(link)
+            summary, problem = await self._sync_safely(link, progress)
             if summary is None:
                 raise MediaProblem(problem)
             return summary
@@ -466,15 +502,16 @@ class MediaService:
                     await self._sync_safely(link)
         return len(due)
 
-    async def _sync_safely(self, link: MediaLink) -> tuple[SyncSummary | None, str]:
+    async def _sync_safely(self, link: MediaLink,
+                           progress: Progress | None = None) -> tuple[SyncSummary | None, str]:
         """Sync one link; a failure is recorded on the link (and retried later), not raised."""
         key = (link.guild_id, link.user_id, link.service)
         if key in self._syncing:
             return None, _("a sync of this account is already running")
         self._syncing.add(key)
         try:
-            watched = await self._fetch(link)
-            return await self._sync_watched(link, watched), ""
+            watched = await self._fetch(link, progress)
+            return await self._sync_watched(link, watched, progress), ""
         except (MediaError, MediaProblem) as error:
             problem = str(error)
         except Exception:
@@ -490,9 +527,14 @@ class MediaService:
                                             problem=problem)[:300])
         return None, problem
 
-    async def _fetch(self, link: MediaLink) -> list[WatchedMovie]:
+    async def _fetch(self, link: MediaLink,
+                     progress: Progress | None = None) -> list[WatchedMovie]:
         if link.service == "jellyfin":
-            return await self.clients.jellyfin().watched(link.account_id)
+            async def read(done: int, total: int) -> None:
+                await _tell(progress, "read", done, total)
+
+            return await self.clients.jellyfin().watched(
+                link.account_id, progress=read if progress is not None else None)
         if link.service == "plex":
             return await self.clients.plex().watched(link.account_id)
         if link.service == "letterboxd":
@@ -519,8 +561,9 @@ class MediaService:
                      (token.expires_at - client.clock()) / 3600)
         return await client.watched(token.access_token)
 
-    async def _sync_watched(self, link: MediaLink, watched: list[WatchedMovie]) -> SyncSummary:
-        matched, unmatched = await self.match(link.guild_id, watched)
+    async def _sync_watched(self, link: MediaLink, watched: list[WatchedMovie],
+                            progress: Progress | None = None) -> SyncSummary:
+        matched, unmatched, added = await self._match_history(link.guild_id, watched, progress)
         rows: dict[int, tuple[float | None, int | None]] = {}
         for movie, seen in matched:
             when = seen.watched_at.timestamp() if seen.watched_at else None
@@ -531,7 +574,7 @@ class MediaService:
             link.guild_id, link.user_id, link.service,
             [(m, w, r) for m, (w, r) in rows.items()])
         summary = SyncSummary(link.service, len(rows), written.ratings_written,
-                              written.ratings_kept, tuple(unmatched))
+                              written.ratings_kept, tuple(unmatched), added, self.tmdb_on)
         now = time.time()
         text = summary.text()
         if unmatched:
@@ -540,6 +583,8 @@ class MediaService:
             if len(unmatched) > UNMATCHED_NAMED:
                 text += " " + _("and {n} more").format(
                     n=number(len(unmatched) - UNMATCHED_NAMED))
+            if not self.tmdb_on:
+                text += " " + _("(with a TMDB key the bot would add them)")
         await self.storage.media_synced(link.guild_id, link.user_id, link.service,
                                         synced_at=now, next_sync_at=self._next_sync(now),
                                         summary=text[:1000])
@@ -548,10 +593,45 @@ class MediaService:
         log.info("synced %s guild=%s: %s", link.service, link.guild_id, logged)
         return summary
 
+    @property
+    def tmdb_on(self) -> bool:
+        """Whether unmatched movies are looked up on TMDB (a TMDB key is set)."""
+        return self.details is not None and self.details.enabled
+
+    async def _match_history(self, guild_id: int, watched: list[WatchedMovie],
+                             progress: Progress | None
+                             ) -> tuple[list[tuple[Movie, WatchedMovie]], list[str], int]:
+        """`match`, then TMDB for the rest, a chunk at a time (reporting `progress`): the
+        matched movies, the labels of those left unmatched and how many were added to the
+        catalog."""
+        found: list[tuple[Movie, WatchedMovie]] = []
+        unmatched: list[str] = []
+        added, finds, total = 0, TMDB_FINDS, len(watched)
+        for start in range(0, total, MATCH_CHUNK):
+            chunk = watched[start:start + MATCH_CHUNK]
+            hits, rest = await self.match_movies(guild_id, chunk)
+            found += hits
+            if rest and self.tmdb_on and finds > 0:
+                asked = rest[:finds]
+                finds -= len(asked)
+                more, left, new = await self._from_tmdb(guild_id, asked)
+                found += more
+                added += new
+                rest = left + rest[len(asked):]
+            unmatched += [_label(seen) for seen in rest]
+            await _tell(progress, "match", start + len(chunk), total)
+        return found, list(dict.fromkeys(unmatched)), added
+
     async def match(self, guild_id: int, watched: list[WatchedMovie]
                     ) -> tuple[list[tuple[Movie, WatchedMovie]], list[str]]:
         """Each watched movie's catalog movie: by TMDB id, IMDb id, then title + year; the
         labels ("Title (Year)") of those not found."""
+        found, rest = await self.match_movies(guild_id, watched)
+        return found, list(dict.fromkeys(_label(seen) for seen in rest))
+
+    async def match_movies(self, guild_id: int, watched: list[WatchedMovie]
+                           ) -> tuple[list[tuple[Movie, WatchedMovie]], list[WatchedMovie]]:
+        """`match`, with the watched movies not found."""
         by_tmdb = await self.storage.movies_by_tmdb(
             guild_id, {w.tmdb_id for w in watched if w.tmdb_id})
         by_imdb = await self.storage.movies_by_imdb(
@@ -574,5 +654,93 @@ class MediaService:
             if movie is not None:
                 found.append((movie, seen))
             else:
-                unmatched.append(f"{seen.title} ({seen.year})" if seen.year else seen.title)
-        return found, list(dict.fromkeys(unmatched))
+                unmatched.append(seen)
+        return found, unmatched
+
+    # ------------------------------------------------------------------ TMDB additions
+    async def _from_tmdb(self, guild_id: int, watched: list[WatchedMovie]
+                         ) -> tuple[list[tuple[Movie, WatchedMovie]], list[WatchedMovie], int]:
+        """Look the watched movies up on TMDB (a few at a time, `DetailsService.find_movie`)
+        and find or add each in the guild's catalog: (matched, still unmatched, added)."""
+        found = await asyncio.gather(*(self._find(seen) for seen in watched))
+        matched: list[tuple[Movie, WatchedMovie]] = []
+        left: list[WatchedMovie] = []
+        added = 0
+        full = False  # the guild's movie cap was reached: nothing more is added
+        for seen, movie in zip(watched, found, strict=True):
+            entry: Movie | None = None
+            if movie is not None:
+                entry, outcome = await self._catalog_entry(guild_id, movie, add=not full)
+                added += outcome == "added"
+                full = full or outcome == "full"
+            if entry is None:
+                left.append(seen)
+            else:
+                matched.append((entry, seen))
+        return matched, left, added
+
+    async def _find(self, seen: WatchedMovie) -> TmdbMovie | None:
+        """The watched movie on TMDB, None if TMDB does not know it (remembered for
+        TMDB_MISS_TTL) or failed (asked again next time)."""
+        assert self.details is not None
+        key = (seen.tmdb_id, seen.imdb_id, normalize(seen.title), seen.year)
+        missed = self._tmdb_misses.get(key)
+        if missed is not None and time.monotonic() - missed < TMDB_MISS_TTL:
+            return None
+        try:
+            movie = await self.details.find_movie(tmdb_id=seen.tmdb_id, imdb_id=seen.imdb_id,
+                                                  title=seen.title, year=seen.year)
+        except TmdbUnavailable as error:
+            log.info("TMDB lookup of a synced movie failed: %s", error)
+            return None
+        if movie is None:
+            self._tmdb_misses.put(key, time.monotonic())
+        return movie
+
+    async def _catalog_entry(self, guild_id: int, movie: TmdbMovie, *,
+                             add: bool) -> tuple[Movie | None, str]:
+        """The guild's movie for a TMDB movie: one it already has (by TMDB id, IMDb id, title
+        and year), else a new one of the guild's own (when `add`, within its movie cap).
+        Returns (the movie or None, "found" | "added" | "full" (the cap) | "skipped")."""
+        hit = (await self.storage.movies_by_tmdb(guild_id, {movie.tmdb_id})).get(movie.tmdb_id)
+        if hit is None and movie.imdb_id:
+            hit = (await self.storage.movies_by_imdb(guild_id, {movie.imdb_id})).get(
+                movie.imdb_id)
+        if hit is None:
+            hit = pick_by_year((await self.storage.movies_by_title(
+                guild_id, {normalize(movie.title)})).get(normalize(movie.title), []), movie.year)
+        if hit is not None:
+            if hit.tmdb_id is None or hit.imdb_id is None:  # the next sync matches it by id
+                await self.storage.link_movie_ids(hit.id, movie.tmdb_id, movie.imdb_id)
+            return hit, "found"
+        if not add or movie.year is None:  # no release date: not in the catalog's terms
+            return None, "skipped"
+        try:
+            new = await self.storage.add_movie(
+                clean_title(movie.title, limit=MAX_TITLE_LENGTH), movie.year,
+                canonical_genres(movie.genres), guild_id=guild_id, imdb_id=movie.imdb_id,
+                tmdb_id=movie.tmdb_id, guild_cap=self.settings.limits.guild_movie_cap)
+        except DuplicateMovieError as error:  # added meanwhile (or a look-alike title)
+            return error.existing, "found"
+        except GuildMovieCapError:
+            log.info("guild=%s reached its movie cap: synced movies not added", guild_id)
+            return None, "full"
+        except (DomainError, ValueError) as error:
+            log.info("a TMDB movie was not added: %s", error)
+            return None, "skipped"
+        log.info("added a synced movie from TMDB guild=%s tmdb=%s", guild_id, movie.tmdb_id)
+        return new, "added"
+
+
+def _label(seen: WatchedMovie) -> str:
+    return f"{seen.title} ({seen.year})" if seen.year else seen.title
+
+
+async def _tell(progress: Progress | None, phase: str, done: int, total: int) -> None:
+    """Report a sync's progress; a failure to show it never stops the sync."""
+    if progress is None:
+        return
+    try:
+        await progress(phase, done, total)
+    except Exception:
+        log.warning("a sync's progress could not be shown", exc_info=True)

@@ -73,21 +73,24 @@ class RefitResult:
 
 
 _lock = threading.Lock()
-_recent: OrderedDict[int, CFModel] = OrderedDict()
+# (database, guild id): a guild id alone is not unique to one database (a worker may serve
+# several bots, and tests open a database each), and one guild's model must never warm-start
+# (or lend its reg and pick evidence to) another database's guild.
+_recent: OrderedDict[tuple[str, int], CFModel] = OrderedDict()
 _prior: tuple[tuple[float, float], GuildPrior] | None = None
 
 
-def _remember(guild_id: int, model: CFModel) -> None:
+def _remember(database: str, guild_id: int, model: CFModel) -> None:
     with _lock:
-        _recent[guild_id] = model
-        _recent.move_to_end(guild_id)
+        _recent[(database, guild_id)] = model
+        _recent.move_to_end((database, guild_id))
         while len(_recent) > RECENT_MODELS:
             _recent.popitem(last=False)
 
 
-def _warm_start(conn: bulk.BulkConnection, guild_id: int) -> CFModel | None:
+def _warm_start(conn: bulk.BulkConnection, database: str, guild_id: int) -> CFModel | None:
     with _lock:
-        model = _recent.get(guild_id)
+        model = _recent.get((database, guild_id))
     if model is not None:
         return model
     saved = bulk.load_model_state(conn, guild_id)
@@ -119,9 +122,10 @@ def _guild_prior(conn: bulk.BulkConnection) -> GuildPrior | None:
 
 
 def forget_recent(guild_id: int) -> None:
-    """Drop a guild's warm-start model (its member was forgotten, or the guild purged)."""
+    """Drop a guild's warm-start models (its member was forgotten, or the guild purged)."""
     with _lock:
-        _recent.pop(guild_id, None)
+        for key in [k for k in _recent if k[1] == guild_id]:
+            del _recent[key]
 
 
 def run_refit(job: RefitJob) -> RefitResult:
@@ -143,7 +147,7 @@ def run_refit(job: RefitJob) -> RefitResult:
         movies = bulk.movies_by_id(conn, job.guild_id, np.unique(limited.movie_ids))
         features = movie_features(movies)
         prior = _guild_prior(conn)
-        warm = _warm_start(conn, job.guild_id)
+        warm = _warm_start(conn, job.database, job.guild_id)
         read_done = time.perf_counter()
         config = replace(job.config, features=limited.features)
         with threadpool_limits(limits=job.blas_threads):
@@ -154,7 +158,7 @@ def run_refit(job: RefitJob) -> RefitResult:
         blob = model.to_bytes()
         result.saved = bulk.save_model(conn, job.guild_id, blob, ratings_version=version,
                                        settings_key=job.settings_key)
-    _remember(job.guild_id, model)
+    _remember(job.database, job.guild_id, model)
     result.report = replace(report, seconds=fit_done - read_done)
     result.reg = float(model.config.reg)
     result.features = int(model.config.features)

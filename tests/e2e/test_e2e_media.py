@@ -4,6 +4,7 @@ imitations.py); Plex is left unconfigured, as an admin may (issue 25)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import sys
@@ -114,6 +115,42 @@ async def test_a_linked_jellyfin_users_40_watched_movies_never_come_back(served,
     after = await env.service.recommend(env.guild.id, env.alice.id, n=100)
     assert after.items and not {m.id for m in watched} & {p.movie_id for p in after.items}
     assert len(catalog) == 80
+
+
+async def test_a_big_historys_sync_shows_progress_then_the_summary(served, env: Env):
+    """1,250 watched movies: the ephemeral reply shows "Syncing Jellyfin: 500/1,250 movies
+    read…" while the server is slow, progress edits stay at most one per few seconds, and the
+    summary replaces them."""
+    from cogs.ui.progress import EVERY
+
+    catalog = [await env.storage.get_movie(env.guild.id, i) for i in range(1, 31)]
+    for movie in catalog:
+        await env.storage.link_movie_ids(movie.id, 5000 + movie.id, None)
+    served.jellyfin.played["u-alice"] = [
+        im.movie_item(i, tmdb=5000 + m.id) for i, m in enumerate(catalog)] + [
+        im.movie_item(100 + i, title=f"Unknown Film {i}", year=1990) for i in range(1220)]
+    served.jellyfin.hold_pages = asyncio.Event()  # the pages after the first wait
+    inter = await env.slash(env.alice, "link jellyfin", user="u-alice")
+    [first] = await inter.wait_edits(1, timeout=20)
+    assert first.ephemeral and first.content == "Syncing Jellyfin: 500/1,250 movies read…"
+    started = time.monotonic()
+    served.jellyfin.hold_pages.set()
+
+    def finished():
+        final = inter.final()
+        return final if final is not None and "Linked Jellyfin" in final.content else None
+
+    final = await env.emu.wait_until(finished, 60, "the sync's summary")
+    elapsed = time.monotonic() - started
+    assert final.ephemeral
+    assert "imported 30 watched, 0 ratings, 1,220 unmatched" in final.content
+    assert "With a TMDB key" in final.content  # none set: they stay unmatched
+    lines = [e.content for e in inter.edits[:-1]]
+    assert inter.edits[-1].content == final.content
+    assert lines and all(t.startswith("Syncing Jellyfin: ") for t in lines)
+    # throttled: the first at once, then at most one per EVERY seconds
+    assert len(lines) <= 2 + elapsed / EVERY
+    assert len(await env.storage.seen_movie_ids(env.guild.id, env.alice.id)) == 30
 
 
 async def test_link_status_and_unlink(served, env: Env):

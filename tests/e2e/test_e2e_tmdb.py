@@ -54,12 +54,16 @@ class FakeTmdb:
     broken: bool = False  # answer 503 to everything
     keys: list[str] = field(default_factory=list)
     generic: dict[int, str] = field(default_factory=dict)  # ids given to other titles
+    years: dict[int, int] = field(default_factory=dict)  # their years, as searched
+    imdb: dict[str, int] = field(default_factory=dict)  # IMDb id -> TMDB id (/3/find)
+    genres: tuple[str, ...] = ("Animation", "Science Fiction")  # of every generic movie
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/3/configuration", self.configuration)
         app.router.add_get("/3/search/movie", self.search)
         app.router.add_get("/3/movie/{id}", self.details)
+        app.router.add_get("/3/find/{id}", self.find)
         app.router.add_get("/t/p/{size}/{name}", self.poster)
         return app
 
@@ -95,6 +99,8 @@ class FakeTmdb:
         if not results and query != "Jaws":  # TMDB knows every other title, not Jaws
             tmdb_id = 1000 + len(self.generic)
             self.generic[tmdb_id] = query
+            if request.query.get("year", "").isdigit():
+                self.years[tmdb_id] = int(request.query["year"])
             results = [{"id": tmdb_id, "title": query}]
         return web.json_response({"page": 1, "results": results,
                                   "total_results": len(results)})
@@ -109,10 +115,25 @@ class FakeTmdb:
             title = self.generic[tmdb_id]
             movie = {"id": tmdb_id, "title": title, "original_title": title, "runtime": 90,
                      "overview": f"About {title}.", "poster_path": f"/poster-{tmdb_id}.jpg",
-                     "imdb_id": f"tt{7_000_000 + tmdb_id}"}
+                     "imdb_id": next((i for i, t in self.imdb.items() if t == tmdb_id),
+                                     f"tt{7_000_000 + tmdb_id}"),
+                     "genres": [{"id": n, "name": g} for n, g in enumerate(self.genres)]}
+            if tmdb_id in self.years:
+                movie["release_date"] = f"{self.years[tmdb_id]}-06-01"
         if movie is None:
             return web.json_response({"status_code": 34}, status=404)
         return web.json_response(movie)
+
+    async def find(self, request: web.Request) -> web.Response:
+        """`/3/find/{imdb id}?external_source=imdb_id`: the ids registered in `imdb`."""
+        refused = self._gate(request, "find")
+        if refused is not None:
+            return refused
+        tmdb_id = self.imdb.get(request.match_info["id"])
+        if request.query.get("external_source") != "imdb_id" or tmdb_id is None:
+            return web.json_response({"movie_results": [], "tv_results": []})
+        return web.json_response({"movie_results": [
+            {"id": tmdb_id, "title": self.generic.get(tmdb_id, "")}], "tv_results": []})
 
 
 @pytest.fixture

@@ -93,6 +93,7 @@ class FakeJellyfin:
     seen: Counter[str] = field(default_factory=Counter)
     auth_forms: Counter[str] = field(default_factory=Counter)  # header, x-emby, api_key
     hold_users: asyncio.Event | None = None  # set: /Users waits for it (a slow server)
+    hold_pages: asyncio.Event | None = None  # set: played pages after the first wait for it
     # library id -> (name, collection type, [movie items]); see `library_item`
     libraries: dict[str, tuple[str, str, list[dict[str, Any]]]] = field(default_factory=dict)
 
@@ -154,6 +155,8 @@ class FakeJellyfin:
         items = self.played.get(user, [])
         start = int(request.query.get("StartIndex", "0"))
         limit = int(request.query.get("Limit", "100"))
+        if start > 0 and self.hold_pages is not None:
+            await self.hold_pages.wait()
         return web.json_response({"Items": items[start:start + limit],
                                   "TotalRecordCount": len(items), "StartIndex": start})
 
