@@ -44,7 +44,7 @@ from bot.storage import Storage
 
 WARM_AT_ONCE = 16  # unknown movies looked up in the background per filtered request
 CHECK_AT_ONCE = 12  # unknown movies looked up while the request waits (the shortlist)
-WHERE_AT_ONCE = 10  # movies a reply looks up where to watch (it shows at most 5 lines)
+WHERE_AT_ONCE = 10  # movies a reply looks up where to watch (a field lists at most 10)
 
 
 class FilterUnavailable(SourceUnavailable):

@@ -38,7 +38,7 @@ def tonight_filters(runtime_max: int | None = None, min_year: int | None = None,
                    exclude_genre=excluded or None)
 
 
-def where_lines(items: Sequence[tuple[Movie, str | None]], limit: int = 5) -> list[str]:
+def where_lines(items: Sequence[tuple[Movie, str | None]], limit: int = 10) -> list[str]:
     return [f"**{movie_label(movie, 60)}**: {safe(line, 200)}"
             for movie, line in items if line][:limit]
 

@@ -301,3 +301,6 @@ async def test_each_pick_shows_where_to_watch_though_nothing_was_cached(
     assert not set(_labels(second["description"])) & set(shown)
     where = next(f["value"] for f in second["fields"] if f["name"] == "Where to watch")
     assert where.count("stream: Hulu") == 3 and JUSTWATCH in where
+    full = await env.run(env.alice, "recommend", count=10)  # every pick of a full page
+    where = next(f["value"] for f in full.embed["fields"] if f["name"] == "Where to watch")
+    assert where.count("stream: Hulu") == 10 and JUSTWATCH in where
