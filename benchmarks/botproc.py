@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
+import io
 import json
 import logging
+import pstats
 import resource
 import sqlite3
 import sys
@@ -186,6 +189,15 @@ def frozen_garbage(check: bool) -> dict | None:
             "collect_ms": (time.perf_counter() - t0) * 1000, "max_rss_mb": rss0}
 
 
+def top_functions(profile: cProfile.Profile, path: Path, top: int = 30) -> str:
+    """The loop thread's profile (CPU time, `--profile`): saved to `path` for pstats, and its
+    top functions by own time as text."""
+    profile.dump_stats(path)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
 def percentiles(values: list[float], qs=(50, 99, 99.9)) -> dict[str, float]:
     if not values:
         return {f"p{q:g}": 0.0 for q in qs} | {"max": 0.0, "n": 0}
@@ -292,11 +304,22 @@ async def serve(args: argparse.Namespace) -> None:
                         window["cycles"]))
                 probe.reset()
                 rates.reset()
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                window["cpu0"] = (usage.ru_utime + usage.ru_stime, time.thread_time())
+                if args.profile:
+                    window["profile"] = cProfile.Profile(time.thread_time)
+                    window["profile"].enable()
                 answer({"started": True})
             elif cmd == "stop":
                 t1 = time.monotonic()
                 probe.recording = False
                 rates.recording = False
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                cpu_use = {"process_s": usage.ru_utime + usage.ru_stime - window["cpu0"][0],
+                       "loop_thread_s": time.thread_time() - window["cpu0"][1]}
+                if window.get("profile") is not None:
+                    window["profile"].disable()
+                    cpu_use["profile"] = top_functions(window["profile"], args.profile)
                 lags, at, cpu = probe.lags, probe.at, probe.cpu
                 gc_max = gcstats.STATS.max_ms
                 gc_total = gcstats.STATS.total_ms - window["gc0"]
@@ -337,6 +360,7 @@ async def serve(args: argparse.Namespace) -> None:
                          for k, v in probe.stacks.items()),
                         key=lambda d: -d["samples"])[:12],
                     "rate_trace": rates.report(),
+                    "cpu": cpu_use,
                 })
             else:
                 answer({"error": f"unknown command {cmd!r}"})
@@ -363,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--big-guild-ratings", type=int, default=200_000)
     p.add_argument("--debounce", type=float, default=1.0)
     p.add_argument("--ready-timeout", type=float, default=120.0)
+    p.add_argument("--profile", type=Path, metavar="FILE",
+                   help="profile the event loop's thread (its CPU time) during the window; "
+                        "pstats file here")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     asyncio.run(serve(args))

@@ -353,7 +353,7 @@ async def run(args: argparse.Namespace) -> int:
             hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None
             bot = BotProcess(emu, database, guilds[-1].id, mode=args.mode,
                              cache_size=args.cache_size, debounce=args.debounce,
-                             log_path=Path(tmp) / "bot.log")
+                             log_path=Path(tmp) / "bot.log", profile=args.profile)
             t0 = time.monotonic()
             ready = await bot.start()
             try:
@@ -423,6 +423,14 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     if report.get("gc_types"):
         print(f"objects the collector tracks at the end: {report['gc_tracked']:,}; most "
               "numerous: " + ", ".join(f"{name} {n:,}" for name, n in report["gc_types"]))
+    cpu = report.get("cpu")
+    if cpu:
+        print(f"bot process CPU in the window: {cpu['process_s']:.1f} s "
+              f"({1000 * cpu['process_s'] / max(1, len(inters)):.1f} ms a command; every "
+              f"thread), of which the event loop's thread {cpu['loop_thread_s']:.1f} s")
+        if cpu.get("profile"):
+            print("the loop thread's profile (CPU time, top functions by own time):")
+            print(cpu["profile"])
     print(f"peak RSS: bot process {report['max_rss_mb']:.0f} MB (target < 1500), its largest "
           f"worker process {report['children_max_rss_mb']:.0f} MB")
     print("worst stalls (ms @ s into the window, loop-thread CPU ms): " + ", ".join(
@@ -498,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
                         "'database is locked' / 'interaction failed' (the CI guard)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--log", type=Path, help="keep the bot process's log here")
+    p.add_argument("--profile", type=Path, metavar="FILE",
+                   help="cProfile the bot's event-loop thread (CPU time) during the window; "
+                        "pstats written to FILE, top functions printed")
     p.add_argument("--db-cache", type=Path, metavar="FILE",
                    help="reuse the database (and saved models) built for the same --guilds/"
                         "--largest/--movies/--seed from FILE, or build it and keep a copy "

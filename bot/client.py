@@ -30,6 +30,7 @@ from bot.domain.servers import server_name
 from bot.health import LoginRetry
 from bot.i18n import _
 from bot.i18n.interactions import ServerLanguages, settle, speak_per_interaction
+from bot.service import gcstats
 from bot.service.gate import SHUTTING_DOWN, ShuttingDown
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class MovieBot(commands.Bot):
         self._status_task: asyncio.Task[None] | None = None
         self.login_retry: LoginRetry | None = None  # the last failed login, until one works
         self.status_changed = asyncio.Event()  # wakes the status writer (`bot.health`)
+        self._frozen_when_ready = False  # gcstats.freeze_when_ready ran (first on_ready)
         # Each interaction runs in its member's language (`bot.i18n.interactions`).
         self.languages = ServerLanguages()
         speak_per_interaction(self, self.languages)
@@ -226,6 +228,9 @@ class MovieBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %s", self.user, plural(len(self.guilds), "server"))
         self._count_guilds()
+        if not self._frozen_when_ready:  # the servers' caches are long-lived: out of the GC's walk
+            self._frozen_when_ready = True
+            gcstats.freeze_when_ready()
 
     # ------------------------------------------------------- servers and the gateway
     async def on_guild_join(self, guild: discord.Guild) -> None:

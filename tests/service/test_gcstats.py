@@ -31,3 +31,23 @@ def test_install_sets_the_young_threshold_and_records_pauses() -> None:
         if not installed:
             gc.callbacks.remove(gcstats.STATS.callback)
             gc.set_threshold(*before)
+
+
+def test_freeze_when_ready_moves_live_objects_out_of_the_collectors_walk() -> None:
+    """The servers' caches arrive after start-up: once every server is in (`on_ready`), what
+    is alive is frozen (a full collection first, so no collectable garbage is frozen)."""
+    frozen_before = gc.get_freeze_count()
+    try:
+        cache = [{"guild": i, "members": [object() for _ in range(3)]} for i in range(500)]
+        garbage = [[]]
+        garbage[0].append(garbage)  # a reference cycle, unreachable after the del
+        del garbage
+        count = gcstats.freeze_when_ready()
+        assert count >= frozen_before + 500
+        assert count == gc.get_freeze_count()
+        tracked = {id(o) for o in gc.get_objects()}  # the frozen ones are not walked
+        assert id(cache[0]) not in tracked and id(cache[0]["members"]) not in tracked
+    finally:
+        gc.unfreeze()
+        if frozen_before:
+            gc.freeze()

@@ -82,3 +82,37 @@ async def test_no_guess_for_a_guild_whose_model_is_not_in_memory(storage, tmp_pa
         assert service.models.cache.get(GUILD) is None  # and it loaded nothing
     finally:
         await service.close()
+
+
+async def test_a_big_guilds_fold_in_copies_off_the_event_loop(storage, tmp_path, monkeypatch):
+    """Past FOLD_INLINE_CELLS the fold-in's copy of the member-side arrays (`with_row`) runs in
+    a thread, and its result becomes the guild's model."""
+    import threading
+
+    from bot.service import models as models_module
+
+    monkeypatch.setattr(models_module, "FOLD_INLINE_CELLS", 0)  # every guild counts as big
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        state = await service.models.state(GUILD)
+        model = state.model
+        assert model is not None
+        threads = []
+        with_row = type(model).with_row
+
+        def recording(self, row):
+            threads.append(threading.current_thread())
+            return with_row(self, row)
+
+        monkeypatch.setattr(type(model), "with_row", recording)
+        await storage.upsert_rating(GUILD, 1, 23, 10)
+        await service.rating_changed(GUILD, 1)
+        await service.recommend(GUILD, 1)
+        assert threads and all(t is not threading.main_thread() for t in threads)
+        assert state.model is not model and not state.needs_fold_in(1)
+        assert state.model.knows_user(1)
+    finally:
+        await service.close()
