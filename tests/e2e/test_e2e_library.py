@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -120,6 +121,18 @@ async def test_source_library_picks_only_library_movies_and_marks_them(served, e
 
     streaming = await env.run(env.alice, "recommend", source="streaming")
     assert streaming.ephemeral and "TMDB key" in streaming.content
+
+
+async def test_movienight_source_library_picks_only_library_movies(served, env: Env):
+    """`/movienight source:library` (issue 25 item 3): every candidate is in the library."""
+    _catalog_movies, library = await _catalog(env, served)
+    await env.run(env.owner, "library refresh")
+    reply = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=5,
+                          source="library")
+    shown = [m.group(1) for line in reply.embed["description"].splitlines()
+             if (m := re.match(r"^\d+\. \*\*(.+?)\*\*", line))]
+    assert len(shown) == 5
+    assert set(shown) <= {m.label for m in library}
 
 
 async def test_one_request_press_is_one_seerr_request_as_the_members_seerr_user(served,
