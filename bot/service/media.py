@@ -96,6 +96,7 @@ UNMATCHED_NAMED = 5  # unmatched titles a summary names
 OFF_LOOP = 200  # match in a thread from this many watched movies
 MATCH_CHUNK = 200  # watched movies matched (and looked up on TMDB) per progress step
 TMDB_FINDS = 250  # unmatched movies looked up on TMDB per sync (the rest: at the next one)
+TMDB_SYNC_SECONDS = 45.0  # a sync's TMDB lookups stop after this long (the rest: next time)
 TMDB_MISS_TTL = 7 * 86400.0  # seconds a movie TMDB does not know is not asked again
 TMDB_MISSES = 20_000  # such misses remembered (in memory)
 
@@ -607,14 +608,15 @@ class MediaService:
         found: list[tuple[Movie, WatchedMovie]] = []
         unmatched: list[str] = []
         added, finds, total = 0, TMDB_FINDS, len(watched)
+        deadline = time.monotonic() + TMDB_SYNC_SECONDS
         for start in range(0, total, MATCH_CHUNK):
             chunk = watched[start:start + MATCH_CHUNK]
             hits, rest = await self.match_movies(guild_id, chunk)
             found += hits
-            if rest and self.tmdb_on and finds > 0:
+            if rest and self.tmdb_on and finds > 0 and time.monotonic() < deadline:
                 asked = rest[:finds]
                 finds -= len(asked)
-                more, left, new = await self._from_tmdb(guild_id, asked)
+                more, left, new = await self._from_tmdb(guild_id, asked, deadline)
                 found += more
                 added += new
                 rest = left + rest[len(asked):]
@@ -658,11 +660,24 @@ class MediaService:
         return found, unmatched
 
     # ------------------------------------------------------------------ TMDB additions
-    async def _from_tmdb(self, guild_id: int, watched: list[WatchedMovie]
+    async def _from_tmdb(self, guild_id: int, watched: list[WatchedMovie], deadline: float
                          ) -> tuple[list[tuple[Movie, WatchedMovie]], list[WatchedMovie], int]:
-        """Look the watched movies up on TMDB (a few at a time, `DetailsService.find_movie`)
-        and find or add each in the guild's catalog: (matched, still unmatched, added)."""
-        found = await asyncio.gather(*(self._find(seen) for seen in watched))
+        """Look the watched movies up on TMDB (a few at a time, `DetailsService.find_movie`;
+        those not answered by `deadline`, monotonic, are left for the next sync) and find or
+        add each in the guild's catalog: (matched, still unmatched, added)."""
+        tasks = [asyncio.create_task(self._find(seen)) for seen in watched]
+        try:
+            _done, late = await asyncio.wait(tasks,
+                                             timeout=max(0.0, deadline - time.monotonic()))
+        finally:  # out of time, or the sync itself cancelled: nothing is left running
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+        if late:
+            await asyncio.wait(late)
+            log.info("TMDB lookups of a sync ran out of time: %d left for the next one",
+                     len(late))
+        found = [None if task.cancelled() else task.result() for task in tasks]
         matched: list[tuple[Movie, WatchedMovie]] = []
         left: list[WatchedMovie] = []
         added = 0

@@ -147,3 +147,26 @@ async def test_a_failing_tmdb_leaves_them_unmatched_and_asks_again_next_time(tmp
         assert again.added == 3 and again.unmatched == ("Jaws (2033)",)
     finally:
         await _close(app)
+
+
+async def test_a_slow_tmdb_cannot_hold_a_sync_past_its_budget(tmp_path, fakes, monkeypatch):  # noqa: F811
+    """TMDB answering slowly: the sync stops asking after TMDB_SYNC_SECONDS, lists the rest as
+    unmatched and finishes; they are looked up at a later sync."""
+    import bot.service.media as media
+
+    monkeypatch.setattr(media, "TMDB_SYNC_SECONDS", 0.3)
+    async with support.hostile_tmdb() as slow:
+        slow.delay = 30.0  # every answer waits (until released)
+        app = await _app(tmp_path, fakes, slow)
+        try:
+            [known] = await _catalog(app, 1)
+            fakes.jellyfin.played["u-alice"] = _history(slow, known)
+            _link, summary, problem = await app.media.link_listed(G, ALICE, "jellyfin",
+                                                                  "Alice")
+            assert problem == "" and summary is not None
+            assert summary.watched == 1 and summary.added == 0 and len(summary.unmatched) == 4
+            slow.released.set()  # TMDB answers again
+            again = await app.media.sync_now(G, ALICE, "jellyfin")
+            assert again.added == 3
+        finally:
+            await _close(app)
