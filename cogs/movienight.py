@@ -217,6 +217,11 @@ class MovieNight(commands.Cog):
         await self.open_vote(interaction, me, invited, candidates, takers=frozenset({me[0]}),
                              hours=hours, event=event, allowed=allowed, note=note)
 
+    @staticmethod
+    async def _defer(interaction: discord.Interaction) -> None:
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+
     def _track(self, guild_id: int, view: JoinView) -> None:
         self.open_joins = {v for v in self.open_joins if not v.finished}
         self.open_joins.add(view)
@@ -234,12 +239,15 @@ class MovieNight(commands.Cog):
         if genre is not None and genre.strip():
             within = set((await app.catalog.genre_filter(guild_id, genre)).movie_ids)
         try:
+            if source is not None and source.value == "streaming":
+                await app.tonight.streaming_usable(guild_id)  # refused before any deferral
+                await self._defer(interaction)  # TMDB lookups
             if source is not None and source.value != "any":
                 within = await app.sources.candidates(guild_id, str(source.value), within)
             if not filters.empty:
                 await app.tonight.usable(guild_id, filters)  # refused before any deferral
-                if filters.needs_tmdb and not interaction.response.is_done():
-                    await interaction.response.defer(thinking=True)  # TMDB lookups
+                if filters.needs_tmdb:
+                    await self._defer(interaction)  # TMDB lookups
                 found = await app.tonight.allowed(guild_id, filters, within)
                 within, note = found.ids, found.note
         except SourceUnavailable as error:

@@ -33,7 +33,7 @@ from bot.service.media import MediaProblem
 from bot.service.picks import CardText, PicksPage
 from bot.service.pictures import Picture
 from bot.service.sources import SOURCES, SourceUnavailable
-from bot.service.tonight import Allowed, Tonight
+from bot.service.tonight import Tonight
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
 from cogs.ui.consent import ConsentView
@@ -170,15 +170,18 @@ class Recommend(commands.Cog):
             members = await self._group_members(interaction, group, voice)
             limit = None
             try:
-                if where != "any":  # movie night from the library (or streaming) only
+                if where == "library":  # movie night from the library only
                     limit = await self.bot.app.sources.candidates(
                         guild_id, where, set(chosen.movie_ids) if chosen is not None else None)
-                # Refused now if unusable; applied once the reply is deferred (TMDB lookups).
+                # Streaming and tonight's filters: refused now if unusable, applied once the
+                # reply is deferred (they may ask TMDB).
+                elif where == "streaming":
+                    await self.bot.app.tonight.streaming_usable(guild_id)
                 await self.bot.app.tonight.usable(guild_id, filters)
             except SourceUnavailable as error:
                 raise UserError(safe(str(error), 1500)) from None
             await self._movie_night(interaction, members, count, strategy, chosen, limit,
-                                    filters)
+                                    filters, streaming=where == "streaming")
             return
         elif rule is not None:
             raise UserError(_("The rule is for movie nights: add `group` or `voice` too."))
@@ -353,7 +356,7 @@ class Recommend(commands.Cog):
                            members: list[discord.Member], count: int, strategy: str,
                            genre_filter: GenreFilter | None,
                            limit: set[int] | None = None,
-                           filters: Tonight | None = None) -> None:
+                           filters: Tonight | None = None, *, streaming: bool = False) -> None:
         """Group picks at once, or after the named members agreed (`bot.service.privacy`:
         while ratings are hidden, members outside the requester's voice channel consent)."""
         guild_id = guild_id_of(interaction)
@@ -364,13 +367,14 @@ class Recommend(commands.Cog):
         if not pending:
             await interaction.response.defer(ephemeral=True, thinking=True)
             await self._group(interaction, members, count, strategy, genre_filter,
-                              together=together, limit=limit, filters=filters)
+                              together=together, limit=limit, filters=filters,
+                              streaming=streaming)
             return
 
         async def on_agreed(agreed: frozenset[int]) -> None:
             await self._group(interaction, members, count, strategy, genre_filter,
                               together=together, consented=agreed, followup=True,
-                              limit=limit, filters=filters)
+                              limit=limit, filters=filters, streaming=streaming)
 
         names = {m.id: safe(m.display_name, 40) for m in members if m.id in pending}
         view = ConsentView(safe(requester.display_name, 40), names, on_agreed)
@@ -382,18 +386,22 @@ class Recommend(commands.Cog):
                      count: int, strategy: str, genre_filter: GenreFilter | None, *,
                      together: frozenset[int] = frozenset(),
                      consented: frozenset[int] = frozenset(), followup: bool = False,
-                     limit: set[int] | None = None, filters: Tonight | None = None) -> None:
+                     limit: set[int] | None = None, filters: Tonight | None = None,
+                     streaming: bool = False) -> None:
         guild_id = guild_id_of(interaction)
         genre = genre_filter.name if genre_filter is not None else None
         candidates = limit if limit is not None else (
             set(genre_filter.movie_ids) if genre_filter is not None else None)
         note = ""
-        if filters is not None and not filters.empty:
-            try:
+        try:
+            if streaming:
+                candidates = await self.bot.app.sources.candidates(guild_id, "streaming",
+                                                                   candidates)
+            if filters is not None and not filters.empty:
                 allowed = await self.bot.app.tonight.allowed(guild_id, filters, candidates)
-            except SourceUnavailable as error:  # the settings changed since the command
-                allowed = Allowed(set(), safe(str(error), 1000))
-            candidates, note = allowed.ids, allowed.note
+                candidates, note = allowed.ids, allowed.note
+        except SourceUnavailable as error:  # the settings changed since the command
+            candidates, note = set(), safe(str(error), 1000)
         picks = await self.bot.app.groups.recommend(
             guild_id, interaction.user.id, [m.id for m in members], together=together,
             consented=consented, n=count, strategy=strategy, candidates=candidates)

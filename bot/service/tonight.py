@@ -207,22 +207,37 @@ class TonightService:
     # ------------------------------------------------------------------ streaming
     async def streaming(self, guild_id: int, within: set[int] | None) -> set[int]:
         """`PickSources`' streaming hook: the movies streaming on the server's services in
-        its region (cached TMDB providers); FilterUnavailable with what is missing."""
+        its region (TMDB providers: cached, and fetched now for a shortlist of the movies TMDB
+        was never asked about, as `allowed` does); FilterUnavailable with what is missing."""
+        await self.streaming_usable(guild_id)
+        facts, region, services = await self._facts(guild_id)
+
+        def pick(facts: Sequence[MovieFacts]) -> tuple[set[int], list[int]]:
+            inside = [f for f in facts if within is None or f.movie_id in within]
+            return ({f.movie_id for f in inside if f.providers
+                     and on_services(providers_from_json(f.providers), region, services)},
+                    [f.movie_id for f in inside if not f.has_details])
+
+        found, unknown = await asyncio.to_thread(pick, facts)
+        if unknown:
+            checked = await self._check(guild_id, unknown)
+            if checked:
+                fresh = [f for f in (await self._facts(guild_id))[0] if f.movie_id in checked]
+                found |= (await asyncio.to_thread(pick, fresh))[0]
+        return found
+
+    async def streaming_usable(self, guild_id: int) -> None:
+        """FilterUnavailable when `source:streaming` cannot work here (no TMDB key; the
+        server's region or services unset): quick, before a command defers."""
         if not self.details.enabled:
             raise FilterUnavailable(_("Where to watch comes from TMDB, and this bot has no "
                                       "TMDB key ([tmdb] api_key)."))
-        facts, region, services = await self._facts(guild_id)
-        if not region or not services:
+        async with self.gate.enter():
+            settings = await self.storage.get_guild_settings(guild_id)
+        if not settings.region or not services_list(settings.services):
             raise FilterUnavailable(_(
                 "Name the server's country and streaming services first: a server admin "
                 "runs `/settings region: services:` (e.g. region US, services Netflix, Max)."))
-
-        def pick() -> set[int]:
-            return {f.movie_id for f in facts
-                    if (within is None or f.movie_id in within) and f.providers
-                    and on_services(providers_from_json(f.providers), region, services)}
-
-        return await asyncio.to_thread(pick)
 
     async def where(self, guild_id: int, movies: Sequence[Movie]) -> dict[int, str]:
         """{movie id: "stream: Netflix · rent: Apple TV"} in the server's region, for the

@@ -4,7 +4,9 @@ Discord fails an interaction that is not acknowledged within 3 s. A command whos
 usually immediate (`/rate`) awaits its service call through `within_ack`: past `ACK_AFTER`
 seconds the interaction is deferred (the member sees "thinking…", ephemeral), the work goes on,
 and `reply` then edits that deferred answer instead of sending a new one. So a slow database or
-a busy machine makes an answer late, never a failed interaction.
+a busy machine makes an answer late, never a failed interaction. A button that edits its own
+message (`/recommend`'s Show more) does the same with `within_update_ack` (a deferred update:
+no "thinking…") and `edit_message`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ async def within_ack(interaction: discord.Interaction, work: Awaitable[T], *,
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         return await task
+
+
+async def within_update_ack(interaction: discord.Interaction, work: Awaitable[T], *,
+                            after: float = ACK_AFTER) -> T:
+    """`within_ack` for a component that edits its message: past `after` seconds the
+    interaction is deferred as an update (Discord waits, the message stays as it is)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), after)
+    except TimeoutError:
+        if not interaction.response.is_done():
+            await interaction.response.defer()
+        return await task
+
+
+async def edit_message(interaction: discord.Interaction, **fields: Any) -> None:
+    """Edit the component's message: at once, or after `within_update_ack` deferred."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**fields)
+    else:
+        await interaction.response.edit_message(**fields)
 
 
 async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bool = True,

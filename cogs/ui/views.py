@@ -29,6 +29,7 @@ from bot.i18n import _
 from cogs.errors import UserError, report_failure
 from cogs.lazy_select import LazySelect
 from cogs.rating import rate_text
+from cogs.ui.acks import edit_message, within_update_ack
 from cogs.ui.guild import guild_id_of
 from cogs.ui.lookup import bot_of
 from cogs.ui.not_interested import NotInterestedSelect
@@ -193,17 +194,18 @@ class RecommendationView(OwnedView):
     async def show_more(self, interaction: discord.Interaction) -> None:
         if not await check_paging(interaction):
             return
-        page = await self.load_page(self.page + 1)
+        # A page may wait on TMDB (tonight's filters, where to watch) and its picture.
+        page = await within_update_ack(interaction, self.load_page(self.page + 1))
         if not page.movies:
             self.more.disabled = True
-            await interaction.response.edit_message(view=self)
+            await edit_message(interaction, view=self)
             await interaction.followup.send(_("That's every pick I have for you right now."),
                                             ephemeral=True, allowed_mentions=NO_PINGS)
             return
         self.page += 1
         self._show(page)
-        await interaction.response.edit_message(
-            embed=page.embed, view=self, allowed_mentions=NO_PINGS,
+        await edit_message(
+            interaction, embed=page.embed, view=self, allowed_mentions=NO_PINGS,
             attachments=[page.file] if page.file is not None else discord.utils.MISSING)
 
     def release(self) -> None:

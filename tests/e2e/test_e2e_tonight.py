@@ -304,3 +304,26 @@ async def test_each_pick_shows_where_to_watch_though_nothing_was_cached(
     full = await env.run(env.alice, "recommend", count=10)  # every pick of a full page
     where = next(f["value"] for f in full.embed["fields"] if f["name"] == "Where to watch")
     assert where.count("stream: Hulu") == 10 and JUSTWATCH in where
+
+
+async def test_source_streaming_looks_up_the_providers_of_a_shortlist(lookup_env: Env) -> None:
+    """Nothing cached: `source:streaming` asks TMDB about the shortlist (every movie streams on
+    Hulu in the US here) instead of finding no movie on the server's services."""
+    env = lookup_env
+    await _seeded(env)
+    await env.storage.update_guild_settings(env.guild.id, region="US", services="Hulu")
+    reply = await env.run(env.alice, "recommend", source="streaming", count=5)
+    assert reply.embeds, reply.content
+    asked = set(env.tmdb_hits)
+    ids = await _ids(env)
+    shown = _labels(reply.embed["description"])
+    assert shown and {ids[label] for label in shown} <= asked
+    group = await env.run(env.alice, "recommend", group=env.bob.mention, source="streaming")
+    assert group.embeds, group.content
+    assert {ids[x] for x in _labels(group.embed["description"])} <= set(env.tmdb_hits)
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    night = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2,
+                          source="streaming")
+    assert night.embed is not None, night.content
+    assert "stream: Hulu" in night.embed["description"]
