@@ -104,7 +104,8 @@ ROWS: tuple[Row, ...] = (
        "(`MOVIEBOT_REDIS_URL`; give Redis a password)"),
     _r("redis", "job_key", "the secret that signs refit jobs (HMAC, 16+ characters; "
        "`MOVIEBOT_REDIS_JOB_KEY`)"),
-    _r("tmdb", "api_key", "a TMDB v3 API key or v4 read access token: posters and details "
+    _r("tmdb", "api_key", "a TMDB v3 API key or v4 read access token: posters and details, "
+       "and linked accounts' movies the catalog lacks added from TMDB "
        "(`MOVIEBOT_TMDB_API_KEY` wins; empty = off, nothing is sent to TMDB)"),
     _r("tmdb", "cache_days, base_url", "how long a movie's details are reused; the API's "
        "address"),
