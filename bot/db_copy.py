@@ -62,7 +62,7 @@ SCHEMA_TABLES: tuple[Table, ...] = (
     Table("guild_settings", ("guild_id", "add_movie_permission", "ratings_visible",
                              "min_ratings_for_personal", "features", "regularization",
                              "left_at", "timezone", "region", "services",
-                             "reminder_minutes"), {"ratings_visible": _bool}),
+                             "reminder_minutes", "language"), {"ratings_visible": _bool}),
     Table("model_state", ("guild_id", "blob", "saved_at", "ratings_version", "settings_key"),
           {"blob": _bytes}),
     Table("prior_state", ("id", "blob", "source", "id_kind", "built_at", "linked_at",

@@ -66,6 +66,24 @@ def test_every_sqlite_table_is_copied(tmp_path):
     assert {n for n in names if not n.startswith(SQLITE_ONLY)} == copied
 
 
+def test_every_column_is_copied(tmp_path):
+    """A column a migration added and the copy's table list forgot would be lost (the
+    server's language was)."""
+    path = tmp_path / "s.sqlite3"
+
+    async def tables():
+        async with await Storage.open(path) as storage:
+            return copy_tables(member_tables(storage))
+
+    conn = sqlite3.connect(path)
+    try:
+        for table in asyncio.run(tables()):
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
+            assert set(table.columns) == columns, table.name
+    finally:
+        conn.close()
+
+
 def test_db_copy_keeps_ids_versions_models_and_verifies_counts(tmp_path, postgres_database,
                                                                  capsys):
     source = tmp_path / "bot.sqlite3"
