@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import DomainError
-from bot.domain.genres import UnknownGenresError
+from bot.domain.genres import UnknownGenresError, shown_genre
 from bot.i18n import N_, _, number
 from bot.service.errors import (
     DuplicateMovie,
@@ -100,7 +100,7 @@ def describe_refusal(error: Exception) -> str | None:
     if isinstance(error, ShuttingDown):
         return _(SHUTTING_DOWN)
     if isinstance(error, UnknownGenresError):
-        valid = ", ".join(error.valid) or _("none yet")
+        valid = ", ".join(shown_genre(g) for g in error.valid) or _("none yet")
         return _("Unknown genre: {unknown}. Valid genres: {valid}.").format(
             unknown=safe(", ".join(error.unknown), 100), valid=safe(valid, 1500))
     if isinstance(error, DomainError):

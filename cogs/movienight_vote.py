@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.domain.genres import shown_genres
 from bot.domain.models import Movie
 from bot.domain.movie_nights import NightCandidate, NightMember, StoredNight
 from bot.domain.watch import JUSTWATCH
@@ -175,7 +176,7 @@ class VoteView(discord.ui.View):
     def _embed(self) -> discord.Embed:
         lines = []
         for i, c in enumerate(self.picks.candidates):
-            genres = ", ".join(c.movie.genres[:3]) or _("no genre listed")
+            genres = shown_genres(c.movie.genres[:3]) or _("no genre listed")
             line = f"{i + 1}. **{movie_label(c.movie, 100)}** — {safe(genres, 60)}"
             if self.picks.personal:
                 line += " · " + _("group score {score}").format(score=stars(round(c.score, 1)))

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.genres import shown_genre, shown_genres
 from bot.domain.titles import MAX_ADDED_TITLE_LENGTH
 from bot.domain.years import MAX_YEAR, MIN_YEAR
 from bot.i18n import N_, _, ngettext, number
@@ -83,7 +84,7 @@ class Movies(commands.Cog):
             chunk = results[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
             lines = []
             for rank, movie in enumerate(chunk, start=page * PAGE_SIZE + 1):
-                genres = ", ".join(movie.genres[:3])
+                genres = shown_genres(movie.genres[:3])
                 extra = f" · {safe(genres, 60)}" if genres else ""
                 lines.append(f"{rank}. {movie_label(movie)}{extra}")
             return discord.Embed(title=heading[:256], description="\n".join(lines),
@@ -113,7 +114,7 @@ class Movies(commands.Cog):
         embed = discord.Embed(title=movie_label(found, 256), colour=discord.Colour.blurple())
         embed.add_field(name=_("Year"), value=str(found.year) if found.year else _("Unknown"))
         embed.add_field(name=_("Genres"),
-                        value=safe(", ".join(found.genres), 1000) if found.genres else "—")
+                        value=safe(shown_genres(found.genres), 1000) if found.genres else "—")
         if details.aggregate_hidden:
             embed.add_field(name=_("Server rating"),
                             value=_(HIDDEN_AGGREGATE).format(n=MIN_RATERS), inline=False)
@@ -153,10 +154,10 @@ class Movies(commands.Cog):
         guild_id = guild_id_of(interaction)
         catalog = self.bot.app.catalog
         chosen = await catalog.genre_filter(guild_id, genre) if genre is not None else None
-        genre_name = chosen.name if chosen is not None else None
+        genre_name = shown_genre(chosen.name) if chosen is not None else None
         if chosen is not None and not chosen.movie_ids:
             raise UserError(_("No {genre} movies are known in this server yet.").format(
-                genre=safe(chosen.name)))
+                genre=safe(shown_genre(chosen.name))))
         await interaction.response.defer(thinking=True)
         # Only the member sees the chart (it marks their own ratings of these movies); drawn
         # before the list is sent so that it follows the list at once.
@@ -203,7 +204,7 @@ class Movies(commands.Cog):
         movie = await self.bot.app.catalog.add_movie(
             guild_id, title, year, genres,
             can_manage_guild=interaction.permissions.manage_guild)
-        genres_note = f" ({safe(', '.join(movie.genres))})" if movie.genres else ""
+        genres_note = f" ({safe(shown_genres(movie.genres))})" if movie.genres else ""
         text = _("Added **{movie}**{genres} to this server's movies. Members can now rate it "
                  "with `/rate`.").format(movie=movie_label(movie), genres=genres_note)
         tmdb = self.bot.app.details

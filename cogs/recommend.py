@@ -25,6 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.genres import shown_genre, shown_genres
 from bot.i18n import N_, _, percent
 from bot.render import CardLine
 from bot.service import GROUP_STRATEGIES, Picks
@@ -195,7 +196,7 @@ class Recommend(commands.Cog):
                         genre: GenreFilter | None, source: str = "any",
                         filters: Tonight | None = None) -> None:
         guild_id, user_id = guild_id_of(interaction), interaction.user.id
-        genre_name = genre.name if genre is not None else None
+        genre_name = shown_genre(genre.name) if genre is not None else None
         card_text = self._card_text(genre_name)
         use_case = self.bot.app.picks
         found = await use_case.personal(guild_id, user_id, count=count, genre=genre,
@@ -257,7 +258,7 @@ class Recommend(commands.Cog):
                 movie = picks.movies.get(pick.movie_id)
                 if movie is None:
                     continue
-                detail = ", ".join(movie.genres[:4]) or _("no genre listed")
+                detail = shown_genres(movie.genres[:4]) or _("no genre listed")
                 if pick.stretch:
                     detail += " · " + _(STRETCH_NOTE)
                 reason = pick_reason(pick, picks.movies, markdown=False)
@@ -389,7 +390,7 @@ class Recommend(commands.Cog):
                      limit: set[int] | None = None, filters: Tonight | None = None,
                      streaming: bool = False) -> None:
         guild_id = guild_id_of(interaction)
-        genre = genre_filter.name if genre_filter is not None else None
+        genre = shown_genre(genre_filter.name) if genre_filter is not None else None
         candidates = limit if limit is not None else (
             set(genre_filter.movie_ids) if genre_filter is not None else None)
         note = ""

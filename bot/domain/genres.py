@@ -3,16 +3,23 @@
 A guild's vocabulary is the MovieLens list plus every genre already used in its catalog; typed
 names match it case-insensitively and resolve to the canonical spelling. Stored genre lists are
 `|`-separated, each genre with single spaces and no `|`.
+
+The MovieLens genres are stored in English and shown in the reader's language (`shown_genre`,
+`shown_genres`: context "genre" in the catalogs); a genre a server added itself is shown as
+written. A member may type a MovieLens genre in any language the bot speaks ("Komödie",
+"Comédie", "Comedia"): it resolves to the stored "Comedy".
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
 from bot.domain.errors import DomainError
 from bot.domain.titles import strip_controls
-from bot.i18n import _
+from bot.i18n import _, current, pgettext, speaking
+from bot.i18n.catalogs import languages
 
 MOVIELENS_GENRES: tuple[str, ...] = (
     "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama",
@@ -23,6 +30,53 @@ NO_GENRES = "(no genres listed)"
 MAX_GENRES = 10
 MAX_GENRE_LENGTH = 100
 _SPLIT = re.compile(r"[,|]")
+
+
+def _translated() -> dict[str, str]:
+    """Each MovieLens genre in the current language (literal calls: the catalogs' extractor
+    reads them)."""
+    return {
+        "Action": pgettext("genre", "Action"), "Adventure": pgettext("genre", "Adventure"),
+        "Animation": pgettext("genre", "Animation"), "Children": pgettext("genre", "Children"),
+        "Comedy": pgettext("genre", "Comedy"), "Crime": pgettext("genre", "Crime"),
+        "Documentary": pgettext("genre", "Documentary"), "Drama": pgettext("genre", "Drama"),
+        "Fantasy": pgettext("genre", "Fantasy"), "Film-Noir": pgettext("genre", "Film-Noir"),
+        "Horror": pgettext("genre", "Horror"), "IMAX": pgettext("genre", "IMAX"),
+        "Musical": pgettext("genre", "Musical"), "Mystery": pgettext("genre", "Mystery"),
+        "Romance": pgettext("genre", "Romance"), "Sci-Fi": pgettext("genre", "Sci-Fi"),
+        "Thriller": pgettext("genre", "Thriller"), "War": pgettext("genre", "War"),
+        "Western": pgettext("genre", "Western"),
+    }
+
+
+@functools.cache
+def _names(language: str) -> dict[str, str]:
+    with speaking(language):
+        return _translated()
+
+
+def shown_genre(genre: str) -> str:
+    """A stored genre as the reader reads it: a MovieLens genre in the current language, any
+    other as written."""
+    return _names(current()).get(genre, genre)
+
+
+def shown_genres(genres: Iterable[str]) -> str:
+    """Genres for a line of text: "Comédie, Drame"."""
+    return ", ".join(shown_genre(genre) for genre in genres)
+
+
+@functools.cache
+def _every_language() -> dict[str, str]:
+    """casefolded MovieLens genre name in any language the bot speaks -> stored name."""
+    return {name.casefold(): genre for language in languages()
+            for genre, name in _names(language).items()}
+
+
+def stored_genre(text: str) -> str:
+    """What a member typed as the stored genre it names ("Komödie" -> "Comedy"); anything
+    else as typed."""
+    return _every_language().get(clean_genre(text).casefold(), text)
 
 
 def clean_genre(name: str) -> str:
@@ -70,8 +124,10 @@ def canonical_genres(genres: Iterable[str]) -> tuple[str, ...]:
 
 
 def vocabulary(guild_genres: Iterable[str]) -> dict[str, str]:
-    """casefolded name -> canonical spelling: the guild's catalog genres plus MovieLens'."""
-    known = {g.casefold(): g for g in guild_genres}
+    """casefolded name -> canonical spelling: the guild's catalog genres plus MovieLens' (also
+    by their names in every language the bot speaks)."""
+    known = dict(_every_language())  # a MovieLens genre typed in any language
+    known.update({g.casefold(): g for g in guild_genres})
     known.update({g.casefold(): g for g in MOVIELENS_GENRES})
     return known
 

@@ -43,6 +43,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from bot.domain.genres import shown_genre
 from bot.domain.models import Movie
 from bot.domain.scores import MAX_SCORE, MIN_SCORE
 from bot.i18n import _, current, ngettext, number, percent
@@ -508,7 +509,8 @@ class PictureService:
         own = member_id == asker_id
 
         def make() -> Picture:
-            genres = sorted(((g, float(np.mean(v)), len(v)) for g, v in by_genre.items()
+            genres = sorted(((shown_genre(g), float(np.mean(v)), len(v))
+                             for g, v in by_genre.items()
                              if len(v) >= MIN_GENRE_RATINGS), key=lambda t: (-t[1], -t[2], t[0]))
             counts = score_counts(scores)
             heading = (ngettext("Your {n} rating", "Your {n} ratings", len(scores))

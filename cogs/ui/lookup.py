@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 import discord
 from discord import app_commands
 
+from bot.domain.genres import shown_genre
 from bot.domain.models import Movie
 from bot.domain.titles import MAX_QUERY_LENGTH, strip_controls
 from bot.i18n import _
@@ -87,6 +88,10 @@ async def genre_choices(interaction: discord.Interaction,
         return []
     genres = await bot_of(interaction).app.catalog.genres(interaction.guild_id)
     needle = strip_controls(current).strip().casefold()
-    matches = [g for g in genres if needle in g.casefold()]
-    matches.sort(key=lambda g: (not g.casefold().startswith(needle), g.casefold()))
-    return [app_commands.Choice(name=g[:100], value=g[:100]) for g in matches[:MAX_CHOICES]]
+    # shown in the member's language (a MovieLens genre), found by that name or the stored one
+    named = [(shown_genre(g), g) for g in genres]
+    matches = [(shown, g) for shown, g in named
+               if needle in shown.casefold() or needle in g.casefold()]
+    matches.sort(key=lambda m: (not m[0].casefold().startswith(needle), m[0].casefold()))
+    return [app_commands.Choice(name=shown[:100], value=g[:100])
+            for shown, g in matches[:MAX_CHOICES]]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import discord
 
+from bot.domain.genres import shown_genres
 from bot.domain.library import LibraryItem
 from bot.domain.models import Movie
 from bot.domain.scores import DISLIKED_AT_MOST
@@ -31,7 +32,7 @@ COLOUR = discord.Colour.blurple()
 
 
 def genres_text(movie: Movie, limit: int) -> str:
-    return safe(", ".join(movie.genres), limit) if movie.genres else _("no genre listed")
+    return safe(shown_genres(movie.genres), limit) if movie.genres else _("no genre listed")
 
 
 def fit_lines(render: Callable[[int, int, int], str], count: int) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.domain.genres import stored_genre
 from bot.domain.models import Movie
 from bot.domain.watch import JUSTWATCH
 from bot.i18n import _
@@ -31,7 +32,8 @@ def tonight_filters(runtime_max: int | None = None, min_year: int | None = None,
     if language is not None and not _LANGUAGE.fullmatch(language.strip()):
         raise UserError(_("A language is a two-letter code, e.g. en, fr, ja."))
     rating = " ".join(certification.split()) if certification is not None else None
-    excluded = " ".join(exclude_genre.split()) if exclude_genre is not None else None
+    excluded = (stored_genre(" ".join(exclude_genre.split())) if exclude_genre is not None
+                else None)  # a MovieLens genre may be typed in any language
     return Tonight(runtime_max=runtime_max, min_year=min_year, max_year=max_year,
                    certification=rating or None,
                    language=language.strip().lower() if language is not None else None,

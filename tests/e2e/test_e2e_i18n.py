@@ -129,3 +129,22 @@ async def test_an_import_is_previewed_and_refused_in_the_members_language(env: E
     good = await env.run(env.alice, "import", file=(
         "ratings.csv", b"Date,Name,Year,Letterboxd URI,Rating\n2024,Alien,1979,u,4\n"))
     assert good.content.startswith("**Letterboxd-Bewertungen**: 1 Zeile gelesen"), good.content
+
+
+async def test_genres_are_shown_and_typed_in_the_members_language(env: Env) -> None:
+    """The MovieLens genres are stored in English and shown in the reader's language; a member
+    types them in theirs (autocomplete offers the translated name for the stored value)."""
+    env.alice.user.locale = "de"
+    info = await env.run(env.alice, "movies info", movie="Alien")
+    fields = {f["name"]: f["value"] for f in info.embed["fields"]}
+    assert fields["Genres"] == "Horror, Science-Fiction", fields
+    choices = await (await env.emu.autocomplete(env.alice, env.channel, "movies top", "genre",
+                                                genre="kom")).response()
+    assert {"name": "Komödie", "value": "Comedy"} in choices.choices, choices.choices
+    await env.seed(env.guild, {env.bob.id: {"Casablanca": 9}, env.carol.id: {"Casablanca": 8}},
+                   train=False)
+    top = await env.run(env.alice, "movies top", genre="Liebesfilm")  # typed, not picked
+    assert top.embed["title"] == "Top-Filme im Genre Liebesfilm hier", top.embed
+    env.bob.user.locale = "fr"
+    unknown = await env.run(env.bob, "movies top", genre="Opéra")
+    assert "Comédie" in unknown.content and "Comedy" not in unknown.content, unknown.content
