@@ -65,14 +65,47 @@ def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
 
 
 def gram(users: np.ndarray, items: np.ndarray, n_users: int, sel: np.ndarray,
-         n_items: int) -> np.ndarray:
-    """Dense co-rating counts among the movies ``sel`` (float32, sel x sel)."""
+         n_items: int, *, distinct: bool = False, drop: np.ndarray | None = None) -> np.ndarray:
+    """Dense co-rating counts among the movies ``sel`` (float32, sel x sel).
+
+    Distinct pairs already sorted by movie (what ``CFModel.fit`` hands over) make the
+    selected movies' rows of the movies x members CSR directly: int32 member indexes of the
+    selected ratings and a float32 1 each, no COO copy and no sort (issue 24 item 5: EASE
+    held the fit's memory peak at 2x10^7 ratings). ``drop``: positions of pairs left out
+    (only with sorted distinct pairs)."""
+    sel = np.asarray(sel, dtype=np.int64)
+    if distinct and _sorted(items):
+        chosen = np.zeros(n_items, dtype=bool)
+        chosen[sel] = True
+        mask = chosen[items]
+        counts = np.bincount(items, minlength=n_items)
+        if drop is not None and drop.size:
+            mask[drop] = False
+            counts -= np.bincount(items[drop], minlength=n_items)
+        counts = counts[sel]
+        indptr = np.zeros(sel.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        idx = users[mask].astype(np.int32, copy=False)
+        del mask
+        Ms = sp.csr_matrix((np.ones(idx.size, dtype=np.float32), idx, indptr),
+                           shape=(sel.size, n_users))
+        del idx
+        return (Ms @ Ms.T).toarray()  # float32: counts are exact up to 2**24
     pos = np.full(n_items, -1, dtype=np.int64)
     pos[sel] = np.arange(sel.size)
     p = pos[items]
     ok = p >= 0
     Xs = binary_matrix(users[ok], p[ok], n_users, sel.size)
     return (Xs.T @ Xs).toarray()  # float32: counts are exact up to 2**24
+
+
+def _sorted(values: np.ndarray, step: int = 1 << 20) -> bool:
+    """Whether ``values`` never decrease (checked in bounded chunks: no n-sized temporary)."""
+    for a in range(0, max(values.size - 1, 0), step):
+        chunk = values[a:a + step + 1]
+        if np.any(chunk[1:] < chunk[:-1]):
+            return False
+    return True
 
 
 def _spd_inverse(G: np.ndarray) -> np.ndarray:
@@ -112,25 +145,32 @@ class ItemItem:
     def fit(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
             lam: float = 400.0, max_items: int = 3000, topk: int = 100,
             progress: Callable[[str], None] | None = None, distinct: bool = False,
-            similar: bool = True) -> ItemItem:
+            similar: bool = True, drop: np.ndarray | None = None) -> ItemItem:
         """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once
         (``distinct=True``: the caller guarantees there are none, and no copy is made).
         ``similar=False`` skips the co-rating counts (``co`` stays empty: a model only
-        ranked, as ``pick_lift``'s)."""
+        ranked, as ``pick_lift``'s). ``drop``: positions of pairs left out (a hold-out,
+        without copying the others)."""
         users = np.asarray(users)
         items = np.asarray(items)
+        if drop is not None and drop.size and not (distinct and _sorted(items)):
+            keep = np.ones(users.size, dtype=bool)
+            keep[drop] = False
+            users, items, drop = users[keep], items[keep], None
         if users.size and not distinct:
             users = users.astype(np.int64)
             items = items.astype(np.int64)
             code = np.unique(users * max(n_items, 1) + items)
             users, items = code // max(n_items, 1), code % max(n_items, 1)
         counts = np.bincount(items, minlength=n_items).astype(np.float64)
+        if drop is not None:
+            counts -= np.bincount(items[drop], minlength=n_items)
         rated = np.flatnonzero(counts > 0)
         if rated.size < 2:
             return cls.empty(n_items).with_counts(counts)
         order = np.lexsort((rated, -counts[rated]))
         sel = np.sort(rated[order[:max_items]])
-        G = gram(users, items, n_users, sel, n_items)
+        G = gram(users, items, n_users, sel, n_items, distinct=distinct, drop=drop)
         if progress:
             progress("gram")
         if similar:
@@ -213,23 +253,40 @@ def pick_lift(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, 
     in their top ``k`` over the number a random order finds (1 = no better than chance, as
     when members rate at random; ml-latest-small guilds of 10+ members: 5 and more). None
     when fewer than ``min_held`` ratings can be held out (too little to say). Cost: one more
-    EASE solve, and ``max_members`` sparse rows times the weights, ``batch`` at a time."""
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
+    EASE solve, and ``max_members`` sparse rows times the weights, ``batch`` at a time.
+    ``users``/``items`` are distinct pairs (``CFModel.fit``'s). Memory: the sampled members'
+    ratings are found with one boolean a rating, the EASE leaves the held-out ones out by
+    position (``drop``: no copy of the others when they come sorted by movie, as from
+    ``CFModel.fit``), and only the sampled members' rows are ever built as matrices."""
+    users = np.asarray(users)
+    items = np.asarray(items)
     rng = np.random.default_rng(seed)
-    members = np.unique(users)
+    members = np.flatnonzero(np.bincount(users, minlength=n_users))
     if members.size > max_members:
         members = np.sort(rng.choice(members, size=max_members, replace=False))
-    held = np.isin(users, members) & (rng.random(users.size) < holdout)
-    if int(held.sum()) < min_held:
+    row_of = np.full(n_users, -1, dtype=np.int64)
+    row_of[members] = np.arange(members.size)
+    sampled = np.zeros(n_users, dtype=bool)
+    sampled[members] = True
+    mine = np.flatnonzero(sampled[users])  # the sampled members' ratings
+    out = np.zeros(mine.size, dtype=bool)
+    step = 1 << 16  # one uniform per rating, drawn in chunks (the same stream as one draw)
+    for a in range(0, users.size, step):
+        draw = rng.random(min(step, users.size - a))
+        lo, hi = np.searchsorted(mine, [a, a + draw.size])
+        out[lo:hi] = draw[mine[lo:hi] - a] < holdout
+    held, stay = mine[out], mine[~out]
+    if held.size < min_held:
         return None
-    model = ItemItem.fit(users[~held], items[~held], n_users, n_items, lam=lam,
-                         max_items=max_items, topk=topk, distinct=True, similar=False)
+    model = ItemItem.fit(users, items, n_users, n_items, lam=lam, max_items=max_items,
+                         topk=topk, distinct=True, similar=False, drop=held)
+    # movies anyone here rated, the held-out ratings left out
+    guild = (np.bincount(items, minlength=n_items)
+             - np.bincount(items[held], minlength=n_items)) > 0
     if not model.W.nnz:
         return None
-    kept = binary_matrix(users[~held], items[~held], n_users, n_items)[members]
-    guild = np.bincount(items[~held], minlength=n_items) > 0  # movies anyone here rated
-    tests = binary_matrix(users[held], items[held], n_users, n_items)[members]
+    kept = binary_matrix(row_of[users[stay]], items[stay], members.size, n_items)
+    tests = binary_matrix(row_of[users[held]], items[held], members.size, n_items)
     tests = tests.multiply(guild[None, :]).tocsr()
     found = expected = 0.0
     for a in range(0, members.size, batch):

@@ -97,10 +97,10 @@ class CFModel:
         # one sort serves the dedupe, the training structure (used as is, no copies), the
         # member lists and the item-item model. Peak memory at fit time stays under 80 bytes
         # a rating (benchmarks/scale.py).
-        self.users, ui64 = IdIndex.indexed(users)
-        ui = ui64.astype(np.int32)
+        self.users, ui64 = IdIndex.indexed(users, np.int32)
+        ui = ui64.astype(np.int32, copy=False)
         del users, ui64
-        self.movies, mi64 = IdIndex.indexed(movies)
+        self.movies, mi64 = IdIndex.indexed(movies, np.int32)
         if prior is not None and cfg.prior_candidates and len(prior):
             # every movie the prior knows is a candidate, rated in the guild or not
             rated_ids = self.movies.ids
@@ -109,7 +109,7 @@ class CFModel:
                 self.movies = IdIndex(every, presorted_unique=True)
                 mi64 = self.movies.lookup(rated_ids)[mi64]
             del rated_ids, every
-        mi = mi64.astype(np.int32)
+        mi = mi64.astype(np.int32, copy=False)
         del movies, mi64
         nu, nm, k = len(self.users), len(self.movies), cfg.features
         code = mi.astype(np.int64)
@@ -179,12 +179,14 @@ class CFModel:
         self.bi = np.asarray(bi, dtype=dtype)
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
+        n_fitted = int(vals.size)
+        del vals, handed  # the member lists hold their own copy: 4 bytes a rating less
         self.known_pick_evidence = pick_evidence
         for part in self.blend.parts:  # what each part learns itself (the item-item model)
             part.learn(self, ui, mi, nu, nm, rank_model)
         self.known_pick_evidence = None
         self._fitted = True
-        self.report = FitReport(int(vals.size), nu, nm, sol.iterations,
+        self.report = FitReport(n_fitted, nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)
         return self.report
 

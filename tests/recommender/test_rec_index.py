@@ -57,3 +57,15 @@ def test_indexed_gives_the_index_and_every_values_position(values):
     assert positions.tolist() == index.lookup(values).tolist()
     assert index.ids[positions].tolist() == values.tolist()
     assert IdIndex(values).ids.tolist() == index.ids.tolist()
+
+
+@pytest.mark.parametrize("values", [
+    np.array([7, 3, 7, 9, 3, 3]),
+    np.array([10**17 + 9, 5 * 10**17, 10**17 + 9, 2, 5 * 10**17]),
+    np.zeros(0, dtype=np.int64),
+])
+def test_indexed_can_give_int32_positions(values):
+    """A fit asks for int32 positions (issue 24 item 5: 4 bytes a rating, not 8 + a copy)."""
+    _, positions = IdIndex.indexed(values, np.int32)
+    assert positions.dtype == np.int32
+    assert positions.tolist() == IdIndex.indexed(values)[1].tolist()
