@@ -82,7 +82,7 @@ SCHEMA_TABLES: tuple[Table, ...] = (
                              "requested_at")),
     Table("movie_nights", ("guild_id", "id", "channel_id", "message_id", "poll_message_id",
                            "candidates", "personal", "closes_at", "event_at",
-                           "event_channel_id", "event_location")),
+                           "event_channel_id", "event_location", "language")),
     Table("movie_night_events", ("guild_id", "event_id", "movie_id", "channel_id", "starts_at",
                                  "remind_at")),
     Table("movie_night_joins", ("guild_id", "id", "channel_id", "message_id", "candidates",

@@ -432,8 +432,9 @@ class MovieNight(commands.Cog):
             self._track(stored_join.guild_id, join)
         stored = await nights.resume(guild_ids)
         for night, movies in stored:
-            # No interaction to speak for: the server's language redraws the vote.
-            language = (await nights.settings(night.guild_id)).language
+            # No interaction to speak for: the vote's own language (its starter's), or the
+            # server's for a vote stored before the language was kept.
+            language = night.language or (await nights.settings(night.guild_id)).language
             picks = NightPicks(tuple(Candidate(movies[c.movie_id], c.score, c.new_here)
                                      for c in night.candidates), night.personal, True)
             with speaking(language):

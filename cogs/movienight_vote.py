@@ -101,7 +101,7 @@ class VoteView(discord.ui.View):
         this view then only holds End vote. `night_id` makes the buttons' custom ids stable
         (a restarted bot re-attaches the view); `votes`: button votes restored; `language`:
         the public message's (default: the interaction's; a restored vote has no interaction
-        and passes the server's `/settings language`)."""
+        and passes the one stored with it)."""
         seconds = VOTE_SECONDS if seconds is None else seconds
         super().__init__(timeout=None)
         # The public message stays in the starter's language whoever votes (a member's own
@@ -157,7 +157,8 @@ class VoteView(discord.ui.View):
             personal=self.picks.personal, closes_at=self.closes_at, members=members,
             event_at=self.event.at if self.event else None,
             event_channel_id=self.event.channel_id if self.event else None,
-            event_location=self.event.location if self.event else None)
+            event_location=self.event.location if self.event else None,
+            language=self.language)
 
     def _fire(self) -> None:
         self._closing = asyncio.ensure_future(self._expire())

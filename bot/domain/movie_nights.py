@@ -53,6 +53,7 @@ class StoredNight:
     event_at: float | None = None
     event_channel_id: int | None = None
     event_location: str | None = None
+    language: str | None = None  # the public message's (None: stored before it was kept)
 
     @property
     def is_poll(self) -> bool:

@@ -238,18 +238,18 @@ async def test_a_join_message_that_expired_while_the_bot_was_down_ends(env: Env)
             await asyncio.sleep(0.02)
 
 
-async def test_a_restored_vote_redraws_in_the_servers_language(env: Env) -> None:
-    """After a restart no interaction says which language the public vote speaks: the server's
-    `/settings language`, never English by default."""
+async def test_a_restored_vote_redraws_in_its_own_language(env: Env) -> None:
+    """After a restart no interaction says which language the public vote speaks: the one it
+    was started in (its starter's), stored with it, never English by default."""
     await _seeded(env)
-    await env.storage.update_guild_settings(env.guild.id, language="de")
     env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
     env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
     env.alice.user.locale = "de"
     listing = await env.run(env.alice, "filmabend", mitglieder=env.bob.mention, kandidaten=2)
     assert listing.embed["title"].startswith("Filmabend mit "), listing.embed
     await _press(env, env.alice, listing, "1.")
-    await _stored(env)
+    [stored] = await _stored(env)
+    assert stored.language == "de"
     await env.bot.close()
     async with _restarted(env):
         shown = await _press(env, env.bob, listing, "2.")  # an English client's press
@@ -257,3 +257,19 @@ async def test_a_restored_vote_redraws_in_the_servers_language(env: Env) -> None
         assert shown.embed["footer"]["text"].startswith("2 von 2 "), shown.embed["footer"]
         message = env.emu.message(listing.id)
         assert any(b.get("label") == "Abstimmung beenden" for b in message.buttons)
+
+
+async def test_a_vote_stored_without_a_language_redraws_in_the_servers(env: Env) -> None:
+    """A vote stored before its language was kept: the server's `/settings language`."""
+    await _seeded(env)
+    env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
+    env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
+    listing = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2)
+    assert listing.embed["title"].startswith("Movie night with ")
+    [stored] = await _stored(env)
+    await env.storage.save_movie_night(dataclasses.replace(stored, language=None))
+    await env.storage.update_guild_settings(env.guild.id, language="fr")
+    await env.bot.close()
+    async with _restarted(env):
+        shown = await _press(env, env.bob, listing, "2.")
+        assert shown.embed["title"].startswith("Soirée film avec "), shown.embed

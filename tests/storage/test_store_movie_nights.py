@@ -38,12 +38,22 @@ async def test_a_night_round_trips_and_closes(store) -> None:
     assert night.starter is not None and night.starter.name == "alice"
     [other] = await store.open_movie_nights([2])
     assert other.is_poll and other.poll_message_id == 101
+    assert night.language is None  # saved without one: the server's is used on restore
     await store.save_movie_night(_night(message_id=200, members=(NightMember(21, "alice"),)))
     [again] = await store.open_movie_nights([1])
     assert again.message_id == 200 and [m.user_id for m in again.members] == [21]
     await store.delete_movie_night(1, 77)
     assert await store.open_movie_nights([1]) == []
     assert len(await store.open_movie_nights([1, 2])) == 1
+
+
+async def test_a_nights_language_is_kept(store) -> None:
+    """The public vote's language (its starter's) survives a restart."""
+    await store.save_movie_night(_night(language="de"))
+    [night] = await store.open_movie_nights([1])
+    assert night.language == "de"
+    await store.save_movie_night(_night(language="fr"))  # saved again: replaced
+    assert [n.language for n in await store.open_movie_nights([1])] == ["fr"]
 
 
 async def test_forget_and_purge(store) -> None:

@@ -20,7 +20,7 @@ from bot.domain.movie_nights import (
 from .executor import SqlStorage
 
 NIGHT_COLUMNS = ("guild_id, id, channel_id, message_id, poll_message_id, candidates, personal, "
-                 "closes_at, event_at, event_channel_id, event_location")
+                 "closes_at, event_at, event_channel_id, event_location, language")
 EVENT_COLUMNS = "guild_id, event_id, movie_id, channel_id, starts_at, remind_at"
 MEMBER_COLUMNS = "guild_id, night_id, user_id, name, starter, took_part, vote"
 JOIN_COLUMNS = ("guild_id, id, channel_id, message_id, candidates, hours, expires_at, event_at, "
@@ -34,7 +34,7 @@ def candidates_text(night: StoredNight) -> str:
 def night_values(night: StoredNight) -> tuple[Any, ...]:
     return (night.guild_id, night.id, night.channel_id, night.message_id,
             night.poll_message_id, candidates_text(night), int(night.personal), night.closes_at,
-            night.event_at, night.event_channel_id, night.event_location)
+            night.event_at, night.event_channel_id, night.event_location, night.language)
 
 
 def member_values(night: StoredNight | StoredJoin) -> list[tuple[Any, ...]]:
@@ -69,7 +69,8 @@ def nights_from_rows(nights: Sequence[Sequence[Any]], members: Sequence[Sequence
             members=tuple(by_night.get((int(row[0]), int(row[1])), ())),
             event_at=None if row[8] is None else float(row[8]),
             event_channel_id=None if row[9] is None else int(row[9]),
-            event_location=row[10]))
+            event_location=row[10],
+            language=None if row[11] is None else str(row[11])))
     return out
 
 
@@ -117,13 +118,13 @@ class MovieNightQueries(SqlStorage):
         async with self._db.transaction() as tx:
             await tx.execute(
                 f"INSERT INTO movie_nights ({NIGHT_COLUMNS}) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                 "ON CONFLICT (guild_id, id) DO UPDATE "
                 "SET channel_id = EXCLUDED.channel_id, message_id = EXCLUDED.message_id, "
                 "poll_message_id = EXCLUDED.poll_message_id, candidates = EXCLUDED.candidates, "
                 "personal = EXCLUDED.personal, closes_at = EXCLUDED.closes_at, "
                 "event_at = EXCLUDED.event_at, event_channel_id = EXCLUDED.event_channel_id, "
-                "event_location = EXCLUDED.event_location",
+                "event_location = EXCLUDED.event_location, language = EXCLUDED.language",
                 *night_values(night))
             await tx.execute("DELETE FROM movie_night_members WHERE guild_id = $1 AND "
                              "night_id = $2", night.guild_id, night.id)

@@ -119,6 +119,11 @@ _SHARED: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     )
     """,
     )),
+    (20, "movie nights: the vote's language (its public message is redrawn in it after a "
+         "restart)", (
+        # NULL for votes stored before: redrawn in the server's /settings language.
+        "ALTER TABLE movie_nights ADD COLUMN language {text}",
+    )),
 )
 
 
