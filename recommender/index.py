@@ -161,17 +161,17 @@ class RatingMatrix:
         user_idx = np.asarray(user_idx)
         if _is_sorted(movie_idx, user_idx):
             self.order: np.ndarray | None = None
-            self.movie = movie_idx.astype(np.int32, copy=False)
             self.user = user_idx.astype(np.int32, copy=False)
         else:
             order = np.lexsort((user_idx, movie_idx))
             self.order = order
-            self.movie = movie_idx[order].astype(np.int32, copy=False)
             self.user = user_idx[order].astype(np.int32, copy=False)
         self.n_movies = n_movies
         self.n_users = n_users
-        self.counts = np.bincount(self.movie, minlength=n_movies)
-        big = self.movie.size >= 2**31 - 1
+        # the movie of each rating is implied by indptr: no reference kept (the caller may
+        # free its movie column while training, issue 24 item 5)
+        self.counts = np.bincount(movie_idx, minlength=n_movies)
+        big = self.user.size >= 2**31 - 1
         indptr = np.zeros(n_movies + 1, dtype=np.int64 if big else np.int32)
         np.cumsum(self.counts, out=indptr[1:])
         self.indptr = indptr

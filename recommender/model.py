@@ -140,7 +140,6 @@ class CFModel:
                 counts + cfg.mean_damping + 1e-12)
         self.means = means.astype(dtype)
         self.support_counts = support
-        handed = [np.subtract(vals, means[mi], dtype=dtype)]  # y: freed by train_factors
 
         factorise = (
             k > 0 and cfg.maxiter > 0 and cfg.max_iterations > 0 and nu >= 2 and nm >= 2
@@ -154,12 +153,20 @@ class CFModel:
         if warm_start is not None and getattr(warm_start, "_fitted", False):
             def warm(X, T, bi, bu, prev=warm_start):
                 self._warm(prev, X, T, bi, bu)
+        # targets vals - means[movie]: the means ride in the objective (no residual copy);
+        # the movie column is handed over (freed while training, rebuilt from the counts:
+        # the ratings are sorted by movie)
+        handed = [mi]
+        del mi
         sol = train_factors(
-            ui, mi, handed, nu, nm, k=k if factorise else 0, reg=cfg.reg, reg_bias=cfg.reg_bias,
+            ui, handed, vals, nu, nm, k=k if factorise else 0, reg=cfg.reg,
+            reg_bias=cfg.reg_bias,
             seed=cfg.seed, init_std=cfg.init_std, precondition=cfg.precondition,
             dtype=cfg.dtype, round_iters=cfg.maxiter, tol=cfg.tol, gtol=cfg.gtol,
             max_iterations=cfg.max_iterations if factorise else 0,
-            time_budget=cfg.time_budget, x_prior=x_prior if factorise else None, warm=warm)
+            time_budget=cfg.time_budget, x_prior=x_prior if factorise else None, warm=warm,
+            offset=means)
+        mi = np.repeat(np.arange(nm, dtype=np.int32), support)
         X, T, bi, bu = sol.X, sol.T, sol.bi, sol.bu
         cost = sol.cost
         if not factorise:
@@ -180,7 +187,7 @@ class CFModel:
         self.bu = np.asarray(bu, dtype=dtype)
         self._structure(ui, mi, vals)
         n_fitted = int(vals.size)
-        del vals, handed  # the member lists hold their own copy: 4 bytes a rating less
+        del vals  # the member lists hold their own copy: 4 bytes a rating less
         self.known_pick_evidence = pick_evidence
         for part in self.blend.parts:  # what each part learns itself (the item-item model)
             part.learn(self, ui, mi, nu, nm, rank_model)

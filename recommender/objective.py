@@ -67,7 +67,10 @@ class Objective:
 
     def __init__(self, rm: RatingMatrix, y: np.ndarray, k: int, reg: float, reg_bias: float,
                  dtype=np.float32, *, x_prior: np.ndarray | None = None,
-                 chunk: int = 1 << 14) -> None:
+                 chunk: int = 1 << 14, offset: np.ndarray | None = None) -> None:
+        """``offset`` (per movie): a constant added to every prediction of that movie, so
+        ``y`` may be the ratings themselves and no residual array exists (it rides in the
+        movie-bias column of ``Xa``, whose gradient does not depend on it)."""
         self.rm = rm
         self.y = np.asarray(y, dtype=dtype)  # sorted like rm (by movie)
         self.layout = Layout(rm.n_movies, rm.n_users, k)
@@ -76,6 +79,7 @@ class Objective:
         self.evaluations = 0
         self.x_prior = (None if x_prior is None
                         else np.ascontiguousarray(x_prior, dtype=np.float64).ravel())
+        self.offset = None if offset is None else np.asarray(offset, dtype=np.float64)
         self.blocks = _movie_blocks(rm.indptr, max(1, int(chunk)))
         widest = max((int(rm.indptr[j1] - rm.indptr[j0]) for j0, j1 in self.blocks), default=0)
         self._idx = np.empty(widest, dtype=np.intp)  # np.take is ~8x slower with int32 indexes
@@ -91,7 +95,7 @@ class Objective:
         Xa = np.empty((lay.n_movies, k + 2), dtype=self.dtype)
         Ta = np.empty((lay.n_users, k + 2), dtype=self.dtype)
         Xa[:, :k] = params[lay.sx].reshape(lay.n_movies, k)
-        Xa[:, k] = params[lay.sbi]
+        Xa[:, k] = params[lay.sbi] if self.offset is None else params[lay.sbi] + self.offset
         Xa[:, k + 1] = 1.0
         Ta[:, :k] = params[lay.st].reshape(lay.n_users, k)
         Ta[:, k] = 1.0

@@ -55,15 +55,19 @@ class Solution:
 
 
 def initial_biases(ui: np.ndarray, mi: np.ndarray, y: np.ndarray, nu: int, nm: int,
-                   reg_bias: float, sweeps: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Closed-form starting biases: a few alternating damped means of the residuals."""
+                   reg_bias: float, sweeps: int = 3,
+                   offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form starting biases: a few alternating damped means of the residuals
+    (``y - offset[movie]`` when a per-movie ``offset`` is given)."""
     bi = np.zeros(nm)
     bu = np.zeros(nu)
+    off = np.zeros(nm) if offset is None else np.asarray(offset, dtype=np.float64)
     n_u = np.bincount(ui, minlength=nu)
     n_i = np.bincount(mi, minlength=nm)
     for _ in range(sweeps):
-        bu = np.bincount(ui, weights=y - bi[mi], minlength=nu) / (n_u + reg_bias + 1e-12)
-        bi = np.bincount(mi, weights=y - bu[ui], minlength=nm) / (n_i + reg_bias + 1e-12)
+        bu = np.bincount(ui, weights=y - (bi + off)[mi], minlength=nu) / (n_u + reg_bias + 1e-12)
+        bi = np.bincount(mi, weights=y - off[mi] - bu[ui], minlength=nm) / (
+            n_i + reg_bias + 1e-12)
     return bi, bu
 
 
@@ -84,7 +88,8 @@ def member_ridge(ui: np.ndarray, mi: np.ndarray, t: np.ndarray, X: np.ndarray, n
     return np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
 
 
-def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarray], nu: int,
+def train_factors(ui: np.ndarray, mi: np.ndarray | list[np.ndarray],
+                  y: np.ndarray | list[np.ndarray], nu: int,
                   nm: int, *, k: int,
                   reg: float, reg_bias: float, seed: int = 0, init_std: float = 0.1,
                   precondition: float = 0.0, dtype: str = "float32", round_iters: int = 20,
@@ -92,11 +97,17 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
                   time_budget: float = 60.0, x_prior: np.ndarray | None = None,
                   warm: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
                   | None = None,
-                  callback: Callable[[int], None] | None = None) -> Solution:
+                  callback: Callable[[int], None] | None = None,
+                  offset: np.ndarray | None = None) -> Solution:
     """Fit movie/member factors and biases to residual targets ``y`` (rating units).
 
-    ``y`` may be a one-element list holding the array: the list is emptied once the training
-    structures are built, so a caller that keeps no other reference frees it (32M ratings).
+    ``y`` and ``mi`` may each be a one-element list holding the array: the list is emptied
+    once the training structures are built, so a caller that keeps no other reference frees
+    it while training (4 bytes a rating each; ``CFModel.fit`` rebuilds its movie column from
+    the counts afterwards).
+    ``offset`` (per movie): the targets are ``y - offset[movie]``, never materialised (the
+    objective adds the offset to the movie biases: the ratings themselves can be ``y``, no
+    residual copy; issue 24 item 5).
 
     ``ui``/``mi`` are dense member/movie indexes of each rating. ``x_prior`` (movies x k) is the
     MAP target of the movie factors (zero rows = plain L2); the factors start from it. ``warm``
@@ -104,17 +115,19 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
     called after every CG iteration (progress bars).
     """
     t0 = time.perf_counter()
-    y_ref = y
+    y_ref, mi_ref = y, mi
     y = y[0] if isinstance(y, list) else y
+    mi = mi[0] if isinstance(mi, list) else mi
     dt = np.dtype(dtype)
-    bi, bu = initial_biases(ui, mi, y, nu, nm, reg_bias)
+    bi, bu = initial_biases(ui, mi, y, nu, nm, reg_bias, offset=offset)
     rng = np.random.default_rng(seed)
     X = rng.normal(0.0, init_std, size=(nm, k))
     T = rng.normal(0.0, init_std, size=(nu, k))
     if x_prior is not None:
         X += x_prior
         if k and y.size:
-            T = member_ridge(ui, mi, y - bi[mi] - bu[ui], X, nu, reg)
+            base = bi if offset is None else bi + offset
+            T = member_ridge(ui, mi, y - base[mi] - bu[ui], X, nu, reg)
     warmed = False
     if warm is not None:
         X0, T0 = X.copy(), T.copy()
@@ -122,19 +135,22 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         warmed = not (np.array_equal(X, X0) and np.array_equal(T, T0))  # a start it could use
         del X0, T0
     if k == 0 or max_iterations <= 0 or y.size == 0:
-        if isinstance(y_ref, list):
-            y_ref.clear()
+        for ref in (y_ref, mi_ref):
+            if isinstance(ref, list):
+                ref.clear()
         return Solution(X, T, bi, bu, 0, float("nan"), "none")
 
     rm = RatingMatrix(mi, ui, nm, nu)  # no copies when already sorted by movie
-    obj = Objective(rm, rm.arrange(y), k, reg, reg_bias, dtype=dt, x_prior=x_prior)
+    obj = Objective(rm, rm.arrange(y), k, reg, reg_bias, dtype=dt, x_prior=x_prior,
+                    offset=offset)
     rm.order = None  # only needed to sort y: 8 bytes a rating less while training
     del rm
-    if isinstance(y_ref, list):
-        y_ref.clear()  # the caller handed y over: free it while training
-    del y
-    lay = obj.layout
     n_i = np.bincount(mi, minlength=nm).astype(np.float64)
+    for ref in (y_ref, mi_ref):
+        if isinstance(ref, list):
+            ref.clear()  # the caller handed y / mi over: free them while training
+    del y, mi
+    lay = obj.layout
     n_u = np.bincount(ui, minlength=nu).astype(np.float64)
     s = lay.pack(
         np.repeat(np.sqrt(precondition * n_i + reg)[:, None], k, axis=1),
@@ -142,14 +158,19 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
         np.sqrt(n_i + reg_bias), np.sqrt(n_u + reg_bias),
     )
 
-    inv_s = 1.0 / s  # multiplications: two fewer divisions of every parameter per evaluation
+    z = lay.pack(X, T, bi, bu)
+    del X, T
+    z *= s
+    inv_s = np.reciprocal(s, out=s)  # multiplications: no division of every parameter per call
+    del s
 
     def scaled(z):
-        cost, grad = obj(z * inv_s)
+        p = z * inv_s
+        cost, grad = obj(p)
+        del p
         grad *= inv_s
         return cost, grad
 
-    z = lay.pack(X, T, bi, bu) * s
     if warmed:  # near a minimum already: a shorter window, the same cost decrease per iteration
         window = max(1, int(round_iters) // WARM_WINDOW_DIVISOR)
         tol = tol * window / max(1, int(round_iters))
@@ -157,7 +178,7 @@ def train_factors(ui: np.ndarray, mi: np.ndarray, y: np.ndarray | list[np.ndarra
     z, done, cost, stop = _minimise(scaled, z, round_iters=round_iters,
                                     max_iterations=max_iterations, tol=tol, gtol=gtol,
                                     time_budget=time_budget, t0=t0, callback=callback)
-    X, T, bi, bu = lay.unpack(z / s, np.float64)
+    X, T, bi, bu = lay.unpack(z * inv_s, np.float64)
     return Solution(X.copy(), T.copy(), bi.copy(), bu.copy(), done, cost, stop)
 
 
