@@ -186,6 +186,8 @@ async def test_two_clusters_two_workers(database, tmp_path, redis_db, procs: Pro
             f"identify_seconds = {WINDOW}\n"
             f'[redis]\nurl = "{redis_db}"\njob_key = "{JOB_KEY}"\n'
             '[training]\nmode = "queue"\ndebounce_seconds = 0.5\n'
+            # No /recommend cooldown: `recommend_until_personal` asks again without waiting 5 s.
+            "[limits]\nrecommend_cooldown_seconds = 0\n"
             "[logging]\nlevel = \"INFO\"\n", encoding="utf-8")
         config.chmod(0o600)
         env = child_env(DISCORD_TOKEN=TOKEN)
@@ -295,7 +297,7 @@ async def recommend_until_personal(emu: DiscordEmulator, member: Member, guild: 
         embed = reply.embed or {}
         if embed.get("title") == "Your picks" or time.monotonic() > deadline:
             return reply
-        await asyncio.sleep(6)  # the per-member cooldown of /recommend is 5 s
+        await asyncio.sleep(0.5)  # the config sets no /recommend cooldown
 
 
 async def saved_model_catches_up(target: str, guild_id: int, timeout: float = 60.0) -> None:  # noqa: ASYNC109
