@@ -82,7 +82,7 @@ class Help(commands.Cog):
             from bot.tmdb import ATTRIBUTION
 
             embed.add_field(name=_("Posters and details"), value=ATTRIBUTION, inline=False)
-            embed.add_field(name=_("Where to watch"), value=JUSTWATCH, inline=False)
+            embed.add_field(name=_("Where to watch"), value=_(JUSTWATCH), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
 

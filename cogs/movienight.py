@@ -328,8 +328,8 @@ class MovieNight(commands.Cog):
         if len(picks.candidates) < 2:
             text = with_prior_hint(
                 first_ratings("a movie night") if not picks.guild_has_ratings else
-                "I found fewer than two movies that none of you has rated: rate more movies "
-                "with `/rate` (find titles with `/movies search`), or ask the others to.",
+                _("I found fewer than two movies that none of you has rated: rate more movies "
+                  "with `/rate` (find titles with `/movies search`), or ask the others to."),
                 picks.prior_installed)
             if note:
                 text = (text + "\n" + note)[:2000]
@@ -347,8 +347,8 @@ class MovieNight(commands.Cog):
             seconds = hours * 3600.0 if hours else self.vote_seconds
         assert interaction.channel_id is not None
         if event is not None and time.time() + seconds >= event.at:
-            text = ("The vote would still be open when the movie starts: pick a later `when` "
-                    "or fewer `hours`.")
+            text = _("The vote would still be open when the movie starts: pick a later "
+                     "`when` or fewer `hours`.")
             if edit:
                 await interaction.edit_original_response(content=text, view=None,
                                                          allowed_mentions=NO_PINGS)

@@ -187,7 +187,7 @@ class VoteView(discord.ui.View):
                 line += f"\n   ↳ {safe(self.picks.where[c.movie.id], 150)}"
             lines.append(line)
         if self.picks.where:
-            lines.append(f"*{JUSTWATCH}*")
+            lines.append(f"*{_(JUSTWATCH)}*")
         voted = len(self.tally.votes)
         closes = f"<t:{int(self.closes_at)}:R>"
         head = [_("Attendees: {names}").format(names=attendee_names(self.attendees)),
@@ -351,7 +351,7 @@ class VoteView(discord.ui.View):
             where = (await self.nights.where(self.guild_id, [winner])).get(winner.id)
             if where:
                 note += "\n" + _("Where to watch it: {where}.").format(
-                    where=safe(where, 300)) + f" {JUSTWATCH}"
+                    where=safe(where, 300)) + f" {_(JUSTWATCH)}"
         result = (result + note)[:2000]
         await self.nights.closed(self.guild_id, self.night_id)
         embed.title = _("Movie night with {starter}: closed").format(

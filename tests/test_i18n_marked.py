@@ -16,7 +16,8 @@ error whose text is shown as-is (`MEMBER_ERRORS`: `UserError`, `DomainError`, `M
 `MediaUnavailable`, ... and the `super().__init__(message)` of their subclasses). Text without
 letters (emoji, punctuation) passes. So must any f-string with words in it (English composed,
 then shown), except in log lines, exceptions for developers and command declarations (the
-tree's strings are extracted from the command objects, `bot.i18n.extract`).
+tree's strings are extracted from the command objects, `bot.i18n.extract`), and any sentence
+kept in a variable named for text (`text = "..."`, `TEXT_NAMES`) before it is sent.
 
 A string in a scanned module that no member reads (a developer's exception message the cogs
 reword, an HTTP header) is listed in `NO_MEMBER_READS` with its reason; an entry that no longer
@@ -82,6 +83,7 @@ NO_MEMBER_READS = {
     ("bot/domain/guild_settings.py", "f\"How strongly"): "a setting's description for the "
                                                         "console and README",
     ("bot/client.py", "f\"{server_name(guild.name)}"): "a join/leave log line",
+    ("bot/media/secrets.py", "\"[security] secret_key"): "TokenBox.note: a start-up log line",
     ("bot/service/details.py", "f'no answer within"): "TmdbUnavailable: only logged (the "
                                                      "media sync's TMDB look-ups)",
 }
@@ -163,6 +165,40 @@ def _error_messages(tree: ast.AST) -> list[ast.expr]:
     return found
 
 
+# Variables that hold text for members: a literal with words assigned to one is English
+# composed for a reply (`text = "No picks yet."`, then sent), unless marked.
+TEXT_NAMES = {"text", "message", "content", "note", "reason", "title", "label", "detail",
+              "hint", "heading", "line", "description", "problem", "answer"}
+_SENTENCE = re.compile(r"[A-Za-z]{2,}[,.:;!?'’]* +[A-Za-z]{2,} +[A-Za-z]{2,}")
+
+
+def _assigned_text(tree: ast.AST) -> list[ast.expr]:
+    """Literals with a few words assigned to a variable named for text (`TEXT_NAMES`)."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        names = {t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute)
+                 else "" for t in targets}
+        if names & TEXT_NAMES:
+            found += [sub for sub in ast.walk(value)
+                      if isinstance(sub, ast.Constant) and isinstance(sub.value, str)
+                      and _SENTENCE.search(sub.value) and not _inside_call(value, sub)]
+    return found
+
+
+def _inside_call(root: ast.expr, leaf: ast.Constant) -> bool:
+    """Whether `leaf` is an argument of a call under `root` (`_("..."`), a log line...):
+    those calls are judged by the rules above."""
+    return any(isinstance(call, ast.Call) and any(leaf is sub for sub in ast.walk(call))
+               for call in ast.walk(root))
+
+
 def _allowed(line: str) -> bool:
     where, _, text = line.partition(": ")
     return any(where.split(":")[0] == path and text.startswith(start)
@@ -175,6 +211,8 @@ def unmarked(path: Path, *, allowing: bool = True) -> list[str]:
              for node in _composed(tree)]
     found += [f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)[:60]}"
               for node in _error_messages(tree) if _words(node)]
+    found += [f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)[:60]}"
+              for node in _assigned_text(tree)]
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -248,7 +286,8 @@ def test_the_scan_finds_an_unmarked_reply(tmp_path: Path) -> None:
 
 def test_the_scan_finds_unmarked_member_errors(tmp_path: Path) -> None:
     """An error shown as it is (a media client's, a service's refusal, a subclass's own
-    message) is text for members; a developer's ValueError is not."""
+    message) is text for members, and so is a sentence kept in a variable named for text
+    before it is sent; a developer's ValueError is not."""
     sample = tmp_path / "bot" / "sample.py"
     sample.parent.mkdir()
     sample.write_text(
@@ -263,11 +302,15 @@ def test_the_scan_finds_unmarked_member_errors(tmp_path: Path) -> None:
         "def g():\n"
         "    raise ValueError('a developer reads this one')\n"
         "def h():\n"
-        "    raise DomainError(_('Marked.'))\n")
+        "    raise DomainError(_('Marked.'))\n"
+        "def k(picks):\n"
+        "    text = ('I found no movie you have not rated.' if picks else _('Marked too.'))\n"
+        "    label = 'ok'\n"
+        "    log.info('a log line with words in it')\n")
     global REPO
     saved, REPO = REPO, tmp_path
     try:
         lines = unmarked(sample)
     finally:
         REPO = saved
-    assert sorted(line.split(":")[1] for line in lines) == ["3", "8"]
+    assert sorted(line.split(":")[1] for line in lines) == ["14", "3", "8"]

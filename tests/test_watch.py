@@ -43,3 +43,15 @@ def test_the_theatrical_rating_wins():
 def test_the_credit_survives_any_length():
     text = with_credit([f"**Movie {i}**: stream: " + "x" * 150 for i in range(20)])
     assert len(text) <= 1024 and text.endswith("*Where to watch: data by JustWatch.*")
+
+
+def test_where_to_watch_speaks_the_readers_language() -> None:
+    from bot.domain.watch import JUSTWATCH, where_to_watch
+    from bot.i18n import _, speaking
+
+    providers = {"DE": {"flatrate": ["Netflix"], "ads": ["Pluto TV"], "rent": ["Apple TV"]}}
+    with speaking("de"):
+        assert where_to_watch(providers, "de") == ("Streaming: Netflix · kostenlos mit Werbung: "
+                                                   "Pluto TV · leihen: Apple TV")
+        assert _(JUSTWATCH) == "Wo ansehen: Daten von JustWatch."
+    assert where_to_watch(providers, "de").startswith("stream: Netflix · free with ads: ")

@@ -14,10 +14,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot.i18n import N_, _
+
 KINDS = ("flatrate", "free", "ads", "rent", "buy")
-KIND_LABELS = {"flatrate": "stream", "free": "free", "ads": "free with ads", "rent": "rent",
-               "buy": "buy"}
-JUSTWATCH = "Where to watch: data by JustWatch."
+# Shown to members: marked here, translated where shown (`_`).
+KIND_LABELS = {"flatrate": N_("stream"), "free": N_("free"), "ads": N_("free with ads"),
+               "rent": N_("rent"), "buy": N_("buy")}
+JUSTWATCH = N_("Where to watch: data by JustWatch.")
 MAX_NAME = 60
 
 Providers = dict[str, dict[str, list[str]]]
@@ -126,5 +129,5 @@ def where_to_watch(providers: Providers, region: str, limit: int = 4) -> str:
         names = offers.get(kind) or []
         if names:
             more = f" +{len(names) - limit}" if len(names) > limit else ""
-            parts.append(f"{KIND_LABELS[kind]}: {', '.join(names[:limit])}{more}")
+            parts.append(f"{_(KIND_LABELS[kind])}: {', '.join(names[:limit])}{more}")
     return " · ".join(parts)

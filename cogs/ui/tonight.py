@@ -47,7 +47,7 @@ def where_lines(items: Sequence[tuple[Movie, str | None]], limit: int = 10) -> l
 
 def with_credit(lines: Sequence[str], room: int = FIELD) -> str:
     """The lines, cut to fit `room` with the JustWatch credit always at the end."""
-    credit = f"*{JUSTWATCH}*"
+    credit = f"*{_(JUSTWATCH)}*"
     body = "\n".join(lines)
     space = room - len(credit) - 1
     if len(body) > space:
