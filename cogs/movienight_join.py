@@ -81,7 +81,8 @@ class JoinView(discord.ui.View):
     @classmethod
     def resumed(cls, cog: MovieNight, stored: StoredJoin) -> JoinView:
         """The view of a stored Join message (its message re-attached by the caller)."""
-        starter = stored.starter or NightMember(0, "the starter", starter=True)
+        with speaking(stored.language):
+            starter = stored.starter or NightMember(0, _("the starter"), starter=True)
         event = None if stored.event_at is None else EventPlan(
             stored.event_at, stored.event_channel_id, stored.event_location)
         return cls(cog, stored.guild_id, (starter.user_id, starter.name),

@@ -17,6 +17,7 @@ from typing import Any
 from bot.config import Settings, env_name
 from bot.domain.models import GuildSettings
 from bot.i18n import N_, _
+from bot.i18n.catalogs import language_names
 from bot.service.errors import PermissionRequired
 from bot.service.gate import Gate
 from bot.storage import Storage
@@ -191,6 +192,8 @@ def locale_items(current: GuildSettings) -> list[CheckItem]:
     for key, name in LOCALE_SETTINGS:
         value = getattr(current, key)
         option = f"`/settings {key}:`"
+        if key == "language":  # by its name in itself, as /settings shows it
+            value = dict(language_names()).get(value, value)
         if value:
             items.append(CheckItem(_(name), True, f"{value}. " + _("Change it with {option}.")
                                    .format(option=option)))

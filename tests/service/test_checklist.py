@@ -65,7 +65,9 @@ def test_locale_settings_that_exist_are_shown_and_the_rest_still_named():
     assert by_name["Timezone"].ok and "Europe/Berlin" in by_name["Timezone"].detail
     region = by_name["Region"]
     assert not region.ok and region.optional and "`/settings region:`" in region.fix
-    assert "`/settings language:`" in by_name["Language"].detail  # not settable yet
+    assert "`/settings language:`" in by_name["Language"].detail
+    language = locale_items(WithLocale(guild_id=1, language="de"))[2]
+    assert language.ok and language.detail.startswith("Deutsch. ")  # its name, not "de"
 
 
 def test_permissions_each_missing_one_named_with_its_reason():
