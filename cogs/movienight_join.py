@@ -199,9 +199,6 @@ class JoinView(discord.ui.View):
     async def _expire(self) -> None:
         try:
             await self.on_timeout()
-        except ShuttingDown:  # the bot is stopping: the stored message resumes at start
-            log.info("a movie night's Join message expired at shutdown guild=%s",
-                     self.guild_id)
         except Exception:  # a timer has nobody to report to: log it
             log.exception("ending a movie night's Join message failed")
 
@@ -209,7 +206,11 @@ class JoinView(discord.ui.View):
         if self.finished:
             return
         self._close()
-        await self.nights.join_done(self.guild_id, self.night_id)
+        try:
+            await self.nights.join_done(self.guild_id, self.night_id)
+        except ShuttingDown:  # still stored: the next start ends it
+            log.info("a movie night's Join message expired at shutdown guild=%s",
+                     self.guild_id)
         message = self.message
         if message is not None:
             with speaking(self.language):
