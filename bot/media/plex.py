@@ -12,6 +12,7 @@ imported for the owner's account alone; the others' movies are "seen". The libra
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -62,9 +63,12 @@ class PlexClient:
                 accounts.append(ExternalAccount(str(ident), name))
         return sorted(accounts, key=lambda a: a.name.casefold())
 
-    async def watched(self, account_id: str) -> list[WatchedMovie]:
+    async def watched(self, account_id: str, *,
+                      progress: Callable[[int, int], Awaitable[None]] | None = None
+                      ) -> list[WatchedMovie]:
         """The movies in the account's watch history (each once, last viewing), newest first;
-        with ratings for the server owner's account."""
+        with ratings for the server owner's account. `progress(rows read, rows in all)` after
+        each page, when Plex says how many there are (`totalSize`)."""
         last_seen: dict[str, tuple[int, Any]] = {}
         start = 0
         while start < MAX_ROWS:
@@ -72,7 +76,8 @@ class PlexClient:
                 "sort": "viewedAt:desc", "accountID": account_id,
                 "X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(PAGE)})
             check("Plex", response)
-            rows = _container(await response.json_off_loop()).get("Metadata") or []
+            container = _container(await response.json_off_loop())
+            rows = container.get("Metadata") or []
             for row in rows:
                 if not isinstance(row, dict) or row.get("type") != "movie":
                     continue
@@ -83,6 +88,9 @@ class PlexClient:
                 if key.isdigit() and (key not in last_seen or viewed > last_seen[key][0]):
                     last_seen[key] = (viewed, row)
             start += len(rows)
+            total = container.get("totalSize")
+            if progress is not None and isinstance(total, int) and total > 0:
+                await progress(min(start, total), total)
             if len(rows) < PAGE:
                 break
         details = await self._metadata(list(last_seen))

@@ -228,8 +228,12 @@ class TraktClient:
         name = str(user.get("username") or ids.get("slug") or "")
         return ExternalAccount(str(ids.get("slug") or name), name)
 
-    async def watched(self, access_token: str) -> list[WatchedMovie]:
-        """Every movie in the history (last watch) and every rated movie, one each."""
+    async def watched(self, access_token: str, *,
+                      progress: Callable[[int, int], Awaitable[None]] | None = None
+                      ) -> list[WatchedMovie]:
+        """Every movie in the history (last watch) and every rated movie, one each.
+        `progress(entries read, entries in all)` after each history page, when Trakt says
+        how many there are (`X-Pagination-Item-Count`)."""
         movies: dict[tuple[Any, ...], dict[str, Any]] = {}
         for page in range(1, MAX_PAGES + 1):
             response = await self._get("/sync/history/movies", access_token,
@@ -243,6 +247,9 @@ class TraktClient:
                     when = parse_time(entry.get("watched_at"))
                     if when and (found.get("at") is None or when > found["at"]):
                         found["at"] = when
+            count = response.headers.get("x-pagination-item-count", "")
+            if progress is not None and count.isdigit() and int(count) > 0:
+                await progress(min(page * PAGE, int(count)), int(count))
             pages = response.headers.get("x-pagination-page-count", "1")
             if not entries or not pages.isdigit() or page >= int(pages):
                 break

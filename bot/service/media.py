@@ -530,21 +530,23 @@ class MediaService:
 
     async def _fetch(self, link: MediaLink,
                      progress: Progress | None = None) -> list[WatchedMovie]:
-        if link.service == "jellyfin":
-            async def read(done: int, total: int) -> None:
-                await _tell(progress, "read", done, total)
+        async def read(done: int, total: int) -> None:
+            await _tell(progress, "read", done, total)
 
-            return await self.clients.jellyfin().watched(
-                link.account_id, progress=read if progress is not None else None)
+        reading = read if progress is not None else None
+        if link.service == "jellyfin":
+            return await self.clients.jellyfin().watched(link.account_id, progress=reading)
         if link.service == "plex":
-            return await self.clients.plex().watched(link.account_id)
+            return await self.clients.plex().watched(link.account_id, progress=reading)
         if link.service == "letterboxd":
             return await self.clients.letterboxd().watched(link.account_id)
         if link.service == "trakt":
-            return await self._fetch_trakt(link)
+            return await self._fetch_trakt(link, reading)
         raise MediaProblem(_("unknown service {service}").format(service=repr(link.service)))
 
-    async def _fetch_trakt(self, link: MediaLink) -> list[WatchedMovie]:
+    async def _fetch_trakt(self, link: MediaLink,
+                           progress: Callable[[int, int], Awaitable[None]] | None = None
+                           ) -> list[WatchedMovie]:
         client = self.clients.trakt()
         access, refresh = self.box.open(link.access_token), self.box.open(link.refresh_token)
         if access is None or refresh is None:
@@ -560,7 +562,7 @@ class MediaService:
                 self.box.seal(token.refresh_token), token.expires_at)
             log.info("refreshed a Trakt token guild=%s (expires in %.0f h)", link.guild_id,
                      (token.expires_at - client.clock()) / 3600)
-        return await client.watched(token.access_token)
+        return await client.watched(token.access_token, progress=progress)
 
     async def _sync_watched(self, link: MediaLink, watched: list[WatchedMovie],
                             progress: Progress | None = None) -> SyncSummary:

@@ -238,6 +238,7 @@ class FakePlex:
                  "viewedAt": viewed, "title": self.metadata.get(key, {}).get("title", "?")}
                 for key, viewed in self.history.get(account, [])]
         return web.json_response({"MediaContainer": {"size": len(rows[start:start + size]),
+                                                     "totalSize": len(rows),
                                                      "Metadata": rows[start:start + size]}})
 
     async def _metadata(self, request: web.Request) -> web.Response:
@@ -406,7 +407,8 @@ class FakeTrakt:
                 for n, r in enumerate(self.history)]
         pages = max(1, -(-len(rows) // limit))
         return web.json_response(rows[(page - 1) * limit:page * limit], headers={
-            "X-Pagination-Page": str(page), "X-Pagination-Page-Count": str(pages)})
+            "X-Pagination-Page": str(page), "X-Pagination-Page-Count": str(pages),
+            "X-Pagination-Item-Count": str(len(rows))})
 
     async def _ratings(self, request: web.Request) -> web.Response:
         self.seen["ratings"] += 1

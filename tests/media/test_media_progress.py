@@ -100,3 +100,33 @@ async def test_a_big_page_is_read_whole_and_an_oversized_one_refused():
         finally:
             await client.close()
             await small.close()
+
+
+async def test_trakt_and_plex_report_reading_too(app, fakes):  # noqa: F811
+    """Trakt says how many history entries there are (X-Pagination-Item-Count), Plex how many
+    history rows (totalSize): both report each page read."""
+    reports: list[tuple[str, int, int]] = []
+
+    async def progress(phase: str, done: int, total: int) -> None:
+        reports.append((phase, done, total))
+
+    fakes.trakt.history = [{"title": f"Trakt Film {i}", "year": 1990} for i in range(250)]
+    finished: list[tuple] = []
+
+    async def report(*args) -> None:
+        finished.append(args)
+
+    code = await app.media.begin_trakt(G, ALICE, report, progress)
+    fakes.trakt.approve(code.user_code)
+    await app.media._pending[(G, ALICE)].task
+    assert finished and finished[0][1] is not None
+    assert [r for r in reports if r[0] == "read"] == [
+        ("read", 100, 250), ("read", 200, 250), ("read", 250, 250)]
+
+    reports.clear()
+    fakes.plex.metadata = {n: {"title": f"Plex Film {n}", "year": 1990} for n in range(1, 451)}
+    fakes.plex.history = {2: [(n, 1_700_000_000 + n) for n in range(1, 451)]}
+    _link, summary, problem = await app.media.link_listed(G, ALICE, "plex", "alice", progress)
+    assert problem == "" and summary is not None and len(summary.unmatched) == 450
+    assert [r for r in reports if r[0] == "read"] == [
+        ("read", 200, 450), ("read", 400, 450), ("read", 450, 450)]
