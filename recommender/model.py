@@ -286,6 +286,11 @@ class CFModel:
             out.append(self._rated(u) if u >= 0 else _EMPTY)
         return out
 
+    def fold_in_cells(self, n_rated: int) -> int:
+        """Array cells a fold-in of a member with `n_rated` ratings touches: the member-side
+        factors `with_row` copies plus the rated movies' factors `member_row` reads."""
+        return int(self.T.size + n_rated * self.T.shape[1])
+
     @property
     def min_support(self) -> int:
         return self.config.auto_min_support(len(self.users))

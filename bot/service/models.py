@@ -462,7 +462,7 @@ class GuildModels:
         def folded() -> CFModel:
             return model.with_row(model.member_row(user_id, rated_ids, rated_scores))
 
-        if model.T.size + len(rated_ids) * model.T.shape[1] <= FOLD_INLINE_CELLS:
+        if model.fold_in_cells(len(rated_ids)) <= FOLD_INLINE_CELLS:
             new = folded()  # a small guild: well under a millisecond
         else:  # the copy of a big guild's member-side arrays is not the event loop's work
             new = await asyncio.to_thread(folded)
