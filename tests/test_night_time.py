@@ -59,3 +59,21 @@ def test_a_refusal_names_the_forms_in_the_members_language():
                                   "morgen 20:30, Freitag 20:30 oder 2026-12-24 20:30.")
     with speaking("de"), pytest.raises(DomainError, match="schon vorbei"):
         parse_when("heute 18:00", BERLIN, NOW)
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_the_when_options_example_in_each_language_is_one_the_bot_reads(language):
+    """The option's description (what a member's client shows) suggests "<tomorrow> 20:30" in
+    its language; that very text is accepted."""
+    from discord.app_commands import TranslationContextLocation as Where
+
+    from bot.i18n import _, speaking
+    from bot.i18n.translator import translate
+
+    description = translate("Make the winner a server event at this time (server timezone), "
+                            "e.g. 20:30, tomorrow 20:30", language, Where.parameter_description)
+    with speaking(language):
+        tomorrow = _("tomorrow")
+    assert description is not None and description.endswith(f"20:30, {tomorrow} 20:30")
+    start = parse_when(f"{tomorrow} 20:30", BERLIN, NOW).astimezone(BERLIN)
+    assert (start.day, start.hour) == (8, 20)
