@@ -18,11 +18,16 @@ features for the synthetic guild) runs three ways:
   fit warm-started.
 
 Parts: `features` (the worker's `bot.service.features.movie_features`), `reg choice`
-(`tuning.choose_reg`: hold-out fits), `training` (the final fit's `train.train_factors`),
-`item-item` (`implicit.ItemItem.fit`), `other` (indexing, means, side-feature ridge, member
-lists). No taste prior is installed in these runs (the prior's share: attaching it and its
-member ridge start, not measured here). Surprise `SVD` (defaults, `random_state=0`) is timed
-the same way on the same ratings; the ratio is ours / SVD (target <= 0.5).
+(`tuning.choose_reg`: hold-out fits and their evidence), `training` (the final fit's
+`train.train_factors`), `item-item` (`implicit.ItemItem.fit`, the guild's EASE and the one
+`pick_lift` measures its evidence with), `prior` (with `--prior`: `CFModel.attach_prior` and
+the members' ridge start from the prior's factors, wherever they run; a prior also makes
+every movie it knows a model movie, which shows in training), `other` (indexing, means,
+side-feature ridge, member lists, the pick evidence's ranking). Surprise `SVD` (defaults,
+`random_state=0`) is timed the same way on the same ratings; the ratio is ours / SVD
+(target <= 0.5).
+
+    python benchmarks/fit_cost.py --data ml --folds 2 --prior   # with a taste prior
 """
 
 from __future__ import annotations
@@ -48,29 +53,46 @@ DEFAULT_ML = next((base / "shared/data/ml-latest-small"
                    for base in (ROOT.parent, ROOT.parent.parent)
                    if (base / "shared/data/ml-latest-small").exists()),
                   ROOT.parent / "shared/data/ml-latest-small")
-PARTS = ("features", "reg choice", "training", "item-item", "other")
+PARTS = ("features", "reg choice", "training", "item-item", "prior", "other")
 
 
 class Meter:
-    """CPU seconds spent inside wrapped functions, by part (nested calls count once)."""
+    """CPU seconds spent inside wrapped functions, by part (nested calls count once, in the
+    outermost part), except "carved" parts (the prior's work), which count wherever they run
+    and are taken out of the part around them."""
 
     def __init__(self) -> None:
         self.parts: dict[str, float] = {}
         self._depth = 0
+        self._carved = 0.0  # carved seconds inside the current outermost part
 
-    def wrap(self, owner, name: str, part: str) -> None:
+    def add(self, part: str, seconds: float) -> None:
+        self.parts[part] = self.parts.get(part, 0.0) + seconds
+
+    def wrap(self, owner, name: str, part: str, carve: bool = False) -> None:
         original = getattr(owner, name)
         meter = self
 
         def timed(*args, **kwargs):
+            if carve:
+                start = time.process_time()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    spent = time.process_time() - start
+                    meter.add(part, spent)
+                    if meter._depth:
+                        meter._carved += spent
             if meter._depth:
                 return original(*args, **kwargs)
             meter._depth += 1
+            meter._carved = 0.0
             start = time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                meter.parts[part] = meter.parts.get(part, 0.0) + time.process_time() - start
+                meter.add(part, time.process_time() - start - meter._carved)
+                meter._carved = 0.0
                 meter._depth -= 1
 
         setattr(owner, name, timed)
@@ -78,24 +100,29 @@ class Meter:
 
 def instrument() -> Meter:
     import recommender.model as model_module
+    import recommender.train as train
     import recommender.tuning as tuning
     from recommender.implicit import ItemItem
+    from recommender.model import CFModel
 
     meter = Meter()
     meter.wrap(tuning, "choose_reg", "reg choice")
     meter.wrap(model_module, "train_factors", "training")
+    # the prior's own work: attaching it, and the members' ridge start from its factors
+    meter.wrap(train, "member_ridge", "prior", carve=True)
+    meter.wrap(CFModel, "attach_prior", "prior", carve=True)
     fit = ItemItem.fit.__func__  # type: ignore[attr-defined]
 
     def itemitem_fit(cls, *args, **kwargs):
         if meter._depth:
             return fit(cls, *args, **kwargs)
         meter._depth += 1
+        meter._carved = 0.0
         start = time.process_time()
         try:
             return fit(cls, *args, **kwargs)
         finally:
-            meter.parts["item-item"] = (meter.parts.get("item-item", 0.0)
-                                        + time.process_time() - start)
+            meter.add("item-item", time.process_time() - start - meter._carved)
             meter._depth -= 1
 
     ItemItem.fit = classmethod(itemitem_fit)  # type: ignore[method-assign]
@@ -125,7 +152,8 @@ def datasets(which: str, folds: int, ml: Path):
                rec.auto_regularization_max_ratings >= 1_000_000)
 
 
-def run_path(meter: Meter, users, movies, scores, config, features, tune, warm=None):
+def run_path(meter: Meter, users, movies, scores, config, features, tune, warm=None,
+             prior=None):
     """The fit path once; (model, CPU seconds by part, total)."""
     from recommender.tuning import fit_guild
 
@@ -138,7 +166,7 @@ def run_path(meter: Meter, users, movies, scores, config, features, tune, warm=N
         feats = synthetic_features(np.unique(movies))
         meter.parts["features"] = time.process_time() - start
     model, _report = fit_guild(users, movies, scores, config, warm_start=warm, tune_reg=tune,
-                               movie_features=feats)
+                               movie_features=feats, prior=prior)
     total = time.process_time() - start
     parts = dict(meter.parts)
     parts["other"] = total - sum(parts.values())
@@ -163,28 +191,42 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=1, help="ml-latest-small folds (1-5)")
     p.add_argument("--ml", type=Path, default=DEFAULT_ML)
     p.add_argument("--no-surprise", action="store_true")
+    p.add_argument("--prior", action="store_true",
+                   help="fit with a taste prior (built once, untimed, from ml-latest-small's "
+                        "ratings; every guild movie linked by its id)")
     args = p.parse_args(argv)
     meter = instrument()
+    prior_source = None
+    if args.prior:
+        from recommender.data import load_ratings
+        from recommender.prior import build_prior
+
+        ml = load_ratings(args.ml / "ratings.csv" if args.ml.is_dir() else args.ml,
+                          "movielens-csv")
+        prior_source = build_prior(ml.users, ml.movies, ml.scores)
     print(f"{'data / path':<38}{'total s':>8}{'x SVD':>7}  " + "  ".join(PARTS))
     for name, users, movies, scores, config, features, tune in datasets(
             args.data, args.folds, args.ml):
         svd = (float("nan") if args.no_surprise
                else surprise_cpu(users, movies, scores, config.scale))
         n = scores.size
+        prior = (None if prior_source is None
+                 else prior_source.for_movies(prior_source.keys, prior_source.keys))
         rng = np.random.default_rng(1)
         small = np.flatnonzero(rng.random(n) < 1 / 1.3)  # grown by 30% since the choice
         most = np.flatnonzero(rng.random(n) >= 0.01)  # 1% new ratings
-        first, parts, total = run_path(meter, users, movies, scores, config, features, tune)
+        first, parts, total = run_path(meter, users, movies, scores, config, features, tune,
+                                       prior=prior)
         rows = [("first fit", parts, total)]
         before, _, _ = run_path(meter, users[small], movies[small], scores[small], config,
-                                features, tune)
+                                features, tune, prior=prior)
         _, parts, total = run_path(meter, users, movies, scores, config, features, tune,
-                                   warm=before.snapshot())
+                                   warm=before.snapshot(), prior=prior)
         rows.append(("grown +30%", parts, total))
         before, _, _ = run_path(meter, users[most], movies[most], scores[most], config,
-                                features, tune)
+                                features, tune, prior=prior)
         _, parts, total = run_path(meter, users, movies, scores, config, features, tune,
-                                   warm=before.snapshot())
+                                   warm=before.snapshot(), prior=prior)
         rows.append(("refit +1%", parts, total))
         print(f"{name}: {n:,} ratings, Surprise SVD fit {svd:.2f} s CPU, reg {first.config.reg:g}")
         for label, parts, total in rows:

@@ -49,14 +49,14 @@ def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
     rows_l, cols_l, vals_l = [], [], []
     for a in range(0, N, block):
         b = min(N, a + block)
-        sub = M[:, a:b]
+        sub = np.ascontiguousarray(M[:, a:b].T)  # one row per column: contiguous partitions
         key = np.abs(sub) if by_abs else sub
-        idx = (np.argpartition(-key, k - 1, axis=0)[:k] if k < N
-               else np.tile(np.arange(N)[:, None], (1, b - a)))
-        vals = np.take_along_axis(sub, idx, axis=0).astype(np.float32)
-        rows_l.append(idx.T.ravel())
+        idx = (np.argpartition(-key, k - 1, axis=1)[:, :k] if k < N
+               else np.tile(np.arange(N)[None, :], (b - a, 1)))
+        vals = np.take_along_axis(sub, idx, axis=1).astype(np.float32)
+        rows_l.append(idx.ravel())
         cols_l.append(np.repeat(np.arange(a, b), k))
-        vals_l.append(vals.T.ravel())
+        vals_l.append(vals.ravel())
     rows, cols, vals = (np.concatenate(x) for x in (rows_l, cols_l, vals_l))
     keep = vals != 0
     W = sp.csr_matrix((vals[keep], (sel[rows[keep]], sel[cols[keep]])), shape=(n, n))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender import CFModel, ModelConfig
-from recommender.tuning import DEFAULT_GRID, choose_reg, member_ridge_errors
+from recommender.tuning import DEFAULT_GRID, choose_reg, member_ridge_errors, sweep_errors
 
 
 def taste_groups(seed=0, groups=3, members_per_group=4, movies_per_genre=20, rated=30):
@@ -82,6 +82,8 @@ def test_the_member_ridge_evidence_at_the_fits_own_reg_is_the_fits_error():
     proxy = member_ridge_errors(model, tr, te, [7.0, 1.0])
     assert abs(proxy[7.0].mean() - own.mean()) < 0.01 * own.mean()
     assert proxy[1.0].mean() != proxy[7.0].mean()
+    # an alternating sweep at the fit's own reg starts at a fixed point: the same errors
+    assert abs(sweep_errors(model, tr, te, 7.0).mean() - own.mean()) < 0.01 * own.mean()
 
 
 def test_a_first_choice_costs_one_hold_out_fit_where_the_default_holds(monkeypatch):
