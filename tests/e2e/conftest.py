@@ -1,7 +1,7 @@
 """Shared end-to-end fixture: the real bot (`bot.create_bot`) against the Discord emulator.
 
-`env` gives every e2e test a fresh temporary database, an emulator world with two guilds and
-the running bot:
+`env` gives every e2e test a fresh temporary database (on SQLite a copy of the one a first
+start leaves, tests/first_start.py), an emulator world with two guilds and the running bot:
 
 * "Film Club" (`env.guild`, the dev guild): owner, `admin` (a role with Manage Server),
   `alice`, `bob`, `carol`, `dave`, a text channel `env.channel` and a voice channel `env.voice`;
@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import pytest
 import timeouts
 from discord.enums import InteractionType
+from first_start import first_start_database
 
 from bot import create_bot
 from bot.config import LimitSettings, Settings, TrainingSettings
@@ -243,11 +244,14 @@ def e2e_database_url() -> str:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, request: pytest.FixtureRequest):
+async def env(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest):
     try:  # folders that re-export `env` alone (tests/reliability) run on SQLite
         database_url = str(request.getfixturevalue("e2e_database_url"))
     except pytest.FixtureLookupError:
         database_url = ""
+    if not database_url:  # the bot starts on a copy of a first start's database (first_start.py)
+        await first_start_database(tmp_path / "bot.sqlite3", tmp_path_factory)
     try:  # a module may configure more (media servers' imitations: test_e2e_media.py)
         overrides = dict(request.getfixturevalue("e2e_settings"))
     except pytest.FixtureLookupError:

@@ -1,16 +1,17 @@
-"""Shared fixture of the service tests: a real database with the starter catalog."""
+"""Shared fixture of the service tests: a real database with the starter catalog (a copy of
+the one a first start leaves, tests/first_start.py)."""
 
 from __future__ import annotations
 
 import pytest
+from first_start import first_start_database
 
-from bot.catalog.starter import ensure_starter_catalog
 from bot.storage import Storage
 
 
 @pytest.fixture
-async def storage(tmp_path):
-    store = await Storage.open(tmp_path / "service.sqlite3")
-    await ensure_starter_catalog(store)
+async def storage(tmp_path, tmp_path_factory):
+    path = await first_start_database(tmp_path / "service.sqlite3", tmp_path_factory)
+    store = await Storage.open(path)
     yield store
     await store.close()
