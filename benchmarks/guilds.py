@@ -283,13 +283,15 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
     - hits: shown picks the member rated in the held-out part; relevant: those rated 4-5 of
       5 (the served page's precision, over MostPop's); disliked: those rated 1-2 of 5; five:
       those rated 5 of 5 (the same for MostPop: mp_*);
-    - distinct: different reasons in the list of 10 (members with 6+ ratings): rated movies
-      and the blend parts named for picks no rating explains; distinct_rated: the "because
-      you rated" movies alone;
+    - distinct: different reasons in the list of 10 (issue 23 item 4: members with 6+ ratings
+      in the guild, pages of a full 10): rated movies and the carriers named for picks no
+      rating explains (``reasons.KINDS``); distinct_rated: the "because you rated" movies
+      alone; carried: on those pages, how many picks each kind of reason names;
     - err: shown number minus the held-out rating, on the hits (calibration)."""
     out = dict(shown=0, below=0, stretch=0, hits=0, relevant=0, mp_relevant=0, disliked=0,
                five=0, mp_hits=0,
-               mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[])
+               mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[],
+               carried=[])
     items, counts = np.unique(train[1], return_counts=True)
     popular = items[np.lexsort((items, -counts))]
     tu, ti, ts = test
@@ -308,6 +310,7 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
         if len(rated) >= 6 and len(picks) >= k:
             out["distinct"].append(len({int(r) for r in reasons if r != -1}))
             out["distinct_rated"].append(len({int(r) for r in reasons if r >= 0}))
+            out["carried"].extend(int(r) for r in reasons)
         for p in picks:
             if p.movie_id in held:
                 truth = held[p.movie_id]
@@ -345,8 +348,21 @@ def trust_summary(draws: list[dict]) -> str:
             f"({tot['five'] / max(tot['mp_five'], 1):.2f}x) | "
             f"distinct reasons in 10: mean {distinct.mean():.1f}, share >= 6 "
             f"{(distinct >= 6).mean():.0%} (rated movies alone: mean {rated.mean():.1f}, "
-            f">= 6 {(rated >= 6).mean():.0%}) | shown - real on hits: mean {err.mean():+.2f}, "
-            f"MAE {np.abs(err).mean():.2f}")
+            f">= 6 {(rated >= 6).mean():.0%}; picks by reason: {carried_shares(tot['carried'])}) | "
+            f"shown - real on hits: mean {err.mean():+.2f}, MAE {np.abs(err).mean():.2f}")
+
+
+def carried_shares(keys: list[int]) -> str:
+    """'rating 62%, pick 20%, ...': the share of the pages' picks each kind of reason names
+    (``reason_key``: a rated movie's id, or -(2 + kind) for the carrier)."""
+    from recommender.reasons import KINDS
+
+    if not keys:
+        return "-"
+    a = np.array(keys)
+    shares = [("rating", (a >= 0).mean())] + [
+        (kind, (a == -(2 + k)).mean()) for k, kind in enumerate(KINDS) if k > 0]
+    return ", ".join(f"{kind} {share:.0%}" for kind, share in shares if share)
 
 
 def prior_scaling(n_ratings: int, n_movies: int, seed: int) -> None:

@@ -19,9 +19,15 @@ A pick's reason (``pick_reasons``) is the rated movie with the largest contribut
 those the member rated at or above their own average (liking X is a reason; having disliked Y
 is not one a member believes). When no such movie contributes at least ``min_weight``, the
 reason names what else carried the pick: the blend part with the largest weighted z-score
-("pick": members who share your taste picked it, "prior": close to your taste in the prior,
-"enjoy": the rating model expects you to rate it highly, "popularity": the server's
-most-rated movies, the part that carries members with few ratings).
+at it ("pick": members who share your taste picked it, "prior": close to your taste in the
+prior, "popularity": the server's most-rated movies, the part that carries members with few
+ratings). The rating model's part is two carriers, because only one of them is about the
+member: "enjoy" is its personal share (the sum of the rated movies' contributions: your taste
+through the rating model's features), "rated" the rest, the movie's own baseline (damped mean
+and bias: it is highly rated, whoever you are). A small server's rating model often learns no
+features at all (the ridge optimum of a few hundred ratings is zero factors): then every
+"enjoy" carry is the baseline's, and saying "members with your taste rate it highly" would be
+a stock reason, not a true one.
 
 Seen movies (watched on a linked account, not rated; ``blend.py``) shape the parts but are
 never named as a reason: the parts, and so a pick's carrying part, are computed with them; a
@@ -42,8 +48,10 @@ from .implicit import zscore_rows
 if TYPE_CHECKING:
     from .model import CFModel
 
-KINDS = ("rating", "pick", "prior", "enjoy", "popularity")
-"""Reason kinds: "rating" names one of the member's ratings; the others name a blend part."""
+KINDS = ("rating", "pick", "prior", "enjoy", "popularity", "rated")
+"""Reason kinds: "rating" names one of the member's ratings; the others name what carried the
+pick: a blend part, or for the rating model's part its personal share ("enjoy") or the movie's
+own baseline ("rated"). New kinds go at the end (kinds are stored as indexes)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,9 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
 
     ``C[j, t]``: contribution of rated movie j to the blend of ``targets[t]`` (model movie
     indexes), summed over the blend's parts; ``parts[name][t]``: that part's weighted
-    z-score at the target (what carried the pick as a whole).
+    z-score at the target (what carried the pick as a whole), with the rating model's part
+    split in two: "enjoy" its personal share (its rated movies' contributions summed) and
+    "rated" the rest (the movie's baseline; the member's bias is the same for every movie).
     """
     targets = np.asarray(targets, dtype=np.int64)
     if u >= 0:
@@ -77,6 +87,9 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
     raw = model._blend_parts(np.array([u]), None if seen is None else [seen])
     parts = {name: model.part_weight(w, targets) * zscore_rows(S)[0, targets]
              for name, (w, S) in raw.items()}
+    if "enjoy" in parts:  # all baseline until the personal share is known
+        parts["rated"] = parts["enjoy"]
+        parts["enjoy"] = np.zeros(targets.size)
     if ids.size == 0 or targets.size == 0:
         return ids, ratings, C, parts
     nm = len(model.movies)
@@ -123,7 +136,11 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             zmean = Zall.mean(axis=0)
             G = Z @ np.linalg.solve(A, np.vstack([zt, zmean]).T)  # (rated, targets + 1)
             c = G * t[:, None]
-            C += (w / sd) * (c[:, :-1] - c[:, -1:])
+            C_enjoy = (w / sd) * (c[:, :-1] - c[:, -1:])
+            C += C_enjoy
+            personal = C_enjoy.sum(axis=0)
+            parts["enjoy"] = personal
+            parts["rated"] = parts["rated"] - personal
     return ids, ratings, C, parts
 
 
@@ -158,20 +175,21 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             out_kind[t] = KINDS.index(top)
             out_weight[t] = float(parts[top][t])
         else:
-            out_kind[t] = KINDS.index("enjoy")
+            out_kind[t] = KINDS.index("rated")
     return Reasons(out_id, out_rating, out_weight, out_kind)
 
 
 def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1,
                    seen=()) -> Reasons:
     """Why each movie is on the member's list (``pick_reasons``): a ``Reasons`` aligned to
-    ``movie_ids`` (unknown member without ``seen`` movies, or unknown movies: no reason)."""
+    ``movie_ids``. An unknown member without ``seen`` movies is ranked by the movies' own
+    baseline (``CFModel.popular``): "rated"; a movie the model does not know: no reason."""
     ids = np.asarray(movie_ids, dtype=np.int64).ravel()
     seen_ids = np.unique(np.fromiter((int(s) for s in seen), dtype=np.int64))
     u = model.users.get(user_id)
     i = model.movies.lookup(ids)
     out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
-                  np.zeros(ids.size), np.full(ids.size, 3, np.int8))
+                  np.zeros(ids.size), np.where(i >= 0, KINDS.index("rated"), 0).astype(np.int8))
     known = (np.flatnonzero(i >= 0) if u >= 0 or seen_ids.size
              else np.zeros(0, np.int64))
     if known.size:

@@ -26,3 +26,16 @@ def test_pick_lines_mark_stretches_and_say_what_carried_a_pick():
     assert lines[2].endswith("close to your taste in the prior")
     group, _ = pick_lines(picks, movies, start=0, personal=True, group=True)
     assert STRETCH_NOTE not in group[1]  # a group score is not one member's average
+
+
+def test_a_pick_carried_by_the_movies_own_baseline_says_highly_rated():
+    """The rating model's part without the member's taste in it (``reasons`` kind "rated")
+    reads as what it is, not as "members with your taste rate it highly"."""
+    from bot.domain.models import Movie
+    from bot.service import Pick
+    from cogs.recommend import pick_lines
+
+    movies = {3: Movie(3, "Alien", 1979, ("Horror",))}
+    lines, _shown = pick_lines([Pick(3, 7.9, carried_by="rated")], movies, start=0,
+                               personal=True)
+    assert lines[0].endswith("highly rated") and "your taste" not in lines[0]

@@ -55,7 +55,8 @@ class Pick:
     stretch: bool = False  # predicted below the member's own average: shown marked
     # With no rating of the member's behind it: the blend part that carried the pick
     # ("pick": members who share your taste, "prior": the taste prior, "enjoy": the rating
-    # model, "popularity": the server's most-rated movies), see `recommender.reasons`.
+    # model's personal share, "rated": the movie's own baseline, "popularity": the server's
+    # most-rated movies), see `recommender.reasons`.
     carried_by: str | None = None
     new_here: bool = False  # nobody in the server rated it: a candidate from the taste prior
 

@@ -62,6 +62,7 @@ CARRIED_BY = {
     "prior": N_("close to your taste in the prior"),
     "enjoy": N_("members with your taste rate it highly"),
     "popularity": N_("popular in this server"),
+    "rated": N_("highly rated"),  # the rating model's movie baseline, nobody's taste
 }
 STRETCH_NOTE = N_("a stretch: predicted below your average")
 

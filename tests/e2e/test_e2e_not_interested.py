@@ -91,7 +91,8 @@ async def test_every_pick_gives_a_true_reason_and_show_more_never_repeats(env: E
                     "popular with members who share your taste",
                     "close to your taste in the prior",
                     "members with your taste rate it highly",
-                    "popular in this server")), rest
+                    "popular in this server",
+                    "highly rated")), rest
         page = labels(now)
         assert not set(page) & set(seen)
         seen += page

@@ -32,14 +32,17 @@ def test_contributions_decompose_each_part_of_the_blend_exactly():
     model.config = replace(cfg, blend_enjoy=0.0)
     _, _, C, parts = contributions(model, u, targets)
     np.testing.assert_allclose(C.sum(axis=0), parts["pick"], rtol=1e-4, atol=1e-6)
-    # the rating model alone: they sum to the z-score minus the movies' own baseline
+    # the rating model alone: they sum to the z-score minus the movies' own baseline; the
+    # part is split into that personal share ("enjoy") and the baseline ("rated")
     model.config = replace(cfg, blend_pick=0.0)
     _, _, C, parts = contributions(model, u, targets)
     w, S = model._blend_parts(np.array([u]))["enjoy"]
     base = model.means.astype(np.float64) + model.bi
     baseline = w * (base - base.mean()) / S.std()
-    np.testing.assert_allclose(C.sum(axis=0), parts["enjoy"] - baseline, rtol=1e-3,
+    np.testing.assert_allclose(C.sum(axis=0), w * zscore_rows(S)[0] - baseline, rtol=1e-3,
                                atol=1e-4)
+    np.testing.assert_allclose(parts["enjoy"], C.sum(axis=0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(parts["rated"], baseline, rtol=1e-3, atol=1e-4)
     # both parts: contributions add
     model.config = cfg
     _, _, C_both, _ = contributions(model, u, targets)
@@ -91,6 +94,10 @@ def test_pick_reasons_name_liked_ratings_or_what_carried_the_pick():
     assert (none.movie_id == -1).all() and np.isnan(none.rating).all()
     parts = {name: model.part_weight(w) * zscore_rows(S)[0] for name, (w, S)
              in model._blend_parts(np.array([u])).items() if name in KINDS}
+    # the rating model's part carries as its personal share or as the movie's baseline
+    _, _, _, split = contributions(model, u, np.arange(len(model.movies)))
+    parts["rated"] = parts["enjoy"] - split["enjoy"]
+    parts["enjoy"] = split["enjoy"]
     for t, kind in zip(targets, none.kind, strict=True):
         assert KINDS[kind] == max(parts, key=lambda p: parts[p][t])
     # the public wrapper agrees, and an unknown member gets no reasons
