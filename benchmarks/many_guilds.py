@@ -233,7 +233,8 @@ class ReplayedIds:
 
 def cache_key(args: argparse.Namespace) -> str:
     return (f"guilds={args.guilds};largest={args.largest};movies={args.movies};"
-            f"seed={args.seed};pretrain={args.pretrain}")
+            f"seed={args.seed};pretrain={args.pretrain}"
+            + (f";pretrain_top={args.pretrain_top}" if args.pretrain_top else ""))
 
 
 # ---------------------------------------------------------------------------- load
@@ -341,7 +342,8 @@ async def run(args: argparse.Namespace) -> int:
                                                  sizes, args.movies, args.seed)
                 print(f"  database built in {time.monotonic() - t0:.1f} s", flush=True)
                 if args.pretrain:
-                    saved, seconds = await pretrain(database, [g.id for g in guilds])
+                    top = args.pretrain_top or len(guilds)
+                    saved, seconds = await pretrain(database, [g.id for g in guilds[:top]])
                     print(f"  pretrained {saved:,} saved models in {seconds:.1f} s",
                           flush=True)
                 if args.db_cache is not None:
@@ -497,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--no-pretrain", dest="pretrain", action="store_false",
                    help="start without saved models (every first use fits)")
+    p.add_argument("--pretrain-top", type=int, default=0, metavar="N",
+                   help="pretrain only the N largest guilds (0: all); the others fit on first "
+                        "use. For runs of 10,000 guilds, whose pretraining takes long")
     p.add_argument("--cpu-hog", type=int, default=0, metavar="N")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",

@@ -144,6 +144,21 @@ def install(bot: Any) -> RateTrace:
 
     service_module.prediction_allowed = traced_allowed
 
+    # Round trips to a connection's thread (aiosqlite runs every call there) made by the /rate
+    # handler's own code: each is a wait for the GIL on both sides on a busy process.
+    connections = [storage._conn, getattr(storage, "_bulk", None),
+                   *getattr(getattr(storage, "_readers", None), "_connections", [])]
+    for conn in {id(c): c for c in connections if c is not None}.values():
+        execute = conn._execute
+
+        async def counted(fn, *args, _execute=execute, **kwargs):
+            row = _CURRENT.get()
+            if row is not None:
+                row["trips"] = row.get("trips", 0) + 1
+            return await _execute(fn, *args, **kwargs)
+
+        conn._execute = counted
+
     writer = storage._ratings_writer
     write_batch = writer._write_batch
 
@@ -196,6 +211,11 @@ def summarise(report: dict[str, Any], inters: list[Any]) -> list[str]:
         p50, p90, p99 = np.percentile(values, [50, 90, 99])
         lines.append(f"  {label:<40}{values.size:>6}{p50:>9.1f}{p90:>9.1f}{p99:>9.1f}"
                      f"{values.max():>9.1f}")
+    trips = np.array([r.get("trips", 0) for r in rows])
+    if trips.size:
+        lines.append(f"  round trips to connection threads per /rate (handler to reply; the "
+                     f"batch writer's shared ones included): mean {trips.mean():.1f}, "
+                     f"max {trips.max()}")
     batches = report.get("batches", [])
     if batches:
         sizes = np.array([b[2] for b in batches])
