@@ -33,6 +33,7 @@ import gc
 import io
 import json
 import logging
+import os
 import pstats
 import resource
 import sqlite3
@@ -50,9 +51,23 @@ import numpy as np  # noqa: E402
 PROBE_SLEEP = 0.005  # the loop-lag probe's sleep (s)
 
 
+_ANSWERS = sys.stdout  # replaced in main() by a copy of stdout no child process inherits
+
+
 def answer(obj: dict) -> None:
-    sys.stdout.write("BENCH " + json.dumps(obj) + "\n")
+    _ANSWERS.write("BENCH " + json.dumps(obj) + "\n")
+    _ANSWERS.flush()
+
+
+def private_answers() -> None:
+    """Answers go to a private copy of stdout (not inheritable) and fd 1 becomes stderr: a
+    training worker process still running after the bot closed (a big fit is not waited for)
+    then holds no end of the load process's pipe, which would keep it waiting for the bot's
+    exit (asyncio's `Process.wait` also waits for the pipes to close)."""
+    global _ANSWERS
     sys.stdout.flush()
+    _ANSWERS = os.fdopen(os.dup(1), "w")  # os.dup: not inheritable
+    os.dup2(2, 1)
 
 
 class Probe:
@@ -392,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                         "pstats file here")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    private_answers()
     asyncio.run(serve(args))
     return 0
 

@@ -347,8 +347,11 @@ async def run(args: argparse.Namespace) -> int:
                     print(f"  pretrained {saved:,} saved models in {seconds:.1f} s",
                           flush=True)
                 if args.db_cache is not None:
-                    with sqlite3.connect(database) as con:
+                    con = sqlite3.connect(database)
+                    try:
                         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    finally:
+                        con.close()
                     shutil.copyfile(database, args.db_cache)
                     meta_path.write_text(json.dumps({"key": cache_key(args), "ids": ids.seen,
                                                      "movie_ids": movie_ids}))

@@ -39,10 +39,12 @@ class RateTrace:
         self.recv: dict[int, float] = {}
         self.rates: dict[int, dict[str, float]] = {}
         self.batches: list[tuple[float, float, int]] = []  # (start, end, size)
+        self.begins: list[tuple[float, float]] = []  # BEGIN IMMEDIATE: (start, end)
+        self.commits: list[float] = []  # seconds from COMMIT's start to the batch's end
         self.recording = False
 
     def reset(self) -> None:
-        self.recv, self.rates, self.batches = {}, {}, []
+        self.recv, self.rates, self.batches, self.begins, self.commits = {}, {}, [], [], []
         self.recording = True
 
     def report(self) -> dict[str, Any]:
@@ -52,7 +54,8 @@ class RateTrace:
             if iid in self.recv:
                 row["recv"] = self.recv[iid]
             rows.append({"id": iid, **row})
-        return {"rates": rows, "batches": self.batches}
+        return {"rates": rows, "batches": self.batches, "begins": self.begins,
+                "commits": self.commits}
 
 
 def _mark(name: str) -> None:
@@ -159,6 +162,42 @@ def install(bot: Any) -> RateTrace:
 
         conn._execute = counted
 
+    # Inside a batch (on the writer's thread, since the one-round-trip writer): the wait for
+    # SQLite's write lock (BEGIN IMMEDIATE) apart from the statements and the COMMIT (which
+    # runs the WAL auto-checkpoint when the log is past its threshold).
+    try:
+        import bot.storage.sqlite.ratings as sqlite_ratings
+    except ImportError:  # pragma: no cover - another backend
+        sqlite_ratings = None
+    if sqlite_ratings is not None and hasattr(sqlite_ratings, "begin_immediate"):
+        begin = sqlite_ratings.begin_immediate
+
+        def timed_begin(conn):
+            start = time.monotonic()
+            try:
+                return begin(conn)
+            finally:
+                if trace.recording:
+                    trace.begins.append((start, time.monotonic()))
+
+        sqlite_ratings.begin_immediate = timed_begin
+        batch_sync = sqlite_ratings.write_rating_batch
+
+        def traced_batch_sync(conn, batch):
+            # statement starts (sqlite3's trace callback): the COMMIT's own time apart
+            marks: list[tuple[float, str]] = []
+            conn.set_trace_callback(lambda sql: marks.append((time.monotonic(), sql[:6])))
+            try:
+                return batch_sync(conn, batch)
+            finally:
+                end = time.monotonic()
+                conn.set_trace_callback(None)
+                commit = next((t for t, sql in marks if sql.startswith("COMMIT")), None)
+                if trace.recording and commit is not None:
+                    trace.commits.append(end - commit)
+
+        sqlite_ratings.write_rating_batch = traced_batch_sync
+
     writer = storage._ratings_writer
     write_batch = writer._write_batch
 
@@ -223,4 +262,18 @@ def summarise(report: dict[str, Any], inters: list[Any]) -> list[str]:
         lines.append(f"  rating batches: {len(batches)}, size mean {sizes.mean():.1f} max "
                      f"{sizes.max()}, commit ms p50 {np.percentile(secs, 50):.1f} p99 "
                      f"{np.percentile(secs, 99):.1f} max {secs.max():.1f}")
+    begins = report.get("begins", [])
+    if begins and len(begins) == len(batches):
+        wait = np.array([1000 * (b[1] - b[0]) for b in begins])
+        rest = np.array([1000 * (b[1] - b[0]) for b in batches]) - wait
+        lines.append(f"  in a batch: waiting for SQLite's write lock ms p50 "
+                     f"{np.percentile(wait, 50):.1f} p99 {np.percentile(wait, 99):.1f} max "
+                     f"{wait.max():.1f}; statements + COMMIT (with any WAL checkpoint) p50 "
+                     f"{np.percentile(rest, 50):.1f} p99 {np.percentile(rest, 99):.1f} max "
+                     f"{rest.max():.1f}")
+    commits = np.array(report.get("commits", [])) * 1000
+    if commits.size:
+        lines.append(f"  COMMIT alone (with any WAL checkpoint) ms p50 "
+                     f"{np.percentile(commits, 50):.1f} p99 {np.percentile(commits, 99):.1f} "
+                     f"max {commits.max():.1f}")
     return lines
