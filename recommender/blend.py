@@ -322,8 +322,7 @@ class PriorPart(Stateless):
     def columns(self, model: CFModel) -> sp.csr_matrix:
         """The prior's weights into the guild's linked movies (kept on the model)."""
         if model._prior_cols is None:
-            linked = model._p_row >= 0
-            model._prior_cols = model.prior.implicit.W[:, model._p_row[linked]].tocsr()
+            model._prior_cols = model.prior.weights_into(model._p_row)
         return model._prior_cols
 
     def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:

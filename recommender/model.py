@@ -638,9 +638,18 @@ class CFModel:
         last fit (which ``fitted_prior`` names by fingerprint); refit to move them toward a new
         prior."""
         self.prior = prior
+        self._prior_cols = None
+        if prior is not None and (self.movies is prior.index() or (
+                len(self.movies) == len(prior)
+                and np.array_equal(self.movies.ids, prior.movie_ids))):
+            # the model's movies are the prior's: its index, rows and evidence are shared
+            # read-only with every such guild model (one copy per process, not per guild)
+            self.movies = prior.index()
+            self._p_row = prior.rows()
+            self._prior_counts = prior.counts64()
+            return
         self._p_row = (prior.lookup(self.movies.ids) if prior is not None
                        else np.full(len(self.movies), -1, dtype=np.int64))
-        self._prior_cols = None
         self._prior_counts = np.zeros(len(self.movies))
         if prior is not None:
             linked = self._p_row >= 0

@@ -71,6 +71,51 @@ class GuildPrior:
         pos = np.minimum(np.searchsorted(self.movie_ids, ids), self.movie_ids.size - 1)
         return np.where(self.movie_ids[pos] == ids, pos, -1).astype(np.int64)
 
+    # ------------------------------------------------------------------ shared, read-only
+    # One GuildPrior is loaded per process and attached to every guild model: what a guild
+    # model needs of it over the prior's movies is built here once and shared (read-only
+    # views, never per-guild copies; benchmarks/prior_memory.py, issue 24 item 1).
+    def _shared(self, name: str, build: Callable[[], Any]) -> Any:
+        cache = self.__dict__.setdefault("_shared_cache", {})
+        if name not in cache:
+            value = build()
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            cache[name] = value
+        return cache[name]
+
+    def index(self) -> IdIndex:
+        """The IdIndex of the prior's catalog ids, shared by every guild model whose movies
+        are exactly the prior's (never mutated: a model's movie index is fixed per fit)."""
+        def build() -> IdIndex:
+            ids = self.movie_ids.view()
+            ids.flags.writeable = False
+            index = IdIndex(ids, presorted_unique=True)
+            for arr in vars(index).values():
+                if isinstance(arr, np.ndarray):
+                    arr.flags.writeable = False
+            return index
+
+        return cast(IdIndex, self._shared("index", build))
+
+    def rows(self) -> np.ndarray:
+        """0..n-1 (int64, read-only): the prior row of each movie of such a model."""
+        return cast(np.ndarray, self._shared("rows", lambda: np.arange(len(self))))
+
+    def counts64(self) -> np.ndarray:
+        """``counts`` as float64 (read-only): such a model's prior evidence per movie."""
+        return cast(np.ndarray, self._shared("counts64",
+                                             lambda: self.counts.astype(np.float64)))
+
+    def weights_into(self, p_row: np.ndarray) -> Any:
+        """The prior's item-item weights into a model's linked movies (rows ``p_row[p_row >=
+        0]``, in that order): the prior's own matrix, shared, when those are all the prior's
+        movies in order (every model fitted with prior candidates), else a column copy."""
+        cols = p_row[p_row >= 0]
+        if cols.size == len(self) and np.array_equal(cols, self.rows()):
+            return self.implicit.W
+        return self.implicit.W[:, cols].tocsr()
+
     def fingerprint(self) -> str:
         """A short hash of the linked ids and factors (which prior a guild model was fit to)."""
         fp = getattr(self, "_fingerprint", None)

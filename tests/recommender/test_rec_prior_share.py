@@ -1,0 +1,96 @@
+"""One taste prior per process, shared by every guild model (issue 24 item 1): a guild model
+holds no per-guild copy of the prior's movie-side arrays it can take from the shared
+``GuildPrior`` (movie index, prior rows, prior evidence, item-item weights), fitted or loaded
+from its blob, and sharing changes no ranking (benchmarks/prior_memory.py measures the
+bytes)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from recommender import CFModel, ModelConfig
+from recommender.index import IdIndex
+from recommender.prior import build_prior
+
+OFFSET = 100_000  # catalog id = prior key + OFFSET
+
+
+@pytest.fixture(scope="module")
+def prior():
+    """60 movies in three taste blocks, 240 members."""
+    rng = np.random.default_rng(0)
+    users, movies, scores = [], [], []
+    for u in range(240):
+        block = np.arange(20) + 20 * (u % 3)
+        for m in rng.choice(block, 12, replace=False):
+            users.append(u)
+            movies.append(m)
+            scores.append(4.5 if m % 20 < 15 else 3.5)
+    p = build_prior(np.array(users), np.array(movies), np.array(scores, dtype=float),
+                    features=3, reg=2.0, max_iterations=40)
+    return p.for_movies(p.keys + OFFSET, p.keys)
+
+
+def guild(seed: int):
+    rng = np.random.default_rng(seed)
+    users = np.repeat(np.arange(1, 6), 6)
+    movies = np.concatenate([rng.choice(40, 6, replace=False) for _ in range(5)]) + OFFSET
+    return users, movies, rng.integers(1, 11, users.size).astype(float)
+
+
+def fitted(prior, seed: int) -> CFModel:
+    model = CFModel(ModelConfig())
+    model.fit(*guild(seed), prior=prior)
+    model.recommend(1, 5)  # builds the ranking's lazy caches (the prior's item-item columns)
+    return model
+
+
+def shared_arrays(model: CFModel) -> dict[str, np.ndarray]:
+    return {"movie ids": model.movies.ids, "prior rows": model._p_row,
+            "prior evidence": model._prior_counts,
+            "prior item-item weights": model.blend.prior.columns(model).data}
+
+
+def test_two_guild_models_share_the_priors_movie_arrays(prior):
+    a, b = fitted(prior, 1), fitted(prior, 2)
+    loaded = CFModel.from_bytes(a.to_bytes(), prior=prior)
+    loaded.recommend(1, 5)
+    for other in (b, loaded):
+        for name, arr in shared_arrays(a).items():
+            assert np.shares_memory(arr, shared_arrays(other)[name]), name
+    assert np.shares_memory(a.blend.prior.columns(a).data, prior.implicit.W.data)
+    # the shared arrays are read-only: no guild can write into another's
+    for name, arr in shared_arrays(a).items():
+        assert name.startswith("prior item-item") or not arr.flags.writeable, name
+
+
+def test_sharing_changes_no_ranking(prior):
+    model = fitted(prior, 3)
+    users = np.arange(model.users.ids.size)
+    shared = model.rank_scores(users)
+    # the same model with per-guild copies (what every guild model held before)
+    copied = copy.copy(model)
+    copied.movies = IdIndex(model.movies.ids.copy(), presorted_unique=True)
+    copied._p_row = model._p_row.copy()
+    copied._prior_counts = model._prior_counts.copy()
+    linked = copied._p_row >= 0
+    copied._prior_cols = prior.implicit.W[:, copied._p_row[linked]].tocsr()
+    assert not np.shares_memory(copied.movies.ids, model.movies.ids)
+    np.testing.assert_array_equal(copied.rank_scores(users), shared)
+    assert ([r.movie_id for r in copied.recommend(2, 10)]
+            == [r.movie_id for r in model.recommend(2, 10)])
+
+
+def test_a_guild_rating_a_movie_the_prior_lacks_keeps_its_own_index(prior):
+    users, movies, scores = guild(4)
+    movies = np.append(movies, 999_999)  # not linked to the prior
+    model = CFModel(ModelConfig())
+    model.fit(np.append(users, 1), movies, np.append(scores, 7.0), prior=prior)
+    assert len(model.movies) == len(prior) + 1
+    assert model.knows_movie(999_999) and model._p_row[model.movies.get(999_999)] == -1
+    model.recommend(1, 5)
+    # the item-item weights are still the prior's own matrix (its movies, in order)
+    assert np.shares_memory(model.blend.prior.columns(model).data, prior.implicit.W.data)
