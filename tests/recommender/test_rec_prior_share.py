@@ -7,6 +7,7 @@ bytes)."""
 from __future__ import annotations
 
 import copy
+import io
 
 import numpy as np
 import pytest
@@ -94,3 +95,32 @@ def test_a_guild_rating_a_movie_the_prior_lacks_keeps_its_own_index(prior):
     model.recommend(1, 5)
     # the item-item weights are still the prior's own matrix (its movies, in order)
     assert np.shares_memory(model.blend.prior.columns(model).data, prior.implicit.W.data)
+
+
+def test_the_saved_blob_holds_only_the_guilds_own_movie_rows(prior):
+    model = fitted(prior, 5)
+    model.fold_in(1, np.array([45, 46]) + OFFSET, np.array([9.0, 8.0]))  # after the fit
+    blob = model.to_bytes()
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        own = z["p_own"]
+        rated = np.flatnonzero(np.bincount(model.movies.lookup(guild(5)[1]),
+                                           minlength=len(model.movies)))
+        np.testing.assert_array_equal(own, rated)  # the prior's rows are not written
+        assert z["X"].shape[0] == z["bi"].size == z["means"].size == own.size
+    back = CFModel.from_bytes(blob, prior=prior)
+    for name in ("X", "bi", "means", "support_counts"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(model, name), err_msg=name)
+    assert back.movies is prior.index()
+    assert ([r.movie_id for r in back.recommend(1, 10)]
+            == [r.movie_id for r in model.recommend(1, 10)])
+    # a blob written with every row (before this format) loads the same
+    full = copy.copy(model)
+    full.prior = None
+    with np.load(io.BytesIO(full.to_bytes()), allow_pickle=False) as z:
+        assert "p_own" not in z.files and z["X"].shape[0] == len(prior)
+    old = CFModel.from_bytes(full.to_bytes(), prior=prior)
+    np.testing.assert_array_equal(old.X, model.X)
+    # without the prior it still loads and serves (zero factors, the guild mean, until a fit)
+    alone = CFModel.from_bytes(blob)
+    assert alone.prior is None and len(alone.recommend(1, 5)) == 5
+    np.testing.assert_array_equal(alone.X[own], model.X[own])
