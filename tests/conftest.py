@@ -7,7 +7,9 @@ under `CI=true`, where a missing service is a failure (CI must start them).
 
 * `postgres_url`: the server URL (session scope); `redis_url`: the Redis URL.
 * `postgres_database`: a fresh, empty database with `pg_trgm` for one test (dropped after);
-  its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold.
+  its URL is what `[storage] url` / `MOVIEBOT_DATABASE_URL` would hold;
+  `migrated_postgres_database`: the same already migrated (a copy of a template database
+  migrated once per session), for tests of what comes after the migrations.
 * `drawing_process` (automatic): the pictures' drawing process is started once per session.
 * at the end of the session, processes the tests started and left running (found by the
   `MOVIEBOT_TEST_RUN` token they inherit, `tests/processes.py`) are listed, killed, and fail
@@ -102,14 +104,17 @@ def database_url(server_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-async def _create_database(server_url: str, name: str) -> None:
+async def _create_database(server_url: str, name: str, template: str = "") -> None:
     import asyncpg
 
     conn = await asyncpg.connect(server_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"'
+                           + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
+    if template:  # a copy: pg_trgm (and all else) is in it already
+        return
     conn = await asyncpg.connect(database_url(server_url, name))
     try:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -145,10 +150,11 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         raise errors[0]
 
 
-def create_database(server_url: str) -> str:
-    """A new empty database (with pg_trgm) on the server; returns its URL."""
+def create_database(server_url: str, template: str = "") -> str:
+    """A new empty database (with pg_trgm) on the server, or a copy of database `template`;
+    returns its URL."""
     name = f"test_{uuid.uuid4().hex[:16]}"
-    _run(_create_database(server_url, name))
+    _run(_create_database(server_url, name, template))
     return database_url(server_url, name)
 
 
@@ -161,6 +167,38 @@ def drop_database(url: str) -> None:
 def postgres_database(postgres_url: str) -> Iterator[str]:
     """A fresh database for one test; its URL. Dropped afterwards."""
     url = create_database(postgres_url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+async def _migrate(url: str) -> None:
+    from bot.storage import PostgresStorage
+
+    storage = await PostgresStorage.open(url)
+    await storage.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_url: str) -> Iterator[str]:
+    """The name of a database migrated to the latest schema by the real code
+    (`PostgresStorage.open`), once per session; dropped at the end."""
+    url = create_database(postgres_url)
+    try:
+        _run(_migrate(url))
+        yield url.rpartition("/")[2]
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture
+def migrated_postgres_database(postgres_url: str, migrated_postgres_template: str
+                               ) -> Iterator[str]:
+    """A fresh database for one test, already migrated (a copy of
+    `migrated_postgres_template`: what `postgres_database` is once opened, without running
+    every migration again); its URL. Dropped afterwards."""
+    url = create_database(postgres_url, template=migrated_postgres_template)
     try:
         yield url
     finally:

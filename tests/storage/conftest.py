@@ -1,9 +1,9 @@
 """The storage contract runs on both backends: `store` is parametrized over SQLite and
 PostgreSQL (as implicit's shared model tests run one suite over every model class).
 
-* `backend`: "sqlite" or "postgres"; `database`: an SQLite path or a fresh PostgreSQL
-  database URL for one test (a PostgreSQL test is skipped without `MOVIEBOT_TEST_POSTGRES_URL`,
-  and fails under `CI=true`);
+* `backend`: "sqlite" or "postgres"; `database`: an SQLite path or a fresh (migrated)
+  PostgreSQL database URL for one test (a PostgreSQL test is skipped without
+  `MOVIEBOT_TEST_POSTGRES_URL`, and fails under `CI=true`);
 * `store`: an open, migrated, empty storage on that database;
 * `sql_value(sql, *params)`: the first value a raw query (written with `?` placeholders)
   returns on `store`'s database, for the few checks the contract has no method for;
@@ -41,7 +41,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if backend == "sqlite":
         return str(tmp_path / "bot.sqlite3")
-    return str(request.getfixturevalue("postgres_database"))
+    # Already migrated (tests/conftest.py): `store` opens it as the bot would a second time.
+    return str(request.getfixturevalue("migrated_postgres_database"))
 
 
 @pytest.fixture
