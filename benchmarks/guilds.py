@@ -258,9 +258,10 @@ def movie_titles(data_dir: Path) -> dict[int, str]:
     return titles
 
 
-def served_page(model, member, rated, titles, k=10) -> tuple[list, object]:
+def served_page(model, member, rated, titles, k=10) -> tuple[list, object, object]:
     """The first /recommend page the bot serves (``RecommendationService``: the ranking, each
-    pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons)."""
+    pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons, the
+    reasons of the whole ranked pool the page was taken from)."""
     from bot.service.service import MIN_REASON_POINTS
     from bot.service.shortlist import Candidate, assemble_page, franchise_key, reason_key
 
@@ -272,7 +273,8 @@ def served_page(model, member, rated, titles, k=10) -> tuple[list, object]:
     pool = [Candidate(int(r.movie_id), franchise_key(titles.get(r.movie_id, f"#{r.movie_id}")),
                       bool(r.stretch), keys[i]) for i, r in enumerate(recs)]
     chosen = assemble_page(pool, k)
-    return [recs[i] for i in chosen], np.array([keys[i] for i in chosen], dtype=np.int64)
+    return ([recs[i] for i in chosen], np.array([keys[i] for i in chosen], dtype=np.int64),
+            np.array(keys, dtype=np.int64))
 
 
 def trust_counts(model, train, test, titles, k=10) -> dict:
@@ -287,11 +289,16 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
       in the guild, pages of a full 10): rated movies and the carriers named for picks no
       rating explains (``reasons.KINDS``); distinct_rated: the "because you rated" movies
       alone; carried: on those pages, how many picks each kind of reason names;
+      pool_distinct: different reasons among the whole ranked pool (100) such a page is taken
+      from (under 6: no page rule can show 6 true reasons); standing: picks on those pages that
+      name a rating although the movie's own standing (popularity here, or its baseline: the
+      parts the same for every member) adds more to the pick than all the member's ratings
+      together (a true reason on a list the member's ratings barely shape);
     - err: shown number minus the held-out rating, on the hits (calibration)."""
     out = dict(shown=0, below=0, stretch=0, hits=0, relevant=0, mp_relevant=0, disliked=0,
                five=0, mp_hits=0,
                mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[],
-               carried=[])
+               carried=[], pool_distinct=[], standing=0, named=0)
     items, counts = np.unique(train[1], return_counts=True)
     popular = items[np.lexsort((items, -counts))]
     tu, ti, ts = test
@@ -302,7 +309,7 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
         rated = set(train[1][mine].tolist())
         mean = float(train[2][mine].mean())
         held = dict(zip(ti[tu == member].tolist(), ts[tu == member].tolist(), strict=True))
-        picks, reasons = served_page(model, member, rated, titles, k)
+        picks, reasons, pool = served_page(model, member, rated, titles, k)
         shown = np.array([p.predicted for p in picks])
         out["shown"] += len(picks)
         out["below"] += int((shown < mean - 1e-9).sum())
@@ -311,6 +318,10 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
             out["distinct"].append(len({int(r) for r in reasons if r != -1}))
             out["distinct_rated"].append(len({int(r) for r in reasons if r >= 0}))
             out["carried"].extend(int(r) for r in reasons)
+            out["pool_distinct"].append(len({int(r) for r in pool if r != -1}))
+            named, standing = rating_vs_standing(model, member, picks, reasons)
+            out["named"] += named
+            out["standing"] += standing
         for p in picks:
             if p.movie_id in held:
                 truth = held[p.movie_id]
@@ -338,6 +349,7 @@ def trust_summary(draws: list[dict]) -> str:
     err = np.array(tot["err"]) if tot["err"] else np.zeros(1)
     distinct = np.array(tot["distinct"]) if tot["distinct"] else np.zeros(1)
     rated = np.array(tot["distinct_rated"]) if tot["distinct_rated"] else np.zeros(1)
+    pool = np.array(tot["pool_distinct"]) if tot["pool_distinct"] else np.zeros(1)
     return (f"served page P@10 {tot['relevant'] / max(tot['mp_relevant'], 1):.2f}x MostPop's | "
             f"below avg {tot['below'] / max(tot['shown'], 1):.1%} "
             f"(marked stretch {tot['stretch'] / max(tot['shown'], 1):.1%}) | "
@@ -348,8 +360,25 @@ def trust_summary(draws: list[dict]) -> str:
             f"({tot['five'] / max(tot['mp_five'], 1):.2f}x) | "
             f"distinct reasons in 10: mean {distinct.mean():.1f}, share >= 6 "
             f"{(distinct >= 6).mean():.0%} (rated movies alone: mean {rated.mean():.1f}, "
-            f">= 6 {(rated >= 6).mean():.0%}; picks by reason: {carried_shares(tot['carried'])}) | "
+            f">= 6 {(rated >= 6).mean():.0%}; picks by reason: {carried_shares(tot['carried'])}; "
+            f"pools with < 6: {(pool < 6).mean():.0%}; named ratings outweighed by the movie's "
+            f"standing: {tot['standing'] / max(tot['named'], 1):.0%}) | "
             f"shown - real on hits: mean {err.mean():+.2f}, MAE {np.abs(err).mean():.2f}")
+
+
+def rating_vs_standing(model, member, picks, reasons) -> tuple[int, int]:
+    """(picks naming a rated movie, those of them where the movie's own standing, the larger of
+    the popularity part and the rating model's baseline share, adds more to the pick than the
+    member's ratings all together; ``reasons.contributions``)."""
+    from recommender.reasons import contributions
+
+    u = model.users.get(member)
+    targets = model.movies.lookup(np.array([p.movie_id for p in picks], dtype=np.int64))
+    _, _, C, parts = contributions(model, u, targets)
+    zero = np.zeros(targets.size)
+    standing = np.maximum(parts.get("popularity", zero), parts.get("rated", zero))
+    named = np.asarray(reasons) >= 0
+    return int(named.sum()), int((named & (standing > C.sum(axis=0))).sum())
 
 
 def carried_shares(keys: list[int]) -> str:

@@ -49,5 +49,10 @@ def test_trust_counts_follow_the_served_page_and_mostpop():
     assert counts["mp_hits"] > 0 and counts["distinct"]
     assert all(r <= d for r, d in zip(counts["distinct_rated"], counts["distinct"],
                                       strict=True))
+    assert all(p >= d for p, d in zip(counts["pool_distinct"], counts["distinct"],
+                                      strict=True))
+    assert 0 <= counts["standing"] <= counts["named"] <= counts["shown"]
+    assert len(counts["carried"]) == 10 * len(counts["distinct"])
     line = guilds.trust_summary([counts, counts])
     assert "below avg" in line and "5-star hits" in line and "MAE" in line
+    assert "picks by reason: " in line and "pools with < 6" in line
