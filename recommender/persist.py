@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -66,9 +66,7 @@ def dump(model) -> bytes:
         del X0, bi0, m0
         extra["p_own"] = own
         X, bi, means = X[own], bi[own], means[own]
-    buf = io.BytesIO()
-    np.savez(
-        buf,
+    arrays = dict(
         format=np.array(_FORMAT),
         config=np.array(model.config_json()),
         report=np.array(json.dumps(rep.__dict__ if rep else None)),
@@ -80,7 +78,85 @@ def dump(model) -> bytes:
         f_vals=np.concatenate([v for _, v in lists]) if lists else np.zeros(0),
         **extra,
     )
+    buf = io.BytesIO()
+    np.savez(buf, **cast(dict[str, Any], encode(arrays)))
     return buf.getvalue()
+
+
+# Long movie-sized columns are mostly structure (with a prior every guild model spans all the
+# prior's movies): sorted ids and CSR row pointers go as differences, mostly-zero columns as
+# (positions, values); both exact, decoded by ``Archive`` (issue 24 item 1).
+_ENCODE_MIN = 1024
+
+
+def _small_uint(values: np.ndarray) -> np.ndarray:
+    top = int(values.max()) if values.size else 0
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dt).max:
+            return values.astype(dt)
+    return values
+
+
+def encode(arrays: dict[str, np.ndarray], deltas: bool = True) -> dict[str, np.ndarray]:
+    """``arrays`` with each long 1-D numeric column stored smaller, exactly: a sorted integer
+    column (ids, row pointers) as its first value and differences (``name~d0``, ``name~d``),
+    a mostly-zero column as its non-zero positions and values (``name~n``, ``name~i``,
+    ``name~v``); the differences are encoded again."""
+    out: dict[str, np.ndarray] = {}
+    for name, a in arrays.items():
+        a = np.asarray(a)
+        if a.ndim != 1 or a.size < _ENCODE_MIN or a.dtype.kind not in "iuf":
+            out[name] = a
+        elif deltas and a.dtype.kind in "iu" and np.all(a[1:] >= a[:-1]):
+            out[f"{name}~d0"] = a[:1]
+            out.update(encode({f"{name}~d": _small_uint(np.diff(a))}, deltas=False))
+        elif np.count_nonzero(bits := a.view(f"u{a.dtype.itemsize}")) * 4 < a.size:
+            nz = np.flatnonzero(bits)  # by bits: a -0.0 is kept as it is
+            out[f"{name}~n"] = np.array(a.size)
+            out[f"{name}~i"] = _small_uint(nz)
+            out[f"{name}~v"] = a[nz]
+        else:
+            out[name] = a
+    return out
+
+
+class Archive:
+    """An ``np.load`` archive read through ``encode``'s encodings: the logical names in
+    ``files``, each array decoded on access."""
+
+    def __init__(self, z) -> None:
+        self._z = z
+        names = []
+        for f in z.files:
+            if "~" not in f:
+                names.append(f)
+            elif f.endswith(("~d0", "~n")) and "~" not in f.rsplit("~", 1)[0]:
+                names.append(f.rsplit("~", 1)[0])
+        self.files = names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.files
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._get(name, set(self._z.files))
+
+    def _get(self, name: str, stored: set[str]) -> np.ndarray:
+        if name in stored:
+            return self._z[name]
+        if f"{name}~d0" in stored:
+            first = self._z[f"{name}~d0"]
+            d = self._get(f"{name}~d", stored)
+            out = np.empty(d.size + 1, dtype=first.dtype)
+            out[0] = first[0]
+            np.cumsum(d, dtype=first.dtype, out=out[1:])
+            out[1:] += first[0]
+            return out
+        if f"{name}~n" in stored:
+            v = self._z[f"{name}~v"]
+            out = np.zeros(int(self._z[f"{name}~n"]), dtype=v.dtype)
+            out[self._z[f"{name}~i"]] = v
+            return out
+        raise KeyError(name)
 
 
 def prior_defaults(movie_ids: np.ndarray, prior, k: int, dtype, global_mean: float,
@@ -115,7 +191,8 @@ def load(cls, blob: bytes, prior=None):
 
 
 def _load(cls, blob: bytes, prior=None):
-    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as raw:
+        z = Archive(raw)
         version = int(z["format"])
         if version not in (1, 2, 3):
             raise ValueError(f"unsupported model format {version}")

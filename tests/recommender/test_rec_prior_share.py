@@ -14,6 +14,7 @@ import pytest
 
 from recommender import CFModel, ModelConfig
 from recommender.index import IdIndex
+from recommender.persist import Archive, encode
 from recommender.prior import build_prior
 
 OFFSET = 100_000  # catalog id = prior key + OFFSET
@@ -124,3 +125,26 @@ def test_the_saved_blob_holds_only_the_guilds_own_movie_rows(prior):
     alone = CFModel.from_bytes(blob)
     assert alone.prior is None and len(alone.recommend(1, 5)) == 5
     np.testing.assert_array_equal(alone.X[own], model.X[own])
+
+
+def test_long_columns_are_stored_small_and_read_back_exactly():
+    rng = np.random.default_rng(0)
+    ptr = np.zeros(5001, np.int64)
+    ptr[3000:] = 40  # a CSR row pointer: most rows empty
+    sparse = np.zeros(5000)
+    sparse[[3, 70]] = [-0.0, np.nan]
+    sparse[100] = 2.5
+    columns = {"ids": np.arange(10, 50_010, 10, dtype=np.int64), "ptr": ptr, "sparse": sparse,
+               "dense": rng.normal(size=5000).astype(np.float32),
+               "small": np.array([3, 1, 2]), "text": np.array("x")}
+    buf = io.BytesIO()
+    np.savez(buf, **encode(columns))
+    rest = sum(a.nbytes for name, a in columns.items() if name != "dense")
+    assert len(buf.getvalue()) < columns["dense"].nbytes + 0.1 * rest  # dense: stored as is
+    with np.load(io.BytesIO(buf.getvalue()), allow_pickle=False) as z:
+        back = Archive(z)
+        assert sorted(back.files) == sorted(columns)
+        for name, a in columns.items():
+            b = back[name]
+            assert b.dtype == a.dtype and b.shape == a.shape, name
+            assert b.tobytes() == a.tobytes(), name  # bit for bit: -0.0 and NaN too
