@@ -13,8 +13,11 @@ of members over every movie of a fitted ``CFModel``:
   ``pick_evidence`` (``implicit.pick_lift``).
 * ``PriorPart``: the taste prior's item-item weights into the guild's movies; per-movie weight
   ``blend_prior_pick * e / (e + guild co-raters)``, e = ``prior_evidence`` (``weights``).
-* ``PopularityPart``: log(1 + guild ratings); per-member weight ``blend_popularity + pop_cold
-  * (c / (c + n)) ** pop_cold_power`` (n the member's ratings, c ``pop_cold_ratings``).
+* ``PopularityPart``: log(1 + guild ratings); with a taste prior, the prior's item-item
+  scores of the member's rated movies plus ``pop_cold_base`` x the share of members who rated
+  the movie (what they will watch: close to what they rated, or very widely watched here);
+  per-member weight ``blend_popularity + pop_cold * (c / (c + n)) ** pop_cold_power`` (n the
+  member's ratings, c ``pop_cold_ratings``).
 
 A weight is a number, a per-movie row (1 x movies) or a per-member column (batch x 1);
 ``CFModel.part_weight`` reads any of them for one member. A part that has nothing to say for a
@@ -119,6 +122,72 @@ def member_ratings_count(model: CFModel, u: np.ndarray, seen: Seen = None) -> np
         if model.config.seen_weight:  # 0: the seen signal is off
             out[r] += np.unique(seen_row(seen, r)).size
     return out
+
+
+def has_prior_weights(model: CFModel) -> bool:
+    """Whether the model has a taste prior with item-item weights."""
+    return bool(model.prior is not None and model.prior.implicit.W.nnz)
+
+
+def prior_rated_matrix(model: CFModel, u: np.ndarray, seen: Seen = None,
+                       seen_weight: float = 0.0) -> sp.csr_matrix | None:
+    """Rated sets (batch x the prior's movies) of member indexes ``u``: 1 for the movies
+    they rated (the model's and those only the prior knows), ``seen_weight`` for each row's
+    seen movies (not rated). None without a prior."""
+    if model.prior is None:
+        return None
+    rows, cols, data = [], [], []
+    for r, x in enumerate(u.tolist()):
+        p = np.zeros(0, np.int64)
+        if x >= 0:
+            p = model._p_row[model._rated(x)[0]]
+            extra = model._extra.get(x)
+            if extra is not None and extra[0].size:
+                p = np.concatenate([p, model.prior.lookup(extra[0])])
+            p = np.unique(p[p >= 0])
+            rows.append(np.full(p.size, r))
+            cols.append(p)
+            data.append(np.ones(p.size))
+        s = seen_row(seen, r)
+        if s.size and seen_weight:
+            q = model.prior.lookup(s)
+            q = np.setdiff1d(q[q >= 0], p)
+            rows.append(np.full(q.size, r))
+            cols.append(q)
+            data.append(np.full(q.size, float(seen_weight)))
+    rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    data_a = np.concatenate(data) if data else np.zeros(0)
+    return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
+                         shape=(u.size, len(model.prior)))
+
+
+def prior_columns(model: CFModel) -> sp.csr_matrix:
+    """The prior's item-item weights into the guild's linked movies (kept on the model)."""
+    if model._prior_cols is None:  # the prior's own matrix when the movies are all of its
+        model._prior_cols = model.prior.weights_into(model._p_row)
+    return model._prior_cols
+
+
+def neighbour_scale(S: np.ndarray) -> np.ndarray:
+    """Per row of prior item-item scores: 1 / the sum of its positive scores (0 with none),
+    which makes the member's neighbour scores a distribution over the movies."""
+    total = np.clip(S, 0.0, None).sum(axis=1)
+    return np.divide(1.0, total, out=np.zeros_like(total), where=total > 1e-12)
+
+
+def prior_item_scores(model: CFModel, u: np.ndarray, seen: Seen = None,
+                      seen_weight: float = 0.0) -> np.ndarray:
+    """The prior's item-item scores (batch x model movies, 0 where unlinked) of member
+    indexes ``u``: the sum of the weights from each movie they rated (and saw, at
+    ``seen_weight``)."""
+    full = np.zeros((u.size, len(model.movies)))
+    R = prior_rated_matrix(model, u, seen, seen_weight)
+    if R is None:
+        return full
+    linked = model._p_row >= 0
+    full[:, linked] = (R @ prior_columns(model)).toarray()
+    return full
 
 
 def _batch(model: CFModel, part: Part, user_ids) -> tuple[np.ndarray, np.ndarray]:
@@ -290,50 +359,17 @@ class PriorPart(Stateless):
 
     def rated_matrix(self, model: CFModel, u: np.ndarray,
                      seen: Seen = None) -> sp.csr_matrix | None:
-        """0/1 rated sets over the prior's movies: model movies + unknown linked movies;
-        each row's seen movies (not rated) at ``seen_weight``."""
-        if model.prior is None:
-            return None
-        rows, cols, data = [], [], []
-        for r, x in enumerate(u.tolist()):
-            p = np.zeros(0, np.int64)
-            if x >= 0:
-                p = model._p_row[model._rated(x)[0]]
-                extra = model._extra.get(x)
-                if extra is not None and extra[0].size:
-                    p = np.concatenate([p, model.prior.lookup(extra[0])])
-                p = np.unique(p[p >= 0])
-                rows.append(np.full(p.size, r))
-                cols.append(p)
-                data.append(np.ones(p.size))
-            s = seen_row(seen, r)
-            if s.size and self.config.seen_weight:
-                q = model.prior.lookup(s)
-                q = np.setdiff1d(q[q >= 0], p)
-                rows.append(np.full(q.size, r))
-                cols.append(q)
-                data.append(np.full(q.size, float(self.config.seen_weight)))
-        rows_a = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        cols_a = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        data_a = np.concatenate(data) if data else np.zeros(0)
-        return sp.csr_matrix((data_a.astype(np.float32), (rows_a, cols_a)),
-                             shape=(u.size, len(model.prior)))
+        """Rated sets over the prior's movies (``prior_rated_matrix``), seen movies at
+        ``seen_weight``."""
+        return prior_rated_matrix(model, u, seen, self.config.seen_weight)
 
     def columns(self, model: CFModel) -> sp.csr_matrix:
-        """The prior's weights into the guild's linked movies (kept on the model)."""
-        if model._prior_cols is None:
-            model._prior_cols = model.prior.weights_into(model._p_row)
-        return model._prior_cols
+        """The prior's weights into the guild's linked movies (``prior_columns``)."""
+        return prior_columns(model)
 
     def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
-        """The prior's item-item scores of every model movie (batch x movies, 0 unlinked)."""
-        linked = model._p_row >= 0
-        cols = self.columns(model)
-        R = self.rated_matrix(model, u, seen)
-        S = (R @ cols).toarray()
-        full = np.zeros((u.size, len(model.movies)))
-        full[:, linked] = S
-        return full
+        """The prior's item-item scores of every model movie (``prior_item_scores``)."""
+        return prior_item_scores(model, u, seen, self.config.seen_weight)
 
     def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
         return _batch(model, self, user_ids)
@@ -345,10 +381,13 @@ class PopularityConfig:
     cold: float = 100.0
     cold_ratings: float = 2.0
     cold_power: float = 2.0
+    base: float = 10.0
+    seen_weight: float = 0.5
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PopularityConfig:
-        return cls(cfg.blend_popularity, cfg.pop_cold, cfg.pop_cold_ratings, cfg.pop_cold_power)
+        return cls(cfg.blend_popularity, cfg.pop_cold, cfg.pop_cold_ratings, cfg.pop_cold_power,
+                   cfg.pop_cold_base, cfg.seen_weight)
 
 
 @dataclass(frozen=True)
@@ -373,8 +412,21 @@ class PopularityPart(Stateless):
         return bool(np.any(np.asarray(weight) > 0))
 
     def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
-        pop = np.log1p(model.support_counts.astype(np.float64))
-        return np.repeat(pop[None, :], u.size, axis=0)
+        """Without a taste prior: log(1 + guild ratings) of every movie. With one (and
+        ``base`` > 0): the member's neighbours in the prior (their prior item-item scores,
+        scaled to sum to 1 over the positive ones) plus ``base`` times each movie's share
+        of the guild's ratings (``ModelConfig.pop_cold_base``)."""
+        if not self.uses_prior(model):
+            pop = np.log1p(model.support_counts.astype(np.float64))
+            return np.repeat(pop[None, :], u.size, axis=0)
+        sup = model.support_counts.astype(np.float64)
+        share = sup / max(float(sup.sum()), 1.0)
+        S = prior_item_scores(model, u, seen, self.config.seen_weight)
+        return float(self.config.base) * share[None, :] + S * neighbour_scale(S)[:, None]
+
+    def uses_prior(self, model: CFModel) -> bool:
+        """Whether ``raw`` adds the prior's item-item scores (a prior and ``base`` > 0)."""
+        return bool(self.config.base > 0 and has_prior_weights(model))
 
     def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
         return _batch(model, self, user_ids)
@@ -440,14 +492,22 @@ class Blend:
             if sd > 1e-12:
                 pull = np.asarray(model._implicit().W[a].sum(axis=0)).ravel()
                 out += (w / sd) * (pull - pull.mean())
-        if "prior" in parts:
-            w_row, S = parts["prior"]
-            w = model.part_weight(w_row)
-            sd = float(S.std())
-            p = np.unique(model._p_row[a][model._p_row[a] >= 0])
-            if sd > 1e-12 and p.size:
-                pull = np.zeros(nm)
-                pull[model._p_row >= 0] = np.asarray(
-                    self.prior.columns(model)[p].sum(axis=0)).ravel()
-                out += (w / sd) * (pull - pull.mean())
+        names = [n for n in ("prior", "popularity") if n in parts
+                 and (n == "prior" or self.popularity.uses_prior(model))]
+        p = np.unique(model._p_row[a][model._p_row[a] >= 0])
+        if names and p.size:
+            pull = np.zeros(nm)
+            pull[model._p_row >= 0] = np.asarray(prior_columns(model)[p].sum(axis=0)).ravel()
+            # the popularity part scales the member's neighbour scores to a distribution
+            scale = float(neighbour_scale(prior_item_scores(
+                model, np.array([u]), None if seen is None else [seen],
+                self.popularity.config.seen_weight))[0])
+            for name in names:  # the prior part, and the cold popularity part's prior share
+                w_row, S = parts[name]
+                w = model.part_weight(w_row)
+                sd = float(S.std())
+                if name == "popularity":
+                    w = w * scale
+                if sd > 1e-12:
+                    out += (w / sd) * (pull - pull.mean())
         return out

@@ -8,6 +8,9 @@ and how well rated it is):
 - "will pick" (guild): ``S_i = sum_j x_j W[j, i]`` (``x_j`` the liking weight of j,
   ``blend.liking``), so j contributes ``w / sd * x_j * (W[j, i] - mean_i' W[j, i'])``;
 - "will pick" (prior): the same with the prior's weights and ``x_j = 1``;
+- popularity, for members with few ratings and a taste prior (``blend.PopularityPart``): the
+  prior's item-item scores of their rated movies (split like the prior part) plus the movie's
+  share of the guild's members, which no rating explains;
 - "will enjoy": the personal part of the prediction is ``z_i [theta_u, b_u]`` with
   ``[theta_u, b_u] = A^-1 Z^T t`` (``foldin.py``), so j contributes
   ``w / sd * (c_ij - mean_i' c_i'j)`` with ``c_ij = (z_i A^-1 Z^T)_j t_j``.
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import foldin
-from .blend import liking
+from .blend import liking, neighbour_scale, prior_item_scores
 from .implicit import zscore_rows
 
 if TYPE_CHECKING:
@@ -102,16 +105,15 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             into = W[mi][:, targets].toarray()
             x = liking(vals, model.config.pick_rating_weight)
             C[:mi.size] += (w / sd) * x[:, None] * (into - mean_j[:, None])
-    if "prior" in raw:
-        w_row, S = raw["prior"]
-        w_t = model.part_weight(w_row, targets)[None, :]  # per movie: the evidence weights
-        sd = float(S.std())
+    prior_parts = [name for name in ("prior", "popularity")
+                   if name in raw and (name == "prior" or model.blend.popularity.uses_prior(model))]
+    if prior_parts:
         p = np.concatenate([model._p_row[mi], model.prior.lookup(ex_ids)])
         first = np.zeros(p.size, dtype=bool)  # the prior's rated set counts a movie once
         ok = np.flatnonzero(p >= 0)
         _, pos = np.unique(p[ok], return_index=True)
         first[ok[pos]] = True
-        if sd > 1e-12 and first.any():
+        if first.any():
             Wp = model.prior.implicit.W
             cols = model._p_row[model._p_row >= 0]
             rows = p[first]
@@ -121,7 +123,16 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             linked = tp >= 0
             if linked.any():
                 into[:, linked] = Wp[rows][:, tp[linked]].toarray()
-            C[first] += (w_t / sd) * (into - mean_j[:, None])
+            for name in prior_parts:  # the prior part, and the cold popularity part's share
+                w_row, S = raw[name]
+                w_t = model.part_weight(w_row, targets)[None, :]  # per movie or member
+                sd = float(S.std())
+                if name == "popularity":  # the member's neighbour scores, a distribution
+                    w_t = w_t * neighbour_scale(prior_item_scores(
+                        model, np.array([u]), None if seen is None else [seen],
+                        model.blend.popularity.config.seen_weight))[0]
+                if sd > 1e-12:
+                    C[first] += (w_t / sd) * (into - mean_j[:, None])
     if "enjoy" in raw and model.X.shape[1]:
         w, S = raw["enjoy"]
         sd = float(S.std())

@@ -25,7 +25,13 @@ from bot.service.gate import Gate, gated
 from bot.service.models import MODEL_FORMAT, RATING_SCALE, FitSettings, GuildModel, GuildModels
 from bot.service.privacy import prediction_allowed, shareable_movies
 from bot.service.ranked import RankedList
-from bot.service.shortlist import Candidate, assemble_page, franchise_key, reason_key
+from bot.service.shortlist import (
+    MIN_DISTINCT_REASONS,
+    Candidate,
+    assemble_page,
+    franchise_key,
+    reason_key,
+)
 from bot.service.training import TrainingPool
 from bot.storage import Storage
 from recommender import CFModel, Recommendation
@@ -344,9 +350,12 @@ class RecommendationService:
                                      int(ranked.rows["reason_kind"][i])))
                 for i, m in enumerate(ranked.rows["movie_id"])]
         skip = set(shown)
+        # the reason rules once the member has rated enough for varied reasons
+        vary = len(rated_ids) >= MIN_DISTINCT_REASONS
         for _ in range(offset // max(n, 1)):  # earlier pages, built by the same rules
-            skip.update(pool[i].movie_id for i in assemble_page(pool, n, skip))
-        chosen = assemble_page(pool, n, skip)
+            skip.update(pool[i].movie_id for i in assemble_page(pool, n, skip,
+                                                                vary_reasons=vary))
+        chosen = assemble_page(pool, n, skip, vary_reasons=vary)
         picks = []
         for i, rec in zip(chosen, ranked.rows_at(chosen), strict=True):
             reason, score, kind = ranked.reason_at(i)

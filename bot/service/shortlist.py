@@ -11,7 +11,8 @@ that order, under rules about what a member reads:
 * **varied reasons**: no reason (a rated movie, or the blend part that carried a pick) is
   given for more than `REASON_CAP` picks of a page, and while the page could still reach
   `MIN_DISTINCT_REASONS` different reasons only picks with a new one are taken (a pick keeps
-  its own, true reason: the rule chooses picks, never reasons);
+  its own, true reason: the rule chooses picks, never reasons), once the member has
+  `MIN_DISTINCT_REASONS` ratings (before, one loved movie may truly carry the whole page);
 * **never twice**: movies already shown (earlier pages) are skipped.
 
 When the rules leave a page short, they are relaxed in order (reasons first, then stretches);
@@ -81,15 +82,18 @@ def max_stretches(n: int) -> int:
 
 
 def assemble_page(ranked: Sequence[Candidate], n: int,
-                  skip: Collection[int] = ()) -> list[int]:
-    """Indexes into ``ranked`` (best first) of the next page of at most ``n`` picks."""
+                  skip: Collection[int] = (), *, vary_reasons: bool = True) -> list[int]:
+    """Indexes into ``ranked`` (best first) of the next page of at most ``n`` picks.
+    ``vary_reasons`` False (a member with fewer ratings than `MIN_DISTINCT_REASONS`: one
+    rating can be the true reason for the whole page) leaves out the reason rules."""
     taken: list[int] = []
     chosen: set[int] = set()
     franchises: set[str] = set()
     reasons: dict[int, int] = {}
     stretches = 0
     pool = [i for i, c in enumerate(ranked) if c.movie_id not in skip]
-    for strict_reasons, limit_stretches in ((True, True), (False, True), (False, False)):
+    passes = ((True, True), (False, True), (False, False))
+    for strict_reasons, limit_stretches in passes if vary_reasons else passes[1:]:
         for i in pool:
             if len(taken) >= n:
                 break
