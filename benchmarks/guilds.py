@@ -263,7 +263,14 @@ def served_page(model, member, rated, titles, k=10) -> tuple[list, object, objec
     pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons, the
     reasons of the whole ranked pool the page was taken from)."""
     from bot.service.service import MIN_REASON_POINTS
-    from bot.service.shortlist import Candidate, assemble_page, franchise_key, reason_key
+    from bot.service.shortlist import (
+        MIN_DISTINCT_REASONS,
+        Candidate,
+        assemble_page,
+        franchise_key,
+        page_reasons,
+        reason_key,
+    )
 
     recs = model.recommend(member, n=100, exclude=np.asarray(sorted(rated), dtype=np.int64))
     ids = np.array([r.movie_id for r in recs], dtype=np.int64)
@@ -271,9 +278,12 @@ def served_page(model, member, rated, titles, k=10) -> tuple[list, object, objec
     keys = [reason_key(int(m), int(kd)) for m, kd in zip(reasons.movie_id, reasons.kind,
                                                          strict=True)]
     pool = [Candidate(int(r.movie_id), franchise_key(titles.get(r.movie_id, f"#{r.movie_id}")),
-                      bool(r.stretch), keys[i]) for i, r in enumerate(recs)]
-    chosen = assemble_page(pool, k)
-    return ([recs[i] for i in chosen], np.array([keys[i] for i in chosen], dtype=np.int64),
+                      bool(r.stretch), keys[i], reason_key(-1, int(reasons.carrier[i])))
+            for i, r in enumerate(recs)]
+    vary = len(rated) >= MIN_DISTINCT_REASONS  # as the service: varied from 6 ratings
+    chosen = assemble_page(pool, k, vary_reasons=vary)
+    shown = page_reasons(pool, chosen, vary_reasons=vary)  # a movie named enough: its carrier
+    return ([recs[i] for i in chosen], np.array(shown, dtype=np.int64),
             np.array(keys, dtype=np.int64))
 
 

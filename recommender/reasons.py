@@ -32,6 +32,11 @@ features at all (the ridge optimum of a few hundred ratings is zero factors): th
 "enjoy" carry is the baseline's, and saying "members with your taste rate it highly" would be
 a stock reason, not a true one.
 
+Every pick also gets its carrier (``Reasons.carrier``), the part with the largest weighted
+z-score, even when a rating is named: when one rated movie truly carries more picks than a page
+names it for, the page says what else carried the others (``bot.service.shortlist``) instead
+of repeating it or naming a smaller contributor.
+
 Seen movies (watched on a linked account, not rated; ``blend.py``) shape the parts but are
 never named as a reason: the parts, and so a pick's carrying part, are computed with them; a
 member with seen movies only gets the carrying part as every pick's reason.
@@ -65,6 +70,7 @@ class Reasons:
     rating: np.ndarray  # float64: the member's rating of it, on the model's scale (nan: none)
     weight: np.ndarray  # float64: its contribution, in standard deviations of the blend
     kind: np.ndarray  # int8 index into KINDS
+    carrier: np.ndarray  # int8 index into KINDS: the carrying part, even when a rating is named
 
 
 def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray | None = None,
@@ -164,10 +170,13 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     out_rating = np.full(n, np.nan)
     out_weight = np.zeros(n)
     out_kind = np.zeros(n, dtype=np.int8)
+    out_carrier = np.full(n, KINDS.index("rated"), dtype=np.int8)
     ids, ratings, C, parts = contributions(model, u, targets, seen)
     liked = ratings >= ratings.mean() - 1e-9 if ratings.size else np.zeros(0, dtype=bool)
     part_names = [p for p in KINDS[1:] if p in parts]
     for t in range(n):
+        if part_names:
+            out_carrier[t] = KINDS.index(max(part_names, key=lambda p: (float(parts[p][t]), p)))
         best = -1
         if liked.any():
             c = np.where(liked, C[:, t], -np.inf)
@@ -181,13 +190,10 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             out_rating[t] = ratings[best] * model.config.unit
             out_weight[t] = C[best, t]
             continue
+        out_kind[t] = out_carrier[t]
         if part_names:
-            top = max(part_names, key=lambda p: (float(parts[p][t]), p))
-            out_kind[t] = KINDS.index(top)
-            out_weight[t] = float(parts[top][t])
-        else:
-            out_kind[t] = KINDS.index("rated")
-    return Reasons(out_id, out_rating, out_weight, out_kind)
+            out_weight[t] = float(parts[KINDS[out_carrier[t]]][t])
+    return Reasons(out_id, out_rating, out_weight, out_kind, out_carrier)
 
 
 def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1,
@@ -199,15 +205,16 @@ def member_reasons(model: CFModel, user_id, movie_ids, min_weight: float = 0.1,
     seen_ids = np.unique(np.fromiter((int(s) for s in seen), dtype=np.int64))
     u = model.users.get(user_id)
     i = model.movies.lookup(ids)
+    baseline = np.where(i >= 0, KINDS.index("rated"), 0).astype(np.int8)
     out = Reasons(np.full(ids.size, -1, np.int64), np.full(ids.size, np.nan),
-                  np.zeros(ids.size), np.where(i >= 0, KINDS.index("rated"), 0).astype(np.int8))
+                  np.zeros(ids.size), baseline, baseline.copy())
     known = (np.flatnonzero(i >= 0) if u >= 0 or seen_ids.size
              else np.zeros(0, np.int64))
     if known.size:
         got = pick_reasons(model, u, i[known], min_weight,
                            seen_ids if seen_ids.size else None)
-        for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind),
-                                (got.movie_id, got.rating, got.weight, got.kind),
+        for mine, theirs in zip((out.movie_id, out.rating, out.weight, out.kind, out.carrier),
+                                (got.movie_id, got.rating, got.weight, got.kind, got.carrier),
                                 strict=True):
             mine[known] = theirs
     return out

@@ -6,8 +6,8 @@ more" only slices it. As a list of `Recommendation` objects, 1,024 cached rankin
 (`benchmarks/many_guilds.py`: the most numerous tracked type, 56,000 of 203,000); a record
 array is one untracked object. Each row also carries the pick's reason
 (`recommender.reasons`: the rated movie named, the member's score for it, or the blend part
-that carried it) and whether it is a stretch; `rows_at(indexes)` makes `Recommendation`s and
-reasons for one page only.
+that carried it, and that part even when a rating is named) and whether it is a stretch;
+`rows_at(indexes)` makes `Recommendation`s and reasons for one page only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from recommender.reasons import Reasons
 
 DTYPE = np.dtype([("movie_id", np.int64), ("score", np.float64), ("predicted", np.float64),
                   ("support", np.int64), ("rank", np.float64), ("stretch", np.bool_),
-                  ("reason", np.int64), ("reason_score", np.float64), ("reason_kind", np.int8)])
+                  ("reason", np.int64), ("reason_score", np.float64), ("reason_kind", np.int8),
+                  ("carrier_kind", np.int8)])
 
 
 class RankedList:
@@ -35,12 +36,14 @@ class RankedList:
         self.rows = np.zeros(n, dtype=DTYPE)
         self.rows["reason"] = -1
         self.rows["reason_kind"] = -1
+        self.rows["carrier_kind"] = -1
         for name in ("movie_id", "score", "predicted", "support", "rank", "stretch"):
             self.rows[name] = [getattr(r, name) for r in recs]
         if reasons is not None and n:
             self.rows["reason"] = reasons.movie_id
             self.rows["reason_score"] = np.nan_to_num(reasons.rating)
             self.rows["reason_kind"] = reasons.kind
+            self.rows["carrier_kind"] = reasons.carrier
         self.franchises: tuple[str, ...] = ()  # one key per row, once titles are known
 
     def __len__(self) -> int:
@@ -59,3 +62,7 @@ class RankedList:
         """(rated movie id or -1, the member's score for it, reason kind index or -1)."""
         r = self.rows[int(index)]
         return int(r["reason"]), round(float(r["reason_score"])), int(r["reason_kind"])
+
+    def carrier_at(self, index: int) -> int:
+        """The blend part that carried the pick as a whole (reason kind index, -1: none)."""
+        return int(self.rows[int(index)]["carrier_kind"])

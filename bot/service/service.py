@@ -30,6 +30,7 @@ from bot.service.shortlist import (
     Candidate,
     assemble_page,
     franchise_key,
+    page_reasons,
     reason_key,
 )
 from bot.service.training import TrainingPool
@@ -347,7 +348,8 @@ class RecommendationService:
         await self._franchises(state.guild_id, ranked)
         pool = [Candidate(int(m), ranked.franchises[i], bool(ranked.rows["stretch"][i]),
                           reason_key(int(ranked.rows["reason"][i]),
-                                     int(ranked.rows["reason_kind"][i])))
+                                     int(ranked.rows["reason_kind"][i])),
+                          reason_key(-1, ranked.carrier_at(i)))
                 for i, m in enumerate(ranked.rows["movie_id"])]
         skip = set(shown)
         # the reason rules once the member has rated enough for varied reasons
@@ -356,10 +358,13 @@ class RecommendationService:
             skip.update(pool[i].movie_id for i in assemble_page(pool, n, skip,
                                                                 vary_reasons=vary))
         chosen = assemble_page(pool, n, skip, vary_reasons=vary)
+        shows = page_reasons(pool, chosen, vary_reasons=vary)
         picks = []
-        for i, rec in zip(chosen, ranked.rows_at(chosen), strict=True):
+        for i, rec, says in zip(chosen, ranked.rows_at(chosen), shows, strict=True):
             reason, score, kind = ranked.reason_at(i)
-            if reason >= 0:
+            if says != pool[i].reason:  # a rated movie named enough: what else carried it
+                picks.append(_pick(rec, carried_by=KINDS[ranked.carrier_at(i)]))
+            elif reason >= 0:
                 picks.append(_pick(rec, (reason, score)))
             else:
                 picks.append(_pick(rec, carried_by=KINDS[kind] if kind > 0 else None))

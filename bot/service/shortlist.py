@@ -13,6 +13,10 @@ that order, under rules about what a member reads:
   `MIN_DISTINCT_REASONS` different reasons only picks with a new one are taken (a pick keeps
   its own, true reason: the rule chooses picks, never reasons), once the member has
   `MIN_DISTINCT_REASONS` ratings (before, one loved movie may truly carry the whole page);
+  when the rules are relaxed and a rated movie truly is the reason for more picks than
+  `REASON_CAP`, those beyond the cap say what else carried them (`page_reasons`: the blend
+  part behind the pick as a whole, also true) rather than repeat it (from
+  `MIN_DISTINCT_REASONS` ratings too);
 * **never twice**: movies already shown (earlier pages) are skipped.
 
 When the rules leave a page short, they are relaxed in order (reasons first, then stretches);
@@ -67,6 +71,8 @@ class Candidate:
     reason: int = -1
     """What the pick's reason names: a rated movie's id, or ``reason_key(kind)`` (< -1) for
     the blend part that carried it; -1 = no reason."""
+    carrier: int = -1
+    """``reason_key(-1, kind)`` of the blend part that carried the pick as a whole (-1: none)."""
 
 
 def reason_key(movie_id: int, kind: int) -> int:
@@ -75,6 +81,25 @@ def reason_key(movie_id: int, kind: int) -> int:
     if movie_id >= 0:
         return movie_id
     return -(2 + kind) if kind > 0 else -1
+
+
+def page_reasons(ranked: Sequence[Candidate], chosen: Sequence[int], *,
+                 vary_reasons: bool = True) -> list[int]:
+    """The reason key each chosen pick shows (``assemble_page``'s indexes, in rank order): its
+    own, except that a rated movie is named for at most ``REASON_CAP`` picks of the page; the
+    picks beyond (taken when the rules were relaxed) show their carrier, when they have one.
+    ``vary_reasons`` False (as in ``assemble_page``): every pick shows its own."""
+    named: dict[int, int] = {}
+    out = []
+    for i in chosen:
+        c = ranked[i]
+        key = c.reason
+        if key >= 0 and vary_reasons:
+            named[key] = named.get(key, 0) + 1
+            if named[key] > REASON_CAP and c.carrier != -1:
+                key = c.carrier
+        out.append(key)
+    return out
 
 
 def max_stretches(n: int) -> int:

@@ -100,6 +100,10 @@ def test_pick_reasons_name_liked_ratings_or_what_carried_the_pick():
     parts["enjoy"] = split["enjoy"]
     for t, kind in zip(targets, none.kind, strict=True):
         assert KINDS[kind] == max(parts, key=lambda p: parts[p][t])
+    # every pick knows its carrier, also when a rating is named (the page may say it instead)
+    assert [KINDS[k] for k in got.carrier] == [max(parts, key=lambda p: parts[p][t])
+                                               for t in targets]
+    np.testing.assert_array_equal(got.carrier, none.carrier)
     # the public wrapper agrees, and an unknown member gets no reasons
     public = model.reasons(member, np.array([r.movie_id for r in recs]), 0.1)
     np.testing.assert_array_equal(public.movie_id, got.movie_id)

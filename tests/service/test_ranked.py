@@ -28,3 +28,20 @@ def test_pages_give_back_the_same_recommendations_in_order() -> None:
 def test_a_cached_ranking_is_not_walked_by_the_collector() -> None:
     ranked = RankedList([Recommendation(i, 7.0) for i in range(100)])
     assert not gc.is_tracked(ranked.rows)
+
+
+def test_each_row_keeps_its_reason_and_the_part_that_carried_it() -> None:
+    import numpy as np
+
+    from recommender.reasons import KINDS, Reasons
+
+    recs = [Recommendation(1, 8.0), Recommendation(2, 7.5)]
+    reasons = Reasons(np.array([593, -1]), np.array([9.0, np.nan]), np.array([0.4, 1.2]),
+                      np.array([0, KINDS.index("popularity")], np.int8),
+                      np.array([KINDS.index("pick"), KINDS.index("popularity")], np.int8))
+    ranked = RankedList(recs, reasons)
+    assert ranked.reason_at(0) == (593, 9, 0)
+    assert KINDS[ranked.carrier_at(0)] == "pick"  # a named rating still has its carrier
+    assert ranked.reason_at(1) == (-1, 0, KINDS.index("popularity"))
+    assert KINDS[ranked.carrier_at(1)] == "popularity"
+    assert RankedList(recs).carrier_at(0) == -1

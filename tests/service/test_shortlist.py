@@ -8,6 +8,8 @@ from bot.service.shortlist import (
     assemble_page,
     franchise_key,
     max_stretches,
+    page_reasons,
+    reason_key,
 )
 
 
@@ -91,3 +93,25 @@ def test_what_carried_a_pick_is_a_reason_of_its_own():
     page = [ranked[i].reason for i in assemble_page(ranked, 8)]
     assert max(page.count(k) for k in set(page)) <= REASON_CAP
     assert len(set(page)) == 6 and -1 not in page
+
+
+def test_a_rated_movie_behind_every_pick_is_named_up_to_the_cap_then_the_carrier():
+    """When one rated movie truly is the largest own-rating contributor to every pick, the
+    relaxed page still shows them all; the picks past ``REASON_CAP`` say what carried them
+    as a whole (their true carrier), not the same movie again, and not a smaller one."""
+    pick, popular = reason_key(-1, 1), reason_key(-1, 4)  # "pick", "popularity"
+    ranked = [Candidate(i, f"film {i}", reason=593, carrier=pick if i % 2 else popular)
+              for i in range(10)]
+    chosen = assemble_page(ranked, 10)
+    assert len(chosen) == 10  # the rules relax: the page is full
+    shows = page_reasons(ranked, chosen)
+    assert shows[:REASON_CAP] == [593] * REASON_CAP
+    assert shows[REASON_CAP:] == [ranked[i].carrier for i in chosen[REASON_CAP:]]
+    # a pick without a carrier keeps its own reason; other reasons are left alone
+    bare = [Candidate(i, f"film {i}", reason=593) for i in range(4)]
+    assert page_reasons(bare, [0, 1, 2, 3]) == [593] * 4
+    # a member with fewer than MIN_DISTINCT_REASONS ratings: one movie may carry the page
+    assert page_reasons(ranked, chosen, vary_reasons=False) == [593] * 10
+    mixed = [Candidate(0, "a", reason=1, carrier=pick), Candidate(1, "b", reason=2),
+             Candidate(2, "c", reason=popular, carrier=popular)]
+    assert page_reasons(mixed, [0, 1, 2]) == [1, 2, popular]
