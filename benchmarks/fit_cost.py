@@ -8,7 +8,8 @@ One core (BLAS pinned to one thread before numpy loads); CPU seconds of this pro
 (`time.process_time`), so other work on a shared machine does not count (it still slows the
 caches). Per data set, the bot's fit path (`recommender.tuning.fit_guild`, as the refit worker
 calls it: reg chosen by hold-out up to `auto_regularization_max_ratings`, genre/decade movie
-features for the synthetic guild) runs three ways:
+features: from movies.csv for ml-latest-small, synthetic for the synthetic guild) runs
+three ways:
 
 - **first fit**: no previous model (a new or imported guild): the reg choice, then the final
   fit warm-started from the chosen hold-out fit;
@@ -130,18 +131,25 @@ def instrument() -> Meter:
 
 
 def datasets(which: str, folds: int, ml: Path):
-    """(name, users, movies, scores, config, synthetic movie features or None, tune)."""
+    """(name, users, movies, scores, config, features: the catalog's movies, "synthetic" or
+    None, tune)."""
     from bot.config import RecommenderSettings
     from recommender import ModelConfig
     from recommender.data import kfold, load_ratings
 
     rec = RecommenderSettings()
     if which in ("ml", "both"):
+        from bot.domain.models import Movie
+        from bot.prior.evaluation import read_dataset_movies
+
         data = load_ratings(ml / "ratings.csv" if ml.is_dir() else ml, "movielens-csv")
+        found = read_dataset_movies(ml)  # the catalog rows, as the worker reads them
+        catalog = [Movie(m.key, m.title, m.year, found.genres.get(m.key, ()))
+                   for m in found.movies]
         for f, (train, _test) in enumerate(kfold(len(data), 5, 0)[:folds]):
             part = data.take(train)
             yield (f"ml-latest-small fold {f + 1}", part.users, part.movies, part.scores,
-                   ModelConfig(scale=(0.5, 5.0)), None, True)
+                   ModelConfig(scale=(0.5, 5.0)), catalog, True)
     if which in ("1e6", "both"):
         from scale import make_ratings
 
@@ -160,7 +168,13 @@ def run_path(meter: Meter, users, movies, scores, config, features, tune, warm=N
     meter.parts = {}
     start = time.process_time()
     feats = None
-    if features is not None:
+    if isinstance(features, list):  # catalog movies: the worker's genre/decade features
+        from bot.service.features import movie_features
+
+        rated = set(np.unique(movies).tolist())
+        feats = movie_features(m for m in features if m.id in rated)
+        meter.parts["features"] = time.process_time() - start
+    elif features is not None:
         from scale import synthetic_features
 
         feats = synthetic_features(np.unique(movies))
