@@ -90,6 +90,24 @@ class ModelConfig:
     fold's training ratings); the rule was "never below the no-prior figure at any size or
     history length". With a fixed weight (prior_evidence inf) the full data lost P@10.
     """
+    enjoy_like: float = 0.75
+    """Expected enjoyment (``blend.ExpectedEnjoyment``): the blend is read as the log-odds
+    that a member picks a movie and the ranking adds the log of the chance they rate it at or
+    above this fraction of the scale (0.75: 7.75 of 10), so a pick they are expected to dislike
+    sinks by what that costs. 0 temperature = off."""
+    enjoy_sd: float = 0.93
+    """The rating model's error in rating units (held-out RMSE on ml-latest-small guild
+    simulations: 1.79-1.92 of 10 = 0.90-0.96 units): the spread of a rating around its
+    prediction in P(like)."""
+    enjoy_temperature: float = 1.6
+    """Blend units per unit of log-odds of "will pick", times the standard deviation of the
+    member's ``enjoy_top`` highest blend values: fitted by maximum likelihood of the movies
+    members went on to rate (held-out) under a softmax of the blend, in guild simulations of
+    10-200 members with and without a prior (1.5-1.7 everywhere)."""
+    enjoy_top: int = 400
+    enjoy_min_ratings: int = 6
+    """Expected enjoyment ranks the lists of members with at least this many ratings (an
+    established history); with fewer the cold-start blend carries the list."""
     prior_candidates: bool = True
     """With a taste prior, every movie the prior knows joins the model (a candidate for every
     list) even when nobody in the guild rated it: its baseline, factors and item-item weights

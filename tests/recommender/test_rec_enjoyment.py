@@ -1,0 +1,100 @@
+"""Enjoyment in the ranking (issue 23 item 3): the blend is read as how likely a member picks a
+movie and multiplied by the chance they enjoy it (``blend.ExpectedEnjoyment``), so a movie
+everyone watches but the rating model expects this member to dislike does not make their top
+list, while the ranking of movies they are expected to like is left to "will pick"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from recommender import CFModel, ModelConfig
+from recommender.blend import EnjoymentConfig, ExpectedEnjoyment
+
+POPULAR = 0  # everyone watched it: the drama fans love it, the comedy fans hate it
+DRAMAS = np.arange(1, 13)
+COMEDIES = np.arange(13, 25)
+ME = 999  # a comedy fan who has not seen the popular drama
+
+
+def guild():
+    """40 members, half drama fans, half comedy fans; everyone rated the popular movie (the
+    drama fans 9-10, the comedy fans 2-3), each fan rated 8 of their own kind's 12 movies high
+    and 3 of the other kind low. ME rated 8 comedies 9-10 and 3 dramas 2."""
+    rng = np.random.default_rng(3)
+    users, movies, scores = [], [], []
+
+    def rate(u, m, s):
+        users.append(u)
+        movies.append(int(m))
+        scores.append(float(s))
+
+    for u in range(40):
+        drama = u % 2 == 0
+        own, other = (DRAMAS, COMEDIES) if drama else (COMEDIES, DRAMAS)
+        rate(u, POPULAR, rng.integers(9, 11) if drama else rng.integers(2, 4))
+        for m in rng.choice(own, 8, replace=False):
+            rate(u, m, rng.integers(8, 11))
+        for m in rng.choice(other, 3, replace=False):
+            rate(u, m, rng.integers(2, 4))
+    for m in COMEDIES[:8]:
+        rate(ME, m, 9 + m % 2)
+    for m in DRAMAS[:3]:
+        rate(ME, m, 2)
+    return np.array(users), np.array(movies), np.array(scores)
+
+
+def fitted(**overrides) -> CFModel:
+    model = CFModel(replace(ModelConfig(features=3, reg=2.0, min_support=1), **overrides))
+    model.fit(*guild())
+    return model
+
+
+def test_a_popular_movie_the_member_is_expected_to_dislike_is_not_in_their_top_list():
+    without = fitted(enjoy_temperature=0.0)
+    # "will pick" alone puts the movie everyone watched first
+    assert without.recommend(ME, n=1)[0].movie_id == POPULAR
+    model = fitted()
+    assert float(model.predict([ME], [POPULAR])[0]) < model.member_mean(
+        model.users.get(ME)) * model.config.unit  # the rating model expects a dislike
+    top = model.recommend(ME, n=4)
+    assert POPULAR not in {r.movie_id for r in top}
+    assert all(not r.stretch for r in top)  # what is left are movies they should enjoy
+    assert set(r.movie_id for r in top) <= set(COMEDIES.tolist())
+    # it is still a candidate further down, marked as the stretch it is
+    deep = {r.movie_id: r for r in model.recommend(ME, n=20)}
+    assert POPULAR in deep and deep[POPULAR].stretch
+
+
+def test_the_term_is_the_log_chance_of_liking_at_the_blends_own_scale():
+    model = fitted()
+    u = np.array([model.users.get(ME)])
+    enjoyment = ExpectedEnjoyment(EnjoymentConfig(like=0.75, sd=0.93, temperature=1.6, top=5))
+    blend = np.array([[10.0, 8.0, 6.0, 4.0, 2.0] + [0.0] * (len(model.movies) - 5)])
+    scale = enjoyment.scale(blend)
+    assert scale.shape == (1, 1)
+    np.testing.assert_allclose(scale, 1.6 * np.std([10.0, 8, 6, 4, 2]))
+    log_like = enjoyment.log_like(model, u)
+    assert np.all(log_like <= 0)
+    pred = model.predict(np.full(len(model.movies), ME), model.movies.ids)
+    # more likely liked, the higher the predicted rating (clamping aside)
+    order = np.argsort(pred)
+    inside = (pred[order] > 1.0) & (pred[order] < 10.0)
+    assert np.all(np.diff(log_like[0][order][inside]) >= -1e-12)
+    term = enjoyment.term(model, u, blend)
+    np.testing.assert_allclose(term, scale * log_like)
+    # off (temperature 0): the blend is the parts alone
+    off = ExpectedEnjoyment(EnjoymentConfig(temperature=0.0))
+    np.testing.assert_array_equal(off.term(model, u, blend), np.zeros_like(blend))
+
+
+def test_a_scaled_blend_keeps_its_order_with_enjoyment():
+    """The term is measured in the blend's own units: doubling every part's weight doubles the
+    whole rank, so the list does not depend on how the parts happen to be scaled."""
+    model = fitted()
+    u = np.array([model.users.get(ME)])
+    base = model.rank_scores(u)[0]
+    doubled = fitted(blend_pick=2.0, blend_enjoy=0.6, blend_prior_pick=5.0, pop_cold=200.0,
+                     blend_popularity=0.0)
+    np.testing.assert_allclose(doubled.rank_scores(u)[0], 2 * base, rtol=1e-6, atol=1e-6)
