@@ -21,7 +21,8 @@ item-item weights when a prior is given, weighted per movie by how little the gu
 knows of it (``prior_weights``); members with few ratings get a popularity part
 (``popularity_weights``). Ranking (``recommend``, ``recommend_group``,
 ``rank_scores`` which ``evaluate`` uses) is the z-scored blend documented on
-``ModelConfig.blend_enjoy``, made of the parts in ``blend.py``; movies under the minimum
+``ModelConfig.blend_enjoy``, made of the parts in ``blend.py``, times the chance the member
+enjoys the movie (``ModelConfig.enjoy_*``, added in log space); movies under the minimum
 support come last; a pick the rating model predicts below the member's own average is marked
 a stretch. ``explain`` and
 ``reasons`` name the rated movies that contribute most to that blend for a pick

@@ -15,6 +15,9 @@ and how well rated it is):
   ``[theta_u, b_u] = A^-1 Z^T t`` (``foldin.py``), so j contributes
   ``w / sd * (c_ij - mean_i' c_i'j)`` with ``c_ij = (z_i A^-1 Z^T)_j t_j``.
 
+Expected enjoyment (``blend.ExpectedEnjoyment``), added on top of the parts, is not split: it
+is not linear in the ratings, and it reorders picks without being a reason for any.
+
 Subtracting j's average pull over all movies is what makes a reason specific to this pick: a
 blockbuster that pulls every movie up a little is the reason for none of them.
 

@@ -72,7 +72,8 @@ class ModelConfig:
 
     rank = blend_pick * z(pick) + blend_prior_pick * z(prior pick) + blend_enjoy * z(enjoy)
     (+ ``blend_popularity`` * z(log(1 + support)), off by default), then movies under the
-    minimum support go last. Which movies a member rates predicts what they watch next far
+    minimum support go last; for members with an established history the rank then adds
+    expected enjoyment (``enjoy_*``). Which movies a member rates predicts what they watch next far
     better than predicted stars do (precision@10 on ml-latest-small: "will pick" alone 1.7x
     MostPop, "will enjoy" alone 0.9x), while a little "will enjoy" keeps well-liked movies
     ahead of merely popular ones. Tuned on ml-latest-small only, honestly: folds 1-2 of
