@@ -11,6 +11,8 @@ import numpy as np
 
 from recommender import CFModel, ModelConfig
 from recommender.blend import EnjoymentConfig, ExpectedEnjoyment
+from recommender.implicit import zscore_rows
+from recommender.prior import build_prior
 
 POPULAR = 0  # everyone watched it: the drama fans love it, the comedy fans hate it
 DRAMAS = np.arange(1, 13)
@@ -18,11 +20,11 @@ COMEDIES = np.arange(13, 25)
 ME = 999  # a comedy fan who has not seen the popular drama
 
 
-def guild():
-    """40 members, half drama fans, half comedy fans; everyone rated the popular movie (the
-    drama fans 9-10, the comedy fans 2-3), each fan rated 8 of their own kind's 12 movies high
-    and 3 of the other kind low. ME rated 8 comedies 9-10 and 3 dramas 2."""
-    rng = np.random.default_rng(3)
+def guild(members: int = 40, seed: int = 3, me: bool = True):
+    """``members`` members, half drama fans, half comedy fans; everyone rated the popular
+    movie (the drama fans 9-10, the comedy fans 2-3), each fan rated 8 of their own kind's 12
+    movies high and 3 of the other kind low. ME rated 8 comedies 9-10 and 3 dramas 2."""
+    rng = np.random.default_rng(seed)
     users, movies, scores = [], [], []
 
     def rate(u, m, s):
@@ -30,7 +32,7 @@ def guild():
         movies.append(int(m))
         scores.append(float(s))
 
-    for u in range(40):
+    for u in range(members):
         drama = u % 2 == 0
         own, other = (DRAMAS, COMEDIES) if drama else (COMEDIES, DRAMAS)
         rate(u, POPULAR, rng.integers(9, 11) if drama else rng.integers(2, 4))
@@ -38,17 +40,47 @@ def guild():
             rate(u, m, rng.integers(8, 11))
         for m in rng.choice(other, 3, replace=False):
             rate(u, m, rng.integers(2, 4))
-    for m in COMEDIES[:8]:
-        rate(ME, m, 9 + m % 2)
-    for m in DRAMAS[:3]:
-        rate(ME, m, 2)
+    if me:
+        for m in COMEDIES[:8]:
+            rate(ME, m, 9 + m % 2)
+        for m in DRAMAS[:3]:
+            rate(ME, m, 2)
     return np.array(users), np.array(movies), np.array(scores)
 
 
-def fitted(**overrides) -> CFModel:
-    model = CFModel(replace(ModelConfig(features=3, reg=2.0, min_support=1), **overrides))
-    model.fit(*guild())
+def fitted(prior=None, **overrides) -> CFModel:
+    """The guild's model; without a prior, expected enjoyment switched on explicitly (it is
+    off by default there: ``ModelConfig.enjoy_without_prior``)."""
+    config = ModelConfig(features=3, reg=2.0, min_support=1,
+                         enjoy_without_prior=prior is None)
+    model = CFModel(replace(config, **overrides))
+    model.fit(*guild(), prior=prior)
     return model
+
+
+def test_with_a_taste_prior_the_disliked_popular_movie_stays_out_of_the_top_list():
+    """The bot's default: a guild with a taste prior (learned from 300 other people with the
+    same two tastes, on the 1-5 scale)."""
+    users, movies, scores = guild(members=300, seed=11, me=False)
+    prior = build_prior(users + 10_000, movies, scores / 2, features=3, reg=2.0,
+                        max_iterations=60)
+    keys = prior.keys
+    gp = prior.for_movies(keys, keys)
+    without = fitted(gp, enjoy_temperature=0.0)
+    assert POPULAR in {r.movie_id for r in without.recommend(ME, n=4)}
+    model = fitted(gp)
+    assert model.prior is not None
+    assert POPULAR not in {r.movie_id for r in model.recommend(ME, n=4)}
+
+
+def test_without_a_prior_enjoyment_is_off_by_default():
+    model = CFModel(ModelConfig(features=3, reg=2.0, min_support=1))
+    model.fit(*guild())
+    u = np.array([model.users.get(ME)])
+    blend = model.blend
+    assert not blend.enjoyment.config.without_prior
+    plain = sum(w * zscore_rows(S) for w, S in blend.raw_parts(model, u).values())
+    np.testing.assert_allclose(model.rank_scores(u), plain)
 
 
 def test_a_popular_movie_the_member_is_expected_to_dislike_is_not_in_their_top_list():
@@ -70,7 +102,8 @@ def test_a_popular_movie_the_member_is_expected_to_dislike_is_not_in_their_top_l
 def test_the_term_is_the_log_chance_of_liking_at_the_blends_own_scale():
     model = fitted()
     u = np.array([model.users.get(ME)])
-    enjoyment = ExpectedEnjoyment(EnjoymentConfig(like=0.75, sd=0.93, temperature=1.6, top=5))
+    enjoyment = ExpectedEnjoyment(EnjoymentConfig(like=0.75, sd=0.93, temperature=1.6, top=5,
+                                                  without_prior=True))
     blend = np.array([[10.0, 8.0, 6.0, 4.0, 2.0] + [0.0] * (len(model.movies) - 5)])
     scale = enjoyment.scale(blend)
     assert scale.shape == (1, 1)
