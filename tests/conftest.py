@@ -32,6 +32,12 @@ import processes
 import pytest
 import timeouts
 
+# Under pytest-xdist (`.ci/run` runs one worker per CPU) this is a worker: "gw0", "gw1"...
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:  # the workers share the machine: each one's deadlines stretch (timeouts.py)
+    timeouts.FACTOR = timeouts.for_workers(
+        timeouts.FACTOR, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+    os.environ[processes.WORKER_ENV] = WORKER  # its processes, told apart from the others'
 os.environ[timeouts.ENV] = str(timeouts.FACTOR)  # subprocesses of the tests: the same factor
 # Every process this run starts inherits the token (unless `.ci/run` set one already), so one
 # left behind is found at the end whatever its parent, session or process group became.
@@ -44,8 +50,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """No process of the run may outlive it (`processes.fail_on_leftovers`)."""
-    processes.fail_on_leftovers(session, RUN_TOKEN, grace=timeouts.scaled(5))
+    """No process of the run may outlive it (`processes.fail_on_leftovers`): a worker checks
+    its own processes; the controller (or a run without xdist) all of the run's, once the
+    workers have exited."""
+    processes.fail_on_leftovers(session, RUN_TOKEN, grace=timeouts.scaled(5), worker=WORKER)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,9 @@ import timeouts
 
 PROC = Path("/proc")
 MARKER_ENV = "MOVIEBOT_TEST_RUN"  # every process of a test run inherits it (tests/conftest.py)
+# Under pytest-xdist each worker's processes carry its id too: a worker's end-of-session check
+# looks at its own processes only, never at the other workers' (still running) ones.
+WORKER_ENV = "MOVIEBOT_TEST_WORKER"
 
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
@@ -152,10 +155,13 @@ class Lines:
         return "".join(line + "\n" for line in rest)
 
 
-def marked_processes(token: str) -> dict[int, str]:
-    """pid -> command line of the live processes started with `MARKER_ENV=token` in their
-    environment (whatever their parent, session or group now), other than this one."""
-    needle = f"{MARKER_ENV}={token}".encode()
+def marked_processes(token: str, worker: str = "") -> dict[int, str]:
+    """pid -> command line of the live processes started with `MARKER_ENV=token` (and, when
+    `worker` is given, `WORKER_ENV=worker`) in their environment (whatever their parent,
+    session or group now), other than this one."""
+    needles = {f"{MARKER_ENV}={token}".encode()}
+    if worker:
+        needles.add(f"{WORKER_ENV}={worker}".encode())
     found: dict[int, str] = {}
     if not PROC.is_dir():
         return found
@@ -166,7 +172,7 @@ def marked_processes(token: str) -> dict[int, str]:
             environ = (entry / "environ").read_bytes()  # empty for a zombie
         except OSError:
             continue
-        if needle in environ.split(b"\0"):
+        if needles <= set(environ.split(b"\0")):
             stat = _stat(int(entry.name))
             if stat is not None and stat[0] != "Z":
                 found[int(entry.name)] = _command(int(entry.name))
@@ -185,12 +191,12 @@ def _own_helper(pid: int, command: str) -> bool:
     return stat is not None and stat[1] == os.getpid() and is_interpreter_helper(command)
 
 
-def leftover_processes(token: str, *, grace: float) -> dict[int, str]:
-    """The processes of this test run (`marked_processes(token)`) still alive after `grace`
-    seconds, other than this process's own interpreter helpers."""
+def leftover_processes(token: str, *, grace: float, worker: str = "") -> dict[int, str]:
+    """The processes of this test run (`marked_processes(token, worker)`) still alive after
+    `grace` seconds, other than this process's own interpreter helpers."""
     deadline = time.monotonic() + grace
     while True:
-        left = {pid: command for pid, command in marked_processes(token).items()
+        left = {pid: command for pid, command in marked_processes(token, worker).items()
                 if not _own_helper(pid, command)}
         if not left or time.monotonic() >= deadline:
             return left
@@ -203,12 +209,14 @@ def kill_all(pids: dict[int, str]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def fail_on_leftovers(session: Any, token: str, *, grace: float) -> dict[int, str]:
-    """pytest_sessionfinish: the processes of the run still alive after `grace` seconds are
-    listed, killed, and fail the run (exit code 1). Returns them."""
+def fail_on_leftovers(session: Any, token: str, *, grace: float,
+                      worker: str = "") -> dict[int, str]:
+    """pytest_sessionfinish: the processes of the run (of this xdist `worker` only, when
+    given) still alive after `grace` seconds are listed, killed, and fail the run (exit code
+    1). Returns them."""
     import pytest
 
-    left = leftover_processes(token, grace=grace)
+    left = leftover_processes(token, grace=grace, worker=worker)
     if not left:
         return left
     kill_all(left)

@@ -94,3 +94,25 @@ def test_running_kills_the_whole_group_when_the_block_fails():
         assert len(processes.live_processes(pgid=group)) == 2  # the process and its child
         raise AssertionError("the test fails inside the block")
     assert processes.live_processes(pgid=group) == {}
+
+
+def test_a_worker_sees_only_its_own_processes():
+    """Under pytest-xdist each worker checks the processes carrying its own id: another
+    worker's (still running) processes are neither reported nor killed by it."""
+    token = uuid.uuid4().hex
+    code = "print('ready', flush=True); import time; time.sleep(120)"
+    started = []
+    try:
+        for worker in ("gw0", "gw1"):
+            env = {**os.environ, processes.MARKER_ENV: token, processes.WORKER_ENV: worker}
+            proc = processes.spawn([sys.executable, "-c", code], env=env,
+                                   stdout=subprocess.PIPE, text=True)
+            started.append(proc)
+            assert proc.stdout.readline().strip() == "ready"
+        gw0, gw1 = started
+        assert set(processes.marked_processes(token, "gw0")) == {gw0.pid}
+        assert set(processes.marked_processes(token, "gw1")) == {gw1.pid}
+        assert set(processes.marked_processes(token)) == {gw0.pid, gw1.pid}  # the controller
+    finally:
+        for proc in started:
+            processes.kill_group(proc)

@@ -5,7 +5,8 @@ depends on machine speed.
 quick calibration when first imported: a fixed pure-Python loop (~50 ms on a quiet 2-core
 machine) timed three times, and the 1-minute load average per CPU; the larger of the two,
 clamped to [1, 10]. tests/conftest.py exports it to the environment, so subprocesses of the
-tests (bot helpers) use the same factor. Use `scaled(seconds)` for a deadline; waiting on an
+tests (bot helpers) use the same factor; under pytest-xdist each worker multiplies it by the
+number of workers first (`for_workers`). Use `scaled(seconds)` for a deadline; waiting on an
 event (a log line, a file, a reply) is better still, with a scaled deadline as the backstop.
 """
 
@@ -51,6 +52,12 @@ def _factor() -> float:
 
 
 FACTOR = _factor()
+
+
+def for_workers(factor: float, workers: int) -> float:
+    """The factor of one of `workers` pytest-xdist workers sharing the machine: each test may
+    get only its share of the CPUs, so its deadlines stretch by the number of workers."""
+    return round(factor * max(1, workers), 2)
 
 
 def scaled(seconds: float) -> float:
