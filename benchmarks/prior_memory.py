@@ -53,8 +53,9 @@ def arrays_of(obj, seen: set[int] | None = None, out: list | None = None) -> lis
         for v in obj:
             arrays_of(v, seen, out)
     elif hasattr(obj, "__dict__") and type(obj).__module__.startswith("recommender"):
-        for v in vars(obj).values():
-            arrays_of(v, seen, out)
+        for k, v in vars(obj).items():
+            if k != "full":  # prior_rows.PriorRows' full arrays: a bounded per-process cache
+                arrays_of(v, seen, out)
     return out
 
 

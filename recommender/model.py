@@ -47,6 +47,7 @@ from .implicit import ItemItem, zscore_rows
 from .index import IdIndex, last_by_key
 from .member_row import MemberRow, apply_row, extra_design, member_row
 from .normalise import shrunk_means
+from .prior_rows import PriorBacked, compact
 from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
 
@@ -57,6 +58,11 @@ STRETCH_MIN_RATINGS = 3  # ratings before "below your own average" can mark a st
 
 class CFModel:
     """Collaborative-filtering model for one guild (see module docstring)."""
+
+    # movie rows: with a prior only the guild's own rows are kept (``prior_rows.py``)
+    X = PriorBacked()
+    bi = PriorBacked()
+    means = PriorBacked()
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         self.config = config or ModelConfig()
@@ -194,6 +200,7 @@ class CFModel:
             part.learn(self, ui, mi, nu, nm, rank_model)
         self.known_pick_evidence = None
         self._fitted = True
+        compact(self)  # the prior's rows are read from the shared prior (prior_rows.py)
         self.report = FitReport(n_fitted, nu, nm, sol.iterations,
                                 time.perf_counter() - t0, cost, factorise, sol.stop)
         return self.report

@@ -34,6 +34,7 @@ from typing import Any, cast
 import numpy as np
 
 from .index import IdIndex
+from .prior_rows import compact, own_rows, prior_defaults
 from .types import FitReport, ModelConfig
 
 _FORMAT = 3
@@ -62,7 +63,7 @@ def dump(model) -> bytes:
     if model.prior is not None and len(model.movies):
         X0, bi0, m0 = prior_defaults(model.movies.ids, model.prior, X.shape[1], X.dtype,
                                      model.global_mean, model.config.mean_damping)
-        own = np.flatnonzero((bi != bi0) | (means != m0) | (X != X0).any(axis=1))
+        own = own_rows(X, bi, means, X0, bi0, m0)
         del X0, bi0, m0
         extra["p_own"] = own
         X, bi, means = X[own], bi[own], means[own]
@@ -159,26 +160,6 @@ class Archive:
         raise KeyError(name)
 
 
-def prior_defaults(movie_ids: np.ndarray, prior, k: int, dtype, global_mean: float,
-                   damping: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X, bi, means) a fit gives movies nobody in the guild rated: the prior's factors, bias
-    0 and the damped mean over no ratings shrunk to the prior's baseline (``CFModel.fit``'s
-    expressions, so a prior-only row matches bit for bit); unlinked movies (or no prior):
-    zero factors and the guild mean."""
-    nm = int(movie_ids.size)
-    X = np.zeros((nm, k), dtype=dtype)
-    target = np.zeros(nm)
-    if prior is not None and len(prior):
-        p = prior.rows() if np.array_equal(movie_ids, prior.movie_ids) else prior.lookup(
-            movie_ids)
-        linked = p >= 0
-        if k == prior.features:
-            X[linked] = prior.factors[p[linked]]
-        target[linked] = prior.offsets[p[linked]]
-    means = (0.0 + damping * (global_mean + target)) / (0.0 + damping + 1e-12)
-    return X, np.zeros(nm, dtype=dtype), means.astype(dtype)
-
-
 # numpy parses each .npy header with ast.literal_eval, which is not thread-safe on CPython 3.11
 # ("SystemError: AST constructor recursion depth mismatch" when two threads load at once,
 # gh-106905; seen in benchmarks/many_guilds.py): loads of archives are serialised.
@@ -246,5 +227,6 @@ def _load(cls, blob: bytes, prior=None):
             model.fitted_prior = None
     if prior is not None:
         model.attach_prior(prior)
+        compact(model)
     model._fitted = True
     return model

@@ -12,7 +12,7 @@ import io
 import numpy as np
 import pytest
 
-from recommender import CFModel, ModelConfig
+from recommender import CFModel, ModelConfig, prior_rows
 from recommender.index import IdIndex
 from recommender.persist import Archive, encode
 from recommender.prior import build_prior
@@ -148,3 +148,33 @@ def test_long_columns_are_stored_small_and_read_back_exactly():
             b = back[name]
             assert b.dtype == a.dtype and b.shape == a.shape, name
             assert b.tobytes() == a.tobytes(), name  # bit for bit: -0.0 and NaN too
+
+
+def test_a_guild_model_keeps_only_its_own_movie_rows(prior):
+    a, b = fitted(prior, 6), fitted(prior, 7)
+    for model in (a, b):
+        state = model._prior_rows
+        assert not {"X", "bi", "means"} & set(vars(model))  # no full per-guild arrays
+        rated = np.unique(model.movies.lookup(guild(6 if model is a else 7)[1]))
+        np.testing.assert_array_equal(state.own, rated)
+        assert state.rows["X"].shape == (rated.size, prior.features)
+        unrated = np.setdiff1d(np.arange(len(prior)), rated)
+        np.testing.assert_array_equal(model.X[unrated], prior.factors[unrated])
+        assert not model.X.flags.writeable
+    # the same model with full arrays of its own ranks the same, bit for bit
+    full = copy.copy(a)
+    full.X = a.X.copy()  # assigning one makes all three full again
+    assert {"X", "bi", "means"} <= set(vars(full)) and "_prior_rows" not in vars(full)
+    users = np.arange(a.users.ids.size)
+    np.testing.assert_array_equal(full.rank_scores(users), a.rank_scores(users))
+    np.testing.assert_array_equal(full.bi, a.bi)
+    np.testing.assert_array_equal(full.means, a.means)
+
+
+def test_full_rows_are_kept_for_a_few_models_only(prior):
+    models = [fitted(prior, 10 + s) for s in range(prior_rows.KEPT + 3)]
+    for model in models:
+        assert model.X.shape == (len(prior), prior.features)
+    kept = [m for m in models if m._prior_rows.full is not None]
+    assert len(kept) <= prior_rows.KEPT
+    assert models[-1]._prior_rows.full is not None  # the most recently read
