@@ -113,7 +113,7 @@ def fitter(n: int, plain: bool, seed: int, time_budget: float | None = None):
 
 
 def child(n: int, seed: int, plain: bool, time_budget: float | None = None,
-          no_warm: bool = False) -> None:
+          no_warm: bool = False, no_trace: bool = False) -> None:
     import resource
     import time
     import tracemalloc
@@ -126,11 +126,13 @@ def child(n: int, seed: int, plain: bool, time_budget: float | None = None,
     _model, report = fit(users, movies, scores)  # timed untraced: tracing slows allocations
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    del _model
-    tracemalloc.start()
-    _model, _ = fit(users, movies, scores)  # the same fit again, for its memory
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = float("nan")
+    if not no_trace:
+        del _model
+        tracemalloc.start()
+        _model, _ = fit(users, movies, scores)  # the same fit again, for its memory
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     # the refit the worker runs most for a guild this size: +1% ratings, warm from the last
     # model (the worker keeps it), reg choice reused
     import numpy as np
@@ -225,11 +227,14 @@ def main(argv=None) -> int:
                         "is a converged fit: e.g. 600)")
     p.add_argument("--no-warm", action="store_true",
                    help="skip the warm refit after +1%% (halves a big run)")
+    p.add_argument("--no-trace", action="store_true",
+                   help="skip the traced re-run (no bytes/rating; halves a big run)")
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     p.add_argument("--child-breakdown", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
-        child(args.child, args.seed, args.plain, args.time_budget, args.no_warm)
+        child(args.child, args.seed, args.plain, args.time_budget, args.no_warm,
+              args.no_trace)
         return 0
     if args.child_breakdown:
         breakdown(args.child_breakdown, args.seed, args.plain)
@@ -237,7 +242,8 @@ def main(argv=None) -> int:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     flags = (["--seed", str(args.seed)] + (["--plain"] if args.plain else [])
              + (["--time-budget", str(args.time_budget)] if args.time_budget else [])
-             + (["--no-warm"] if args.no_warm else []))
+             + (["--no-warm"] if args.no_warm else [])
+             + (["--no-trace"] if args.no_trace else []))
     if args.breakdown:
         return subprocess.run([sys.executable, __file__, "--child-breakdown",
                                str(int(args.breakdown)), *flags], env=env).returncode
