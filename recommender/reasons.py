@@ -27,10 +27,12 @@ is not one a member believes). When no such movie contributes at least ``min_wei
 reason names what else carried the pick: the blend part with the largest weighted z-score
 at it ("pick": members who share your taste picked it, "prior": close to your taste in the
 prior, "popularity": the server's most-rated movies, the part that carries members with few
-ratings). The rating model's part is two carriers, because only one of them is about the
-member: "enjoy" is its personal share (the sum of the rated movies' contributions: your taste
-through the rating model's features), "rated" the rest, the movie's own baseline (damped mean
-and bias: it is highly rated, whoever you are). A small server's rating model often learns no
+ratings), if it is above its average there (else no reason: nothing carried the pick, which
+is on the list because better movies were rated or left out). The rating model's part is
+two carriers, because only one of them is about the member: "enjoy" is its personal share
+(the sum of the rated movies' contributions: your taste through the rating model's features),
+"rated" the rest, the movie's own baseline (damped mean and bias: it is highly rated, whoever
+you are). A small server's rating model often learns no
 features at all (the ridge optimum of a few hundred ratings is zero factors): then every
 "enjoy" carry is the baseline's, and saying "members with your taste rate it highly" would be
 a stock reason, not a true one.
@@ -179,7 +181,10 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     part_names = [p for p in KINDS[1:] if p in parts]
     for t in range(n):
         if part_names:
-            out_carrier[t] = KINDS.index(max(part_names, key=lambda p: (float(parts[p][t]), p)))
+            top = max(part_names, key=lambda p: (float(parts[p][t]), p))
+            # a part below its average at the pick did not carry it: then nothing did (the
+            # pick is there because better ones were rated or left out): no reason
+            out_carrier[t] = KINDS.index(top) if parts[top][t] > 0 else 0
         best = -1
         if liked.any():
             c = np.where(liked, C[:, t], -np.inf)
@@ -194,7 +199,7 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             out_weight[t] = C[best, t]
             continue
         out_kind[t] = out_carrier[t]
-        if part_names:
+        if out_carrier[t] > 0 and KINDS[out_carrier[t]] in parts:
             out_weight[t] = float(parts[KINDS[out_carrier[t]]][t])
     return Reasons(out_id, out_rating, out_weight, out_kind, out_carrier)
 

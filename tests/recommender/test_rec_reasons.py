@@ -98,11 +98,18 @@ def test_pick_reasons_name_liked_ratings_or_what_carried_the_pick():
     _, _, _, split = contributions(model, u, np.arange(len(model.movies)))
     parts["rated"] = parts["enjoy"] - split["enjoy"]
     parts["enjoy"] = split["enjoy"]
+    def carrier(t):  # the largest part, if it is above its average at the pick
+        top = max(parts, key=lambda p: parts[p][t])
+        return top if parts[top][t] > 0 else "rating"  # "rating" with no movie: no reason
+
     for t, kind in zip(targets, none.kind, strict=True):
-        assert KINDS[kind] == max(parts, key=lambda p: parts[p][t])
+        assert KINDS[kind] == carrier(t)
     # every pick knows its carrier, also when a rating is named (the page may say it instead)
-    assert [KINDS[k] for k in got.carrier] == [max(parts, key=lambda p: parts[p][t])
-                                               for t in targets]
+    assert [KINDS[k] for k in got.carrier] == [carrier(t) for t in targets]
+    # movies no part lifts have no carrier, so no reason
+    unlifted = np.flatnonzero(np.max(np.vstack(list(parts.values())), axis=0) <= 0)
+    assert unlifted.size
+    assert (pick_reasons(model, u, unlifted, min_weight=1e9).kind == 0).all()
     np.testing.assert_array_equal(got.carrier, none.carrier)
     # the public wrapper agrees, and an unknown member gets no reasons
     public = model.reasons(member, np.array([r.movie_id for r in recs]), 0.1)
