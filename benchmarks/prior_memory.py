@@ -143,6 +143,8 @@ def main(argv=None) -> None:
     ap.add_argument("--members", type=int, default=10)
     ap.add_argument("--ratings", type=int, default=300)
     ap.add_argument("--guilds", type=int, default=10000, help="guilds for the scaled figure")
+    ap.add_argument("--unlinked", type=int, default=0,
+                    help="ratings on movies the prior lacks (a catalog movie MovieLens lacks)")
     a = ap.parse_args(argv)
     priors: list[tuple[str, TastePrior | None]] = [("none", None)]
     if not a.no_data:
@@ -153,9 +155,12 @@ def main(argv=None) -> None:
         ids = (np.arange(1, 2001, dtype=np.int64) if prior is None else
                prior.keys[np.argsort(-prior.counts, kind="stable")])
         u, i, s = small_guild(ids, a.members, a.ratings)
+        if a.unlinked:  # the first members rate movies beyond every prior key
+            u[: a.unlinked] = u[0]
+            i[: a.unlinked] = 10**7 + np.arange(a.unlinked)
         row = measure(prior, u, i, s, label)
         row["per_guild_mb"] = round(row["owned_bytes"] / 1e6, 3)
-        row["guilds"] = a.guilds
+        row["guilds"], row["unlinked"] = a.guilds, a.unlinked
         row["scaled_gb"] = round(row["owned_bytes"] * a.guilds / 1e9, 2)
         print(json.dumps(row), flush=True)
 

@@ -121,11 +121,11 @@ class PriorBacked:
 
 
 def compact(model) -> None:
-    """Keep only the model's own movie rows when it spans exactly the attached prior's movies
-    (else nothing changes). Rows equal to the prior's defaults in every bit are not kept."""
+    """Keep only the model's own movie rows when a prior is attached (else nothing changes):
+    rows equal to the prior's defaults in every bit are not kept."""
     prior = getattr(model, "prior", None)
     d = model.__dict__
-    if prior is None or model.movies is not prior.index() or "_prior_rows" in d:
+    if prior is None or not len(prior) or "_prior_rows" in d:
         return
     if any(name not in d for name in NAMES):
         return

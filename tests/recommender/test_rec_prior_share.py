@@ -96,6 +96,13 @@ def test_a_guild_rating_a_movie_the_prior_lacks_keeps_its_own_index(prior):
     model.recommend(1, 5)
     # the item-item weights are still the prior's own matrix (its movies, in order)
     assert np.shares_memory(model.blend.prior.columns(model).data, prior.implicit.W.data)
+    # and only the guild's own movie rows are kept, the unlinked one among them
+    own = model._prior_rows.own
+    assert model.movies.get(999_999) in own and own.size < len(prior) / 2
+    full = copy.copy(model)
+    full.X = model.X.copy()
+    users = np.arange(model.users.ids.size)
+    np.testing.assert_array_equal(full.rank_scores(users), model.rank_scores(users))
 
 
 def test_the_saved_blob_holds_only_the_guilds_own_movie_rows(prior):
