@@ -369,6 +369,7 @@ async def run(args: argparse.Namespace) -> int:
                 inters, window, late = await drive(emu, guilds, commanders, movie_ids, args,
                                                    rng)
                 report = await bot.command("stop", "gc")
+                report["answers"] = answered_at(emu, inters)
             finally:
                 await bot.close()
                 if hogs is not None:
@@ -381,6 +382,26 @@ async def run(args: argparse.Namespace) -> int:
     report["errors"] = errors
     report["log_text"] = log_text
     return summarise(args, inters, window, late, report)
+
+
+def answered_at(emu, inters) -> dict[int, float]:
+    """Interaction id -> seconds from sending to the answer the member reads: the reply
+    itself, or the first edit of a deferred ("thinking...") one. An ack can be a defer; this
+    is when the work behind it (e.g. /rate's write) was done."""
+    first_edit: dict[str, float] = {}
+    for req in emu.requests:
+        if req.method == "PATCH" and req.path.endswith("/messages/@original"):
+            first_edit.setdefault(req.path.split("/")[3], req.received_at)
+    out = {}
+    for inter in inters:
+        callback = inter.callback
+        if callback is None:
+            continue
+        if callback.type == 4:  # a message: the answer itself
+            out[inter.id] = inter.callback_received_at - inter.sent_at
+        elif inter.token in first_edit:
+            out[inter.id] = first_edit[inter.token] - inter.sent_at
+    return out
 
 
 def summarise(args, inters, window: float, late: int, report: dict) -> int:
@@ -403,6 +424,14 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     for label, group in [("all", inters), *sorted(by_kind.items())]:
         s = ms_stats(callback_latencies(group))
         print(f"{label:<22}{len(group):>7}{s['p50']:>12.1f}{s['p99']:>12.1f}{s['max']:>12.1f}")
+    answers = report.pop("answers", {})
+    rates = by_kind.get("/rate", [])
+    done = [answers[i.id] for i in rates if i.id in answers]
+    if done:
+        s = ms_stats(done)
+        print(f"/rate answered (the reply, or the edit of a deferred one: the rating saved): "
+              f"p50 {s['p50']:.1f} ms, p99 {s['p99']:.1f} ms, max {s['max']:.1f} ms; "
+              f"{len(rates) - len(done)} of {len(rates)} never answered")
     stall, gc = report["stall"], report["gc"]
     print(f"worst loop stall {stall['max']:.1f} ms, p99.9 {stall['p99.9']:.1f} ms, "
           f"p99 {stall['p99']:.1f} ms")
