@@ -228,7 +228,7 @@ async def serve(args: argparse.Namespace) -> None:
     import yarl
 
     from bot import create_bot
-    from bot.config import LimitSettings, Settings, TrainingSettings
+    from bot.config import LimitSettings, Settings, ShardingSettings, TrainingSettings
     from bot.service import gcstats
 
     discord.http.Route.BASE = args.api
@@ -244,7 +244,10 @@ async def serve(args: argparse.Namespace) -> None:
                                   big_guild_ratings=args.big_guild_ratings),
         # No cooldown or per-member command budget: the load's few members per guild send
         # several commands a second, which is what is measured, not refused.
-        limits=LimitSettings(recommend_cooldown_seconds=0.0, command_burst=0))
+        limits=LimitSettings(recommend_cooldown_seconds=0.0, command_burst=0),
+        # Discord (and the emulator) close an unsharded session past 2,500 guilds (4011):
+        # `--shards N` runs N shards in this one process (no Redis needed for one cluster).
+        sharding=ShardingSettings(shard_count=args.shards, identify_seconds=0.0))
     bot = create_bot(settings, guild_ready_timeout=0.1)
 
     async def no_delay(shard_id, *, initial=False):
@@ -402,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--big-guild-ratings", type=int, default=200_000)
     p.add_argument("--debounce", type=float, default=1.0)
     p.add_argument("--ready-timeout", type=float, default=120.0)
+    p.add_argument("--shards", type=int, default=0, help="shard_count (0: unsharded)")
     p.add_argument("--profile", type=Path, metavar="FILE",
                    help="profile the event loop's thread (its CPU time) during the window; "
                         "pstats file here")

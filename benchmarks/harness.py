@@ -33,7 +33,7 @@ class BotProcess:
     def __init__(self, emu, database: Path, dev_guild: int, *, mode: str = "auto",
                  cache_size: int = 32, big_guild_ratings: int = 200_000,
                  debounce: float = 1.0, log_path: Path | None = None,
-                 profile: Path | None = None) -> None:
+                 profile: Path | None = None, shards: int = 0) -> None:
         self.args = [sys.executable, str(BOTPROC), "--api", emu.api_base,
                      "--gateway", emu.gateway_url, "--database", str(database),
                      "--dev-guild", str(dev_guild), "--mode", mode,
@@ -42,6 +42,8 @@ class BotProcess:
                      "--debounce", str(debounce)]
         if profile is not None:
             self.args += ["--profile", str(profile)]
+        if shards:
+            self.args += ["--shards", str(shards)]
         self.log_path = log_path or Path(os.devnull)
         self.proc: asyncio.subprocess.Process | None = None
         self._log = None

@@ -358,10 +358,12 @@ async def run(args: argparse.Namespace) -> int:
             hogs = CpuHogs(args.cpu_hog) if args.cpu_hog else None
             bot = BotProcess(emu, database, guilds[-1].id, mode=args.mode,
                              cache_size=args.cache_size, debounce=args.debounce,
-                             log_path=Path(tmp) / "bot.log", profile=args.profile)
+                             log_path=Path(tmp) / "bot.log", profile=args.profile,
+                             shards=args.shards or (args.guilds + 999) // 1000 * (
+                                 args.guilds > 2500))
             t0 = time.monotonic()
-            ready = await bot.start()
             try:
+                ready = await bot.start()
                 print(f"  bot ready with {ready['guilds']:,} guilds in "
                       f"{time.monotonic() - t0:.1f} s", flush=True)
                 share_commands_everywhere(emu, guilds[-1].id)
@@ -377,7 +379,7 @@ async def run(args: argparse.Namespace) -> int:
                 errors = bot.errors()
                 log_text = (Path(tmp) / "bot.log").read_text(errors="replace") \
                     if (Path(tmp) / "bot.log").exists() else ""
-                if args.log:
+                if args.log and (Path(tmp) / "bot.log").exists():
                     args.log.write_bytes((Path(tmp) / "bot.log").read_bytes())
     report["errors"] = errors
     report["log_text"] = log_text
@@ -546,6 +548,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, metavar="FILE",
                    help="cProfile the bot's event-loop thread (CPU time) during the window; "
                         "pstats written to FILE, top functions printed")
+    p.add_argument("--shards", type=int, default=0,
+                   help="shards the bot runs (in its one process); default: none up to 2,500 "
+                        "guilds (Discord's limit for one session), else one per 1,000 (ids are "
+                        "not spread evenly over shards)")
     p.add_argument("--db-cache", type=Path, metavar="FILE",
                    help="reuse the database (and saved models) built for the same --guilds/"
                         "--largest/--movies/--seed from FILE, or build it and keep a copy "
