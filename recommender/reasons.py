@@ -21,21 +21,21 @@ is not linear in the ratings, and it reorders picks without being a reason for a
 Subtracting j's average pull over all movies is what makes a reason specific to this pick: a
 blockbuster that pulls every movie up a little is the reason for none of them.
 
-A pick's reason (``pick_reasons``) is the rated movie with the largest contribution among
-those the member rated at or above their own average (liking X is a reason; having disliked Y
-is not one a member believes). When no such movie contributes at least ``min_weight``, the
-reason names what else carried the pick: the blend part with the largest weighted z-score
-at it ("pick": members who share your taste picked it, "prior": close to your taste in the
-prior, "popularity": the server's most-rated movies, the part that carries members with few
-ratings), if it is above its average there (else no reason: nothing carried the pick, which
-is on the list because better movies were rated or left out). The rating model's part is
-two carriers, because only one of them is about the member: "enjoy" is its personal share
-(the sum of the rated movies' contributions: your taste through the rating model's features),
-"rated" the rest, the movie's own baseline (damped mean and bias: it is highly rated, whoever
-you are). A small server's rating model often learns no
-features at all (the ridge optimum of a few hundred ratings is zero factors): then every
-"enjoy" carry is the baseline's, and saying "members with your taste rate it highly" would be
-a stock reason, not a true one.
+A pick's reason (``pick_reasons``) is the rated movie with the largest contribution among those
+the member rated at or above their own average (liking X is a reason; having disliked Y is not
+one a member believes). When no such movie contributes at least ``min_weight``, the reason
+names what else carried the pick: the blend part with the largest weighted z-score at it
+("pick": members who share your taste picked it, "prior": close to your taste in the prior,
+"popularity": the server's most-rated movies, the part that carries members with few ratings),
+if it is above its average there (by more than ``CARRIER_FLOOR``; else no reason: nothing
+carried the pick, which is on the list because better movies were rated or left out). The
+rating model's part is two carriers, because only one of them is about the member: "enjoy" is
+its personal share (the sum of the rated movies' contributions: your taste through the rating
+model's features), "rated" the rest, the movie's own baseline (damped mean and bias: it is
+highly rated, whoever you are). A small server's rating model often learns no features at all
+(the ridge optimum of a few hundred ratings is zero factors): then every "enjoy" carry is the
+baseline's, and saying "members with your taste rate it highly" would be a stock reason, not a
+true one.
 
 Every pick also gets its carrier (``Reasons.carrier``), the part with the largest weighted
 z-score, even when a rating is named: when one rated movie truly carries more picks than a page
@@ -65,6 +65,12 @@ KINDS = ("rating", "pick", "prior", "enjoy", "popularity", "rated")
 """Reason kinds: "rating" names one of the member's ratings; the others name what carried the
 pick: a blend part, or for the rating model's part its personal share ("enjoy") or the movie's
 own baseline ("rated"). New kinds go at the end (kinds are stored as indexes)."""
+
+
+CARRIER_FLOOR = 1e-3
+"""A part's share of a pick (standard deviations of the blend) at or below this carries
+nothing: numerical noise, such as the personal share of a rating model whose features CG left
+at ~1e-6 around a zero optimum."""
 
 
 @dataclass(frozen=True)
@@ -184,7 +190,7 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             top = max(part_names, key=lambda p: (float(parts[p][t]), p))
             # a part below its average at the pick did not carry it: then nothing did (the
             # pick is there because better ones were rated or left out): no reason
-            out_carrier[t] = KINDS.index(top) if parts[top][t] > 0 else 0
+            out_carrier[t] = KINDS.index(top) if parts[top][t] > CARRIER_FLOOR else 0
         best = -1
         if liked.any():
             c = np.where(liked, C[:, t], -np.inf)

@@ -122,6 +122,13 @@ def test_a_rating_model_without_features_never_claims_your_taste():
     got = model.reasons(999, [r.movie_id for r in recs], 0.1)
     assert (got.movie_id == -1).all()
     assert [KINDS[k] for k in got.kind] == ["rated"] * len(recs)
+    # nor anywhere down the ranking: features of ~1e-6 (what CG leaves of a zero optimum)
+    # give a personal share of ~1e-12, no carrier even where all else is below average
+    model.X = np.random.default_rng(0).normal(0, 1e-6, model.X.shape).astype(np.float32)
+    mine = users == 999
+    model.fold_in(999, movies[mine], scores[mine])
+    every = model.reasons(999, model.movies.ids, 1e9)
+    assert "enjoy" not in {KINDS[k] for k in every.carrier}
     # with features, the same member's picks carried by the rating model are their taste's
     model = CFModel(ModelConfig(features=4, scale=CFG.scale, maxiter=60, reg=2.0,
                                 blend_pick=0.0, pop_cold=0.0))
