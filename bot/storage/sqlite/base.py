@@ -108,6 +108,38 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
         delay *= 2
 
 
+def _all_rows(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _first_row(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _row_count(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = raw.execute(sql, params)
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+async def one_trip(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(sqlite3 connection, *args)` in one call on `conn`'s own thread. aiosqlite's
+    `execute`, `fetchone` and the cursor's close are a round trip to that thread each (a GIL
+    hand-off both ways, slow on a busy process); a read this way is one."""
+    raw = conn._conn  # the sqlite3 connection aiosqlite wraps (used on its thread only)
+    return cast(T, await conn._execute(fn, raw, *args))
+
+
 async def _fill_skeletons(conn: aiosqlite.Connection) -> None:
     """Compute `movies.skeleton` where migration 5 left it NULL (movies stored before it):
     the skeleton is Python's (`search.skeleton`), so SQL alone cannot fill it."""
@@ -166,22 +198,17 @@ class SqliteExecutor(Executor):
     async def fetchall(self, sql: str, *args: Any) -> list[Any]:
         if self._conn is None:
             return await self._storage._fetchall(numbered(sql), args)
-        async with self._conn.execute(numbered(sql), args) as cursor:
-            return list(await cursor.fetchall())
+        return await one_trip(self._conn, _all_rows, numbered(sql), args)
 
     async def fetchone(self, sql: str, *args: Any) -> Any:
         if self._conn is None:
             return await self._storage._fetchone(numbered(sql), args)
-        async with self._conn.execute(numbered(sql), args) as cursor:
-            return await cursor.fetchone()
+        return await one_trip(self._conn, _first_row, numbered(sql), args)
 
     async def execute(self, sql: str, *args: Any) -> int:
         if self._conn is None:
             return await self._storage._write(numbered(sql), args)
-        cursor = await self._conn.execute(numbered(sql), args)
-        count = max(cursor.rowcount, 0)
-        await cursor.close()
-        return count
+        return max(await one_trip(self._conn, _row_count, numbered(sql), args), 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
@@ -275,17 +302,13 @@ class SqliteBase(SqlStorage):
         """`fn(connection, *args)` on the writer connection's own thread, in one round trip
         (a whole transaction of small statements; the caller holds `_lock`). aiosqlite runs
         each call of a connection on that connection's thread, in order."""
-        raw = self._conn._conn  # the sqlite3 connection aiosqlite wraps (used on its thread)
-        return cast(T, await self._conn._execute(fn, raw, *args))
+        return await one_trip(self._conn, fn, *args)
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement (autocommit) under the lock, retried while another process
         holds the write lock; returns the row count."""
         async with self._lock:
-            cursor = await _retry_busy(self._conn.execute, sql, params)
-            count = cursor.rowcount
-            await cursor.close()
-        return count
+            return int(await _retry_busy(one_trip, self._conn, _row_count, sql, params))
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -304,15 +327,13 @@ class SqliteBase(SqlStorage):
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         writer = _IN_TRANSACTION.get()
         if writer is self._conn:
-            async with writer.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        async with self._readers.connection() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            return await one_trip(writer, _all_rows, sql, params)
+        async with self._readers.connection() as conn:
+            return await one_trip(conn, _all_rows, sql, params)
 
     async def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         writer = _IN_TRANSACTION.get()
         if writer is self._conn:
-            async with writer.execute(sql, params) as cursor:
-                return await cursor.fetchone()
-        async with self._readers.connection() as conn, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+            return await one_trip(writer, _first_row, sql, params)
+        async with self._readers.connection() as conn:
+            return await one_trip(conn, _first_row, sql, params)
