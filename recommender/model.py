@@ -10,7 +10,11 @@ baseline, or a genre/year baseline from side features, else the guild mean), ``b
 regularised biases and ``x_i``/``theta_u`` the k latent features, all learned together by
 ``scipy.optimize.minimize(method="CG")`` until converged (``train.py``). With a taste prior
 (``prior.py``) the movie factors are regularised toward the prior's factors (MAP) instead of
-toward zero. ``predict`` returns the plain prediction, clamped to the scale.
+toward zero, and the shrunk means toward the prior's baseline; for a movie the guild rated,
+both count as far as the prior's own ratings of it carry them (``pc / (pc + reg)`` of the
+place, ``pc / (pc + mean_damping)`` of the baseline, side features the rest), so a prior that
+knows a movie from a few ratings, or from the very ratings the guild trains on, is not counted
+twice. ``predict`` returns the plain prediction, clamped to the scale.
 
 With a prior, every movie the prior knows is in the model (``ModelConfig.prior_candidates``):
 a movie nobody in the guild rated keeps the prior's factors and baseline (support 0), so it
@@ -138,8 +142,17 @@ class CFModel:
         F = align_features(self.movies.ids, movie_features)
         counts = np.bincount(mi, minlength=nm).astype(np.float64)
         target = feature_targets(F, mi, vals, counts, self.global_mean, cfg.feature_reg)
+        # Where a movie's mean is shrunk to: the prior's baseline; for a movie the guild
+        # rated, only as far as the prior's own ratings of it carry it (pc / (pc + damping)),
+        # the side features' baseline the rest (a prior count of a few ratings is little
+        # evidence, and when the prior saw the same ratings it would count them twice)
+        trust = np.ones(nm)
         if linked.any():
-            target[linked] = prior.offsets[self._p_row[linked]]
+            pc = prior.counts[self._p_row[linked]].astype(np.float64)
+            trust[linked] = np.where(counts[linked] > 0, pc / (pc + cfg.mean_damping), 1.0)
+            off = prior.offsets[self._p_row[linked]]
+            target[linked] = (off if F is None
+                              else trust[linked] * off + (1.0 - trust[linked]) * target[linked])
         means, support = shrunk_means(mi, vals, nm, self.global_mean, cfg.mean_damping)
         if np.any(target != 0):
             sums = np.bincount(mi, weights=vals, minlength=nm)
@@ -156,6 +169,14 @@ class CFModel:
         if prior is not None and k > 0:
             x_prior = np.zeros((nm, k))
             x_prior[linked] = prior.factors[self._p_row[linked]]
+        x_place = x_prior
+        if x_prior is not None and linked.any():
+            # movies the guild rated are pulled toward the prior's place as far as the
+            # prior's own ratings carry it (its L2 shrinkage pc / (pc + reg))
+            pc = np.zeros(nm)
+            pc[linked] = prior.counts[self._p_row[linked]]
+            pull = np.where(counts > 0, pc / (pc + cfg.reg + 1e-12), 1.0)
+            x_place = x_prior * pull[:, None]
         warm = None
         if warm_start is not None and getattr(warm_start, "_fitted", False):
             def warm(X, T, bi, bu, prev=warm_start):
@@ -171,7 +192,7 @@ class CFModel:
             seed=cfg.seed, init_std=cfg.init_std, precondition=cfg.precondition,
             dtype=cfg.dtype, round_iters=cfg.maxiter, tol=cfg.tol, gtol=cfg.gtol,
             max_iterations=cfg.max_iterations if factorise else 0,
-            time_budget=cfg.time_budget, x_prior=x_prior if factorise else None, warm=warm,
+            time_budget=cfg.time_budget, x_prior=x_place if factorise else None, warm=warm,
             offset=means)
         mi = np.repeat(np.arange(nm, dtype=np.int32), support)
         X, T, bi, bu = sol.X, sol.T, sol.bi, sol.bu
