@@ -129,7 +129,7 @@ class ItemItem:
     def __init__(self, W: sp.csr_matrix, co: sp.csr_matrix, counts: np.ndarray) -> None:
         self.W = W.tocsr().astype(np.float32)
         self.co = co.tocsr().astype(np.float32)
-        self.counts = np.asarray(counts, dtype=np.float64)
+        self.counts = np.asarray(counts, dtype=np.float32)  # counts: exact in float32, stored so
         self._Wc: sp.csc_matrix | None = None
 
     @property
@@ -193,7 +193,7 @@ class ItemItem:
         return cls(W, co_k, counts)
 
     def with_counts(self, counts: np.ndarray) -> ItemItem:
-        self.counts = np.asarray(counts, dtype=np.float64)
+        self.counts = np.asarray(counts, dtype=np.float32)
         return self
 
     def scores(self, R: sp.spmatrix) -> np.ndarray:

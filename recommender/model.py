@@ -159,7 +159,7 @@ class CFModel:
             means = (sums + cfg.mean_damping * (self.global_mean + target)) / (
                 counts + cfg.mean_damping + 1e-12)
         self.means = means.astype(dtype)
-        self.support_counts = support
+        self.support_counts = support.astype(np.int32)  # member counts: half the bytes
 
         factorise = (
             k > 0 and cfg.maxiter > 0 and cfg.max_iterations > 0 and nu >= 2 and nm >= 2
