@@ -89,7 +89,8 @@ def test_the_member_ridge_evidence_at_the_fits_own_reg_is_the_fits_error():
 def test_a_first_choice_costs_one_hold_out_fit_where_the_default_holds(monkeypatch):
     """Issue 24 item 4: no grid. A first choice fits once, at the default start (15); the
     largest value is scored by a bias-only model (no CG) and smaller values get a fit only
-    where the members' re-solved factors say they may beat the best by a standard error."""
+    where the members' re-solved factors say they may beat the best by a standard error
+    (the walk fitted 30, 15 and 7 here)."""
     cg_fits = []
     real = CFModel.fit
 
@@ -106,3 +107,27 @@ def test_a_first_choice_costs_one_hold_out_fit_where_the_default_holds(monkeypat
     choice = choose_reg(users, movies, scores, ModelConfig(features=4))
     assert cg_fits == [15.0] and choice.fits == 1
     assert choice.reg in (15.0, 30.0) and 30.0 in choice.validation_rmse
+
+
+def test_a_new_choice_after_growth_costs_one_hold_out_fit(monkeypatch):
+    """A re-choice starts at the previous value, its fit warm-started from the guild's
+    previous model; the largest value is scored by the bias-only model here too."""
+    users, movies, scores = rank2_guild()
+    rng = np.random.default_rng(3)
+    scores = np.clip(scores + rng.normal(0, 3.0, scores.size).round(), 1, 10)
+    config = ModelConfig(features=4)
+    previous = CFModel(config)
+    previous.fit(users, movies, scores)
+    cg_fits = []
+    real = CFModel.fit
+
+    def counting(self, *args, **kwargs):
+        report = real(self, *args, **kwargs)
+        if report.iterations:
+            cg_fits.append(self.config.reg)
+        return report
+
+    monkeypatch.setattr(CFModel, "fit", counting)
+    choice = choose_reg(users, movies, scores, config, start=15.0, warm_start=previous)
+    assert cg_fits == [15.0] and choice.fits == 1
+    assert 30.0 in choice.validation_rmse  # the baseline's score
