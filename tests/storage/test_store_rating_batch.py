@@ -155,12 +155,29 @@ async def test_a_batch_looks_previous_scores_up_by_key_never_scanning_the_rating
     statements: list[str] = []
     await store.connection.set_trace_callback(statements.append)
     try:
-        await asyncio.gather(*(store.upsert_rating(7, 3, m.id, 5) for m in movies))
+        for movie in movies:
+            await store.watchlist_add(7, 3, movie.id)
+        statements.clear()
+        await asyncio.gather(*(store.upsert_rating(7, 3, m.id, 5, unwatch=True)
+                               for m in movies))
     finally:
         await store.connection.set_trace_callback(None)
     reads = [sql for sql in statements if "ratings" in sql and "SELECT" in sql.upper()
              and not sql.lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE"))]
     assert reads
+    unwatch = [sql for sql in statements if "DELETE FROM watchlist" in sql]
+    assert unwatch
+    # One multi-row statement per batch, not one per rating (each is a GIL round trip);
+    # the trace repeats a statement's text for its triggers, so distinct texts are counted.
+    # Four ratings went in at most two batches (the first alone, the rest together).
+    inserts = {sql for sql in statements if sql.startswith("INSERT INTO ratings")}
+    assert 1 <= len(inserts) < len(movies)
+    assert len(set(unwatch)) == len(inserts)
+    assert await store.watchlist(7, 3) == []
+    for sql in unwatch:
+        plan = [row[3] for row in await store.connection.execute_fetchall(
+            f"EXPLAIN QUERY PLAN {sql}")]
+        assert not [step for step in plan if step.startswith("SCAN watchlist")], (sql, plan)
     for sql in reads:
         plan = [row[3] for row in await store.connection.execute_fetchall(
             f"EXPLAIN QUERY PLAN {sql}")]
