@@ -33,15 +33,21 @@ def prior_defaults(movie_ids: np.ndarray, prior, k: int, dtype, global_mean: flo
     expressions, so a prior-only row matches bit for bit); unlinked movies (or no prior):
     zero factors and the guild mean."""
     nm = int(movie_ids.size)
-    X = np.zeros((nm, k), dtype=dtype)
-    target = np.zeros(nm)
-    if prior is not None and len(prior):
-        p = prior.rows() if np.array_equal(movie_ids, prior.movie_ids) else prior.lookup(
-            movie_ids)
-        linked = p >= 0
-        if k == prior.features:
-            X[linked] = prior.factors[p[linked]]
-        target[linked] = prior.offsets[p[linked]]
+    if prior is not None and len(prior) and (
+            movie_ids.base is prior.movie_ids or np.array_equal(movie_ids, prior.movie_ids)):
+        # the prior's movies, in its order (the shared index): plain copies, no gathers
+        X = (prior.factors.astype(dtype) if k == prior.features
+             else np.zeros((nm, k), dtype=dtype))
+        target = prior.offsets.astype(np.float64)
+    else:
+        X = np.zeros((nm, k), dtype=dtype)
+        target = np.zeros(nm)
+        if prior is not None and len(prior):
+            p = prior.lookup(movie_ids)
+            linked = p >= 0
+            if k == prior.features:
+                X[linked] = prior.factors[p[linked]]
+            target[linked] = prior.offsets[p[linked]]
     means = (0.0 + damping * (global_mean + target)) / (0.0 + damping + 1e-12)
     return X, np.zeros(nm, dtype=dtype), means.astype(dtype)
 
