@@ -461,7 +461,7 @@ class ExpectedEnjoyment:
     The blend of the parts is read as the log-odds of "will pick", in units of ``temperature``
     times its standard deviation over the member's ``top`` movies (the scale at which, in
     held-out guild simulations, a softmax of the blend best predicts which movies members
-    rate next: 1.5-1.7 at 10-200 members, with and without a prior). P(like) is the rating
+    rate next: 1.5-1.7 at 10-200 members with a prior; 1.7-2.2 without). P(like) is the rating
     model's chance that the member rates the movie at or above ``like`` (a fraction of the
     scale: 0.75 is 7.75 of 10, between the 4-star ratings the evaluation counts relevant and
     the 3.5-star ones it does not), the prediction taken as a Gaussian mean with the rating

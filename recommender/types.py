@@ -104,7 +104,7 @@ class ModelConfig:
     """Blend units per unit of log-odds of "will pick", times the standard deviation of the
     member's ``enjoy_top`` highest blend values: fitted by maximum likelihood of the movies
     members went on to rate (held-out) under a softmax of the blend, in guild simulations of
-    10-200 members with and without a prior (1.5-1.7 everywhere)."""
+    10-200 members (1.5-1.7 with a prior, 1.7-2.2 without)."""
     enjoy_top: int = 400
     enjoy_min_ratings: int = 6
     """Expected enjoyment ranks the lists of members with at least this many ratings (an
