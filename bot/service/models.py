@@ -74,6 +74,7 @@ class GuildModel:
     all_changed: bool = False  # loaded from disk: everyone's ratings may have moved
     folded_users: set[int] = field(default_factory=set)
     dirty: bool = False  # ratings or settings changed since the running fit started
+    changes: int = 0  # how many times ratings or settings changed (`_after_fit` compares)
     refit_now: bool = False  # the next refit skips the debounce (a member was forgotten)
     # Members forgotten since the running fit started: a model that still knows one of them
     # is never put in memory. And whether a refit is owed for a forget (a failed one retries).
@@ -343,9 +344,14 @@ class GuildModels:
             return "now"
         if failed:  # a forget's refit is owed until one succeeds (e.g. Redis came back)
             return "later" if state.dirty or state.forget_pending else None
+        seen = state.changes
         version, _count = await self.storage.ratings_version(guild_id)
         key = (await self.fit_settings(guild_id)).key
-        if state.dirty or state.trained_on != (version, key):
+        # By what the fit was trained on, not by `dirty`: a rating saved before the fit read
+        # the ratings marks the guild dirty too, and following it up refitted the same ratings
+        # version (a refit without a change: many_guilds saw 4 in a minute once fits were
+        # frequent). A change noticed while this read (its write may be newer) is followed up.
+        if state.trained_on != (version, key) or state.changes != seen:
             return "later"
         return None
 
@@ -431,6 +437,7 @@ class GuildModels:
 
     def _mark_dirty(self, state: GuildModel) -> None:
         state.dirty = True
+        state.changes += 1
         if self.running_fit(state.guild_id) is None:
             self._schedule(state)
 

@@ -5,6 +5,8 @@ fold-in is left for their next ranking. Structural facts only, no timings."""
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from bot.service.gate import Gate
@@ -114,5 +116,40 @@ async def test_a_big_guilds_fold_in_copies_off_the_event_loop(storage, tmp_path,
         assert threads and all(t is not threading.main_thread() for t in threads)
         assert state.model is not model and not state.needs_fold_in(1)
         assert state.model.knows_user(1)
+    finally:
+        await service.close()
+
+
+async def test_a_rating_the_running_fit_read_is_not_fitted_again(storage, tmp_path):
+    """A rating saved while a fit waits to read the ratings marks the guild dirty, but the fit
+    then reads it: no second fit of the same ratings version (a refit without a change)."""
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=0.0))
+    versions = []
+    gate, entered = asyncio.Event(), asyncio.Event()
+    refit = service.pool.refit
+
+    async def held_refit(job, n_ratings):
+        entered.set()
+        await gate.wait()  # the fit reads the ratings only after the rating below
+        result = await refit(job, n_ratings)
+        versions.append(result.ratings_version)
+        return result
+
+    service.pool.refit = held_refit
+    try:
+        first = asyncio.create_task(service.recommend(GUILD, 1))
+        await entered.wait()
+        await storage.upsert_rating(GUILD, 1, 23, 10)
+        await service.rating_changed(GUILD, 1)  # dirty while the fit runs
+        gate.set()
+        await first
+        await service.wait_idle(GUILD)
+        assert len(versions) == 1  # the one fit already had the rating
+        assert versions[0] == (await storage.ratings_version(GUILD))[0]
+        await storage.upsert_rating(GUILD, 1, 24, 9)  # a later change still refits
+        await service.rating_changed(GUILD, 1)
+        await service.wait_idle(GUILD)
+        assert len(versions) == 2
     finally:
         await service.close()
