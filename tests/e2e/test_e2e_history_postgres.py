@@ -81,7 +81,13 @@ async def test_import_watchlist_and_movie_night_on_postgres(env: Env) -> None:
     await _press(env, env.bob, night, "2.")
     closed = await _press(env, env.alice, night, "End vote")
     assert "Movie night pick" in closed.content and "with 2 votes" in closed.content
-    assert await env.storage.count_watchlist(env.guild.id, env.alice.id) == 2
+    # The winner goes on both attendees' watchlists (it may be Vertigo, already on Alice's).
+    winner = closed.content.split("**")[1]
+    for member in (env.alice, env.bob):
+        listed = await env.storage.watchlist(env.guild.id, member.id)
+        assert winner in {f"{e.movie.title} ({e.movie.year})" for e in listed}
+    expected = 1 if winner == "Vertigo (1958)" else 2
+    assert await env.storage.count_watchlist(env.guild.id, env.alice.id) == expected
 
     ask = await env.run(env.alice, "forgetme")
     await _press(env, env.alice, ask, "Delete my ratings")
