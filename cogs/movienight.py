@@ -53,7 +53,7 @@ from bot.service.movienight import (
     Candidate,
     NightPicks,
 )
-from bot.service.sources import SourceUnavailable
+from bot.service.sources import SourceUnavailable, joined_notes
 from bot.service.tonight import Tonight
 from cogs.errors import UserError
 from cogs.movienight_events import EventPlan, NightEvents
@@ -231,7 +231,8 @@ class MovieNight(commands.Cog):
                        source: app_commands.Choice[str] | None,
                        filters: Tonight) -> tuple[set[int] | None, str]:
         """The movies tonight's options leave (None: any), and what the members should know
-        about them (movies whose TMDB details could not be checked)."""
+        about them (movies whose TMDB details could not be checked: where they stream, their
+        runtime, language or age rating)."""
         guild_id = guild_id_of(interaction)
         app = self.bot.app
         within = None
@@ -243,13 +244,14 @@ class MovieNight(commands.Cog):
                 await app.tonight.streaming_usable(guild_id)  # refused before any deferral
                 await self._defer(interaction)  # TMDB lookups
             if source is not None and source.value != "any":
-                within = await app.sources.candidates(guild_id, str(source.value), within)
+                narrowed = await app.sources.narrowed(guild_id, str(source.value), within)
+                within, note = narrowed.ids, narrowed.note
             if not filters.empty:
                 await app.tonight.usable(guild_id, filters)  # refused before any deferral
                 if filters.needs_tmdb:
                     await self._defer(interaction)  # TMDB lookups
                 found = await app.tonight.allowed(guild_id, filters, within)
-                within, note = found.ids, found.note
+                within, note = found.ids, joined_notes(note, found.note)
         except SourceUnavailable as error:
             raise UserError(safe(str(error), 1500)) from None
         return within, note

@@ -33,7 +33,7 @@ from bot.service.catalog import GenreFilter
 from bot.service.media import MediaProblem
 from bot.service.picks import CardText, PicksPage
 from bot.service.pictures import Picture
-from bot.service.sources import SOURCES, SourceUnavailable
+from bot.service.sources import SOURCES, SourceUnavailable, joined_notes
 from bot.service.tonight import Tonight
 from cogs.errors import UserError
 from cogs.ui.budgets import reads_a_lot
@@ -396,11 +396,11 @@ class Recommend(commands.Cog):
         note = ""
         try:
             if streaming:
-                candidates = await self.bot.app.sources.candidates(guild_id, "streaming",
-                                                                   candidates)
+                streams = await self.bot.app.sources.narrowed(guild_id, "streaming", candidates)
+                candidates, note = streams.ids, streams.note
             if filters is not None and not filters.empty:
                 allowed = await self.bot.app.tonight.allowed(guild_id, filters, candidates)
-                candidates, note = allowed.ids, allowed.note
+                candidates, note = allowed.ids, joined_notes(note, allowed.note)
         except SourceUnavailable as error:  # the settings changed since the command
             candidates, note = set(), safe(str(error), 1000)
         picks = await self.bot.app.groups.recommend(

@@ -8,7 +8,8 @@ fetched together, each within its own short budget, so the reply waits for neith
 wording of the picture (`CardText`, no I/O); it renders, nothing else.
 
 `source` ("any", "library", "streaming") narrows the candidates through `PickSources` (issue
-25); with a media server configured each page says which picks the library has (`library`,
+25; `personal`'s note says how many movies `source:streaming` and tonight's filters left out
+unchecked); with a media server configured each page says which picks the library has (`library`,
 with the item's link) and which of the others Seerr could be asked for (`requestable`).
 """
 
@@ -26,7 +27,7 @@ from bot.service.details import DetailsService
 from bot.service.pictures import Picture, PictureService
 from bot.service.requests import RequestService
 from bot.service.service import Picks, RecommendationService
-from bot.service.sources import PickSources
+from bot.service.sources import Allowed, PickSources, joined_notes
 from bot.service.tonight import Tonight, TonightService
 from bot.service.watchlist import WatchlistService
 
@@ -84,11 +85,11 @@ class PicksService:
         """The member's first page of `count` picks (of `genre`'s movies when given, from
         `source`, passing tonight's `filters`; `SourceUnavailable` when that cannot be used
         here), with where to watch each pick."""
-        candidates = await self._candidates(guild_id, genre, source)
-        note = ""
+        narrowed = await self._candidates(guild_id, genre, source)
+        candidates, note = narrowed.ids, narrowed.note
         if filters is not None and self.tonight is not None:
             allowed = await self.tonight.allowed(guild_id, filters, candidates)
-            candidates, note = allowed.ids, allowed.note
+            candidates, note = allowed.ids, joined_notes(note, allowed.note)
         watchlisted = frozenset(await self.watchlist.movie_ids(guild_id, user_id))
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
                                                      candidates=candidates)
@@ -107,7 +108,7 @@ class PicksService:
                    filters: Tonight | None = None) -> PicksPage:
         """A further page: `count` picks none of which is in `shown`, numbered from
         start + 1."""
-        candidates = await self._candidates(guild_id, genre, source)
+        candidates = (await self._candidates(guild_id, genre, source)).ids
         if filters is not None and self.tonight is not None:
             candidates = (await self.tonight.allowed(guild_id, filters, candidates)).ids
         picks = await self.recommendations.recommend(guild_id, user_id, n=count,
@@ -118,10 +119,10 @@ class PicksService:
         return replace(page, where=await self.tonight.where(guild_id, shown_movies(picks)))
 
     async def _candidates(self, guild_id: int, genre: GenreFilter | None,
-                          source: str) -> set[int] | None:
+                          source: str) -> Allowed:
         if self.sources is None or source == "any":
-            return _candidates(genre)
-        return await self.sources.candidates(guild_id, source, _candidates(genre))
+            return Allowed(_candidates(genre))
+        return await self.sources.narrowed(guild_id, source, _candidates(genre))
 
     async def _marked(self, guild_id: int, picks: Picks, card: Picture | None) -> PicksPage:
         """The page with its library marks and the picks Seerr could be asked for."""

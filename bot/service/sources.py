@@ -10,6 +10,10 @@ chosen from (None: any movie), narrowed from `within` (a genre's movies, or None
   callable the streaming feature sets: TMDB watch providers); until it is set, or without a
   TMDB key, `SourceUnavailable` says what is missing.
 
+`narrowed` is `candidates` with what the member should know about them (`Allowed.note`: how
+many movies `source:streaming` left out because TMDB has not said where they stream yet);
+every reply that shows tonight's filters' note shows it.
+
 `marks(guild, movie ids)` says which of the shown picks are in the library (with the item's
 link) for "in the library" / "not in the library" on each pick.
 """
@@ -17,6 +21,7 @@ link) for "in the library" / "not in the library" on each pick.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.domain.library import LibraryItem
 from bot.i18n import _
@@ -25,8 +30,22 @@ from bot.service.library import LibraryService
 
 SOURCES = ("any", "library", "streaming")
 
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    ids: set[int] | None  # None: no narrowing
+    note: str = ""  # what the member should know (movies left unchecked, lookups started)
+
+
+def joined_notes(*notes: str) -> str:
+    """The notes worth showing, one a line."""
+    return "\n".join(note for note in notes if note)
+
+
 # (guild id, movie ids to narrow or None) -> the movie ids on the guild's streaming services
-Streaming = Callable[[int, set[int] | None], Awaitable[set[int]]]
+# and the note on those left out unchecked
+Streaming = Callable[[int, set[int] | None], Awaitable[Allowed]]
 
 
 class SourceUnavailable(ServiceError):
@@ -40,8 +59,13 @@ class PickSources:
 
     async def candidates(self, guild_id: int, source: str,
                          within: set[int] | None = None) -> set[int] | None:
+        return (await self.narrowed(guild_id, source, within)).ids
+
+    async def narrowed(self, guild_id: int, source: str,
+                       within: set[int] | None = None) -> Allowed:
+        """The candidates (`ids`) and what the member should know about them (`note`)."""
         if source == "any":
-            return within
+            return Allowed(within)
         if source == "library":
             if not self.library.configured:
                 raise SourceUnavailable(_(
@@ -52,14 +76,15 @@ class PickSources:
                 raise SourceUnavailable(_(
                     "None of this server's movies is in the media server's library yet (it "
                     "may not have been read yet: a server admin can run `/library refresh`)."))
-            return found if within is None else found & within
+            return Allowed(found if within is None else found & within)
         if source == "streaming":
             if self.streaming is None:
                 raise SourceUnavailable(_(
                     "Picks from streaming services need a TMDB key ([tmdb] api_key) and the "
                     "server's streaming services; this bot does not have them yet."))
-            found = await self.streaming(guild_id, within)
-            return found if within is None else found & within
+            streams = await self.streaming(guild_id, within)
+            ids = streams.ids if within is None or streams.ids is None else streams.ids & within
+            return Allowed(ids, streams.note)
         raise SourceUnavailable(_("Unknown source {source}: use library, streaming or any.")
                                 .format(source=repr(source)))
 

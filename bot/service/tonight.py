@@ -17,8 +17,10 @@ reason (`FilterUnavailable`; `usable` checks that alone, before a command defers
 
 `streaming(guild, within)` is `PickSources`' streaming hook: the movies on the server's
 `/settings services` in its region (TMDB's watch providers, data by JustWatch), from the
-cached details. `where(guild, movies)` gives each movie's providers line in the region for
-display; wherever one shows, the reply credits JustWatch (`JUSTWATCH`).
+cached details and a shortlist looked up as for the filters; like them it says how many
+movies it left out unchecked (`Allowed.note`) and looks a few more up in the background.
+`where(guild, movies)` gives each movie's providers line in the region for display; wherever
+one shows, the reply credits JustWatch (`JUSTWATCH`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bot.domain.watch import (
 from bot.i18n import _, ngettext, number
 from bot.service.details import DetailsService
 from bot.service.gate import Gate
-from bot.service.sources import SourceUnavailable
+from bot.service.sources import Allowed, SourceUnavailable
 from bot.storage import Storage
 
 WARM_AT_ONCE = 16  # unknown movies looked up in the background per filtered request
@@ -68,12 +70,6 @@ class Tonight:
     @property
     def needs_tmdb(self) -> bool:
         return any(v is not None for v in (self.runtime_max, self.certification, self.language))
-
-
-@dataclass(frozen=True, slots=True)
-class Allowed:
-    ids: set[int] | None  # None: no narrowing
-    note: str = ""  # what the member should know (unknown runtimes, lookups started)
 
 
 def _keep(tonight: Tonight, region: str, within: set[int] | None,
@@ -205,10 +201,12 @@ class TonightService:
             self.details.look_up_later(movie)
 
     # ------------------------------------------------------------------ streaming
-    async def streaming(self, guild_id: int, within: set[int] | None) -> set[int]:
+    async def streaming(self, guild_id: int, within: set[int] | None) -> Allowed:
         """`PickSources`' streaming hook: the movies streaming on the server's services in
         its region (TMDB providers: cached, and fetched now for a shortlist of the movies TMDB
-        was never asked about, as `allowed` does); FilterUnavailable with what is missing."""
+        was never asked about, as `allowed` does), with a note on how many are left out
+        unchecked (some of those looked up in the background); FilterUnavailable with what is
+        missing."""
         await self.streaming_usable(guild_id)
         facts, region, services = await self._facts(guild_id)
 
@@ -223,8 +221,20 @@ class TonightService:
             checked = await self._check(guild_id, unknown)
             if checked:
                 fresh = [f for f in (await self._facts(guild_id))[0] if f.movie_id in checked]
-                found |= (await asyncio.to_thread(pick, fresh))[0]
-        return found
+                more, still = await asyncio.to_thread(pick, fresh)
+                found |= more
+                unchecked = set(still)
+                unknown = [m for m in unknown if m not in checked or m in unchecked]
+        note = ""
+        if unknown:
+            note = ngettext(
+                "{n} movie is left out because TMDB has not told me where it streams yet; I am "
+                "looking some up, so more may qualify next time.",
+                "{n} movies are left out because TMDB has not told me where they stream yet; "
+                "I am looking some up, so more may qualify next time.",
+                len(unknown)).format(n=number(len(unknown)))
+            await self._warm(guild_id, unknown[:WARM_AT_ONCE])
+        return Allowed(found, note)
 
     async def streaming_usable(self, guild_id: int) -> None:
         """FilterUnavailable when `source:streaming` cannot work here (no TMDB key; the

@@ -306,11 +306,20 @@ async def test_each_pick_shows_where_to_watch_though_nothing_was_cached(
     assert where.count("stream: Hulu") == 10 and JUSTWATCH in where
 
 
+STREAM_NOTE = "left out because TMDB has not told me where they stream yet"
+
+
 async def test_source_streaming_looks_up_the_providers_of_a_shortlist(lookup_env: Env) -> None:
     """Nothing cached: `source:streaming` asks TMDB about the shortlist (every movie streams on
-    Hulu in the US here) instead of finding no movie on the server's services."""
+    Hulu in the US here) instead of finding no movie on the server's services, and says how
+    many movies it left out unchecked (the rest: more than the shortlist here), as tonight's
+    filters do, in /recommend, group picks and /movienight."""
     env = lookup_env
     await _seeded(env)
+    tonight = env.bot.app.tonight
+    tonight.check_at_once = 8
+    total = len(await env.storage.movie_facts(env.guild.id))
+    assert total > 3 * (8 + 16)  # unchecked ones are left after three replies' lookups
     await env.storage.update_guild_settings(env.guild.id, region="US", services="Hulu")
     reply = await env.run(env.alice, "recommend", source="streaming", count=5)
     assert reply.embeds, reply.content
@@ -318,12 +327,22 @@ async def test_source_streaming_looks_up_the_providers_of_a_shortlist(lookup_env
     ids = await _ids(env)
     shown = _labels(reply.embed["description"])
     assert shown and {ids[label] for label in shown} <= asked
+    note = next(f["value"] for f in reply.embed["fields"] if f["name"] == "Tonight's filters")
+    assert note.startswith(f"{total - 8} movies are {STREAM_NOTE}; I am looking some up")
+    await env.tmdb.settled()  # the background lookups the note promised
+    assert len(set(env.tmdb_hits)) > 8
+    again = await env.run(env.alice, "recommend", source="streaming", count=5)
+    later = next(f["value"] for f in again.embed["fields"] if f["name"] == "Tonight's filters")
+    assert STREAM_NOTE in later and int(later.split(" ", 1)[0]) < total - 8
     group = await env.run(env.alice, "recommend", group=env.bob.mention, source="streaming")
     assert group.embeds, group.content
     assert {ids[x] for x in _labels(group.embed["description"])} <= set(env.tmdb_hits)
+    assert any(f["name"] == "Tonight's filters" and STREAM_NOTE in f["value"]
+               for f in group.embed["fields"])
     env.guild.everyone.permissions &= ~Permissions.SEND_POLLS
     env.guild.bot_role.permissions &= ~Permissions.SEND_POLLS
     night = await env.run(env.alice, "movienight", members=env.bob.mention, candidates=2,
                           source="streaming")
     assert night.embed is not None, night.content
     assert "stream: Hulu" in night.embed["description"]
+    assert STREAM_NOTE in night.content
