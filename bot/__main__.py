@@ -68,7 +68,7 @@ def logger_levels(settings: Settings) -> dict[str, int]:
 
 
 def setup_logging(settings: Settings) -> None:
-    from bot.lifecycle import OneLineReconnects
+    from bot.reconnect_log import OneLineReconnects
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -96,10 +96,13 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.about import startup_line
     from bot.lifecycle import serve
 
+    # Built (discord.py, the service, SciPy imported: a second or so) before the start line,
+    # so a stop requested once the line shows finds `serve`'s signal handlers at once.
+    movie_bot = create_bot(settings)
     for note in settings.notes:
         log.warning(note)
     log.info(startup_line(settings))
-    return await serve(create_bot(settings), settings.token)
+    return await serve(movie_bot, settings.token)
 
 
 async def _sync(args: argparse.Namespace, settings: Settings) -> int:

@@ -170,17 +170,3 @@ async def serve(bot: Any, token: str) -> int:
         await task
     log.info("stopped cleanly")
     return 0
-
-
-class OneLineReconnects(logging.Filter):
-    """discord.py logs each gateway reconnect with a full traceback; keep one line (the cause
-    is the network, which a traceback does not explain better)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.getMessage().startswith("Attempting a reconnect"):
-            error = record.exc_info[1]
-            record.msg = f"{record.getMessage()} ({describe(error) if error else 'closed'})"
-            record.args = None
-            record.exc_info = None
-            record.exc_text = None
-        return True

@@ -21,11 +21,35 @@ when a session starts. Modules by job:
 - `render`: printing the bot's replies, embeds and components as text
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .app import register, run_console
-from .demo import seed_demo_ratings
-from .options import ConsoleError, OptionParser
-from .reader import LineReader
-from .session import Console
+
+if TYPE_CHECKING:
+    from .demo import seed_demo_ratings
+    from .options import ConsoleError, OptionParser
+    from .reader import LineReader
+    from .session import Console
+
+# Names imported on first use (PEP 562): `options` and `session` load discord.py, which the
+# bot's `--help` (that imports `register`) must not pay for.
+_LAZY = {"Console": ".session", "ConsoleError": ".options", "LineReader": ".reader",
+         "OptionParser": ".options", "seed_demo_ratings": ".demo"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = ["Console", "ConsoleError", "LineReader", "OptionParser", "register", "run_console",
            "seed_demo_ratings"]

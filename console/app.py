@@ -21,17 +21,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo import DEMO_GUILD, DEMO_MEMBERS, create_demo_server, prepare_demo_database
-from .reader import LineReader, setup_readline, terminal_restored
-from .session import EXAMPLES, Console
+from .examples import EXAMPLES
 
 if TYPE_CHECKING:
     from bot.config import Settings
+
+    from .reader import LineReader
+    from .session import Console
 
 
 async def run_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot import create_bot
     from emulator import DiscordEmulator, quiet_discord_logging, running_bot
+
+    from .demo import DEMO_GUILD, DEMO_MEMBERS, create_demo_server, prepare_demo_database
+    from .reader import LineReader, setup_readline, terminal_restored
+    from .session import Console
 
     quiet_discord_logging(logging.ERROR)
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.WARNING)

@@ -18,6 +18,7 @@ from discord.enums import ComponentType, InteractionResponseType
 
 from bot.domain.plural import plural
 
+from .examples import EXAMPLES
 from .options import ConsoleError, OptionParser
 from .render import attachment_text, describe, reply_text, visible_replies
 
@@ -28,19 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = """\
-Type slash commands as in Discord; options are name:value (quote values with spaces).
-  /rate movie:"Toy Story 3" score:9     /recommend count:5        /recommend genre:Comedy
-  /rate movie:matr?                     (a trailing ? lists the autocomplete suggestions)
-  /movies search query:dune             /movies info movie:"The Matrix"     /ratings
-  /recommend group:"@ana @ben"          /recommend voice:Cinema   (ana and ben are in Cinema)
-  press Show more                       click a button on the last message that has buttons
-  select "The Matrix"   select #2       pick a menu option (a prefix or its number); a form
-                                        then asks for each field on the next lines
-  select watchlist: #1  select 2: Heat  the same in one menu (a word of it, or its number)
-  as ana /ratings                       run one command as another member
-  as ana                                switch to ana until 'as you'
-  help    quit (or Ctrl-D)"""
 
 CALLBACK_TIMEOUT = 15.0  # Discord gives a bot 3 s; the console is patient while a model trains
 ANSWER_TIMEOUT = 60.0  # after "thinking…"

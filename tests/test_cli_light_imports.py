@@ -19,8 +19,9 @@ import pytest
 import bot
 
 REPO = Path(__file__).resolve().parents[1]
-# What the light paths never need: the numeric stack, plotting, the client and the recommender.
-HEAVY = ("scipy", "matplotlib", "recommender", "bot.client", "bot.service", "cogs")
+# What the light paths never need: discord.py, SciPy, plotting, the client, the recommender.
+HEAVY = ("discord", "scipy", "matplotlib", "recommender", "bot.client", "bot.service", "cogs",
+         "emulator")
 
 RUN = """
 import json, runpy, sys

@@ -4,7 +4,8 @@
     python -m bot catalog download movielens
 
 `register(subparsers)` adds the commands; each sets `args.func` to an
-`async def (args, settings) -> int` exit code.
+`async def (args, settings) -> int` exit code. Registering is cheap (`python -m bot --help`):
+the storage, the parsers and the downloader are imported when a command runs.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import Settings
-from bot.storage import open_storage
+from .format_names import FORMATS
 
-from .download import DownloadError, download_movielens
-from .formats import FORMATS, count_rows, detect_file_format, parse_file
-from .importer import ImportSummary, import_movies
-from .progress import Progress
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+    from .importer import ImportSummary
 
 MAX_BAD_ROWS_SHOWN = 50
 
@@ -55,6 +56,12 @@ def report(summary: ImportSummary, source: object) -> None:
 
 
 async def run_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import open_storage
+
+    from .formats import count_rows, detect_file_format, parse_file
+    from .importer import import_movies
+    from .progress import Progress
+
     path: Path = args.path
     try:
         fmt = args.format
@@ -83,6 +90,10 @@ async def run_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_download(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import open_storage
+
+    from .download import DownloadError, download_movielens
+
     storage = await open_storage(settings)
     try:
         summary = await download_movielens(settings, storage)

@@ -28,7 +28,7 @@ from bot.domain.titles import MAX_TITLE_LENGTH
 from bot.domain.years import MIN_YEAR, is_valid_year, max_year
 from bot.storage.models import MovieRow
 
-FORMATS = ("auto", "movielens", "ml-100k", "csv")
+from .format_names import FORMATS
 
 ML100K_GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime",

@@ -7,7 +7,9 @@
 
 `register(subparsers)` adds the commands; each sets `args.func` to an
 `async def (args, settings) -> int` exit code. Failures a person can fix (a wrong path, a
-failed download, nothing to link) end with one line on stderr and exit code 1.
+failed download, nothing to link) end with one line on stderr and exit code 1. Registering is
+cheap (`python -m bot --help`): the storage, the builder (SciPy) and the downloader are
+imported when a command runs.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.catalog.download import DownloadError
-from bot.catalog.starter import ensure_starter_catalog
-from bot.config import Settings
 from bot.dbcheck import require_database
 from bot.domain.plural import plural
-from bot.storage import Storage, open_storage
 
-from .build import MOVIELENS_TERMS, BuildReport, build_from_path, human_size
-from .download import DATASETS, download_and_build
-from .readers import PriorSourceError
+from .datasets import DATASETS
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.storage import Storage
+
+    from .build import BuildReport
 
 NO_PRIOR = ("No taste prior installed: build one with `python -m bot prior download small` "
             "or `python -m bot prior build PATH` (see the README's 'Taste prior').")
@@ -67,6 +70,9 @@ def _print_report(report: BuildReport) -> None:
 
 
 async def _open(settings: Settings) -> Storage:
+    from bot.catalog.starter import ensure_starter_catalog
+    from bot.storage import open_storage
+
     storage = await open_storage(settings)
     try:
         await ensure_starter_catalog(storage)  # what the bot's first start would load
@@ -77,6 +83,9 @@ async def _open(settings: Settings) -> Storage:
 
 
 async def run_build(args: argparse.Namespace, settings: Settings) -> int:
+    from .build import MOVIELENS_TERMS, build_from_path
+    from .readers import PriorSourceError
+
     storage = await _open(settings)
     try:
         print(MOVIELENS_TERMS + "\n", flush=True)
@@ -91,6 +100,11 @@ async def run_build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_download(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog.download import DownloadError
+
+    from .download import download_and_build
+    from .readers import PriorSourceError
+
     storage = await _open(settings)
     try:
         report = await download_and_build(storage, args.dataset, url=args.url,
@@ -108,6 +122,10 @@ async def run_download(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import open_storage
+
+    from .build import human_size
+
     require_database(settings)  # reads only: never creates an empty database
     async with await open_storage(settings) as storage:
         status = await storage.prior_status()
@@ -129,6 +147,8 @@ async def run_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import open_storage
+
     require_database(settings)
     async with await open_storage(settings) as storage:
         removed = await storage.delete_prior()

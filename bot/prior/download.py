@@ -16,13 +16,8 @@ from bot.catalog.download import fetch, license_text
 from bot.storage import Storage
 
 from .build import MOVIELENS_TERMS, BuildReport, build_from_path
+from .datasets import DATASETS
 from .readers import open_dataset
-
-GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
-DATASETS = {
-    "small": GROUPLENS + "ml-latest-small.zip",  # ~1 MB: 100k ratings, 9.7k movies
-    "full": GROUPLENS + "ml-latest.zip",  # ~350 MB: ~33M ratings, ~86k movies
-}
 
 
 def dataset_licence(path: Path) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-import bot.prior.cli
+import bot.catalog.starter
 
 
 @pytest.fixture
@@ -25,4 +25,5 @@ def _no_starter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     async def skip(storage: object) -> int:
         return 0
 
-    monkeypatch.setattr(bot.prior.cli, "ensure_starter_catalog", skip)
+    # `prior`'s commands import it when they run: patched where it lives
+    monkeypatch.setattr(bot.catalog.starter, "ensure_starter_catalog", skip)

@@ -167,7 +167,7 @@ def test_gateway_reconnects_are_logged_on_one_line():
     # attempt. The bot's handler keeps the message and the cause, on one line.
     import logging
 
-    from bot.lifecycle import OneLineReconnects
+    from bot.reconnect_log import OneLineReconnects
 
     try:
         raise ConnectionResetError(104, "Connection reset by peer")
