@@ -41,6 +41,7 @@ NOT_SCANNED = {
 # Modules only the person running the bot reads: English by design (logs, the command line,
 # start-up errors, the config and its documentation, the worker's job checks).
 ADMIN_FACING = {
+    "bot/__init__.py": "the package's lazy names: an AttributeError for a programmer",
     "bot/__main__.py": "the command line (python -m bot ...)",
     "bot/about.py": "the start-up log line and --version",
     "bot/backups.py": "python -m bot backup",
