@@ -8,7 +8,9 @@
     python -m recommender.evaluate --data ratings.csv --folds 5 --baselines
 
 Human-readable lines first, then ONE final line of JSON with rmse, mae, precision_at_10,
-ndcg_at_10, fit_seconds, n_train, n_test, coverage_at_10 (means over folds with --folds;
+ndcg_at_10, fit_seconds, n_train, n_test, coverage_at_10, reg and, with a prior,
+prior_strength (means over folds with --folds; reg and prior_strength, the fit path's
+choices, listed per fold;
 with --baselines also ``<name>_precision_at_10`` / ``_ndcg_at_10`` / ``_coverage_at_10`` for
 mostpop, ease (and ``ease_lambda``), itemknn and, when the ``implicit`` package is installed,
 als, ranked on the same split: see ``baselines.py``). The ranking protocol is in
@@ -20,7 +22,9 @@ hold-out choice of reg the bot makes for guilds up to 250,000 ratings) and ranke
 ``CFModel.rank_scores``, the blend ``recommend`` uses: the figures describe what members get.
 ``--prior`` takes a file written by ``TastePrior.to_bytes()`` or a MovieLens folder (a prior
 is then built per split from that folder's ratings, minus the split's test pairs when it is
-the evaluated dataset itself, so no test rating leaks into it). The evaluated movies are linked
+the evaluated dataset itself, so no test rating leaks into it; the fit path's held-out choices,
+reg and the prior's strength, then get one built without their held-out pairs too, so they are
+not scored on ratings the prior saw: ``holdout_prior``). The evaluated movies are linked
 to the prior's as the bot links its catalog (``bot/prior/evaluation.py``: MovieLens, IMDb and
 TMDB ids, then title and year; ML-100K ids are not MovieLens ids), which needs the movie lists
 (movies.csv or u.item beside the ratings; a prior file names its dataset with
@@ -53,14 +57,27 @@ def relevance_threshold(scale: tuple[float, float]) -> float:
 
 def evaluate_split(train: Ratings, test: Ratings, config: ModelConfig, *,
                    prior: GuildPrior | None = None, tune_reg: bool = False,
-                   movie_features=None, baselines: bool = False) -> dict:
+                   movie_features=None, baselines: bool = False,
+                   tuning_prior=None) -> dict:
     """Fit ``config`` on ``train`` (the bot's fit path); RMSE/MAE of ``predict`` and ranking
     metrics (``rank_scores``, the ranking ``recommend`` uses) on ``test``; with
-    ``baselines`` the baselines' ranking metrics on the same split."""
+    ``baselines`` the baselines' ranking metrics on the same split. ``tuning_prior``: the
+    fit path's ``holdout_prior`` (``holdout_prior`` here)."""
+    building = [0.0]  # seconds spent building the held-out choices' prior (not the bot's)
+
+    def timed_prior(users, movies):
+        b0 = time.perf_counter()
+        try:
+            return tuning_prior(users, movies)
+        finally:
+            building[0] += time.perf_counter() - b0
+
     t0 = time.perf_counter()
     model, report = fit_guild(train.users, train.movies, train.scores, config,
-                              tune_reg=tune_reg, prior=prior, movie_features=movie_features)
-    seconds = time.perf_counter() - t0  # the whole fit path (reg tuning included)
+                              tune_reg=tune_reg, prior=prior, movie_features=movie_features,
+                              holdout_prior=timed_prior if tuning_prior is not None else None)
+    # the whole fit path (reg and prior strength choices included)
+    seconds = time.perf_counter() - t0 - building[0]
     pred = model.predict(test.users, test.movies)
     ranking = ranking_metrics(
         model.movies.ids,
@@ -79,6 +96,8 @@ def evaluate_split(train: Ratings, test: Ratings, config: ModelConfig, *,
         "n_test": len(test),
         "iterations": report.iterations,
         "coverage_at_10": ranking["coverage_at_10"],
+        "reg": model.config.reg,
+        **({"prior_strength": model.config.prior_strength} if prior is not None else {}),
         **(baseline_metrics(train, test, relevance_threshold(config.scale)) if baselines
            else {}),
     }
@@ -105,11 +124,15 @@ def baseline_metrics(train: Ratings, test: Ratings, threshold: float) -> dict:
     return out
 
 
+PER_FOLD = ("ease_lambda", "reg", "prior_strength")  # listed per fold, not averaged
+
+
 def mean_results(results: list[dict]) -> dict:
     out: dict = {key: float(np.mean([r[key] for r in results])) for key in results[0]
-                 if key != "ease_lambda"}
-    if "ease_lambda" in results[0]:
-        out["ease_lambda"] = [r["ease_lambda"] for r in results]
+                 if key not in PER_FOLD}
+    for key in PER_FOLD:
+        if key in results[0]:
+            out[key] = [r[key] for r in results]
     for key in ("n_train", "n_test", "iterations"):
         out[key] = round(out[key])
     return out
@@ -184,11 +207,12 @@ def prior_links(evaluated_path: str, prior_path: str, prior_movies: str | None =
     return ids, keys, same
 
 
-def split_prior(source, test: Ratings, links=None) -> GuildPrior | None:
+def split_prior(source, test: Ratings, links=None, held=None) -> GuildPrior | None:
     """The prior for one split: a file prior as is, or one built from a folder's ratings
-    (without the split's test pairs when the folder is the evaluated dataset). ``links``:
-    (evaluated movie ids, prior keys, same dataset) from ``prior_links``; without, the ids are
-    taken to be the prior's keys."""
+    (without the split's test pairs when the folder is the evaluated dataset, nor ``held``,
+    (member ids, movie ids) of more pairs to leave out). ``links``: (evaluated movie ids,
+    prior keys, same dataset) from ``prior_links``; without, the ids are taken to be the
+    prior's keys."""
     if source is None:
         return None
     ids, keys, same = links if links is not None else (None, None, True)
@@ -197,17 +221,31 @@ def split_prior(source, test: Ratings, links=None) -> GuildPrior | None:
     else:
         users, movies, scores = source
         if same:  # the evaluated dataset: its test pairs never reach the prior
-            t_movies = test.movies.astype(np.int64)
+            t_users, t_movies = test.users.astype(np.int64), test.movies.astype(np.int64)
+            if held is not None:
+                t_users = np.concatenate([t_users, np.asarray(held[0], dtype=np.int64)])
+                t_movies = np.concatenate([t_movies, np.asarray(held[1], dtype=np.int64)])
             if ids is not None and keys is not None:
                 to_key = dict(zip(ids.tolist(), keys.tolist(), strict=True))
                 t_movies = np.array([to_key.get(int(m), -1) for m in t_movies], dtype=np.int64)
-            test_pairs = np.unique(test.users.astype(np.int64) * (1 << 32) + t_movies)
+            test_pairs = np.unique(t_users * (1 << 32) + t_movies)
             keep = ~np.isin(users.astype(np.int64) * (1 << 32) + movies, test_pairs)
             users, movies, scores = users[keep], movies[keep], scores[keep]
         prior = build_prior(users, movies, scores)
     if ids is None:
         return prior.for_movies(prior.keys, prior.keys)
     return prior.for_movies(ids, keys)
+
+
+def holdout_prior(source, test: Ratings, links=None):
+    """For ``fit_guild(holdout_prior=...)``: builds the split's prior without the fit path's
+    held-out pairs too, when the prior is built from the evaluated dataset (its choices would
+    otherwise be scored on ratings the prior saw); None for a prior from elsewhere."""
+    if source is None or isinstance(source, TastePrior):
+        return None
+    if links is not None and not links[2]:
+        return None
+    return lambda users, movies: split_prior(source, test, links, held=(users, movies))
 
 
 def evaluated_features(path: str, enabled: bool):
@@ -259,7 +297,8 @@ def _main(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             train, test = data.take(tr), data.take(te)
             r = evaluate_split(train, test, config, prior=split_prior(source, test, links),
                                tune_reg=args.tune_reg, movie_features=features,
-                               baselines=args.baselines)
+                               baselines=args.baselines,
+                               tuning_prior=holdout_prior(source, test, links))
             results.append(r)
             print(_line(f"fold {f + 1}/{args.folds}", r))
         summary = mean_results(results)
@@ -269,7 +308,8 @@ def _main(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         train, test = load_ratings(args.train, fmt), load_ratings(args.test, fmt)
         summary = evaluate_split(train, test, config, prior=split_prior(source, test, links),
                                  tune_reg=args.tune_reg, movie_features=features,
-                                 baselines=args.baselines)
+                                 baselines=args.baselines,
+                                 tuning_prior=holdout_prior(source, test, links))
         print(_line("result", summary))
     summary["format"] = fmt
     print(json.dumps(summary))
@@ -277,9 +317,12 @@ def _main(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _line(label: str, r: dict) -> str:
+    chosen = f"reg={r['reg']} " if "reg" in r else ""
+    if "prior_strength" in r:
+        chosen += f"prior_strength={r['prior_strength']} "
     text = (f"{label}: rmse={r['rmse']:.4f} mae={r['mae']:.4f} "
             f"p@10={r['precision_at_10']:.4f} ndcg@10={r['ndcg_at_10']:.4f} "
-            f"cov@10={r['coverage_at_10']:.3f} "
+            f"cov@10={r['coverage_at_10']:.3f} {chosen}"
             f"fit={r['fit_seconds']:.2f}s iters={r['iterations']} "
             f"train={r['n_train']} test={r['n_test']}")
     for name in ("mostpop", "ease", "itemknn", "als"):

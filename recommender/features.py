@@ -52,14 +52,20 @@ def feature_targets(F: np.ndarray | None, mi: np.ndarray, vals: np.ndarray, coun
     return target
 
 
-def place_cold_movies(X: np.ndarray, F: np.ndarray, counts: np.ndarray, linked: np.ndarray,
+def place_cold_movies(X: np.ndarray, F: np.ndarray, counts: np.ndarray, share: np.ndarray,
                       reg: float, feature_reg: float) -> np.ndarray:
     """Cold movies get a place in the factor space from their side features: the projection
     F A (A: ridge fit of well-supported movies' factors) weighted like a prior mean,
-    reg / (support + reg); movies linked to the taste prior keep the prior's place."""
+    reg / (support + reg), times ``share``: each movie's part of its prior place that is the
+    side features' (1 for a movie the taste prior does not know, 0 for one that keeps the
+    prior's place, 1 - the prior's pull between; a boolean array: the movies linked to the
+    prior, share 0)."""
+    share = np.asarray(share)
+    if share.dtype == bool:
+        share = (~share).astype(np.float64)
     well = counts >= 5
     if well.sum() > F.shape[1]:
         A = ridge(F[well], X[well], np.ones(int(well.sum())), feature_reg)
-        shrink = (reg / (counts + reg))[:, None]
-        X = X + np.where(linked[:, None], 0.0, shrink * (F @ A))
+        shrink = (share * reg / (counts + reg))[:, None]
+        X = X + shrink * (F @ A)
     return X

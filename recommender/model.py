@@ -13,8 +13,11 @@ regularised biases and ``x_i``/``theta_u`` the k latent features, all learned to
 toward zero, and the shrunk means toward the prior's baseline; for a movie the guild rated,
 both count as far as the prior's own ratings of it carry them (``pc / (pc + reg)`` of the
 place, ``pc / (pc + mean_damping)`` of the baseline, side features the rest), so a prior that
-knows a movie from a few ratings, or from the very ratings the guild trains on, is not counted
-twice. ``predict`` returns the plain prediction, clamped to the scale.
+knows a movie from a few ratings is not counted as much as one that knows it well; both times
+``ModelConfig.prior_strength``, which held-out ratings choose per guild
+(``prior_strength.py``: 0 where the prior only repeats what the guild's own ratings say, e.g.
+a prior learned from the very ratings the guild trains on). ``predict`` returns the plain
+prediction, clamped to the scale.
 
 With a prior, every movie the prior knows is in the model (``ModelConfig.prior_candidates``):
 a movie nobody in the guild rated keeps the prior's factors and baseline (support 0), so it
@@ -145,13 +148,18 @@ class CFModel:
         # Where a movie's mean is shrunk to: the prior's baseline; for a movie the guild
         # rated, only as far as the prior's own ratings of it carry it (pc / (pc + damping)),
         # the side features' baseline the rest (a prior count of a few ratings is little
-        # evidence, and when the prior saw the same ratings it would count them twice)
+        # evidence, and when the prior saw the same ratings it would count them twice), both
+        # times ``prior_strength`` (chosen on held-out ratings: ``prior_strength.py``)
         trust = np.ones(nm)
         if linked.any():
             pc = prior.counts[self._p_row[linked]].astype(np.float64)
-            trust[linked] = np.where(counts[linked] > 0, pc / (pc + cfg.mean_damping), 1.0)
+            trust[linked] = np.where(counts[linked] > 0,
+                                     cfg.prior_strength * pc / (pc + cfg.mean_damping), 1.0)
             off = prior.offsets[self._p_row[linked]]
-            target[linked] = (off if F is None
+            # without side features a rated movie's baseline is the prior's as is, times
+            # the strength (0: the guild mean, as without a prior)
+            target[linked] = (np.where(counts[linked] > 0, cfg.prior_strength, 1.0) * off
+                              if F is None
                               else trust[linked] * off + (1.0 - trust[linked]) * target[linked])
         means, support = shrunk_means(mi, vals, nm, self.global_mean, cfg.mean_damping)
         if np.any(target != 0):
@@ -170,13 +178,16 @@ class CFModel:
             x_prior = np.zeros((nm, k))
             x_prior[linked] = prior.factors[self._p_row[linked]]
         x_place = x_prior
+        feature_share = (~linked).astype(np.float64)  # of the place a movie is pulled toward
         if x_prior is not None and linked.any():
             # movies the guild rated are pulled toward the prior's place as far as the
-            # prior's own ratings carry it (its L2 shrinkage pc / (pc + reg))
+            # prior's own ratings carry it (its L2 shrinkage pc / (pc + reg)), times the
+            # strength held-out ratings chose (``prior_strength``); side features the rest
             pc = np.zeros(nm)
             pc[linked] = prior.counts[self._p_row[linked]]
-            pull = np.where(counts > 0, pc / (pc + cfg.reg + 1e-12), 1.0)
+            pull = np.where(counts > 0, cfg.prior_strength * pc / (pc + cfg.reg + 1e-12), 1.0)
             x_place = x_prior * pull[:, None]
+            feature_share = np.where(linked, 1.0 - pull, 1.0)
         warm = None
         if warm_start is not None and getattr(warm_start, "_fitted", False):
             def warm(X, T, bi, bu, prev=warm_start):
@@ -208,7 +219,7 @@ class CFModel:
             X[unrated] = x_prior[unrated]
             bi[unrated] = 0.0
         if F is not None and F.shape[1] and k > 0 and factorise:
-            X = place_cold_movies(X, F, counts, linked, cfg.reg, cfg.feature_reg)
+            X = place_cold_movies(X, F, counts, feature_share, cfg.reg, cfg.feature_reg)
         self.X = np.ascontiguousarray(X, dtype=dtype)
         self.T = np.ascontiguousarray(T, dtype=dtype)
         self.bi = np.asarray(bi, dtype=dtype)

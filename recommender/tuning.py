@@ -48,7 +48,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from .holdout import holdout_split
 from .model import CFModel
+from .prior_strength import choose_prior_strength
 from .types import FitReport, ModelConfig
 
 DEFAULT_GRID = (1.0, 3.0, 7.0, 15.0, 30.0)
@@ -186,12 +188,8 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
     vals = np.asarray(scores, dtype=np.float64)
     if vals.size < MIN_RATINGS:
         return RegChoice(config.reg, {})
-    rng = np.random.default_rng(config.seed)
-    test = rng.random(vals.size) < holdout
-    train = ~test
     # Score only pairs whose member and movie both stay in the training part.
-    seen = np.isin(users, users[train]) & np.isin(movies, movies[train])
-    test &= seen
+    train, test = holdout_split(users, movies, config.seed, holdout)
     if test.sum() < 10:
         return RegChoice(config.reg, {})
     values = sorted({float(r) for r in grid})
@@ -268,13 +266,17 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
 
 def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
               warm_start: CFModel | None = None, tune_reg: bool = False, prior=None,
-              movie_features=None) -> tuple[CFModel, FitReport]:
+              movie_features=None, holdout_prior=None) -> tuple[CFModel, FitReport]:
     """The bot's whole fit path: optional regularisation choice, then the final fit.
 
     With ``tune_reg`` the reg chosen for ``warm_start`` (the guild's previous model) is reused
     while the number of ratings is within ``RETUNE_FRACTION`` of the number it was chosen on;
     otherwise ``choose_reg`` runs (starting from the previous choice, warm-started from the
-    previous model) and the final fit warm-starts from the chosen hold-out fit.
+    previous model) and the final fit warm-starts from the chosen hold-out fit. With a
+    ``prior`` the prior's strength is chosen on the same hold-out after the reg
+    (``prior_strength.py``) and reused with it. ``holdout_prior(users, movies)``: a prior
+    built without those held-out (member, movie) pairs, for the choices' hold-out fits, when
+    ``prior`` saw them (``evaluate`` on its own dataset; None: ``prior`` is used).
     """
     n = int(np.asarray(scores).size)
     tuned_on = None
@@ -283,14 +285,32 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
         previous = getattr(warm_start, "tuned_on", None)
         if previous and abs(n - previous) <= RETUNE_FRACTION * previous:
             assert warm_start is not None
-            config = replace(config, reg=warm_start.config.reg)  # reuse the recent choice
+            config = replace(config, reg=warm_start.config.reg,  # reuse the recent choice
+                             prior_strength=warm_start.config.prior_strength)
             tuned_on = previous
             # and the "will pick" part's evidence, measured on nearly the same guild
             evidence = getattr(warm_start, "pick_evidence", None)
         else:
             previous_reg = (warm_start.config.reg if previous and warm_start is not None
                             else None)
-            choice = choose_reg(user_ids, movie_ids, scores, config, prior=prior,
+            tune_prior = prior
+            if prior is not None and holdout_prior is not None:
+                _, held = holdout_split(user_ids, movie_ids, config.seed)
+                tune_prior = holdout_prior(np.asarray(user_ids)[held],
+                                           np.asarray(movie_ids)[held])
+            if prior is not None:
+                # the prior's strength first, at the reg the choice starts from; the reg
+                # choice then starts from that hold-out fit (the same split)
+                values = sorted({float(r) for r in DEFAULT_GRID})
+                first = values[_nearest(values, previous_reg if previous_reg is not None
+                                        else default_start(values))]
+                strength = choose_prior_strength(
+                    user_ids, movie_ids, scores, replace(config, reg=first), tune_prior,
+                    tol=TUNING_TOL, warm_start=warm_start)
+                config = replace(config, prior_strength=strength.strength)
+                if strength.model is not None:
+                    warm_start = strength.model
+            choice = choose_reg(user_ids, movie_ids, scores, config, prior=tune_prior,
                                 start=previous_reg, warm_start=warm_start)
             config = replace(config, reg=choice.reg)
             tuned_on = n if choice.validation_rmse else None
