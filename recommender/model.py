@@ -204,6 +204,7 @@ class CFModel:
             dtype=cfg.dtype, round_iters=cfg.maxiter, tol=cfg.tol, gtol=cfg.gtol,
             max_iterations=cfg.max_iterations if factorise else 0,
             time_budget=cfg.time_budget, x_prior=x_place if factorise else None, warm=warm,
+            warm_tol=cfg.warm_tol, warm_gnorm=cfg.warm_gnorm,
             offset=means)
         mi = np.repeat(np.arange(nm, dtype=np.int32), support)
         X, T, bi, bu = sol.X, sol.T, sol.bi, sol.bu

@@ -95,6 +95,7 @@ def train_factors(ui: np.ndarray, mi: np.ndarray | list[np.ndarray],
                   precondition: float = 0.0, dtype: str = "float32", round_iters: int = 20,
                   tol: float = 1e-5, gtol: float = 1e-4, max_iterations: int = 1000,
                   time_budget: float = 60.0, x_prior: np.ndarray | None = None,
+                  warm_tol: float | None = None, warm_gnorm: float = 0.0,
                   warm: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
                   | None = None,
                   callback: Callable[[int], None] | None = None,
@@ -112,7 +113,9 @@ def train_factors(ui: np.ndarray, mi: np.ndarray | list[np.ndarray],
     ``ui``/``mi`` are dense member/movie indexes of each rating. ``x_prior`` (movies x k) is the
     MAP target of the movie factors (zero rows = plain L2); the factors start from it. ``warm``
     may overwrite the starting arrays in place (warm start). ``callback(iterations_done)`` is
-    called after every CG iteration (progress bars).
+    called after every CG iteration (progress bars). A fit whose warm start was used counts
+    as converged at ``max(tol, warm_tol)`` (per ``round_iters`` iterations), once the
+    gradient norm is at most ``warm_gnorm`` times its norm at the start (``_minimise``).
     """
     t0 = time.perf_counter()
     y_ref, mi_ref = y, mi
@@ -171,13 +174,18 @@ def train_factors(ui: np.ndarray, mi: np.ndarray | list[np.ndarray],
         grad *= inv_s
         return cost, grad
 
+    gnorm_stop = 0.0
     if warmed:  # near a minimum already: a shorter window, the same cost decrease per iteration
         window = max(1, int(round_iters) // WARM_WINDOW_DIVISOR)
+        if warm_tol is not None:
+            tol = max(tol, warm_tol)
+            gnorm_stop = warm_gnorm
         tol = tol * window / max(1, int(round_iters))
         round_iters = window
     z, done, cost, stop = _minimise(scaled, z, round_iters=round_iters,
                                     max_iterations=max_iterations, tol=tol, gtol=gtol,
-                                    time_budget=time_budget, t0=t0, callback=callback)
+                                    time_budget=time_budget, t0=t0, callback=callback,
+                                    gnorm_stop=gnorm_stop)
     X, T, bi, bu = lay.unpack(z * inv_s, np.float64)
     return Solution(X.copy(), T.copy(), bi.copy(), bu.copy(), done, cost, stop)
 
@@ -185,20 +193,38 @@ def train_factors(ui: np.ndarray, mi: np.ndarray | list[np.ndarray],
 def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.ndarray, *,
               round_iters: int, max_iterations: int, tol: float, gtol: float,
               time_budget: float, t0: float,
-              callback: Callable[[int], None] | None) -> tuple[np.ndarray, int, float, str]:
+              callback: Callable[[int], None] | None,
+              gnorm_stop: float = 0.0) -> tuple[np.ndarray, int, float, str]:
     """One uninterrupted CG run, stopped from its callback (scipy's ``StopIteration``
     protocol) when the last ``round_iters`` iterations lowered the cost by less than ``tol``
     (relative; checked after every iteration) or the time budget is spent; returns
-    (z, iterations, cost, stop)."""
+    (z, iterations, cost, stop). With ``gnorm_stop`` > 0 the ``tol`` stop also needs the
+    gradient norm at the current point at most ``gnorm_stop`` times the starting point's (a
+    loose tolerance never stops a fit that has not yet absorbed what moved its start)."""
     round_iters = max(1, int(round_iters))
     costs: list[float] = []  # the cost at the start, then after each iteration
     state = {"stop": "maxiter"}
+    norms: dict[float, float] = {}  # gradient norm by cost, of the recent evaluations
+    start_norm = [0.0]
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         cost, grad = scaled(x)
+        if gnorm_stop > 0:
+            norm = float(np.linalg.norm(grad))
+            if not costs:
+                start_norm[0] = norm
+            if len(norms) > 8:
+                norms.clear()
+            norms[float(cost)] = norm
         if not costs:
             costs.append(cost)  # the starting point's cost: the first window's reference
         return cost, grad
+
+    def small_gradient(cost: float) -> bool:
+        if gnorm_stop <= 0:
+            return True
+        norm = norms.get(cost)  # the accepted point is one of the recent evaluations
+        return norm is not None and norm <= gnorm_stop * start_norm[0]
 
     def cb(intermediate_result) -> None:  # the name makes scipy pass an OptimizeResult
         costs.append(float(intermediate_result.fun))
@@ -207,7 +233,7 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
             callback(it)
         if it >= round_iters:  # a sliding window: checked after every iteration
             rel = (costs[it - round_iters] - costs[it]) / max(abs(costs[it]), 1e-12)
-            if rel < tol:
+            if rel < tol and small_gradient(costs[it]):
                 state["stop"] = "tol"
                 raise StopIteration
         if time.perf_counter() - t0 > time_budget:

@@ -17,6 +17,7 @@ from bot.domain.models import Movie
 FIRST_DECADE = 1920  # earlier years share the first bucket
 LAST_DECADE = 2020  # later years share the last bucket
 _DECADES = tuple(range(FIRST_DECADE, LAST_DECADE + 1, 10))
+_DECADE_COLUMN = {d: i for i, d in enumerate(_DECADES)}
 _GENRE_COLUMN = {g.casefold(): i for i, g in enumerate(MOVIELENS_GENRES)}
 WIDTH = len(MOVIELENS_GENRES) + len(_DECADES)
 
@@ -27,11 +28,31 @@ def movie_features(movies: Iterable[Movie]) -> tuple[np.ndarray, np.ndarray]:
     rows = list(movies)
     ids = np.fromiter((m.id for m in rows), dtype=np.int64, count=len(rows))
     matrix = np.zeros((len(rows), WIDTH), dtype=np.float32)
+    # the cells gathered first, then written in two array assignments (a per-movie numpy
+    # write cost ~3 us each: 9,700 movies 26 -> 15 ms CPU, issue 24 item 4)
+    genre_rows: list[int] = []
+    genre_cols: list[int] = []
+    genre_vals: list[float] = []
+    year_rows: list[int] = []
+    year_cols: list[int] = []
+    n_genres = len(MOVIELENS_GENRES)
+    known: dict[tuple[str, ...], list[int]] = {}  # the columns of each genre list seen
     for r, movie in enumerate(rows):
-        cols = [_GENRE_COLUMN[g.casefold()] for g in movie.genres if g.casefold() in _GENRE_COLUMN]
+        genres = tuple(movie.genres)
+        cols = known.get(genres)
+        if cols is None:
+            cols = known[genres] = [_GENRE_COLUMN[g.casefold()] for g in genres
+                                    if g.casefold() in _GENRE_COLUMN]
         if cols:
-            matrix[r, cols] = 1.0 / len(cols)
+            genre_rows.extend([r] * len(cols))
+            genre_cols.extend(cols)
+            genre_vals.extend([1.0 / len(cols)] * len(cols))
         if movie.year is not None:
             decade = min(max(movie.year // 10 * 10, FIRST_DECADE), LAST_DECADE)
-            matrix[r, len(MOVIELENS_GENRES) + _DECADES.index(decade)] = 1.0
+            year_rows.append(r)
+            year_cols.append(n_genres + _DECADE_COLUMN[decade])
+    if genre_rows:
+        matrix[genre_rows, genre_cols] = genre_vals  # a repeated genre: the same cell, value
+    if year_rows:
+        matrix[year_rows, year_cols] = 1.0
     return ids, matrix
