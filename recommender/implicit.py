@@ -341,17 +341,22 @@ def pick_lift(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, 
     tests = binary_matrix(row_of[users[held]], items[held], members.size, n_items)
     tests = tests.multiply(guild[None, :]).tocsr()
     found = expected = 0.0
+    outside = np.flatnonzero(~guild)
+    n_guild = int(guild.sum())
+    W = model.W.astype(np.float32, copy=False)
     for a in range(0, members.size, batch):
         rows = kept[a:a + batch]
-        scores = model.scores(rows)
-        scores[:, ~guild] = -np.inf
-        scores[rows.nonzero()] = -np.inf  # what the member rated is not ranked
-        pool = np.isfinite(scores).sum(axis=1)
+        # minus the scores, float32 (the weights' own precision: the same order as float64)
+        neg = np.asarray((rows @ W).toarray(), dtype=np.float32)
+        np.negative(neg, out=neg)
+        neg[:, outside] = np.inf
+        neg[rows.nonzero()] = np.inf  # what the member rated is not ranked
+        pool = n_guild - np.diff(rows.indptr)  # the guild's movies the member has not rated
         n_test = np.asarray(tests[a:a + batch].sum(axis=1)).ravel()
         ok = (pool > k) & (n_test > 0)
         if not ok.any():
             continue
-        top = np.argpartition(-scores[ok], k - 1, axis=1)[:, :k]
+        top = np.argpartition(neg[ok], k - 1, axis=1)[:, :k]
         hits = np.take_along_axis(tests[a:a + batch][ok].toarray(), top, axis=1)
         found += float(hits.sum())
         expected += float((k * n_test[ok] / pool[ok]).sum())
