@@ -3,6 +3,7 @@
     python benchmarks/guilds.py [--data DIR] [--sizes 10 30 100 200] [--draws 3] [--seed 0]
                                 [--no-surprise] [--set blend_enjoy=0.5 ...]
                                 [--given-n 1 3 5 10] [--given-n-size 100]
+                                [--compare taste_reg=inf ...] [--no-features]
 
 For each size, ``--draws`` guilds of that many members are sampled from the dataset. Each
 member keeps 10-100 of their ratings (uniform, capped by what they have); 80% of each member's
@@ -23,7 +24,10 @@ rated" movies in a list of 10 (members with 6+ ratings), and shown number minus 
 the hits (calibration: mean and MAE).
 
 Columns: ours with the prior, ours without (both the bot's fit path, ``tuning.fit_guild``,
-ranked by ``CFModel.rank_scores`` like /recommend), MostPop (the guild's most-rated movies the
+with the worker's genre/decade features of the movies rated in the guild unless
+``--no-features``, ranked by ``CFModel.rank_scores`` like /recommend), the same two with the
+``--compare`` overrides instead of ``--set``'s when given (same draws and prior: a before/after
+side by side), MostPop (the guild's most-rated movies the
 member has not rated), damped mean (the bot's ``popular``), Surprise SVD and KNNBaseline
 (item-based, pearson_baseline). precision@10, nDCG@10, coverage@10 (share of the ranked movies
 that appear in any member's top 10) and fit seconds, as mean [min-max] over the draws; the
@@ -67,6 +71,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender import ModelConfig
 from recommender.data import load_ratings
+from recommender.evaluate import evaluated_features
 from recommender.metrics import ranking_metrics, rmse
 from recommender.prior import build_prior
 from recommender.tuning import fit_guild
@@ -213,16 +218,25 @@ def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> d
     prior_seconds = time.perf_counter() - t0
     gp = prior.for_movies(prior.keys, prior.keys)
     config = replace(ModelConfig(scale=SCALE), **overrides)
-    for name, p in (("ours + prior", gp), ("ours (no prior)", None)):
+    runs = [("ours + prior", gp, config), ("ours (no prior)", None, config)]
+    if args.compare is not None:  # the same draws and prior, another config: side by side
+        before = replace(ModelConfig(scale=SCALE), **args.compare)
+        runs += [("compare + prior", gp, before), ("compare (no prior)", None, before)]
+    features = None
+    if args.features is not None:  # as the worker: the features of the movies rated here
+        ids, F = args.features
+        here = np.isin(ids, train[1])
+        features = (ids[here], F[here])
+    for name, p, cfg in runs:
         t0 = time.perf_counter()
-        model, _ = fit_guild(*train, config, tune_reg=True, prior=p)
+        model, _ = fit_guild(*train, cfg, tune_reg=True, prior=p, movie_features=features)
         seconds = time.perf_counter() - t0
         r = evaluate_scorer(model.movies.ids,
                             lambda us, m=model: m.rank_scores(m.users.lookup(us)), train, test)
         out[name] = dict(r, fit=seconds, rmse=rmse(model.predict(test[0], test[1]), test[2]))
         if args.titles is not None:  # the trust figures: what a member reads
             out[f"_trust {name}"] = trust_counts(model, train, test, args.titles)
-        if p is None:
+        if p is None and cfg is config:
             damped = evaluate_scorer(model.movies.ids,
                                      lambda us, m=model: m.rank_scores(np.full(len(us), -1)),
                                      train, test)
@@ -434,6 +448,15 @@ def prior_scaling(n_ratings: int, n_movies: int, seed: int) -> None:
           f"build), stored {len(prior.to_bytes()) / 1e6:.1f} MB; {prior.info}")
 
 
+def parse_overrides(pairs: list[str]) -> dict:
+    """KEY=VALUE ModelConfig overrides, each value read as its field's type."""
+    out = {}
+    for kv in pairs:
+        key, value = kv.split("=", 1)
+        out[key] = type(getattr(ModelConfig(), key))(value)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -454,6 +477,11 @@ def main(argv=None) -> int:
     p.add_argument("--prior-scaling", type=float, metavar="RATINGS",
                    help="only time a prior build on this many synthetic ratings")
     p.add_argument("--movies", type=int, default=30_000, help="movies for --prior-scaling")
+    p.add_argument("--compare", nargs="*", metavar="KEY=VALUE",
+                   help="also run ours with these ModelConfig overrides (instead of --set's) "
+                        "on the same draws and prior, as 'compare' (e.g. taste_reg=inf)")
+    p.add_argument("--no-features", action="store_true",
+                   help="fit without the genre/decade features the bot's worker uses")
     p.add_argument("--no-trust", action="store_true",
                    help="skip the trust figures (below-average share, disliked and 5-star "
                         "hits vs MostPop, distinct reasons, calibration)")
@@ -462,15 +490,16 @@ def main(argv=None) -> int:
     if args.prior_scaling:
         prior_scaling(int(args.prior_scaling), args.movies, args.seed)
         return 0
-    overrides = {}
-    for kv in args.set:
-        key, value = kv.split("=", 1)
-        overrides[key] = type(getattr(ModelConfig(), key))(value)
+    overrides = parse_overrides(args.set)
+    if args.compare is not None:
+        args.compare = parse_overrides(args.compare)
     path = args.data / "ratings.csv" if args.data.is_dir() else args.data
+    args.features = evaluated_features(str(path), not args.no_features)
     r = load_ratings(path, "movielens-csv")
     data = (r.users, r.movies, r.scores)
     print(f"data={path} ratings={len(r)} sizes={args.sizes} draws={args.draws} "
-          f"seed={args.seed} overrides={overrides}", flush=True)
+          f"seed={args.seed} overrides={overrides} compare={args.compare} "
+          f"features={'off' if args.features is None else 'genres/decades'}", flush=True)
     rng = np.random.default_rng(args.seed)
     summary = {}
     for size in args.sizes:
@@ -505,7 +534,8 @@ def main(argv=None) -> int:
         draws = [run_guild(data, args.given_n_size, rng, args, overrides, given_n=n)
                  for _ in range(args.draws)]
         mp = np.mean([d["MostPop"]["p"] for d in draws])
-        for name in ("ours + prior", "ours (no prior)", "damped mean (popular)", "MostPop"):
+        names = [n for n in draws[0] if not n.startswith("_") and not n.startswith("surprise")]
+        for name in names:
             curve.setdefault(name, {})[n] = float(
                 np.mean([d[name]["p"] for d in draws]) / max(mp, 1e-12))
         print(f"given {n}: MostPop P@10 {mp:.4f}; " + ", ".join(

@@ -110,12 +110,19 @@ class Stateless:
         return None
 
 
-def liking(vals: np.ndarray, rating_weight: float) -> np.ndarray:
+def liking(vals: np.ndarray, rating_weight: float, dislike: float = 0.0,
+           dislike_at: float = -np.inf) -> np.ndarray:
     """Weight of each rated movie in the member's "will pick" input row:
-    1 + rating_weight * (rating - member's mean rating), in rating units, >= 0."""
-    if not rating_weight or vals.size == 0:
-        return np.ones(vals.size)
-    return np.maximum(1.0 + rating_weight * (vals - vals.mean()), 0.0)
+    1 + rating_weight * (rating - member's mean rating), in rating units, >= 0; a rating at
+    or below ``dislike_at`` (units) weighs ``-dislike`` instead when ``dislike`` > 0 (what
+    the same people picked sinks with it, like "not interested": ``Blend.avoid_penalty``)."""
+    if vals.size == 0:
+        return np.ones(0)
+    out = (np.ones(vals.size) if not rating_weight
+           else np.maximum(1.0 + rating_weight * (vals - vals.mean()), 0.0))
+    if dislike > 0:
+        out = np.where(vals <= dislike_at + 1e-9, -float(dislike), out)
+    return out
 
 
 def member_ratings_count(model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
@@ -241,11 +248,15 @@ class PickConfig:
     lift_full: float = 3.0
     seed: int = 0
     seen_weight: float = 0.5
+    dislike: float = 0.0
+    dislike_at: float = -np.inf  # rating units
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PickConfig:
+        lo, hi = cfg.scale
         return cls(cfg.blend_pick, cfg.pick_rating_weight, cfg.ease_lambda, cfg.ease_items,
-                   cfg.ease_topk, cfg.pick_lift_full, cfg.seed, cfg.seen_weight)
+                   cfg.ease_topk, cfg.pick_lift_full, cfg.seed, cfg.seen_weight,
+                   cfg.pick_dislike, (lo + cfg.pick_dislike_at * (hi - lo)) / cfg.unit)
 
 
 @dataclass(frozen=True)
@@ -299,6 +310,11 @@ class PickPart:
     def active(self, model: CFModel, weight: Weight) -> bool:
         return bool(weight) and bool(model._implicit().W.nnz)
 
+    def liking(self, vals: np.ndarray) -> np.ndarray:
+        """Input-row weights of a member's ratings (units; ``liking``)."""
+        c = self.config
+        return liking(vals, c.rating_weight, c.dislike, c.dislike_at)
+
     def rated_matrix(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> sp.csr_matrix:
         """Liking-weighted rated sets (batch x movies) of member indexes ``u`` (-1 = nobody),
         plus each row's seen movies (not rated) at ``seen_weight``."""
@@ -309,7 +325,7 @@ class PickPart:
                 mi, vals = model._rated(x)
                 rows.append(np.full(mi.size, r))
                 cols.append(mi)
-                data.append(liking(vals, self.config.rating_weight))
+                data.append(self.liking(vals))
             s = seen_row(seen, r)
             if s.size and self.config.seen_weight:
                 si = model.movies.lookup(s)

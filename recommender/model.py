@@ -3,7 +3,7 @@
 
 Rating model, for member u and movie i, in rating units (see ``types.py``):
 
-    pred = m_i + b_i + b_u + x_i . theta_u
+    pred = m_i + b_i + b_u + x_i . theta_u + f_i . g_u
 
 ``m_i`` is the movie's shrunk mean (fixed per fit; shrunk toward the taste prior's movie
 baseline, or a genre/year baseline from side features, else the guild mean), ``b_i``/``b_u``
@@ -16,8 +16,12 @@ place, ``pc / (pc + mean_damping)`` of the baseline, side features the rest), so
 knows a movie from a few ratings is not counted as much as one that knows it well; both times
 ``ModelConfig.prior_strength``, which held-out ratings choose per guild
 (``prior_strength.py``: 0 where the prior only repeats what the guild's own ratings say, e.g.
-a prior learned from the very ratings the guild trains on). ``predict`` returns the plain
-prediction, clamped to the scale.
+a prior learned from the very ratings the guild trains on). ``f_i . g_u`` is the member's own
+taste by genre (``taste.py``): ``f_i`` the movie's genre row of the side features, ``g_u`` a
+small ridge on the member's residuals, solved on demand from their ratings, so it works from a
+handful of ratings and without a prior (a small server's rating model learns no taste
+factors). ``predict`` returns the plain prediction, clamped to the scale; every prediction
+(shown numbers, the ranking's "enjoy" part, group picks) carries the taste term.
 
 With a prior, every movie the prior knows is in the model (``ModelConfig.prior_candidates``):
 a movie nobody in the guild rated keeps the prior's factors and baseline (support 0), so it
@@ -55,6 +59,7 @@ from .index import IdIndex, last_by_key
 from .member_row import MemberRow, apply_row, extra_design, member_row
 from .normalise import shrunk_means
 from .prior_rows import PriorBacked, compact
+from .taste import keep_features, lift, member_offsets, pair_lift, taste_features
 from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
 
@@ -78,6 +83,7 @@ class CFModel:
         self.tuned_on: int | None = None  # ratings count config.reg was chosen on (tuning.py)
         self.pick_evidence = 1.0  # the item-item part's measured weight (blend.PickPart)
         self._prior_cols: sp.csr_matrix | None = None  # prior weights into this guild's movies
+        self.taste_features: sp.csr_matrix | None = None  # side features (taste.py)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, user_ids, movie_ids, scores, warm_start: CFModel | None = None, *,
@@ -143,6 +149,7 @@ class CFModel:
         self.fitted_prior = prior.fingerprint() if prior is not None else None
         linked = self._p_row >= 0
         F = align_features(self.movies.ids, movie_features)
+        self.taste_features = keep_features(F, cfg.taste_columns)  # member taste (taste.py)
         counts = np.bincount(mi, minlength=nm).astype(np.float64)
         target = feature_targets(F, mi, vals, counts, self.global_mean, cfg.feature_reg)
         # Where a movie's mean is shrunk to: the prior's baseline; for a movie the guild
@@ -350,6 +357,9 @@ class CFModel:
         if self.X.shape[1] and both.any():
             out[both] += np.einsum("ij,ij->i", self.X[i[both]].astype(np.float64),
                                    self.T[u[both]])
+        taste = pair_lift(self, u, i)  # the member's genre/decade taste (taste.py)
+        if taste is not None:
+            out += taste
         return out
 
     def predict(self, user_ids, movie_ids) -> np.ndarray:
@@ -377,6 +387,10 @@ class CFModel:
         out += row.bias
         if self.X.shape[1] and known.any():
             out[known] += self.X[i[known]].astype(np.float64) @ row.preferences
+        F = taste_features(self)
+        if F is not None and known.any():
+            g = member_offsets(self, row.movies, row.ratings, row.preferences, row.bias)
+            out[known] += F[i[known]] @ g
         return self._to_scale(out)
 
     def evidence(self) -> np.ndarray:
@@ -405,6 +419,9 @@ class CFModel:
             uu = u[known]
             out[known] += self.bu[uu].astype(np.float64)[:, None] + (
                 self.T[uu].astype(np.float64) @ self.X.T.astype(np.float64))
+            taste = lift(self, uu)  # the member's genre/decade taste (taste.py)
+            if taste is not None:
+                out[known] += taste
         return out
 
     def _implicit(self) -> ItemItem:

@@ -32,6 +32,7 @@ import threading
 from typing import Any, cast
 
 import numpy as np
+import scipy.sparse as sp
 
 from .index import IdIndex
 from .prior_rows import compact, own_rows, prior_defaults
@@ -57,6 +58,10 @@ def dump(model) -> bytes:
     for part in model.blend.parts:  # each part's own learned arrays (the item-item model)
         extra.update(part.state(model))
     extra["tuned_on"] = np.array(int(getattr(model, "tuned_on", None) or 0))
+    F = getattr(model, "taste_features", None)
+    if F is not None:  # the member taste layer's side features (taste.py), as CSR
+        extra.update(tf_data=F.data, tf_indices=F.indices, tf_indptr=F.indptr,
+                     tf_width=np.array(F.shape[1]))
     if model.prior is not None:
         extra["prior_fingerprint"] = np.array(model.prior.fingerprint())
     X, bi, means = model.X, model.bi, model.means
@@ -219,6 +224,12 @@ def _load(cls, blob: bytes, prior=None):
             for part in model.blend.parts:
                 part.restore(model, z, nm)
             model.tuned_on = (int(z["tuned_on"]) or None) if "tuned_on" in z.files else None
+            model.taste_features = (
+                sp.csr_matrix((z["tf_data"].astype(np.float32),
+                               z["tf_indices"].astype(np.int32),
+                               z["tf_indptr"].astype(np.int64)),
+                              shape=(len(model.movies), int(z["tf_width"])))
+                if "tf_data" in z.files else None)
             model.fitted_prior = (str(z["prior_fingerprint"]) if "prior_fingerprint" in z.files
                                   else None)
         else:

@@ -13,7 +13,9 @@ and how well rated it is):
   share of the guild's members, which no rating explains;
 - "will enjoy": the personal part of the prediction is ``z_i [theta_u, b_u]`` with
   ``[theta_u, b_u] = A^-1 Z^T t`` (``foldin.py``), so j contributes
-  ``w / sd * (c_ij - mean_i' c_i'j)`` with ``c_ij = (z_i A^-1 Z^T)_j t_j``.
+  ``w / sd * (c_ij - mean_i' c_i'j)`` with ``c_ij = (z_i A^-1 Z^T)_j t_j``, plus the member's
+  genre taste (``taste.py``: ``f_i B^-1 F_r^T (I - Z A^-1 Z^T)``, linear in ``t`` too), so a
+  pick their genre taste carries names the loved movie of that genre that lifts it most.
 
 Expected enjoyment (``blend.ExpectedEnjoyment``), added on top of the parts, is not split: it
 is not linear in the ratings, and it reorders picks without being a reason for any.
@@ -54,8 +56,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import foldin
-from .blend import liking, neighbour_scale, prior_item_scores
+from . import foldin, taste
+from .blend import neighbour_scale, prior_item_scores
 from .implicit import zscore_rows
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             W = model._implicit().W
             mean_j = np.asarray(W[mi].sum(axis=1)).ravel() / nm
             into = W[mi][:, targets].toarray()
-            x = liking(vals, model.config.pick_rating_weight)
+            x = model.blend.pick.liking(vals)
             C[:mi.size] += (w / sd) * x[:, None] * (into - mean_j[:, None])
     prior_parts = [name for name in ("prior", "popularity")
                    if name in raw and (name == "prior" or model.blend.popularity.uses_prior(model))]
@@ -150,7 +152,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
                         model.blend.popularity.config.seen_weight))[0]
                 if sd > 1e-12:
                     C[first] += (w_t / sd) * (into - mean_j[:, None])
-    if "enjoy" in raw and model.X.shape[1]:
+    if "enjoy" in raw and (model.X.shape[1] or taste.taste_features(model) is not None):
         w, S = raw["enjoy"]
         sd = float(S.std())
         rows_x, t_x = model._extra_design(u)
@@ -163,6 +165,9 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             zt = Zall[targets]  # (targets, k + 1)
             zmean = Zall.mean(axis=0)
             G = Z @ np.linalg.solve(A, np.vstack([zt, zmean]).T)  # (rated, targets + 1)
+            M = taste.weights(model, Z, A, mi, targets)  # the member's genre/decade taste
+            if M is not None:
+                G = G + M.T
             c = G * t[:, None]
             C_enjoy = (w / sd) * (c[:, :-1] - c[:, -1:])
             C += C_enjoy

@@ -181,6 +181,12 @@ class ModelConfig:
     pick_rating_weight: float = 0.5
     """"Will pick" input row weights: 1 + this * (rating - member mean) in rating units (0 =
     the binary rated set; > 0 lets loved movies pull harder than merely seen ones)."""
+    pick_dislike: float = 0.0
+    """A rating at or below ``pick_dislike_at`` (a fraction of the scale) weighs
+    ``-pick_dislike`` in the "will pick" input row (0: such ratings weigh 0, as the liking
+    rule clips them), so what the same people picked sinks with a movie the member disliked."""
+    pick_dislike_at: float = 0.35
+    """0.35 of the scale: 4.15 of 10, so 1-2 stars of 5 (2-4 of 10) count as disliked."""
     seen_weight: float = 0.5
     """A movie the member watched (a linked media account's history) but did not rate, in
     the item-item parts' input row: this fraction of a rating (``blend.py``; in the
@@ -196,6 +202,16 @@ class ModelConfig:
     than noise)."""
     feature_reg: float = 10.0
     """Ridge weight of the side-feature (genre/year) regressions used for cold movies."""
+    taste_reg: float = 2.0
+    """The member's own taste in every prediction (``taste.py``): per-member genre/decade
+    offsets, a ridge of weight ``taste_reg`` (toward 0) on the member's residuals from the
+    rating model. Only with side features (``CFModel.fit``'s ``movie_features``); inf = off."""
+    taste_columns: int = 19
+    """The side features' columns the member taste layer reads: the first this many (0: all).
+    The bot's features (``bot.service.features``) start with the 19 MovieLens genres, then
+    the decade: with a handful of ratings a decade column explains a member's residuals more
+    cheaply than the genres (one column of weight 1 against a few of 1/n each) and turned
+    "loved Up (2009)" into comedies of the 2000s; genres alone are what members recognise."""
 
     def __post_init__(self) -> None:
         lo, hi = self.scale
