@@ -213,6 +213,56 @@ def top_functions(profile: cProfile.Profile, path: Path, top: int = 30) -> str:
     return out.getvalue()
 
 
+def waiting_tasks(top: int = 8) -> list[dict]:
+    """The tasks still pending (a command that never answered is one), grouped by where each
+    one waits: its innermost project frames and what it awaits."""
+    groups: dict[str, int] = {}
+    for task in asyncio.all_tasks():
+        if task.done():
+            continue
+        coro = task.get_coro()
+        # follow the await chain to its innermost coroutine
+        frames = []
+        while coro is not None and len(frames) < 40:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is None:
+                break
+            frames.append(frame)
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        if not frames:
+            continue
+        key = " <- ".join(where(f).split(" <- ")[0] for f in frames[::-1][:5]) + " | " + \
+            task.get_name()[:30].rstrip("0123456789")
+        groups[key] = groups.get(key, 0) + 1
+    return [{"where": k, "n": n} for k, n in sorted(groups.items(), key=lambda kv: -kv[1])][:top]
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's threads, by kind (the thread's name without its
+    number: "MainThread" is the event loop, "asyncio" the default executor's threads (model
+    loads, rankings), "moviebot-fit-small" the small lane's fits, aiosqlite's connection
+    threads are "Thread"). Linux only (/proc); {} elsewhere."""
+    import re
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(tid), "other")
+        kind = re.sub(r"(_\d+|-\d+.*|\s.*)$", "", name) or name
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def percentiles(values: list[float], qs=(50, 99, 99.9)) -> dict[str, float]:
     if not values:
         return {f"p{q:g}": 0.0 for q in qs} | {"max": 0.0, "n": 0}
@@ -237,11 +287,14 @@ async def serve(args: argparse.Namespace) -> None:
                  "discord.state"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
+    training: dict = {}
+    if args.cache_megabytes is not None:
+        training["cache_megabytes"] = args.cache_megabytes
     settings = Settings(
         token="bench", database=Path(args.database), dev_guild_id=args.dev_guild,
         training=TrainingSettings(debounce_seconds=args.debounce, mode=args.mode,
                                   cache_size=args.cache_size,
-                                  big_guild_ratings=args.big_guild_ratings),
+                                  big_guild_ratings=args.big_guild_ratings, **training),
         # No cooldown or per-member command budget: the load's few members per guild send
         # several commands a second, which is what is measured, not refused.
         limits=LimitSettings(recommend_cooldown_seconds=0.0, command_burst=0),
@@ -262,6 +315,15 @@ async def serve(args: argparse.Namespace) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("bot not ready")
         await asyncio.sleep(0.01)
+    # `on_ready` may come before every GUILD_CREATE was parsed (guild_ready_timeout=0.1 here,
+    # 2 s by default): wait for the last one, so the window does not parse 1,800 servers
+    # (~1 s of the loop's CPU in a 30 s window, seen by --profile), then freeze what is alive
+    # as the bot's own first `on_ready` does once every server is in.
+    while any(g.unavailable for g in bot.guilds):
+        if time.monotonic() > deadline:
+            raise TimeoutError("servers still unavailable after the ready timeout")
+        await asyncio.sleep(0.05)
+    gcstats.freeze_when_ready()
     service, storage = bot.recommendations, bot.storage
     refits = RefitLog(service, Path(args.database))
     same_score = [0]
@@ -310,6 +372,9 @@ async def serve(args: argparse.Namespace) -> None:
                 answer({"warm": guild, "seconds": time.monotonic() - t0})
             elif cmd == "start":
                 gcstats.STATS.max_ms = 0.0
+                gc_by_gen = getattr(gcstats.STATS, "reset_generations", None)
+                if gc_by_gen is not None:
+                    gc_by_gen()
                 window = {"t0": time.monotonic(), "fits0": service.fits_completed,
                           "refits0": len(refits.fits), "gc0": gcstats.STATS.total_ms,
                           "gcn0": list(gcstats.STATS.collections), "stop": asyncio.Event(),
@@ -324,6 +389,7 @@ async def serve(args: argparse.Namespace) -> None:
                 rates.reset()
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 window["cpu0"] = (usage.ru_utime + usage.ru_stime, time.thread_time())
+                window["threads0"] = thread_cpu()
                 if args.profile:
                     window["profile"] = cProfile.Profile(time.thread_time)
                     window["profile"].enable()
@@ -334,7 +400,9 @@ async def serve(args: argparse.Namespace) -> None:
                 rates.recording = False
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 cpu_use = {"process_s": usage.ru_utime + usage.ru_stime - window["cpu0"][0],
-                       "loop_thread_s": time.thread_time() - window["cpu0"][1]}
+                       "loop_thread_s": time.thread_time() - window["cpu0"][1],
+                       "threads": {k: v - window["threads0"].get(k, 0.0)
+                                   for k, v in thread_cpu().items()}}
                 if window.get("profile") is not None:
                     window["profile"].disable()
                     cpu_use["profile"] = top_functions(window["profile"], args.profile)
@@ -359,7 +427,8 @@ async def serve(args: argparse.Namespace) -> None:
                                       "from_fit_end_ms": min(
                                           ((at[i] - e) * 1000 for e in ends), key=abs,
                                           default=None)} for i in worst],
-                    "gc": {"max_ms": gc_max, "total_ms": gc_total, "collections": gc_n},
+                    "gc": {"max_ms": gc_max, "total_ms": gc_total, "collections": gc_n,
+                           **getattr(gcstats.STATS, "by_generation", dict)()},
                     "fits_completed": fits_done,
                     "refits": [{k: (v - t0 if k in ("start", "end") else v)
                                 for k, v in f.items()} for f in fits],
@@ -371,6 +440,8 @@ async def serve(args: argparse.Namespace) -> None:
                     "frozen_garbage": frozen_garbage(line[1:] == ["gc"]),
                     "same_score_rates": same_score[0] - window["same0"],
                     "model_loads": model_loads[0] - window["loads0"],
+                    "models_cached": len(service.models.cache),
+                    "models_cached_mb": getattr(service.models.cache, "bytes", 0) / 2**20,
                     "children_max_rss_mb": resource.getrusage(
                         resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                     "stall_stacks": sorted(
@@ -378,6 +449,7 @@ async def serve(args: argparse.Namespace) -> None:
                          for k, v in probe.stacks.items()),
                         key=lambda d: -d["samples"])[:12],
                     "rate_trace": rates.report(),
+                    "waiting_tasks": waiting_tasks(),
                     "cpu": cpu_use,
                 })
             else:
@@ -402,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dev-guild", type=int, required=True)
     p.add_argument("--mode", default="auto", choices=("auto", "thread", "process"))
     p.add_argument("--cache-size", type=int, default=32)
+    p.add_argument("--cache-megabytes", type=int, default=None,
+                   help="training.cache_megabytes (default: the config's)")
     p.add_argument("--big-guild-ratings", type=int, default=200_000)
     p.add_argument("--debounce", type=float, default=1.0)
     p.add_argument("--ready-timeout", type=float, default=120.0)

@@ -33,7 +33,8 @@ class BotProcess:
     def __init__(self, emu, database: Path, dev_guild: int, *, mode: str = "auto",
                  cache_size: int = 32, big_guild_ratings: int = 200_000,
                  debounce: float = 1.0, log_path: Path | None = None,
-                 profile: Path | None = None, shards: int = 0) -> None:
+                 profile: Path | None = None, shards: int = 0,
+                 cache_megabytes: int | None = None) -> None:
         self.args = [sys.executable, str(BOTPROC), "--api", emu.api_base,
                      "--gateway", emu.gateway_url, "--database", str(database),
                      "--dev-guild", str(dev_guild), "--mode", mode,
@@ -44,6 +45,8 @@ class BotProcess:
             self.args += ["--profile", str(profile)]
         if shards:
             self.args += ["--shards", str(shards)]
+        if cache_megabytes is not None:  # else the config's default
+            self.args += ["--cache-megabytes", str(cache_megabytes)]
         self.log_path = log_path or Path(os.devnull)
         self.proc: asyncio.subprocess.Process | None = None
         self._log = None

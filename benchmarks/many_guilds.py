@@ -245,13 +245,14 @@ def more_button(reply) -> str | None:
     return None
 
 
-async def drive(emu, guilds, commanders, movie_ids, args, rng) -> tuple[list, float, int]:
-    """Open-loop mixed load; returns the interactions, the window's length and how many
-    interactions were sent late (the sender fell behind)."""
+async def drive(emu, guilds, commanders, movie_ids, args, rng,
+                seconds: float | None = None) -> tuple[list, float, int]:
+    """Open-loop mixed load for `seconds` (default `--seconds`); returns the interactions,
+    the window's length and how many interactions were sent late (the sender fell behind)."""
     ranks = np.arange(1, len(guilds) + 1, dtype=float)
     p_guild = (1.0 / ranks) / (1.0 / ranks).sum()
     kinds, weights = zip(*MIX, strict=True)
-    n = int(args.rate * args.seconds)
+    n = int(args.rate * (args.seconds if seconds is None else seconds))
     choice_g = rng.choice(len(guilds), size=n, p=p_guild)
     choice_k = rng.choice(len(kinds), size=n, p=np.array(weights) / sum(weights))
     last_recommend: dict[int, object] = {}  # member id -> its last /recommend interaction
@@ -360,13 +361,19 @@ async def run(args: argparse.Namespace) -> int:
                              cache_size=args.cache_size, debounce=args.debounce,
                              log_path=Path(tmp) / "bot.log", profile=args.profile,
                              shards=args.shards or (args.guilds + 999) // 1000 * (
-                                 args.guilds > 2500))
+                                 args.guilds > 2500),
+                             cache_megabytes=args.cache_mb)
             t0 = time.monotonic()
             try:
                 ready = await bot.start()
                 print(f"  bot ready with {ready['guilds']:,} guilds in "
                       f"{time.monotonic() - t0:.1f} s", flush=True)
                 share_commands_everywhere(emu, guilds[-1].id)
+                if args.warmup > 0:  # the same load, not measured: a bot that has been up
+                    t0 = time.monotonic()
+                    await drive(emu, guilds, commanders, movie_ids, args, rng, args.warmup)
+                    print(f"  warm-up: {args.warmup:g} s of the same load, not measured "
+                          f"({time.monotonic() - t0:.1f} s with its answers)", flush=True)
                 await bot.command("start")
                 inters, window, late = await drive(emu, guilds, commanders, movie_ids, args,
                                                    rng)
@@ -439,9 +446,19 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
           f"p99 {stall['p99']:.1f} ms")
     print(f"GC pauses: max {gc['max_ms']:.1f} ms, total {gc['total_ms']:.0f} ms, collections "
           f"g0/g1/g2 {'/'.join(map(str, gc['collections']))}")
+    if "gen_max_ms" in gc:
+        print("  per generation (0/1/2): max ms " + "/".join(f"{v:.1f}" for v in gc["gen_max_ms"])
+              + ", total ms " + "/".join(f"{v:.0f}" for v in gc["gen_total_ms"])
+              + ", objects collected " + "/".join(f"{v:,}" for v in gc["gen_collected"])
+              + (", max in the thread's CPU time ms "
+                 + "/".join(f"{v:.1f}" for v in gc["gen_max_cpu_ms"])
+                 if "gen_max_cpu_ms" in gc else ""))
     print(f"fits completed {report['fits_completed']} ({report['fits_completed'] / minutes:.1f}"
           f"/min; by lane {lanes}); cache misses (saved models loaded) "
-          f"{report['model_loads']}")
+          f"{report['model_loads']} ({report['model_loads'] / minutes:.0f}/min)"
+          + (f"; models cached at the end {report['models_cached']:,} "
+             f"({report['models_cached_mb']:.0f} MB of arrays)"
+             if report.get("models_cached") is not None else ""))
     print(f"refits without a change: {len(unchanged)} (target 0); /rate calls that stored an "
           f"unchanged score: {report['same_score_rates']}")
     for f in unchanged[:5]:
@@ -464,6 +481,10 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
         print(f"bot process CPU in the window: {cpu['process_s']:.1f} s "
               f"({1000 * cpu['process_s'] / max(1, len(inters)):.1f} ms a command; every "
               f"thread), of which the event loop's thread {cpu['loop_thread_s']:.1f} s")
+        if cpu.get("threads"):
+            print("  by thread kind (s): " + ", ".join(
+                f"{k} {v:.1f}" for k, v in sorted(cpu["threads"].items(), key=lambda kv: -kv[1])
+                if v >= 0.05))
         if cpu.get("profile"):
             print("the loop thread's profile (CPU time, top functions by own time):")
             print(cpu["profile"])
@@ -475,6 +496,12 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     print("where the loop was during stalls over 15 ms (watchdog samples, ~4 ms each):")
     for st in report["stall_stacks"][:6]:
         print(f"  {st['samples']:>4}x (to {st['max_ms']:.0f} ms) {st['where'][:220]}")
+    unanswered = [i for i in inters if i.callback_received_at is None]
+    if unanswered:
+        print("unanswered: " + ", ".join(sorted({i.label for i in unanswered})) + "; tasks "
+              "still waiting in the bot at the window's end (innermost frame | task):")
+        for t in report.get("waiting_tasks", []):
+            print(f"  {t['n']:>4}x {t['where'][:240]}")
     if report.get("rate_trace"):
         for line in rate_trace.summarise(report["rate_trace"], inters):
             print(line)
@@ -526,6 +553,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="ratings of the largest guild (rank r has largest / r^1.5)")
     p.add_argument("--movies", type=int, default=10_000)
     p.add_argument("--cache-size", type=int, default=64)
+    p.add_argument("--cache-mb", type=int, default=None,
+                   help="training.cache_megabytes (default: the config's; 0: --cache-size "
+                        "models only, as before issue 24's memory-sized cache)")
+    p.add_argument("--warmup", type=float, default=0.0, metavar="S",
+                   help="run the same load for S seconds before the measured window (a bot "
+                        "that has been up: its first uses of servers, their model loads, done)")
     p.add_argument("--mode", default="auto", choices=("auto", "thread", "process"))
     p.add_argument("--debounce", type=float, default=30.0,
                    help="training.debounce_seconds (default 30, the config default)")

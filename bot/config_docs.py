@@ -81,7 +81,9 @@ ROWS: tuple[Row, ...] = (
        "to fit, else the guild is refused (logged)"),
     _r("training", "debounce_seconds", "minimum time between two fits of a guild"),
     _r("training", "workers", "fits running at once (others queue)"),
-    _r("training", "cache_size", "guild models kept in memory (LRU)"),
+    _r("training", "cache_size", "guild models always kept in memory (the most recently used)"),
+    _r("training", "cache_megabytes", "older models stay cached while all cached models' arrays "
+       "fit in this many MB (0: `cache_size` alone)"),
     _r("training", "blas_threads", "BLAS threads per fit"),
     _r("training", "mode", "where fits run: `\"auto\"` (threads; a separate process for big "
        "servers), `\"thread\"`, `\"process\"`, or `\"queue\"` (workers, see [Scaling "

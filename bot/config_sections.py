@@ -61,7 +61,8 @@ class RecommenderSettings:
 class TrainingSettings:
     debounce_seconds: float = 30.0
     workers: int = 1
-    cache_size: int = 32
+    cache_size: int = 32  # guild models always kept in memory (the most recently used)
+    cache_megabytes: int = 512  # more kept while all cached models fit in this; 0: count only
     blas_threads: int = 1
     mode: str = "auto"  # where fits run: "auto" (threads; processes for big guilds),
     # "thread", "process" or "queue" (workers of `python -m bot worker`, over [redis])
@@ -259,6 +260,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "training.debounce_seconds": (0.0, 86_400.0),
     "training.workers": (1, 64),
     "training.cache_size": (1, 100_000),
+    "training.cache_megabytes": (0, 1_000_000),
     "training.blas_threads": (1, 64),
     "training.big_guild_ratings": (1, 1_000_000_000),
     "limits.recommend_cooldown_seconds": (0.0, 3600.0),

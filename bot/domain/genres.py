@@ -94,8 +94,13 @@ def join_genres(genres: Iterable[str]) -> str:
     return "|".join(seen)
 
 
+@functools.lru_cache(maxsize=8192)
 def split_genres(text: str | None) -> tuple[str, ...]:
-    """A stored or file genre list (`A|B`, or MovieLens' "(no genres listed)") as a tuple."""
+    """A stored or file genre list (`A|B`, or MovieLens' "(no genres listed)") as a tuple.
+
+    Memoised: every `Movie` read from the database goes through here, and a catalog has few
+    distinct genre lists (benchmarks/many_guilds.py: 1.6 s of the event loop's 19.6 s CPU in a
+    30 s window went to re-splitting the same strings, issue 24)."""
     text = (text or "").strip()
     if not text or text.lower() == NO_GENRES:
         return ()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -87,8 +88,16 @@ def N_(message: str) -> str:
 def number(value: float, *, digits: int | None = None) -> str:
     """`value` in the current language's format ("1,234.5" in English, "1.234,5" in German);
     `digits` fixes the decimals shown."""
+    return _format_number(value, digits, _babel_locale())
+
+
+@functools.lru_cache(maxsize=8192, typed=True)  # typed: 8 and 8.0 are cached apart
+def _format_number(value: float, digits: int | None, locale: str) -> str:
+    """Babel's formatting, memoised: it costs ~0.2 ms a call (pattern parsing, Decimal), and
+    the numbers shown are few (scores to one decimal: /recommend formats ~20 per page; 1.0 s
+    of the loop's CPU in a 30 s many_guilds window, issue 24)."""
     pattern = None if digits is None else ("#,##0." + "0" * digits if digits else "#,##0")
-    return format_decimal(value, format=pattern, locale=_babel_locale())
+    return format_decimal(value, format=pattern, locale=locale)
 
 
 def percent(share: float) -> str:

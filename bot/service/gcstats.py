@@ -6,7 +6,8 @@ loop for tens of milliseconds on whichever thread allocates. So:
 
 * `install()` (at start-up): sets the generation-0 threshold (`GEN0_THRESHOLD`: young
   collections less often than CPython 3.11's default, but small enough that a generation-1
-  collection stays short), and records every collection's pause through `gc.callbacks`;
+  collection stays short) and the generation-2 one (`GEN2_THRESHOLD`: full collections rare),
+  and records every collection's pause, per generation, through `gc.callbacks`;
 * `freeze()` once, after start-up: a young collection, then `gc.freeze()` moves the bot's
   long-lived start-up objects (modules, discord.py's caches) to the permanent generation, which
   later collections skip (objects there are still freed by reference counting when dropped).
@@ -30,6 +31,13 @@ from dataclasses import dataclass, field
 # ms while the big guild refits; 4.9 ms with 2,000).
 GEN0_THRESHOLD = 2_000
 
+# A full collection after this many generation-1 ones (CPython's default is 10): each walks
+# every object not frozen (160,000 at 2,000 servers under load), the one pause that grows with
+# the bot. 10 meant one every ~10 s at 50 commands/s (3 in a 30 s many_guilds window, the
+# longest pauses: issue 24); objects that survive into the oldest generation are few (most
+# garbage dies young), so collecting it ten times less often costs little memory.
+GEN2_THRESHOLD = 100
+
 
 @dataclass
 class GcStats:
@@ -37,17 +45,51 @@ class GcStats:
     total_ms: float = 0.0
     max_ms: float = 0.0
     max_since_read_ms: float = 0.0
+    # per generation since `reset_generations`: collections, worst and total pause (ms),
+    # objects collected
+    gen_n: list[int] = field(default_factory=lambda: [0, 0, 0])
+    gen_max_ms: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    gen_total_ms: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    gen_collected: list[int] = field(default_factory=lambda: [0, 0, 0])
+    # the worst pause in the collecting thread's CPU time (ms): on a busy machine a wall-clock
+    # pause includes time the thread waited for a CPU; this is the collector's own work
+    gen_max_cpu_ms: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     _started: float = 0.0
+    _started_cpu: float = 0.0
 
     def callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
+            self._started_cpu = time.thread_time()
             return
         pause = (time.perf_counter() - self._started) * 1000.0
-        self.collections[min(2, max(0, info.get("generation", 0)))] += 1
+        cpu = (time.thread_time() - self._started_cpu) * 1000.0
+        generation = min(2, max(0, info.get("generation", 0)))
+        self.collections[generation] += 1
         self.total_ms += pause
         self.max_ms = max(self.max_ms, pause)
         self.max_since_read_ms = max(self.max_since_read_ms, pause)
+        self.gen_n[generation] += 1
+        self.gen_max_ms[generation] = max(self.gen_max_ms[generation], pause)
+        self.gen_total_ms[generation] += pause
+        self.gen_collected[generation] += int(info.get("collected", 0))
+        self.gen_max_cpu_ms[generation] = max(self.gen_max_cpu_ms[generation], cpu)
+
+    def reset_generations(self) -> None:
+        """Start the per-generation figures again (a benchmark's window)."""
+        self.gen_n = [0, 0, 0]
+        self.gen_max_ms = [0.0, 0.0, 0.0]
+        self.gen_total_ms = [0.0, 0.0, 0.0]
+        self.gen_collected = [0, 0, 0]
+        self.gen_max_cpu_ms = [0.0, 0.0, 0.0]
+
+    def by_generation(self) -> dict[str, list]:
+        """Per generation (0, 1, 2): collections, worst and total pause (ms), collected, and
+        the worst pause in the thread's CPU time (ms)."""
+        return {"gen_n": list(self.gen_n), "gen_max_ms": list(self.gen_max_ms),
+                "gen_max_cpu_ms": list(self.gen_max_cpu_ms),
+                "gen_total_ms": list(self.gen_total_ms),
+                "gen_collected": list(self.gen_collected)}
 
     def take_max(self) -> float:
         """The longest pause since the last call (ms)."""
@@ -59,11 +101,12 @@ STATS = GcStats()
 
 
 def install() -> None:
-    """Measure every collection and collect young objects less often (idempotent)."""
+    """Measure every collection, collect young objects less often and old ones rarely
+    (idempotent)."""
     if STATS.callback not in gc.callbacks:
         gc.callbacks.append(STATS.callback)
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GEN0_THRESHOLD, gen1, gen2)
+    _, gen1, _gen2 = gc.get_threshold()
+    gc.set_threshold(GEN0_THRESHOLD, gen1, GEN2_THRESHOLD)
 
 
 def freeze() -> None:

@@ -12,9 +12,11 @@ One model per guild, trained only on that guild's ratings. The rules:
 * Between fits a member's own new ratings count at once: before answering a member whose ratings
   changed since the fit, their preferences are folded in (one k x k ridge solve, microseconds,
   done inline).
-* Models live in a bounded LRU cache and are persisted after each fit, so after a restart the
-  first request loads factors instead of waiting for a full fit; such a model is *provisional*
-  until a background refit finishes, and the replies say so.
+* Models live in an LRU cache bounded by memory (`training.cache_megabytes`: the models' own
+  arrays, the shared prior not counted; at least `cache_size` models, weighed when loaded or
+  fitted) and are persisted after each fit, so after a restart the first request loads
+  factors instead of waiting for a full fit; such a model is *provisional* until a background
+  refit finishes, and the replies say so.
 * A guild with no saved model gets a fit on first use; the request waits for it only briefly
   (`cold_wait_seconds`) and otherwise answers from the guild's best-rated movies, provisionally.
 """
@@ -34,6 +36,7 @@ from bot.config import Settings
 from bot.domain.scores import SCALE
 from bot.service import gcstats
 from bot.service.cache import LRUCache
+from bot.service.footprint import footprint
 from bot.service.gcstats import gc_after_swap
 from bot.service.training import TrainingPool
 from bot.service.worker import RefitJob, forget_recent
@@ -48,6 +51,10 @@ RATING_SCALE = SCALE
 # A fold-in copies the guild's member-side arrays (`CFModel.with_row`): on the event loop up to
 # this many member-factor cells (~0.1 ms of copying), in a thread beyond.
 FOLD_INLINE_CELLS = 50_000
+
+# What a cached guild costs besides its model's arrays (its state, the model's Python objects):
+# an estimate that bounds how many empty or tiny entries a memory budget admits.
+STATE_OVERHEAD_BYTES = 8192
 
 MODEL_FORMAT = 3  # part of the settings key: a model saved by an older bot is refitted once
 # (3: with a taste prior every movie it knows is a candidate, issue 23)
@@ -110,8 +117,11 @@ class GuildModels:
                                  big_guild_ratings=settings.training.big_guild_ratings,
                                  queue_url=settings.redis.url,
                                  queue_key=settings.redis.job_key)
+        budget = settings.training.cache_megabytes
         self.cache: LRUCache[int, GuildModel] = LRUCache(
-            settings.training.cache_size, on_evict=self._evicted)
+            settings.training.cache_size, on_evict=self._evicted,
+            max_bytes=budget * 2**20 if budget > 0 else None,
+            weigh=model_bytes if budget > 0 else None)
         self._closed = False
         self._fits: dict[int, asyncio.Task[None]] = {}  # running fits: never two per guild
         self._loading: dict[int, asyncio.Task[None]] = {}  # background loads after a rating
@@ -192,6 +202,7 @@ class GuildModels:
             if state.trained_on is not None:
                 return state  # a running fit finished while this loaded: its model is newer
             state.model = loaded
+            self.cache.reweigh(guild_id)
             if (state.model is not None and saved is not None
                     and (saved.ratings_version, saved.settings_key) == (version, key)):
                 state.provisional = False
@@ -200,6 +211,7 @@ class GuildModels:
                 log.info("model loaded guild=%s (up to date: no refit)", guild_id)
             elif count == 0:
                 state.model = None
+                self.cache.reweigh(guild_id)
                 state.provisional = state.fit_task is not None
             else:
                 state.all_changed = state.model is not None
@@ -275,6 +287,7 @@ class GuildModels:
                 state.folded_users.clear()
                 state.fitted_at = time.monotonic()
                 state.trained_on = (result.ratings_version, fit.key)
+                self.cache.reweigh(guild_id)
             self.fits_completed += 1
             pause = gc_after_swap()
             report = result.report
@@ -419,6 +432,7 @@ class GuildModels:
                 cached.trained_on = None
                 cached.all_changed = False
                 cached.folded_users.clear()
+                self.cache.reweigh(guild_id)
                 gc_after_swap()
         state = await self.state(guild_id, wait=False)  # not cached: loads, starts a fit
         state.changed_users.add(user_id)
@@ -478,6 +492,9 @@ class GuildModels:
         state.model = new
         state.changed_users.discard(user_id)
         state.folded_users.add(user_id)
+        # Not weighed again here: a fold-in adds one member's row and ratings, and weighing
+        # walks every folded member's lists (per-command work that grows with the guild); the
+        # next fit or load weighs the model again.
         return state.model
 
     async def is_provisional(self, guild_id: int) -> bool:
@@ -500,3 +517,12 @@ class GuildModels:
             if task is None:
                 return
             await asyncio.shield(task)
+
+
+def model_bytes(state: GuildModel) -> int:
+    """A cached guild's weight for the memory-bounded cache: its model's own arrays (the taste
+    prior it shares with every guild not counted) plus `STATE_OVERHEAD_BYTES`."""
+    model = state.model
+    if model is None:
+        return STATE_OVERHEAD_BYTES
+    return STATE_OVERHEAD_BYTES + footprint(model, shared=getattr(model, "prior", None))

@@ -15,12 +15,18 @@ def test_install_sets_the_young_threshold_and_records_pauses() -> None:
         gcstats.install()
         gcstats.install()  # idempotent: one callback
         assert gc.get_threshold()[0] == gcstats.GEN0_THRESHOLD
+        assert gc.get_threshold()[2] == gcstats.GEN2_THRESHOLD  # full collections rare
+        gcstats.STATS.reset_generations()
         assert gc.callbacks.count(gcstats.STATS.callback) == 1
         counted = list(gcstats.STATS.collections)
         gc.collect(1)
         gc.collect(2)
         assert gcstats.STATS.collections[1] == counted[1] + 1
         assert gcstats.STATS.collections[2] == counted[2] + 1
+        by_gen = gcstats.STATS.by_generation()  # what each generation's pauses were
+        assert by_gen["gen_n"][1] >= 1 and by_gen["gen_n"][2] >= 1
+        assert by_gen["gen_max_ms"][2] > 0 and by_gen["gen_collected"][2] >= 0
+        assert by_gen["gen_max_cpu_ms"][2] >= 0
         assert gcstats.STATS.max_ms > 0 and gcstats.STATS.total_ms >= gcstats.STATS.max_ms
         gc.disable()  # no automatic collection between the two reads below
         worst = gcstats.gc_after_swap()

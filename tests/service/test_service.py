@@ -19,7 +19,8 @@ FAMILY, ACTION = range(1, 21), range(21, 41)  # movie ids used as two taste clus
 
 
 def settings(tmp_path, **training) -> Settings:
-    base = TrainingSettings(debounce_seconds=0.0, cache_size=8)
+    # count-bound (cache_megabytes=0): the tests of eviction evict at `cache_size`
+    base = TrainingSettings(debounce_seconds=0.0, cache_size=8, cache_megabytes=0)
     return Settings(database=tmp_path / "service.sqlite3",
                     training=replace(base, **training))
 
