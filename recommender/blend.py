@@ -250,13 +250,15 @@ class PickConfig:
     seen_weight: float = 0.5
     dislike: float = 0.0
     dislike_at: float = -np.inf  # rating units
+    lift_items: int = 500
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PickConfig:
         lo, hi = cfg.scale
         return cls(cfg.blend_pick, cfg.pick_rating_weight, cfg.ease_lambda, cfg.ease_items,
                    cfg.ease_topk, cfg.pick_lift_full, cfg.seed, cfg.seen_weight,
-                   cfg.pick_dislike, (lo + cfg.pick_dislike_at * (hi - lo)) / cfg.unit)
+                   cfg.pick_dislike, (lo + cfg.pick_dislike_at * (hi - lo)) / cfg.unit,
+                   cfg.pick_lift_items)
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,8 @@ class PickPart:
             return ii, float(evidence)
         evidence = 1.0
         if c.lift_full > 1 and ii.W.nnz:
-            lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
+            lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda,
+                             max_items=min(c.ease_items, c.lift_items),
                              topk=c.ease_topk, seed=c.seed)
             if lift is not None:
                 evidence = float(np.clip((lift - 1.0) / (c.lift_full - 1.0), 0.0, 1.0))

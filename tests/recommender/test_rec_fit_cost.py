@@ -99,3 +99,28 @@ def test_the_dense_gram_equals_the_sparse_one(monkeypatch, block):
     for a, b in zip(sparse, dense, strict=True):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype == np.float32
+
+
+def test_the_pick_evidence_solves_over_the_most_rated_lift_items(monkeypatch):
+    """The evidence's EASE (a second solve at a first fit) is the smaller one; the guild's
+    own item-item model keeps ``ease_items``."""
+    import recommender.blend as blend
+
+    seen: dict[str, int] = {}
+    real_lift, real_fit = blend.pick_lift, blend.ItemItem.fit
+
+    def lift(*args, **kwargs):
+        seen["lift"] = kwargs["max_items"]
+        return real_lift(*args, **kwargs)
+
+    def fit(*args, **kwargs):
+        seen.setdefault("model", kwargs["max_items"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(blend, "pick_lift", lift)
+    monkeypatch.setattr(blend.ItemItem, "fit", fit)
+    users, movies, scores = synthetic(seed=6)
+    model = CFModel(replace(CFG, ease_items=40, pick_lift_items=25))
+    model.fit(users, movies, scores)
+    assert seen == {"model": 40, "lift": 25}
+    assert 0.0 <= model.pick_evidence <= 1.0
