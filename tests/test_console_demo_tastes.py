@@ -99,8 +99,8 @@ KIDS = set(TASTES["family"][0])
 DISLIKED = {"Crime", "Horror"}
 
 
-@pytest.fixture
-async def demo_refits(tmp_path: Path):
+@pytest.fixture(params=[30.0, 7.0], ids=["no-taste-factors", "taste-factors"])
+async def demo_refits(tmp_path: Path, request):
     """The demo guild served like the console (no prior), refitting as soon as ratings
     change (the console's minute of waiting, without the wait)."""
     storage = await Storage.open(tmp_path / "demo.sqlite3")
@@ -108,10 +108,10 @@ async def demo_refits(tmp_path: Path):
     await seed_demo_ratings(storage, GUILD, {n: 1000 + i for i, n in enumerate(DEMO_MEMBERS)})
     # The hold-out split that chooses the regularisation follows the member ids (the
     # console's are timestamped snowflakes): the issue's session chose 30, where the demo's
-    # rating model learns no taste factors at all (every pick "highly rated", crime first);
-    # pinned here, so the member's own taste has to come from the taste layer.
+    # rating model learns no taste factors at all (every pick "highly rated", crime first),
+    # so the member's own taste has to come from the taste layer; 7 learns some. Pinned.
     settings = Settings(token="demo", training=TrainingSettings(debounce_seconds=0.0),
-                        recommender=RecommenderSettings(regularization=30.0,
+                        recommender=RecommenderSettings(regularization=request.param,
                                                         auto_regularization_max_ratings=0))
     services = Services.build(storage, settings)
     await services.recommendations.start()

@@ -26,3 +26,17 @@ def test_avoided_movies_are_left_out_and_their_neighbours_sink():
     if near in order_before and near in order_after:
         assert order_after.index(near) >= order_before.index(near) - 1
     assert not model.avoid_penalty(u, np.array([-5])).any()  # unknown movie: no effect
+
+
+def test_pick_dislike_weighs_a_disliked_rating_negative_in_the_pick_rows():
+    """``ModelConfig.pick_dislike`` (off by default): a rating at or below ``pick_dislike_at``
+    of the scale weighs -pick_dislike in the "will pick" input row, like "not interested"."""
+    from dataclasses import replace
+
+    model, _, _ = fitted()
+    lo, hi = model.config.scale
+    vals = np.array([hi, hi - 1, lo]) / model.config.unit  # loved, liked, disliked (units)
+    assert model.blend.pick.liking(vals)[2] == 0.0  # off: clipped at 0, as before
+    model.config = replace(model.config, pick_dislike=1.0)
+    weights = model.blend.pick.liking(vals)
+    assert weights[2] == -1.0 and weights[0] > weights[1] > 0
