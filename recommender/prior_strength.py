@@ -60,11 +60,13 @@ def within_one_se(squared: dict[float, np.ndarray]) -> float:
 
 def choose_prior_strength(user_ids, movie_ids, scores, config: ModelConfig, prior, *,
                           holdout: float = 0.1, tol: float | None = None,
+                          window: int | None = None,
                           warm_start: CFModel | None = None) -> StrengthChoice:
     """The prior strength of ``STRENGTHS`` the guild's held-out ratings support at
     ``config.reg`` (module docstring): one hold-out fit per strength, the first warm-started
     from ``warm_start`` (e.g. the guild's previous model), the others from the first.
-    ``tol``: the hold-out fits' tolerance (``tuning.TUNING_TOL``)."""
+    ``tol``/``window``: the hold-out fits' tolerance and convergence window
+    (``tuning.TUNING_TOL``, ``tuning.TUNING_WINDOW``; default ``config.maxiter``)."""
     if prior is None or not len(prior):
         return StrengthChoice(config.prior_strength, {})
     users = np.asarray(user_ids, dtype=np.int64)
@@ -75,7 +77,8 @@ def choose_prior_strength(user_ids, movie_ids, scores, config: ModelConfig, prio
         return StrengthChoice(config.prior_strength, {})
     tr = (users[train], movies[train], vals[train])
     te = (users[test], movies[test], vals[test])
-    fit_cfg = replace(config, tol=max(config.tol, tol or config.tol))
+    fit_cfg = replace(config, tol=max(config.tol, tol or config.tol),
+                      maxiter=min(config.maxiter, window or config.maxiter))
     squared: dict[float, np.ndarray] = {}
     models: dict[float, CFModel] = {}
     start = warm_start if warm_start is not None and getattr(warm_start, "_fitted", False) \

@@ -314,7 +314,7 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
                                         else default_start(values))]
                 strength = choose_prior_strength(
                     user_ids, movie_ids, scores, replace(config, reg=first), tune_prior,
-                    tol=TUNING_TOL, warm_start=warm_start)
+                    tol=TUNING_TOL, window=TUNING_WINDOW, warm_start=warm_start)
                 config = replace(config, prior_strength=strength.strength)
                 if strength.model is not None:
                     warm_start = strength.model
