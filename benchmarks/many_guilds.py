@@ -245,10 +245,11 @@ def more_button(reply) -> str | None:
     return None
 
 
-async def drive(emu, guilds, commanders, movie_ids, args, rng,
-                seconds: float | None = None) -> tuple[list, float, int]:
-    """Open-loop mixed load for `seconds` (default `--seconds`); returns the interactions,
-    the window's length and how many interactions were sent late (the sender fell behind)."""
+async def drive(emu, guilds, commanders, movie_ids, args, rng, seconds: float | None = None,
+                answers_within: float = 120.0) -> tuple[list, float, int]:
+    """Open-loop mixed load for `seconds` (default `--seconds`), then up to `answers_within`
+    seconds for the answers; returns the interactions, the window's length and how many
+    interactions were sent late (the sender fell behind)."""
     ranks = np.arange(1, len(guilds) + 1, dtype=float)
     p_guild = (1.0 / ranks) / (1.0 / ranks).sum()
     kinds, weights = zip(*MIX, strict=True)
@@ -295,7 +296,7 @@ async def drive(emu, guilds, commanders, movie_ids, args, rng,
             inter = await emu.slash(member, channel, "movies info", movie=f"#{movie}")
         sent.append(inter)
     window = loop.time() - start
-    deadline = loop.time() + 120
+    deadline = loop.time() + answers_within
     for inter in sent:
         with contextlib.suppress(AssertionError):  # EmulatorTimeout: counted as unanswered
             await inter.response(timeout=max(0.1, deadline - loop.time()))
@@ -371,7 +372,8 @@ async def run(args: argparse.Namespace) -> int:
                 share_commands_everywhere(emu, guilds[-1].id)
                 if args.warmup > 0:  # the same load, not measured: a bot that has been up
                     t0 = time.monotonic()
-                    await drive(emu, guilds, commanders, movie_ids, args, rng, args.warmup)
+                    await drive(emu, guilds, commanders, movie_ids, args, rng, args.warmup,
+                                answers_within=15.0)
                     print(f"  warm-up: {args.warmup:g} s of the same load, not measured "
                           f"({time.monotonic() - t0:.1f} s with its answers)", flush=True)
                 await bot.command("start")

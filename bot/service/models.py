@@ -34,7 +34,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.domain.scores import SCALE
-from bot.service import gcstats
+from bot.service import gcstats, switching
 from bot.service.cache import LRUCache
 from bot.service.footprint import footprint
 from bot.service.gcstats import gc_after_swap
@@ -88,6 +88,9 @@ class GuildModel:
     forgotten: set[int] = field(default_factory=set)
     forget_pending: bool = False
     trained_on: tuple[int, str] | None = None  # (ratings version, settings key) of `model`
+    # `model`'s own arrays in bytes (the cache's weight), measured off the event loop where
+    # the model was unpacked or fitted; a fold-in's few new bytes wait for the next fit
+    model_bytes: int = 0
     fit_task: asyncio.Task[None] | None = None  # the guild's running fit, if any
     timer: asyncio.TimerHandle | None = None
     # No lock: a fold-in replaces `model` with a new one (`CFModel.with_row`), so a thread
@@ -137,6 +140,7 @@ class GuildModels:
     async def start(self) -> None:
         self._closed = False
         gcstats.install()
+        switching.install()  # fit threads hand the GIL back to the loop within 1 ms
         gcstats.freeze()
 
     async def close(self) -> None:
@@ -188,20 +192,19 @@ class GuildModels:
             self.cache.put(guild_id, state)
             saved = await self.storage.load_model_state(guild_id)
             loaded: CFModel | None = None
+            loaded_bytes = 0
             if saved is not None and saved.blob is not None:
                 try:
                     # Not on the training pool: a load must not queue behind a long fit.
                     prior = await self.guild_prior()
-                    saved_blob = saved.blob
-                    loaded = await asyncio.to_thread(
-                        lambda: CFModel.from_bytes(saved_blob, prior=prior))
+                    loaded, loaded_bytes = await asyncio.to_thread(unpack, saved.blob, prior)
                 except Exception:
                     log.exception("saved model for guild %s unreadable; refitting", guild_id)
             version, count = await self.storage.ratings_version(guild_id)
             key = (await self.fit_settings(guild_id)).key
             if state.trained_on is not None:
                 return state  # a running fit finished while this loaded: its model is newer
-            state.model = loaded
+            state.model, state.model_bytes = loaded, loaded_bytes
             self.cache.reweigh(guild_id)
             if (state.model is not None and saved is not None
                     and (saved.ratings_version, saved.settings_key) == (version, key)):
@@ -210,7 +213,7 @@ class GuildModels:
                 state.all_changed = True  # saved models hold no member's ratings: fold in
                 log.info("model loaded guild=%s (up to date: no refit)", guild_id)
             elif count == 0:
-                state.model = None
+                state.model, state.model_bytes = None, 0
                 self.cache.reweigh(guild_id)
                 state.provisional = state.fit_task is not None
             else:
@@ -264,11 +267,10 @@ class GuildModels:
                 blas_threads=self.settings.training.blas_threads)
             lane = self.pool.lane_for(count)
             result = await self.pool.refit(job, count)
-            model = result.model
+            model, nbytes = result.model, result.model_bytes
             if model is None and result.blob is not None:
                 prior = await self.guild_prior()
-                blob = result.blob
-                model = await asyncio.to_thread(lambda: CFModel.from_bytes(blob, prior=prior))
+                model, nbytes = await asyncio.to_thread(unpack, result.blob, prior)
             # The guild may have been evicted (or evicted and loaded again) meanwhile.
             state = self.cache.get(guild_id)
             if state is not None and model is not None and any(
@@ -281,7 +283,7 @@ class GuildModels:
                 # Members who rated while the fit ran are in changed_users again: they get
                 # a fold-in on the new model when they next ask.
                 state.forget_pending = False
-                state.model = model
+                state.model, state.model_bytes = model, nbytes
                 state.provisional = False
                 state.all_changed = False
                 state.folded_users.clear()
@@ -428,6 +430,7 @@ class GuildModels:
             model = cached.model
             if model is not None and model.knows_user(user_id):
                 cached.model = None  # a thread still ranking on it keeps its own reference
+                cached.model_bytes = 0
                 cached.provisional = True
                 cached.trained_on = None
                 cached.all_changed = False
@@ -521,8 +524,13 @@ class GuildModels:
 
 def model_bytes(state: GuildModel) -> int:
     """A cached guild's weight for the memory-bounded cache: its model's own arrays (the taste
-    prior it shares with every guild not counted) plus `STATE_OVERHEAD_BYTES`."""
-    model = state.model
-    if model is None:
-        return STATE_OVERHEAD_BYTES
-    return STATE_OVERHEAD_BYTES + footprint(model, shared=getattr(model, "prior", None))
+    prior it shares with every guild not counted; measured where the model was made, off the
+    event loop) plus `STATE_OVERHEAD_BYTES`."""
+    return STATE_OVERHEAD_BYTES + (state.model_bytes if state.model is not None else 0)
+
+
+def unpack(blob: bytes, prior: GuildPrior | None) -> tuple[CFModel, int]:
+    """A saved model and its own arrays' bytes (for the cache): run in a worker thread, never
+    on the event loop (archive parsing and array copies hold the GIL for milliseconds)."""
+    model = CFModel.from_bytes(blob, prior=prior)
+    return model, footprint(model, shared=prior)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.service.features import movie_features
+from bot.service.footprint import footprint
 from bot.service.limits import apply_size_limits
 from bot.storage import bulk
 from recommender import CFModel, FitReport, ModelConfig
@@ -66,6 +67,7 @@ class RefitResult:
     saved: bool = False
     n_ratings: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # read, fit, save seconds
+    model_bytes: int = 0  # `model`'s own arrays (bot.service.footprint), measured in the worker
 
     @property
     def empty(self) -> bool:
@@ -167,6 +169,7 @@ def run_refit(job: RefitJob) -> RefitResult:
     result.n_ratings = len(limited.scores)
     if job.return_model:
         result.model = model
+        result.model_bytes = footprint(model, shared=getattr(model, "prior", None))
     else:
         result.blob = blob
     result.timings.update(read=read_done - started, fit=fit_done - read_done,

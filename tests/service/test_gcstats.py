@@ -57,3 +57,25 @@ def test_freeze_when_ready_moves_live_objects_out_of_the_collectors_walk() -> No
         gc.unfreeze()
         if frozen_before:
             gc.freeze()
+
+
+async def test_a_started_service_hands_the_gil_to_the_loop_within_a_millisecond(
+        tmp_path) -> None:
+    """Fit threads running Python code give the GIL up after `SWITCH_INTERVAL` (1 ms), not
+    CPython's 5 ms: each of the event loop's socket operations waits at most that long."""
+    import sys
+
+    from bot.config import Settings
+    from bot.service import RecommendationService, switching
+    from bot.storage import Storage
+
+    before = sys.getswitchinterval()
+    storage = await Storage.open(tmp_path / "switch.sqlite3")
+    service = RecommendationService(storage, Settings(database=tmp_path / "switch.sqlite3"))
+    try:
+        await service.start()
+        assert sys.getswitchinterval() == switching.SWITCH_INTERVAL < 0.005
+    finally:
+        await service.close()
+        await storage.close()
+        sys.setswitchinterval(before)

@@ -10,6 +10,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import bot.service.models
+import bot.service.worker
 import recommender.persist
 from bot.config import Settings, TrainingSettings
 from bot.service import RecommendationService
@@ -83,7 +85,7 @@ def test_footprint_counts_own_arrays_once_and_not_the_shared_prior() -> None:
     own = 100 * 8 * 4 + 10 * 8 + 10 * 8
     assert footprint(model, shared=prior) == own
     assert footprint(model) == own + prior.rows.nbytes
-    state = GuildModel(1, model=model)  # type: ignore[arg-type]
+    state = GuildModel(1, model=model, model_bytes=own)  # type: ignore[arg-type]
     assert model_bytes(state) == STATE_OVERHEAD_BYTES + own
     assert model_bytes(GuildModel(2)) == STATE_OVERHEAD_BYTES
 
@@ -131,9 +133,10 @@ async def test_small_models_stay_cached_beyond_cache_size_within_the_budget(stor
         assert sorted(loads) == sorted(GUILDS)  # each loaded once, then served from memory
         cache = service.models.cache
         assert len(cache) == len(GUILDS) > cache.capacity
-        for guild in GUILDS:  # weighed at load; fold-ins since are not weighed again
-            cache.reweigh(guild)
         assert cache.bytes == sum(model_bytes(s) for s in cache.values())
+        for state in cache.values():  # measured when unpacked; a fold-in since adds a little
+            assert state.model is not None
+            assert 0 < state.model_bytes <= footprint(state.model, shared=state.model.prior)
         assert all(s.model is not None for s in cache.values())
         assert cache.bytes > len(GUILDS) * STATE_OVERHEAD_BYTES  # the models' arrays count
     finally:
@@ -160,24 +163,37 @@ async def test_count_only_cache_reloads_what_it_evicted(storage, tmp_path):
         await service.close()
 
 
-async def test_a_saved_model_is_unpacked_off_the_event_loop_thread(storage, tmp_path,
-                                                                   monkeypatch):
-    """A cache miss reads the blob and unpacks it (numpy archive parsing, array copies) in a
-    worker thread: the event loop's thread never runs `recommender.persist.load`."""
+async def test_a_saved_model_is_unpacked_and_weighed_off_the_event_loop_thread(
+        storage, tmp_path, monkeypatch):
+    """A cache miss reads the blob, unpacks it (numpy archive parsing, array copies) and
+    weighs it in a worker thread: the event loop's thread never runs `recommender.persist.load`
+    nor `footprint`; a fit in the small lane is weighed in its worker too."""
     await _fit_all(storage, tmp_path)
     threads: list[int] = []
+    weighed: list[int] = []
     load = recommender.persist.load
 
     def recording(*args, **kwargs):
         threads.append(threading.get_ident())
         return load(*args, **kwargs)
 
+    def weighing(*args, **kwargs):
+        weighed.append(threading.get_ident())
+        return footprint(*args, **kwargs)
+
     monkeypatch.setattr(recommender.persist, "load", recording)
+    monkeypatch.setattr(bot.service.models, "footprint", weighing)
+    monkeypatch.setattr(bot.service.worker, "footprint", weighing)
     service = RecommendationService(storage, settings(tmp_path))
     try:
         for guild in GUILDS:
             assert (await service.recommend(guild, 1)).items
         assert len(threads) == len(GUILDS)
-        assert threading.get_ident() not in threads
+        await storage.upsert_rating(GUILDS[0], 1, 40, 9)  # a change: a refit (small lane)
+        await service.rating_changed(GUILDS[0], 1)
+        await service.wait_idle(GUILDS[0])
+        assert service.fits_completed == 1
+        assert len(weighed) == len(GUILDS) + 1  # each load, and the fit
+        assert threading.get_ident() not in threads + weighed
     finally:
         await service.close()
