@@ -112,6 +112,15 @@ def _squared(model: CFModel, X: np.ndarray, theta: np.ndarray, test) -> np.ndarr
     return ((pred - (tt + base)) * unit) ** 2
 
 
+def _compact(idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(idx, return_inverse=True)`` of indexes below ``n``, by one bincount (no
+    sort: 4 -> 0.5 ms on ml-latest-small's 72,000 training pairs)."""
+    used = np.flatnonzero(np.bincount(idx, minlength=n))
+    position = np.zeros(n, dtype=np.intp)
+    position[used] = np.arange(used.size)
+    return used, position[idx]
+
+
 def member_ridge_errors(model: CFModel, train: tuple[np.ndarray, np.ndarray, np.ndarray],
                         test: tuple[np.ndarray, np.ndarray, np.ndarray],
                         regs: list[float]) -> dict[float, np.ndarray]:
@@ -125,7 +134,7 @@ def member_ridge_errors(model: CFModel, train: tuple[np.ndarray, np.ndarray, np.
     k = X.shape[1]
     nu = len(model.users)
     u, i, t, _ = _design(model, *train)
-    used, i = np.unique(i, return_inverse=True)  # rated movies only (a prior adds many)
+    used, i = _compact(i, len(model.movies))  # rated movies only (a prior adds many)
     Xu = X[used]
     R = sp.csr_matrix((t, (u, i)), shape=(nu, used.size))  # duplicate pairs add up
     rhs = np.asarray(R @ Xu)
@@ -163,7 +172,7 @@ def sweep_errors(model: CFModel, train: tuple[np.ndarray, np.ndarray, np.ndarray
     X = np.asarray(model.X, dtype=np.float64)
     nu = len(model.users)
     u, i, t, _ = _design(model, *train)
-    used, i = np.unique(i, return_inverse=True)  # rated movies only (a prior adds many)
+    used, i = _compact(i, len(model.movies))  # rated movies only (a prior adds many)
     x0 = None
     if model.prior is not None and model.prior.features == X.shape[1]:
         rows = model._p_row[used]
