@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import foldin
+from .features import align_features
 
 if TYPE_CHECKING:
     from .model import CFModel
@@ -31,6 +32,7 @@ class MemberRow:
     extra_ratings: np.ndarray  # their ratings, rating units
     preferences: np.ndarray  # theta: (k,)
     bias: float
+    extra_taste: np.ndarray | None = None  # the taste layer's rows of the extra movies
 
 
 def extra_design(model: CFModel, ids: np.ndarray,
@@ -49,9 +51,24 @@ def extra_design(model: CFModel, ids: np.ndarray,
     return rows, vals - base
 
 
-def member_row(model: CFModel, user_id, movie_ids, scores) -> MemberRow:
+def extra_rows(model: CFModel, ids: np.ndarray, movie_features) -> np.ndarray | None:
+    """The taste layer's rows (len(ids) x d, ``taste.py``) of movies the model does not
+    know, from side features ``(movie ids, matrix)`` laid out like the fit's
+    (``features.align_features``; zeros where missing); None with the layer off or no
+    features given."""
+    d = model.taste_width()
+    if d == 0 or movie_features is None or ids.size == 0:
+        return None
+    rows = align_features(np.asarray(ids, dtype=np.int64), movie_features)
+    return None if rows is None or rows.shape[1] < d else rows[:, :d]
+
+
+def member_row(model: CFModel, user_id, movie_ids, scores,
+               extra_features=None) -> MemberRow:
     """The member's row for ratings ``movie_ids``/``scores`` (their complete current ratings;
-    the last of duplicates wins), the model unchanged."""
+    the last of duplicates wins), the model unchanged. ``extra_features``: side features
+    ``(movie ids, matrix)`` of rated movies the model does not know, laid out like the fit's
+    (their genres count in the member's taste, ``taste.py``)."""
     cfg = model.config
     ids = np.asarray(movie_ids, dtype=np.int64).ravel()
     vals = np.clip(np.asarray(scores, dtype=np.float64).ravel(), *cfg.scale) / cfg.unit
@@ -70,7 +87,8 @@ def member_row(model: CFModel, user_id, movie_ids, scores) -> MemberRow:
         theta, b = np.zeros(model.X.shape[1]), 0.0
     else:
         theta, b = foldin.solve_member(Xr, t, cfg.reg, cfg.reg_bias)
-    return MemberRow(int(user_id), mi, kvals, ex_ids, ex_vals, np.asarray(theta), float(b))
+    return MemberRow(int(user_id), mi, kvals, ex_ids, ex_vals, np.asarray(theta), float(b),
+                     extra_rows(model, ex_ids, extra_features))
 
 
 def apply_row(model: CFModel, row: MemberRow) -> None:
@@ -91,5 +109,9 @@ def apply_row(model: CFModel, row: MemberRow) -> None:
     # ratings in support_counts; they stay until the next fit rather than count twice.
     model._overrides[u] = (mi, row.ratings)
     model._extra[u] = (row.extra_ids, row.extra_ratings)
+    if row.extra_taste is not None:
+        model._extra_taste[u] = row.extra_taste
+    else:
+        model._extra_taste.pop(u, None)
     model.T[u] = row.preferences
     model.bu[u] = row.bias

@@ -59,7 +59,7 @@ from .index import IdIndex, last_by_key
 from .member_row import MemberRow, apply_row, extra_design, member_row
 from .normalise import shrunk_means
 from .prior_rows import PriorBacked, compact
-from .taste import keep_features, lift, member_offsets, pair_lift, taste_features
+from .taste import keep_features, lift, pair_lift, row_offsets, taste_features
 from .train import train_factors
 from .types import FitReport, ModelConfig, Recommendation
 
@@ -271,6 +271,7 @@ class CFModel:
         snap.support_counts = self.support_counts.copy()
         snap._overrides = dict(self._overrides)
         snap._extra = dict(self._extra)
+        snap._extra_taste = dict(self._extra_taste)
         return snap
 
     def _structure(self, ui, mi, vals) -> None:
@@ -283,6 +284,8 @@ class CFModel:
         self._overrides: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # ratings (catalog ids, units) of folded-in members on movies the model does not know
         self._extra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # the taste layer's rows of those movies, when the fold-in was given them (taste.py)
+        self._extra_taste: dict[int, np.ndarray] = {}
         self._lists_known = True  # False after loading a model saved without rating lists
 
     # ------------------------------------------------------------------ lookups
@@ -388,8 +391,8 @@ class CFModel:
         if self.X.shape[1] and known.any():
             out[known] += self.X[i[known]].astype(np.float64) @ row.preferences
         F = taste_features(self)
-        if F is not None and known.any():
-            g = member_offsets(self, row.movies, row.ratings, row.preferences, row.bias)
+        g = row_offsets(self, row)
+        if F is not None and g is not None and known.any():
             out[known] += F[i[known]] @ g
         return self._to_scale(out)
 
@@ -644,11 +647,25 @@ class CFModel:
         ids, vals = self._extra.get(u, (np.zeros(0, np.int64), np.zeros(0)))
         return extra_design(self, ids, vals)
 
-    def member_row(self, user_id, movie_ids, scores) -> MemberRow:
+    def member_row(self, user_id, movie_ids, scores, extra_features=None) -> MemberRow:
         """The member's row solved from their complete current ratings, without changing
-        the model (X, biases, means fixed; ``member_row.py``)."""
+        the model (X, biases, means fixed; ``member_row.py``; ``extra_features``: side
+        features of rated movies the model does not know, for the member's genre taste)."""
         self._check()
-        return member_row(self, user_id, movie_ids, scores)
+        return member_row(self, user_id, movie_ids, scores, extra_features)
+
+    def taste_width(self) -> int:
+        """Columns of the member taste layer's rows (0: the layer is off; ``taste.py``)."""
+        F = taste_features(self)
+        return 0 if F is None else int(F.shape[1])
+
+    def needs_extra_features(self, movie_ids) -> np.ndarray:
+        """Of ``movie_ids``, those whose side features a fold-in would use (``member_row``'s
+        ``extra_features``): movies the model does not know, when the taste layer is on."""
+        ids = np.asarray(movie_ids, dtype=np.int64).ravel()
+        if taste_features(self) is None or ids.size == 0:
+            return np.zeros(0, np.int64)
+        return ids[self.movies.lookup(ids) < 0]
 
     def with_row(self, row: MemberRow) -> CFModel:
         """A new model with ``row`` applied; this one stays as it is (rankings need no lock)."""

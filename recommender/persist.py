@@ -213,6 +213,7 @@ def _load(cls, blob: bytes, prior=None):
             for k, u in enumerate(z["folded"]):
                 model._overrides[int(u)] = (movies[ptr[k]:ptr[k + 1]], vals[ptr[k]:ptr[k + 1]])
         model._extra = {}
+        model._extra_taste = {}  # re-read at the member's next fold-in (taste.py)
         model.prior = None
         nm = len(model.movies)
         model._p_row = np.full(nm, -1, dtype=np.int64)

@@ -155,9 +155,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
     if "enjoy" in raw and (model.X.shape[1] or taste.taste_features(model) is not None):
         w, S = raw["enjoy"]
         sd = float(S.std())
-        rows_x, t_x = model._extra_design(u)
-        Xr = np.vstack([model.X[mi].astype(np.float64), rows_x])
-        t = np.concatenate([model._targets(mi, vals), t_x])
+        Xr, t, Fr = taste.design(model, mi, vals, ex_ids, ex_vals, model._extra_taste.get(u))
         if sd > 1e-12 and t.size:
             Z = foldin.design(Xr)
             A = foldin.ridge_matrix(Z, model.config.reg, model.config.reg_bias)
@@ -165,7 +163,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
             zt = Zall[targets]  # (targets, k + 1)
             zmean = Zall.mean(axis=0)
             G = Z @ np.linalg.solve(A, np.vstack([zt, zmean]).T)  # (rated, targets + 1)
-            M = taste.weights(model, Z, A, mi, targets)  # the member's genre/decade taste
+            M = taste.weights(model, Z, A, Fr, targets)  # the member's genre/decade taste
             if M is not None:
                 G = G + M.T
             c = G * t[:, None]

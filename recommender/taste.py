@@ -16,8 +16,10 @@ with their current factors and bias) and ``f_j`` the movie's side features; a sm
 shrunk toward 0 (``ModelConfig.taste_reg``, chosen on held-out guild simulations: the shown
 number is an honest prediction on the member's own scale). The offsets are solved on demand
 from the member's ratings (a d x d solve, d = the side features' width), so they follow every
-fold-in and are never stored. Ratings on movies the model does not know have no feature row
-here and inform the member's bias only (``member_row.py``).
+fold-in and are never stored. Ratings on movies the model does not know (rated since the last
+fit) count with their genres when the fold-in is given them (``CFModel.member_row``'s
+``extra_features``: the service reads them from the catalog), else they inform the member's
+bias only (``member_row.py``).
 
 The personal part of a prediction stays linear in the member's fold-in targets ``t``
 (``foldin.py``): with ``[theta, b] = A^-1 Z^T t`` the residuals are ``(I - H) t``,
@@ -32,6 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+from .member_row import extra_design
 
 if TYPE_CHECKING:
     from .model import CFModel
@@ -66,21 +70,44 @@ def solve(Fr: np.ndarray, resid: np.ndarray, reg: float) -> np.ndarray:
     return np.linalg.solve(B, Fr.T @ resid)
 
 
-def member_offsets(model: CFModel, mi: np.ndarray, vals: np.ndarray, theta: np.ndarray,
-                   bias: float) -> np.ndarray:
-    """g (d,) of a member who rated model movies ``mi`` with ``vals`` (units) and whose row in
-    the rating model is ``theta``/``bias`` (zeros with the layer off or no ratings)."""
+def design(model: CFModel, mi: np.ndarray, vals: np.ndarray, ex_ids: np.ndarray,
+           ex_vals: np.ndarray, ex_rows: np.ndarray | None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(factor rows, fold-in targets, layer rows) of a member's ratings: model movies ``mi``
+    first, then movies the model does not know (``member_row.extra_design``; their layer rows
+    ``ex_rows``, zeros when unknown)."""
+    rows_x, t_x = extra_design(model, ex_ids, ex_vals)
     F = taste_features(model)
-    if F is None:
-        return np.zeros(0)
-    if mi.size == 0:
-        return np.zeros(F.shape[1])
-    Fr = F[mi].toarray().astype(np.float64)
-    base = model.means[mi].astype(np.float64) + model.bi[mi] + bias
-    if model.X.shape[1]:
-        base = base + model.X[mi].astype(np.float64) @ np.asarray(theta, dtype=np.float64)
-    resid = np.asarray(vals, dtype=np.float64) - base
+    d = 0 if F is None else F.shape[1]
+    Fr = np.zeros((mi.size + ex_ids.size, d))
+    if F is not None and mi.size:
+        Fr[:mi.size] = F[mi].toarray()
+    if ex_rows is not None and ex_rows.shape == (ex_ids.size, d):
+        Fr[mi.size:] = ex_rows
+    Xr = np.vstack([model.X[mi].astype(np.float64), rows_x])
+    t = np.concatenate([model._targets(mi, vals), t_x])
+    return Xr, t, Fr
+
+
+def member_offsets(model: CFModel, Xr: np.ndarray, t: np.ndarray, Fr: np.ndarray,
+                   theta: np.ndarray, bias: float) -> np.ndarray:
+    """g (d,) of a member with rated rows ``design`` gives and rating-model row
+    ``theta``/``bias``: the ridge on their residuals (zeros with no ratings)."""
+    if t.size == 0:
+        return np.zeros(Fr.shape[1])
+    resid = t - bias
+    if Xr.shape[1]:
+        resid = resid - Xr @ np.asarray(theta, dtype=np.float64)
     return solve(Fr, resid, float(model.config.taste_reg))
+
+
+def row_offsets(model: CFModel, row) -> np.ndarray | None:
+    """g of a ``member_row.MemberRow`` (None with the layer off)."""
+    if taste_features(model) is None:
+        return None
+    Xr, t, Fr = design(model, row.movies, row.ratings, row.extra_ids, row.extra_ratings,
+                       row.extra_taste)
+    return member_offsets(model, Xr, t, Fr, row.preferences, row.bias)
 
 
 def offsets(model: CFModel, u: np.ndarray) -> np.ndarray | None:
@@ -89,10 +116,14 @@ def offsets(model: CFModel, u: np.ndarray) -> np.ndarray | None:
     if F is None:
         return None
     G = np.zeros((u.size, F.shape[1]))
+    empty = (np.zeros(0, np.int64), np.zeros(0))
     for r, x in enumerate(u.tolist()):
         if x >= 0:
             mi, vals = model._rated(x)
-            G[r] = member_offsets(model, mi, vals, model.T[x], float(model.bu[x]))
+            ex_ids, ex_vals = model._extra.get(x, empty)
+            Xr, t, Fr = design(model, mi, vals, ex_ids, ex_vals,
+                               model._extra_taste.get(x))
+            G[r] = member_offsets(model, Xr, t, Fr, model.T[x], float(model.bu[x]))
     return G
 
 
@@ -122,20 +153,16 @@ def pair_lift(model: CFModel, u: np.ndarray, i: np.ndarray) -> np.ndarray | None
     return out
 
 
-def weights(model: CFModel, Z: np.ndarray, A: np.ndarray, rated: np.ndarray,
+def weights(model: CFModel, Z: np.ndarray, A: np.ndarray, Fr: np.ndarray,
             targets: np.ndarray) -> np.ndarray | None:
     """M (len(targets) + 1, rows of Z): the layer's offset at each target (model movie
     indexes), and at the average movie (last row), as a linear map of the member's fold-in
     targets ``t`` (``foldin.py``; ``Z``/``A`` the ridge design and matrix of their rated rows,
-    the first ``rated.size`` of them the model movies ``rated``, the rest movies the model does
-    not know: no feature row). None with the layer off."""
+    ``Fr`` those rows' layer rows, ``design``). None with the layer off."""
     F = taste_features(model)
     if F is None:
         return None
     n = Z.shape[0]
-    Fr = np.zeros((n, F.shape[1]))
-    if rated.size:
-        Fr[:rated.size] = F[np.asarray(rated, dtype=np.int64)].toarray()
     H = Z @ np.linalg.solve(A, Z.T)
     B = Fr.T @ Fr
     B[np.diag_indices_from(B)] += float(model.config.taste_reg)

@@ -150,3 +150,43 @@ async def test_the_issue_script_gives_you_your_taste_without_a_prior(demo_refits
     assert crime
     predicted = [await services.recommendations.predict(GUILD, YOU, m) for m in crime]
     assert np.mean(predicted) < own_average, predicted
+
+
+async def test_ratings_of_movies_the_model_does_not_know_yet_count_by_genre(tmp_path) -> None:
+    """Before the next fit, a member's ratings of movies nobody in the server rated (the
+    catalog knows them, the model does not) count in their taste through the movies' genres
+    (the fold-in reads them from the catalog): loved animation, disliked crime and horror."""
+    storage = await Storage.open(tmp_path / "demo.sqlite3")
+    await ensure_starter_catalog(storage)
+    await seed_demo_ratings(storage, GUILD, {n: 1000 + i for i, n in enumerate(DEMO_MEMBERS)})
+    settings = Settings(token="demo", training=TrainingSettings(debounce_seconds=3600.0),
+                        recommender=RecommenderSettings(regularization=30.0,
+                                                        auto_regularization_max_ratings=0))
+    services = Services.build(storage, settings)
+    await services.recommendations.start()
+    try:
+        await services.recommendations.top(GUILD, 1)
+        await services.recommendations.wait_idle(GUILD)
+        pool = set((await storage.guild_ratings(GUILD)).movie_ids.tolist())
+        catalog: set[int] = set()
+        for genre in await storage.genres(GUILD):
+            catalog |= set(await storage.movie_ids_with_genre(GUILD, genre))
+        genres = await _genres(storage, catalog)
+        outside = sorted(catalog - pool)
+        kids = [m for m in outside if genres[m] & {"Animation"} and not genres[m] & DISLIKED]
+        bad = [m for m in outside if genres[m] & DISLIKED and not genres[m] & KIDS]
+        for movie_id, score in [*((m, 10) for m in kids[:4]), *((m, 2) for m in bad[:3])]:
+            await storage.upsert_rating(GUILD, YOU, movie_id, score)
+        await services.recommendations.rating_changed(GUILD, YOU)  # no fit for an hour
+        model = await services.recommendations.model_snapshot(GUILD, YOU)
+        assert model is not None and not any(model.knows_movie(m) for m in kids[:4] + bad[:3])
+        unrated_kids = [m for m in sorted(pool) if "Animation" in genres[m]
+                        and not genres[m] & DISLIKED]
+        unrated_bad = [m for m in sorted(pool) if genres[m] & DISLIKED
+                       and not genres[m] & KIDS]
+        ids = unrated_kids + unrated_bad
+        predicted = model.predict([YOU] * len(ids), ids)
+        liked, disliked = predicted[:len(unrated_kids)], predicted[len(unrated_kids):]
+        assert liked.mean() - disliked.mean() > 1.0, (liked.mean(), disliked.mean())
+    finally:
+        await services.close(5.0)

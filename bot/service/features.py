@@ -8,11 +8,16 @@ and built once per fit from the catalog rows the guild's ratings touch.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.domain.genres import MOVIELENS_GENRES
 from bot.domain.models import Movie
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+    from recommender import CFModel
 
 FIRST_DECADE = 1920  # earlier years share the first bucket
 LAST_DECADE = 2020  # later years share the last bucket
@@ -56,3 +61,15 @@ def movie_features(movies: Iterable[Movie]) -> tuple[np.ndarray, np.ndarray]:
     if year_rows:
         matrix[year_rows, year_cols] = 1.0
     return ids, matrix
+
+
+async def unknown_movie_features(storage: Storage, guild_id: int, model: CFModel,
+                                 movie_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The features of a member's rated movies the guild's model does not know yet (rated
+    since its fit), for their fold-in (`CFModel.member_row`'s `extra_features`: their genres
+    count in the member's taste); None when there are none or the model does not use them."""
+    missing = model.needs_extra_features(movie_ids)
+    if missing.size == 0:
+        return None
+    movies = await storage.get_movies(guild_id, missing.tolist())
+    return movie_features(movies.values()) if movies else None

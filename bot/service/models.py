@@ -36,6 +36,7 @@ from bot.config import Settings
 from bot.domain.scores import SCALE
 from bot.service import gcstats, switching
 from bot.service.cache import LRUCache
+from bot.service.features import unknown_movie_features
 from bot.service.footprint import footprint
 from bot.service.gcstats import gc_after_swap
 from bot.service.training import TrainingPool
@@ -482,9 +483,15 @@ class GuildModels:
         model = state.model
         if model is None or not state.needs_fold_in(user_id):
             return model
+        # the genres of rated movies the model does not know yet count in the member's taste
+        extra = await unknown_movie_features(self.storage, state.guild_id, model, rated_ids)
+        model = state.model  # a fit may have replaced it while the catalog was read
+        if model is None:
+            return None
 
         def folded() -> CFModel:
-            return model.with_row(model.member_row(user_id, rated_ids, rated_scores))
+            assert model is not None
+            return model.with_row(model.member_row(user_id, rated_ids, rated_scores, extra))
 
         if model.fold_in_cells(len(rated_ids)) <= FOLD_INLINE_CELLS:
             new = folded()  # a small guild: well under a millisecond

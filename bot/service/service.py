@@ -21,6 +21,7 @@ import numpy as np
 from bot.config import Settings
 from bot.domain.models import Movie
 from bot.service.cache import LRUCache
+from bot.service.features import unknown_movie_features
 from bot.service.gate import Gate, gated
 from bot.service.models import MODEL_FORMAT, RATING_SCALE, FitSettings, GuildModel, GuildModels
 from bot.service.privacy import prediction_allowed, shareable_movies
@@ -232,9 +233,10 @@ class RecommendationService:
         if not others.any():
             return None
         ids, scores = rated_ids[others], rated_scores[others]
+        extra = await unknown_movie_features(self.storage, guild_id, model, ids)
 
         def guess() -> float:
-            return float(model.predict_row(model.member_row(user_id, ids, scores),
+            return float(model.predict_row(model.member_row(user_id, ids, scores, extra),
                                            [movie_id])[0])
 
         if ids.size > PREDICT_INLINE_RATINGS:

@@ -184,3 +184,30 @@ def test_the_layer_reads_the_genre_columns_of_the_bots_features():
     assert kept.size == len(MOVIELENS_GENRES)
     assert kept[MOVIELENS_GENRES.index("Animation")] == kept[MOVIELENS_GENRES.index("Children")]
     assert kept.sum() == 1.0  # the decade is not in it
+
+
+def test_ratings_of_movies_the_model_does_not_know_count_by_their_genres():
+    """A fold-in given the side features of rated movies the model does not know (rated since
+    the fit) fits the member's taste on them too; without them they inform the bias only."""
+    users, movies, scores, movie_ids, genre, F = _server()
+    guild = ~np.isin(users, [NEWCOMER])
+    model = CFModel(CFG)
+    model.fit(users[guild], movies[guild], scores[guild], movie_features=(movie_ids, F))
+    new_ids = np.array([900, 901, 902, 910, 911], dtype=np.int64)  # not in the model
+    new_rows = np.eye(GENRES)[[0, 0, 0, 1, 1]]
+    new_scores = np.array([10.0, 9.0, 10.0, 2.0, 3.0])
+    kids, crime = movie_ids[genre == 0], movie_ids[genre == 1]
+
+    def split(row) -> float:
+        p = model.predict_row(row, np.concatenate([kids, crime]))
+        return float(p[:kids.size].mean() - p[kids.size:].mean())
+
+    blind = model.member_row(NEWCOMER, new_ids, new_scores)
+    seeing = model.member_row(NEWCOMER, new_ids, new_scores, (new_ids, new_rows))
+    assert split(seeing) > 1.0 > abs(split(blind)) + 0.5
+    model.fold_in(NEWCOMER, new_ids, new_scores)  # without features: as blind
+    assert np.allclose(model.predict([NEWCOMER] * kids.size, kids),
+                       model.predict_row(blind, kids))
+    folded = model.with_row(seeing)
+    assert np.allclose(folded.predict([NEWCOMER] * kids.size, kids),
+                       model.predict_row(seeing, kids))
