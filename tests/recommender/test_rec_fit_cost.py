@@ -124,3 +124,13 @@ def test_the_pick_evidence_solves_over_the_most_rated_lift_items(monkeypatch):
     model.fit(users, movies, scores)
     assert seen == {"model": 40, "lift": 25}
     assert 0.0 <= model.pick_evidence <= 1.0
+
+
+def test_a_large_cold_fit_converges_at_large_tol_and_a_small_one_at_tol():
+    users, movies, scores = synthetic(seed=7)
+    n = scores.size
+    small = CFModel(replace(CFG, large_fit=n + 1, large_tol=0.05)).fit(users, movies, scores)
+    plain = CFModel(CFG).fit(users, movies, scores)
+    assert (small.iterations, small.cost) == (plain.iterations, plain.cost)  # below the size
+    large = CFModel(replace(CFG, large_fit=n, large_tol=0.05)).fit(users, movies, scores)
+    assert large.stop == "tol" and large.iterations < plain.iterations
