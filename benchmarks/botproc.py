@@ -324,6 +324,8 @@ async def serve(args: argparse.Namespace) -> None:
             raise TimeoutError("servers still unavailable after the ready timeout")
         await asyncio.sleep(0.05)
     gcstats.freeze_when_ready()
+    if args.switch_interval > 0:  # an A/B of the bot's GIL switch interval
+        sys.setswitchinterval(args.switch_interval / 1000.0)
     service, storage = bot.recommendations, bot.storage
     refits = RefitLog(service, Path(args.database))
     same_score = [0]
@@ -474,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dev-guild", type=int, required=True)
     p.add_argument("--mode", default="auto", choices=("auto", "thread", "process"))
     p.add_argument("--cache-size", type=int, default=32)
+    p.add_argument("--switch-interval", type=float, default=0.0, metavar="MS",
+                   help="set sys.setswitchinterval to MS milliseconds once the bot is ready "
+                        "(0: leave the bot's own)")
     p.add_argument("--cache-megabytes", type=int, default=None,
                    help="training.cache_megabytes (default: the config's)")
     p.add_argument("--big-guild-ratings", type=int, default=200_000)

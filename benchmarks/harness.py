@@ -34,7 +34,7 @@ class BotProcess:
                  cache_size: int = 32, big_guild_ratings: int = 200_000,
                  debounce: float = 1.0, log_path: Path | None = None,
                  profile: Path | None = None, shards: int = 0,
-                 cache_megabytes: int | None = None) -> None:
+                 cache_megabytes: int | None = None, switch_interval_ms: float = 0.0) -> None:
         self.args = [sys.executable, str(BOTPROC), "--api", emu.api_base,
                      "--gateway", emu.gateway_url, "--database", str(database),
                      "--dev-guild", str(dev_guild), "--mode", mode,
@@ -47,6 +47,8 @@ class BotProcess:
             self.args += ["--shards", str(shards)]
         if cache_megabytes is not None:  # else the config's default
             self.args += ["--cache-megabytes", str(cache_megabytes)]
+        if switch_interval_ms:
+            self.args += ["--switch-interval", str(switch_interval_ms)]
         self.log_path = log_path or Path(os.devnull)
         self.proc: asyncio.subprocess.Process | None = None
         self._log = None

@@ -5,6 +5,8 @@ commands at 50/s (on demand, not in CI).
     python benchmarks/many_guilds.py --cpu-hog 2     # the same on a busy machine
     python benchmarks/many_guilds.py --quick         # 200 guilds, 20,000 ratings at most, 15 s
     python benchmarks/many_guilds.py --quick --check # the CI guard (tests/test_benchmarks_smoke.py)
+    python benchmarks/many_guilds.py --db-cache /tmp/mg.sqlite3 --seconds 30 --warmup 20
+                                                     # issue 24's runs: a bot that has been up
 
 `--check` turns the run into a pass/fail guard, not a timing target: it fails (exit 1) when
 any interaction was acknowledged later than Discord's 3 s interaction limit (or not at all: a
@@ -37,7 +39,11 @@ command; the bot process's worst event-loop stall (max, p99.9, p99; see `botproc
 pauses; fits completed and fits per minute (by lane); **refits without a change** (a refit
 whose guild's ratings version and settings key equal those of its previous saved model:
 must be 0) next to the number of /rate calls that stored an unchanged score; cache misses
-(saved models loaded); the bot process's peak RSS and its largest worker process's.
+(saved models loaded) a minute, and the models cached at the end with their arrays' size;
+the bot process's CPU in the window by thread kind (the event loop, aiosqlite's connection
+threads, the default executor's, the small lane's fits), GC pauses per generation (wall-clock
+and the collecting thread's CPU time), the kinds of any unanswered interaction with the tasks
+still waiting in the bot; the bot process's peak RSS and its largest worker process's.
 
 Targets (issue 11): zero refits without a change; RSS < 1.5 GB at 2,000 guilds.
 """
@@ -363,7 +369,8 @@ async def run(args: argparse.Namespace) -> int:
                              log_path=Path(tmp) / "bot.log", profile=args.profile,
                              shards=args.shards or (args.guilds + 999) // 1000 * (
                                  args.guilds > 2500),
-                             cache_megabytes=args.cache_mb)
+                             cache_megabytes=args.cache_mb,
+                             switch_interval_ms=args.switch_interval)
             t0 = time.monotonic()
             try:
                 ready = await bot.start()
@@ -558,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-mb", type=int, default=None,
                    help="training.cache_megabytes (default: the config's; 0: --cache-size "
                         "models only, as before issue 24's memory-sized cache)")
+    p.add_argument("--switch-interval", type=float, default=0.0, metavar="MS",
+                   help="the bot process's GIL switch interval in ms (0: the bot's own, 1 ms "
+                        "since issue 24; CPython's default is 5)")
     p.add_argument("--warmup", type=float, default=0.0, metavar="S",
                    help="run the same load for S seconds before the measured window (a bot "
                         "that has been up: its first uses of servers, their model loads, done)")
