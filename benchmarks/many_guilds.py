@@ -244,6 +244,19 @@ def cache_key(args: argparse.Namespace) -> str:
 
 
 # ---------------------------------------------------------------------------- load
+READ_SECONDS = 1.0  # a member reads a reply this long at least before pressing its button
+
+
+def last_edit_at(emu, token: str, lookback: int = 5000) -> float | None:
+    """When the emulator last received an edit of the interaction's original response (the
+    most recent `lookback` requests searched), or None."""
+    for req in reversed(emu.requests[-lookback:]):
+        if req.method == "PATCH" and req.path.endswith("/messages/@original") \
+                and req.path.split("/")[3] == token:
+            return req.received_at
+    return None
+
+
 def more_button(reply) -> str | None:
     for button in reply.buttons:
         if "more" in str(button.get("label", "")).lower() and not button.get("disabled"):
@@ -282,6 +295,12 @@ async def drive(emu, guilds, commanders, movie_ids, args, rng, seconds: float | 
             previous = last_recommend.get(member.id)
             final = previous.final() if previous is not None else None
             custom_id = more_button(final) if final is not None and not final.loading else None
+            # Not the instant the emulator stored the edit: discord.py registers a view for its
+            # message only once its own PATCH has returned, and a click before that is dropped
+            # (an unanswered "Show more" under load); a member reads the reply first.
+            edited = last_edit_at(emu, previous.token) if custom_id is not None else None
+            if edited is not None and time.monotonic() - edited < READ_SECONDS:
+                custom_id = None
             if custom_id is not None:
                 try:
                     inter = await emu.click(member, final.id, custom_id)
