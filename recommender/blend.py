@@ -13,6 +13,9 @@ of members over every movie of a fitted ``CFModel``:
   ``pick_evidence`` (``implicit.pick_lift``).
 * ``PriorPart``: the taste prior's item-item weights into the guild's movies; per-movie weight
   ``blend_prior_pick * e / (e + guild co-raters)``, e = ``prior_evidence`` (``weights``).
+* ``DebiasPart``: minus each movie's evidence (guild ratings plus the prior's), weight
+  ``blend_debias * max(0, 1 - debias_members / members)``: popularity debiasing in large
+  guilds, so that the few movies everyone watched do not top every list (coverage).
 * ``PopularityPart``: log(1 + guild ratings); with a taste prior, the prior's item-item
   scores of the member's rated movies plus ``pop_cold_base`` x the share of members who rated
   the movie (what they will watch: close to what they rated, or very widely watched here);
@@ -459,6 +462,45 @@ class PopularityPart(Stateless):
 
 
 @dataclass(frozen=True)
+class DebiasConfig:
+    weight: float = 0.0
+    members: float = 300.0
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> DebiasConfig:
+        return cls(cfg.blend_debias, cfg.debias_members)
+
+
+@dataclass(frozen=True)
+class DebiasPart(Stateless):
+    """Popularity debiasing: how widely watched each movie is, with a negative weight, so that
+    among movies the other parts score alike the less watched one comes first
+    (``ModelConfig.blend_debias``). Raw score: the movie's evidence (the guild's ratings plus,
+    with a taste prior, the prior dataset's: ``CFModel.evidence``); z-scored like every part,
+    so it sets apart the few very widely watched movies that would otherwise top everyone's
+    list. Weight ``-weight * max(0, 1 - members / m)`` for a guild of m members: none up to
+    ``members`` (``ModelConfig.debias_members``: a small guild's lists lean on what is widely
+    watched, its own "who picks what" says little yet), growing toward ``weight`` in large
+    guilds, whose item-item part concentrates on the same few movies for everyone."""
+
+    config: DebiasConfig = DebiasConfig()
+    name: str = "debias"
+
+    def weight(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Weight:
+        m = float(len(model.users))
+        return -float(self.config.weight) * max(0.0, 1.0 - float(self.config.members) / max(m, 1.0))
+
+    def active(self, model: CFModel, weight: Weight) -> bool:
+        return bool(self.config.weight) and bool(weight)
+
+    def raw(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> np.ndarray:
+        return np.repeat(model.evidence()[None, :], u.size, axis=0)
+
+    def scores(self, model: CFModel, user_ids) -> tuple[np.ndarray, np.ndarray]:
+        return _batch(model, self, user_ids)
+
+
+@dataclass(frozen=True)
 class EnjoymentConfig:
     like: float = 0.75
     sd: float = 0.93
@@ -533,16 +575,17 @@ class Blend:
     prior: PriorPart
     popularity: PopularityPart
     enjoyment: ExpectedEnjoyment = ExpectedEnjoyment(EnjoymentConfig(temperature=0.0))
+    debias: DebiasPart = DebiasPart()
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> Blend:
         return cls(EnjoyPart(EnjoyConfig.of(cfg)), PickPart(PickConfig.of(cfg)),
                    PriorPart(PriorConfig.of(cfg)), PopularityPart(PopularityConfig.of(cfg)),
-                   ExpectedEnjoyment(EnjoymentConfig.of(cfg)))
+                   ExpectedEnjoyment(EnjoymentConfig.of(cfg)), DebiasPart(DebiasConfig.of(cfg)))
 
     @property
     def parts(self) -> tuple[Part, ...]:
-        return (self.enjoy, self.pick, self.prior, self.popularity)
+        return (self.enjoy, self.pick, self.prior, self.popularity, self.debias)
 
     def raw_parts(self, model: CFModel, u: np.ndarray, seen: Seen = None) -> Parts:
         """name -> (weight, raw scores batch x movies) of each active part for member

@@ -93,7 +93,8 @@ class ModelConfig:
     - "will enjoy" (``blend_enjoy``): the rating model's plain prediction.
 
     rank = blend_pick * z(pick) + blend_prior_pick * z(prior pick) + blend_enjoy * z(enjoy)
-    (+ ``blend_popularity`` * z(log(1 + support)), off by default), then movies under the
+    - ``blend_debias`` * z(evidence) (+ ``blend_popularity`` * z(log(1 + support)), off by
+    default), then movies under the
     minimum support go last; for members with an established history the rank then adds
     expected enjoyment (``enjoy_*``). Which movies a member rates predicts what they watch next far
     better than predicted stars do (precision@10 on ml-latest-small: "will pick" alone 1.7x
@@ -219,6 +220,26 @@ class ModelConfig:
     (no public dataset has both)."""
     blend_popularity: float = 0.0
     """Optional fourth part: z(log(1 + guild support)), a plain popularity term."""
+    blend_debias: float = 1.0
+    """Popularity debiasing (``blend.DebiasPart``, issue 23 coverage@10): the blend minus this
+    times max(0, 1 - ``debias_members`` / m) (m: the guild's members) times z(evidence), each
+    movie's ratings in the guild plus the taste prior's, so the few movies everyone watched do
+    not top every list. Its weight on the full ml-latest-small (610 members: 0.51 of this) was
+    chosen on inner held-out splits, never the test folds: two splits of folds 1-2's training
+    ratings (80/20, the prior from the inner training part; weights 0, 0.27, 0.40, 0.50,
+    0.60), the largest whose mean precision@10 with the prior is at least both the weight 0's
+    and EASE's on the same splits (0.1318 at 0, 0.1349 at 0.27, 0.1333 at 0.40, 0.1330 at
+    0.50, 0.1301 at 0.60; EASE 0.1322; coverage@10 0.037-0.039 -> 0.052-0.055 at 0.50, EASE
+    0.045-0.047). Without a prior the same rule gave 0.27. Five folds (``evaluate --folds 5
+    --tune-reg``, weight 0.50): P@10 / coverage@10 with the prior 0.2219 / 0.040 at 0 ->
+    0.2222 / 0.053 (EASE 0.2207 / 0.054), without 0.2219 / 0.042 -> 0.2222 / 0.058."""
+    debias_members: float = 300.0
+    """Guilds of up to this many members get no popularity debiasing (``blend_debias``): in
+    ``benchmarks/guilds.py`` simulations (seeds 0-1) a weight that fades in smoothly with the
+    guild's size (m / (m + 300), or its square) moved 30-200-member guilds' P@10 by -10% to
+    +5% (30 members: 3.56x -> 3.48x MostPop with the prior and 1.21x -> 1.17x without; 200:
+    2.02x -> 2.04x), within the draws' noise but mostly down where small, while their
+    coverage was not the target; a small guild's lists lean on what is widely watched."""
     similar_shrink: float = 10.0
     """``similar``: similarity is multiplied by n / (n + similar_shrink), n = co-raters."""
     similar_min: float = 0.05

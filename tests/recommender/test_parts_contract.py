@@ -15,7 +15,7 @@ from recommender.member_row import MemberRow
 from recommender.prior import build_prior
 
 OFFSET = 100_000
-PARTS = ("enjoy", "pick", "prior", "popularity", "blend")
+PARTS = ("enjoy", "pick", "prior", "popularity", "debias", "blend")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,8 @@ def _guild():
 
 @pytest.fixture(scope="module")
 def fitted(prior) -> CFModel:
-    model = CFModel(ModelConfig(reg=2.0))
+    # debiasing from the first member (by default only guilds over 300 members get it)
+    model = CFModel(ModelConfig(reg=2.0, debias_members=0.0))
     model.fit(*_guild(), prior=prior)
     return model
 
@@ -72,7 +73,7 @@ def _scores(model: CFModel, name: str, user_ids) -> tuple[np.ndarray, np.ndarray
 def test_the_blend_holds_every_part_with_its_own_config() -> None:
     cfg = ModelConfig(blend_pick=0.7, prior_evidence=4.0, pop_cold=50.0)
     blend = Blend.of(cfg)
-    assert [p.name for p in blend.parts] == ["enjoy", "pick", "prior", "popularity"]
+    assert [p.name for p in blend.parts] == ["enjoy", "pick", "prior", "popularity", "debias"]
     assert blend.pick.config.weight == 0.7 and blend.prior.config.evidence == 4.0
     assert blend.popularity.config.cold == 50.0 and blend.enjoy.config.weight == 0.3
 
@@ -130,9 +131,9 @@ def test_a_part_scores_the_same_after_a_save_and_load(prior, name: str) -> None:
 
 
 def test_every_part_speaks_in_the_blend_of_a_model_with_a_prior(fitted: CFModel) -> None:
-    """The fixture is rich enough that no part is vacuous: all four enter the blend."""
+    """The fixture is rich enough that no part is vacuous: all five enter the blend."""
     parts = fitted._blend_parts(np.array([fitted.users.get(1)]))
-    assert set(parts) == {"enjoy", "pick", "prior", "popularity"}
+    assert set(parts) == {"enjoy", "pick", "prior", "popularity", "debias"}
 
 
 @pytest.mark.parametrize("name", PARTS)

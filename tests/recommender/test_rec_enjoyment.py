@@ -129,5 +129,5 @@ def test_a_scaled_blend_keeps_its_order_with_enjoyment():
     u = np.array([model.users.get(ME)])
     base = model.rank_scores(u)[0]
     doubled = fitted(blend_pick=2.0, blend_enjoy=0.6, blend_prior_pick=5.0, pop_cold=200.0,
-                     blend_popularity=0.0)
+                     blend_popularity=0.0, blend_debias=2 * ModelConfig().blend_debias)
     np.testing.assert_allclose(doubled.rank_scores(u)[0], 2 * base, rtol=1e-6, atol=1e-6)
