@@ -149,7 +149,8 @@ class ModelConfig:
     (``prior_strength.choose_prior_strength``, ladder ``STRENGTHS`` 0 and 1). Measured: on the
     full ml-latest-small (``evaluate --folds 5 --tune-reg --prior``, a prior learned from the
     very ratings the model trains on, which it would count twice) 0 was chosen on every fold:
-    RMSE 0.8508 -> 0.8465 (0.8467 without a prior); in ``benchmarks/guilds.py`` simulations
+    RMSE 0.8508 -> 0.8465 (0.8467 without a prior; with the member taste layer since, 0.8325
+    and 0.8327); in ``benchmarks/guilds.py`` simulations
     (30 and 200 members, seed 1), where the prior comes from other people, 1 (figures
     unchanged: RMSE 1.74 / 1.89 with the prior, 1.82 / 1.94 without)."""
     prior_candidates: bool = True
@@ -232,7 +233,9 @@ class ModelConfig:
     0.50, 0.1301 at 0.60; EASE 0.1322; coverage@10 0.037-0.039 -> 0.052-0.055 at 0.50, EASE
     0.045-0.047). Without a prior the same rule gave 0.27. Five folds (``evaluate --folds 5
     --tune-reg``, weight 0.50): P@10 / coverage@10 with the prior 0.2219 / 0.040 at 0 ->
-    0.2222 / 0.053 (EASE 0.2207 / 0.054), without 0.2219 / 0.042 -> 0.2222 / 0.058."""
+    0.2222 / 0.053 (EASE 0.2207 / 0.054), without 0.2219 / 0.042 -> 0.2222 / 0.058; with the
+    member taste layer (``taste_reg``) landed, at 0.51: with the prior 0.2249 / 0.043 ->
+    0.2235 / 0.057, without 0.2215 -> 0.2225 / 0.059."""
     debias_members: float = 300.0
     """Guilds of up to this many members get no popularity debiasing (``blend_debias``): in
     ``benchmarks/guilds.py`` simulations (seeds 0-1) a weight that fades in smoothly with the
