@@ -1,12 +1,12 @@
-"""The member's own taste in the rating model's predictions: per-member genre/decade offsets.
+"""The member's own taste in the rating model's predictions: per-member genre offsets.
 
 On a small server the rating model learns almost no taste factors (the ridge optimum of a few
 hundred ratings is zero factors, ``tuning.py``), so without a taste prior its predictions are
 each movie's baseline plus the member's bias: a member who loved four animated films and
 disliked three crime films is predicted to like a crime classic as much as anyone. This layer
 puts their taste back, from their first ratings, through the movies' side features (the genre
-and decade rows ``features.align_features`` aligns for the fit, kept on the model as
-``CFModel.taste_features``):
+columns of the rows ``features.align_features`` aligns for the fit, ``ModelConfig.taste_columns``:
+not the decade, kept on the model as ``CFModel.taste_features``):
 
     pred(u, i) = rating model(u, i) + f_i . g_u
     g_u = argmin_g sum_j (r_uj - f_j . g)^2 + taste_reg |g|^2
