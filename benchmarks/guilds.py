@@ -449,12 +449,27 @@ def prior_scaling(n_ratings: int, n_movies: int, seed: int) -> None:
 
 
 def parse_overrides(pairs: list[str]) -> dict:
-    """KEY=VALUE ModelConfig overrides, each value read as its field's type."""
+    """KEY=VALUE ModelConfig overrides, each value read as its field's type (a bool as
+    true/false, 1/0, yes/no, on/off: ``bool("False")`` would be True)."""
     out = {}
+    defaults = ModelConfig()
     for kv in pairs:
-        key, value = kv.split("=", 1)
-        out[key] = type(getattr(ModelConfig(), key))(value)
+        key, sep, value = kv.partition("=")
+        if not sep or not hasattr(defaults, key):
+            raise SystemExit(f"--set/--compare: {kv!r} is not KEY=VALUE of a ModelConfig field")
+        kind = type(getattr(defaults, key))
+        if kind is bool:
+            word = value.strip().lower()
+            if word not in BOOL_WORDS:
+                raise SystemExit(f"--set/--compare: {key} takes true or false, not {value!r}")
+            out[key] = BOOL_WORDS[word]
+        else:
+            out[key] = kind(value)
     return out
+
+
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+              "false": False, "0": False, "no": False, "off": False}
 
 
 def main(argv=None) -> int:

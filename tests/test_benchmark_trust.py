@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from recommender import CFModel, ModelConfig
 
@@ -56,3 +57,14 @@ def test_trust_counts_follow_the_served_page_and_mostpop():
     line = guilds.trust_summary([counts, counts])
     assert "below avg" in line and "5-star hits" in line and "MAE" in line
     assert "picks by reason: " in line and "pools with < 6" in line
+
+
+def test_overrides_read_bools_as_words_and_refuse_unknown_keys():
+    """`--set enjoy_without_prior=False` means off (``bool("False")`` is True)."""
+    guilds = _guilds()
+    assert guilds.parse_overrides(["enjoy_without_prior=False"]) == {"enjoy_without_prior": False}
+    assert guilds.parse_overrides(["enjoy_without_prior=true", "taste_reg=inf"]) == {
+        "enjoy_without_prior": True, "taste_reg": float("inf")}
+    for bad in (["enjoy_without_prior=maybe"], ["no_such_knob=1"], ["taste_reg"]):
+        with pytest.raises(SystemExit):
+            guilds.parse_overrides(bad)
