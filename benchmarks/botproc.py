@@ -281,6 +281,10 @@ async def serve(args: argparse.Namespace) -> None:
     from bot.config import LimitSettings, Settings, ShardingSettings, TrainingSettings
     from bot.service import gcstats
 
+    sql_cpu = None
+    if os.environ.get("MOVIEBOT_BENCH_SQL_CPU") == "1":  # many_guilds --sql-cpu
+        from benchmarks import sql_cpu as sql_cpu_module
+        sql_cpu = sql_cpu_module.install()  # before the bot opens its connections
     discord.http.Route.BASE = args.api
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
     for name in ("discord", "discord.client", "discord.gateway", "discord.http",
@@ -389,6 +393,8 @@ async def serve(args: argparse.Namespace) -> None:
                         window["cycles"]))
                 probe.reset()
                 rates.reset()
+                if sql_cpu is not None:
+                    sql_cpu.reset()
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 window["cpu0"] = (usage.ru_utime + usage.ru_stime, time.thread_time())
                 window["threads0"] = thread_cpu()
@@ -451,6 +457,7 @@ async def serve(args: argparse.Namespace) -> None:
                          for k, v in probe.stacks.items()),
                         key=lambda d: -d["samples"])[:12],
                     "rate_trace": rates.report(),
+                    "sql_cpu": sql_cpu.report() if sql_cpu is not None else None,
                     "waiting_tasks": waiting_tasks(),
                     "cpu": cpu_use,
                 })

@@ -55,6 +55,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import sys
@@ -69,7 +70,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import rate_trace  # noqa: E402
+from benchmarks import rate_trace, sql_cpu  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BotProcess,
     CpuHogs,
@@ -530,6 +531,9 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
               "still waiting in the bot at the window's end (innermost frame | task):")
         for t in report.get("waiting_tasks", []):
             print(f"  {t['n']:>4}x {t['where'][:240]}")
+    if report.get("sql_cpu"):
+        for line in sql_cpu.summarise(report["sql_cpu"], len(inters)):
+            print(line)
     if report.get("rate_trace"):
         for line in rate_trace.summarise(report["rate_trace"], inters):
             print(line)
@@ -621,7 +625,12 @@ def main(argv: list[str] | None = None) -> int:
                         "--largest/--movies/--seed from FILE, or build it and keep a copy "
                         "there (with FILE.json: the world's ids); saves the build and "
                         "pretraining (minutes at 2,000 guilds) on repeated runs")
+    p.add_argument("--sql-cpu", action="store_true",
+                   help="time every SQL statement in the bot's connection threads (CPU) and "
+                        "print the top ones per command (benchmarks/sql_cpu.py)")
     args = p.parse_args(argv)
+    if args.sql_cpu:
+        os.environ["MOVIEBOT_BENCH_SQL_CPU"] = "1"  # the bot process inherits it
     if args.quick:
         args.guilds, args.largest = min(args.guilds, 200), min(args.largest, 20_000)
         args.seconds, args.movies = min(args.seconds, 15.0), min(args.movies, 3000)

@@ -58,7 +58,8 @@ def _bytes(value: Any) -> bytes | None:
 SCHEMA_TABLES: tuple[Table, ...] = (
     Table("movies", ("id", "title", "year", "genres", "guild_id", "movielens_id", "imdb_id",
                      "tmdb_id", "norm_title", "created_at", "search_text", "skeleton")),
-    Table("guild_versions", ("guild_id", "ratings_version", "ratings_count")),
+    Table("guild_versions", ("guild_id", "ratings_version", "ratings_count",
+                             "ratings_sum")),
     Table("guild_settings", ("guild_id", "add_movie_permission", "ratings_visible",
                              "min_ratings_for_personal", "features", "regularization",
                              "left_at", "timezone", "region", "services",

@@ -316,8 +316,45 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
+_V21 = Migration(21, "each guild's sum of scores beside its count (kept by the triggers)", (
+    # See SQLite's migration 21: guild_score_total reads one row instead of every rating.
+    "ALTER TABLE guild_versions ADD COLUMN ratings_sum bigint NOT NULL DEFAULT 0",
+    "UPDATE guild_versions g SET ratings_sum = s.total FROM (SELECT guild_id, sum(score) "
+    "AS total FROM ratings GROUP BY guild_id) s WHERE s.guild_id = g.guild_id",
+    """
+    CREATE OR REPLACE FUNCTION ratings_version_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO guild_versions AS g (guild_id, ratings_version, ratings_count, ratings_sum)
+        VALUES (NEW.guild_id, 1, 1, NEW.score)
+        ON CONFLICT (guild_id) DO UPDATE SET ratings_version = g.ratings_version + 1,
+                                             ratings_count = g.ratings_count + 1,
+                                             ratings_sum = g.ratings_sum + NEW.score;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION ratings_version_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1,
+                                  ratings_sum = ratings_sum + NEW.score - OLD.score
+        WHERE guild_id = NEW.guild_id;
+        RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION ratings_version_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1,
+                                  ratings_count = ratings_count - 1,
+                                  ratings_sum = ratings_sum - OLD.score
+        WHERE guild_id = OLD.guild_id;
+        RETURN NULL;
+    END $$
+    """,
+))
+
 PG_MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                                 _V12, *shared_migrations(POSTGRES_TYPES)]
+                                 _V12, *shared_migrations(POSTGRES_TYPES), _V21]
 
 _TRACKING = """
     CREATE TABLE IF NOT EXISTS schema_migrations (

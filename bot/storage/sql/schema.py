@@ -4,8 +4,9 @@ row id: INTEGER / bigint), `{small}` (a flag or a score: INTEGER / smallint), `{
 REAL / double precision) and `{text}` (TEXT / text), rendered for each backend's list
 (`sqlite.migrations.MIGRATIONS`, `postgres.migrations.PG_MIGRATIONS`).
 
-Migrations 13 on are written here; earlier ones differ by more than types (FTS5 vs pg_trgm,
-triggers) and stay in each list. A rendered statement is exactly what each list held before.
+Migrations 13-20 are written here; earlier ones and 21 (the ratings triggers) differ by more
+than types (FTS5 vs pg_trgm, triggers) and stay in each list. A rendered statement is exactly
+what each list held before.
 """
 
 from __future__ import annotations

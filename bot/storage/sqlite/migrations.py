@@ -353,8 +353,46 @@ _V12 = Migration(12, "the media server's library, Seerr requests, 'now available
     "CREATE INDEX media_notified_movie ON media_notified (movie_id)",
 ))
 
+_V21 = Migration(21, "each guild's sum of scores beside its count (kept by the triggers)", (
+    # guild_score_total (the server average `/movies info` pulls a movie's score toward)
+    # read every rating of the guild: ~26 ms of a connection thread's CPU at 10^6 ratings,
+    # 70% of the SQL CPU per command under many_guilds. The version triggers keep the sum
+    # as they keep the count, so every write path (deletions by cascade too) keeps it exact.
+    "ALTER TABLE guild_versions ADD COLUMN ratings_sum INTEGER NOT NULL DEFAULT 0",
+    "UPDATE guild_versions SET ratings_sum = (SELECT IFNULL(sum(score), 0) FROM ratings r "
+    "WHERE r.guild_id = guild_versions.guild_id)",
+    "DROP TRIGGER ratings_version_insert",
+    "DROP TRIGGER ratings_version_update",
+    "DROP TRIGGER ratings_version_delete",
+    """
+    CREATE TRIGGER ratings_version_insert AFTER INSERT ON ratings BEGIN
+        INSERT INTO guild_versions (guild_id, ratings_version, ratings_count, ratings_sum)
+        VALUES (new.guild_id, 1, 1, new.score)
+        ON CONFLICT (guild_id) DO UPDATE SET ratings_version = ratings_version + 1,
+                                             ratings_count = ratings_count + 1,
+                                             ratings_sum = ratings_sum + new.score;
+    END
+    """,
+    """
+    CREATE TRIGGER ratings_version_update AFTER UPDATE OF score ON ratings
+    WHEN old.score IS NOT new.score BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1,
+                                  ratings_sum = ratings_sum + new.score - old.score
+        WHERE guild_id = new.guild_id;
+    END
+    """,
+    """
+    CREATE TRIGGER ratings_version_delete AFTER DELETE ON ratings BEGIN
+        UPDATE guild_versions SET ratings_version = ratings_version + 1,
+                                  ratings_count = ratings_count - 1,
+                                  ratings_sum = ratings_sum - old.score
+        WHERE guild_id = old.guild_id;
+    END
+    """,
+))
+
 MIGRATIONS: list[Migration] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11,
-                              _V12, *shared_migrations(SQLITE_TYPES)]
+                              _V12, *shared_migrations(SQLITE_TYPES), _V21]
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
