@@ -95,6 +95,7 @@ class PostgresExecutor(Executor):
 
     no_limit = None
     for_update = " FOR UPDATE"
+    ratings_by_movie = "ratings"
 
     def __init__(self, handle: asyncpg.Pool | asyncpg.Connection,
                  in_transaction: bool = False) -> None:

@@ -8,8 +8,9 @@ SQLite's connection rules (reads outside a transaction on the reader pool, write
 writer's lock with busy retries); the PostgreSQL one hands the SQL to asyncpg as it is.
 
 Where the dialects differ the executor says how (`any_of` for "column in this list",
-`no_limit`, `for_update`, `lock`); what differs more than that stays in the backend's own
-mixin (FTS5 vs pg_trgm search, bulk inserts, binary COPY, the /rate batcher, blobs).
+`no_limit`, `for_update`, `ratings_by_movie`, `lock`); what differs more than that stays in
+the backend's own mixin (FTS5 vs pg_trgm search, bulk inserts, binary COPY, the /rate
+batcher, blobs).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class Executor(ABC):
 
     no_limit: Any  # the LIMIT value meaning "all rows" (SQLite: -1, PostgreSQL: NULL)
     for_update: str  # appended to a SELECT that locks its rows (SQLite's writer needs none)
+    # The ratings table in a read by (guild, movie): SQLite names the covering index
+    # (guild_id, movie_id, score), since its planner otherwise takes the movie_id foreign-key
+    # index and reads every guild's ratings of the movie, each row looked up for its score.
+    ratings_by_movie: str
 
     @abstractmethod
     async def fetchall(self, sql: str, *args: Any) -> list[Any]:

@@ -72,8 +72,8 @@ class RatingQueries(SqlStorage):
 
     async def movie_stats(self, guild_id: int, movie_id: int) -> tuple[float | None, int]:
         row = await self._db.fetchone(
-            "SELECT avg(score), count(*) FROM ratings WHERE guild_id = $1 AND movie_id = $2",
-            guild_id, movie_id)
+            f"SELECT avg(score), count(*) FROM {self._db.ratings_by_movie} "
+            "WHERE guild_id = $1 AND movie_id = $2", guild_id, movie_id)
         return (float(row[0]) if row[0] is not None else None, int(row[1]))
 
     async def score_counts(self, guild_id: int, movie_ids: Iterable[int]) -> dict[int, int]:
@@ -81,7 +81,7 @@ class RatingQueries(SqlStorage):
         if not ids:
             return {}
         rows = await self._db.fetchall(
-            "SELECT score, count(*) FROM ratings WHERE guild_id = $1 "
+            f"SELECT score, count(*) FROM {self._db.ratings_by_movie} WHERE guild_id = $1 "
             f"AND {self._db.any_of('movie_id', 2)} GROUP BY score",
             guild_id, self._db.values(ids))
         return {int(row[0]): int(row[1]) for row in rows}

@@ -190,6 +190,7 @@ class SqliteExecutor(Executor):
 
     no_limit = -1
     for_update = ""
+    ratings_by_movie = "ratings INDEXED BY ratings_movie"
 
     def __init__(self, storage: SqliteBase, conn: aiosqlite.Connection | None = None) -> None:
         self._storage = storage
