@@ -235,7 +235,8 @@ def run_guild(data, size, rng, args, overrides, given_n: int | None = None) -> d
                             lambda us, m=model: m.rank_scores(m.users.lookup(us)), train, test)
         out[name] = dict(r, fit=seconds, rmse=rmse(model.predict(test[0], test[1]), test[2]))
         if args.titles is not None:  # the trust figures: what a member reads
-            out[f"_trust {name}"] = trust_counts(model, train, test, args.titles)
+            out[f"_trust {name}"] = trust_counts(model, train, test, args.titles,
+                                                 page_rules=args.page_rules)
         if p is None and cfg is config:
             damped = evaluate_scorer(model.movies.ids,
                                      lambda us, m=model: m.rank_scores(np.full(len(us), -1)),
@@ -272,17 +273,15 @@ def movie_titles(data_dir: Path) -> dict[int, str]:
     return titles
 
 
-def served_page(model, member, rated, titles, k=10) -> tuple[list, object, object]:
-    """The first /recommend page the bot serves (``RecommendationService``: the ranking, each
-    pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons, the
-    reasons of the whole ranked pool the page was taken from)."""
+def served_pool(model, member, rated, titles) -> tuple[list, list, list, bool]:
+    """The ranked pool a /recommend page is taken from (``RecommendationService``: the ranking
+    and each pick's reason): (recommendations, their ``Candidate``s, reason keys, whether the
+    reason rules apply: from ``MIN_DISTINCT_REASONS`` ratings, as the service)."""
     from bot.service.service import MIN_REASON_POINTS
     from bot.service.shortlist import (
         MIN_DISTINCT_REASONS,
         Candidate,
-        assemble_page,
         franchise_key,
-        page_reasons,
         reason_key,
     )
 
@@ -294,14 +293,90 @@ def served_page(model, member, rated, titles, k=10) -> tuple[list, object, objec
     pool = [Candidate(int(r.movie_id), franchise_key(titles.get(r.movie_id, f"#{r.movie_id}")),
                       bool(r.stretch), keys[i], reason_key(-1, int(reasons.carrier[i])))
             for i, r in enumerate(recs)]
-    vary = len(rated) >= MIN_DISTINCT_REASONS  # as the service: varied from 6 ratings
+    return recs, pool, keys, len(rated) >= MIN_DISTINCT_REASONS
+
+
+def served_page(model, member, rated, titles, k=10, pooled=None) -> tuple[list, object, object]:
+    """The first /recommend page the bot serves (``RecommendationService``: the ranking, each
+    pick's reason, then ``bot.service.shortlist.assemble_page``): (picks, their reasons, the
+    reasons of the whole ranked pool the page was taken from)."""
+    from bot.service.shortlist import assemble_page, page_reasons
+
+    recs, pool, keys, vary = pooled or served_pool(model, member, rated, titles)
     chosen = assemble_page(pool, k, vary_reasons=vary)
     shown = page_reasons(pool, chosen, vary_reasons=vary)  # a movie named enough: its carrier
     return ([recs[i] for i in chosen], np.array(shown, dtype=np.int64),
             np.array(keys, dtype=np.int64))
 
 
-def trust_counts(model, train, test, titles, k=10) -> dict:
+# the page rules one at a time (--page-rules): name -> (pool change, assemble_page keywords);
+# all on the same rankings, so the differences are the rules' alone
+PAGE_RULE_VARIANTS: dict[str, tuple[str, dict]] = {
+    "current rules": ("", {}),
+    "no franchise rule": ("franchise", {}),
+    "no stretch limit": ("stretch", {}),
+    "no reason cap": ("", {"reason_cap": 10**6}),
+    "no distinct minimum": ("", {"min_distinct": 0}),
+    "no reason rules": ("", {"reason_cap": 10**6, "min_distinct": 0}),
+    "no rules": ("franchise+stretch", {"reason_cap": 10**6, "min_distinct": 0}),
+    "cap 3": ("", {"reason_cap": 3}),
+    "window 15": ("", {"window": 15}),
+    "window 20": ("", {"window": 20}),
+    "window 30": ("", {"window": 30}),
+    "cap 3, window 20": ("", {"reason_cap": 3, "window": 20}),
+    "cap 3, window 30": ("", {"reason_cap": 3, "window": 30}),
+    # the changed page when it still shows 6 (7) different reasons, else the current page
+    "cap 3 while 6 reasons": ("adaptive 6", {"reason_cap": 3}),
+    "window 30 while 6 reasons": ("adaptive 6", {"window": 30}),
+    "window 30 while 7 reasons": ("adaptive 7", {"window": 30}),
+}
+
+
+def page_rule_counts(pooled, held, k, out) -> None:
+    """Add one member's counts under each ``PAGE_RULE_VARIANTS`` page: relevant held-out hits
+    (4-5 of 5), shown picks, stretches shown, and distinct reasons on a full page (6+ ratings)."""
+    from dataclasses import replace as dc_replace
+
+    from bot.service.shortlist import assemble_page, page_reasons
+
+    recs, pool, _, vary = pooled
+    for name, (change, kw) in PAGE_RULE_VARIANTS.items():
+        cands = pool
+        if "franchise" in change:
+            cands = [dc_replace(c, franchise=f"#{j}") for j, c in enumerate(cands)]
+        if "stretch" in change:
+            cands = [dc_replace(c, stretch=False) for c in cands]
+        chosen = assemble_page(cands, k, vary_reasons=vary, **kw)
+        shown = page_reasons(cands, chosen, vary_reasons=vary, reason_cap=kw.get("reason_cap"))
+        if change.startswith("adaptive") and len({r for r in shown if r != -1}) < min(
+                int(change.split()[1]), k):
+            chosen = assemble_page(cands, k, vary_reasons=vary)
+            shown = page_reasons(cands, chosen, vary_reasons=vary)
+        row = out.setdefault(name, dict(relevant=0, shown=0, stretch=0, distinct=[]))
+        row["shown"] += len(chosen)
+        row["stretch"] += sum(bool(recs[i].stretch) for i in chosen)
+        row["relevant"] += sum(held.get(recs[i].movie_id, 0) >= RELEVANT for i in chosen)
+        if vary and len(chosen) >= k:
+            row["distinct"].append(len({int(r) for r in shown if r != -1}))
+
+
+def page_rules_summary(draws: list[dict]) -> list[str]:
+    """Per variant over a size's draws: served page P@10 / MostPop's, distinct reasons."""
+    mp = sum(d["mp_relevant"] for d in draws)
+    lines = []
+    for name in PAGE_RULE_VARIANTS:
+        rows = [d["rules"][name] for d in draws]
+        rel = sum(r["relevant"] for r in rows)
+        shown = max(sum(r["shown"] for r in rows), 1)
+        distinct = np.array([x for r in rows for x in r["distinct"]] or [0])
+        lines.append(f"    {name:<22} served P@10 {rel / max(mp, 1):5.2f}x MostPop's "
+                     f"({rel} relevant) | stretches {sum(r['stretch'] for r in rows) / shown:5.1%}"
+                     f" | distinct reasons mean {distinct.mean():.2f}, >= 6 "
+                     f"{(distinct >= 6).mean():.0%}")
+    return lines
+
+
+def trust_counts(model, train, test, titles, k=10, page_rules=False) -> dict:
     """The trust figures' raw counts for one guild (issue 23; recommender-anchors.md "What a
     member reads"), on the page the bot serves and on MostPop's list:
 
@@ -318,11 +393,12 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
       name a rating although the movie's own standing (popularity here, or its baseline: the
       parts the same for every member) adds more to the pick than all the member's ratings
       together (a true reason on a list the member's ratings barely shape);
-    - err: shown number minus the held-out rating, on the hits (calibration)."""
+    - err: shown number minus the held-out rating, on the hits (calibration);
+    - rules (``page_rules``): the same members' pages under each ``PAGE_RULE_VARIANTS``."""
     out = dict(shown=0, below=0, stretch=0, hits=0, relevant=0, mp_relevant=0, disliked=0,
                five=0, mp_hits=0,
                mp_disliked=0, mp_five=0, distinct=[], distinct_rated=[], err=[],
-               carried=[], pool_distinct=[], standing=0, named=0)
+               carried=[], pool_distinct=[], standing=0, named=0, rules={})
     items, counts = np.unique(train[1], return_counts=True)
     popular = items[np.lexsort((items, -counts))]
     tu, ti, ts = test
@@ -333,7 +409,10 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
         rated = set(train[1][mine].tolist())
         mean = float(train[2][mine].mean())
         held = dict(zip(ti[tu == member].tolist(), ts[tu == member].tolist(), strict=True))
-        picks, reasons, pool = served_page(model, member, rated, titles, k)
+        pooled = served_pool(model, member, rated, titles)
+        picks, reasons, pool = served_page(model, member, rated, titles, k, pooled)
+        if page_rules:
+            page_rule_counts(pooled, held, k, out["rules"])
         shown = np.array([p.predicted for p in picks])
         out["shown"] += len(picks)
         out["below"] += int((shown < mean - 1e-9).sum())
@@ -367,7 +446,7 @@ def trust_counts(model, train, test, titles, k=10) -> dict:
 def trust_summary(draws: list[dict]) -> str:
     """One line of the four trust figures over a size's draws (sums of the counts)."""
     tot = {key: ([x for d in draws for x in d[key]] if isinstance(draws[0][key], list)
-                 else sum(d[key] for d in draws)) for key in draws[0]}
+                 else sum(d[key] for d in draws)) for key in draws[0] if key != "rules"}
     dis = tot["disliked"] / max(tot["hits"], 1)
     mp_dis = tot["mp_disliked"] / max(tot["mp_hits"], 1)
     err = np.array(tot["err"]) if tot["err"] else np.zeros(1)
@@ -500,6 +579,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-trust", action="store_true",
                    help="skip the trust figures (below-average share, disliked and 5-star "
                         "hits vs MostPop, distinct reasons, calibration)")
+    p.add_argument("--page-rules", action="store_true",
+                   help="with the trust figures: the served page's P@10 and distinct reasons "
+                        "with each page rule off or changed, on the same rankings (counts)")
     args = p.parse_args(argv)
     args.titles = None if args.no_trust else movie_titles(args.data)
     if args.prior_scaling:
@@ -543,6 +625,9 @@ def main(argv=None) -> int:
             summary.setdefault(name, {})[size] = float(ratio)
         for key in [n for n in draws[0] if n.startswith("_trust ")]:
             print(f"  trust, {key[7:]}: {trust_summary([d[key] for d in draws])}")
+            if args.page_rules:
+                print("  page rules, each off or changed on the same rankings:")
+                print("\n".join(page_rules_summary([d[key] for d in draws])))
         sys.stdout.flush()
     curve: dict[str, dict[int, float]] = {}
     for n in args.given_n:

@@ -89,11 +89,13 @@ def reason_key(movie_id: int, kind: int) -> int:
 
 
 def page_reasons(ranked: Sequence[Candidate], chosen: Sequence[int], *,
-                 vary_reasons: bool = True) -> list[int]:
+                 vary_reasons: bool = True, reason_cap: int | None = None) -> list[int]:
     """The reason key each chosen pick shows (``assemble_page``'s indexes, in rank order): its
     own, except that a rated movie is named for at most ``REASON_CAP`` picks of the page; the
     picks beyond (taken when the rules were relaxed) show their carrier, when they have one.
-    ``vary_reasons`` False (as in ``assemble_page``): every pick shows its own."""
+    ``vary_reasons`` False (as in ``assemble_page``): every pick shows its own.
+    ``reason_cap``: another cap than ``REASON_CAP`` (``benchmarks/guilds.py --page-rules``)."""
+    cap = REASON_CAP if reason_cap is None else reason_cap
     named: dict[int, int] = {}
     out = []
     for i in chosen:
@@ -101,7 +103,7 @@ def page_reasons(ranked: Sequence[Candidate], chosen: Sequence[int], *,
         key = c.reason
         if key >= 0 and vary_reasons:
             named[key] = named.get(key, 0) + 1
-            if named[key] > REASON_CAP and c.carrier != -1:
+            if named[key] > cap and c.carrier != -1:
                 key = c.carrier
         out.append(key)
     return out
@@ -112,10 +114,19 @@ def max_stretches(n: int) -> int:
 
 
 def assemble_page(ranked: Sequence[Candidate], n: int,
-                  skip: Collection[int] = (), *, vary_reasons: bool = True) -> list[int]:
+                  skip: Collection[int] = (), *, vary_reasons: bool = True,
+                  reason_cap: int | None = None, min_distinct: int | None = None,
+                  window: int = 0) -> list[int]:
     """Indexes into ``ranked`` (best first) of the next page of at most ``n`` picks.
     ``vary_reasons`` False (a member with fewer ratings than `MIN_DISTINCT_REASONS`: one
-    rating can be the true reason for the whole page) leaves out the reason rules."""
+    rating can be the true reason for the whole page) leaves out the reason rules.
+
+    For measuring what each rule costs (``benchmarks/guilds.py --page-rules``; the bot uses
+    the defaults): ``reason_cap`` and ``min_distinct`` replace ``REASON_CAP`` and
+    ``MIN_DISTINCT_REASONS``; ``window`` > 0 lets the reason rules choose only among the first
+    ``window`` movies of the ranking (the rest of the page then comes in rank order)."""
+    cap = REASON_CAP if reason_cap is None else reason_cap
+    distinct = MIN_DISTINCT_REASONS if min_distinct is None else min_distinct
     taken: list[int] = []
     chosen: set[int] = set()
     franchises: set[str] = set()
@@ -124,8 +135,8 @@ def assemble_page(ranked: Sequence[Candidate], n: int,
     pool = [i for i, c in enumerate(ranked) if c.movie_id not in skip]
     passes = ((True, True), (False, True), (False, False))
     for strict_reasons, limit_stretches in passes if vary_reasons else passes[1:]:
-        for i in pool:
-            if len(taken) >= n:
+        for j, i in enumerate(pool):
+            if len(taken) >= n or (strict_reasons and window and j >= window):
                 break
             c = ranked[i]
             if i in chosen or c.franchise in franchises:
@@ -133,9 +144,9 @@ def assemble_page(ranked: Sequence[Candidate], n: int,
             if limit_stretches and c.stretch and stretches >= max_stretches(n):
                 continue
             if strict_reasons:
-                if c.reason != -1 and reasons.get(c.reason, 0) >= REASON_CAP:
+                if c.reason != -1 and reasons.get(c.reason, 0) >= cap:
                     continue
-                missing = min(MIN_DISTINCT_REASONS, n) - len(reasons)
+                missing = min(distinct, n) - len(reasons)
                 new = c.reason != -1 and c.reason not in reasons
                 if missing >= n - len(taken) and not new:
                     continue

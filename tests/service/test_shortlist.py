@@ -115,3 +115,27 @@ def test_a_rated_movie_behind_every_pick_is_named_up_to_the_cap_then_the_carrier
     mixed = [Candidate(0, "a", reason=1, carrier=pick), Candidate(1, "b", reason=2),
              Candidate(2, "c", reason=popular, carrier=popular)]
     assert page_reasons(mixed, [0, 1, 2]) == [1, 2, popular]
+
+
+def test_each_reason_rule_can_be_switched_for_measuring_its_cost():
+    """``benchmarks/guilds.py --page-rules`` assembles the same ranking with each rule off or
+    changed; the defaults are the bot's rules."""
+    # movie 900 is the reason for the top 4 picks; 9 other reasons follow
+    ranked = [Candidate(i, f"f{i}", reason=900) for i in range(4)]
+    ranked += [Candidate(100 + i, f"g{i}", reason=901 + i) for i in range(9)]
+    assert assemble_page(ranked, 10) == assemble_page(
+        ranked, 10, reason_cap=REASON_CAP, min_distinct=MIN_DISTINCT_REASONS, window=0)
+    assert assemble_page(ranked, 10)[:3] == [0, 1, 4]  # the cap: two picks for movie 900
+    assert assemble_page(ranked, 10, reason_cap=3)[:4] == [0, 1, 2, 4]
+    assert assemble_page(ranked, 10, reason_cap=99, min_distinct=0) == list(range(10))
+    # the minimum alone: 900 may carry 4 picks as long as six reasons still fit
+    assert assemble_page(ranked, 10, reason_cap=99)[:4] == [0, 1, 2, 3]
+    # a window of 5: the reason rules choose among the first five ranked movies only, the
+    # rest of the page comes in rank order (movie 900's other picks included)
+    assert assemble_page(ranked, 10, window=5) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    page = assemble_page(ranked, 10, reason_cap=3)
+    assert page_reasons(ranked, page, reason_cap=3) == [ranked[i].reason for i in page]
+    # with a carrier, a pick past the cap shows it
+    carried = [Candidate(i, f"f{i}", reason=900, carrier=reason_key(-1, 1)) for i in range(4)]
+    assert page_reasons(carried, [0, 1, 2, 3]) == [900, 900, -3, -3]
+    assert page_reasons(carried, [0, 1, 2, 3], reason_cap=3) == [900, 900, 900, -3]
