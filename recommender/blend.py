@@ -146,25 +146,46 @@ def has_prior_weights(model: CFModel) -> bool:
     return bool(model.prior is not None and model.prior.implicit.W.nnz)
 
 
+def prior_liking(model: CFModel, vals: np.ndarray) -> np.ndarray:
+    """Weight of each rated movie in the member's input rows over the prior's movies:
+    ``liking`` at ``ModelConfig.prior_rating_weight`` (0: every rated movie counts 1), the
+    member's mean taken over all their ratings (those only the prior knows included)."""
+    return liking(np.asarray(vals, dtype=np.float64), model.config.prior_rating_weight)
+
+
+def first_linked(p: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The linked prior indexes ``p`` (>= 0) counted once each, the first occurrence's weight
+    kept (two guild movies may link to one prior movie); ``reasons.py`` splits the same rows."""
+    ok = np.flatnonzero(p >= 0)
+    _, pos = np.unique(p[ok], return_index=True)
+    keep = ok[pos]
+    return p[keep], weights[keep]
+
+
 def prior_rated_matrix(model: CFModel, u: np.ndarray, seen: Seen = None,
                        seen_weight: float = 0.0) -> sp.csr_matrix | None:
-    """Rated sets (batch x the prior's movies) of member indexes ``u``: 1 for the movies
-    they rated (the model's and those only the prior knows), ``seen_weight`` for each row's
-    seen movies (not rated). None without a prior."""
+    """Rated sets (batch x the prior's movies) of member indexes ``u``: each movie they rated
+    (the model's and those only the prior knows) at its liking weight (``prior_liking``: a
+    movie rated below the member's average pulls little or nothing, so a disliked film's
+    sequel is not their pick), ``seen_weight`` for each row's seen movies (not rated). None
+    without a prior."""
     if model.prior is None:
         return None
     rows, cols, data = [], [], []
     for r, x in enumerate(u.tolist()):
         p = np.zeros(0, np.int64)
         if x >= 0:
-            p = model._p_row[model._rated(x)[0]]
+            mi, vals = model._rated(x)
+            p = model._p_row[mi]
+            v = np.asarray(vals, dtype=np.float64)
             extra = model._extra.get(x)
             if extra is not None and extra[0].size:
                 p = np.concatenate([p, model.prior.lookup(extra[0])])
-            p = np.unique(p[p >= 0])
+                v = np.concatenate([v, np.asarray(extra[1], dtype=np.float64)])
+            p, w = first_linked(p, prior_liking(model, v))
             rows.append(np.full(p.size, r))
             cols.append(p)
-            data.append(np.ones(p.size))
+            data.append(w)
         s = seen_row(seen, r)
         if s.size and seen_weight:
             q = model.prior.lookup(s)

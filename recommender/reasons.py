@@ -7,7 +7,8 @@ and how well rated it is):
 
 - "will pick" (guild): ``S_i = sum_j x_j W[j, i]`` (``x_j`` the liking weight of j,
   ``blend.liking``), so j contributes ``w / sd * x_j * (W[j, i] - mean_i' W[j, i'])``;
-- "will pick" (prior): the same with the prior's weights and ``x_j = 1``;
+- "will pick" (prior): the same with the prior's weights and ``x_j`` its liking weight at
+  ``prior_rating_weight`` (``blend.prior_liking``);
 - popularity, for members with few ratings and a taste prior (``blend.PopularityPart``): the
   prior's item-item scores of their rated movies (split like the prior part) plus the movie's
   share of the guild's members, which no rating explains;
@@ -57,7 +58,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import foldin, taste
-from .blend import neighbour_scale, prior_item_scores
+from .blend import neighbour_scale, prior_item_scores, prior_liking
 from .implicit import zscore_rows
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
         ok = np.flatnonzero(p >= 0)
         _, pos = np.unique(p[ok], return_index=True)
         first[ok[pos]] = True
+        x_p = prior_liking(model, ratings)[first][:, None]  # as ``prior_rated_matrix``
         if first.any():
             Wp = model.prior.implicit.W
             cols = model._p_row[model._p_row >= 0]
@@ -151,7 +153,7 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
                         model, np.array([u]), None if seen is None else [seen],
                         model.blend.popularity.config.seen_weight))[0]
                 if sd > 1e-12:
-                    C[first] += (w_t / sd) * (into - mean_j[:, None])
+                    C[first] += (w_t / sd) * x_p * (into - mean_j[:, None])
     if "enjoy" in raw and (model.X.shape[1] or taste.taste_features(model) is not None):
         w, S = raw["enjoy"]
         sd = float(S.std())
