@@ -310,25 +310,22 @@ def served_page(model, member, rated, titles, k=10, pooled=None) -> tuple[list, 
 
 
 # the page rules one at a time (--page-rules): name -> (pool change, assemble_page keywords);
-# all on the same rankings, so the differences are the rules' alone
+# all on the same rankings, so the differences are the rules' alone. "window 0": the rules as
+# before REASON_WINDOW; the plain windows (no fallback) were measured at bf86e19
 PAGE_RULE_VARIANTS: dict[str, tuple[str, dict]] = {
-    "current rules": ("", {}),
-    "no franchise rule": ("franchise", {}),
-    "no stretch limit": ("stretch", {}),
-    "no reason cap": ("", {"reason_cap": 10**6}),
-    "no distinct minimum": ("", {"min_distinct": 0}),
-    "no reason rules": ("", {"reason_cap": 10**6, "min_distinct": 0}),
-    "no rules": ("franchise+stretch", {"reason_cap": 10**6, "min_distinct": 0}),
-    "cap 3": ("", {"reason_cap": 3}),
-    "window 15": ("", {"window": 15}),
-    "window 20": ("", {"window": 20}),
-    "window 30": ("", {"window": 30}),
-    "cap 3, window 20": ("", {"reason_cap": 3, "window": 20}),
-    "cap 3, window 30": ("", {"reason_cap": 3, "window": 30}),
-    # the changed page when it still shows 6 (7) different reasons, else the current page
-    "cap 3 while 6 reasons": ("adaptive 6", {"reason_cap": 3}),
-    "window 30 while 6 reasons": ("adaptive 6", {"window": 30}),
+    "before (no window)": ("", {"window": 0}),
+    "no franchise rule": ("franchise", {"window": 0}),
+    "no stretch limit": ("stretch", {"window": 0}),
+    "no reason cap": ("", {"reason_cap": 10**6, "window": 0}),
+    "no distinct minimum": ("", {"min_distinct": 0, "window": 0}),
+    "no reason rules": ("", {"reason_cap": 10**6, "min_distinct": 0, "window": 0}),
+    "no rules": ("franchise+stretch", {"reason_cap": 10**6, "min_distinct": 0, "window": 0}),
+    "cap 3": ("", {"reason_cap": 3, "window": 0}),
+    # the changed page when it still shows 6 (7) different reasons, else the page before
+    "cap 3 while 6 reasons": ("adaptive 6", {"reason_cap": 3, "window": 0}),
+    "window 20 while 6 reasons": ("", {"window": 20}),
     "window 30 while 7 reasons": ("adaptive 7", {"window": 30}),
+    "now (window 30 while 6)": ("", {}),  # the shortlist's defaults
 }
 
 
@@ -350,7 +347,7 @@ def page_rule_counts(pooled, held, k, out) -> None:
         shown = page_reasons(cands, chosen, vary_reasons=vary, reason_cap=kw.get("reason_cap"))
         if change.startswith("adaptive") and len({r for r in shown if r != -1}) < min(
                 int(change.split()[1]), k):
-            chosen = assemble_page(cands, k, vary_reasons=vary)
+            chosen = assemble_page(cands, k, vary_reasons=vary, window=0)
             shown = page_reasons(cands, chosen, vary_reasons=vary)
         row = out.setdefault(name, dict(relevant=0, shown=0, stretch=0, distinct=[]))
         row["shown"] += len(chosen)

@@ -13,6 +13,10 @@ that order, under rules about what a member reads:
   `MIN_DISTINCT_REASONS` different reasons only picks with a new one are taken (a pick keeps
   its own, true reason: the rule chooses picks, never reasons), once the member has
   `MIN_DISTINCT_REASONS` ratings (before, one loved movie may truly carry the whole page);
+  the reason rules look for picks among the ranking's first `REASON_WINDOW` movies only, and
+  the rest of the page comes in rank order, unless that page would show fewer than
+  `MIN_DISTINCT_REASONS` reasons (then they reach further down; `benchmarks/README.md`,
+  "Round 3: what the page rules cost": reaching past 30 for a new reason cost precision);
   when the rules are relaxed and a rated movie truly is the reason for more picks than
   `REASON_CAP`, those beyond the cap say what else carried them (`page_reasons`: the blend
   part behind the pick as a whole, also true) rather than repeat it (from
@@ -34,6 +38,7 @@ from bot.domain.title_forms import display_title, normalize
 
 REASON_CAP = 2  # picks one rated movie may be the reason for, per page
 MIN_DISTINCT_REASONS = 6  # different reasons a page of ten aims for
+REASON_WINDOW = 30  # ranked movies the reason rules choose among, while that shows enough
 STRETCHES_PER_TEN = 1
 
 _AKA_RE = re.compile(r"\s*\((?:a\.k\.a\.|aka)[^)]*\)\s*$", re.IGNORECASE)
@@ -116,17 +121,32 @@ def max_stretches(n: int) -> int:
 def assemble_page(ranked: Sequence[Candidate], n: int,
                   skip: Collection[int] = (), *, vary_reasons: bool = True,
                   reason_cap: int | None = None, min_distinct: int | None = None,
-                  window: int = 0) -> list[int]:
+                  window: int | None = None) -> list[int]:
     """Indexes into ``ranked`` (best first) of the next page of at most ``n`` picks.
     ``vary_reasons`` False (a member with fewer ratings than `MIN_DISTINCT_REASONS`: one
     rating can be the true reason for the whole page) leaves out the reason rules.
 
+    The reason rules first choose only among the first ``REASON_WINDOW`` movies of the ranking
+    (the rest of the page then comes in rank order); when that page would show fewer than
+    ``MIN_DISTINCT_REASONS`` different reasons (``page_reasons``), it is taken again with the
+    reason rules reaching as far down the ranking as they need.
+
     For measuring what each rule costs (``benchmarks/guilds.py --page-rules``; the bot uses
-    the defaults): ``reason_cap`` and ``min_distinct`` replace ``REASON_CAP`` and
-    ``MIN_DISTINCT_REASONS``; ``window`` > 0 lets the reason rules choose only among the first
-    ``window`` movies of the ranking (the rest of the page then comes in rank order)."""
+    the defaults): ``reason_cap``, ``min_distinct`` and ``window`` replace ``REASON_CAP``,
+    ``MIN_DISTINCT_REASONS`` and ``REASON_WINDOW`` (``window`` 0: no window)."""
     cap = REASON_CAP if reason_cap is None else reason_cap
     distinct = MIN_DISTINCT_REASONS if min_distinct is None else min_distinct
+    reach = REASON_WINDOW if window is None else window
+    if vary_reasons and reach:
+        page = _take(ranked, n, skip, vary_reasons, cap, distinct, reach)
+        shown = page_reasons(ranked, page, reason_cap=cap)
+        if len({k for k in shown if k != -1}) >= min(distinct, n):
+            return page
+    return _take(ranked, n, skip, vary_reasons, cap, distinct, 0)
+
+
+def _take(ranked: Sequence[Candidate], n: int, skip: Collection[int], vary_reasons: bool,
+          cap: int, distinct: int, window: int) -> list[int]:
     taken: list[int] = []
     chosen: set[int] = set()
     franchises: set[str] = set()

@@ -4,6 +4,7 @@ one stretch per ten picks, varied reasons, never a title twice."""
 from bot.service.shortlist import (
     MIN_DISTINCT_REASONS,
     REASON_CAP,
+    REASON_WINDOW,
     Candidate,
     assemble_page,
     franchise_key,
@@ -124,14 +125,16 @@ def test_each_reason_rule_can_be_switched_for_measuring_its_cost():
     ranked = [Candidate(i, f"f{i}", reason=900) for i in range(4)]
     ranked += [Candidate(100 + i, f"g{i}", reason=901 + i) for i in range(9)]
     assert assemble_page(ranked, 10) == assemble_page(
-        ranked, 10, reason_cap=REASON_CAP, min_distinct=MIN_DISTINCT_REASONS, window=0)
+        ranked, 10, reason_cap=REASON_CAP, min_distinct=MIN_DISTINCT_REASONS,
+        window=REASON_WINDOW)
     assert assemble_page(ranked, 10)[:3] == [0, 1, 4]  # the cap: two picks for movie 900
     assert assemble_page(ranked, 10, reason_cap=3)[:4] == [0, 1, 2, 4]
     assert assemble_page(ranked, 10, reason_cap=99, min_distinct=0) == list(range(10))
     # the minimum alone: 900 may carry 4 picks as long as six reasons still fit
     assert assemble_page(ranked, 10, reason_cap=99)[:4] == [0, 1, 2, 3]
     # a window of 5: the reason rules choose among the first five ranked movies only, the
-    # rest of the page comes in rank order (movie 900's other picks included)
+    # rest of the page comes in rank order, unless that page shows fewer than six reasons
+    # (here: 900, 901 and the next picks' own 902-906, ten picks: seven reasons)
     assert assemble_page(ranked, 10, window=5) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     page = assemble_page(ranked, 10, reason_cap=3)
     assert page_reasons(ranked, page, reason_cap=3) == [ranked[i].reason for i in page]
@@ -139,3 +142,33 @@ def test_each_reason_rule_can_be_switched_for_measuring_its_cost():
     carried = [Candidate(i, f"f{i}", reason=900, carrier=reason_key(-1, 1)) for i in range(4)]
     assert page_reasons(carried, [0, 1, 2, 3]) == [900, 900, -3, -3]
     assert page_reasons(carried, [0, 1, 2, 3], reason_cap=3) == [900, 900, 900, -3]
+
+
+def test_reason_rules_choose_within_the_window_while_the_page_keeps_six_reasons():
+    """The reason rules look for picks among the first ``REASON_WINDOW`` ranked movies only
+    (reaching far down the ranking for a new reason cost precision: benchmarks/README.md,
+    "Round 3: what the page rules cost"); the rest of the page comes in rank order and its
+    picks past the cap show what carried them, all true reasons."""
+    carriers = [reason_key(-1, k) for k in (1, 3, 4)]
+    ranked = [Candidate(i, f"f{i}", reason=900 + i % 3, carrier=carriers[i % 3])
+              for i in range(REASON_WINDOW)]
+    ranked += [Candidate(100 + i, f"g{i}", reason=910 + i) for i in range(10)]
+    page = assemble_page(ranked, 10)
+    assert page == list(range(10))  # the top ten, none from beyond the window
+    shown = page_reasons(ranked, page)
+    assert len(set(shown)) >= MIN_DISTINCT_REASONS
+    assert all(k in (ranked[i].reason, ranked[i].carrier) for i, k in zip(page, shown,
+                                                                          strict=True))
+    # before (no window): the rule reached past the window for new reasons
+    before = assemble_page(ranked, 10, window=0)
+    assert max(before) >= REASON_WINDOW
+
+
+def test_reason_rules_reach_past_the_window_when_it_would_show_too_few_reasons():
+    # one rated movie behind the first REASON_WINDOW picks, nothing else to say for them
+    ranked = [Candidate(i, f"f{i}", reason=900) for i in range(REASON_WINDOW)]
+    ranked += [Candidate(100 + i, f"g{i}", reason=901 + i) for i in range(10)]
+    page = assemble_page(ranked, 10)
+    assert page == assemble_page(ranked, 10, window=0)
+    assert page[:REASON_CAP] == [0, 1] and min(page[REASON_CAP:]) >= REASON_WINDOW
+    assert len({ranked[i].reason for i in page}) >= MIN_DISTINCT_REASONS
