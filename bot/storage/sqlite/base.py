@@ -108,28 +108,26 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
         delay *= 2
 
 
-def _all_rows(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+def _run(raw: sqlite3.Connection, sql: str, params: Sequence[Any],
+         take: Callable[[sqlite3.Cursor], T]) -> T:
+    """One statement on the connection's own thread, its cursor closed after ``take``."""
     cursor = raw.execute(sql, params)
     try:
-        return cursor.fetchall()
+        return take(cursor)
     finally:
         cursor.close()
+
+
+def _all_rows(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    return _run(raw, sql, params, sqlite3.Cursor.fetchall)
 
 
 def _first_row(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
-    cursor = raw.execute(sql, params)
-    try:
-        return cursor.fetchone()
-    finally:
-        cursor.close()
+    return _run(raw, sql, params, sqlite3.Cursor.fetchone)
 
 
 def _row_count(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
-    cursor = raw.execute(sql, params)
-    try:
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
+    return _run(raw, sql, params, lambda cursor: int(cursor.rowcount))
 
 
 async def one_trip(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
