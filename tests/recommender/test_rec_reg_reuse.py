@@ -13,6 +13,7 @@ from recommender import CFModel, ModelConfig
 from recommender.tuning import fit_guild
 
 CFG = ModelConfig(scale=(1.0, 10.0), features=4)
+COLD_FIT_MAX = tuning.COLD_FIT_MAX  # the real rule, before the fixture below sets it to 0
 
 
 def ratings(n_users: int, seed: int = 0, n_movies: int = 60):
@@ -26,6 +27,13 @@ def ratings(n_users: int, seed: int = 0, n_movies: int = 60):
 
 def first_rows(data, n):
     return tuple(a[:n] for a in data)
+
+
+@pytest.fixture(autouse=True)
+def warm_path(monkeypatch):
+    """These guilds are small enough to fit cold (``COLD_FIT_MAX``); the reuse rules are for
+    larger ones, which fit the same way: test them here at a size that runs in milliseconds."""
+    monkeypatch.setattr(tuning, "COLD_FIT_MAX", 0)
 
 
 @pytest.fixture
@@ -131,3 +139,41 @@ def test_a_refit_that_reuses_the_reg_keeps_the_pick_evidence_too(monkeypatch):
     assert len(lifts) == 1 and again.pick_evidence == 0.625
     grown, _ = fit_guild(*data, CFG, tune_reg=True, warm_start=again)
     assert len(lifts) == 2 and grown.pick_evidence != 0.625
+
+
+def _clusters(members: int):
+    """Two taste clusters (each loves 8 movies, dislikes the other 8), `members` of them."""
+    rows = []
+    for i in range(members):
+        loves, hates = (range(1, 9), range(11, 19)) if i % 2 == 0 else (range(11, 19), range(1, 9))
+        rows += [(100 + i, m, 8 + (i + j) % 3) for j, m in enumerate(loves)]
+        rows += [(100 + i, m, 2 + (i * 3 + j) % 3) for j, m in enumerate(hates)]
+    return tuple(np.array(col) for col in zip(*rows, strict=True))
+
+
+def test_a_small_guilds_model_depends_on_its_ratings_not_on_when_earlier_fits_ran(spy):
+    """Below COLD_FIT_MAX ratings a fit ignores the previous model: no reused choice, no warm
+    start. Before, a reg chosen on 7 members (30: no factors) was reused at 9 members where a
+    cold choice keeps factors, and a factorless start is a fixed point of the fit, so a guild
+    whose earlier fits happened to run at the wrong moment kept a model with no taste."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(tuning, "COLD_FIT_MAX", COLD_FIT_MAX)  # the real rule here
+        data = _clusters(9)
+        assert data[2].size < COLD_FIT_MAX
+        cold, _ = fit_guild(*data, CFG, tune_reg=True)
+        assert np.abs(cold.X).max() > 0.1  # the clusters are learned
+        for earlier in (1, 3, 7, 8):
+            previous, _ = fit_guild(*_clusters(earlier), CFG, tune_reg=True)
+            later, _ = fit_guild(*data, CFG, tune_reg=True, warm_start=previous)
+            assert later.config.reg == cold.config.reg
+            np.testing.assert_array_equal(later.X, cold.X)
+            np.testing.assert_array_equal(later.T, cold.T)
+
+
+def test_a_factorless_previous_model_is_never_a_warm_start():
+    data = ratings(60)
+    flat, _ = fit_guild(*data, ModelConfig(scale=(1.0, 10.0), features=4, reg=1e4))
+    assert np.abs(flat.X).max() < tuning.FACTOR_FLOOR
+    again, _ = fit_guild(*data, CFG, warm_start=flat)
+    cold, _ = fit_guild(*data, CFG)
+    np.testing.assert_array_equal(again.X, cold.X)

@@ -87,6 +87,7 @@ def test_guild_fit_path_reuses_the_chosen_grid_fit():
 def test_refits_reuse_a_recent_reg_choice_and_retune_after_growth(monkeypatch):
     import recommender.tuning as tuning
 
+    monkeypatch.setattr(tuning, "COLD_FIT_MAX", 0)  # the warm path of larger guilds
     users, movies, scores = guild()
     first, _ = fit_guild(users, movies, scores, CFG, tune_reg=True)
     assert first.tuned_on == scores.size
