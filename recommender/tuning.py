@@ -57,14 +57,6 @@ from .types import FitReport, ModelConfig
 DEFAULT_GRID = (1.0, 3.0, 7.0, 15.0, 30.0)
 MIN_RATINGS = 50  # below this a hold-out says nothing: keep the configured value
 RETUNE_FRACTION = 0.25  # choose again once the guild's ratings changed by more than this
-# Below this many ratings a guild's fit ignores its previous model: no warm start, no reused
-# choice, so the model is a function of today's ratings alone. A warm start or a reused choice
-# made the model depend on when earlier fits happened: a reg chosen on 112 ratings (30, the
-# factors collapsed) was reused at 135, where a cold choice keeps factors (1), and a model
-# with no factors is a stationary point a warm start never leaves. A cold, tuned fit costs
-# ~0.1 s CPU up to here (ml-latest-small's first 10-60 members, 1.3k-8.8k ratings: 0.095-0.10 s
-# cold against 0.06 s warm); larger guilds keep the warm path (a fit there costs seconds).
-COLD_FIT_MAX = 10_000
 # A hold-out fit counts as converged when TUNING_WINDOW CG iterations lowered its cost by less
 # than TUNING_TOL (relative). Was 20 / 3e-3: evaluate --folds 5 --tune-reg (ml-latest-small)
 # 76 -> 63 cost evaluations for the whole choice and final fit, the same choice (15) on every
@@ -289,13 +281,19 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
     return RegChoice(chosen, errors, model, fits)
 
 
+def uses_previous_model(n_ratings: int, config: ModelConfig) -> bool:
+    """Whether a guild's fit of ``n_ratings`` starts from its previous model (a warm start and
+    a reused reg choice) or depends on today's ratings alone (``ModelConfig.cold_fit_max``)."""
+    return n_ratings >= config.cold_fit_max
+
+
 def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
               warm_start: CFModel | None = None, tune_reg: bool = False, prior=None,
               movie_features=None, holdout_prior=None) -> tuple[CFModel, FitReport]:
     """The bot's whole fit path: optional regularisation choice, then the final fit.
 
-    Below ``COLD_FIT_MAX`` ratings ``warm_start`` is ignored (the model depends on the ratings
-    alone); a ``warm_start`` without factors never starts the final fit.
+    Below ``config.cold_fit_max`` ratings ``warm_start`` is ignored (the model depends on the
+    ratings alone); a ``warm_start`` without factors never starts the final fit.
     With ``tune_reg`` the reg chosen for ``warm_start`` (the guild's previous model) is reused
     while the number of ratings is within ``RETUNE_FRACTION`` of the number it was chosen on;
     otherwise ``choose_reg`` runs (starting from the previous choice, warm-started from the
@@ -306,8 +304,8 @@ def fit_guild(user_ids, movie_ids, scores, config: ModelConfig, *,
     ``prior`` saw them (``evaluate`` on its own dataset; None: ``prior`` is used).
     """
     n = int(np.asarray(scores).size)
-    if n < COLD_FIT_MAX:
-        warm_start = None  # the model is a function of today's ratings (see COLD_FIT_MAX)
+    if not uses_previous_model(n, config):
+        warm_start = None  # the model is a function of today's ratings (``cold_fit_max``)
     tuned_on = None
     evidence = None
     if tune_reg:

@@ -36,8 +36,11 @@ async def _seed(storage: Storage, guild: int, members: int, seed: int = 3) -> in
 
 
 def _job(storage: Storage, guild: int) -> RefitJob:
+    # cold_fit_max=0: these small guilds take the warm path of larger ones (a guild below
+    # cold_fit_max ratings fits cold: tests/recommender/test_rec_reg_reuse.py)
     return RefitJob(database=str(storage.path), guild_id=guild,
-                    config=ModelConfig(features=3, maxiter=15, seed=7), settings_key="k",
+                    config=ModelConfig(features=3, maxiter=15, seed=7, cold_fit_max=0),
+                    settings_key="k",
                     tune_reg=False, max_ratings=10**6, max_cells=10**8)
 
 
@@ -108,7 +111,7 @@ async def test_a_refit_after_a_restart_reuses_the_saved_reg_choice(tmp_path, mon
     try:
         await _seed(storage, SMALL, 40)
         job = RefitJob(database=str(storage.path), guild_id=SMALL,
-                       config=ModelConfig(features=3, seed=7), settings_key="k",
+                       config=ModelConfig(features=3, seed=7, cold_fit_max=0), settings_key="k",
                        tune_reg=True, max_ratings=10**6, max_cells=10**8)
         first = await asyncio.to_thread(worker.run_refit, job)
         assert first.saved and first.tuned

@@ -28,7 +28,7 @@ from bot.service.limits import apply_size_limits
 from bot.storage import bulk
 from recommender import CFModel, FitReport, ModelConfig
 from recommender.prior import GuildPrior, TastePrior
-from recommender.tuning import fit_guild
+from recommender.tuning import fit_guild, uses_previous_model
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,11 @@ def run_refit(job: RefitJob) -> RefitResult:
         movies = bulk.movies_by_id(conn, job.guild_id, np.unique(limited.movie_ids))
         features = movie_features(movies)
         prior = _guild_prior(conn)
-        warm = _warm_start(conn, job.database, job.guild_id)
-        read_done = time.perf_counter()
         config = replace(job.config, features=limited.features)
+        # below cold_fit_max the fit ignores the previous model: not read
+        warm = (_warm_start(conn, job.database, job.guild_id)
+                if uses_previous_model(len(limited.scores), config) else None)
+        read_done = time.perf_counter()
         with threadpool_limits(limits=job.blas_threads):
             model, report = fit_guild(limited.user_ids, limited.movie_ids, limited.scores,
                                       config, warm_start=warm, tune_reg=job.tune_reg,

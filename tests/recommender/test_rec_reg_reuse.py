@@ -5,6 +5,8 @@ with the saved model; a warm refit converges on a short window (recommender.trai
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,8 +14,9 @@ import recommender.tuning as tuning
 from recommender import CFModel, ModelConfig
 from recommender.tuning import fit_guild
 
-CFG = ModelConfig(scale=(1.0, 10.0), features=4)
-COLD_FIT_MAX = tuning.COLD_FIT_MAX  # the real rule, before the fixture below sets it to 0
+# These guilds are small enough to fit cold (``cold_fit_max``); the reuse rules are for larger
+# ones, which fit the same way: they are tested here at a size that runs in milliseconds.
+CFG = ModelConfig(scale=(1.0, 10.0), features=4, cold_fit_max=0)
 
 
 def ratings(n_users: int, seed: int = 0, n_movies: int = 60):
@@ -27,13 +30,6 @@ def ratings(n_users: int, seed: int = 0, n_movies: int = 60):
 
 def first_rows(data, n):
     return tuple(a[:n] for a in data)
-
-
-@pytest.fixture(autouse=True)
-def warm_path(monkeypatch):
-    """These guilds are small enough to fit cold (``COLD_FIT_MAX``); the reuse rules are for
-    larger ones, which fit the same way: test them here at a size that runs in milliseconds."""
-    monkeypatch.setattr(tuning, "COLD_FIT_MAX", 0)
 
 
 @pytest.fixture
@@ -152,22 +148,22 @@ def _clusters(members: int):
 
 
 def test_a_small_guilds_model_depends_on_its_ratings_not_on_when_earlier_fits_ran(spy):
-    """Below COLD_FIT_MAX ratings a fit ignores the previous model: no reused choice, no warm
+    """Below ``cold_fit_max`` ratings a fit ignores the previous model: no reused choice, no warm
     start. Before, a reg chosen on 7 members (30: no factors) was reused at 9 members where a
     cold choice keeps factors, and a factorless start is a fixed point of the fit, so a guild
     whose earlier fits happened to run at the wrong moment kept a model with no taste."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(tuning, "COLD_FIT_MAX", COLD_FIT_MAX)  # the real rule here
-        data = _clusters(9)
-        assert data[2].size < COLD_FIT_MAX
-        cold, _ = fit_guild(*data, CFG, tune_reg=True)
-        assert np.abs(cold.X).max() > 0.1  # the clusters are learned
-        for earlier in (1, 3, 7, 8):
-            previous, _ = fit_guild(*_clusters(earlier), CFG, tune_reg=True)
-            later, _ = fit_guild(*data, CFG, tune_reg=True, warm_start=previous)
-            assert later.config.reg == cold.config.reg
-            np.testing.assert_array_equal(later.X, cold.X)
-            np.testing.assert_array_equal(later.T, cold.T)
+    config = replace(CFG, cold_fit_max=ModelConfig().cold_fit_max)  # the real rule here
+    data = _clusters(9)
+    assert data[2].size < config.cold_fit_max
+    cold, _ = fit_guild(*data, config, tune_reg=True)
+    assert np.abs(cold.X).max() > 0.1  # the clusters are learned
+    assert not tuning.uses_previous_model(data[2].size, config)
+    for earlier in (1, 3, 7, 8):
+        previous, _ = fit_guild(*_clusters(earlier), config, tune_reg=True)
+        later, _ = fit_guild(*data, config, tune_reg=True, warm_start=previous)
+        assert later.config.reg == cold.config.reg
+        np.testing.assert_array_equal(later.X, cold.X)
+        np.testing.assert_array_equal(later.T, cold.T)
 
 
 def test_a_factorless_previous_model_is_never_a_warm_start():

@@ -87,9 +87,9 @@ def test_guild_fit_path_reuses_the_chosen_grid_fit():
 def test_refits_reuse_a_recent_reg_choice_and_retune_after_growth(monkeypatch):
     import recommender.tuning as tuning
 
-    monkeypatch.setattr(tuning, "COLD_FIT_MAX", 0)  # the warm path of larger guilds
+    config = replace(CFG, cold_fit_max=0)  # the warm path of larger guilds, at a small size
     users, movies, scores = guild()
-    first, _ = fit_guild(users, movies, scores, CFG, tune_reg=True)
+    first, _ = fit_guild(users, movies, scores, config, tune_reg=True)
     assert first.tuned_on == scores.size
     back = CFModel.from_bytes(first.to_bytes())
     assert back.tuned_on == scores.size
@@ -101,7 +101,7 @@ def test_refits_reuse_a_recent_reg_choice_and_retune_after_growth(monkeypatch):
             np.append(scores, scores[:10]))
     with monkeypatch.context() as m:
         m.setattr(tuning, "choose_reg", boom)
-        again, _ = fit_guild(*more, CFG, tune_reg=True, warm_start=back)
+        again, _ = fit_guild(*more, config, tune_reg=True, warm_start=back)
     assert again.config.reg == first.config.reg and again.tuned_on == scores.size
     calls = []
     real = tuning.choose_reg
@@ -109,7 +109,7 @@ def test_refits_reuse_a_recent_reg_choice_and_retune_after_growth(monkeypatch):
     half = scores.size // 2  # the guild grew by 50%: choose again
     grown = (np.concatenate([users, users[:half]]), np.concatenate([movies, movies[:half] + 5000]),
              np.concatenate([scores, scores[:half]]))
-    later, _ = fit_guild(*grown, CFG, tune_reg=True, warm_start=again)
+    later, _ = fit_guild(*grown, config, tune_reg=True, warm_start=again)
     assert calls and later.tuned_on == grown[2].size
 
 

@@ -36,7 +36,7 @@ async def seed(storage: Storage, guild: int, members: int = 12) -> None:
             await storage.upsert_rating(guild, member, int(movie), int(rng.integers(1, 4)))
 
 
-async def test_a_burst_of_ratings_coalesces_into_one_warm_started_refit(storage, tmp_path):
+async def test_a_burst_of_ratings_coalesces_into_one_refit(storage, tmp_path):
     await seed(storage, GUILD)
     service = RecommendationService(storage, settings(tmp_path, debounce_seconds=0.3))
     results = []
@@ -57,7 +57,9 @@ async def test_a_burst_of_ratings_coalesces_into_one_warm_started_refit(storage,
         await asyncio.sleep(0.6)  # past the debounce
         await service.wait_idle(GUILD)
         assert service.fits_completed == 2  # twelve ratings, one refit
-        assert results[1].warm_started
+        # a guild this small refits cold: its model depends on its ratings alone
+        # (ModelConfig.cold_fit_max; the warm path: tests/test_training_pool.py)
+        assert not results[1].warm_started
         assert results[1].n_ratings == results[0].n_ratings + 12
         assert results[1].ratings_version > results[0].ratings_version
     finally:
