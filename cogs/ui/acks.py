@@ -19,7 +19,13 @@ import discord
 
 from cogs.ui.text import NO_PINGS
 
-ACK_AFTER = 1.0  # seconds an immediate answer may take before Discord hears "thinking"
+# Seconds an immediate answer may take before Discord hears "thinking" (a defer: the member
+# sees at once that the bot is on it, and the answer replaces it). Was 1.0 for /rate and Show
+# more and 0.4 for a reply with a picture: on a quiet machine at 50 commands/s
+# (benchmarks/many_guilds.py) every ack past 100 ms was one of those windows running out
+# (/movies info p99 417-422 ms, Show more 640-780 ms), against issue 24's all-command ack p99
+# < 100 ms. 50 ms leaves the parse, the loop's stalls and the defer's own round trip inside it.
+ACK_AFTER = 0.05
 
 T = TypeVar("T")
 

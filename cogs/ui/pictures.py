@@ -15,12 +15,12 @@ import discord
 
 from bot.i18n import N_, _
 from bot.service.pictures import Picture
+from cogs.ui.acks import ACK_AFTER
 from cogs.ui.paginator import OwnedView, Paginator
 from cogs.ui.text import NO_PINGS, safe
 
 SHARE_TIMEOUT = 600.0  # seconds the Share button stays live
 COLOUR = discord.Colour.blurple()
-QUICK_REPLY = 0.4  # seconds a reply may wait for its picture before Discord hears "thinking"
 
 T = TypeVar("T")
 
@@ -28,12 +28,12 @@ T = TypeVar("T")
 async def soon_or_thinking(interaction: discord.Interaction, work: Awaitable[T], *,
                            ephemeral: bool) -> T:
     """Await `work` (a picture that accompanies the reply); if it takes longer than
-    `QUICK_REPLY`, defer the interaction first (the member sees "thinking…") and go on
-    waiting, so the acknowledgement never waits for a slow picture. The caller then edits
+    `ACK_AFTER` (`cogs.ui.acks`), defer the interaction first (the member sees "thinking…")
+    and go on waiting, so the acknowledgement never waits for a slow picture. The caller then edits
     the original response (`interaction.response.is_done()`)."""
     task = asyncio.ensure_future(work)
     try:
-        return await asyncio.wait_for(asyncio.shield(task), QUICK_REPLY)
+        return await asyncio.wait_for(asyncio.shield(task), ACK_AFTER)
     except TimeoutError:
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)

@@ -131,7 +131,18 @@ class Env:
         is what a quiet machine needs, scaled by the run's timeout factor."""
         wait = timeouts.scaled(wait)
         first = await inter.response(wait)
-        if not first.deferred or first.type == 6:
+        if first.type == 6:
+            # A deferred update (a button whose work outlived `cogs.ui.acks.ACK_AFTER`): what
+            # the member sees next is the message's edit, or a followup.
+            def edited() -> Reply | None:
+                if inter.edits:
+                    return inter.final() or inter.edits[-1]
+                if inter.followup_replies:
+                    return inter.followup_replies[0]
+                return None
+
+            return await self.emu.wait_until(edited, wait, f"the answer to {inter.label}")
+        if not first.deferred:
             if first.message is not None:
                 return inter.final() or first
             return first

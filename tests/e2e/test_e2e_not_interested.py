@@ -99,5 +99,5 @@ async def test_every_pick_gives_a_true_reason_and_show_more_never_repeats(env: E
         button = component(now, 2)
         if button.get("disabled"):
             break
-        await (await env.emu.click(env.alice, message_id, button["custom_id"])).response()
+        await env.answer(await env.emu.click(env.alice, message_id, button["custom_id"]))
     assert len(seen) == len(set(seen)) and len(seen) > 4

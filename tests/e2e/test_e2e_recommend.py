@@ -159,8 +159,8 @@ async def test_show_more_pages_through_the_picks_and_ends(env: Env) -> None:
     message_id = reply.id
     for _ in range(10):
         click = await env.emu.click(env.alice, message_id, button["custom_id"])
-        answer = await click.response()
-        assert answer.type == 7, answer
+        await env.answer(click)  # the message edited (at once, or after a deferred update)
+        assert (await click.response()).type in (6, 7)
         now = env.emu.message(message_id)
         button = component(now, 2)
         page = labels(now)

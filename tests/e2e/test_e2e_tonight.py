@@ -295,8 +295,9 @@ async def test_each_pick_shows_where_to_watch_though_nothing_was_cached(
     assert len(shown) == 3 and where.count("stream: Hulu") == 3
     assert where.rstrip().endswith(f"*Where to watch: {JUSTWATCH}.*")
     more = next(c for c in reply.walk_components() if c.get("type") == 2)
-    page = await (await env.emu.click(env.alice, reply.id, more["custom_id"])).response()
-    assert page.type == 7, page
+    click = await env.emu.click(env.alice, reply.id, more["custom_id"])
+    await env.answer(click)  # the message edited to the next page
+    assert (await click.response()).type in (6, 7)
     second = env.emu.message(reply.id).embed
     assert not set(_labels(second["description"])) & set(shown)
     where = next(f["value"] for f in second["fields"] if f["name"] == "Where to watch")

@@ -178,7 +178,7 @@ async def test_movies_info_and_top_chart_the_scores(env: Env) -> None:
 
 async def test_movies_info_says_thinking_when_its_chart_is_slow(
         env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ack never waits for a slow picture: past QUICK_REPLY the command defers
+    """The ack never waits for a slow picture: past ACK_AFTER the command defers
     (ephemeral "thinking"), then the edited reply carries the chart."""
     import time
 
@@ -238,7 +238,7 @@ async def test_recommend_attaches_a_card_per_page(env: Env) -> None:
     assert _png_size(card.data)[0] == 700 and reply.embed["image"]["url"] == \
         "attachment://picks.png"
     more = next(b for b in reply.buttons if b["label"] == "Show more")
-    await (await env.emu.click(env.alice, reply.id, more["custom_id"])).response()
+    await env.answer(await env.emu.click(env.alice, reply.id, more["custom_id"]))
     page2 = env.emu.message(reply.id)
     assert page2.embed["description"].startswith("4.")
     assert [a.filename for a in page2.attachments] == ["picks.png"]
