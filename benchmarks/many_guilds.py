@@ -435,7 +435,7 @@ def answered_at(emu, inters) -> dict[int, float]:
         callback = inter.callback
         if callback is None:
             continue
-        if callback.type == 4:  # a message: the answer itself
+        if callback.type in (4, 7):  # a message, or a component's update: the answer itself
             out[inter.id] = inter.callback_received_at - inter.sent_at
         elif inter.token in first_edit:
             out[inter.id] = first_edit[inter.token] - inter.sent_at
@@ -458,11 +458,16 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     print(f"{len(inters):,} interactions in {window:.1f} s ({len(inters) / window:.1f}/s; "
           f"{late} sent over 50 ms late), {len(inters) - len(answered)} unanswered; "
           f"bot in its own process, emulator + load in this one; cpu hogs={args.cpu_hog}")
-    print(f"{'command':<22}{'n':>7}{'ack p50 ms':>12}{'ack p99 ms':>12}{'ack max ms':>12}")
+    answers = report.pop("answers", {})
+    print(f"{'command':<22}{'n':>7}{'ack p50 ms':>12}{'ack p99 ms':>12}{'ack max ms':>12}"
+          f"{'answer p99':>12}")
     for label, group in [("all", inters), *sorted(by_kind.items())]:
         s = ms_stats(callback_latencies(group))
-        print(f"{label:<22}{len(group):>7}{s['p50']:>12.1f}{s['p99']:>12.1f}{s['max']:>12.1f}")
-    answers = report.pop("answers", {})
+        # answer: when the member reads the answer (an ack may be a defer; its edit is later)
+        answered = [answers[i.id] for i in group if i.id in answers]
+        a99 = f"{ms_stats(answered)['p99']:>12.1f}" if answered else f"{'-':>12}"
+        print(f"{label:<22}{len(group):>7}{s['p50']:>12.1f}{s['p99']:>12.1f}{s['max']:>12.1f}"
+              + a99)
     rates = by_kind.get("/rate", [])
     done = [answers[i.id] for i in rates if i.id in answers]
     if done:
@@ -544,6 +549,9 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
             "args": {k: str(v) for k, v in vars(args).items()},
             "ack": {label: ms_stats(callback_latencies(group))
                     for label, group in [("all", inters), *by_kind.items()]},
+            "answer": {label: ms_stats([answers[i.id] for i in group if i.id in answers])
+                       for label, group in [("all", inters), *by_kind.items()]
+                       if any(i.id in answers for i in group)},
             "window": window, "late": late, "unanswered": len(inters) - len(answered),
             "report": report}, indent=1))
     if args.check:
