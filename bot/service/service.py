@@ -49,7 +49,6 @@ GROUP_STRATEGIES = ("average", "least_misery")
 # standard deviations of the member's scores); below it the pick says what else carried it.
 MIN_REASON_POINTS = 0.1
 MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
-RANK_OFF_LOOP_MOVIES = 300  # rank in a thread when the guild's model knows more movies
 # /rate's prediction solves the member's row on the loop up to this many ratings (well under
 # a millisecond), in a thread beyond.
 PREDICT_INLINE_RATINGS = 2000
@@ -328,24 +327,23 @@ class RecommendationService:
                  None if candidates is None else hash(frozenset(candidates)),
                  hidden.tobytes(), seen.tobytes())
         cached = self._ranked.get(key)
-        big = len(model.movies) > RANK_OFF_LOOP_MOVIES  # rank and explain in a thread
         if cached is not None and cached[0] == stamp:
             ranked = cached[1]
         else:
-            # Seen but not rated: a signal of its own (rated movies already carry theirs).
-            only_seen = np.setdiff1d(seen, rated_ids.astype(np.int64))
-
             def rank() -> RankedList:
+                # Seen but not rated: a signal of its own (rated movies already carry theirs).
+                only_seen = np.setdiff1d(seen, rated_ids.astype(np.int64))
                 recs = model.recommend(user_id, n=MAX_PICKS, exclude=excluded, candidates=cand,
                                        avoid=hidden, seen=only_seen)
                 ids = np.array([r.movie_id for r in recs], dtype=np.int64)
                 return RankedList(recs, model.reasons(user_id, ids, MIN_REASON_POINTS,
                                                       seen=only_seen))
 
-            if big:  # on `model`, which a fold-in meanwhile replaces but never changes
-                ranked = await asyncio.to_thread(rank)
-            else:
-                ranked = rank()
+            # Always in a thread, on `model` (a fold-in meanwhile replaces it, never changes
+            # it): even a small server's ranking and reasons are ~2 ms of numpy calls, which
+            # held the loop 25-40 ms while fits in other threads took the GIL (the stall
+            # watchdog of benchmarks/many_guilds.py: pick_reasons and setdiff1d, 10,000 guilds).
+            ranked = await asyncio.to_thread(rank)
             self._ranked.put(key, (stamp, ranked))
         await self._franchises(state.guild_id, ranked)
         pool = [Candidate(int(m), ranked.franchises[i], bool(ranked.rows["stretch"][i]),
