@@ -391,13 +391,16 @@ async def serve(args: argparse.Namespace) -> None:
                     window["trainer"] = asyncio.create_task(keep_training(
                         service, storage, int(line[1]), int(line[2]), window["stop"],
                         window["cycles"]))
+                # read before the stall probe starts: /proc reads of every thread held the
+                # loop 20-44 ms, which the window then reported as its worst stall at 0.0 s
+                threads0 = thread_cpu()
                 probe.reset()
                 rates.reset()
                 if sql_cpu is not None:
                     sql_cpu.reset()
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 window["cpu0"] = (usage.ru_utime + usage.ru_stime, time.thread_time())
-                window["threads0"] = thread_cpu()
+                window["threads0"] = threads0
                 if args.profile:
                     window["profile"] = cProfile.Profile(time.thread_time)
                     window["profile"].enable()
