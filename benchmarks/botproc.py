@@ -391,9 +391,9 @@ async def serve(args: argparse.Namespace) -> None:
                     window["trainer"] = asyncio.create_task(keep_training(
                         service, storage, int(line[1]), int(line[2]), window["stop"],
                         window["cycles"]))
-                # read before the stall probe starts: /proc reads of every thread held the
-                # loop 20-44 ms, which the window then reported as its worst stall at 0.0 s
-                threads0 = thread_cpu()
+                # in a thread: /proc reads of every thread held the loop 20-44 ms, which the
+                # window then reported as its worst stall at 0.0 s
+                threads0 = await asyncio.to_thread(thread_cpu)
                 probe.reset()
                 rates.reset()
                 if sql_cpu is not None:
@@ -410,10 +410,12 @@ async def serve(args: argparse.Namespace) -> None:
                 probe.recording = False
                 rates.recording = False
                 usage = resource.getrusage(resource.RUSAGE_SELF)
+                loop_thread_s = time.thread_time() - window["cpu0"][1]
+                threads1 = await asyncio.to_thread(thread_cpu)
                 cpu_use = {"process_s": usage.ru_utime + usage.ru_stime - window["cpu0"][0],
-                       "loop_thread_s": time.thread_time() - window["cpu0"][1],
+                       "loop_thread_s": loop_thread_s,
                        "threads": {k: v - window["threads0"].get(k, 0.0)
-                                   for k, v in thread_cpu().items()}}
+                                   for k, v in threads1.items()}}
                 if window.get("profile") is not None:
                     window["profile"].disable()
                     cpu_use["profile"] = top_functions(window["profile"], args.profile)
