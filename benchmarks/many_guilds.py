@@ -464,8 +464,8 @@ def summarise(args, inters, window: float, late: int, report: dict) -> int:
     for label, group in [("all", inters), *sorted(by_kind.items())]:
         s = ms_stats(callback_latencies(group))
         # answer: when the member reads the answer (an ack may be a defer; its edit is later)
-        answered = [answers[i.id] for i in group if i.id in answers]
-        a99 = f"{ms_stats(answered)['p99']:>12.1f}" if answered else f"{'-':>12}"
+        times = [answers[i.id] for i in group if i.id in answers]
+        a99 = f"{ms_stats(times)['p99']:>12.1f}" if times else f"{'-':>12}"
         print(f"{label:<22}{len(group):>7}{s['p50']:>12.1f}{s['p99']:>12.1f}{s['max']:>12.1f}"
               + a99)
     rates = by_kind.get("/rate", [])
