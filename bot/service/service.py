@@ -49,6 +49,9 @@ GROUP_STRATEGIES = ("average", "least_misery")
 # standard deviations of the member's scores); below it the pick says what else carried it.
 MIN_REASON_POINTS = 0.1
 MAX_PICKS = 100  # how deep "Show more" can page into a member's ranking
+# /rate's prediction solves the member's row on the loop up to this many ratings (well under
+# a millisecond), in a thread beyond.
+PREDICT_INLINE_RATINGS = 2000
 
 
 @dataclass
@@ -235,9 +238,9 @@ class RecommendationService:
             return float(model.predict_row(model.member_row(user_id, ids, scores, extra),
                                            [movie_id])[0])
 
-        # In a thread whatever the member's history: sub-millisecond numpy work stretched to
-        # 15-19 ms on the loop while fits held the GIL (many_guilds.py's stall samples).
-        return await asyncio.to_thread(guess)
+        if ids.size > PREDICT_INLINE_RATINGS:
+            return await asyncio.to_thread(guess)
+        return guess()
 
     @gated
     async def recommend(self, guild_id: int, user_id: int, n: int = 10,
