@@ -63,6 +63,11 @@ class ModelConfig:
     as before) the final fit ran 27-38 CG iterations from the hold-out fit, RMSE 0.8467,
     P@10 0.2219; at 1e-3 13-14 iterations, RMSE 0.8467, P@10 0.2220 (every fold within
     0.0005); at 3e-3 RMSE 0.8469. A cold fit never uses it."""
+    warm_gnorm: float = 0.1
+    """The guard of ``warm_tol``: the looser stop needs the gradient norm at or below this
+    fraction of its norm at the warm start (new ratings pull the start away; the fit goes on
+    until it has absorbed them). 0.1 and 0.03 stopped at the same iterations on
+    ml-latest-small's folds: there the looser tolerance binds."""
     cold_fit_max: int = 10_000
     """Below this many ratings a guild's fit ignores its previous model (``tuning.fit_guild``):
     no warm start, no reused reg choice, so the model is a function of today's ratings alone.
@@ -71,11 +76,6 @@ class ModelConfig:
     keeps factors, and zero factors are a stationary point a warm start never leaves. A cold
     tuned fit costs ~0.1 s CPU up to here (ml-latest-small's first 10-60 members, 1.3k-8.8k
     ratings: 0.095-0.10 s cold, 0.06 s warm); larger guilds keep the warm path."""
-    warm_gnorm: float = 0.1
-    """The guard of ``warm_tol``: the looser stop needs the gradient norm at or below this
-    fraction of its norm at the warm start (new ratings pull the start away; the fit goes on
-    until it has absorbed them). 0.1 and 0.03 stopped at the same iterations on
-    ml-latest-small's folds: there the looser tolerance binds."""
     max_iterations: int = 2000
     """Hard cap on CG iterations in all."""
     time_budget: float = 30.0
