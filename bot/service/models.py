@@ -79,6 +79,13 @@ class GuildModel:
     provisional: bool = True
     fitted_at: float = 0.0  # time.monotonic() of the last finished fit
     changed_users: set[int] = field(default_factory=set)  # need a fold-in
+    # Each member's latest change (a rating saved, a forget) numbered in order: a fit that
+    # started at number N holds every change up to N, so when it is swapped in only members
+    # changed after N still need a fold-in. (Clearing the marks when a fit *starts* lost the
+    # changes the model still serving lacked: a member who rated while the next fit was
+    # starting was ranked on the old model's row without their new ratings.)
+    change_seq: int = 0
+    last_change: dict[int, int] = field(default_factory=dict)
     all_changed: bool = False  # loaded from disk: everyone's ratings may have moved
     folded_users: set[int] = field(default_factory=set)
     dirty: bool = False  # ratings or settings changed since the running fit started
@@ -101,6 +108,19 @@ class GuildModel:
         if user_id in self.changed_users:
             return True
         return self.all_changed and user_id not in self.folded_users
+
+    def mark_changed(self, user_id: int) -> None:
+        """The member's ratings changed: the model in memory needs their fold-in, and so does
+        any fit that started before now."""
+        self.change_seq += 1
+        self.last_change[user_id] = self.change_seq
+        self.changed_users.add(user_id)
+
+    def fitted_from(self, started: int) -> None:
+        """A fit that started when `change_seq` was `started` is now the model: members
+        changed since then still need a fold-in on it, the others are in it."""
+        self.last_change = {u: n for u, n in self.last_change.items() if n > started}
+        self.changed_users = set(self.last_change)
 
 
 class GuildModels:
@@ -249,11 +269,12 @@ class GuildModels:
 
     async def _fit(self, guild_id: int) -> None:
         state = self.cache.get(guild_id)
-        changed_before: set[int] = set()
+        started_on, started = state, 0
         if state is not None:
-            # Clear before reading: a rating saved after this point marks its member again.
-            changed_before = set(state.changed_users)
-            state.changed_users.clear()
+            # The fit reads the ratings after this point: it holds every change numbered up
+            # to `started`. The marks stay until it is swapped in (the model serving until
+            # then lacks those changes: members ranked meanwhile are folded in on it).
+            started = state.change_seq
             state.forgotten.clear()  # deleted before this fit reads: it cannot know them
         failed = False
         try:
@@ -281,8 +302,10 @@ class GuildModels:
                 model = None
                 state = None
             if state is not None:
-                # Members who rated while the fit ran are in changed_users again: they get
-                # a fold-in on the new model when they next ask.
+                # Members who changed while the fit ran keep their mark: they get a fold-in
+                # on the new model when they next ask. (A state loaded again meanwhile
+                # numbers its changes afresh: all of its marks stay.)
+                state.fitted_from(started if state is started_on else 0)
                 state.forget_pending = False
                 state.model, state.model_bytes = model, nbytes
                 state.provisional = False
@@ -307,8 +330,6 @@ class GuildModels:
             raise
         except Exception:
             failed = True
-            if state is not None:
-                state.changed_users |= changed_before
             log.exception("fit failed for guild %s", guild_id)
         finally:
             # Decide what follows while this fit still counts as running (close() waits for
@@ -392,7 +413,7 @@ class GuildModels:
         if state is None:
             self._load_in_background(guild_id)
             return
-        state.changed_users.add(user_id)
+        state.mark_changed(user_id)
         self._mark_dirty(state)
 
     def _load_in_background(self, guild_id: int) -> None:
@@ -439,7 +460,7 @@ class GuildModels:
                 self.cache.reweigh(guild_id)
                 gc_after_swap()
         state = await self.state(guild_id, wait=False)  # not cached: loads, starts a fit
-        state.changed_users.add(user_id)
+        state.mark_changed(user_id)
         if cached is None:
             state.forget_pending = True
             return  # the fit _state started reads the ratings after the delete
@@ -483,6 +504,7 @@ class GuildModels:
         model = state.model
         if model is None or not state.needs_fold_in(user_id):
             return model
+        mark = state.last_change.get(user_id)  # a change while this runs keeps its mark
         # the genres of rated movies the model does not know yet count in the member's taste
         extra = await unknown_movie_features(self.storage, state.guild_id, model, rated_ids)
         model = state.model  # a fit may have replaced it while the catalog was read
@@ -500,7 +522,8 @@ class GuildModels:
             if state.model is not model:  # a fit (or another fold-in) replaced it meanwhile
                 return state.model
         state.model = new
-        state.changed_users.discard(user_id)
+        if state.last_change.get(user_id) == mark:
+            state.changed_users.discard(user_id)
         state.folded_users.add(user_id)
         # Not weighed again here: a fold-in adds one member's row and ratings, and weighing
         # walks every folded member's lists (per-command work that grows with the guild); the

@@ -90,6 +90,88 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
+async def test_ratings_saved_before_a_refit_starts_count_while_it_runs(storage, tmp_path):
+    """The console demo's wrong picks: a member rated six films, the debounced refit started
+    just as they asked for picks, and the model still serving (fitted on their first rating)
+    ranked them without the other six: the fit cleared every "needs a fold-in" mark when it
+    *started*. The marks now stay until the fit's model is swapped in."""
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    newcomer = 99
+    release = asyncio.Event()
+    refit = service.pool.refit
+
+    async def slow_refit(job, n_ratings):  # a fit that takes a while (a big guild, a busy pool)
+        await release.wait()
+        return await refit(job, n_ratings)
+
+    try:
+        for movie in (1, 2, 3):
+            await storage.upsert_rating(GUILD, newcomer, movie, 6)
+        await service.recommend(GUILD, newcomer)
+        await service.wait_idle(GUILD)
+        before = await service.predict(GUILD, newcomer, 21)
+        for movie in (22, 23, 24, 25, 26):  # the newcomer turns out to love action movies
+            await storage.upsert_rating(GUILD, newcomer, movie, 10)
+            await service.rating_changed(GUILD, newcomer)
+        service.pool.refit = slow_refit
+        service.models._start_fit(GUILD)  # the debounce fires
+        await asyncio.sleep(0.05)
+        assert service.models.running_fit(GUILD) is not None
+        during = await service.predict(GUILD, newcomer, 21)  # served by the previous model
+        assert during > before + 0.3
+        picks = await service.recommend(GUILD, newcomer, n=10)
+        assert not {p.movie_id for p in picks.items} & {1, 2, 3, 22, 23, 24, 25, 26}
+        release.set()
+        await service.wait_idle(GUILD)
+        after = await service.predict(GUILD, newcomer, 21)
+        assert after > before + 0.3
+    finally:
+        release.set()
+        await service.close()
+
+
+async def test_a_rating_saved_while_a_refit_runs_is_folded_into_its_model(storage, tmp_path):
+    """A rating saved after the fit read the ratings is not in the fit's model: the member
+    keeps their mark through the swap and is folded in on the new model, even if they were
+    already folded in on the previous one while the fit ran."""
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    newcomer = 99
+    fitted, release = asyncio.Event(), asyncio.Event()
+    refit = service.pool.refit
+
+    async def held_refit(job, n_ratings):  # the fit has read and fitted; the swap waits
+        result = await refit(job, n_ratings)
+        fitted.set()
+        await release.wait()
+        return result
+
+    try:
+        for movie in (1, 2, 3):
+            await storage.upsert_rating(GUILD, newcomer, movie, 6)
+        await service.recommend(GUILD, newcomer)
+        await service.wait_idle(GUILD)
+        before = await service.predict(GUILD, newcomer, 21)
+        service.pool.refit = held_refit
+        service.models._start_fit(GUILD)
+        await asyncio.wait_for(fitted.wait(), 30)
+        for movie in (22, 23, 24, 25, 26):
+            await storage.upsert_rating(GUILD, newcomer, movie, 10)
+            await service.rating_changed(GUILD, newcomer)
+        assert await service.predict(GUILD, newcomer, 21) > before + 0.3  # on the old model
+        task = service.models.running_fit(GUILD)
+        assert task is not None
+        release.set()
+        await task  # swapped in; the refit the five ratings owe waits for the debounce
+        state = await service.models.state(GUILD)
+        assert state.needs_fold_in(newcomer)  # the new model lacks the five ratings
+        assert await service.predict(GUILD, newcomer, 21) > before + 0.3
+    finally:
+        release.set()
+        await service.close()
+
+
 async def test_rates_prediction_never_waits_and_a_fold_in_leaves_a_running_ranking_alone(
         storage, tmp_path):
     """/rate's "I predicted" (loaded_only) never queues behind ranking threads of a big guild,
