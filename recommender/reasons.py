@@ -177,6 +177,30 @@ def contributions(model: CFModel, u: int, targets: np.ndarray, seen: np.ndarray 
     return ids, ratings, C, parts
 
 
+SHARE_OF_SUPPORT = 0.05
+"""With many ratings no single one carries a pick (a crime fan's 100 ratings each add ~1-3% to
+a crime film's lift): when the member's ratings together carry it (their contributions sum to
+at least ``min_weight``), the one that contributes most is named if it gives at least this
+share of that sum. The console demo's crime fan got "members with your taste rate it highly"
+on all ten picks; now Drive is "because you rated Double Indemnity 9/10" (7% of the picks'
+own-rating lift: the largest single share, 2.4x the average liked one's)."""
+
+TOGETHER_MIN_LIKED = 6
+"""The rule above holds for members with at least this many liked ratings (the six different
+reasons a page of ten aims for, ``bot.service.shortlist``): with fewer, each carries a large
+share anyway, and naming them for every pick their sum carries makes a page of ten repeat
+its few reasons or trade picks for variety (the console's new member with four loved family
+films lost two family picks to "varied" ones); such picks keep saying what carried them."""
+
+
+def _carries_together(best: float, column: np.ndarray, min_weight: float) -> bool:
+    """Whether the member's ratings together carry a pick (their contributions ``column``
+    sum to ``min_weight`` or more) and the liked one contributing most (``best``) gives at
+    least ``SHARE_OF_SUPPORT`` of it."""
+    together = float(column.sum())
+    return together >= min_weight and best > CARRIER_FLOOR and best >= SHARE_OF_SUPPORT * together
+
+
 def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
                  min_weight: float = 0.1, seen: np.ndarray | None = None) -> Reasons:
     """The reason for each target movie (model movie indexes) on member ``u``'s list."""
@@ -189,6 +213,7 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
     out_carrier = np.full(n, KINDS.index("rated"), dtype=np.int8)
     ids, ratings, C, parts = contributions(model, u, targets, seen)
     liked = ratings >= ratings.mean() - 1e-9 if ratings.size else np.zeros(0, dtype=bool)
+    many_liked = int(liked.sum()) >= TOGETHER_MIN_LIKED
     part_names = [p for p in KINDS[1:] if p in parts]
     for t in range(n):
         if part_names:
@@ -202,7 +227,8 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             # strongest first; ties: the higher rating, then the smaller movie id
             order = np.lexsort((ids, -ratings, -c))
             best = int(order[0])
-            if not c[best] >= min_weight:
+            together = many_liked and _carries_together(c[best], C[:, t], min_weight)
+            if not (c[best] >= min_weight or together):
                 best = -1
         if best >= 0:
             out_id[t] = ids[best]

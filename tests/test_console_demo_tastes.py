@@ -70,6 +70,28 @@ async def test_each_simulated_members_top_ten_follows_their_taste(demo) -> None:
     assert not failures, failures
 
 
+async def test_each_simulated_members_reasons_name_their_own_varied_ratings(demo) -> None:
+    """Issue 23 item 4 on the demo: a member with ~100 ratings reads which of their ratings
+    each pick comes from, six or more different ones in ten. Their taste is spread over many
+    ratings (each adds a few percent to a pick), and every pick used to say "members with
+    your taste rate it highly"; the liked rating contributing most is named now when the
+    ratings together carry the pick (`recommender.reasons.SHARE_OF_SUPPORT`)."""
+    services, ids = demo
+    storage = services.storage
+    failures = []
+    for name in DEMO_MEMBERS:
+        picks = await services.recommendations.recommend(GUILD, ids[name], n=10)
+        mine = dict(zip(*(a.tolist() for a in await storage.member_rating_arrays(
+            GUILD, ids[name])), strict=True))
+        average = np.mean(list(mine.values()))
+        named = [p.because for p in picks.items if p.because is not None]
+        assert all(mine[m] == score >= average for m, score in named), (name, named)
+        reasons = {p.because[0] if p.because else p.carried_by for p in picks.items}
+        if len(named) < 7 or len(reasons) < 6:
+            failures.append(f"{name}: {len(named)} named, {len(reasons)} different")
+    assert not failures, failures
+
+
 async def test_you_after_rating_family_films_high_and_horror_low(demo) -> None:
     services, _ids = demo
     storage = services.storage
