@@ -90,6 +90,22 @@ async def test_a_new_rating_counts_at_once_through_fold_in(storage, tmp_path):
         await service.close()
 
 
+async def _newcomer_in_the_model(storage, service, newcomer: int) -> float:
+    """A newcomer rates three family movies 6, is fitted in; their prediction for action
+    movie 21 then."""
+    for movie in (1, 2, 3):
+        await storage.upsert_rating(GUILD, newcomer, movie, 6)
+    await service.recommend(GUILD, newcomer)
+    await service.wait_idle(GUILD)
+    return await service.predict(GUILD, newcomer, 21)
+
+
+async def _newcomer_loves_action(storage, service, newcomer: int) -> None:
+    for movie in (22, 23, 24, 25, 26):  # the newcomer turns out to love action movies
+        await storage.upsert_rating(GUILD, newcomer, movie, 10)
+        await service.rating_changed(GUILD, newcomer)
+
+
 async def test_ratings_saved_before_a_refit_starts_count_while_it_runs(storage, tmp_path):
     """The console demo's wrong picks: a member rated six films, the debounced refit started
     just as they asked for picks, and the model still serving (fitted on their first rating)
@@ -106,14 +122,8 @@ async def test_ratings_saved_before_a_refit_starts_count_while_it_runs(storage, 
         return await refit(job, n_ratings)
 
     try:
-        for movie in (1, 2, 3):
-            await storage.upsert_rating(GUILD, newcomer, movie, 6)
-        await service.recommend(GUILD, newcomer)
-        await service.wait_idle(GUILD)
-        before = await service.predict(GUILD, newcomer, 21)
-        for movie in (22, 23, 24, 25, 26):  # the newcomer turns out to love action movies
-            await storage.upsert_rating(GUILD, newcomer, movie, 10)
-            await service.rating_changed(GUILD, newcomer)
+        before = await _newcomer_in_the_model(storage, service, newcomer)
+        await _newcomer_loves_action(storage, service, newcomer)
         service.pool.refit = slow_refit
         service.models._start_fit(GUILD)  # the debounce fires
         await asyncio.sleep(0.05)
@@ -148,17 +158,11 @@ async def test_a_rating_saved_while_a_refit_runs_is_folded_into_its_model(storag
         return result
 
     try:
-        for movie in (1, 2, 3):
-            await storage.upsert_rating(GUILD, newcomer, movie, 6)
-        await service.recommend(GUILD, newcomer)
-        await service.wait_idle(GUILD)
-        before = await service.predict(GUILD, newcomer, 21)
+        before = await _newcomer_in_the_model(storage, service, newcomer)
         service.pool.refit = held_refit
         service.models._start_fit(GUILD)
         await asyncio.wait_for(fitted.wait(), 30)
-        for movie in (22, 23, 24, 25, 26):
-            await storage.upsert_rating(GUILD, newcomer, movie, 10)
-            await service.rating_changed(GUILD, newcomer)
+        await _newcomer_loves_action(storage, service, newcomer)
         assert await service.predict(GUILD, newcomer, 21) > before + 0.3  # on the old model
         task = service.models.running_fit(GUILD)
         assert task is not None
