@@ -241,7 +241,7 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
         b = best()
         return float(b.mean() + b.std() / np.sqrt(b.size))
 
-    def _learned(model: CFModel, reg: float) -> bool:
+    def learned(model: CFModel, reg: float) -> bool:
         # Whether the fit at ``reg`` learned structure the screens can re-solve: factors
         # above the floor *and* a hold-out error below the baseline's (the top value's) by
         # more than one standard error. A fit whose factors are small but not zero (the demo
@@ -289,7 +289,7 @@ def choose_reg(user_ids, movie_ids, scores, config: ModelConfig,
             if float(squared[values[i]].mean()) > before:
                 break  # the error turned up: smaller values only overfit more
             continue
-        if _learned(current, values[i]):
+        if learned(current, values[i]):
             proxy = member_ridge_errors(current, tr, te, below)  # the cheap screen
             b = best()
             target = float(b.mean() - b.std() / np.sqrt(b.size))
