@@ -10,7 +10,8 @@ that order, under rules about what a member reads:
   below their own average is shown only marked, and rarely (`max_stretches`);
 * **varied reasons**: no reason (a rated movie, or the blend part that carried a pick) is
   given for more than `REASON_CAP` picks of a page, and while the page could still reach
-  `MIN_DISTINCT_REASONS` different reasons only picks with a new one are taken (a pick keeps
+  `MIN_DISTINCT_REASONS` different reasons (in ten; in proportion on a shorter page:
+  `distinct_reasons`) only picks with a new one are taken (a pick keeps
   its own, true reason: the rule chooses picks, never reasons), once the member has
   `MIN_DISTINCT_REASONS` ratings (before, one loved movie may truly carry the whole page);
   the reason rules look for picks among the ranking's first `REASON_WINDOW` movies only, and
@@ -118,6 +119,14 @@ def max_stretches(n: int) -> int:
     return STRETCHES_PER_TEN * n // 10
 
 
+def distinct_reasons(n: int, per_ten: int = MIN_DISTINCT_REASONS) -> int:
+    """Different reasons a page of ``n`` aims for: ``per_ten`` in ten, in proportion for a
+    shorter page (3 of 5, 5 of 8), never more than ``per_ten``. It was ``min(6, n)``: a page
+    of five had to give five different reasons, so a member with four loved films saw a
+    "highly rated" comedy instead of the family film their own rating explained."""
+    return min(per_ten, -(-per_ten * n // 10))
+
+
 def assemble_page(ranked: Sequence[Candidate], n: int,
                   skip: Collection[int] = (), *, vary_reasons: bool = True,
                   reason_cap: int | None = None, min_distinct: int | None = None,
@@ -135,12 +144,13 @@ def assemble_page(ranked: Sequence[Candidate], n: int,
     the defaults): ``reason_cap``, ``min_distinct`` and ``window`` replace ``REASON_CAP``,
     ``MIN_DISTINCT_REASONS`` and ``REASON_WINDOW`` (``window`` 0: no window)."""
     cap = REASON_CAP if reason_cap is None else reason_cap
-    distinct = MIN_DISTINCT_REASONS if min_distinct is None else min_distinct
+    distinct = distinct_reasons(n, MIN_DISTINCT_REASONS if min_distinct is None
+                                else min_distinct)
     reach = REASON_WINDOW if window is None else window
     if vary_reasons and reach:
         page = _take(ranked, n, skip, vary_reasons, cap, distinct, reach)
         shown = page_reasons(ranked, page, reason_cap=cap)
-        if len({k for k in shown if k != -1}) >= min(distinct, n):
+        if len({k for k in shown if k != -1}) >= distinct:
             return page
     return _take(ranked, n, skip, vary_reasons, cap, distinct, 0)
 
@@ -166,7 +176,7 @@ def _take(ranked: Sequence[Candidate], n: int, skip: Collection[int], vary_reaso
             if strict_reasons:
                 if c.reason != -1 and reasons.get(c.reason, 0) >= cap:
                     continue
-                missing = min(distinct, n) - len(reasons)
+                missing = distinct - len(reasons)
                 new = c.reason != -1 and c.reason not in reasons
                 if missing >= n - len(taken) and not new:
                     continue

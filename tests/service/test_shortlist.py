@@ -7,6 +7,7 @@ from bot.service.shortlist import (
     REASON_WINDOW,
     Candidate,
     assemble_page,
+    distinct_reasons,
     franchise_key,
     max_stretches,
     page_reasons,
@@ -66,6 +67,21 @@ def test_a_page_of_ten_shows_at_least_six_reasons_and_no_reason_more_than_twice(
     assert page[0] == 0
 
 
+def test_a_shorter_page_aims_for_reasons_in_proportion():
+    """Six in ten: three in five, five in eight. A page of five used to need five different
+    reasons: the fourth pick, the second of one loved film's two, gave way to a lower-ranked
+    pick with a reason of its own."""
+    assert [distinct_reasons(n) for n in (1, 3, 5, 8, 10, 20, 25)] == [1, 2, 3, 5, 6, 6, 6]
+    ranked = [Candidate(0, "a", reason=900), Candidate(1, "b", reason=901),
+              Candidate(2, "c", reason=902), Candidate(3, "d", reason=900),
+              Candidate(4, "e", reason=903), Candidate(5, "f", reason=904)]
+    assert assemble_page(ranked, 5) == [0, 1, 2, 3, 4]
+    # the cap still holds: a third pick of one reason waits
+    capped = [Candidate(i, f"x{i}", reason=900) for i in range(3)]
+    capped += [Candidate(10 + i, f"y{i}", reason=901 + i) for i in range(3)]
+    assert assemble_page(capped, 5) == [0, 1, 3, 4, 5]
+
+
 def test_too_few_reasons_relaxes_the_rule_rather_than_shortening_the_page():
     ranked = [Candidate(i, f"f{i}", reason=900 + i % 2) for i in range(12)]
     assert len(assemble_page(ranked, 10)) == 10
@@ -87,13 +103,17 @@ def test_what_carried_a_pick_is_a_reason_of_its_own():
     assert reason_key(123, 0) == 123
     assert reason_key(-1, 1) == -3 and reason_key(-1, 2) == -4 and reason_key(-1, 3) == -5
     assert reason_key(-1, 0) == -1
-    # three liked movies and two blend parts: five different reasons, none more than twice
+    # three liked movies and two blend parts: five different reasons (of the five a page of
+    # eight aims for), none more than twice; the tenth-ranked 903 is not needed for that
     keys = [900, 900, 900, 901, 901, 902, reason_key(-1, 1), reason_key(-1, 1),
             reason_key(-1, 1), reason_key(-1, 3), 903]
     ranked = [Candidate(i, f"f{i}", reason=k) for i, k in enumerate(keys)]
     page = [ranked[i].reason for i in assemble_page(ranked, 8)]
     assert max(page.count(k) for k in set(page)) <= REASON_CAP
-    assert len(set(page)) == 6 and -1 not in page
+    assert len(set(page)) == distinct_reasons(8) == 5 and -1 not in page and 903 not in page
+    # a page of ten aims for six: then 903 is taken
+    page = [ranked[i].reason for i in assemble_page(ranked, 10)]
+    assert len(set(page)) >= 6 and 903 in page
 
 
 def test_a_rated_movie_behind_every_pick_is_named_up_to_the_cap_then_the_carrier():
