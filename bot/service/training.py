@@ -5,7 +5,9 @@ whole refit) in one of two lanes chosen by the guild's size:
 
 * the **small lane** (guilds under `training.big_guild_ratings` ratings): a thread pool by
   default — numpy and BLAS release the GIL for the heavy work, and a small model comes back
-  as an object, free;
+  as an object, free; its threads run at a lower CPU priority than the event loop's
+  (`SMALL_LANE_NICE`, Linux), so on a busy machine the loop gets the CPU, and with it the
+  GIL, first;
 * the **big lane**: a process pool by default, its workers at lower CPU priority (nice), so a
   million-rating fit competes with neither the event loop for the GIL nor small fits for a
   worker; only the saved blob comes back.
@@ -22,6 +24,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,12 +36,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MODES = ("auto", "thread", "process", "queue")
 BIG_LANE_NICE = 10  # how much lower the big lane's process priority is
+SMALL_LANE_NICE = 5  # and the small lane's fit threads'
 
 
 def _lower_priority() -> None:
     """Process-worker initializer: yield the CPU to the bot process and small fits."""
     with contextlib.suppress(OSError):  # not permitted here: run at normal priority
         os.nice(BIG_LANE_NICE)
+
+
+def _lower_thread_priority() -> None:
+    """Thread-worker initializer (Linux: a thread is a task with its own nice value): a fit
+    thread yields the CPU to the event loop's thread, which then takes the GIL back sooner
+    when both are runnable on a busy machine."""
+    with contextlib.suppress(OSError, AttributeError):  # elsewhere: normal priority
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + SMALL_LANE_NICE))
 
 
 class TrainingPool:
@@ -84,7 +98,8 @@ class TrainingPool:
                     initializer=_lower_priority if lane == "big" else None)
             else:
                 executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=self.workers, thread_name_prefix=f"moviebot-fit-{lane}")
+                    max_workers=self.workers, thread_name_prefix=f"moviebot-fit-{lane}",
+                    initializer=_lower_thread_priority)
             self._executors[lane] = executor
         return executor
 
