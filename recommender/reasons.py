@@ -227,8 +227,8 @@ def pick_reasons(model: CFModel, u: int, targets: np.ndarray,
             # strongest first; ties: the higher rating, then the smaller movie id
             order = np.lexsort((ids, -ratings, -c))
             best = int(order[0])
-            together = many_liked and _carries_together(c[best], C[:, t], min_weight)
-            if not (c[best] >= min_weight or together):
+            carried = many_liked and _carries_together(c[best], C[:, t], min_weight)
+            if not (c[best] >= min_weight or carried):
                 best = -1
         if best >= 0:
             out_id[t] = ids[best]

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MODES = ("auto", "thread", "process", "queue")
 BIG_LANE_NICE = 10  # how much lower the big lane's process priority is
-SMALL_LANE_NICE = 5  # and the small lane's fit threads'
+SMALL_LANE_NICE = 5  # and a thread lane's fit threads' (the small lane's by default)
 
 
 def _lower_priority() -> None:
