@@ -529,11 +529,12 @@ class EnjoymentConfig:
     top: int = 400
     min_ratings: int = 6
     without_prior: bool = False
+    members: int = 100
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> EnjoymentConfig:
         return cls(cfg.enjoy_like, cfg.enjoy_sd, cfg.enjoy_temperature, cfg.enjoy_top,
-                   cfg.enjoy_min_ratings, cfg.enjoy_without_prior)
+                   cfg.enjoy_min_ratings, cfg.enjoy_without_prior, cfg.enjoy_members)
 
 
 @dataclass(frozen=True)
@@ -552,9 +553,10 @@ class ExpectedEnjoyment:
     dislike costs, however often the member's neighbours picked it, and among equally likely
     picks the better liked comes first. Only for members with ``min_ratings`` ratings or more:
     below that the rating model knows little of the member's own taste and the cold-start blend
-    (popularity, the prior) carries the list. Only with a taste prior unless
-    ``without_prior``: a guild's rating model alone (predictions from a few ratings per movie)
-    lowered precision@10 this way in held-out guild simulations."""
+    (popularity, the prior) carries the list. With a taste prior, or in a guild of ``members``
+    members or more (``applies``), or always with ``without_prior``: a small guild's rating
+    model alone (predictions from a few ratings per movie) lowered precision@10 this way in
+    held-out guild simulations."""
 
     config: EnjoymentConfig
 
@@ -578,13 +580,19 @@ class ExpectedEnjoyment:
     def term(self, model: CFModel, u: np.ndarray, blend: np.ndarray) -> np.ndarray:
         """What enjoyment adds to the blend (batch x movies) of member indexes ``u``."""
         out = np.zeros_like(blend)
-        if not self.active() or blend.shape[1] == 0 or (
-                model.prior is None and not self.config.without_prior):
+        if not self.active() or blend.shape[1] == 0 or not self.applies(model):
             return out
         known = (u >= 0) & (member_ratings_count(model, u) >= self.config.min_ratings)
         if known.any():
             out[known] = self.scale(blend[known]) * self.log_like(model, u[known])
         return out
+
+    def applies(self, model: CFModel) -> bool:
+        """Whether the term ranks this model's lists: always with a taste prior (its movie
+        baselines and factors stand behind every prediction); without one in guilds of
+        ``members`` members or more (or with ``without_prior``)."""
+        return (model.prior is not None or self.config.without_prior
+                or len(model.users) >= self.config.members)
 
 
 @dataclass(frozen=True)

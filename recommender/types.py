@@ -147,6 +147,14 @@ class ModelConfig:
     ml-latest-small 1.6%), while with the prior's movie baselines and factors it gained.
     Measured again with the member taste layer (``taste_reg``) in the predictions: still
     1.82 -> 1.62x MostPop at 10 members and 1.49 -> 1.27x at 30 (``guilds.py`` seed 1)."""
+    enjoy_members: int = 100
+    """Without a taste prior (and ``enjoy_without_prior`` off), expected enjoyment ranks the
+    lists of guilds with at least this many members: there the guild's rating model has the
+    ratings to say "they will not enjoy it". ``benchmarks/guilds.py`` seeds 1-6 at 200
+    members: held-out hits rated 1-2 stars 0.70-1.00x -> 0.53-0.86x MostPop's share on every
+    seed, precision@10 -3% to +4% (mean +1%); at 100 members (seeds 3-6) -1.4% to +4%, the
+    disliked share lower on 3 of 4 seeds (4 -> 6 hits on the fourth); in smaller guilds it
+    cost precision (30 members: 5-15%; benchmarks/README.md, "Round 4")."""
     prior_strength: float = 1.0
     """How far a taste prior's movie baseline and place count for a movie the guild rated: a
     multiplier on their evidence weights (``pc / (pc + mean_damping)`` of the baseline,

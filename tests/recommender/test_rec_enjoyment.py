@@ -83,6 +83,24 @@ def test_without_a_prior_enjoyment_is_off_by_default():
     np.testing.assert_allclose(model.rank_scores(u), plain)
 
 
+def test_without_a_prior_enjoyment_ranks_the_lists_of_a_large_enough_guild():
+    """``ModelConfig.enjoy_members``: a guild of that many members has the ratings to say
+    "they will not enjoy it" without a prior (41 members here: off at the default 100, on when
+    the threshold is 41, exactly as ``enjoy_without_prior`` would have it)."""
+    small = CFModel(ModelConfig(features=3, reg=2.0, min_support=1))
+    small.fit(*guild())
+    assert len(small.users) == 41 < ModelConfig().enjoy_members
+    assert not small.blend.enjoyment.applies(small)
+    assert small.recommend(ME, n=1)[0].movie_id == POPULAR
+
+    large = CFModel(ModelConfig(features=3, reg=2.0, min_support=1, enjoy_members=41))
+    large.fit(*guild())
+    assert large.blend.enjoyment.applies(large)
+    assert POPULAR not in {r.movie_id for r in large.recommend(ME, n=4)}
+    u = np.array([large.users.get(ME)])
+    np.testing.assert_allclose(large.rank_scores(u), fitted().rank_scores(u))
+
+
 def test_a_popular_movie_the_member_is_expected_to_dislike_is_not_in_their_top_list():
     without = fitted(enjoy_temperature=0.0)
     # "will pick" alone puts the movie everyone watched first
