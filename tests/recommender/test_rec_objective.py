@@ -91,3 +91,53 @@ def test_presorted_input_is_used_without_copies():
     assert not any(np.shares_memory(v, mi) for v in vars(rm).values()
                    if isinstance(v, np.ndarray))
     assert np.shares_memory(rm.err_matrix(np.zeros(mi.size, np.float32)).indices, ui)
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 11])
+def test_member_blocks_give_the_same_cost_gradient_and_residuals(size):
+    """Ratings ordered by member block (``member_block``), then movie: the same cost and
+    gradient as one block, the residuals in ``block_order``; blocks of one member, blocks
+    a movie's ratings span, a last block shorter than the others, members with no rating."""
+    rng = np.random.default_rng(7)
+    n_movies, n_users, k = 9, 13, 3
+    mask = rng.random((n_movies, n_users)) < 0.5
+    mask[4, :] = True
+    mask[:, 6] = False  # a member with no rating
+    mi, ui = np.nonzero(mask)
+    shuffle = rng.permutation(mi.size)
+    mi, ui = mi[shuffle], ui[shuffle]
+    y = rng.normal(0, 1, mi.size)
+    rm = RatingMatrix(mi, ui, n_movies, n_users)
+    one = Objective(rm, rm.arrange(y), k, reg=0.7, reg_bias=0.3, dtype=np.float64,
+                    member_block=0)
+    blocked = Objective(rm, rm.arrange(y), k, reg=0.7, reg_bias=0.3, dtype=np.float64,
+                        member_block=size, chunk=4)
+    assert len(blocked.blocks) == -(-n_users // size) and len(one.blocks) == 1
+    params = rng.normal(0, 0.5, one.layout.size)
+    cost, grad = blocked(params)
+    cost_one, grad_one = one(params)
+    assert cost == pytest.approx(cost_one, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_one, rtol=1e-10, atol=1e-12)
+    order = blocked.block_order(rm)
+    assert order is not None and one.block_order(rm) is None
+    np.testing.assert_allclose(blocked.residuals(params), one.residuals(params)[order],
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_a_large_membership_is_blocked_by_default_and_a_small_one_is_not():
+    """Blocks only where the members' rows outgrow a cache (``MEMBER_BLOCK_BYTES``) and the
+    blocks' movie pointers stay cheap per rating (``BLOCK_POINTER_BYTES``)."""
+    from recommender.objective import MEMBER_BLOCK_BYTES, member_block_size
+
+    rng = np.random.default_rng(2)
+    k = 10
+    per_block = MEMBER_BLOCK_BYTES // ((k + 2) * 4)
+    n_users, n_movies = 3 * per_block + 5, 50
+    ui = rng.integers(0, n_users, 400_000)
+    mi = rng.integers(0, n_movies, ui.size)
+    rm = RatingMatrix(mi, ui, n_movies, n_users)
+    assert member_block_size(rm, k, 4) == per_block
+    small = RatingMatrix(mi % 7, ui % 100, 7, 100)
+    assert member_block_size(small, k, 4) == 100  # one block
+    sparse = RatingMatrix(mi, ui, 200_000, n_users)  # pointers would cost > 2 B a rating
+    assert member_block_size(sparse, k, 4) == n_users
