@@ -130,6 +130,9 @@ def last_by_key(keys: np.ndarray) -> np.ndarray:
     keys = np.asarray(keys)
     if keys.size == 0:
         return np.zeros(0, dtype=np.intp)
+    packed = _last_by_packed_key(keys)
+    if packed is not None:
+        return packed
     order = np.argsort(keys)
     sk = keys[order]
     starts = np.flatnonzero(sk[1:] != sk[:-1])
@@ -204,3 +207,31 @@ def _is_sorted(movie_idx: np.ndarray, user_idx: np.ndarray) -> bool:
         if np.any(dm < 0) or np.any((dm == 0) & (np.diff(u) < 0)):
             return False
     return True
+
+
+def _last_by_packed_key(keys: np.ndarray) -> np.ndarray | None:
+    """``last_by_key`` by one sort of values, not an argsort: each key shifted left by the
+    bits of a position, the position in the low bits (so equal keys stay in input order and
+    the last of a run is the last occurrence). A plain sort of int64 is ~2x faster than an
+    argsort (2x10^7 keys: 1.8 against 3.7 s). None when a key is negative or the two do not
+    fit in 63 bits (the argsort then)."""
+    if keys.dtype.kind not in "iu":
+        return None
+    bits = max(1, int(keys.size - 1).bit_length())
+    lo, hi = int(keys.min()), int(keys.max())
+    if lo < 0 or hi.bit_length() + bits > 63:
+        return None
+    packed = keys.astype(np.int64)  # a copy: shifted in place below
+    np.left_shift(packed, bits, out=packed)
+    packed |= np.arange(keys.size, dtype=np.int64)
+    packed.sort()
+    mask = np.int64((1 << bits) - 1)
+    order = np.bitwise_and(packed, mask).astype(np.intp, copy=False)
+    np.right_shift(packed, bits, out=packed)  # the keys, sorted
+    last = np.empty(keys.size, dtype=bool)
+    np.not_equal(packed[1:], packed[:-1], out=last[:-1])
+    last[-1] = True
+    del packed
+    if last.all():  # all distinct: the common case
+        return order
+    return order[last]

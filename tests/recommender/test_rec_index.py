@@ -69,3 +69,23 @@ def test_indexed_can_give_int32_positions(values):
     _, positions = IdIndex.indexed(values, np.int32)
     assert positions.dtype == np.int32
     assert positions.tolist() == IdIndex.indexed(values)[1].tolist()
+
+
+def test_last_by_key_packed_sort_agrees_with_the_argsort_path():
+    """Keys that fit with a position in 63 bits go through one sort of packed values; keys
+    that do not (negative, or too large) through the argsort: the same answer."""
+    from recommender.index import _last_by_packed_key
+
+    rng = np.random.default_rng(4)
+    keys = rng.integers(0, 500, 5_000)
+    expected = [int(np.flatnonzero(keys == k).max()) for k in np.unique(keys)]
+    assert _last_by_packed_key(keys) is not None
+    assert last_by_key(keys).tolist() == expected
+    assert last_by_key(keys.astype(np.int32)).tolist() == expected
+    big = keys.astype(np.int64) + (1 << 60)  # no room for a position: the argsort
+    assert _last_by_packed_key(big) is None
+    assert last_by_key(big).tolist() == expected
+    assert _last_by_packed_key(keys - 10) is None  # negative keys: the argsort
+    assert last_by_key(keys - 10).tolist() == expected
+    distinct = rng.permutation(1_000)
+    assert last_by_key(distinct).tolist() == np.argsort(distinct).tolist()
