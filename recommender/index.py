@@ -209,6 +209,24 @@ def _is_sorted(movie_idx: np.ndarray, user_idx: np.ndarray) -> bool:
     return True
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of non-negative integer keys by one sort of packed
+    (key, position) values where both fit in 63 bits (2x10^7 member indexes: 2.5 -> ~1.8 s),
+    the stable argsort otherwise."""
+    keys = np.asarray(keys)
+    if keys.size == 0 or keys.dtype.kind not in "iu":
+        return np.argsort(keys, kind="stable")
+    bits = max(1, int(keys.size - 1).bit_length())
+    if int(keys.min()) < 0 or int(keys.max()).bit_length() + bits > 63:
+        return np.argsort(keys, kind="stable")
+    packed = keys.astype(np.int64)
+    np.left_shift(packed, bits, out=packed)
+    packed |= np.arange(keys.size, dtype=np.int64)
+    packed.sort()
+    np.bitwise_and(packed, np.int64((1 << bits) - 1), out=packed)
+    return packed.astype(np.intp, copy=False)
+
+
 def _last_by_packed_key(keys: np.ndarray) -> np.ndarray | None:
     """``last_by_key`` by one sort of values, not an argsort: each key shifted left by the
     bits of a position, the position in the low bits (so equal keys stay in input order and

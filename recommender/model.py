@@ -55,7 +55,7 @@ from .blend import Blend, Seen, member_ratings_count, seen_row
 from .embeddings import Embeddings
 from .features import align_features, feature_targets, place_cold_movies
 from .implicit import ItemItem, zscore_rows
-from .index import IdIndex, last_by_key
+from .index import IdIndex, last_by_key, stable_order
 from .member_row import MemberRow, apply_row, extra_design, member_row
 from .normalise import shrunk_means
 from .prior_rows import PriorBacked, compact
@@ -277,7 +277,7 @@ class CFModel:
 
     def _structure(self, ui, mi, vals) -> None:
         """Per-member rated lists (CSR by member) used for exclusion, fold-in and explain."""
-        order = np.argsort(ui, kind="stable")  # fit order is by movie: movies stay sorted
+        order = stable_order(ui)  # fit order is by movie: movies stay sorted
         self._r_ptr = np.zeros(len(self.users) + 1, dtype=np.int64)
         np.cumsum(np.bincount(ui, minlength=len(self.users)), out=self._r_ptr[1:])
         self._r_movies = mi[order]

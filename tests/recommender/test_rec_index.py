@@ -89,3 +89,13 @@ def test_last_by_key_packed_sort_agrees_with_the_argsort_path():
     assert last_by_key(keys - 10).tolist() == expected
     distinct = rng.permutation(1_000)
     assert last_by_key(distinct).tolist() == np.argsort(distinct).tolist()
+
+
+def test_stable_order_is_the_stable_argsort():
+    from recommender.index import stable_order
+
+    rng = np.random.default_rng(9)
+    for keys in (rng.integers(0, 50, 3_000).astype(np.int32), rng.integers(0, 7, 10),
+                 rng.integers(-5, 5, 100), rng.integers(0, 2**62, 100, dtype=np.int64),
+                 np.zeros(0, np.int32), np.array([3])):
+        np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
