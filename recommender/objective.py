@@ -88,18 +88,15 @@ class MemberBlock:
         self.indptr, self.user = indptr, user
         self.chunks = _movie_blocks(indptr, chunk)
         data = err[self.r0:self.r1]
+        # scipy copies a view of less than half its base (``prune``): a block's matrix is
+        # pointed back at the error buffer and the member column, and its transpose (made
+        # once: ``E.T`` per evaluation could copy too) at the matrix's own arrays
         if E is None:
             E = sp.csr_matrix((data, user, indptr), shape=(n_movies, u1 - u0), copy=False)
             E.has_sorted_indices = True
-        # scipy copies a view of less than half its base (``prune``): the block's matrix and
-        # its transpose (made once: ``E.T`` per evaluation would copy too) are pointed back
-        # at the error buffer and the member column
+            E.data, E.indices = data, user
         Et = E.T
-        for m in (E, Et):
-            if not np.shares_memory(m.data, err):
-                m.data = data
-            if not np.shares_memory(m.indices, user):
-                m.indices = user
+        Et.data, Et.indices = E.data, E.indices
         assert data.size == 0 or (np.shares_memory(E.data, err)
                                   and np.shares_memory(Et.data, err))
         self.E, self.Et = E, Et
