@@ -466,8 +466,9 @@ class Recommend(commands.Cog):
         found = movie
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = guild_id_of(interaction)
-        shown = await self.bot.app.recommendations.similar_movies(
+        neighbours = await self.bot.app.recommendations.similar_movies(
             guild_id, found.id, n=SIMILAR_COUNT, asker_id=interaction.user.id)
+        shown = neighbours.movies
         if not shown:
             # Answered by editing the deferred reply (a followup would leave it "thinking").
             await interaction.edit_original_response(
@@ -490,8 +491,10 @@ class Recommend(commands.Cog):
                                   movie=movie_label(found, 200))[:256],
                               description="\n".join(fit_lines(render, len(shown))),
                               colour=COLOUR)
-        footer = _("From this server's ratings: people who liked one tended to like the "
-                   "other.")
+        footer = (_("From this server's ratings and the movies' genres: few members here "
+                    "have rated both yet.") if neighbours.by_genre
+                  else _("From this server's ratings: people who liked one tended to like the "
+                         "other."))
         if await self.bot.app.recommendations.is_provisional(guild_id):
             footer += " " + _(PROVISIONAL_NOTE)
         embed.set_footer(text=footer)

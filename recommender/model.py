@@ -638,6 +638,14 @@ class CFModel:
 
         return similar_movies(self, movie_id, n, candidates)
 
+    def similar_with_evidence(self, movie_id, n: int = 10,
+                              candidates=None) -> list[tuple[int, float, float]]:
+        """``similar`` with the share of each similarity the guild's co-ratings gave (the
+        rest: the movies' genres; ``similar.similar_with_evidence``)."""
+        from .similar import similar_with_evidence
+
+        return similar_with_evidence(self, movie_id, n, candidates)
+
     # ------------------------------------------------------------------ fold-in & explain
     def _targets(self, movies: np.ndarray, vals: np.ndarray) -> np.ndarray:
         return vals - self.means[movies] - self.bi[movies]

@@ -91,6 +91,15 @@ class Picks:
     has_more: bool = False  # a further page exists (within MAX_PICKS)
 
 
+@dataclass
+class Neighbours:
+    """What /similar shows: movies with their similarity, and whether the movies' genres
+    carried most of it (few members in this server rated both: ``recommender.similar``)."""
+
+    movies: list[tuple[Movie, float]]
+    by_genre: bool = False
+
+
 class RecommendationService:
     def __init__(self, storage: Storage, settings: Settings, *, mode: str | None = None,
                  cold_wait_seconds: float = 3.0, gate: Gate | None = None,
@@ -417,24 +426,35 @@ class RecommendationService:
                       candidates: set[int] | None = None) -> list[tuple[int, float]] | None:
         """Movies near this one in the guild's feature space; None if the guild's model does
         not know the movie well enough."""
+        near = await self._similar(guild_id, movie_id, n, candidates)
+        return None if near is None else [(m, sim) for m, sim, _share in near]
+
+    async def _similar(self, guild_id: int, movie_id: int, n: int,
+                       candidates: set[int] | None) -> list[tuple[int, float, float]] | None:
+        """(movie id, similarity, the ratings' share of it) of ``similar``."""
         state = await self.models.state(guild_id)
         model = state.model
         if model is None or not model.knows_movie(movie_id):
             return None
         cand = np.fromiter(candidates, dtype=np.int64) if candidates is not None else None
-        return [(int(m), float(s)) for m, s in model.similar(movie_id, n=n, candidates=cand)]
+        return [(int(m), float(sim), float(share))
+                for m, sim, share in model.similar_with_evidence(movie_id, n, cand)]
 
     @gated
     async def similar_movies(self, guild_id: int, movie_id: int, n: int = 10,
-                             asker_id: int = 0) -> list[tuple[Movie, float]]:
-        """`similar` with the movies themselves ([] when the model cannot place the movie).
-        With hidden ratings, only between movies enough others rated (`privacy`)."""
+                             asker_id: int = 0) -> Neighbours:
+        """`similar` with the movies themselves (none when the model cannot place the movie),
+        and whether genres carried the list (the shown pairs' co-raters gave less than half
+        of their similarity on average). With hidden ratings, only between movies enough
+        others rated (`privacy`)."""
         allowed = await shareable_movies(self.storage, guild_id, asker_id, None)
         if allowed is not None and movie_id not in allowed:
-            return []
-        near = await self.similar(guild_id, movie_id, n=n, candidates=allowed) or []
-        movies = await self.storage.get_movies(guild_id, [m for m, _ in near]) if near else {}
-        return [(movies[m], score) for m, score in near if m in movies]
+            return Neighbours([])
+        near = await self._similar(guild_id, movie_id, n, allowed) or []
+        movies = await self.storage.get_movies(guild_id, [m for m, *_ in near]) if near else {}
+        shown = [(movies[m], sim, share) for m, sim, share in near if m in movies]
+        by_genre = bool(shown) and float(np.mean([share for *_, share in shown])) < 0.5
+        return Neighbours([(movie, sim) for movie, sim, _share in shown], by_genre)
 
     @gated
     async def top(self, guild_id: int, n: int = 10,

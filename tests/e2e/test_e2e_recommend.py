@@ -349,6 +349,9 @@ async def test_similar_lists_neighbours(env: Env) -> None:
     romance_at = [i for i, n in enumerate(names) if any(t in n for t in env.ROMANCE)]
     scifi_at = [i for i, n in enumerate(names) if any(t in n for t in env.SCIFI)]
     assert not romance_at or max(scifi_at) < min(romance_at)
+    # a handful of members rated each pair: the footer says the genres carried the list
+    assert reply.embed["footer"]["text"].startswith(
+        "From this server's ratings and the movies' genres: few members here have rated both")
 
 
 async def test_similar_without_data_and_with_bad_input(env: Env) -> None:

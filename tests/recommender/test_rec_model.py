@@ -337,3 +337,36 @@ def test_format_2_blobs_from_the_previous_release_still_load():
     recs = back.recommend(555, n=5)
     assert len(recs) == 5 and not {r.movie_id for r in recs} & set(movies[:5].tolist())
     assert back.similar(int(movies[0])) == []  # no co-rating counts saved: nothing, not noise
+
+
+def test_similar_leans_on_genres_where_few_members_rated_both():
+    """Six members rated twelve movies at random (their co-ratings say nothing): with the
+    movies' genres (the fit's side features), "movies like" an animated film are the other
+    animated films, each similarity the co-ratings' share n / (n + similar_shrink) plus the
+    genres' ``GENRE_SHARE`` of the rest; without genres it shrinks toward nothing, as before."""
+    from recommender.similar import GENRE_SHARE
+
+    rng = np.random.default_rng(12)
+    animated, crime = list(range(1, 7)), list(range(11, 17))
+    users, movies, scores = [], [], []
+    for member in range(6):
+        for film in animated + crime:
+            users.append(member)
+            movies.append(film)
+            scores.append(float(rng.integers(1, 11)))
+    ids = np.array(animated + crime)
+    genres = np.array([[1.0, 0.0]] * 6 + [[0.0, 1.0]] * 6)
+    config = ModelConfig(scale=(1.0, 10.0), reg=1.0, min_support=1)
+    with_genres = CFModel(config)
+    with_genres.fit(users, movies, scores, movie_features=(ids, genres))
+    near = with_genres.similar_with_evidence(1, n=5)
+    assert [m for m, *_ in near] and all(m in animated for m, *_ in near)
+    share = 6 / (6 + config.similar_shrink)
+    assert all(abs(s - share) < 1e-9 for *_, s in near)
+    assert all(sim >= (1 - share) * GENRE_SHARE for _, sim, _ in near)
+    assert with_genres.similar(1, n=5) == [(m, sim) for m, sim, _ in near]
+    crime_sims = [sim for m, sim, _ in with_genres.similar_with_evidence(1, n=20) if m in crime]
+    assert all(sim <= share for sim in crime_sims)  # their genres add nothing
+    plain = CFModel(config)
+    plain.fit(users, movies, scores)
+    assert all(sim <= share for _, sim in plain.similar(1, n=20))
