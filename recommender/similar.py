@@ -29,7 +29,7 @@ def similar_movies(model: CFModel, movie_id, n: int = 10,
 def similar_with_evidence(model: CFModel, movie_id, n: int = 10,
                           candidates=None) -> list[tuple[int, float, float]]:
     """Movies most like ``movie_id`` as (movie id, similarity in [0, 1), the ratings' share
-    of it).
+    of it: 1 without genres).
 
     Evidence is the number of members who rated both (guild co-raters, plus the taste
     prior's when given). The ratings' similarity is mean(max(0, feature cosine), co-rating
@@ -79,6 +79,8 @@ def similar_with_evidence(model: CFModel, movie_id, n: int = 10,
     genres = _genre_cosine(model, i)
     if genres is not None:
         sim += (1.0 - share) * GENRE_SHARE * genres
+    else:
+        share = np.ones(nm)  # no genres: all of what is left is the ratings' (shrunk)
     ok = (model.evidence() >= model.min_support) & (n_co >= 2) & (sim >= cfg.similar_min)
     ok[i] = False
     if candidates is not None:

@@ -370,3 +370,5 @@ def test_similar_leans_on_genres_where_few_members_rated_both():
     plain = CFModel(config)
     plain.fit(users, movies, scores)
     assert all(sim <= share for _, sim in plain.similar(1, n=20))
+    # nothing but the ratings said it: their share is all of it (no "genres" footer)
+    assert all(s == 1.0 for *_, s in plain.similar_with_evidence(1, n=20))
