@@ -15,6 +15,7 @@ def test_install_sets_the_young_threshold_and_records_pauses() -> None:
         gcstats.install()
         gcstats.install()  # idempotent: one callback
         assert gc.get_threshold()[0] == gcstats.GEN0_THRESHOLD
+        assert gc.get_threshold()[1] == gcstats.GEN1_THRESHOLD  # shorter generation-1 walks
         assert gc.get_threshold()[2] == gcstats.GEN2_THRESHOLD  # full collections rare
         gcstats.STATS.reset_generations()
         assert gc.callbacks.count(gcstats.STATS.callback) == 1
