@@ -41,7 +41,7 @@ GEN2_THRESHOLD = 200
 
 # A generation-1 collection after this many young ones (CPython's default is 10): it walks
 # what survived them, so with half as many its worst pause is shorter (10,000 servers,
-# many_guilds.py: the collector's own CPU at its longest generation-1 pause 10.6-13.6 ms in 4
+# many_guilds.py: the collector's own CPU at its longest generation-1 pause 10.6-13.6 ms in 3
 # runs with 10, 8.2-8.6 ms in 3 with 5: wall-clock pauses on the loaded machine were noise,
 # 15.8-46.6 against 16.8-24.9 ms; twice as many such collections, 30-80 ms more of them a 30 s
 # window in all). GEN2_THRESHOLD was doubled with it: full collections stay as rare.
