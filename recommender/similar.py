@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from .taste import taste_features
 
@@ -99,10 +98,9 @@ def _genre_cosine(model: CFModel, i: int) -> np.ndarray | None:
     F = taste_features(model)
     if F is None:
         return None
-    F = sp.csr_matrix(F, dtype=np.float64)
-    own = F[i]
+    own = F[i]  # the model's CSR as it is (a few genres a movie): no copy of the matrix
     if own.nnz == 0:
         return None
-    norms = np.sqrt(np.asarray(F.multiply(F).sum(axis=1)).ravel())
-    dots = np.asarray((F @ own.T).toarray()).ravel()
+    norms = np.sqrt(np.asarray(F.power(2).sum(axis=1), dtype=np.float64).ravel())
+    dots = np.asarray((F @ own.T).toarray(), dtype=np.float64).ravel()
     return np.divide(dots, norms * float(norms[i]), out=np.zeros_like(dots), where=norms > 0)
