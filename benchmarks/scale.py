@@ -68,7 +68,11 @@ def make_ratings(n: int, seed: int):
     # snowflake-like member ids: random 60-bit values (no dense range to exploit)
     snowflakes = np.unique(rng.integers(10**17, 10**18, size=2 * n_users, dtype=np.int64))
     ids_u = rng.permutation(snowflakes)[:n_users][users]
-    return ids_u, movies.astype(np.int64) + 1, scores
+    movies = movies.astype(np.int64) + 1
+    # in the order the refit worker reads them: both stores select a guild's ratings ordered
+    # by member id, then movie id (their primary key)
+    order = np.lexsort((movies, ids_u))
+    return ids_u[order], movies[order], scores[order]
 
 
 def synthetic_features(movie_ids):
@@ -88,10 +92,9 @@ def fitter(n: int, plain: bool, seed: int, time_budget: float | None = None):
     model's, 30 s)."""
     from dataclasses import replace
 
-    import numpy as np
-
     from bot.config import RecommenderSettings
     from recommender import CFModel, ModelConfig
+    from recommender.index import distinct_ids
     from recommender.tuning import fit_guild
 
     rec = RecommenderSettings()
@@ -104,7 +107,7 @@ def fitter(n: int, plain: bool, seed: int, time_budget: float | None = None):
         if plain:
             model = CFModel(config)
             return model, model.fit(users, movies, scores, warm_start=warm_start)
-        features = synthetic_features(np.unique(movies))
+        features = synthetic_features(distinct_ids(movies))
         return fit_guild(users, movies, scores, config, warm_start=warm_start,
                          tune_reg=n <= rec.auto_regularization_max_ratings,
                          movie_features=features)

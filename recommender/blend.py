@@ -55,7 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_ndtr
 
-from .implicit import ItemItem, pick_lift, zscore_rows
+from .implicit import GramShare, ItemItem, LiftSample, pick_lift, zscore_rows
 from .types import ModelConfig
 
 if TYPE_CHECKING:
@@ -300,15 +300,20 @@ class PickPart:
         ``evidence``: a recent measurement to keep (a refit of a guild that changed little:
         ``tuning.fit_guild``), which saves the second EASE solve."""
         c = self.config
+        measure = evidence is None and c.lift_full > 1
+        lift_items = min(c.ease_items, c.lift_items)
+        sample = share = None
+        if measure:  # the evidence's EASE takes its co-rating counts from this one's
+            sample = LiftSample.draw(ui, nu, seed=c.seed)
+            share = GramShare(sample.selection(mi, nm, lift_items))
         ii = ItemItem.fit(ui, mi, nu, nm, lam=c.ease_lambda, max_items=c.ease_items,
-                          topk=c.ease_topk, distinct=True)
+                          topk=c.ease_topk, distinct=True, share=share)
         if evidence is not None:
             return ii, float(evidence)
         evidence = 1.0
-        if c.lift_full > 1 and ii.W.nnz:
-            lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda,
-                             max_items=min(c.ease_items, c.lift_items),
-                             topk=c.ease_topk, seed=c.seed)
+        if measure and ii.W.nnz:
+            lift = pick_lift(ui, mi, nu, nm, lam=c.ease_lambda, max_items=lift_items,
+                             topk=c.ease_topk, seed=c.seed, sample=sample, share=share)
             if lift is not None:
                 evidence = float(np.clip((lift - 1.0) / (c.lift_full - 1.0), 0.0, 1.0))
         return ii, evidence

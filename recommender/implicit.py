@@ -27,6 +27,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from .index import is_nondecreasing
+
 
 def binary_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
                   dtype=np.float32) -> sp.csr_matrix:
@@ -87,7 +89,7 @@ def gram(users: np.ndarray, items: np.ndarray, n_users: int, sel: np.ndarray,
     ratings squared): ml-latest-small's 1,000 x 610 gram 29-43 -> 7.5-10 ms CPU (issue 24
     item 4); otherwise a sparse product (large guilds: no members x movies dense matrix)."""
     sel = np.asarray(sel, dtype=np.int64)
-    if distinct and _sorted(items):
+    if distinct and is_nondecreasing(items):
         chosen = np.zeros(n_items, dtype=bool)
         chosen[sel] = True
         mask = chosen[items]
@@ -150,15 +152,6 @@ def _dense_pays(members: np.ndarray, n_sel: int, n_users: int) -> bool:
     return float(n_sel) ** 2 * n_users <= DENSE_GRAM_RATIO * float(per_member @ per_member)
 
 
-def _sorted(values: np.ndarray, step: int = 1 << 20) -> bool:
-    """Whether ``values`` never decrease (checked in bounded chunks: no n-sized temporary)."""
-    for a in range(0, max(values.size - 1, 0), step):
-        chunk = values[a:a + step + 1]
-        if np.any(chunk[1:] < chunk[:-1]):
-            return False
-    return True
-
-
 def _spd_inverse(G: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive definite matrix in float32 (Cholesky: potrf + potri,
     about 6x faster than a float64 general inverse; G + λI is well conditioned)."""
@@ -173,6 +166,31 @@ def _spd_inverse(G: np.ndarray) -> np.ndarray:
     inv = np.triu(inv)  # spotri leaves the lower triangle as it was
     inv += upper.T  # mirror the upper triangle (12 -> 4 ms at 1,000 movies: no fancy index)
     return inv
+
+
+def selection(counts: np.ndarray, max_items: int) -> np.ndarray:
+    """The movies an EASE solves for: the ``max_items`` most-rated (ties by index), sorted."""
+    rated = np.flatnonzero(counts > 0)
+    order = np.lexsort((rated, -counts[rated]))
+    return np.sort(rated[order[:max_items]])
+
+
+class GramShare:
+    """A block of one EASE's co-rating counts handed to another: ``want`` (movie indexes,
+    sorted) names the block; after the fit ``block`` holds the counts among them, or None
+    when they were not all among the fit's movies. The guild's "will pick" EASE and the one
+    ``pick_lift`` measures its evidence with count co-ratings over the same ratings but a
+    few held out: the second takes its counts from the first's instead of a pass over every
+    rating (2x10^7 ratings: one of two 3 s gram products, issue 24 item 5)."""
+
+    def __init__(self, want: np.ndarray) -> None:
+        self.want = np.asarray(want, dtype=np.int64)
+        self.block: np.ndarray | None = None
+
+    def take(self, sel: np.ndarray, G: np.ndarray) -> None:
+        pos = np.searchsorted(sel, self.want)
+        if self.want.size and pos.max() < sel.size and np.array_equal(sel[pos], self.want):
+            self.block = G[np.ix_(pos, pos)]  # fancy indexing: a copy
 
 
 class ItemItem:
@@ -197,15 +215,18 @@ class ItemItem:
     def fit(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
             lam: float = 400.0, max_items: int = 3000, topk: int = 100,
             progress: Callable[[str], None] | None = None, distinct: bool = False,
-            similar: bool = True, drop: np.ndarray | None = None) -> ItemItem:
+            similar: bool = True, drop: np.ndarray | None = None,
+            share: GramShare | None = None, given: np.ndarray | None = None) -> ItemItem:
         """EASE on the ``max_items`` most-rated movies; (user, item) duplicates count once
         (``distinct=True``: the caller guarantees there are none, and no copy is made).
         ``similar=False`` skips the co-rating counts (``co`` stays empty: a model only
         ranked, as ``pick_lift``'s). ``drop``: positions of pairs left out (a hold-out,
-        without copying the others)."""
+        without copying the others). ``share``: a block of this fit's co-rating counts to
+        copy out for another EASE (``GramShare``); ``given``: the co-rating counts among the
+        selected movies (``selection``), computed by the caller instead."""
         users = np.asarray(users)
         items = np.asarray(items)
-        if drop is not None and drop.size and not (distinct and _sorted(items)):
+        if drop is not None and drop.size and not (distinct and is_nondecreasing(items)):
             keep = np.ones(users.size, dtype=bool)
             keep[drop] = False
             users, items, drop = users[keep], items[keep], None
@@ -217,12 +238,13 @@ class ItemItem:
         counts = np.bincount(items, minlength=n_items).astype(np.float64)
         if drop is not None:
             counts -= np.bincount(items[drop], minlength=n_items)
-        rated = np.flatnonzero(counts > 0)
-        if rated.size < 2:
+        sel = selection(counts, max_items)
+        if sel.size < 2:
             return cls.empty(n_items).with_counts(counts)
-        order = np.lexsort((rated, -counts[rated]))
-        sel = np.sort(rated[order[:max_items]])
-        G = gram(users, items, n_users, sel, n_items, distinct=distinct, drop=drop)
+        G = (np.array(given, dtype=np.float32) if given is not None
+             else gram(users, items, n_users, sel, n_items, distinct=distinct, drop=drop))
+        if share is not None:
+            share.take(sel, G)
         if progress:
             progress("gram")
         if similar:
@@ -295,10 +317,62 @@ class ItemItem:
         return cls(mats[0], mats[1], z[f"{prefix}counts"])
 
 
+class LiftSample:
+    """``pick_lift``'s hold-out: ``members`` (at most ``max_members`` sampled, sorted),
+    ``row_of`` (member index -> row among them, -1 elsewhere), and the positions of their
+    ratings held out (``held``) and kept (``stay``), one uniform draw per rating."""
+
+    def __init__(self, members: np.ndarray, row_of: np.ndarray, held: np.ndarray,
+                 stay: np.ndarray) -> None:
+        self.members, self.row_of, self.held, self.stay = members, row_of, held, stay
+
+    @classmethod
+    def draw(cls, users: np.ndarray, n_users: int, *, seed: int = 0, holdout: float = 0.2,
+             max_members: int = 300) -> LiftSample:
+        rng = np.random.default_rng(seed)
+        members = np.flatnonzero(np.bincount(users, minlength=n_users))
+        if members.size > max_members:
+            members = np.sort(rng.choice(members, size=max_members, replace=False))
+        row_of = np.full(n_users, -1, dtype=np.int64)
+        row_of[members] = np.arange(members.size)
+        sampled = np.zeros(n_users, dtype=bool)
+        sampled[members] = True
+        mine = np.flatnonzero(sampled[users])  # the sampled members' ratings
+        out = np.zeros(mine.size, dtype=bool)
+        step = 1 << 16  # one uniform per rating, drawn in chunks (the same stream as one draw)
+        for a in range(0, users.size, step):
+            draw = rng.random(min(step, users.size - a))
+            lo, hi = np.searchsorted(mine, [a, a + draw.size])
+            out[lo:hi] = draw[mine[lo:hi] - a] < holdout
+        return cls(members, row_of, mine[out], mine[~out])
+
+    def selection(self, items: np.ndarray, n_items: int, max_items: int) -> np.ndarray:
+        """The movies ``pick_lift``'s EASE solves for (the most rated, held-out left out)."""
+        counts = (np.bincount(items, minlength=n_items)
+                  - np.bincount(items[self.held], minlength=n_items))
+        return selection(counts, max_items)
+
+    def gram_change(self, users: np.ndarray, items: np.ndarray, sel: np.ndarray,
+                    n_items: int) -> np.ndarray:
+        """What holding the ratings out takes from the co-rating counts among ``sel``: the
+        sampled members' counts with all their ratings minus with the kept ones."""
+        pos = np.full(n_items, -1, dtype=np.int64)
+        pos[sel] = np.arange(sel.size)
+        change = np.zeros((sel.size, sel.size), dtype=np.float32)
+        for sign, which in ((1.0, np.concatenate([self.held, self.stay])), (-1.0, self.stay)):
+            p = pos[items[which]]
+            ok = p >= 0
+            M = binary_matrix(self.row_of[users[which][ok]], p[ok], self.members.size,
+                              sel.size)
+            change += sign * np.asarray((M.T @ M).toarray(), dtype=np.float32)
+        return change
+
+
 def pick_lift(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, *,
               lam: float, max_items: int, topk: int, seed: int = 0, k: int = 10,
               holdout: float = 0.2, max_members: int = 300, min_held: int = 30,
-              batch: int = 32) -> float | None:
+              batch: int = 32, sample: LiftSample | None = None,
+              share: GramShare | None = None) -> float | None:
     """How much better than chance the "will pick" model finds what members rate: EASE fitted
     with ``holdout`` of the ratings (of at most ``max_members`` sampled members) left out;
     each of those members' unrated movies ranked by it; the lift is the held-out movies found
@@ -309,29 +383,25 @@ def pick_lift(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, 
     ``users``/``items`` are distinct pairs (``CFModel.fit``'s). Memory: the sampled members'
     ratings are found with one boolean a rating, the EASE leaves the held-out ones out by
     position (``drop``: no copy of the others when they come sorted by movie, as from
-    ``CFModel.fit``), and only the sampled members' rows are ever built as matrices."""
+    ``CFModel.fit``), and only the sampled members' rows are ever built as matrices.
+    ``sample``: the hold-out drawn beforehand (``LiftSample.draw`` with the same arguments);
+    ``share``: the guild's own EASE's co-rating counts among ``lift_selection``'s movies
+    (``GramShare``), from which this EASE's are the sampled members' change: the same
+    counts, exactly (integers in float32), without a pass over every rating."""
     users = np.asarray(users)
     items = np.asarray(items)
-    rng = np.random.default_rng(seed)
-    members = np.flatnonzero(np.bincount(users, minlength=n_users))
-    if members.size > max_members:
-        members = np.sort(rng.choice(members, size=max_members, replace=False))
-    row_of = np.full(n_users, -1, dtype=np.int64)
-    row_of[members] = np.arange(members.size)
-    sampled = np.zeros(n_users, dtype=bool)
-    sampled[members] = True
-    mine = np.flatnonzero(sampled[users])  # the sampled members' ratings
-    out = np.zeros(mine.size, dtype=bool)
-    step = 1 << 16  # one uniform per rating, drawn in chunks (the same stream as one draw)
-    for a in range(0, users.size, step):
-        draw = rng.random(min(step, users.size - a))
-        lo, hi = np.searchsorted(mine, [a, a + draw.size])
-        out[lo:hi] = draw[mine[lo:hi] - a] < holdout
-    held, stay = mine[out], mine[~out]
+    if sample is None:
+        sample = LiftSample.draw(users, n_users, seed=seed, holdout=holdout,
+                                 max_members=max_members)
+    members, row_of, held, stay = sample.members, sample.row_of, sample.held, sample.stay
     if held.size < min_held:
         return None
+    given = None
+    if (share is not None and share.block is not None
+            and np.array_equal(sample.selection(items, n_items, max_items), share.want)):
+        given = share.block - sample.gram_change(users, items, share.want, n_items)
     model = ItemItem.fit(users, items, n_users, n_items, lam=lam, max_items=max_items,
-                         topk=topk, distinct=True, similar=False, drop=held)
+                         topk=topk, distinct=True, similar=False, drop=held, given=given)
     # movies anyone here rated, the held-out ratings left out
     guild = (np.bincount(items, minlength=n_items)
              - np.bincount(items[held], minlength=n_items)) > 0

@@ -19,7 +19,7 @@ class IdIndex:
 
     def __init__(self, ids: np.ndarray, *, presorted_unique: bool = False) -> None:
         ids = np.asarray(ids, dtype=np.int64)
-        self.ids = ids if presorted_unique else _distinct(ids)
+        self.ids = ids if presorted_unique else distinct_ids(ids)
         self._reindex()
 
     @classmethod
@@ -41,6 +41,17 @@ class IdIndex:
             for a in range(0, values.size, step):
                 np.take(table, values[a:a + step] - index._lo, out=positions[a:a + step],
                         mode="clip")
+            return index, positions
+        if is_nondecreasing(values):
+            # the refit worker's member column: both stores read a guild's ratings ordered by
+            # member id (their primary key's order), so no sort is needed (2x10^7 snowflakes:
+            # the argsort was 4.3 s of a 72 s fit, issue 24 item 5)
+            first = np.empty(values.size, dtype=bool)
+            first[0] = True
+            np.not_equal(values[1:], values[:-1], out=first[1:])
+            index = cls(values[first], presorted_unique=True)
+            positions = np.cumsum(first, dtype=dt)
+            positions -= 1
             return index, positions
         order = np.argsort(values)
         ordered = values[order]
@@ -109,11 +120,38 @@ def _small_range(ids: np.ndarray) -> int | None:
     return lo if lo >= 0 and hi - lo < max(ids.size, 4096) else None
 
 
-def _distinct(ids: np.ndarray) -> np.ndarray:
-    """Sorted distinct ids: a bincount over a small range (~20x faster than ``np.unique``'s
-    hash on millions of catalog ids), ``np.unique`` otherwise."""
+def distinct_ids(ids) -> np.ndarray:
+    """Sorted distinct int64 ids: a bincount over a small range (~20x faster than
+    ``np.unique``'s hash on millions of catalog ids: the refit worker's movie column, 2x10^7
+    ratings 3.3 -> 0.1 s), ``np.unique`` otherwise."""
+    ids = np.asarray(ids, dtype=np.int64).ravel()
     lo = _small_range(ids) if ids.size else None
     return np.unique(ids) if lo is None else _present(ids, lo)
+
+
+
+def count_distinct(ids) -> int:
+    """How many distinct ids: one pass over ids in order (a store's member column), a bincount
+    over a small range (catalog movie ids), ``np.unique`` otherwise."""
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    if ids.size == 0:
+        return 0
+    if is_nondecreasing(ids):
+        step, changes = 1 << 20, 0
+        for a in range(0, ids.size - 1, step):
+            b = min(ids.size - 1, a + step)
+            changes += int(np.count_nonzero(ids[a + 1:b + 1] != ids[a:b]))
+        return 1 + changes
+    return int(distinct_ids(ids).size)
+
+
+def is_nondecreasing(values: np.ndarray, step: int = 1 << 20) -> bool:
+    """Whether ``values`` never decrease (checked in bounded chunks: no n-sized temporary)."""
+    for a in range(0, max(values.size - 1, 0), step):
+        chunk = values[a:a + step + 1]
+        if np.any(chunk[1:] < chunk[:-1]):
+            return False
+    return True
 
 
 def _present(ids: np.ndarray, lo: int) -> np.ndarray:

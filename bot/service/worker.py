@@ -20,13 +20,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from bot.service.features import movie_features
 from bot.service.footprint import footprint
 from bot.service.limits import apply_size_limits
 from bot.storage import bulk
-from recommender import CFModel, FitReport, ModelConfig
+from recommender import CFModel, FitReport, ModelConfig, distinct_ids
 from recommender.prior import GuildPrior, TastePrior
 from recommender.tuning import fit_guild, uses_previous_model
 
@@ -146,7 +144,7 @@ def run_refit(job: RefitJob) -> RefitResult:
         if limited is None or len(limited.scores) == 0:
             result.timings["read"] = time.perf_counter() - started
             return result
-        movies = bulk.movies_by_id(conn, job.guild_id, np.unique(limited.movie_ids))
+        movies = bulk.movies_by_id(conn, job.guild_id, distinct_ids(limited.movie_ids))
         features = movie_features(movies)
         prior = _guild_prior(conn)
         config = replace(job.config, features=limited.features)
