@@ -386,7 +386,9 @@ class PriorConfig:
 
     @classmethod
     def of(cls, cfg: ModelConfig) -> PriorConfig:
-        return cls(cfg.blend_prior_pick, cfg.prior_evidence, cfg.seen_weight)
+        strength = min(1.0, max(0.0, float(cfg.prior_strength)))
+        kept = strength + (1.0 - strength) * float(cfg.prior_pick_unhelpful)
+        return cls(cfg.blend_prior_pick * kept, cfg.prior_evidence, cfg.seen_weight)
 
 
 @dataclass(frozen=True)

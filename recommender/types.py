@@ -169,6 +169,18 @@ class ModelConfig:
     and 0.8327); in ``benchmarks/guilds.py`` simulations
     (30 and 200 members, seed 1), where the prior comes from other people, 1 (figures
     unchanged: RMSE 1.74 / 1.89 with the prior, 1.82 / 1.94 without)."""
+    prior_pick_unhelpful: float = 0.5
+    """The share of the prior's item-item weight (``blend_prior_pick``) kept where the guild's
+    own held-out ratings say the prior's baselines and places add nothing (``prior_strength``
+    0); between strengths 0 and 1 in proportion, all of it at 1. Evidence the guild's ratings
+    give about the prior as a whole: a prior learned from other people was chosen at strength
+    1 in every guild simulation (``benchmarks/guilds.py`` seed 1, 10-200 members and given-n:
+    figures identical with this share at 0), while a prior learned from the very ratings the
+    guild trains on (``evaluate --prior`` on its own dataset) gets 0 on every fold, and there
+    its co-rating weights counted those ratings twice. Full ml-latest-small, 5 folds with the
+    prior, share 0 / 0.5 / 1: P@10 0.2247 / 0.2246 / 0.2226 (without a prior 0.2241),
+    nDCG@10 0.3110 / 0.3097 / 0.3073 (0.3099), coverage@10 0.050 / 0.054 / 0.058 (a tuned
+    EASE 0.054 at P@10 0.2207), RMSE 0.8325 for each."""
     prior_candidates: bool = True
     """With a taste prior, every movie the prior knows joins the model (a candidate for every
     list) even when nobody in the guild rated it: its baseline, factors and item-item weights

@@ -158,3 +158,25 @@ def test_inner_split_holds_out_a_tenth_of_each_members_ratings():
     assert sorted(np.concatenate([tm, sm]).tolist()) == movies.tolist()  # a partition
     held = np.bincount(su, minlength=6)
     np.testing.assert_array_equal(held, [0, 1, 1, 2, 3, 1])  # >= 1, never a lone rating
+
+
+def test_prior_weight_follows_what_the_guilds_held_out_ratings_say_of_the_prior(prior):
+    """Where the held-out choice set ``prior_strength`` to 0 (the prior's baselines and places
+    add nothing the guild's own ratings lack, as when it learned from those very ratings), the
+    prior's item-item part keeps ``prior_pick_unhelpful`` of its weight; at strength 1 (a prior
+    from other people: every guild simulation) all of it; in proportion between."""
+    users = np.repeat(np.arange(30), 2)
+    movies = OFFSET + np.where(np.arange(60) % 2 == 0, 0, 1 + np.arange(60) % 4)
+
+    def weights(**kwargs) -> np.ndarray:
+        model = CFModel(ModelConfig(prior_evidence=float("inf"), blend_prior_pick=2.0,
+                                    **kwargs))
+        model.fit(users, movies, np.full(60, 8.0), prior=prior)
+        return model.prior_weights()
+
+    np.testing.assert_allclose(weights(prior_strength=1.0), 2.0)
+    share = ModelConfig().prior_pick_unhelpful
+    np.testing.assert_allclose(weights(prior_strength=0.0), 2.0 * share)
+    np.testing.assert_allclose(weights(prior_strength=0.0, prior_pick_unhelpful=0.2), 0.4)
+    np.testing.assert_allclose(weights(prior_strength=0.5, prior_pick_unhelpful=0.2), 1.2)
+    np.testing.assert_allclose(weights(prior_strength=0.0, prior_pick_unhelpful=1.0), 2.0)
