@@ -179,8 +179,8 @@ class ModelConfig:
     guild trains on (``evaluate --prior`` on its own dataset) gets 0 on every fold, and there
     its co-rating weights counted those ratings twice. Full ml-latest-small, 5 folds with the
     prior, share 0 / 0.5 / 1: P@10 0.2247 / 0.2246 / 0.2226 (without a prior 0.2241),
-    nDCG@10 0.3110 / 0.3097 / 0.3073 (0.3099), coverage@10 0.050 / 0.054 / 0.058 (a tuned
-    EASE 0.054 at P@10 0.2207), RMSE 0.8325 for each."""
+    nDCG@10 0.3110 / 0.3097 / 0.3073 (0.3099), coverage@10 0.0495 / 0.0545 / 0.0579 (a tuned
+    EASE 0.0544 at P@10 0.2207), RMSE 0.8325 for each."""
     prior_candidates: bool = True
     """With a taste prior, every movie the prior knows joins the model (a candidate for every
     list) even when nobody in the guild rated it: its baseline, factors and item-item weights
