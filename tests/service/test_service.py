@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import replace
 
@@ -384,5 +385,31 @@ async def test_rating_a_movie_again_with_the_same_score_changes_nothing(storage,
         assert first.previous is None and again.previous == 7
         assert await storage.ratings_version(GUILD) == version
         assert service.fits_completed == fits  # no refit for the same score
+    finally:
+        await service.close()
+
+
+async def test_similar_movies_are_computed_off_the_event_loop(storage, tmp_path, monkeypatch):
+    """/similar's cosines run over every movie the model knows (with a taste prior, its whole
+    catalogue): in a thread, like the ranking, never on the loop's thread."""
+    await seed(storage, GUILD)
+    service = RecommendationService(storage, settings(tmp_path, debounce_seconds=3600))
+    try:
+        await service.recommend(GUILD, 1)
+        await service.wait_idle(GUILD)
+        model = (await service.models.state(GUILD)).model
+        assert model is not None
+        threads = []
+        original = type(model).similar_with_evidence
+
+        def recording(self, *args, **kwargs):
+            threads.append(threading.current_thread())
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(model), "similar_with_evidence", recording)
+        movie = int(model.movies.ids[0])
+        near = await service.similar_movies(GUILD, movie, n=5)
+        assert near.movies  # the seeded guild's movies have neighbours
+        assert threads and all(t is not threading.main_thread() for t in threads)
     finally:
         await service.close()
