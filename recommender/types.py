@@ -76,6 +76,17 @@ class ModelConfig:
     keeps factors, and zero factors are a stationary point a warm start never leaves. A cold
     tuned fit costs ~0.1 s CPU up to here (ml-latest-small's first 10-60 members, 1.3k-8.8k
     ratings: 0.095-0.10 s cold, 0.06 s warm); larger guilds keep the warm path."""
+    exact_fit_max: int = 10_000
+    """Below this many ratings the fit's cost and gradient are computed in float64 whatever
+    ``dtype`` says (the model's stored arrays keep ``dtype``). Where a guild's factors
+    collapse (a flat optimum: small guilds, random-looking ratings) float32 rounding makes
+    the cost noisy at the optimum and every CG line search there thrashes before scipy
+    stops on "precision loss": ``benchmarks/many_guilds.py``'s guilds of 55 / 1,010 / 2,809
+    ratings took 72 / 247 / 101 cost evaluations in float32, 10 / 39 / 39 in float64
+    (fit path 15.6 -> 5.3 ms, 149 -> 77 ms, 156 -> 125 ms CPU), the same optimum. On
+    ratings with taste structure the two take the same evaluations and float64 costs 0-10%
+    more time up to ~10^4 ratings, 10-30% at 2-4x10^4 (ml-latest-small's first members;
+    ``benchmarks/README.md``, "Round 6"): large fits keep float32, half the memory."""
     max_iterations: int = 2000
     """Hard cap on CG iterations in all."""
     time_budget: float = 30.0

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
+import recommender.objective as objective
 from recommender import CFModel, ModelConfig
 from recommender.train import train_factors
 
@@ -21,11 +22,14 @@ def synthetic(seed: int, n_users: int = 60, n_movies: int = 40):
 
 
 def test_a_warm_start_on_unchanged_data_stops_after_one_window():
+    # The refit path of a guild past `cold_fit_max` (below it the bot never warm-starts),
+    # which trains in float32: `exact_fit_max` 0 gives this small set the same objective.
+    cfg = replace(CFG, exact_fit_max=0)
     users, movies, scores = synthetic(seed=2)
-    cold = CFModel(CFG)
+    cold = CFModel(cfg)
     first = cold.fit(users, movies, scores)
     assert first.stop in ("tol", "gtol") and first.iterations > CFG.maxiter
-    warm = CFModel(CFG)
+    warm = CFModel(cfg)
     again = warm.fit(users, movies, scores, warm_start=cold)
     assert again.stop in ("tol", "gtol")
     assert again.iterations <= CFG.maxiter  # measured from the starting point: one window
@@ -63,3 +67,37 @@ def test_duplicate_free_unsorted_input_trains_like_sorted_input():
                       max_iterations=30)
     np.testing.assert_allclose(a.X, b.X, rtol=1e-5, atol=1e-6)
     assert abs(a.cost - b.cost) <= 1e-6 * abs(a.cost)
+
+
+def test_small_fits_that_collapse_converge_without_line_search_thrash(monkeypatch):
+    """A small guild whose ratings carry no taste structure (the factors collapse to a flat
+    optimum) is fitted in float64 (``ModelConfig.exact_fit_max``): about one or two cost
+    evaluations per CG iteration to the gradient stop. In float32 the cost's rounding at the
+    optimum made the line searches thrash (75-114 evaluations for 9-19 iterations on these
+    sets) before scipy stopped on "precision loss"; the optimum is the same."""
+    calls = [0]
+    original = objective.Objective.__call__
+
+    def counted(self, params):
+        calls[0] += 1
+        return original(self, params)
+
+    monkeypatch.setattr(objective.Objective, "__call__", counted)
+    thrashed = 0
+    for seed in range(4):
+        for n_users, n_movies, share in ((30, 40, 0.4), (80, 60, 0.3)):
+            rng = np.random.default_rng(seed)
+            u, m = np.nonzero(rng.random((n_users, n_movies)) < share)
+            scores = rng.integers(1, 11, u.size).astype(float)
+            reports = []
+            for exact in (ModelConfig.exact_fit_max, 0):
+                calls[0] = 0
+                cfg = ModelConfig(scale=(1.0, 10.0), exact_fit_max=exact)
+                report = CFModel(cfg).fit(10**17 + u, 1000 + m, scores)
+                reports.append((report, calls[0]))
+            (exact, evaluations), (float32, evaluations32) = reports
+            assert exact.stop == "gtol"
+            assert evaluations <= 2 * exact.iterations + 2, (seed, evaluations, exact)
+            assert exact.cost <= float32.cost * (1 + 1e-6)
+            thrashed += evaluations32 > 2 * float32.iterations + 2
+    assert thrashed  # what float32 did on some of the same sets (the case this guards)
