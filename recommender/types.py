@@ -84,9 +84,10 @@ class ModelConfig:
     stops on "precision loss": ``benchmarks/many_guilds.py``'s guilds of 55 / 1,010 / 2,809
     ratings took 72 / 247 / 101 cost evaluations in float32, 10 / 39 / 39 in float64
     (fit path 15.6 -> 5.3 ms, 149 -> 77 ms, 156 -> 125 ms CPU), the same optimum. On
-    ratings with taste structure the two take the same evaluations and float64 costs 0-10%
-    more time up to ~10^4 ratings, 10-30% at 2-4x10^4 (ml-latest-small's first members;
-    ``benchmarks/README.md``, "Round 6"): large fits keep float32, half the memory."""
+    ratings with taste structure the two take the same evaluations and float64 costs -5% CPU
+    at 5,000 ratings, +5-21% at 2x10^4, +9-34% at 4x10^4 (ml-latest-small's first members;
+    ``benchmarks/README.md``, "Small fits in float64"): larger fits keep float32, half the
+    memory."""
     max_iterations: int = 2000
     """Hard cap on CG iterations in all."""
     time_budget: float = 30.0
