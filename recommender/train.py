@@ -39,6 +39,19 @@ from .index import RatingMatrix
 from .objective import Objective
 
 WARM_WINDOW_DIVISOR = 4  # a warm-started fit's convergence window: round_iters / this
+LINE_SEARCH_EVALUATIONS = 12
+"""Cost evaluations one CG iteration may take (its line search, and the first iteration's
+starting point). A search that needs more has run into the cost's rounding: at a flat optimum
+(a guild whose factors collapse) in float32, a failing search took 30-100 evaluations before
+scipy stopped on "precision loss" at the last accepted point; the fit now stops there at once
+("tol"). Line searches that succeed took 1-5 (ml-latest-small, a synthetic 10^6 guild) and up
+to 10 on the flat guilds of ``benchmarks/many_guilds.py`` (``benchmarks/README.md``, "Small
+fits in float64")."""
+
+
+class _Stalled(Exception):
+    """A line search past ``LINE_SEARCH_EVALUATIONS``: the fit stops at its last accepted
+    point."""
 
 
 @dataclass
@@ -206,8 +219,13 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
     state = {"stop": "maxiter"}
     norms: dict[float, float] = {}  # gradient norm by cost, of the recent evaluations
     start_norm = [0.0]
+    accepted = [z]  # the last accepted point (scipy rebinds, never overwrites, its iterate)
+    searching = [0]  # evaluations since it was accepted
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        searching[0] += 1
+        if searching[0] > LINE_SEARCH_EVALUATIONS:
+            raise _Stalled
         cost, grad = scaled(x)
         if gnorm_stop > 0:
             norm = float(np.linalg.norm(grad))
@@ -228,6 +246,8 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
 
     def cb(intermediate_result) -> None:  # the name makes scipy pass an OptimizeResult
         costs.append(float(intermediate_result.fun))
+        accepted[0] = intermediate_result.x
+        searching[0] = 0
         it = len(costs) - 1
         if callback is not None:
             callback(it)
@@ -240,8 +260,11 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
             state["stop"] = "budget"
             raise StopIteration
 
-    res = minimize(fun, z, jac=True, method="CG", callback=cb,
-                   options={"maxiter": max_iterations, "gtol": gtol})
+    try:
+        res = minimize(fun, z, jac=True, method="CG", callback=cb,
+                       options={"maxiter": max_iterations, "gtol": gtol})
+    except _Stalled:  # what scipy's "precision loss" exit returns, without the search's rest
+        return accepted[0], len(costs) - 1, costs[-1], "tol"
     stop = state["stop"]
     if res.status == 0:
         stop = "gtol"
