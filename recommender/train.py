@@ -41,17 +41,22 @@ from .objective import Objective
 WARM_WINDOW_DIVISOR = 4  # a warm-started fit's convergence window: round_iters / this
 LINE_SEARCH_EVALUATIONS = 12
 """Cost evaluations one CG iteration may take (its line search, and the first iteration's
-starting point). A search that needs more has run into the cost's rounding: at a flat optimum
-(a guild whose factors collapse) in float32, a failing search took 30-100 evaluations before
-scipy stopped on "precision loss" at the last accepted point; the fit now stops there at once
-("tol"). Line searches that succeed took 1-5 (ml-latest-small, a synthetic 10^6 guild) and up
-to 10 on the flat guilds of ``benchmarks/many_guilds.py`` (``benchmarks/README.md``, "Small
-fits in float64")."""
+starting point) once the fit is at its noise floor (``STALL_GAIN``). A search that needs more
+there has run into the cost's rounding: at a flat optimum (a guild whose factors collapse) in
+float32, a failing search took 30-100 evaluations before scipy stopped on "precision loss" at
+the last accepted point; the fit now stops there at once ("tol"). Line searches that succeed
+took 1-5 (ml-latest-small, a synthetic 10^6 guild) and up to 10 on the flat guilds of
+``benchmarks/many_guilds.py`` (``benchmarks/README.md``, "Small fits in float64")."""
+STALL_GAIN = 1e-5
+"""The stop above needs the last accepted iteration to have lowered the cost by less than this
+(relative): a search far from the optimum (a first iteration from a poor start) may take as
+many evaluations as it needs. Before the 35 failing searches of those flat guilds' fits the
+last iteration had gained 6x10^-9 to 6x10^-6, after at least 5 iterations."""
 
 
 class _Stalled(Exception):
-    """A line search past ``LINE_SEARCH_EVALUATIONS``: the fit stops at its last accepted
-    point."""
+    """A line search past ``LINE_SEARCH_EVALUATIONS`` at the noise floor: the fit stops at its
+    last accepted point."""
 
 
 @dataclass
@@ -224,7 +229,8 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
 
     def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         searching[0] += 1
-        if searching[0] > LINE_SEARCH_EVALUATIONS:
+        if (searching[0] > LINE_SEARCH_EVALUATIONS and len(costs) >= 2
+                and costs[-2] - costs[-1] < STALL_GAIN * abs(costs[-1])):
             raise _Stalled
         cost, grad = scaled(x)
         if gnorm_stop > 0:

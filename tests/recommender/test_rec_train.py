@@ -1,12 +1,13 @@
 """How training stops: converged windows, the iteration cap, the time budget, progress ticks."""
 
+import time
 from dataclasses import replace
 
 import numpy as np
 
 import recommender.objective as objective
 from recommender import CFModel, ModelConfig
-from recommender.train import train_factors
+from recommender.train import _minimise, train_factors
 
 CFG = ModelConfig(features=4, scale=(1.0, 5.0), maxiter=20, reg=2.0)
 
@@ -118,3 +119,18 @@ def test_a_line_search_lost_in_rounding_stops_the_fit_at_once(monkeypatch):
         # one or two an iteration, and the one search cut short (LINE_SEARCH_EVALUATIONS)
         assert evaluations <= 2 * report.iterations + 13, (evaluations, report)
         assert report.cost <= reference.cost * (1 + 1e-6)
+
+
+def test_long_line_searches_far_from_the_optimum_are_not_cut():
+    """The stop above is for a fit at its noise floor: where iterations still gain (here a
+    quadratic whose optimum is 10^9 away from the start, each search extrapolating dozens of
+    times), the searches take the evaluations they need and the fit reaches the optimum."""
+    def scaled(z):
+        d = z - 1e9
+        return float(1e-12 * d @ d), 2e-12 * d
+
+    x, iterations, cost, _stop = _minimise(
+        scaled, np.zeros(2), round_iters=20, max_iterations=100, tol=1e-9, gtol=1e-12,
+        time_budget=60.0, t0=time.perf_counter(), callback=None)
+    assert iterations > 1 and cost < 1e-2
+    np.testing.assert_allclose(x, 1e9, rtol=1e-4)
