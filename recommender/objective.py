@@ -86,6 +86,7 @@ class MemberBlock:
         self.u0, self.u1, self.r0 = u0, u1, r0
         self.r1 = r0 + int(indptr[-1])
         self.indptr, self.user = indptr, user
+        self.counts = np.diff(indptr)  # ratings per movie (the movie rows' repeats): once
         self.chunks = _movie_blocks(indptr, chunk)
         data = err[self.r0:self.r1]
         # scipy copies a view of less than half its base (``prune``): a block's matrix is
@@ -142,7 +143,7 @@ class Objective:
             self.y, self.blocks = _by_member_block(rm, y, size, self._err, chunk)
         del y
         widest = max((b.widest for b in self.blocks), default=0)
-        self._idx = np.empty(widest, dtype=np.intp)  # np.take is ~8x slower with int32 indexes
+        self._idx = np.empty(widest, dtype=np.intp)  # np.take is slower with int32 indexes
         self._t = np.empty((widest, k + 2), dtype=dtype)
         self._e64 = np.empty(widest, dtype=np.float64)
         self._ones = np.ones(k + 2, dtype=dtype)
@@ -181,8 +182,10 @@ class Objective:
                 c = b - a
                 idx = self._idx[:c]
                 np.copyto(idx, user[a:b])
-                t = np.take(Tb, idx, axis=0, out=self._t[:c])
-                x = np.repeat(Xa[j0:j1], np.diff(ptr[j0:j1 + 1]), axis=0)
+                # mode "clip" (the indexes are in range by construction): "raise" buffers
+                # the output and checks every index (2x10^6 ratings: 45 -> 34 ms a call)
+                t = np.take(Tb, idx, axis=0, out=self._t[:c], mode="clip")
+                x = np.repeat(Xa[j0:j1], block.counts[j0:j1], axis=0)
                 np.multiply(x, t, out=x)
                 e = np.matmul(x, self._ones, out=err[r0 + a:r0 + b])  # row sums (BLAS gemv)
                 np.subtract(e, y[r0 + a:r0 + b], out=e)
@@ -223,14 +226,19 @@ class Objective:
         grad = np.empty(lay.size, dtype=np.float64)
         # GX: [dJ/dX | dJ/db_movie | (unused)], GT: [dJ/dTheta | (unused) | dJ/db_member]
         GX, GT = self._products(Xa, Ta)
-        grad[lay.sx] = GX[:, :k].ravel()
-        grad[lay.st] = GT[:, :k].ravel()
-        grad[lay.sbi] = GX[:, k]
-        grad[lay.sbu] = GT[:, k + 1]
-        grad[lay.sx] += self.reg * dx
-        grad[lay.st] += self.reg * p64[lay.st]
-        grad[lay.sbi] += self.reg_bias * p64[lay.sbi]
-        grad[lay.sbu] += self.reg_bias * p64[lay.sbu]
+        # the penalty's gradient written in place, the products' added from their columns:
+        # no raveled copies or temporaries of 4x10^6 parameters a call (2x10^7 ratings: 3.7 s
+        # of 47 in the objective), the same sums (addition commutes exactly)
+        gx = grad[lay.sx].reshape(lay.n_movies, k)
+        np.multiply(dx.reshape(lay.n_movies, k), self.reg, out=gx)
+        gx += GX[:, :k]
+        gt = grad[lay.st].reshape(lay.n_users, k)
+        np.multiply(p64[lay.st].reshape(lay.n_users, k), self.reg, out=gt)
+        gt += GT[:, :k]
+        np.multiply(p64[lay.sbi], self.reg_bias, out=grad[lay.sbi])
+        grad[lay.sbi] += GX[:, k]
+        np.multiply(p64[lay.sbu], self.reg_bias, out=grad[lay.sbu])
+        grad[lay.sbu] += GT[:, k + 1]
         return cost, grad
 
 
