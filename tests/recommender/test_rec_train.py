@@ -23,8 +23,8 @@ def synthetic(seed: int, n_users: int = 60, n_movies: int = 40):
 
 
 def test_a_warm_start_on_unchanged_data_stops_after_one_window():
-    # The refit path of a guild past `cold_fit_max` (below it the bot never warm-starts),
-    # which trains in float32: `exact_fit_max` 0 gives this small set the same objective.
+    # The refit path of a guild past `cold_fit_max` (below it no fit starts from the previous
+    # model), which trains in float32: `exact_fit_max` 0 gives this small set that objective.
     cfg = replace(CFG, exact_fit_max=0)
     users, movies, scores = synthetic(seed=2)
     cold = CFModel(cfg)
