@@ -53,7 +53,7 @@ def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
         b = min(N, a + block)
         sub = np.ascontiguousarray(M[:, a:b].T)  # one row per column: contiguous partitions
         key = np.abs(sub) if by_abs else sub
-        idx = (_top_k_rows(key, k) if k < N
+        idx = (np.argpartition(-key, k - 1, axis=1)[:, :k] if k < N
                else np.tile(np.arange(N)[None, :], (b - a, 1)))
         vals = np.take_along_axis(sub, idx, axis=1).astype(np.float32)
         rows_l.append(idx.ravel())
@@ -64,28 +64,6 @@ def _top_k_columns(M: np.ndarray, sel: np.ndarray, k: int, n: int,
     W = sp.csr_matrix((vals[keep], (sel[rows[keep]], sel[cols[keep]])), shape=(n, n))
     W.sort_indices()
     return W
-
-
-def _top_k_rows(key: np.ndarray, k: int) -> np.ndarray:
-    """Column indexes of the ``k`` largest entries of each row of ``key`` (0 < k < columns),
-    each row's in increasing order: ``np.argpartition(-key, k - 1)[:, :k]``'s sets, found by
-    one partition of float32 copies (half the bytes, no index array: 2-3x faster on the
-    EASE's ~2,000 columns; ``fit_cost.py`` spent 10% of a first fit in argpartition). Where a
-    row's k-th largest float32 value is tied (rounding or equal values) the row is taken by
-    argpartition itself, so the sets are argpartition's own."""
-    n = key.shape[1]
-    key32 = key.astype(np.float32)
-    kth = np.partition(key32, n - k, axis=1)[:, n - k]
-    keep = key32 >= kth[:, None]
-    counts = keep.sum(axis=1)
-    idx = np.empty((key.shape[0], k), dtype=np.intp)
-    exact = counts == k
-    if exact.any():
-        idx[exact] = np.nonzero(keep[exact])[1].reshape(-1, k)
-    tied = np.flatnonzero(~exact)
-    if tied.size:
-        idx[tied] = np.sort(np.argpartition(-key[tied], k - 1, axis=1)[:, :k], axis=1)
-    return idx
 
 
 DENSE_GRAM_BYTES = 64 << 20  # the dense path's block (movies x members float32) at most

@@ -134,18 +134,3 @@ def test_a_large_cold_fit_converges_at_large_tol_and_a_small_one_at_tol():
     assert (small.iterations, small.cost) == (plain.iterations, plain.cost)  # below the size
     large = CFModel(replace(CFG, large_fit=n, large_tol=0.05)).fit(users, movies, scores)
     assert large.stop == "tol" and large.iterations < plain.iterations
-
-
-def test_top_k_rows_are_argpartitions_sets_ties_included():
-    """The EASE's top-k by one float32 partition (``implicit._top_k_rows``) keeps exactly the
-    entries ``np.argpartition`` keeps: values that tie in float32 (equal ones, or float64
-    values a float32 rounds together) send the row to argpartition itself."""
-    rng = np.random.default_rng(3)
-    key = np.abs(rng.normal(size=(64, 300)))
-    key[:4, :40] = 0.5  # equal values across the k-th largest
-    key[4:8, :40] = 0.5 + rng.normal(0, 1e-12, (4, 40))  # distinct in float64, tied in float32
-    for k in (1, 7, 100, 299):
-        got = implicit._top_k_rows(key, k)
-        want = np.sort(np.argpartition(-key, k - 1, axis=1)[:, :k], axis=1)
-        assert got.shape == (64, k)
-        np.testing.assert_array_equal(got, want)
