@@ -218,7 +218,9 @@ def _minimise(scaled: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.nd
     (relative; checked after every iteration) or the time budget is spent; returns
     (z, iterations, cost, stop). With ``gnorm_stop`` > 0 the ``tol`` stop also needs the
     gradient norm at the current point at most ``gnorm_stop`` times the starting point's (a
-    loose tolerance never stops a fit that has not yet absorbed what moved its start)."""
+    loose tolerance never stops a fit that has not yet absorbed what moved its start). A line
+    search lost in rounding at the noise floor (``LINE_SEARCH_EVALUATIONS``, ``STALL_GAIN``)
+    ends the run at its last accepted point ("tol"), as scipy's "precision loss" exit would."""
     round_iters = max(1, int(round_iters))
     costs: list[float] = []  # the cost at the start, then after each iteration
     state = {"stop": "maxiter"}
