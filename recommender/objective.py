@@ -78,8 +78,8 @@ class MemberBlock:
     """The ratings of members ``u0 <= u < u1``, positions ``r0 <= r < r1`` of the objective's
     order, by movie: ``indptr`` (movie pointers relative to ``r0``), ``counts`` (ratings per
     movie), ``user`` (member indexes relative to ``u0``), ``chunks`` (movie ranges of about
-    ``chunk`` ratings) and ``E`` (the
-    movies x block-members CSR whose data is the block's slice of the error buffer)."""
+    ``chunk`` ratings) and ``E`` (the movies x block-members CSR whose data is the block's
+    slice of the error buffer)."""
 
     def __init__(self, u0: int, u1: int, r0: int, indptr: np.ndarray, user: np.ndarray,
                  err: np.ndarray, n_movies: int, chunk: int,
